@@ -1,0 +1,3 @@
+"""Wiring only: the harness's pytest plugin lives in steps/plugin.py."""
+
+pytest_plugins = ["steps.plugin"]

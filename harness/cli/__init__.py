@@ -1,0 +1,15 @@
+"""`tcb`: one CLI over the harness engine. Each area registers its commands from its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from harness.cli import app_local, cluster, deploy, images, llm, tools
+
+app = typer.Typer(no_args_is_help=True, help="todo-chatbot: build, deploy, verify and scale, on any cluster.")
+for area in (tools, images, cluster, deploy, app_local, llm):
+    area.register(app)
+
+
+def main() -> None:
+    app()

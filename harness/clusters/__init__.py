@@ -1,0 +1,1 @@
+"""Cluster targets: auto | kubeconfig | kind | minikube | local. See base.Cluster for the contract."""

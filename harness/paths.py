@@ -1,0 +1,19 @@
+"""Where things live: the repo, build caches (outside the repo, keyed by version) and state directories."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+# Build caches survive across runs and clones: Go build cache, built cluster binaries, base images, wheels.
+CACHE = Path(os.environ.get("TCB_CACHE", Path.home() / ".cache" / "todo-chatbot"))
+# Mutable state of things the harness runs (the local cluster's data, logs, pids).
+STATE = Path(os.environ.get("TCB_STATE", "/var/lib/todo-chatbot"))
+REPORTS = Path(os.environ.get("TCB_REPORTS", REPO / "reports"))
+TOOLS_BIN = CACHE / "bin"  # pinned tools installed by the harness (helm, …)
+
+
+def ensure(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,59 @@
+"""The one wait primitive: poll a probe until it says done, with a deadline and a message that says
+what was awaited and what was last seen."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from harness.log import get_logger
+
+log = get_logger("wait")
+T = TypeVar("T")
+
+
+class WaitTimeout(TimeoutError):
+    def __init__(self, what: str, timeout: float, last_seen: str) -> None:
+        self.what = what
+        self.last_seen = last_seen
+        super().__init__(f"timed out after {timeout:.0f}s waiting for {what}; last seen: {last_seen}")
+
+
+def wait_until(
+    what: str,
+    probe: Callable[[], tuple[bool, T]],
+    *,
+    timeout: float,
+    interval: float = 0.5,
+    progress_every: float = 10.0,
+) -> T:
+    """Call probe() until it returns (True, value); return value.
+
+    probe returns (done, observation); the observation (its str) is reported in progress lines and in the
+    WaitTimeout message. Exceptions from probe count as observations (e.g. connection refused while starting).
+    """
+    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    last_report = started
+    last: object = "nothing yet"
+    while True:
+        try:
+            done, observed = probe()
+            last = observed
+            if done:
+                return observed
+        except Exception as exc:  # noqa: BLE001 - a failing probe is an observation, not an error
+            last = f"{type(exc).__name__}: {exc}"
+        now = time.monotonic()
+        if now >= deadline:
+            raise WaitTimeout(what, timeout, _short(last))
+        if now - last_report >= progress_every:
+            log.info("still waiting for %s (%.0fs): %s", what, now - started, _short(last))
+            last_report = now
+        time.sleep(min(interval, max(0.0, deadline - now)))
+
+
+def _short(value: object, limit: int = 600) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
