@@ -1,3 +1,3 @@
-"""Wiring only: the harness's pytest plugin lives in steps/plugin.py."""
+"""Wiring only: the acceptance plugin (options, fixtures, diagnostics) and the step definitions live in steps/."""
 
-pytest_plugins = ["steps.plugin"]
+pytest_plugins = ["steps.plugin", "steps.reporting"]
