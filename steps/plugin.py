@@ -1,0 +1,1 @@
+"""Acceptance plugin: options, session fixtures, evidence and diagnostics (wiring only; logic in harness/)."""

@@ -1,0 +1,1 @@
+"""Reporting plugin: tag markers, feature collection, cucumber.json and the traceability matrix."""
