@@ -1,0 +1,110 @@
+"""The Docker engine: find a running one, or start Debian's dockerd by hand (no systemd on these machines)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import docker
+from docker.errors import DockerException
+
+from harness.log import get_logger
+from harness.paths import STATE, ensure
+from harness.proc import run, which
+from harness.waits import wait_until
+
+log = get_logger("docker")
+
+# What scripts/setup installs for the engine; dockerd starts its own managed containerd with runc.
+ENGINE_PACKAGES = ("docker.io", "containerd", "runc")
+DOCKERD_LOG = STATE / "dockerd.log"
+DOCKERD_PID = STATE / "dockerd.pid"
+
+
+class DockerEngineError(RuntimeError):
+    """The engine is not reachable and cannot be started here; the message says why and what to do."""
+
+
+def docker_client(timeout: int = 300) -> docker.DockerClient:
+    """A client for the engine named by DOCKER_HOST (default: the local socket); long timeout for builds."""
+    return docker.from_env(timeout=timeout)
+
+
+def engine_status() -> tuple[bool, str]:
+    """(answers, what was seen): whether the engine's API answers a ping."""
+    try:
+        client = docker_client(timeout=5)
+        try:
+            version = client.version()
+        finally:
+            client.close()
+    except DockerException as exc:
+        return False, str(exc).splitlines()[0]
+    return True, f"engine {version.get('Version')} (API {version.get('ApiVersion')})"
+
+
+def missing_engine_packages() -> list[str]:
+    missing = []
+    for package in ENGINE_PACKAGES:
+        proc = run(["dpkg-query", "-W", "-f=${Status}", package], check=False, quiet=True)
+        if "install ok installed" not in proc.stdout:
+            missing.append(package)
+    return missing
+
+
+def ensure_docker_engine(timeout: float = 90) -> docker.DockerClient:
+    """Return a client for a running engine, starting dockerd detached if none answers. Idempotent."""
+    answers, seen = engine_status()
+    if answers:
+        log.info("docker: %s is running", seen)
+        return docker_client()
+    if os.environ.get("DOCKER_HOST"):
+        raise DockerEngineError(
+            f"DOCKER_HOST={os.environ['DOCKER_HOST']} does not answer ({seen}): start that engine or unset DOCKER_HOST"
+        )
+    missing = missing_engine_packages()
+    if missing:
+        raise DockerEngineError(f"Docker engine packages missing ({', '.join(missing)}): run scripts/setup")
+    if os.geteuid() != 0:
+        raise DockerEngineError("dockerd is not running and only root can start it: start it or run as root")
+    dockerd = which("dockerd", Path("/usr/sbin"), Path("/usr/bin"))
+    if dockerd is None:
+        raise DockerEngineError("dockerd not found although docker.io is installed: reinstall it (scripts/setup)")
+    ensure(STATE)
+    log.info("docker: engine not answering (%s); starting %s detached, log %s", seen, dockerd, DOCKERD_LOG)
+    # start-stop-daemon detaches (setsid), redirects output and refuses to start a second copy from the pid file
+    run(
+        [
+            "start-stop-daemon", "--start", "--background", "--oknodo",
+            "--pidfile", DOCKERD_PID, "--output", DOCKERD_LOG,
+            "--exec", dockerd, "--", "--pidfile", DOCKERD_PID,
+        ]
+    )
+    # the probe also stops waiting when dockerd died, so a broken start fails fast with its log
+    wait_until("the Docker engine API to answer", _answers_or_died, timeout=timeout, interval=0.5)
+    answers, seen = engine_status()
+    if not answers:
+        raise DockerEngineError(f"dockerd exited while starting ({seen}); last lines of {DOCKERD_LOG}:\n{_log_tail()}")
+    log.info("docker: %s started (pid %s)", engine_status()[1], _pid())
+    return docker_client()
+
+
+def _answers_or_died() -> tuple[bool, str]:
+    answers, seen = engine_status()
+    pid = _pid()
+    died = pid is not None and not Path(f"/proc/{pid}").exists()
+    return answers or died, seen
+
+
+def _pid() -> int | None:
+    try:
+        return int(DOCKERD_PID.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _log_tail(lines: int = 15) -> str:
+    try:
+        return "\n".join(DOCKERD_LOG.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
