@@ -1,1 +1,263 @@
-"""Reporting plugin: tag markers, feature collection, cucumber.json and the traceability matrix."""
+"""Reporting plugin: tag markers, feature collection, cucumber.json and the traceability matrix.
+
+Wiring only; the matrix itself is harness/traceability.py.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_bdd.feature import get_features
+
+from harness import traceability
+from harness.paths import REPORTS
+
+STEPS_DIR = Path(__file__).resolve().parent
+FEATURES_DIR = STEPS_DIR.parent / "features"
+
+# feature collection and every step-definition module, as plugins: their step fixtures become global
+pytest_plugins = ["steps.collect", *sorted(f"steps.{p.stem}" for p in STEPS_DIR.glob("*_steps.py"))]
+
+# session fixtures whose setup time is a phase of the run (setup of their dependencies is not included)
+PHASE_FIXTURES = {
+    "cluster_info": "cluster",
+    "built_images": "build",
+    "loaded_images": "load",
+    "release": "install",
+    "app_urls": "app reachable",
+}
+
+
+@dataclass
+class _ScenarioRecord:
+    nodeid: str
+    feature_file: str
+    feature: str
+    name: str
+    item_name: str
+    tags: list[str]
+    reports: list[tuple[str, str, str]] = field(default_factory=list)  # (when, outcome, reason)
+    steps_done: int = 0
+    duration: float = 0.0
+
+
+class TraceabilityRecorder:
+    """Collects scenario outcomes, run facts and phase timings during the session; writes the reports at the end."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.scenarios: dict[str, _ScenarioRecord] = {}
+        self.run_info: dict[str, str] = {}
+        self.timings: dict[str, float] = {}
+        self.started = time.monotonic()
+        self.written: list[Path] = []
+        self.matrix: traceability.Matrix | None = None
+
+    # -- collection / run ------------------------------------------------------------------------------------
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            if item.path.suffix != ".feature":
+                continue
+            feature_name, scenario_name = _scenario_names(item)
+            self.scenarios[item.nodeid] = _ScenarioRecord(
+                nodeid=item.nodeid, feature_file=str(item.path), feature=feature_name, name=scenario_name,
+                item_name=item.name, tags=[m.name for m in item.iter_markers()],
+            )
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        record = self.scenarios.get(report.nodeid)
+        if record is None:
+            return
+        record.reports.append((report.when, report.outcome, _reason(report)))
+        record.duration += report.duration
+
+    def pytest_bdd_after_step(self, request: pytest.FixtureRequest) -> None:
+        record = self.scenarios.get(request.node.nodeid)
+        if record is not None:
+            record.steps_done += 1
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+                             ) -> Generator[None, Any, Any]:
+        started = time.monotonic()
+        result = yield
+        phase = PHASE_FIXTURES.get(fixturedef.argname)
+        if phase is not None:
+            self.timings[phase] = self.timings.get(phase, 0.0) + time.monotonic() - started
+        if fixturedef.argname == "cluster_info":
+            self.run_info.update(_cluster_facts(result))
+        elif fixturedef.argname == "release":
+            self.run_info.update({"release": str(getattr(result, "name", "")),
+                                  "namespace": str(getattr(result, "namespace", ""))})
+        return result
+
+    # -- end of session --------------------------------------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)  # before pytest-bdd's cucumber plugin writes its file
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if not self.scenarios or self.config.option.collectonly:
+            return  # not an acceptance run (e.g. `pytest tests/`): leave the last run's reports alone
+        outcomes = self._outcomes()
+        total = time.monotonic() - self.started
+        self.timings["scenarios"] = sum(r.duration for r in self.scenarios.values()) - sum(
+            v for k, v in self.timings.items() if k != "scenarios")
+        self.timings["total"] = total
+        self.timings = {k: round(max(v, 0.0), 2) for k, v in self.timings.items()}
+        self.matrix = traceability.build_matrix(traceability.load_requirements(), outcomes, self.run_info,
+                                                self.timings)
+        self.written = traceability.write_reports(self.matrix, report_dir(self.config))
+        _fix_cucumber(self.config, self.scenarios)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.matrix is None:
+            return
+        for label, flag in (("success criteria", True), ("tasks", False)):
+            counts = self.matrix.summary(flag)
+            terminalreporter.write_line(
+                f"traceability, {label}: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
+        if self.written:
+            terminalreporter.write_line(f"traceability matrix: {self.written[-1]}")
+
+    def _outcomes(self) -> list[traceability.ScenarioOutcome]:
+        """Every scenario in features/ — those that did not run this session (deselected) count as not run."""
+        ran = {(r.feature_file, r.name): r for r in self.scenarios.values()}
+        outcomes: list[traceability.ScenarioOutcome] = []
+        for record in self.scenarios.values():
+            status, reason = traceability.outcome_from_reports(record.reports)
+            outcomes.append(traceability.ScenarioOutcome(
+                nodeid=record.nodeid, feature=record.feature, name=record.name,
+                requirement_ids=[t for t in record.tags if traceability.is_requirement_tag(t)],
+                status=status, reason=reason, duration=record.duration))
+        for feature in get_features([str(FEATURES_DIR)]):
+            for name, scenario in feature.scenarios.items():
+                if (feature.filename, name) in ran:
+                    continue
+                tags = scenario.tags | feature.tags
+                outcomes.append(traceability.ScenarioOutcome(
+                    nodeid=f"{Path(feature.filename).name}::{name}", feature=feature.name or feature.rel_filename,
+                    name=name, requirement_ids=sorted(t for t in tags if traceability.is_requirement_tag(t)),
+                    status=traceability.NOT_RUN, reason="not selected in this run"))
+        return outcomes
+
+
+def report_dir(config: pytest.Config) -> Path:
+    try:
+        value = config.getoption("report_dir")
+    except ValueError:  # the acceptance plugin that defines --report-dir is not loaded
+        value = None
+    return Path(value) if value else REPORTS
+
+
+def _scenario_names(item: pytest.Item) -> tuple[str, str]:
+    # pytest-bdd sets the scenario function's docstring to "<feature file>: <scenario name>"
+    doc = getattr(getattr(item, "function", None), "__doc__", None) or ""
+    feature_file, _, scenario_name = doc.partition(": ")
+    feature_name = next((f.name for f in get_features([feature_file]) if f.name), Path(feature_file).stem) \
+        if feature_file else item.path.stem
+    return feature_name, scenario_name or item.name
+
+
+def _reason(report: pytest.TestReport) -> str:
+    if report.passed:
+        return ""
+    longrepr = report.longrepr
+    if report.skipped and isinstance(longrepr, tuple):
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    crash = getattr(longrepr, "reprcrash", None)
+    if crash is not None:
+        return str(crash.message).strip()
+    return str(longrepr).strip().splitlines()[-1] if longrepr else report.outcome
+
+
+def _cluster_facts(info: object) -> dict[str, str]:
+    facts = {"target": str(getattr(info, "target", "")), "node address": str(getattr(info, "node_address", ""))}
+    facts.update({str(k): str(v) for k, v in (getattr(info, "notes", None) or {}).items()})
+    return facts
+
+
+def _fix_cucumber(config: pytest.Config, scenarios: dict[str, _ScenarioRecord]) -> None:
+    """Make cucumber.json tell the truth about skips and setup errors.
+
+    pytest-bdd marks every step of a scenario skipped mid-way as passed (a skip is not an error to it) and
+    leaves out scenarios that never reached their first step (a fixture failed or skipped).
+    """
+    log = getattr(config, "_bddcucumberjson", None)
+    if log is None:
+        return
+    by_key = {(r.feature_file, r.item_name): r for r in scenarios.values()}
+    seen: set[tuple[str, str]] = set()
+    for filename, feature in log.features.items():
+        for element in feature["elements"]:
+            record = by_key.get((filename, element["id"]))
+            if record is None:
+                continue
+            seen.add((filename, element["id"]))
+            status, reason = traceability.outcome_from_reports(record.reports)
+            if status == traceability.NOT_VERIFIED:
+                for index, step in enumerate(element["steps"]):
+                    if index >= record.steps_done:
+                        step["result"] = {"status": "skipped", "duration": 0}
+                        if index == record.steps_done:
+                            step["result"]["error_message"] = f"NOT VERIFIED: {reason}"
+    for key, record in by_key.items():
+        if key in seen:
+            continue
+        status, reason = traceability.outcome_from_reports(record.reports)
+        if status in (traceability.PASSED, traceability.NOT_RUN):
+            continue
+        _add_unreached_scenario(log, record, status, reason)
+
+
+def _add_unreached_scenario(log: Any, record: _ScenarioRecord, status: str, reason: str) -> None:
+    """A scenario that stopped before its first step: its steps are listed as skipped, the first one failed
+    (with the error) if setup failed."""
+    features = [f for f in get_features([record.feature_file])]
+    if not features or record.name not in features[0].scenarios:
+        return
+    feature, scenario = features[0], features[0].scenarios[record.name]
+    entry = log.features.setdefault(feature.filename, {
+        "keyword": feature.keyword, "uri": feature.rel_filename, "name": feature.name or feature.rel_filename,
+        "id": feature.rel_filename.lower().replace(" ", "-"), "line": feature.line_number,
+        "description": feature.description, "language": feature.language,
+        "tags": [{"name": t, "line": feature.line_number - 1} for t in sorted(feature.tags)], "elements": [],
+    })
+    steps = []
+    for index, step in enumerate(scenario.steps):
+        result: dict[str, Any] = {"status": "skipped", "duration": 0}
+        if index == 0:
+            result = {"status": "failed" if status == traceability.FAILED else "skipped", "duration": 0,
+                      "error_message": reason if status == traceability.FAILED else f"NOT VERIFIED: {reason}"}
+        steps.append({"keyword": step.keyword, "name": step.name, "line": step.line_number,
+                      "match": {"location": ""}, "result": result})
+    entry["elements"].append({
+        "keyword": scenario.keyword, "id": record.item_name, "name": scenario.name, "line": scenario.line_number,
+        "description": scenario.description, "type": "scenario", "steps": steps,
+        "tags": [{"name": t, "line": scenario.line_number - 1} for t in sorted(scenario.tags)],
+    })
+
+
+def _is_acceptance_run(config: pytest.Config) -> bool:
+    """True when the run includes features/ (explicitly, or through testpaths when no path is given)."""
+    args = [a.split("::")[0] for a in config.args if not a.startswith("-")] or list(config.getini("testpaths"))
+    for arg in args:
+        path = (config.invocation_params.dir / arg).resolve()
+        if path == FEATURES_DIR or FEATURES_DIR in path.parents or path in FEATURES_DIR.parents:
+            return True
+    return False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # requirement ids are tags in features/ and so pytest markers: register them for --strict-markers
+    for requirement in traceability.load_requirements():
+        config.addinivalue_line("markers", f"{requirement.id}: {requirement.text[:100]}")
+    if config.option.cucumber_json_path is None and _is_acceptance_run(config):
+        config.option.cucumber_json_path = str(report_dir(config) / "cucumber.json")
+        report_dir(config).mkdir(parents=True, exist_ok=True)
+    config.pluginmanager.register(TraceabilityRecorder(config), "todo-chatbot-traceability")
