@@ -1,9 +1,9 @@
 """The requirements traceability matrix: every requirement in specs/requirements.yaml with the scenarios that
 carry its id as a tag and their outcomes, written as HTML, Markdown, CSV and JSON.
 
-A requirement's status comes only from real outcomes: `passed` needs every one of its scenarios to have passed;
-a skip is never a pass (it is `not verified`, with the skip's reason); a requirement with no scenario is
-`uncovered`, unless requirements.yaml says why it is `not applicable`.
+A requirement's status comes only from real outcomes: `passed` needs every one of its scenarios to have
+passed; a skip is never a pass (it is `not verified`, with the skip's reason); a requirement with no
+scenario is `uncovered`, unless requirements.yaml says why it is `not applicable`.
 """
 
 from __future__ import annotations
@@ -86,8 +86,12 @@ def load_requirements(path: Path = REQUIREMENTS_FILE) -> list[Requirement]:
     data = yaml.safe_load(path.read_text())
     rows = [*data.get("success_criteria", []), *data.get("tasks", [])]
     return [
-        Requirement(id=r["id"], phase=r["phase"], text=" ".join(str(r["text"]).split()),
-                    not_applicable=r.get("not_applicable"))
+        Requirement(
+            id=r["id"],
+            phase=r["phase"],
+            text=" ".join(str(r["text"]).split()),
+            not_applicable=r.get("not_applicable"),
+        )
         for r in rows
     ]
 
@@ -103,15 +107,18 @@ def outcome_from_reports(reports: list[tuple[str, str, str]]) -> tuple[str, str]
     Any failed phase fails the scenario; a skip in any phase makes it not verified (a skip never reads as a
     pass); only a passed call with no failure passes.
     """
-    failures = [f"{when}: {reason}" if when != "call" else reason for when, outcome, reason in reports
-                if outcome == "failed"]
+    failures = [
+        f"{when}: {reason}" if when != "call" else reason
+        for when, outcome, reason in reports
+        if outcome == "failed"
+    ]
     if failures:
         return FAILED, "; ".join(failures)
     skips = [reason for _, outcome, reason in reports if outcome == "skipped"]
     if skips:
         reason = skips[0]
         if reason.startswith(NOT_VERIFIED_PREFIX):
-            reason = reason[len(NOT_VERIFIED_PREFIX):].strip()
+            reason = reason[len(NOT_VERIFIED_PREFIX) :].strip()
         return NOT_VERIFIED, reason or "skipped without a reason"
     if any(when == "call" and outcome == "passed" for when, outcome, _ in reports):
         return PASSED, ""
@@ -136,14 +143,17 @@ def build_matrix(
     rows = [_row(r, by_requirement[r.id]) for r in requirements]
     # success criteria first: they are what a reader checks before the task list
     rows.sort(key=lambda row: (not row.requirement.is_success_criterion, row.requirement.id))
-    return Matrix(rows=rows, run_info=dict(run_info or {}), timings=dict(timings or {}),
-                  unknown_tags=sorted(unknown))
+    return Matrix(
+        rows=rows, run_info=dict(run_info or {}), timings=dict(timings or {}), unknown_tags=sorted(unknown)
+    )
 
 
 def _row(requirement: Requirement, scenarios: list[ScenarioOutcome]) -> RequirementRow:
     if not scenarios:
         if requirement.not_applicable:
-            return RequirementRow(requirement, [], NOT_APPLICABLE, " ".join(requirement.not_applicable.split()))
+            return RequirementRow(
+                requirement, [], NOT_APPLICABLE, " ".join(requirement.not_applicable.split())
+            )
         return RequirementRow(requirement, [], UNCOVERED, "no scenario carries this id")
     worst = min(scenarios, key=lambda s: SCENARIO_STATUSES.index(s.status))
     if worst.status == PASSED:
@@ -152,7 +162,7 @@ def _row(requirement: Requirement, scenarios: list[ScenarioOutcome]) -> Requirem
     return RequirementRow(requirement, scenarios, worst.status, " | ".join(reasons))
 
 
-# ---- writers -------------------------------------------------------------------------------------------------
+# ---- writers ----
 
 
 def write_reports(matrix: Matrix, out_dir: Path) -> list[Path]:
@@ -174,8 +184,11 @@ def to_json(matrix: Matrix) -> dict[str, object]:
     return {
         "run": matrix.run_info,
         "timings_seconds": matrix.timings,
-        "summary": {"all": matrix.summary(), "success_criteria": matrix.summary(True),
-                    "tasks": matrix.summary(False)},
+        "summary": {
+            "all": matrix.summary(),
+            "success_criteria": matrix.summary(True),
+            "tasks": matrix.summary(False),
+        },
         "unknown_tags": matrix.unknown_tags,
         "requirements": [
             {
@@ -183,8 +196,14 @@ def to_json(matrix: Matrix) -> dict[str, object]:
                 "status": row.status,
                 "reason": row.reason,
                 "scenarios": [
-                    {"nodeid": s.nodeid, "feature": s.feature, "name": s.name, "status": s.status,
-                     "reason": s.reason, "duration_seconds": round(s.duration, 2)}
+                    {
+                        "nodeid": s.nodeid,
+                        "feature": s.feature,
+                        "name": s.name,
+                        "status": s.status,
+                        "reason": s.reason,
+                        "duration_seconds": round(s.duration, 2),
+                    }
                     for s in row.scenarios
                 ],
             }
@@ -198,11 +217,16 @@ def _write_csv(matrix: Matrix, path: Path) -> None:
         writer = csv.writer(fh)
         writer.writerow(["id", "phase", "status", "reason", "scenarios", "text"])
         for row in matrix.rows:
-            writer.writerow([
-                row.requirement.id, row.requirement.phase, row.status, row.reason,
-                "; ".join(f"{s.feature}: {s.name} [{s.status}]" for s in row.scenarios),
-                row.requirement.text,
-            ])
+            writer.writerow(
+                [
+                    row.requirement.id,
+                    row.requirement.phase,
+                    row.status,
+                    row.reason,
+                    "; ".join(f"{s.feature}: {s.name} [{s.status}]" for s in row.scenarios),
+                    row.requirement.text,
+                ]
+            )
 
 
 def _md_cell(text: str) -> str:
@@ -220,14 +244,19 @@ def to_markdown(matrix: Matrix) -> str:
     if matrix.unknown_tags:
         lines += [f"Tags naming no requirement: {', '.join(matrix.unknown_tags)}", ""]
     for title, flag in (("Success criteria", True), ("Tasks", False)):
-        lines += [f"## {title}", "", "| id | phase | status | scenarios | reason | requirement |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            f"## {title}",
+            "",
+            "| id | phase | status | scenarios | reason | requirement |",
+            "|---|---|---|---|---|---|",
+        ]
         for row in matrix.rows:
             if row.requirement.is_success_criterion != flag:
                 continue
             scenarios = "<br>".join(f"{s.feature}: {s.name} ({s.status})" for s in row.scenarios) or "—"
             lines.append(
-                f"| {row.requirement.id} | {row.requirement.phase} | **{row.status}** | {_md_cell(scenarios)} "
+                f"| {row.requirement.id} | {row.requirement.phase} | **{row.status}** "
+                f"| {_md_cell(scenarios)} "
                 f"| {_md_cell(row.reason)} | {_md_cell(row.requirement.text)} |"
             )
         lines.append("")
@@ -244,8 +273,14 @@ def _md_run(matrix: Matrix) -> list[str]:
     return lines
 
 
-_STATUS_COLOURS = {PASSED: "#d4edda", FAILED: "#f8d7da", NOT_VERIFIED: "#fff3cd", NOT_RUN: "#e2e3e5",
-                   NOT_APPLICABLE: "#d6d8f5", UNCOVERED: "#f5c6cb"}
+_STATUS_COLOURS = {
+    PASSED: "#d4edda",
+    FAILED: "#f8d7da",
+    NOT_VERIFIED: "#fff3cd",
+    NOT_RUN: "#e2e3e5",
+    NOT_APPLICABLE: "#d6d8f5",
+    UNCOVERED: "#f5c6cb",
+}
 
 
 def to_html(matrix: Matrix) -> str:
@@ -264,7 +299,9 @@ def to_html(matrix: Matrix) -> str:
         parts.append("<h2>Timings</h2><table><tr><th>phase</th><th>seconds</th></tr>")
         parts += [f"<tr><td>{esc(p)}</td><td>{s:.1f}</td></tr>" for p, s in matrix.timings.items()]
         parts.append("</table>")
-    parts.append("<h2>Summary</h2><table><tr><th></th>" + "".join(f"<th>{s}</th>" for s in STATUSES) + "</tr>")
+    parts.append(
+        "<h2>Summary</h2><table><tr><th></th>" + "".join(f"<th>{s}</th>" for s in STATUSES) + "</tr>"
+    )
     for label, flag in (("success criteria", True), ("tasks", False), ("all", None)):
         counts = matrix.summary(flag)
         parts.append(f"<tr><th>{label}</th>" + "".join(f"<td>{counts[s]}</td>" for s in STATUSES) + "</tr>")
@@ -272,13 +309,16 @@ def to_html(matrix: Matrix) -> str:
     if matrix.unknown_tags:
         parts.append(f"<p>Tags naming no requirement: {esc(', '.join(matrix.unknown_tags))}</p>")
     for title, flag in (("Success criteria", True), ("Tasks", False)):
-        parts.append(f"<h2>{title}</h2><table><tr><th>id</th><th>phase</th><th>status</th><th>scenarios</th>"
-                     "<th>reason</th><th>requirement</th></tr>")
+        parts.append(
+            f"<h2>{title}</h2><table><tr><th>id</th><th>phase</th><th>status</th><th>scenarios</th>"
+            "<th>reason</th><th>requirement</th></tr>"
+        )
         for row in matrix.rows:
             if row.requirement.is_success_criterion != flag:
                 continue
-            scenarios = "".join(f"<li>{esc(s.feature)}: {esc(s.name)} <b>({esc(s.status)})</b></li>"
-                                for s in row.scenarios)
+            scenarios = "".join(
+                f"<li>{esc(s.feature)}: {esc(s.name)} <b>({esc(s.status)})</b></li>" for s in row.scenarios
+            )
             parts.append(
                 f"<tr id='{esc(row.requirement.id)}'><td>{esc(row.requirement.id)}</td>"
                 f"<td>{esc(row.requirement.phase)}</td>"

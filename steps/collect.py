@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 FEATURES_DIR = Path(__file__).resolve().parent.parent / "features"
-_BIND_SCENARIOS = "from pytest_bdd import scenarios\nscenarios(__feature_path__, features_base_dir=__feature_dir__)\n"
+_BIND_SCENARIOS = (
+    "from pytest_bdd import scenarios\nscenarios(__feature_path__, features_base_dir=__feature_dir__)\n"
+)
 
 
 class FeatureModule(pytest.Module):

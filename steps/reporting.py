@@ -47,7 +47,7 @@ class _ScenarioRecord:
 
 
 class TraceabilityRecorder:
-    """Collects scenario outcomes, run facts and phase timings during the session; writes the reports at the end."""
+    """Collects scenario outcomes, run facts and phase timings; writes the reports when the session ends."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
@@ -67,8 +67,12 @@ class TraceabilityRecorder:
                 continue
             feature_name, scenario_name = _scenario_names(item)
             self.scenarios[item.nodeid] = _ScenarioRecord(
-                nodeid=item.nodeid, feature_file=str(item.path), feature=feature_name, name=scenario_name,
-                item_name=item.name, tags=[m.name for m in item.iter_markers()],
+                nodeid=item.nodeid,
+                feature_file=str(item.path),
+                feature=feature_name,
+                name=scenario_name,
+                item_name=item.name,
+                tags=[m.name for m in item.iter_markers()],
             )
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -84,8 +88,9 @@ class TraceabilityRecorder:
             record.steps_done += 1
 
     @pytest.hookimpl(wrapper=True)
-    def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
-                             ) -> Generator[None, Any, Any]:
+    def pytest_fixture_setup(
+        self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+    ) -> Generator[None, Any, Any]:
         started = time.monotonic()
         result = yield
         phase = PHASE_FIXTURES.get(fixturedef.argname)
@@ -94,8 +99,12 @@ class TraceabilityRecorder:
         if fixturedef.argname == "cluster_info":
             self.run_info.update(_cluster_facts(result))
         elif fixturedef.argname == "release":
-            self.run_info.update({"release": str(getattr(result, "name", "")),
-                                  "namespace": str(getattr(result, "namespace", ""))})
+            self.run_info.update(
+                {
+                    "release": str(getattr(result, "name", "")),
+                    "namespace": str(getattr(result, "namespace", "")),
+                }
+            )
         return result
 
     # -- end of session --------------------------------------------------------------------------------------
@@ -107,11 +116,13 @@ class TraceabilityRecorder:
         outcomes = self._outcomes()
         total = time.monotonic() - self.started
         self.timings["scenarios"] = sum(r.duration for r in self.scenarios.values()) - sum(
-            v for k, v in self.timings.items() if k != "scenarios")
+            v for k, v in self.timings.items() if k != "scenarios"
+        )
         self.timings["total"] = total
         self.timings = {k: round(max(v, 0.0), 2) for k, v in self.timings.items()}
-        self.matrix = traceability.build_matrix(traceability.load_requirements(), outcomes, self.run_info,
-                                                self.timings)
+        self.matrix = traceability.build_matrix(
+            traceability.load_requirements(), outcomes, self.run_info, self.timings
+        )
         self.written = traceability.write_reports(self.matrix, report_dir(self.config))
         _fix_cucumber(self.config, self.scenarios)
 
@@ -121,7 +132,8 @@ class TraceabilityRecorder:
         for label, flag in (("success criteria", True), ("tasks", False)):
             counts = self.matrix.summary(flag)
             terminalreporter.write_line(
-                f"traceability, {label}: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
+                f"traceability, {label}: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+            )
         if self.written:
             terminalreporter.write_line(f"traceability matrix: {self.written[-1]}")
 
@@ -131,19 +143,32 @@ class TraceabilityRecorder:
         outcomes: list[traceability.ScenarioOutcome] = []
         for record in self.scenarios.values():
             status, reason = traceability.outcome_from_reports(record.reports)
-            outcomes.append(traceability.ScenarioOutcome(
-                nodeid=record.nodeid, feature=record.feature, name=record.name,
-                requirement_ids=[t for t in record.tags if traceability.is_requirement_tag(t)],
-                status=status, reason=reason, duration=record.duration))
+            outcomes.append(
+                traceability.ScenarioOutcome(
+                    nodeid=record.nodeid,
+                    feature=record.feature,
+                    name=record.name,
+                    requirement_ids=[t for t in record.tags if traceability.is_requirement_tag(t)],
+                    status=status,
+                    reason=reason,
+                    duration=record.duration,
+                )
+            )
         for feature in get_features([str(FEATURES_DIR)]):
             for name, scenario in feature.scenarios.items():
                 if (feature.filename, name) in ran:
                     continue
                 tags = scenario.tags | feature.tags
-                outcomes.append(traceability.ScenarioOutcome(
-                    nodeid=f"{Path(feature.filename).name}::{name}", feature=feature.name or feature.rel_filename,
-                    name=name, requirement_ids=sorted(t for t in tags if traceability.is_requirement_tag(t)),
-                    status=traceability.NOT_RUN, reason="not selected in this run"))
+                outcomes.append(
+                    traceability.ScenarioOutcome(
+                        nodeid=f"{Path(feature.filename).name}::{name}",
+                        feature=feature.name or feature.rel_filename,
+                        name=name,
+                        requirement_ids=sorted(t for t in tags if traceability.is_requirement_tag(t)),
+                        status=traceability.NOT_RUN,
+                        reason="not selected in this run",
+                    )
+                )
         return outcomes
 
 
@@ -159,8 +184,11 @@ def _scenario_names(item: pytest.Item) -> tuple[str, str]:
     # pytest-bdd sets the scenario function's docstring to "<feature file>: <scenario name>"
     doc = getattr(getattr(item, "function", None), "__doc__", None) or ""
     feature_file, _, scenario_name = doc.partition(": ")
-    feature_name = next((f.name for f in get_features([feature_file]) if f.name), Path(feature_file).stem) \
-        if feature_file else item.path.stem
+    feature_name = (
+        next((f.name for f in get_features([feature_file]) if f.name), Path(feature_file).stem)
+        if feature_file
+        else item.path.stem
+    )
     return feature_name, scenario_name or item.name
 
 
@@ -177,7 +205,10 @@ def _reason(report: pytest.TestReport) -> str:
 
 
 def _cluster_facts(info: object) -> dict[str, str]:
-    facts = {"target": str(getattr(info, "target", "")), "node address": str(getattr(info, "node_address", ""))}
+    facts = {
+        "target": str(getattr(info, "target", "")),
+        "node address": str(getattr(info, "node_address", "")),
+    }
     facts.update({str(k): str(v) for k, v in (getattr(info, "notes", None) or {}).items()})
     return facts
 
@@ -222,30 +253,57 @@ def _add_unreached_scenario(log: Any, record: _ScenarioRecord, status: str, reas
     if not features or record.name not in features[0].scenarios:
         return
     feature, scenario = features[0], features[0].scenarios[record.name]
-    entry = log.features.setdefault(feature.filename, {
-        "keyword": feature.keyword, "uri": feature.rel_filename, "name": feature.name or feature.rel_filename,
-        "id": feature.rel_filename.lower().replace(" ", "-"), "line": feature.line_number,
-        "description": feature.description, "language": feature.language,
-        "tags": [{"name": t, "line": feature.line_number - 1} for t in sorted(feature.tags)], "elements": [],
-    })
+    entry = log.features.setdefault(
+        feature.filename,
+        {
+            "keyword": feature.keyword,
+            "uri": feature.rel_filename,
+            "name": feature.name or feature.rel_filename,
+            "id": feature.rel_filename.lower().replace(" ", "-"),
+            "line": feature.line_number,
+            "description": feature.description,
+            "language": feature.language,
+            "tags": [{"name": t, "line": feature.line_number - 1} for t in sorted(feature.tags)],
+            "elements": [],
+        },
+    )
     steps = []
     for index, step in enumerate(scenario.steps):
         result: dict[str, Any] = {"status": "skipped", "duration": 0}
         if index == 0:
-            result = {"status": "failed" if status == traceability.FAILED else "skipped", "duration": 0,
-                      "error_message": reason if status == traceability.FAILED else f"NOT VERIFIED: {reason}"}
-        steps.append({"keyword": step.keyword, "name": step.name, "line": step.line_number,
-                      "match": {"location": ""}, "result": result})
-    entry["elements"].append({
-        "keyword": scenario.keyword, "id": record.item_name, "name": scenario.name, "line": scenario.line_number,
-        "description": scenario.description, "type": "scenario", "steps": steps,
-        "tags": [{"name": t, "line": scenario.line_number - 1} for t in sorted(scenario.tags)],
-    })
+            result = {
+                "status": "failed" if status == traceability.FAILED else "skipped",
+                "duration": 0,
+                "error_message": reason if status == traceability.FAILED else f"NOT VERIFIED: {reason}",
+            }
+        steps.append(
+            {
+                "keyword": step.keyword,
+                "name": step.name,
+                "line": step.line_number,
+                "match": {"location": ""},
+                "result": result,
+            }
+        )
+    entry["elements"].append(
+        {
+            "keyword": scenario.keyword,
+            "id": record.item_name,
+            "name": scenario.name,
+            "line": scenario.line_number,
+            "description": scenario.description,
+            "type": "scenario",
+            "steps": steps,
+            "tags": [{"name": t, "line": scenario.line_number - 1} for t in sorted(scenario.tags)],
+        }
+    )
 
 
 def _is_acceptance_run(config: pytest.Config) -> bool:
     """True when the run includes features/ (explicitly, or through testpaths when no path is given)."""
-    args = [a.split("::")[0] for a in config.args if not a.startswith("-")] or list(config.getini("testpaths"))
+    args = [a.split("::")[0] for a in config.args if not a.startswith("-")] or list(
+        config.getini("testpaths")
+    )
     for arg in args:
         path = (config.invocation_params.dir / arg).resolve()
         if path == FEATURES_DIR or FEATURES_DIR in path.parents or path in FEATURES_DIR.parents:
