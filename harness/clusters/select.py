@@ -1,0 +1,100 @@
+"""Choosing a cluster target: an explicit `--target`, or `auto` — the first usable of a reachable current
+kubeconfig context, kind, minikube and the project's own `local` cluster. Why each was skipped is recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.clusters.base import Cluster
+from harness.log import get_logger
+
+log = get_logger("target")
+
+TARGETS = ("kubeconfig", "kind", "minikube", "local")
+AUTO_ORDER = TARGETS
+
+
+@dataclass
+class TargetChoice:
+    cluster: Cluster
+    reason: str  # why this target was chosen
+    skipped: dict[str, str] = field(default_factory=dict)  # target -> why auto passed it over
+    reuse: bool = False  # leave the cluster running at the end even if this run started it
+
+    def describe(self) -> str:
+        text = f"{self.cluster.name}: {self.reason}"
+        if self.skipped:
+            text += "; skipped " + "; ".join(f"{name} ({why})" for name, why in self.skipped.items())
+        return text
+
+
+def make_target(name: str, *, kubeconfig: Path | None = None, image_registry: str | None = None) -> Cluster:
+    """Construct (without starting anything) the target called `name`."""
+    if name == "kubeconfig":
+        from harness.clusters.kubeconfig import KubeconfigCluster
+
+        return KubeconfigCluster(kubeconfig, image_registry=image_registry)
+    if name == "kind":
+        from harness.clusters.kind import KindCluster
+
+        return KindCluster()
+    if name == "minikube":
+        from harness.clusters.minikube import MinikubeCluster
+
+        return MinikubeCluster()
+    if name == "local":
+        from harness.clusters.local import LocalCluster
+
+        return LocalCluster()
+    raise ValueError(f"unknown target {name!r}: choose one of auto, {', '.join(TARGETS)}")
+
+
+def choose_target(
+    name: str = "auto",
+    *,
+    kubeconfig: Path | None = None,
+    reuse: bool = False,
+    image_registry: str | None = None,
+    factory: Callable[[str], Cluster] | None = None,
+    order: Sequence[str] = AUTO_ORDER,
+) -> TargetChoice:
+    """Pick the target; `factory(name)` builds one (tests pass fakes). Raises with every reason if none fits.
+
+    Every target finds and reuses a running cluster of its kind; `reuse` does not change the choice, it
+    travels with it so the caller knows at the end not to stop a cluster this run started.
+    """
+    build = factory or (lambda n: make_target(n, kubeconfig=kubeconfig, image_registry=image_registry))
+    if name != "auto":
+        cluster = build(name)
+        ok, why = cluster.available()
+        if not ok:
+            raise RuntimeError(f"target {name} is not usable here: {why}")
+        log.info("target %s (asked for): %s", name, why)
+        return TargetChoice(cluster, f"asked for with --target {name}; {why}", reuse=reuse)
+    skipped: dict[str, str] = {}
+    for candidate in order:
+        try:
+            cluster = build(candidate)
+            ok, why = cluster.available()
+        except Exception as exc:
+            ok, why = False, f"{type(exc).__name__}: {exc}"
+        if ok:
+            log.info("target auto -> %s: %s", candidate, why)
+            for other, reason in skipped.items():
+                log.info("  skipped %s: %s", other, reason)
+            return TargetChoice(cluster, why, skipped, reuse=reuse)
+        skipped[candidate] = why
+    raise RuntimeError("no usable cluster target: " + "; ".join(f"{n}: {w}" for n, w in skipped.items()))
+
+
+def select_target(
+    name: str = "auto",
+    *,
+    kubeconfig: Path | None = None,
+    reuse: bool = False,
+    image_registry: str | None = None,
+) -> Cluster:
+    """The chosen target (see choose_target for the reasons)."""
+    return choose_target(name, kubeconfig=kubeconfig, reuse=reuse, image_registry=image_registry).cluster

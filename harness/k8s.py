@@ -1,0 +1,420 @@
+"""A small wrapper over the `kubernetes` client bound to one kubeconfig/context: rollouts, pods, scaling,
+endpoints, logs, events and a port-forward (no exec: the app's images are distroless, they have no shell)."""
+
+from __future__ import annotations
+
+import contextlib
+import select
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import kubernetes
+from kubernetes import client, watch
+from kubernetes.client.exceptions import ApiException
+from kubernetes.stream import portforward
+
+from harness.log import get_logger
+from harness.waits import WaitTimeout, wait_until
+
+log = get_logger("k8s")
+
+POD_SECURITY_RESTRICTED = {
+    "pod-security.kubernetes.io/enforce": "restricted",
+    "pod-security.kubernetes.io/enforce-version": "latest",
+    "pod-security.kubernetes.io/warn": "restricted",
+}
+
+
+class K8s:
+    """Core/apps/discovery APIs for one cluster, plus the waits the harness needs."""
+
+    def __init__(self, kubeconfig: Path, context: str | None = None) -> None:
+        self.kubeconfig = Path(kubeconfig)
+        self.context = context
+        self.api_client = kubernetes.config.new_client_from_config(
+            config_file=str(kubeconfig), context=context
+        )
+        self.core = client.CoreV1Api(self.api_client)
+        self.apps = client.AppsV1Api(self.api_client)
+        self.discovery = client.DiscoveryV1Api(self.api_client)
+
+    # --- cluster ------------------------------------------------------------------------------------------
+    def server_version(self, timeout: float = 5.0) -> str:
+        info = client.VersionApi(self.api_client).get_code(_request_timeout=timeout)
+        return str(info.git_version)
+
+    def node_address(self) -> str:
+        """The first node's InternalIP (where NodePorts answer), or its ExternalIP/hostname."""
+        nodes = self.core.list_node().items
+        if not nodes:
+            raise RuntimeError("the cluster has no nodes")
+        addresses = {a.type: a.address for a in nodes[0].status.addresses or []}
+        for kind in ("InternalIP", "ExternalIP", "Hostname"):
+            if kind in addresses:
+                return str(addresses[kind])
+        raise RuntimeError(f"node {nodes[0].metadata.name} reports no address")
+
+    def node_images(self) -> set[str]:
+        """Every image name the nodes report as present (so a missing image is named before pods fail)."""
+        names: set[str] = set()
+        for node in self.core.list_node().items:
+            for image in node.status.images or []:
+                names.update(image.names or [])
+        return names
+
+    # --- namespaces ---------------------------------------------------------------------------------------
+    def ensure_namespace(self, name: str, labels: dict[str, str] | None = None) -> bool:
+        """Create the namespace (or add the labels to an existing one); True if it was created."""
+        body = client.V1Namespace(metadata=client.V1ObjectMeta(name=name, labels=labels or {}))
+        try:
+            self.core.create_namespace(body)
+            log.info("created namespace %s %s", name, labels or "")
+            return True
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
+        if labels:
+            self.core.patch_namespace(name, {"metadata": {"labels": labels}})
+        return False
+
+    def namespace_exists(self, name: str) -> bool:
+        try:
+            self.core.read_namespace(name)
+            return True
+        except ApiException as exc:
+            if exc.status == 404:
+                return False
+            raise
+
+    def delete_namespace(self, name: str, *, wait: bool = True, timeout: float = 180) -> None:
+        try:
+            self.core.delete_namespace(name)
+        except ApiException as exc:
+            if exc.status == 404:
+                return
+            raise
+        if wait:
+            wait_until(
+                f"namespace {name} to be deleted",
+                lambda: (not self.namespace_exists(name), "still terminating"),
+                timeout=timeout,
+                interval=1.0,
+            )
+        log.info("deleted namespace %s", name)
+
+    # --- workloads ----------------------------------------------------------------------------------------
+    def workloads(self, namespace: str, selector: str | None = None) -> list[tuple[str, str]]:
+        """(kind, name) of every Deployment and StatefulSet in the namespace."""
+        found = [
+            ("Deployment", d.metadata.name)
+            for d in self.apps.list_namespaced_deployment(namespace, label_selector=selector).items
+        ]
+        found += [
+            ("StatefulSet", s.metadata.name)
+            for s in self.apps.list_namespaced_stateful_set(namespace, label_selector=selector).items
+        ]
+        return found
+
+    def deployment(self, namespace: str, name: str) -> Any:
+        return self.apps.read_namespaced_deployment(name, namespace)
+
+    def scale(self, namespace: str, deployment: str, replicas: int) -> None:
+        self.apps.patch_namespaced_deployment_scale(deployment, namespace, {"spec": {"replicas": replicas}})
+        log.info("scaled deployment/%s to %d replicas", deployment, replicas)
+
+    def wait_for_rollout(self, kind: str, name: str, namespace: str, timeout: float = 300) -> float:
+        """Watch a Deployment/StatefulSet until its rollout is complete (as `kubectl rollout status` judges).
+
+        Returns the seconds it took. On timeout raises WaitTimeout naming the object, its replica counts and
+        its pods' phases and waiting reasons.
+        """
+        if kind not in ("Deployment", "StatefulSet"):
+            raise ValueError(f"cannot wait for a rollout of a {kind}")
+        lister = (
+            self.apps.list_namespaced_deployment
+            if kind == "Deployment"
+            else self.apps.list_namespaced_stateful_set
+        )
+        what = f"{kind.lower()}/{name} in {namespace} to finish its rollout"
+        started = time.monotonic()
+        deadline = started + timeout
+        last = "no object seen yet"
+        obj = None
+        log.info("waiting for %s (timeout %.0fs)", what, timeout)
+        while time.monotonic() < deadline:
+            remaining = max(1, int(deadline - time.monotonic()))
+            stream = watch.Watch()
+            try:
+                for event in stream.stream(
+                    lister,
+                    namespace,
+                    field_selector=f"metadata.name={name}",
+                    timeout_seconds=remaining,
+                    _request_timeout=remaining + 5,
+                ):
+                    obj = event["object"]
+                    done, last = rollout_status(obj)
+                    if done:
+                        stream.stop()
+                        took = time.monotonic() - started
+                        log.info("%s %s: %s (%.1fs)", kind.lower(), name, last, took)
+                        return took
+            except Exception as exc:
+                last = f"{last} (watch error: {type(exc).__name__}: {exc})"
+                time.sleep(1)
+            finally:
+                stream.stop()
+        pods = self.describe_pods(namespace, _selector_of(obj)) if obj is not None else "no pods looked up"
+        raise WaitTimeout(what, timeout, f"{last}; pods: {pods}")
+
+    def wait_all_rollouts(
+        self, namespace: str, selector: str | None = None, timeout: float = 300
+    ) -> list[tuple[str, float]]:
+        """Wait for every Deployment/StatefulSet in the namespace; returns what was awaited and how long."""
+        deadline = time.monotonic() + timeout
+        results = []
+        for kind, name in self.workloads(namespace, selector):
+            took = self.wait_for_rollout(kind, name, namespace, max(1.0, deadline - time.monotonic()))
+            results.append((f"{kind.lower()}/{name}", took))
+        return results
+
+    # --- pods ---------------------------------------------------------------------------------------------
+    def pods(self, namespace: str, selector: str | None = None) -> list[Any]:
+        return list(self.core.list_namespaced_pod(namespace, label_selector=selector).items)
+
+    def describe_pods(self, namespace: str, selector: str | None = None) -> str:
+        """One line per pod: name, phase, ready containers, restarts and why any container is not running."""
+        lines = [pod_summary(p) for p in self.pods(namespace, selector)]
+        return "; ".join(lines) if lines else "no pods"
+
+    def wait_pods_ready(
+        self, namespace: str, selector: str, count: int | None = None, timeout: float = 180
+    ) -> list[Any]:
+        """Wait until `count` (default: all, at least one) non-terminating pods match and are all Ready."""
+
+        def probe() -> tuple[bool, Any]:
+            pods = [p for p in self.pods(namespace, selector) if p.metadata.deletion_timestamp is None]
+            ready = [p for p in pods if pod_ready(p)]
+            want = count if count is not None else max(1, len(pods))
+            done = len(ready) >= want and (count is None or len(pods) == count)
+            return done, (
+                pods
+                if done
+                else f"{len(ready)}/{want} ready: " + ("; ".join(pod_summary(p) for p in pods) or "no pods")
+            )
+
+        return list(wait_until(f"pods {selector} in {namespace} to be Ready", probe, timeout=timeout))
+
+    def delete_pod(self, namespace: str, name: str, grace_period_seconds: int | None = None) -> None:
+        self.core.delete_namespaced_pod(name, namespace, grace_period_seconds=grace_period_seconds)
+        log.info("deleted pod %s", name)
+
+    def logs(
+        self,
+        namespace: str,
+        pod: str,
+        container: str | None = None,
+        *,
+        previous: bool = False,
+        tail_lines: int | None = None,
+    ) -> str:
+        return str(
+            self.core.read_namespaced_pod_log(
+                pod, namespace, container=container, previous=previous, tail_lines=tail_lines
+            )
+        )
+
+    def events(self, namespace: str) -> list[Any]:
+        """Events of the namespace, oldest first."""
+        items = self.core.list_namespaced_event(namespace).items
+        return sorted(items, key=event_time)
+
+    # --- services -----------------------------------------------------------------------------------------
+    def service(self, namespace: str, name: str) -> Any:
+        return self.core.read_namespaced_service(name, namespace)
+
+    def services(self, namespace: str, selector: str | None = None) -> list[Any]:
+        return list(self.core.list_namespaced_service(namespace, label_selector=selector).items)
+
+    def endpoints_ready_addresses(self, namespace: str, service: str) -> list[str]:
+        """Addresses of the service's ready endpoints, from its EndpointSlices."""
+        slices = self.discovery.list_namespaced_endpoint_slice(
+            namespace, label_selector=f"kubernetes.io/service-name={service}"
+        ).items
+        addresses = []
+        for eps in slices:
+            for endpoint in eps.endpoints or []:
+                if endpoint.conditions is None or endpoint.conditions.ready is not False:
+                    addresses.extend(endpoint.addresses)
+        return sorted(addresses)
+
+    def ready_pod_for_service(self, namespace: str, service: str) -> str:
+        slices = self.discovery.list_namespaced_endpoint_slice(
+            namespace, label_selector=f"kubernetes.io/service-name={service}"
+        ).items
+        for eps in slices:
+            for endpoint in eps.endpoints or []:
+                ready = endpoint.conditions is None or endpoint.conditions.ready is not False
+                if ready and endpoint.target_ref is not None and endpoint.target_ref.kind == "Pod":
+                    return str(endpoint.target_ref.name)
+        raise RuntimeError(f"service {service} in {namespace} has no ready pod to forward to")
+
+    @contextlib.contextmanager
+    def port_forward(self, namespace: str, service: str, port: int) -> Iterator[int]:
+        """Forward a loopback port to a ready pod behind `service`'s `port` (kubernetes.stream portforward).
+
+        Yields the local port. Each accepted connection opens its own stream to a currently ready pod, so a
+        deleted pod only breaks the connections that were on it.
+        """
+        svc = self.service(namespace, service)
+        target = next((p.target_port for p in svc.spec.ports if p.port == port), port)
+        forwarder = _PortForwarder(self, namespace, service, target)
+        try:
+            yield forwarder.start()
+        finally:
+            forwarder.stop()
+
+
+class _PortForwarder:
+    def __init__(self, k8s: K8s, namespace: str, service: str, target_port: int | str) -> None:
+        self.k8s, self.namespace, self.service, self.target_port = k8s, namespace, service, target_port
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.stopping = threading.Event()
+
+    def start(self) -> int:
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.listener.settimeout(0.5)
+        threading.Thread(target=self._accept, name=f"port-forward-{self.service}", daemon=True).start()
+        local = int(self.listener.getsockname()[1])
+        log.info("port-forward 127.0.0.1:%d -> service/%s:%s", local, self.service, self.target_port)
+        return local
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.listener.close()
+
+    def _accept(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            threading.Thread(target=self._bridge, args=(conn,), daemon=True).start()
+
+    def _bridge(self, conn: socket.socket) -> None:
+        try:
+            pod = self.k8s.ready_pod_for_service(self.namespace, self.service)
+            port = self._resolve_port(pod)
+            stream = portforward(
+                self.k8s.core.connect_get_namespaced_pod_portforward, pod, self.namespace, ports=str(port)
+            )
+            remote = stream.socket(port)
+            remote.setblocking(True)
+            sockets = [conn, remote]
+            while not self.stopping.is_set():
+                readable, _, _ = select.select(sockets, [], [], 0.5)
+                for sock in readable:
+                    data = sock.recv(65536)
+                    if not data:
+                        return
+                    (remote if sock is conn else conn).sendall(data)
+        except Exception as exc:
+            log.info("port-forward connection to %s ended: %s", self.service, exc)
+        finally:
+            conn.close()
+
+    def _resolve_port(self, pod_name: str) -> int:
+        if isinstance(self.target_port, int) or str(self.target_port).isdigit():
+            return int(self.target_port)
+        pod = self.k8s.core.read_namespaced_pod(pod_name, self.namespace)
+        for container in pod.spec.containers:
+            for port in container.ports or []:
+                if port.name == self.target_port:
+                    return int(port.container_port)
+        raise RuntimeError(f"pod {pod_name} has no port named {self.target_port}")
+
+
+def rollout_status(obj: Any) -> tuple[bool, str]:
+    """(done, description) for a Deployment or StatefulSet, using `kubectl rollout status`'s rules."""
+    spec_replicas = obj.spec.replicas if obj.spec.replicas is not None else 1
+    status = obj.status
+    replicas = status.replicas or 0
+    updated = status.updated_replicas or 0
+    ready = status.ready_replicas or 0
+    available = getattr(status, "available_replicas", None) or 0
+    observed = (status.observed_generation or 0) >= (obj.metadata.generation or 0)
+    text = f"{ready}/{spec_replicas} ready, {updated} updated, {replicas} total" + (
+        "" if observed else ", new spec not yet observed"
+    )
+    if obj.kind == "StatefulSet" or hasattr(status, "current_revision"):
+        revision_done = status.update_revision is None or status.current_revision == status.update_revision
+        done = observed and ready >= spec_replicas and updated >= spec_replicas and revision_done
+        return done, text
+    conditions = {c.type: c for c in status.conditions or []}
+    progressing = conditions.get("Progressing")
+    if progressing is not None and progressing.reason == "ProgressDeadlineExceeded":
+        text += f", progress deadline exceeded: {progressing.message}"
+    done = (
+        observed
+        and updated >= spec_replicas
+        and replicas == updated
+        and available >= spec_replicas
+        and ready >= spec_replicas
+    )
+    return done, text
+
+
+def pod_ready(pod: Any) -> bool:
+    return any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or [])
+
+
+def pod_summary(pod: Any) -> str:
+    statuses = pod.status.container_statuses or []
+    ready = sum(1 for s in statuses if s.ready)
+    restarts = sum(s.restart_count or 0 for s in statuses)
+    reasons = []
+    for s in [*(pod.status.init_container_statuses or []), *statuses]:
+        if s.state and s.state.waiting:
+            reasons.append(
+                f"{s.name} waiting: {s.state.waiting.reason}"
+                + (f" ({s.state.waiting.message[:160]})" if s.state.waiting.message else "")
+            )
+        elif s.state and s.state.terminated and not s.ready:
+            reasons.append(
+                f"{s.name} terminated: {s.state.terminated.reason} (exit {s.state.terminated.exit_code})"
+            )
+    terminating = " terminating" if pod.metadata.deletion_timestamp else ""
+    text = (
+        f"{pod.metadata.name} {pod.status.phase}{terminating} {ready}/{len(pod.spec.containers)} ready"
+        f" restarts={restarts}"
+    )
+    unschedulable = [
+        c.message
+        for c in pod.status.conditions or []
+        if c.type == "PodScheduled" and c.status == "False" and c.message
+    ]
+    return text + "".join(f" [{r}]" for r in reasons + unschedulable)
+
+
+def event_time(event: Any) -> datetime:
+    for value in (
+        getattr(event, "last_timestamp", None),
+        getattr(event, "event_time", None),
+        getattr(event, "first_timestamp", None),
+        event.metadata.creation_timestamp,
+    ):
+        if value is not None:
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.min.replace(tzinfo=UTC)
+
+
+def _selector_of(obj: Any) -> str | None:
+    labels = obj.spec.selector.match_labels if obj.spec and obj.spec.selector else None
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items())) if labels else None

@@ -1,0 +1,325 @@
+"""A bounded load generator for resilience checks: a few threads send a mix of task reads and creates (and
+optionally chat messages) at a fixed rate or as fast as a fixed concurrency allows, stop by themselves after a
+maximum duration or request count, and report counts, failures, latency percentiles and recovery time."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from harness.log import get_logger
+
+log = get_logger("load")
+
+
+@dataclass(frozen=True)
+class Sample:
+    started: float  # seconds since the generator started
+    latency: float  # seconds
+    operation: str  # "read", "create", "chat"
+    status: int | None  # HTTP status, None when no response (connection refused, timeout)
+    ok: bool
+    reason: str  # why it failed ("" when ok)
+    task_number: int | None = None
+
+
+@dataclass
+class LoadReport:
+    requests: int
+    successes: int
+    failures: int
+    failure_reasons: list[str]  # the first N, each "<+seconds> <ISO time> <operation>: <reason>"
+    status_histogram: dict[str, int]  # "200": n, "502": n, "error": n
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    rps: float
+    duration_s: float
+    created_task_numbers: list[int]
+    first_failure_s: float | None  # since start
+    last_failure_s: float | None
+    recovered: bool  # no failures, or a success came after the last failure
+    recovery_time_s: float | None  # first failure -> first success after the last failure; None if none/never
+    operations: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def failure_rate(self) -> float:
+        return self.failures / self.requests if self.requests else 0.0
+
+    def summary(self) -> str:
+        text = (
+            f"{self.requests} requests in {self.duration_s:.1f}s ({self.rps:.1f}/s), {self.failures} failed"
+            f" ({self.failure_rate:.1%}); latency p50 {self.p50_ms:.0f} ms, p95 {self.p95_ms:.0f} ms,"
+            f" p99 {self.p99_ms:.0f} ms; statuses {self.status_histogram}"
+        )
+        if self.failures:
+            text += (
+                f"; recovered after {self.recovery_time_s:.1f}s"
+                if self.recovery_time_s is not None
+                else "; NOT recovered by the end of the run"
+            )
+        return text
+
+
+class LoadGenerator:
+    """Send requests to the app until `max_duration` seconds or `max_requests` requests, whichever first.
+
+    `rate` (requests/s over all workers) paces the requests; None means each of `concurrency` workers sends
+    its next request as soon as the last one returned. Every `create_every`-th request is a create (a task
+    with a unique title), every `chat_every`-th a chat message (0 disables), the rest are `GET /api/tasks`.
+    Use as a context manager around a disruption:
+    `with LoadGenerator(...) as load: ...; report = load.report()`.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        concurrency: int = 4,
+        rate: float | None = 20.0,
+        max_duration: float = 60.0,
+        max_requests: int = 5000,
+        create_every: int = 4,
+        chat_every: int = 0,
+        chat_url: str | None = None,
+        request_timeout: float = 5.0,
+        keep_reasons: int = 20,
+        title_prefix: str = "load",
+    ) -> None:
+        if max_duration <= 0 or max_requests <= 0:
+            raise ValueError("a load run needs a positive max_duration and max_requests")
+        self.base_url = base_url.rstrip("/")
+        self.chat_url = (chat_url or base_url).rstrip("/")
+        self.token = token
+        self.concurrency = concurrency
+        self.rate = rate
+        self.max_duration = max_duration
+        self.max_requests = max_requests
+        self.create_every = create_every
+        self.chat_every = chat_every
+        self.request_timeout = request_timeout
+        self.keep_reasons = keep_reasons
+        self.title_prefix = f"{title_prefix}-{int(time.time())}"
+        self._samples: list[Sample] = []
+        self._lock = threading.Lock()
+        self._counter = itertools.count()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._t0 = 0.0
+        self._wall0 = datetime.now(UTC)
+        self._ended: float | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------------------------
+    def start(self) -> LoadGenerator:
+        self._t0 = time.monotonic()
+        self._wall0 = datetime.now(UTC)
+        log.info(
+            "load: %d workers, %s, at most %.0fs / %d requests against %s",
+            self.concurrency,
+            f"{self.rate:g} req/s" if self.rate else "unpaced",
+            self.max_duration,
+            self.max_requests,
+            self.base_url,
+        )
+        for i in range(self.concurrency):
+            thread = threading.Thread(target=self._work, name=f"load-{i}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def __enter__(self) -> LoadGenerator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(self.request_timeout + 2)
+        if self._ended is None:
+            self._ended = time.monotonic()
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait until the run ends by itself (duration or request bound)."""
+        for thread in self._threads:
+            thread.join(timeout)
+        if self._ended is None and not any(t.is_alive() for t in self._threads):
+            self._ended = time.monotonic()
+
+    @property
+    def running(self) -> bool:
+        return any(t.is_alive() for t in self._threads)
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self._t0
+
+    def wait_for_recovery(self, successes: int = 10, timeout: float = 60.0) -> bool:
+        """After a disruption: wait until `successes` requests in a row succeeded (True) or time out."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.running:
+            with self._lock:
+                tail = sorted(self._samples, key=lambda s: s.started)[-successes:]
+            if len(tail) == successes and all(s.ok for s in tail):
+                return True
+            time.sleep(0.2)
+        return False
+
+    def report(self, *, stop: bool = True) -> LoadReport:
+        """Stop the run (unless stop=False, which waits for it to end by itself) and summarise it."""
+        if stop:
+            self.stop()
+        else:
+            self.join()
+        with self._lock:
+            samples = sorted(self._samples, key=lambda s: s.started)
+        return summarise(
+            samples,
+            duration=(self._ended or time.monotonic()) - self._t0,
+            wall0=self._wall0,
+            keep_reasons=self.keep_reasons,
+        )
+
+    # --- workers ------------------------------------------------------------------------------------------
+    def _next_index(self) -> int | None:
+        index = next(self._counter)
+        if index >= self.max_requests:
+            return None
+        return index
+
+    def _work(self) -> None:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        with httpx.Client(timeout=self.request_timeout, headers=headers) as http:
+            while not self._stop.is_set():
+                index = self._next_index()
+                if index is None:
+                    break
+                if self.rate:
+                    delay = self._t0 + index / self.rate - time.monotonic()
+                    if delay > 0 and self._stop.wait(delay):
+                        break
+                if time.monotonic() - self._t0 >= self.max_duration:
+                    break
+                self._record(self._one(http, index))
+        self._ended = time.monotonic()
+
+    def _one(self, http: httpx.Client, index: int) -> Sample:
+        if self.chat_every and index % self.chat_every == self.chat_every - 1:
+            operation, method, url, body, expected = (
+                "chat",
+                "POST",
+                f"{self.chat_url}/api/chat",
+                {"message": "how many tasks do I have?"},
+                200,
+            )
+        elif self.create_every and index % self.create_every == 0:
+            operation, method, url, body, expected = (
+                "create",
+                "POST",
+                f"{self.base_url}/api/tasks",
+                {"title": f"{self.title_prefix}-{index}"},
+                201,
+            )
+        else:
+            operation, method, url, body, expected = "read", "GET", f"{self.base_url}/api/tasks", None, 200
+        started = time.monotonic()
+        try:
+            response = http.request(method, url, json=body)
+        except httpx.HTTPError as exc:
+            return Sample(
+                started - self._t0,
+                time.monotonic() - started,
+                operation,
+                None,
+                False,
+                f"{method} {url}: {type(exc).__name__}: {exc}",
+            )
+        latency = time.monotonic() - started
+        if response.status_code != expected:
+            return Sample(
+                started - self._t0,
+                latency,
+                operation,
+                response.status_code,
+                False,
+                f"{method} {url} -> {response.status_code}: {response.text[:200]}",
+            )
+        number = None
+        if operation == "create":
+            number = _task_number(response)
+        return Sample(started - self._t0, latency, operation, response.status_code, True, "", number)
+
+    def _record(self, sample: Sample) -> None:
+        with self._lock:
+            self._samples.append(sample)
+
+
+def _task_number(response: httpx.Response) -> int | None:
+    try:
+        data: Any = response.json()
+        return int(data["number"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of unsorted values; 0.0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), int(-(-q * len(ordered) // 100))))
+    return ordered[rank - 1]
+
+
+def summarise(
+    samples: list[Sample], *, duration: float, wall0: datetime, keep_reasons: int = 20
+) -> LoadReport:
+    failures = [s for s in samples if not s.ok]
+    histogram = Counter("error" if s.status is None else str(s.status) for s in samples)
+    latencies = [s.latency for s in samples]
+    first_failure = failures[0].started if failures else None
+    last_failure = failures[-1].started if failures else None
+    recovered_at = next(
+        (
+            s.started + s.latency
+            for s in samples
+            if s.ok and last_failure is not None and s.started > last_failure
+        ),
+        None,
+    )
+    reasons = [
+        f"+{s.started:.2f}s ({_at(wall0, s.started)}) {s.operation}: {s.reason}"
+        for s in failures[:keep_reasons]
+    ]
+    return LoadReport(
+        requests=len(samples),
+        successes=len(samples) - len(failures),
+        failures=len(failures),
+        failure_reasons=reasons,
+        status_histogram=dict(sorted(histogram.items())),
+        p50_ms=percentile(latencies, 50) * 1000,
+        p95_ms=percentile(latencies, 95) * 1000,
+        p99_ms=percentile(latencies, 99) * 1000,
+        rps=len(samples) / duration if duration > 0 else 0.0,
+        duration_s=duration,
+        created_task_numbers=sorted(s.task_number for s in samples if s.task_number is not None),
+        first_failure_s=first_failure,
+        last_failure_s=last_failure,
+        recovered=not failures or recovered_at is not None,
+        recovery_time_s=(recovered_at - first_failure)
+        if recovered_at is not None and first_failure is not None
+        else None,
+        operations=dict(Counter(s.operation for s in samples)),
+    )
+
+
+def _at(wall0: datetime, offset: float) -> str:
+    return datetime.fromtimestamp(wall0.timestamp() + offset, UTC).isoformat(timespec="milliseconds")
