@@ -1,0 +1,3 @@
+module todo-chatbot/pause
+
+go 1.25.0

@@ -1,0 +1,730 @@
+"""The `local` target: a real single-node Kubernetes run as host processes (like hack/local-up-cluster.sh).
+
+Kubernetes, CoreDNS and local-path-provisioner are built from Go modules (local_build); etcd, containerd, runc
+and the CNI plugins come from Debian packages. Everything the cluster writes lives under one state directory
+(STATE/local-cluster): certificates, kubeconfigs, configs, pids, logs, etcd data, containerd root/state,
+kubelet root, volumes. Components are started detached (own session) so they outlive the caller, and
+`ensure_up` finds a healthy cluster in about a second, restarting whatever died.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shlex
+import shutil
+import signal
+import ssl
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import yaml
+
+from harness.clusters import local_build
+from harness.clusters.base import ClusterInfo
+from harness.clusters.local_images import Containerd, ImageSpec
+from harness.clusters.local_manifests import addons
+from harness.clusters.local_pki import Pki
+from harness.log import get_logger
+from harness.paths import STATE, ensure
+from harness.proc import CommandError, run, which
+from harness.waits import wait_until
+
+log = get_logger("local-cluster")
+
+NODE_NAME = "tcb-local"
+# a dummy interface with a fixed private address: the node IP survives a VM without (or with a changing) route
+NODE_IFACE = "tcb0"
+NODE_IP = "10.254.0.1"
+POD_CIDR = "10.244.0.0/24"
+SERVICE_CIDR = "10.96.0.0/12"
+SERVICE_IP = "10.96.0.1"  # first address of SERVICE_CIDR: the `kubernetes` Service
+DNS_IP = "10.96.0.10"
+DOMAIN = "cluster.local"
+CNI_NETWORK = "tcb-pods"
+CNI_BRIDGE = "tcb-cni0"
+CNI_BIN = Path("/usr/lib/cni")  # Debian's containernetworking-plugins
+ETCD_PORT = 12379  # not 2379: Debian's etcd-server package may run its own etcd
+APISERVER_PORT = 6443
+PROVISIONER_USER = "tcb:local-path-provisioner"
+
+
+@dataclass
+class Component:
+    name: str
+    argv: Callable[[], list[str]]
+    health: Callable[[], tuple[bool, str]]
+    start_timeout: float = 60
+
+
+class LocalCluster:
+    name = "local"
+
+    def __init__(self, state_dir: Path | None = None) -> None:
+        self.dir = state_dir or STATE / "local-cluster"
+        self.pki = Pki(self.dir / "pki")
+        self.kubeconfig = self.dir / "kubeconfig"  # admin (system:masters), the cluster's private kubeconfig
+        self.bins = local_build.binaries()
+        self.sock = self.dir / "run" / "containerd" / "containerd.sock"
+        self.containerd = Containerd(self.sock)
+        self._started: list[str] = []
+
+    # ---- Cluster protocol -------------------------------------------------------------------------------
+    def available(self) -> tuple[bool, str]:
+        if os.geteuid() != 0:
+            return False, "the local cluster runs kubelet/containerd as host processes and needs root"
+        missing = [p for p in ("etcd", "containerd", "runc", "ctr", "iptables", "ip") if not which(p)]
+        if missing:
+            return False, f"{', '.join(missing)} not found: run `scripts/setup` (Debian packages)"
+        if not (CNI_BIN / "bridge").exists():
+            return False, f"CNI plugins missing in {CNI_BIN}: install containernetworking-plugins"
+        if not local_build.is_built() and not which("go", Path("/usr/local/go/bin")):
+            return False, "Kubernetes binaries not cached and no Go toolchain to build them"
+        return True, f"Kubernetes {local_build.k8s_version()} from Go modules, node parts from Debian"
+
+    def ensure_up(self) -> ClusterInfo:
+        started = time.monotonic()
+        self._started = []
+        self.bins = local_build.build_all() if not local_build.is_built() else self.bins
+        self._prepare_host()
+        self._write_config()
+        for component in self._components():
+            self._ensure_running(component)
+            if component.name == "containerd":
+                self._ensure_node_images()
+            if component.name == "kube-apiserver":
+                self._apply_addons()
+        self._wait_ready()
+        log.info(
+            "local cluster ready in %.1f s (%s): kubeconfig %s",
+            time.monotonic() - started,
+            f"started {', '.join(self._started)}" if self._started else "already running",
+            self.kubeconfig,
+        )
+        return self.info()
+
+    def info(self) -> ClusterInfo:
+        return ClusterInfo(
+            target=self.name,
+            kubeconfig=self.kubeconfig,
+            context="tcb-local",
+            node_address="127.0.0.1",
+            started_by_us=bool(self._started),
+            notes={
+                "kubernetes": local_build.k8s_version(),
+                "node": NODE_NAME,
+                "node_ip": NODE_IP,
+                "state_dir": str(self.dir),
+                "coredns": local_build.COREDNS_VERSION,
+                "storage": f"local-path-provisioner {local_build.LOCAL_PATH_VERSION} (StorageClass standard)",
+            },
+        )
+
+    def load_images(self, images: list[str]) -> None:
+        self.containerd.load_from_docker(images)
+
+    def status(self) -> dict[str, str]:
+        """Each component: `running (healthy)`, `running (<why not healthy>)` or `stopped`."""
+        result: dict[str, str] = {}
+        for component in self._components():
+            pid = self._pid(component.name)
+            if pid is None:
+                result[component.name] = "stopped"
+                continue
+            try:
+                ok, seen = component.health()
+            except Exception as exc:
+                ok, seen = False, f"{type(exc).__name__}: {exc}"
+            result[component.name] = f"running pid {pid} ({'healthy' if ok else seen})"
+        return result
+
+    def teardown(self) -> None:
+        """Stop every component and pod, then remove mounts, iptables chains, interfaces and the state dir."""
+        log.info("tearing down the local cluster in %s", self.dir)
+        for name in (
+            "local-path-provisioner",
+            "kube-proxy",
+            "kubelet",
+            "kube-scheduler",
+            "kube-controller-manager",
+        ):
+            self._stop(name)
+        if self._pid("containerd") is not None:
+            self._stop_pods()
+        for name in ("containerd", "kube-apiserver", "etcd"):
+            self._stop(name)
+        self._kill_leftover_shims()
+        self._unmount_all()
+        self._sweep_iptables()
+        for link in (CNI_BRIDGE, NODE_IFACE):
+            run(["ip", "link", "delete", link], check=False, quiet=True)
+        self._remove_cgroups()
+        for log_link in Path("/var/log/containers").glob("*.log"):
+            if log_link.is_symlink() and str(self.dir) in os.readlink(log_link):
+                log_link.unlink()
+        for cached in Path("/var/lib/cni/results").glob(f"{CNI_NETWORK}-*"):
+            cached.unlink()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        log.info("local cluster removed")
+
+    # ---- layout and configuration -----------------------------------------------------------------------
+    def _p(self, *parts: str) -> Path:
+        return self.dir.joinpath(*parts)
+
+    def _prepare_host(self) -> None:
+        for sub in ("run", "logs", "config/cni", "data"):
+            ensure(self._p(sub))
+        if run(["ip", "link", "show", NODE_IFACE], check=False, quiet=True).returncode != 0:
+            log.info("creating the node interface %s with %s", NODE_IFACE, NODE_IP)
+            run(["ip", "link", "add", NODE_IFACE, "type", "dummy"])
+        addresses = run(["ip", "-4", "-o", "addr", "show", "dev", NODE_IFACE], quiet=True).stdout
+        if f" {NODE_IP}/" not in addresses:
+            run(["ip", "addr", "add", f"{NODE_IP}/32", "dev", NODE_IFACE])
+        run(["ip", "link", "set", NODE_IFACE, "up"], quiet=True)
+        # pods are routed through the host, and bridged pod traffic must traverse iptables for Services
+        for key, value in (
+            ("net/ipv4/ip_forward", "1"),
+            ("net/bridge/bridge-nf-call-iptables", "1"),
+            ("net/bridge/bridge-nf-call-ip6tables", "1"),
+        ):
+            path = Path("/proc/sys") / key
+            if not path.exists():
+                raise RuntimeError(f"{path} missing: the kernel needs br_netfilter (`modprobe br_netfilter`)")
+            if path.read_text().strip() != value:
+                path.write_text(value)
+
+    def _write_config(self) -> None:
+        self.pki.ensure(NODE_NAME, NODE_IP, SERVICE_IP)
+        server = f"https://127.0.0.1:{APISERVER_PORT}"
+        self.pki.write_kubeconfig(self.kubeconfig, "admin", server)
+        for user in ("controller-manager", "scheduler", "kubelet", "kube-proxy", "local-path-provisioner"):
+            self.pki.write_kubeconfig(self._p("config", f"{user}.kubeconfig"), user, server)
+        pki = self.pki.path
+        kubelet = {
+            "apiVersion": "kubelet.config.k8s.io/v1beta1",
+            "kind": "KubeletConfiguration",
+            "failCgroupV1": False,  # 1.35 refuses cgroup v1 hosts unless told otherwise (KEP-5573)
+            # must match containerd's SystemdCgroup=false: containerd 1.6 cannot report its driver
+            "cgroupDriver": "cgroupfs",
+            "containerRuntimeEndpoint": f"unix://{self.sock}",
+            "imageServiceEndpoint": f"unix://{self.sock}",
+            "address": "0.0.0.0",  # noqa: S104 - the apiserver reaches the kubelet at the node IP
+            "port": 10250,
+            "healthzBindAddress": "127.0.0.1",
+            "healthzPort": 10248,
+            "readOnlyPort": 0,
+            "tlsCertFile": str(pki("kubelet-serving.crt")),
+            "tlsPrivateKeyFile": str(pki("kubelet-serving.key")),
+            "rotateCertificates": False,
+            "authentication": {
+                "anonymous": {"enabled": False},
+                "webhook": {"enabled": True},
+                "x509": {"clientCAFile": str(pki("ca.crt"))},
+            },
+            "authorization": {"mode": "Webhook"},
+            "clusterDNS": [DNS_IP],
+            "clusterDomain": DOMAIN,
+            "resolvConf": "/etc/resolv.conf",
+            "failSwapOn": False,
+            # no registry to pull from: never evict or garbage-collect images, and tolerate a full-ish disk
+            "imageGCHighThresholdPercent": 100,
+            "imageGCLowThresholdPercent": 99,
+            "evictionHard": {
+                "memory.available": "100Mi",
+                "nodefs.available": "1%",
+                "imagefs.available": "1%",
+                "nodefs.inodesFree": "1%",
+            },
+            "podLogsDir": str(self._p("data", "pod-logs")),
+            "volumePluginDir": str(self._p("data", "kubelet-plugins")),
+            "serializeImagePulls": False,
+            "nodeStatusReportFrequency": "10s",
+            "syncFrequency": "10s",
+            "fileCheckFrequency": "10s",
+        }
+        proxy = {
+            "apiVersion": "kubeproxy.config.k8s.io/v1alpha1",
+            "kind": "KubeProxyConfiguration",
+            "clientConnection": {"kubeconfig": str(self._p("config", "kube-proxy.kubeconfig"))},
+            "hostnameOverride": NODE_NAME,
+            "mode": "iptables",
+            "clusterCIDR": POD_CIDR,
+            "healthzBindAddress": "127.0.0.1:10256",
+            "metricsBindAddress": "127.0.0.1:10249",
+            # leave conntrack sysctls alone (kube-proxy would otherwise resize the table on a shared host)
+            "conntrack": {
+                "maxPerCore": 0,
+                "min": 0,
+                "tcpEstablishedTimeout": "0s",
+                "tcpCloseWaitTimeout": "0s",
+            },
+            "iptables": {"localhostNodePorts": True},  # NodePorts answer on 127.0.0.1 too
+        }
+        cni = {
+            "cniVersion": "1.0.0",
+            "name": CNI_NETWORK,
+            "plugins": [
+                {
+                    "type": "bridge",
+                    "bridge": CNI_BRIDGE,
+                    "isGateway": True,
+                    "ipMasq": True,
+                    "hairpinMode": True,
+                    "ipam": {
+                        "type": "host-local",
+                        "ranges": [[{"subnet": POD_CIDR}]],
+                        "routes": [{"dst": "0.0.0.0/0"}],
+                        "dataDir": str(self._p("data", "cni-ipam")),
+                    },
+                },
+                {"type": "portmap", "capabilities": {"portMappings": True}},
+                # accepts pod traffic in FORWARD: Docker sets the FORWARD policy to DROP
+                {"type": "firewall", "backend": "iptables"},
+            ],
+        }
+        # AppArmor profiles need both the kernel module and apparmor_parser (this VM kernel has no AppArmor)
+        apparmor = Path("/sys/module/apparmor").exists() and which("apparmor_parser") is not None
+        containerd = f"""\
+version = 2
+root = "{self._p("data", "containerd")}"
+state = "{self._p("run", "containerd")}"
+disabled_plugins = []
+[grpc]
+  address = "{self.sock}"
+[ttrpc]
+  address = "{self.sock}.ttrpc"
+[debug]
+  address = ""
+[metrics]
+  address = ""
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "{self._pause_image().ref}"
+  disable_apparmor = {"false" if apparmor else "true"}
+  stream_server_address = "127.0.0.1"
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        SystemdCgroup = false
+        Root = "{self._p("run", "runc")}"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "{CNI_BIN}"
+    conf_dir = "{self._p("config", "cni")}"
+    max_conf_num = 1
+[plugins."io.containerd.internal.v1.opt"]
+  path = "{self._p("data", "containerd-opt")}"
+"""
+        files = {
+            "config/kubelet.yaml": yaml.safe_dump(kubelet, sort_keys=False),
+            "config/kube-proxy.yaml": yaml.safe_dump(proxy, sort_keys=False),
+            "config/cni/10-tcb-pods.conflist": json.dumps(cni, indent=2),
+            "config/containerd.toml": containerd,
+        }
+        for rel, text in files.items():
+            path = self._p(rel)
+            if not path.exists() or path.read_text() != text:
+                path.write_text(text)
+
+    # ---- images the node itself needs (no registry) -----------------------------------------------------
+    def _pause_image(self) -> ImageSpec:
+        return ImageSpec(
+            f"localhost/tcb/pause:{self.bins.pause.parent.parent.name}",
+            {"/pause": self.bins.pause},
+            ["/pause"],
+        )
+
+    def _coredns_image(self) -> ImageSpec:
+        return ImageSpec(
+            f"localhost/tcb/coredns:{local_build.COREDNS_VERSION}",
+            {"/coredns": self.bins.coredns},
+            ["/coredns"],
+        )
+
+    def busybox_image(self) -> ImageSpec:
+        """Debian's static busybox with every applet linked in /bin: for helper pods and tests."""
+        busybox = Path("/bin/busybox")
+        version = run([str(busybox)], check=False, quiet=True).stdout.split()[1].lstrip("v")
+        applets = run([str(busybox), "--list"], quiet=True).stdout.split()
+        return ImageSpec(
+            f"localhost/tcb/busybox:{version}",
+            {"/bin/busybox": busybox},
+            ["/bin/sh"],
+            symlinks={f"/bin/{a}": "busybox" for a in applets if a != "busybox"},
+            dirs=("tmp", "etc"),
+        )
+
+    def _ensure_node_images(self) -> None:
+        for spec in (self._pause_image(), self._coredns_image(), self.busybox_image()):
+            self.containerd.ensure_image(spec)
+
+    # ---- components ---------------------------------------------------------------------------------------
+    def _components(self) -> list[Component]:
+        k8s, pki, cfg = self.bins.k8s_bin, self.pki.path, lambda n: str(self._p("config", n))
+        return [
+            Component(
+                "etcd",
+                lambda: [
+                    "etcd",
+                    "--name",
+                    NODE_NAME,
+                    "--data-dir",
+                    str(self._p("data", "etcd")),
+                    "--listen-client-urls",
+                    f"http://127.0.0.1:{ETCD_PORT}",
+                    "--advertise-client-urls",
+                    f"http://127.0.0.1:{ETCD_PORT}",
+                    "--listen-peer-urls",
+                    f"http://127.0.0.1:{ETCD_PORT + 1}",
+                    "--initial-advertise-peer-urls",
+                    f"http://127.0.0.1:{ETCD_PORT + 1}",
+                    "--initial-cluster",
+                    f"{NODE_NAME}=http://127.0.0.1:{ETCD_PORT + 1}",
+                    "--listen-metrics-urls",
+                    "",
+                    "--quota-backend-bytes",
+                    str(4 << 30),
+                ],
+                lambda: self._http(f"http://127.0.0.1:{ETCD_PORT}/health", '"health":"true"'),
+            ),
+            Component(
+                "containerd",
+                lambda: ["containerd", "--config", cfg("containerd.toml")],
+                self._containerd_health,
+            ),
+            Component(
+                "kube-apiserver",
+                lambda: [
+                    str(k8s("kube-apiserver")),
+                    f"--etcd-servers=http://127.0.0.1:{ETCD_PORT}",
+                    f"--advertise-address={NODE_IP}",
+                    "--bind-address=0.0.0.0",
+                    f"--secure-port={APISERVER_PORT}",
+                    f"--service-cluster-ip-range={SERVICE_CIDR}",
+                    "--service-node-port-range=30000-32767",
+                    "--allow-privileged=true",
+                    "--authorization-mode=Node,RBAC",
+                    "--enable-admission-plugins=NodeRestriction",
+                    f"--client-ca-file={pki('ca.crt')}",
+                    f"--tls-cert-file={pki('apiserver.crt')}",
+                    f"--tls-private-key-file={pki('apiserver.key')}",
+                    f"--kubelet-client-certificate={pki('apiserver-kubelet-client.crt')}",
+                    f"--kubelet-client-key={pki('apiserver-kubelet-client.key')}",
+                    f"--kubelet-certificate-authority={pki('ca.crt')}",
+                    "--kubelet-preferred-address-types=InternalIP",
+                    f"--service-account-key-file={pki('sa.pub')}",
+                    f"--service-account-signing-key-file={pki('sa.key')}",
+                    "--service-account-issuer=https://kubernetes.default.svc",
+                    "--profiling=false",
+                    "--v=1",
+                ],
+                lambda: self._http(f"https://127.0.0.1:{APISERVER_PORT}/readyz", "ok", admin=True),
+                120,
+            ),
+            Component(
+                "kube-controller-manager",
+                lambda: [
+                    str(k8s("kube-controller-manager")),
+                    f"--kubeconfig={cfg('controller-manager.kubeconfig')}",
+                    f"--authentication-kubeconfig={cfg('controller-manager.kubeconfig')}",
+                    f"--authorization-kubeconfig={cfg('controller-manager.kubeconfig')}",
+                    f"--service-account-private-key-file={pki('sa.key')}",
+                    f"--root-ca-file={pki('ca.crt')}",
+                    f"--cluster-signing-cert-file={pki('ca.crt')}",
+                    f"--cluster-signing-key-file={pki('ca.key')}",
+                    "--use-service-account-credentials=true",
+                    "--leader-elect=false",
+                    f"--service-cluster-ip-range={SERVICE_CIDR}",
+                    "--bind-address=127.0.0.1",
+                    "--v=1",
+                ],
+                lambda: self._http("https://127.0.0.1:10257/healthz", "ok"),
+            ),
+            Component(
+                "kube-scheduler",
+                lambda: [
+                    str(k8s("kube-scheduler")),
+                    f"--kubeconfig={cfg('scheduler.kubeconfig')}",
+                    f"--authentication-kubeconfig={cfg('scheduler.kubeconfig')}",
+                    f"--authorization-kubeconfig={cfg('scheduler.kubeconfig')}",
+                    "--leader-elect=false",
+                    "--bind-address=127.0.0.1",
+                    "--v=1",
+                ],
+                lambda: self._http("https://127.0.0.1:10259/healthz", "ok"),
+            ),
+            Component(
+                "kubelet",
+                lambda: [
+                    str(k8s("kubelet")),
+                    f"--config={cfg('kubelet.yaml')}",
+                    f"--kubeconfig={cfg('kubelet.kubeconfig')}",
+                    f"--root-dir={self._p('data', 'kubelet')}",
+                    f"--hostname-override={NODE_NAME}",
+                    f"--node-ip={NODE_IP}",
+                    "--v=1",
+                ],
+                lambda: self._http("http://127.0.0.1:10248/healthz", "ok"),
+            ),
+            Component(
+                "kube-proxy",
+                lambda: [str(k8s("kube-proxy")), f"--config={cfg('kube-proxy.yaml')}", "--v=1"],
+                lambda: self._http("http://127.0.0.1:10256/healthz", ""),
+            ),
+            Component(
+                "local-path-provisioner",
+                lambda: [
+                    str(self.bins.local_path_provisioner),
+                    "start",
+                    f"--kubeconfig={cfg('local-path-provisioner.kubeconfig')}",
+                    "--namespace=local-path-storage",
+                    "--provisioner-name=rancher.io/local-path",
+                    "--service-account-name=local-path-provisioner-service-account",
+                    f"--helper-image={self.busybox_image().ref}",
+                ],
+                lambda: (True, "no health endpoint; the process is alive"),
+            ),
+        ]
+
+    def _http(self, url: str, expect: str, *, admin: bool = False) -> tuple[bool, str]:
+        verify: ssl.SSLContext | bool = False  # component serving certs are self-signed; liveness only
+        if admin:
+            verify = ssl.create_default_context(cafile=str(self.pki.path("ca.crt")))
+            verify.load_cert_chain(self.pki.path("admin.crt"), self.pki.path("admin.key"))
+        response = httpx.get(url, verify=verify, timeout=2)
+        return (
+            response.status_code == 200 and expect in response.text,
+            f"{response.status_code} {response.text[:200]}",
+        )
+
+    def _containerd_health(self) -> tuple[bool, str]:
+        if not self.sock.exists():
+            return False, f"no socket {self.sock} yet"
+        out = self.containerd.ctr("plugins", "ls", quiet=True)
+        cri = [
+            line for line in out.splitlines() if "io.containerd.grpc.v1" in line and " cri " in f" {line} "
+        ]
+        return bool(cri) and all(" ok" in line for line in cri), "\n".join(cri) or "no CRI plugin listed"
+
+    def _pid_file(self, name: str) -> Path:
+        return self._p("run", f"{name}.pid")
+
+    def _pid(self, name: str) -> int | None:
+        """The component's pid if that process is alive and still runs the component's program."""
+        try:
+            pid = int(self._pid_file(name).read_text())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, ValueError):
+            return None
+        program = Path(cmdline[0].decode()).name if cmdline and cmdline[0] else ""
+        return pid if state != "Z" and program == name else None
+
+    def _ensure_running(self, component: Component) -> None:
+        if self._pid(component.name) is None:
+            argv = component.argv()
+            log.info("starting %s (log: %s)", component.name, self._p("logs", f"{component.name}.log"))
+            with open(self._p("logs", f"{component.name}.log"), "ab") as out:
+                # a daemon must outlive this call, so it is spawned here rather than through proc.run
+                process = subprocess.Popen(
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    cwd=self.dir,
+                    start_new_session=True,
+                )
+            self._pid_file(component.name).write_text(str(process.pid))
+            self._started.append(component.name)
+
+        def probe() -> tuple[bool, str]:
+            if self._pid(component.name) is None:
+                tail = self._p("logs", f"{component.name}.log").read_text(errors="replace").splitlines()[-15:]
+                raise RuntimeError(f"{component.name} exited; last log lines:\n" + "\n".join(tail))
+            return component.health()
+
+        try:
+            wait_until(
+                f"{component.name} to be healthy", probe, timeout=component.start_timeout, interval=0.2
+            )
+        except RuntimeError as exc:
+            if "exited; last log lines" in str(exc):
+                raise
+            raise RuntimeError(f"{exc}\n(see {self._p('logs', component.name + '.log')})") from exc
+
+    # ---- add-ons and readiness --------------------------------------------------------------------------
+    def kubectl(self, *args: str, input: str | None = None, quiet: bool = False) -> str:
+        return run(
+            [str(self.bins.k8s_bin("kubectl")), f"--kubeconfig={self.kubeconfig}", *args],
+            input=input,
+            quiet=quiet,
+        ).stdout
+
+    def _apply_addons(self) -> None:
+        manifest = addons(
+            coredns_image=self._coredns_image().ref,
+            busybox_image=self.busybox_image().ref,
+            dns_ip=DNS_IP,
+            domain=DOMAIN,
+            storage_dir=str(self._p("data", "volumes")),
+            provisioner_user=PROVISIONER_USER,
+        )
+        stamp = self._p("run", "addons.sha256")
+        digest = hashlib.sha256(manifest.encode()).hexdigest()
+        if stamp.exists() and stamp.read_text() == digest:
+            return
+        log.info("applying cluster add-ons (RBAC, CoreDNS, local-path storage)")
+        # the default namespace/RBAC bootstrap of a fresh apiserver can lag /readyz by a moment
+        wait_until(
+            "the apiserver to accept the add-ons",
+            lambda: (
+                bool(
+                    self.kubectl(
+                        "apply",
+                        "--server-side",
+                        "--force-conflicts",
+                        "--field-manager=tcb-local",
+                        "-f",
+                        "-",
+                        input=manifest,
+                        quiet=True,
+                    )
+                ),
+                "applied",
+            ),
+            timeout=60,
+            interval=1,
+        )
+        stamp.write_text(digest)
+
+    def _wait_ready(self) -> None:
+        def node_ready() -> tuple[bool, str]:
+            out = self.kubectl("get", "node", NODE_NAME, "-o", "json", quiet=True)
+            conditions = {c["type"]: c for c in json.loads(out)["status"].get("conditions", [])}
+            ready = conditions.get("Ready", {})
+            return ready.get("status") == "True", f"Ready={ready.get('status')} {ready.get('message', '')}"
+
+        def dns_ready() -> tuple[bool, str]:
+            out = self.kubectl("-n", "kube-system", "get", "deployment", "coredns", "-o", "json", quiet=True)
+            status = json.loads(out).get("status", {})
+            return status.get("readyReplicas", 0) >= 1, f"coredns status {status.get('conditions', status)}"
+
+        wait_until(f"node {NODE_NAME} to be Ready", node_ready, timeout=120, interval=0.5)
+        wait_until("CoreDNS to be Ready", dns_ready, timeout=120, interval=0.5)
+
+    # ---- teardown helpers -------------------------------------------------------------------------------
+    def _stop(self, name: str, timeout: float = 15) -> None:
+        pid = self._pid(name)
+        if pid is None:
+            return
+        log.info("stopping %s (pid %d)", name, pid)
+        os.kill(pid, signal.SIGTERM)
+        try:
+            wait_until(
+                f"{name} to exit",
+                lambda: (self._pid(name) is None, f"pid {pid} alive"),
+                timeout=timeout,
+                interval=0.2,
+            )
+        except TimeoutError:
+            os.kill(pid, signal.SIGKILL)
+            wait_until(f"{name} to die", lambda: (self._pid(name) is None, f"pid {pid} alive"), timeout=10)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+        self._pid_file(name).unlink(missing_ok=True)
+
+    def _stop_pods(self) -> None:
+        """Kill every container and sandbox (the kubelet is stopped already); drop their netns."""
+        netns: set[str] = set()
+        for container in self.containerd.ctr("containers", "ls", "-q", quiet=True).split():
+            with contextlib.suppress(CommandError, json.JSONDecodeError):
+                spec = json.loads(self.containerd.ctr("containers", "info", container, quiet=True)).get(
+                    "Spec", {}
+                )
+                for ns in spec.get("linux", {}).get("namespaces", []):
+                    if ns.get("type") == "network" and ns.get("path"):
+                        netns.add(ns["path"])
+        tasks = [line.split()[0] for line in self.containerd.ctr("tasks", "ls", quiet=True).splitlines()[1:]]
+        if tasks:
+            log.info("killing %d pod container(s)", len(tasks))
+        for task in tasks:
+            with contextlib.suppress(CommandError):
+                self.containerd.ctr("tasks", "kill", "--all", "--signal", "SIGKILL", task, quiet=True)
+
+        def stopped() -> tuple[bool, str]:
+            listing = self.containerd.ctr("tasks", "ls", quiet=True).splitlines()[1:]
+            running = [line for line in listing if "STOPPED" not in line]
+            return not running, "\n".join(running)
+
+        if tasks:
+            wait_until("pod containers to stop", stopped, timeout=20, interval=0.2)
+        for task in tasks:
+            with contextlib.suppress(CommandError):
+                self.containerd.ctr("tasks", "delete", task, quiet=True)
+        for path in netns:
+            run(["umount", path], check=False, quiet=True)
+            Path(path).unlink(missing_ok=True)
+
+    def _kill_leftover_shims(self) -> None:
+        """Shims of our containerd (identified by our socket on their command line) must not outlive it."""
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            with contextlib.suppress(OSError):
+                cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                if "containerd-shim" in cmdline and str(self.sock) in cmdline:
+                    os.kill(int(proc.name), signal.SIGKILL)
+
+    def _unmount_all(self) -> None:
+        """Unmount everything under the state dir, deepest first (kubelet volumes, container rootfs, shm)."""
+        prefix = str(self.dir) + "/"
+        for _ in range(3):
+            mounts = [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()]
+            ours = sorted({m for m in mounts if m.startswith(prefix)}, key=len, reverse=True)
+            if not ours:
+                return
+            for mount in ours:
+                run(["umount", "--lazy", mount], check=False, quiet=True)
+
+    def _sweep_iptables(self) -> None:
+        """Remove every KUBE-* and CNI-* chain (kube-proxy, kubelet, bridge/portmap/firewall plugins) and the
+        rules that jump to them, in both address families."""
+        for tool in ("iptables", "ip6tables"):
+            if not which(tool):
+                continue
+            for table in ("filter", "nat", "mangle"):
+                saved = run([f"{tool}-save", "-t", table], check=False, quiet=True).stdout
+                chains = [line[1:].split()[0] for line in saved.splitlines() if line.startswith(":")]
+                ours = [c for c in chains if c.startswith(("KUBE-", "CNI-"))]
+                if not ours:
+                    continue
+                for line in saved.splitlines():
+                    if line.startswith("-A ") and any(f"-j {c}" in line or f"-g {c}" in line for c in ours):
+                        chain = line.split()[1]
+                        if chain not in ours:
+                            run([tool, "-t", table, "-D", *shlex.split(line)[1:]], check=False, quiet=True)
+                for chain in ours:
+                    run([tool, "-t", table, "-F", chain], check=False, quiet=True)
+                for chain in ours:
+                    run([tool, "-t", table, "-X", chain], check=False, quiet=True)
+
+    @staticmethod
+    def _remove_cgroups() -> None:
+        for hierarchy in Path("/sys/fs/cgroup").iterdir():
+            top = hierarchy / "kubepods"
+            if not top.is_dir():
+                continue
+            for path in sorted(
+                (p for p in top.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True
+            ):
+                with contextlib.suppress(OSError):
+                    path.rmdir()
+            with contextlib.suppress(OSError):
+                top.rmdir()

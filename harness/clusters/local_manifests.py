@@ -1,0 +1,228 @@
+"""Cluster add-ons of the local target, applied server-side with kubectl: RBAC for apiserver→kubelet, CoreDNS
+(from Kubernetes' cluster/addons/dns/coredns manifest), and local-path storage (default StorageClass)."""
+
+from __future__ import annotations
+
+import json
+
+COREDNS_MANIFEST = """\
+apiVersion: v1
+kind: ServiceAccount
+metadata: {{name: coredns, namespace: kube-system}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {{name: "system:coredns", labels: {{kubernetes.io/bootstrapping: rbac-defaults}}}}
+rules:
+- apiGroups: [""]
+  resources: [endpoints, services, pods, namespaces]
+  verbs: [list, watch]
+- apiGroups: [discovery.k8s.io]
+  resources: [endpointslices]
+  verbs: [list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {{name: "system:coredns", labels: {{kubernetes.io/bootstrapping: rbac-defaults}}}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:coredns"}}
+subjects: [{{kind: ServiceAccount, name: coredns, namespace: kube-system}}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {{name: coredns, namespace: kube-system}}
+data:
+  Corefile: |
+    .:53 {{
+        errors
+        health {{
+            lameduck 5s
+        }}
+        ready
+        kubernetes {domain} in-addr.arpa ip6.arpa {{
+            pods insecure
+            fallthrough in-addr.arpa ip6.arpa
+            ttl 30
+        }}
+        prometheus :9153
+        forward . /etc/resolv.conf {{
+            max_concurrent 1000
+        }}
+        cache 30
+        loop
+        reload
+        loadbalance
+    }}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: coredns
+  namespace: kube-system
+  labels: {{k8s-app: kube-dns, kubernetes.io/name: CoreDNS}}
+spec:
+  replicas: 1
+  strategy: {{type: RollingUpdate, rollingUpdate: {{maxUnavailable: 1}}}}
+  selector: {{matchLabels: {{k8s-app: kube-dns}}}}
+  template:
+    metadata: {{labels: {{k8s-app: kube-dns}}}}
+    spec:
+      priorityClassName: system-cluster-critical
+      serviceAccountName: coredns
+      tolerations: [{{key: CriticalAddonsOnly, operator: Exists}}]
+      nodeSelector: {{kubernetes.io/os: linux}}
+      securityContext: {{seccompProfile: {{type: RuntimeDefault}}}}
+      dnsPolicy: Default
+      containers:
+      - name: coredns
+        image: {image}
+        imagePullPolicy: Never
+        resources:
+          limits: {{memory: 170Mi}}
+          requests: {{cpu: 100m, memory: 70Mi}}
+        args: [-conf, /etc/coredns/Corefile]
+        volumeMounts: [{{name: config-volume, mountPath: /etc/coredns, readOnly: true}}]
+        ports:
+        - {{containerPort: 53, name: dns, protocol: UDP}}
+        - {{containerPort: 53, name: dns-tcp, protocol: TCP}}
+        - {{containerPort: 9153, name: metrics, protocol: TCP}}
+        livenessProbe:
+          httpGet: {{path: /health, port: 8080, scheme: HTTP}}
+          initialDelaySeconds: 60
+          timeoutSeconds: 5
+          successThreshold: 1
+          failureThreshold: 5
+        readinessProbe:
+          httpGet: {{path: /ready, port: 8181, scheme: HTTP}}
+          periodSeconds: 2
+        securityContext:
+          allowPrivilegeEscalation: false
+          capabilities: {{add: [NET_BIND_SERVICE], drop: [ALL]}}
+          readOnlyRootFilesystem: true
+      volumes:
+      - name: config-volume
+        configMap:
+          name: coredns
+          items: [{{key: Corefile, path: Corefile}}]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: kube-dns
+  namespace: kube-system
+  annotations: {{prometheus.io/port: "9153", prometheus.io/scrape: "true"}}
+  labels: {{k8s-app: kube-dns, kubernetes.io/cluster-service: "true", kubernetes.io/name: CoreDNS}}
+spec:
+  selector: {{k8s-app: kube-dns}}
+  clusterIP: {dns_ip}
+  ports:
+  - {{name: dns, port: 53, protocol: UDP}}
+  - {{name: dns-tcp, port: 53, protocol: TCP}}
+  - {{name: metrics, port: 9153, protocol: TCP}}
+"""
+
+# the provisioner runs on the host (like the other components) with its own client certificate; its helper
+# pods (mkdir/rm of volume directories) run in-cluster under this service account
+LOCAL_PATH_MANIFEST = """\
+apiVersion: v1
+kind: Namespace
+metadata: {{name: local-path-storage}}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {{name: local-path-provisioner-service-account, namespace: local-path-storage}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {{name: local-path-provisioner-role}}
+rules:
+- apiGroups: [""]
+  resources: [nodes, persistentvolumeclaims, configmaps, pods, pods/log]
+  verbs: [get, list, watch]
+- apiGroups: [""]
+  resources: [persistentvolumes]
+  verbs: [get, list, watch, create, patch, update, delete]
+- apiGroups: [""]
+  resources: [events]
+  verbs: [create, patch]
+- apiGroups: [storage.k8s.io]
+  resources: [storageclasses]
+  verbs: [get, list, watch]
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [get, list, watch, create, patch, update, delete]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {{name: local-path-provisioner-bind}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: local-path-provisioner-role}}
+subjects: [{{apiGroup: rbac.authorization.k8s.io, kind: User, name: "{user}"}}]
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: standard
+  annotations: {{storageclass.kubernetes.io/is-default-class: "true"}}
+provisioner: rancher.io/local-path
+volumeBindingMode: WaitForFirstConsumer
+reclaimPolicy: Delete
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {{name: local-path-config, namespace: local-path-storage}}
+data:
+  config.json: '{config_json}'
+  setup: |-
+    #!/bin/sh
+    set -eu
+    mkdir -m 0777 -p "$VOL_DIR"
+  teardown: |-
+    #!/bin/sh
+    set -eu
+    rm -rf "$VOL_DIR"
+  helperPod.yaml: |-
+    apiVersion: v1
+    kind: Pod
+    metadata:
+      name: helper-pod
+    spec:
+      priorityClassName: system-node-critical
+      tolerations:
+      - key: node.kubernetes.io/disk-pressure
+        operator: Exists
+        effect: NoSchedule
+      containers:
+      - name: helper-pod
+        image: {helper_image}
+        imagePullPolicy: Never
+"""
+
+KUBELET_API_RBAC = """\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: tcb-kube-apiserver-kubelet-api-admin}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:kubelet-api-admin"}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: kube-apiserver}]
+"""
+
+
+def addons(
+    *,
+    coredns_image: str,
+    busybox_image: str,
+    dns_ip: str,
+    domain: str,
+    storage_dir: str,
+    provisioner_user: str,
+) -> str:
+    config_json = json.dumps(
+        {"nodePathMap": [{"node": "DEFAULT_PATH_FOR_NON_LISTED_NODES", "paths": [storage_dir]}]}
+    )
+    return "---\n".join(
+        [
+            KUBELET_API_RBAC,
+            COREDNS_MANIFEST.format(image=coredns_image, dns_ip=dns_ip, domain=domain),
+            LOCAL_PATH_MANIFEST.format(
+                config_json=config_json, helper_image=busybox_image, user=provisioner_user
+            ),
+        ]
+    )
