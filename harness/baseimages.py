@@ -1,14 +1,14 @@
 """Base images built locally from Debian packages, for machines with no container registry.
 
-- todo-chatbot/python-base:<hash>  distroless-style Python 3.11 runtime: .debs unpacked (no maintainer scripts),
-  pruned; no shell, no package manager, uid 1001 `app`.
+- todo-chatbot/python-base:<hash>  distroless-style Python 3.11 runtime: .debs unpacked (no maintainer
+  scripts), pruned; no shell, no package manager, uid 1001 `app`.
 - todo-chatbot/python-build:<hash> the builder stage: the same Python plus pip, dash, coreutils and strip.
 - todo-chatbot/postgres:15-<hash>  PostgreSQL 15 server binaries with their exact shared-library closure and a
   dash entrypoint that runs initdb on first start; uid 1001; works on a read-only root (socket dir /tmp).
 
 The tag is a hash of this file (the recipe) and the exact .deb file names (name_version_arch) the host's apt
-resolves, so an unchanged recipe with unchanged packages is a no-op. .debs and rootfs tarballs are cached under
-CACHE/images/ so a rebuild after `docker image prune` only re-imports.
+resolves, so an unchanged recipe with unchanged packages is a no-op. .debs and rootfs tarballs are cached
+under CACHE/images/ so a rebuild after `docker image prune` only re-imports.
 """
 
 from __future__ import annotations
@@ -44,16 +44,53 @@ OCI_SOURCE = "https://github.com/todo-chatbot/todo-chatbot"
 # they pull in Kerberos) and libreadline8/libdb5.3 (interactive readline, `_dbm`), plus libstdc++6 + libgcc-s1
 # (greenlet's C++ extension, needed by SQLAlchemy asyncio), netbase, media-types, tzdata and the CA bundle.
 PYTHON_RUNTIME_PACKAGES = (
-    "libc6", "libgcc-s1", "libstdc++6", "python3.11-minimal", "libpython3.11-minimal", "libpython3.11-stdlib",
-    "libssl3", "libffi8", "zlib1g", "libsqlite3-0", "libexpat1", "libbz2-1.0", "liblzma5", "libuuid1",
-    "libcrypt1", "libncursesw6", "libtinfo6", "media-types", "netbase", "tzdata", "ca-certificates",
+    "libc6",
+    "libgcc-s1",
+    "libstdc++6",
+    "python3.11-minimal",
+    "libpython3.11-minimal",
+    "libpython3.11-stdlib",
+    "libssl3",
+    "libffi8",
+    "zlib1g",
+    "libsqlite3-0",
+    "libexpat1",
+    "libbz2-1.0",
+    "liblzma5",
+    "libuuid1",
+    "libcrypt1",
+    "libncursesw6",
+    "libtinfo6",
+    "media-types",
+    "netbase",
+    "tzdata",
+    "ca-certificates",
 )
 # The builder adds a shell and coreutils (for RUN lines), pip (Debian's, used with --target) and strip.
 PYTHON_BUILD_EXTRA_PACKAGES = (
-    "dash", "coreutils", "findutils", "libacl1", "libattr1", "libselinux1", "libpcre2-8-0", "libgmp10",
-    "python3-pip", "python3-setuptools", "python3-wheel", "python3-pkg-resources", "python3-distutils",
-    "python3-lib2to3", "binutils", "binutils-common", "binutils-x86-64-linux-gnu", "libbinutils", "libctf0",
-    "libctf-nobfd0", "libgprofng0", "libjansson4", "libzstd1",
+    "dash",
+    "coreutils",
+    "findutils",
+    "libacl1",
+    "libattr1",
+    "libselinux1",
+    "libpcre2-8-0",
+    "libgmp10",
+    "python3-pip",
+    "python3-setuptools",
+    "python3-wheel",
+    "python3-pkg-resources",
+    "python3-distutils",
+    "python3-lib2to3",
+    "binutils",
+    "binutils-common",
+    "binutils-x86-64-linux-gnu",
+    "libbinutils",
+    "libctf0",
+    "libctf-nobfd0",
+    "libgprofng0",
+    "libjansson4",
+    "libzstd1",
 )
 # Postgres: the recursive dependencies of postgresql-15 minus the Debian tooling around it (cluster wrappers,
 # debconf, perl, init systems); what the binaries really load is then taken by their ldd closure.
@@ -130,7 +167,7 @@ class _Recipe:
 
 
 def _candidate_debs(packages: Iterable[str]) -> list[str]:
-    """The exact .deb file names apt would download for these packages (host apt: includes security updates)."""
+    """The exact .deb file names apt would download for these packages (the host apt has security updates)."""
     proc = run(["apt-get", "download", "--print-uris", *packages], quiet=True)
     names = [line.split()[1] for line in proc.stdout.splitlines() if line.startswith("'")]
     if not names:
@@ -144,15 +181,28 @@ def _fetch_debs(filenames: list[str]) -> list[Path]:
     missing = [f for f in filenames if not (DEB_POOL / f).exists()]
     if missing:
         log.info("downloading %d of %d .debs into %s", len(missing), len(filenames), DEB_POOL)
-        pins = [f"{name}={version.replace('%3a', ':')}" for name, version, _ in (f.split("_") for f in missing)]
+        pins = [
+            f"{name}={version.replace('%3a', ':')}" for name, version, _ in (f.split("_") for f in missing)
+        ]
         run(["apt-get", "download", "-q", *pins], cwd=DEB_POOL)
     return [DEB_POOL / f for f in filenames]
 
 
 def _depends_closure(roots: Iterable[str], exclude: re.Pattern[str]) -> list[str]:
     proc = run(
-        ["apt-cache", "depends", "--recurse", "--no-recommends", "--no-suggests", "--no-conflicts",
-         "--no-breaks", "--no-replaces", "--no-enhances", "--no-pre-depends", *roots],
+        [
+            "apt-cache",
+            "depends",
+            "--recurse",
+            "--no-recommends",
+            "--no-suggests",
+            "--no-conflicts",
+            "--no-breaks",
+            "--no-replaces",
+            "--no-enhances",
+            "--no-pre-depends",
+            *roots,
+        ],
         quiet=True,
     )
     names = {line.strip() for line in proc.stdout.splitlines() if re.match(r"^[a-z0-9]", line)}
@@ -168,8 +218,8 @@ def _unpack(debs: list[Path], stage: Path) -> None:
 
 
 def _usr_merge(stage: Path, root: Path) -> None:
-    """Move the staging tree into root with /bin /sbin /lib /lib64 folded under /usr (bookworm .debs still ship
-    /lib paths; unpacking onto usr-merge symlinks would turn them into directories)."""
+    """Move the staging tree into root with /bin /sbin /lib /lib64 folded under /usr (bookworm .debs still
+    ship /lib paths; unpacking onto usr-merge symlinks would turn them into directories)."""
     root.mkdir(parents=True)
     shutil.move(str(stage / "usr"), root / "usr")
     for top in sorted(stage.iterdir()):
@@ -216,7 +266,7 @@ def _resolve_in(tree: Path, path: str) -> Path:
     """Follow symlinks of `path` as if `tree` were the root (absolute links must not escape to the host)."""
     parts = [p for p in path.split("/") if p]
     current = tree
-    for hops in range(64):
+    for _ in range(64):
         if not parts:
             return current
         part = parts.pop(0)
@@ -232,7 +282,7 @@ def _resolve_in(tree: Path, path: str) -> Path:
                 current = tree
         else:
             current = candidate
-    raise RuntimeError(f"too many symlinks resolving {path} in {tree} ({hops})")
+    raise RuntimeError(f"too many symlinks resolving {path} in {tree}")
 
 
 def _system_files(root: Path, users: str, groups: str) -> None:
@@ -245,15 +295,17 @@ def _system_files(root: Path, users: str, groups: str) -> None:
         "protocols: files\nservices: files\n"
     )
     (etc / "hosts").write_text("127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n")
-    (etc / "os-release").write_text('NAME="Debian GNU/Linux (todo-chatbot distroless-style)"\nID=debian\nVERSION_ID="12"\n')
+    (etc / "os-release").write_text(
+        'NAME="Debian GNU/Linux (todo-chatbot distroless-style)"\nID=debian\nVERSION_ID="12"\n'
+    )
     localtime = etc / "localtime"
     localtime.unlink(missing_ok=True)
     localtime.symlink_to("/usr/share/zoneinfo/Etc/UTC")
     (etc / "timezone").write_text("Etc/UTC\n")
     for name in ("tmp", "var/tmp", "root", "run", "proc", "sys", "dev"):
         (root / name).mkdir(parents=True, exist_ok=True)
-    os.chmod(root / "tmp", 0o1777)
-    os.chmod(root / "var/tmp", 0o1777)
+    os.chmod(root / "tmp", 0o1777)  # noqa: S103 - /tmp is world-writable with the sticky bit, as everywhere
+    os.chmod(root / "var/tmp", 0o1777)  # noqa: S103 - same as /tmp
     os.chmod(root / "root", 0o700)
 
 
@@ -262,7 +314,9 @@ def _ca_bundle(root: Path) -> None:
     certs = root / "etc/ssl/certs"
     certs.mkdir(parents=True, exist_ok=True)
     mozilla = sorted((root / "usr/share/ca-certificates/mozilla").glob("*.crt"))
-    (certs / "ca-certificates.crt").write_bytes(b"".join(p.read_bytes().rstrip(b"\n") + b"\n" for p in mozilla))
+    (certs / "ca-certificates.crt").write_bytes(
+        b"".join(p.read_bytes().rstrip(b"\n") + b"\n" for p in mozilla)
+    )
     shutil.rmtree(root / "usr/share/ca-certificates")
     ssl_dir = root / "usr/lib/ssl"
     ssl_dir.mkdir(parents=True, exist_ok=True)
@@ -277,9 +331,20 @@ _APP_USERS = (
 )
 _APP_GROUPS = "root:x:0:\nnogroup:x:65534:\napp:x:1001:\n"
 _DOC_JUNK = (
-    "usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/lintian", "usr/share/locale",
-    "usr/share/bug", "usr/share/gcc", "usr/share/gdb", "usr/share/binfmts", "usr/share/pixmaps",
-    "usr/share/applications", "usr/share/debhelper", "usr/share/bash-completion", "usr/share/zoneinfo/right",
+    "usr/share/doc",
+    "usr/share/man",
+    "usr/share/info",
+    "usr/share/lintian",
+    "usr/share/locale",
+    "usr/share/bug",
+    "usr/share/gcc",
+    "usr/share/gdb",
+    "usr/share/binfmts",
+    "usr/share/pixmaps",
+    "usr/share/applications",
+    "usr/share/debhelper",
+    "usr/share/bash-completion",
+    "usr/share/zoneinfo/right",
 )
 
 
@@ -289,21 +354,68 @@ def _assemble_python(stage: Path, root: Path, *, builder: bool) -> None:
     if not builder:
         _remove(
             root,
-            f"{LIBDIR}/gconv", f"{LIBDIR}/audit", f"{LIBDIR}/libformw.so*", f"{LIBDIR}/libmenuw.so*",
-            f"{LIBDIR}/libpanelw.so*", f"{LIBDIR}/libtic.so*", "usr/lib/ssl/misc", "etc/ld.so.conf.d",
-            "etc/ca-certificates", "usr/sbin/*", "etc/ca-certificates.conf",
-            *(f"usr/bin/{b}" for b in ("ldd", "iconv", "getconf", "getent", "locale", "localedef", "pldd",
-                                       "tzselect", "zdump", "catchsegv", "sotruss", "sprof", "pydoc3.11",
-                                       "python3.11-config")),
+            f"{LIBDIR}/gconv",
+            f"{LIBDIR}/audit",
+            f"{LIBDIR}/libformw.so*",
+            f"{LIBDIR}/libmenuw.so*",
+            f"{LIBDIR}/libpanelw.so*",
+            f"{LIBDIR}/libtic.so*",
+            "usr/lib/ssl/misc",
+            "etc/ld.so.conf.d",
+            "etc/ca-certificates",
+            "usr/sbin/*",
+            "etc/ca-certificates.conf",
+            *(
+                f"usr/bin/{b}"
+                for b in (
+                    "ldd",
+                    "iconv",
+                    "getconf",
+                    "getent",
+                    "locale",
+                    "localedef",
+                    "pldd",
+                    "tzselect",
+                    "zdump",
+                    "catchsegv",
+                    "sotruss",
+                    "sprof",
+                    "pydoc3.11",
+                    "python3.11-config",
+                )
+            ),
         )
         stdlib = "usr/lib/python3.11"
         _remove(
             root,
-            *(f"{stdlib}/{m}" for m in ("idlelib", "tkinter", "turtledemo", "lib2to3", "pydoc_data", "ensurepip",
-                                        "test", "turtle.py", "config-3.11-x86_64-linux-gnu")),
-            *(f"{stdlib}/lib-dynload/{m}*.so" for m in ("_tkinter", "_test", "xxlimited", "_ctypes_test",
-                                                        "_xxtestfuzz", "_xxsubinterpreters", "_curses",
-                                                        "readline", "nis")),
+            *(
+                f"{stdlib}/{m}"
+                for m in (
+                    "idlelib",
+                    "tkinter",
+                    "turtledemo",
+                    "lib2to3",
+                    "pydoc_data",
+                    "ensurepip",
+                    "test",
+                    "turtle.py",
+                    "config-3.11-x86_64-linux-gnu",
+                )
+            ),
+            *(
+                f"{stdlib}/lib-dynload/{m}*.so"
+                for m in (
+                    "_tkinter",
+                    "_test",
+                    "xxlimited",
+                    "_ctypes_test",
+                    "_xxtestfuzz",
+                    "_xxsubinterpreters",
+                    "_curses",
+                    "readline",
+                    "nis",
+                )
+            ),
         )
     _ca_bundle(root)
     python3 = root / "usr/bin/python3"
@@ -322,8 +434,11 @@ def _assemble_python(stage: Path, root: Path, *, builder: bool) -> None:
     _check_closure(root, [root / "usr/bin/python3.11", *((root / "usr/bin").iterdir() if builder else ())])
     if not builder:
         # a read-only root cannot cache bytecode at run time: precompile the stdlib once here
-        run(["chroot", root, "/usr/bin/python3.11", "-m", "compileall", "-q", "/usr/lib/python3.11"],
-            check=False, quiet=True)
+        run(
+            ["chroot", root, "/usr/bin/python3.11", "-m", "compileall", "-q", "/usr/lib/python3.11"],
+            check=False,
+            quiet=True,
+        )
 
 
 def _check_closure(root: Path, binaries: Iterable[Path]) -> None:
@@ -355,7 +470,9 @@ def _assemble_postgres(stage: Path, root: Path) -> None:
     _remove(root, "usr/share/zoneinfo/right")
     shutil.copy2(merged / "usr/bin/dash", root / "usr/bin/dash")
     (root / "usr/bin/sh").symlink_to("dash")
-    shutil.copy2(_resolve_in(merged, "/usr/lib64/ld-linux-x86-64.so.2"), root / "usr/lib64/ld-linux-x86-64.so.2")
+    shutil.copy2(
+        _resolve_in(merged, "/usr/lib64/ld-linux-x86-64.so.2"), root / "usr/lib64/ld-linux-x86-64.so.2"
+    )
     wanted: set[str] = set()
     for path in sorted((root / "usr").rglob("*")):
         if path.is_file() and not path.is_symlink() and _is_elf(path):
@@ -382,7 +499,7 @@ def _assemble_postgres(stage: Path, root: Path) -> None:
     os.chmod(root / "var/lib/postgresql/data", 0o700)
     entrypoint = root / "usr/local/bin/docker-entrypoint"
     entrypoint.write_text(PG_ENTRYPOINT)
-    os.chmod(entrypoint, 0o755)
+    os.chmod(entrypoint, 0o755)  # noqa: S103 - an executable, read-only to everyone but root
     _check_closure(root, [p for p in (root / "usr/lib/postgresql/15/bin").iterdir()])
 
 
@@ -396,8 +513,10 @@ RECIPES: dict[str, _Recipe] = {
         resolve_packages=lambda: list(PYTHON_RUNTIME_PACKAGES),
         assemble=lambda stage, root: _assemble_python(stage, root, builder=False),
         changes=(f"ENV {PYTHON_ENV}", "USER 1001:1001", "WORKDIR /app", 'CMD ["/usr/bin/python3"]'),
-        labels={"org.opencontainers.image.title": "todo-chatbot python-base",
-                "org.opencontainers.image.description": "Python 3.11 runtime from Debian bookworm .debs; no shell"},
+        labels={
+            "org.opencontainers.image.title": "todo-chatbot python-base",
+            "org.opencontainers.image.description": "Python 3.11 runtime from Debian .debs; no shell",
+        },
     ),
     "python-build": _Recipe(
         name="python-build",
@@ -406,8 +525,10 @@ RECIPES: dict[str, _Recipe] = {
         resolve_packages=lambda: [*PYTHON_RUNTIME_PACKAGES, *PYTHON_BUILD_EXTRA_PACKAGES],
         assemble=lambda stage, root: _assemble_python(stage, root, builder=True),
         changes=(f"ENV {PYTHON_ENV}", "WORKDIR /"),
-        labels={"org.opencontainers.image.title": "todo-chatbot python-build",
-                "org.opencontainers.image.description": "Python 3.11 + pip + strip builder stage (Debian bookworm)"},
+        labels={
+            "org.opencontainers.image.title": "todo-chatbot python-build",
+            "org.opencontainers.image.description": "Python 3.11 + pip + strip builder stage (Debian)",
+        },
     ),
     "postgres": _Recipe(
         name="postgres",
@@ -416,13 +537,19 @@ RECIPES: dict[str, _Recipe] = {
         resolve_packages=lambda: _depends_closure(POSTGRES_ROOTS, POSTGRES_EXCLUDE),
         assemble=_assemble_postgres,
         changes=(
-            "ENV PATH=/usr/lib/postgresql/15/bin:/usr/bin:/bin PGDATA=/var/lib/postgresql/data/pgdata LANG=C.UTF-8",
-            "USER 1001:1001", "WORKDIR /var/lib/postgresql", "VOLUME /var/lib/postgresql/data", "EXPOSE 5432",
+            "ENV PATH=/usr/lib/postgresql/15/bin:/usr/bin:/bin LANG=C.UTF-8"
+            " PGDATA=/var/lib/postgresql/data/pgdata",
+            "USER 1001:1001",
+            "WORKDIR /var/lib/postgresql",
+            "VOLUME /var/lib/postgresql/data",
+            "EXPOSE 5432",
             'ENTRYPOINT ["/usr/local/bin/docker-entrypoint"]',
         ),
         dockerfile_suffix="STOPSIGNAL SIGINT\n",
-        labels={"org.opencontainers.image.title": "todo-chatbot postgres",
-                "org.opencontainers.image.description": "PostgreSQL 15 from Debian bookworm, uid 1001"},
+        labels={
+            "org.opencontainers.image.title": "todo-chatbot postgres",
+            "org.opencontainers.image.description": "PostgreSQL 15 from Debian bookworm, uid 1001",
+        },
     ),
 }
 
@@ -455,10 +582,16 @@ def build_base_image(name: str, client: docker.DockerClient | None = None) -> Ba
         log.info("%s: assembling the root filesystem from %d .debs", image.ref, len(debs))
         _assemble_tarball(recipe, _fetch_debs(debs), tarball)
     log.info("%s: importing %s (%.1f MB)", image.ref, tarball.name, tarball.stat().st_size / 1e6)
-    labels = {**recipe.labels, "org.opencontainers.image.version": tag, "org.opencontainers.image.source": OCI_SOURCE}
+    labels = {
+        **recipe.labels,
+        "org.opencontainers.image.version": tag,
+        "org.opencontainers.image.source": OCI_SOURCE,
+    }
     changes = [*recipe.changes, "LABEL " + " ".join(f'{k}="{v}"' for k, v in labels.items())]
     import_tag = tag + "-rootfs" if recipe.dockerfile_suffix else tag
-    client.api.import_image_from_file(str(tarball), repository=recipe.repository, tag=import_tag, changes=changes)
+    client.api.import_image_from_file(
+        str(tarball), repository=recipe.repository, tag=import_tag, changes=changes
+    )
     if recipe.dockerfile_suffix:
         dockerfile = f"FROM {recipe.repository}:{import_tag}\n{recipe.dockerfile_suffix}"
         client.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=image.ref, rm=True, pull=False)
@@ -492,6 +625,8 @@ def _numeric_owner(info: tarfile.TarInfo) -> tarfile.TarInfo:
     return info
 
 
-def build_base_images(names: Iterable[str] = ("python-base", "python-build", "postgres")) -> dict[str, BaseImage]:
+def build_base_images(
+    names: Iterable[str] = ("python-base", "python-build", "postgres"),
+) -> dict[str, BaseImage]:
     client = ensure_docker_engine()
     return {name: build_base_image(name, client) for name in names}

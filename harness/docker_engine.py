@@ -60,7 +60,8 @@ def ensure_docker_engine(timeout: float = 90) -> docker.DockerClient:
         return docker_client()
     if os.environ.get("DOCKER_HOST"):
         raise DockerEngineError(
-            f"DOCKER_HOST={os.environ['DOCKER_HOST']} does not answer ({seen}): start that engine or unset DOCKER_HOST"
+            f"DOCKER_HOST={os.environ['DOCKER_HOST']} does not answer ({seen}): "
+            "start that engine or unset DOCKER_HOST"
         )
     missing = missing_engine_packages()
     if missing:
@@ -69,22 +70,36 @@ def ensure_docker_engine(timeout: float = 90) -> docker.DockerClient:
         raise DockerEngineError("dockerd is not running and only root can start it: start it or run as root")
     dockerd = which("dockerd", Path("/usr/sbin"), Path("/usr/bin"))
     if dockerd is None:
-        raise DockerEngineError("dockerd not found although docker.io is installed: reinstall it (scripts/setup)")
+        raise DockerEngineError(
+            "dockerd not found although docker.io is installed: reinstall it (scripts/setup)"
+        )
     ensure(STATE)
     log.info("docker: engine not answering (%s); starting %s detached, log %s", seen, dockerd, DOCKERD_LOG)
-    # start-stop-daemon detaches (setsid), redirects output and refuses to start a second copy from the pid file
+    # start-stop-daemon detaches (setsid), redirects output and won't start a second copy (pid file)
     run(
         [
-            "start-stop-daemon", "--start", "--background", "--oknodo",
-            "--pidfile", DOCKERD_PID, "--output", DOCKERD_LOG,
-            "--exec", dockerd, "--", "--pidfile", DOCKERD_PID,
+            "start-stop-daemon",
+            "--start",
+            "--background",
+            "--oknodo",
+            "--pidfile",
+            DOCKERD_PID,
+            "--output",
+            DOCKERD_LOG,
+            "--exec",
+            dockerd,
+            "--",
+            "--pidfile",
+            DOCKERD_PID,
         ]
     )
     # the probe also stops waiting when dockerd died, so a broken start fails fast with its log
     wait_until("the Docker engine API to answer", _answers_or_died, timeout=timeout, interval=0.5)
     answers, seen = engine_status()
     if not answers:
-        raise DockerEngineError(f"dockerd exited while starting ({seen}); last lines of {DOCKERD_LOG}:\n{_log_tail()}")
+        raise DockerEngineError(
+            f"dockerd exited while starting ({seen}); last lines of {DOCKERD_LOG}:\n{_log_tail()}"
+        )
     log.info("docker: %s started (pid %s)", engine_status()[1], _pid())
     return docker_client()
 
