@@ -1,0 +1,32 @@
+"""Frontend settings from the environment (BACKEND_URL, CHATBOT_URL, ENVIRONMENT, LOG_LEVEL)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    backend_url: str = "http://localhost:8000"
+    chatbot_url: str = "http://localhost:8001"
+    environment: Literal["development", "production"] = "production"
+    log_level: str = "INFO"
+    # Longer than the chatbot's own LLM timeout, so a slow model answers through the proxy instead of a 504.
+    upstream_timeout_seconds: float = 60.0
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def app_version() -> str:
+    try:
+        return version("todo-frontend")
+    except PackageNotFoundError:
+        return "0.0.0"

@@ -1,0 +1,62 @@
+"""The one HTTP client to the backend and the chatbot, shared by the pages and the /api proxy."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from todo_frontend.config import Settings
+
+
+class UpstreamUnavailable(Exception):
+    """The backend or chatbot could not be reached (connection refused, DNS, timeout)."""
+
+    def __init__(self, service: str, reason: str, *, timed_out: bool = False) -> None:
+        self.service = service
+        self.reason = reason
+        self.timed_out = timed_out
+        super().__init__(f"{service} unavailable: {reason}")
+
+
+class Upstreams:
+    def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.backend_url = settings.backend_url.rstrip("/")
+        self.chatbot_url = settings.chatbot_url.rstrip("/")
+        self.client = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.upstream_timeout_seconds, connect=5.0), transport=transport
+        )
+
+    def service_for(self, path: str) -> tuple[str, str]:
+        """(name, base URL) of the service owning an /api path: /api/chat… goes to the chatbot."""
+        if path == "/api/chat" or path.startswith("/api/chat/"):
+            return "chatbot", self.chatbot_url
+        return "backend", self.backend_url
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+    ) -> httpx.Response:
+        service, base = self.service_for(path)
+        all_headers = dict(headers or {})
+        if token and not any(k.lower() == "authorization" for k in all_headers):
+            all_headers["Authorization"] = f"Bearer {token}"
+        try:
+            return await self.client.request(
+                method, base + path, json=json, params=params, headers=all_headers, content=content
+            )
+        except httpx.TimeoutException as exc:
+            raise UpstreamUnavailable(service, f"no answer from {base} in time", timed_out=True) from exc
+        except httpx.TransportError as exc:
+            raise UpstreamUnavailable(service, f"{base}: {type(exc).__name__}: {exc}") from exc
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
