@@ -1,0 +1,55 @@
+"""Request dependencies as Annotated aliases: SessionDep, SettingsDep, CurrentUser."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from todo_backend.core.config import Settings
+from todo_backend.core.security import InvalidToken, user_id_from_token
+from todo_backend.models import User
+
+# auto_error=False: a missing header becomes our 401 (with WWW-Authenticate), not a bare 403.
+bearer = HTTPBearer(auto_error=False, description="The access_token from /api/auth/signup or /api/auth/login")
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.sessionmaker() as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def get_current_user(
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> User:
+    if credentials is None:
+        raise _unauthorized("not authenticated: send Authorization: Bearer <access_token>")
+    try:
+        user_id = user_id_from_token(credentials.credentials, settings.jwt_secret)
+    except InvalidToken as exc:
+        raise _unauthorized(str(exc)) from exc
+    user = await session.get(User, user_id)
+    if user is None:
+        raise _unauthorized("the account for this token no longer exists")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -1,0 +1,80 @@
+"""A user's tasks, addressed by their per-user number. Another user's task is indistinguishable from a
+missing one (404), so numbers leak nothing across accounts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query, status
+
+from todo_backend import crud
+from todo_backend.api.deps import CurrentUser, SessionDep
+from todo_backend.models import Task
+from todo_backend.schemas import ClearedOut, Priority, TaskCreate, TaskOut, TaskStatus, TaskUpdate
+
+router = APIRouter(prefix="/api/tasks", tags=["tasks"], responses={401: {"description": "Not authenticated"}})
+
+TaskNumber = Annotated[int, Path(ge=1, le=2**31 - 1, description="The task's number, as shown as #N")]
+_NOT_FOUND = {404: {"description": "No task with this number for this user"}}
+
+
+def _task_out(task: Task) -> TaskOut:
+    return TaskOut.model_validate(task)
+
+
+async def _get_or_404(session: SessionDep, user_id: int, number: int) -> Task:
+    task = await crud.get_task(session, user_id, number)
+    if task is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"task #{number} not found")
+    return task
+
+
+@router.get("")
+async def list_tasks(
+    user: CurrentUser,
+    session: SessionDep,
+    status_: Annotated[TaskStatus, Query(alias="status")] = TaskStatus.all,
+    priority: Priority | None = None,
+) -> list[TaskOut]:
+    tasks = await crud.list_tasks(session, user.id, status_, priority.value if priority else None)
+    return [_task_out(task) for task in tasks]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_task(body: TaskCreate, user: CurrentUser, session: SessionDep) -> TaskOut:
+    task = await crud.create_task(session, user.id, body)
+    await session.commit()
+    return _task_out(task)
+
+
+@router.delete("")
+async def clear_completed(
+    user: CurrentUser,
+    session: SessionDep,
+    status_: Annotated[
+        Literal["completed"], Query(alias="status", description="Only completed tasks can be cleared in bulk")
+    ],
+) -> ClearedOut:
+    deleted = await crud.clear_completed(session, user.id)
+    await session.commit()
+    return ClearedOut(deleted=deleted)
+
+
+@router.get("/{number}", responses=_NOT_FOUND)
+async def get_task(number: TaskNumber, user: CurrentUser, session: SessionDep) -> TaskOut:
+    return _task_out(await _get_or_404(session, user.id, number))
+
+
+@router.patch("/{number}", responses=_NOT_FOUND)
+async def update_task(number: TaskNumber, body: TaskUpdate, user: CurrentUser, session: SessionDep) -> TaskOut:
+    task = await _get_or_404(session, user.id, number)
+    crud.apply_update(task, body)
+    await session.commit()
+    return _task_out(task)
+
+
+@router.delete("/{number}", status_code=status.HTTP_204_NO_CONTENT, responses=_NOT_FOUND)
+async def delete_task(number: TaskNumber, user: CurrentUser, session: SessionDep) -> None:
+    task = await _get_or_404(session, user.id, number)
+    await crud.delete_task(session, task)
+    await session.commit()

@@ -1,0 +1,103 @@
+"""All backend configuration, from the environment (pydantic-settings).
+
+Outside development the JWT secret must be a real one: a missing, short or well-known value would let
+anyone who reads this repository forge tokens, so Settings() refuses it and the app does not start.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger("todo_backend.config")
+
+MIN_SECRET_LENGTH = 32
+# Values that appear in docs, examples and tutorials; a secret equal to (or built on) one of these is public.
+KNOWN_DEFAULT_SECRETS = frozenset(
+    {
+        "changeme",
+        "change-me",
+        "changethis",
+        "secret",
+        "supersecret",
+        "password",
+        "your-secret-key",
+        "your-secret-key-here",
+        "your-super-secret-jwt-token-with-at-least-32-characters-long",
+        "dev-secret-change-me-in-production-0123456789",
+        "replace-with-a-random-string-of-at-least-32-characters",
+    }
+)
+PLACEHOLDER_WORDS = ("changeme", "change-me", "change_me", "changethis", "replace", "example", "placeholder")
+
+
+def secret_problem(secret: str | None) -> str | None:
+    """Why `secret` is unfit to sign tokens, or None if it is fine."""
+    if not secret:
+        return "is not set"
+    lowered = secret.strip().lower()
+    if lowered in KNOWN_DEFAULT_SECRETS or any(word in lowered for word in PLACEHOLDER_WORDS):
+        return "is a well-known default or placeholder"
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"is too short ({len(secret)} characters, need at least {MIN_SECRET_LENGTH})"
+    if len(set(secret)) < 8:
+        return "has too few distinct characters to be random"
+    return None
+
+
+class DatabaseSettings(BaseSettings):
+    """What the migration command needs: only DATABASE_URL, so migrating never requires the JWT secret."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    database_url: str = "sqlite+aiosqlite:///./todo.db"
+
+
+class Settings(DatabaseSettings):
+    better_auth_secret: str | None = Field(default=None, repr=False)
+    environment: Literal["development", "production"] = "production"
+    log_level: Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"] = "INFO"
+    access_token_expire_minutes: int = Field(default=60 * 24, ge=1, le=60 * 24 * 30)
+    # Pool per process; the chart runs 2 replicas x 1 worker, well under Postgres' default 100 connections.
+    db_pool_size: int = Field(default=10, ge=1, le=100)
+    ready_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upper_log_level(cls, data: object) -> object:
+        if isinstance(data, dict) and isinstance(data.get("log_level"), str):
+            data = {**data, "log_level": data["log_level"].upper()}
+        return data
+
+    @model_validator(mode="after")
+    def _check_secret(self) -> Settings:
+        problem = secret_problem(self.better_auth_secret)
+        if problem is None:
+            return self
+        if self.environment != "development":
+            raise ValueError(
+                f"BETTER_AUTH_SECRET {problem}: set it to a random string of at least {MIN_SECRET_LENGTH} "
+                "characters (e.g. `openssl rand -hex 32`), or set ENVIRONMENT=development for a throwaway one"
+            )
+        log.warning(
+            "BETTER_AUTH_SECRET %s; ENVIRONMENT=development, so using a random secret for this process "
+            "(tokens will not survive a restart and are not shared between workers)",
+            problem,
+        )
+        self.better_auth_secret = secrets.token_urlsafe(48)
+        return self
+
+    @property
+    def jwt_secret(self) -> str:
+        assert self.better_auth_secret is not None  # guaranteed by _check_secret
+        return self.better_auth_secret
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

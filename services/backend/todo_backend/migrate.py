@@ -1,0 +1,100 @@
+"""Bring the database schema to the newest Alembic revision, safely when several replicas start at once.
+
+Postgres: the whole upgrade runs in one transaction holding pg_advisory_xact_lock, so the other replicas
+wait, then find the schema at head and do nothing. SQLite: an flock on a file beside the database.
+The app runs this in its lifespan before serving; `python -m todo_backend.migrate` runs it alone
+(e.g. from an init container or by hand).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from todo_backend.core.config import DatabaseSettings
+
+log = logging.getLogger("todo_backend.migrate")
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Arbitrary but fixed 64-bit key ("todo-be\x01"): every replica must use the same one.
+ADVISORY_LOCK_KEY = 0x746F646F2D626501
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+@asynccontextmanager
+async def _sqlite_file_lock(database: str | None) -> AsyncIterator[None]:
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield  # private to this process: nobody to race with
+        return
+    fd = os.open(f"{database}.migrate-lock", os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        await anyio.to_thread.run_sync(fcntl.flock, fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the flock
+
+
+async def upgrade_to_head(engine: AsyncEngine) -> None:
+    def upgrade(connection: Connection) -> None:
+        before = current_revision(connection)
+        cfg = alembic_config()
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")
+        after = current_revision(connection)
+        if before != after:
+            log.info("database schema migrated from %s to %s", before or "empty", after)
+        else:
+            log.info("database schema already at %s", after)
+
+    async def locked_upgrade(conn: AsyncConnection) -> None:
+        await conn.run_sync(upgrade)
+
+    url = engine.url
+    if url.get_backend_name() == "postgresql":
+        async with engine.begin() as conn:
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+            await locked_upgrade(conn)
+    else:
+        async with _sqlite_file_lock(make_url(url).database):
+            async with engine.begin() as conn:
+                await locked_upgrade(conn)
+
+
+async def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    engine = create_async_engine(DatabaseSettings().database_url)
+    try:
+        await upgrade_to_head(engine)
+    finally:
+        await engine.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,132 @@
+"""Request and response bodies. Unknown fields in a request are rejected (422 naming the field), so a
+misspelt field ("priorty") is reported instead of silently ignored."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class Priority(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+class TaskStatus(StrEnum):
+    pending = "pending"
+    completed = "completed"
+    all = "all"
+
+
+def _normalise_email(value: str) -> str:
+    try:
+        # test_environment: addresses like someone@example.test are what test suites use.
+        result = validate_email(value, check_deliverability=False, test_environment=True)
+    except EmailNotValidError as exc:
+        raise ValueError(f"not a valid email address: {exc}") from exc
+    return result.normalized.lower()
+
+
+def _iso_date(value: object) -> object:
+    # Only the calendar form YYYY-MM-DD: no timestamps, datetimes or numbers that pydantic would coerce.
+    if isinstance(value, str) and not _DATE.fullmatch(value):
+        raise ValueError("due_date must be a date in the form YYYY-MM-DD")
+    if not isinstance(value, str | date):
+        raise ValueError("due_date must be a string YYYY-MM-DD or null")
+    return value
+
+
+Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_normalise_email)]
+Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Description = Annotated[str, StringConstraints(max_length=5000)]
+DueDate = Annotated[date, BeforeValidator(_iso_date)]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SignupRequest(Request):
+    email: Email
+    password: Password
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+
+
+class LoginRequest(Request):
+    email: Email
+    password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class TaskCreate(Request):
+    title: Title
+    description: Description | None = None
+    due_date: DueDate | None = None
+    priority: Priority = Priority.medium
+
+
+class TaskUpdate(Request):
+    """Partial update: only the fields present change; due_date or description null clears it.
+
+    title, priority and completed cannot be null (their schema says so: default None only means absent).
+    """
+
+    title: Title = Field(default=None)
+    description: Description | None = None
+    due_date: DueDate | None = None
+    priority: Priority = Field(default=None)
+    completed: StrictBool = Field(default=None)
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    name: str | None
+    created_at: datetime
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    user: UserOut
+
+
+class TaskOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    number: int
+    title: str
+    description: str | None
+    due_date: date | None
+    priority: Priority
+    completed: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class ClearedOut(BaseModel):
+    deleted: list[int]
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"] = "ok"
+    service: Literal["backend"] = "backend"
+    version: str
+    environment: str
+    log_level: str
+
+
+class ReadyOut(BaseModel):
+    status: Literal["ready"] = "ready"
+    service: Literal["backend"] = "backend"
+    database: Literal["ok"] = "ok"
