@@ -39,8 +39,9 @@ from harness.waits import wait_until
 log = get_logger("local-cluster")
 
 NODE_NAME = "tcb-local"
-# a dummy interface with a fixed private address: the node IP survives a VM without (or with a changing) route
-NODE_IFACE = "tcb0"
+# the node IP: a fixed private address on lo survives a VM without (or with a changing) default route, needs
+# no dummy-interface driver (this kernel has none), and is not a loopback address, so Kubernetes accepts it
+NODE_LABEL = "lo:tcb"
 NODE_IP = "10.254.0.1"
 POD_CIDR = "10.244.0.0/24"
 SERVICE_CIDR = "10.96.0.0/12"
@@ -120,6 +121,7 @@ class LocalCluster:
                 "kubernetes": local_build.k8s_version(),
                 "node": NODE_NAME,
                 "node_ip": NODE_IP,
+                "kubectl": f"{self.bins.k8s_bin('kubectl')} --kubeconfig {self.kubeconfig}",
                 "state_dir": str(self.dir),
                 "coredns": local_build.COREDNS_VERSION,
                 "storage": f"local-path-provisioner {local_build.LOCAL_PATH_VERSION} (StorageClass standard)",
@@ -162,8 +164,8 @@ class LocalCluster:
         self._kill_leftover_shims()
         self._unmount_all()
         self._sweep_iptables()
-        for link in (CNI_BRIDGE, NODE_IFACE):
-            run(["ip", "link", "delete", link], check=False, quiet=True)
+        run(["ip", "link", "delete", CNI_BRIDGE], check=False, quiet=True)
+        run(["ip", "addr", "delete", f"{NODE_IP}/32", "dev", "lo"], check=False, quiet=True)
         self._remove_cgroups()
         for log_link in Path("/var/log/containers").glob("*.log"):
             if log_link.is_symlink() and str(self.dir) in os.readlink(log_link):
@@ -180,13 +182,10 @@ class LocalCluster:
     def _prepare_host(self) -> None:
         for sub in ("run", "logs", "config/cni", "data"):
             ensure(self._p(sub))
-        if run(["ip", "link", "show", NODE_IFACE], check=False, quiet=True).returncode != 0:
-            log.info("creating the node interface %s with %s", NODE_IFACE, NODE_IP)
-            run(["ip", "link", "add", NODE_IFACE, "type", "dummy"])
-        addresses = run(["ip", "-4", "-o", "addr", "show", "dev", NODE_IFACE], quiet=True).stdout
+        addresses = run(["ip", "-4", "-o", "addr", "show", "dev", "lo"], quiet=True).stdout
         if f" {NODE_IP}/" not in addresses:
-            run(["ip", "addr", "add", f"{NODE_IP}/32", "dev", NODE_IFACE])
-        run(["ip", "link", "set", NODE_IFACE, "up"], quiet=True)
+            log.info("adding the node address %s to lo (label %s)", NODE_IP, NODE_LABEL)
+            run(["ip", "addr", "add", f"{NODE_IP}/32", "dev", "lo", "label", NODE_LABEL])
         # pods are routed through the host, and bridged pod traffic must traverse iptables for Services
         for key, value in (
             ("net/ipv4/ip_forward", "1"),

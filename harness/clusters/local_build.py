@@ -42,7 +42,8 @@ GO_CACHE = CACHE / "go"
 
 def k8s_version() -> str:
     """The Kubernetes version pinned by the wrapper module's go.mod (the one place it is written)."""
-    match = re.search(r"^\s*k8s\.io/kubernetes (v\S+)", (K8S_MODULE / "go.mod").read_text(), re.MULTILINE)
+    go_mod = (K8S_MODULE / "go.mod").read_text()
+    match = re.search(r"^(?:require)?\s*k8s\.io/kubernetes (v\S+)", go_mod, re.MULTILINE)
     if not match:
         raise RuntimeError(f"no `k8s.io/kubernetes vX.Y.Z` requirement in {K8S_MODULE / 'go.mod'}")
     return match.group(1)
