@@ -39,9 +39,10 @@ class K8s:
         self.api_client = kubernetes.config.new_client_from_config(
             config_file=str(kubeconfig), context=context
         )
-        self.core = client.CoreV1Api(self.api_client)
-        self.apps = client.AppsV1Api(self.api_client)
-        self.discovery = client.DiscoveryV1Api(self.api_client)
+        # Any: the client's all-Optional models would need a None check on fields the API always sets
+        self.core: Any = client.CoreV1Api(self.api_client)
+        self.apps: Any = client.AppsV1Api(self.api_client)
+        self.discovery: Any = client.DiscoveryV1Api(self.api_client)
 
     # --- cluster ------------------------------------------------------------------------------------------
     def server_version(self, timeout: float = 5.0) -> str:
