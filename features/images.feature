@@ -1,0 +1,22 @@
+Feature: Images — the services ship as small, non-root container images
+  Built from the repository's Dockerfiles with content-hash tags, on machines with no registry.
+
+  @SC-016 @T013 @T014
+  Scenario: Each service has a multi-stage Dockerfile with a replaceable base image
+    Then each service's Dockerfile is multi-stage with a BASE_IMAGE argument:
+      | service  |
+      | backend  |
+      | chatbot  |
+      | frontend |
+
+  @SC-016 @T015 @T016 @T017 @T019 @T077
+  Scenario: The images are built, tagged by content and at most 80 MB each
+    Given the images are built
+    Then every application image is tagged with a content hash, not latest
+    And every application image is at most 80 MB
+
+  @SC-016 @T018
+  Scenario: The images run as a non-root user
+    Given the images are built
+    Then every application image runs as user 1001
+    And every application container in the cluster runs as a non-root user

@@ -1,0 +1,27 @@
+Feature: Operations — the CLI fallbacks for the optional AI tools
+  kubectl-ai, kagent and Gordon are optional; what a user would ask them is answered by the harness and
+  kubectl/helm equivalents, which must work without them.
+
+  @T072
+  Scenario: "Show me the deployment" — the release's pods and their state
+    Given the release is installed
+    Then a listing of the release's workloads shows each with its ready replicas
+
+  @T073 @T067
+  Scenario: "Is the cluster healthy?" — the verify checks pass
+    Given the release is installed
+    Then the six verify checks pass:
+      | check                  |
+      | pods running           |
+      | services present       |
+      | frontend reachable     |
+      | backend health         |
+      | api docs               |
+      | signup and login       |
+
+  @T075
+  Scenario: "Why is this pod failing?" — the diagnostics bundle
+    Given the release is installed
+    When a diagnostics bundle is collected for the release
+    Then the bundle holds pod logs, events and the helm status
+    And the bundle holds none of the run's secrets

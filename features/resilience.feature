@@ -1,0 +1,32 @@
+Feature: Resilience — pods are deleted and replaced while users work
+  A bounded load runs against the app while pods go away; requests, failures and recovery time are reported.
+
+  @T061 @T087
+  Scenario: A deleted backend pod is replaced with no failed request
+    Given the release is installed
+    And a signed-up user
+    And load on the app through NodePort 30081
+    When a backend pod is deleted
+    Then the backend Deployment has 2 Ready replicas
+    And no request of the load failed
+    And no task the load created is lost
+
+  @T062 @T087
+  Scenario: A deleted Postgres pod is replaced and no task is lost
+    Given the release is installed
+    And a signed-up user
+    And load on the app through NodePort 30081
+    When the Postgres pod is deleted
+    Then the Postgres pod is Ready again
+    And the app recovers within 120 seconds
+    And no task the load created is lost
+
+  @T065
+  Scenario: A rolling update of the backend loses no request
+    Given the release is installed
+    And a signed-up user
+    And load on the app through NodePort 30081
+    When the backend Deployment is restarted
+    Then the rollout of the backend Deployment completes
+    And no request of the load failed
+    And no task the load created is lost

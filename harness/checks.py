@@ -1,0 +1,427 @@
+"""Checks the acceptance scenarios make that are not about driving the app: the repository (layout, git
+hygiene, secret scans of files and history), the images (users, tags, layers), rendered manifests, the
+release's objects (probes, ConfigMaps, secret references) and the README's quick start.
+
+Each check returns what it found (empty when all is well) so a step can assert on it and show it.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import tarfile
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.paths import REPO
+from harness.proc import run
+
+APP_COMPONENTS = ("backend", "chatbot", "frontend")
+SECRET_NAME = re.compile(r"(secret|password|passwd|token|api[_-]?key|database_url|credential)", re.I)
+CONTENT_HASH_TAG = re.compile(r"^[0-9a-f]{12,64}$")
+# values in docs and templates that look like credentials but are placeholders (e.g. user:password@host)
+PLACEHOLDER = re.compile(
+    r"^(%s|\$\{?\w+\}?|<[^>]*>|\{\{.*\}\}|password|passwd|secret|changeme|change-me|example|x{3,}|\*{3,}|\.{3})$",
+    re.I,
+)
+MIN_SECRET_LENGTH = 8  # shorter values (e.g. "INFO") would match everywhere and prove nothing
+
+
+# ---- repository ----
+
+
+def missing_paths(paths: Iterable[str], root: Path = REPO) -> list[str]:
+    return [p for p in paths if not (root / p).exists()]
+
+
+def not_ignored(paths: Iterable[str], root: Path = REPO) -> list[str]:
+    """The paths git would NOT ignore (each checked as if the file existed)."""
+    wanted = list(paths)
+    result = run(["git", "-C", str(root), "check-ignore", "--no-index", *wanted], check=False, quiet=True)
+    ignored = set(result.stdout.split())
+    return [p for p in wanted if p not in ignored]
+
+
+def tracked_but_ignored(root: Path = REPO) -> list[str]:
+    """Tracked files that match an ignore pattern: local-secret files someone force-added."""
+    out = run(["git", "-C", str(root), "ls-files", "--cached", "--ignored", "--exclude-standard"], quiet=True)
+    return out.stdout.split()
+
+
+def tracked_files(root: Path = REPO) -> list[str]:
+    return run(["git", "-C", str(root), "ls-files", "-z"], quiet=True).stdout.split("\0")[:-1]
+
+
+def _usable(secrets: Iterable[str]) -> list[str]:
+    return sorted({s for s in secrets if len(s) >= MIN_SECRET_LENGTH})
+
+
+def files_holding(secrets: Iterable[str], root: Path = REPO) -> list[str]:
+    """Tracked files (their working-tree content) that contain any of the values."""
+    values = _usable(secrets)
+    if not values:
+        return []
+    argv = ["git", "-C", str(root), "grep", "--no-color", "-l", "-F", "-I"]
+    for value in values:
+        argv += ["-e", value]
+    return run(argv, check=False, quiet=True).stdout.split()
+
+
+def commits_holding(secrets: Iterable[str], root: Path = REPO) -> list[str]:
+    """Commits in any branch whose diff adds or removes any of the values (git's pickaxe, -S)."""
+    found: list[str] = []
+    for value in _usable(secrets):
+        out = run(
+            ["git", "-C", str(root), "log", "--all", "--format=%h %s", "-S", value], check=False, quiet=True
+        )
+        found += out.stdout.splitlines()
+    return sorted(set(found))
+
+
+@dataclass(frozen=True)
+class Finding:
+    where: str  # file (or "<commit>:<file>" for history)
+    line: int
+    kind: str  # detect-secrets' name for what it saw
+
+    def __str__(self) -> str:
+        return f"{self.where}:{self.line}: {self.kind}"
+
+
+def scan_for_secret_looking_values(
+    files: Iterable[Path], label: dict[Path, str] | None = None
+) -> list[Finding]:
+    """detect-secrets over the files, minus placeholders (user:password@host in a help text is not a leak)."""
+    from detect_secrets import SecretsCollection
+    from detect_secrets.settings import default_settings
+
+    collection = SecretsCollection()
+    with default_settings():
+        for path in files:
+            collection.scan_file(str(path))
+    label = label or {}
+    findings = []
+    for filename, secret in collection:
+        if secret.secret_value is not None and PLACEHOLDER.match(secret.secret_value.strip()):
+            continue
+        where = label.get(
+            Path(filename),
+            str(Path(filename).relative_to(REPO)) if filename.startswith(str(REPO)) else filename,
+        )
+        findings.append(Finding(where, secret.line_number, secret.type))
+    return sorted(findings, key=str)
+
+
+def secret_scan_tracked(root: Path = REPO) -> list[Finding]:
+    return scan_for_secret_looking_values(root / f for f in tracked_files(root) if (root / f).is_file())
+
+
+def secret_scan_history(root: Path = REPO) -> list[Finding]:
+    """Scan every file version in the history that is no longer in the working tree's index."""
+    current = set(run(["git", "-C", str(root), "ls-files", "-s"], quiet=True).stdout.split())
+    objects = run(["git", "-C", str(root), "rev-list", "--all", "--objects"], quiet=True).stdout.splitlines()
+    blobs: dict[str, str] = {}
+    for line in objects:
+        sha, _, path = line.partition(" ")
+        if path and sha not in current and sha not in blobs:
+            blobs[sha] = path
+    if not blobs:
+        return []
+    kinds = run(
+        ["git", "-C", str(root), "cat-file", "--batch-check=%(objectname) %(objecttype)"],
+        input="\n".join(blobs),
+        quiet=True,
+    ).stdout.splitlines()
+    blob_shas = [k.split()[0] for k in kinds if k.endswith(" blob")]
+    with tempfile.TemporaryDirectory(prefix="tcb-history-") as tmp:
+        label: dict[Path, str] = {}
+        for sha in blob_shas:
+            target = Path(tmp) / sha / Path(blobs[sha]).name
+            target.parent.mkdir()
+            content = run(["git", "-C", str(root), "cat-file", "blob", sha], check=False, quiet=True).stdout
+            target.write_text(content)
+            label[target] = f"{sha[:10]}:{blobs[sha]}"
+        return scan_for_secret_looking_values(label, label)
+
+
+def dockerfile_problems(service: str, root: Path = REPO) -> list[str]:
+    """What keeps services/<service>/Dockerfile from being a multi-stage build with a replaceable base."""
+    path = root / "services" / service / "Dockerfile"
+    if not path.is_file():
+        return [f"{path.relative_to(root)} is missing"]
+    lines = [line.strip() for line in path.read_text().splitlines()]
+    stages = [line for line in lines if line.upper().startswith("FROM ")]
+    problems = []
+    if len(stages) < 2:
+        problems.append(f"{service}: {len(stages)} FROM line(s), a multi-stage build has at least 2")
+    if not any(re.match(r"ARG\s+BASE_IMAGE\b", line, re.I) for line in lines):
+        problems.append(f"{service}: no `ARG BASE_IMAGE`")
+    if any(re.search(r":latest\b", line) for line in stages):
+        problems.append(f"{service}: a stage is FROM an image tagged :latest")
+    return problems
+
+
+# ---- images ----
+
+
+def image_attrs(ref: str) -> dict[str, Any]:
+    import docker
+
+    client = docker.from_env()
+    try:
+        return dict(client.images.get(ref).attrs)
+    finally:
+        client.close()
+
+
+def image_user(ref: str) -> str:
+    return str((image_attrs(ref).get("Config") or {}).get("User") or "")
+
+
+def secret_named_env(ref: str) -> list[str]:
+    """Environment variables baked into the image whose name says secret and which carry a value."""
+    env = (image_attrs(ref).get("Config") or {}).get("Env") or []
+    return [
+        item.split("=", 1)[0]
+        for item in env
+        if SECRET_NAME.search(item.split("=", 1)[0]) and item.partition("=")[2].strip()
+    ]
+
+
+def image_places_holding(ref: str, secrets: Iterable[str]) -> list[str]:
+    """Where in the image (env, labels, history, layer contents) any of the values occurs."""
+    import docker
+
+    values = [v.encode() for v in _usable(secrets)]
+    if not values:
+        return []
+    client = docker.from_env()
+    try:
+        image = client.images.get(ref)
+        found = []
+        config = image.attrs.get("Config") or {}
+        texts = {
+            "env": "\n".join(config.get("Env") or []),
+            "labels": yaml.safe_dump(config.get("Labels") or {}),
+            "history": "\n".join(
+                str(h.get("CreatedBy", "")) + " " + str(h.get("Comment", "")) for h in image.history()
+            ),
+            "entrypoint/cmd": f"{config.get('Entrypoint')} {config.get('Cmd')}",
+        }
+        for where, text in texts.items():
+            if any(v in text.encode() for v in values):
+                found.append(f"{ref} {where}")
+        found += [f"{ref} layer file {name}" for name in _layer_files_holding(image.save(named=True), values)]
+        return found
+    finally:
+        client.close()
+
+
+def _layer_files_holding(stream: Iterator[bytes], values: list[bytes]) -> list[str]:
+    """Search `docker save` output — the image tar, whose layers are tars — file by file."""
+    with tempfile.TemporaryFile() as tmp:
+        for chunk in stream:
+            tmp.write(chunk)
+        tmp.seek(0)
+        found = []
+        with tarfile.open(fileobj=tmp) as outer:
+            for member in outer:
+                if not member.isfile():
+                    continue
+                handle = outer.extractfile(member)
+                if handle is None:
+                    continue
+                if member.name.endswith((".tar", "layer.tar")) or member.name.startswith("blobs/"):
+                    try:
+                        with tarfile.open(fileobj=handle) as layer:
+                            found += [f"{member.name}:{name}" for name in _tar_files_holding(layer, values)]
+                        continue
+                    except tarfile.TarError:
+                        handle = outer.extractfile(member)  # not a layer (a JSON blob): search it as a file
+                        if handle is None:
+                            continue
+                if any(v in handle.read() for v in values):
+                    found.append(member.name)
+        return found
+
+
+def _tar_files_holding(layer: tarfile.TarFile, values: list[bytes]) -> Iterator[str]:
+    for member in layer:
+        if member.isfile():
+            handle = layer.extractfile(member)
+            if handle is not None and any(v in handle.read() for v in values):
+                yield member.name
+
+
+def is_content_hash_tag(ref: str) -> bool:
+    tag = ref.rsplit(":", 1)[-1] if ":" in ref.rsplit("/", 1)[-1] else ""
+    return bool(CONTENT_HASH_TAG.match(tag))
+
+
+# ---- manifests and release objects ----
+
+
+def parse_manifests(text: str) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(text) if isinstance(doc, dict) and doc.get("kind")]
+
+
+def invalid_manifests(manifests: list[dict[str, Any]], kubernetes_version: str | None = None) -> list[str]:
+    """Objects that do not validate against the Kubernetes OpenAPI schema (kubernetes-validate)."""
+    import kubernetes_validate
+
+    version = kubernetes_version or kubernetes_validate.latest_version()
+    problems = []
+    for doc in manifests:
+        try:
+            kubernetes_validate.validate(doc, version, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            problems.append(f"{doc['kind']}/{doc['metadata']['name']}: {exc.message}")
+        except kubernetes_validate.SchemaNotFoundError:
+            continue  # custom resources have no schema to check against
+    return problems
+
+
+def component_of(obj: dict[str, Any]) -> str:
+    return str((obj.get("metadata", {}).get("labels") or {}).get("app.kubernetes.io/component", ""))
+
+
+def find_objects(manifests: list[dict[str, Any]], kind: str, component: str = "") -> list[dict[str, Any]]:
+    return [m for m in manifests if m["kind"] == kind and (not component or component_of(m) == component)]
+
+
+def containers_of(workload: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(workload["spec"]["template"]["spec"].get("containers") or [])
+
+
+def missing_probes(workloads: Iterable[dict[str, Any]]) -> list[str]:
+    problems = []
+    for workload in workloads:
+        for container in containers_of(workload):
+            lacking = [p for p in ("livenessProbe", "readinessProbe", "startupProbe") if not container.get(p)]
+            if lacking:
+                problems.append(
+                    f"{workload['metadata']['name']}/{container['name']}: no {', '.join(lacking)}"
+                )
+    return problems
+
+
+def missing_resources(workloads: Iterable[dict[str, Any]]) -> list[str]:
+    problems = []
+    for workload in workloads:
+        for container in containers_of(workload):
+            resources = container.get("resources") or {}
+            for part in ("requests", "limits"):
+                if not (resources.get(part) or {}).get("memory"):
+                    problems.append(f"{workload['metadata']['name']}/{container['name']}: no memory {part}")
+    return problems
+
+
+def env_sources(container: dict[str, Any]) -> dict[str, str]:
+    """Where each environment variable of a container comes from: 'secret', 'configmap' or 'literal'.
+
+    Variables from envFrom are named '<secret:NAME>' / '<configmap:NAME>' since their keys are not listed.
+    """
+    sources: dict[str, str] = {}
+    for item in container.get("env") or []:
+        ref = item.get("valueFrom") or {}
+        sources[item["name"]] = (
+            "secret" if "secretKeyRef" in ref else "configmap" if "configMapKeyRef" in ref else "literal"
+        )
+    for item in container.get("envFrom") or []:
+        if "secretRef" in item:
+            sources[f"<secret:{item['secretRef']['name']}>"] = "secret"
+        if "configMapRef" in item:
+            sources[f"<configmap:{item['configMapRef']['name']}>"] = "configmap"
+    return sources
+
+
+def secret_keys(secret: dict[str, Any]) -> set[str]:
+    return set((secret.get("data") or {}) | (secret.get("stringData") or {}))
+
+
+def configmap_secret_problems(configmaps: Iterable[dict[str, Any]], secrets: Iterable[str]) -> list[str]:
+    """ConfigMap keys named like secrets, and ConfigMap values holding any secret value."""
+    values = _usable(secrets)
+    problems = []
+    for cm in configmaps:
+        name = cm["metadata"]["name"]
+        for key, value in (cm.get("data") or {}).items():
+            if SECRET_NAME.search(key):
+                problems.append(f"configmap {name} has a secret-named key {key}")
+            if any(v in str(value) for v in values):
+                problems.append(f"configmap {name} key {key} holds a secret value")
+    return problems
+
+
+# ---- README quick start ----
+
+
+def readme_section(title: str, readme: Path = REPO / "README.md") -> str:
+    text = readme.read_text()
+    match = re.search(rf"^##+\s+{re.escape(title)}\s*$(.*?)(?=^##+\s|\Z)", text, re.M | re.S | re.I)
+    return match.group(1) if match else ""
+
+
+def shell_commands(markdown: str) -> list[str]:
+    """The commands of the fenced sh/bash/console blocks, without comments, prompts and continuations."""
+    commands = []
+    for block in re.findall(r"```(?:sh|bash|shell|console)?\n(.*?)```", markdown, re.S):
+        for raw in block.splitlines():
+            line = raw.split(" #", 1)[0].strip().removeprefix("$ ").strip()
+            if line and not line.startswith("#"):
+                commands.append(line)
+    return commands
+
+
+def command_problems(command: str, root: Path = REPO) -> list[str]:
+    """Does each program of a quick-start command line (split on && ; |) exist, and answer --help?
+
+    Programs in the repo (scripts/…, .venv/bin/…) must exist and be executable; shell scripts must parse
+    (`bash -n`); console scripts must answer `<the command> --help` with exit 0. Nothing is actually run: the
+    quick start builds and deploys, which is what the acceptance run itself does.
+    """
+    problems = []
+    for part in re.split(r"\s*(?:&&|;|\|\|?)\s*", command):
+        argv = shlex.split(part)
+        if not argv:
+            continue
+        program = argv[0]
+        path = root / program if "/" in program else None
+        if path is None:
+            if run(["bash", "-c", f"command -v {shlex.quote(program)}"], check=False, quiet=True).returncode:
+                problems.append(f"`{program}` is not on PATH")
+            continue
+        if not path.is_file() or not path.stat().st_mode & 0o111:
+            problems.append(f"{program} does not exist or is not executable")
+            continue
+        head = path.read_bytes()[:200]
+        if (
+            head.startswith(b"#!")
+            and b"sh" in head.split(b"\n", 1)[0]
+            and b"python" not in head.split(b"\n")[0]
+        ):
+            check = run(["bash", "-n", str(path)], check=False, quiet=True)
+            if check.returncode:
+                problems.append(f"{program} does not parse: {check.stderr.strip()[:300]}")
+        else:
+            check = run([str(path), *argv[1:], "--help"], check=False, quiet=True, cwd=root, timeout=60)
+            if check.returncode:
+                problems.append(
+                    f"`{part} --help` exited {check.returncode}: {(check.stderr or check.stdout)[-300:]}"
+                )
+    return problems
+
+
+def broken_links(markdown_file: Path = REPO / "README.md") -> list[str]:
+    text = markdown_file.read_text()
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text)
+    return [
+        t
+        for t in targets
+        if "://" not in t and not t.startswith("mailto:") and not (markdown_file.parent / t).exists()
+    ]
