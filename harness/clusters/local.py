@@ -116,7 +116,7 @@ class LocalCluster:
             kubeconfig=self.kubeconfig,
             context="tcb-local",
             node_address="127.0.0.1",
-            started_by_us=bool(self._started),
+            started_by_us="etcd" in self._started,  # the whole cluster was down, not one component
             notes={
                 "kubernetes": local_build.k8s_version(),
                 "node": NODE_NAME,

@@ -1,0 +1,226 @@
+"""The local target behaves like a real cluster: what a user of `tcb cluster up` relies on."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from harness.clusters import local, local_build
+from harness.clusters.base import ClusterInfo
+from harness.waits import wait_until
+
+pytestmark = pytest.mark.cluster
+
+
+def _deployment(name: str, image: str, replicas: int = 1) -> client.V1Deployment:
+    labels = {"app": name}
+    container = client.V1Container(
+        name=name,
+        image=image,
+        image_pull_policy="IfNotPresent",
+        ports=[client.V1ContainerPort(container_port=8080)],
+        readiness_probe=client.V1Probe(
+            http_get=client.V1HTTPGetAction(path="/", port=8080), period_seconds=1
+        ),
+        security_context=client.V1SecurityContext(
+            allow_privilege_escalation=False, capabilities=client.V1Capabilities(drop=["ALL"])
+        ),
+    )
+    return client.V1Deployment(
+        metadata=client.V1ObjectMeta(name=name),
+        spec=client.V1DeploymentSpec(
+            replicas=replicas,
+            selector=client.V1LabelSelector(match_labels=labels),
+            template=client.V1PodTemplateSpec(
+                metadata=client.V1ObjectMeta(labels=labels),
+                spec=client.V1PodSpec(containers=[container], termination_grace_period_seconds=1),
+            ),
+        ),
+    )
+
+
+def _wait_available(apps: client.AppsV1Api, namespace: str, name: str, replicas: int = 1) -> None:
+    def probe() -> tuple[bool, str]:
+        status = apps.read_namespaced_deployment(name, namespace).status
+        return (status.ready_replicas or 0) >= replicas, f"ready {status.ready_replicas}/{replicas}"
+
+    wait_until(f"deployment {namespace}/{name} to have {replicas} ready pod(s)", probe, timeout=90)
+
+
+def _run_pod(
+    core: client.CoreV1Api, namespace: str, name: str, image: str, script: str, **spec: object
+) -> str:
+    """Run a one-shot busybox pod to completion and return its log (fails if the pod fails)."""
+    pod = client.V1Pod(
+        metadata=client.V1ObjectMeta(name=name),
+        spec=client.V1PodSpec(
+            restart_policy="Never",
+            containers=[
+                client.V1Container(
+                    name="main",
+                    image=image,
+                    image_pull_policy="Never",
+                    command=["sh", "-c", script],
+                    volume_mounts=spec.pop("volume_mounts", None),
+                )
+            ],
+            **spec,
+        ),
+    )
+    core.create_namespaced_pod(namespace, pod)
+
+    def finished() -> tuple[bool, str]:
+        phase = core.read_namespaced_pod(name, namespace).status.phase
+        return phase in ("Succeeded", "Failed"), phase
+
+    phase = wait_until(f"pod {namespace}/{name} to finish", finished, timeout=90)
+    log = core.read_namespaced_pod_log(name, namespace)
+    assert phase == "Succeeded", f"pod {name} {phase}; log:\n{log}"
+    return log
+
+
+@pytest.fixture
+def web(apps: client.AppsV1Api, core: client.CoreV1Api, namespace: str, httpd_image: str) -> client.V1Service:
+    """The locally built httpd image as a Deployment behind a NodePort Service."""
+    apps.create_namespaced_deployment(namespace, _deployment("web", httpd_image))
+    service = core.create_namespaced_service(
+        namespace,
+        client.V1Service(
+            metadata=client.V1ObjectMeta(name="web"),
+            spec=client.V1ServiceSpec(
+                type="NodePort",
+                selector={"app": "web"},
+                ports=[client.V1ServicePort(port=8080, target_port=8080)],
+            ),
+        ),
+    )
+    _wait_available(apps, namespace, "web")
+    return service
+
+
+def test_node_is_ready_with_the_pinned_version(core: client.CoreV1Api) -> None:
+    node = core.read_node(local.NODE_NAME)
+    ready = next(c for c in node.status.conditions if c.type == "Ready")
+    assert ready.status == "True", ready.message
+    assert node.status.node_info.kubelet_version == local_build.k8s_version()
+    addresses = {a.type: a.address for a in node.status.addresses}
+    assert addresses["InternalIP"] == local.NODE_IP
+
+
+def test_ensure_up_finds_the_running_cluster_without_restarting_it(local_cluster: ClusterInfo) -> None:
+    again = local.LocalCluster().ensure_up()
+    assert again.kubeconfig == local_cluster.kubeconfig
+    assert not again.started_by_us
+    assert all(state.endswith("(healthy)") for state in local.LocalCluster().status().values())
+
+
+def test_local_image_deployment_answers_on_its_node_port(
+    web: client.V1Service, local_cluster: ClusterInfo, httpd_page: str
+) -> None:
+    node_port = web.spec.ports[0].node_port
+    for address in (local_cluster.node_address, local.NODE_IP):
+        response = httpx.get(f"http://{address}:{node_port}/", timeout=5)
+        assert response.status_code == 200
+        assert response.text == httpd_page
+
+
+def test_pod_reaches_a_service_by_its_dns_name(
+    web: client.V1Service, core: client.CoreV1Api, namespace: str, busybox_image: str, httpd_page: str
+) -> None:
+    log = _run_pod(
+        core,
+        namespace,
+        "dns-client",
+        busybox_image,
+        f"nslookup web.{namespace}.svc.cluster.local && wget -qO- http://web:8080/",
+        dns_policy="ClusterFirst",
+    )
+    assert web.spec.cluster_ip in log
+    assert httpd_page.strip() in log
+
+
+def test_deleted_pod_is_replaced(
+    web: client.V1Service, apps: client.AppsV1Api, core: client.CoreV1Api, namespace: str
+) -> None:
+    (old,) = core.list_namespaced_pod(namespace, label_selector="app=web").items
+    core.delete_namespaced_pod(old.metadata.name, namespace)
+
+    def replaced() -> tuple[bool, str]:
+        pods = core.list_namespaced_pod(namespace, label_selector="app=web").items
+        ready = [
+            p.metadata.name
+            for p in pods
+            if p.metadata.name != old.metadata.name
+            and any(c.type == "Ready" and c.status == "True" for c in p.status.conditions or [])
+        ]
+        return bool(ready), f"pods {[p.metadata.name + ':' + str(p.status.phase) for p in pods]}"
+
+    wait_until("a Ready replacement pod", replaced, timeout=60)
+
+
+def test_volume_claim_binds_and_keeps_data_across_pods(
+    core: client.CoreV1Api, namespace: str, busybox_image: str
+) -> None:
+    core.create_namespaced_persistent_volume_claim(
+        namespace,
+        client.V1PersistentVolumeClaim(
+            metadata=client.V1ObjectMeta(name="data"),
+            spec=client.V1PersistentVolumeClaimSpec(
+                access_modes=["ReadWriteOnce"],
+                resources=client.V1VolumeResourceRequirements(requests={"storage": "64Mi"}),
+            ),
+        ),
+    )
+    volume = dict(
+        volumes=[
+            client.V1Volume(
+                name="data",
+                persistent_volume_claim=client.V1PersistentVolumeClaimVolumeSource(claim_name="data"),
+            )
+        ],
+        volume_mounts=[client.V1VolumeMount(name="data", mount_path="/data")],
+        security_context=client.V1PodSecurityContext(run_as_user=1000, run_as_group=1000),
+    )
+    _run_pod(core, namespace, "writer", busybox_image, "echo kept-across-pods > /data/proof", **dict(volume))
+    assert core.read_namespaced_persistent_volume_claim("data", namespace).status.phase == "Bound"
+    core.delete_namespaced_pod("writer", namespace, grace_period_seconds=0)
+    wait_until(
+        "the writer pod to be gone",
+        lambda: (
+            "writer" not in [p.metadata.name for p in core.list_namespaced_pod(namespace).items],
+            "still there",
+        ),
+        timeout=30,
+    )
+    assert (
+        _run_pod(core, namespace, "reader", busybox_image, "cat /data/proof", **dict(volume))
+        == "kept-across-pods\n"
+    )
+
+
+def test_restricted_namespace_rejects_a_privileged_pod(
+    core: client.CoreV1Api, namespace: str, busybox_image: str
+) -> None:
+    core.patch_namespace(
+        namespace, {"metadata": {"labels": {"pod-security.kubernetes.io/enforce": "restricted"}}}
+    )
+    privileged = client.V1Pod(
+        metadata=client.V1ObjectMeta(name="privileged"),
+        spec=client.V1PodSpec(
+            containers=[
+                client.V1Container(
+                    name="main",
+                    image=busybox_image,
+                    command=["sleep", "3600"],
+                    security_context=client.V1SecurityContext(privileged=True),
+                )
+            ]
+        ),
+    )
+    with pytest.raises(ApiException) as rejected:
+        core.create_namespaced_pod(namespace, privileged)
+    assert rejected.value.status == 403
+    assert "violates PodSecurity" in rejected.value.body
+    assert core.list_namespaced_pod(namespace).items == []

@@ -1,0 +1,115 @@
+"""The local target's pure parts, no cluster needed: certificates, kubeconfigs, image archives and names."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from harness.clusters import local_images
+from harness.clusters.local_images import ImageSpec, docker_archive, normalize
+from harness.clusters.local_pki import Pki
+
+
+@pytest.fixture
+def pki(tmp_path: Path) -> Pki:
+    pki = Pki(tmp_path / "pki")
+    pki.ensure("node-a", "10.254.0.1", "10.96.0.1")
+    return pki
+
+
+def _cert(pki: Pki, name: str) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(pki.path(f"{name}.crt").read_bytes())
+
+
+def test_every_certificate_is_signed_by_the_cluster_ca(pki: Pki) -> None:
+    ca = _cert(pki, "ca")
+    ca_key = ca.public_key()
+    assert isinstance(ca_key, ec.EllipticCurvePublicKey)
+    for name in ("apiserver", "kubelet", "kubelet-serving", "admin", "kube-proxy", "controller-manager"):
+        cert = _cert(pki, name)
+        assert cert.issuer == ca.subject
+        cert.verify_directly_issued_by(ca)
+
+
+def test_identities_match_what_rbac_and_the_node_authorizer_expect(pki: Pki) -> None:
+    def subject(name: str) -> tuple[list[str], list[str]]:
+        s = _cert(pki, name).subject
+        orgs = [a.value for a in s.get_attributes_for_oid(x509.NameOID.ORGANIZATION_NAME)]
+        cns = [a.value for a in s.get_attributes_for_oid(x509.NameOID.COMMON_NAME)]
+        return cns, orgs  # type: ignore[return-value]
+
+    assert subject("admin") == (["tcb-admin"], ["system:masters"])
+    assert subject("kubelet") == (["system:node:node-a"], ["system:nodes"])
+    assert subject("scheduler") == (["system:kube-scheduler"], [])
+
+
+def test_apiserver_certificate_names_every_address_clients_use(pki: Pki) -> None:
+    san = _cert(pki, "apiserver").extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert {"kubernetes.default.svc.cluster.local", "localhost"} <= set(san.get_values_for_type(x509.DNSName))
+    assert {"127.0.0.1", "10.254.0.1", "10.96.0.1"} <= {
+        str(i) for i in san.get_values_for_type(x509.IPAddress)
+    }
+
+
+def test_ensure_keeps_existing_certificates_and_reissues_when_the_node_ip_changes(pki: Pki) -> None:
+    before = pki.path("apiserver.crt").read_bytes()
+    ca_before = pki.path("ca.crt").read_bytes()
+    pki.ensure("node-a", "10.254.0.1", "10.96.0.1")
+    assert pki.path("apiserver.crt").read_bytes() == before
+    pki.ensure("node-a", "10.254.0.2", "10.96.0.1")
+    san = _cert(pki, "apiserver").extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "10.254.0.2" in {str(i) for i in san.get_values_for_type(x509.IPAddress)}
+    assert pki.path("ca.crt").read_bytes() == ca_before
+
+
+def test_kubeconfig_is_self_contained(pki: Pki, tmp_path: Path) -> None:
+    path = tmp_path / "kubeconfig"
+    pki.write_kubeconfig(path, "admin", "https://127.0.0.1:6443")
+    config = yaml.safe_load(path.read_text())
+    assert config["current-context"] == "tcb-local"
+    assert config["clusters"][0]["cluster"]["server"] == "https://127.0.0.1:6443"
+    assert config["users"][0]["user"]["client-key-data"]
+    assert path.stat().st_mode & 0o077 == 0
+
+
+def test_image_archive_is_a_deterministic_docker_archive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local_images, "CACHE", tmp_path)
+    binary = tmp_path / "tool"
+    binary.write_bytes(b"\x7fELF fake")
+    spec = ImageSpec(
+        "localhost/tcb/tool:1", {"/bin/tool": binary}, ["/bin/tool"], symlinks={"/bin/sh": "tool"}
+    )
+    first = docker_archive(spec)
+    first_bytes = first.read_bytes()
+    first.unlink()
+    assert docker_archive(spec).read_bytes() == first_bytes
+    with tarfile.open(first) as tar:
+        manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
+        assert manifest[0]["RepoTags"] == ["localhost/tcb/tool:1"]
+        config = json.loads(tar.extractfile(manifest[0]["Config"]).read())  # type: ignore[union-attr]
+        assert config["config"]["Entrypoint"] == ["/bin/tool"]
+        layer = tarfile.open(fileobj=tar.extractfile("layer.tar"))
+        members = {m.name: m for m in layer.getmembers()}
+        assert members["bin/tool"].mode == 0o755
+        assert members["bin/sh"].issym() and members["bin/sh"].linkname == "tool"
+
+
+@pytest.mark.parametrize(
+    ("ref", "stored"),
+    [
+        ("busybox:1", "docker.io/library/busybox:1"),
+        ("todo-chatbot/backend:abc", "docker.io/todo-chatbot/backend:abc"),
+        ("localhost/tcb/pause:1", "localhost/tcb/pause:1"),
+        ("registry.example:5000/x/y:2", "registry.example:5000/x/y:2"),
+    ],
+)
+def test_image_names_are_normalized_like_containerd_stores_them(ref: str, stored: str) -> None:
+    assert normalize(ref) == stored
