@@ -1,0 +1,86 @@
+"""The one HTTP client to the backend: every task operation is a backend call made with the user's own token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+Task = dict[str, Any]
+
+
+class BackendUnauthorized(Exception):
+    """The backend rejected the user's token (missing, expired or tampered)."""
+
+
+class BackendNotFound(Exception):
+    """No such task for this user (deleted meanwhile, or never existed)."""
+
+
+class BackendRejected(Exception):
+    """The backend refused the change (4xx); the message says why."""
+
+
+class BackendUnavailable(Exception):
+    """The backend could not be reached or failed (timeout, connection refused, 5xx)."""
+
+
+class BackendClient:
+    def __init__(self, base_url: str, timeout: float = 5.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        # one shared client: connection pooling across requests; `transport` lets tests run the backend in-process
+        self._client = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout, transport=transport)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def _call(self, method: str, path: str, token: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = await self._client.request(method, path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+        except httpx.HTTPError as exc:
+            raise BackendUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code == 401:
+            raise BackendUnauthorized(_detail(response))
+        if response.status_code == 404:
+            raise BackendNotFound(_detail(response))
+        if response.status_code >= 500:
+            raise BackendUnavailable(f"backend answered {response.status_code} to {method} {path}")
+        if response.status_code >= 400:
+            raise BackendRejected(_detail(response))
+        return response
+
+    async def me(self, token: str) -> dict[str, Any]:
+        return (await self._call("GET", "/api/auth/me", token)).json()
+
+    async def list_tasks(self, token: str, status: str = "all") -> list[Task]:
+        return (await self._call("GET", "/api/tasks", token, params={"status": status})).json()
+
+    async def create_task(self, token: str, **fields: Any) -> Task:
+        return (await self._call("POST", "/api/tasks", token, json=fields)).json()
+
+    async def update_task(self, token: str, number: int, **fields: Any) -> Task:
+        return (await self._call("PATCH", f"/api/tasks/{number}", token, json=fields)).json()
+
+    async def delete_task(self, token: str, number: int) -> None:
+        await self._call("DELETE", f"/api/tasks/{number}", token)
+
+    async def clear_completed(self, token: str) -> list[int]:
+        response = await self._call("DELETE", "/api/tasks", token, params={"status": "completed"})
+        return list(response.json().get("deleted", []))
+
+    async def health(self) -> str:
+        """'ok', or why the backend is not reachable (for the readiness report)."""
+        try:
+            response = await self._client.get("/api/health", timeout=2.0)
+        except httpx.HTTPError as exc:
+            return f"unreachable: {type(exc).__name__}"
+        return "ok" if response.status_code == 200 else f"answered {response.status_code}"
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        detail = response.json().get("detail")
+    except ValueError:
+        return response.text[:200]
+    if isinstance(detail, list):  # FastAPI validation errors
+        return "; ".join(str(item.get("msg", item)) for item in detail if isinstance(item, dict)) or str(detail)
+    return str(detail)

@@ -1,0 +1,257 @@
+"""One chat turn: parse the message, resolve the task it names, call the backend, answer, remember the context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from todo_chatbot.backend import BackendClient, BackendNotFound, BackendRejected, Task
+from todo_chatbot.db import ConversationState, ConversationStore
+from todo_chatbot.nlu.intent import ChatIntent, Intent, ListFilter, NLUContext, NLUProvider, TaskRef
+from todo_chatbot.nlu.rules import MAX_TITLE, clean
+from todo_chatbot.resolve import Resolution, resolve
+
+HELP_TEXT = (
+    "I manage your tasks. Try:\n"
+    "- 'add water the plants tomorrow' or 'create a high priority task to file taxes by Dec 5'\n"
+    "- 'show my tasks', 'what is due this week?', 'show overdue tasks', 'how many tasks are done?'\n"
+    "- 'mark task 2 done', 'reopen #2', 'rename task 2 to call grandma', 'move taxes to next friday'\n"
+    "- 'delete the milk one', 'clear completed tasks'\n"
+    "Refer to a task by its number ('task 2', '#2'), by words of its title, or as 'it' for the last one we talked about."
+)
+UNKNOWN_TEXT = ("Sorry, I can't help with that. I can add, list, count, complete, reopen, update and delete your tasks: "
+                "try 'add call mom tomorrow', 'show my tasks' or 'help'.")
+REFUSALS = {
+    "other_user": "I can only see and change your own tasks, so I can't do anything with other users' tasks.",
+    "bulk_delete": ("I won't delete all your tasks at once. Delete them one at a time ('delete task 2'), "
+                    "or say 'clear completed' to remove the ones you finished."),
+}
+VERB = {Intent.COMPLETE: "mark as done", Intent.REOPEN: "reopen", Intent.UPDATE: "change", Intent.DELETE: "delete"}
+DESTRUCTIVE = {Intent.DELETE, Intent.CLEAR_COMPLETED, Intent.COMPLETE, Intent.REOPEN}
+
+
+@dataclass
+class ChatResult:
+    reply: str
+    conversation_id: str
+    intent: str
+    actions: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Turn:
+    token: str
+    state: ConversationState
+    context: NLUContext
+    actions: list[dict[str, Any]] = field(default_factory=list)
+
+
+def describe(task: Task) -> str:
+    parts = [f"#{task['number']} {task['title']}"]
+    extras = []
+    if task.get("due_date"):
+        extras.append(f"due {date.fromisoformat(task['due_date']):%a %Y-%m-%d}")
+    if task.get("priority") and task["priority"] != "medium":
+        extras.append(f"{task['priority']} priority")
+    if task.get("completed"):
+        extras.append("done")
+    return parts[0] + (f" ({', '.join(extras)})" if extras else "")
+
+
+def filter_tasks(tasks: list[Task], f: ListFilter, today: date) -> list[Task]:
+    def keep(task: Task) -> bool:
+        if f.status != "all" and task["completed"] != (f.status == "completed"):
+            return False
+        if f.priority and task["priority"] != f.priority:
+            return False
+        if f.due is None:
+            return True
+        due = date.fromisoformat(task["due_date"]) if task.get("due_date") else None
+        if due is None:
+            return False
+        monday = today - timedelta(days=today.weekday())
+        return {
+            "today": due == today,
+            "tomorrow": due == today + timedelta(days=1),
+            "week": monday <= due <= monday + timedelta(days=6),
+            "overdue": due < today and not task["completed"],
+        }[f.due]
+
+    return [t for t in tasks if keep(t)]
+
+
+def describe_filter(f: ListFilter) -> str:
+    words = {"all": "", "pending": "pending ", "completed": "completed "}[f.status]
+    words += f"{f.priority}-priority " if f.priority else ""
+    due = {None: "", "today": " due today", "tomorrow": " due tomorrow", "week": " due this week", "overdue": " overdue"}
+    return f"{words}task{{s}}{due[f.due]}"
+
+
+class ChatService:
+    def __init__(self, backend: BackendClient, store: ConversationStore, provider: NLUProvider) -> None:
+        self.backend = backend
+        self.store = store
+        self.provider = provider
+
+    async def handle(self, token: str, message: str, conversation_id: str | None,
+                     client_time: datetime | None) -> ChatResult:
+        user = await self.backend.me(token)  # BackendUnauthorized → 401: identity comes from the token only
+        user_id = str(user["id"])
+        state = await self.store.load(user_id, conversation_id)
+        today = (client_time or datetime.now().astimezone()).date()
+        pending = state.pending
+        context = NLUContext(today=today, last_task_number=state.last_task_number,
+                             listed_numbers=state.listed_numbers, awaiting=pending["awaiting"] if pending else None)
+        text = clean(message)
+        intent = await self.provider.parse(text, context)
+        turn = Turn(token, state, context)
+        state.pending = None
+        reply = await self._answer(intent, pending, text, turn)
+        await self.store.save(user_id, state, text, reply, intent.intent.value)
+        return ChatResult(reply, state.id, intent.intent.value, turn.actions)
+
+    async def _answer(self, intent: ChatIntent, pending: dict[str, Any] | None, text: str, turn: Turn) -> str:
+        if pending is not None:
+            asked = ChatIntent.model_validate(pending["intent"])
+            if intent.intent is Intent.CANCEL:
+                return "OK, I won't do that."
+            if pending["awaiting"] == "confirm" and intent.intent is Intent.CONFIRM:
+                return await self._run(asked, turn, confirmed=True)
+            if pending["awaiting"] == "reference" and intent.intent is Intent.UNKNOWN and intent.refusal is None:
+                # the answer to "which task?": a number, "the second one" (of the candidates) or words of a title
+                turn.context.listed_numbers = pending.get("candidates") or turn.context.listed_numbers
+                asked.ref = intent.ref or TaskRef(words=text)
+                return await self._run(asked, turn)
+            if pending["awaiting"] == "title" and intent.intent is Intent.UNKNOWN and intent.refusal is None:
+                asked.title = text
+                return await self._run(asked, turn)
+        if intent.intent is Intent.CONFIRM:
+            return "There is nothing waiting for a yes. " + UNKNOWN_TEXT.split(". ", 1)[1]
+        if intent.intent is Intent.CANCEL:
+            return "OK."
+        return await self._run(intent, turn)
+
+    async def _run(self, intent: ChatIntent, turn: Turn, confirmed: bool = False) -> str:
+        match intent.intent:
+            case Intent.GREETING:
+                return ("Hello! I can add, list, complete, update and delete your tasks. "
+                        "Try 'add buy milk tomorrow' or 'show my tasks', or say 'help' for more.")
+            case Intent.HELP:
+                return HELP_TEXT
+            case Intent.ADD:
+                return await self._add(intent, turn)
+            case Intent.LIST | Intent.COUNT:
+                return await self._list(intent, turn)
+            case Intent.CLEAR_COMPLETED:
+                if intent.source == "llm" and not confirmed:
+                    return self._ask_confirm(intent, turn, "Remove all your completed tasks?")
+                numbers = await self.backend.clear_completed(turn.token)
+                turn.actions.append({"type": "cleared", "task_numbers": numbers})
+                if not numbers:
+                    return "You have no completed tasks to clear."
+                return f"Cleared {len(numbers)} completed task{'s' if len(numbers) != 1 else ''}: " + ", ".join(
+                    f"#{n}" for n in numbers) + "."
+            case Intent.COMPLETE | Intent.REOPEN | Intent.UPDATE | Intent.DELETE:
+                return await self._on_task(intent, turn, confirmed)
+            case Intent.UNKNOWN if intent.refusal:
+                return REFUSALS[intent.refusal]
+        return UNKNOWN_TEXT
+
+    async def _add(self, intent: ChatIntent, turn: Turn) -> str:
+        if intent.problem:
+            return intent.problem
+        if not intent.title:
+            turn.state.pending = {"awaiting": "title", "intent": intent.model_dump(mode="json")}
+            return "What should the task be called?"
+        if len(intent.title) > MAX_TITLE:
+            return f"That title is {len(intent.title)} characters long; titles can have at most {MAX_TITLE}."
+        fields: dict[str, Any] = {"title": intent.title}
+        if intent.due_date:
+            fields["due_date"] = intent.due_date.isoformat()
+        if intent.priority:
+            fields["priority"] = intent.priority
+        try:
+            task = await self.backend.create_task(turn.token, **fields)
+        except BackendRejected as exc:
+            return f"I couldn't add that task: {exc}"
+        turn.state.last_task_number = task["number"]
+        turn.actions.append({"type": "created", "task_number": task["number"], "task": task})
+        return f"Added {describe(task)}."
+
+    async def _list(self, intent: ChatIntent, turn: Turn) -> str:
+        f = intent.filter
+        tasks = filter_tasks(await self.backend.list_tasks(turn.token, f.status), f, turn.context.today)
+        what = describe_filter(f)
+        if intent.intent is Intent.COUNT:
+            turn.actions.append({"type": "counted", "count": len(tasks)})
+            return f"You have {len(tasks)} {what.format(s='' if len(tasks) == 1 else 's')}."
+        turn.state.listed_numbers = [t["number"] for t in tasks]
+        turn.actions.append({"type": "listed", "task_numbers": turn.state.listed_numbers})
+        if not tasks:
+            return f"You have no {what.format(s='s')}."
+        return f"Your {what.format(s='s')}:\n" + "\n".join(describe(t) for t in tasks)
+
+    async def _on_task(self, intent: ChatIntent, turn: Turn, confirmed: bool) -> str:
+        if intent.problem:
+            return intent.problem
+        tasks = await self.backend.list_tasks(turn.token)
+        prefer = {Intent.COMPLETE: "pending", Intent.REOPEN: "completed"}.get(intent.intent)
+        found: Resolution = resolve(intent.ref, tasks, turn.context, prefer)  # type: ignore[arg-type]
+        verb = VERB[intent.intent]
+        if found.problem:
+            return found.problem
+        if found.missing or found.candidates:
+            options = found.candidates or tasks
+            turn.state.pending = {"awaiting": "reference", "intent": intent.model_dump(mode="json"),
+                                  "candidates": [t["number"] for t in found.candidates]}
+            if found.candidates:
+                listing = "; ".join(describe(t) for t in options[:10])
+                return f"Several tasks match. Which one should I {verb}? {listing}. Answer with its number."
+            if not tasks:
+                return "You have no tasks yet."
+            return f"Which task should I {verb}? Say its number, e.g. 'task {tasks[0]['number']}'."
+        task = found.task
+        assert task is not None
+        number = task["number"]
+        turn.state.last_task_number = number
+        if intent.source == "llm" and intent.intent in DESTRUCTIVE and not confirmed:
+            intent.ref = TaskRef(number=number)
+            return self._ask_confirm(intent, turn, f"Should I {verb} {describe(task)}?")
+        try:
+            if intent.intent is Intent.DELETE:
+                await self.backend.delete_task(turn.token, number)
+                turn.actions.append({"type": "deleted", "task_number": number, "task": task})
+                return f"Deleted {describe(task)}."
+            if intent.intent in (Intent.COMPLETE, Intent.REOPEN):
+                done = intent.intent is Intent.COMPLETE
+                if task["completed"] == done:
+                    return f"{describe(task)} is already {'done' if done else 'open'}."
+                updated = await self.backend.update_task(turn.token, number, completed=done)
+                turn.actions.append({"type": "completed" if done else "reopened", "task_number": number, "task": updated})
+                return f"{'Marked' if done else 'Reopened'} {describe(updated)}{' as done' if done else ''}."
+            changes: dict[str, Any] = {}
+            if intent.title:
+                if len(intent.title) > MAX_TITLE:
+                    return f"That title is {len(intent.title)} characters long; titles can have at most {MAX_TITLE}."
+                changes["title"] = intent.title
+            if intent.due_date:
+                changes["due_date"] = intent.due_date.isoformat()
+            elif intent.clear_due_date:
+                changes["due_date"] = None
+            if intent.priority:
+                changes["priority"] = intent.priority
+            if not changes:
+                return (f"What should I change about {describe(task)}? For example 'rename task {number} to …', "
+                        f"'move task {number} to friday' or 'make task {number} high priority'.")
+            updated = await self.backend.update_task(turn.token, number, **changes)
+            turn.actions.append({"type": "updated", "task_number": number, "task": updated})
+            return f"Updated {describe(updated)}."
+        except BackendNotFound:
+            return f"Task #{number} doesn't exist any more."
+        except BackendRejected as exc:
+            return f"I couldn't {verb} task #{number}: {exc}"
+
+    def _ask_confirm(self, intent: ChatIntent, turn: Turn, question: str) -> str:
+        turn.state.pending = {"awaiting": "confirm", "intent": intent.model_dump(mode="json")}
+        return f"{question} (yes/no)"

@@ -1,0 +1,117 @@
+"""The chatbot's own tables (conversation context) in DATABASE_URL, and their migrations at start."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, select, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+VERSION_TABLE = "alembic_version_chatbot"
+# any fixed 64-bit number unique to this service: serialises migrations of concurrently starting replicas
+MIGRATION_LOCK_KEY = 0x7C4A7B07
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Conversation(Base):
+    __tablename__ = "chatbot_conversations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), index=True)
+    last_task_number: Mapped[int | None] = mapped_column(Integer)
+    listed_numbers: Mapped[list[int] | None] = mapped_column(JSON)
+    pending: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # a question the bot asked and the intent it completes
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
+
+
+class ChatMessage(Base):
+    __tablename__ = "chatbot_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("chatbot_conversations.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    intent: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+def make_engine(url: str) -> AsyncEngine:
+    return create_async_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config(str(PACKAGE_DIR / "alembic.ini"))
+    config.set_main_option("script_location", str(PACKAGE_DIR / "migrations"))
+    config.attributes["connection"] = connection
+    return config
+
+
+async def migrate(engine: AsyncEngine) -> None:
+    """Apply the chatbot's migrations (to head), one starter at a time on Postgres."""
+    async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # released at commit; a replica starting meanwhile waits here, then finds the schema at head
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        await conn.run_sync(lambda sync_conn: command.upgrade(alembic_config(sync_conn), "head"))
+
+
+@dataclass
+class ConversationState:
+    id: str
+    is_new: bool
+    last_task_number: int | None = None
+    listed_numbers: list[int] = field(default_factory=list)
+    pending: dict[str, Any] | None = None
+
+
+class ConversationStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def load(self, user_id: str, conversation_id: str | None) -> ConversationState:
+        """The user's conversation; an unknown id, or another user's, starts a new one."""
+        if conversation_id:
+            async with self._sessions() as session:
+                row = await session.scalar(
+                    select(Conversation).where(Conversation.id == conversation_id, Conversation.user_id == user_id)
+                )
+            if row is not None:
+                return ConversationState(row.id, False, row.last_task_number, list(row.listed_numbers or []), row.pending)
+        return ConversationState(str(uuid.uuid4()), True)
+
+    async def save(self, user_id: str, state: ConversationState, message: str, reply: str, intent: str) -> None:
+        async with self._sessions.begin() as session:
+            row = None if state.is_new else await session.get(Conversation, state.id)
+            if row is None:
+                row = Conversation(id=state.id, user_id=user_id)
+                session.add(row)
+            row.last_task_number = state.last_task_number
+            row.listed_numbers = state.listed_numbers
+            row.pending = state.pending
+            row.updated_at = _now()
+            await session.flush()
+            session.add_all([
+                ChatMessage(conversation_id=state.id, role="user", text=message, intent=intent),
+                ChatMessage(conversation_id=state.id, role="bot", text=reply),
+            ])
+
+    async def ping(self) -> None:
+        async with self._sessions() as session:
+            await session.execute(text("SELECT 1"))

@@ -1,0 +1,143 @@
+"""The chatbot's FastAPI app. Start: `python -m uvicorn todo_chatbot.main:app --host 0.0.0.0 --port 8001`
+(migrations of its own tables run at start, before the first request is served)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+import httpx
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
+
+from todo_chatbot import __version__
+from todo_chatbot.backend import BackendClient, BackendUnauthorized, BackendUnavailable
+from todo_chatbot.chat import ChatService
+from todo_chatbot.config import Settings, get_settings
+from todo_chatbot.db import ConversationStore, make_engine, migrate
+from todo_chatbot.metrics import BACKEND_ERRORS, LATENCY, MESSAGES
+from todo_chatbot.nlu import make_provider
+from todo_chatbot.nlu.rules import clean
+
+log = logging.getLogger("todo_chatbot")
+
+
+class ChatRequest(BaseModel):
+    message: str = Field(min_length=1, max_length=2000, description="What the user typed (at most 2000 characters)")
+    conversation_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    client_time: AwareDatetime | None = Field(
+        default=None, description="The user's local time, ISO 8601 with offset; relative dates resolve against it"
+    )
+
+    @field_validator("message")
+    @classmethod
+    def not_blank(cls, value: str) -> str:
+        if not clean(value):
+            raise ValueError("message is empty once whitespace and control characters are removed")
+        return value
+
+
+class ChatAction(BaseModel):
+    model_config = {"extra": "allow"}  # listed/counted/cleared carry task_numbers or count
+    type: str
+    task_number: int | None = None
+    task: dict[str, Any] | None = None
+
+
+class ChatResponse(BaseModel):
+    reply: str
+    conversation_id: str
+    intent: str
+    actions: list[ChatAction]
+
+
+bearer = HTTPBearer(auto_error=False)
+
+
+def bearer_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
+    if credentials is None or not credentials.credentials:
+        raise BackendUnauthorized("missing bearer token: send 'Authorization: Bearer <token>' from /api/auth/login")
+    return credentials.credentials
+
+
+def create_app(settings: Settings | None = None, backend_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+    """The app; `backend_transport` lets tests reach an in-process backend instead of BACKEND_URL over the network."""
+    settings = settings or get_settings()
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    log.setLevel(settings.log_level)
+    provider = make_provider(settings)  # an unknown NLU_PROVIDER stops the start here, with the valid names
+    engine = make_engine(settings.database_url)
+    store = ConversationStore(engine)
+    backend = BackendClient(settings.backend_url, settings.backend_timeout_seconds, backend_transport)
+    service = ChatService(backend, store, provider)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await migrate(engine)
+        log.info("chatbot ready: NLU provider %s, backend %s", provider.name, settings.backend_url)
+        yield
+        await backend.aclose()
+        await engine.dispose()
+
+    app = FastAPI(title="todo-chatbot chatbot", version=__version__, lifespan=lifespan)
+
+    @app.exception_handler(BackendUnauthorized)
+    async def unauthorized(request: Request, exc: BackendUnauthorized) -> JSONResponse:
+        return JSONResponse({"detail": f"Not authenticated: {exc}"}, status_code=401,
+                            headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(BackendUnavailable)
+    async def unavailable(request: Request, exc: BackendUnavailable) -> JSONResponse:
+        BACKEND_ERRORS.inc()
+        log.warning("backend unavailable: %s", exc)
+        return JSONResponse({"detail": "The task service is unavailable right now; try again shortly."},
+                            status_code=503, headers={"Retry-After": "2"})
+
+    @app.post("/api/chat", response_model=ChatResponse)
+    async def chat(body: ChatRequest, token: Annotated[str, Depends(bearer_token)]) -> ChatResponse:
+        started = time.perf_counter()
+        result = await service.handle(token, body.message, body.conversation_id, body.client_time)
+        LATENCY.observe(time.perf_counter() - started)
+        MESSAGES.labels(intent=result.intent).inc()
+        return ChatResponse(reply=result.reply, conversation_id=result.conversation_id, intent=result.intent,
+                            actions=[ChatAction(**a) for a in result.actions])
+
+    @app.get("/api/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "service": "chatbot", "version": __version__,
+                "environment": settings.environment, "log_level": settings.log_level}
+
+    @app.get("/api/ready")
+    async def ready() -> JSONResponse:
+        # ready = our database answers; the backend's state is reported but not required, so a backend
+        # restart does not take the chatbot out of its Service too (chat answers 503 meanwhile)
+        checks: dict[str, str] = {"backend": await backend.health()}
+        try:
+            await store.ping()
+            checks["database"] = "ok"
+        except Exception as exc:  # any driver error means "not reachable"; its name goes into the report
+            checks["database"] = f"unreachable: {type(exc).__name__}: {str(exc)[:200]}"
+        ok = checks["database"] == "ok"
+        return JSONResponse({"status": "ready" if ok else "not ready", "service": "chatbot", "checks": checks},
+                            status_code=200 if ok else 503)
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    # `app` is built on first access, so importing this module (tests, tools) reads no environment
+    if name == "app":
+        application = create_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,72 @@
+"""What every NLU provider returns (`ChatIntent`) and what it gets to work with (`NLUContext`)."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+Priority = Literal["low", "medium", "high"]
+
+
+class Intent(StrEnum):
+    ADD = "add"
+    LIST = "list"
+    COUNT = "count"
+    COMPLETE = "complete"
+    REOPEN = "reopen"
+    UPDATE = "update"
+    DELETE = "delete"
+    CLEAR_COMPLETED = "clear_completed"
+    HELP = "help"
+    GREETING = "greeting"
+    CONFIRM = "confirm"  # "yes" to a question the bot asked
+    CANCEL = "cancel"  # "no" / "never mind"
+    UNKNOWN = "unknown"
+
+
+class TaskRef(BaseModel):
+    """How the user named a task; exactly one of the fields is set."""
+
+    number: int | None = Field(default=None, ge=1)
+    words: str | None = Field(default=None, max_length=500)  # words of the title, matched with typo tolerance
+    pronoun: bool = False  # "it", "that one": the task of the previous turn
+    ordinal: int | None = None  # "the second one" (1-based), -1 for "the last one": position in the last list shown
+
+
+class ListFilter(BaseModel):
+    status: Literal["all", "pending", "completed"] = "all"
+    due: Literal["today", "tomorrow", "week", "overdue"] | None = None
+    priority: Priority | None = None
+
+
+class ChatIntent(BaseModel):
+    intent: Intent
+    title: str | None = Field(default=None, max_length=2000)  # add: the title; update: the new title
+    due_date: date | None = None
+    clear_due_date: bool = False  # update: "remove the due date"
+    priority: Priority | None = None
+    ref: TaskRef | None = None
+    filter: ListFilter = Field(default_factory=ListFilter)
+    # why an out-of-scope message was refused: "other_user" ("delete tasks of user 2"), "bulk_delete" ("delete all")
+    refusal: Literal["other_user", "bulk_delete"] | None = None
+    # problems the reply should mention, e.g. an unreadable date
+    problem: str | None = None
+    source: Literal["rules", "llm"] = "rules"  # actions proposed by an LLM need the user's confirmation
+
+
+class NLUContext(BaseModel):
+    """What a provider may use: the user's local date (for relative dates) and the conversation so far."""
+
+    today: date
+    last_task_number: int | None = None
+    listed_numbers: list[int] = Field(default_factory=list)
+    awaiting: str | None = None  # the question the bot asked last turn, if any ("reference", "title", "confirm")
+
+
+class NLUProvider(Protocol):
+    name: str
+
+    async def parse(self, message: str, context: NLUContext) -> ChatIntent: ...

@@ -1,0 +1,414 @@
+"""The deterministic rule parser (`NLU_PROVIDER=rules`, the default): regexes over a normalised message, with
+typo correction of command words, relative dates and task references. No network, well under a millisecond."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from todo_chatbot.nlu.dates import NUMBER_WORDS, find_date, parse_date
+from todo_chatbot.nlu.fuzzy import closest
+from todo_chatbot.nlu.intent import ChatIntent, Intent, ListFilter, NLUContext, Priority, TaskRef
+
+MAX_TITLE = 500
+
+# Command words whose small typos are corrected ("shwo" → "show"), only in command position.
+VERBS = (
+    "add", "create", "new", "remind", "remember", "schedule", "show", "list", "display", "view", "what", "which",
+    "count", "complete", "finish", "finished", "mark", "check", "tick", "reopen", "uncomplete", "undo", "unmark",
+    "uncheck", "rename", "change", "update", "edit", "move", "postpone", "reschedule", "push", "delay", "set",
+    "make", "prioritize", "deprioritize", "delete", "remove", "erase", "drop", "trash", "discard", "forget",
+    "cancel", "clear", "clean", "purge", "help", "hello", "thanks",
+)
+STATUS_WORDS = ("done", "complete", "completed", "finished")
+# Words of list/count questions whose typos are corrected ("how many taks are pendng").
+FILTER_WORDS = (
+    "tasks", "task", "todos", "completed", "pending", "overdue", "today", "tomorrow", "priority", "remaining",
+    "finished", "done", "week", "open", "urgent", "left", "due", "high", "everything",
+)
+
+_STRIP = ".,!?;:\"()[]{}\u201c\u201d\u2018\u2019'`"  # ASCII and typographic quotes
+_POLITE = [
+    "please", "pls", "plz", "kindly", "can you", "could you", "would you", "will you", "can u", "could u",
+    "i want you to", "i need you to", "i'd like you to", "i want to", "i'd like to", "i would like to",
+    "let's", "lets", "hey", "hi", "hello", "ok", "okay", "so", "now", "just", "also", "and", "then", "bot",
+    "go ahead and", "quickly", "oh", "um", "hmm",
+]
+_POLITE_TAIL = ["please", "pls", "thanks", "thank you", "for me", "now", "asap please"]
+
+GREETING = re.compile(
+    r"(hi|hello|hey|hiya|howdy|yo|greetings|hola|good (morning|afternoon|evening|day)|sup|what's up|whats up)"
+    r"( there| bot| chatbot| you| again)?|how are you( doing)?|how's it going"
+)
+THANKS = re.compile(r"(thanks|thank you|thx|ty|cheers|great|awesome|perfect|cool|nice)( so much| a lot| bot)?")
+CONFIRM = re.compile(r"(yes|y|yeah|yep|yup|sure|ok|okay|confirm|confirmed|do it|go ahead|please do|correct)")
+CANCEL = re.compile(r"(no|n|nope|nah|cancel|never ?mind|nevermind|stop|forget it|abort|don't|dont)")
+HELP = re.compile(
+    r"(help|help me|\?|what can you do|what can i (say|do|ask)|what do you do|how does (this|it) work|commands"
+    r"|options|menu|usage|how do i use (this|you)|what are (the|your) commands|instructions|info)"
+)
+
+TASK_NOUN = r"(?:tasks?|todos?|to-dos?|to dos|items?|things|stuff|everything|agenda|list|plate|reminders?)"
+OTHER_USER = re.compile(
+    r"\busers?\s*#?\d+|\b(everyone|everybody|all users|other users?|another user|someone else|other people|"
+    r"all accounts|every user|any user)\b|[\w.+-]+@[\w-]+\.[\w.]+|\badmin\b|\broot\b"
+)
+BULK = re.compile(
+    r"^(delete|remove|erase|drop|trash|discard|clear|clean|purge|wipe|cancel|forget)( out| up)?"
+    rf"( all| every| each| the whole| my whole| entire| my entire)?( of)?( my| the)?( {TASK_NOUN}| all| everything)"
+    rf"( {TASK_NOUN})?( list)?$|^(delete|remove|erase|clear|wipe|purge|drop)( it| them)? all$|^(wipe|nuke|reset)\b"
+)
+COMPLETED_WORD = r"(completed|complete|done|finished|checked|ticked|closed)"
+CLEAR_COMPLETED = re.compile(
+    rf"^(clear|clean|purge|delete|remove|erase|drop|archive|trash|get rid of|wipe)( out| up| away)?( all)?( of)?"
+    rf"( the| my)?( {TASK_NOUN})? ?( that are| which are| i've| i have| already)? ?{COMPLETED_WORD}( ones| {TASK_NOUN})?"
+    r"( from (my|the) list)?$|^clear (my )?(completed|done|finished)$"
+)
+PRIORITY_VALUE = re.compile(
+    r"^(?:(?:a|to|as|be)\s+)*(?:(?P<p>high|low|medium|normal|top|urgent|important|critical|minor)(?:[- ]priority)?"
+    r"|priority (?P<p2>high|low|medium|normal))$"
+)
+PRIORITY_IN_TEXT = re.compile(
+    r"\b(?:(?:with|at|as|of)\s+)?(?:an?\s+)?(?P<p>high|low|medium|normal|top)[- ]priority\b|\bpriority[: ]+(?P<p2>high|low|medium|normal)\b"
+    r"|\((?P<p3>urgent|important|asap)\)"
+)
+_PRIORITY_NAMES: dict[str, Priority] = {
+    "high": "high", "top": "high", "urgent": "high", "important": "high", "critical": "high", "asap": "high",
+    "low": "low", "minor": "low", "medium": "medium", "normal": "medium",
+}
+
+
+def clean(message: str) -> str:
+    """Control and format characters go (newlines and tabs become spaces); whitespace is collapsed."""
+    out = []
+    for ch in message:
+        category = unicodedata.category(ch)
+        if category == "Cc" or category == "Cf":
+            out.append(" " if ch in "\t\n\r\x0b\x0c" else "")
+        else:
+            out.append(ch)
+    return " ".join("".join(out).split())
+
+
+@dataclass
+class Words:
+    """The message as tokens: `orig` keeps the user's spelling (titles come from it), `norm` is for matching."""
+
+    orig: list[str]
+    norm: list[str]
+
+    @classmethod
+    def of(cls, text: str) -> Words:
+        orig = text.split()
+        norm = [t.lower().strip(_STRIP) or t.lower() for t in orig]
+        return cls(orig, norm)
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.norm)
+
+    def tail(self, start_char: int) -> Words:
+        """The tokens from the one at `start_char` of `text` on."""
+        i = self._token_at(start_char)
+        return Words(self.orig[i:], self.norm[i:])
+
+    def _token_at(self, char: int) -> int:
+        offset = 0
+        for i, token in enumerate(self.norm):
+            if char < offset + len(token) + 1:
+                return i
+            offset += len(token) + 1
+        return len(self.norm)
+
+    def without_span(self, start: int, end: int) -> Words:
+        first, last = self._token_at(start), self._token_at(max(start, end - 1))
+        return Words(self.orig[:first] + self.orig[last + 1 :], self.norm[:first] + self.norm[last + 1 :])
+
+    def original(self) -> str:
+        return " ".join(self.orig)
+
+
+def _strip_prefixes(words: Words) -> Words:
+    changed = True
+    while changed and words.norm:
+        changed = False
+        for phrase in _POLITE:
+            n = len(phrase.split())
+            if " ".join(words.norm[:n]) == phrase and len(words.norm) > n:
+                words = Words(words.orig[n:], words.norm[n:])
+                changed = True
+        for phrase in _POLITE_TAIL:
+            n = len(phrase.split())
+            if " ".join(words.norm[-n:]) == phrase and len(words.norm) > n:
+                words = Words(words.orig[:-n], words.norm[:-n])
+                changed = True
+    return words
+
+
+def _correct(words: Words, positions: list[int], vocabulary: tuple[str, ...]) -> Words:
+    norm = list(words.norm)
+    for i in positions:
+        if 0 <= i < len(norm) and norm[i] not in vocabulary:
+            fixed = closest(norm[i], vocabulary)
+            if fixed is not None:
+                norm[i] = fixed
+    return Words(words.orig, norm)
+
+
+def parse_ref(text: str) -> TaskRef | None:
+    """A task reference: "task 2", "#2", "number 2", "it", "the second one", "the milk one", "buy milk"."""
+    t = text.strip(" .!?,:;\"'")
+    t = re.sub(r"^(?:on |for |of |from |to )?(?:the |my |a |an )?", "", t)
+    if re.fullmatch(r"(it|that|this|them|that one|this one|that task|this task|same one|the same one|"
+                    r"the one i just added|the one you just added|the previous one|the last task|that item)", t):
+        return TaskRef(pronoun=True)
+    m = re.search(r"(?:\b(?:task|todo|item|number|no\.?|num|nr)\s*#?\s*|#)(\d{1,9})\b", t) or re.fullmatch(r"(\d{1,9})", t)
+    if m:
+        return TaskRef(number=int(m.group(1)))
+    m = re.fullmatch(r"(?:task|todo|item|number) (one|two|three|four|five|six|seven|eight|nine|ten)", t)
+    if m:
+        return TaskRef(number=NUMBER_WORDS[m.group(1)])
+    ordinals = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
+                "fifth": 5, "5th": 5, "last": -1}
+    m = re.fullmatch(r"(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last) ?(?:one|task|item|todo)?", t)
+    if m:
+        return TaskRef(ordinal=ordinals[m.group(1)])
+    words = re.sub(r"\b(task|tasks|todo|item|one|called|named|titled|entry|thing)\b", " ", t)
+    words = re.sub(r"^(?:the|my|a|an|about|to)\s+", "", " ".join(words.split()))
+    words = " ".join(words.split()).strip(" .!?,:;\"'")
+    return TaskRef(words=words) if words else None
+
+
+def _priority(value: str | None) -> Priority | None:
+    return _PRIORITY_NAMES.get(value) if value else None
+
+
+def list_filter(text: str) -> ListFilter:
+    status = "all"
+    if re.search(r"\b(pending|open|remaining|left|incomplete|outstanding|unfinished|uncompleted|undone|not done|"
+                 r"not completed|not finished|still to do|active|to be done|not yet done|unchecked)\b", text):
+        status = "pending"
+    elif re.search(r"\b(completed|done|finished|checked off|ticked off|closed|did i (finish|complete|do))\b", text):
+        status = "completed"
+    due = None
+    if re.search(r"\b(overdue|past due|late|missed|behind)\b", text):
+        due = "overdue"
+    elif re.search(r"\btoday\b|\btonight\b", text):
+        due = "today"
+    elif re.search(r"\btomorrow\b", text):
+        due = "tomorrow"
+    elif re.search(r"\b(this week|the week|week)\b", text):
+        due = "week"
+    if due is not None and status == "all" and not re.search(r"\b(all|everything)\b", text):
+        status = "pending"  # "what's due today" asks what is still to do
+    m = re.search(r"\b(high|low|medium|normal)[- ]priority\b|\bpriority (high|low|medium)\b|\b(urgent|important)\b", text)
+    priority = _priority(next(g for g in m.groups() if g)) if m else None
+    return ListFilter(status=status, due=due, priority=priority)  # type: ignore[arg-type]
+
+
+def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
+    """Title, due date and priority from the words after an add verb."""
+    due = None
+    found = find_date(words.text, today_ctx.today)
+    if found is not None:
+        due = found.value
+        words = words.without_span(found.start, found.end)
+    priority: Priority | None = None
+    m = PRIORITY_IN_TEXT.search(words.text)
+    if m:
+        priority = _priority(m.group("p") or m.group("p2") or m.group("p3"))
+        words = words.without_span(m.start(), m.end())
+    for edge in (0, -1):
+        if words.norm and words.norm[edge] in ("urgent", "urgently", "asap", "important", "!!!") and len(words.norm) > 1:
+            priority = priority or "high"
+            words = Words(words.orig[:-1], words.norm[:-1]) if edge == -1 else Words(words.orig[1:], words.norm[1:])
+    text = words.text
+    lead = re.match(
+        r"^(?:(?:a|an)\s+)?(?:new\s+)?(?:task|todo|to-do|item|reminder|entry|note)s?\b\s*(?:to|called|named|titled|for|"
+        r"about|that says|saying|:|-)?\s*|^(?:to|that|about)\s+", text)
+    if lead and lead.end() > 0 and lead.end() < len(text):
+        words = words.tail(lead.end())
+    text = words.text
+    tail = re.search(r"\s+(?:to|on|in|onto)\s+(?:my|the)\s+(?:todo\s+|to-do\s+|to do\s+|task\s+)?(?:list|tasks|todos)$"
+                     r"|\s+(?:to|on)\s+(?:my\s+)?(?:list|todos|tasks)$", text)
+    if tail:
+        words = words.without_span(tail.start() + 1, tail.end())
+    title = words.original().strip(" \t,;:-")
+    if len(title) >= 2 and title[0] in "\"'\u201c\u2018" and title[-1] in "\"'\u201d\u2019":
+        title = title[1:-1].strip()
+    title = title.rstrip(".!?").strip()
+    return ChatIntent(intent=Intent.ADD, title=title or None, due_date=due, priority=priority)
+
+
+def _update_value(intent: ChatIntent, value: str, original: str, today_ctx: NLUContext, prefer: str) -> ChatIntent:
+    """Fill the new value of an update: a priority, a due date, "no due date", or else a new title."""
+    v = value.strip(" .!?")
+    m = PRIORITY_VALUE.match(v)
+    if m and prefer != "title":
+        intent.priority = _priority(m.group("p") or m.group("p2"))
+        return intent
+    if re.fullmatch(r"(no|without a|without|remove the|clear the) (due date|date|deadline)|someday|no date|unscheduled", v):
+        intent.clear_due_date = True
+        return intent
+    due = parse_date(re.sub(r"^(be )?due ", "", v), today_ctx.today)
+    if due is not None and prefer != "title":
+        intent.due_date = due
+        return intent
+    if prefer == "date":
+        intent.problem = f"I couldn't read '{v}' as a date. Try 'tomorrow', 'friday', 'next monday', 'Dec 5' or 2026-12-05."
+        return intent
+    intent.title = original.strip(" \"'\u201c\u201d\u2018\u2019")
+    return intent
+
+
+class RulesProvider:
+    name = "rules"
+
+    async def parse(self, message: str, context: NLUContext) -> ChatIntent:
+        return parse(message, context)
+
+
+def parse(message: str, context: NLUContext) -> ChatIntent:
+    words = Words.of(clean(message))
+    plain = words.text.strip(" .!?")
+    if not plain:
+        return ChatIntent(intent=Intent.HELP)
+    if GREETING.fullmatch(plain) or THANKS.fullmatch(plain):
+        return ChatIntent(intent=Intent.GREETING)
+    if CONFIRM.fullmatch(plain):
+        return ChatIntent(intent=Intent.CONFIRM)
+    if CANCEL.fullmatch(plain):
+        return ChatIntent(intent=Intent.CANCEL)
+    if HELP.fullmatch(plain) or re.match(r"^help\b", plain):
+        return ChatIntent(intent=Intent.HELP)
+
+    # add-phrasings that start with a word a typo fix could mistake for a verb ("dont" → "done")
+    m = re.match(r"^(?:remind me(?: to| that| about)?|reminder:?|remember to|don'?t forget to|dont forget to|"
+                 r"i need to|i have to|i must|i should|i gotta|need to|have to|todo:|to-do:|task:|new task:?|"
+                 r"add to (?:my )?list:?|put on (?:my )?list:?)\s+", plain)
+    if m:
+        return _finish_add(_title_parts(words.tail(m.end()), context))
+
+    words = _strip_prefixes(words)
+    words = _correct(words, [0], VERBS)
+    words = _correct(words, [len(words.norm) - 1], STATUS_WORDS)
+    text = words.text.rstrip(" .!?")
+    if re.match(r"^(how many|count|number of|what's the number|what is the number|show|list|display|view|what|whats|"
+                r"what's|which|do i have|is there|are there|any)\b", text):
+        words = _correct(words, list(range(len(words.norm))), FILTER_WORDS)
+        text = words.text.rstrip(" .!?")
+
+    intent = _classify(words, text, context)
+    if OTHER_USER.search(text) and intent.intent not in (Intent.ADD, Intent.HELP, Intent.GREETING):
+        return ChatIntent(intent=Intent.UNKNOWN, refusal="other_user")
+    return intent
+
+
+def _finish_add(intent: ChatIntent) -> ChatIntent:
+    if intent.title and len(intent.title) > MAX_TITLE:
+        intent.problem = f"That title is {len(intent.title)} characters long; titles can have at most {MAX_TITLE}."
+    return intent
+
+
+def _classify(words: Words, text: str, context: NLUContext) -> ChatIntent:
+    if CLEAR_COMPLETED.match(text) and not re.search(r"\d", text):
+        return ChatIntent(intent=Intent.CLEAR_COMPLETED)
+    if BULK.match(text):
+        return ChatIntent(intent=Intent.UNKNOWN, refusal="bulk_delete")
+
+    if re.match(r"^(how many|count|number of|what's the number of|what is the number of|total)\b", text):
+        return ChatIntent(intent=Intent.COUNT, filter=list_filter(text))
+    if re.fullmatch(rf"(my |all |all my |the )?{TASK_NOUN}( list)?|todo list|to-do list|to do list|"
+                    r"(show|list|display|view)( me)?( it| them| all| everything)?", text) or (
+        re.match(r"^(show|list|display|view|see|get|give|print|tell|what|what's|whats|which|anything|is there|are there|"
+                 r"do i have|read|remind me what)\b", text)
+        and re.search(rf"\b{TASK_NOUN}\b|\b(due|overdue|late|pending|open|remaining|left|done|completed|finished|"
+                      r"incomplete|outstanding|unfinished|today|tomorrow|week|priority|urgent|important|on my)\b", text)
+    ):
+        return ChatIntent(intent=Intent.LIST, filter=list_filter(text))
+
+    m = re.match(r"^(?:add|create|new|insert|schedule|note(?: down)?|jot(?: down)?|log|put|make (?=(?:a|an|new) ))\s*", text)
+    if m and m.end() < len(text):
+        return _finish_add(_title_parts(words.tail(m.end()), context))
+
+    reopen = [
+        r"^(?:mark|set|flag|make|put) (?P<ref>.+?) (?:as |to |back to )?(?:not done|undone|incomplete|not complete|not completed|"
+        r"uncompleted|unfinished|pending|open|active|todo|to do|not finished|unchecked)$",
+        r"^(?:reopen|re-open|uncomplete|undo|unmark|uncheck|untick|unfinish|restore|un-complete|resume) (?P<ref>.+)$",
+        r"^(?P<ref>.+?) (?:is|are|was|isn't) (?:not|actually not|still not|not yet) (?:done|finished|complete|completed)$",
+        r"^(?P<ref>.+?) (?:isn't|is not|wasn't) (?:done|finished|complete|completed)(?: yet| after all)?$",
+    ]
+    for pattern in reopen:
+        m = re.match(pattern, text)
+        if m:
+            return ChatIntent(intent=Intent.REOPEN, ref=parse_ref(m.group("ref")))
+    complete = [
+        r"^(?:mark|set|flag|put) (?P<ref>.+?) (?:as |to )?(?:done|complete|completed|finished|checked|ticked off|closed)$",
+        r"^(?:complete|finish|finished|completed|close|done with|done|check off|check|tick off|tick|cross off|cross out|"
+        r"strike|strike out) (?P<ref>.+?)(?: off)?$",
+        r"^i(?: have|'ve| just| already)? (?:finished|completed|did|done|ticked off|checked off) (?P<ref>.+)$",
+        r"^(?P<ref>.+?) (?:is|are|was|has been|is now|now) (?:done|complete|completed|finished)$",
+        r"^(?P<ref>.+?) (?:done|finished|completed)$",
+    ]
+    for pattern in complete:
+        m = re.match(pattern, text)
+        if m:
+            return ChatIntent(intent=Intent.COMPLETE, ref=parse_ref(m.group("ref")))
+    if re.fullmatch(r"(mark|complete|finish|done|check off|tick off)( it| that| this)?( as)? ?(done|complete|completed|finished)?", text):
+        return ChatIntent(intent=Intent.COMPLETE, ref=TaskRef(pronoun=True) if re.search(r"\b(it|that|this)\b", text) else None)
+
+    update = _classify_update(words, text, context)
+    if update is not None:
+        return update
+
+    m = re.match(r"^(?:delete|remove|erase|drop|trash|discard|forget(?: about)?|cancel|get rid of|scrap|ditch|del|rm|"
+                 r"throw away|throw out|bin)(?: (?P<ref>.+))?$", text)
+    if m:
+        ref_text = m.group("ref") or ""
+        ref_text = re.sub(r"\s+from (my |the )?(list|tasks|todos|todo list)$", "", ref_text)
+        return ChatIntent(intent=Intent.DELETE, ref=parse_ref(ref_text) if ref_text else None)
+
+    if re.fullmatch(r"(?:task |number |no\.? |item |todo )?#?\d{1,9}|the .+ one|(?:the )?(?:first|second|third|last)(?: one)?"
+                    r"|(?:task|#)\s?\d{1,9}", text):
+        return ChatIntent(intent=Intent.UNKNOWN, ref=parse_ref(text))
+    if re.match(r"^(rename|change|update|edit|move|postpone|reschedule|set|make|prioritize)\b", text):
+        return ChatIntent(intent=Intent.UPDATE, ref=parse_ref(re.sub(r"^\w+\s*", "", text)) if " " in text else None)
+    return ChatIntent(intent=Intent.UNKNOWN)
+
+
+def _classify_update(words: Words, text: str, context: NLUContext) -> ChatIntent | None:
+    """rename / change / move / set priority / clear the due date, each with the task reference and the new value."""
+    forms: list[tuple[str, str]] = [
+        (r"^(?:remove|clear|delete|drop|unset)(?: the)? (?:due date|deadline|date)(?: (?:from|of|for|on))? (?P<ref>.+)$", "nodate"),
+        (r"^(?:remove|clear|delete|drop|unset) (?P<ref>.+?)(?:'s)? (?:due date|deadline)$", "nodate"),
+        (r"^(?:rename|retitle|call) (?P<ref>.+?) (?:to|as|into) (?P<value>.+)$", "title"),
+        (r"^(?:change|update|edit|set|make)(?: the)? (?:title|name|text|description) (?:of|for|on) (?P<ref>.+?) (?:to|as|into) (?P<value>.+)$", "title"),
+        (r"^(?:change|update|edit|set) (?P<ref>.+?)(?:'s)? (?:title|name|text) (?:to|as|into) (?P<value>.+)$", "title"),
+        (r"^(?:change|update|set|move|edit)(?: the)? (?:due date|deadline|date|due) (?:of|for|on) (?P<ref>.+?) (?:to|as|for) (?P<value>.+)$", "date"),
+        (r"^(?:change|update|set|move|edit) (?P<ref>.+?)(?:'s)? (?:due date|deadline|date) (?:to|as|for) (?P<value>.+)$", "date"),
+        (r"^(?:change|update|set|make|edit)(?: the)? priority (?:of|for|on) (?P<ref>.+?) (?:to|as) (?P<value>.+)$", "priority"),
+        (r"^(?:change|update|set|edit) (?P<ref>.+?)(?:'s)? priority (?:to|as) (?P<value>.+)$", "priority"),
+        (r"^(?:move|postpone|reschedule|push|push back|delay|shift|defer|bump)(?: back)? (?P<ref>.+?) (?:to|until|till|for|by|on|until next) (?P<value>.+)$", "date"),
+        (r"^(?:set|make|mark) (?P<ref>.+?) (?:to be |as )?due (?P<value>.+)$", "date"),
+        (r"^(?P<ref>(?:task |#|number )\S+|it|that|this) (?:is|should be) due (?P<value>.+)$", "date"),
+        (r"^(?:make|set|mark|flag|change|update) (?P<ref>.+?) (?:to |as |a |an )*(?P<value>(?:high|low|medium|normal|top|urgent|important)(?:[- ]priority)?)$", "priority"),
+        (r"^(?:prioritize|prioritise) (?P<ref>.+)$", "high"),
+        (r"^(?:deprioritize|deprioritise) (?P<ref>.+)$", "low"),
+        (r"^(?:change|update|edit|set|modify) (?P<ref>.+?) (?:to|as|into) (?P<value>.+)$", "any"),
+    ]
+    for pattern, kind in forms:
+        m = re.match(pattern, text)
+        if not m:
+            continue
+        intent = ChatIntent(intent=Intent.UPDATE, ref=parse_ref(m.group("ref")))
+        if kind == "nodate":
+            intent.clear_due_date = True
+        elif kind in ("high", "low"):
+            intent.priority = kind  # type: ignore[assignment]
+        else:
+            # the new title keeps the user's spelling, so it is cut from the original words
+            original = words.tail(m.start("value")).original().rstrip(".!?")
+            intent = _update_value(intent, m.group("value"), original, context, kind)
+        return intent
+    return None
