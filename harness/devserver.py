@@ -1,0 +1,260 @@
+"""Run backend, chatbot and frontend as local uvicorn processes on SQLite: `tcb dev` and the browser tests.
+
+No Docker, no cluster, no Postgres: each service gets ENVIRONMENT=development, its own SQLite file under the
+state directory, and the URLs of the others. Output of each goes to <state>/logs/<service>.log (and, for
+`tcb dev`, to the terminal with a `[service]` prefix).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from harness.log import get_logger
+from harness.paths import REPO, ensure
+from harness.waits import WaitTimeout, wait_until
+
+log = get_logger("dev")
+
+DEFAULT_STATE_DIR = REPO / ".tcb" / "dev"
+SERVICES = ("backend", "chatbot", "frontend")
+APP_MODULES = {
+    "backend": "todo_backend.main:app",
+    "chatbot": "todo_chatbot.main:app",
+    "frontend": "todo_frontend.main:app",
+}
+
+
+class DevServerError(RuntimeError):
+    pass
+
+
+@dataclass
+class DevService:
+    name: str
+    port: int
+    host: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    _pump: threading.Thread | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+
+@dataclass
+class DevStack:
+    services: dict[str, DevService]
+    state_dir: Path
+
+    @property
+    def backend_url(self) -> str:
+        return self.services["backend"].url
+
+    @property
+    def chatbot_url(self) -> str:
+        return self.services["chatbot"].url
+
+    @property
+    def frontend_url(self) -> str:
+        return self.services["frontend"].url
+
+    def __enter__(self) -> DevStack:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def exited(self) -> list[DevService]:
+        return [s for s in self.services.values() if s.process.poll() is not None]
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM each service's process group, SIGKILL what is still running after `timeout`."""
+        for service in self.services.values():
+            _signal_group(service.process, signal.SIGTERM)
+        for service in self.services.values():
+            try:
+                service.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                log.warning("%s did not stop within %.0fs: killing it", service.name, timeout)
+                _signal_group(service.process, signal.SIGKILL)
+                service.process.wait()
+            if service._pump is not None:
+                service._pump.join(timeout=2)
+        log.info("stopped %s", ", ".join(self.services))
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on right now (the kernel's pick)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def dev_secret(state_dir: Path) -> str:
+    """A random JWT secret kept in the state dir, so logins survive a restart of `tcb dev`."""
+    path = state_dir / "jwt-secret"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def service_environments(
+    state_dir: Path,
+    ports: Mapping[str, int],
+    host: str,
+    *,
+    nlu_provider: str = "rules",
+    log_level: str = "INFO",
+) -> dict[str, dict[str, str]]:
+    """The environment each service starts with (the same variables the Helm chart sets)."""
+    backend_url = f"http://{host}:{ports['backend']}"
+    chatbot_url = f"http://{host}:{ports['chatbot']}"
+    common = {"ENVIRONMENT": "development", "LOG_LEVEL": log_level, "PYTHONUNBUFFERED": "1"}
+    return {
+        "backend": {
+            **common,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{state_dir / 'backend.db'}",
+            "BETTER_AUTH_SECRET": dev_secret(state_dir),
+        },
+        "chatbot": {
+            **common,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{state_dir / 'chatbot.db'}",
+            "BACKEND_URL": backend_url,
+            "NLU_PROVIDER": nlu_provider,
+        },
+        "frontend": {**common, "BACKEND_URL": backend_url, "CHATBOT_URL": chatbot_url},
+    }
+
+
+def start_dev_stack(
+    state_dir: Path = DEFAULT_STATE_DIR,
+    *,
+    ports: Mapping[str, int] | None = None,
+    host: str = "127.0.0.1",
+    nlu_provider: str = "rules",
+    log_level: str = "INFO",
+    extra_env: Mapping[str, Mapping[str, str]] | None = None,
+    only: Sequence[str] = SERVICES,
+    echo: bool = False,
+    timeout: float = 90.0,
+) -> DevStack:
+    """Start the three services and wait until each answers GET /api/health; stop them all on failure.
+
+    Use as `with start_dev_stack(tmp, ports=...) as stack:` to stop them on exit, or call stack.stop().
+
+    `ports` defaults to 8000/8001/3000; `extra_env` adds or overrides variables per service (e.g. an LLM URL);
+    `only` starts a subset (e.g. just the backend, for tests of the frontend app in-process).
+    """
+    ports = {"backend": 8000, "chatbot": 8001, "frontend": 3000, **(ports or {})}
+    unknown = set(only) - set(SERVICES)
+    if unknown:
+        raise DevServerError(f"unknown service(s) {sorted(unknown)}: choose from {', '.join(SERVICES)}")
+    busy = [f"{name} port {ports[name]}" for name in only if port_in_use(host, ports[name])]
+    if busy:
+        raise DevServerError(
+            f"{', '.join(busy)} already in use on {host}: stop what listens there or pick other ports "
+            "(--backend-port, --chatbot-port, --frontend-port)"
+        )
+    ensure(state_dir)
+    logs = ensure(state_dir / "logs")
+    envs = service_environments(state_dir, ports, host, nlu_provider=nlu_provider, log_level=log_level)
+    stack = DevStack(services={}, state_dir=state_dir)
+    try:
+        for name in [n for n in SERVICES if n in only]:
+            env = {**envs[name], **((extra_env or {}).get(name, {}))}
+            stack.services[name] = _spawn(name, host, ports[name], env, state_dir, logs / f"{name}.log", echo)
+        for service in stack.services.values():
+            _wait_healthy(service, timeout)
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+def _spawn(
+    name: str, host: str, port: int, env: Mapping[str, str], cwd: Path, log_path: Path, echo: bool
+) -> DevService:
+    argv = [sys.executable, "-m", "uvicorn", APP_MODULES[name], "--host", host, "--port", str(port)]
+    shown_env = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items() if k != "BETTER_AUTH_SECRET")
+    log.info("$ %s %s  (log: %s)", shown_env, shlex.join(argv), log_path)
+    # Own process group: Ctrl-C reaches only `tcb dev`, which then stops the services in order.
+    process = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env={**os.environ, **env},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    pump = threading.Thread(
+        target=_pump_output, args=(process.stdout, log_path, name if echo else None), daemon=True
+    )
+    pump.start()
+    return DevService(name=name, port=port, host=host, process=process, log_path=log_path, _pump=pump)
+
+
+def _pump_output(stream: IO[bytes], log_path: Path, prefix: str | None) -> None:
+    with log_path.open("ab") as sink:
+        for line in stream:
+            sink.write(line)
+            sink.flush()
+            if prefix:
+                sys.stderr.write(f"[{prefix:8}] {line.decode(errors='replace')}")
+
+
+def _wait_healthy(service: DevService, timeout: float) -> None:
+    url = f"{service.url}/api/health"
+
+    def probe() -> tuple[bool, str]:
+        if service.process.poll() is not None:
+            return True, f"process exited with {service.process.returncode}"
+        response = httpx.get(url, timeout=2.0)
+        return response.status_code == 200, f"HTTP {response.status_code} {response.text[:200]}"
+
+    try:
+        seen = wait_until(f"{service.name} to answer GET {url}", probe, timeout=timeout)
+    except WaitTimeout as exc:
+        raise DevServerError(f"{exc}; last log lines of {service.name}:\n{service.log_tail()}") from exc
+    if service.process.poll() is not None:
+        raise DevServerError(
+            f"{service.name} failed to start ({seen}); last log lines:\n{service.log_tail()}"
+        )
+    log.info("%s is up at %s", service.name, service.url)
+
+
+def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
