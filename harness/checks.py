@@ -23,7 +23,7 @@ from harness.proc import run
 
 APP_COMPONENTS = ("backend", "chatbot", "frontend")
 SECRET_NAME = re.compile(r"(secret|password|passwd|token|api[_-]?key|database_url|credential)", re.I)
-CONTENT_HASH_TAG = re.compile(r"^[0-9a-f]{12,64}$")
+CONTENT_HASH_TAG = re.compile(r"(^|-)[0-9a-f]{12,64}$")  # e.g. 3f2a…, or 15-3f2a… (version-hash)
 # values in docs and templates that look like credentials but are placeholders (e.g. user:password@host)
 PLACEHOLDER = re.compile(
     r"^(%s|\$\{?\w+\}?|<[^>]*>|\{\{.*\}\}|password|passwd|secret|changeme|change-me|example|x{3,}|\*{3,}|\.{3})$",
@@ -169,23 +169,11 @@ def dockerfile_problems(service: str, root: Path = REPO) -> list[str]:
 # ---- images ----
 
 
-def image_attrs(ref: str) -> dict[str, Any]:
-    import docker
-
-    client = docker.from_env()
-    try:
-        return dict(client.images.get(ref).attrs)
-    finally:
-        client.close()
-
-
-def image_user(ref: str) -> str:
-    return str((image_attrs(ref).get("Config") or {}).get("User") or "")
-
-
 def secret_named_env(ref: str) -> list[str]:
     """Environment variables baked into the image whose name says secret and which carry a value."""
-    env = (image_attrs(ref).get("Config") or {}).get("Env") or []
+    from harness.images import ensure_docker_engine
+
+    env = (ensure_docker_engine().images.get(ref).attrs.get("Config") or {}).get("Env") or []
     return [
         item.split("=", 1)[0]
         for item in env
@@ -194,60 +182,41 @@ def secret_named_env(ref: str) -> list[str]:
 
 
 def image_places_holding(ref: str, secrets: Iterable[str]) -> list[str]:
-    """Where in the image (env, labels, history, layer contents) any of the values occurs."""
-    import docker
+    """Where in the image (layer commands, env, labels, cmd, every file of every layer) any value occurs."""
+    from harness.images import image_history_text, save_image
 
     values = [v.encode() for v in _usable(secrets)]
     if not values:
         return []
-    client = docker.from_env()
-    try:
-        image = client.images.get(ref)
-        found = []
-        config = image.attrs.get("Config") or {}
-        texts = {
-            "env": "\n".join(config.get("Env") or []),
-            "labels": yaml.safe_dump(config.get("Labels") or {}),
-            "history": "\n".join(
-                str(h.get("CreatedBy", "")) + " " + str(h.get("Comment", "")) for h in image.history()
-            ),
-            "entrypoint/cmd": f"{config.get('Entrypoint')} {config.get('Cmd')}",
-        }
-        for where, text in texts.items():
-            if any(v in text.encode() for v in values):
-                found.append(f"{ref} {where}")
-        found += [f"{ref} layer file {name}" for name in _layer_files_holding(image.save(named=True), values)]
-        return found
-    finally:
-        client.close()
+    found = [
+        f"{ref} history/config: {line.split(' ', 1)[0]}"
+        for line in image_history_text(ref).splitlines()
+        if any(v in line.encode() for v in values)
+    ]
+    with tempfile.TemporaryDirectory(prefix="tcb-image-") as tmp:
+        archive = save_image(ref, Path(tmp) / "image.tar")
+        with tarfile.open(archive) as outer:
+            found += [f"{ref} {where}" for where in _archive_files_holding(outer, values)]
+    return found
 
 
-def _layer_files_holding(stream: Iterator[bytes], values: list[bytes]) -> list[str]:
-    """Search `docker save` output — the image tar, whose layers are tars — file by file."""
-    with tempfile.TemporaryFile() as tmp:
-        for chunk in stream:
-            tmp.write(chunk)
-        tmp.seek(0)
-        found = []
-        with tarfile.open(fileobj=tmp) as outer:
-            for member in outer:
-                if not member.isfile():
-                    continue
-                handle = outer.extractfile(member)
-                if handle is None:
-                    continue
-                if member.name.endswith((".tar", "layer.tar")) or member.name.startswith("blobs/"):
-                    try:
-                        with tarfile.open(fileobj=handle) as layer:
-                            found += [f"{member.name}:{name}" for name in _tar_files_holding(layer, values)]
-                        continue
-                    except tarfile.TarError:
-                        handle = outer.extractfile(member)  # not a layer (a JSON blob): search it as a file
-                        if handle is None:
-                            continue
-                if any(v in handle.read() for v in values):
-                    found.append(member.name)
-        return found
+def _archive_files_holding(outer: tarfile.TarFile, values: list[bytes]) -> Iterator[str]:
+    """`docker save` output is a tar of layer tars and JSON files: search every file inside each."""
+    for member in outer:
+        if not member.isfile():
+            continue
+        handle = outer.extractfile(member)
+        if handle is None:
+            continue
+        try:
+            with tarfile.open(fileobj=handle) as layer:
+                yield from (f"layer {member.name}: {name}" for name in _tar_files_holding(layer, values))
+            continue
+        except tarfile.TarError:
+            pass  # not a layer: a config or manifest JSON, searched as it is
+        handle = outer.extractfile(member)
+        if handle is not None and any(v in handle.read() for v in values):
+            yield member.name
 
 
 def _tar_files_holding(layer: tarfile.TarFile, values: list[bytes]) -> Iterator[str]:
@@ -260,7 +229,7 @@ def _tar_files_holding(layer: tarfile.TarFile, values: list[bytes]) -> Iterator[
 
 def is_content_hash_tag(ref: str) -> bool:
     tag = ref.rsplit(":", 1)[-1] if ":" in ref.rsplit("/", 1)[-1] else ""
-    return bool(CONTENT_HASH_TAG.match(tag))
+    return bool(CONTENT_HASH_TAG.search(tag))
 
 
 # ---- manifests and release objects ----
