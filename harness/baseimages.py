@@ -38,7 +38,6 @@ IMAGES_CACHE = CACHE / "images"
 DEB_POOL = IMAGES_CACHE / "debs"
 RECIPE_DIGEST = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 LIBDIR = "usr/lib/x86_64-linux-gnu"
-OCI_SOURCE = "https://github.com/todo-chatbot/todo-chatbot"
 
 # The Python runtime: python3.11's own dependencies minus libnsl2/libtirpc3 (only the deprecated `nis` module;
 # they pull in Kerberos) and libreadline8/libdb5.3 (interactive readline, `_dbm`), plus libstdc++6 + libgcc-s1
@@ -582,11 +581,7 @@ def build_base_image(name: str, client: docker.DockerClient | None = None) -> Ba
         log.info("%s: assembling the root filesystem from %d .debs", image.ref, len(debs))
         _assemble_tarball(recipe, _fetch_debs(debs), tarball)
     log.info("%s: importing %s (%.1f MB)", image.ref, tarball.name, tarball.stat().st_size / 1e6)
-    labels = {
-        **recipe.labels,
-        "org.opencontainers.image.version": tag,
-        "org.opencontainers.image.source": OCI_SOURCE,
-    }
+    labels = {**recipe.labels, "org.opencontainers.image.version": tag}
     changes = [*recipe.changes, "LABEL " + " ".join(f'{k}="{v}"' for k, v in labels.items())]
     import_tag = tag + "-rootfs" if recipe.dockerfile_suffix else tag
     client.api.import_image_from_file(

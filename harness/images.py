@@ -1,0 +1,323 @@
+"""The application images: build each service's Dockerfile from an offline context, tagged by content hash.
+
+The only step that needs a package index is `pip download` on the host into a wheelhouse cached by the service's
+dependency list (CACHE/wheels/<service>-<hash>); the Docker build itself installs with `--no-index`. Without a
+registry the bases are the locally built ones (harness.baseimages); with `python:3.11-slim` present in the engine,
+that is used instead (the Dockerfile's default).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+import tarfile
+import time
+import tomllib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+from docker.errors import APIError, BuildError, ImageNotFound
+
+from harness import baseimages
+from harness.docker_engine import ensure_docker_engine
+from harness.log import get_logger
+from harness.paths import CACHE, REPO, ensure
+from harness.proc import run
+
+log = get_logger("images")
+
+REGISTRY_BASE = "python:3.11-slim"  # the Dockerfiles' default base, used when the engine already has it
+WHEELS = CACHE / "wheels"
+CONTEXTS = CACHE / "contexts"
+# Wheels for the runtime image's platform: CPython 3.11 on glibc x86_64 (bookworm has glibc 2.36).
+WHEEL_PLATFORMS = (
+    "manylinux1_x86_64", "manylinux2010_x86_64", "manylinux2014_x86_64",
+    *(f"manylinux_2_{minor}_x86_64" for minor in (17, 24, 26, 27, 28, 31, 34, 35, 36)),
+)  # fmt: skip
+# Never part of a build context: caches, local databases, virtualenvs, build output.
+CONTEXT_IGNORE = ("__pycache__", "*.pyc", "*.egg-info", ".venv", "build", "dist", "*.db", ".pytest_cache",
+                  "tests", ".mypy_cache", ".ruff_cache", "wheels")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ServiceImage:
+    """How one service's image is built: services/<name>/Dockerfile with the service's pyproject.toml."""
+
+    name: str
+    port: int
+
+    @property
+    def repository(self) -> str:
+        return f"todo-chatbot/{self.name}"
+
+    @property
+    def source_dir(self) -> Path:
+        return REPO / "services" / self.name
+
+
+# The registry of images the harness builds; "postgres" is the base-image recipe in harness.baseimages.
+SERVICES: dict[str, ServiceImage] = {
+    "backend": ServiceImage("backend", 8000),
+    "chatbot": ServiceImage("chatbot", 8001),
+    "frontend": ServiceImage("frontend", 3000),
+}
+DEFAULT_IMAGES = ("backend", "chatbot", "frontend", "postgres")
+
+
+@dataclass
+class ImageRef:
+    """A built (or already present) image."""
+
+    repository: str
+    tag: str
+    size_bytes: int = 0
+    built: bool = False
+    seconds: float = 0.0
+
+    @property
+    def ref(self) -> str:
+        return f"{self.repository}:{self.tag}"
+
+    @property
+    def size_mb(self) -> float:
+        return self.size_bytes / 1e6
+
+
+def build_images(
+    services: Iterable[str] = DEFAULT_IMAGES,
+    *,
+    progress: bool = True,
+    base_image: str | None = None,
+    build_image: str | None = None,
+) -> dict[str, ImageRef]:
+    """Build (or find, when the content is unchanged) each image; returns name -> ImageRef.
+
+    base_image/build_image override the bases (e.g. "python:3.11-slim"); by default the registry base is used
+    when the engine has it, else the locally built ones.
+    """
+    client = ensure_docker_engine()
+    wanted = list(services)
+    unknown = [s for s in wanted if s not in SERVICES and s != "postgres"]
+    if unknown:
+        raise ValueError(f"unknown image(s) {unknown}: choose from {[*SERVICES, 'postgres']}")
+    results: dict[str, ImageRef] = {}
+    if "postgres" in wanted:
+        pg = baseimages.build_base_image("postgres", client)
+        results["postgres"] = ImageRef(pg.repository, pg.tag, pg.size_bytes, pg.built, pg.seconds)
+    app_services = [SERVICES[s] for s in wanted if s in SERVICES]
+    if app_services:
+        base, builder = resolve_bases(client, base_image, build_image)
+        for service in app_services:
+            results[service.name] = build_service_image(client, service, base, builder, progress=progress)
+    return {name: results[name] for name in wanted}
+
+
+def resolve_bases(
+    client: docker.DockerClient, base_image: str | None = None, build_image: str | None = None
+) -> tuple[str, str]:
+    """(runtime base, builder base): explicit ones, else python:3.11-slim when present, else local bases."""
+    if base_image and build_image:
+        return base_image, build_image
+    if _has_image(client, REGISTRY_BASE):
+        log.info("bases: %s is in the engine; using it (the Dockerfiles' default)", REGISTRY_BASE)
+        return base_image or REGISTRY_BASE, build_image or REGISTRY_BASE
+    log.info("bases: %s not in the engine (no registry here); using the locally built bases", REGISTRY_BASE)
+    base = base_image or baseimages.build_base_image("python-base", client).ref
+    builder = build_image or baseimages.build_base_image("python-build", client).ref
+    return base, builder
+
+
+def build_service_image(
+    client: docker.DockerClient, service: ServiceImage, base: str, builder: str, *, progress: bool = True
+) -> ImageRef:
+    started = time.monotonic()
+    if not (service.source_dir / "Dockerfile").exists():
+        raise FileNotFoundError(f"{service.source_dir}/Dockerfile is missing")
+    wheels = ensure_wheelhouse(service)
+    context = assemble_context(service, wheels)
+    tag = context_hash(context, [client.images.get(base).id, client.images.get(builder).id])
+    image = ImageRef(service.repository, tag)
+    if _has_image(client, image.ref):
+        image.size_bytes = int(client.images.get(image.ref).attrs["Size"])
+        image.seconds = time.monotonic() - started
+        log.info("%s: up to date", image.ref)
+        return image
+    log.info("%s: building from %s (base %s, builder %s)", image.ref, context, base, builder)
+    build_args = {"BASE_IMAGE": base, "BUILD_IMAGE": builder, "VERSION": tag, **_git_labels()}
+    _docker_build(client, context, image.ref, build_args, progress=progress)
+    image.size_bytes = int(client.images.get(image.ref).attrs["Size"])
+    image.built = True
+    image.seconds = time.monotonic() - started
+    log.info("%s: built in %.1fs, %.1f MB", image.ref, image.seconds, image.size_mb)
+    return image
+
+
+def _docker_build(
+    client: docker.DockerClient, context: Path, ref: str, build_args: dict[str, str], *, progress: bool
+) -> None:
+    # the SDK's low-level build streams the legacy builder's output, so long builds show their steps
+    tail: list[str] = []
+    for chunk in client.api.build(
+        path=str(context), tag=ref, buildargs=build_args, rm=True, forcerm=True, pull=False, decode=True
+    ):
+        if "error" in chunk:
+            raise BuildError(f"building {ref} failed: {chunk['error'].strip()}\n" + "".join(tail[-20:]), tail)
+        line = chunk.get("stream", "")
+        if line:
+            tail.append(line)
+            if progress and line.startswith("Step "):
+                log.info("  %s", line.strip())
+
+
+# ---------------------------------------------------------------------------------------------- wheels
+
+
+def service_requirements(service: ServiceImage) -> list[str]:
+    """The runtime dependencies and build requirements the service's pyproject.toml declares."""
+    project = tomllib.loads((service.source_dir / "pyproject.toml").read_text())
+    deps = list(project.get("project", {}).get("dependencies", []))
+    build = list(project.get("build-system", {}).get("requires", ["setuptools>=68"]))
+    return sorted({*deps, *build, "wheel"})
+
+
+def ensure_wheelhouse(service: ServiceImage) -> Path:
+    """Wheels for every dependency (incl. the build backend), downloaded once per dependency list."""
+    requirements = service_requirements(service)
+    key = hashlib.sha256("\n".join([*requirements, *WHEEL_PLATFORMS]).encode()).hexdigest()[:16]
+    wheelhouse = WHEELS / f"{service.name}-{key}"
+    if (wheelhouse / ".complete").exists():
+        return wheelhouse
+    partial = wheelhouse.with_name(wheelhouse.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    ensure(partial)
+    log.info(
+        "%s: downloading wheels for %d requirements into %s", service.name, len(requirements), wheelhouse
+    )
+    platforms = [arg for platform in WHEEL_PLATFORMS for arg in ("--platform", platform)]
+    run(
+        [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--only-binary=:all:",
+         *platforms, "--python-version", "3.11", "--implementation", "cp", "-d", partial, *requirements],
+    )  # fmt: skip
+    (partial / ".complete").write_text("\n".join(requirements) + "\n")
+    shutil.rmtree(wheelhouse, ignore_errors=True)
+    partial.rename(wheelhouse)
+    return wheelhouse
+
+
+# ---------------------------------------------------------------------------------------------- context
+
+
+def assemble_context(service: ServiceImage, wheelhouse: Path) -> Path:
+    """A build context with only what the image needs: the service sources and its wheels (hard links)."""
+    context = CONTEXTS / service.name
+    shutil.rmtree(context, ignore_errors=True)
+    shutil.copytree(service.source_dir, context, ignore=shutil.ignore_patterns(*CONTEXT_IGNORE))
+    (context / "wheels").mkdir()
+    for wheel in sorted(wheelhouse.glob("*.whl")):
+        os.link(wheel, context / "wheels" / wheel.name)
+    return context
+
+
+def context_hash(context: Path, base_ids: Iterable[str]) -> str:
+    """Tag of an image: its context (paths, modes, contents; wheels by name, which carries the version) and
+    the ids of the base images."""
+    digest = hashlib.sha256()
+    for base_id in base_ids:
+        digest.update(f"base {base_id}\n".encode())
+    for path in sorted(p for p in context.rglob("*") if p.is_file()):
+        rel = path.relative_to(context).as_posix()
+        digest.update(f"{rel} {path.stat().st_mode & 0o777:o}\n".encode())
+        if not rel.startswith("wheels/"):
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:12]
+
+
+# ---------------------------------------------------------------------------------------------- inspection
+
+
+def image_user(ref: str) -> str:
+    """The user an image runs as (Config.User), e.g. "1001:1001"; "" means root."""
+    client = ensure_docker_engine()
+    return str(client.images.get(ref).attrs["Config"].get("User") or "")
+
+
+def image_history_text(ref: str) -> str:
+    """Every layer's creating instruction and the image config (env, labels, cmd), as text to search for secrets."""
+    client = ensure_docker_engine()
+    image = client.images.get(ref)
+    lines = [str(layer.get("CreatedBy", "")) for layer in image.history()]
+    config = image.attrs.get("Config", {})
+    lines += [f"ENV {e}" for e in config.get("Env") or []]
+    lines += [f"LABEL {k}={v}" for k, v in (config.get("Labels") or {}).items()]
+    lines += [f"CMD {config.get('Cmd')}", f"ENTRYPOINT {config.get('Entrypoint')}"]
+    return "\n".join(lines)
+
+
+def save_image(ref: str, path: Path) -> Path:
+    """Write `docker save` of the image to path (a tar that `ctr images import`/`kind load` accept)."""
+    client = ensure_docker_engine()
+    ensure(path.parent)
+    with path.open("wb") as fh:
+        for chunk in client.images.get(ref).save(named=True):
+            fh.write(chunk)
+    return path
+
+
+def image_files(ref: str) -> set[str]:
+    """Every path in the image's filesystem ("usr/bin/python3.11", …), read from a created (never started)
+    container's export."""
+    client = ensure_docker_engine()
+    container = client.containers.create(ref, command=["true"], entrypoint=[])
+    try:
+        stream = _IterStream(container.export())
+        with tarfile.open(fileobj=stream, mode="r|") as tar:
+            return {member.name.lstrip("./") for member in tar}
+    finally:
+        container.remove(force=True)
+
+
+class _IterStream:
+    """A read()-able view of a byte-chunk iterator, for tarfile's streaming mode."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._buffer = b""
+
+    def read(self, size: int = -1) -> bytes:
+        while size < 0 or len(self._buffer) < size:
+            try:
+                self._buffer += next(self._chunks)
+            except StopIteration:
+                break
+        if size < 0:
+            data, self._buffer = self._buffer, b""
+        else:
+            data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
+
+def compose_environment(images: dict[str, ImageRef]) -> dict[str, str]:
+    """The variables compose.yaml reads its image references from (BACKEND_IMAGE=todo-chatbot/backend:<hash>)."""
+    return {f"{name.upper().replace('-', '_')}_IMAGE": image.ref for name, image in images.items()}
+
+
+def _has_image(client: docker.DockerClient, ref: str) -> bool:
+    try:
+        client.images.get(ref)
+    except ImageNotFound:
+        return False
+    except APIError as exc:
+        log.info("inspecting %s failed: %s", ref, exc)
+        return False
+    return True
+
+
+def _git_labels() -> dict[str, str]:
+    """REVISION and SOURCE build args: the commit being built and where the repository lives (if known)."""
+    revision = run(["git", "-C", REPO, "rev-parse", "--short=12", "HEAD"], check=False, quiet=True)
+    remote = run(["git", "-C", REPO, "config", "remote.origin.url"], check=False, quiet=True)
+    return {"REVISION": revision.stdout.strip() or "unknown", "SOURCE": remote.stdout.strip() or "local"}
