@@ -1,9 +1,9 @@
 """The application images: build each service's Dockerfile from an offline context, tagged by content hash.
 
-The only step that needs a package index is `pip download` on the host into a wheelhouse cached by the service's
-dependency list (CACHE/wheels/<service>-<hash>); the Docker build itself installs with `--no-index`. Without a
-registry the bases are the locally built ones (harness.baseimages); with `python:3.11-slim` present in the engine,
-that is used instead (the Dockerfile's default).
+The only step that needs a package index is `pip download` on the host into a wheelhouse cached by the
+service's dependency list (CACHE/wheels/<service>-<hash>); the Docker build itself installs with `--no-index`.
+Without a registry the bases are the locally built ones (harness.baseimages); with `python:3.11-slim` present
+in the engine, that is used instead (the Dockerfile's default).
 """
 
 from __future__ import annotations
@@ -246,7 +246,7 @@ def image_user(ref: str) -> str:
 
 
 def image_history_text(ref: str) -> str:
-    """Every layer's creating instruction and the image config (env, labels, cmd), as text to search for secrets."""
+    """Each layer's instruction and the image config (env, labels, cmd): text to search for secrets."""
     client = ensure_docker_engine()
     image = client.images.get(ref)
     lines = [str(layer.get("CreatedBy", "")) for layer in image.history()]
@@ -301,7 +301,7 @@ class _IterStream:
 
 
 def compose_environment(images: dict[str, ImageRef]) -> dict[str, str]:
-    """The variables compose.yaml reads its image references from (BACKEND_IMAGE=todo-chatbot/backend:<hash>)."""
+    """The variables compose.yaml reads its image references from (BACKEND_IMAGE=todo-chatbot/backend:…)."""
     return {f"{name.upper().replace('-', '_')}_IMAGE": image.ref for name, image in images.items()}
 
 
