@@ -1,5 +1,6 @@
 """The pinned helm binary (built from its Go module, no downloads outside the registries) and thin helpers
-over it: a pyhelm3 client for installs, `lint` and `template` for the chart tests and the acceptance harness."""
+over it: a pyhelm3 client for installs, `lint` and `template` for the chart tests and the acceptance harness.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pyhelm3
 
 from harness.log import get_logger
 from harness.paths import REPO, TOOLS_BIN, ensure
-from harness.proc import run, which
+from harness.proc import CommandError, run, which
 
 log = get_logger("helm")
 
@@ -32,15 +33,17 @@ def helm_path(version: str = HELM_VERSION) -> Path:
 def ensure_helm(version: str = HELM_VERSION) -> Path:
     """Return the pinned helm, building it with `go install` from the Go module proxy on first use.
 
-    helm's go.mod has no replace directives, so a plain `go install module/cmd/helm@version` builds exactly the
-    released code; the ldflag sets the version helm reports (pyhelm3 parses it as semver).
+    helm's go.mod has no replace directives, so a plain `go install <module>/cmd/helm@<version>` builds
+    exactly the released code; the ldflag sets the version helm reports (pyhelm3 parses it as semver).
     """
     target = helm_path(version)
     if target.is_file() and os.access(target, os.X_OK):
         return target
     go = which("go", Path("/usr/local/go/bin"))
     if go is None:
-        raise FileNotFoundError("go not found on PATH or in /usr/local/go/bin: run `scripts/setup` to install it")
+        raise FileNotFoundError(
+            "go not found on PATH or in /usr/local/go/bin: run `scripts/setup` to install it"
+        )
     ensure(target.parent)
     log.info("building helm %s with go install (first run only; a few minutes on a small machine)", version)
     started = time.monotonic()
@@ -48,8 +51,11 @@ def ensure_helm(version: str = HELM_VERSION) -> Path:
     with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
         run(
             [
-                go, "install", "-trimpath",
-                "-ldflags", f"-s -w -X {HELM_MODULE}/internal/version.version={version}"
+                go,
+                "install",
+                "-trimpath",
+                "-ldflags",
+                f"-s -w -X {HELM_MODULE}/internal/version.version={version}"
                 f" -X {HELM_MODULE}/internal/version.gitTreeState=clean",
                 f"{HELM_MODULE}/cmd/helm@{version}",
             ],
@@ -60,7 +66,9 @@ def ensure_helm(version: str = HELM_VERSION) -> Path:
         os.replace(Path(scratch) / "helm", target)
     reported = run([target, "version", "--template", "{{ .Version }}"], quiet=True).stdout.strip()
     if reported != version:
-        raise RuntimeError(f"built helm reports {reported!r}, expected {version!r}: check the -X ldflags path")
+        raise RuntimeError(
+            f"built helm reports {reported!r}, expected {version!r}: check the -X ldflags path"
+        )
     log.info("helm %s ready at %s (%.0fs)", version, target, time.monotonic() - started)
     return target
 
@@ -75,38 +83,52 @@ def helm_client(kubeconfig: Path, context: str | None = None, timeout: str = "10
     )
 
 
-def _value_args(values_files: Sequence[Path], set_values: Mapping[str, str] | None) -> list[str]:
+SetValues = Mapping[str, str | bool | int]
+
+
+def _value_args(values_files: Sequence[Path], set_values: SetValues | None) -> list[str]:
     args: list[str] = []
     for path in values_files:
         args += ["--values", str(path)]
     for key, value in (set_values or {}).items():
-        # --set-string: a secret or an image tag made only of digits must stay a string
-        args += ["--set-string", f"{key}={value}"]
+        if isinstance(value, str):
+            # --set-string: a secret or an image tag made only of digits must stay a string
+            args += ["--set-string", f"{key}={value}"]
+        else:
+            args += ["--set", f"{key}={str(value).lower() if isinstance(value, bool) else value}"]
     return args
 
 
 def lint(
     chart: Path = CHART,
     values_files: Sequence[Path] = (),
-    set_values: Mapping[str, str] | None = None,
+    set_values: SetValues | None = None,
     *,
     strict: bool = True,
     kube_version: str = KUBE_VERSION,
 ) -> str:
     """`helm lint` the chart; returns its output, raises CommandError with helm's messages on any finding."""
     argv = [
-        str(ensure_helm()), "lint", str(chart), "--kube-version", kube_version,
+        str(ensure_helm()),
+        "lint",
+        str(chart),
+        "--kube-version",
+        kube_version,
         *_value_args(values_files, set_values),
     ]
     if strict:
         argv.append("--strict")
-    return run(argv).stdout
+    proc = run(argv, check=False)
+    if proc.returncode != 0:
+        # helm lint reports its findings on stdout and only the summary on stderr: the error carries both
+        raise CommandError(argv, proc.returncode, proc.stdout, f"{proc.stdout}\n{proc.stderr}")
+    return proc.stdout
 
 
 def template(
     chart: Path = CHART,
     values_files: Sequence[Path] = (),
-    set_values: Mapping[str, str] | None = None,
+    set_values: SetValues | None = None,
     *,
     release: str = "todo",
     namespace: str = "todo",
@@ -117,7 +139,14 @@ def template(
     Raises CommandError whose message carries helm's error (e.g. a `required` value's message).
     """
     argv = [
-        str(ensure_helm()), "template", release, str(chart), "--namespace", namespace,
-        "--kube-version", kube_version, *_value_args(values_files, set_values),
+        str(ensure_helm()),
+        "template",
+        release,
+        str(chart),
+        "--namespace",
+        namespace,
+        "--kube-version",
+        kube_version,
+        *_value_args(values_files, set_values),
     ]
     return run(argv, quiet=True).stdout

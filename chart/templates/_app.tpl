@@ -15,9 +15,10 @@ metadata:
   labels:
     {{- include "todo-chatbot.labels" $ctx | nindent 4 }}
   annotations:
-    {{- include "todo-chatbot.checkovSkips" . | nindent 4 }}
+    {{- include "todo-chatbot.checkovSkips" (dict "secretEnv" (not (empty .secretEnv))) | nindent 4 }}
 spec:
-  {{- if not (dig "autoscaling" "enabled" false $values) }}
+  {{- /* With an HPA, set the count only on install: upgrades must not reset what the HPA scaled to. */}}
+  {{- if or (not (dig "autoscaling" "enabled" false $values)) $root.Release.IsInstall }}
   replicas: {{ $values.replicaCount }}
   {{- end }}
   revisionHistoryLimit: 5
