@@ -159,6 +159,12 @@ class LoadGenerator:
     def running(self) -> bool:
         return any(t.is_alive() for t in self._threads)
 
+    @property
+    def completed(self) -> int:
+        """Requests answered (or failed) so far."""
+        with self._lock:
+            return len(self._samples)
+
     def elapsed(self) -> float:
         return time.monotonic() - self._t0
 

@@ -1,0 +1,98 @@
+"""The values an install is made of: generated secrets, files, built images and --set, in that order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from harness.clusters.base import ClusterInfo
+from harness.deploy import generated_secrets, install_values, merge, parse_set_values
+
+
+@dataclass
+class Image:
+    repository: str
+    tag: str
+
+
+IMAGES = {
+    name: Image(f"todo-chatbot/{name}", f"{name[:3]}123")
+    for name in ("backend", "chatbot", "frontend", "postgres")
+}
+
+
+def info(**notes: str) -> ClusterInfo:
+    return ClusterInfo(
+        "local",
+        kubeconfig="/k",
+        context=None,
+        node_address="10.0.0.1",
+        started_by_us=False,
+        notes=dict(notes),
+    )
+
+
+def test_generated_secrets_are_long_random_and_new_each_time():
+    first, second = generated_secrets()["secrets"], generated_secrets()["secrets"]
+    assert len(first["betterAuthSecret"]) == 48
+    assert len(first["postgresPassword"]) >= 24
+    assert first["betterAuthSecret"] != second["betterAuthSecret"]
+    assert first["postgresPassword"] != second["postgresPassword"]
+
+
+def test_set_values_become_a_tree_with_typed_scalars_but_tags_stay_strings():
+    tree = parse_set_values(
+        [
+            "backend.replicaCount=3",
+            "postgres.enabled=false",
+            "backend.image.tag=0123",
+            "config.logLevel=DEBUG",
+            "secrets.databaseUrl=postgresql://a:b@h/db",
+        ]
+    )
+    assert tree == {
+        "backend": {"replicaCount": 3, "image": {"tag": "0123"}},
+        "postgres": {"enabled": False},
+        "config": {"logLevel": "DEBUG"},
+        "secrets": {"databaseUrl": "postgresql://a:b@h/db"},
+    }
+
+
+def test_a_set_value_without_equals_is_rejected():
+    with pytest.raises(ValueError, match="key=value"):
+        parse_set_values(["backend.replicaCount"])
+
+
+def test_merge_is_deep_and_later_wins():
+    assert merge({"a": {"b": 1, "c": 2}, "d": 1}, {"a": {"c": 3}}, {"d": {"e": 1}}) == {
+        "a": {"b": 1, "c": 3},
+        "d": {"e": 1},
+    }
+
+
+def test_install_values_order(tmp_path):
+    values_file = tmp_path / "prod.yaml"
+    values_file.write_text(
+        "secrets:\n  betterAuthSecret: from-the-users-file-0123456789abcdef\n"
+        "backend:\n  replicaCount: 4\n  image:\n    tag: file-tag\n"
+    )
+    values = install_values(info(), IMAGES, [values_file], {"frontend.replicaCount": "3"})
+    assert (
+        values["secrets"]["betterAuthSecret"] == "from-the-users-file-0123456789abcdef"
+    )  # file beats generated
+    assert len(values["secrets"]["postgresPassword"]) >= 24  # generated where the file is silent
+    assert values["backend"] == {
+        "replicaCount": 4,
+        "image": {"repository": "todo-chatbot/backend", "tag": "bac123"},
+    }
+    assert values["frontend"] == {
+        "replicaCount": 3,
+        "image": {"repository": "todo-chatbot/frontend", "tag": "fro123"},
+    }
+    assert values["postgres"]["image"] == {"repository": "todo-chatbot/postgres", "tag": "pos123"}
+
+
+def test_registry_prefixes_the_image_repositories():
+    values = install_values(info(image_registry="registry.local:5000"), IMAGES)
+    assert values["chatbot"]["image"]["repository"] == "registry.local:5000/todo-chatbot/chatbot"

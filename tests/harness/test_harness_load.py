@@ -1,0 +1,112 @@
+"""The load generator against a real HTTP server on loopback: bounds, counts, failures and recovery."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from harness.load import LoadGenerator, percentile
+from harness.waits import wait_until
+
+
+def test_stops_at_max_requests_and_counts_every_request(loopback_server):
+    load = LoadGenerator(
+        loopback_server.url, "good-token", concurrency=3, rate=None, max_requests=50, max_duration=30
+    )
+    with load:
+        load.join(timeout=30)
+        report = load.report()
+    assert report.requests == 50
+    assert report.failures == 0
+    # every 4th request (indices 0, 4, …, 48) creates a task: 13 creates, 37 reads
+    assert report.status_histogram == {"200": 37, "201": 13}
+    assert report.operations == {"create": 13, "read": 37}
+    assert report.created_task_numbers == list(range(1, 14))
+    assert report.recovered and report.recovery_time_s is None
+    assert 0 < report.p50_ms <= report.p95_ms <= report.p99_ms
+
+
+def test_stops_at_max_duration_at_the_given_rate(loopback_server):
+    started = time.monotonic()
+    with LoadGenerator(
+        loopback_server.url, "good-token", concurrency=2, rate=20, max_duration=1.0, max_requests=10_000
+    ) as load:
+        load.join(timeout=10)
+        report = load.report()
+    assert time.monotonic() - started < 3
+    assert 15 <= report.requests <= 22, report.summary()
+    assert 14 <= report.rps <= 25
+
+
+def test_unexpected_status_is_a_failure_with_its_reason(loopback_server):
+    with LoadGenerator(loopback_server.url, "wrong-token", concurrency=1, rate=None, max_requests=5) as load:
+        load.join(timeout=10)
+        report = load.report()
+    assert report.failures == 5
+    assert report.status_histogram == {"401": 5}
+    assert "401" in report.failure_reasons[0] and "bad token" in report.failure_reasons[0]
+    assert not report.recovered and report.recovery_time_s is None
+
+
+def test_server_stopped_mid_run_then_restarted_gives_failures_and_recovery_time(loopback_server):
+    with LoadGenerator(
+        loopback_server.url,
+        "good-token",
+        concurrency=2,
+        rate=40,
+        max_duration=20,
+        max_requests=10_000,
+        request_timeout=1.0,
+    ) as load:
+        wait_until("some answered requests", lambda: (load.completed >= 5, load.completed), timeout=10)
+        loopback_server.stop()
+        time.sleep(1.0)
+        loopback_server.start()
+        assert load.wait_for_recovery(successes=10, timeout=10)
+        report = load.report()
+    assert report.failures > 0
+    assert report.status_histogram.get("error", 0) == report.failures
+    assert "ConnectError" in report.failure_reasons[0]
+    assert report.recovered
+    assert report.recovery_time_s is not None and 0.8 <= report.recovery_time_s <= 8, report.summary()
+    assert report.requests < 10_000 and report.duration_s < 20
+
+
+def test_server_that_never_comes_back_is_not_recovered(loopback_server):
+    with LoadGenerator(
+        loopback_server.url, "good-token", concurrency=2, rate=30, max_duration=4.0, request_timeout=0.5
+    ) as load:
+        wait_until("some answered requests", lambda: (load.completed >= 5, load.completed), timeout=10)
+        loopback_server.stop()
+        load.join(timeout=10)
+        report = load.report()
+    assert report.successes > 0 and report.failures > 0
+    assert not report.recovered and report.recovery_time_s is None
+    assert "NOT recovered" in report.summary()
+
+
+def test_report_stops_a_running_generator_promptly(loopback_server):
+    load = LoadGenerator(loopback_server.url, "good-token", rate=10, max_duration=60).start()
+    wait_until("the first request", lambda: (load.completed >= 1, load.completed), timeout=10)
+    started = time.monotonic()
+    report = load.report()
+    assert time.monotonic() - started < 2
+    assert not load.running
+    assert not any(t.name.startswith("load-") for t in threading.enumerate())
+    assert report.requests >= 1
+
+
+def test_a_run_needs_bounds():
+    with pytest.raises(ValueError, match="positive"):
+        LoadGenerator("http://127.0.0.1:1", "t", max_duration=0)
+
+
+def test_percentile_is_nearest_rank():
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == 50
+    assert percentile(values, 95) == 95
+    assert percentile(values, 99) == 99
+    assert percentile([3.0], 99) == 3.0
+    assert percentile([], 50) == 0.0

@@ -1,0 +1,134 @@
+"""Target selection: explicit and auto order, and the recorded reasons (with fake targets)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from harness.clusters.select import AUTO_ORDER, choose_target
+
+
+@dataclass
+class FakeTarget:
+    name: str
+    ok: bool
+    why: str
+
+    def available(self) -> tuple[bool, str]:
+        return self.ok, self.why
+
+
+def factory_for(**availability: tuple[bool, str]):
+    built: list[str] = []
+
+    def factory(name: str) -> FakeTarget:
+        built.append(name)
+        if name not in availability:
+            raise FileNotFoundError(f"{name} is not installed")
+        return FakeTarget(name, *availability[name])
+
+    return factory, built
+
+
+def test_auto_order_is_kubeconfig_kind_minikube_local():
+    assert AUTO_ORDER == ("kubeconfig", "kind", "minikube", "local")
+
+
+def test_auto_prefers_a_reachable_kubeconfig_and_builds_nothing_else():
+    factory, built = factory_for(kubeconfig=(True, "context dev answers /version"), local=(True, "ok"))
+    choice = choose_target("auto", factory=factory)
+    assert choice.cluster.name == "kubeconfig"
+    assert choice.reason == "context dev answers /version"
+    assert choice.skipped == {}
+    assert built == ["kubeconfig"]
+
+
+def test_auto_falls_through_to_local_recording_why_each_target_was_skipped():
+    factory, built = factory_for(
+        kubeconfig=(False, "no kubeconfig at /root/.kube/config"),
+        kind=(False, "kind not found on PATH"),
+        minikube=(False, "minikube not found on PATH"),
+        local=(True, "Kubernetes binaries cached"),
+    )
+    choice = choose_target("auto", factory=factory, reuse=True)
+    assert choice.cluster.name == "local"
+    assert list(choice.skipped) == ["kubeconfig", "kind", "minikube"]
+    assert choice.skipped["kind"] == "kind not found on PATH"
+    assert choice.reuse is True
+    text = choice.describe()
+    assert text.startswith("local: Kubernetes binaries cached; skipped kubeconfig (no kubeconfig")
+    assert "minikube (minikube not found on PATH)" in text
+    assert built == ["kubeconfig", "kind", "minikube", "local"]
+
+
+def test_auto_skips_a_target_that_cannot_even_be_constructed():
+    factory, _ = factory_for(kubeconfig=(False, "unreachable"), minikube=(True, "minikube found on PATH"))
+    choice = choose_target("auto", factory=factory)
+    assert choice.cluster.name == "minikube"
+    assert choice.skipped["kind"] == "FileNotFoundError: kind is not installed"
+
+
+def test_auto_with_no_usable_target_names_every_reason():
+    factory, _ = factory_for(
+        kubeconfig=(False, "unreachable"),
+        kind=(False, "no kind"),
+        minikube=(False, "no minikube"),
+        local=(False, "not root"),
+    )
+    with pytest.raises(RuntimeError) as err:
+        choose_target("auto", factory=factory)
+    message = str(err.value)
+    for reason in ("unreachable", "no kind", "no minikube", "not root"):
+        assert reason in message
+
+
+def test_an_explicit_target_that_is_not_usable_fails_with_its_reason():
+    factory, built = factory_for(kind=(False, "kind not found on PATH"), local=(True, "ok"))
+    with pytest.raises(RuntimeError, match="target kind is not usable here: kind not found on PATH"):
+        choose_target("kind", factory=factory)
+    assert built == ["kind"]
+
+
+def test_an_explicit_target_is_used_without_trying_the_others():
+    factory, built = factory_for(kubeconfig=(True, "reachable"), local=(True, "binaries cached"))
+    choice = choose_target("local", factory=factory)
+    assert choice.cluster.name == "local"
+    assert choice.reason == "asked for with --target local; binaries cached"
+    assert built == ["local"]
+
+
+def test_unknown_target_name_is_rejected():
+    with pytest.raises(ValueError, match="unknown target 'k3s'"):
+        choose_target("k3s")
+
+
+def test_kubeconfig_target_without_a_file_says_so(tmp_path):
+    from harness.clusters.kubeconfig import KubeconfigCluster
+
+    ok, why = KubeconfigCluster(tmp_path / "missing").available()
+    assert not ok and why == f"no kubeconfig at {tmp_path / 'missing'}"
+
+
+def test_kubeconfig_target_with_an_unreachable_server_is_skipped_quickly(tmp_path):
+    import time
+
+    import yaml
+
+    from harness.clusters.kubeconfig import KubeconfigCluster
+
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": "dead",
+        "clusters": [{"name": "dead", "cluster": {"server": "https://127.0.0.1:1"}}],
+        "users": [{"name": "u", "user": {"token": "x"}}],
+        "contexts": [{"name": "dead", "context": {"cluster": "dead", "user": "u"}}],
+    }
+    path = tmp_path / "config"
+    path.write_text(yaml.safe_dump(config))
+    started = time.monotonic()
+    ok, why = KubeconfigCluster(path).available()
+    assert not ok
+    assert "not reachable" in why
+    assert time.monotonic() - started < 5
