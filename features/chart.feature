@@ -22,7 +22,7 @@ Feature: Chart — one Helm chart validates, renders and installs
       | Secret      |           |
     And the frontend Service is a NodePort on 30080
     And the backend Service is a NodePort on 30081
-    And the backend Deployment has 2 replicas
+    And the rendered backend Deployment has 2 replicas
 
   @SC-017 @T037
   Scenario: A dry-run install against the cluster succeeds

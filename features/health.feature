@@ -13,8 +13,9 @@ Feature: Health checks — probes are configured and effective
     And the backend Service has 2 ready endpoints
     When the Postgres StatefulSet is scaled to 0
     Then the backend Service has no ready endpoints
-    And the backend's /api/ready at NodePort 30081 does not answer 200
-    And the backend's /api/health at NodePort 30081 reports service "backend" ok
+    And the backend pods are Running but not Ready
     When the Postgres StatefulSet is scaled to 1
     Then the backend Service has 2 ready endpoints
     And the backend's /api/ready at NodePort 30081 answers 200
+    And every pod of the release is Running and Ready
+    And no backend container has restarted

@@ -10,8 +10,9 @@ Feature: Secrets — never in git, never in images, never in ConfigMaps
     And no image layer, history entry, label or environment variable holds any of the run's secrets
 
   @SC-022
-  Scenario: No tracked file holds a secret-looking value
+  Scenario: No file in git or in its history holds a secret-looking value
     Then a secret scan of the tracked files finds nothing
+    And a secret scan of the git history finds nothing
 
   @SC-022 @T023
   Scenario: The images carry no secrets in their configuration

@@ -394,3 +394,68 @@ def broken_links(markdown_file: Path = REPO / "README.md") -> list[str]:
         for t in targets
         if "://" not in t and not t.startswith("mailto:") and not (markdown_file.parent / t).exists()
     ]
+
+
+# ---- release objects and actions ----
+
+
+def statefulset_name(k8s: Any, namespace: str, selector: str) -> str:
+    items = k8s.apps.list_namespaced_stateful_set(namespace, label_selector=selector).items
+    if not items:
+        raise LookupError(f"no StatefulSet matches {selector} in {namespace}")
+    return str(items[0].metadata.name)
+
+
+def scale_statefulset(k8s: Any, namespace: str, name: str, replicas: int) -> None:
+    k8s.apps.patch_namespaced_stateful_set_scale(name, namespace, {"spec": {"replicas": replicas}})
+
+
+def restart_deployment(k8s: Any, namespace: str, name: str) -> None:
+    """What `kubectl rollout restart` does: a new pod-template annotation starts a rolling update."""
+    from datetime import UTC, datetime
+
+    stamp = datetime.now(UTC).isoformat()
+    patch = {
+        "spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": stamp}}}}
+    }
+    k8s.apps.patch_namespaced_deployment(name, namespace, patch)
+
+
+def workload_status(k8s: Any, namespace: str, selector: str) -> list[tuple[str, str, int, int]]:
+    """(kind, name, ready replicas, wanted replicas) of every Deployment and StatefulSet."""
+    rows = []
+    for kind, name in k8s.workloads(namespace, selector):
+        obj = (
+            k8s.apps.read_namespaced_deployment(name, namespace)
+            if kind == "Deployment"
+            else k8s.apps.read_namespaced_stateful_set(name, namespace)
+        )
+        rows.append((kind, name, int(obj.status.ready_replicas or 0), int(obj.spec.replicas or 0)))
+    return rows
+
+
+def resolved_env(k8s: Any, namespace: str, pod: Any) -> dict[str, dict[str, str]]:
+    """Each container's non-secret environment as the kubelet gives it: literals, ConfigMap keys and whole
+    ConfigMaps (envFrom). Read from the API because the images have no shell to ask the process."""
+    configmaps: dict[str, dict[str, str]] = {}
+
+    def configmap(name: str) -> dict[str, str]:
+        if name not in configmaps:
+            configmaps[name] = dict(k8s.core.read_namespaced_config_map(name, namespace).data or {})
+        return configmaps[name]
+
+    result = {}
+    for container in pod.spec.containers:
+        env: dict[str, str] = {}
+        for source in container.env_from or []:  # envFrom first: explicit env entries override it
+            if source.config_map_ref is not None:
+                prefix = source.prefix or ""
+                env.update({prefix + k: v for k, v in configmap(source.config_map_ref.name).items()})
+        for item in container.env or []:
+            if item.value is not None:
+                env[item.name] = item.value
+            elif item.value_from is not None and item.value_from.config_map_key_ref is not None:
+                ref = item.value_from.config_map_key_ref
+                env[item.name] = configmap(ref.name).get(ref.key, "")
+        result[container.name] = env
+    return result

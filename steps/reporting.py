@@ -16,12 +16,18 @@ from pytest_bdd.feature import get_features
 
 from harness import traceability
 from harness.paths import REPORTS
+from steps.plugin import _is_acceptance_run
 
 STEPS_DIR = Path(__file__).resolve().parent
 FEATURES_DIR = STEPS_DIR.parent / "features"
 
 # feature collection and every step-definition module, as plugins: their step fixtures become global
-pytest_plugins = ["steps.collect", *sorted(f"steps.{p.stem}" for p in STEPS_DIR.glob("*_steps.py"))]
+# common_steps first: other step modules import its helpers, and pytest must import it to rewrite its asserts
+pytest_plugins = [
+    "steps.collect",
+    "steps.common_steps",
+    *sorted(f"steps.{p.stem}" for p in STEPS_DIR.glob("*_steps.py") if p.stem != "common_steps"),
+]
 
 # session fixtures whose setup time is a phase of the run (setup of their dependencies is not included)
 PHASE_FIXTURES = {
@@ -299,23 +305,15 @@ def _add_unreached_scenario(log: Any, record: _ScenarioRecord, status: str, reas
     )
 
 
-def _is_acceptance_run(config: pytest.Config) -> bool:
-    """True when the run includes features/ (explicitly, or through testpaths when no path is given)."""
-    args = [a.split("::")[0] for a in config.args if not a.startswith("-")] or list(
-        config.getini("testpaths")
-    )
-    for arg in args:
-        path = (config.invocation_params.dir / arg).resolve()
-        if path == FEATURES_DIR or FEATURES_DIR in path.parents or path in FEATURES_DIR.parents:
-            return True
-    return False
-
-
 def pytest_configure(config: pytest.Config) -> None:
     # requirement ids are tags in features/ and so pytest markers: register them for --strict-markers
     for requirement in traceability.load_requirements():
         config.addinivalue_line("markers", f"{requirement.id}: {requirement.text[:100]}")
-    if config.option.cucumber_json_path is None and _is_acceptance_run(config):
+    if (
+        config.option.cucumber_json_path is None
+        and _is_acceptance_run(config)
+        and not config.option.collectonly
+    ):
         config.option.cucumber_json_path = str(report_dir(config) / "cucumber.json")
         report_dir(config).mkdir(parents=True, exist_ok=True)
     config.pluginmanager.register(TraceabilityRecorder(config), "todo-chatbot-traceability")

@@ -1,0 +1,232 @@
+"""Steps that use the app as a user does: its URLs, the chat API through the frontend, and Chromium."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pytest_bdd import given, parsers, then, when
+
+from harness.app_client import AppClient
+from harness.browser import BrowserSession
+from harness.waits import wait_until
+from steps.common_steps import nodeport_url
+
+# ---- URLs ----
+
+
+@then(parsers.parse("the frontend's page at NodePort {port:d} is the todo app"))
+def _frontend_page(app_urls: Any, port: int, evidence: Any) -> None:
+    url = nodeport_url(app_urls, "frontend", port)
+    response = httpx.get(f"{url}/", follow_redirects=True, timeout=10)
+    evidence.text("frontend page", f"{response.status_code} {response.url}\n{response.text[:2000]}")
+    assert response.status_code == 200, f"{url}/ answered {response.status_code}"
+    assert "text/html" in response.headers.get("content-type", ""), "the frontend did not answer with a page"
+    assert "login-form" in response.text or "signup-form" in response.text, (
+        "the page shows neither the login nor the signup form"
+    )
+
+
+@then(parsers.parse('the {component}\'s /api/health at NodePort {port:d} reports service "{service}" ok'))
+def _health(app_urls: Any, component: str, port: int, service: str, evidence: Any) -> None:
+    url = nodeport_url(app_urls, component, port)
+    body = AppClient(url).health()
+    evidence.json(f"{component} health", body)
+    assert body.get("status") == "ok" and body.get("service") == service, f"{url}/api/health said {body}"
+
+
+@then(parsers.parse("the {component}'s /api/ready at NodePort {port:d} answers 200"))
+def _ready(app_urls: Any, component: str, port: int) -> None:
+    url = nodeport_url(app_urls, component, port)
+
+    def probe() -> tuple[bool, str]:
+        response = httpx.get(f"{url}/api/ready", timeout=5)
+        return response.status_code == 200, f"{response.status_code} {response.text[:300]}"
+
+    # kube-proxy may take a moment to route to pods that just became ready again
+    wait_until(f"{url}/api/ready to answer 200", probe, timeout=30, interval=1)
+
+
+@then(parsers.parse("the backend's API docs at NodePort {port:d} are served"))
+def _docs(app_urls: Any, port: int) -> None:
+    url = nodeport_url(app_urls, "backend", port)
+    response = httpx.get(f"{url}/docs", timeout=10)
+    assert response.status_code == 200, f"{url}/docs answered {response.status_code}"
+    assert "swagger" in response.text.lower(), f"{url}/docs is not the API documentation page"
+
+
+@then("the backend's OpenAPI document lists the task and auth endpoints")
+def _openapi(app_urls: Any) -> None:
+    paths = httpx.get(f"{app_urls.backend}/openapi.json", timeout=10).json().get("paths", {})
+    wanted = ["/api/auth/signup", "/api/auth/login", "/api/tasks", "/api/tasks/{number}"]
+    missing = [p for p in wanted if p not in paths]
+    assert not missing, f"/openapi.json does not list {missing}"
+
+
+# ---- chat through the API ----
+
+
+@given("a new user chatting through the frontend", target_fixture="chat_user")
+def _chat_user(user: Any) -> Any:
+    return user
+
+
+def _client_time() -> str:
+    """What a browser sends: the local time with its UTC offset."""
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _say(chat_user: Any, message: str, state: dict[str, Any], evidence: Any) -> dict[str, Any]:
+    reply = chat_user.web.chat(message, state.get("conversation_id"), _client_time())
+    state["conversation_id"] = reply["conversation_id"]
+    state.setdefault("exchanges", []).append({"message": message, **reply})
+    evidence.json("chat", state["exchanges"])
+    return dict(reply)
+
+
+@given(parsers.parse('the user has tasks "{first}" and "{second}"'))
+def _has_tasks(chat_user: Any, first: str, second: str) -> None:
+    numbers = [chat_user.api.create_task(title)["number"] for title in (first, second)]
+    assert numbers == [1, 2], f"a new user's first tasks got numbers {numbers}, expected [1, 2]"
+
+
+@given(parsers.parse('another user with a task "{title}"'), target_fixture="other_user")
+def _other_user(new_user: Callable[..., Any], title: str) -> Any:
+    other = new_user("Other User")
+    other.api.create_task(title)
+    return other
+
+
+@when(parsers.parse('the user says "{message}"'), target_fixture="reply")
+def _user_says(chat_user: Any, message: str, state: dict[str, Any], evidence: Any) -> dict[str, Any]:
+    return _say(chat_user, message, state, evidence)
+
+
+@when(parsers.parse('the user says "{message}" and confirms if asked'), target_fixture="reply")
+def _user_says_confirming(
+    chat_user: Any, message: str, state: dict[str, Any], evidence: Any
+) -> dict[str, Any]:
+    reply = _say(chat_user, message, state, evidence)
+    if not reply["actions"] and "?" in reply["reply"]:  # asked to confirm a destructive action: say yes
+        reply = _say(chat_user, "yes", state, evidence)
+    return reply
+
+
+@then(parsers.re(r'the reply reports an? "(?P<action>\w+)" action'))
+def _reply_action(reply: dict[str, Any], action: str) -> None:
+    types = [a.get("type") for a in reply.get("actions", [])]
+    assert action in types, f"the reply {reply['reply']!r} reports actions {types}, not {action!r}"
+
+
+def _task_titled(tasks: list[dict[str, Any]], title: str) -> dict[str, Any] | None:
+    return next((t for t in tasks if t["title"].strip().lower() == title.lower()), None)
+
+
+@then(parsers.parse('the user has a task titled "{title}" due tomorrow'))
+def _task_due_tomorrow(chat_user: Any, title: str) -> None:
+    tasks = chat_user.api.list_tasks()
+    task = _task_titled(tasks, title)
+    assert task is not None, f"no task titled {title!r} among {[t['title'] for t in tasks]}"
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    assert task["due_date"] == tomorrow, f"{title!r} is due {task['due_date']}, expected {tomorrow}"
+
+
+@then(parsers.parse('the reply mentions "{first}" and "{second}"'))
+def _reply_mentions(reply: dict[str, Any], first: str, second: str) -> None:
+    text = reply["reply"].lower()
+    missing = [t for t in (first, second) if t.lower() not in text]
+    assert not missing, f"the reply {reply['reply']!r} does not mention {missing}"
+
+
+@then(parsers.parse("task {done:d} is completed and task {open_:d} is not"))
+def _completed(chat_user: Any, done: int, open_: int) -> None:
+    assert chat_user.api.get_task(done)["completed"] is True, f"task {done} is not completed"
+    assert chat_user.api.get_task(open_)["completed"] is False, f"task {open_} was completed too"
+
+
+@then(parsers.parse('task {number:d} is titled "{title}"'))
+def _titled(chat_user: Any, number: int, title: str) -> None:
+    actual = chat_user.api.get_task(number)["title"]
+    assert actual.strip().lower() == title.lower(), f"task {number} is titled {actual!r}, expected {title!r}"
+
+
+@then(parsers.parse("task {gone:d} no longer exists and task {kept:d} still does"))
+def _deleted(chat_user: Any, gone: int, kept: int) -> None:
+    status = chat_user.api.raw("GET", f"/api/tasks/{gone}").status_code
+    assert status == 404, f"task {gone} answers {status} after the delete, expected 404"
+    chat_user.api.get_task(kept)
+
+
+@then(parsers.parse("the other user's task {number:d} still exists"))
+def _other_untouched(other_user: Any, number: int) -> None:
+    status = other_user.api.raw("GET", f"/api/tasks/{number}").status_code
+    assert status == 200, f"the other user's task {number} answers {status}: the chat reached across users"
+
+
+# ---- Chromium ----
+
+
+@given(parsers.parse("a Chromium browser on the frontend at NodePort {port:d}"), target_fixture="browser")
+def _browser(app_urls: Any, port: int, evidence: Any) -> Iterator[BrowserSession]:
+    url = nodeport_url(app_urls, "frontend", port)
+    # screenshots go with the report's evidence, so the one taken on a failure is kept too
+    with BrowserSession(url, Path(evidence.directory) / "screenshots") as session:
+        yield session
+
+
+def _attach_screenshots(browser: BrowserSession, evidence: Any, state: dict[str, Any]) -> None:
+    for shot in browser.screenshots[state.get("attached", 0) :]:
+        evidence.image(shot.stem, shot)
+    state["attached"] = len(browser.screenshots)
+
+
+@when("a new user signs up in the browser")
+def _browser_signup(browser: BrowserSession, state: dict[str, Any], evidence: Any) -> None:
+    state["email"] = f"browser-{secrets.token_hex(5)}@example.test"
+    state["password"] = secrets.token_urlsafe(12)
+    browser.signup(state["email"], state["password"], "Browser User")
+    _attach_screenshots(browser, evidence, state)
+
+
+@when("the user logs out and logs in again in the browser")
+def _browser_relogin(browser: BrowserSession, state: dict[str, Any], evidence: Any) -> None:
+    browser.logout()
+    browser.login(state["email"], state["password"])
+    _attach_screenshots(browser, evidence, state)
+
+
+@when(parsers.parse('the user types "{message}" in the chat'))
+def _browser_chat(browser: BrowserSession, message: str, state: dict[str, Any], evidence: Any) -> None:
+    browser.mark_document()
+    state["browser_reply"] = browser.chat(message)
+    browser.screenshot("chat-reply")
+    _attach_screenshots(browser, evidence, state)
+
+
+@then("the chat replies in the browser")
+def _browser_replied(state: dict[str, Any], evidence: Any) -> None:
+    evidence.text("bot reply", state["browser_reply"])
+    assert state["browser_reply"], "the chat showed an empty reply"
+
+
+@then(parsers.parse('the task list shows a task titled "{title}" without a page reload'))
+def _browser_task_shown(browser: BrowserSession, title: str, state: dict[str, Any], evidence: Any) -> None:
+    state["title"] = title
+    state["row"] = browser.wait_for_task(title)
+    browser.screenshot("task-list")
+    _attach_screenshots(browser, evidence, state)
+    assert browser.document_kept(), "the page was reloaded to show the task"
+
+
+@then("the task exists through the API for that user")
+def _browser_task_in_api(app_urls: Any, state: dict[str, Any]) -> None:
+    with AppClient(app_urls.backend) as client:
+        client.login(state["email"], state["password"])
+        titles = [t["title"] for t in client.list_tasks()]
+    assert any(t.strip().lower() == state["title"].lower() for t in titles), (
+        f"no task {state['title']!r} among the user's tasks through the API: {titles}"
+    )

@@ -1,0 +1,155 @@
+"""Steps about the Helm chart: lint, render, schema, dry run, install, notes and `helm test`."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pytest_bdd import parsers, then, when
+
+from harness import checks, deploy, helm
+from harness.paths import REPO
+from harness.proc import CommandError, run
+
+
+@pytest.fixture
+def run_values_file(built_images: dict[str, Any], tmp_path: Path) -> Iterator[Path]:
+    """This run's values (built image tags, fresh secrets) in a private file, removed afterwards."""
+    path = tmp_path / "run-values.yaml"
+    path.write_text(
+        yaml.safe_dump(deploy.merge(deploy.generated_secrets(), deploy.image_values(built_images)))
+    )
+    path.chmod(0o600)
+    yield path
+    path.unlink(missing_ok=True)
+
+
+def _render_error(values_files: list[Path], set_values: dict[str, str] | None = None) -> str:
+    try:
+        helm.template(values_files=values_files, set_values=set_values)
+    except CommandError as exc:
+        return str(exc)
+    raise AssertionError(f"the chart rendered although {set_values or values_files} should be refused")
+
+
+@then("helm lint passes on the chart with this run's values")
+def _lint(run_values_file: Path, evidence: Any) -> None:
+    evidence.text("helm lint", helm.lint(values_files=[run_values_file]))
+
+
+@when("the chart is rendered with this run's values")
+def _render(run_values_file: Path, state: dict[str, Any]) -> None:
+    state["manifests"] = checks.parse_manifests(helm.template(values_files=[run_values_file]))
+
+
+@when(parsers.parse('the chart is rendered with "{values_file}" and this run\'s secrets'))
+def _render_with(values_file: str, run_values_file: Path, state: dict[str, Any]) -> None:
+    text = helm.template(values_files=[REPO / values_file, run_values_file])
+    state["manifests"] = checks.parse_manifests(text)
+
+
+@then("the manifests are valid Kubernetes objects")
+def _valid(state: dict[str, Any], evidence: Any) -> None:
+    manifests = state["manifests"]
+    evidence.text("rendered objects", "\n".join(f"{m['kind']}/{m['metadata']['name']}" for m in manifests))
+    problems = checks.invalid_manifests(manifests)
+    assert not problems, "invalid objects: " + "; ".join(problems)
+
+
+@then("the manifests hold these objects:")
+def _objects(state: dict[str, Any], datatable: list[list[str]]) -> None:
+    missing = [
+        f"{kind} {component}".strip()
+        for kind, component in (row[:2] for row in datatable[1:])
+        if not checks.find_objects(state["manifests"], kind.strip(), component.strip())
+    ]
+    assert not missing, f"the chart renders no {missing}"
+
+
+@then(parsers.parse("the {component} Service is a NodePort on {port:d}"))
+def _nodeport(state: dict[str, Any], component: str, port: int) -> None:
+    services = checks.find_objects(state["manifests"], "Service", component)
+    assert services, f"no {component} Service"
+    spec = services[0]["spec"]
+    node_ports = [p.get("nodePort") for p in spec.get("ports", [])]
+    assert spec.get("type") == "NodePort" and port in node_ports, (
+        f"{component} Service is {spec.get('type')} with nodePorts {node_ports}"
+    )
+
+
+@then(parsers.parse("the rendered {component} Deployment has {replicas:d} replicas"))
+def _replicas(state: dict[str, Any], component: str, replicas: int) -> None:
+    deployments = checks.find_objects(state["manifests"], "Deployment", component)
+    assert deployments, f"no {component} Deployment"
+    assert deployments[0]["spec"].get("replicas") == replicas, (
+        f"{component} has {deployments[0]['spec'].get('replicas')} replicas"
+    )
+
+
+@then(parsers.parse('rendering the chart without "{key}" fails naming it'))
+def _refuses_without(key: str, run_values_file: Path) -> None:
+    message = _render_error([run_values_file], {key: ""})
+    assert key in message, f"helm refused, but its message does not name {key}: {message[-400:]}"
+
+
+@then(parsers.parse('rendering the chart with "{key}" set to "{value}" fails naming "{name}"'))
+def _schema_rejects(key: str, value: str, name: str, run_values_file: Path) -> None:
+    message = _render_error([run_values_file], {key: value})
+    assert name in message, f"helm refused, but its message does not name {name}: {message[-400:]}"
+
+
+@then(parsers.parse('the ConfigMap sets ENVIRONMENT to "{environment}"'))
+def _configmap_environment(state: dict[str, Any], environment: str) -> None:
+    configmaps = checks.find_objects(state["manifests"], "ConfigMap")
+    values = [cm.get("data", {}).get("ENVIRONMENT") for cm in configmaps]
+    assert environment in values, f"ConfigMaps set ENVIRONMENT to {values}"
+
+
+@then("every application container has resource requests and limits")
+def _resources(state: dict[str, Any]) -> None:
+    workloads = [
+        w for kind in ("Deployment", "StatefulSet") for w in checks.find_objects(state["manifests"], kind)
+    ]
+    problems = checks.missing_resources(workloads)
+    assert not problems, "; ".join(problems)
+
+
+@then("a dry-run install of the chart into a new namespace succeeds")
+def _dry_run(cluster_info: Any, built_images: dict[str, Any], evidence: Any) -> None:
+    report = deploy.dry_run_install(
+        cluster_info, built_images, namespace=f"tcb-dryrun-{secrets.token_hex(3)}"
+    )
+    evidence.text(
+        "dry run", "accepted:\n" + "\n".join(report.accepted) + "\nrejected:\n" + "\n".join(report.rejected)
+    )
+    assert report.accepted, "the dry run sent no object"
+    assert report.ok, "the API server rejected: " + "; ".join(report.rejected)
+
+
+@then("the release status is deployed")
+def _deployed(release: Any, evidence: Any) -> None:
+    status = release.status()
+    evidence.json("helm status", status)
+    assert status["status"] == "deployed", (
+        f"release {release.name} is {status['status']}: {status['description']}"
+    )
+
+
+@then("helm test passes for the release")
+def _helm_test(release: Any, evidence: Any) -> None:
+    results = release.test()
+    evidence.text("helm test", "\n\n".join(f"== {r.name}: {r.phase}\n{r.log}" for r in results))
+    failed = [f"{r.name} ({r.phase}): {r.log[-300:]}" for r in results if not r.passed]
+    assert not failed, f"helm test pods failed: {failed}"
+
+
+@then(parsers.parse("the release notes name the URLs on ports {front:d} and {back:d}"))
+def _notes(release: Any, evidence: Any, front: int, back: int) -> None:
+    notes = run(release.helm_argv("get", "notes", release.name), quiet=True).stdout
+    evidence.text("NOTES", notes)
+    missing = [port for port in (front, back) if f":{port}" not in notes]
+    assert not missing, f"the release notes do not show URLs on ports {missing}"

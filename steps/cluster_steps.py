@@ -1,0 +1,387 @@
+"""Steps about the cluster and the release's objects: tools, nodes, pods, probes, endpoints, ConfigMaps,
+scaling, deletion, diagnostics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pytest_bdd import parsers, then, when
+
+from harness import checks, diagnostics, helm
+from harness.docker_engine import ensure_docker_engine
+from harness.k8s import pod_ready, pod_summary
+from harness.proc import run
+from harness.waits import wait_until
+
+# ---- tools and cluster ----
+
+
+@then("the Docker engine answers with its version")
+def _docker(evidence: Any) -> None:
+    version = ensure_docker_engine().version()
+    evidence.text("docker version", f"{version.get('Version')} (API {version.get('ApiVersion')})")
+    assert version.get("Version"), f"docker answered without a version: {version}"
+
+
+@then("helm answers with a version 3 release")
+def _helm_version(evidence: Any) -> None:
+    version = run([str(helm.ensure_helm()), "version", "--short"], quiet=True).stdout.strip()
+    evidence.text("helm version", version)
+    assert version.startswith("v3."), f"helm reports {version!r}, expected v3.x"
+
+
+@then("the API server answers with its version")
+def _server_version(k8s: Any, evidence: Any) -> None:
+    version = k8s.server_version()
+    evidence.text("kubernetes version", version)
+    assert version.startswith("v1."), f"the API server reports {version!r}"
+
+
+@then("every node of the cluster is Ready")
+def _nodes_ready(k8s: Any) -> None:
+    nodes = k8s.core.list_node().items
+    assert nodes, "the cluster has no nodes"
+    unready = [
+        n.metadata.name
+        for n in nodes
+        if not any(c.type == "Ready" and c.status == "True" for c in n.status.conditions or [])
+    ]
+    assert not unready, f"nodes not Ready: {unready}"
+
+
+@then("the cluster DNS is Ready")
+def _dns_ready(k8s: Any) -> None:
+    pods = k8s.pods("kube-system", "k8s-app=kube-dns")
+    assert any(pod_ready(p) for p in pods), f"no Ready cluster DNS pod: {[pod_summary(p) for p in pods]}"
+
+
+@then("the run uses a private kubeconfig")
+def _private_kubeconfig(cluster_info: Any) -> None:
+    path = Path(cluster_info.kubeconfig)
+    assert path.is_file(), f"kubeconfig {path} does not exist"
+    assert path.resolve() != (Path.home() / ".kube" / "config").resolve(), "the run writes to ~/.kube/config"
+
+
+@then("the node holds every application image")
+def _node_images(loaded_images: dict[str, Any], k8s: Any) -> None:
+    present = k8s.node_images()
+    missing = [
+        image.ref
+        for image in loaded_images.values()
+        if not any(name == image.ref or name.endswith("/" + image.ref) for name in present)
+    ]
+    assert not missing, f"images the node does not hold: {missing}"
+
+
+# ---- pods ----
+
+
+def _release_pods(release: Any, k8s: Any, component: str | None = None) -> list[Any]:
+    """The release's running workload pods: not `helm test` hooks, not pods on their way out."""
+    selector = release.component_selector(component) if component else release.selector
+    return [
+        p
+        for p in k8s.pods(release.namespace, selector)
+        if p.metadata.deletion_timestamp is None
+        and p.status.phase != "Succeeded"
+        and "helm.sh/hook" not in (p.metadata.annotations or {})
+    ]
+
+
+@then("every pod of the release is Running and Ready")
+def _all_ready(release: Any, k8s: Any, evidence: Any) -> None:
+    def probe() -> tuple[bool, str]:
+        pods = _release_pods(release, k8s)
+        done = bool(pods) and all(p.status.phase == "Running" and pod_ready(p) for p in pods)
+        return done, "; ".join(pod_summary(p) for p in pods) or "no pods"
+
+    evidence.text(
+        "pods",
+        wait_until(
+            f"every pod of release {release.name} to be Running and Ready", probe, timeout=180, interval=2
+        ),
+    )
+
+
+@then("these components have a Ready pod:")
+def _components_ready(release: Any, k8s: Any, datatable: list[list[str]]) -> None:
+    missing = [
+        c.strip()
+        for (c,) in datatable[1:]
+        if not any(pod_ready(p) for p in _release_pods(release, k8s, c.strip()))
+    ]
+    assert not missing, f"no Ready pod for {missing}"
+
+
+def _restarts(release: Any, k8s: Any, component: str | None = None) -> list[str]:
+    return [
+        f"{p.metadata.name}/{s.name} restarted {s.restart_count}x"
+        for p in _release_pods(release, k8s, component)
+        for s in p.status.container_statuses or []
+        if s.restart_count
+    ]
+
+
+@then("no container of the release has restarted")
+def _no_restarts(release: Any, k8s: Any) -> None:
+    restarted = _restarts(release, k8s)
+    assert not restarted, "; ".join(restarted)
+
+
+@then(parsers.parse("no {component} container has restarted"))
+def _no_component_restarts(release: Any, k8s: Any, component: str) -> None:
+    restarted = _restarts(release, k8s, component)
+    assert not restarted, "; ".join(restarted)
+
+
+@then("every application container of the release has liveness, readiness and startup probes")
+def _probes(release: Any, k8s: Any, evidence: Any) -> None:
+    workloads = [
+        k8s.api_client.sanitize_for_serialization(
+            k8s.deployment(release.namespace, release.deployment_name(c))
+        )
+        for c in checks.APP_COMPONENTS
+    ]
+    evidence.json(
+        "probes",
+        {
+            w["metadata"]["name"]: {
+                c["name"]: {p: c.get(p) for p in ("livenessProbe", "readinessProbe", "startupProbe")}
+                for c in checks.containers_of(w)
+            }
+            for w in workloads
+        },
+    )
+    problems = checks.missing_probes(workloads)
+    assert not problems, "; ".join(problems)
+
+
+@then(parsers.parse("the backend pods are Running but not Ready"))
+def _running_not_ready(release: Any, k8s: Any) -> None:
+    def probe() -> tuple[bool, str]:
+        pods = _release_pods(release, k8s, "backend")
+        done = bool(pods) and all(p.status.phase == "Running" and not pod_ready(p) for p in pods)
+        return done, "; ".join(pod_summary(p) for p in pods) or "no pods"
+
+    wait_until("every backend pod to be Running but not Ready", probe, timeout=60, interval=1)
+
+
+# ---- endpoints, scaling, deletion ----
+
+
+def _service_name(release: Any, k8s: Any, component: str) -> str:
+    services = k8s.services(release.namespace, release.component_selector(component))
+    assert services, f"release {release.name} has no {component} Service"
+    return str(services[0].metadata.name)
+
+
+def _wait_endpoints(release: Any, k8s: Any, component: str, count: int, timeout: float = 120) -> list[str]:
+    service = _service_name(release, k8s, component)
+
+    def probe() -> tuple[bool, list[str]]:
+        addresses = k8s.endpoints_ready_addresses(release.namespace, service)
+        return len(addresses) == count, addresses
+
+    return list(
+        wait_until(f"service {service} to have {count} ready endpoints", probe, timeout=timeout, interval=1)
+    )
+
+
+@then(parsers.parse("the {component} Service has {count:d} ready endpoints"))
+def _endpoints(release: Any, k8s: Any, component: str, count: int, evidence: Any) -> None:
+    evidence.text(f"{component} endpoints", "\n".join(_wait_endpoints(release, k8s, component, count)))
+
+
+@then(parsers.parse("the {component} Service has no ready endpoints"))
+def _no_endpoints(release: Any, k8s: Any, component: str) -> None:
+    _wait_endpoints(release, k8s, component, 0, timeout=90)
+
+
+@when(parsers.parse("the Postgres StatefulSet is scaled to {replicas:d}"))
+def _scale_postgres(release: Any, k8s: Any, replicas: int) -> None:
+    name = checks.statefulset_name(k8s, release.namespace, release.component_selector("postgres"))
+    checks.scale_statefulset(k8s, release.namespace, name, replicas)
+    if replicas:
+        k8s.wait_for_rollout("StatefulSet", name, release.namespace, timeout=180)
+
+
+@when(parsers.parse("the backend is scaled to {replicas:d} replicas"))
+def _scale_backend(release: Any, replicas: int, evidence: Any) -> None:
+    evidence.figure(f"seconds to scale to {replicas}", round(release.scale("backend", replicas), 1), "s")
+
+
+@then(parsers.parse("the {component} Deployment has {replicas:d} Ready replicas"))
+def _ready_replicas(release: Any, k8s: Any, component: str, replicas: int) -> None:
+    k8s.wait_pods_ready(release.namespace, release.component_selector(component), count=replicas, timeout=180)
+
+
+@when("a backend pod is deleted")
+def _delete_backend_pod(release: Any, k8s: Any, state: dict[str, Any]) -> None:
+    pods = _release_pods(release, k8s, "backend")
+    assert pods, "no backend pod to delete"
+    state["deleted"] = pods[0].metadata.name
+    k8s.delete_pod(release.namespace, pods[0].metadata.name)
+
+
+@when("the Postgres pod is deleted")
+def _delete_postgres_pod(release: Any, k8s: Any, state: dict[str, Any]) -> None:
+    pods = _release_pods(release, k8s, "postgres")
+    assert pods, "no postgres pod to delete"
+    state["deleted"] = pods[0].metadata.name
+    state["deleted_uid"] = pods[0].metadata.uid
+    k8s.delete_pod(release.namespace, pods[0].metadata.name)
+
+
+@then("the Postgres pod is Ready again")
+def _postgres_back(release: Any, k8s: Any, state: dict[str, Any]) -> None:
+    def probe() -> tuple[bool, str]:
+        pods = _release_pods(release, k8s, "postgres")
+        new = [p for p in pods if p.metadata.uid != state.get("deleted_uid") and pod_ready(p)]
+        return bool(new), "; ".join(pod_summary(p) for p in pods) or "no pods"
+
+    wait_until("a new Postgres pod to be Ready", probe, timeout=180, interval=1)
+
+
+@when("the backend Deployment is restarted")
+def _restart_backend(release: Any, k8s: Any) -> None:
+    checks.restart_deployment(k8s, release.namespace, release.deployment_name("backend"))
+
+
+@then(parsers.parse("the rollout of the {component} Deployment completes"))
+def _rollout_done(release: Any, k8s: Any, component: str, evidence: Any) -> None:
+    took = k8s.wait_for_rollout(
+        "Deployment", release.deployment_name(component), release.namespace, timeout=300
+    )
+    evidence.figure(f"{component} rollout", round(took, 1), "s")
+
+
+@then("the rollout of every application Deployment completes")
+def _all_rollouts_done(release: Any, k8s: Any) -> None:
+    for component in checks.APP_COMPONENTS:
+        k8s.wait_for_rollout("Deployment", release.deployment_name(component), release.namespace, timeout=300)
+
+
+# ---- configuration ----
+
+
+def _configmaps(release: Any, k8s: Any) -> list[dict[str, Any]]:
+    items = k8s.core.list_namespaced_config_map(release.namespace).items
+    return [k8s.api_client.sanitize_for_serialization(cm) for cm in items]
+
+
+@then("the release's ConfigMap sets ENVIRONMENT and LOG_LEVEL")
+def _configmap_settings(release: Any, k8s: Any, evidence: Any) -> None:
+    configmaps = [
+        cm
+        for cm in _configmaps(release, k8s)
+        if (cm["metadata"].get("labels") or {}).get("app.kubernetes.io/instance") == release.name
+    ]
+    evidence.json("configmaps", {cm["metadata"]["name"]: cm.get("data") for cm in configmaps})
+    assert any({"ENVIRONMENT", "LOG_LEVEL"} <= set(cm.get("data") or {}) for cm in configmaps), (
+        "no ConfigMap of the release sets both ENVIRONMENT and LOG_LEVEL"
+    )
+
+
+@then("no ConfigMap of the release holds a secret value")
+def _configmaps_clean(release: Any, k8s: Any) -> None:
+    values = set(release.secret_values) | diagnostics.namespace_secret_values(k8s, release.namespace)
+    problems = checks.configmap_secret_problems(_configmaps(release, k8s), values)
+    assert not problems, "; ".join(problems)
+
+
+@then("the application containers take DATABASE_URL and BETTER_AUTH_SECRET from a Secret")
+def _env_from_secret(release: Any, k8s: Any) -> None:
+    deployment = k8s.api_client.sanitize_for_serialization(
+        k8s.deployment(release.namespace, release.deployment_name("backend"))
+    )
+    problems = []
+    for container in checks.containers_of(deployment):
+        sources = checks.env_sources(container)
+        secret_names = [n[len("<secret:") : -1] for n, kind in sources.items() if n.startswith("<secret:")]
+        from_secret_objects = (
+            set().union(
+                *[
+                    checks.secret_keys(
+                        k8s.api_client.sanitize_for_serialization(
+                            k8s.core.read_namespaced_secret(name, release.namespace)
+                        )
+                    )
+                    for name in secret_names
+                ]
+            )
+            if secret_names
+            else set()
+        )
+        for key in ("DATABASE_URL", "BETTER_AUTH_SECRET"):
+            if sources.get(key) != "secret" and key not in from_secret_objects:
+                problems.append(f"{container['name']}: {key} comes from {sources.get(key, 'nowhere')}")
+    assert not problems, "; ".join(problems)
+
+
+@then(parsers.parse('every application pod\'s environment has LOG_LEVEL "{level}"'))
+def _pods_env(release: Any, k8s: Any, level: str, evidence: Any) -> None:
+    found = {}
+    for component in checks.APP_COMPONENTS:
+        for pod in _release_pods(release, k8s, component):
+            env = checks.resolved_env(k8s, release.namespace, pod)
+            found[pod.metadata.name] = {c: e.get("LOG_LEVEL") for c, e in env.items()}
+    evidence.json("LOG_LEVEL per pod", found)
+    wrong = {pod: levels for pod, levels in found.items() if any(v != level for v in levels.values())}
+    assert found, "no application pods"
+    assert not wrong, f"pods whose LOG_LEVEL is not {level}: {wrong}"
+
+
+# ---- operations fallbacks ----
+
+
+@then("a listing of the release's workloads shows each with its ready replicas")
+def _workload_listing(release: Any, k8s: Any, evidence: Any) -> None:
+    rows = checks.workload_status(k8s, release.namespace, release.selector)
+    evidence.text(
+        "workloads", "\n".join(f"{kind}/{name}: {ready}/{wanted} ready" for kind, name, ready, wanted in rows)
+    )
+    assert rows, "the release has no workloads"
+    short = [f"{kind}/{name} {ready}/{wanted}" for kind, name, ready, wanted in rows if ready < wanted]
+    assert not short, f"workloads short of ready replicas: {short}"
+
+
+@when("a diagnostics bundle is collected for the release", target_fixture="bundle")
+def _collect_bundle(release: Any, k8s: Any, tmp_path: Path) -> Path:
+    helm_binary = helm.helm_path()
+    return diagnostics.collect_bundle(
+        k8s,
+        release.namespace,
+        release.name,
+        tmp_path / "bundle",
+        helm=helm_binary if helm_binary.exists() else None,
+        extra_secrets=release.secret_values,
+    )
+
+
+@then("the bundle holds pod logs, events and the helm status")
+def _bundle_contents(bundle: Path, evidence: Any) -> None:
+    evidence.text("bundle summary", diagnostics.bundle_summary(bundle))
+    files = sorted(str(p.relative_to(bundle)) for p in bundle.rglob("*") if p.is_file())
+    evidence.text("bundle files", "\n".join(files))
+    assert any(f.startswith("logs/") and f.endswith(".log") for f in files), f"no pod logs in {files}"
+    assert (bundle / "events.txt").is_file(), "no events.txt"
+    assert (bundle / "helm-status.txt").is_file(), "no helm-status.txt"
+    assert "STATUS: deployed" in (bundle / "helm-status.txt").read_text(), (
+        "the helm status does not say deployed"
+    )
+
+
+@then("the bundle holds none of the run's secrets")
+def _bundle_clean(bundle: Path, release: Any, k8s: Any) -> None:
+    values = [
+        v.encode()
+        for v in set(release.secret_values) | diagnostics.namespace_secret_values(k8s, release.namespace)
+        if len(v) >= checks.MIN_SECRET_LENGTH
+    ]
+    leaks = [
+        str(p.relative_to(bundle))
+        for p in bundle.rglob("*")
+        if p.is_file() and any(v in p.read_bytes() for v in values)
+    ]
+    assert not leaks, f"the diagnostics bundle leaks secrets in {leaks}"

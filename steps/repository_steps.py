@@ -1,0 +1,149 @@
+"""Steps about the repository itself: layout, git hygiene, secret scans, README and docs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pytest_bdd import parsers, then
+
+from harness import checks
+from harness.paths import REPO
+from steps.reporting import report_dir
+
+
+def _column(datatable: list[list[str]], name: str) -> list[str]:
+    header, *rows = datatable
+    index = header.index(name)
+    return [row[index].strip() for row in rows]
+
+
+@then("these paths exist in the repository:")
+def _paths_exist(datatable: list[list[str]]) -> None:
+    missing = checks.missing_paths(_column(datatable, "path"))
+    assert not missing, f"missing from the repository: {missing}"
+
+
+@then("git ignores these paths:")
+def _git_ignores(datatable: list[list[str]]) -> None:
+    not_ignored = checks.not_ignored(_column(datatable, "path"))
+    assert not not_ignored, (
+        f"git would commit these local-secret files: {not_ignored} — add them to .gitignore"
+    )
+
+
+@then("git tracks no file with local secrets")
+def _no_tracked_ignored() -> None:
+    tracked = checks.tracked_but_ignored()
+    assert not tracked, f"tracked although .gitignore excludes them: {tracked}"
+
+
+@then(parsers.parse('"{path}" sets every secret the chart needs'))
+def _example_sets_secrets(path: str) -> None:
+    values = yaml.safe_load((REPO / path).read_text()) or {}
+    keys = set((values.get("secrets") or {}).keys())
+    missing = {"betterAuthSecret", "postgresPassword"} - keys
+    assert not missing, f"{path} does not show how to set secrets.{', secrets.'.join(sorted(missing))}"
+
+
+@then(parsers.parse('"{path}" holds no secret-looking value'))
+def _file_holds_no_secret(path: str) -> None:
+    findings = checks.scan_for_secret_looking_values([REPO / path])
+    assert not findings, "secret-looking values: " + "; ".join(map(str, findings))
+
+
+@then("no tracked file holds any of the run's secrets")
+def _no_file_holds_run_secrets(run_secrets: set[str]) -> None:
+    files = checks.files_holding(run_secrets)
+    assert not files, f"tracked files hold a secret of this run: {files}"
+
+
+@then("no commit in the git history holds any of the run's secrets")
+def _no_commit_holds_run_secrets(run_secrets: set[str]) -> None:
+    commits = checks.commits_holding(run_secrets)
+    assert not commits, f"commits that add or remove a secret of this run: {commits}"
+
+
+@then("a secret scan of the tracked files finds nothing")
+def _scan_tracked(evidence: Any) -> None:
+    findings = checks.secret_scan_tracked()
+    evidence.figure("tracked files scanned", len(checks.tracked_files()))
+    assert not findings, "detect-secrets findings: " + "; ".join(map(str, findings))
+
+
+@then("a secret scan of the git history finds nothing")
+def _scan_history() -> None:
+    findings = checks.secret_scan_history()
+    assert not findings, "detect-secrets findings in earlier file versions: " + "; ".join(map(str, findings))
+
+
+# ---- README and docs ----
+
+
+@then(parsers.parse('the README has a "{title}" section with commands'))
+def _readme_section(title: str, state: dict[str, Any]) -> None:
+    section = checks.readme_section(title)
+    assert section, f"README.md has no '## {title}' section"
+    state["commands"] = checks.shell_commands(section)
+    assert state["commands"], f"README.md's {title} section has no shell commands"
+
+
+@then("every local link in the README points to an existing file")
+def _readme_links() -> None:
+    broken = checks.broken_links()
+    assert not broken, f"README.md links to files that do not exist: {broken}"
+
+
+def _quick_start() -> list[str]:
+    commands = checks.shell_commands(checks.readme_section("Quick start"))
+    assert commands, "README.md has no quick start commands"
+    return commands
+
+
+@then("every command of the README's quick start exists")
+def _quick_start_exists(evidence: Any) -> None:
+    commands = _quick_start()
+    evidence.text("quick start", "\n".join(commands))
+    problems = [p for c in commands for p in checks.command_problems(c) if "--help" not in p]
+    assert not problems, "; ".join(problems)
+
+
+@then("every tcb command of the quick start answers --help")
+def _quick_start_help() -> None:
+    problems = [p for c in _quick_start() for p in checks.command_problems(c) if "--help" in p]
+    assert not problems, "; ".join(problems)
+
+
+@then("the CLI offers these commands:")
+def _cli_commands(datatable: list[list[str]]) -> None:
+    tcb = REPO / ".venv" / "bin" / "tcb"
+    problems = [p for name in _column(datatable, "command") for p in checks.command_problems(f"{tcb} {name}")]
+    assert not problems, "; ".join(problems)
+
+
+@then(parsers.parse('"{path}" names each AI tool with its CLI fallback:'))
+def _ai_tools_documented(path: str, datatable: list[list[str]]) -> None:
+    file = REPO / path
+    assert file.is_file(), f"{path} is missing"
+    text = file.read_text().lower()
+    assert "fallback" in text, f"{path} does not describe the CLI fallbacks"
+    missing = [tool for tool in _column(datatable, "tool") if tool.lower() not in text]
+    assert not missing, f"{path} does not mention {missing}"
+
+
+@then("this run writes the HTML report, junit.xml, cucumber.json and the traceability matrix")
+def _reports_configured(request: pytest.FixtureRequest) -> None:
+    config = request.config
+    directory = report_dir(config).resolve()
+    targets = {
+        "HTML report": getattr(config.option, "htmlpath", None),
+        "junit.xml": getattr(config.option, "xmlpath", None),
+        "cucumber.json": getattr(config.option, "cucumber_json_path", None),
+    }
+    unset = [name for name, path in targets.items() if not path]
+    assert not unset, f"this run writes no {', '.join(unset)}"
+    outside = [name for name, path in targets.items() if directory not in Path(str(path)).resolve().parents]
+    assert not outside, f"{outside} are written outside the report directory {directory}"
+    assert config.pluginmanager.has_plugin("todo-chatbot-traceability"), "the traceability recorder is off"
