@@ -1,9 +1,171 @@
-"""CLI area — deploy, verify, scale, up, down: the release on a cluster."""
+"""CLI area — deploy, verify, scale, up, down: the release on a cluster (replaces the seeds' scripts)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+NAMESPACE = "todo-chatbot"
+
+TargetOpt = typer.Option("auto", "--target", help="auto | kubeconfig | kind | minikube | local")
+KubeconfigOpt = typer.Option(
+    None, "--kubeconfig", help="kubeconfig of an existing cluster (target kubeconfig)"
+)
+NamespaceOpt = typer.Option(NAMESPACE, "--namespace", "-n", help="namespace of the release")
+ReleaseOpt = typer.Option("tcb", "--release", help="helm release name")
+ValuesOpt = Annotated[
+    list[Path] | None, typer.Option("--values", "-f", help="chart values file (repeatable)")
+]
+SetOpt = Annotated[list[str] | None, typer.Option("--set", help="chart value key=value (repeatable)")]
+
+
+def _print_release(rel: object) -> None:
+    from harness.deploy import Release
+
+    assert isinstance(rel, Release)
+    for what, secs in rel.waits:
+        typer.echo(f"  waited for {what}: {secs:.1f}s")
+    urls = rel.urls()
+    if urls.via == "nodeport":
+        typer.echo(f"frontend: {urls.frontend}")
+        typer.echo(f"backend:  {urls.backend}  (API docs: {urls.backend}/docs)")
+    else:
+        typer.echo("NodePorts are not reachable from this machine; forward the ports yourself, e.g.:")
+        typer.echo(
+            f"  kubectl --kubeconfig {rel.info.kubeconfig} -n {rel.namespace} port-forward"
+            f" svc/{rel._service_name('frontend')} 3000:3000"
+        )
+    rel.close()
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the main app."""
+
+    @app.command()
+    def deploy(
+        target: str = TargetOpt,
+        kubeconfig: Path = KubeconfigOpt,
+        namespace: str = NamespaceOpt,
+        release: str = ReleaseOpt,
+        values: ValuesOpt = None,
+        set_values: SetOpt = None,
+        image_registry: str = typer.Option(
+            None, "--image-registry", help="push images here (target kubeconfig)"
+        ),
+        timeout: float = typer.Option(900, "--timeout", help="seconds to wait for every rollout"),
+        dry_run: bool = typer.Option(
+            False, "--dry-run", help="render and let the API server validate; install nothing"
+        ),
+    ) -> None:
+        """Build the images, load them into the cluster, install (or upgrade) the chart; wait for rollouts."""
+        from harness.deploy import deploy_app
+
+        result = deploy_app(
+            target=target,
+            kubeconfig=kubeconfig,
+            image_registry=image_registry,
+            namespace=namespace,
+            release=release,
+            values_files=values or [],
+            set_values=set_values or [],
+            timeout=timeout,
+            dry_run=dry_run,
+        )
+        typer.echo(f"target: {result.info.notes.get('selection', result.info.target)}")
+        for name, image in result.images.items():
+            typer.echo(f"image {name}: {image.repository}:{image.tag}")
+        typer.echo("phases: " + ", ".join(f"{k} {v:.1f}s" for k, v in result.seconds.items()))
+        if result.dry_run is not None:
+            report = result.dry_run
+            typer.echo(
+                f"dry run in namespace {report.namespace}: {len(report.accepted)} objects accepted by the"
+                f" API server, {len(report.rejected)} rejected"
+            )
+            for line in report.rejected:
+                typer.echo(f"  REJECTED {line}", err=True)
+            raise typer.Exit(0 if report.ok else 1)
+        assert result.release is not None
+        typer.echo(f"release {release} installed in namespace {namespace}")
+        _print_release(result.release)
+
+    @app.command()
+    def up(
+        target: str = TargetOpt,
+        namespace: str = NamespaceOpt,
+        release: str = ReleaseOpt,
+    ) -> None:
+        """Everything in one go: cluster up, images built and loaded, chart installed; prints the URLs."""
+        from harness.deploy import deploy_app
+
+        result = deploy_app(target=target, namespace=namespace, release=release)
+        typer.echo(f"target: {result.info.notes.get('selection', result.info.target)}")
+        typer.echo("phases: " + ", ".join(f"{k} {v:.1f}s" for k, v in result.seconds.items()))
+        assert result.release is not None
+        _print_release(result.release)
+
+    @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+    def verify(
+        ctx: typer.Context,
+        target: str = TargetOpt,
+        kubeconfig: Path = KubeconfigOpt,
+        namespace: str = NamespaceOpt,
+        release: str = ReleaseOpt,
+    ) -> None:
+        """Run the acceptance scenarios (`pytest features/`) against an installed release; extra args: pytest."""
+        import pytest
+
+        from harness.paths import REPO
+
+        args = [
+            str(REPO / "features"),
+            "--release",
+            release,
+            "--namespace",
+            namespace,
+            "--reuse-cluster",
+            "--target",
+            target,
+        ]
+        if kubeconfig:
+            args += ["--kubeconfig", str(kubeconfig)]
+        raise typer.Exit(int(pytest.main([*args, *ctx.args])))
+
+    @app.command()
+    def scale(
+        service: str = typer.Argument(..., help="backend | chatbot | frontend"),
+        replicas: int = typer.Argument(..., min=0, help="number of replicas"),
+        target: str = TargetOpt,
+        namespace: str = NamespaceOpt,
+        release: str = ReleaseOpt,
+        timeout: float = typer.Option(300, "--timeout"),
+    ) -> None:
+        """Scale a service's Deployment and wait until every replica is Ready; prints how long it took."""
+        from harness.deploy import find_release
+
+        rel = find_release(target=target, namespace=namespace, release=release)
+        took = rel.scale(service, replicas, timeout)
+        typer.echo(f"{service}: {replicas} replicas Ready in {took:.1f}s")
+        typer.echo(rel.k8s.describe_pods(namespace, rel.component_selector(service)))
+
+    @app.command()
+    def down(
+        target: str = TargetOpt,
+        namespace: str = NamespaceOpt,
+        release: str = ReleaseOpt,
+        cluster: bool = typer.Option(False, "--cluster", help="also stop the cluster (local/kind/minikube)"),
+    ) -> None:
+        """Uninstall the release and delete its namespace; with --cluster also stop the cluster."""
+        from harness.clusters.select import choose_target
+        from harness.deploy import Release
+        from harness.k8s import K8s
+
+        choice = choose_target(target, reuse=True)
+        info = choice.cluster.ensure_up()
+        rel = Release(info, K8s(info.kubeconfig, info.context), release, namespace)
+        rel.uninstall()
+        typer.echo(f"release {release} uninstalled, namespace {namespace} deleted")
+        if cluster:
+            choice.cluster.teardown()
+            typer.echo(f"cluster {info.target} stopped")
