@@ -113,7 +113,7 @@ def register(app: typer.Typer) -> None:
         namespace: str = NamespaceOpt,
         release: str = ReleaseOpt,
     ) -> None:
-        """Run the acceptance scenarios (`pytest features/`) against an installed release; extra args: pytest."""
+        """Run `pytest features/` against an installed release; extra arguments are passed to pytest."""
         import pytest
 
         from harness.paths import REPO
