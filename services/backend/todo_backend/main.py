@@ -11,11 +11,18 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
-from fastapi.exceptions import RequestValidationError
 from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client import multiprocess
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -166,7 +173,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="todo-chatbot backend",
         version=__version__,
         lifespan=lifespan,
-        description="Accounts and per-user numbered tasks. Authenticate with the bearer token from signup/login.",
+        description="Accounts and per-user numbered tasks; authenticate with the token from signup or login.",
     )
     app.state.settings = settings
     app.state.engine = engine

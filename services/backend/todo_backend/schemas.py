@@ -9,7 +9,15 @@ from enum import StrEnum
 from typing import Annotated, Literal
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+)
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -44,10 +52,20 @@ def _iso_date(value: object) -> object:
     return value
 
 
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; say so instead of failing in the database.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (\\x00) characters")
+    return value
+
+
 Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_normalise_email)]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Description = Annotated[str, StringConstraints(max_length=5000)]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(_no_nul)
+]
+Description = Annotated[str, StringConstraints(max_length=5000), AfterValidator(_no_nul)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_no_nul)]
 DueDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
@@ -58,7 +76,7 @@ class Request(BaseModel):
 class SignupRequest(Request):
     email: Email
     password: Password
-    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    name: Name | None = None
 
 
 class LoginRequest(Request):
@@ -97,7 +115,7 @@ class UserOut(BaseModel):
 
 class TokenOut(BaseModel):
     access_token: str
-    token_type: Literal["bearer"] = "bearer"
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
     user: UserOut
 
 

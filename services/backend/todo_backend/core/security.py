@@ -58,6 +58,6 @@ def user_id_from_token(token: str, secret: str) -> int:
     except jwt.InvalidTokenError as exc:
         raise InvalidToken("invalid token") from exc
     sub = claims["sub"]
-    if not isinstance(sub, str) or not sub.isdigit():
+    if not isinstance(sub, str) or not sub.isdigit() or int(sub) > 2**31 - 1:
         raise InvalidToken("invalid token subject")
     return int(sub)

@@ -31,7 +31,9 @@ async def run_migrations_from_cli() -> None:
 
 
 if context.is_offline_mode():
-    context.configure(url=DatabaseSettings().database_url, target_metadata=target_metadata, literal_binds=True)
+    context.configure(
+        url=DatabaseSettings().database_url, target_metadata=target_metadata, literal_binds=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 elif (shared := config.attributes.get("connection")) is not None:

@@ -34,7 +34,7 @@ async def ready(request: Request, settings: SettingsDep) -> ReadyOut | JSONRespo
         await asyncio.wait_for(_select_one(request.app.state.engine), settings.ready_timeout_seconds)
     except TimeoutError:
         problem = f"no answer to SELECT 1 within {settings.ready_timeout_seconds:g}s"
-    except Exception as exc:  # noqa: BLE001 - any failure means not ready; the reason goes in the body
+    except Exception as exc:  # any failure means not ready; the reason goes in the body
         problem = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
     else:
         return ReadyOut()

@@ -66,7 +66,9 @@ async def get_task(number: TaskNumber, user: CurrentUser, session: SessionDep) -
 
 
 @router.patch("/{number}", responses=_NOT_FOUND)
-async def update_task(number: TaskNumber, body: TaskUpdate, user: CurrentUser, session: SessionDep) -> TaskOut:
+async def update_task(
+    number: TaskNumber, body: TaskUpdate, user: CurrentUser, session: SessionDep
+) -> TaskOut:
     task = await _get_or_404(session, user.id, number)
     crud.apply_update(task, body)
     await session.commit()
