@@ -40,8 +40,11 @@ class FakeK8s:
 
 
 @pytest.fixture(autouse=True)
-def fake_k8s(monkeypatch):
+def fake_k8s(monkeypatch, tmp_path):
     monkeypatch.setattr("harness.k8s.K8s", FakeK8s)
+    # private kubeconfigs go under the cache dir: keep the real one untouched
+    monkeypatch.setattr(kind, "CACHE", tmp_path)
+    monkeypatch.setattr(minikube, "CACHE", tmp_path)
 
 
 def test_kind_not_installed_is_reported():
@@ -71,9 +74,10 @@ def test_kind_creates_a_missing_cluster_with_a_private_kubeconfig(tmp_path, monk
     assert (tmp_path / "tcb.kubeconfig").read_text() == "apiVersion: v1\n"
 
 
-def test_kind_reuses_an_existing_cluster():
+def test_kind_reuses_an_existing_cluster(tmp_path):
     runner = FakeRunner({("kind", "get", "clusters"): "tcb\n"})
     target = kind.KindCluster(runner=runner)
+    target.kubeconfig = tmp_path / "tcb.kubeconfig"
     info = target.ensure_up()
     assert not any(call[:3] == ["kind", "create", "cluster"] for call in runner.calls)
     assert info.started_by_us is False
