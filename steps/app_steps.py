@@ -67,6 +67,26 @@ def _openapi(app_urls: Any) -> None:
     assert not missing, f"/openapi.json does not list {missing}"
 
 
+@when(parsers.parse('the release is upgraded with "{key}" set to "{value}"'))
+def _upgrade(release: Any, key: str, value: str, evidence: Any) -> None:
+    evidence.figure("revision after upgrade", release.upgrade({key: value}))
+
+
+@then(parsers.parse('the backend, chatbot and frontend report log_level "{level}" on /api/health'))
+def _log_levels(release: Any, k8s: Any, app_urls: Any, level: str, evidence: Any) -> None:
+    seen: dict[str, list[str]] = {"backend": [], "frontend": [], "chatbot": []}
+    # several requests, so the Service's load balancing reaches each replica with high probability
+    for _ in range(6):
+        seen["backend"].append(AppClient(app_urls.backend).health().get("log_level"))
+        seen["frontend"].append(AppClient(app_urls.frontend).health().get("log_level"))
+    chatbot = k8s.services(release.namespace, release.component_selector("chatbot"))[0].metadata.name
+    with k8s.port_forward(release.namespace, chatbot, 8001) as port:
+        seen["chatbot"].append(AppClient(f"http://127.0.0.1:{port}").health().get("log_level"))
+    evidence.json("log_level on /api/health", seen)
+    wrong = {service: levels for service, levels in seen.items() if set(levels) != {level}}
+    assert not wrong, f"services that do not report log_level {level}: {wrong}"
+
+
 # ---- chat through the API ----
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pytest_bdd import parsers, then, when
+from pytest_bdd import parsers, step, then, when
 
 from harness import checks, diagnostics, helm
 from harness.docker_engine import ensure_docker_engine
@@ -188,7 +188,7 @@ def _wait_endpoints(release: Any, k8s: Any, component: str, count: int, timeout:
     )
 
 
-@then(parsers.parse("the {component} Service has {count:d} ready endpoints"))
+@step(parsers.parse("the {component} Service has {count:d} ready endpoints"))
 def _endpoints(release: Any, k8s: Any, component: str, count: int, evidence: Any) -> None:
     evidence.text(f"{component} endpoints", "\n".join(_wait_endpoints(release, k8s, component, count)))
 
@@ -211,7 +211,7 @@ def _scale_backend(release: Any, replicas: int, evidence: Any) -> None:
     evidence.figure(f"seconds to scale to {replicas}", round(release.scale("backend", replicas), 1), "s")
 
 
-@then(parsers.parse("the {component} Deployment has {replicas:d} Ready replicas"))
+@step(parsers.parse("the {component} Deployment has {replicas:d} Ready replicas"))
 def _ready_replicas(release: Any, k8s: Any, component: str, replicas: int) -> None:
     k8s.wait_pods_ready(release.namespace, release.component_selector(component), count=replicas, timeout=180)
 
@@ -385,3 +385,17 @@ def _bundle_clean(bundle: Path, release: Any, k8s: Any) -> None:
         if p.is_file() and any(v in p.read_bytes() for v in values)
     ]
     assert not leaks, f"the diagnostics bundle leaks secrets in {leaks}"
+
+
+@then("the six verify checks pass:")
+def _verify_checks(release: Any, k8s: Any, app_urls: Any, datatable: list[list[str]], evidence: Any) -> None:
+    wanted = [row[0].strip() for row in datatable[1:]]
+    assert wanted == list(checks.VERIFY_CHECKS), (
+        f"the scenario lists {wanted}, the harness runs {checks.VERIFY_CHECKS}"
+    )
+    results = checks.verify_release(
+        k8s, release.namespace, release.selector, app_urls.frontend, app_urls.backend
+    )
+    evidence.text("verify", "\n".join(f"{name}: {problem or 'ok'}" for name, problem in results.items()))
+    failed = {name: problem for name, problem in results.items() if problem}
+    assert not failed, f"verify checks failed: {failed}"

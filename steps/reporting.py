@@ -117,7 +117,7 @@ class TraceabilityRecorder:
 
     @pytest.hookimpl(tryfirst=True)  # before pytest-bdd's cucumber plugin writes its file
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if not self.scenarios or self.config.option.collectonly:
+        if not self.scenarios or self.config.option.collectonly or self.config.option.generate_missing:
             return  # not an acceptance run (e.g. `pytest tests/`): leave the last run's reports alone
         outcomes = self._outcomes()
         total = time.monotonic() - self.started
