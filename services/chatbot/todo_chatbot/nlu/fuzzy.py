@@ -44,7 +44,7 @@ def closest(word: str, vocabulary: tuple[str, ...]) -> str | None:
         return None
     best, best_distance = None, budget + 1
     for candidate in vocabulary:
-        if len(candidate) < 4:
+        if len(candidate) < 3:
             continue
         d = osa_distance(word, candidate, budget)
         if d < best_distance:

@@ -163,7 +163,9 @@ def parse_ref(text: str) -> TaskRef | None:
     if re.fullmatch(r"(it|that|this|them|that one|this one|that task|this task|same one|the same one|"
                     r"the one i just added|the one you just added|the previous one|the last task|that item)", t):
         return TaskRef(pronoun=True)
-    m = re.search(r"(?:\b(?:task|todo|item|number|no\.?|num|nr)\s*#?\s*|#)(\d{1,9})\b", t) or re.fullmatch(r"(\d{1,9})", t)
+    m = (re.search(r"(?:\b(?:task|todo|item|number|no\.?|num|nr)\s*#?\s*|#)(\d{1,9})\b", t)
+         # a bare number, or one after a short word ("tsk 2", "id 2"); "buy 2 apples" stays words
+         or re.fullmatch(r"(?:\S{1,4} )?#?(\d{1,9})", t))
     if m:
         return TaskRef(number=int(m.group(1)))
     m = re.fullmatch(r"(?:task|todo|item|number) (one|two|three|four|five|six|seven|eight|nine|ten)", t)
@@ -174,7 +176,7 @@ def parse_ref(text: str) -> TaskRef | None:
     m = re.fullmatch(r"(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last) ?(?:one|task|item|todo)?", t)
     if m:
         return TaskRef(ordinal=ordinals[m.group(1)])
-    words = re.sub(r"\b(task|tasks|todo|item|one|called|named|titled|entry|thing)\b", " ", t)
+    words = re.sub(r"\b(task|tasks|todo|item|one|called|named|titled|entry|thing|as)\b", " ", t)
     words = re.sub(r"^(?:the|my|a|an|about|to)\s+", "", " ".join(words.split()))
     words = " ".join(words.split()).strip(" .!?,:;\"'")
     return TaskRef(words=words) if words else None
@@ -234,7 +236,9 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
                      r"|\s+(?:to|on)\s+(?:my\s+)?(?:list|todos|tasks)$", text)
     if tail:
         words = words.without_span(tail.start() + 1, tail.end())
-    title = words.original().strip(" \t,;:-")
+    if re.fullmatch(r"(?:(?:a|an)\s+)?(?:new\s+)?(?:task|todo|to-do|item|reminder|entry|note|something)s?", text):
+        return ChatIntent(intent=Intent.ADD, due_date=due, priority=priority)  # "add a task tomorrow": ask for the title
+    title = words.original().lstrip(",;:- ").strip()
     if len(title) >= 2 and title[0] in "\"'\u201c\u2018" and title[-1] in "\"'\u201d\u2019":
         title = title[1:-1].strip()
     title = title.rstrip(".!?").strip()
@@ -312,6 +316,8 @@ def _finish_add(intent: ChatIntent) -> ChatIntent:
 
 
 def _classify(words: Words, text: str, context: NLUContext) -> ChatIntent:
+    if HELP.fullmatch(text) or re.match(r"^help\b", text):
+        return ChatIntent(intent=Intent.HELP)
     if CLEAR_COMPLETED.match(text) and not re.search(r"\d", text):
         return ChatIntent(intent=Intent.CLEAR_COMPLETED)
     if BULK.match(text):
@@ -321,7 +327,7 @@ def _classify(words: Words, text: str, context: NLUContext) -> ChatIntent:
         return ChatIntent(intent=Intent.COUNT, filter=list_filter(text))
     if re.fullmatch(rf"(my |all |all my |the )?{TASK_NOUN}( list)?|todo list|to-do list|to do list|"
                     r"(show|list|display|view)( me)?( it| them| all| everything)?", text) or (
-        re.match(r"^(show|list|display|view|see|get|give|print|tell|what|what's|whats|which|anything|is there|are there|"
+        re.match(r"^(show|list|display|view|see|get(?! rid)|give|print|tell|what|what's|whats|which|anything|is there|are there|"
                  r"do i have|read|remind me what)\b", text)
         and re.search(rf"\b{TASK_NOUN}\b|\b(due|overdue|late|pending|open|remaining|left|done|completed|finished|"
                       r"incomplete|outstanding|unfinished|today|tomorrow|week|priority|urgent|important|on my)\b", text)
