@@ -112,6 +112,8 @@ def _is_acceptance_run(config: pytest.Config) -> bool:
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-html and junitxml read their options
 def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("release") and not config.getoption("namespace"):
+        raise pytest.UsageError("--release NAME needs the --namespace it is installed in")
     report_dir = Path(config.getoption("report_dir") or REPORTS)
     config.stash[STATE] = HarnessSession(config, report_dir)
     if config.option.collectonly or not _is_acceptance_run(config):
