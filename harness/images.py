@@ -27,6 +27,7 @@ from harness.docker_engine import ensure_docker_engine
 from harness.log import get_logger
 from harness.paths import CACHE, REPO, ensure
 from harness.proc import run
+from harness.waits import wait_until
 
 log = get_logger("images")
 
@@ -277,7 +278,7 @@ def image_files(ref: str) -> set[str]:
         with tarfile.open(fileobj=stream, mode="r|") as tar:
             return {member.name.lstrip("./") for member in tar}
     finally:
-        container.remove(force=True)
+        container.remove(force=True, v=True)
 
 
 class _IterStream:
@@ -321,3 +322,117 @@ def _git_labels() -> dict[str, str]:
     revision = run(["git", "-C", REPO, "rev-parse", "--short=12", "HEAD"], check=False, quiet=True)
     remote = run(["git", "-C", REPO, "config", "remote.origin.url"], check=False, quiet=True)
     return {"REVISION": revision.stdout.strip() or "unknown", "SOURCE": remote.stdout.strip() or "local"}
+
+
+# ---------------------------------------------------------------------------------------------- compose
+
+COMPOSE_FILE = REPO / "compose.yaml"
+ENV_FILE = REPO / ".env"
+COMPOSE_PROJECT = "todo-chatbot"
+# compose.yaml refuses to interpolate without these (`${VAR:?…}`); `down` needs none of them really
+_REQUIRED_VARIABLES = (
+    "POSTGRES_IMAGE", "BACKEND_IMAGE", "CHATBOT_IMAGE", "FRONTEND_IMAGE",
+    "POSTGRES_PASSWORD", "BETTER_AUTH_SECRET",
+)  # fmt: skip
+
+
+def compose_command() -> list[str]:
+    """`docker compose` (v2 plugin) when the CLI has it, else Debian's `docker-compose` (v1)."""
+    if run(["docker", "compose", "version"], check=False, quiet=True).returncode == 0:
+        return ["docker", "compose"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    raise FileNotFoundError("neither `docker compose` nor `docker-compose` found: run scripts/setup")
+
+
+def ensure_env_file(path: Path = ENV_FILE) -> bool:
+    """Create the git-ignored .env from .env.example with fresh random secrets if missing; True if made."""
+    if path.exists():
+        return False
+    import secrets
+
+    lines = []
+    for line in (REPO / ".env.example").read_text().splitlines():
+        if line.startswith("POSTGRES_PASSWORD="):
+            line = f"POSTGRES_PASSWORD={secrets.token_hex(16)}"  # hex: it goes into DATABASE_URL unquoted
+        elif line.startswith("BETTER_AUTH_SECRET="):
+            line = f"BETTER_AUTH_SECRET={secrets.token_urlsafe(48)}"
+        lines.append(line)
+    path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o600)
+    log.info("compose: wrote %s with random secrets (from .env.example)", path)
+    return True
+
+
+def compose_up(
+    images: dict[str, ImageRef],
+    *,
+    project: str = COMPOSE_PROJECT,
+    env: dict[str, str] | None = None,
+    timeout: float = 240,
+) -> list[dict[str, str]]:
+    """Start compose.yaml with these images, wait until every container is healthy; returns their states."""
+    client = ensure_docker_engine()
+    variables = {**compose_environment(images), **(env or {})}
+    run([*compose_command(), "-f", COMPOSE_FILE, "-p", project, "up", "-d", "--no-build"], env=variables)
+
+    def all_healthy() -> tuple[bool, list[dict[str, str]]]:
+        states = compose_containers(project, client)
+        unhealthy = [s for s in states if s["health"] not in ("healthy", "none") or s["state"] != "running"]
+        failed = [s for s in states if s["state"] == "exited" or s["health"] == "unhealthy"]
+        if failed:
+            raise RuntimeError(f"compose services failed: {failed}\n{_compose_logs(project, variables)}")
+        return bool(states) and not unhealthy, states
+
+    try:
+        return wait_until(f"compose project {project}: every container healthy", all_healthy, timeout=timeout)
+    except Exception:
+        log.info("compose logs:\n%s", _compose_logs(project, variables))
+        raise
+
+
+def compose_down(
+    project: str = COMPOSE_PROJECT, *, volumes: bool = False, env: dict[str, str] | None = None
+) -> None:
+    """Stop and remove the project's containers and network (and its volumes with volumes=True)."""
+    variables = {name: "unused" for name in _REQUIRED_VARIABLES if name not in os.environ} | (env or {})
+    argv = [*compose_command(), "-f", COMPOSE_FILE, "-p", project, "down", "--remove-orphans"]
+    run([*argv, "--volumes"] if volumes else argv, env=variables)
+
+
+def compose_containers(project: str, client: docker.DockerClient | None = None) -> list[dict[str, str]]:
+    """The project's containers: service, name, state and health ("none" when the image defines no check)."""
+    client = client or ensure_docker_engine()
+    states = []
+    label = f"com.docker.compose.project={project}"
+    for container in client.containers.list(all=True, filters={"label": label}):
+        state = container.attrs["State"]
+        states.append(
+            {
+                "service": container.labels.get("com.docker.compose.service", "?"),
+                "name": container.name,
+                "state": state.get("Status", "?"),
+                "health": state.get("Health", {}).get("Status", "none"),
+            }
+        )
+    return sorted(states, key=lambda s: s["service"])
+
+
+def _compose_logs(project: str, variables: dict[str, str]) -> str:
+    proc = run(
+        [*compose_command(), "-f", COMPOSE_FILE, "-p", project, "logs", "--no-color", "--tail", "30"],
+        env=variables, check=False, quiet=True,
+    )  # fmt: skip
+    return proc.stdout[-6000:]
+
+
+def compose_variable(name: str, default: str) -> str:
+    """A compose variable as compose sees it: the environment first, then .env, then the default."""
+    if name in os.environ:
+        return os.environ[name]
+    if ENV_FILE.exists():
+        for line in ENV_FILE.read_text().splitlines():
+            key, sep, value = line.partition("=")
+            if sep and key.strip() == name:
+                return value.strip()
+    return default

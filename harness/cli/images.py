@@ -1,9 +1,78 @@
-"""CLI area — build, base-images: container images built locally with no registry."""
+"""CLI area — build, base-images, compose: container images built locally with no registry."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+
+from harness import baseimages, images
+
+compose_app = typer.Typer(no_args_is_help=True, help="Run the app with docker compose (compose.yaml).")
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the main app."""
+    app.command("build")(build)
+    app.command("base-images")(base_images)
+    app.add_typer(compose_app, name="compose")
+
+
+def _table(rows: list[tuple[str, str, float, bool, float]]) -> None:
+    typer.echo(f"{'image':<28} {'tag':<18} {'size MB':>8} {'':<8} {'seconds':>8}")
+    for repository, tag, size_mb, built, seconds in rows:
+        typer.echo(
+            f"{repository:<28} {tag:<18} {size_mb:>8.1f} {'built' if built else 'cached':<8} {seconds:>8.1f}"
+        )
+
+
+def build(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="images to build (default: backend chatbot frontend postgres)")
+    ] = None,
+    base_image: Annotated[
+        str | None, typer.Option(help="runtime base, e.g. python:3.11-slim (default: local or registry base)")
+    ] = None,
+    build_image: Annotated[
+        str | None, typer.Option(help="builder-stage base (default: like --base-image)")
+    ] = None,
+) -> None:
+    """Build the app images (content-hash tags; unchanged ones are skipped) and print a table."""
+    built = images.build_images(
+        names or images.DEFAULT_IMAGES,
+        base_image=base_image,
+        build_image=build_image or base_image,
+    )
+    _table([(i.repository, i.tag, i.size_mb, i.built, i.seconds) for i in built.values()])
+
+
+def base_images() -> None:
+    """Build the base images from Debian packages (python runtime, python builder, postgres)."""
+    built = baseimages.build_base_images()
+    _table([(i.repository, i.tag, i.size_bytes / 1e6, i.built, i.seconds) for i in built.values()])
+
+
+@compose_app.command("up")
+def compose_up(
+    project: Annotated[str, typer.Option(help="compose project name")] = images.COMPOSE_PROJECT,
+) -> None:
+    """Build the images, create .env (random secrets) if missing, start compose.yaml, wait for health."""
+    built = images.build_images()
+    images.ensure_env_file()
+    states = images.compose_up(built, project=project)
+    for state in states:
+        typer.echo(f"{state['service']:<10} {state['state']:<8} {state['health']}")
+    frontend = images.compose_variable("FRONTEND_PORT", "3000")
+    backend = images.compose_variable("BACKEND_PORT", "8000")
+    typer.echo(f"frontend: http://localhost:{frontend}   backend API: http://localhost:{backend}")
+
+
+@compose_app.command("down")
+def compose_down(
+    project: Annotated[str, typer.Option(help="compose project name")] = images.COMPOSE_PROJECT,
+    volumes: Annotated[bool, typer.Option(help="also delete the database volume")] = False,
+) -> None:
+    """Stop and remove the app's containers and network (the data volume stays unless --volumes)."""
+    images.compose_down(project, volumes=volumes)
+    left = images.compose_containers(project)
+    typer.echo("nothing left running" if not left else f"still present: {left}")
