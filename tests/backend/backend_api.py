@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import httpx
+
+from harness.pgserver import free_port
+from harness.waits import wait_until
 
 # Long and random-looking enough for production settings; only ever used by tests.
 SECRET = "test-secret-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -23,3 +33,43 @@ async def task_list(client: httpx.AsyncClient, headers: dict[str, str]) -> list[
     assert response.status_code == 200, response.text
     tasks: list[dict[str, object]] = response.json()
     return tasks
+
+
+@contextmanager
+def running_backend(database_url: str, log_path: Path, **env: str) -> Iterator[str]:
+    """The backend as it runs in its image (`python -m uvicorn todo_backend.main:app`) on a free loopback
+    port, its output in log_path; yields its base URL once /api/ready answers 200."""
+    port = free_port()
+    full_env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "BETTER_AUTH_SECRET": SECRET,
+        "ENVIRONMENT": "production",
+        **env,
+    }
+    argv = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "todo_backend.main:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    base = f"http://127.0.0.1:{port}"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(argv, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+
+    def ready() -> tuple[bool, str]:
+        if server.poll() is not None:
+            raise AssertionError(f"backend exited {server.returncode}: {log_path.read_text()[-3000:]}")
+        response = httpx.get(f"{base}/api/ready", timeout=2)
+        return response.status_code == 200, f"{response.status_code} {response.text}"
+
+    try:
+        wait_until(f"backend on {base} to be ready", ready, timeout=60, interval=0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
