@@ -7,6 +7,7 @@ Each check returns what it found (empty when all is well) so a step can assert o
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import tarfile
@@ -29,6 +30,8 @@ PLACEHOLDER = re.compile(
     r"^(%s|\$\{?\w+\}?|<[^>]*>|\{\{.*\}\}|password|passwd|secret|changeme|change-me|example|x{3,}|\*{3,}|\.{3})$",
     re.I,
 )
+# detect-secrets findings reviewed as not secret (test-only keys and passwords), by hash
+SECRETS_BASELINE = REPO / "specs" / "secrets-reviewed.json"
 MIN_SECRET_LENGTH = 8  # shorter values (e.g. "INFO") would match everywhere and prove nothing
 
 
@@ -85,9 +88,10 @@ def commits_holding(secrets: Iterable[str], root: Path = REPO) -> list[str]:
 
 @dataclass(frozen=True)
 class Finding:
-    where: str  # file (or "<commit>:<file>" for history)
+    where: str  # file (or "<blob>:<file>" for history)
     line: int
     kind: str  # detect-secrets' name for what it saw
+    secret_hash: str = ""  # detect-secrets' SHA-1 of the value: lets a review be recorded without the value
 
     def __str__(self) -> str:
         return f"{self.where}:{self.line}: {self.kind}"
@@ -105,7 +109,8 @@ def scan_for_secret_looking_values(
         for path in files:
             collection.scan_file(str(path))
     label = label or {}
-    findings = []
+    reviewed = reviewed_values()
+    findings: list[Finding] = []
     for filename, secret in collection:
         if secret.secret_value is not None and PLACEHOLDER.match(secret.secret_value.strip()):
             continue
@@ -113,8 +118,29 @@ def scan_for_secret_looking_values(
             Path(filename),
             str(Path(filename).relative_to(REPO)) if filename.startswith(str(REPO)) else filename,
         )
-        findings.append(Finding(where, secret.line_number, secret.type))
+        finding = Finding(where, secret.line_number, secret.type, secret.secret_hash)
+        if (finding.kind, finding.secret_hash) not in reviewed:
+            findings.append(finding)
     return sorted(findings, key=str)
+
+
+def reviewed_values(baseline: Path = SECRETS_BASELINE) -> set[tuple[str, str]]:
+    """(kind, secret hash) of values a person reviewed and recorded as not secret (e.g. test-only keys)."""
+    if not baseline.is_file():
+        return set()
+    return {(item["type"], item["hashed_secret"]) for item in json.loads(baseline.read_text())["reviewed"]}
+
+
+def record_reviewed(findings: Iterable[Finding], reason: str, baseline: Path = SECRETS_BASELINE) -> None:
+    """Add findings a person has looked at to the baseline (hashes only, never the values)."""
+    data = json.loads(baseline.read_text()) if baseline.is_file() else {"reviewed": []}
+    known = {(item["type"], item["hashed_secret"]) for item in data["reviewed"]}
+    for finding in findings:
+        if (finding.kind, finding.secret_hash) not in known:
+            known.add((finding.kind, finding.secret_hash))
+            data["reviewed"].append({"type": finding.kind, "hashed_secret": finding.secret_hash,
+                                     "first_seen": f"{finding.where}:{finding.line}", "reason": reason})
+    baseline.write_text(json.dumps(data, indent=2) + "\n")
 
 
 def secret_scan_tracked(root: Path = REPO) -> list[Finding]:
@@ -524,6 +550,6 @@ def verify_release(k8s: Any, namespace: str, selector: str, frontend: str, backe
     for name, check in checks.items():
         try:
             results[name] = check()
-        except Exception as exc:
+        except Exception as exc:  # a check that cannot even run has failed: say why
             results[name] = f"{type(exc).__name__}: {exc}"
     return results
