@@ -53,7 +53,7 @@ class DevService:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"http://{connect_host(self.host)}:{self.port}"
 
     def log_tail(self, lines: int = 40) -> str:
         try:
@@ -105,6 +105,11 @@ class DevStack:
         log.info("stopped %s", ", ".join(self.services))
 
 
+def connect_host(listen_host: str) -> str:
+    """Where to reach a server listening on listen_host: loopback for the wildcard addresses."""
+    return "127.0.0.1" if listen_host in ("0.0.0.0", "", "::") else listen_host  # noqa: S104 - compared, not bound
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port nothing listens on right now (the kernel's pick)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -137,8 +142,8 @@ def service_environments(
     log_level: str = "INFO",
 ) -> dict[str, dict[str, str]]:
     """The environment each service starts with (the same variables the Helm chart sets)."""
-    backend_url = f"http://{host}:{ports['backend']}"
-    chatbot_url = f"http://{host}:{ports['chatbot']}"
+    backend_url = f"http://{connect_host(host)}:{ports['backend']}"
+    chatbot_url = f"http://{connect_host(host)}:{ports['chatbot']}"
     common = {"ENVIRONMENT": "development", "LOG_LEVEL": log_level, "PYTHONUNBUFFERED": "1"}
     return {
         "backend": {
@@ -179,7 +184,7 @@ def start_dev_stack(
     unknown = set(only) - set(SERVICES)
     if unknown:
         raise DevServerError(f"unknown service(s) {sorted(unknown)}: choose from {', '.join(SERVICES)}")
-    busy = [f"{name} port {ports[name]}" for name in only if port_in_use(host, ports[name])]
+    busy = [f"{name} port {ports[name]}" for name in only if port_in_use(connect_host(host), ports[name])]
     if busy:
         raise DevServerError(
             f"{', '.join(busy)} already in use on {host}: stop what listens there or pick other ports "
