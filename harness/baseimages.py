@@ -561,23 +561,34 @@ def recipe_tag(name: str) -> tuple[str, list[str]]:
     return recipe.tag_prefix + digest, debs
 
 
-def build_base_image(name: str, client: docker.DockerClient | None = None) -> BaseImage:
-    """Build (or find) one base image; a no-op when the image for the current recipe and packages exists."""
+def build_base_image(
+    name: str,
+    client: docker.DockerClient | None = None,
+    *,
+    rebuild: bool = False,
+    repository: str | None = None,
+) -> BaseImage:
+    """Build (or find) one base image; a no-op when the image for the current recipe and packages exists.
+
+    rebuild=True assembles the root filesystem again from the .debs even when the image or the cached tarball
+    exists; `repository` imports under another name (tests build a scratch copy, leaving the real one).
+    """
     client = client or ensure_docker_engine()
     recipe = RECIPES[name]
     started = time.monotonic()
     tag, debs = recipe_tag(name)
-    image = BaseImage(recipe.repository, tag)
-    try:
-        found = client.images.get(image.ref)
-        image.size_bytes = int(found.attrs["Size"])
-        log.info("%s: up to date", image.ref)
-        image.seconds = time.monotonic() - started
-        return image
-    except ImageNotFound:
-        pass
+    image = BaseImage(repository or recipe.repository, tag)
+    if not rebuild:
+        try:
+            found = client.images.get(image.ref)
+            image.size_bytes = int(found.attrs["Size"])
+            log.info("%s: up to date", image.ref)
+            image.seconds = time.monotonic() - started
+            return image
+        except ImageNotFound:
+            pass
     tarball = ensure(IMAGES_CACHE / "rootfs") / f"{name}-{tag}.tar"
-    if not tarball.exists():
+    if rebuild or not tarball.exists():
         log.info("%s: assembling the root filesystem from %d .debs", image.ref, len(debs))
         _assemble_tarball(recipe, _fetch_debs(debs), tarball)
     log.info("%s: importing %s (%.1f MB)", image.ref, tarball.name, tarball.stat().st_size / 1e6)
@@ -585,12 +596,12 @@ def build_base_image(name: str, client: docker.DockerClient | None = None) -> Ba
     changes = [*recipe.changes, "LABEL " + " ".join(f'{k}="{v}"' for k, v in labels.items())]
     import_tag = tag + "-rootfs" if recipe.dockerfile_suffix else tag
     client.api.import_image_from_file(
-        str(tarball), repository=recipe.repository, tag=import_tag, changes=changes
+        str(tarball), repository=image.repository, tag=import_tag, changes=changes
     )
     if recipe.dockerfile_suffix:
-        dockerfile = f"FROM {recipe.repository}:{import_tag}\n{recipe.dockerfile_suffix}"
+        dockerfile = f"FROM {image.repository}:{import_tag}\n{recipe.dockerfile_suffix}"
         client.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=image.ref, rm=True, pull=False)
-        client.images.remove(f"{recipe.repository}:{import_tag}")
+        client.images.remove(f"{image.repository}:{import_tag}")
     image.size_bytes = int(client.images.get(image.ref).attrs["Size"])
     image.built = True
     image.seconds = time.monotonic() - started
@@ -621,7 +632,7 @@ def _numeric_owner(info: tarfile.TarInfo) -> tarfile.TarInfo:
 
 
 def build_base_images(
-    names: Iterable[str] = ("python-base", "python-build", "postgres"),
+    names: Iterable[str] = ("python-base", "python-build", "postgres"), *, rebuild: bool = False
 ) -> dict[str, BaseImage]:
     client = ensure_docker_engine()
-    return {name: build_base_image(name, client) for name in names}
+    return {name: build_base_image(name, client, rebuild=rebuild) for name in names}

@@ -46,9 +46,11 @@ def build(
     _table([(i.repository, i.tag, i.size_mb, i.built, i.seconds) for i in built.values()])
 
 
-def base_images() -> None:
+def base_images(
+    rebuild: Annotated[bool, typer.Option(help="assemble again from the .debs even if up to date")] = False,
+) -> None:
     """Build the base images from Debian packages (python runtime, python builder, postgres)."""
-    built = baseimages.build_base_images()
+    built = baseimages.build_base_images(rebuild=rebuild)
     _table([(i.repository, i.tag, i.size_bytes / 1e6, i.built, i.seconds) for i in built.values()])
 
 
