@@ -30,6 +30,7 @@ def create_app(
 ) -> FastAPI:
     """`transport` replaces the network to the backend and chatbot (unit tests of the proxy)."""
     settings = settings or get_settings()
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s")  # no-op when configured
     logging.getLogger("todo_frontend").setLevel(settings.log_level.upper())
 
     @asynccontextmanager

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
 from todo_frontend.config import Settings
+
+log = logging.getLogger("todo_frontend.upstream")
 
 
 class UpstreamUnavailable(Exception):
@@ -54,8 +57,10 @@ class Upstreams:
                 method, base + path, json=json, params=params, headers=all_headers, content=content
             )
         except httpx.TimeoutException as exc:
+            log.warning("%s %s%s: no answer in time", method, base, path)
             raise UpstreamUnavailable(service, f"no answer from {base} in time", timed_out=True) from exc
         except httpx.TransportError as exc:
+            log.warning("%s %s%s: %s: %s", method, base, path, type(exc).__name__, exc)
             raise UpstreamUnavailable(service, f"{base}: {type(exc).__name__}: {exc}") from exc
 
     async def aclose(self) -> None:
