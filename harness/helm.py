@@ -133,10 +133,12 @@ def template(
     release: str = "todo",
     namespace: str = "todo",
     kube_version: str = KUBE_VERSION,
+    is_upgrade: bool = False,
 ) -> str:
     """Render the chart offline (`helm template`) and return the manifests as one YAML stream.
 
-    Raises CommandError whose message carries helm's error (e.g. a `required` value's message).
+    `is_upgrade` renders as for `helm upgrade` (`.Release.IsInstall` false). Raises CommandError whose message
+    carries helm's error (e.g. a `required` value's message).
     """
     argv = [
         str(ensure_helm()),
@@ -149,4 +151,6 @@ def template(
         kube_version,
         *_value_args(values_files, set_values),
     ]
+    if is_upgrade:
+        argv.append("--is-upgrade")
     return run(argv, quiet=True).stdout

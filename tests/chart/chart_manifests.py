@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -26,6 +27,9 @@ PROD_SECRETS = {
     # pragma: allowlist nextline secret
     "secrets.databaseUrl": "postgresql+asyncpg://todo:test-only@db.example.invalid:5432/todo",
 }
+
+# render(values_files=(), set_values=None) -> the rendered objects (the `render` fixture)
+Render = Callable[..., list[dict[str, Any]]]
 
 
 def parse(manifests: str) -> list[dict[str, Any]]:

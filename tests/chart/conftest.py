@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
-from chart_manifests import parse
+from chart_manifests import Render, parse
 
 from harness import helm
-
-Render = Callable[..., list[dict[str, Any]]]
 
 
 @pytest.fixture(scope="session")

@@ -11,18 +11,18 @@ import kubernetes_validate
 import pytest
 import yaml
 from chart_manifests import (
-    CHART,
     DEV_EXAMPLE,
     IMAGE_TAGS,
     PROD,
     PROD_SECRETS,
     SECRETS,
+    Render,
     named,
     of_kind,
+    parse,
     pod_specs,
 )
 
-from conftest import Render
 from harness import helm
 from harness.proc import CommandError
 
@@ -225,14 +225,7 @@ def test_prod_values_scale_the_backend_and_use_the_external_database(render: Ren
 
 def test_an_upgrade_with_an_hpa_leaves_the_replica_count_to_it(helm_binary: Path) -> None:
     files, values = VALUE_SETS["prod"]
-    argv = [helm_binary, "template", "todo", CHART, "--is-upgrade", "--kube-version", helm.KUBE_VERSION]
-    for file in files:
-        argv += ["--values", file]
-    for key, value in values.items():
-        argv += ["--set-string", f"{key}={value}"]
-    from harness.proc import run
-
-    objects = [doc for doc in yaml.safe_load_all(run(argv, quiet=True).stdout) if doc]
+    objects = parse(helm.template(values_files=files, set_values=values, is_upgrade=True))
     assert "replicas" not in named(objects, "Deployment", "-backend")["spec"]
 
 
