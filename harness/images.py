@@ -9,13 +9,14 @@ in the engine, that is used instead (the Dockerfile's default).
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import shutil
 import sys
 import tarfile
 import time
 import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -274,31 +275,11 @@ def image_files(ref: str) -> set[str]:
     client = ensure_docker_engine()
     container = client.containers.create(ref, command=["true"], entrypoint=[])
     try:
-        stream = _IterStream(container.export())
-        with tarfile.open(fileobj=stream, mode="r|") as tar:
-            return {member.name.lstrip("./") for member in tar}
+        exported = io.BytesIO(b"".join(container.export()))
     finally:
         container.remove(force=True, v=True)
-
-
-class _IterStream:
-    """A read()-able view of a byte-chunk iterator, for tarfile's streaming mode."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._buffer = b""
-
-    def read(self, size: int = -1) -> bytes:
-        while size < 0 or len(self._buffer) < size:
-            try:
-                self._buffer += next(self._chunks)
-            except StopIteration:
-                break
-        if size < 0:
-            data, self._buffer = self._buffer, b""
-        else:
-            data, self._buffer = self._buffer[:size], self._buffer[size:]
-        return data
+    with tarfile.open(fileobj=exported, mode="r:") as tar:
+        return {name.removeprefix("./") for name in tar.getnames()}
 
 
 def compose_environment(images: dict[str, ImageRef]) -> dict[str, str]:
@@ -396,7 +377,7 @@ def compose_down(
 ) -> None:
     """Stop and remove the project's containers and network (and its volumes with volumes=True)."""
     variables = {name: "unused" for name in _REQUIRED_VARIABLES if name not in os.environ} | (env or {})
-    argv = [*compose_command(), "-f", COMPOSE_FILE, "-p", project, "down", "--remove-orphans"]
+    argv = [*compose_command(), "-f", str(COMPOSE_FILE), "-p", project, "down", "--remove-orphans"]
     run([*argv, "--volumes"] if volumes else argv, env=variables)
 
 

@@ -1,0 +1,1 @@
+"""Base-image recipes (package lists and root filesystem assembly), hashed into the base image tags."""
