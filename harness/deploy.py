@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import secrets
 import time
 from collections.abc import Coroutine, Iterable, Mapping
@@ -453,13 +454,14 @@ def dry_run_install(
     namespace; nothing is installed. A namespace created only for this is deleted again."""
     k8s = K8s(info.kubeconfig, info.context)
     values = install_values(info, images, values_files, set_values)
-    client = Release(info, k8s, release, namespace).helm()
-
-    async def render() -> list[dict[str, Any]]:
-        chart = await client.get_chart(CHART)
-        return [o for o in await client.template_resources(chart, release, values, namespace=namespace) if o]
-
-    objects = _helm_call("helm template", render)
+    # Hooks (the `helm test` pods) are left out: they name the release's ServiceAccount, which a dry run
+    # never creates. --kube-version: offline `helm template` assumes v1.20 (pyhelm3's has no such flag).
+    # Values go on stdin, as pyhelm3 sends them, so the secrets stay off the command line.
+    argv = Release(info, k8s, release, namespace).helm_argv(
+        "template", release, str(CHART), "--kube-version", k8s.server_version(), "--values", "-", "--no-hooks"
+    )
+    rendered = proc.run(argv, input=json.dumps(values), quiet=True).stdout
+    objects = [o for o in yaml.safe_load_all(rendered) if o]
     created = k8s.ensure_namespace(namespace, POD_SECURITY_RESTRICTED)
     api = dynamic.DynamicClient(k8s.api_client)
     accepted, rejected = [], []
@@ -496,8 +498,6 @@ def dry_run_install(
 
 def _api_message(exc: ApiException) -> str:
     try:
-        import json
-
         return str(json.loads(exc.body or "{}").get("message", exc.reason))
     except ValueError:
         return str(exc.reason)

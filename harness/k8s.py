@@ -106,7 +106,7 @@ class K8s:
                 timeout=timeout,
                 interval=1.0,
             )
-        log.info("deleted namespace %s", name)
+        log.info("deleted namespace %s%s", name, "" if wait else " (terminating in the background)")
 
     # --- workloads ----------------------------------------------------------------------------------------
     def workloads(self, namespace: str, selector: str | None = None) -> list[tuple[str, str]]:
