@@ -13,12 +13,14 @@ and rootfs tarballs are cached under CACHE/images/ so a rebuild after `docker im
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import shutil
 import tarfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,35 +106,49 @@ def build_base_image(
     started = time.monotonic()
     tag, debs = recipe_tag(name)
     image = BaseImage(repository or recipe.repository, tag)
-    if not rebuild:
-        try:
-            found = client.images.get(image.ref)
-            image.size_bytes = int(found.attrs["Size"])
-            log.info("%s: up to date", image.ref)
-            image.seconds = time.monotonic() - started
-            return image
-        except ImageNotFound:
-            pass
-    tarball = ensure(IMAGES_CACHE / "rootfs") / f"{name}-{tag}.tar"
-    if rebuild or not tarball.exists():
-        log.info("%s: assembling the root filesystem from %d .debs", image.ref, len(debs))
-        _assemble_tarball(recipe, _fetch_debs(debs), tarball)
-    log.info("%s: importing %s (%.1f MB)", image.ref, tarball.name, tarball.stat().st_size / 1e6)
-    labels = {**recipe.labels, "org.opencontainers.image.version": tag}
-    changes = [*recipe.changes, "LABEL " + " ".join(f'{k}="{v}"' for k, v in labels.items())]
-    import_tag = tag + "-rootfs" if recipe.dockerfile_suffix else tag
-    client.api.import_image_from_file(
-        str(tarball), repository=image.repository, tag=import_tag, changes=changes
-    )
-    if recipe.dockerfile_suffix:
-        dockerfile = f"FROM {image.repository}:{import_tag}\n{recipe.dockerfile_suffix}"
-        client.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=image.ref, rm=True, pull=False)
-        client.images.remove(f"{image.repository}:{import_tag}")
-    image.size_bytes = int(client.images.get(image.ref).attrs["Size"])
-    image.built = True
-    image.seconds = time.monotonic() - started
-    log.info("%s: built in %.1fs, %.1f MB", image.ref, image.seconds, image.size_bytes / 1e6)
+    with build_lock(f"base-{name}"):
+        if not rebuild:
+            try:
+                found = client.images.get(image.ref)
+                image.size_bytes = int(found.attrs["Size"])
+                log.info("%s: up to date", image.ref)
+                image.seconds = time.monotonic() - started
+                return image
+            except ImageNotFound:
+                pass
+        tarball = ensure(IMAGES_CACHE / "rootfs") / f"{name}-{tag}.tar"
+        if rebuild or not tarball.exists():
+            log.info("%s: assembling the root filesystem from %d .debs", image.ref, len(debs))
+            _assemble_tarball(recipe, _fetch_debs(debs), tarball)
+        log.info("%s: importing %s (%.1f MB)", image.ref, tarball.name, tarball.stat().st_size / 1e6)
+        labels = {**recipe.labels, "org.opencontainers.image.version": tag}
+        changes = [*recipe.changes, "LABEL " + " ".join(f'{k}="{v}"' for k, v in labels.items())]
+        import_tag = tag + "-rootfs" if recipe.dockerfile_suffix else tag
+        client.api.import_image_from_file(
+            str(tarball), repository=image.repository, tag=import_tag, changes=changes
+        )
+        if recipe.dockerfile_suffix:
+            dockerfile = f"FROM {image.repository}:{import_tag}\n{recipe.dockerfile_suffix}"
+            client.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=image.ref, rm=True, pull=False)
+            client.images.remove(f"{image.repository}:{import_tag}")
+        image.size_bytes = int(client.images.get(image.ref).attrs["Size"])
+        image.built = True
+        image.seconds = time.monotonic() - started
+        log.info("%s: built in %.1fs, %.1f MB", image.ref, image.seconds, image.size_bytes / 1e6)
     return image
+
+
+@contextmanager
+def build_lock(name: str) -> Iterator[None]:
+    """One build of `name` at a time across processes (the CLI, tests and the acceptance run may overlap);
+    whoever waited then finds the image the other one built."""
+    with (ensure(CACHE / "locks") / f"{name}.lock").open("w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info("%s: another process is building it; waiting", name)
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
 
 
 def _assemble_tarball(recipe: Recipe, debs: list[Path], tarball: Path) -> None:

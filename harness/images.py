@@ -139,18 +139,19 @@ def build_service_image(
     started = time.monotonic()
     if not (service.source_dir / "Dockerfile").exists():
         raise FileNotFoundError(f"{service.source_dir}/Dockerfile is missing")
-    wheels = ensure_wheelhouse(service)
-    context = assemble_context(service, wheels)
-    tag = context_hash(context, [client.images.get(base).id, client.images.get(builder).id])
-    image = ImageRef(service.repository, tag)
-    if _has_image(client, image.ref):
-        image.size_bytes = int(client.images.get(image.ref).attrs["Size"])
-        image.seconds = time.monotonic() - started
-        log.info("%s: up to date", image.ref)
-        return image
-    log.info("%s: building from %s (base %s, builder %s)", image.ref, context, base, builder)
-    build_args = {"BASE_IMAGE": base, "BUILD_IMAGE": builder, "VERSION": tag, **_git_labels()}
-    _docker_build(client, context, image.ref, build_args, progress=progress)
+    with baseimages.build_lock(service.name):
+        wheels = ensure_wheelhouse(service)
+        context = assemble_context(service, wheels)
+        tag = context_hash(context, [client.images.get(base).id, client.images.get(builder).id])
+        image = ImageRef(service.repository, tag)
+        if _has_image(client, image.ref):
+            image.size_bytes = int(client.images.get(image.ref).attrs["Size"])
+            image.seconds = time.monotonic() - started
+            log.info("%s: up to date", image.ref)
+            return image
+        log.info("%s: building from %s (base %s, builder %s)", image.ref, context, base, builder)
+        build_args = {"BASE_IMAGE": base, "BUILD_IMAGE": builder, "VERSION": tag, **_git_labels()}
+        _docker_build(client, context, image.ref, build_args, progress=progress)
     image.size_bytes = int(client.images.get(image.ref).attrs["Size"])
     image.built = True
     image.seconds = time.monotonic() - started
@@ -357,19 +358,24 @@ def compose_up(
     variables = {**compose_environment(images), **(env or {})}
     run([*compose_command(), "-f", COMPOSE_FILE, "-p", project, "up", "-d", "--no-build"], env=variables)
 
-    def all_healthy() -> tuple[bool, list[dict[str, str]]]:
+    def settled() -> tuple[bool, list[dict[str, str]]]:
         states = compose_containers(project, client)
-        unhealthy = [s for s in states if s["health"] not in ("healthy", "none") or s["state"] != "running"]
-        failed = [s for s in states if s["state"] == "exited" or s["health"] == "unhealthy"]
-        if failed:
-            raise RuntimeError(f"compose services failed: {failed}\n{_compose_logs(project, variables)}")
-        return bool(states) and not unhealthy, states
+        pending = [s for s in states if s["state"] != "running" or s["health"] not in ("healthy", "none")]
+        return bool(states) and (not pending or bool(_failed(states))), states
 
     try:
-        return wait_until(f"compose project {project}: every container healthy", all_healthy, timeout=timeout)
+        states = wait_until(f"compose project {project}: every container healthy", settled, timeout=timeout)
     except Exception:
         log.info("compose logs:\n%s", _compose_logs(project, variables))
         raise
+    failed = _failed(states)
+    if failed:
+        raise RuntimeError(f"compose services failed: {failed}\n{_compose_logs(project, variables)}")
+    return states
+
+
+def _failed(states: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [s for s in states if s["state"] in ("exited", "dead") or s["health"] == "unhealthy"]
 
 
 def compose_down(
