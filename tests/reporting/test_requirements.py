@@ -1,0 +1,57 @@
+"""specs/requirements.yaml and features/ agree: every requirement exactly once, every tag a requirement."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import yaml
+from pytest_bdd.feature import get_features
+
+from harness import traceability as t
+from harness.paths import REPO
+
+FEATURES = REPO / "features"
+
+
+def test_every_requirement_is_present_exactly_once() -> None:
+    data = yaml.safe_load(t.REQUIREMENTS_FILE.read_text())
+    ids = [r["id"] for r in data["success_criteria"]] + [r["id"] for r in data["tasks"]]
+    counts = Counter(ids)
+    assert [i for i, n in counts.items() if n > 1] == []
+    expected = [f"SC-{n:03d}" for n in range(16, 26)] + [f"T{n:03d}" for n in range(1, 91)]
+    assert sorted(ids) == sorted(expected)
+
+
+def test_every_requirement_has_a_phase_and_a_text() -> None:
+    for requirement in t.load_requirements():
+        assert requirement.phase and len(requirement.text) > 10, requirement.id
+
+
+def test_every_tag_in_features_names_a_requirement() -> None:
+    known = {r.id for r in t.load_requirements()}
+    tags = set()
+    for feature in get_features([str(FEATURES)]):
+        tags |= feature.tags
+        for scenario in feature.scenarios.values():
+            tags |= scenario.tags
+    requirement_like = {tag for tag in tags if re.match(r"^(SC-|T)\d", tag)}
+    assert requirement_like - known == set()
+    # the other tags must be markers pytest knows (pyproject's list), or --strict-markers rejects them
+    assert tags - requirement_like <= {"browser", "slow", "cluster", "docker", "postgres", "llm"}
+
+
+def test_every_success_criterion_has_a_scenario_and_not_applicable_tasks_have_none() -> None:
+    tagged = set()
+    for feature in get_features([str(FEATURES)]):
+        for scenario in feature.scenarios.values():
+            tagged |= scenario.tags | feature.tags
+    requirements = t.load_requirements()
+    assert [r.id for r in requirements if r.is_success_criterion and r.id not in tagged] == []
+    assert [r.id for r in requirements if r.not_applicable and r.id in tagged] == []
+
+
+def test_features_hold_only_gherkin() -> None:
+    assert sorted(p.suffix for p in FEATURES.iterdir() if p.is_file()) == [".feature"] * len(
+        list(FEATURES.glob("*.feature"))
+    )
