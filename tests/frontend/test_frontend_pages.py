@@ -6,7 +6,8 @@ import re
 
 import httpx
 import pytest
-from frontend_support import unique_email
+from frontend_support import frontend_client, unique_email
+from todo_frontend.config import Settings
 
 pytestmark = pytest.mark.anyio
 
@@ -218,3 +219,25 @@ async def test_empty_chat_message_is_refused(signed_in: httpx.AsyncClient) -> No
     assert response.status_code == 422
     assert "chat-error" in response.text
     assert "hx-trigger" not in response.headers
+
+
+def failing_upstream(request: httpx.Request) -> httpx.Response:
+    """Upstream double: a backend and chatbot that fail every request with a 500."""
+    return httpx.Response(500, text="Internal Server Error")
+
+
+async def test_a_failing_backend_gives_an_explanation_not_a_crash() -> None:
+    settings = Settings(backend_url="http://backend.test", chatbot_url="http://chatbot.test")
+    async with frontend_client(settings, httpx.MockTransport(failing_upstream)) as client:
+        client.cookies.set("todo_session", "token")
+        page = await client.get("/")
+        chat = await client.post("/chat", data={"message": "add milk"}, headers={"HX-Request": "true"})
+        login = await client.post("/login", data={"email": "a@example.com", "password": "whatever1"})
+    assert page.status_code == 503
+    assert "Temporarily unavailable" in page.text
+    assert "HTTP 500" in page.text
+    assert chat.status_code == 502
+    assert 'class="chat-msg chat-reply chat-error"' in chat.text
+    assert "hx-trigger" not in chat.headers
+    assert login.status_code == 502
+    assert 'data-testid="form-error"' in login.text

@@ -24,7 +24,6 @@ router = APIRouter()
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 StatusFilter = Literal["all", "pending", "completed"]
-Priority = Literal["low", "medium", "high"]
 FILTERS: tuple[StatusFilter, ...] = ("all", "pending", "completed")
 
 
@@ -83,12 +82,18 @@ def unavailable_page(request: Request, exc: UpstreamUnavailable) -> HTMLResponse
     )
 
 
-async def load_tasks(upstreams: UpstreamsDep, token: str) -> list[dict[str, Any]]:
-    response = await upstreams.request("GET", "/api/tasks", token=token, params={"status": "all"})
+async def backend_get(upstreams: UpstreamsDep, token: str, path: str, **params: str) -> Any:
+    """JSON of a backend GET made for a page; a failing backend counts as unavailable (the page says so)."""
+    response = await upstreams.request("GET", path, token=token, params=params)
     if response.status_code == 401:
         raise SessionExpired
-    response.raise_for_status()
-    tasks: list[dict[str, Any]] = response.json()
+    if response.status_code != 200:
+        raise UpstreamUnavailable("backend", f"GET {path} answered HTTP {response.status_code}")
+    return response.json()
+
+
+async def load_tasks(upstreams: UpstreamsDep, token: str) -> list[dict[str, Any]]:
+    tasks: list[dict[str, Any]] = await backend_get(upstreams, token, "/api/tasks", status="all")
     return tasks
 
 
@@ -119,17 +124,14 @@ async def render_home(
     chat: dict[str, Any] | None = None,
 ) -> Response:
     try:
-        me = await upstreams.request("GET", "/api/auth/me", token=token)
-        if me.status_code == 401:
-            raise SessionExpired
-        me.raise_for_status()
+        user = await backend_get(upstreams, token, "/api/auth/me")
         tasks = await load_tasks(upstreams, token)
     except SessionExpired:
         return login_redirect(request, expired=True)
     except UpstreamUnavailable as exc:
         return unavailable_page(request, exc)
     context = {
-        "user": me.json(),
+        "user": user,
         **list_context(tasks, status, notice),
         "add_error": add_error,
         "add_form": add_form or {},
