@@ -151,7 +151,7 @@ def build_service_image(
             return image
         log.info("%s: building from %s (base %s, builder %s)", image.ref, context, base, builder)
         build_args = {"BASE_IMAGE": base, "BUILD_IMAGE": builder, "VERSION": tag, **_git_labels()}
-        _docker_build(client, context, image.ref, build_args, progress=progress)
+        docker_build(client, context, image.ref, build_args, progress=progress)
     image.size_bytes = int(client.images.get(image.ref).attrs["Size"])
     image.built = True
     image.seconds = time.monotonic() - started
@@ -159,14 +159,22 @@ def build_service_image(
     return image
 
 
-def _docker_build(
-    client: docker.DockerClient, context: Path, ref: str, build_args: dict[str, str], *, progress: bool
+def docker_build(
+    client: docker.DockerClient,
+    context: Path,
+    ref: str,
+    build_args: dict[str, str],
+    *,
+    progress: bool = True,
+    nocache: bool = False,
 ) -> None:
+    """`docker build` of a context through the SDK; nocache=True ignores the layer cache (cold timing)."""
     # the SDK's low-level build streams the legacy builder's output, so long builds show their steps
     tail: list[str] = []
     for chunk in client.api.build(
-        path=str(context), tag=ref, buildargs=build_args, rm=True, forcerm=True, pull=False, decode=True
-    ):
+        path=str(context), tag=ref, buildargs=build_args, rm=True, forcerm=True, pull=False, decode=True,
+        nocache=nocache,
+    ):  # fmt: skip
         if "error" in chunk:
             raise BuildError(f"building {ref} failed: {chunk['error'].strip()}\n" + "".join(tail[-20:]), tail)
         line = chunk.get("stream", "")
