@@ -1,7 +1,8 @@
 {{/*
 Deployment of one of the HTTP services (backend, chatbot, frontend): same shape, different port, replicas and
 secrets. Call with (dict "root" $ "component" "backend" "values" .Values.backend "secretEnv" (list ...)),
-where each secretEnv item is (dict "name" ENV "key" SECRET_KEY "optional" bool).
+where each secretEnv item is (dict "name" ENV "key" SECRET_KEY "optional" bool); "needsDatabase" true adds an
+init container that waits for the in-chart PostgreSQL.
 */}}
 {{- define "todo-chatbot.appDeployment" -}}
 {{- $root := .root -}}
@@ -45,6 +46,25 @@ spec:
       terminationGracePeriodSeconds: 30
       securityContext:
         {{- include "todo-chatbot.podSecurityContext" $root | nindent 8 }}
+      {{- if and .needsDatabase $root.Values.postgres.enabled }}
+      initContainers:
+        # Start the service only once PostgreSQL accepts connections (its headless Service resolves only
+        # when it is ready): the service migrates the schema at start and would crash-loop before that.
+        - name: wait-for-database
+          image: {{ include "todo-chatbot.image" (dict "image" $values.image "key" (printf "%s.image.tag" .component)) | quote }}
+          imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+          command:
+            - python3
+            - -c
+            - {{ include "todo-chatbot.waitForTcpScript" . | quote }}
+            - {{ include "todo-chatbot.componentName" (dict "root" $root "component" "postgres") | quote }}
+            - "5432"
+          resources:
+            requests: {cpu: 10m, memory: 32Mi}
+            limits: {cpu: 100m, memory: 64Mi}
+          securityContext:
+            {{- include "todo-chatbot.containerSecurityContext" $root | nindent 12 }}
+      {{- end }}
       containers:
         - name: {{ .component }}
           image: {{ include "todo-chatbot.image" (dict "image" $values.image "key" (printf "%s.image.tag" .component)) | quote }}
@@ -130,4 +150,22 @@ spec:
     matchLabels:
       {{- include "todo-chatbot.selectorLabels" $ctx | nindent 6 }}
 {{- end }}
+{{- end }}
+
+{{/*
+python3 script for an init container: wait until host (argv 1) accepts TCP connections on port (argv 2),
+saying what it waits for and what it saw (the images have no shell, nc or sleep).
+*/}}
+{{- define "todo-chatbot.waitForTcpScript" -}}
+import socket, sys, time
+host, port = sys.argv[1], int(sys.argv[2])
+started = time.monotonic()
+while True:
+    try:
+        socket.create_connection((host, port), timeout=3).close()
+        break
+    except OSError as error:
+        print(f"waiting for {host}:{port} ({time.monotonic() - started:.0f}s): {error}", flush=True)
+        time.sleep(2)
+print(f"{host}:{port} accepts connections after {time.monotonic() - started:.0f}s")
 {{- end }}

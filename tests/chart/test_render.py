@@ -259,6 +259,10 @@ def test_every_pod_passes_pod_security_restricted(render: Render, value_set: str
                 "downwardAPI",
                 "ephemeral",
             }, f"{name}: {volume}"
+        for container in spec["containers"]:
+            # read-only root: the long-running processes get a writable /tmp
+            mounts = {mount["mountPath"] for mount in container.get("volumeMounts", [])}
+            assert "/tmp" in mounts, f"{name}/{container['name']}"
         for container in spec["containers"] + spec.get("initContainers", []):
             where = f"{name}/{container['name']}"
             sc = container.get("securityContext", {})
@@ -271,7 +275,6 @@ def test_every_pod_passes_pod_security_restricted(render: Render, value_set: str
             assert sc.get("seccompProfile", pod_sc.get("seccompProfile", {})).get("type") == "RuntimeDefault"
             assert sc.get("readOnlyRootFilesystem") is True, where
             assert all("hostPort" not in port for port in container.get("ports", [])), where
-            assert {"/tmp"} <= {mount["mountPath"] for mount in container.get("volumeMounts", [])}, where
             limits = container.get("resources", {}).get("limits", {})
             requests = container.get("resources", {}).get("requests", {})
             assert {"cpu", "memory"} <= set(limits) and {"cpu", "memory"} <= set(requests), where
@@ -305,6 +308,17 @@ def test_http_services_drain_before_stopping_and_roll_without_downtime(render: R
         assert container["lifecycle"]["preStop"]["sleep"]["seconds"] >= 3
     postgres = named(objects, "StatefulSet", "-postgres")["spec"]["template"]["spec"]["containers"][0]
     assert postgres["readinessProbe"]["exec"]["command"][0] == "pg_isready"
+
+
+def test_services_wait_for_the_in_chart_database_before_starting(render: Render) -> None:
+    objects = _render_set(render, "default")
+    postgres_service = named(objects, "Service", "-postgres")["metadata"]["name"]
+    for name in ("backend", "chatbot"):
+        (init,) = named(objects, "Deployment", f"-{name}")["spec"]["template"]["spec"]["initContainers"]
+        assert init["command"][-2:] == [postgres_service, "5432"], name
+    assert "initContainers" not in named(objects, "Deployment", "-frontend")["spec"]["template"]["spec"]
+    prod = _render_set(render, "prod")
+    assert "initContainers" not in named(prod, "Deployment", "-backend")["spec"]["template"]["spec"]
 
 
 def test_requests_fit_a_two_core_node(render: Render) -> None:
