@@ -1,6 +1,6 @@
-"""detect-secrets over every file git tracks: no finding. Nothing is excluded by path: a test's fake credential
-is marked `# pragma: allowlist secret` on its line or recorded by hash in specs/secrets-reviewed.json
-(harness.checks), so a real secret added later is still caught."""
+"""detect-secrets over every file git tracks: no finding. Nothing is excluded by path: a test's fake
+credential is marked `# pragma: allowlist secret` on its line or recorded by hash in
+specs/secrets-reviewed.json (harness.checks), so a real secret added later is still caught."""
 
 from __future__ import annotations
 
