@@ -54,6 +54,7 @@ CNI_BIN = Path("/usr/lib/cni")  # Debian's containernetworking-plugins
 ETCD_PORT = 12379  # not 2379: Debian's etcd-server package may run its own etcd
 APISERVER_PORT = 6443
 PROVISIONER_USER = "tcb:local-path-provisioner"
+CAP_SYS_RESOURCE = 24
 
 
 @dataclass
@@ -289,6 +290,7 @@ class LocalCluster:
         }
         # AppArmor profiles need both the kernel module and apparmor_parser (this VM kernel has no AppArmor)
         apparmor = Path("/sys/module/apparmor").exists() and which("apparmor_parser") is not None
+        sys_resource = _has_capability(CAP_SYS_RESOURCE)
         containerd = f"""\
 version = 2
 root = "{self._p("data", "containerd")}"
@@ -306,6 +308,8 @@ disabled_plugins = []
   sandbox_image = "{self._pause_image().ref}"
   disable_apparmor = {"false" if apparmor else "true"}
   stream_server_address = "127.0.0.1"
+  # clamp pods' oom_score_adj to ours: this VM withholds CAP_SYS_RESOURCE from root, so runc can't lower it
+  restrict_oom_score_adj = {"false" if sys_resource else "true"}
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
@@ -355,7 +359,8 @@ disabled_plugins = []
         return ImageSpec(
             f"localhost/tcb/busybox:{version}",
             {"/bin/busybox": busybox},
-            ["/bin/sh"],
+            [],
+            cmd=["sh"],  # like Docker Hub's busybox: a pod's `command`/`args` run as given
             symlinks={f"/bin/{a}": "busybox" for a in applets if a != "busybox"},
             dirs=("tmp", "etc"),
         )
@@ -727,3 +732,11 @@ disabled_plugins = []
                     path.rmdir()
             with contextlib.suppress(OSError):
                 top.rmdir()
+
+
+def _has_capability(bit: int) -> bool:
+    """Whether this process may use the capability (bounding set: what root can have here)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("CapBnd:"):
+            return bool(int(line.split()[1], 16) >> bit & 1)
+    return True

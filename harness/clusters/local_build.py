@@ -9,6 +9,7 @@ A second call finds everything under CACHE/<name>/<version>/bin and builds nothi
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -38,6 +39,7 @@ K8S_COMMANDS = (
     "kubectl",
 )
 GO_CACHE = CACHE / "go"
+BUILD_TIMES = CACHE / "local-cluster-build-times.json"  # measured build durations (benchmarks read them)
 
 
 def k8s_version() -> str:
@@ -210,4 +212,8 @@ def _with_heartbeat(what: str, action: Callable[[], object]) -> None:
     finally:
         done.set()
         thread.join()
-    log.info("built %s in %.0f s", what, time.monotonic() - start)
+    elapsed = time.monotonic() - start
+    log.info("built %s in %.0f s", what, elapsed)
+    times = json.loads(BUILD_TIMES.read_text()) if BUILD_TIMES.exists() else {}
+    times[what] = {"seconds": round(elapsed, 1), "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    BUILD_TIMES.write_text(json.dumps(times, indent=2))

@@ -28,6 +28,7 @@ class ImageSpec:
     ref: str  # full reference, e.g. docker.io/todo-chatbot/pause:<hash>
     files: Mapping[str, Path]  # path in image -> file on the host
     entrypoint: list[str]
+    cmd: list[str] = field(default_factory=list)
     symlinks: Mapping[str, str] = field(default_factory=dict)  # path in image -> target
     dirs: tuple[str, ...] = ()
 
@@ -40,7 +41,11 @@ def docker_archive(spec: ImageSpec) -> Path:
         {
             "architecture": "amd64",
             "os": "linux",
-            "config": {"Entrypoint": spec.entrypoint, "Env": ["PATH=/bin:/usr/bin:/sbin:/usr/sbin"]},
+            "config": {
+                "Entrypoint": spec.entrypoint or None,
+                "Cmd": spec.cmd or None,
+                "Env": ["PATH=/bin:/usr/bin:/sbin:/usr/sbin"],
+            },
             "rootfs": {"type": "layers", "diff_ids": [diff_id]},
             "history": [{"created_by": "todo-chatbot harness (harness/clusters/local_images.py)"}],
         },
