@@ -215,5 +215,6 @@ def _with_heartbeat(what: str, action: Callable[[], object]) -> None:
     elapsed = time.monotonic() - start
     log.info("built %s in %.0f s", what, elapsed)
     times = json.loads(BUILD_TIMES.read_text()) if BUILD_TIMES.exists() else {}
-    times[what] = {"seconds": round(elapsed, 1), "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    finished = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    times[what] = {"seconds": round(elapsed, 1), "finished": finished}
     BUILD_TIMES.write_text(json.dumps(times, indent=2))
