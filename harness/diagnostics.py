@@ -108,7 +108,7 @@ def collect_bundle(
         try:
             action()
         except Exception as exc:  # a bundle is best effort; say what could not be collected
-            problems.append(f"{what}: {type(exc).__name__}: {str(exc)[:300]}")
+            problems.append(f"{what}: {_error_text(exc)}")
 
     def pods_and_logs() -> None:
         pods = k8s.pods(namespace)
@@ -118,6 +118,11 @@ def collect_bundle(
         summary.extend(f"  {pod_summary(p)}" for p in unready)
         for pod in pods:
             for status in pod.status.container_statuses or []:
+                if not (
+                    status.restart_count
+                    or (status.state and (status.state.running or status.state.terminated))
+                ):
+                    continue  # never started: there is no log to fetch (its waiting reason is in pods.txt)
                 base = f"logs/{pod.metadata.name}__{status.name}"
                 attempt(
                     f"logs of {pod.metadata.name}/{status.name}",
@@ -219,3 +224,13 @@ def _describe(k8s: K8s, namespace: str, kind: str, name: str, obj: Any) -> str:
     data = k8s.api_client.sanitize_for_serialization(obj)
     data.get("metadata", {}).pop("managedFields", None)
     return yaml.safe_dump(data, sort_keys=False)
+
+
+def _error_text(exc: Exception) -> str:
+    body = getattr(exc, "body", None)
+    if body:  # an ApiException: its Status message says it best
+        try:
+            return f"{getattr(exc, 'status', '')} {json.loads(body).get('message', '')}".strip()
+        except (ValueError, AttributeError):
+            pass
+    return f"{type(exc).__name__}: {str(exc)[:300]}"

@@ -166,7 +166,10 @@ class K8s:
                         log.info("%s %s: %s (%.1fs)", kind.lower(), name, last, took)
                         return took
             except Exception as exc:
-                last = f"{last} (watch error: {type(exc).__name__}: {exc})"
+                # the watch cache can lag etcd ("Too large resource version"): note it once, watch again
+                last = (
+                    last.split(" (watch error")[0] + f" (watch error: {type(exc).__name__}: {str(exc)[:100]})"
+                )
                 time.sleep(1)
             finally:
                 stream.stop()

@@ -51,7 +51,9 @@ def _pod(name: str, ready: bool, restarts: int = 0) -> NS:
         ready=ready,
         restart_count=restarts,
         state=NS(
-            waiting=None if ready else NS(reason="CrashLoopBackOff", message="back-off"), terminated=None
+            waiting=None if ready else NS(reason="CrashLoopBackOff", message="back-off"),
+            running=NS() if ready else None,
+            terminated=None,
         ),
     )
     return NS(
@@ -149,3 +151,14 @@ def test_what_cannot_be_collected_is_written_down_not_raised(tmp_path, no_kubect
     bundle = collect_bundle(k8s, "tcb-test", None, tmp_path / "b")
     assert "events: ConnectionRefusedError: apiserver down" in bundle_summary(bundle)
     assert (bundle / "pods.txt").is_file()
+
+
+def test_a_container_that_never_started_has_no_log_and_no_error(tmp_path, no_kubectl):
+    k8s = FakeK8s()
+    k8s.pod_list = [_pod("tcb-frontend-1", False, restarts=0)]
+    bundle = collect_bundle(k8s, "tcb-test", None, tmp_path / "b")
+    assert not (bundle / "logs").exists()
+    assert "could not collect" not in bundle_summary(bundle)
+    assert "tcb-frontend-1 Running 0/1 ready restarts=0 [app waiting: CrashLoopBackOff" in bundle_summary(
+        bundle
+    )
