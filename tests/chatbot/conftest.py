@@ -1,5 +1,5 @@
-"""Chatbot fixtures: the REAL backend (todo_backend) and the chatbot, both in-process ASGI apps on SQLite files,
-the chatbot reaching the backend through httpx.ASGITransport. Task state is always read back from the backend."""
+"""Chatbot fixtures: the REAL backend (todo_backend) and the chatbot, both in-process ASGI apps on SQLite
+files, the chatbot reaching the backend through httpx.ASGITransport. Task state is read from the backend."""
 
 from __future__ import annotations
 
@@ -44,7 +44,9 @@ class Stack:
         assert r.status_code == 201, r.text
         task: dict[str, Any] = r.json()
         if completed:
-            r = await self.backend.patch(f"/api/tasks/{task['number']}", json={"completed": True}, headers=_auth(token))
+            r = await self.backend.patch(
+                f"/api/tasks/{task['number']}", json={"completed": True}, headers=_auth(token)
+            )
             assert r.status_code == 200, r.text
             task = r.json()
         return task
@@ -58,8 +60,9 @@ class Stack:
         headers = _auth(token) if token else {}
         return await self.chatbot.post("/api/chat", json=body, headers=headers)
 
-    async def chat(self, token: str, message: str, conversation_id: str | None = None,
-                   client_time: str | None = None) -> dict[str, Any]:
+    async def chat(
+        self, token: str, message: str, conversation_id: str | None = None, client_time: str | None = None
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {"message": message}
         if conversation_id:
             body["conversation_id"] = conversation_id
@@ -76,24 +79,38 @@ def _auth(token: str) -> dict[str, str]:
 
 
 def chatbot_settings(db_file: Path, **overrides: Any) -> ChatbotSettings:
-    values: dict[str, Any] = {"database_url": f"sqlite+aiosqlite:///{db_file}", "backend_url": "http://backend",
-                              "environment": "development", **overrides}
+    values: dict[str, Any] = {
+        "database_url": f"sqlite+aiosqlite:///{db_file}",
+        "backend_url": "http://backend",
+        "environment": "development",
+        **overrides,
+    }
     return ChatbotSettings(**values)
 
 
 @asynccontextmanager
 async def running_stack(directory: Path, chatbot_db: Path | None = None) -> AsyncIterator[Stack]:
     """Both apps started (lifespans run: migrations applied) on SQLite files in `directory`."""
-    backend_app = create_backend(BackendSettings(database_url=f"sqlite+aiosqlite:///{directory / 'todo.db'}",
-                                                 better_auth_secret=SECRET, environment="production"))
+    backend_app = create_backend(
+        BackendSettings(
+            database_url=f"sqlite+aiosqlite:///{directory / 'todo.db'}",
+            better_auth_secret=SECRET,
+            environment="production",
+        )
+    )
     async with AsyncExitStack() as stack:
         await stack.enter_async_context(backend_app.router.lifespan_context(backend_app))
         backend_transport = httpx.ASGITransport(app=backend_app)
-        chatbot_app = create_chatbot(chatbot_settings(chatbot_db or directory / "chatbot.db"), backend_transport)
+        chatbot_app = create_chatbot(
+            chatbot_settings(chatbot_db or directory / "chatbot.db"), backend_transport
+        )
         await stack.enter_async_context(chatbot_app.router.lifespan_context(chatbot_app))
-        backend = await stack.enter_async_context(httpx.AsyncClient(transport=backend_transport, base_url="http://backend"))
+        backend = await stack.enter_async_context(
+            httpx.AsyncClient(transport=backend_transport, base_url="http://backend")
+        )
         chatbot = await stack.enter_async_context(
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=chatbot_app), base_url="http://chatbot"))
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=chatbot_app), base_url="http://chatbot")
+        )
         yield Stack(backend, chatbot)
 
 
@@ -105,6 +122,6 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
 
 @pytest.fixture(scope="module")
 async def shared_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    """One stack for a whole module (the NLU table): each case signs up its own user, so cases stay independent."""
+    """One stack for a whole module (the NLU table): each case signs up its own user."""
     async with running_stack(tmp_path_factory.mktemp("stack")) as s:
         yield s

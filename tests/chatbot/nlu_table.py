@@ -40,8 +40,9 @@ def expected_tasks(case: dict[str, Any], before: list[dict[str, Any]]) -> dict[i
     return expected
 
 
-def problems(case: dict[str, Any], reply: dict[str, Any], before: list[dict[str, Any]],
-             after: list[dict[str, Any]]) -> list[str]:
+def problems(
+    case: dict[str, Any], reply: dict[str, Any], before: list[dict[str, Any]], after: list[dict[str, Any]]
+) -> list[str]:
     """What differs from the case's expectations (empty when the case passes)."""
     found = []
     if reply["intent"] != case["intent"]:

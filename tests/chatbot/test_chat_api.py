@@ -105,10 +105,22 @@ async def test_ambiguous_delete_asks_and_the_answer_deletes_only_the_chosen_task
         ({"message": "add milk", "conversation_id": ["x"]}, "string"),
         ({"message": "add milk", "conversation_id": "../../etc"}, "pattern"),
     ],
-    ids=["oversize", "empty", "control-only", "number", "list", "missing", "bad-time", "naive-time", "bad-conv",
-         "odd-conv"],
+    ids=[
+        "oversize",
+        "empty",
+        "control-only",
+        "number",
+        "list",
+        "missing",
+        "bad-time",
+        "naive-time",
+        "bad-conv",
+        "odd-conv",
+    ],
 )
-async def test_bad_body_is_rejected_with_a_message_and_changes_nothing(stack: Stack, body: object, mentions: str) -> None:
+async def test_bad_body_is_rejected_with_a_message_and_changes_nothing(
+    stack: Stack, body: object, mentions: str
+) -> None:
     token = await stack.signup()
     r = await stack.chat_raw(token, body)
     assert r.status_code == 422, r.text
@@ -118,8 +130,11 @@ async def test_bad_body_is_rejected_with_a_message_and_changes_nothing(stack: St
 
 async def test_malformed_json_is_a_422(stack: Stack) -> None:
     token = await stack.signup()
-    r = await stack.chatbot.post("/api/chat", content=b'{"message": "add milk"', headers={
-        "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    r = await stack.chatbot.post(
+        "/api/chat",
+        content=b'{"message": "add milk"',
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
     assert r.status_code == 422
     assert "json" in r.text.lower()
     assert await stack.tasks(token) == []
@@ -152,10 +167,13 @@ async def test_tampered_token_is_401_from_the_backend_and_adds_nothing(stack: St
 async def test_unreachable_backend_is_a_503_that_says_so(tmp_path: Path) -> None:
     # nothing listens on port 9 of loopback: the connection is refused at once
     app = create_app(chatbot_settings(tmp_path / "c.db", backend_url="http://127.0.0.1:9"))
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://chatbot"
-    ) as client:
-        r = await client.post("/api/chat", json={"message": "show my tasks"}, headers={"Authorization": "Bearer x"})
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://chatbot") as client,
+    ):
+        r = await client.post(
+            "/api/chat", json={"message": "show my tasks"}, headers={"Authorization": "Bearer x"}
+        )
         assert r.status_code == 503
         assert "unavailable" in r.json()["detail"]
         ready = await client.get("/api/ready")
@@ -165,8 +183,13 @@ async def test_unreachable_backend_is_a_503_that_says_so(tmp_path: Path) -> None
 
 async def test_health_ready_and_metrics(stack: Stack) -> None:
     health = (await stack.chatbot.get("/api/health")).json()
-    assert health == {"status": "ok", "service": "chatbot", "version": health["version"],
-                      "environment": "development", "log_level": "INFO"}
+    assert health == {
+        "status": "ok",
+        "service": "chatbot",
+        "version": health["version"],
+        "environment": "development",
+        "log_level": "INFO",
+    }
     ready = await stack.chatbot.get("/api/ready")
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"backend": "ok", "database": "ok"}
@@ -178,5 +201,5 @@ async def test_health_ready_and_metrics(stack: Stack) -> None:
 
 
 def test_unknown_nlu_provider_refuses_to_start(tmp_path: Path) -> None:
-    with pytest.raises(UnknownProviderError, match="NLU_PROVIDER='gpt9'.*rules"):
+    with pytest.raises(UnknownProviderError, match=r"NLU_PROVIDER='gpt9'.*rules"):
         create_app(chatbot_settings(tmp_path / "c.db", nlu_provider="gpt9"))

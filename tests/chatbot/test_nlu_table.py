@@ -1,4 +1,4 @@
-"""Every phrasing of the NLU table, through POST /api/chat on the real backend, checked by the tasks it leaves."""
+"""Every phrasing of the NLU table, via POST /api/chat on the real backend, judged by the tasks left."""
 
 from __future__ import annotations
 
@@ -17,8 +17,19 @@ CASES = load_cases()
 def test_table_covers_every_intent_with_enough_phrasings() -> None:
     intents = {case["intent"] for case in CASES}
     assert len(CASES) >= 150
-    assert {"add", "list", "count", "complete", "reopen", "update", "delete", "clear_completed", "help", "greeting",
-            "unknown"} <= intents
+    assert {
+        "add",
+        "list",
+        "count",
+        "complete",
+        "reopen",
+        "update",
+        "delete",
+        "clear_completed",
+        "help",
+        "greeting",
+        "unknown",
+    } <= intents
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
@@ -28,7 +39,9 @@ async def test_phrasing(shared_stack: Stack, case: dict[str, Any]) -> None:
         await shared_stack.add_task(token, **task)
     conversation = None
     for message in case.get("before", []):
-        conversation = (await shared_stack.chat(token, message, conversation, case["client_time"]))["conversation_id"]
+        conversation = (await shared_stack.chat(token, message, conversation, case["client_time"]))[
+            "conversation_id"
+        ]
     before = await shared_stack.tasks(token)
     reply = await shared_stack.chat(token, case["message"], conversation, case["client_time"])
     after = await shared_stack.tasks(token)

@@ -1,4 +1,4 @@
-"""The chatbot on a real PostgreSQL (harness.pgserver): concurrent starters migrate once, readiness follows the DB."""
+"""The chatbot on a real PostgreSQL (harness.pgserver): concurrent starts migrate once; readiness."""
 
 from __future__ import annotations
 
@@ -32,14 +32,27 @@ async def test_three_replicas_starting_together_migrate_once(pg: PostgresServer,
     async with AsyncExitStack() as stack:
         await asyncio.gather(*(stack.enter_async_context(app.router.lifespan_context(app)) for app in apps))
         for app in apps:
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://c") as client:
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://c"
+            ) as client:
                 ready = await client.get("/api/ready")
                 assert ready.status_code == 200, ready.text
     engine = make_engine(url)
     async with engine.connect() as conn:
-        versions = (await conn.execute(text("SELECT version_num FROM alembic_version_chatbot"))).scalars().all()
-        tables = (await conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE tablename LIKE 'chatbot_%' ORDER BY tablename"))).scalars().all()
+        versions = (
+            (await conn.execute(text("SELECT version_num FROM alembic_version_chatbot"))).scalars().all()
+        )
+        tables = (
+            (
+                await conn.execute(
+                    text(
+                        "SELECT tablename FROM pg_tables WHERE tablename LIKE 'chatbot_%' ORDER BY tablename"
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
     await engine.dispose()
     assert versions == ["0001"]
     assert tables == ["chatbot_conversations", "chatbot_messages"]
@@ -48,10 +61,13 @@ async def test_three_replicas_starting_together_migrate_once(pg: PostgresServer,
 async def test_not_ready_while_postgres_is_down(tmp_path: Path) -> None:
     server = PostgresServer().start()
     try:
-        app = create_app(chatbot_settings(tmp_path / "unused.db", database_url=server.create_database("chatbot_ready")))
-        async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://c"
-        ) as client:
+        app = create_app(
+            chatbot_settings(tmp_path / "unused.db", database_url=server.create_database("chatbot_ready"))
+        )
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://c") as client,
+        ):
             assert (await client.get("/api/ready")).status_code == 200
             server.stop()
             r = await client.get("/api/ready")

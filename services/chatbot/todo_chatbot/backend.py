@@ -1,4 +1,4 @@
-"""The one HTTP client to the backend: every task operation is a backend call made with the user's own token."""
+"""The one HTTP client to the backend: every task operation is a backend call with the user's own token."""
 
 from __future__ import annotations
 
@@ -26,8 +26,10 @@ class BackendUnavailable(Exception):
 
 
 class BackendClient:
-    def __init__(self, base_url: str, timeout: float = 5.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        # one shared client: connection pooling across requests; `transport` lets tests run the backend in-process
+    def __init__(
+        self, base_url: str, timeout: float = 5.0, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        # one shared client pools connections; `transport` lets tests run the backend in-process
         self._client = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout, transport=transport)
 
     async def aclose(self) -> None:
@@ -35,7 +37,9 @@ class BackendClient:
 
     async def _call(self, method: str, path: str, token: str, **kwargs: Any) -> httpx.Response:
         try:
-            response = await self._client.request(method, path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+            response = await self._client.request(
+                method, path, headers={"Authorization": f"Bearer {token}"}, **kwargs
+            )
         except httpx.HTTPError as exc:
             raise BackendUnavailable(f"{type(exc).__name__}: {exc}") from exc
         if response.status_code == 401:
@@ -82,5 +86,7 @@ def _detail(response: httpx.Response) -> str:
     except ValueError:
         return response.text[:200]
     if isinstance(detail, list):  # FastAPI validation errors
-        return "; ".join(str(item.get("msg", item)) for item in detail if isinstance(item, dict)) or str(detail)
+        return "; ".join(str(item.get("msg", item)) for item in detail if isinstance(item, dict)) or str(
+            detail
+        )
     return str(detail)

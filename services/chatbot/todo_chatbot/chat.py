@@ -1,7 +1,8 @@
-"""One chat turn: parse the message, resolve the task it names, call the backend, answer, remember the context."""
+"""One chat turn: parse the message, resolve the task it names, call the backend, answer, remember context."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from todo_chatbot.backend import BackendClient, BackendNotFound, BackendRejected, Task
 from todo_chatbot.db import ConversationState, ConversationStore
 from todo_chatbot.nlu.intent import ChatIntent, Intent, ListFilter, NLUContext, NLUProvider, TaskRef
-from todo_chatbot.nlu.rules import MAX_TITLE, clean
+from todo_chatbot.nlu.rules import clean, title_problem
 from todo_chatbot.resolve import Resolution, resolve
 
 HELP_TEXT = (
@@ -18,16 +19,26 @@ HELP_TEXT = (
     "- 'show my tasks', 'what is due this week?', 'show overdue tasks', 'how many tasks are done?'\n"
     "- 'mark task 2 done', 'reopen #2', 'rename task 2 to call grandma', 'move taxes to next friday'\n"
     "- 'delete the milk one', 'clear completed tasks'\n"
-    "Refer to a task by its number ('task 2', '#2'), by words of its title, or as 'it' for the last one we talked about."
+    "Refer to a task by its number ('task 2', '#2'), by words of its title, or as 'it' for the last one we"
+    " talked about."
 )
-UNKNOWN_TEXT = ("Sorry, I can't help with that. I can add, list, count, complete, reopen, update and delete your tasks: "
-                "try 'add call mom tomorrow', 'show my tasks' or 'help'.")
+UNKNOWN_TEXT = (
+    "Sorry, I can't help with that. I can add, list, count, complete, reopen, update and delete your tasks: "
+    "try 'add call mom tomorrow', 'show my tasks' or 'help'."
+)
 REFUSALS = {
     "other_user": "I can only see and change your own tasks, so I can't do anything with other users' tasks.",
-    "bulk_delete": ("I won't delete all your tasks at once. Delete them one at a time ('delete task 2'), "
-                    "or say 'clear completed' to remove the ones you finished."),
+    "bulk_delete": (
+        "I won't delete all your tasks at once. Delete them one at a time ('delete task 2'), "
+        "or say 'clear completed' to remove the ones you finished."
+    ),
 }
-VERB = {Intent.COMPLETE: "mark as done", Intent.REOPEN: "reopen", Intent.UPDATE: "change", Intent.DELETE: "delete"}
+VERB = {
+    Intent.COMPLETE: "mark as done",
+    Intent.REOPEN: "reopen",
+    Intent.UPDATE: "change",
+    Intent.DELETE: "delete",
+}
 DESTRUCTIVE = {Intent.DELETE, Intent.CLEAR_COMPLETED, Intent.COMPLETE, Intent.REOPEN}
 
 
@@ -44,6 +55,7 @@ class Turn:
     token: str
     state: ConversationState
     context: NLUContext
+    tasks: list[Task]  # all the user's tasks as the turn began
     actions: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -84,7 +96,13 @@ def filter_tasks(tasks: list[Task], f: ListFilter, today: date) -> list[Task]:
 def describe_filter(f: ListFilter) -> str:
     words = {"all": "", "pending": "pending ", "completed": "completed "}[f.status]
     words += f"{f.priority}-priority " if f.priority else ""
-    due = {None: "", "today": " due today", "tomorrow": " due tomorrow", "week": " due this week", "overdue": " overdue"}
+    due = {
+        None: "",
+        "today": " due today",
+        "tomorrow": " due tomorrow",
+        "week": " due this week",
+        "overdue": " overdue",
+    }
     return f"{words}task{{s}}{due[f.due]}"
 
 
@@ -94,18 +112,27 @@ class ChatService:
         self.store = store
         self.provider = provider
 
-    async def handle(self, token: str, message: str, conversation_id: str | None,
-                     client_time: datetime | None) -> ChatResult:
-        user = await self.backend.me(token)  # BackendUnauthorized → 401: identity comes from the token only
+    async def handle(
+        self, token: str, message: str, conversation_id: str | None, client_time: datetime | None
+    ) -> ChatResult:
+        # concurrently, so a message costs one backend round trip: who the token belongs to (a rejected token
+        # is a 401), the conversation (used only if that user owns it) and the user's tasks
+        user, found, tasks = await asyncio.gather(
+            self.backend.me(token), self.store.find(conversation_id), self.backend.list_tasks(token)
+        )
         user_id = str(user["id"])
-        state = await self.store.load(user_id, conversation_id)
+        state = self.store.owned_by(user_id, found)
         today = (client_time or datetime.now().astimezone()).date()
         pending = state.pending
-        context = NLUContext(today=today, last_task_number=state.last_task_number,
-                             listed_numbers=state.listed_numbers, awaiting=pending["awaiting"] if pending else None)
+        context = NLUContext(
+            today=today,
+            last_task_number=state.last_task_number,
+            listed_numbers=state.listed_numbers,
+            awaiting=pending["awaiting"] if pending else None,
+        )
         text = clean(message)
         intent = await self.provider.parse(text, context)
-        turn = Turn(token, state, context)
+        turn = Turn(token, state, context, tasks)
         state.pending = None
         reply = await self._answer(intent, pending, text, turn)
         await self.store.save(user_id, state, text, reply, intent.intent.value)
@@ -118,8 +145,12 @@ class ChatService:
                 return "OK, I won't do that."
             if pending["awaiting"] == "confirm" and intent.intent is Intent.CONFIRM:
                 return await self._run(asked, turn, confirmed=True)
-            if pending["awaiting"] == "reference" and intent.intent is Intent.UNKNOWN and intent.refusal is None:
-                # the answer to "which task?": a number, "the second one" (of the candidates) or words of a title
+            if (
+                pending["awaiting"] == "reference"
+                and intent.intent is Intent.UNKNOWN
+                and intent.refusal is None
+            ):
+                # the answer to "which task?": a number, "the second one" (of the candidates) or title words
                 turn.context.listed_numbers = pending.get("candidates") or turn.context.listed_numbers
                 asked.ref = intent.ref or TaskRef(words=text)
                 return await self._run(asked, turn)
@@ -135,8 +166,10 @@ class ChatService:
     async def _run(self, intent: ChatIntent, turn: Turn, confirmed: bool = False) -> str:
         match intent.intent:
             case Intent.GREETING:
-                return ("Hello! I can add, list, complete, update and delete your tasks. "
-                        "Try 'add buy milk tomorrow' or 'show my tasks', or say 'help' for more.")
+                return (
+                    "Hello! I can add, list, complete, update and delete your tasks. "
+                    "Try 'add buy milk tomorrow' or 'show my tasks', or say 'help' for more."
+                )
             case Intent.HELP:
                 return HELP_TEXT
             case Intent.ADD:
@@ -150,8 +183,11 @@ class ChatService:
                 turn.actions.append({"type": "cleared", "task_numbers": numbers})
                 if not numbers:
                     return "You have no completed tasks to clear."
-                return f"Cleared {len(numbers)} completed task{'s' if len(numbers) != 1 else ''}: " + ", ".join(
-                    f"#{n}" for n in numbers) + "."
+                return (
+                    f"Cleared {len(numbers)} completed task{'s' if len(numbers) != 1 else ''}: "
+                    + ", ".join(f"#{n}" for n in numbers)
+                    + "."
+                )
             case Intent.COMPLETE | Intent.REOPEN | Intent.UPDATE | Intent.DELETE:
                 return await self._on_task(intent, turn, confirmed)
             case Intent.UNKNOWN if intent.refusal:
@@ -164,8 +200,8 @@ class ChatService:
         if not intent.title:
             turn.state.pending = {"awaiting": "title", "intent": intent.model_dump(mode="json")}
             return "What should the task be called?"
-        if len(intent.title) > MAX_TITLE:
-            return f"That title is {len(intent.title)} characters long; titles can have at most {MAX_TITLE}."
+        if problem := title_problem(intent.title):
+            return problem
         fields: dict[str, Any] = {"title": intent.title}
         if intent.due_date:
             fields["due_date"] = intent.due_date.isoformat()
@@ -181,7 +217,7 @@ class ChatService:
 
     async def _list(self, intent: ChatIntent, turn: Turn) -> str:
         f = intent.filter
-        tasks = filter_tasks(await self.backend.list_tasks(turn.token, f.status), f, turn.context.today)
+        tasks = filter_tasks(turn.tasks, f, turn.context.today)
         what = describe_filter(f)
         if intent.intent is Intent.COUNT:
             turn.actions.append({"type": "counted", "count": len(tasks)})
@@ -195,7 +231,7 @@ class ChatService:
     async def _on_task(self, intent: ChatIntent, turn: Turn, confirmed: bool) -> str:
         if intent.problem:
             return intent.problem
-        tasks = await self.backend.list_tasks(turn.token)
+        tasks = turn.tasks
         prefer = {Intent.COMPLETE: "pending", Intent.REOPEN: "completed"}.get(intent.intent)
         found: Resolution = resolve(intent.ref, tasks, turn.context, prefer)  # type: ignore[arg-type]
         verb = VERB[intent.intent]
@@ -203,8 +239,11 @@ class ChatService:
             return found.problem
         if found.missing or found.candidates:
             options = found.candidates or tasks
-            turn.state.pending = {"awaiting": "reference", "intent": intent.model_dump(mode="json"),
-                                  "candidates": [t["number"] for t in found.candidates]}
+            turn.state.pending = {
+                "awaiting": "reference",
+                "intent": intent.model_dump(mode="json"),
+                "candidates": [t["number"] for t in found.candidates],
+            }
             if found.candidates:
                 listing = "; ".join(describe(t) for t in options[:10])
                 return f"Several tasks match. Which one should I {verb}? {listing}. Answer with its number."
@@ -228,12 +267,14 @@ class ChatService:
                 if task["completed"] == done:
                     return f"{describe(task)} is already {'done' if done else 'open'}."
                 updated = await self.backend.update_task(turn.token, number, completed=done)
-                turn.actions.append({"type": "completed" if done else "reopened", "task_number": number, "task": updated})
+                turn.actions.append(
+                    {"type": "completed" if done else "reopened", "task_number": number, "task": updated}
+                )
                 return f"{'Marked' if done else 'Reopened'} {describe(updated)}{' as done' if done else ''}."
             changes: dict[str, Any] = {}
             if intent.title:
-                if len(intent.title) > MAX_TITLE:
-                    return f"That title is {len(intent.title)} characters long; titles can have at most {MAX_TITLE}."
+                if problem := title_problem(intent.title):
+                    return problem
                 changes["title"] = intent.title
             if intent.due_date:
                 changes["due_date"] = intent.due_date.isoformat()
@@ -242,8 +283,10 @@ class ChatService:
             if intent.priority:
                 changes["priority"] = intent.priority
             if not changes:
-                return (f"What should I change about {describe(task)}? For example 'rename task {number} to …', "
-                        f"'move task {number} to friday' or 'make task {number} high priority'.")
+                return (
+                    f"What should I change about {describe(task)}? For example 'rename task {number} to …', "
+                    f"'move task {number} to friday' or 'make task {number} high priority'."
+                )
             updated = await self.backend.update_task(turn.token, number, **changes)
             turn.actions.append({"type": "updated", "task_number": number, "task": updated})
             return f"Updated {describe(updated)}."

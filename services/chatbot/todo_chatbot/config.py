@@ -19,7 +19,9 @@ class Settings(BaseSettings):
     nlu_provider: str = "rules"
     llm_base_url: str | None = None
     llm_model: str | None = None
-    llm_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("llm_api_key", "openrouter_api_key"))
+    llm_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("llm_api_key", "openrouter_api_key")
+    )
     llm_timeout_seconds: float = Field(default=3.0, gt=0)
     environment: Literal["development", "production"] = "production"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"

@@ -10,7 +10,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, select, text
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -36,7 +36,9 @@ class Conversation(Base):
     user_id: Mapped[str] = mapped_column(String(64), index=True)
     last_task_number: Mapped[int | None] = mapped_column(Integer)
     listed_numbers: Mapped[list[int] | None] = mapped_column(JSON)
-    pending: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # a question the bot asked and the intent it completes
+    pending: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON
+    )  # a question the bot asked and the intent it completes
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
 
@@ -45,7 +47,9 @@ class ChatMessage(Base):
     __tablename__ = "chatbot_messages"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    conversation_id: Mapped[str] = mapped_column(ForeignKey("chatbot_conversations.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("chatbot_conversations.id", ondelete="CASCADE"), index=True
+    )
     role: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
     intent: Mapped[str | None] = mapped_column(String(32))
@@ -53,7 +57,20 @@ class ChatMessage(Base):
 
 
 def make_engine(url: str) -> AsyncEngine:
-    return create_async_engine(url, pool_pre_ping=True)
+    engine = create_async_engine(url, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers run beside the writer; synchronous=NORMAL skips the fsync per commit (a power cut may
+    # lose the last turns of context, never corrupt the file): a chat turn is one small write
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -87,16 +104,30 @@ class ConversationStore:
 
     async def load(self, user_id: str, conversation_id: str | None) -> ConversationState:
         """The user's conversation; an unknown id, or another user's, starts a new one."""
-        if conversation_id:
-            async with self._sessions() as session:
-                row = await session.scalar(
-                    select(Conversation).where(Conversation.id == conversation_id, Conversation.user_id == user_id)
-                )
-            if row is not None:
-                return ConversationState(row.id, False, row.last_task_number, list(row.listed_numbers or []), row.pending)
+        return self.owned_by(user_id, await self.find(conversation_id))
+
+    async def find(self, conversation_id: str | None) -> tuple[str, ConversationState] | None:
+        """A conversation and its owner's user id, whoever owns it (check with `owned_by`)."""
+        if not conversation_id:
+            return None
+        async with self._sessions() as session:
+            row = await session.get(Conversation, conversation_id)
+        if row is None:
+            return None
+        state = ConversationState(
+            row.id, False, row.last_task_number, list(row.listed_numbers or []), row.pending
+        )
+        return row.user_id, state
+
+    @staticmethod
+    def owned_by(user_id: str, found: tuple[str, ConversationState] | None) -> ConversationState:
+        if found is not None and found[0] == user_id:
+            return found[1]
         return ConversationState(str(uuid.uuid4()), True)
 
-    async def save(self, user_id: str, state: ConversationState, message: str, reply: str, intent: str) -> None:
+    async def save(
+        self, user_id: str, state: ConversationState, message: str, reply: str, intent: str
+    ) -> None:
         async with self._sessions.begin() as session:
             row = None if state.is_new else await session.get(Conversation, state.id)
             if row is None:
@@ -107,10 +138,12 @@ class ConversationStore:
             row.pending = state.pending
             row.updated_at = _now()
             await session.flush()
-            session.add_all([
-                ChatMessage(conversation_id=state.id, role="user", text=message, intent=intent),
-                ChatMessage(conversation_id=state.id, role="bot", text=reply),
-            ])
+            session.add_all(
+                [
+                    ChatMessage(conversation_id=state.id, role="user", text=message, intent=intent),
+                    ChatMessage(conversation_id=state.id, role="bot", text=reply),
+                ]
+            )
 
     async def ping(self) -> None:
         async with self._sessions() as session:

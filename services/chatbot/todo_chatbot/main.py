@@ -29,10 +29,13 @@ log = logging.getLogger("todo_chatbot")
 
 
 class ChatRequest(BaseModel):
-    message: str = Field(min_length=1, max_length=2000, description="What the user typed (at most 2000 characters)")
+    message: str = Field(
+        min_length=1, max_length=2000, description="What the user typed (at most 2000 characters)"
+    )
     conversation_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     client_time: AwareDatetime | None = Field(
-        default=None, description="The user's local time, ISO 8601 with offset; relative dates resolve against it"
+        default=None,
+        description="The user's local time, ISO 8601 with offset; relative dates resolve against it",
     )
 
     @field_validator("message")
@@ -62,12 +65,16 @@ bearer = HTTPBearer(auto_error=False)
 
 def bearer_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
     if credentials is None or not credentials.credentials:
-        raise BackendUnauthorized("missing bearer token: send 'Authorization: Bearer <token>' from /api/auth/login")
+        raise BackendUnauthorized(
+            "missing bearer token: send 'Authorization: Bearer <token>' from /api/auth/login"
+        )
     return credentials.credentials
 
 
-def create_app(settings: Settings | None = None, backend_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
-    """The app; `backend_transport` lets tests reach an in-process backend instead of BACKEND_URL over the network."""
+def create_app(
+    settings: Settings | None = None, backend_transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
+    """The app; `backend_transport` lets tests reach an in-process backend instead of BACKEND_URL."""
     settings = settings or get_settings()
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s")
     log.setLevel(settings.log_level)
@@ -89,15 +96,19 @@ def create_app(settings: Settings | None = None, backend_transport: httpx.AsyncB
 
     @app.exception_handler(BackendUnauthorized)
     async def unauthorized(request: Request, exc: BackendUnauthorized) -> JSONResponse:
-        return JSONResponse({"detail": f"Not authenticated: {exc}"}, status_code=401,
-                            headers={"WWW-Authenticate": "Bearer"})
+        return JSONResponse(
+            {"detail": f"Not authenticated: {exc}"}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+        )
 
     @app.exception_handler(BackendUnavailable)
     async def unavailable(request: Request, exc: BackendUnavailable) -> JSONResponse:
         BACKEND_ERRORS.inc()
         log.warning("backend unavailable: %s", exc)
-        return JSONResponse({"detail": "The task service is unavailable right now; try again shortly."},
-                            status_code=503, headers={"Retry-After": "2"})
+        return JSONResponse(
+            {"detail": "The task service is unavailable right now; try again shortly."},
+            status_code=503,
+            headers={"Retry-After": "2"},
+        )
 
     @app.post("/api/chat", response_model=ChatResponse)
     async def chat(body: ChatRequest, token: Annotated[str, Depends(bearer_token)]) -> ChatResponse:
@@ -105,13 +116,22 @@ def create_app(settings: Settings | None = None, backend_transport: httpx.AsyncB
         result = await service.handle(token, body.message, body.conversation_id, body.client_time)
         LATENCY.observe(time.perf_counter() - started)
         MESSAGES.labels(intent=result.intent).inc()
-        return ChatResponse(reply=result.reply, conversation_id=result.conversation_id, intent=result.intent,
-                            actions=[ChatAction(**a) for a in result.actions])
+        return ChatResponse(
+            reply=result.reply,
+            conversation_id=result.conversation_id,
+            intent=result.intent,
+            actions=[ChatAction(**a) for a in result.actions],
+        )
 
     @app.get("/api/health")
     async def health() -> dict[str, str]:
-        return {"status": "ok", "service": "chatbot", "version": __version__,
-                "environment": settings.environment, "log_level": settings.log_level}
+        return {
+            "status": "ok",
+            "service": "chatbot",
+            "version": __version__,
+            "environment": settings.environment,
+            "log_level": settings.log_level,
+        }
 
     @app.get("/api/ready")
     async def ready() -> JSONResponse:
@@ -124,8 +144,10 @@ def create_app(settings: Settings | None = None, backend_transport: httpx.AsyncB
         except Exception as exc:  # any driver error means "not reachable"; its name goes into the report
             checks["database"] = f"unreachable: {type(exc).__name__}: {str(exc)[:200]}"
         ok = checks["database"] == "ok"
-        return JSONResponse({"status": "ready" if ok else "not ready", "service": "chatbot", "checks": checks},
-                            status_code=200 if ok else 503)
+        return JSONResponse(
+            {"status": "ready" if ok else "not ready", "service": "chatbot", "checks": checks},
+            status_code=200 if ok else 503,
+        )
 
     @app.get("/metrics")
     async def metrics() -> Response:

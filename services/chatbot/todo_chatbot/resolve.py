@@ -10,8 +10,31 @@ from todo_chatbot.backend import Task
 from todo_chatbot.nlu.fuzzy import similar
 from todo_chatbot.nlu.intent import NLUContext, TaskRef
 
-_STOPWORDS = {"the", "a", "an", "my", "one", "task", "todo", "item", "to", "for", "of", "on", "and", "that", "this",
-              "with", "about", "called", "named", "titled", "thing", "is", "as"}
+_STOPWORDS = {
+    "the",
+    "a",
+    "an",
+    "my",
+    "one",
+    "task",
+    "todo",
+    "item",
+    "to",
+    "for",
+    "of",
+    "on",
+    "and",
+    "that",
+    "this",
+    "with",
+    "about",
+    "called",
+    "named",
+    "titled",
+    "thing",
+    "is",
+    "as",
+}
 
 
 @dataclass
@@ -40,8 +63,12 @@ def match_title(words: str, tasks: list[Task]) -> list[Task]:
     return exact if len(exact) == 1 else found
 
 
-def resolve(ref: TaskRef | None, tasks: list[Task], context: NLUContext,
-            prefer: Literal["pending", "completed"] | None = None) -> Resolution:
+def resolve(
+    ref: TaskRef | None,
+    tasks: list[Task],
+    context: NLUContext,
+    prefer: Literal["pending", "completed"] | None = None,
+) -> Resolution:
     by_number = {t["number"]: t for t in tasks}
     if ref is None:
         return Resolution(missing=True)

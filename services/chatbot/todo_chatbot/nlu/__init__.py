@@ -1,4 +1,4 @@
-"""NLU providers, selected by NLU_PROVIDER: `rules` (default) here; `llm` and `hybrid` in todo_chatbot.nlu.llm."""
+"""NLU providers, chosen by NLU_PROVIDER: `rules` (default) here; `llm`, `hybrid` in todo_chatbot.nlu.llm."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ def _llm_factory(name: str) -> Callable[[Settings], NLUProvider]:
             module = importlib.import_module("todo_chatbot.nlu.llm")
         except ModuleNotFoundError as exc:
             raise UnknownProviderError(
-                f"NLU_PROVIDER={name} needs todo_chatbot.nlu.llm, which is not installed ({exc}); use NLU_PROVIDER=rules"
+                f"NLU_PROVIDER={name} needs todo_chatbot.nlu.llm, which is not installed ({exc}); use"
+                f" NLU_PROVIDER=rules"
             ) from exc
         factory: Callable[[Settings], NLUProvider] = module.PROVIDERS[name]
         return factory(settings)
@@ -38,10 +39,11 @@ PROVIDERS: dict[str, Callable[[Settings], NLUProvider]] = {
 
 
 def make_provider(settings: Settings) -> NLUProvider:
-    """The provider NLU_PROVIDER names; an unknown name stops the service at start with the list of valid ones."""
+    """The provider NLU_PROVIDER names; an unknown name stops the service at start, listing the valid ones."""
     name = settings.nlu_provider.strip().lower()
     if name not in PROVIDERS:
         raise UnknownProviderError(
-            f"NLU_PROVIDER={settings.nlu_provider!r} is not a known NLU provider; use one of: {', '.join(PROVIDERS)}"
+            f"NLU_PROVIDER={settings.nlu_provider!r} is not a known NLU provider; use one of:"
+            f" {', '.join(PROVIDERS)}"
         )
     return PROVIDERS[name](settings)

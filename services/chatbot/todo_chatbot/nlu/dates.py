@@ -7,7 +7,7 @@ Conventions (also in the README):
 - "end of the week" is the coming Sunday (today if Sunday), matching the "this week" list filter (Mon-Sun);
 - "this weekend" is the coming Saturday (today on a weekend day);
 - numeric dates are ISO (2026-12-05) or month/day in US order ("12/5", "12/5/2027");
-- a day-month date without a year ("Dec 5", "5 December") is the next such date (this year, or next year if passed).
+- a day-month date without a year ("Dec 5", "5 December") is the next such date (this year, else next year).
 """
 
 from __future__ import annotations
@@ -21,15 +21,37 @@ from dateutil.relativedelta import relativedelta
 
 # full names only: "sat", "sun", "wed" are too often ordinary words in titles ("buy sun cream")
 WEEKDAYS = {
-    "monday": 0, "tuesday": 1, "tues": 1, "wednesday": 2, "weds": 2, "thursday": 3, "thurs": 3,
-    "friday": 4, "saturday": 5, "sunday": 6,
+    "monday": 0,
+    "tuesday": 1,
+    "tues": 1,
+    "wednesday": 2,
+    "weds": 2,
+    "thursday": 3,
+    "thurs": 3,
+    "friday": 4,
+    "saturday": 5,
+    "sunday": 6,
 }
 MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
 MONTHS["sept"] = 9
 NUMBER_WORDS = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "couple of": 2, "a couple of": 2,
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "couple of": 2,
+    "a couple of": 2,
 }
 
 _WD = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
@@ -98,7 +120,11 @@ def _resolve(name: str, m: re.Match[str], today: date) -> date | None:
             raw = g["n"].lower()
             n = int(raw) if raw.isdigit() else NUMBER_WORDS[raw]
             unit = g["unit"].lower().rstrip("s")
-            delta = {"day": relativedelta(days=n), "week": relativedelta(weeks=n), "month": relativedelta(months=n)}
+            delta = {
+                "day": relativedelta(days=n),
+                "week": relativedelta(weeks=n),
+                "month": relativedelta(months=n),
+            }
             return today + delta[unit]
         case "end_of_week":
             return today + timedelta(days=6 - today.weekday())
@@ -126,7 +152,9 @@ def find_date(text: str, today: date) -> DateMatch | None:
     best: DateMatch | None = None
     for name, pattern in _PATTERNS:
         for m in pattern.finditer(text):
-            if best is not None and (m.start() > best.start or (m.start() == best.start and m.end() <= best.end)):
+            if best is not None and (
+                m.start() > best.start or (m.start() == best.start and m.end() <= best.end)
+            ):
                 continue
             value = _resolve(name, m, today)
             if value is not None:

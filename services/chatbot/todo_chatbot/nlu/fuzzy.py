@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def osa_distance(a: str, b: str, limit: int = 3) -> int:
-    """Edits (insert, delete, substitute, swap neighbours) from a to b; anything above `limit` is reported as limit+1."""
+    """Edits (insert, delete, substitute, swap neighbours) from a to b; above `limit` reported as limit+1."""
     if abs(len(a) - len(b)) > limit:
         return limit + 1
     prev2: list[int] = []
@@ -28,7 +28,7 @@ def allowed_typos(word: str) -> int:
 
 
 def similar(query: str, word: str) -> bool:
-    """Does the user's word `query` name the title word `word`? Exact, plural/singular, prefix, or a small typo."""
+    """Does the user's word `query` name the title word `word`? Exact, plural, prefix, or a small typo."""
     if query == word or query.rstrip("s") == word.rstrip("s"):
         return True
     if len(query) >= 4 and word.startswith(query):

@@ -33,7 +33,9 @@ class TaskRef(BaseModel):
     number: int | None = Field(default=None, ge=1)
     words: str | None = Field(default=None, max_length=500)  # words of the title, matched with typo tolerance
     pronoun: bool = False  # "it", "that one": the task of the previous turn
-    ordinal: int | None = None  # "the second one" (1-based), -1 for "the last one": position in the last list shown
+    ordinal: int | None = (
+        None  # "the second one" (1-based), -1 for "the last one": position in the last list shown
+    )
 
 
 class ListFilter(BaseModel):
@@ -50,7 +52,7 @@ class ChatIntent(BaseModel):
     priority: Priority | None = None
     ref: TaskRef | None = None
     filter: ListFilter = Field(default_factory=ListFilter)
-    # why an out-of-scope message was refused: "other_user" ("delete tasks of user 2"), "bulk_delete" ("delete all")
+    # why an out-of-scope message was refused: "other_user" ("tasks of user 2"), "bulk_delete" ("delete all")
     refusal: Literal["other_user", "bulk_delete"] | None = None
     # problems the reply should mention, e.g. an unreadable date
     problem: str | None = None
@@ -63,7 +65,9 @@ class NLUContext(BaseModel):
     today: date
     last_task_number: int | None = None
     listed_numbers: list[int] = Field(default_factory=list)
-    awaiting: str | None = None  # the question the bot asked last turn, if any ("reference", "title", "confirm")
+    awaiting: str | None = (
+        None  # the question the bot asked last turn, if any ("reference", "title", "confirm")
+    )
 
 
 class NLUProvider(Protocol):

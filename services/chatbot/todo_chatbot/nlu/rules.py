@@ -15,25 +15,119 @@ MAX_TITLE = 500
 
 # Command words whose small typos are corrected ("shwo" → "show"), only in command position.
 VERBS = (
-    "add", "create", "new", "remind", "remember", "schedule", "show", "list", "display", "view", "what", "which",
-    "count", "complete", "finish", "finished", "mark", "check", "tick", "reopen", "uncomplete", "undo", "unmark",
-    "uncheck", "rename", "change", "update", "edit", "move", "postpone", "reschedule", "push", "delay", "set",
-    "make", "prioritize", "deprioritize", "delete", "remove", "erase", "drop", "trash", "discard", "forget",
-    "cancel", "clear", "clean", "purge", "help", "hello", "thanks",
+    "add",
+    "create",
+    "new",
+    "remind",
+    "remember",
+    "schedule",
+    "show",
+    "list",
+    "display",
+    "view",
+    "what",
+    "which",
+    "count",
+    "complete",
+    "finish",
+    "finished",
+    "mark",
+    "check",
+    "tick",
+    "reopen",
+    "uncomplete",
+    "undo",
+    "unmark",
+    "uncheck",
+    "rename",
+    "change",
+    "update",
+    "edit",
+    "move",
+    "postpone",
+    "reschedule",
+    "push",
+    "delay",
+    "set",
+    "make",
+    "prioritize",
+    "deprioritize",
+    "delete",
+    "remove",
+    "erase",
+    "drop",
+    "trash",
+    "discard",
+    "forget",
+    "cancel",
+    "clear",
+    "clean",
+    "purge",
+    "help",
+    "hello",
+    "thanks",
 )
 STATUS_WORDS = ("done", "complete", "completed", "finished")
 # Words of list/count questions whose typos are corrected ("how many taks are pendng").
 FILTER_WORDS = (
-    "tasks", "task", "todos", "completed", "pending", "overdue", "today", "tomorrow", "priority", "remaining",
-    "finished", "done", "week", "open", "urgent", "left", "due", "high", "everything",
+    "tasks",
+    "task",
+    "todos",
+    "completed",
+    "pending",
+    "overdue",
+    "today",
+    "tomorrow",
+    "priority",
+    "remaining",
+    "finished",
+    "done",
+    "week",
+    "open",
+    "urgent",
+    "left",
+    "due",
+    "high",
+    "everything",
 )
 
 _STRIP = ".,!?;:\"()[]{}\u201c\u201d\u2018\u2019'`"  # ASCII and typographic quotes
 _POLITE = [
-    "please", "pls", "plz", "kindly", "can you", "could you", "would you", "will you", "can u", "could u",
-    "i want you to", "i need you to", "i'd like you to", "i want to", "i'd like to", "i would like to",
-    "let's", "lets", "hey", "hi", "hello", "ok", "okay", "so", "now", "just", "also", "and", "then", "bot",
-    "go ahead and", "quickly", "oh", "um", "hmm",
+    "please",
+    "pls",
+    "plz",
+    "kindly",
+    "can you",
+    "could you",
+    "would you",
+    "will you",
+    "can u",
+    "could u",
+    "i want you to",
+    "i need you to",
+    "i'd like you to",
+    "i want to",
+    "i'd like to",
+    "i would like to",
+    "let's",
+    "lets",
+    "hey",
+    "hi",
+    "hello",
+    "ok",
+    "okay",
+    "so",
+    "now",
+    "just",
+    "also",
+    "and",
+    "then",
+    "bot",
+    "go ahead and",
+    "quickly",
+    "oh",
+    "um",
+    "hmm",
 ]
 _POLITE_TAIL = ["please", "pls", "thanks", "thank you", "for me", "now", "asap please"]
 
@@ -41,11 +135,14 @@ GREETING = re.compile(
     r"(hi|hello|hey|hiya|howdy|yo|greetings|hola|good (morning|afternoon|evening|day)|sup|what's up|whats up)"
     r"( there| bot| chatbot| you| again)?|how are you( doing)?|how's it going"
 )
-THANKS = re.compile(r"(thanks|thank you|thx|ty|cheers|great|awesome|perfect|cool|nice)( so much| a lot| bot)?")
+THANKS = re.compile(
+    r"(thanks|thank you|thx|ty|cheers|great|awesome|perfect|cool|nice)( so much| a lot| bot)?"
+)
 CONFIRM = re.compile(r"(yes|y|yeah|yep|yup|sure|ok|okay|confirm|confirmed|do it|go ahead|please do|correct)")
 CANCEL = re.compile(r"(no|n|nope|nah|cancel|never ?mind|nevermind|stop|forget it|abort|don't|dont)")
 HELP = re.compile(
-    r"(help|help me|\?|what can you do|what can i (say|do|ask)|what do you do|how does (this|it) work|commands"
+    r"(help|help me|\?|what can you do|what can i (say|do|ask)|what do you do|how does (this|it) work"
+    r"|commands"
     r"|options|menu|usage|how do i use (this|you)|what are (the|your) commands|instructions|info)"
 )
 
@@ -56,26 +153,40 @@ OTHER_USER = re.compile(
 )
 BULK = re.compile(
     r"^(delete|remove|erase|drop|trash|discard|clear|clean|purge|wipe|cancel|forget)( out| up)?"
-    rf"( all| every| each| the whole| my whole| entire| my entire)?( of)?( my| the)?( {TASK_NOUN}| all| everything)"
-    rf"( {TASK_NOUN})?( list)?$|^(delete|remove|erase|clear|wipe|purge|drop)( it| them)? all$|^(wipe|nuke|reset)\b"
+    rf"( all| every| each| the whole| my whole| entire| my entire)?( of)?( my| the)?( {TASK_NOUN}| all|"
+    rf" everything)"
+    rf"( {TASK_NOUN})?( list)?$|^(delete|remove|erase|clear|wipe|purge|drop)( it| them)? all$|^(wipe|nuke"
+    rf"|reset)\b"
 )
 COMPLETED_WORD = r"(completed|complete|done|finished|checked|ticked|closed)"
 CLEAR_COMPLETED = re.compile(
-    rf"^(clear|clean|purge|delete|remove|erase|drop|archive|trash|get rid of|wipe)( out| up| away)?( all)?( of)?"
-    rf"( the| my)?( {TASK_NOUN})? ?( that are| which are| i've| i have| already)? ?{COMPLETED_WORD}( ones| {TASK_NOUN})?"
+    rf"^(clear|clean|purge|delete|remove|erase|drop|archive|trash|get rid of|wipe)( out| up| away)?( all)?("
+    rf" of)?"
+    rf"( the| my)?( {TASK_NOUN})? ?( that are| which are| i've| i have| already)? ?{COMPLETED_WORD}( ones|"
+    rf" {TASK_NOUN})?"
     r"( from (my|the) list)?$|^clear (my )?(completed|done|finished)$"
 )
 PRIORITY_VALUE = re.compile(
-    r"^(?:(?:a|to|as|be)\s+)*(?:(?P<p>high|low|medium|normal|top|urgent|important|critical|minor)(?:[- ]priority)?"
+    r"^(?:(?:a|to|as|be)\s+)*(?:(?P<p>high|low|medium|normal|top|urgent|important|critical|minor)(?:[-"
+    r" ]priority)?"
     r"|priority (?P<p2>high|low|medium|normal))$"
 )
 PRIORITY_IN_TEXT = re.compile(
-    r"\b(?:(?:with|at|as|of)\s+)?(?:an?\s+)?(?P<p>high|low|medium|normal|top)[- ]priority\b|\bpriority[: ]+(?P<p2>high|low|medium|normal)\b"
+    r"\b(?:(?:with|at|as|of)\s+)?(?:an?\s+)?(?P<p>high|low|medium|normal|top)[- ]priority\b|\bpriority[:"
+    r" ]+(?P<p2>high|low|medium|normal)\b"
     r"|\((?P<p3>urgent|important|asap)\)"
 )
 _PRIORITY_NAMES: dict[str, Priority] = {
-    "high": "high", "top": "high", "urgent": "high", "important": "high", "critical": "high", "asap": "high",
-    "low": "low", "minor": "low", "medium": "medium", "normal": "medium",
+    "high": "high",
+    "top": "high",
+    "urgent": "high",
+    "important": "high",
+    "critical": "high",
+    "asap": "high",
+    "low": "low",
+    "minor": "low",
+    "medium": "medium",
+    "normal": "medium",
 }
 
 
@@ -93,7 +204,7 @@ def clean(message: str) -> str:
 
 @dataclass
 class Words:
-    """The message as tokens: `orig` keeps the user's spelling (titles come from it), `norm` is for matching."""
+    """The message as tokens: `orig` keeps the user's spelling (for titles), `norm` is for matching."""
 
     orig: list[str]
     norm: list[str]
@@ -160,20 +271,38 @@ def parse_ref(text: str) -> TaskRef | None:
     """A task reference: "task 2", "#2", "number 2", "it", "the second one", "the milk one", "buy milk"."""
     t = text.strip(" .!?,:;\"'")
     t = re.sub(r"^(?:on |for |of |from |to )?(?:the |my |a |an )?", "", t)
-    if re.fullmatch(r"(it|that|this|them|that one|this one|that task|this task|same one|the same one|"
-                    r"the one i just added|the one you just added|the previous one|the last task|that item)", t):
+    if re.fullmatch(
+        r"(it|that|this|them|that one|this one|that task|this task|same one|the same one|"
+        r"the one i just added|the one you just added|the previous one|the last task|that item)",
+        t,
+    ):
         return TaskRef(pronoun=True)
-    m = (re.search(r"(?:\b(?:task|todo|item|number|no\.?|num|nr)\s*#?\s*|#)(\d{1,9})\b", t)
-         # a bare number, or one after a short word ("tsk 2", "id 2"); "buy 2 apples" stays words
-         or re.fullmatch(r"(?:\S{1,4} )?#?(\d{1,9})", t))
+    m = (
+        re.search(r"(?:\b(?:task|todo|item|number|no\.?|num|nr)\s*#?\s*|#)(\d{1,9})\b", t)
+        # a bare number, or one after a short word ("tsk 2", "id 2"); "buy 2 apples" stays words
+        or re.fullmatch(r"(?:\S{1,4} )?#?(\d{1,9})", t)
+    )
     if m:
         return TaskRef(number=int(m.group(1)))
     m = re.fullmatch(r"(?:task|todo|item|number) (one|two|three|four|five|six|seven|eight|nine|ten)", t)
     if m:
         return TaskRef(number=NUMBER_WORDS[m.group(1)])
-    ordinals = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
-                "fifth": 5, "5th": 5, "last": -1}
-    m = re.fullmatch(r"(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last) ?(?:one|task|item|todo)?", t)
+    ordinals = {
+        "first": 1,
+        "1st": 1,
+        "second": 2,
+        "2nd": 2,
+        "third": 3,
+        "3rd": 3,
+        "fourth": 4,
+        "4th": 4,
+        "fifth": 5,
+        "5th": 5,
+        "last": -1,
+    }
+    m = re.fullmatch(
+        r"(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last) ?(?:one|task|item|todo)?", t
+    )
     if m:
         return TaskRef(ordinal=ordinals[m.group(1)])
     words = re.sub(r"\b(task|tasks|todo|item|one|called|named|titled|entry|thing|as)\b", " ", t)
@@ -188,10 +317,15 @@ def _priority(value: str | None) -> Priority | None:
 
 def list_filter(text: str) -> ListFilter:
     status = "all"
-    if re.search(r"\b(pending|open|remaining|left|incomplete|outstanding|unfinished|uncompleted|undone|not done|"
-                 r"not completed|not finished|still to do|active|to be done|not yet done|unchecked)\b", text):
+    if re.search(
+        r"\b(pending|open|remaining|left|incomplete|outstanding|unfinished|uncompleted|undone|not done|"
+        r"not completed|not finished|still to do|active|to be done|not yet done|unchecked)\b",
+        text,
+    ):
         status = "pending"
-    elif re.search(r"\b(completed|done|finished|checked off|ticked off|closed|did i (finish|complete|do))\b", text):
+    elif re.search(
+        r"\b(completed|done|finished|checked off|ticked off|closed|did i (finish|complete|do))\b", text
+    ):
         status = "completed"
     due = None
     if re.search(r"\b(overdue|past due|late|missed|behind)\b", text):
@@ -204,7 +338,10 @@ def list_filter(text: str) -> ListFilter:
         due = "week"
     if due is not None and status == "all" and not re.search(r"\b(all|everything)\b", text):
         status = "pending"  # "what's due today" asks what is still to do
-    m = re.search(r"\b(high|low|medium|normal)[- ]priority\b|\bpriority (high|low|medium)\b|\b(urgent|important)\b", text)
+    m = re.search(
+        r"\b(high|low|medium|normal)[- ]priority\b|\bpriority (high|low|medium)\b|\b(urgent|important)\b",
+        text,
+    )
     priority = _priority(next(g for g in m.groups() if g)) if m else None
     return ListFilter(status=status, due=due, priority=priority)  # type: ignore[arg-type]
 
@@ -222,22 +359,40 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
         priority = _priority(m.group("p") or m.group("p2") or m.group("p3"))
         words = words.without_span(m.start(), m.end())
     for edge in (0, -1):
-        if words.norm and words.norm[edge] in ("urgent", "urgently", "asap", "important", "!!!") and len(words.norm) > 1:
+        if (
+            words.norm
+            and words.norm[edge] in ("urgent", "urgently", "asap", "important", "!!!")
+            and len(words.norm) > 1
+        ):
             priority = priority or "high"
-            words = Words(words.orig[:-1], words.norm[:-1]) if edge == -1 else Words(words.orig[1:], words.norm[1:])
+            words = (
+                Words(words.orig[:-1], words.norm[:-1])
+                if edge == -1
+                else Words(words.orig[1:], words.norm[1:])
+            )
     text = words.text
     lead = re.match(
-        r"^(?:(?:a|an)\s+)?(?:new\s+)?(?:task|todo|to-do|item|reminder|entry|note)s?\b\s*(?:to|called|named|titled|for|"
-        r"about|that says|saying|:|-)?\s*|^(?:to|that|about)\s+", text)
+        r"^(?:(?:a|an)\s+)?(?:new\s+)?(?:task|todo|to-do|item|reminder|entry|note)s?\b\s*(?:to|called|named"
+        r"|titled|for|"
+        r"about|that says|saying|:|-)?\s*|^(?:to|that|about)\s+",
+        text,
+    )
     if lead and lead.end() > 0 and lead.end() < len(text):
         words = words.tail(lead.end())
     text = words.text
-    tail = re.search(r"\s+(?:to|on|in|onto)\s+(?:my|the)\s+(?:todo\s+|to-do\s+|to do\s+|task\s+)?(?:list|tasks|todos)$"
-                     r"|\s+(?:to|on)\s+(?:my\s+)?(?:list|todos|tasks)$", text)
+    tail = re.search(
+        r"\s+(?:to|on|in|onto)\s+(?:my|the)\s+(?:todo\s+|to-do\s+|to do\s+|task\s+)?(?:list|tasks|todos)$"
+        r"|\s+(?:to|on)\s+(?:my\s+)?(?:list|todos|tasks)$",
+        text,
+    )
     if tail:
         words = words.without_span(tail.start() + 1, tail.end())
-    if re.fullmatch(r"(?:(?:a|an)\s+)?(?:new\s+)?(?:task|todo|to-do|item|reminder|entry|note|something)s?", text):
-        return ChatIntent(intent=Intent.ADD, due_date=due, priority=priority)  # "add a task tomorrow": ask for the title
+    if re.fullmatch(
+        r"(?:(?:a|an)\s+)?(?:new\s+)?(?:task|todo|to-do|item|reminder|entry|note|something)s?", text
+    ):
+        return ChatIntent(
+            intent=Intent.ADD, due_date=due, priority=priority
+        )  # "add a task tomorrow": ask for the title
     title = words.original().lstrip(",;:- ").strip()
     if len(title) >= 2 and title[0] in "\"'\u201c\u2018" and title[-1] in "\"'\u201d\u2019":
         title = title[1:-1].strip()
@@ -245,14 +400,18 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
     return ChatIntent(intent=Intent.ADD, title=title or None, due_date=due, priority=priority)
 
 
-def _update_value(intent: ChatIntent, value: str, original: str, today_ctx: NLUContext, prefer: str) -> ChatIntent:
+def _update_value(
+    intent: ChatIntent, value: str, original: str, today_ctx: NLUContext, prefer: str
+) -> ChatIntent:
     """Fill the new value of an update: a priority, a due date, "no due date", or else a new title."""
     v = value.strip(" .!?")
     m = PRIORITY_VALUE.match(v)
     if m and prefer != "title":
         intent.priority = _priority(m.group("p") or m.group("p2"))
         return intent
-    if re.fullmatch(r"(no|without a|without|remove the|clear the) (due date|date|deadline)|someday|no date|unscheduled", v):
+    if re.fullmatch(
+        r"(no|without a|without|remove the|clear the) (due date|date|deadline)|someday|no date|unscheduled", v
+    ):
         intent.clear_due_date = True
         return intent
     due = parse_date(re.sub(r"^(be )?due ", "", v), today_ctx.today)
@@ -260,7 +419,9 @@ def _update_value(intent: ChatIntent, value: str, original: str, today_ctx: NLUC
         intent.due_date = due
         return intent
     if prefer == "date":
-        intent.problem = f"I couldn't read '{v}' as a date. Try 'tomorrow', 'friday', 'next monday', 'Dec 5' or 2026-12-05."
+        intent.problem = (
+            f"I couldn't read '{v}' as a date. Try 'tomorrow', 'friday', 'next monday' or 'Dec 5'."
+        )
         return intent
     intent.title = original.strip(" \"'\u201c\u201d\u2018\u2019")
     return intent
@@ -288,9 +449,12 @@ def parse(message: str, context: NLUContext) -> ChatIntent:
         return ChatIntent(intent=Intent.HELP)
 
     # add-phrasings that start with a word a typo fix could mistake for a verb ("dont" → "done")
-    m = re.match(r"^(?:remind me(?: to| that| about)?|reminder:?|remember to|don'?t forget to|dont forget to|"
-                 r"i need to|i have to|i must|i should|i gotta|need to|have to|todo:|to-do:|task:|new task:?|"
-                 r"add to (?:my )?list:?|put on (?:my )?list:?)\s+", plain)
+    m = re.match(
+        r"^(?:remind me(?: to| that| about)?|reminder:?|remember to|don'?t forget to|dont forget to|"
+        r"i need to|i have to|i must|i should|i gotta|need to|have to|todo:|to-do:|task:|new task:?|"
+        r"add to (?:my )?list:?|put on (?:my )?list:?)\s+",
+        plain,
+    )
     if m:
         return _finish_add(_title_parts(words.tail(m.end()), context))
 
@@ -298,8 +462,11 @@ def parse(message: str, context: NLUContext) -> ChatIntent:
     words = _correct(words, [0], VERBS)
     words = _correct(words, [len(words.norm) - 1], STATUS_WORDS)
     text = words.text.rstrip(" .!?")
-    if re.match(r"^(how many|count|number of|what's the number|what is the number|show|list|display|view|what|whats|"
-                r"what's|which|do i have|is there|are there|any)\b", text):
+    if re.match(
+        r"^(how many|count|number of|what's the number|what is the number|show|list|display|view|what|whats|"
+        r"what's|which|do i have|is there|are there|any)\b",
+        text,
+    ):
         words = _correct(words, list(range(len(words.norm))), FILTER_WORDS)
         text = words.text.rstrip(" .!?")
 
@@ -309,9 +476,16 @@ def parse(message: str, context: NLUContext) -> ChatIntent:
     return intent
 
 
+def title_problem(title: str) -> str | None:
+    """Why the backend would refuse this title, said before asking it."""
+    if len(title) > MAX_TITLE:
+        return f"That title is {len(title)} characters long; titles can have at most {MAX_TITLE}."
+    return None
+
+
 def _finish_add(intent: ChatIntent) -> ChatIntent:
-    if intent.title and len(intent.title) > MAX_TITLE:
-        intent.problem = f"That title is {len(intent.title)} characters long; titles can have at most {MAX_TITLE}."
+    if intent.title:
+        intent.problem = title_problem(intent.title)
     return intent
 
 
@@ -325,24 +499,40 @@ def _classify(words: Words, text: str, context: NLUContext) -> ChatIntent:
 
     if re.match(r"^(how many|count|number of|what's the number of|what is the number of|total)\b", text):
         return ChatIntent(intent=Intent.COUNT, filter=list_filter(text))
-    if re.fullmatch(rf"(my |all |all my |the )?{TASK_NOUN}( list)?|todo list|to-do list|to do list|"
-                    r"(show|list|display|view)( me)?( it| them| all| everything)?", text) or (
-        re.match(r"^(show|list|display|view|see|get(?! rid)|give|print|tell|what|what's|whats|which|anything|is there|are there|"
-                 r"do i have|read|remind me what)\b", text)
-        and re.search(rf"\b{TASK_NOUN}\b|\b(due|overdue|late|pending|open|remaining|left|done|completed|finished|"
-                      r"incomplete|outstanding|unfinished|today|tomorrow|week|priority|urgent|important|on my)\b", text)
+    if re.fullmatch(
+        rf"(my |all |all my |the )?{TASK_NOUN}( list)?|todo list|to-do list|to do list|"
+        r"(show|list|display|view)( me)?( it| them| all| everything)?",
+        text,
+    ) or (
+        re.match(
+            r"^(show|list|display|view|see|get(?! rid)|give|print|tell|what|what's|whats|which|anything|is"
+            r" there|are there|"
+            r"do i have|read|remind me what)\b",
+            text,
+        )
+        and re.search(
+            rf"\b{TASK_NOUN}\b|\b(due|overdue|late|pending|open|remaining|left|done|completed|finished|"
+            r"incomplete|outstanding|unfinished|today|tomorrow|week|priority|urgent|important|on my)\b",
+            text,
+        )
     ):
         return ChatIntent(intent=Intent.LIST, filter=list_filter(text))
 
-    m = re.match(r"^(?:add|create|new|insert|schedule|note(?: down)?|jot(?: down)?|log|put|make (?=(?:a|an|new) ))\s*", text)
+    m = re.match(
+        r"^(?:add|create|new|insert|schedule|note(?: down)?|jot(?: down)?|log|put|make (?=(?:a|an|new) ))\s*",
+        text,
+    )
     if m and m.end() < len(text):
         return _finish_add(_title_parts(words.tail(m.end()), context))
 
     reopen = [
-        r"^(?:mark|set|flag|make|put) (?P<ref>.+?) (?:as |to |back to )?(?:not done|undone|incomplete|not complete|not completed|"
+        r"^(?:mark|set|flag|make|put) (?P<ref>.+?) (?:as |to |back to )?(?:not done|undone|incomplete|not"
+        r" complete|not completed|"
         r"uncompleted|unfinished|pending|open|active|todo|to do|not finished|unchecked)$",
-        r"^(?:reopen|re-open|uncomplete|undo|unmark|uncheck|untick|unfinish|restore|un-complete|resume) (?P<ref>.+)$",
-        r"^(?P<ref>.+?) (?:is|are|was|isn't) (?:not|actually not|still not|not yet) (?:done|finished|complete|completed)$",
+        r"^(?:reopen|re-open|uncomplete|undo|unmark|uncheck|untick|unfinish|restore|un-complete|resume)"
+        r" (?P<ref>.+)$",
+        r"^(?P<ref>.+?) (?:is|are|was|isn't) (?:not|actually not|still not|not yet) (?:done|finished"
+        r"|complete|completed)$",
         r"^(?P<ref>.+?) (?:isn't|is not|wasn't) (?:done|finished|complete|completed)(?: yet| after all)?$",
     ]
     for pattern in reopen:
@@ -350,10 +540,13 @@ def _classify(words: Words, text: str, context: NLUContext) -> ChatIntent:
         if m:
             return ChatIntent(intent=Intent.REOPEN, ref=parse_ref(m.group("ref")))
     complete = [
-        r"^(?:mark|set|flag|put) (?P<ref>.+?) (?:as |to )?(?:done|complete|completed|finished|checked|ticked off|closed)$",
-        r"^(?:complete|finish|finished|completed|close|done with|done|check off|check|tick off|tick|cross off|cross out|"
+        r"^(?:mark|set|flag|put) (?P<ref>.+?) (?:as |to )?(?:done|complete|completed|finished|checked|ticked"
+        r" off|closed)$",
+        r"^(?:complete|finish|finished|completed|close|done with|done|check off|check|tick off|tick|cross"
+        r" off|cross out|"
         r"strike|strike out) (?P<ref>.+?)(?: off)?$",
-        r"^i(?: have|'ve| just| already)? (?:finished|completed|did|done|ticked off|checked off) (?P<ref>.+)$",
+        r"^i(?: have|'ve| just| already)? (?:finished|completed|did|done|ticked off|checked off)"
+        r" (?P<ref>.+)$",
         r"^(?P<ref>.+?) (?:is|are|was|has been|is now|now) (?:done|complete|completed|finished)$",
         r"^(?P<ref>.+?) (?:done|finished|completed)$",
     ]
@@ -361,44 +554,92 @@ def _classify(words: Words, text: str, context: NLUContext) -> ChatIntent:
         m = re.match(pattern, text)
         if m:
             return ChatIntent(intent=Intent.COMPLETE, ref=parse_ref(m.group("ref")))
-    if re.fullmatch(r"(mark|complete|finish|done|check off|tick off)( it| that| this)?( as)? ?(done|complete|completed|finished)?", text):
-        return ChatIntent(intent=Intent.COMPLETE, ref=TaskRef(pronoun=True) if re.search(r"\b(it|that|this)\b", text) else None)
+    if re.fullmatch(
+        r"(mark|complete|finish|done|check off|tick off)( it| that| this)?( as)? ?(done|complete|completed"
+        r"|finished)?",
+        text,
+    ):
+        return ChatIntent(
+            intent=Intent.COMPLETE,
+            ref=TaskRef(pronoun=True) if re.search(r"\b(it|that|this)\b", text) else None,
+        )
 
     update = _classify_update(words, text, context)
     if update is not None:
         return update
 
-    m = re.match(r"^(?:delete|remove|erase|drop|trash|discard|forget(?: about)?|cancel|get rid of|scrap|ditch|del|rm|"
-                 r"throw away|throw out|bin)(?: (?P<ref>.+))?$", text)
+    m = re.match(
+        r"^(?:delete|remove|erase|drop|trash|discard|forget(?: about)?|cancel|get rid of|scrap|ditch|del|rm|"
+        r"throw away|throw out|bin)(?: (?P<ref>.+))?$",
+        text,
+    )
     if m:
         ref_text = m.group("ref") or ""
         ref_text = re.sub(r"\s+from (my |the )?(list|tasks|todos|todo list)$", "", ref_text)
         return ChatIntent(intent=Intent.DELETE, ref=parse_ref(ref_text) if ref_text else None)
 
-    if re.fullmatch(r"(?:task |number |no\.? |item |todo )?#?\d{1,9}|the .+ one|(?:the )?(?:first|second|third|last)(?: one)?"
-                    r"|(?:task|#)\s?\d{1,9}", text):
+    if re.fullmatch(
+        r"(?:task |number |no\.? |item |todo )?#?\d{1,9}|the .+ one|(?:the )?(?:first|second|third|last)(?:"
+        r" one)?"
+        r"|(?:task|#)\s?\d{1,9}",
+        text,
+    ):
         return ChatIntent(intent=Intent.UNKNOWN, ref=parse_ref(text))
     if re.match(r"^(rename|change|update|edit|move|postpone|reschedule|set|make|prioritize)\b", text):
-        return ChatIntent(intent=Intent.UPDATE, ref=parse_ref(re.sub(r"^\w+\s*", "", text)) if " " in text else None)
+        return ChatIntent(
+            intent=Intent.UPDATE, ref=parse_ref(re.sub(r"^\w+\s*", "", text)) if " " in text else None
+        )
     return ChatIntent(intent=Intent.UNKNOWN)
 
 
 def _classify_update(words: Words, text: str, context: NLUContext) -> ChatIntent | None:
-    """rename / change / move / set priority / clear the due date, each with the task reference and the new value."""
+    """rename / change / move / set priority / clear the due date: the task reference and the new value."""
     forms: list[tuple[str, str]] = [
-        (r"^(?:remove|clear|delete|drop|unset)(?: the)? (?:due date|deadline|date)(?: (?:from|of|for|on))? (?P<ref>.+)$", "nodate"),
+        (
+            r"^(?:remove|clear|delete|drop|unset)(?: the)? (?:due date|deadline|date)(?: (?:from|of|for"
+            r"|on))? (?P<ref>.+)$",
+            "nodate",
+        ),
         (r"^(?:remove|clear|delete|drop|unset) (?P<ref>.+?)(?:'s)? (?:due date|deadline)$", "nodate"),
         (r"^(?:rename|retitle|call) (?P<ref>.+?) (?:to|as|into) (?P<value>.+)$", "title"),
-        (r"^(?:change|update|edit|set|make)(?: the)? (?:title|name|text|description) (?:of|for|on) (?P<ref>.+?) (?:to|as|into) (?P<value>.+)$", "title"),
-        (r"^(?:change|update|edit|set) (?P<ref>.+?)(?:'s)? (?:title|name|text) (?:to|as|into) (?P<value>.+)$", "title"),
-        (r"^(?:change|update|set|move|edit)(?: the)? (?:due date|deadline|date|due) (?:of|for|on) (?P<ref>.+?) (?:to|as|for) (?P<value>.+)$", "date"),
-        (r"^(?:change|update|set|move|edit) (?P<ref>.+?)(?:'s)? (?:due date|deadline|date) (?:to|as|for) (?P<value>.+)$", "date"),
-        (r"^(?:change|update|set|make|edit)(?: the)? priority (?:of|for|on) (?P<ref>.+?) (?:to|as) (?P<value>.+)$", "priority"),
+        (
+            r"^(?:change|update|edit|set|make)(?: the)? (?:title|name|text|description) (?:of|for|on)"
+            r" (?P<ref>.+?) (?:to|as|into) (?P<value>.+)$",
+            "title",
+        ),
+        (
+            r"^(?:change|update|edit|set) (?P<ref>.+?)(?:'s)? (?:title|name|text) (?:to|as|into)"
+            r" (?P<value>.+)$",
+            "title",
+        ),
+        (
+            r"^(?:change|update|set|move|edit)(?: the)? (?:due date|deadline|date|due) (?:of|for|on)"
+            r" (?P<ref>.+?) (?:to|as|for) (?P<value>.+)$",
+            "date",
+        ),
+        (
+            r"^(?:change|update|set|move|edit) (?P<ref>.+?)(?:'s)? (?:due date|deadline|date) (?:to|as|for)"
+            r" (?P<value>.+)$",
+            "date",
+        ),
+        (
+            r"^(?:change|update|set|make|edit)(?: the)? priority (?:of|for|on) (?P<ref>.+?) (?:to|as)"
+            r" (?P<value>.+)$",
+            "priority",
+        ),
         (r"^(?:change|update|set|edit) (?P<ref>.+?)(?:'s)? priority (?:to|as) (?P<value>.+)$", "priority"),
-        (r"^(?:move|postpone|reschedule|push|push back|delay|shift|defer|bump)(?: back)? (?P<ref>.+?) (?:to|until|till|for|by|on|until next) (?P<value>.+)$", "date"),
+        (
+            r"^(?:move|postpone|reschedule|push|push back|delay|shift|defer|bump)(?: back)? (?P<ref>.+?)"
+            r" (?:to|until|till|for|by|on|until next) (?P<value>.+)$",
+            "date",
+        ),
         (r"^(?:set|make|mark) (?P<ref>.+?) (?:to be |as )?due (?P<value>.+)$", "date"),
         (r"^(?P<ref>(?:task |#|number )\S+|it|that|this) (?:is|should be) due (?P<value>.+)$", "date"),
-        (r"^(?:make|set|mark|flag|change|update) (?P<ref>.+?) (?:to |as |a |an )*(?P<value>(?:high|low|medium|normal|top|urgent|important)(?:[- ]priority)?)$", "priority"),
+        (
+            r"^(?:make|set|mark|flag|change|update) (?P<ref>.+?) (?:to |as |a |an )*(?P<value>(?:high|low"
+            r"|medium|normal|top|urgent|important)(?:[- ]priority)?)$",
+            "priority",
+        ),
         (r"^(?:prioritize|prioritise) (?P<ref>.+)$", "high"),
         (r"^(?:deprioritize|deprioritise) (?P<ref>.+)$", "low"),
         (r"^(?:change|update|edit|set|modify) (?P<ref>.+?) (?:to|as|into) (?P<value>.+)$", "any"),
