@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -33,3 +36,32 @@ def test_a_service_that_cannot_start_is_reported_with_its_log_and_the_rest_stopp
     for name in ("chatbot", "frontend"):
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"http://127.0.0.1:{ports[name]}/api/health", timeout=2)
+
+
+def test_tcb_dev_serves_the_app_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    ports = {name: free_port() for name in SERVICES}
+    argv = [
+        str(Path(sys.executable).with_name("tcb")), "dev", "--state-dir", str(tmp_path),
+        "--backend-port", str(ports["backend"]), "--chatbot-port", str(ports["chatbot"]),
+        "--frontend-port", str(ports["frontend"]),
+    ]  # fmt: skip
+    dev = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert dev.stdout is not None
+        printed = ""
+        for line in dev.stdout:  # progress lines, then the URLs once every service answers
+            printed += line
+            if "press Ctrl-C to stop" in line:
+                break
+        assert f"App      http://localhost:{ports['frontend']}/" in printed, printed
+        page = httpx.get(f"http://127.0.0.1:{ports['frontend']}/", follow_redirects=True)
+        assert 'data-testid="login-form"' in page.text
+        dev.send_signal(signal.SIGINT)
+        assert dev.wait(timeout=30) == 0
+    finally:
+        if dev.poll() is None:
+            dev.kill()
+    for port in ports.values():
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2)
+    assert (tmp_path / "backend.db").exists()

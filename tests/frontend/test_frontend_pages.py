@@ -214,6 +214,16 @@ async def test_chat_adds_a_task_and_signals_the_list(signed_in: httpx.AsyncClien
     assert tasks[0]["due_date"] == "2030-03-05"  # the user's tomorrow, from client_time
 
 
+async def test_an_over_long_chat_message_gets_the_chatbots_reason(signed_in: httpx.AsyncClient) -> None:
+    response = await signed_in.post(
+        "/chat", data={"message": "add " + "x" * 2000}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 422
+    assert "chat-error" in response.text
+    assert "2000" in response.text
+    assert (await signed_in.get("/api/tasks")).json() == []
+
+
 async def test_empty_chat_message_is_refused(signed_in: httpx.AsyncClient) -> None:
     response = await signed_in.post("/chat", data={"message": "  "}, headers={"HX-Request": "true"})
     assert response.status_code == 422
