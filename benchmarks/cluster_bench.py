@@ -85,7 +85,7 @@ def main() -> None:
     namespace = f"tcb-bench-{uuid.uuid4().hex[:6]}"
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace)))
     try:
-        apps.create_namespaced_deployment(namespace, _deployment(cluster.busybox_image().ref, 2))
+        apps.create_namespaced_deployment(namespace, _deployment(cluster.busybox_image.ref, 2))
         wait_until("2 bench pods Ready", lambda: (len(_ready_pods(core, namespace)) == 2, "…"), timeout=120)
 
         replace_times = []

@@ -21,6 +21,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import httpx
@@ -305,7 +306,7 @@ disabled_plugins = []
 [metrics]
   address = ""
 [plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "{self._pause_image().ref}"
+  sandbox_image = "{self.pause_image.ref}"
   disable_apparmor = {"false" if apparmor else "true"}
   stream_server_address = "127.0.0.1"
   # clamp pods' oom_score_adj to ours: this VM withholds CAP_SYS_RESOURCE from root, so runc can't lower it
@@ -337,27 +338,28 @@ disabled_plugins = []
                 path.write_text(text)
 
     # ---- images the node itself needs (no registry) -----------------------------------------------------
-    def _pause_image(self) -> ImageSpec:
-        return ImageSpec(
-            f"localhost/tcb/pause:{self.bins.pause.parent.parent.name}",
-            {"/pause": self.bins.pause},
-            ["/pause"],
-        )
+    @cached_property
+    def pause_image(self) -> ImageSpec:
+        return ImageSpec("localhost/tcb/pause", "3.10", {"/pause": self.bins.pause}, ["/pause"])
 
-    def _coredns_image(self) -> ImageSpec:
+    @cached_property
+    def coredns_image(self) -> ImageSpec:
         return ImageSpec(
-            f"localhost/tcb/coredns:{local_build.COREDNS_VERSION}",
+            "localhost/tcb/coredns",
+            local_build.COREDNS_VERSION,
             {"/coredns": self.bins.coredns},
             ["/coredns"],
         )
 
+    @cached_property
     def busybox_image(self) -> ImageSpec:
         """Debian's static busybox with every applet linked in /bin: for helper pods and tests."""
         busybox = Path("/bin/busybox")
         version = run([str(busybox)], check=False, quiet=True).stdout.split()[1].lstrip("v")
         applets = run([str(busybox), "--list"], quiet=True).stdout.split()
         return ImageSpec(
-            f"localhost/tcb/busybox:{version}",
+            "localhost/tcb/busybox",
+            version,
             {"/bin/busybox": busybox},
             [],
             cmd=["sh"],  # like Docker Hub's busybox: a pod's `command`/`args` run as given
@@ -366,7 +368,7 @@ disabled_plugins = []
         )
 
     def _ensure_node_images(self) -> None:
-        for spec in (self._pause_image(), self._coredns_image(), self.busybox_image()):
+        for spec in (self.pause_image, self.coredns_image, self.busybox_image):
             self.containerd.ensure_image(spec)
 
     # ---- components ---------------------------------------------------------------------------------------
@@ -491,7 +493,7 @@ disabled_plugins = []
                     "--namespace=local-path-storage",
                     "--provisioner-name=rancher.io/local-path",
                     "--service-account-name=local-path-provisioner-service-account",
-                    f"--helper-image={self.busybox_image().ref}",
+                    f"--helper-image={self.busybox_image.ref}",
                 ],
                 lambda: (True, "no health endpoint; the process is alive"),
             ),
@@ -573,8 +575,8 @@ disabled_plugins = []
 
     def _apply_addons(self) -> None:
         manifest = addons(
-            coredns_image=self._coredns_image().ref,
-            busybox_image=self.busybox_image().ref,
+            coredns_image=self.coredns_image.ref,
+            busybox_image=self.busybox_image.ref,
             dns_ip=DNS_IP,
             domain=DOMAIN,
             storage_dir=str(self._p("data", "volumes")),

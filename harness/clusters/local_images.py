@@ -10,6 +10,7 @@ import tarfile
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from harness.log import get_logger
@@ -25,12 +26,22 @@ PIN_LABEL = (
 
 @dataclass(frozen=True)
 class ImageSpec:
-    ref: str  # full reference, e.g. docker.io/todo-chatbot/pause:<hash>
+    name: str  # e.g. localhost/tcb/pause
+    version: str  # the tag is <version>-<content hash>, so a changed image never hides behind an old tag
     files: Mapping[str, Path]  # path in image -> file on the host
     entrypoint: list[str]
     cmd: list[str] = field(default_factory=list)
     symlinks: Mapping[str, str] = field(default_factory=dict)  # path in image -> target
     dirs: tuple[str, ...] = ()
+
+    @cached_property
+    def ref(self) -> str:
+        digest = hashlib.sha256(
+            json.dumps([self.entrypoint, self.cmd, sorted(self.symlinks.items()), sorted(self.dirs)]).encode()
+        )
+        for path, source in sorted(self.files.items()):
+            digest.update(path.encode() + b"\0" + source.read_bytes())
+        return f"{self.name}:{self.version}-{digest.hexdigest()[:10]}"
 
 
 def docker_archive(spec: ImageSpec) -> Path:

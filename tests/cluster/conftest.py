@@ -91,4 +91,4 @@ def httpd_image(local_cluster: ClusterInfo, tmp_path_factory: pytest.TempPathFac
 @pytest.fixture(scope="session")
 def busybox_image(local_cluster: ClusterInfo) -> str:
     """The busybox image the cluster itself imports (helper pods), for client pods in tests."""
-    return LocalCluster().busybox_image().ref
+    return LocalCluster().busybox_image.ref

@@ -85,15 +85,18 @@ def test_image_archive_is_a_deterministic_docker_archive(
     binary = tmp_path / "tool"
     binary.write_bytes(b"\x7fELF fake")
     spec = ImageSpec(
-        "localhost/tcb/tool:1", {"/bin/tool": binary}, ["/bin/tool"], symlinks={"/bin/sh": "tool"}
+        "localhost/tcb/tool", "1", {"/bin/tool": binary}, ["/bin/tool"], symlinks={"/bin/sh": "tool"}
     )
     first = docker_archive(spec)
     first_bytes = first.read_bytes()
     first.unlink()
     assert docker_archive(spec).read_bytes() == first_bytes
+    binary.write_bytes(b"\x7fELF changed")
+    assert ImageSpec("localhost/tcb/tool", "1", {"/bin/tool": binary}, ["/bin/tool"]).ref != spec.ref
     with tarfile.open(first) as tar:
         manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
-        assert manifest[0]["RepoTags"] == ["localhost/tcb/tool:1"]
+        assert manifest[0]["RepoTags"] == [spec.ref]
+        assert spec.ref.startswith("localhost/tcb/tool:1-")
         config = json.loads(tar.extractfile(manifest[0]["Config"]).read())  # type: ignore[union-attr]
         assert config["config"]["Entrypoint"] == ["/bin/tool"]
         layer = tarfile.open(fileobj=tar.extractfile("layer.tar"))
