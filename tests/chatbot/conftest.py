@@ -89,7 +89,7 @@ def chatbot_settings(db_file: Path, **overrides: Any) -> ChatbotSettings:
 
 
 @asynccontextmanager
-async def running_stack(directory: Path, chatbot_db: Path | None = None) -> AsyncIterator[Stack]:
+async def running_stack(directory: Path, **chatbot_overrides: Any) -> AsyncIterator[Stack]:
     """Both apps started (lifespans run: migrations applied) on SQLite files in `directory`."""
     backend_app = create_backend(
         BackendSettings(
@@ -102,7 +102,7 @@ async def running_stack(directory: Path, chatbot_db: Path | None = None) -> Asyn
         await stack.enter_async_context(backend_app.router.lifespan_context(backend_app))
         backend_transport = httpx.ASGITransport(app=backend_app)
         chatbot_app = create_chatbot(
-            chatbot_settings(chatbot_db or directory / "chatbot.db"), backend_transport
+            chatbot_settings(directory / "chatbot.db", **chatbot_overrides), backend_transport
         )
         await stack.enter_async_context(chatbot_app.router.lifespan_context(chatbot_app))
         backend = await stack.enter_async_context(

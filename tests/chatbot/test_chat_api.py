@@ -6,8 +6,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from todo_chatbot import nlu
 from todo_chatbot.main import create_app
-from todo_chatbot.nlu import UnknownProviderError
+from todo_chatbot.nlu import ChatIntent, NLUContext, UnknownProviderError
+from todo_chatbot.nlu.rules import RulesProvider
 
 from .conftest import Stack, chatbot_settings, running_stack
 
@@ -203,3 +205,37 @@ async def test_health_ready_and_metrics(stack: Stack) -> None:
 def test_unknown_nlu_provider_refuses_to_start(tmp_path: Path) -> None:
     with pytest.raises(UnknownProviderError, match=r"NLU_PROVIDER='gpt9'.*rules"):
         create_app(chatbot_settings(tmp_path / "c.db", nlu_provider="gpt9"))
+
+
+class _RulesMarkedAsLLM:
+    """The rules parser with its intents labelled as an LLM's: exercises the engine's guard for LLM output."""
+
+    name = "llm"
+
+    async def parse(self, message: str, context: NLUContext) -> ChatIntent:
+        intent = await RulesProvider().parse(message, context)
+        intent.source = "llm"
+        return intent
+
+
+async def test_destructive_actions_proposed_by_an_llm_wait_for_a_yes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(nlu.PROVIDERS, "llm", lambda settings: _RulesMarkedAsLLM())
+    async with running_stack(tmp_path, nlu_provider="llm") as s:
+        token = await s.signup()
+        await s.add_task(token, title="buy milk")
+        await s.add_task(token, title="old thing", completed=True)
+        question = await s.chat(token, "delete task 1")
+        assert "(yes/no)" in question["reply"] and question["actions"] == []
+        assert len(await s.tasks(token)) == 2
+        declined = await s.chat(token, "no", question["conversation_id"])
+        assert declined["actions"] == [] and len(await s.tasks(token)) == 2
+        await s.chat(token, "clear completed", question["conversation_id"])
+        confirmed = await s.chat(token, "yes", question["conversation_id"])
+        assert [a["type"] for a in confirmed["actions"]] == ["cleared"]
+        assert [t["title"] for t in await s.tasks(token)] == ["buy milk"]
+        added = await s.chat(
+            token, "add call mom", question["conversation_id"]
+        )  # not destructive: no question
+        assert [a["type"] for a in added["actions"]] == ["created"]
