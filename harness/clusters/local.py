@@ -10,6 +10,7 @@ kubelet root, volumes. Components are started detached (own session) so they out
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -19,10 +20,11 @@ import signal
 import ssl
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import IO
 
 import httpx
 import yaml
@@ -91,7 +93,21 @@ class LocalCluster:
             return False, "Kubernetes binaries not cached and no Go toolchain to build them"
         return True, f"Kubernetes {local_build.k8s_version()} from Go modules, node parts from Debian"
 
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """One start/stop at a time across processes (tests, the CLI and the acceptance run may overlap)."""
+        lock_path = ensure(self.dir.parent) / f"{self.dir.name}.lock"
+        with open(lock_path, "w") as lock:
+            if not _try_lock(lock):
+                log.info("waiting for another process to finish starting/stopping the local cluster")
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
     def ensure_up(self) -> ClusterInfo:
+        with self._exclusive():
+            return self._ensure_up()
+
+    def _ensure_up(self) -> ClusterInfo:
         started = time.monotonic()
         self._started = []
         self.bins = local_build.build_all() if not local_build.is_built() else self.bins
@@ -150,6 +166,10 @@ class LocalCluster:
 
     def teardown(self) -> None:
         """Stop every component and pod, then remove mounts, iptables chains, interfaces and the state dir."""
+        with self._exclusive():
+            self._teardown()
+
+    def _teardown(self) -> None:
         log.info("tearing down the local cluster in %s", self.dir)
         for name in (
             "local-path-provisioner",
@@ -741,4 +761,12 @@ def _has_capability(bit: int) -> bool:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("CapBnd:"):
             return bool(int(line.split()[1], 16) >> bit & 1)
+    return True
+
+
+def _try_lock(lock: IO[str]) -> bool:
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
     return True
