@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import RowMapping, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from todo_backend.core.security import hash_password
@@ -24,17 +24,30 @@ async def create_user(session: AsyncSession, body: SignupRequest) -> User:
     return user
 
 
+# Plain column rows, not ORM objects: listing is the hot path and needs no identity map or change tracking.
+TASK_COLUMNS = (
+    Task.number,
+    Task.title,
+    Task.description,
+    Task.due_date,
+    Task.priority,
+    Task.completed,
+    Task.created_at,
+    Task.updated_at,
+)
+
+
 async def list_tasks(
     session: AsyncSession, user_id: int, status: TaskStatus, priority: str | None
-) -> Sequence[Task]:
-    query = select(Task).where(Task.user_id == user_id).order_by(Task.number)
+) -> Sequence[RowMapping]:
+    query = select(*TASK_COLUMNS).where(Task.user_id == user_id).order_by(Task.number)
     if status is TaskStatus.pending:
         query = query.where(Task.completed.is_(False))
     elif status is TaskStatus.completed:
         query = query.where(Task.completed.is_(True))
     if priority is not None:
         query = query.where(Task.priority == priority)
-    return (await session.execute(query)).scalars().all()
+    return (await session.execute(query)).mappings().all()
 
 
 async def get_task(session: AsyncSession, user_id: int, number: int) -> Task | None:

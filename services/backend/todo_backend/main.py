@@ -73,7 +73,8 @@ class MetricsMiddleware:
 
 
 class BodyLimitMiddleware:
-    """Rejects request bodies over MAX_BODY_BYTES with 413, whether or not Content-Length is sent."""
+    """Rejects request bodies over MAX_BODY_BYTES with a JSON 413 (FastAPI's max_body_size answers in plain
+    text), whether or not Content-Length is sent."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

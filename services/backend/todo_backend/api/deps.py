@@ -17,7 +17,7 @@ from todo_backend.models import User
 bearer = HTTPBearer(auto_error=False, description="The access_token from /api/auth/signup or /api/auth/login")
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:  # async: FastAPI runs sync dependencies in a thread
     settings: Settings = request.app.state.settings
     return settings
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, Response, status
+from pydantic import TypeAdapter
 
 from todo_backend import crud
 from todo_backend.api.deps import CurrentUser, SessionDep
@@ -14,6 +15,7 @@ from todo_backend.schemas import ClearedOut, Priority, TaskCreate, TaskOut, Task
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"], responses={401: {"description": "Not authenticated"}})
 
+_TASK_LIST = TypeAdapter(list[TaskOut])
 TaskNumber = Annotated[int, Path(ge=1, le=2**31 - 1, description="The task's number, as shown as #N")]
 _NOT_FOUND = {404: {"description": "No task with this number for this user"}}
 
@@ -29,15 +31,16 @@ async def _get_or_404(session: SessionDep, user_id: int, number: int) -> Task:
     return task
 
 
-@router.get("")
+@router.get("", response_model=list[TaskOut])
 async def list_tasks(
     user: CurrentUser,
     session: SessionDep,
     status_: Annotated[TaskStatus, Query(alias="status")] = TaskStatus.all,
     priority: Priority | None = None,
-) -> list[TaskOut]:
-    tasks = await crud.list_tasks(session, user.id, status_, priority.value if priority else None)
-    return [_task_out(task) for task in tasks]
+) -> Response:
+    rows = await crud.list_tasks(session, user.id, status_, priority.value if priority else None)
+    # The hot path: rows are validated and encoded in one pydantic-core pass, not re-validated by FastAPI.
+    return Response(_TASK_LIST.dump_json(_TASK_LIST.validate_python(rows)), media_type="application/json")
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
