@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 
@@ -35,10 +36,16 @@ async def task_list(client: httpx.AsyncClient, headers: dict[str, str]) -> list[
     return tasks
 
 
+class RunningBackend(NamedTuple):
+    url: str
+    port: int
+    process: subprocess.Popen[bytes]
+
+
 @contextmanager
-def running_backend(database_url: str, log_path: Path, **env: str) -> Iterator[str]:
+def running_backend(database_url: str, log_path: Path, **env: str) -> Iterator[RunningBackend]:
     """The backend as it runs in its image (`python -m uvicorn todo_backend.main:app`) on a free loopback
-    port, its output in log_path; yields its base URL once /api/ready answers 200."""
+    port, its output in log_path; yields once /api/ready answers 200, stops it (SIGTERM) afterwards."""
     port = free_port()
     full_env = {
         **os.environ,
@@ -69,7 +76,7 @@ def running_backend(database_url: str, log_path: Path, **env: str) -> Iterator[s
 
     try:
         wait_until(f"backend on {base} to be ready", ready, timeout=60, interval=0.2)
-        yield base
+        yield RunningBackend(base, port, server)
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -18,7 +18,8 @@ from harness.pgserver import PostgresServer
 @pytest.mark.postgres
 def test_generated_requests_never_get_a_server_error(pg_server: PostgresServer, tmp_path: Path) -> None:
     url = pg_server.create_database("schemathesis")
-    with running_backend(url, tmp_path / "backend.log") as base:
+    with running_backend(url, tmp_path / "backend.log") as backend:
+        base = backend.url
         signup = httpx.post(
             f"{base}/api/auth/signup", json={"email": "fuzz@example.com", "password": "fuzz-pass"}
         )

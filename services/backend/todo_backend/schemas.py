@@ -97,11 +97,12 @@ class TaskUpdate(Request):
     title, priority and completed cannot be null (their schema says so: default None only means absent).
     """
 
-    title: Title = Field(default=None)
+    # "= None" means absent, never a valid value: the schema stays non-nullable, so null gets a 422.
+    title: Title = Field(default=None)  # type: ignore[assignment]
     description: Description | None = None
     due_date: DueDate | None = None
-    priority: Priority = Field(default=None)
-    completed: StrictBool = Field(default=None)
+    priority: Priority = Field(default=None)  # type: ignore[assignment]
+    completed: StrictBool = Field(default=None)  # type: ignore[assignment]
 
 
 class UserOut(BaseModel):

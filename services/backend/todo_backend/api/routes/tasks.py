@@ -3,7 +3,7 @@ missing one (404), so numbers leak nothing across accounts."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from pydantic import TypeAdapter
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api/tasks", tags=["tasks"], responses={401: {"descri
 
 _TASK_LIST = TypeAdapter(list[TaskOut])
 TaskNumber = Annotated[int, Path(ge=1, le=2**31 - 1, description="The task's number, as shown as #N")]
-_NOT_FOUND = {404: {"description": "No task with this number for this user"}}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No task with this number for this user"}}
 
 
 def _task_out(task: Task) -> TaskOut:
