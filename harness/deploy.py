@@ -356,10 +356,14 @@ def install_values(
     images: Mapping[str, ImageLike],
     values_files: Iterable[Path] = (),
     set_values: Mapping[str, Any] | Iterable[str] = (),
+    *,
+    previous_secrets: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The values tree of an install: generated secrets < values files < built images < --set values."""
+    """The values tree of an install: generated secrets (or, on an upgrade, the release's current ones, so
+    the database password and the users' tokens stay valid) < values files < built images < --set values."""
     return merge(
         generated_secrets(),
+        {"secrets": dict(previous_secrets)} if previous_secrets else {},
         *load_values_files(values_files),
         image_values(images, info.notes.get("image_registry")),
         parse_set_values(set_values),
@@ -385,11 +389,12 @@ def install_release(
     k8s = k8s or K8s(info.kubeconfig, info.context)
     started = time.monotonic()
     created = k8s.ensure_namespace(namespace, POD_SECURITY_RESTRICTED)
-    values = install_values(info, images, values_files, set_values)
-    rel = Release(
-        info, k8s, release, namespace, created_namespace=created, secret_values=secret_strings(values)
-    )
+    rel = Release(info, k8s, release, namespace, created_namespace=created)
     client = rel.helm()
+    previous = _previous_values(rel, client)
+    values = install_values(info, images, values_files, set_values, previous_secrets=previous.get("secrets"))
+    values = merge(values, free_node_ports(k8s, namespace, values))
+    rel.secret_values = secret_strings(values)
 
     async def go() -> Any:
         chart = await client.get_chart(CHART)
@@ -418,6 +423,54 @@ def install_release(
         ", ".join(f"{what} {secs:.1f}s" for what, secs in rel.waits),
     )
     return rel
+
+
+def _previous_values(rel: Release, client: Any) -> dict[str, Any]:
+    """The values of the release's current revision ({} if none). A first install that failed is removed,
+    since helm cannot upgrade a release that was never deployed."""
+    import pyhelm3.errors
+
+    async def current() -> tuple[str, int, dict[str, Any]]:
+        revision = await client.get_current_revision(rel.name, namespace=rel.namespace)
+        status = str(getattr(revision.status, "value", revision.status))
+        return status, int(revision.revision), await revision.values()
+
+    try:
+        status, number, values = _sync(current())
+    except pyhelm3.errors.ReleaseNotFoundError:
+        return {}
+    if number == 1 and status in ("failed", "pending-install"):
+        log.info("release %s: its first install is %s; removing it before installing again", rel.name, status)
+        _helm_call(
+            "helm uninstall", lambda: client.uninstall_release(rel.name, namespace=rel.namespace, wait=True)
+        )
+        return {}
+    log.info(
+        "release %s exists (revision %d, %s): upgrading it, keeping its secrets", rel.name, number, status
+    )
+    return dict(values or {})
+
+
+def free_node_ports(k8s: K8s, namespace: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """NodePorts are cluster-wide: when another namespace already holds the one a component asks for (another
+    release of the app), give this release a free one instead of failing the install."""
+    taken: dict[int, str] = {}
+    for svc in k8s.core.list_service_for_all_namespaces().items:
+        if svc.metadata.namespace == namespace:
+            continue
+        for port in svc.spec.ports or []:
+            if port.node_port:
+                taken[int(port.node_port)] = f"{svc.metadata.namespace}/{svc.metadata.name}"
+    changes: dict[str, Any] = {}
+    candidates = (p for p in range(30100, 32768) if p not in taken)
+    for component, default in (("frontend", 30080), ("backend", 30081)):
+        service = (values.get(component) or {}).get("service") or {}
+        wanted = service.get("nodePort", default)
+        if service.get("type", "NodePort") == "NodePort" and wanted in taken:
+            port = next(candidates)
+            log.info("NodePort %d is held by %s; %s gets NodePort %d", wanted, taken[wanted], component, port)
+            changes[component] = {"service": {"nodePort": port}}
+    return changes
 
 
 def attach_release(info: ClusterInfo, release: str, namespace: str, k8s: K8s | None = None) -> Release:

@@ -96,3 +96,14 @@ def test_install_values_order(tmp_path):
 def test_registry_prefixes_the_image_repositories():
     values = install_values(info(image_registry="registry.local:5000"), IMAGES)
     assert values["chatbot"]["image"]["repository"] == "registry.local:5000/todo-chatbot/chatbot"
+
+
+def test_an_upgrade_keeps_the_release_s_secrets_unless_a_file_sets_them(tmp_path):
+    previous = {"betterAuthSecret": "the-old-jwt-secret-0123456789abcdef0123", "postgresPassword": "old-pg-pass"}
+    values = install_values(info(), IMAGES, previous_secrets=previous)
+    assert values["secrets"] == previous
+    values_file = tmp_path / "rotate.yaml"
+    values_file.write_text("secrets:\n  postgresPassword: rotated-by-the-user\n")
+    values = install_values(info(), IMAGES, [values_file], previous_secrets=previous)
+    assert values["secrets"]["postgresPassword"] == "rotated-by-the-user"
+    assert values["secrets"]["betterAuthSecret"] == previous["betterAuthSecret"]
