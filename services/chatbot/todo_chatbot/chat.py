@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -39,6 +41,7 @@ VERB = {
     Intent.UPDATE: "change",
     Intent.DELETE: "delete",
 }
+IDENTITY_CACHE_SIZE = 4096
 DESTRUCTIVE = {Intent.DELETE, Intent.CLEAR_COMPLETED, Intent.COMPLETE, Intent.REOPEN}
 
 
@@ -111,16 +114,31 @@ class ChatService:
         self.backend = backend
         self.store = store
         self.provider = provider
+        # sha256(token) -> user id from GET /api/auth/me: a token's owner never changes, and each message
+        # still has the backend check the token (GET /api/tasks), so an expired or revoked token stays a 401
+        self._identities: OrderedDict[str, str] = OrderedDict()
+
+    def _remember(self, token_key: str, user_id: str) -> str:
+        self._identities[token_key] = user_id
+        if len(self._identities) > IDENTITY_CACHE_SIZE:
+            self._identities.popitem(last=False)
+        return user_id
 
     async def handle(
         self, token: str, message: str, conversation_id: str | None, client_time: datetime | None
     ) -> ChatResult:
-        # concurrently, so a message costs one backend round trip: who the token belongs to (a rejected token
-        # is a 401), the conversation (used only if that user owns it) and the user's tasks
-        user, found, tasks = await asyncio.gather(
-            self.backend.me(token), self.store.find(conversation_id), self.backend.list_tasks(token)
+        # concurrently, so a message costs one backend round trip: the user's tasks (this call also checks
+        # the token: a rejected one is a 401), the conversation (used only if that user owns it) and, the
+        # first time a token is seen, whom it belongs to
+        token_key = hashlib.sha256(token.encode()).hexdigest()
+        known = self._identities.get(token_key)
+        lookups = await asyncio.gather(
+            self.backend.list_tasks(token),
+            self.store.find(conversation_id),
+            *([] if known else [self.backend.me(token)]),
         )
-        user_id = str(user["id"])
+        tasks, found = lookups[0], lookups[1]
+        user_id = known or self._remember(token_key, str(lookups[2]["id"]))
         state = self.store.owned_by(user_id, found)
         today = (client_time or datetime.now().astimezone()).date()
         pending = state.pending
