@@ -99,7 +99,7 @@ def test_registry_prefixes_the_image_repositories():
 
 
 def test_an_upgrade_keeps_the_release_s_secrets_unless_a_file_sets_them(tmp_path):
-    previous = {"betterAuthSecret": "the-old-jwt-secret-0123456789abcdef0123", "postgresPassword": "old-pg-pass"}
+    previous = {"betterAuthSecret": "the-old-jwt-secret-0123456789abcdef", "postgresPassword": "old-pg-pass"}
     values = install_values(info(), IMAGES, previous_secrets=previous)
     assert values["secrets"] == previous
     values_file = tmp_path / "rotate.yaml"
