@@ -121,9 +121,15 @@ def test_local_image_deployment_answers_on_its_node_port(
 ) -> None:
     node_port = web.spec.ports[0].node_port
     for address in (local_cluster.node_address, local.NODE_IP):
-        response = httpx.get(f"http://{address}:{node_port}/", timeout=5)
-        assert response.status_code == 200
-        assert response.text == httpd_page
+        url = f"http://{address}:{node_port}/"
+
+        def answers(url: str = url) -> tuple[bool, str]:
+            response = httpx.get(url, timeout=5)
+            return response.status_code == 200, f"{response.status_code} {response.text[:100]!r}"
+
+        # kube-proxy programs the new Service a moment after the pod turns Ready
+        wait_until(f"{url} to answer", answers, timeout=30)
+        assert httpx.get(url, timeout=5).text == httpd_page
 
 
 def test_pod_reaches_a_service_by_its_dns_name(
@@ -134,7 +140,9 @@ def test_pod_reaches_a_service_by_its_dns_name(
         namespace,
         "dns-client",
         busybox_image,
-        f"nslookup web.{namespace}.svc.cluster.local && wget -qO- http://web:8080/",
+        f"nslookup web.{namespace}.svc.cluster.local && "
+        # the Service's rules appear a moment after the pod turns Ready: retry like a client would
+        "for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://web:8080/ && exit 0; sleep 1; done; exit 1",
         dns_policy="ClusterFirst",
     )
     assert web.spec.cluster_ip in log
