@@ -444,6 +444,11 @@ def _previous_values(rel: Release, client: Any) -> dict[str, Any]:
         _helm_call(
             "helm uninstall", lambda: client.uninstall_release(rel.name, namespace=rel.namespace, wait=True)
         )
+        # helm leaves StatefulSet volumes behind: a database set up with that install's password would refuse
+        # the new one
+        rel.k8s.core.delete_collection_namespaced_persistent_volume_claim(
+            rel.namespace, label_selector=rel.selector
+        )
         return {}
     log.info(
         "release %s exists (revision %d, %s): upgrading it, keeping its secrets", rel.name, number, status
