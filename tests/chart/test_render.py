@@ -366,6 +366,16 @@ def test_storage_class_is_passed_through(render: Render) -> None:
     assert claim["storageClassName"] == "local-path"
 
 
+def test_uninstall_deletes_the_database_volume_unless_asked_to_keep_it(render: Render) -> None:
+    """A reinstall with a new password onto an old volume could not log in: by default the volume goes too."""
+    default = named(_render_set(render, "default"), "StatefulSet", "-postgres")["spec"]
+    policy = default["persistentVolumeClaimRetentionPolicy"]
+    assert policy == {"whenDeleted": "Delete", "whenScaled": "Retain"}
+    kept = render([], {**IMAGE_TAGS, **SECRETS, "postgres.persistence.keepOnUninstall": True})
+    policy = named(kept, "StatefulSet", "-postgres")["spec"]["persistentVolumeClaimRetentionPolicy"]
+    assert policy["whenDeleted"] == "Retain"
+
+
 def test_helm_test_pods_check_every_service(render: Render) -> None:
     pods = [
         pod
