@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import httpx
 import yaml
@@ -520,15 +520,23 @@ disabled_plugins = []
         ]
 
     def _http(self, url: str, expect: str, *, admin: bool = False) -> tuple[bool, str]:
-        verify: ssl.SSLContext | bool = False  # component serving certs are self-signed; liveness only
-        if admin:
-            verify = ssl.create_default_context(cafile=str(self.pki.path("ca.crt")))
-            verify.load_cert_chain(self.pki.path("admin.crt"), self.pki.path("admin.key"))
-        response = httpx.get(url, verify=verify, timeout=2)
+        response = httpx.get(url, verify=self._admin_tls() if admin else False, timeout=2)
         return (
             response.status_code == 200 and expect in response.text,
             f"{response.status_code} {response.text[:200]}",
         )
+
+    def _admin_tls(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(cafile=str(self.pki.path("ca.crt")))
+        context.load_cert_chain(self.pki.path("admin.crt"), self.pki.path("admin.key"))
+        return context
+
+    def _api_get(self, path: str) -> dict[str, Any]:
+        """GET an object from the apiserver (cheaper than spawning kubectl for the readiness checks)."""
+        response = httpx.get(f"https://127.0.0.1:{APISERVER_PORT}{path}", verify=self._admin_tls(), timeout=5)
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        return body
 
     def _containerd_health(self) -> tuple[bool, str]:
         if not self.sock.exists():
@@ -632,14 +640,15 @@ disabled_plugins = []
 
     def _wait_ready(self) -> None:
         def node_ready() -> tuple[bool, str]:
-            out = self.kubectl("get", "node", NODE_NAME, "-o", "json", quiet=True)
-            conditions = {c["type"]: c for c in json.loads(out)["status"].get("conditions", [])}
+            node = self._api_get(f"/api/v1/nodes/{NODE_NAME}")
+            conditions = {c["type"]: c for c in node["status"].get("conditions", [])}
             ready = conditions.get("Ready", {})
             return ready.get("status") == "True", f"Ready={ready.get('status')} {ready.get('message', '')}"
 
         def dns_ready() -> tuple[bool, str]:
-            out = self.kubectl("-n", "kube-system", "get", "deployment", "coredns", "-o", "json", quiet=True)
-            status = json.loads(out).get("status", {})
+            status = self._api_get("/apis/apps/v1/namespaces/kube-system/deployments/coredns").get(
+                "status", {}
+            )
             return status.get("readyReplicas", 0) >= 1, f"coredns status {status.get('conditions', status)}"
 
         wait_until(f"node {NODE_NAME} to be Ready", node_ready, timeout=120, interval=0.5)
