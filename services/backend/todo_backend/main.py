@@ -30,7 +30,7 @@ from todo_backend import __version__
 from todo_backend.api.routes import auth, health, tasks
 from todo_backend.core.config import Settings
 from todo_backend.core.db import create_engine, create_sessionmaker
-from todo_backend.migrate import upgrade_to_head
+from todo_backend.migrate import upgrade_to_head, wait_for_database
 
 log = logging.getLogger("todo_backend")
 
@@ -164,6 +164,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await wait_for_database(engine, settings.db_startup_timeout_seconds)
         await upgrade_to_head(engine)
         log.info("backend %s ready (environment=%s)", __version__, settings.environment)
         yield

@@ -12,6 +12,7 @@ import asyncio
 import fcntl
 import logging
 import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,6 +24,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from todo_backend.core.config import DatabaseSettings
@@ -61,6 +63,21 @@ async def _sqlite_file_lock(database: str | None) -> AsyncIterator[None]:
         os.close(fd)  # closing releases the flock
 
 
+async def wait_for_database(engine: AsyncEngine, timeout: float) -> None:
+    """Retry until the database answers, so a backend started alongside Postgres waits instead of crashing."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            return
+        except (OSError, SQLAlchemyError) as exc:
+            if time.monotonic() >= deadline:
+                raise RuntimeError(f"database not reachable after {timeout:g}s: {exc}") from exc
+            log.warning("waiting for the database: %s", str(exc).splitlines()[0][:200])
+            await asyncio.sleep(2)
+
+
 async def upgrade_to_head(engine: AsyncEngine) -> None:
     def upgrade(connection: Connection) -> None:
         before = current_revision(connection)
@@ -89,8 +106,10 @@ async def upgrade_to_head(engine: AsyncEngine) -> None:
 
 async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    engine = create_async_engine(DatabaseSettings().database_url)
+    settings = DatabaseSettings()
+    engine = create_async_engine(settings.database_url)
     try:
+        await wait_for_database(engine, settings.db_startup_timeout_seconds)
         await upgrade_to_head(engine)
     finally:
         await engine.dispose()

@@ -56,6 +56,8 @@ class DatabaseSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
 
     database_url: str = "sqlite+aiosqlite:///./todo.db"
+    # How long startup waits for the database (e.g. a Postgres pod starting at the same time) before failing.
+    db_startup_timeout_seconds: float = Field(default=60.0, ge=0, le=600)
 
 
 class Settings(DatabaseSettings):

@@ -1,9 +1,11 @@
-"""Graceful shutdown: requests in flight when uvicorn gets SIGTERM (what Kubernetes sends) still complete."""
+"""The backend as a process: it waits for a database that starts after it, and requests in flight when
+uvicorn gets SIGTERM (what Kubernetes sends) still complete."""
 
 from __future__ import annotations
 
 import signal
 import subprocess
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -53,3 +55,17 @@ def test_sigterm_lets_in_flight_requests_finish(pg_server: PostgresServer, tmp_p
     assert statuses == [201] * IN_FLIGHT
     assert pg_server.sql("SELECT count(*) FROM users", database="shutdown") == str(IN_FLIGHT)
     assert "Waiting for connections to close" in (tmp_path / "backend.log").read_text()
+
+
+@pytest.mark.postgres
+def test_backend_started_before_postgres_waits_for_it(tmp_path: Path) -> None:
+    database = PostgresServer()  # its URL is known before it runs, as with a Postgres pod still starting
+    starter = threading.Timer(4.0, database.start)
+    starter.start()
+    try:
+        with running_backend(database.url, tmp_path / "backend.log") as backend:
+            assert httpx.get(f"{backend.url}/api/ready").status_code == 200
+        assert "waiting for the database" in (tmp_path / "backend.log").read_text()
+    finally:
+        starter.join()
+        database.stop()
