@@ -184,6 +184,26 @@ def docker_build(
                 log.info("  %s", line.strip())
 
 
+def prune_images(keep: Iterable[str]) -> list[str]:
+    """Remove the other tags of these refs' repositories (older content hashes) that no container uses;
+    returns the removed refs. Layers shared with the kept images stay."""
+    client = ensure_docker_engine()
+    in_use = {c.image.id for c in client.containers.list(all=True) if c.image is not None}
+    keep = set(keep)
+    removed = []
+    for repository in sorted({ref.rpartition(":")[0] for ref in keep}):
+        for old in client.images.list(name=repository):
+            stale = [t for t in old.tags if t.startswith(f"{repository}:") and t not in keep]
+            if old.id in in_use:
+                continue
+            for tag in stale:
+                client.images.remove(tag, noprune=False)
+                removed.append(tag)
+    if removed:
+        log.info("pruned %d old image tags: %s", len(removed), ", ".join(removed))
+    return removed
+
+
 # ---------------------------------------------------------------------------------------------- wheels
 
 

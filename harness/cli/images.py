@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from harness import baseimages, images
+from harness.docker_engine import docker_client
 
 compose_app = typer.Typer(no_args_is_help=True, help="Run the app with docker compose (compose.yaml).")
 
@@ -36,6 +37,7 @@ def build(
     build_image: Annotated[
         str | None, typer.Option(help="builder-stage base (default: like --base-image)")
     ] = None,
+    prune: Annotated[bool, typer.Option(help="then remove older tags of these images (unused ones)")] = False,
 ) -> None:
     """Build the app images (content-hash tags; unchanged ones are skipped) and print a table."""
     built = images.build_images(
@@ -44,6 +46,11 @@ def build(
         build_image=build_image or base_image,
     )
     _table([(i.repository, i.tag, i.size_mb, i.built, i.seconds) for i in built.values()])
+    if prune:
+        keep = [i.ref for i in built.values()]
+        if set(built) & set(images.SERVICES):
+            keep += images.resolve_bases(docker_client(), base_image, build_image or base_image)
+        typer.echo(f"removed {len(images.prune_images(keep))} older image tags")
 
 
 def base_images(
