@@ -267,6 +267,12 @@ def _correct(words: Words, positions: list[int], vocabulary: tuple[str, ...]) ->
     return Words(words.orig, norm)
 
 
+_ONE_NUMBER = r"(?:(?:tasks?|numbers?|no\.?)\s*)?#?\d+"
+SEVERAL_NUMBERS = re.compile(
+    rf"{_ONE_NUMBER}(?:(?:\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*|\s+){_ONE_NUMBER})+[\s,.]*"
+)
+
+
 def parse_ref(text: str) -> TaskRef | None:
     """A task reference: "task 2", "#2", "number 2", "it", "the second one", "the milk one", "buy milk"."""
     t = text.strip(" .!?,:;\"'")
@@ -277,6 +283,8 @@ def parse_ref(text: str) -> TaskRef | None:
         t,
     ):
         return TaskRef(pronoun=True)
+    if SEVERAL_NUMBERS.fullmatch(t):
+        return TaskRef(words=t)
     m = (
         re.search(r"(?:\b(?:task|todo|item|number|no\.?|num|nr)\s*#?\s*|#)(\d{1,9})\b", t)
         # a bare number, or one after a short word ("tsk 2", "id 2"); "buy 2 apples" stays words
@@ -457,6 +465,9 @@ def parse(message: str, context: NLUContext) -> ChatIntent:
     )
     if m:
         return _finish_add(_title_parts(words.tail(m.end()), context))
+    # "todo: call plumber" (the colon is gone from the normalised words, so look at the user's own token)
+    if len(words.orig) > 1 and re.fullmatch(r"(todo|to-do|task|reminder|remember):", words.orig[0].lower()):
+        return _finish_add(_title_parts(Words(words.orig[1:], words.norm[1:]), context))
 
     words = _strip_prefixes(words)
     words = _correct(words, [0], VERBS)
@@ -490,8 +501,22 @@ def _finish_add(intent: ChatIntent) -> ChatIntent:
 
 
 def _classify(words: Words, text: str, context: NLUContext) -> ChatIntent:
+    intent = _classify_intent(words, text, context)
+    if intent.ref is not None and intent.ref.words and SEVERAL_NUMBERS.fullmatch(intent.ref.words):
+        intent.ref = None  # "mark 2 and 3 done": one task at a time, said plainly rather than half done
+        intent.problem = "I can do one task at a time: name them one by one (e.g. 'task 2', then 'task 3')."
+    return intent
+
+
+def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent:
     if HELP.fullmatch(text) or re.match(r"^help\b", text):
         return ChatIntent(intent=Intent.HELP)
+    if re.search(
+        r"\bwhat (?:do |should |else do )?i (?:need|have|got) to do\b|\bwhat(?:'s| is) next\b|"
+        r"\bwhat should i do\b|\bwhat(?:'s| is) (?:still )?open\b",
+        text,
+    ):
+        return ChatIntent(intent=Intent.LIST, filter=list_filter(text + " pending"))
     if CLEAR_COMPLETED.match(text) and not re.search(r"\d", text):
         return ChatIntent(intent=Intent.CLEAR_COMPLETED)
     if BULK.match(text):
