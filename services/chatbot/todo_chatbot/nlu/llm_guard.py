@@ -62,4 +62,3 @@ def checked_due(message: str, today: date) -> tuple[date | None, str | None]:
     if not today - PAST_LIMIT <= found.value <= today + FUTURE_LIMIT:
         return None, f"{found.value} is outside {today - PAST_LIMIT}..{today + FUTURE_LIMIT}"
     return found.value, None
-
