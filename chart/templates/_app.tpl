@@ -2,7 +2,7 @@
 Deployment of one of the HTTP services (backend, chatbot, frontend): same shape, different port, replicas and
 secrets. Call with (dict "root" $ "component" "backend" "values" .Values.backend "secretEnv" (list ...)),
 where each secretEnv item is (dict "name" ENV "key" SECRET_KEY "optional" bool); "needsDatabase" true adds an
-init container that waits for the in-chart PostgreSQL.
+init container that waits for the in-chart PostgreSQL, "needsBackend" true one that waits for the backend.
 */}}
 {{- define "todo-chatbot.appDeployment" -}}
 {{- $root := .root -}}
@@ -46,12 +46,15 @@ spec:
       terminationGracePeriodSeconds: 30
       securityContext:
         {{- include "todo-chatbot.podSecurityContext" $root | nindent 8 }}
-      {{- if and .needsDatabase $root.Values.postgres.enabled }}
+      {{- $image := include "todo-chatbot.image" (dict "image" $values.image "key" (printf "%s.image.tag" .component)) }}
+      {{- $waitForDatabase := and .needsDatabase $root.Values.postgres.enabled }}
+      {{- if or $waitForDatabase .needsBackend }}
       initContainers:
-        # Start the service only once PostgreSQL accepts connections (its headless Service resolves only
-        # when it is ready): the service migrates the schema at start and would crash-loop before that.
+        {{- if $waitForDatabase }}
+        # Start only once PostgreSQL accepts connections (its headless Service resolves only when it is
+        # ready): the service migrates its schema at start and would crash-loop before that.
         - name: wait-for-database
-          image: {{ include "todo-chatbot.image" (dict "image" $values.image "key" (printf "%s.image.tag" .component)) | quote }}
+          image: {{ $image | quote }}
           imagePullPolicy: {{ $root.Values.image.pullPolicy }}
           command:
             - python3
@@ -59,15 +62,26 @@ spec:
             - {{ include "todo-chatbot.waitForTcpScript" . | quote }}
             - {{ include "todo-chatbot.componentName" (dict "root" $root "component" "postgres") | quote }}
             - "5432"
-          resources:
-            requests: {cpu: 10m, memory: 32Mi}
-            limits: {cpu: 100m, memory: 64Mi}
-          securityContext:
-            {{- include "todo-chatbot.containerSecurityContext" $root | nindent 12 }}
+          {{- include "todo-chatbot.initContainerBasics" $root | nindent 10 }}
+        {{- end }}
+        {{- if .needsBackend }}
+        # Start only once the backend answers through its Service. A connection opened before kube-proxy
+        # has programmed a new Service's address can leave the cluster and stay pinned there (keep-alive).
+        - name: wait-for-backend
+          image: {{ $image | quote }}
+          imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+          command:
+            - python3
+            - -c
+            - {{ include "todo-chatbot.waitForHttpScript" . | quote }}
+            - {{ printf "%s/api/health" (include "todo-chatbot.backendUrl" $root) | quote }}
+            - backend
+          {{- include "todo-chatbot.initContainerBasics" $root | nindent 10 }}
+        {{- end }}
       {{- end }}
       containers:
         - name: {{ .component }}
-          image: {{ include "todo-chatbot.image" (dict "image" $values.image "key" (printf "%s.image.tag" .component)) | quote }}
+          image: {{ $image | quote }}
           imagePullPolicy: {{ $root.Values.image.pullPolicy }}
           ports:
             - name: http
@@ -168,4 +182,36 @@ while True:
         print(f"waiting for {host}:{port} ({time.monotonic() - started:.0f}s): {error}", flush=True)
         time.sleep(2)
 print(f"{host}:{port} accepts connections after {time.monotonic() - started:.0f}s")
+{{- end }}
+
+{{/*
+python3 script for an init container: wait until URL (argv 1) answers 200 with JSON naming the service
+(argv 2), saying what it waits for and what it saw.
+*/}}
+{{- define "todo-chatbot.waitForHttpScript" -}}
+import json, sys, time, urllib.request
+url, service = sys.argv[1], sys.argv[2]
+started = time.monotonic()
+while True:
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:
+            seen = f"HTTP {response.status}"
+            if json.load(response).get("service") == service:
+                break
+    except (OSError, ValueError) as error:
+        seen = repr(error)
+    print(f"waiting for {service} at {url} ({time.monotonic() - started:.0f}s): {seen}", flush=True)
+    time.sleep(2)
+print(f"{service} answers at {url} after {time.monotonic() - started:.0f}s")
+{{- end }}
+
+{{/*
+Resources and security context of the small wait-for-* init containers.
+*/}}
+{{- define "todo-chatbot.initContainerBasics" -}}
+resources:
+  requests: {cpu: 10m, memory: 32Mi}
+  limits: {cpu: 100m, memory: 64Mi}
+securityContext:
+  {{- include "todo-chatbot.containerSecurityContext" . | nindent 2 }}
 {{- end }}

@@ -310,15 +310,22 @@ def test_http_services_drain_before_stopping_and_roll_without_downtime(render: R
     assert postgres["readinessProbe"]["exec"]["command"][0] == "pg_isready"
 
 
-def test_services_wait_for_the_in_chart_database_before_starting(render: Render) -> None:
+def test_services_wait_for_what_they_need_before_starting(render: Render) -> None:
+    def init_containers(objects: list[dict[str, Any]], name: str) -> dict[str, list[str]]:
+        pod = named(objects, "Deployment", f"-{name}")["spec"]["template"]["spec"]
+        return {init["name"]: init["command"][-2:] for init in pod.get("initContainers", [])}
+
     objects = _render_set(render, "default")
-    postgres_service = named(objects, "Service", "-postgres")["metadata"]["name"]
+    postgres = named(objects, "Service", "-postgres")["metadata"]["name"]
+    backend = named(objects, "Service", "-backend")["metadata"]["name"]
     for name in ("backend", "chatbot"):
-        (init,) = named(objects, "Deployment", f"-{name}")["spec"]["template"]["spec"]["initContainers"]
-        assert init["command"][-2:] == [postgres_service, "5432"], name
-    assert "initContainers" not in named(objects, "Deployment", "-frontend")["spec"]["template"]["spec"]
-    prod = _render_set(render, "prod")
-    assert "initContainers" not in named(prod, "Deployment", "-backend")["spec"]["template"]["spec"]
+        assert init_containers(objects, name) == {"wait-for-database": [postgres, "5432"]}, name
+    assert init_containers(objects, "frontend") == {
+        "wait-for-backend": [f"http://{backend}:8000/api/health", "backend"]
+    }
+    prod = _render_set(render, "prod")  # external database: nothing in the chart to wait for
+    assert init_containers(prod, "backend") == {}
+    assert init_containers(prod, "chatbot") == {}
 
 
 def test_requests_fit_a_two_core_node(render: Render) -> None:
