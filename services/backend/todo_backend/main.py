@@ -180,6 +180,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.read_sessionmaker = create_sessionmaker(engine, read_only=True)
 
     app.include_router(health.router)
     app.include_router(auth.router)

@@ -23,7 +23,10 @@ async def get_settings(request: Request) -> Settings:  # async: FastAPI runs syn
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.sessionmaker() as session:
+    # GET handlers only read; every other method writes inside one transaction that the route commits.
+    state = request.app.state
+    factory = state.read_sessionmaker if request.method in ("GET", "HEAD") else state.sessionmaker
+    async with factory() as session:
         yield session
 
 
