@@ -71,8 +71,10 @@ class Component:
 class LocalCluster:
     name = "local"
 
-    def __init__(self, state_dir: Path | None = None) -> None:
+    def __init__(self, state_dir: Path | None = None, cgroup_root: str = "/") -> None:
         self.dir = state_dir or STATE / "local-cluster"
+        # the kubelet's cgroup parent; a second cluster (the isolated teardown test) uses its own
+        self.cgroup_root = cgroup_root
         self.pki = Pki(self.dir / "pki")
         self.kubeconfig = self.dir / "kubeconfig"  # admin (system:masters), the cluster's private kubeconfig
         self.bins = local_build.binaries()
@@ -93,11 +95,14 @@ class LocalCluster:
             return False, "Kubernetes binaries not cached and no Go toolchain to build them"
         return True, f"Kubernetes {local_build.k8s_version()} from Go modules, node parts from Debian"
 
+    @property
+    def _lock_path(self) -> Path:
+        return ensure(self.dir.parent) / f"{self.dir.name}.lock"
+
     @contextlib.contextmanager
     def _exclusive(self) -> Iterator[None]:
         """One start/stop at a time across processes (tests, the CLI and the acceptance run may overlap)."""
-        lock_path = ensure(self.dir.parent) / f"{self.dir.name}.lock"
-        with open(lock_path, "w") as lock:
+        with open(self._lock_path, "w") as lock:
             if not _try_lock(lock):
                 log.info("waiting for another process to finish starting/stopping the local cluster")
                 fcntl.flock(lock, fcntl.LOCK_EX)
@@ -168,6 +173,7 @@ class LocalCluster:
         """Stop every component and pod, then remove mounts, iptables chains, interfaces and the state dir."""
         with self._exclusive():
             self._teardown()
+            self._lock_path.unlink(missing_ok=True)
 
     def _teardown(self) -> None:
         log.info("tearing down the local cluster in %s", self.dir)
@@ -180,7 +186,10 @@ class LocalCluster:
         ):
             self._stop(name)
         if self._pid("containerd") is not None:
-            self._stop_pods()
+            for container in self._stop_pods():
+                # libcni's result cache (not configurable in containerd 1.6) lives outside the state dir
+                for cached in Path("/var/lib/cni/results").glob(f"{CNI_NETWORK}-{container}-*"):
+                    cached.unlink()
         for name in ("containerd", "kube-apiserver", "etcd"):
             self._stop(name)
         self._kill_leftover_shims()
@@ -192,8 +201,6 @@ class LocalCluster:
         for log_link in Path("/var/log/containers").glob("*.log"):
             if log_link.is_symlink() and str(self.dir) in os.readlink(log_link):
                 log_link.unlink()
-        for cached in Path("/var/lib/cni/results").glob(f"{CNI_NETWORK}-*"):
-            cached.unlink()
         shutil.rmtree(self.dir, ignore_errors=True)
         log.info("local cluster removed")
 
@@ -204,6 +211,11 @@ class LocalCluster:
     def _prepare_host(self) -> None:
         for sub in ("run", "logs", "config/cni", "data"):
             ensure(self._p(sub))
+        if self.cgroup_root != "/":
+            # the kubelet insists that its cgroup root exists in every hierarchy
+            for hierarchy in Path("/sys/fs/cgroup").iterdir():
+                if (hierarchy / "cgroup.procs").exists():
+                    ensure(hierarchy / self.cgroup_root.strip("/"))
         addresses = run(["ip", "-4", "-o", "addr", "show", "dev", "lo"], quiet=True).stdout
         if f" {NODE_IP}/" not in addresses:
             log.info("adding the node address %s to lo (label %s)", NODE_IP, NODE_LABEL)
@@ -252,6 +264,7 @@ class LocalCluster:
             "clusterDNS": [DNS_IP],
             "clusterDomain": DOMAIN,
             "resolvConf": "/etc/resolv.conf",
+            "cgroupRoot": self.cgroup_root,
             "failSwapOn": False,
             # no registry to pull from: never evict or garbage-collect images, and tolerate a full-ish disk
             "imageGCHighThresholdPercent": 100,
@@ -675,10 +688,11 @@ disabled_plugins = []
             os.waitpid(pid, os.WNOHANG)
         self._pid_file(name).unlink(missing_ok=True)
 
-    def _stop_pods(self) -> None:
-        """Kill every container and sandbox (the kubelet is stopped already); drop their netns."""
+    def _stop_pods(self) -> list[str]:
+        """Kill every container and sandbox (the kubelet is stopped already), drop their netns; return ids."""
         netns: set[str] = set()
-        for container in self.containerd.ctr("containers", "ls", "-q", quiet=True).split():
+        containers = self.containerd.ctr("containers", "ls", "-q", quiet=True).split()
+        for container in containers:
             with contextlib.suppress(CommandError, json.JSONDecodeError):
                 spec = json.loads(self.containerd.ctr("containers", "info", container, quiet=True)).get(
                     "Spec", {}
@@ -706,6 +720,7 @@ disabled_plugins = []
         for path in netns:
             run(["umount", path], check=False, quiet=True)
             Path(path).unlink(missing_ok=True)
+        return containers
 
     def _kill_leftover_shims(self) -> None:
         """Shims of our containerd (identified by our socket on their command line) must not outlive it."""
@@ -750,10 +765,9 @@ disabled_plugins = []
                 for chain in ours:
                     run([tool, "-t", table, "-X", chain], check=False, quiet=True)
 
-    @staticmethod
-    def _remove_cgroups() -> None:
+    def _remove_cgroups(self) -> None:
         for hierarchy in Path("/sys/fs/cgroup").iterdir():
-            top = hierarchy / "kubepods"
+            top = hierarchy / self.cgroup_root.strip("/") / "kubepods"
             if not top.is_dir():
                 continue
             for path in sorted(
@@ -763,6 +777,9 @@ disabled_plugins = []
                     path.rmdir()
             with contextlib.suppress(OSError):
                 top.rmdir()
+            if self.cgroup_root != "/":
+                with contextlib.suppress(OSError):
+                    top.parent.rmdir()
 
 
 def _has_capability(bit: int) -> bool:
