@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -14,6 +15,8 @@ from todo_chatbot.db import ConversationState, ConversationStore
 from todo_chatbot.nlu.intent import ChatIntent, Intent, ListFilter, NLUContext, NLUProvider, TaskRef
 from todo_chatbot.nlu.rules import clean, title_problem
 from todo_chatbot.resolve import Resolution, resolve
+
+log = logging.getLogger("todo_chatbot")
 
 HELP_TEXT = (
     "I manage your tasks. Try:\n"
@@ -149,7 +152,11 @@ class ChatService:
             awaiting=pending["awaiting"] if pending else None,
         )
         text = clean(message)
-        intent = await self.provider.parse(text, context)
+        try:
+            intent = await self.provider.parse(text, context)
+        except Exception:  # a provider bug must cost the user one unanswered phrasing, not a 500
+            log.exception("NLU provider %s failed on a message; answering as unknown", self.provider.name)
+            intent = ChatIntent(intent=Intent.UNKNOWN)
         turn = Turn(token, state, context, tasks)
         state.pending = None
         reply = await self._answer(intent, pending, text, turn)

@@ -30,7 +30,7 @@ class Intent(StrEnum):
 class TaskRef(BaseModel):
     """How the user named a task; exactly one of the fields is set."""
 
-    number: int | None = Field(default=None, ge=1)
+    number: int | None = None  # as said: "task 0" is reported as not existing, not rejected
     words: str | None = Field(default=None, max_length=500)  # words of the title, matched with typo tolerance
     pronoun: bool = False  # "it", "that one": the task of the previous turn
     ordinal: int | None = (

@@ -610,6 +610,8 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         text,
     ):
         return ChatIntent(intent=Intent.UNKNOWN, ref=parse_ref(text))
+    if re.fullmatch(r"reopen|re-open|uncomplete|unmark|uncheck|untick|undo", text):
+        return ChatIntent(intent=Intent.REOPEN)
     if re.match(r"^(rename|change|update|edit|move|postpone|reschedule|set|make|prioritize)\b", text):
         return ChatIntent(
             intent=Intent.UPDATE, ref=parse_ref(re.sub(r"^\w+\s*", "", text)) if " " in text else None

@@ -31,8 +31,12 @@ def upgrade() -> None:
     op.create_table(
         "chatbot_messages",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column("conversation_id", sa.String(64),
-                  sa.ForeignKey("chatbot_conversations.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "conversation_id",
+            sa.String(64),
+            sa.ForeignKey("chatbot_conversations.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("role", sa.String(16), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("intent", sa.String(32), nullable=True),
