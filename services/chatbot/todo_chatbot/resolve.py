@@ -83,14 +83,20 @@ def resolve(
             return Resolution(problem=f"Task #{context.last_task_number} doesn't exist any more.")
         return Resolution(task=task)
     if ref.ordinal is not None:
-        # a position means one in the list the user was shown; with no list shown it would be a guess
-        order = [n for n in context.listed_numbers if n in by_number]
+        # a position means one in the list the user was shown (as shown: a task deleted since does not shift
+        # the others up); with no list shown it would be a guess
+        order = context.listed_numbers
         if not order:
             return Resolution(missing=True)
         index = ref.ordinal - 1 if ref.ordinal > 0 else len(order) + ref.ordinal
         if not 0 <= index < len(order):
             return Resolution(problem=f"The last list had no task number {ref.ordinal}.")
-        return Resolution(task=by_number[order[index]])
+        task = by_number.get(order[index])
+        return (
+            Resolution(task=task)
+            if task
+            else Resolution(problem=f"Task #{order[index]} doesn't exist any more.")
+        )
     matches = match_title(ref.words or "", tasks)
     if prefer is not None and len(matches) > 1:
         # "mark milk done" with one pending and one done milk task names the pending one
