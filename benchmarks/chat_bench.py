@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import statistics
 import sys
 import tempfile
@@ -190,6 +191,8 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=400, help="chat messages sent end to end (part 2)")
     parser.add_argument("--postgres", action="store_true", help="end to end on PostgreSQL instead of SQLite")
     args = parser.parse_args()
+    # the figures depend on what else the machine runs: say how busy it was
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
     print("1. NLU parse + resolution, in memory (no backend round trip)")
     print("   " + percentiles(bench_nlu(args.rounds)))

@@ -549,6 +549,8 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
     )
     if m and m.end() < len(text):
         return _finish_add(_title_parts(words.tail(m.end()), context))
+    if re.fullmatch(r"(add|create|new)( a| an)?( new)?( task| todo| item| reminder)?", text):
+        return ChatIntent(intent=Intent.ADD)  # no title yet: the bot asks for one
 
     reopen = [
         r"^(?:mark|set|flag|make|put) (?P<ref>.+?) (?:as |to |back to )?(?:not done|undone|incomplete|not"
