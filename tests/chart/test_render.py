@@ -318,14 +318,14 @@ def test_services_wait_for_what_they_need_before_starting(render: Render) -> Non
     objects = _render_set(render, "default")
     postgres = named(objects, "Service", "-postgres")["metadata"]["name"]
     backend = named(objects, "Service", "-backend")["metadata"]["name"]
-    for name in ("backend", "chatbot"):
-        assert init_containers(objects, name) == {"wait-for-database": [postgres, "5432"]}, name
-    assert init_containers(objects, "frontend") == {
-        "wait-for-backend": [f"http://{backend}:8000/api/health", "backend"]
-    }
+    wait_for_database = {"wait-for-database": [postgres, "5432"]}
+    wait_for_backend = {"wait-for-backend": [f"http://{backend}:8000/api/health", "backend"]}
+    assert init_containers(objects, "backend") == wait_for_database
+    assert init_containers(objects, "chatbot") == {**wait_for_database, **wait_for_backend}
+    assert init_containers(objects, "frontend") == wait_for_backend
     prod = _render_set(render, "prod")  # external database: nothing in the chart to wait for
     assert init_containers(prod, "backend") == {}
-    assert init_containers(prod, "chatbot") == {}
+    assert list(init_containers(prod, "chatbot")) == ["wait-for-backend"]
 
 
 def test_requests_fit_a_two_core_node(render: Render) -> None:
