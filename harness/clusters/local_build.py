@@ -39,6 +39,8 @@ K8S_COMMANDS = (
     "kubectl",
 )
 GO_CACHE = CACHE / "go"
+MIN_GO = "1.25"  # the highest `go` line among the pinned modules (Kubernetes 1.35, CoreDNS 1.14)
+GO_TOOLCHAIN = "1.26.8"  # installed from the module proxy when no new-enough Go is on the machine
 BUILD_TIMES = CACHE / "local-cluster-build-times.json"  # measured build durations (benchmarks read them)
 
 
@@ -146,11 +148,74 @@ def _pause_key() -> str:
 
 
 def _go() -> str:
+    """A Go toolchain new enough for the pinned modules: the one on PATH, or the pinned toolchain module."""
     go = which("go", Path("/usr/local/go/bin"), Path("/usr/lib/go/bin"))
-    if not go:
-        raise RuntimeError(
-            "go not found on PATH or in /usr/local/go/bin: run `scripts/setup` (it installs Go)"
+    if go and _go_version(go) >= _version_tuple(MIN_GO):
+        return go
+    return str(ensure_go_toolchain())
+
+
+def _go_version(go: str) -> tuple[int, ...]:
+    out = run([go, "env", "GOVERSION"], check=False, quiet=True).stdout.strip()  # e.g. go1.26.8
+    return _version_tuple(out.removeprefix("go")) if out.startswith("go1.") else (0,)
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", version)[:3])
+
+
+def ensure_go_toolchain() -> Path:
+    """Install Go GO_TOOLCHAIN from the module proxy (`golang.org/toolchain`, what GOTOOLCHAIN=auto uses) into
+    the cache, checked against the checksum database. Debian bookworm only packages Go 1.19."""
+    import base64
+    import hashlib
+    import zipfile
+
+    import httpx
+
+    root = CACHE / "go-toolchain" / GO_TOOLCHAIN
+    go = root / "bin" / "go"
+    if go.exists():
+        return go
+    module = f"golang.org/toolchain@v0.0.1-go{GO_TOOLCHAIN}.linux-amd64"
+    proxy = next(
+        (p for p in os.environ.get("GOPROXY", "").split(",") if p.startswith("http")),
+        "https://proxy.golang.org",
+    ).rstrip("/")
+    name, version = module.split("@")
+    log.info("Go %s not found: downloading the toolchain module %s from %s", GO_TOOLCHAIN, module, proxy)
+    with httpx.Client(timeout=600, follow_redirects=True) as http:
+        lookup = http.get(f"{proxy}/sumdb/sum.golang.org/lookup/{module}")
+        lookup.raise_for_status()
+        expected = next(
+            line.split()[2] for line in lookup.text.splitlines() if line.startswith(f"{name} {version} h1:")
         )
+        archive = ensure(CACHE / "tmp") / f"go{GO_TOOLCHAIN}.zip"
+        with http.stream("GET", f"{proxy}/{name}/@v/{version}.zip") as response, open(archive, "wb") as out:
+            response.raise_for_status()
+            for chunk in response.iter_bytes(1 << 20):
+                out.write(chunk)
+    with zipfile.ZipFile(archive) as zf:
+        # go.sum's h1: hash (golang.org/x/mod/sumdb/dirhash Hash1) over the zip's files
+        lines = "".join(f"{hashlib.sha256(zf.read(n)).hexdigest()}  {n}\n" for n in sorted(zf.namelist()))
+        actual = "h1:" + base64.b64encode(hashlib.sha256(lines.encode()).digest()).decode()
+        if actual != expected:
+            raise RuntimeError(
+                f"{module}: checksum {actual} does not match the checksum database ({expected})"
+            )
+        tmp = root.with_name(root.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        prefix = f"{module}/"
+        for info in zf.infolist():
+            if info.is_dir():
+                continue
+            target = tmp / info.filename.removeprefix(prefix)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(zf.read(info))
+            target.chmod((info.external_attr >> 16) & 0o777 or 0o644)
+    archive.unlink()
+    _publish(tmp, root)
+    log.info("Go %s installed in %s", GO_TOOLCHAIN, root)
     return go
 
 
