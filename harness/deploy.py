@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import functools
 import json
+import logging
 import secrets
 import time
 from collections.abc import Coroutine, Iterable, Mapping
@@ -32,6 +33,9 @@ from harness.paths import REPO
 from harness.waits import wait_until
 
 log = get_logger("deploy")
+# pyhelm3 logs every failed helm call as a warning, even the expected "release: not found"; we raise with
+# helm's message ourselves
+logging.getLogger("pyhelm3").setLevel(logging.ERROR)
 T = TypeVar("T")
 
 CHART = REPO / "chart"
