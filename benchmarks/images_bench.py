@@ -23,6 +23,7 @@ import docker
 from harness import baseimages
 from harness.docker_engine import ensure_docker_engine
 from harness.images import (
+    DEFAULT_IMAGES,
     SERVICES,
     assemble_context,
     build_images,
@@ -46,7 +47,8 @@ def gzipped_size(client: docker.DockerClient, ref: str) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-cold", action="store_true", help="skip the cold (no cache) builds")
-    parser.add_argument("--services", nargs="+", default=list(SERVICES), choices=list(SERVICES))
+    default = [s for s in SERVICES if s in DEFAULT_IMAGES]  # the optional llm-runtime only when asked for
+    parser.add_argument("--services", nargs="+", default=default, choices=list(SERVICES))
     args = parser.parse_args()
     client = ensure_docker_engine()
     rows: list[tuple[str, str, float]] = []

@@ -23,7 +23,7 @@ from pathlib import Path
 import docker
 from docker.errors import APIError, BuildError, ImageNotFound
 
-from harness import baseimages
+from harness import baseimages, llm_server
 from harness.docker_engine import ensure_docker_engine
 from harness.log import get_logger
 from harness.paths import CACHE, REPO, ensure
@@ -66,6 +66,7 @@ SERVICES: dict[str, ServiceImage] = {
     "backend": ServiceImage("backend", 8000),
     "chatbot": ServiceImage("chatbot", 8001),
     "frontend": ServiceImage("frontend", 3000),
+    "llm-runtime": ServiceImage("llm-runtime", 8080),  # optional; its wheels come from harness.llm_server
 }
 DEFAULT_IMAGES = ("backend", "chatbot", "frontend", "postgres")
 
@@ -217,6 +218,8 @@ def service_requirements(service: ServiceImage) -> list[str]:
 
 def ensure_wheelhouse(service: ServiceImage) -> Path:
     """Wheels for every dependency (incl. the build backend), downloaded once per dependency list."""
+    if service.name == "llm-runtime":
+        return llm_server.ensure_wheelhouse()  # llama-cpp-python has no binary wheel on PyPI: built once
     requirements = service_requirements(service)
     key = hashlib.sha256("\n".join([*requirements, *WHEEL_PLATFORMS]).encode()).hexdigest()[:16]
     wheelhouse = WHEELS / f"{service.name}-{key}"
