@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 
 def osa_distance(a: str, b: str, limit: int = 3) -> int:
     """Edits (insert, delete, substitute, swap neighbours) from a to b; above `limit` reported as limit+1."""
@@ -37,6 +39,7 @@ def similar(query: str, word: str) -> bool:
     return budget > 0 and osa_distance(query, word, budget) <= budget
 
 
+@lru_cache(maxsize=4096)
 def closest(word: str, vocabulary: tuple[str, ...]) -> str | None:
     """The vocabulary word `word` is a small typo of, or None (exact matches are the caller's business)."""
     budget = allowed_typos(word)

@@ -31,7 +31,7 @@ class TaskRef(BaseModel):
     """How the user named a task; exactly one of the fields is set."""
 
     number: int | None = None  # as said: "task 0" is reported as not existing, not rejected
-    words: str | None = Field(default=None, max_length=500)  # words of the title, matched with typo tolerance
+    words: str | None = None  # words of the title, matched with typo tolerance
     pronoun: bool = False  # "it", "that one": the task of the previous turn
     ordinal: int | None = (
         None  # "the second one" (1-based), -1 for "the last one": position in the last list shown

@@ -149,7 +149,7 @@ HELP = re.compile(
 TASK_NOUN = r"(?:tasks?|todos?|to-dos?|to dos|items?|things|stuff|everything|agenda|list|plate|reminders?)"
 OTHER_USER = re.compile(
     r"\busers?\s*#?\d+|\b(everyone|everybody|all users|other users?|another user|someone else|other people|"
-    r"all accounts|every user|any user)\b|[\w.+-]+@[\w-]+\.[\w.]+|\badmin\b|\broot\b"
+    r"all accounts|every user|any user)\b|(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.]+|\badmin\b|\broot\b"
 )
 BULK = re.compile(
     r"^(delete|remove|erase|drop|trash|discard|clear|clean|purge|wipe|cancel|forget)( out| up)?"
@@ -478,7 +478,8 @@ def parse(message: str, context: NLUContext) -> ChatIntent:
         r"what's|which|do i have|is there|are there|any)\b",
         text,
     ):
-        words = _correct(words, list(range(len(words.norm))), FILTER_WORDS)
+        # questions are short: correcting the first words bounds the cost of a 2000-character message
+        words = _correct(words, list(range(min(len(words.norm), 16))), FILTER_WORDS)
         text = words.text.rstrip(" .!?")
 
     intent = _classify(words, text, context)
