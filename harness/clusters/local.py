@@ -118,12 +118,20 @@ class LocalCluster:
         self.bins = local_build.build_all() if not local_build.is_built() else self.bins
         self._prepare_host()
         self._write_config()
-        for component in self._components():
-            self._ensure_running(component)
-            if component.name == "containerd":
-                self._ensure_node_images()
-            if component.name == "kube-apiserver":
-                self._apply_addons()
+        components = {c.name: c for c in self._components()}
+        # start what depends only on the host together; the apiserver boots while images are imported
+        for name in ("etcd", "containerd", "kube-apiserver"):
+            self._start(components[name])
+        self._wait_healthy(components["containerd"])
+        self._ensure_node_images()
+        for name in ("etcd", "kube-apiserver"):
+            self._wait_healthy(components[name])
+        self._apply_addons()
+        later = [c for name, c in components.items() if name not in ("etcd", "containerd", "kube-apiserver")]
+        for component in later:
+            self._start(component)
+        for component in later:
+            self._wait_healthy(component)
         self._wait_ready()
         log.info(
             "local cluster ready in %.1f s (%s): kubeconfig %s",
@@ -574,37 +582,41 @@ disabled_plugins = []
         program = Path(cmdline[0].decode()).name if cmdline and cmdline[0] else ""
         return pid if state != "Z" and program == name else None
 
-    def _ensure_running(self, component: Component) -> None:
-        if self._pid(component.name) is None:
-            argv = component.argv()
-            log.info("starting %s (log: %s)", component.name, self._p("logs", f"{component.name}.log"))
-            with open(self._p("logs", f"{component.name}.log"), "ab") as out:
-                # a daemon must outlive this call, so it is spawned here rather than through proc.run
-                process = subprocess.Popen(
-                    argv,
-                    stdin=subprocess.DEVNULL,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    cwd=self.dir,
-                    start_new_session=True,
-                )
-            self._pid_file(component.name).write_text(str(process.pid))
-            self._started.append(component.name)
+    def _start(self, component: Component) -> None:
+        """Spawn it unless it runs (a daemon outlives this call: hence Popen, not proc.run)."""
+        if self._pid(component.name) is not None:
+            return
+        log.info("starting %s (log: %s)", component.name, self._p("logs", f"{component.name}.log"))
+        with open(self._p("logs", f"{component.name}.log"), "ab") as out:
+            process = subprocess.Popen(
+                component.argv(),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=self.dir,
+                start_new_session=True,
+            )
+        self._pid_file(component.name).write_text(str(process.pid))
+        self._started.append(component.name)
+
+    def _wait_healthy(self, component: Component) -> None:
+        exited = f"{component.name} exited"
 
         def probe() -> tuple[bool, str]:
             if self._pid(component.name) is None:
-                tail = self._p("logs", f"{component.name}.log").read_text(errors="replace").splitlines()[-15:]
-                raise RuntimeError(f"{component.name} exited; last log lines:\n" + "\n".join(tail))
+                return True, exited  # stop waiting: it will not get healthy
             return component.health()
 
+        log_file = self._p("logs", f"{component.name}.log")
         try:
-            wait_until(
+            seen = wait_until(
                 f"{component.name} to be healthy", probe, timeout=component.start_timeout, interval=0.2
             )
-        except RuntimeError as exc:
-            if "exited; last log lines" in str(exc):
-                raise
-            raise RuntimeError(f"{exc}\n(see {self._p('logs', component.name + '.log')})") from exc
+        except TimeoutError as exc:
+            raise RuntimeError(f"{exc}\n(see {log_file})") from exc
+        if seen == exited:
+            tail = "\n".join(log_file.read_text(errors="replace").splitlines()[-15:])
+            raise RuntimeError(f"{component.name} exited while starting; last lines of {log_file}:\n{tail}")
 
     # ---- add-ons and readiness --------------------------------------------------------------------------
     def kubectl(self, *args: str, input: str | None = None, quiet: bool = False) -> str:
