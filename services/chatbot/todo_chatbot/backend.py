@@ -55,8 +55,9 @@ class BackendClient:
     async def me(self, token: str) -> dict[str, Any]:
         return (await self._call("GET", "/api/auth/me", token)).json()
 
-    async def list_tasks(self, token: str, status: str = "all") -> list[Task]:
-        return (await self._call("GET", "/api/tasks", token, params={"status": status})).json()
+    async def list_tasks(self, token: str) -> list[Task]:
+        """All the user's tasks: the chatbot filters them itself, as it needs the whole list to resolve."""
+        return (await self._call("GET", "/api/tasks", token, params={"status": "all"})).json()
 
     async def create_task(self, token: str, **fields: Any) -> Task:
         return (await self._call("POST", "/api/tasks", token, json=fields)).json()
