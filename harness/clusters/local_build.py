@@ -138,6 +138,38 @@ def build_all() -> Binaries:
     return b
 
 
+def pin_kubernetes(version: str) -> None:
+    """Point the wrapper module at another `k8s.io/kubernetes` version (e.g. v1.36.3).
+
+    `go install k8s.io/kubernetes/cmd/...@v` cannot work: the module requires its staging modules as v0.0.0
+    and replaces them with ./staging paths, which only apply in the main module. So the wrapper replaces each
+    staging module with its published tag (v1.X.Y -> v0.X.Y); the list comes from Kubernetes' own go.mod.
+    """
+    go, env = _go(), _go_env({"GOFLAGS": "-buildvcs=false"})
+    info = json.loads(
+        run([go, "mod", "download", "-json", f"k8s.io/kubernetes@{version}"], cwd="/", env=env).stdout
+    )
+    staging = re.findall(
+        r"^\s*(k8s\.io/[\w.-]+) => \./staging/", Path(info["GoMod"]).read_text(), re.MULTILINE
+    )
+    go_line = re.search(r"^go (\S+)", Path(info["GoMod"]).read_text(), re.MULTILINE)
+    published = "v0." + version.removeprefix("v1.")
+    lines = [
+        "module todo-chatbot/k8sbuild",
+        "",
+        f"go {go_line.group(1) if go_line else MIN_GO}",
+        "",
+        f"require k8s.io/kubernetes {version}",
+        "",
+        "replace (",
+    ]
+    lines += [f"\t{module} => {module} {published}" for module in sorted(staging)] + [")", ""]
+    (K8S_MODULE / "go.mod").write_text("\n".join(lines))
+    (K8S_MODULE / "go.sum").unlink(missing_ok=True)
+    run([go, "mod", "tidy"], cwd=K8S_MODULE, env=env)
+    log.info("wrapper module now pins Kubernetes %s (%d staging modules replaced)", version, len(staging))
+
+
 def _pause_key() -> str:
     import hashlib
 
