@@ -29,6 +29,13 @@ async def sign_up(client: httpx.AsyncClient, email: str, password: str = TEST_PA
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
+def sign_up_sync(base_url: str, email: str) -> dict[str, str]:
+    """sign_up against a running server."""
+    response = httpx.post(f"{base_url}/api/auth/signup", json={"email": email, "password": TEST_PASSWORD})
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
 async def task_list(client: httpx.AsyncClient, headers: dict[str, str]) -> list[dict[str, object]]:
     response = await client.get("/api/tasks", headers=headers)
     assert response.status_code == 200, response.text

@@ -19,6 +19,7 @@ from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -35,6 +36,7 @@ from todo_backend.migrate import upgrade_to_head, wait_for_database
 log = logging.getLogger("todo_backend")
 
 MAX_BODY_BYTES = 1024 * 1024
+IN_PROGRESS = Gauge("http_requests_in_progress", "HTTP requests being served right now")
 REQUESTS = Counter("http_requests_total", "HTTP requests served", ["method", "route", "status"])
 LATENCY = Histogram(
     "http_request_duration_seconds",
@@ -56,6 +58,7 @@ class MetricsMiddleware:
             return
         started = time.perf_counter()
         status = 500
+        IN_PROGRESS.inc()
 
         async def send_with_status(message: Message) -> None:
             nonlocal status
@@ -66,6 +69,7 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_with_status)
         finally:
+            IN_PROGRESS.dec()
             route = scope.get("route")
             template = getattr(route, "path", "unmatched")
             REQUESTS.labels(scope["method"], template, str(status)).inc()
