@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+
 import httpx
 import pytest
 from kubernetes import client
@@ -114,6 +117,19 @@ def test_ensure_up_finds_the_running_cluster_without_restarting_it(local_cluster
     assert again.kubeconfig == local_cluster.kubeconfig
     assert not again.started_by_us
     assert all(state.endswith("(healthy)") for state in local.LocalCluster().status().values())
+
+
+def test_ensure_up_restarts_a_dead_component(local_cluster: ClusterInfo) -> None:
+    cluster = local.LocalCluster()
+    pid = int((cluster.dir / "run" / "kube-scheduler.pid").read_text())
+    os.kill(pid, signal.SIGKILL)
+    wait_until(
+        "the scheduler to die", lambda: (cluster.status()["kube-scheduler"] == "stopped", "alive"), timeout=10
+    )
+    again = cluster.ensure_up()
+    assert not again.started_by_us  # the cluster was up; only the scheduler was started
+    assert cluster.status()["kube-scheduler"].endswith("(healthy)")
+    assert int((cluster.dir / "run" / "kube-scheduler.pid").read_text()) != pid
 
 
 def test_local_image_deployment_answers_on_its_node_port(
