@@ -81,10 +81,27 @@ def _fetch_debs(filenames: list[str]) -> list[Path]:
     return [DEB_POOL / f for f in filenames]
 
 
+def _apt_state() -> str:
+    """Changes whenever `apt-get update` brings new package lists (what package resolution depends on)."""
+    lists = Path("/var/lib/apt/lists")
+    entries = sorted(f"{p.name} {p.stat().st_size} {p.stat().st_mtime_ns}" for p in lists.glob("*Packages*"))
+    return hashlib.sha256("\n".join(entries).encode()).hexdigest()
+
+
+def _resolved_debs(name: str) -> list[str]:
+    """The recipe's exact .deb file names, remembered per apt state: a no-change build skips apt (seconds)."""
+    memo = ensure(IMAGES_CACHE / "resolved") / f"{name}-{RECIPE_DIGEST[:12]}-{_apt_state()[:16]}.txt"
+    if memo.exists():
+        return memo.read_text().split()
+    debs = _candidate_debs(RECIPES[name].resolve_packages())
+    memo.write_text("\n".join(debs) + "\n")
+    return debs
+
+
 def recipe_tag(name: str) -> tuple[str, list[str]]:
     """(tag, exact .deb file names) of a base image as it would be built now."""
     recipe = RECIPES[name]
-    debs = _candidate_debs(recipe.resolve_packages())
+    debs = _resolved_debs(name)
     digest = hashlib.sha256("\n".join([RECIPE_DIGEST, name, *debs]).encode()).hexdigest()[:12]
     return recipe.tag_prefix + digest, debs
 

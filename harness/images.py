@@ -217,7 +217,7 @@ def service_requirements(service: ServiceImage) -> list[str]:
 
 
 def ensure_wheelhouse(service: ServiceImage) -> Path:
-    """Wheels for every dependency (incl. the build backend), downloaded once per dependency list."""
+    """Wheels for every dependency (and the build backend), downloaded once per dependency list."""
     if service.name == "llm-runtime":
         return llm_server.ensure_wheelhouse()  # llama-cpp-python has no binary wheel on PyPI: built once
     requirements = service_requirements(service)
