@@ -27,7 +27,7 @@ SECRET_NAME = re.compile(r"(secret|password|passwd|token|api[_-]?key|database_ur
 CONTENT_HASH_TAG = re.compile(r"(^|-)[0-9a-f]{12,64}$")  # e.g. 3f2a…, or 15-3f2a… (version-hash)
 # values in docs and templates that look like credentials but are placeholders (e.g. user:password@host)
 PLACEHOLDER = re.compile(
-    r"^(%s|\$\{?\w+\}?|<[^>]*>|\{\{.*\}\}|password|passwd|secret|changeme|change-me|example|x{3,}|\*{3,}|\.{3})$",
+    r"^(%s|\$\{?\w+\}?|<[^>]*>|\{\{.*\}\}|password|passwd|pass|secret|changeme|change-me|example|x{3,}|\*{3,}|\.{3})$",
     re.I,
 )
 # detect-secrets findings reviewed as not secret (test-only keys and passwords), by hash
@@ -138,13 +138,21 @@ def record_reviewed(findings: Iterable[Finding], reason: str, baseline: Path = S
     for finding in findings:
         if (finding.kind, finding.secret_hash) not in known:
             known.add((finding.kind, finding.secret_hash))
-            data["reviewed"].append({"type": finding.kind, "hashed_secret": finding.secret_hash,
-                                     "first_seen": f"{finding.where}:{finding.line}", "reason": reason})
+            data["reviewed"].append(
+                {
+                    "type": finding.kind,
+                    "hashed_secret": finding.secret_hash,
+                    "first_seen": f"{finding.where}:{finding.line}",
+                    "reason": reason,
+                }
+            )
     baseline.write_text(json.dumps(data, indent=2) + "\n")
 
 
 def secret_scan_tracked(root: Path = REPO) -> list[Finding]:
-    return scan_for_secret_looking_values(root / f for f in tracked_files(root) if (root / f).is_file())
+    # the baseline holds hashes of reviewed values: hex strings by design, not secrets
+    files = [root / f for f in tracked_files(root) if (root / f).is_file() and root / f != SECRETS_BASELINE]
+    return scan_for_secret_looking_values(files)
 
 
 def secret_scan_history(root: Path = REPO) -> list[Finding]:
@@ -154,7 +162,12 @@ def secret_scan_history(root: Path = REPO) -> list[Finding]:
     blobs: dict[str, str] = {}
     for line in objects:
         sha, _, path = line.partition(" ")
-        if path and sha not in current and sha not in blobs:
+        if (
+            path
+            and sha not in current
+            and sha not in blobs
+            and path != str(SECRETS_BASELINE.relative_to(root))
+        ):
             blobs[sha] = path
     if not blobs:
         return []

@@ -48,7 +48,16 @@ def _render(run_values_file: Path, state: dict[str, Any]) -> None:
 
 @when(parsers.parse('the chart is rendered with "{values_file}" and this run\'s secrets'))
 def _render_with(values_file: str, run_values_file: Path, state: dict[str, Any]) -> None:
-    text = helm.template(values_files=[REPO / values_file, run_values_file])
+    # a values file may point at an external database (production does): give it a URL with a fresh password
+    external = {
+        "secrets": {
+            "databaseUrl": f"postgresql+asyncpg://todo:{secrets.token_urlsafe(18)}@db.internal:5432/todo"
+        }
+    }
+    database = run_values_file.with_name("database-url.yaml")
+    database.write_text(yaml.safe_dump(external))
+    text = helm.template(values_files=[REPO / values_file, run_values_file, database])
+    database.unlink()
     state["manifests"] = checks.parse_manifests(text)
 
 
