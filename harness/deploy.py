@@ -160,6 +160,8 @@ class Release:
     created_namespace: bool = False
     waits: list[tuple[str, float]] = field(default_factory=list)  # what was waited for, seconds
     secret_values: set[str] = field(default_factory=set, repr=False)
+    # component -> why it did not get its usual NodePort ("30080 is held by ns/svc; using 30100")
+    moved_node_ports: dict[str, str] = field(default_factory=dict)
     _urls: AppUrls | None = field(default=None, repr=False)
     _forwards: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, repr=False)
 
@@ -397,7 +399,9 @@ def install_release(
     client = rel.helm()
     previous = _previous_values(rel, client)
     values = install_values(info, images, values_files, set_values, previous_secrets=previous.get("secrets"))
-    values = merge(values, free_node_ports(k8s, namespace, values))
+    moved: dict[str, str] = {}
+    values = merge(values, free_node_ports(k8s, namespace, values, moved))
+    rel.moved_node_ports = moved
     rel.secret_values = secret_strings(values)
 
     async def go() -> Any:
@@ -460,7 +464,9 @@ def _previous_values(rel: Release, client: Any) -> dict[str, Any]:
     return dict(values or {})
 
 
-def free_node_ports(k8s: K8s, namespace: str, values: Mapping[str, Any]) -> dict[str, Any]:
+def free_node_ports(
+    k8s: K8s, namespace: str, values: Mapping[str, Any], moved: dict[str, str] | None = None
+) -> dict[str, Any]:
     """NodePorts are cluster-wide: when another namespace already holds the one a component asks for (another
     release of the app), give this release a free one instead of failing the install."""
     taken: dict[int, str] = {}
@@ -479,6 +485,8 @@ def free_node_ports(k8s: K8s, namespace: str, values: Mapping[str, Any]) -> dict
             port = next(candidates)
             log.info("NodePort %d is held by %s; %s gets NodePort %d", wanted, taken[wanted], component, port)
             changes[component] = {"service": {"nodePort": port}}
+            if moved is not None:
+                moved[component] = f"{wanted} is held by {taken[wanted]}; using {port}"
     return changes
 
 
@@ -516,6 +524,7 @@ def dry_run_install(
     namespace; nothing is installed. A namespace created only for this is deleted again."""
     k8s = K8s(info.kubeconfig, info.context)
     values = install_values(info, images, values_files, set_values)
+    values = merge(values, free_node_ports(k8s, namespace, values))  # as the install would
     # Hooks (the `helm test` pods) are left out: they name the release's ServiceAccount, which a dry run
     # never creates. --kube-version: offline `helm template` assumes v1.20 (pyhelm3's has no such flag).
     # Values go on stdin, as pyhelm3 sends them, so the secrets stay off the command line.

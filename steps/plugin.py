@@ -476,3 +476,5 @@ def pytest_html_results_summary(
     if hs.release is not None:
         waits = ", ".join(f"{what} {secs:.1f}s" for what, secs in getattr(hs.release, "waits", []))
         prefix.append(f"<p>Release {hs.release_name} in namespace {hs.namespace}; waited for: {waits}</p>")
+        for component, why in getattr(hs.release, "moved_node_ports", {}).items():
+            prefix.append(f"<p>NodePort of {component}: {why}</p>")

@@ -107,3 +107,31 @@ def test_an_upgrade_keeps_the_release_s_secrets_unless_a_file_sets_them(tmp_path
     values = install_values(info(), IMAGES, [values_file], previous_secrets=previous)
     assert values["secrets"]["postgresPassword"] == "rotated-by-the-user"
     assert values["secrets"]["betterAuthSecret"] == previous["betterAuthSecret"]
+
+
+def _services(*held: tuple[str, int]):
+    from types import SimpleNamespace as NS
+
+    items = [
+        NS(metadata=NS(namespace=ns, name=f"svc-{port}"), spec=NS(ports=[NS(node_port=port)]))
+        for ns, port in held
+    ]
+    return NS(core=NS(list_service_for_all_namespaces=lambda: NS(items=items)))
+
+
+def test_node_ports_held_by_another_namespace_are_replaced_and_said_why():
+    from harness.deploy import free_node_ports
+
+    k8s = _services(("other", 30080), ("other", 30100), ("mine", 30081))
+    moved: dict[str, str] = {}
+    changes = free_node_ports(
+        k8s, "mine", {"frontend": {"service": {"type": "NodePort", "nodePort": 30080}}}, moved
+    )
+    assert changes == {"frontend": {"service": {"nodePort": 30101}}}  # 30100 is taken too; 30081 is ours
+    assert moved == {"frontend": "30080 is held by other/svc-30080; using 30101"}
+
+
+def test_free_node_ports_change_nothing_on_a_clean_cluster():
+    from harness.deploy import free_node_ports
+
+    assert free_node_ports(_services(), "mine", {}) == {}
