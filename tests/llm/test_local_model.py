@@ -102,3 +102,27 @@ def test_a_slow_model_means_the_rules_answer(
         ("created", "buy bread", "2026-11-24")
     ]
     assert "no answer within LLM_TIMEOUT_SECONDS=0.05" in user.chatbot_log()
+
+
+# (message, what the user's tasks look like afterwards): messages this model gets right in `llm` mode, each
+# checked to be the model's answer (the chatbot logs "LLM answer"), not the rules fallback
+HANDLED: list[tuple[str, list[tuple[str, bool]]]] = [
+    ("add buy bread", [("call mom", False), ("pay rent", False), ("buy bread", False)]),
+    ("task 1 is done", [("call mom", True), ("pay rent", False), ("buy bread", False)]),
+    ("delete task 2", [("call mom", True), ("buy bread", False)]),
+]
+
+
+def test_messages_the_model_gets_right(
+    chat_stacks: Callable[..., DevStack], signup: Callable[[DevStack], User]
+) -> None:
+    user = signup(chat_stacks("llm"))
+    user.add_task("call mom")
+    user.add_task("pay rent")
+    for message, expected in HANDLED:
+        used = user.chatbot_log().count("LLM answer {")
+        reply = user.say(message)
+        if "(yes/no)" in reply["reply"]:
+            reply = user.say("yes")
+        assert user.chatbot_log().count("LLM answer {") == used + 1, f"{message!r} was not the model's answer"
+        assert [(t["title"], t["completed"]) for t in user.tasks()] == expected, reply["reply"]
