@@ -1,0 +1,81 @@
+"""Build contexts and tags without an engine: what goes into an image's context, and which changes give a
+new tag (a source edit, a new base) and which do not (caches, tests, local databases)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness import images
+from harness.images_recipes.rootfs import _resolve_in
+
+
+@pytest.fixture
+def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> images.ServiceImage:
+    repo = tmp_path / "repo"
+    src = repo / "services" / "demo"
+    (src / "todo_demo" / "__pycache__").mkdir(parents=True)
+    (src / "tests").mkdir()
+    (src / "Dockerfile").write_text("FROM scratch\n")
+    (src / "pyproject.toml").write_text('[project]\nname = "demo"\ndependencies = ["httpx>=0.27"]\n')
+    (src / "todo_demo" / "__init__.py").write_text("VERSION = 1\n")
+    (src / "todo_demo" / "page.html").write_text("<p>hi</p>\n")
+    monkeypatch.setattr(images, "REPO", repo)
+    monkeypatch.setattr(images, "CONTEXTS", tmp_path / "contexts")
+    return images.ServiceImage("demo", 9000)
+
+
+@pytest.fixture
+def wheelhouse(tmp_path: Path) -> Path:
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    (wheels / "httpx-0.28.1-py3-none-any.whl").write_bytes(b"wheel")
+    return wheels
+
+
+def _tag(service: images.ServiceImage, wheelhouse: Path, base: str = "sha256:base") -> str:
+    return images.context_hash(images.assemble_context(service, wheelhouse), [base, "sha256:builder"])
+
+
+def test_context_holds_sources_package_data_and_wheels_but_no_caches_or_tests(
+    service: images.ServiceImage, wheelhouse: Path
+) -> None:
+    (service.source_dir / "todo_demo" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"stale")
+    (service.source_dir / "tests" / "test_demo.py").write_text("def test(): pass\n")
+    (service.source_dir / "todo.db").write_bytes(b"sqlite")
+    context = images.assemble_context(service, wheelhouse)
+    files = sorted(p.relative_to(context).as_posix() for p in context.rglob("*") if p.is_file())
+    assert files == [
+        "Dockerfile", "pyproject.toml", "todo_demo/__init__.py", "todo_demo/page.html",
+        "wheels/httpx-0.28.1-py3-none-any.whl",
+    ]  # fmt: skip
+
+
+def test_tag_changes_with_a_source_edit_or_a_new_base_and_only_then(
+    service: images.ServiceImage, wheelhouse: Path
+) -> None:
+    first = _tag(service, wheelhouse)
+    assert _tag(service, wheelhouse) == first
+    (service.source_dir / "todo_demo" / "__pycache__" / "y.cpython-311.pyc").write_bytes(b"cache")
+    (service.source_dir / "tests" / "test_more.py").write_text("x = 1\n")
+    assert _tag(service, wheelhouse) == first
+    assert _tag(service, wheelhouse, base="sha256:newer-base") != first
+    (service.source_dir / "todo_demo" / "__init__.py").write_text("VERSION = 2\n")
+    assert _tag(service, wheelhouse) != first
+
+
+def test_requirements_come_from_the_pyproject_with_its_build_backend(service: images.ServiceImage) -> None:
+    assert images.service_requirements(service) == ["httpx>=0.27", "setuptools>=68", "wheel"]
+
+
+def test_symlinks_resolve_inside_the_image_tree_not_on_the_host(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    (tree / "usr/lib/x86_64-linux-gnu").mkdir(parents=True)
+    (tree / "usr/lib64").mkdir(parents=True)
+    (tree / "lib").symlink_to("usr/lib")
+    loader = tree / "usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"
+    loader.write_bytes(b"\x7fELF tree's own")
+    # Debian ships this absolute link; followed naively it would pick the host's loader
+    (tree / "usr/lib64/ld-linux-x86-64.so.2").symlink_to("/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2")
+    assert _resolve_in(tree, "/usr/lib64/ld-linux-x86-64.so.2") == loader
