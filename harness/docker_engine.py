@@ -25,8 +25,9 @@ class DockerEngineError(RuntimeError):
     """The engine is not reachable and cannot be started here; the message says why and what to do."""
 
 
-def docker_client(timeout: int = 300) -> docker.DockerClient:
-    """A client for the engine named by DOCKER_HOST (default: the local socket); long timeout for builds."""
+def docker_client(timeout: int = 1800) -> docker.DockerClient:
+    """A client for the engine named by DOCKER_HOST (default: the local socket); long read timeout because
+    a build step can run minutes without output."""
     return docker.from_env(timeout=timeout)
 
 
