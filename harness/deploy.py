@@ -266,6 +266,27 @@ class Release:
         log.info("helm test: %s", ", ".join(f"{r.name} {r.phase}" for r in results))
         return results
 
+    def images(self) -> dict[str, Any]:
+        """name -> ImageRef of the images the release runs (from its values), sized from the local Docker
+        engine when it holds them: what `tcb verify` checks, instead of whatever the tree would build now."""
+        from harness.images import ImageRef
+
+        client = self.helm()
+
+        async def values() -> dict[str, Any]:
+            revision = await client.get_current_revision(self.name, namespace=self.namespace)
+            return dict(await revision.values(computed=True))
+
+        tree = _sync(values())
+        refs: dict[str, Any] = {}
+        for name, key in IMAGE_VALUE_KEYS.items():
+            section = tree.get(key) or {}
+            image = section.get("image") or {}
+            if not image.get("tag") or section.get("enabled") is False:
+                continue
+            refs[name] = ImageRef(image["repository"], str(image["tag"]), _local_image_size(image))
+        return refs
+
     def status(self) -> dict[str, Any]:
         client = self.helm()
         revision = _sync(client.get_current_revision(self.name, namespace=self.namespace))
@@ -340,6 +361,17 @@ class Release:
         """Stop port-forwards (the release keeps running)."""
         self._forwards.close()
         self._urls = None
+
+
+def _local_image_size(image: Mapping[str, Any]) -> int:
+    from harness.docker_engine import docker_client
+
+    try:
+        return int(
+            docker_client(timeout=10).images.get(f"{image['repository']}:{image['tag']}").attrs["Size"]
+        )
+    except Exception:  # no engine, or an image pulled by the nodes only: size unknown
+        return 0
 
 
 def _health(url: str) -> tuple[bool, str]:

@@ -210,8 +210,11 @@ def k8s(harness_session: HarnessSession, cluster_info: ClusterInfo) -> Any:
 
 # --- images -------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
-def built_images() -> dict[str, Any]:
-    """The app's images, built (or found in the build cache) by content hash: name -> ImageRef."""
+def built_images(request: pytest.FixtureRequest, harness_session: HarnessSession) -> dict[str, Any]:
+    """The app's images, built (or found in the build cache) by content hash: name -> ImageRef.
+    With --release: the images that release runs (what is being verified); nothing is built."""
+    if harness_session.attach:
+        return dict(request.getfixturevalue("release").images())
     from harness.images import build_images
 
     return dict(build_images(progress=True))
@@ -219,10 +222,14 @@ def built_images() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def loaded_images(
-    built_images: dict[str, Any], cluster_target: TargetChoice, cluster_info: ClusterInfo
+    built_images: dict[str, Any],
+    harness_session: HarnessSession,
+    cluster_target: TargetChoice,
+    cluster_info: ClusterInfo,
 ) -> dict[str, Any]:
     """The built images, made available to the cluster's node (or pushed to --image-registry)."""
-    cluster_target.cluster.load_images([image.ref for image in built_images.values()])
+    if not harness_session.attach:  # an installed release's images are on its node already
+        cluster_target.cluster.load_images([image.ref for image in built_images.values()])
     return built_images
 
 
