@@ -342,6 +342,7 @@ def _git_labels() -> dict[str, str]:
 COMPOSE_FILE = REPO / "compose.yaml"
 ENV_FILE = REPO / ".env"
 COMPOSE_PROJECT = "todo-chatbot"
+COMPOSE_PROFILES = ("llm",)  # the optional services in compose.yaml
 # compose.yaml refuses to interpolate without these (`${VAR:?…}`); `down` needs none of them really
 _REQUIRED_VARIABLES = (
     "POSTGRES_IMAGE", "BACKEND_IMAGE", "CHATBOT_IMAGE", "FRONTEND_IMAGE",
@@ -382,12 +383,14 @@ def compose_up(
     *,
     project: str = COMPOSE_PROJECT,
     env: dict[str, str] | None = None,
+    profiles: Iterable[str] = (),
     timeout: float = 240,
 ) -> list[dict[str, str]]:
-    """Start compose.yaml with these images, wait until every container is healthy; returns their states."""
+    """Start compose.yaml with these images (and optional profiles, e.g. "llm"), wait until every container
+    is healthy; returns their states."""
     client = ensure_docker_engine()
     variables = {**compose_environment(images), **(env or {})}
-    run([*compose_command(), "-f", COMPOSE_FILE, "-p", project, "up", "-d", "--no-build"], env=variables)
+    run([*_compose_base(project, profiles), "up", "-d", "--no-build"], env=variables)
 
     def settled() -> tuple[bool, list[dict[str, str]]]:
         states = compose_containers(project, client)
@@ -414,8 +417,14 @@ def compose_down(
 ) -> None:
     """Stop and remove the project's containers and network (and its volumes with volumes=True)."""
     variables = {name: "unused" for name in _REQUIRED_VARIABLES if name not in os.environ} | (env or {})
-    argv = [*compose_command(), "-f", str(COMPOSE_FILE), "-p", project, "down", "--remove-orphans"]
+    # every profile, so an optional service that was started is removed too
+    argv = [*_compose_base(project, COMPOSE_PROFILES), "down", "--remove-orphans"]
     run([*argv, "--volumes"] if volumes else argv, env=variables)
+
+
+def _compose_base(project: str, profiles: Iterable[str]) -> list[str]:
+    profile_args = [arg for profile in profiles for arg in ("--profile", profile)]
+    return [*compose_command(), "-f", str(COMPOSE_FILE), "-p", project, *profile_args]
 
 
 def compose_containers(project: str, client: docker.DockerClient | None = None) -> list[dict[str, str]]:
@@ -438,7 +447,7 @@ def compose_containers(project: str, client: docker.DockerClient | None = None) 
 
 def _compose_logs(project: str, variables: dict[str, str]) -> str:
     proc = run(
-        [*compose_command(), "-f", COMPOSE_FILE, "-p", project, "logs", "--no-color", "--tail", "30"],
+        [*_compose_base(project, COMPOSE_PROFILES), "logs", "--no-color", "--tail", "30"],
         env=variables, check=False, quiet=True,
     )  # fmt: skip
     return proc.stdout[-6000:]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -64,11 +65,16 @@ def base_images(
 @compose_app.command("up")
 def compose_up(
     project: Annotated[str, typer.Option(help="compose project name")] = images.COMPOSE_PROJECT,
+    llm: Annotated[
+        bool, typer.Option(help="also the local LLM runtime (profile llm); the chatbot then uses NLU hybrid")
+    ] = False,
 ) -> None:
     """Build the images, create .env (random secrets) if missing, start compose.yaml, wait for health."""
-    built = images.build_images()
+    built = images.build_images([*images.DEFAULT_IMAGES, *(["llm-runtime"] if llm else [])])
     images.ensure_env_file()
-    states = images.compose_up(built, project=project)
+    # with the model running, the chatbot should use it (over .env's "rules") unless the shell says otherwise
+    env = {"NLU_PROVIDER": os.environ.get("NLU_PROVIDER", "hybrid")} if llm else {}
+    states = images.compose_up(built, project=project, env=env, profiles=["llm"] if llm else [])
     for state in states:
         typer.echo(f"{state['service']:<10} {state['state']:<8} {state['health']}")
     frontend = images.compose_variable("FRONTEND_PORT", "3000")
