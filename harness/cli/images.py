@@ -41,6 +41,9 @@ def build(
     prune: Annotated[bool, typer.Option(help="then remove older tags of these images (unused ones)")] = False,
 ) -> None:
     """Build the app images (content-hash tags; unchanged ones are skipped) and print a table."""
+    unknown = sorted(set(names or []) - {*images.SERVICES, "postgres"})
+    if unknown:
+        raise typer.BadParameter(f"unknown image(s) {unknown}: choose from {[*images.SERVICES, 'postgres']}")
     built = images.build_images(
         names or images.DEFAULT_IMAGES,
         base_image=base_image,
