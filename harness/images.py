@@ -362,6 +362,9 @@ def compose_command() -> list[str]:
 def ensure_env_file(path: Path = ENV_FILE) -> bool:
     """Create the git-ignored .env from .env.example with fresh random secrets if missing; True if made."""
     if path.exists():
+        placeholders = [line.split("=")[0] for line in path.read_text().splitlines() if "=<set-" in line]
+        if placeholders:
+            raise ValueError(f"{path} still has placeholders for {placeholders}: set real values (or delete it)")
         return False
     import secrets
 
