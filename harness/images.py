@@ -364,7 +364,7 @@ def ensure_env_file(path: Path = ENV_FILE) -> bool:
     if path.exists():
         placeholders = [line.split("=")[0] for line in path.read_text().splitlines() if "=<set-" in line]
         if placeholders:
-            raise ValueError(f"{path} still has placeholders for {placeholders}: set real values (or delete it)")
+            raise ValueError(f"{path} still has placeholders for {placeholders}: set values or delete it")
         return False
     import secrets
 
