@@ -73,8 +73,12 @@ def compose_up(
     ] = False,
 ) -> None:
     """Build the images, create .env (random secrets) if missing, start compose.yaml, wait for health."""
+    try:
+        images.ensure_env_file()
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     built = images.build_images([*images.DEFAULT_IMAGES, *(["llm-runtime"] if llm else [])])
-    images.ensure_env_file()
     # with the model running, the chatbot should use it (over .env's "rules") unless the shell says otherwise
     env = {"NLU_PROVIDER": os.environ.get("NLU_PROVIDER", "hybrid")} if llm else {}
     states = images.compose_up(built, project=project, env=env, profiles=["llm"] if llm else [])
