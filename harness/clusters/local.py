@@ -239,6 +239,36 @@ class LocalCluster:
                 raise RuntimeError(f"{path} missing: the kernel needs br_netfilter (`modprobe br_netfilter`)")
             if path.read_text().strip() != value:
                 path.write_text(value)
+        self._guard_service_range()
+
+    def _guard_service_range(self) -> None:
+        """Reject traffic to Service IPs that kube-proxy has not (yet) programmed.
+
+        Programmed Service IPs are DNAT-ed to pod IPs before the filter table sees them, so only unknown ones
+        reach this rule; without it they would follow the default route and leave the machine.
+        """
+        chain = "TCB-NO-LEAK"
+        if run(["iptables", "-t", "filter", "-n", "-L", chain], check=False, quiet=True).returncode == 0:
+            return
+        run(["iptables", "-t", "filter", "-N", chain], quiet=True)
+        run(
+            [
+                "iptables",
+                "-t",
+                "filter",
+                "-A",
+                chain,
+                "-d",
+                SERVICE_CIDR,
+                "-j",
+                "REJECT",
+                "--reject-with",
+                "icmp-net-unreachable",
+            ],
+            quiet=True,
+        )
+        for hook in ("OUTPUT", "FORWARD"):
+            run(["iptables", "-t", "filter", "-I", hook, "1", "-j", chain], quiet=True)
 
     def _write_config(self) -> None:
         self.pki.ensure(NODE_NAME, NODE_IP, SERVICE_IP)
@@ -756,7 +786,7 @@ disabled_plugins = []
                 run(["umount", "--lazy", mount], check=False, quiet=True)
 
     def _sweep_iptables(self) -> None:
-        """Remove every KUBE-* and CNI-* chain (kube-proxy, kubelet, bridge/portmap/firewall plugins) and the
+        """Remove every KUBE-*, CNI-* and TCB-* chain (kube-proxy, kubelet, CNI plugins, our guard) and the
         rules that jump to them, in both address families."""
         for tool in ("iptables", "ip6tables"):
             if not which(tool):
@@ -764,7 +794,7 @@ disabled_plugins = []
             for table in ("filter", "nat", "mangle"):
                 saved = run([f"{tool}-save", "-t", table], check=False, quiet=True).stdout
                 chains = [line[1:].split()[0] for line in saved.splitlines() if line.startswith(":")]
-                ours = [c for c in chains if c.startswith(("KUBE-", "CNI-"))]
+                ours = [c for c in chains if c.startswith(("KUBE-", "CNI-", "TCB-"))]
                 if not ours:
                     continue
                 for line in saved.splitlines():

@@ -165,6 +165,17 @@ def test_pod_reaches_a_service_by_its_dns_name(
     assert httpd_page.strip() in log
 
 
+def test_unknown_service_address_is_refused_on_the_node(local_cluster: ClusterInfo) -> None:
+    """A Service IP kube-proxy has not programmed fails at once on the node instead of leaving the machine."""
+    unprogrammed = "10.111.222.33"
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://{unprogrammed}:8080/", timeout=3)
+    # while a programmed one (the API server's `kubernetes` Service) still answers from the host
+    ca = local_cluster.kubeconfig.parent / "pki" / "ca.crt"
+    response = httpx.get(f"https://{local.SERVICE_IP}/version", verify=str(ca), timeout=5)
+    assert response.status_code in (200, 401, 403)
+
+
 def test_deleted_pod_is_replaced(
     web: client.V1Service, apps: client.AppsV1Api, core: client.CoreV1Api, namespace: str
 ) -> None:
