@@ -1,3 +1,4 @@
 """Wiring only: the acceptance plugin (options, fixtures, diagnostics) and the step definitions live in steps/."""
 
-pytest_plugins = ["steps.plugin", "steps.reporting"]
+# pytester: the plugin's own tests run pytest in-process
+pytest_plugins = ["pytester", "steps.plugin", "steps.reporting"]
