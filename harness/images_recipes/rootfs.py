@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.log import get_logger
-from harness.proc import run
+from harness.proc import run, which
 
 log = get_logger("baseimages")
 
@@ -393,6 +393,87 @@ def _check_closure(root: Path, binaries: Iterable[Path]) -> None:
         raise RuntimeError(f"shared libraries missing from the image tree: {broken}")
 
 
+# ICU data items the server can reach. Debian's postgres links ICU for ICU collations (ucol_*), case mapping
+# and initcap (u_strTo*: word-break rules), converters for non-UTF8 databases (ucnv_*) and the English display
+# names initdb stores as collation comments (uloc_getDisplayName(…, "en")). Everything else in libicudata
+# (currency, unit, time zone and number-spelling names, transliterators, per-locale formatting data: ~21 of
+# its 31 MB) is for ICU services postgres never calls.
+ICU_DROPPED_TREES = ("curr", "rbnf", "translit", "unit", "zone")
+ICU_ENGLISH_ONLY_TREES = ("lang", "region")
+_ICU_LOCALE_ITEM = re.compile(r"^[a-z]{2,3}(_[A-Za-z0-9]+)*\.res$")
+_ICU_TREE_INFRA = ("root.res", "pool.res", "res_index.res")
+
+
+def _icu_item_dropped(item: str) -> bool:
+    tree, _, name = item.rpartition("/")
+    if tree in ICU_DROPPED_TREES:
+        return True
+    if tree in ICU_ENGLISH_ONLY_TREES:
+        return name not in _ICU_TREE_INFRA and not re.match(r"^en(_[A-Za-z0-9]+)*\.res$", name)
+    # top level: the per-locale formatting bundles go; infrastructure (root, pool, res_index, likelySubtags,
+    # keyTypeData, metadata, supplementalData, …), normalization and converter data stay
+    return not tree and name not in _ICU_TREE_INFRA and _ICU_LOCALE_ITEM.match(name) is not None
+
+
+def _reduce_icu_data(root: Path, work: Path) -> None:
+    """Replace libicudata with a library holding only the ICU data items postgres can use (see above)."""
+    libs = [p for p in (root / LIBDIR).glob("libicudata.so.*") if not p.is_symlink()]
+    if not libs:
+        return
+    missing = [tool for tool in ("icupkg", "gcc", "nm", "readelf") if which(tool) is None]
+    if missing:
+        raise RuntimeError(f"reducing ICU data needs {missing} on the host (icu-devtools, gcc, binutils)")
+    (lib,) = libs
+    work.mkdir(parents=True, exist_ok=True)
+    symbols = run(["nm", "-D", "--defined-only", "-S", lib], quiet=True).stdout
+    entry = re.search(r"^([0-9a-f]+) ([0-9a-f]+) R (icudt\d+_dat)$", symbols, re.MULTILINE)
+    if entry is None:
+        raise RuntimeError(f"no icudt*_dat data symbol in {lib.name}")
+    address, size, symbol = int(entry[1], 16), int(entry[2], 16), entry[3]
+    # the symbol's file offset: through the section that holds its address
+    offset = None
+    for line in run(["readelf", "-SW", lib], quiet=True).stdout.splitlines():
+        cols = line.replace("[ ", "[").split()
+        if len(cols) >= 6 and cols[0].startswith("[") and re.fullmatch(r"[0-9a-f]{16}", cols[3]):
+            sh_addr, sh_offset, sh_size = int(cols[3], 16), int(cols[4], 16), int(cols[5], 16)
+            if sh_addr <= address and address + size <= sh_addr + sh_size:
+                offset = address - sh_addr + sh_offset
+    if offset is None:
+        raise RuntimeError(f"{symbol} is in no section of {lib.name}")
+    package = symbol.removesuffix("_dat") + "l"  # icudt72l: the package name ICU expects (l = little-endian)
+    full, reduced = work / "full" / f"{package}.dat", work / f"{package}.dat"  # icupkg checks the base name
+    full.parent.mkdir()
+    with lib.open("rb") as fh:
+        fh.seek(offset)
+        full.write_bytes(fh.read(size))
+    listing = work / "items.txt"
+    run(["icupkg", "-l", "-o", listing, full], quiet=True)
+    items = listing.read_text().split()
+    dropped = [item for item in items if _icu_item_dropped(item)]
+    (work / "dropped.txt").write_text("\n".join(dropped) + "\n")
+    run(["icupkg", "-r", work / "dropped.txt", full, reduced], quiet=True)
+    dynamic = run(["readelf", "-d", lib], quiet=True).stdout
+    soname = re.search(r"\(SONAME\)\s+Library soname: \[(.+)\]", dynamic)
+    if soname is None:
+        raise RuntimeError(f"{lib.name} has no SONAME")
+    source = work / "icudata.S"
+    source.write_text(
+        f'.section .rodata\n.globl {symbol}\n.type {symbol}, @object\n.balign 16\n{symbol}:\n'
+        f'.incbin "{reduced}"\n.size {symbol}, . - {symbol}\n.section .note.GNU-stack,"",@progbits\n'
+    )
+    built = work / soname[1]
+    link = ["-Wl,--build-id=none", f"-Wl,-soname,{soname[1]}"]
+    run(["gcc", "-shared", "-nostdlib", *link, "-o", built, source], quiet=True)
+    log.info(
+        "  ICU data: kept %d of %d items, %.1f MB -> %.1f MB",
+        len(items) - len(dropped),
+        len(items),
+        lib.stat().st_size / 1e6,
+        built.stat().st_size / 1e6,
+    )
+    shutil.copyfile(built, lib)
+
+
 def _assemble_postgres(stage: Path, root: Path) -> None:
     """Postgres 15 binaries, share files and zoneinfo, dash as /bin/sh, and the exact ldd closure."""
     merged = stage.parent / (stage.name + ".merged")
@@ -428,6 +509,7 @@ def _assemble_postgres(stage: Path, root: Path) -> None:
         if alias.name != real.name and not alias.exists():
             alias.symlink_to(real.name)
     shutil.rmtree(merged)
+    _reduce_icu_data(root, stage.parent / "icu")
     _system_files(
         root,
         "root:x:0:0:root:/root:/sbin/nologin\npostgres:x:1001:1001:postgres:/var/lib/postgresql:/sbin/nologin\n",
