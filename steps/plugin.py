@@ -437,6 +437,16 @@ def _diagnostics(item: pytest.Item, report: pytest.TestReport, hs: HarnessSessio
     return bundle
 
 
+def _used(item: pytest.Item) -> set[str]:
+    """Fixtures the test used, including those its steps fetched at run time (pytest-bdd step arguments are
+    requested with getfixturevalue, so item.fixturenames alone misses them)."""
+    names = set(getattr(item, "fixturenames", ()))
+    request = getattr(item, "_request", None)  # the item's FixtureRequest: .fixturenames has the dynamic ones
+    if request is not None:
+        names.update(request.fixturenames)
+    return names
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
     report: pytest.TestReport = yield
@@ -445,12 +455,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.when == "call" and extras is not None:
         added += _evidence_extras(item, extras)
     hs = item.config.stash.get(STATE, None)
-    fixturenames = set(getattr(item, "fixturenames", ()))
     if (
         report.failed
         and report.when in ("setup", "call")
         and hs is not None
-        and fixturenames & CLUSTER_FIXTURES
+        and _used(item) & CLUSTER_FIXTURES
     ):
         try:
             bundle = _diagnostics(item, report, hs)

@@ -12,6 +12,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI, Header, HTTPException
 
+
 def tiny_app() -> FastAPI:
     """Just enough of the backend's task API for the load generator: list and create, behind a token."""
     app = FastAPI()

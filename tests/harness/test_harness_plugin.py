@@ -31,6 +31,11 @@ def test_plain_failure_collects_nothing():
 
 def test_cluster_failure_collects_a_bundle(k8s):
     assert False, "the frontend did not answer"
+
+
+def test_fixture_fetched_at_run_time_counts_too(request):
+    request.getfixturevalue("k8s")  # as pytest-bdd fetches step arguments
+    assert False, "a step failed"
 """
 
 CONFTEST = '''
@@ -79,7 +84,7 @@ def outcome(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
 
 def test_outcomes_evidence_and_diagnostics(outcome):
     result, reports = outcome
-    result.assert_outcomes(passed=1, skipped=1, failed=2)
+    result.assert_outcomes(passed=1, skipped=1, failed=3)
     result.stdout.fnmatch_lines(["*SKIPPED*NOT VERIFIED: no GPU on this machine*"])
 
     junit = ET.parse(reports / "junit.xml").getroot()  # noqa: S314 - the run's own junit file
@@ -99,6 +104,7 @@ def test_outcomes_evidence_and_diagnostics(outcome):
     assert "could not collect" in summary and "apiserver down" in summary
     assert "diagnostics summary" in html
     assert not (reports / "diagnostics" / "test_plain_failure_collects_nothing").exists()
+    assert (reports / "diagnostics" / "test_fixture_fetched_at_run_time_counts_too" / "SUMMARY.txt").is_file()
     props = {
         p.get("name"): p.get("value")
         for p in cases["test_cluster_failure_collects_a_bundle"].iter("property")
