@@ -4,7 +4,8 @@
   scripts), pruned; no shell, no package manager, uid 1001 `app`.
 - todo-chatbot/python-build:<hash> the builder stage: the same Python plus pip, dash, coreutils and strip.
 - todo-chatbot/postgres:15-<hash>  PostgreSQL 15 server binaries with their exact shared-library closure and a
-  dash entrypoint that runs initdb on first start; uid 1001; works on a read-only root (socket dir /tmp).
+  dash entrypoint that runs initdb on first start; uid 1001; works on a read-only root (socket dir /tmp). Its
+  libicudata holds only the ICU data postgres uses, rebuilt on the host (needs icupkg from icu-devtools, gcc).
 
 The tag is a hash of the recipe (harness/images_recipes/rootfs.py) and the exact .deb file names
 (name_version_arch) the host's apt resolves, so an unchanged recipe with unchanged packages is a no-op. .debs
