@@ -23,7 +23,8 @@ from harness.paths import REPO
 from harness.proc import run
 
 APP_COMPONENTS = ("backend", "chatbot", "frontend")
-SECRET_NAME = re.compile(r"(secret|password|passwd|token|api[_-]?key|database_url|credential)", re.I)
+# names of settings that hold secrets (ACCESS_TOKEN_EXPIRE_MINUTES merely mentions a token: a setting)
+SECRET_NAME = re.compile(r"(secret|password|passwd|api[_-]?key|database_url|credential|token$)", re.I)
 CONTENT_HASH_TAG = re.compile(r"(^|-)[0-9a-f]{12,64}$")  # e.g. 3f2a…, or 15-3f2a… (version-hash)
 # values in docs and templates that look like credentials but are placeholders (e.g. user:password@host)
 PLACEHOLDER = re.compile(
