@@ -48,6 +48,10 @@ class CaseResult:
 class ModeResult:
     mode: str
     results: list[CaseResult] = field(default_factory=list)
+    # from the chatbot's log: model answers used, refused by a guard, and not had (timeout, error, invalid)
+    llm_used: int = 0
+    llm_refused: int = 0
+    llm_unavailable: int = 0
 
     def accuracy(self, intent: str | None = None) -> tuple[int, int]:
         chosen = [r for r in self.results if intent is None or r.intent == intent]
@@ -104,6 +108,10 @@ def evaluate(
                 if i % 25 == 0:
                     progress(f"{mode}: {i}/{len(cases)} cases, {outcome.accuracy()[0]} right so far")
             progress(f"{mode}: {outcome.accuracy()[0]}/{len(cases)} in {time.monotonic() - started:.0f}s")
+            chatbot_log = stack.services["chatbot"].log_path.read_text(errors="replace")
+            outcome.llm_used = chatbot_log.count("LLM answer {")
+            outcome.llm_refused = chatbot_log.count(" refused (")
+            outcome.llm_unavailable = chatbot_log.count("LLM not used (")
         outcomes.append(outcome)
     return outcomes
 
@@ -167,6 +175,12 @@ def format_table(outcomes: Sequence[ModeResult]) -> str:
         + " | ".join(str(sum(r.confirmed for r in o.results)) for o in outcomes)
         + " |"
     )
+    for label, attribute in (
+        ("model answer used", "llm_used"),
+        ("model answer refused: rules answered", "llm_refused"),
+        ("no model answer (timeout, error): rules answered", "llm_unavailable"),
+    ):
+        rows.append(f"| {label} | " + " | ".join(str(getattr(o, attribute)) for o in outcomes) + " |")
     rows.append("| latency p50 | " + " | ".join(f"{o.percentile(50) * 1000:.0f} ms" for o in outcomes) + " |")
     rows.append("| latency p95 | " + " | ".join(f"{o.percentile(95) * 1000:.0f} ms" for o in outcomes) + " |")
     return "\n".join(rows)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 import tempfile
 import threading
 from contextlib import nullcontext
@@ -67,6 +68,7 @@ def evaluate(
     show_failures: Annotated[bool, typer.Option("--failures", help="List the failed cases.")] = False,
 ) -> None:
     """Run the chatbot's NLU table through each provider; print accuracy per intent and latency p50/p95."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the servers it started are stopped too
     chosen = [m.strip() for m in modes.split(",") if m.strip()]
     unknown = set(chosen) - set(llm_eval.MODES)
     if unknown:
