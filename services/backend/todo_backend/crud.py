@@ -3,14 +3,15 @@ in a state where a commit writes everything or nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from typing import Any, cast
 
-from sqlalchemy import RowMapping, delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Executable, and_, bindparam, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from todo_backend.core.security import hash_password
 from todo_backend.models import Task, User, utcnow
-from todo_backend.schemas import SignupRequest, TaskCreate, TaskStatus, TaskUpdate
+from todo_backend.schemas import SignupRequest, TaskCreate, TaskRow, TaskStatus, TaskUpdate
 
 
 async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
@@ -35,19 +36,44 @@ TASK_COLUMNS = (
     Task.created_at,
     Task.updated_at,
 )
+_TASK_KEYS = tuple(column.key for column in TASK_COLUMNS)
+
+
+@functools.cache
+def _list_statement(status: TaskStatus, by_priority: bool) -> Executable:
+    """The listing query, built once per filter combination (so SQLAlchemy reuses its compiled form).
+
+    The user's row is outer-joined so one round trip also says whether the account still exists: no row
+    at all means it does not; one row with NULL task columns means it has no (matching) tasks."""
+    on = [Task.user_id == User.id]
+    if status is TaskStatus.pending:
+        on.append(Task.completed.is_(False))
+    elif status is TaskStatus.completed:
+        on.append(Task.completed.is_(True))
+    if by_priority:
+        on.append(Task.priority == bindparam("priority"))
+    return (
+        select(*TASK_COLUMNS, User.id)
+        .select_from(User)
+        .outerjoin(Task, and_(*on))
+        .where(User.id == bindparam("user_id"))
+        .order_by(Task.number)
+    )
 
 
 async def list_tasks(
-    session: AsyncSession, user_id: int, status: TaskStatus, priority: str | None
-) -> Sequence[RowMapping]:
-    query = select(*TASK_COLUMNS).where(Task.user_id == user_id).order_by(Task.number)
-    if status is TaskStatus.pending:
-        query = query.where(Task.completed.is_(False))
-    elif status is TaskStatus.completed:
-        query = query.where(Task.completed.is_(True))
+    conn: AsyncConnection, user_id: int, status: TaskStatus, priority: str | None
+) -> list[TaskRow] | None:
+    """The user's tasks ordered by number, or None when the user does not exist."""
+    params: dict[str, Any] = {"user_id": user_id}
     if priority is not None:
-        query = query.where(Task.priority == priority)
-    return (await session.execute(query)).mappings().all()
+        params["priority"] = priority
+    rows = (await conn.execute(_list_statement(status, priority is not None), params)).all()
+    if not rows:
+        return None
+    # zip stops before the trailing users.id column.
+    tasks = [dict(zip(_TASK_KEYS, row, strict=False)) for row in rows if row[0] is not None]
+    return cast(list[TaskRow], tasks)
 
 
 async def get_task(session: AsyncSession, user_id: int, number: int) -> Task | None:

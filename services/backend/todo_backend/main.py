@@ -184,7 +184,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
-    app.state.read_sessionmaker = create_sessionmaker(engine, read_only=True)
+    # Reads (GET) run in autocommit: no BEGIN/ROLLBACK round trips around them.
+    app.state.read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    app.state.read_sessionmaker = create_sessionmaker(app.state.read_engine)
 
     app.include_router(health.router)
     app.include_router(auth.router)

@@ -18,6 +18,7 @@ from pydantic import (
     StrictBool,
     StringConstraints,
 )
+from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -128,6 +129,20 @@ class TaskOut(BaseModel):
     description: str | None
     due_date: date | None
     priority: Priority
+    completed: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class TaskRow(TypedDict):
+    """TaskOut's fields as a plain dict, in TaskOut's order, for the list endpoint: database rows are
+    serialized by pydantic-core straight to the same JSON as TaskOut, without building a model each."""
+
+    number: int
+    title: str
+    description: str | None
+    due_date: date | None
+    priority: str
     completed: bool
     created_at: datetime
     updated_at: datetime

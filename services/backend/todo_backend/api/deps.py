@@ -1,4 +1,4 @@
-"""Request dependencies as Annotated aliases: SessionDep, SettingsDep, CurrentUser."""
+"""Request dependencies as Annotated aliases: SessionDep, SettingsDep, CurrentUserId, CurrentUser."""
 
 from __future__ import annotations
 
@@ -34,24 +34,34 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-def _unauthorized(detail: str) -> HTTPException:
+def unauthorized(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-async def get_current_user(
-    session: SessionDep,
+ACCOUNT_GONE = "the account for this token no longer exists"
+
+
+async def get_current_user_id(
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> User:
+) -> int:
+    """The user id of a valid token. The account may since have been deleted: a route that takes only this
+    must check that the user exists itself (GET /api/tasks does, in its one query)."""
     if credentials is None:
-        raise _unauthorized("not authenticated: send Authorization: Bearer <access_token>")
+        raise unauthorized("not authenticated: send Authorization: Bearer <access_token>")
     try:
-        user_id = user_id_from_token(credentials.credentials, settings.jwt_secret)
+        return user_id_from_token(credentials.credentials, settings.jwt_secret)
     except InvalidToken as exc:
-        raise _unauthorized(str(exc)) from exc
+        raise unauthorized(str(exc)) from exc
+
+
+CurrentUserId = Annotated[int, Depends(get_current_user_id)]
+
+
+async def get_current_user(session: SessionDep, user_id: CurrentUserId) -> User:
     user = await session.get(User, user_id)
     if user is None:
-        raise _unauthorized("the account for this token no longer exists")
+        raise unauthorized(ACCOUNT_GONE)
     return user
 
 

@@ -36,10 +36,7 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
-def create_sessionmaker(engine: AsyncEngine, read_only: bool = False) -> async_sessionmaker[AsyncSession]:
-    """Sessions for writes (one transaction, committed by the route) or, with read_only, for GETs:
-    autocommit there saves the BEGIN and ROLLBACK round trips around every read request."""
-    if read_only:
-        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for writes (one transaction, committed by the route) or, on an AUTOCOMMIT engine, for GETs."""
     # expire_on_commit=False: objects stay readable after commit without another round trip.
     return async_sessionmaker(engine, expire_on_commit=False)

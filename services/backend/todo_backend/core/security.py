@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import anyio
@@ -50,7 +52,11 @@ def create_access_token(user_id: int, secret: str, expires: timedelta) -> str:
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def user_id_from_token(token: str, secret: str) -> int:
+@functools.lru_cache(maxsize=4096)
+def _verified_token(token: str, secret: str) -> tuple[int, int]:
+    """(user id, exp) of a token whose signature and claims check out. Cached because every request
+    presents the same few tokens and PyJWT re-validates the key on each decode; the cache key is the whole
+    signed token, so a tampered one never hits, and invalid tokens (exceptions) are never cached."""
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
     except jwt.ExpiredSignatureError as exc:
@@ -60,4 +66,12 @@ def user_id_from_token(token: str, secret: str) -> int:
     sub = claims["sub"]
     if not isinstance(sub, str) or not sub.isdigit() or int(sub) > 2**31 - 1:
         raise InvalidToken("invalid token subject")
-    return int(sub)
+    return int(sub), int(claims["exp"])
+
+
+def user_id_from_token(token: str, secret: str) -> int:
+    user_id, expires = _verified_token(token, secret)
+    # Expiry is re-checked on every use (PyJWT's rule: expired once exp <= now), cached or not.
+    if expires <= time.time():
+        raise InvalidToken("token has expired: log in again")
+    return user_id
