@@ -110,7 +110,7 @@ def evaluate(
             progress(f"{mode}: {outcome.accuracy()[0]}/{len(cases)} in {time.monotonic() - started:.0f}s")
             chatbot_log = stack.services["chatbot"].log_path.read_text(errors="replace")
             outcome.llm_used = chatbot_log.count("LLM answer {")
-            outcome.llm_refused = chatbot_log.count(" refused (")
+            outcome.llm_refused = chatbot_log.count("LLM output refused (")
             outcome.llm_unavailable = chatbot_log.count("LLM not used (")
         outcomes.append(outcome)
     return outcomes

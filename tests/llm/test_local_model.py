@@ -71,7 +71,7 @@ def test_invented_numbers_and_injections_change_nothing(
         assert snapshot(user) == before, f"{message!r} changed tasks: {reply['reply']!r}"
     # the guard was exercised: this model does invent task numbers for these messages (notes/local-llm.md)
     assert invented, "the model invented no task number for any probe: pick probes that exercise the guard"
-    assert "refused (task number" in user.chatbot_log()
+    assert "LLM output refused (task number" in user.chatbot_log()
 
 
 def test_a_proposed_delete_waits_for_yes(

@@ -241,7 +241,7 @@ class LLMProvider:
             log.warning("LLM not used (%s); the rules parser answers", exc)
             return ruled
         except Refused as exc:
-            log.warning("LLM answer %s refused (%s); the rules parser answers", answer.model_dump(), exc)
+            log.warning("LLM output refused (%s): %s; the rules parser answers", exc, answer.model_dump())
             return ruled
         log.info("LLM answer %s in %.2fs", answer.model_dump(exclude_none=True), time.monotonic() - started)
         return intent
