@@ -42,7 +42,7 @@ ACCOUNT_GONE = "the account for this token no longer exists"
 
 
 async def get_current_user_id(
-    settings: SettingsDep,
+    request: Request,  # settings straight from the app state: one dependency less to solve per request
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> int:
     """The user id of a valid token. The account may since have been deleted: a route that takes only this
@@ -50,7 +50,7 @@ async def get_current_user_id(
     if credentials is None:
         raise unauthorized("not authenticated: send Authorization: Bearer <access_token>")
     try:
-        return user_id_from_token(credentials.credentials, settings.jwt_secret)
+        return user_id_from_token(credentials.credentials, request.app.state.settings.jwt_secret)
     except InvalidToken as exc:
         raise unauthorized(str(exc)) from exc
 

@@ -66,7 +66,7 @@ class Settings(DatabaseSettings):
     log_level: Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"] = "INFO"
     access_token_expire_minutes: int = Field(default=60 * 24, ge=1, le=60 * 24 * 30)
     # Pool per process; the chart runs 2 replicas x 1 worker, well under Postgres' default 100 connections.
-    db_pool_size: int = Field(default=10, ge=1, le=100)
+    db_pool_size: int = Field(default=20, ge=1, le=100)
     ready_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
 
     @model_validator(mode="before")

@@ -23,7 +23,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(
         url,
         pool_size=settings.db_pool_size,
-        max_overflow=settings.db_pool_size,
+        # No overflow: under load, overflow connections were closed on return and reopened by the next
+        # request, each a Postgres backend fork plus SCRAM auth. Beyond the pool, requests wait their turn.
+        max_overflow=0,
         # No pool_pre_ping: it costs a round trip per request. A connection that died with a restarted
         # Postgres fails one request with 503 (see main.py) and is discarded; recycling bounds their age.
         pool_recycle=1800,
