@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -74,17 +75,25 @@ def _upgrade(release: Any, key: str, value: str, evidence: Any) -> None:
 
 @then(parsers.parse('the backend, chatbot and frontend report log_level "{level}" on /api/health'))
 def _log_levels(release: Any, k8s: Any, app_urls: Any, level: str, evidence: Any) -> None:
-    seen: dict[str, list[str]] = {"backend": [], "frontend": [], "chatbot": []}
-    # several requests, so the Service's load balancing reaches each replica with high probability
-    for _ in range(6):
-        seen["backend"].append(AppClient(app_urls.backend).health().get("log_level"))
-        seen["frontend"].append(AppClient(app_urls.frontend).health().get("log_level"))
     chatbot = k8s.services(release.namespace, release.component_selector("chatbot"))[0].metadata.name
-    with k8s.port_forward(release.namespace, chatbot, 8001) as port:
-        seen["chatbot"].append(AppClient(f"http://127.0.0.1:{port}").health().get("log_level"))
+    started = time.monotonic()
+
+    def probe() -> tuple[bool, dict[str, list[str]]]:
+        # several requests each, so the Services' load balancing reaches every replica
+        seen = {
+            name: [AppClient(url).health().get("log_level") for _ in range(6)]
+            for name, url in (("backend", app_urls.backend), ("frontend", app_urls.frontend))
+        }
+        with k8s.port_forward(release.namespace, chatbot, 8001) as port:
+            seen["chatbot"] = [AppClient(f"http://127.0.0.1:{port}").health().get("log_level")]
+        return all(set(levels) == {level} for levels in seen.values()), seen
+
+    # terminating old pods may answer for a moment after the rollout while kube-proxy catches up
+    seen = wait_until(f"every service to report log_level {level}", probe, timeout=60, interval=2)
     evidence.json("log_level on /api/health", seen)
-    wrong = {service: levels for service, levels in seen.items() if set(levels) != {level}}
-    assert not wrong, f"services that do not report log_level {level}: {wrong}"
+    evidence.figure(
+        "seconds until every service reported the new level", round(time.monotonic() - started, 1)
+    )
 
 
 # ---- chat through the API ----
