@@ -61,6 +61,29 @@ def _list_statement(status: TaskStatus, by_priority: bool) -> Executable:
     )
 
 
+@functools.cache
+def _by_number_statement() -> Executable:
+    """One task by number, with the same account check as _list_statement."""
+    on = and_(Task.user_id == User.id, Task.number == bindparam("number"))
+    return (
+        select(*TASK_COLUMNS, User.id)
+        .select_from(User)
+        .outerjoin(Task, on)
+        .where(User.id == bindparam("user_id"))
+    )
+
+
+async def _task_rows(
+    conn: AsyncConnection, statement: Executable, params: dict[str, Any]
+) -> list[TaskRow] | None:
+    rows = (await conn.execute(statement, params)).all()
+    if not rows:
+        return None
+    # zip stops before the trailing users.id column.
+    tasks = [dict(zip(_TASK_KEYS, row, strict=False)) for row in rows if row[0] is not None]
+    return cast(list[TaskRow], tasks)
+
+
 async def list_tasks(
     conn: AsyncConnection, user_id: int, status: TaskStatus, priority: str | None
 ) -> list[TaskRow] | None:
@@ -68,12 +91,12 @@ async def list_tasks(
     params: dict[str, Any] = {"user_id": user_id}
     if priority is not None:
         params["priority"] = priority
-    rows = (await conn.execute(_list_statement(status, priority is not None), params)).all()
-    if not rows:
-        return None
-    # zip stops before the trailing users.id column.
-    tasks = [dict(zip(_TASK_KEYS, row, strict=False)) for row in rows if row[0] is not None]
-    return cast(list[TaskRow], tasks)
+    return await _task_rows(conn, _list_statement(status, priority is not None), params)
+
+
+async def find_task(conn: AsyncConnection, user_id: int, number: int) -> list[TaskRow] | None:
+    """[the task] or [] when the user has no such task; None when the user does not exist."""
+    return await _task_rows(conn, _by_number_statement(), {"user_id": user_id, "number": number})
 
 
 async def get_task(session: AsyncSession, user_id: int, number: int) -> Task | None:

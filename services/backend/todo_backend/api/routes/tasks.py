@@ -24,6 +24,7 @@ from todo_backend.schemas import (
 router = APIRouter(prefix="/api/tasks", tags=["tasks"], responses={401: {"description": "Not authenticated"}})
 
 _TASK_LIST = TypeAdapter(list[TaskRow])
+_TASK = TypeAdapter(TaskRow)
 TaskNumber = Annotated[int, Path(ge=1, le=2**31 - 1, description="The task's number, as shown as #N")]
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No task with this number for this user"}}
 
@@ -75,9 +76,16 @@ async def clear_completed(
     return ClearedOut(deleted=deleted)
 
 
-@router.get("/{number}", responses=_NOT_FOUND)
-async def get_task(number: TaskNumber, user: CurrentUser, session: SessionDep) -> TaskOut:
-    return _task_out(await _get_or_404(session, user.id, number))
+@router.get("/{number}", responses=_NOT_FOUND, response_model=TaskOut)
+async def get_task(number: TaskNumber, request: Request, user_id: CurrentUserId) -> Response:
+    # Read path like list_tasks: one query, no session.
+    async with request.app.state.read_engine.connect() as conn:
+        found = await crud.find_task(conn, user_id, number)
+    if found is None:
+        raise unauthorized(ACCOUNT_GONE)
+    if not found:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"task #{number} not found")
+    return Response(_TASK.dump_json(found[0]), media_type="application/json")
 
 
 @router.patch("/{number}", responses=_NOT_FOUND)
