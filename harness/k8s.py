@@ -136,10 +136,10 @@ class K8s:
         """
         if kind not in ("Deployment", "StatefulSet"):
             raise ValueError(f"cannot wait for a rollout of a {kind}")
-        lister = (
-            self.apps.list_namespaced_deployment
+        lister, reader = (
+            (self.apps.list_namespaced_deployment, self.apps.read_namespaced_deployment)
             if kind == "Deployment"
-            else self.apps.list_namespaced_stateful_set
+            else (self.apps.list_namespaced_stateful_set, self.apps.read_namespaced_stateful_set)
         )
         what = f"{kind.lower()}/{name} in {namespace} to finish its rollout"
         started = time.monotonic()
@@ -155,11 +155,19 @@ class K8s:
                     lister,
                     namespace,
                     field_selector=f"metadata.name={name}",
+                    # "0" = start from the API server's watch cache: a list-then-watch from etcd's newest
+                    # revision gets 504 "Too large resource version" while the cache lags (etcd 3.4 sends no
+                    # progress notifications), and retrying the same request only repeats the error
+                    resource_version="0",
                     timeout_seconds=remaining,
                     _request_timeout=remaining + 5,
                 ):
                     obj = event["object"]
                     done, last = rollout_status(obj)
+                    if done:
+                        # the watch cache may trail etcd: confirm with a read that etcd serves
+                        obj = reader(name, namespace)
+                        done, last = rollout_status(obj)
                     if done:
                         stream.stop()
                         took = time.monotonic() - started
