@@ -43,8 +43,8 @@ RECIPE_DIGEST = hashlib.sha256(Path(rootfs.__file__).read_bytes()).hexdigest()
 
 
 @dataclass
-class BaseImage:
-    """A built (or found) base image."""
+class ImageRef:
+    """A built (or already present) image: a base image here, a service image in harness.images."""
 
     repository: str
     tag: str
@@ -55,6 +55,10 @@ class BaseImage:
     @property
     def ref(self) -> str:
         return f"{self.repository}:{self.tag}"
+
+    @property
+    def size_mb(self) -> float:
+        return self.size_bytes / 1e6
 
 
 # ---------------------------------------------------------------------------------------------- packages
@@ -113,7 +117,7 @@ def build_base_image(
     *,
     rebuild: bool = False,
     repository: str | None = None,
-) -> BaseImage:
+) -> ImageRef:
     """Build (or find) one base image; a no-op when the image for the current recipe and packages exists.
 
     rebuild=True assembles the root filesystem again from the .debs even when the image or the cached tarball
@@ -123,7 +127,7 @@ def build_base_image(
     recipe = RECIPES[name]
     started = time.monotonic()
     tag, debs = recipe_tag(name)
-    image = BaseImage(repository or recipe.repository, tag)
+    image = ImageRef(repository or recipe.repository, tag)
     with build_lock(f"base-{name}"):
         if not rebuild:
             try:
@@ -193,6 +197,6 @@ def _numeric_owner(info: tarfile.TarInfo) -> tarfile.TarInfo:
 
 def build_base_images(
     names: Iterable[str] = ("python-base", "python-build", "postgres"), *, rebuild: bool = False
-) -> dict[str, BaseImage]:
+) -> dict[str, ImageRef]:
     client = ensure_docker_engine()
     return {name: build_base_image(name, client, rebuild=rebuild) for name in names}

@@ -24,6 +24,7 @@ import docker
 from docker.errors import APIError, BuildError, ImageNotFound
 
 from harness import baseimages, llm_server
+from harness.baseimages import ImageRef
 from harness.docker_engine import ensure_docker_engine
 from harness.log import get_logger
 from harness.paths import CACHE, REPO, ensure
@@ -71,25 +72,6 @@ SERVICES: dict[str, ServiceImage] = {
 DEFAULT_IMAGES = ("backend", "chatbot", "frontend", "postgres")
 
 
-@dataclass
-class ImageRef:
-    """A built (or already present) image."""
-
-    repository: str
-    tag: str
-    size_bytes: int = 0
-    built: bool = False
-    seconds: float = 0.0
-
-    @property
-    def ref(self) -> str:
-        return f"{self.repository}:{self.tag}"
-
-    @property
-    def size_mb(self) -> float:
-        return self.size_bytes / 1e6
-
-
 def build_images(
     services: Iterable[str] = DEFAULT_IMAGES,
     *,
@@ -110,7 +92,7 @@ def build_images(
     results: dict[str, ImageRef] = {}
     if "postgres" in wanted:
         pg = baseimages.build_base_image("postgres", client)
-        results["postgres"] = ImageRef(pg.repository, pg.tag, pg.size_bytes, pg.built, pg.seconds)
+        results["postgres"] = pg
     app_services = [SERVICES[s] for s in wanted if s in SERVICES]
     if app_services:
         base, builder = resolve_bases(client, base_image, build_image)

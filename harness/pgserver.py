@@ -18,11 +18,11 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import tempfile
 from pathlib import Path
 from types import TracebackType
 
+from harness.devserver import free_port
 from harness.log import get_logger
 from harness.proc import CommandError, run
 
@@ -47,12 +47,6 @@ def find_bin_dir() -> Path:
     if not candidates:
         raise PostgresError("PostgreSQL server binaries not found: run scripts/setup (installs postgresql)")
     return candidates[-1]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class PostgresServer:

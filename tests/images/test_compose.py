@@ -4,34 +4,28 @@ leaves nothing of the project behind."""
 from __future__ import annotations
 
 import secrets
-import socket
 import uuid
 
 import docker
 import httpx
 import pytest
 
+from harness.devserver import free_port
 from harness.images import ImageRef, compose_containers, compose_down, compose_up
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_compose_up_signup_and_chat_through_the_frontend_then_down_leaves_nothing(
     docker_client: docker.DockerClient, app_images: dict[str, ImageRef]
 ) -> None:
     project = f"tcbtest{uuid.uuid4().hex[:8]}"
-    frontend_port = _free_port()
+    frontend_port = free_port()
     env = {
         "POSTGRES_PASSWORD": secrets.token_hex(16),
         "BETTER_AUTH_SECRET": secrets.token_urlsafe(48),
         "FRONTEND_PORT": str(frontend_port),
-        "BACKEND_PORT": str(_free_port()),
+        "BACKEND_PORT": str(free_port()),
         "ENVIRONMENT": "production",
     }
     try:
