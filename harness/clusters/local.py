@@ -81,6 +81,7 @@ class LocalCluster:
         self.sock = self.dir / "run" / "containerd" / "containerd.sock"
         self.containerd = Containerd(self.sock)
         self._started: list[str] = []
+        self._spawned: dict[str, subprocess.Popen[bytes]] = {}  # what this object started: exact exit status
 
     # ---- Cluster protocol -------------------------------------------------------------------------------
     def available(self) -> tuple[bool, str]:
@@ -627,13 +628,17 @@ disabled_plugins = []
                 start_new_session=True,
             )
         self._pid_file(component.name).write_text(str(process.pid))
+        self._spawned[component.name] = process
         self._started.append(component.name)
 
     def _wait_healthy(self, component: Component) -> None:
         exited = f"{component.name} exited"
 
         def probe() -> tuple[bool, str]:
-            if self._pid(component.name) is None:
+            spawned = self._spawned.get(component.name)
+            # our own child's exit status is exact; /proc is the way for one an earlier run started
+            gone = spawned.poll() is not None if spawned else self._pid(component.name) is None
+            if gone:
                 return True, exited  # stop waiting: it will not get healthy
             return component.health()
 
@@ -646,7 +651,11 @@ disabled_plugins = []
             raise RuntimeError(f"{exc}\n(see {log_file})") from exc
         if seen == exited:
             tail = "\n".join(log_file.read_text(errors="replace").splitlines()[-15:])
-            raise RuntimeError(f"{component.name} exited while starting; last lines of {log_file}:\n{tail}")
+            spawned = self._spawned.get(component.name)
+            status = f" with status {spawned.returncode}" if spawned else ""
+            raise RuntimeError(
+                f"{component.name} exited{status} while starting; last lines of {log_file}:\n{tail}"
+            )
 
     # ---- add-ons and readiness --------------------------------------------------------------------------
     def kubectl(self, *args: str, input: str | None = None, quiet: bool = False) -> str:

@@ -106,7 +106,17 @@ def main() -> None:
     cluster = local.LocalCluster(state_dir=state, cgroup_root=CGROUP_ROOT)
     try:
         start = time.monotonic()
-        cluster.ensure_up()
+        attempts = 1
+        try:
+            cluster.ensure_up()
+        except RuntimeError as exc:
+            # this second cluster starts while the session's own cluster runs on the same two cores; a start
+            # failure is reported here and in the JSON, and the teardown claim is checked on the retry
+            print(f"first start failed, tearing down and retrying once: {exc}", file=sys.stderr)
+            cluster.teardown()
+            attempts = 2
+            start = time.monotonic()
+            cluster.ensure_up()
         warm_up = time.monotonic() - start
         start = time.monotonic()
         again = cluster.ensure_up()
@@ -116,6 +126,7 @@ def main() -> None:
         start = time.monotonic()
         cluster.teardown()
     report = {
+        "start_attempts": attempts,
         "warm_up_seconds": round(warm_up, 1),
         "second_ensure_up_seconds": round(second, 2),
         "second_started_by_us": again.started_by_us,
