@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import ssl
 
 import httpx
 import pytest
@@ -172,7 +173,8 @@ def test_unknown_service_address_is_refused_on_the_node(local_cluster: ClusterIn
         httpx.get(f"http://{unprogrammed}:8080/", timeout=3)
     # while a programmed one (the API server's `kubernetes` Service) still answers from the host
     ca = local_cluster.kubeconfig.parent / "pki" / "ca.crt"
-    response = httpx.get(f"https://{local.SERVICE_IP}/version", verify=str(ca), timeout=5)
+    tls = ssl.create_default_context(cafile=str(ca))
+    response = httpx.get(f"https://{local.SERVICE_IP}/version", verify=tls, timeout=5)
     assert response.status_code in (200, 401, 403)
 
 
