@@ -75,6 +75,10 @@ def ensure_docker_engine(timeout: float = 90) -> docker.DockerClient:
             "dockerd not found although docker.io is installed: reinstall it (scripts/setup)"
         )
     ensure(STATE)
+    if _pid() is not None and not _dockerd_alive():
+        # left by a dockerd that was killed (its pid may even belong to another process by now): dockerd
+        # refuses to start over it, and read before the new one writes its own it looks like a failed start
+        DOCKERD_PID.unlink(missing_ok=True)
     log.info("docker: engine not answering (%s); starting %s detached, log %s", seen, dockerd, DOCKERD_LOG)
     # start-stop-daemon detaches (setsid), redirects output and won't start a second copy (pid file)
     run(
@@ -107,9 +111,16 @@ def ensure_docker_engine(timeout: float = 90) -> docker.DockerClient:
 
 def _answers_or_died() -> tuple[bool, str]:
     answers, seen = engine_status()
-    pid = _pid()
-    died = pid is not None and not Path(f"/proc/{pid}").exists()
+    died = _pid() is not None and not _dockerd_alive()
     return answers or died, seen
+
+
+def _dockerd_alive() -> bool:
+    """Whether the pid file names a running dockerd (not a reused pid)."""
+    try:
+        return Path(f"/proc/{_pid()}/comm").read_text().strip() == "dockerd"
+    except OSError:
+        return False
 
 
 def _pid() -> int | None:
