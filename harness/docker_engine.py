@@ -118,9 +118,11 @@ def _answers_or_died() -> tuple[bool, str]:
 def _dockerd_alive() -> bool:
     """Whether the pid file names a running dockerd (not a reused pid)."""
     try:
-        return Path(f"/proc/{_pid()}/comm").read_text().strip() == "dockerd"
+        stat = Path(f"/proc/{_pid()}/stat").read_text()
     except OSError:
         return False
+    name, state = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()[0]
+    return name == "dockerd" and state != "Z"  # a killed one may linger as a zombie for a moment
 
 
 def _pid() -> int | None:
