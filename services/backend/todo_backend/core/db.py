@@ -26,8 +26,10 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # No overflow: under load, overflow connections were closed on return and reopened by the next
         # request, each a Postgres backend fork plus SCRAM auth. Beyond the pool, requests wait their turn.
         max_overflow=0,
-        # No pool_pre_ping: it costs a round trip per request. A connection that died with a restarted
-        # Postgres fails one request with 503 (see main.py) and is discarded; recycling bounds their age.
+        # pool_pre_ping costs a round trip per checkout, but without it every pooled connection that died
+        # with a restarted Postgres failed one request (and one readiness probe) afterwards: up to pool_size
+        # 503s per pod, long enough for both backend pods to leave the Service together.
+        pool_pre_ping=True,
         pool_recycle=1800,
     )
 
