@@ -10,7 +10,7 @@ from docker.errors import DockerException
 
 from harness.log import get_logger
 from harness.paths import STATE, ensure
-from harness.proc import run, which
+from harness.proc import run, running_program, which
 from harness.waits import wait_until
 
 log = get_logger("docker")
@@ -116,13 +116,8 @@ def _answers_or_died() -> tuple[bool, str]:
 
 
 def _dockerd_alive() -> bool:
-    """Whether the pid file names a running dockerd (not a reused pid)."""
-    try:
-        stat = Path(f"/proc/{_pid()}/stat").read_text()
-    except OSError:
-        return False
-    name, state = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()[0]
-    return name == "dockerd" and state != "Z"  # a killed one may linger as a zombie for a moment
+    """Whether the pid file names a running dockerd (not a zombie, not a reused pid)."""
+    return running_program(_pid()) == "dockerd"
 
 
 def _pid() -> int | None:

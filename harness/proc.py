@@ -29,14 +29,14 @@ def run(
     argv: Sequence[str | os.PathLike[str]],
     *,
     check: bool = True,
-    input: str | bytes | None = None,  # noqa: A002 - mirrors subprocess.run
+    input: str | bytes | None = None,  # mirrors subprocess.run
     env: Mapping[str, str] | None = None,
     cwd: str | os.PathLike[str] | None = None,
     timeout: float | None = None,
     quiet: bool = False,
     stream: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """Run argv (never through a shell). `stream=True` lets output go to the terminal (long builds show progress).
+    """Run argv (never through a shell); `stream=True` shows the output live (long builds show progress).
 
     `env` is merged over os.environ. Raises CommandError (with the stderr tail) when check and exit != 0,
     FileNotFoundError with a hint when the program is missing.
@@ -58,7 +58,8 @@ def run(
             check=False,
         )
     except FileNotFoundError as exc:
-        raise FileNotFoundError(f"{args[0]} not found on PATH: run `scripts/setup` to install the tools") from exc
+        hint = "run `scripts/setup` to install the tools"
+        raise FileNotFoundError(f"{args[0]} not found on PATH: {hint}") from exc
     if check and proc.returncode != 0:
         raise CommandError(args, proc.returncode, proc.stdout or "", proc.stderr or "")
     return proc
@@ -70,3 +71,18 @@ def which(program: str, *extra_dirs: Path) -> str | None:
 
     path = os.pathsep.join([*(str(d) for d in extra_dirs), os.environ.get("PATH", "")])
     return shutil.which(program, path=path)
+
+
+def running_program(pid: int | None) -> str | None:
+    """The program (basename of argv[0]) that pid runs, or None if it is gone or a zombie — so a pid file
+    left by a killed daemon, or its pid reused by another process, is not mistaken for the daemon."""
+    if pid is None:
+        return None
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+    if state == "Z" or not cmdline or not cmdline[0]:
+        return None
+    return Path(cmdline[0].decode(errors="replace")).name

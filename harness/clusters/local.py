@@ -36,7 +36,7 @@ from harness.clusters.local_manifests import addons
 from harness.clusters.local_pki import Pki
 from harness.log import get_logger
 from harness.paths import STATE, ensure
-from harness.proc import CommandError, run, which
+from harness.proc import CommandError, run, running_program, which
 from harness.waits import wait_until
 
 log = get_logger("local-cluster")
@@ -606,12 +606,9 @@ disabled_plugins = []
         """The component's pid if that process is alive and still runs the component's program."""
         try:
             pid = int(self._pid_file(name).read_text())
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
         except (OSError, ValueError):
             return None
-        program = Path(cmdline[0].decode()).name if cmdline and cmdline[0] else ""
-        return pid if state != "Z" and program == name else None
+        return pid if running_program(pid) == name else None
 
     def _start(self, component: Component) -> None:
         """Spawn it unless it runs (a daemon outlives this call: hence Popen, not proc.run)."""
