@@ -1,1 +1,1 @@
-"""The acceptance harness engine: plain Python (no pytest imports), usable from a REPL, the tcb CLI and steps/."""
+"""The acceptance harness engine: plain Python (no pytest imports), for a REPL, the tcb CLI and steps/."""

@@ -43,7 +43,7 @@ def wait_until(
             last = observed
             if done:
                 return observed
-        except Exception as exc:  # noqa: BLE001 - a failing probe is an observation, not an error
+        except Exception as exc:  # a failing probe is an observation, not an error
             last = f"{type(exc).__name__}: {exc}"
         now = time.monotonic()
         if now >= deadline:
