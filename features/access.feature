@@ -1,14 +1,14 @@
 Feature: Access — the app answers at its NodePorts and works in a real browser
   The frontend at NodePort 30080 and the backend API at NodePort 30081, reached from this machine.
 
-  @SC-019 @T041 @T085
+  @SC-019 @T041 @T085 @T067
   Scenario: The frontend answers at NodePort 30080
     Given the release is installed
     Then the frontend's page at NodePort 30080 is the todo app
     And the frontend's /api/health at NodePort 30080 reports service "frontend" ok
     And the frontend's /api/ready at NodePort 30080 answers 200
 
-  @SC-020 @T042 @T043 @T085
+  @SC-020 @T042 @T043 @T085 @T067
   Scenario: The backend API answers at NodePort 30081
     Given the release is installed
     Then the backend's /api/health at NodePort 30081 reports service "backend" ok
@@ -16,7 +16,7 @@ Feature: Access — the app answers at its NodePorts and works in a real browser
     And the backend's API docs at NodePort 30081 are served
     And the backend's OpenAPI document lists the task and auth endpoints
 
-  @SC-019 @T053 @T054 @T055 @T086 @browser
+  @SC-019 @T053 @T054 @T055 @T086 @T067 @browser
   Scenario: A user signs up, logs in and adds a task by chat in Chromium
     Given the release is installed
     And a Chromium browser on the frontend at NodePort 30080

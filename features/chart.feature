@@ -9,6 +9,10 @@ Feature: Chart — one Helm chart validates, renders and installs
   Scenario: The chart renders valid manifests for the whole app
     When the chart is rendered with this run's values
     Then the manifests are valid Kubernetes objects
+    And Chart.yaml's name, version and appVersion label every rendered object
+    And every rendered object carries the chart's name and instance labels, and each selector matches its pods
+    And the rendered Secret holds DATABASE_URL, BETTER_AUTH_SECRET and POSTGRES_PASSWORD with this run's values
+    And an LLM API key given to the chart is rendered into the Secret and nowhere else
     And the manifests hold these objects:
       | kind        | component |
       | Deployment  | frontend  |
@@ -22,6 +26,7 @@ Feature: Chart — one Helm chart validates, renders and installs
       | Secret      |           |
     And the frontend Service is a NodePort on 30080
     And the backend Service is a NodePort on 30081
+    And the chatbot Service is a ClusterIP on port 8001
     And the rendered backend Deployment has 2 replicas
 
   @SC-017 @T037
@@ -51,7 +56,8 @@ Feature: Chart — one Helm chart validates, renders and installs
 
   @T052
   Scenario: The values schema rejects invalid values
-    Then rendering the chart with "config.logLevel" set to "LOUD" fails naming "logLevel"
+    Then every object in the values schema is closed to unknown keys
+    And rendering the chart with "config.logLevel" set to "LOUD" fails naming "logLevel"
     And rendering the chart with "frontend.noSuchKey" set to "1" fails naming "noSuchKey"
 
   @T045

@@ -5,7 +5,7 @@ Feature: Chat — plain English becomes task operations
     Given the release is installed
     And a new user chatting through the frontend
 
-  @T055 @T060 @T086
+  @T055 @T060 @T086 @T067
   Scenario: A task is created by chat
     When the user says "add water the plants tomorrow"
     Then the reply reports a "created" action

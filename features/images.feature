@@ -9,7 +9,7 @@ Feature: Images — the services ship as small, non-root container images
       | chatbot  |
       | frontend |
 
-  @SC-016 @T015 @T016 @T017 @T019 @T077
+  @SC-016 @T015 @T016 @T017 @T019
   Scenario: The images are built, tagged by content and at most 80 MB each
     Given the images are built
     Then every application image is tagged with a content hash, not latest
@@ -20,3 +20,9 @@ Feature: Images — the services ship as small, non-root container images
     Given the images are built
     Then every application image runs as user 1001
     And every application container in the cluster runs as a non-root user
+
+  @T077
+  Scenario: `tcb build` builds (or finds) every image the run deploys
+    Given the images are built
+    When `tcb build` is run
+    Then it lists every application image with the content-hash tag this run deploys

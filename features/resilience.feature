@@ -1,7 +1,7 @@
 Feature: Resilience — pods are deleted and replaced while users work
   A bounded load runs against the app while pods go away; requests, failures and recovery time are reported.
 
-  @T061 @T087
+  @T061 @T087 @T067
   Scenario: A deleted backend pod is replaced with no failed request
     Given the release is installed
     And a signed-up user

@@ -295,6 +295,25 @@ def invalid_manifests(manifests: list[dict[str, Any]], kubernetes_version: str |
     return problems
 
 
+def open_schema_objects(schema: Any, path: str = "#") -> list[str]:
+    """JSON-pointer paths of object schemas that accept keys they do not declare (a typo would be ignored).
+
+    An object is closed by `additionalProperties: false`, or is a typed map whose `additionalProperties` is a
+    schema (e.g. annotations: every value a string)."""
+    found: list[str] = []
+    if isinstance(schema, dict):
+        is_object = schema.get("type") == "object" or "properties" in schema
+        extra = schema.get("additionalProperties", True)
+        if is_object and (extra is True or extra == {}):
+            found.append(path)
+        for key, value in schema.items():
+            found += open_schema_objects(value, f"{path}/{key}")
+    elif isinstance(schema, list):
+        for index, value in enumerate(schema):
+            found += open_schema_objects(value, f"{path}/{index}")
+    return found
+
+
 def component_of(obj: dict[str, Any]) -> str:
     return str((obj.get("metadata", {}).get("labels") or {}).get("app.kubernetes.io/component", ""))
 

@@ -19,7 +19,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.stream import portforward
 
 from harness.log import get_logger
-from harness.waits import WaitTimeout, wait_until
+from harness.waits import RolloutCannotSucceed, WaitTimeout, wait_until
 
 log = get_logger("k8s")
 
@@ -128,11 +128,21 @@ class K8s:
         self.apps.patch_namespaced_deployment_scale(deployment, namespace, {"spec": {"replicas": replicas}})
         log.info("scaled deployment/%s to %d replicas", deployment, replicas)
 
-    def wait_for_rollout(self, kind: str, name: str, namespace: str, timeout: float = 300) -> float:
+    def wait_for_rollout(
+        self,
+        kind: str,
+        name: str,
+        namespace: str,
+        timeout: float = 300,
+        *,
+        watch_pods: str | None = None,
+    ) -> float:
         """Watch a Deployment/StatefulSet until its rollout is complete (as `kubectl rollout status` judges).
 
         Returns the seconds it took. On timeout raises WaitTimeout naming the object, its replica counts and
-        its pods' phases and waiting reasons.
+        its pods' phases and waiting reasons. Ends early with RolloutCannotSucceed (the pod's events and last
+        log lines attached) when a pod matching `watch_pods` (default: the workload's own pods) shows that the
+        rollout cannot succeed: a frontend waiting on a crash-looping backend is as stuck as the backend.
         """
         if kind not in ("Deployment", "StatefulSet"):
             raise ValueError(f"cannot wait for a rollout of a {kind}")
@@ -146,9 +156,13 @@ class K8s:
         deadline = started + timeout
         last = "no object seen yet"
         obj = None
+        blockers = BlockerTracker()
         log.info("waiting for %s (timeout %.0fs)", what, timeout)
         while time.monotonic() < deadline:
-            remaining = max(1, int(deadline - time.monotonic()))
+            # pods can fail while the workload's object stays unchanged: look at them between short watches
+            if obj is not None:
+                self._raise_if_blocked(what, watch_pods or _selector_of(obj), namespace, blockers, last)
+            remaining = max(1, min(int(deadline - time.monotonic()), BLOCKER_CHECK_SECONDS))
             stream = watch.Watch()
             try:
                 for event in stream.stream(
@@ -191,9 +205,54 @@ class K8s:
         deadline = time.monotonic() + timeout
         results = []
         for kind, name in self.workloads(namespace, selector):
-            took = self.wait_for_rollout(kind, name, namespace, max(1.0, deadline - time.monotonic()))
+            took = self.wait_for_rollout(
+                kind, name, namespace, max(1.0, deadline - time.monotonic()), watch_pods=selector
+            )
             results.append((f"{kind.lower()}/{name}", took))
         return results
+
+    def _raise_if_blocked(
+        self, what: str, selector: str | None, namespace: str, blockers: BlockerTracker, last: str
+    ) -> None:
+        """End a rollout wait at once when a pod shows it cannot succeed (see rollout_blockers)."""
+        pods = self.pods(namespace, selector) if selector else []
+        found = blockers.update(pods, time.monotonic())
+        if not found:
+            return
+        details = [f"{last}; pods: {'; '.join(pod_summary(p) for p in pods)}"]
+        for pod_name in sorted({b.split(":", 1)[0] for b in found}):
+            details.append(self.pod_story(namespace, pod_name))
+        raise RolloutCannotSucceed(what, "; ".join(found), "\n".join(details))
+
+    def pod_story(self, namespace: str, pod_name: str, tail_lines: int = 20) -> str:
+        """A failing pod's events and each container's last log lines (previous run first), for a report."""
+        lines = [f"--- pod {pod_name}: events"]
+        try:
+            events = self.core.list_namespaced_event(
+                namespace, field_selector=f"involvedObject.name={pod_name}"
+            ).items
+            lines += [
+                f"{event_time(e):%H:%M:%S} {e.type} {e.reason}: {e.message}"
+                for e in sorted(events, key=event_time)
+            ] or ["(none)"]
+            pod = self.core.read_namespaced_pod(pod_name, namespace)
+        except ApiException as exc:
+            return "\n".join([*lines, f"(could not read: {exc.reason})"])
+        for container in [*(pod.spec.init_containers or []), *pod.spec.containers]:
+            for previous in (True, False):
+                try:
+                    text = self.logs(
+                        namespace, pod_name, container.name, previous=previous, tail_lines=tail_lines
+                    )
+                except ApiException:
+                    continue
+                if text.strip():
+                    label = "previous run" if previous else "current run"
+                    lines += [
+                        f"--- pod {pod_name} container {container.name}: last log lines ({label})",
+                        text,
+                    ]
+        return "\n".join(lines)
 
     # --- pods ---------------------------------------------------------------------------------------------
     def pods(self, namespace: str, selector: str | None = None) -> list[Any]:
@@ -238,6 +297,14 @@ class K8s:
         return str(
             self.core.read_namespaced_pod_log(
                 pod, namespace, container=container, previous=previous, tail_lines=tail_lines
+            )
+        )
+
+    def pod_get(self, namespace: str, pod: str, port: int, path: str, timeout: float = 10) -> str:
+        """GET http://<pod>:<port>/<path> through the API server's pod proxy: the pod itself answers."""
+        return str(
+            self.core.connect_get_namespaced_pod_proxy_with_path(
+                f"{pod}:{port}", namespace, path.lstrip("/"), _request_timeout=timeout
             )
         )
 
@@ -381,6 +448,85 @@ def rollout_status(obj: Any) -> tuple[bool, str]:
         and ready >= spec_replicas
     )
     return done, text
+
+
+# how often a rollout wait looks at its pods, and how long a pod may stay unschedulable before the wait ends
+BLOCKER_CHECK_SECONDS = 3
+UNSCHEDULABLE_GRACE_SECONDS = 30.0
+MAX_RESTARTS_DURING_ROLLOUT = 2
+# waiting reasons that a rollout never recovers from without a change to the release
+FATAL_WAITING_REASONS = {
+    "CrashLoopBackOff",
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "ErrImageNeverPull",
+    "InvalidImageName",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "RunContainerError",
+}
+
+
+def rollout_blockers(pod: Any) -> list[str]:
+    """Signs in one pod that its rollout cannot succeed: "pod: container reason" lines (empty: none).
+
+    CrashLoopBackOff, an image the node cannot find, a config error, an OOM kill, a container (init
+    containers included) that restarted MAX_RESTARTS_DURING_ROLLOUT times. Unschedulable pods are judged by
+    BlockerTracker, which needs to know for how long.
+    """
+    if pod.metadata.deletion_timestamp is not None:
+        return []
+    name = pod.metadata.name
+    found = []
+    statuses = [*(pod.status.init_container_statuses or []), *(pod.status.container_statuses or [])]
+    for status in statuses:
+        waiting = status.state.waiting if status.state else None
+        if waiting is not None and waiting.reason in FATAL_WAITING_REASONS:
+            message = f" ({waiting.message[:200]})" if waiting.message else ""
+            found.append(f"{name}: container {status.name} {waiting.reason}{message}")
+            continue
+        terminated = status.last_state.terminated if status.last_state else None
+        current = status.state.terminated if status.state else None
+        if any(t is not None and t.reason == "OOMKilled" for t in (terminated, current)):
+            found.append(f"{name}: container {status.name} OOMKilled")
+        elif (status.restart_count or 0) >= MAX_RESTARTS_DURING_ROLLOUT:
+            found.append(f"{name}: container {status.name} restarted {status.restart_count} times")
+    return found
+
+
+def unschedulable_message(pod: Any) -> str | None:
+    for condition in pod.status.conditions or []:
+        if (
+            condition.type == "PodScheduled"
+            and condition.status == "False"
+            and condition.reason == "Unschedulable"
+        ):
+            return str(condition.message or "unschedulable")
+    return None
+
+
+class BlockerTracker:
+    """Remembers since when each pod has been unschedulable, so a transient state does not end a wait."""
+
+    def __init__(self, grace: float = UNSCHEDULABLE_GRACE_SECONDS) -> None:
+        self.grace = grace
+        self.unschedulable_since: dict[str, float] = {}
+
+    def update(self, pods: list[Any], now: float) -> list[str]:
+        found: list[str] = []
+        seen = set()
+        for pod in pods:
+            found += rollout_blockers(pod)
+            message = unschedulable_message(pod) if pod.metadata.deletion_timestamp is None else None
+            if message is None:
+                continue
+            name = pod.metadata.name
+            seen.add(name)
+            since = self.unschedulable_since.setdefault(name, now)
+            if now - since >= self.grace:
+                found.append(f"{name}: unschedulable for {now - since:.0f}s ({message[:200]})")
+        self.unschedulable_since = {k: v for k, v in self.unschedulable_since.items() if k in seen}
+        return found
 
 
 def pod_ready(pod: Any) -> bool:

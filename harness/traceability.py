@@ -2,8 +2,13 @@
 carry its id as a tag and their outcomes, written as HTML, Markdown, CSV and JSON.
 
 A requirement's status comes only from real outcomes: `passed` needs every one of its scenarios to have
-passed; a skip is never a pass (it is `not verified`, with the skip's reason); a requirement with no
-scenario is `uncovered`, unless requirements.yaml says why it is `not applicable`.
+passed and every check it names (`checks:` in requirements.yaml, Gherkin step texts with `*` wildcards) to
+have run and passed in one of them; a skip is never a pass (it is `not verified`, with the skip's reason); a
+requirement with no scenario is `uncovered`, unless requirements.yaml says why it is `not applicable`.
+
+A tag is a claim, and claims are checked: a scenario tagged with a requirement that runs none of its checks,
+a check that no tagged scenario runs, or a covered requirement that names no check is a defect of the suite
+(`Matrix.suite_defects`), reported with the matrix and failing the run.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import csv
 import html
 import json
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -39,10 +45,19 @@ class Requirement:
     phase: str
     text: str
     not_applicable: str | None = None
+    checks: tuple[str, ...] = ()  # Gherkin step texts (`*` matches anything) that prove this requirement
 
     @property
     def is_success_criterion(self) -> bool:
         return self.id.startswith("SC-")
+
+
+@dataclass
+class StepOutcome:
+    """One Gherkin step of a scenario (background steps included) and what happened to it in this run."""
+
+    text: str
+    status: str = NOT_RUN  # passed | failed | not verified (the scenario stopped on a skip there) | not run
 
 
 @dataclass
@@ -56,6 +71,16 @@ class ScenarioOutcome:
     status: str = NOT_RUN
     reason: str = ""
     duration: float = 0.0
+    steps: list[StepOutcome] = field(default_factory=list)
+
+
+@dataclass
+class CheckResult:
+    """One check a requirement names: the steps of its tagged scenarios that match it, and its verdict."""
+
+    check: str
+    status: str
+    scenarios: list[str]  # names of the tagged scenarios whose steps match the check
 
 
 @dataclass
@@ -64,6 +89,7 @@ class RequirementRow:
     scenarios: list[ScenarioOutcome]
     status: str
     reason: str
+    checks: list[CheckResult] = field(default_factory=list)
 
 
 @dataclass
@@ -72,6 +98,7 @@ class Matrix:
     run_info: dict[str, str] = field(default_factory=dict)  # target, why it was chosen, namespace, …
     timings: dict[str, float] = field(default_factory=dict)  # phase → seconds
     unknown_tags: list[str] = field(default_factory=list)  # requirement-like tags with no requirement
+    suite_defects: list[str] = field(default_factory=list)  # tags that over-claim, checks nothing runs
 
     def summary(self, success_criteria: bool | None = None) -> dict[str, int]:
         counts = Counter(
@@ -91,9 +118,19 @@ def load_requirements(path: Path = REQUIREMENTS_FILE) -> list[Requirement]:
             phase=r["phase"],
             text=" ".join(str(r["text"]).split()),
             not_applicable=r.get("not_applicable"),
+            checks=tuple(" ".join(str(c).split()) for c in r.get("checks") or ()),
         )
         for r in rows
     ]
+
+
+def check_pattern(check: str) -> re.Pattern[str]:
+    """A check is a step's text as written in features/ (whitespace-normalised); `*` stands for any text."""
+    return re.compile(".*".join(re.escape(part) for part in check.split("*")) + r"\Z")
+
+
+def step_matches(check: str, step_text: str) -> bool:
+    return check_pattern(check).match(" ".join(step_text.split())) is not None
 
 
 def is_requirement_tag(tag: str) -> bool:
@@ -143,9 +180,53 @@ def build_matrix(
     rows = [_row(r, by_requirement[r.id]) for r in requirements]
     # success criteria first: they are what a reader checks before the task list
     rows.sort(key=lambda row: (not row.requirement.is_success_criterion, row.requirement.id))
+    defects = [d for r in requirements for d in claim_defects(r, by_requirement[r.id])]
     return Matrix(
-        rows=rows, run_info=dict(run_info or {}), timings=dict(timings or {}), unknown_tags=sorted(unknown)
+        rows=rows,
+        run_info=dict(run_info or {}),
+        timings=dict(timings or {}),
+        unknown_tags=sorted(unknown),
+        suite_defects=defects,
     )
+
+
+def claim_defects(requirement: Requirement, scenarios: list[ScenarioOutcome]) -> list[str]:
+    """What is wrong with the claim that these scenarios prove the requirement (empty: nothing).
+
+    Judged from the scenarios' Gherkin steps, not from what ran, so a partial run reports the same defects.
+    """
+    if not scenarios:
+        return []
+    rid = requirement.id
+    if not requirement.checks:
+        return [f"{rid} is claimed by {len(scenarios)} scenario(s) but names no check in requirements.yaml"]
+    defects = []
+    for scenario in scenarios:
+        if not any(step_matches(c, step.text) for c in requirement.checks for step in scenario.steps):
+            defects.append(f"{rid}: scenario {scenario.name!r} is tagged {rid} but runs none of its checks")
+    for check in requirement.checks:
+        if not any(step_matches(check, step.text) for s in scenarios for step in s.steps):
+            defects.append(f"{rid}: no scenario tagged {rid} runs its check {check!r}")
+    return defects
+
+
+def _check_results(requirement: Requirement, scenarios: list[ScenarioOutcome]) -> list[CheckResult]:
+    results = []
+    for check in requirement.checks:
+        matched = [
+            (scenario, step)
+            for scenario in scenarios
+            for step in scenario.steps
+            if step_matches(check, step.text)
+        ]
+        statuses = {step.status for _, step in matched}
+        # passed once is proof, unless the same check failed elsewhere in this run
+        status = next(
+            (s for s in (FAILED, PASSED, NOT_VERIFIED) if s in statuses),
+            NOT_RUN,
+        )
+        results.append(CheckResult(check, status, sorted({scenario.name for scenario, _ in matched})))
+    return results
 
 
 def _row(requirement: Requirement, scenarios: list[ScenarioOutcome]) -> RequirementRow:
@@ -155,11 +236,18 @@ def _row(requirement: Requirement, scenarios: list[ScenarioOutcome]) -> Requirem
                 requirement, [], NOT_APPLICABLE, " ".join(requirement.not_applicable.split())
             )
         return RequirementRow(requirement, [], UNCOVERED, "no scenario carries this id")
+    checks = _check_results(requirement, scenarios)
     worst = min(scenarios, key=lambda s: SCENARIO_STATUSES.index(s.status))
-    if worst.status == PASSED:
-        return RequirementRow(requirement, scenarios, PASSED, "")
-    reasons = [f"{s.name}: {s.reason}" for s in scenarios if s.status == worst.status]
-    return RequirementRow(requirement, scenarios, worst.status, " | ".join(reasons))
+    if worst.status != PASSED:
+        reasons = [f"{s.name}: {s.reason}" for s in scenarios if s.status == worst.status]
+        return RequirementRow(requirement, scenarios, worst.status, " | ".join(reasons), checks)
+    unproven = [c for c in checks if c.status != PASSED]
+    if not requirement.checks:
+        return RequirementRow(requirement, scenarios, NOT_VERIFIED, "names no check that proves it", checks)
+    if unproven:
+        reason = "; ".join(f"check {c.check!r} {c.status}" for c in unproven)
+        return RequirementRow(requirement, scenarios, NOT_VERIFIED, reason, checks)
+    return RequirementRow(requirement, scenarios, PASSED, "", checks)
 
 
 # ---- writers ----
@@ -190,11 +278,13 @@ def to_json(matrix: Matrix) -> dict[str, object]:
             "tasks": matrix.summary(False),
         },
         "unknown_tags": matrix.unknown_tags,
+        "suite_defects": matrix.suite_defects,
         "requirements": [
             {
                 **asdict(row.requirement),
                 "status": row.status,
                 "reason": row.reason,
+                "checks": [asdict(c) for c in row.checks],
                 "scenarios": [
                     {
                         "nodeid": s.nodeid,
@@ -243,20 +333,24 @@ def to_markdown(matrix: Matrix) -> str:
     lines.append("")
     if matrix.unknown_tags:
         lines += [f"Tags naming no requirement: {', '.join(matrix.unknown_tags)}", ""]
+    if matrix.suite_defects:
+        lines += ["## Defects of the suite (tags that over-claim)", ""]
+        lines += [f"- {_md_cell(d)}" for d in matrix.suite_defects] + [""]
     for title, flag in (("Success criteria", True), ("Tasks", False)):
         lines += [
             f"## {title}",
             "",
-            "| id | phase | status | scenarios | reason | requirement |",
-            "|---|---|---|---|---|---|",
+            "| id | phase | status | scenarios | checks | reason | requirement |",
+            "|---|---|---|---|---|---|---|",
         ]
         for row in matrix.rows:
             if row.requirement.is_success_criterion != flag:
                 continue
             scenarios = "<br>".join(f"{s.feature}: {s.name} ({s.status})" for s in row.scenarios) or "—"
+            checks = "<br>".join(f"{c.check} ({c.status})" for c in row.checks) or "—"
             lines.append(
                 f"| {row.requirement.id} | {row.requirement.phase} | **{row.status}** "
-                f"| {_md_cell(scenarios)} "
+                f"| {_md_cell(scenarios)} | {_md_cell(checks)} "
                 f"| {_md_cell(row.reason)} | {_md_cell(row.requirement.text)} |"
             )
         lines.append("")
@@ -308,10 +402,14 @@ def to_html(matrix: Matrix) -> str:
     parts.append("</table>")
     if matrix.unknown_tags:
         parts.append(f"<p>Tags naming no requirement: {esc(', '.join(matrix.unknown_tags))}</p>")
+    if matrix.suite_defects:
+        parts.append("<h2>Defects of the suite (tags that over-claim)</h2><ul>")
+        parts += [f"<li>{esc(d)}</li>" for d in matrix.suite_defects]
+        parts.append("</ul>")
     for title, flag in (("Success criteria", True), ("Tasks", False)):
         parts.append(
             f"<h2>{title}</h2><table><tr><th>id</th><th>phase</th><th>status</th><th>scenarios</th>"
-            "<th>reason</th><th>requirement</th></tr>"
+            "<th>checks</th><th>reason</th><th>requirement</th></tr>"
         )
         for row in matrix.rows:
             if row.requirement.is_success_criterion != flag:
@@ -319,11 +417,12 @@ def to_html(matrix: Matrix) -> str:
             scenarios = "".join(
                 f"<li>{esc(s.feature)}: {esc(s.name)} <b>({esc(s.status)})</b></li>" for s in row.scenarios
             )
+            checks = "".join(f"<li>{esc(c.check)} <b>({esc(c.status)})</b></li>" for c in row.checks)
             parts.append(
                 f"<tr id='{esc(row.requirement.id)}'><td>{esc(row.requirement.id)}</td>"
                 f"<td>{esc(row.requirement.phase)}</td>"
                 f"<td style='background:{_STATUS_COLOURS[row.status]}'>{esc(row.status)}</td>"
-                f"<td><ul>{scenarios}</ul></td><td>{esc(row.reason)}</td><td>{esc(row.requirement.text)}</td></tr>"
+                f"<td><ul>{scenarios}</ul></td><td><ul>{checks}</ul></td><td>{esc(row.reason)}</td><td>{esc(row.requirement.text)}</td></tr>"
             )
         parts.append("</table>")
     parts.append("</body></html>\n")

@@ -20,6 +20,16 @@ class WaitTimeout(TimeoutError):
         super().__init__(f"timed out after {timeout:.0f}s waiting for {what}; last seen: {last_seen}")
 
 
+class RolloutCannotSucceed(WaitTimeout):
+    """A wait that ended early because what it waits for cannot happen (e.g. a pod in CrashLoopBackOff)."""
+
+    def __init__(self, what: str, reason: str, details: str) -> None:
+        self.what = what
+        self.last_seen = details
+        self.reason = reason
+        TimeoutError.__init__(self, f"gave up waiting for {what}: it cannot succeed: {reason}\n{details}")
+
+
 def wait_until(
     what: str,
     probe: Callable[[], tuple[bool, T]],

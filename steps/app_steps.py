@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -68,9 +68,12 @@ def _openapi(app_urls: Any) -> None:
     assert not missing, f"/openapi.json does not list {missing}"
 
 
-@when(parsers.parse('the release is upgraded with "{key}" set to "{value}"'))
-def _upgrade(release: Any, key: str, value: str, evidence: Any) -> None:
+@when(parsers.parse('the release is upgraded with "{key}" set to "{value}"'), target_fixture="upgraded_at")
+def _upgrade(release: Any, key: str, value: str, evidence: Any) -> datetime:
+    """Returns when the upgrade began, so later steps can tell pods it created from pods it left alone."""
+    started = datetime.now(UTC)
     evidence.figure("revision after upgrade", release.upgrade({key: value}))
+    return started
 
 
 @then(parsers.parse('the backend, chatbot and frontend report log_level "{level}" on /api/health'))

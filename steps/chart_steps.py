@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -90,6 +92,17 @@ def _nodeport(state: dict[str, Any], component: str, port: int) -> None:
     )
 
 
+@then(parsers.parse("the {component} Service is a ClusterIP on port {port:d}"))
+def _cluster_ip(state: dict[str, Any], component: str, port: int) -> None:
+    services = checks.find_objects(state["manifests"], "Service", component)
+    assert services, f"no {component} Service"
+    spec = services[0]["spec"]
+    ports = [p.get("port") for p in spec.get("ports", [])]
+    assert spec.get("type", "ClusterIP") == "ClusterIP" and port in ports, (
+        f"{component} Service is {spec.get('type')} with ports {ports}"
+    )
+
+
 @then(parsers.parse("the rendered {component} Deployment has {replicas:d} replicas"))
 def _replicas(state: dict[str, Any], component: str, replicas: int) -> None:
     deployments = checks.find_objects(state["manifests"], "Deployment", component)
@@ -162,3 +175,119 @@ def _notes(release: Any, evidence: Any, front: int, back: int) -> None:
     evidence.text("NOTES", notes)
     missing = [port for port in (front, back) if f":{port}" not in notes]
     assert not missing, f"the release notes do not show URLs on ports {missing}"
+
+
+@then("helm test fails for the release")
+def _helm_test_fails(release: Any, evidence: Any) -> None:
+    """`helm test` shown able to fail: run while the app cannot serve, a test pod must fail."""
+    results = release.test(timeout=120)
+    evidence.text(
+        "helm test while the app cannot serve",
+        "\n\n".join(f"== {r.name}: {r.phase}\n{r.log}" for r in results),
+    )
+    assert results, "helm test ran no test pod"
+    assert any(not r.passed for r in results), (
+        "helm test passed although the app cannot serve: its checks cannot tell a broken release from a"
+        f" working one ({[(r.name, r.phase) for r in results]})"
+    )
+
+
+@then("Chart.yaml's name, version and appVersion label every rendered object")
+def _chart_versions(state: dict[str, Any], evidence: Any) -> None:
+    chart = yaml.safe_load((REPO / "chart" / "Chart.yaml").read_text())
+    missing = [key for key in ("name", "version", "appVersion") if not str(chart.get(key) or "").strip()]
+    assert not missing, f"Chart.yaml lacks {missing}"
+    evidence.text("Chart.yaml", f"{chart['name']} {chart['version']} (appVersion {chart['appVersion']})")
+    want = {
+        "helm.sh/chart": f"{chart['name']}-{chart['version']}",
+        "app.kubernetes.io/version": str(chart["appVersion"]),
+    }
+    wrong = [
+        f"{m['kind']}/{m['metadata']['name']}: {key}={labels.get(key)!r}"
+        for m in state["manifests"]
+        for labels in [m["metadata"].get("labels") or {}]
+        for key, value in want.items()
+        if labels.get(key) != value
+    ]
+    assert not wrong, f"objects not labelled with the chart's version {want}: {wrong}"
+
+
+@then(
+    "every rendered object carries the chart's name and instance labels, and each selector matches its pods"
+)
+def _helpers_labels(state: dict[str, Any]) -> None:
+    """What _helpers.tpl's name, labels and selector helpers are for, observed in what they render."""
+    problems = []
+    for m in state["manifests"]:
+        labels = m["metadata"].get("labels") or {}
+        name = f"{m['kind']}/{m['metadata']['name']}"
+        for key in ("app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/managed-by"):
+            if not labels.get(key):
+                problems.append(f"{name} has no {key} label")
+        selector = (m.get("spec") or {}).get("selector") or {}
+        match = selector.get("matchLabels") if m["kind"] in ("Deployment", "StatefulSet") else None
+        if match is not None:
+            pod_labels = m["spec"]["template"]["metadata"].get("labels") or {}
+            if not match or any(pod_labels.get(k) != v for k, v in match.items()):
+                problems.append(f"{name}: selector {match} does not match its pod labels {pod_labels}")
+        if m["kind"] == "Service" and selector:
+            targets = [
+                w
+                for w in state["manifests"]
+                if w["kind"] in ("Deployment", "StatefulSet")
+                and all(
+                    (w["spec"]["template"]["metadata"].get("labels") or {}).get(k) == v
+                    for k, v in selector.items()
+                )
+            ]
+            if not targets:
+                problems.append(f"{name}: selector {selector} matches no workload's pods")
+    assert not problems, "; ".join(problems)
+
+
+@then(
+    "the rendered Secret holds DATABASE_URL, BETTER_AUTH_SECRET and POSTGRES_PASSWORD with this run's values"
+)
+def _secret_holds(state: dict[str, Any], run_values_file: Path) -> None:
+    values = yaml.safe_load(run_values_file.read_text())["secrets"]
+    decoded = _rendered_secret(state["manifests"])
+    assert decoded.get("BETTER_AUTH_SECRET") == values["betterAuthSecret"], (
+        "BETTER_AUTH_SECRET is not this run's"
+    )
+    assert decoded.get("POSTGRES_PASSWORD") == values["postgresPassword"], (
+        "POSTGRES_PASSWORD is not this run's"
+    )
+    url = decoded.get("DATABASE_URL", "")
+    assert values["postgresPassword"] in url, "DATABASE_URL does not carry this run's database password"
+
+
+@then("an LLM API key given to the chart is rendered into the Secret and nowhere else")
+def _llm_key_in_secret(run_values_file: Path) -> None:
+    key = f"sk-or-v1-{secrets.token_hex(24)}"
+    manifests = checks.parse_manifests(
+        helm.template(values_files=[run_values_file], set_values={"secrets.openrouterApiKey": key})
+    )
+    assert _rendered_secret(manifests).get("OPENROUTER_API_KEY") == key, (
+        "the Secret does not hold the API key"
+    )
+    elsewhere = [
+        f"{m['kind']}/{m['metadata']['name']}"
+        for m in manifests
+        if m["kind"] != "Secret" and key in yaml.safe_dump(m)
+    ]
+    assert not elsewhere, f"the API key is rendered outside the Secret: {elsewhere}"
+
+
+def _rendered_secret(manifests: list[dict[str, Any]]) -> dict[str, str]:
+    found = [m for m in manifests if m["kind"] == "Secret"]
+    assert len(found) == 1, f"expected one Secret, the chart renders {len(found)}"
+    data = found[0].get("data") or {}
+    return {k: base64.b64decode(v).decode() for k, v in data.items()}
+
+
+@then("every object in the values schema is closed to unknown keys")
+def _schema_closed(evidence: Any) -> None:
+    schema = json.loads((REPO / "chart" / "values.schema.json").read_text())
+    open_objects = checks.open_schema_objects(schema)
+    evidence.figure("open objects in values.schema.json", len(open_objects))
+    assert not open_objects, f"objects in values.schema.json that accept any key: {open_objects}"

@@ -126,3 +126,25 @@ def _app_recovers(load: RunningLoad, evidence: Any, seconds: int) -> None:
     recovered = load.generator.wait_for_recovery(successes=10, timeout=seconds)
     report = load.report(evidence)
     assert recovered, f"no 10 successful requests in a row within {seconds}s: {report.summary()}"
+
+
+@given(
+    parsers.parse("load on the frontend, backend and chatbot through NodePort {port:d}"),
+    target_fixture="load",
+)
+def _load_through_frontend(app_urls: Any, load_user: Any, port: int) -> Iterator[RunningLoad]:
+    """Reads and creates go frontend -> backend, every fourth request is a chat (frontend -> chatbot ->
+    backend): a rollout of any of the three services happens under load."""
+    url = nodeport_url(app_urls, "frontend", port)
+    generator = LoadGenerator(
+        url,
+        load_user.token,
+        concurrency=4,
+        rate=20.0,
+        max_duration=600,
+        max_requests=20_000,
+        chat_every=4,
+        title_prefix="acceptance-load-all",
+    )
+    with generator:
+        yield RunningLoad(generator)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_bdd import given, then
+from pytest_bdd import then
 
-from harness import checks, diagnostics
+from harness import checks
 from harness.images import image_user
 
 MAX_IMAGE_MB = 80.0
@@ -62,23 +62,6 @@ def _containers_non_root(release: Any, k8s: Any) -> None:
             if not non_root or uid == 0:
                 problems.append(f"{pod.metadata.name}/{container.name} (runAsNonRoot={non_root}, uid={uid})")
     assert not problems, f"containers allowed to run as root: {problems}"
-
-
-@given("the secrets of this run", target_fixture="run_secrets")
-def _run_secrets(release: Any, k8s: Any, evidence: Any) -> set[str]:
-    values = set(release.secret_values) | diagnostics.namespace_secret_values(k8s, release.namespace)
-    usable = {v for v in values if len(v) >= checks.MIN_SECRET_LENGTH}
-    evidence.figure("secret values searched for", len(usable))
-    assert usable, "this run has no secret values to search for"
-    return usable
-
-
-@then("no image layer, history entry, label or environment variable holds any of the run's secrets")
-def _images_hold_no_secrets(built_images: dict[str, Any], run_secrets: set[str]) -> None:
-    places = [
-        p for image in built_images.values() for p in checks.image_places_holding(image.ref, run_secrets)
-    ]
-    assert not places, f"secrets of this run found in images: {places}"
 
 
 @then("no application image sets a secret-named environment variable")

@@ -49,6 +49,7 @@ class _ScenarioRecord:
     tags: list[str]
     reports: list[tuple[str, str, str]] = field(default_factory=list)  # (when, outcome, reason)
     steps_done: int = 0
+    step_status: dict[int, str] = field(default_factory=dict)  # Gherkin line of a step -> what happened
     duration: float = 0.0
 
 
@@ -63,6 +64,7 @@ class TraceabilityRecorder:
         self.started = time.monotonic()
         self.written: list[Path] = []
         self.matrix: traceability.Matrix | None = None
+        self.gate_failures: list[str] = []
 
     # -- collection / run ------------------------------------------------------------------------------------
 
@@ -88,10 +90,21 @@ class TraceabilityRecorder:
         record.reports.append((report.when, report.outcome, _reason(report)))
         record.duration += report.duration
 
-    def pytest_bdd_after_step(self, request: pytest.FixtureRequest) -> None:
+    def pytest_bdd_before_step(self, request: pytest.FixtureRequest, step: Any) -> None:
+        record = self.scenarios.get(request.node.nodeid)
+        if record is not None:  # a step that starts and never ends stopped on a skip: not verified
+            record.step_status[step.line_number] = traceability.NOT_VERIFIED
+
+    def pytest_bdd_after_step(self, request: pytest.FixtureRequest, step: Any) -> None:
         record = self.scenarios.get(request.node.nodeid)
         if record is not None:
             record.steps_done += 1
+            record.step_status[step.line_number] = traceability.PASSED
+
+    def pytest_bdd_step_error(self, request: pytest.FixtureRequest, step: Any) -> None:
+        record = self.scenarios.get(request.node.nodeid)
+        if record is not None:
+            record.step_status[step.line_number] = traceability.FAILED
 
     @pytest.hookimpl(wrapper=True)
     def pytest_fixture_setup(
@@ -131,6 +144,9 @@ class TraceabilityRecorder:
         )
         self.written = traceability.write_reports(self.matrix, report_dir(self.config))
         _fix_cucumber(self.config, self.scenarios)
+        self.gate_failures = gate_failures(self.matrix, allow_not_verified=_allow_not_verified(self.config))
+        if self.gate_failures and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.matrix is None:
@@ -142,6 +158,8 @@ class TraceabilityRecorder:
             )
         if self.written:
             terminalreporter.write_line(f"traceability matrix: {self.written[-1]}")
+        for failure in self.gate_failures:
+            terminalreporter.write_line(f"GATE: {failure}", red=True, bold=True)
 
     def _outcomes(self) -> list[traceability.ScenarioOutcome]:
         """Every scenario in features/ — those that did not run this session (deselected) count as not run."""
@@ -158,6 +176,12 @@ class TraceabilityRecorder:
                     status=status,
                     reason=reason,
                     duration=record.duration,
+                    steps=[
+                        traceability.StepOutcome(
+                            step.name, record.step_status.get(step.line_number, traceability.NOT_RUN)
+                        )
+                        for step in gherkin_steps(record.feature_file, record.name)
+                    ],
                 )
             )
         for feature in get_features([str(FEATURES_DIR)]):
@@ -173,9 +197,38 @@ class TraceabilityRecorder:
                         requirement_ids=sorted(t for t in tags if traceability.is_requirement_tag(t)),
                         status=traceability.NOT_RUN,
                         reason="not selected in this run",
+                        steps=[traceability.StepOutcome(step.name) for step in scenario.steps],
                     )
                 )
         return outcomes
+
+
+def gherkin_steps(feature_file: str, scenario_name: str) -> list[Any]:
+    """The scenario's steps as written (background first), or none if the file no longer has it."""
+    for feature in get_features([feature_file]):
+        scenario = feature.scenarios.get(scenario_name)
+        if scenario is not None:
+            return list(scenario.steps)
+    return []
+
+
+def gate_failures(matrix: traceability.Matrix, allow_not_verified: bool) -> list[str]:
+    """Why the run must fail although no scenario did: unproven success criteria, tags that over-claim."""
+    failures = [f"suite defect: {d}" for d in matrix.suite_defects]
+    if not allow_not_verified:
+        failures += [
+            f"{row.requirement.id} is NOT VERIFIED ({row.reason}); pass --allow-not-verified to accept that"
+            for row in matrix.rows
+            if row.requirement.is_success_criterion and row.status == traceability.NOT_VERIFIED
+        ]
+    return failures
+
+
+def _allow_not_verified(config: pytest.Config) -> bool:
+    try:
+        return bool(config.getoption("allow_not_verified"))
+    except ValueError:  # the acceptance plugin that defines the option is not loaded
+        return False
 
 
 def report_dir(config: pytest.Config) -> Path:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from pytest_bdd import parsers, then
 
 from harness import checks
 from harness.paths import REPO
-from steps.reporting import report_dir
 
 
 def _column(datatable: list[list[str]], name: str) -> list[str]:
@@ -52,18 +49,6 @@ def _example_sets_secrets(path: str) -> None:
 def _file_holds_no_secret(path: str) -> None:
     findings = checks.scan_for_secret_looking_values([REPO / path])
     assert not findings, "secret-looking values: " + "; ".join(map(str, findings))
-
-
-@then("no tracked file holds any of the run's secrets")
-def _no_file_holds_run_secrets(run_secrets: set[str]) -> None:
-    files = checks.files_holding(run_secrets)
-    assert not files, f"tracked files hold a secret of this run: {files}"
-
-
-@then("no commit in the git history holds any of the run's secrets")
-def _no_commit_holds_run_secrets(run_secrets: set[str]) -> None:
-    commits = checks.commits_holding(run_secrets)
-    assert not commits, f"commits that add or remove a secret of this run: {commits}"
 
 
 @then("a secret scan of the tracked files finds nothing")
@@ -131,19 +116,3 @@ def _ai_tools_documented(path: str, datatable: list[list[str]]) -> None:
     assert "fallback" in text, f"{path} does not describe the CLI fallbacks"
     missing = [tool for tool in _column(datatable, "tool") if tool.lower() not in text]
     assert not missing, f"{path} does not mention {missing}"
-
-
-@then("this run writes the HTML report, junit.xml, cucumber.json and the traceability matrix")
-def _reports_configured(request: pytest.FixtureRequest) -> None:
-    config = request.config
-    directory = report_dir(config).resolve()
-    targets = {
-        "HTML report": getattr(config.option, "htmlpath", None),
-        "junit.xml": getattr(config.option, "xmlpath", None),
-        "cucumber.json": getattr(config.option, "cucumber_json_path", None),
-    }
-    unset = [name for name, path in targets.items() if not path]
-    assert not unset, f"this run writes no {', '.join(unset)}"
-    outside = [name for name, path in targets.items() if directory not in Path(str(path)).resolve().parents]
-    assert not outside, f"{outside} are written outside the report directory {directory}"
-    assert config.pluginmanager.has_plugin("todo-chatbot-traceability"), "the traceability recorder is off"

@@ -139,12 +139,13 @@ def register(app: typer.Typer) -> None:
         target: str = TargetOpt,
         namespace: str = NamespaceOpt,
         release: str = ReleaseOpt,
+        kubeconfig: Path = KubeconfigOpt,
         timeout: float = typer.Option(300, "--timeout"),
     ) -> None:
         """Scale a service's Deployment and wait until every replica is Ready; prints how long it took."""
         from harness.deploy import find_release
 
-        rel = find_release(target=target, namespace=namespace, release=release)
+        rel = find_release(target=target, kubeconfig=kubeconfig, namespace=namespace, release=release)
         took = rel.scale(service, replicas, timeout)
         typer.echo(f"{service}: {replicas} replicas Ready in {took:.1f}s")
         typer.echo(rel.k8s.describe_pods(namespace, rel.component_selector(service)))

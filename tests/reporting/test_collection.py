@@ -47,36 +47,14 @@ def test_requirement_ids_select_scenarios() -> None:
 
 
 def test_a_run_reports_skips_as_not_verified_and_never_as_passed(tmp_path: Path) -> None:
-    """A real run of scenarios that need nothing but the repository, with one step forced to skip."""
+    """A real run of scenarios that need nothing but the repository, with one step forced to skip.
+
+    SC-022 is then not verified, which fails the run (the gate) unless --allow-not-verified is given."""
+    gated = _run_with_forced_skip(tmp_path / "gated")
+    assert gated.returncode == 1, gated.stdout[-3000:] + gated.stderr[-3000:]
+    assert "GATE: SC-022 is NOT VERIFIED" in gated.stdout
     reports = tmp_path / "reports"
-    hook = tmp_path / "force_skip.py"
-    hook.write_text(
-        "import pytest\n"
-        "def pytest_bdd_before_step(request, feature, scenario, step, step_func):\n"
-        "    if step.name.startswith('git tracks no file'):\n"
-        "        pytest.skip('NOT VERIFIED: forced by the test')\n"
-    )
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "force_skip",
-            "features/setup.feature",
-            "--report-dir",
-            str(reports),
-            "-q",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={**os.environ, "PYTHONPATH": str(tmp_path)},
-    )
+    result = _run_with_forced_skip(reports, "--allow-not-verified")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     matrix = json.loads((reports / "traceability.json").read_text())
     by_id = {r["id"]: r for r in matrix["requirements"]}
@@ -90,3 +68,37 @@ def test_a_run_reports_skips_as_not_verified_and_never_as_passed(tmp_path: Path)
     skipped = elements["Local secret files are ignored by git and none is tracked"]
     assert [s["result"]["status"] for s in skipped["steps"]] == ["passed", "skipped"]
     assert "forced by the test" in skipped["steps"][1]["result"]["error_message"]
+
+
+def _run_with_forced_skip(reports: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    tmp_path = reports.parent
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    hook = tmp_path / "force_skip.py"
+    hook.write_text(
+        "import pytest\n"
+        "def pytest_bdd_before_step(request, feature, scenario, step, step_func):\n"
+        "    if step.name.startswith('git tracks no file'):\n"
+        "        pytest.skip('NOT VERIFIED: forced by the test')\n"
+    )
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "force_skip",
+            "features/setup.feature",
+            "--report-dir",
+            str(reports),
+            "-q",
+            *extra,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )

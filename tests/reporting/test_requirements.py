@@ -38,7 +38,7 @@ def test_every_tag_in_features_names_a_requirement() -> None:
     requirement_like = {tag for tag in tags if re.match(r"^(SC-|T)\d", tag)}
     assert requirement_like - known == set()
     # the other tags must be markers pytest knows (pyproject's list), or --strict-markers rejects them
-    assert tags - requirement_like <= {"browser", "slow", "cluster", "docker", "postgres", "llm"}
+    assert tags - requirement_like <= {"browser", "slow", "cluster", "docker", "postgres", "llm", "at_end"}
 
 
 def test_every_success_criterion_has_a_scenario_and_not_applicable_tasks_have_none() -> None:
@@ -55,3 +55,29 @@ def test_features_hold_only_gherkin() -> None:
     assert sorted(p.suffix for p in FEATURES.iterdir() if p.is_file()) == [".feature"] * len(
         list(FEATURES.glob("*.feature"))
     )
+
+
+def _scenarios_as_written() -> list[t.ScenarioOutcome]:
+    return [
+        t.ScenarioOutcome(
+            nodeid=f"{feature.rel_filename}::{name}",
+            feature=feature.name,
+            name=name,
+            requirement_ids=sorted(tag for tag in scenario.tags | feature.tags if t.is_requirement_tag(tag)),
+            steps=[t.StepOutcome(step.name) for step in scenario.steps],
+        )
+        for feature in get_features([str(FEATURES)])
+        for name, scenario in feature.scenarios.items()
+    ]
+
+
+def test_no_tag_over_claims_and_every_check_is_run_by_a_tagged_scenario() -> None:
+    """The claims of features/ against the checks of requirements.yaml: a tag on a scenario that runs none of
+    the requirement's checks, or a check no tagged scenario runs, is a defect of the suite."""
+    matrix = t.build_matrix(t.load_requirements(), _scenarios_as_written())
+    assert matrix.suite_defects == []
+
+
+def test_every_covered_requirement_names_its_checks() -> None:
+    covered = {rid for s in _scenarios_as_written() for rid in s.requirement_ids}
+    assert [r.id for r in t.load_requirements() if r.id in covered and not r.checks] == []

@@ -9,19 +9,23 @@ from pathlib import Path
 
 from harness import traceability as t
 
+PROOF = "the thing is proven"  # the one check every requirement below names
 REQS = [
-    t.Requirement("SC-016", "US1", "images built"),
-    t.Requirement("SC-017", "US2", "chart installs"),
-    t.Requirement("T001", "Setup", "layout"),
-    t.Requirement("T002", "Setup", "guide"),
-    t.Requirement("T003", "Setup", "gitignore"),
-    t.Requirement("T068", "US3", "kubectl-ai", not_applicable="needs a download"),
-    t.Requirement("T069", "US3", "kagent"),
+    t.Requirement("SC-016", "US1", "images built", checks=(PROOF,)),
+    t.Requirement("SC-017", "US2", "chart installs", checks=(PROOF,)),
+    t.Requirement("T001", "Setup", "layout", checks=(PROOF,)),
+    t.Requirement("T002", "Setup", "guide", checks=(PROOF,)),
+    t.Requirement("T003", "Setup", "gitignore", checks=(PROOF,)),
+    t.Requirement("T068", "US3", "kubectl-ai", not_applicable="needs a download", checks=(PROOF,)),
+    t.Requirement("T069", "US3", "kagent", checks=(PROOF,)),
 ]
 
 
 def outcome(name: str, ids: list[str], status: str, reason: str = "") -> t.ScenarioOutcome:
-    return t.ScenarioOutcome(f"features/x.feature::{name}", "X", name, ids, status, reason)
+    step_status = status if status in (t.PASSED, t.FAILED, t.NOT_VERIFIED) else t.NOT_RUN
+    return t.ScenarioOutcome(
+        f"features/x.feature::{name}", "X", name, ids, status, reason, steps=[t.StepOutcome(PROOF, step_status)]
+    )
 
 
 def statuses(matrix: t.Matrix) -> dict[str, str]:
@@ -121,3 +125,75 @@ def test_written_reports_agree(tmp_path: Path) -> None:
     assert html.index("Success criteria") < html.index("Tasks")
     md = (tmp_path / "traceability.md").read_text()
     assert "| SC-017 | US2 | **failed** |" in md and "| cluster | 3.2 |" in md
+
+
+# ---- checks: what proves a requirement, and tags that over-claim ----
+
+CHECKED = t.Requirement(
+    "T090", "Polish", "reports", checks=("the run writes * reports", "the matrix is written")
+)
+
+
+def scenario(name: str, ids: list[str], status: str, steps: dict[str, str]) -> t.ScenarioOutcome:
+    return t.ScenarioOutcome(
+        f"x::{name}", "X", name, ids, status, steps=[t.StepOutcome(text, s) for text, s in steps.items()]
+    )
+
+
+def test_a_requirement_passes_only_when_each_of_its_checks_passed() -> None:
+    both = scenario(
+        "a", ["T090"], t.PASSED, {"the run writes 4 reports": t.PASSED, "the matrix is written": t.PASSED}
+    )
+    matrix = t.build_matrix([CHECKED], [both])
+    row = matrix.rows[0]
+    assert (row.status, matrix.suite_defects) == (t.PASSED, [])
+    assert [(c.check, c.status) for c in row.checks] == [
+        ("the run writes * reports", t.PASSED),
+        ("the matrix is written", t.PASSED),
+    ]
+
+
+def test_a_tag_on_a_scenario_that_runs_none_of_the_checks_is_a_suite_defect() -> None:
+    """The seeded over-claim: a passing scenario tagged T090 that checks something else entirely."""
+    proof = scenario(
+        "a", ["T090"], t.PASSED, {"the run writes 4 reports": t.PASSED, "the matrix is written": t.PASSED}
+    )
+    claim = scenario("b", ["T090"], t.PASSED, {"the reports directory exists": t.PASSED})
+    matrix = t.build_matrix([CHECKED], [proof, claim])
+    assert matrix.suite_defects == ["T090: scenario 'b' is tagged T090 but runs none of its checks"]
+
+
+def test_a_check_that_no_tagged_scenario_runs_leaves_the_requirement_unproven() -> None:
+    half = scenario("a", ["T090"], t.PASSED, {"the run writes 4 reports": t.PASSED})
+    matrix = t.build_matrix([CHECKED], [half])
+    row = matrix.rows[0]
+    assert row.status == t.NOT_VERIFIED and "the matrix is written" in row.reason
+    assert matrix.suite_defects == ["T090: no scenario tagged T090 runs its check 'the matrix is written'"]
+
+
+def test_a_covered_requirement_without_checks_is_a_suite_defect_and_never_passes() -> None:
+    bare = t.Requirement("T001", "Setup", "layout")
+    matrix = t.build_matrix([bare], [scenario("a", ["T001"], t.PASSED, {"anything": t.PASSED})])
+    assert matrix.rows[0].status == t.NOT_VERIFIED
+    assert matrix.suite_defects == [
+        "T001 is claimed by 1 scenario(s) but names no check in requirements.yaml"
+    ]
+
+
+def test_a_failed_check_fails_the_requirement_even_if_it_passed_elsewhere() -> None:
+    good = scenario(
+        "a", ["T090"], t.PASSED, {"the run writes 4 reports": t.PASSED, "the matrix is written": t.PASSED}
+    )
+    bad = scenario("b", ["T090"], t.FAILED, {"the run writes 2 reports": t.FAILED})
+    row = t.build_matrix([CHECKED], [good, bad]).rows[0]
+    assert row.status == t.FAILED
+    assert dict((c.check, c.status) for c in row.checks)["the run writes * reports"] == t.FAILED
+
+
+def test_check_patterns_match_whole_steps_and_only_them() -> None:
+    assert t.step_matches('the user says "add *"', 'the user says "add water the plants tomorrow"')
+    assert not t.step_matches(
+        "the backend Service has 2 ready endpoints", "the backend Service has 2 ready endpoints!"
+    )
+    assert not t.step_matches("the matrix is written", "the matrix is written twice")
+    assert t.step_matches("a [bracket] (paren) + plus", "a [bracket] (paren) + plus")

@@ -125,6 +125,7 @@ def create_app(
 
     @app.get("/api/health")
     async def health() -> dict[str, str]:
+        log.debug("liveness check answered (log level %s)", settings.log_level)
         return {
             "status": "ok",
             "service": "chatbot",

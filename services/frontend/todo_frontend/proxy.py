@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -52,12 +54,14 @@ def get_app_settings(request: Request) -> Settings:
     return settings
 
 
+log = logging.getLogger("todo_frontend.health")
 UpstreamsDep = Annotated[Upstreams, Depends(get_upstreams)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
 @router.get("/api/health")
 async def health(settings: SettingsDep) -> dict[str, str]:
+    log.debug("liveness check answered (log level %s)", settings.log_level)
     return {
         "status": "ok",
         "service": "frontend",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import asyncio
 
 from fastapi import APIRouter, Request
@@ -13,11 +15,13 @@ from todo_backend import __version__
 from todo_backend.api.deps import SettingsDep
 from todo_backend.schemas import HealthOut, ReadyOut
 
+log = logging.getLogger("todo_backend.health")
 router = APIRouter(prefix="/api", tags=["health"])
 
 
 @router.get("/health")
 async def health(settings: SettingsDep) -> HealthOut:
+    log.debug("liveness check answered (log level %s)", settings.log_level)
     return HealthOut(version=__version__, environment=settings.environment, log_level=settings.log_level)
 
 

@@ -1,0 +1,119 @@
+"""Search the places a secret could leak to (release notes, rendered manifests, pod specs, pod logs, a
+diagnostics bundle, image files) for the release's real secret values, plain and base64-encoded.
+
+The values come from the cluster's Secret objects, not from the harness's own list, so a secret the chart adds
+or derives (a DATABASE_URL built from the password) is searched for too.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import tarfile
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+MIN_SECRET_LENGTH = 8  # shorter values (a user name, a port) would match by chance
+
+# files that hold local secrets by convention (git ignores them here) and must never reach an image
+SECRET_FILE_NAMES = re.compile(
+    r"(^|/)(\.env(\.[\w-]+)?|values-dev\.yaml|[\w.-]+\.local\.yaml|id_(rsa|ecdsa|ed25519)|\.git-credentials"
+    r"|\.netrc|\.pypirc|\.npmrc|[\w.-]+\.(pem|key|p12|pfx))$"
+)
+# key material in file contents
+KEY_MATERIAL = re.compile(
+    rb"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----"
+    rb"|\bAKIA[0-9A-Z]{16}\b"
+    rb"|\bgh[pousr]_[A-Za-z0-9]{36}\b"
+    rb"|\bsk-(?:or-v1-)?[A-Za-z0-9]{32,}\b"
+)
+
+
+@dataclass(frozen=True)
+class Leak:
+    place: str
+    form: str  # plain, base64, base64url
+
+    def __str__(self) -> str:
+        return f"{self.place} ({self.form})"
+
+
+def encoded_forms(value: str) -> dict[str, list[bytes]]:
+    """The byte strings that betray `value`: itself, and its base64/base64url encodings at each of the three
+    alignments it can have inside a longer encoded blob (edge characters that depend on neighbours dropped).
+    """
+    raw = value.encode()
+    forms: dict[str, list[bytes]] = {"plain": [raw], "base64": [], "base64url": []}
+    for name, encode in (("base64", base64.b64encode), ("base64url", base64.urlsafe_b64encode)):
+        for shift in range(3):
+            encoded = encode(b"\0" * shift + raw).rstrip(b"=")
+            # drop characters mixed with the padding prefix, and the last one (mixed with what follows)
+            start = (shift * 8 + 5) // 6 if shift else 0
+            core = encoded[start:-1] if len(encoded) - start > 8 else b""
+            if len(core) >= MIN_SECRET_LENGTH:
+                forms[name].append(core)
+    return forms
+
+
+def usable(values: Iterable[str]) -> list[str]:
+    return sorted({v for v in values if len(v) >= MIN_SECRET_LENGTH})
+
+
+def leaks_in(places: Mapping[str, bytes | str], values: Iterable[str]) -> list[Leak]:
+    """Which places hold any value in any form (one finding per place and form)."""
+    found: list[Leak] = []
+    patterns = [encoded_forms(v) for v in usable(values)]
+    for place, content in places.items():
+        data = content.encode() if isinstance(content, str) else content
+        for form in ("plain", "base64", "base64url"):
+            if any(needle in data for forms in patterns for needle in forms[form]):
+                found.append(Leak(place, form))
+    return found
+
+
+def files_of(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def key_material_in_image(archive: Path, allowed: Iterable[str] = ()) -> list[str]:
+    """Files in a `docker save` archive that are local-secret files by name or hold private keys or tokens."""
+    allow = set(allowed)
+    findings = []
+    for layer, name, data in _image_files(archive):
+        if name in allow:
+            continue
+        if SECRET_FILE_NAMES.search(name):
+            findings.append(f"{layer}: {name} (a local secret file)")
+        elif KEY_MATERIAL.search(data):
+            findings.append(f"{layer}: {name} (key material)")
+    return findings
+
+
+def _image_files(archive: Path) -> Iterator[tuple[str, str, bytes]]:
+    with tarfile.open(archive) as outer:
+        for member in outer:
+            if not member.isfile():
+                continue
+            handle = outer.extractfile(member)
+            if handle is None:
+                continue
+            try:
+                with tarfile.open(fileobj=handle) as layer:
+                    for item in layer:
+                        if item.isfile():
+                            content = layer.extractfile(item)
+                            if content is not None:
+                                yield member.name, item.name, content.read()
+            except tarfile.TarError:
+                continue  # the archive's own JSON files: not part of the image's filesystem
+
+
+def scan_saved_image(ref: str, allowed: Iterable[str] = ()) -> list[str]:
+    from harness.images import save_image
+
+    with tempfile.TemporaryDirectory(prefix="tcb-image-") as tmp:
+        return [
+            f"{ref} {f}" for f in key_material_in_image(save_image(ref, Path(tmp) / "image.tar"), allowed)
+        ]

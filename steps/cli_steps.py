@@ -1,0 +1,164 @@
+"""Steps that run the `tcb` verbs a user would run (deploy, verify, scale) against the session's release, as
+separate processes, and observe what they do — not their --help."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+from pytest_bdd import parsers, then, when
+
+from harness.paths import REPO
+from harness.proc import run
+
+
+@dataclass
+class TcbRun:
+    argv: list[str]
+    returncode: int
+    output: str
+    report_dir: Path | None = None
+
+
+def tcb(release: Any, *args: str, timeout: float = 600) -> TcbRun:
+    """`tcb ARGS` on the session's cluster (its private kubeconfig), as a user would type it."""
+    argv = [sys.executable, "-m", "harness.cli", *args]
+    cluster = ["--target", "kubeconfig", "--kubeconfig", str(release.info.kubeconfig)]
+    if "--" in argv:
+        at = argv.index("--")
+        argv = [*argv[:at], *cluster, *argv[at + 1 :]]
+    else:
+        argv += cluster
+    result = run(argv, cwd=REPO, check=False, quiet=True, timeout=timeout)
+    return TcbRun(argv, result.returncode, result.stdout + result.stderr)
+
+
+def _record(evidence: Any, name: str, done: TcbRun) -> None:
+    shown = " ".join(a if "kubeconfig" not in a else "<kubeconfig>" for a in done.argv[2:])
+    evidence.text(name, f"$ tcb {shown}\nexit {done.returncode}\n{done.output[-4000:]}")
+
+
+@when(parsers.parse("the backend is scaled to {replicas:d} replicas with `tcb scale`"))
+def _tcb_scale(release: Any, replicas: int, evidence: Any) -> None:
+    done = tcb(
+        release, "scale", "backend", str(replicas), "-n", release.namespace, "--release", release.name, "--"
+    )
+    _record(evidence, f"tcb scale backend {replicas}", done)
+    assert done.returncode == 0, f"tcb scale exited {done.returncode}: {done.output[-1500:]}"
+    match = re.search(rf"backend: {replicas} replicas Ready in ([\d.]+)s", done.output)
+    assert match, f"tcb scale did not report {replicas} Ready replicas: {done.output[-800:]}"
+    evidence.figure(f"seconds to scale to {replicas} (tcb scale)", float(match.group(1)), "s")
+
+
+def _verify(release: Any, namespace: str, report_dir: Path) -> TcbRun:
+    done = tcb(
+        release,
+        "verify",
+        "-n",
+        namespace,
+        "--release",
+        release.name,
+        "--",
+        "-k",
+        "answers_at_nodeport",
+        "--report-dir",
+        str(report_dir),
+        "-p",
+        "no:cacheprovider",
+        "-q",
+    )
+    done.report_dir = report_dir
+    return done
+
+
+@when("`tcb verify` runs the NodePort scenarios against the installed release", target_fixture="verification")
+def _tcb_verify(release: Any, tmp_path: Path, evidence: Any) -> TcbRun:
+    done = _verify(release, release.namespace, tmp_path / "verify-reports")
+    _record(evidence, "tcb verify", done)
+    return done
+
+
+@when(
+    "`tcb verify` runs the NodePort scenarios against a namespace with no release",
+    target_fixture="verification",
+)
+def _tcb_verify_missing(release: Any, tmp_path: Path, evidence: Any) -> TcbRun:
+    done = _verify(release, f"tcb-missing-{secrets.token_hex(3)}", tmp_path / "verify-missing-reports")
+    _record(evidence, "tcb verify (no release)", done)
+    return done
+
+
+@then(parsers.parse("that verification passes and ran {count:d} scenarios against the release's namespace"))
+def _verification_passed(verification: TcbRun, release: Any, count: int) -> None:
+    assert verification.returncode == 0, (
+        f"tcb verify exited {verification.returncode}: {verification.output[-1500:]}"
+    )
+    assert verification.report_dir is not None
+    cases = list(ElementTree.parse(verification.report_dir / "junit.xml").getroot().iter("testcase"))  # noqa: S314
+    passed = [c for c in cases if not [e for e in c if e.tag in ("failure", "error", "skipped")]]
+    assert len(cases) == count and len(passed) == count, (
+        f"tcb verify ran {len(cases)} scenarios, {len(passed)} passed; expected {count}"
+    )
+    trace = json.loads((verification.report_dir / "traceability.json").read_text())
+    assert trace["run"].get("namespace") == release.namespace, f"tcb verify checked {trace['run']}"
+
+
+@then("that verification fails")
+def _verification_failed(verification: TcbRun) -> None:
+    assert verification.returncode != 0, "tcb verify passed against a namespace with no release"
+
+
+@when("`tcb deploy` is run for the installed release", target_fixture="deployment_run")
+def _tcb_deploy(release: Any, harness_session: Any, evidence: Any) -> tuple[TcbRun, int]:
+    before = int(release.status()["revision"])
+    values = [arg for path in harness_session.option("values") for arg in ("-f", str(path))]
+    done = tcb(
+        release,
+        "deploy",
+        "-n",
+        release.namespace,
+        "--release",
+        release.name,
+        *values,
+        "--timeout",
+        "300",
+        "--",
+    )
+    _record(evidence, "tcb deploy", done)
+    return done, before
+
+
+@then("it reports the release installed in its namespace with a new revision")
+def _tcb_deployed(deployment_run: tuple[TcbRun, int], release: Any, evidence: Any) -> None:
+    done, before = deployment_run
+    assert done.returncode == 0, f"tcb deploy exited {done.returncode}: {done.output[-1500:]}"
+    expected = f"release {release.name} installed in namespace {release.namespace}"
+    assert expected in done.output, f"tcb deploy did not report {expected!r}: {done.output[-800:]}"
+    after = int(release.status()["revision"])
+    evidence.figure("revision after tcb deploy", after)
+    assert after == before + 1, f"tcb deploy left the release at revision {after} (was {before})"
+
+
+@when("`tcb build` is run", target_fixture="build_run")
+def _tcb_build(evidence: Any) -> TcbRun:
+    result = run(
+        [sys.executable, "-m", "harness.cli", "build"], cwd=REPO, check=False, quiet=True, timeout=1800
+    )
+    done = TcbRun(
+        [sys.executable, "-m", "harness.cli", "build"], result.returncode, result.stdout + result.stderr
+    )
+    _record(evidence, "tcb build", done)
+    return done
+
+
+@then("it lists every application image with the content-hash tag this run deploys")
+def _tcb_build_lists(build_run: TcbRun, built_images: dict[str, Any]) -> None:
+    assert build_run.returncode == 0, f"tcb build exited {build_run.returncode}: {build_run.output[-1500:]}"
+    missing = [image.ref for image in built_images.values() if image.tag not in build_run.output]
+    assert not missing, f"tcb build did not list {missing}: {build_run.output[-1500:]}"
