@@ -1,5 +1,5 @@
 """A small wrapper over the `kubernetes` client bound to one kubeconfig/context: rollouts, pods, scaling,
-endpoints, logs, events and a port-forward (no exec: the app's images are distroless, they have no shell)."""
+endpoints, logs, events, a port-forward and `python3 -c` in a container (the app's images have no shell)."""
 
 from __future__ import annotations
 
@@ -307,6 +307,31 @@ class K8s:
                 f"{pod}:{port}", namespace, path.lstrip("/"), _request_timeout=timeout
             )
         )
+
+    def exec_python(
+        self, namespace: str, pod: str, code: str, container: str | None = None, timeout: float = 30
+    ) -> tuple[int | None, str]:
+        """Run `python3 -c code` in a container (the images have python, no shell); (exit status, output)."""
+        from kubernetes.stream import stream
+
+        response = stream(
+            self.core.connect_get_namespaced_pod_exec,
+            pod,
+            namespace,
+            container=container,
+            command=["python3", "-c", code],
+            stderr=True,
+            stdin=False,
+            stdout=True,
+            tty=False,
+            _preload_content=False,
+        )
+        try:
+            response.run_forever(timeout=timeout)
+            output = response.read_stdout() + response.read_stderr()
+            return response.returncode, output
+        finally:
+            response.close()
 
     def events(self, namespace: str) -> list[Any]:
         """Events of the namespace, oldest first."""

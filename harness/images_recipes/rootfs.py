@@ -458,7 +458,7 @@ def _reduce_icu_data(root: Path, work: Path) -> None:
         raise RuntimeError(f"{lib.name} has no SONAME")
     source = work / "icudata.S"
     source.write_text(
-        f'.section .rodata\n.globl {symbol}\n.type {symbol}, @object\n.balign 16\n{symbol}:\n'
+        f".section .rodata\n.globl {symbol}\n.type {symbol}, @object\n.balign 16\n{symbol}:\n"
         f'.incbin "{reduced}"\n.size {symbol}, . - {symbol}\n.section .note.GNU-stack,"",@progbits\n'
     )
     built = work / soname[1]
