@@ -55,7 +55,7 @@ def _allowed(release: Any, k8s: Any, source: str, target: str, evidence: Any) ->
 
 @then(parsers.parse("a {source} pod cannot open a connection to {target}"))
 def _denied(release: Any, k8s: Any, cluster_info: Any, source: str, target: str, evidence: Any) -> None:
-    connected, output = _connect(release, k8s, source, target, evidence)
+    connected, _ = _connect(release, k8s, source, target, evidence)
     if not connected:
         return
     enforcer = cluster_info.notes.get("network_policy")
