@@ -23,6 +23,7 @@ from typing import IO
 
 import httpx
 
+from harness import components
 from harness.log import get_logger
 from harness.paths import REPO, ensure
 from harness.waits import WaitTimeout, wait_until
@@ -30,12 +31,8 @@ from harness.waits import WaitTimeout, wait_until
 log = get_logger("dev")
 
 DEFAULT_STATE_DIR = REPO / ".tcb" / "dev"
-SERVICES = ("backend", "chatbot", "frontend")
-APP_MODULES = {
-    "backend": "todo_backend.main:app",
-    "chatbot": "todo_chatbot.main:app",
-    "frontend": "todo_frontend.main:app",
-}
+SERVICES = components.APP_COMPONENTS
+APP_MODULES = {name: str(components.component(name).app_module) for name in SERVICES}
 
 
 class DevServerError(RuntimeError):
@@ -177,10 +174,11 @@ def start_dev_stack(
 
     Use as `with start_dev_stack(tmp, ports=...) as stack:` to stop them on exit, or call stack.stop().
 
-    `ports` defaults to 8000/8001/3000; `extra_env` adds or overrides variables per service (e.g. an LLM URL);
-    `only` starts a subset (e.g. just the backend, for tests of the frontend app in-process).
+    `ports` defaults to the chart's container ports (8000/8001/3000); `extra_env` adds or overrides variables
+    per service (e.g. an LLM URL); `only` starts a subset (e.g. just the backend, for tests of the frontend
+    app in-process).
     """
-    ports = {"backend": 8000, "chatbot": 8001, "frontend": 3000, **(ports or {})}
+    ports = {**{name: components.container_port(name) for name in SERVICES}, **(ports or {})}
     unknown = set(only) - set(SERVICES)
     if unknown:
         raise DevServerError(f"unknown service(s) {sorted(unknown)}: choose from {', '.join(SERVICES)}")

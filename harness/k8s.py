@@ -128,6 +128,37 @@ class K8s:
         self.apps.patch_namespaced_deployment_scale(deployment, namespace, {"spec": {"replicas": replicas}})
         log.info("scaled deployment/%s to %d replicas", deployment, replicas)
 
+    def statefulset_name(self, namespace: str, selector: str) -> str:
+        items = self.apps.list_namespaced_stateful_set(namespace, label_selector=selector).items
+        if not items:
+            raise LookupError(f"no StatefulSet matches {selector} in {namespace}")
+        return str(items[0].metadata.name)
+
+    def scale_statefulset(self, namespace: str, name: str, replicas: int) -> None:
+        self.apps.patch_namespaced_stateful_set_scale(name, namespace, {"spec": {"replicas": replicas}})
+        log.info("scaled statefulset/%s to %d replicas", name, replicas)
+
+    def restart_deployment(self, namespace: str, name: str) -> None:
+        """What `kubectl rollout restart` does: a new pod-template annotation starts a rolling update."""
+        stamp = datetime.now(UTC).isoformat()
+        patch = {
+            "spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": stamp}}}}
+        }
+        self.apps.patch_namespaced_deployment(name, namespace, patch)
+        log.info("restarted deployment/%s", name)
+
+    def workload_status(self, namespace: str, selector: str) -> list[tuple[str, str, int, int]]:
+        """(kind, name, ready replicas, wanted replicas) of every Deployment and StatefulSet."""
+        rows = []
+        for kind, name in self.workloads(namespace, selector):
+            obj = (
+                self.apps.read_namespaced_deployment(name, namespace)
+                if kind == "Deployment"
+                else self.apps.read_namespaced_stateful_set(name, namespace)
+            )
+            rows.append((kind, name, int(obj.status.ready_replicas or 0), int(obj.spec.replicas or 0)))
+        return rows
+
     def wait_for_rollout(self, kind: str, name: str, namespace: str, timeout: float = 300) -> float:
         """Watch a Deployment/StatefulSet until its rollout is complete (as `kubectl rollout status` judges).
 
@@ -221,6 +252,32 @@ class K8s:
             )
 
         return list(wait_until(f"pods {selector} in {namespace} to be Ready", probe, timeout=timeout))
+
+    def resolved_env(self, namespace: str, pod: Any) -> dict[str, dict[str, str]]:
+        """Each container's non-secret environment as the kubelet gives it: literals, ConfigMap keys and whole
+        ConfigMaps (envFrom). Read from the API because the images have no shell to ask the process."""
+        configmaps: dict[str, dict[str, str]] = {}
+
+        def configmap(name: str) -> dict[str, str]:
+            if name not in configmaps:
+                configmaps[name] = dict(self.core.read_namespaced_config_map(name, namespace).data or {})
+            return configmaps[name]
+
+        result = {}
+        for container in pod.spec.containers:
+            env: dict[str, str] = {}
+            for source in container.env_from or []:  # envFrom first: explicit env entries override it
+                if source.config_map_ref is not None:
+                    prefix = source.prefix or ""
+                    env.update({prefix + k: v for k, v in configmap(source.config_map_ref.name).items()})
+            for item in container.env or []:
+                if item.value is not None:
+                    env[item.name] = item.value
+                elif item.value_from is not None and item.value_from.config_map_key_ref is not None:
+                    ref = item.value_from.config_map_key_ref
+                    env[item.name] = configmap(ref.name).get(ref.key, "")
+            result[container.name] = env
+        return result
 
     def delete_pod(self, namespace: str, name: str, grace_period_seconds: int | None = None) -> None:
         self.core.delete_namespaced_pod(name, namespace, grace_period_seconds=grace_period_seconds)

@@ -14,6 +14,7 @@ from pytest_bdd import given, parsers, then, when
 
 from harness.app_client import AppClient
 from harness.browser import BrowserSession
+from harness.components import container_port
 from harness.waits import wait_until
 from steps.common_steps import nodeport_url
 
@@ -70,7 +71,7 @@ def _openapi(app_urls: Any) -> None:
 
 @when(parsers.parse('the release is upgraded with "{key}" set to "{value}"'))
 def _upgrade(release: Any, key: str, value: str, evidence: Any) -> None:
-    evidence.figure("revision after upgrade", release.upgrade({key: value}))
+    evidence.figure("revision after upgrade", release.upgrade([f"{key}={value}"]))
 
 
 @then(parsers.parse('the backend, chatbot and frontend report log_level "{level}" on /api/health'))
@@ -84,7 +85,7 @@ def _log_levels(release: Any, k8s: Any, app_urls: Any, level: str, evidence: Any
             name: [AppClient(url).health().get("log_level") for _ in range(6)]
             for name, url in (("backend", app_urls.backend), ("frontend", app_urls.frontend))
         }
-        with k8s.port_forward(release.namespace, chatbot, 8001) as port:
+        with k8s.port_forward(release.namespace, chatbot, container_port("chatbot")) as port:
             seen["chatbot"] = [AppClient(f"http://127.0.0.1:{port}").health().get("log_level")]
         return all(set(levels) == {level} for levels in seen.values()), seen
 

@@ -8,7 +8,10 @@ from typing import Any
 
 from pytest_bdd import parsers, step, then, when
 
-from harness import checks, diagnostics, helm
+from harness import diagnostics, helm
+from harness.checks import MIN_SECRET_LENGTH, manifests
+from harness.checks.verify import VERIFY_CHECKS, verify_release
+from harness.components import APP_COMPONENTS
 from harness.docker_engine import ensure_docker_engine
 from harness.k8s import pod_ready, pod_summary
 from harness.proc import run
@@ -141,19 +144,19 @@ def _probes(release: Any, k8s: Any, evidence: Any) -> None:
         k8s.api_client.sanitize_for_serialization(
             k8s.deployment(release.namespace, release.deployment_name(c))
         )
-        for c in checks.APP_COMPONENTS
+        for c in APP_COMPONENTS
     ]
     evidence.json(
         "probes",
         {
             w["metadata"]["name"]: {
                 c["name"]: {p: c.get(p) for p in ("livenessProbe", "readinessProbe", "startupProbe")}
-                for c in checks.containers_of(w)
+                for c in manifests.containers_of(w)
             }
             for w in workloads
         },
     )
-    problems = checks.missing_probes(workloads)
+    problems = manifests.missing_probes(workloads)
     assert not problems, "; ".join(problems)
 
 
@@ -200,8 +203,8 @@ def _no_endpoints(release: Any, k8s: Any, component: str) -> None:
 
 @when(parsers.parse("the Postgres StatefulSet is scaled to {replicas:d}"))
 def _scale_postgres(release: Any, k8s: Any, replicas: int) -> None:
-    name = checks.statefulset_name(k8s, release.namespace, release.component_selector("postgres"))
-    checks.scale_statefulset(k8s, release.namespace, name, replicas)
+    name = k8s.statefulset_name(release.namespace, release.component_selector("postgres"))
+    k8s.scale_statefulset(release.namespace, name, replicas)
     if replicas:
         k8s.wait_for_rollout("StatefulSet", name, release.namespace, timeout=180)
 
@@ -245,7 +248,7 @@ def _postgres_back(release: Any, k8s: Any, state: dict[str, Any]) -> None:
 
 @when("the backend Deployment is restarted")
 def _restart_backend(release: Any, k8s: Any) -> None:
-    checks.restart_deployment(k8s, release.namespace, release.deployment_name("backend"))
+    k8s.restart_deployment(release.namespace, release.deployment_name("backend"))
 
 
 @then(parsers.parse("the rollout of the {component} Deployment completes"))
@@ -258,7 +261,7 @@ def _rollout_done(release: Any, k8s: Any, component: str, evidence: Any) -> None
 
 @then("the rollout of every application Deployment completes")
 def _all_rollouts_done(release: Any, k8s: Any) -> None:
-    for component in checks.APP_COMPONENTS:
+    for component in APP_COMPONENTS:
         k8s.wait_for_rollout("Deployment", release.deployment_name(component), release.namespace, timeout=300)
 
 
@@ -286,7 +289,7 @@ def _configmap_settings(release: Any, k8s: Any, evidence: Any) -> None:
 @then("no ConfigMap of the release holds a secret value")
 def _configmaps_clean(release: Any, k8s: Any) -> None:
     values = set(release.secret_values) | diagnostics.namespace_secret_values(k8s, release.namespace)
-    problems = checks.configmap_secret_problems(_configmaps(release, k8s), values)
+    problems = manifests.configmap_secret_problems(_configmaps(release, k8s), values)
     assert not problems, "; ".join(problems)
 
 
@@ -296,13 +299,13 @@ def _env_from_secret(release: Any, k8s: Any) -> None:
         k8s.deployment(release.namespace, release.deployment_name("backend"))
     )
     problems = []
-    for container in checks.containers_of(deployment):
-        sources = checks.env_sources(container)
+    for container in manifests.containers_of(deployment):
+        sources = manifests.env_sources(container)
         secret_names = [n[len("<secret:") : -1] for n, kind in sources.items() if n.startswith("<secret:")]
         from_secret_objects = (
             set().union(
                 *[
-                    checks.secret_keys(
+                    manifests.secret_keys(
                         k8s.api_client.sanitize_for_serialization(
                             k8s.core.read_namespaced_secret(name, release.namespace)
                         )
@@ -322,9 +325,9 @@ def _env_from_secret(release: Any, k8s: Any) -> None:
 @then(parsers.parse('every application pod\'s environment has LOG_LEVEL "{level}"'))
 def _pods_env(release: Any, k8s: Any, level: str, evidence: Any) -> None:
     found = {}
-    for component in checks.APP_COMPONENTS:
+    for component in APP_COMPONENTS:
         for pod in _release_pods(release, k8s, component):
-            env = checks.resolved_env(k8s, release.namespace, pod)
+            env = k8s.resolved_env(release.namespace, pod)
             found[pod.metadata.name] = {c: e.get("LOG_LEVEL") for c, e in env.items()}
     evidence.json("LOG_LEVEL per pod", found)
     wrong = {pod: levels for pod, levels in found.items() if any(v != level for v in levels.values())}
@@ -337,7 +340,7 @@ def _pods_env(release: Any, k8s: Any, level: str, evidence: Any) -> None:
 
 @then("a listing of the release's workloads shows each with its ready replicas")
 def _workload_listing(release: Any, k8s: Any, evidence: Any) -> None:
-    rows = checks.workload_status(k8s, release.namespace, release.selector)
+    rows = k8s.workload_status(release.namespace, release.selector)
     evidence.text(
         "workloads", "\n".join(f"{kind}/{name}: {ready}/{wanted} ready" for kind, name, ready, wanted in rows)
     )
@@ -377,7 +380,7 @@ def _bundle_clean(bundle: Path, release: Any, k8s: Any) -> None:
     values = [
         v.encode()
         for v in set(release.secret_values) | diagnostics.namespace_secret_values(k8s, release.namespace)
-        if len(v) >= checks.MIN_SECRET_LENGTH
+        if len(v) >= MIN_SECRET_LENGTH
     ]
     leaks = [
         str(p.relative_to(bundle))
@@ -390,12 +393,8 @@ def _bundle_clean(bundle: Path, release: Any, k8s: Any) -> None:
 @then("the six verify checks pass:")
 def _verify_checks(release: Any, k8s: Any, app_urls: Any, datatable: list[list[str]], evidence: Any) -> None:
     wanted = [row[0].strip() for row in datatable[1:]]
-    assert wanted == list(checks.VERIFY_CHECKS), (
-        f"the scenario lists {wanted}, the harness runs {checks.VERIFY_CHECKS}"
-    )
-    results = checks.verify_release(
-        k8s, release.namespace, release.selector, app_urls.frontend, app_urls.backend
-    )
+    assert wanted == list(VERIFY_CHECKS), f"the scenario lists {wanted}, the harness runs {VERIFY_CHECKS}"
+    results = verify_release(k8s, release.namespace, release.selector, app_urls.frontend, app_urls.backend)
     evidence.text("verify", "\n".join(f"{name}: {problem or 'ok'}" for name, problem in results.items()))
     failed = {name: problem for name, problem in results.items() if problem}
     assert not failed, f"verify checks failed: {failed}"

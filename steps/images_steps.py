@@ -6,28 +6,30 @@ from typing import Any
 
 from pytest_bdd import given, then
 
-from harness import checks, diagnostics
+from harness import diagnostics
+from harness.checks import MIN_SECRET_LENGTH, images, repository
+from harness.components import APP_COMPONENTS
 from harness.images import image_user
 
 MAX_IMAGE_MB = 80.0
 
 
 def _app_images(built_images: dict[str, Any]) -> dict[str, Any]:
-    return {name: image for name, image in built_images.items() if name in checks.APP_COMPONENTS}
+    return {name: image for name, image in built_images.items() if name in APP_COMPONENTS}
 
 
 @then("each service's Dockerfile is multi-stage with a BASE_IMAGE argument:")
 def _dockerfiles(datatable: list[list[str]]) -> None:
-    problems = [p for (service,) in datatable[1:] for p in checks.dockerfile_problems(service.strip())]
+    problems = [p for (service,) in datatable[1:] for p in repository.dockerfile_problems(service.strip())]
     assert not problems, "; ".join(problems)
 
 
 @then("every application image is tagged with a content hash, not latest")
 def _content_tags(built_images: dict[str, Any], evidence: Any) -> None:
     evidence.text("images", "\n".join(image.ref for image in built_images.values()))
-    missing = [name for name in checks.APP_COMPONENTS if name not in built_images]
+    missing = [name for name in APP_COMPONENTS if name not in built_images]
     assert not missing, f"no image was built for {missing}"
-    bad = [image.ref for image in built_images.values() if not checks.is_content_hash_tag(image.ref)]
+    bad = [image.ref for image in built_images.values() if not images.is_content_hash_tag(image.ref)]
     assert not bad, f"images not tagged with a content hash: {bad}"
 
 
@@ -67,7 +69,7 @@ def _containers_non_root(release: Any, k8s: Any) -> None:
 @given("the secrets of this run", target_fixture="run_secrets")
 def _run_secrets(release: Any, k8s: Any, evidence: Any) -> set[str]:
     values = set(release.secret_values) | diagnostics.namespace_secret_values(k8s, release.namespace)
-    usable = {v for v in values if len(v) >= checks.MIN_SECRET_LENGTH}
+    usable = {v for v in values if len(v) >= MIN_SECRET_LENGTH}
     evidence.figure("secret values searched for", len(usable))
     assert usable, "this run has no secret values to search for"
     return usable
@@ -76,13 +78,13 @@ def _run_secrets(release: Any, k8s: Any, evidence: Any) -> set[str]:
 @then("no image layer, history entry, label or environment variable holds any of the run's secrets")
 def _images_hold_no_secrets(built_images: dict[str, Any], run_secrets: set[str]) -> None:
     places = [
-        p for image in built_images.values() for p in checks.image_places_holding(image.ref, run_secrets)
+        p for image in built_images.values() for p in images.image_places_holding(image.ref, run_secrets)
     ]
     assert not places, f"secrets of this run found in images: {places}"
 
 
 @then("no application image sets a secret-named environment variable")
 def _no_secret_env(built_images: dict[str, Any]) -> None:
-    found = {name: checks.secret_named_env(image.ref) for name, image in built_images.items()}
+    found = {name: images.secret_named_env(image.ref) for name, image in built_images.items()}
     found = {name: env for name, env in found.items() if env}
     assert not found, f"images with secret-named environment variables set: {found}"

@@ -239,7 +239,7 @@ def release(
     request: pytest.FixtureRequest, harness_session: HarnessSession, cluster_info: ClusterInfo, k8s: Any
 ) -> Iterator[Any]:
     """The chart installed into a fresh restricted namespace (or, with --release, the release to verify)."""
-    from harness.deploy import attach_release, install_release
+    from harness.release import attach_release, install_release
 
     hs = harness_session
     if hs.attach:

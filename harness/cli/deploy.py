@@ -22,7 +22,8 @@ SetOpt = Annotated[list[str] | None, typer.Option("--set", help="chart value key
 
 
 def _print_release(rel: object) -> None:
-    from harness.deploy import Release
+    from harness import components
+    from harness.release import Release
 
     assert isinstance(rel, Release)
     for what, secs in rel.waits:
@@ -35,7 +36,7 @@ def _print_release(rel: object) -> None:
         typer.echo("NodePorts are not reachable from this machine; forward the ports yourself, e.g.:")
         typer.echo(
             f"  kubectl --kubeconfig {rel.info.kubeconfig} -n {rel.namespace} port-forward"
-            f" svc/{rel._service_name('frontend')} 3000:3000"
+            f" svc/{rel.service_name('frontend')} 3000:{components.container_port('frontend')}"
         )
     rel.close()
 
@@ -158,8 +159,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Uninstall the release and delete its namespace; with --cluster also stop the cluster."""
         from harness.clusters.select import choose_target
-        from harness.deploy import Release
         from harness.k8s import K8s
+        from harness.release import Release
 
         choice = choose_target(target, reuse=True)
         info = choice.cluster.ensure_up()
