@@ -4,6 +4,7 @@ harness.dry_run (server-side validation), harness.helm (the one way to call helm
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from harness.clusters.base import ClusterInfo
 from harness.dry_run import DryRunReport, dry_run_install
 from harness.k8s import K8s
 from harness.release import Release, install_release
+from harness.timeouts import DEFAULT_TIMEOUTS
 from harness.values import ImageLike
 
 
@@ -34,7 +36,7 @@ def deploy_app(
     release: str = "tcb",
     values_files: Iterable[Path] = (),
     set_values: Iterable[str] = (),
-    timeout: float = 900,
+    timeout: float = DEFAULT_TIMEOUTS.install,
     dry_run: bool = False,
 ) -> Deployment:
     """Cluster (found or started) -> images built and loaded -> chart installed (or dry-run validated)."""
@@ -69,7 +71,7 @@ def deploy_app(
         release=release,
         values_files=values_files,
         set_values=set_values,
-        timeout=timeout,
+        timeouts=dataclasses.replace(DEFAULT_TIMEOUTS, install=timeout),
     )
     seconds["install"] = time.monotonic() - mark
     return Deployment(info, images, rel, None, seconds)

@@ -26,7 +26,7 @@ import httpx
 from harness import components
 from harness.log import get_logger
 from harness.paths import REPO, ensure
-from harness.waits import WaitTimeout, wait_until
+from harness.waits import StopWaiting, WaitStopped, WaitTimeout, wait_until
 
 log = get_logger("dev")
 
@@ -242,18 +242,18 @@ def _wait_healthy(service: DevService, timeout: float) -> None:
 
     def probe() -> tuple[bool, str]:
         if service.process.poll() is not None:
-            return True, f"process exited with {service.process.returncode}"
+            raise StopWaiting(f"process exited with {service.process.returncode}")
         response = httpx.get(url, timeout=2.0)
         return response.status_code == 200, f"HTTP {response.status_code} {response.text[:200]}"
 
     try:
-        seen = wait_until(f"{service.name} to answer GET {url}", probe, timeout=timeout)
+        wait_until(f"{service.name} to answer GET {url}", probe, timeout=timeout)
+    except WaitStopped as stopped:
+        raise DevServerError(
+            f"{service.name} failed to start ({stopped.reason}); last log lines:\n{service.log_tail()}"
+        ) from None
     except WaitTimeout as exc:
         raise DevServerError(f"{exc}; last log lines of {service.name}:\n{service.log_tail()}") from exc
-    if service.process.poll() is not None:
-        raise DevServerError(
-            f"{service.name} failed to start ({seen}); last log lines:\n{service.log_tail()}"
-        )
     log.info("%s is up at %s", service.name, service.url)
 
 

@@ -19,6 +19,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.stream import portforward
 
 from harness.log import get_logger
+from harness.timeouts import DEFAULT_TIMEOUTS
 from harness.waits import WaitTimeout, wait_until
 
 log = get_logger("k8s")
@@ -92,7 +93,9 @@ class K8s:
                 return False
             raise
 
-    def delete_namespace(self, name: str, *, wait: bool = True, timeout: float = 180) -> None:
+    def delete_namespace(
+        self, name: str, *, wait: bool = True, timeout: float = DEFAULT_TIMEOUTS.namespace_gone
+    ) -> None:
         try:
             self.core.delete_namespace(name)
         except ApiException as exc:
@@ -128,6 +131,21 @@ class K8s:
         self.apps.patch_namespaced_deployment_scale(deployment, namespace, {"spec": {"replicas": replicas}})
         log.info("scaled deployment/%s to %d replicas", deployment, replicas)
 
+    def replicas(self, kind: str, namespace: str, name: str) -> int:
+        """The replicas a Deployment or StatefulSet asks for (spec.replicas)."""
+        read = (
+            self.apps.read_namespaced_deployment
+            if kind == "Deployment"
+            else self.apps.read_namespaced_stateful_set
+        )
+        return int(read(name, namespace).spec.replicas or 0)
+
+    def set_replicas(self, kind: str, namespace: str, name: str, replicas: int) -> None:
+        if kind == "Deployment":
+            self.scale(namespace, name, replicas)
+        else:
+            self.scale_statefulset(namespace, name, replicas)
+
     def statefulset_name(self, namespace: str, selector: str) -> str:
         items = self.apps.list_namespaced_stateful_set(namespace, label_selector=selector).items
         if not items:
@@ -159,7 +177,9 @@ class K8s:
             rows.append((kind, name, int(obj.status.ready_replicas or 0), int(obj.spec.replicas or 0)))
         return rows
 
-    def wait_for_rollout(self, kind: str, name: str, namespace: str, timeout: float = 300) -> float:
+    def wait_for_rollout(
+        self, kind: str, name: str, namespace: str, timeout: float = DEFAULT_TIMEOUTS.rollout
+    ) -> float:
         """Watch a Deployment/StatefulSet until its rollout is complete (as `kubectl rollout status` judges).
 
         Returns the seconds it took. On timeout raises WaitTimeout naming the object, its replica counts and
@@ -216,7 +236,7 @@ class K8s:
         raise WaitTimeout(what, timeout, f"{last}; pods: {pods}")
 
     def wait_all_rollouts(
-        self, namespace: str, selector: str | None = None, timeout: float = 300
+        self, namespace: str, selector: str | None = None, timeout: float = DEFAULT_TIMEOUTS.rollout
     ) -> list[tuple[str, float]]:
         """Wait for every Deployment/StatefulSet in the namespace; returns what was awaited and how long."""
         deadline = time.monotonic() + timeout
@@ -236,7 +256,11 @@ class K8s:
         return "; ".join(lines) if lines else "no pods"
 
     def wait_pods_ready(
-        self, namespace: str, selector: str, count: int | None = None, timeout: float = 180
+        self,
+        namespace: str,
+        selector: str,
+        count: int | None = None,
+        timeout: float = DEFAULT_TIMEOUTS.pods_ready,
     ) -> list[Any]:
         """Wait until `count` (default: all, at least one) non-terminating pods match and are all Ready."""
 

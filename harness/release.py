@@ -22,6 +22,7 @@ from harness.clusters.base import ClusterInfo
 from harness.helm import Helm, SetValues, values_tree
 from harness.k8s import POD_SECURITY_RESTRICTED, K8s
 from harness.log import get_logger
+from harness.timeouts import DEFAULT_TIMEOUTS, Timeouts
 from harness.values import ImageLike, free_node_ports, install_values, merge, secret_strings
 from harness.waits import wait_until
 
@@ -57,6 +58,7 @@ class Release:
     secret_values: set[str] = field(default_factory=set, repr=False)
     # component -> why it did not get its usual NodePort ("30080 is held by ns/svc; using 30100")
     moved_node_ports: dict[str, str] = field(default_factory=dict)
+    timeouts: Timeouts = DEFAULT_TIMEOUTS
     _urls: AppUrls | None = field(default=None, repr=False)
     _forwards: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, repr=False)
 
@@ -83,25 +85,26 @@ class Release:
             raise LookupError(f"release {self.name} has no Deployment for {component} in {self.namespace}")
         return str(items[0].metadata.name)
 
-    def wait_ready(self, timeout: float = 600) -> list[tuple[str, float]]:
+    def wait_ready(self, timeout: float | None = None) -> list[tuple[str, float]]:
         """Wait for every Deployment/StatefulSet of the release; records and returns what was waited for."""
-        waited = self.k8s.wait_all_rollouts(self.namespace, self.selector, timeout)
+        waited = self.k8s.wait_all_rollouts(self.namespace, self.selector, timeout or self.timeouts.install)
         self.waits.extend(waited)
         return waited
 
-    def scale(self, component: str, replicas: int, timeout: float = 300) -> float:
+    def scale(self, component: str, replicas: int, timeout: float | None = None) -> float:
         """Scale a component's Deployment and wait for the rollout; returns seconds until all were Ready."""
         name = self.deployment_name(component)
         started = time.monotonic()
         self.k8s.scale(self.namespace, name, replicas)
-        self.k8s.wait_for_rollout("Deployment", name, self.namespace, timeout)
+        self.k8s.wait_for_rollout("Deployment", name, self.namespace, timeout or self.timeouts.rollout)
         took = time.monotonic() - started
         self.waits.append((f"deployment/{name} scaled to {replicas}", took))
         return took
 
     # --- helm ---------------------------------------------------------------------------------------------
-    def upgrade(self, set_values: SetValues, timeout: float = 600) -> int:
+    def upgrade(self, set_values: SetValues, timeout: float | None = None) -> int:
         """`helm upgrade --reuse-values` with these values, wait for the rollouts; returns the revision."""
+        timeout = timeout or self.timeouts.install
         values = values_tree(set_values)
         revision = self.helm().install_or_upgrade(
             self.name, self.namespace, values, reuse_values=True, timeout=timeout
@@ -110,10 +113,10 @@ class Release:
         self.wait_ready(timeout)
         return revision
 
-    def test(self, timeout: float = 300) -> list[HelmTestResult]:
+    def test(self, timeout: float | None = None) -> list[HelmTestResult]:
         """`helm test`: one result per test pod, with its phase and log (a failed pod is a result)."""
         helm = self.helm()
-        result = helm.run_tests(self.name, self.namespace, timeout)
+        result = helm.run_tests(self.name, self.namespace, timeout or self.timeouts.helm_test)
         results = []
         for hook in helm.test_hooks(self.name, self.namespace):
             phase = str(getattr(hook.phase, "value", hook.phase))
@@ -161,8 +164,20 @@ class Release:
         """`helm get notes`: the NOTES.txt the release printed."""
         return self.helm().notes(self.name, self.namespace)
 
-    def uninstall(self, *, delete_namespace: bool = True, timeout: float = 300) -> None:
+    def revision(self) -> int:
+        """The number of the release's current revision."""
+        return int(self.helm().current_revision(self.name, self.namespace).revision)
+
+    def rollback(self, revision: int, timeout: float | None = None) -> None:
+        """`helm rollback` to an earlier revision (its values and manifests), then wait for the rollouts."""
+        timeout = timeout or self.timeouts.install
+        self.helm().rollback(self.name, self.namespace, revision, timeout=timeout)
+        log.info("rolled release %s back to revision %d", self.name, revision)
+        self.k8s.wait_all_rollouts(self.namespace, self.selector, timeout)
+
+    def uninstall(self, *, delete_namespace: bool = True, timeout: float | None = None) -> None:
         self.close()
+        timeout = timeout or self.timeouts.uninstall
         self.helm().uninstall(self.name, self.namespace, timeout=timeout)
         log.info("uninstalled release %s from %s", self.name, self.namespace)
         if delete_namespace:
@@ -177,7 +192,7 @@ class Release:
                     return int(port.node_port)
         raise LookupError(f"release {self.name} has no NodePort Service for {component}")
 
-    def urls(self, probe_timeout: float = 20) -> AppUrls:
+    def urls(self, probe_timeout: float | None = None) -> AppUrls:
         """NodePort URLs at the node address if /api/health answers there, else loopback port-forwards."""
         if self._urls is not None:
             return self._urls
@@ -189,7 +204,7 @@ class Release:
                 wait_until(
                     f"{url}/api/health to answer through the NodePort",
                     functools.partial(_health, url),
-                    timeout=probe_timeout,
+                    timeout=probe_timeout or self.timeouts.nodeport_probe,
                     interval=1.0,
                 )
             self._urls = AppUrls(frontend, backend, "nodeport")
@@ -221,6 +236,58 @@ class Release:
         self._urls = None
 
 
+class ReleaseRestorer:
+    """Undo for disruptive steps: remembers how the release was before the first change of each kind (a
+    workload's replicas, the helm revision) and puts it back when the scenario ends, passed or failed, so a
+    failing scenario never leaves the release changed for the next (the e2e framework's DeferCleanup)."""
+
+    def __init__(self, release: Release) -> None:
+        self.release = release
+        self._replicas: dict[tuple[str, str], int] = {}  # (kind, name) -> replicas before the first change
+        self._revision: int | None = None
+        self._order: list[tuple[str, str]] = []  # what was remembered, oldest first
+
+    def remember_replicas(self, kind: str, name: str) -> None:
+        """Call before changing a workload's replicas."""
+        if (kind, name) not in self._replicas:
+            self._replicas[(kind, name)] = self.release.k8s.replicas(kind, self.release.namespace, name)
+            self._order.append((kind, name))
+
+    def remember_revision(self) -> None:
+        """Call before a helm upgrade."""
+        if self._revision is None:
+            self._revision = self.release.revision()
+            self._order.append(("revision", ""))
+
+    def restore(self) -> list[str]:
+        """Put back everything remembered, the latest first, and wait for the release's rollouts; returns what
+        was restored. Tries everything, then raises RuntimeError naming what could not be restored."""
+        rel, restored, errors = self.release, [], []
+        for kind, name in reversed(self._order):
+            try:
+                if kind == "revision":
+                    assert self._revision is not None
+                    if rel.revision() != self._revision:
+                        rel.rollback(self._revision)
+                        restored.append(f"release {rel.name} rolled back to revision {self._revision}")
+                elif rel.k8s.replicas(kind, rel.namespace, name) != self._replicas[(kind, name)]:
+                    rel.k8s.set_replicas(kind, rel.namespace, name, self._replicas[(kind, name)])
+                    restored.append(f"{kind.lower()}/{name} back to {self._replicas[(kind, name)]} replicas")
+            except Exception as exc:  # restore the rest, then say what failed
+                errors.append(f"{kind} {name}: {type(exc).__name__}: {exc}")
+        self._order.clear()
+        self._replicas.clear()
+        self._revision = None
+        if restored:
+            log.info("restored after a disruptive scenario: %s", "; ".join(restored))
+            rel.k8s.wait_all_rollouts(rel.namespace, rel.selector, rel.timeouts.rollout)
+        if errors:
+            raise RuntimeError(
+                f"could not restore release {rel.name} in {rel.namespace}: " + "; ".join(errors)
+            )
+        return restored
+
+
 def _local_image_size(image: Mapping[str, Any]) -> int:
     from harness.docker_engine import docker_client
 
@@ -246,7 +313,7 @@ def install_release(
     release: str = "tcb",
     values_files: Iterable[Path] = (),
     set_values: SetValues = (),
-    timeout: float = 600,
+    timeouts: Timeouts = DEFAULT_TIMEOUTS,
     k8s: K8s | None = None,
 ) -> Release:
     """Install (or upgrade) the chart into `namespace` (created restricted), then wait for every rollout.
@@ -257,7 +324,8 @@ def install_release(
     k8s = k8s or K8s(info.kubeconfig, info.context)
     started = time.monotonic()
     created = k8s.ensure_namespace(namespace, POD_SECURITY_RESTRICTED)
-    rel = Release(info, k8s, release, namespace, created_namespace=created)
+    rel = Release(info, k8s, release, namespace, created_namespace=created, timeouts=timeouts)
+    timeout = timeouts.install
     previous = _previous_values(rel)
     values = install_values(info, images, values_files, set_values, previous_secrets=previous.get("secrets"))
     moved: dict[str, str] = {}

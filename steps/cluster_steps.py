@@ -15,6 +15,8 @@ from harness.components import APP_COMPONENTS
 from harness.docker_engine import ensure_docker_engine
 from harness.k8s import pod_ready, pod_summary
 from harness.proc import run
+from harness.release import ReleaseRestorer
+from harness.timeouts import Timeouts
 from harness.waits import wait_until
 
 # ---- tools and cluster ----
@@ -93,7 +95,7 @@ def _release_pods(release: Any, k8s: Any, component: str | None = None) -> list[
 
 
 @then("every pod of the release is Running and Ready")
-def _all_ready(release: Any, k8s: Any, evidence: Any) -> None:
+def _all_ready(release: Any, k8s: Any, evidence: Any, timeouts: Timeouts) -> None:
     def probe() -> tuple[bool, str]:
         pods = _release_pods(release, k8s)
         done = bool(pods) and all(p.status.phase == "Running" and pod_ready(p) for p in pods)
@@ -102,7 +104,10 @@ def _all_ready(release: Any, k8s: Any, evidence: Any) -> None:
     evidence.text(
         "pods",
         wait_until(
-            f"every pod of release {release.name} to be Running and Ready", probe, timeout=180, interval=2
+            f"every pod of release {release.name} to be Running and Ready",
+            probe,
+            timeout=timeouts.pods_ready,
+            interval=2,
         ),
     )
 
@@ -161,13 +166,13 @@ def _probes(release: Any, k8s: Any, evidence: Any) -> None:
 
 
 @then(parsers.parse("the backend pods are Running but not Ready"))
-def _running_not_ready(release: Any, k8s: Any) -> None:
+def _running_not_ready(release: Any, k8s: Any, timeouts: Timeouts) -> None:
     def probe() -> tuple[bool, str]:
         pods = _release_pods(release, k8s, "backend")
         done = bool(pods) and all(p.status.phase == "Running" and not pod_ready(p) for p in pods)
         return done, "; ".join(pod_summary(p) for p in pods) or "no pods"
 
-    wait_until("every backend pod to be Running but not Ready", probe, timeout=60, interval=1)
+    wait_until("every backend pod to be Running but not Ready", probe, timeout=timeouts.unready, interval=1)
 
 
 # ---- endpoints, scaling, deletion ----
@@ -179,7 +184,7 @@ def _service_name(release: Any, k8s: Any, component: str) -> str:
     return str(services[0].metadata.name)
 
 
-def _wait_endpoints(release: Any, k8s: Any, component: str, count: int, timeout: float = 120) -> list[str]:
+def _wait_endpoints(release: Any, k8s: Any, component: str, count: int, timeout: float) -> list[str]:
     service = _service_name(release, k8s, component)
 
     def probe() -> tuple[bool, list[str]]:
@@ -192,31 +197,37 @@ def _wait_endpoints(release: Any, k8s: Any, component: str, count: int, timeout:
 
 
 @step(parsers.parse("the {component} Service has {count:d} ready endpoints"))
-def _endpoints(release: Any, k8s: Any, component: str, count: int, evidence: Any) -> None:
-    evidence.text(f"{component} endpoints", "\n".join(_wait_endpoints(release, k8s, component, count)))
+def _endpoints(release: Any, k8s: Any, component: str, count: int, evidence: Any, timeouts: Timeouts) -> None:
+    addresses = _wait_endpoints(release, k8s, component, count, timeouts.endpoints)
+    evidence.text(f"{component} endpoints", "\n".join(addresses))
 
 
 @then(parsers.parse("the {component} Service has no ready endpoints"))
-def _no_endpoints(release: Any, k8s: Any, component: str) -> None:
-    _wait_endpoints(release, k8s, component, 0, timeout=90)
+def _no_endpoints(release: Any, k8s: Any, component: str, timeouts: Timeouts) -> None:
+    _wait_endpoints(release, k8s, component, 0, timeouts.endpoints_gone)
 
 
 @when(parsers.parse("the Postgres StatefulSet is scaled to {replicas:d}"))
-def _scale_postgres(release: Any, k8s: Any, replicas: int) -> None:
+def _scale_postgres(
+    release: Any, k8s: Any, replicas: int, release_restorer: ReleaseRestorer, timeouts: Timeouts
+) -> None:
     name = k8s.statefulset_name(release.namespace, release.component_selector("postgres"))
+    release_restorer.remember_replicas("StatefulSet", name)
     k8s.scale_statefulset(release.namespace, name, replicas)
     if replicas:
-        k8s.wait_for_rollout("StatefulSet", name, release.namespace, timeout=180)
+        k8s.wait_for_rollout("StatefulSet", name, release.namespace, timeout=timeouts.pods_ready)
 
 
 @when(parsers.parse("the backend is scaled to {replicas:d} replicas"))
-def _scale_backend(release: Any, replicas: int, evidence: Any) -> None:
+def _scale_backend(release: Any, replicas: int, evidence: Any, release_restorer: ReleaseRestorer) -> None:
+    release_restorer.remember_replicas("Deployment", release.deployment_name("backend"))
     evidence.figure(f"seconds to scale to {replicas}", round(release.scale("backend", replicas), 1), "s")
 
 
 @step(parsers.parse("the {component} Deployment has {replicas:d} Ready replicas"))
-def _ready_replicas(release: Any, k8s: Any, component: str, replicas: int) -> None:
-    k8s.wait_pods_ready(release.namespace, release.component_selector(component), count=replicas, timeout=180)
+def _ready_replicas(release: Any, k8s: Any, component: str, replicas: int, timeouts: Timeouts) -> None:
+    selector = release.component_selector(component)
+    k8s.wait_pods_ready(release.namespace, selector, count=replicas, timeout=timeouts.pods_ready)
 
 
 @when("a backend pod is deleted")
@@ -237,13 +248,13 @@ def _delete_postgres_pod(release: Any, k8s: Any, state: dict[str, Any]) -> None:
 
 
 @then("the Postgres pod is Ready again")
-def _postgres_back(release: Any, k8s: Any, state: dict[str, Any]) -> None:
+def _postgres_back(release: Any, k8s: Any, state: dict[str, Any], timeouts: Timeouts) -> None:
     def probe() -> tuple[bool, str]:
         pods = _release_pods(release, k8s, "postgres")
         new = [p for p in pods if p.metadata.uid != state.get("deleted_uid") and pod_ready(p)]
         return bool(new), "; ".join(pod_summary(p) for p in pods) or "no pods"
 
-    wait_until("a new Postgres pod to be Ready", probe, timeout=180, interval=1)
+    wait_until("a new Postgres pod to be Ready", probe, timeout=timeouts.pods_ready, interval=1)
 
 
 @when("the backend Deployment is restarted")
@@ -252,17 +263,18 @@ def _restart_backend(release: Any, k8s: Any) -> None:
 
 
 @then(parsers.parse("the rollout of the {component} Deployment completes"))
-def _rollout_done(release: Any, k8s: Any, component: str, evidence: Any) -> None:
+def _rollout_done(release: Any, k8s: Any, component: str, evidence: Any, timeouts: Timeouts) -> None:
     took = k8s.wait_for_rollout(
-        "Deployment", release.deployment_name(component), release.namespace, timeout=300
+        "Deployment", release.deployment_name(component), release.namespace, timeout=timeouts.rollout
     )
     evidence.figure(f"{component} rollout", round(took, 1), "s")
 
 
 @then("the rollout of every application Deployment completes")
-def _all_rollouts_done(release: Any, k8s: Any) -> None:
+def _all_rollouts_done(release: Any, k8s: Any, timeouts: Timeouts) -> None:
     for component in APP_COMPONENTS:
-        k8s.wait_for_rollout("Deployment", release.deployment_name(component), release.namespace, timeout=300)
+        name = release.deployment_name(component)
+        k8s.wait_for_rollout("Deployment", name, release.namespace, timeout=timeouts.rollout)
 
 
 # ---- configuration ----

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from harness.timeouts import DEFAULT_TIMEOUTS
+
 NAMESPACE = "todo-chatbot"
 
 TargetOpt = typer.Option("auto", "--target", help="auto | kubeconfig | kind | minikube | local")
@@ -55,7 +57,9 @@ def register(app: typer.Typer) -> None:
         image_registry: str = typer.Option(
             None, "--image-registry", help="push images here (target kubeconfig)"
         ),
-        timeout: float = typer.Option(900, "--timeout", help="seconds to wait for every rollout"),
+        timeout: float = typer.Option(
+            DEFAULT_TIMEOUTS.install, "--timeout", help="seconds to wait for every rollout"
+        ),
         dry_run: bool = typer.Option(
             False, "--dry-run", help="render and let the API server validate; install nothing"
         ),
@@ -140,7 +144,7 @@ def register(app: typer.Typer) -> None:
         target: str = TargetOpt,
         namespace: str = NamespaceOpt,
         release: str = ReleaseOpt,
-        timeout: float = typer.Option(300, "--timeout"),
+        timeout: float = typer.Option(DEFAULT_TIMEOUTS.rollout, "--timeout"),
     ) -> None:
         """Scale a service's Deployment and wait until every replica is Ready; prints how long it took."""
         from harness.deploy import find_release

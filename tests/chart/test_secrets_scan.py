@@ -12,6 +12,7 @@ def test_no_secret_in_tracked_files() -> None:
     findings = checks.secret_scan_tracked()
     assert not findings, (
         "detect-secrets findings (move real secrets out of git; mark a test's fake one with "
-        "`# pragma: allowlist secret` on its line, or record it with harness.checks.repository.record_reviewed):\n"
+        "`# pragma: allowlist secret` on its line, or record it with "
+        "harness.checks.repository.record_reviewed):\n"
         + "\n".join(map(str, findings))
     )
