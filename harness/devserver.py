@@ -23,19 +23,16 @@ from typing import IO
 
 import httpx
 
+from harness import components
 from harness.log import get_logger
 from harness.paths import REPO, ensure
-from harness.waits import WaitTimeout, wait_until
+from harness.waits import StopWaiting, WaitStopped, WaitTimeout, wait_until
 
 log = get_logger("dev")
 
 DEFAULT_STATE_DIR = REPO / ".tcb" / "dev"
-SERVICES = ("backend", "chatbot", "frontend")
-APP_MODULES = {
-    "backend": "todo_backend.main:app",
-    "chatbot": "todo_chatbot.main:app",
-    "frontend": "todo_frontend.main:app",
-}
+SERVICES = components.APP_COMPONENTS
+APP_MODULES = {name: str(components.component(name).app_module) for name in SERVICES}
 
 
 class DevServerError(RuntimeError):
@@ -177,10 +174,11 @@ def start_dev_stack(
 
     Use as `with start_dev_stack(tmp, ports=...) as stack:` to stop them on exit, or call stack.stop().
 
-    `ports` defaults to 8000/8001/3000; `extra_env` adds or overrides variables per service (e.g. an LLM URL);
-    `only` starts a subset (e.g. just the backend, for tests of the frontend app in-process).
+    `ports` defaults to the chart's container ports (8000/8001/3000); `extra_env` adds or overrides variables
+    per service (e.g. an LLM URL); `only` starts a subset (e.g. just the backend, for tests of the frontend
+    app in-process).
     """
-    ports = {"backend": 8000, "chatbot": 8001, "frontend": 3000, **(ports or {})}
+    ports = {**{name: components.container_port(name) for name in SERVICES}, **(ports or {})}
     unknown = set(only) - set(SERVICES)
     if unknown:
         raise DevServerError(f"unknown service(s) {sorted(unknown)}: choose from {', '.join(SERVICES)}")
@@ -244,18 +242,18 @@ def _wait_healthy(service: DevService, timeout: float) -> None:
 
     def probe() -> tuple[bool, str]:
         if service.process.poll() is not None:
-            return True, f"process exited with {service.process.returncode}"
+            raise StopWaiting(f"process exited with {service.process.returncode}")
         response = httpx.get(url, timeout=2.0)
         return response.status_code == 200, f"HTTP {response.status_code} {response.text[:200]}"
 
     try:
-        seen = wait_until(f"{service.name} to answer GET {url}", probe, timeout=timeout)
+        wait_until(f"{service.name} to answer GET {url}", probe, timeout=timeout)
+    except WaitStopped as stopped:
+        raise DevServerError(
+            f"{service.name} failed to start ({stopped.reason}); last log lines:\n{service.log_tail()}"
+        ) from None
     except WaitTimeout as exc:
         raise DevServerError(f"{exc}; last log lines of {service.name}:\n{service.log_tail()}") from exc
-    if service.process.poll() is not None:
-        raise DevServerError(
-            f"{service.name} failed to start ({seen}); last log lines:\n{service.log_tail()}"
-        )
     log.info("%s is up at %s", service.name, service.url)
 
 

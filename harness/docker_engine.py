@@ -11,7 +11,7 @@ from docker.errors import DockerException
 from harness.log import get_logger
 from harness.paths import STATE, ensure
 from harness.proc import run, running_program, which
-from harness.waits import wait_until
+from harness.waits import StopWaiting, WaitStopped, wait_until
 
 log = get_logger("docker")
 
@@ -99,20 +99,21 @@ def ensure_docker_engine(timeout: float = 90) -> docker.DockerClient:
         ]
     )
     # the probe also stops waiting when dockerd died, so a broken start fails fast with its log
-    wait_until("the Docker engine API to answer", _answers_or_died, timeout=timeout, interval=0.5)
-    answers, seen = engine_status()
-    if not answers:
+    try:
+        wait_until("the Docker engine API to answer", _answers_or_died, timeout=timeout, interval=0.5)
+    except WaitStopped as stopped:
         raise DockerEngineError(
-            f"dockerd exited while starting ({seen}); last lines of {DOCKERD_LOG}:\n{_log_tail()}"
-        )
+            f"dockerd exited while starting ({stopped.reason}); last lines of {DOCKERD_LOG}:\n{_log_tail()}"
+        ) from None
     log.info("docker: %s started (pid %s)", engine_status()[1], _pid())
     return docker_client()
 
 
 def _answers_or_died() -> tuple[bool, str]:
     answers, seen = engine_status()
-    died = _pid() is not None and not _dockerd_alive()
-    return answers or died, seen
+    if not answers and _pid() is not None and not _dockerd_alive():
+        raise StopWaiting(seen)
+    return answers, seen
 
 
 def _dockerd_alive() -> bool:

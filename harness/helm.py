@@ -1,26 +1,44 @@
-"""The pinned helm binary (built from its Go module, no downloads outside the registries) and thin helpers
-over it: a pyhelm3 client for installs, `lint` and `template` for the chart tests and the acceptance harness.
+"""The pinned helm binary (built from its Go module, no downloads outside the registries) and `Helm`, the one
+front door to it: offline `lint` and `template`, and releases (install, upgrade, test, status, uninstall)
+through pyhelm3.
+
+One `--set` semantics everywhere: values reach helm as one values tree on stdin (`--values -`, after any
+values files, so they win as `--set` would), never as `--set` arguments; secrets therefore never appear on a
+command line. `values_tree()` builds that tree: a mapping's values are used as they are (a string stays a
+string), and `key=value` text (the CLI's `--set`, a scenario's step) is read as helm's `--set` reads it: a
+YAML scalar, except that keys ending in `tag` stay strings (image tags made of digits).
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
 import os
+import subprocess
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pyhelm3
+import pyhelm3.errors
+import yaml
 
+from harness.components import CHART
 from harness.log import get_logger
-from harness.paths import REPO, TOOLS_BIN, ensure
+from harness.paths import TOOLS_BIN, ensure
 from harness.proc import CommandError, run, which
 
 log = get_logger("helm")
+# pyhelm3 logs every failed helm call as a warning, even the expected "release: not found"; Helm raises with
+# helm's message itself
+logging.getLogger("pyhelm3").setLevel(logging.ERROR)
+T = TypeVar("T")
 
 HELM_VERSION = "v3.21.4"
 HELM_MODULE = "helm.sh/helm/v3"
-CHART = REPO / "chart"
 # Kubernetes version offline renders and lint assume (the local cluster's minor); the chart needs >= 1.30.
 KUBE_VERSION = "1.35.0"
 
@@ -73,32 +91,237 @@ def ensure_helm(version: str = HELM_VERSION) -> Path:
     return target
 
 
-def helm_client(kubeconfig: Path, context: str | None = None, timeout: str = "10m") -> pyhelm3.Client:
-    """A pyhelm3 client that runs the pinned helm against the given kubeconfig (and context)."""
-    return pyhelm3.Client(
-        executable=str(ensure_helm()),
-        kubeconfig=kubeconfig,
-        kubecontext=context,
-        default_timeout=timeout,
-    )
+# --- values: the one --set semantics ---------------------------------------------------------------------
+SetValues = Mapping[str, Any] | Iterable[str]
 
 
-SetValues = Mapping[str, str | bool | int]
+def values_tree(set_values: SetValues | None) -> dict[str, Any]:
+    """`a.b.c` keys with values (a mapping, or `a.b.c=v` pairs) as a nested values tree.
+
+    A mapping's values are used as they are; a pair's value is read as a YAML scalar (true, 3, null) as helm's
+    `--set` reads it, unless its key ends in `tag` (image tags made of digits stay strings).
+    """
+    if not set_values:
+        return {}
+    if isinstance(set_values, Mapping):
+        items: Iterable[tuple[str, Any]] = set_values.items()
+    else:
+        items = (_parse_pair(p) for p in set_values)
+    tree: dict[str, Any] = {}
+    for key, value in items:
+        node = tree
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return tree
 
 
-def _value_args(values_files: Sequence[Path], set_values: SetValues | None) -> list[str]:
-    args: list[str] = []
-    for path in values_files:
-        args += ["--values", str(path)]
-    for key, value in (set_values or {}).items():
-        if isinstance(value, str):
-            # --set-string: a secret or an image tag made only of digits must stay a string
-            args += ["--set-string", f"{key}={value}"]
-        else:
-            args += ["--set", f"{key}={str(value).lower() if isinstance(value, bool) else value}"]
-    return args
+def _parse_pair(pair: str) -> tuple[str, Any]:
+    key, sep, raw = pair.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ValueError(f"--set expects key=value, got {pair!r}")
+    if key.lower().endswith("tag"):
+        return key, raw
+    return key, yaml.safe_load(raw) if raw else ""
 
 
+# --- the front door ---------------------------------------------------------------------------------------
+class Helm:
+    """The pinned helm against one cluster (kubeconfig and context), or offline (no kubeconfig)."""
+
+    def __init__(self, kubeconfig: Path | None = None, context: str | None = None, timeout: str = "10m"):
+        self.kubeconfig = kubeconfig
+        self.context = context
+        self.timeout = timeout
+
+    # --- command lines --------------------------------------------------------------------------------------
+    def argv(self, *args: str, namespace: str | None = None) -> list[str]:
+        """helm's command line with this cluster's flags (for a command pyhelm3 does not offer)."""
+        argv = [str(ensure_helm()), *args]
+        if namespace:
+            argv += ["--namespace", namespace]
+        if self.kubeconfig is not None:
+            argv += ["--kubeconfig", str(self.kubeconfig)]
+        if self.context:
+            argv += ["--kube-context", self.context]
+        return argv
+
+    @staticmethod
+    def _values_args(
+        values_files: Sequence[Path], set_values: SetValues | None
+    ) -> tuple[list[str], str | None]:
+        args = [arg for path in values_files for arg in ("--values", str(path))]
+        tree = values_tree(set_values)
+        if not tree:
+            return args, None
+        return [*args, "--values", "-"], json.dumps(tree)
+
+    # --- offline --------------------------------------------------------------------------------------------
+    def lint(
+        self,
+        chart: Path = CHART,
+        values_files: Sequence[Path] = (),
+        set_values: SetValues | None = None,
+        *,
+        strict: bool = True,
+        kube_version: str = KUBE_VERSION,
+    ) -> str:
+        """`helm lint` the chart; returns its output, raises CommandError with helm's findings if any."""
+        values_args, stdin = self._values_args(values_files, set_values)
+        argv = [str(ensure_helm()), "lint", str(chart), "--kube-version", kube_version, *values_args]
+        if strict:
+            argv.append("--strict")
+        proc = run(argv, input=stdin, check=False)
+        if proc.returncode != 0:
+            # helm lint reports its findings on stdout and only the summary on stderr: the error carries both
+            raise CommandError(argv, proc.returncode, proc.stdout, f"{proc.stdout}\n{proc.stderr}")
+        return proc.stdout
+
+    def template(
+        self,
+        chart: Path = CHART,
+        values_files: Sequence[Path] = (),
+        set_values: SetValues | None = None,
+        *,
+        release: str = "todo",
+        namespace: str = "todo",
+        kube_version: str = KUBE_VERSION,
+        is_upgrade: bool = False,
+        no_hooks: bool = False,
+    ) -> str:
+        """Render the chart offline (`helm template`) and return the manifests as one YAML stream.
+
+        `is_upgrade` renders as for `helm upgrade` (`.Release.IsInstall` false); `no_hooks` leaves out hooks
+        (the `helm test` pods). Raises CommandError whose message carries helm's error (e.g. a `required`
+        value's message).
+        """
+        values_args, stdin = self._values_args(values_files, set_values)
+        argv = [
+            str(ensure_helm()),
+            "template",
+            release,
+            str(chart),
+            "--namespace",
+            namespace,
+            "--kube-version",
+            kube_version,
+            *values_args,
+        ]
+        if is_upgrade:
+            argv.append("--is-upgrade")
+        if no_hooks:
+            argv.append("--no-hooks")
+        return run(argv, input=stdin, quiet=True).stdout
+
+    # --- releases (pyhelm3) ---------------------------------------------------------------------------------
+    def client(self) -> pyhelm3.Client:
+        """A pyhelm3 client that runs the pinned helm against this kubeconfig (and context)."""
+        if self.kubeconfig is None:
+            raise ValueError(
+                "Helm() without a kubeconfig only lints and renders: pass the cluster's kubeconfig"
+            )
+        return pyhelm3.Client(
+            executable=str(ensure_helm()),
+            kubeconfig=self.kubeconfig,
+            kubecontext=self.context,
+            default_timeout=self.timeout,
+        )
+
+    def install_or_upgrade(
+        self,
+        release: str,
+        namespace: str,
+        values: Mapping[str, Any],
+        *,
+        chart: Path = CHART,
+        reuse_values: bool = False,
+        timeout: float = 600,
+    ) -> int:
+        """`helm upgrade --install` of a values tree into an existing namespace; returns the new revision."""
+        client = self.client()
+
+        async def go() -> Any:
+            loaded = await client.get_chart(chart)
+            return await client.install_or_upgrade_release(
+                release,
+                loaded,
+                dict(values),
+                namespace=namespace,
+                create_namespace=False,
+                reuse_values=reuse_values,
+                timeout=f"{int(timeout)}s",
+            )
+
+        what = "helm upgrade" if reuse_values else "helm upgrade --install"
+        return int(_helm_call(what, go).revision)
+
+    def uninstall(self, release: str, namespace: str, *, timeout: float | None = None) -> None:
+        client = self.client()
+        wait_for = f"{int(timeout)}s" if timeout is not None else None
+        _helm_call(
+            "helm uninstall",
+            lambda: client.uninstall_release(release, namespace=namespace, wait=True, timeout=wait_for),
+        )
+
+    def current_revision(self, release: str, namespace: str) -> Any:
+        """pyhelm3's current revision; raises pyhelm3.errors.ReleaseNotFoundError when there is none."""
+        return _sync(self.client().get_current_revision(release, namespace=namespace))
+
+    def revision_values(self, release: str, namespace: str, *, computed: bool = False) -> dict[str, Any]:
+        """The values of the release's current revision (computed: merged with the chart's defaults)."""
+        client = self.client()
+
+        async def values() -> dict[str, Any]:
+            revision = await client.get_current_revision(release, namespace=namespace)
+            return dict(await revision.values(computed=computed) or {})
+
+        return _sync(values())
+
+    def test_hooks(self, release: str, namespace: str) -> list[Any]:
+        """The `helm test` hooks of the current revision (name, phase)."""
+        client = self.client()
+
+        async def hooks() -> list[Any]:
+            revision = await client.get_current_revision(release, namespace=namespace)
+            return [
+                h for h in await revision.hooks() if "test" in [str(getattr(e, "value", e)) for e in h.events]
+            ]
+
+        return _sync(hooks())
+
+    def run_tests(self, release: str, namespace: str, timeout: float) -> subprocess.CompletedProcess[str]:
+        """`helm test` (a failed test pod is a result, not an error)."""
+        argv = self.argv("test", release, "--timeout", f"{int(timeout)}s", namespace=namespace)
+        return run(argv, check=False)
+
+    def rollback(self, release: str, namespace: str, revision: int, *, timeout: float) -> None:
+        """`helm rollback` (pyhelm3 has none): back to `revision`'s values and manifests, waiting for them."""
+        argv = self.argv(
+            "rollback", release, str(revision), "--wait", "--timeout", f"{int(timeout)}s", namespace=namespace
+        )
+        run(argv, quiet=True)
+
+    def notes(self, release: str, namespace: str) -> str:
+        return run(self.argv("get", "notes", release, namespace=namespace), quiet=True).stdout
+
+
+def _sync(coro: Awaitable[T]) -> T:
+    async def wrapped() -> T:
+        return await coro
+
+    return asyncio.run(wrapped())
+
+
+def _helm_call(what: str, factory: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return _sync(factory())
+    except pyhelm3.errors.Error as exc:
+        raise RuntimeError(f"{what} failed: {exc.stderr.decode(errors='replace').strip()}") from exc
+
+
+# the offline commands, for the chart tests and steps
 def lint(
     chart: Path = CHART,
     values_files: Sequence[Path] = (),
@@ -107,22 +330,7 @@ def lint(
     strict: bool = True,
     kube_version: str = KUBE_VERSION,
 ) -> str:
-    """`helm lint` the chart; returns its output, raises CommandError with helm's messages on any finding."""
-    argv = [
-        str(ensure_helm()),
-        "lint",
-        str(chart),
-        "--kube-version",
-        kube_version,
-        *_value_args(values_files, set_values),
-    ]
-    if strict:
-        argv.append("--strict")
-    proc = run(argv, check=False)
-    if proc.returncode != 0:
-        # helm lint reports its findings on stdout and only the summary on stderr: the error carries both
-        raise CommandError(argv, proc.returncode, proc.stdout, f"{proc.stdout}\n{proc.stderr}")
-    return proc.stdout
+    return Helm().lint(chart, values_files, set_values, strict=strict, kube_version=kube_version)
 
 
 def template(
@@ -135,22 +343,12 @@ def template(
     kube_version: str = KUBE_VERSION,
     is_upgrade: bool = False,
 ) -> str:
-    """Render the chart offline (`helm template`) and return the manifests as one YAML stream.
-
-    `is_upgrade` renders as for `helm upgrade` (`.Release.IsInstall` false). Raises CommandError whose message
-    carries helm's error (e.g. a `required` value's message).
-    """
-    argv = [
-        str(ensure_helm()),
-        "template",
-        release,
-        str(chart),
-        "--namespace",
-        namespace,
-        "--kube-version",
-        kube_version,
-        *_value_args(values_files, set_values),
-    ]
-    if is_upgrade:
-        argv.append("--is-upgrade")
-    return run(argv, quiet=True).stdout
+    return Helm().template(
+        chart,
+        values_files,
+        set_values,
+        release=release,
+        namespace=namespace,
+        kube_version=kube_version,
+        is_upgrade=is_upgrade,
+    )

@@ -23,7 +23,7 @@ from pathlib import Path
 import docker
 from docker.errors import APIError, BuildError, ImageNotFound
 
-from harness import baseimages, llm_server
+from harness import baseimages, components, llm_server
 from harness.baseimages import ImageRef
 from harness.docker_engine import ensure_docker_engine
 from harness.log import get_logger
@@ -63,13 +63,11 @@ class ServiceImage:
 
 
 # The registry of images the harness builds; "postgres" is the base-image recipe in harness.baseimages.
+# llm-runtime is optional; its wheels come from harness.llm_server
 SERVICES: dict[str, ServiceImage] = {
-    "backend": ServiceImage("backend", 8000),
-    "chatbot": ServiceImage("chatbot", 8001),
-    "frontend": ServiceImage("frontend", 3000),
-    "llm-runtime": ServiceImage("llm-runtime", 8080),  # optional; its wheels come from harness.llm_server
+    c.image: ServiceImage(c.image, c.container_port()) for c in components.COMPONENTS if c.name != "postgres"
 }
-DEFAULT_IMAGES = ("backend", "chatbot", "frontend", "postgres")
+DEFAULT_IMAGES = components.DEFAULT_IMAGES
 
 
 def build_images(

@@ -19,6 +19,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.stream import portforward
 
 from harness.log import get_logger
+from harness.timeouts import DEFAULT_TIMEOUTS
 from harness.waits import RolloutCannotSucceed, WaitTimeout, wait_until
 
 log = get_logger("k8s")
@@ -92,7 +93,9 @@ class K8s:
                 return False
             raise
 
-    def delete_namespace(self, name: str, *, wait: bool = True, timeout: float = 180) -> None:
+    def delete_namespace(
+        self, name: str, *, wait: bool = True, timeout: float = DEFAULT_TIMEOUTS.namespace_gone
+    ) -> None:
         try:
             self.core.delete_namespace(name)
         except ApiException as exc:
@@ -128,12 +131,58 @@ class K8s:
         self.apps.patch_namespaced_deployment_scale(deployment, namespace, {"spec": {"replicas": replicas}})
         log.info("scaled deployment/%s to %d replicas", deployment, replicas)
 
+    def replicas(self, kind: str, namespace: str, name: str) -> int:
+        """The replicas a Deployment or StatefulSet asks for (spec.replicas)."""
+        read = (
+            self.apps.read_namespaced_deployment
+            if kind == "Deployment"
+            else self.apps.read_namespaced_stateful_set
+        )
+        return int(read(name, namespace).spec.replicas or 0)
+
+    def set_replicas(self, kind: str, namespace: str, name: str, replicas: int) -> None:
+        if kind == "Deployment":
+            self.scale(namespace, name, replicas)
+        else:
+            self.scale_statefulset(namespace, name, replicas)
+
+    def statefulset_name(self, namespace: str, selector: str) -> str:
+        items = self.apps.list_namespaced_stateful_set(namespace, label_selector=selector).items
+        if not items:
+            raise LookupError(f"no StatefulSet matches {selector} in {namespace}")
+        return str(items[0].metadata.name)
+
+    def scale_statefulset(self, namespace: str, name: str, replicas: int) -> None:
+        self.apps.patch_namespaced_stateful_set_scale(name, namespace, {"spec": {"replicas": replicas}})
+        log.info("scaled statefulset/%s to %d replicas", name, replicas)
+
+    def restart_deployment(self, namespace: str, name: str) -> None:
+        """What `kubectl rollout restart` does: a new pod-template annotation starts a rolling update."""
+        stamp = datetime.now(UTC).isoformat()
+        patch = {
+            "spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": stamp}}}}
+        }
+        self.apps.patch_namespaced_deployment(name, namespace, patch)
+        log.info("restarted deployment/%s", name)
+
+    def workload_status(self, namespace: str, selector: str) -> list[tuple[str, str, int, int]]:
+        """(kind, name, ready replicas, wanted replicas) of every Deployment and StatefulSet."""
+        rows = []
+        for kind, name in self.workloads(namespace, selector):
+            obj = (
+                self.apps.read_namespaced_deployment(name, namespace)
+                if kind == "Deployment"
+                else self.apps.read_namespaced_stateful_set(name, namespace)
+            )
+            rows.append((kind, name, int(obj.status.ready_replicas or 0), int(obj.spec.replicas or 0)))
+        return rows
+
     def wait_for_rollout(
         self,
         kind: str,
         name: str,
         namespace: str,
-        timeout: float = 300,
+        timeout: float = DEFAULT_TIMEOUTS.rollout,
         *,
         watch_pods: str | None = None,
     ) -> float:
@@ -199,7 +248,7 @@ class K8s:
         raise WaitTimeout(what, timeout, f"{last}; pods: {pods}")
 
     def wait_all_rollouts(
-        self, namespace: str, selector: str | None = None, timeout: float = 300
+        self, namespace: str, selector: str | None = None, timeout: float = DEFAULT_TIMEOUTS.rollout
     ) -> list[tuple[str, float]]:
         """Wait for every Deployment/StatefulSet in the namespace; returns what was awaited and how long."""
         deadline = time.monotonic() + timeout
@@ -264,7 +313,11 @@ class K8s:
         return "; ".join(lines) if lines else "no pods"
 
     def wait_pods_ready(
-        self, namespace: str, selector: str, count: int | None = None, timeout: float = 180
+        self,
+        namespace: str,
+        selector: str,
+        count: int | None = None,
+        timeout: float = DEFAULT_TIMEOUTS.pods_ready,
     ) -> list[Any]:
         """Wait until `count` (default: all, at least one) non-terminating pods match and are all Ready."""
 
@@ -280,6 +333,32 @@ class K8s:
             )
 
         return list(wait_until(f"pods {selector} in {namespace} to be Ready", probe, timeout=timeout))
+
+    def resolved_env(self, namespace: str, pod: Any) -> dict[str, dict[str, str]]:
+        """Each container's non-secret environment as the kubelet gives it: literals, ConfigMap keys and whole
+        ConfigMaps (envFrom). Read from the API because the images have no shell to ask the process."""
+        configmaps: dict[str, dict[str, str]] = {}
+
+        def configmap(name: str) -> dict[str, str]:
+            if name not in configmaps:
+                configmaps[name] = dict(self.core.read_namespaced_config_map(name, namespace).data or {})
+            return configmaps[name]
+
+        result = {}
+        for container in pod.spec.containers:
+            env: dict[str, str] = {}
+            for source in container.env_from or []:  # envFrom first: explicit env entries override it
+                if source.config_map_ref is not None:
+                    prefix = source.prefix or ""
+                    env.update({prefix + k: v for k, v in configmap(source.config_map_ref.name).items()})
+            for item in container.env or []:
+                if item.value is not None:
+                    env[item.name] = item.value
+                elif item.value_from is not None and item.value_from.config_map_key_ref is not None:
+                    ref = item.value_from.config_map_key_ref
+                    env[item.name] = configmap(ref.name).get(ref.key, "")
+            result[container.name] = env
+        return result
 
     def delete_pod(self, namespace: str, name: str, grace_period_seconds: int | None = None) -> None:
         self.core.delete_namespaced_pod(name, namespace, grace_period_seconds=grace_period_seconds)

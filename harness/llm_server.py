@@ -25,7 +25,7 @@ from harness.devserver import free_port
 from harness.log import get_logger
 from harness.paths import CACHE, ensure
 from harness.proc import run
-from harness.waits import WaitTimeout, wait_until
+from harness.waits import StopWaiting, WaitStopped, WaitTimeout, wait_until
 
 log = get_logger("llm")
 
@@ -207,11 +207,13 @@ class LLMServer:
         started = time.monotonic()
         try:
             wait_until(f"the LLM server to answer GET {self.base_url}/models", self._probe, timeout=timeout)
+        except WaitStopped:
+            raise LLMServerError(
+                f"the LLM server exited with {self.process.returncode}:\n{self.log_tail()}"
+            ) from None
         except WaitTimeout as exc:
             self.stop()
             raise LLMServerError(f"{exc}; last log lines:\n{self.log_tail()}") from exc
-        if self.process.poll() is not None:
-            raise LLMServerError(f"the LLM server exited with {self.process.returncode}:\n{self.log_tail()}")
         log.info(
             "LLM server up at %s in %.1fs (model %s)",
             self.base_url,
@@ -223,7 +225,7 @@ class LLMServer:
     def _probe(self) -> tuple[bool, str]:
         assert self.process is not None
         if self.process.poll() is not None:
-            return True, f"process exited with {self.process.returncode}"
+            raise StopWaiting(f"process exited with {self.process.returncode}")
         response = httpx.get(f"{self.base_url}/models", timeout=2.0)
         return response.status_code == 200, f"HTTP {response.status_code} {response.text[:200]}"
 

@@ -14,6 +14,9 @@ from pytest_bdd import given, parsers, then, when
 
 from harness.app_client import AppClient
 from harness.browser import BrowserSession
+from harness.components import container_port
+from harness.release import ReleaseRestorer
+from harness.timeouts import Timeouts
 from harness.waits import wait_until
 from steps.common_steps import nodeport_url
 
@@ -21,9 +24,9 @@ from steps.common_steps import nodeport_url
 
 
 @then(parsers.parse("the frontend's page at NodePort {port:d} is the todo app"))
-def _frontend_page(app_urls: Any, port: int, evidence: Any) -> None:
+def _frontend_page(app_urls: Any, port: int, evidence: Any, timeouts: Timeouts) -> None:
     url = nodeport_url(app_urls, "frontend", port)
-    response = httpx.get(f"{url}/", follow_redirects=True, timeout=10)
+    response = httpx.get(f"{url}/", follow_redirects=True, timeout=timeouts.request)
     evidence.text("frontend page", f"{response.status_code} {response.url}\n{response.text[:2000]}")
     assert response.status_code == 200, f"{url}/ answered {response.status_code}"
     assert "text/html" in response.headers.get("content-type", ""), "the frontend did not answer with a page"
@@ -41,43 +44,46 @@ def _health(app_urls: Any, component: str, port: int, service: str, evidence: An
 
 
 @then(parsers.parse("the {component}'s /api/ready at NodePort {port:d} answers 200"))
-def _ready(app_urls: Any, component: str, port: int) -> None:
+def _ready(app_urls: Any, component: str, port: int, timeouts: Timeouts) -> None:
     url = nodeport_url(app_urls, component, port)
 
     def probe() -> tuple[bool, str]:
-        response = httpx.get(f"{url}/api/ready", timeout=5)
+        response = httpx.get(f"{url}/api/ready", timeout=timeouts.request)
         return response.status_code == 200, f"{response.status_code} {response.text[:300]}"
 
     # kube-proxy may take a moment to route to pods that just became ready again
-    wait_until(f"{url}/api/ready to answer 200", probe, timeout=30, interval=1)
+    wait_until(f"{url}/api/ready to answer 200", probe, timeout=timeouts.app_answers, interval=1)
 
 
 @then(parsers.parse("the backend's API docs at NodePort {port:d} are served"))
-def _docs(app_urls: Any, port: int) -> None:
+def _docs(app_urls: Any, port: int, timeouts: Timeouts) -> None:
     url = nodeport_url(app_urls, "backend", port)
-    response = httpx.get(f"{url}/docs", timeout=10)
+    response = httpx.get(f"{url}/docs", timeout=timeouts.request)
     assert response.status_code == 200, f"{url}/docs answered {response.status_code}"
     assert "swagger" in response.text.lower(), f"{url}/docs is not the API documentation page"
 
 
 @then("the backend's OpenAPI document lists the task and auth endpoints")
-def _openapi(app_urls: Any) -> None:
-    paths = httpx.get(f"{app_urls.backend}/openapi.json", timeout=10).json().get("paths", {})
+def _openapi(app_urls: Any, timeouts: Timeouts) -> None:
+    paths = httpx.get(f"{app_urls.backend}/openapi.json", timeout=timeouts.request).json().get("paths", {})
     wanted = ["/api/auth/signup", "/api/auth/login", "/api/tasks", "/api/tasks/{number}"]
     missing = [p for p in wanted if p not in paths]
     assert not missing, f"/openapi.json does not list {missing}"
 
 
 @when(parsers.parse('the release is upgraded with "{key}" set to "{value}"'), target_fixture="upgraded_at")
-def _upgrade(release: Any, key: str, value: str, evidence: Any) -> datetime:
+def _upgrade(
+    release: Any, key: str, value: str, evidence: Any, release_restorer: ReleaseRestorer
+) -> datetime:
     """Returns when the upgrade began, so later steps can tell pods it created from pods it left alone."""
+    release_restorer.remember_revision()
     started = datetime.now(UTC)
-    evidence.figure("revision after upgrade", release.upgrade({key: value}))
+    evidence.figure("revision after upgrade", release.upgrade([f"{key}={value}"]))
     return started
 
 
 @then(parsers.parse('the backend, chatbot and frontend report log_level "{level}" on /api/health'))
-def _log_levels(release: Any, k8s: Any, app_urls: Any, level: str, evidence: Any) -> None:
+def _log_levels(release: Any, k8s: Any, app_urls: Any, level: str, evidence: Any, timeouts: Timeouts) -> None:
     chatbot = k8s.services(release.namespace, release.component_selector("chatbot"))[0].metadata.name
     started = time.monotonic()
 
@@ -87,12 +93,14 @@ def _log_levels(release: Any, k8s: Any, app_urls: Any, level: str, evidence: Any
             name: [AppClient(url).health().get("log_level") for _ in range(6)]
             for name, url in (("backend", app_urls.backend), ("frontend", app_urls.frontend))
         }
-        with k8s.port_forward(release.namespace, chatbot, 8001) as port:
+        with k8s.port_forward(release.namespace, chatbot, container_port("chatbot")) as port:
             seen["chatbot"] = [AppClient(f"http://127.0.0.1:{port}").health().get("log_level")]
         return all(set(levels) == {level} for levels in seen.values()), seen
 
     # terminating old pods may answer for a moment after the rollout while kube-proxy catches up
-    seen = wait_until(f"every service to report log_level {level}", probe, timeout=60, interval=2)
+    seen = wait_until(
+        f"every service to report log_level {level}", probe, timeout=timeouts.config_applied, interval=2
+    )
     evidence.json("log_level on /api/health", seen)
     evidence.figure(
         "seconds until every service reported the new level", round(time.monotonic() - started, 1)

@@ -13,18 +13,19 @@ import pytest
 import yaml
 from pytest_bdd import parsers, then, when
 
-from harness import checks, deploy, helm
+from harness import helm
+from harness.checks import manifests
+from harness.dry_run import dry_run_install
 from harness.paths import REPO
-from harness.proc import CommandError, run
+from harness.proc import CommandError
+from harness.values import generated_secrets, image_values, merge
 
 
 @pytest.fixture
 def run_values_file(built_images: dict[str, Any], tmp_path: Path) -> Iterator[Path]:
     """This run's values (built image tags, fresh secrets) in a private file, removed afterwards."""
     path = tmp_path / "run-values.yaml"
-    path.write_text(
-        yaml.safe_dump(deploy.merge(deploy.generated_secrets(), deploy.image_values(built_images)))
-    )
+    path.write_text(yaml.safe_dump(merge(generated_secrets(), image_values(built_images))))
     path.chmod(0o600)
     yield path
     path.unlink(missing_ok=True)
@@ -45,7 +46,7 @@ def _lint(run_values_file: Path, evidence: Any) -> None:
 
 @when("the chart is rendered with this run's values")
 def _render(run_values_file: Path, state: dict[str, Any]) -> None:
-    state["manifests"] = checks.parse_manifests(helm.template(values_files=[run_values_file]))
+    state["manifests"] = manifests.parse_manifests(helm.template(values_files=[run_values_file]))
 
 
 @when(parsers.parse('the chart is rendered with "{values_file}" and this run\'s secrets'))
@@ -60,14 +61,14 @@ def _render_with(values_file: str, run_values_file: Path, state: dict[str, Any])
     database.write_text(yaml.safe_dump(external))
     text = helm.template(values_files=[REPO / values_file, run_values_file, database])
     database.unlink()
-    state["manifests"] = checks.parse_manifests(text)
+    state["manifests"] = manifests.parse_manifests(text)
 
 
 @then("the manifests are valid Kubernetes objects")
 def _valid(state: dict[str, Any], evidence: Any) -> None:
     manifests = state["manifests"]
     evidence.text("rendered objects", "\n".join(f"{m['kind']}/{m['metadata']['name']}" for m in manifests))
-    problems = checks.invalid_manifests(manifests)
+    problems = manifests.invalid_manifests(manifests)
     assert not problems, "invalid objects: " + "; ".join(problems)
 
 
@@ -76,14 +77,14 @@ def _objects(state: dict[str, Any], datatable: list[list[str]]) -> None:
     missing = [
         f"{kind} {component}".strip()
         for kind, component in (row[:2] for row in datatable[1:])
-        if not checks.find_objects(state["manifests"], kind.strip(), component.strip())
+        if not manifests.find_objects(state["manifests"], kind.strip(), component.strip())
     ]
     assert not missing, f"the chart renders no {missing}"
 
 
 @then(parsers.parse("the {component} Service is a NodePort on {port:d}"))
 def _nodeport(state: dict[str, Any], component: str, port: int) -> None:
-    services = checks.find_objects(state["manifests"], "Service", component)
+    services = manifests.find_objects(state["manifests"], "Service", component)
     assert services, f"no {component} Service"
     spec = services[0]["spec"]
     node_ports = [p.get("nodePort") for p in spec.get("ports", [])]
@@ -94,7 +95,7 @@ def _nodeport(state: dict[str, Any], component: str, port: int) -> None:
 
 @then(parsers.parse("the {component} Service is a ClusterIP on port {port:d}"))
 def _cluster_ip(state: dict[str, Any], component: str, port: int) -> None:
-    services = checks.find_objects(state["manifests"], "Service", component)
+    services = manifests.find_objects(state["manifests"], "Service", component)
     assert services, f"no {component} Service"
     spec = services[0]["spec"]
     ports = [p.get("port") for p in spec.get("ports", [])]
@@ -105,7 +106,7 @@ def _cluster_ip(state: dict[str, Any], component: str, port: int) -> None:
 
 @then(parsers.parse("the rendered {component} Deployment has {replicas:d} replicas"))
 def _replicas(state: dict[str, Any], component: str, replicas: int) -> None:
-    deployments = checks.find_objects(state["manifests"], "Deployment", component)
+    deployments = manifests.find_objects(state["manifests"], "Deployment", component)
     assert deployments, f"no {component} Deployment"
     assert deployments[0]["spec"].get("replicas") == replicas, (
         f"{component} has {deployments[0]['spec'].get('replicas')} replicas"
@@ -126,7 +127,7 @@ def _schema_rejects(key: str, value: str, name: str, run_values_file: Path) -> N
 
 @then(parsers.parse('the ConfigMap sets ENVIRONMENT to "{environment}"'))
 def _configmap_environment(state: dict[str, Any], environment: str) -> None:
-    configmaps = checks.find_objects(state["manifests"], "ConfigMap")
+    configmaps = manifests.find_objects(state["manifests"], "ConfigMap")
     values = [cm.get("data", {}).get("ENVIRONMENT") for cm in configmaps]
     assert environment in values, f"ConfigMaps set ENVIRONMENT to {values}"
 
@@ -134,17 +135,15 @@ def _configmap_environment(state: dict[str, Any], environment: str) -> None:
 @then("every application container has resource requests and limits")
 def _resources(state: dict[str, Any]) -> None:
     workloads = [
-        w for kind in ("Deployment", "StatefulSet") for w in checks.find_objects(state["manifests"], kind)
+        w for kind in ("Deployment", "StatefulSet") for w in manifests.find_objects(state["manifests"], kind)
     ]
-    problems = checks.missing_resources(workloads)
+    problems = manifests.missing_resources(workloads)
     assert not problems, "; ".join(problems)
 
 
 @then("a dry-run install of the chart into a new namespace succeeds")
 def _dry_run(cluster_info: Any, built_images: dict[str, Any], evidence: Any) -> None:
-    report = deploy.dry_run_install(
-        cluster_info, built_images, namespace=f"tcb-dryrun-{secrets.token_hex(3)}"
-    )
+    report = dry_run_install(cluster_info, built_images, namespace=f"tcb-dryrun-{secrets.token_hex(3)}")
     evidence.text(
         "dry run", "accepted:\n" + "\n".join(report.accepted) + "\nrejected:\n" + "\n".join(report.rejected)
     )
@@ -171,7 +170,7 @@ def _helm_test(release: Any, evidence: Any) -> None:
 
 @then(parsers.parse("the release notes name the URLs on ports {front:d} and {back:d}"))
 def _notes(release: Any, evidence: Any, front: int, back: int) -> None:
-    notes = run(release.helm_argv("get", "notes", release.name), quiet=True).stdout
+    notes = release.notes()
     evidence.text("NOTES", notes)
     missing = [port for port in (front, back) if f":{port}" not in notes]
     assert not missing, f"the release notes do not show URLs on ports {missing}"
@@ -180,7 +179,7 @@ def _notes(release: Any, evidence: Any, front: int, back: int) -> None:
 @then("helm test fails for the release")
 def _helm_test_fails(release: Any, evidence: Any) -> None:
     """`helm test` shown able to fail: run while the app cannot serve, a test pod must fail."""
-    results = release.test(timeout=120)
+    results = release.test()
     evidence.text(
         "helm test while the app cannot serve",
         "\n\n".join(f"== {r.name}: {r.phase}\n{r.log}" for r in results),
@@ -264,15 +263,13 @@ def _secret_holds(state: dict[str, Any], run_values_file: Path) -> None:
 @then("an LLM API key given to the chart is rendered into the Secret and nowhere else")
 def _llm_key_in_secret(run_values_file: Path) -> None:
     key = f"sk-or-v1-{secrets.token_hex(24)}"
-    manifests = checks.parse_manifests(
+    rendered = manifests.parse_manifests(
         helm.template(values_files=[run_values_file], set_values={"secrets.openrouterApiKey": key})
     )
-    assert _rendered_secret(manifests).get("OPENROUTER_API_KEY") == key, (
-        "the Secret does not hold the API key"
-    )
+    assert _rendered_secret(rendered).get("OPENROUTER_API_KEY") == key, "the Secret does not hold the API key"
     elsewhere = [
         f"{m['kind']}/{m['metadata']['name']}"
-        for m in manifests
+        for m in rendered
         if m["kind"] != "Secret" and key in yaml.safe_dump(m)
     ]
     assert not elsewhere, f"the API key is rendered outside the Secret: {elsewhere}"
@@ -288,6 +285,6 @@ def _rendered_secret(manifests: list[dict[str, Any]]) -> dict[str, str]:
 @then("every object in the values schema is closed to unknown keys")
 def _schema_closed(evidence: Any) -> None:
     schema = json.loads((REPO / "chart" / "values.schema.json").read_text())
-    open_objects = checks.open_schema_objects(schema)
+    open_objects = manifests.open_schema_objects(schema)
     evidence.figure("open objects in values.schema.json", len(open_objects))
     assert not open_objects, f"objects in values.schema.json that accept any key: {open_objects}"

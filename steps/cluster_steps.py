@@ -11,10 +11,15 @@ from typing import Any
 
 from pytest_bdd import parsers, step, then, when
 
-from harness import checks, diagnostics, helm, leak_scan
+from harness import diagnostics, helm, leak_scan
+from harness.checks import SECRET_NAME, manifests
+from harness.checks.verify import VERIFY_CHECKS, verify_release
+from harness.components import APP_COMPONENTS
 from harness.docker_engine import ensure_docker_engine
 from harness.k8s import pod_ready, pod_summary
 from harness.proc import run
+from harness.release import ReleaseRestorer
+from harness.timeouts import Timeouts
 from harness.waits import wait_until
 
 # ---- tools and cluster ----
@@ -93,7 +98,7 @@ def _release_pods(release: Any, k8s: Any, component: str | None = None) -> list[
 
 
 @then("every pod of the release is Running and Ready")
-def _all_ready(release: Any, k8s: Any, evidence: Any) -> None:
+def _all_ready(release: Any, k8s: Any, evidence: Any, timeouts: Timeouts) -> None:
     def probe() -> tuple[bool, str]:
         pods = _release_pods(release, k8s)
         done = bool(pods) and all(p.status.phase == "Running" and pod_ready(p) for p in pods)
@@ -102,7 +107,10 @@ def _all_ready(release: Any, k8s: Any, evidence: Any) -> None:
     evidence.text(
         "pods",
         wait_until(
-            f"every pod of release {release.name} to be Running and Ready", probe, timeout=180, interval=2
+            f"every pod of release {release.name} to be Running and Ready",
+            probe,
+            timeout=timeouts.pods_ready,
+            interval=2,
         ),
     )
 
@@ -144,30 +152,30 @@ def _probes(release: Any, k8s: Any, evidence: Any) -> None:
         k8s.api_client.sanitize_for_serialization(
             k8s.deployment(release.namespace, release.deployment_name(c))
         )
-        for c in checks.APP_COMPONENTS
+        for c in APP_COMPONENTS
     ]
     evidence.json(
         "probes",
         {
             w["metadata"]["name"]: {
                 c["name"]: {p: c.get(p) for p in ("livenessProbe", "readinessProbe", "startupProbe")}
-                for c in checks.containers_of(w)
+                for c in manifests.containers_of(w)
             }
             for w in workloads
         },
     )
-    problems = checks.missing_probes(workloads)
+    problems = manifests.missing_probes(workloads)
     assert not problems, "; ".join(problems)
 
 
 @then(parsers.parse("the backend pods are Running but not Ready"))
-def _running_not_ready(release: Any, k8s: Any) -> None:
+def _running_not_ready(release: Any, k8s: Any, timeouts: Timeouts) -> None:
     def probe() -> tuple[bool, str]:
         pods = _release_pods(release, k8s, "backend")
         done = bool(pods) and all(p.status.phase == "Running" and not pod_ready(p) for p in pods)
         return done, "; ".join(pod_summary(p) for p in pods) or "no pods"
 
-    wait_until("every backend pod to be Running but not Ready", probe, timeout=60, interval=1)
+    wait_until("every backend pod to be Running but not Ready", probe, timeout=timeouts.unready, interval=1)
 
 
 # ---- endpoints, scaling, deletion ----
@@ -179,7 +187,7 @@ def _service_name(release: Any, k8s: Any, component: str) -> str:
     return str(services[0].metadata.name)
 
 
-def _wait_endpoints(release: Any, k8s: Any, component: str, count: int, timeout: float = 120) -> list[str]:
+def _wait_endpoints(release: Any, k8s: Any, component: str, count: int, timeout: float) -> list[str]:
     service = _service_name(release, k8s, component)
 
     def probe() -> tuple[bool, list[str]]:
@@ -192,31 +200,37 @@ def _wait_endpoints(release: Any, k8s: Any, component: str, count: int, timeout:
 
 
 @step(parsers.parse("the {component} Service has {count:d} ready endpoints"))
-def _endpoints(release: Any, k8s: Any, component: str, count: int, evidence: Any) -> None:
-    evidence.text(f"{component} endpoints", "\n".join(_wait_endpoints(release, k8s, component, count)))
+def _endpoints(release: Any, k8s: Any, component: str, count: int, evidence: Any, timeouts: Timeouts) -> None:
+    addresses = _wait_endpoints(release, k8s, component, count, timeouts.endpoints)
+    evidence.text(f"{component} endpoints", "\n".join(addresses))
 
 
 @then(parsers.parse("the {component} Service has no ready endpoints"))
-def _no_endpoints(release: Any, k8s: Any, component: str) -> None:
-    _wait_endpoints(release, k8s, component, 0, timeout=90)
+def _no_endpoints(release: Any, k8s: Any, component: str, timeouts: Timeouts) -> None:
+    _wait_endpoints(release, k8s, component, 0, timeouts.endpoints_gone)
 
 
 @when(parsers.parse("the Postgres StatefulSet is scaled to {replicas:d}"))
-def _scale_postgres(release: Any, k8s: Any, replicas: int) -> None:
-    name = checks.statefulset_name(k8s, release.namespace, release.component_selector("postgres"))
-    checks.scale_statefulset(k8s, release.namespace, name, replicas)
+def _scale_postgres(
+    release: Any, k8s: Any, replicas: int, release_restorer: ReleaseRestorer, timeouts: Timeouts
+) -> None:
+    name = k8s.statefulset_name(release.namespace, release.component_selector("postgres"))
+    release_restorer.remember_replicas("StatefulSet", name)
+    k8s.scale_statefulset(release.namespace, name, replicas)
     if replicas:
-        k8s.wait_for_rollout("StatefulSet", name, release.namespace, timeout=180)
+        k8s.wait_for_rollout("StatefulSet", name, release.namespace, timeout=timeouts.pods_ready)
 
 
 @when(parsers.parse("the backend is scaled to {replicas:d} replicas"))
-def _scale_backend(release: Any, replicas: int, evidence: Any) -> None:
+def _scale_backend(release: Any, replicas: int, evidence: Any, release_restorer: ReleaseRestorer) -> None:
+    release_restorer.remember_replicas("Deployment", release.deployment_name("backend"))
     evidence.figure(f"seconds to scale to {replicas}", round(release.scale("backend", replicas), 1), "s")
 
 
 @step(parsers.parse("the {component} Deployment has {replicas:d} Ready replicas"))
-def _ready_replicas(release: Any, k8s: Any, component: str, replicas: int) -> None:
-    k8s.wait_pods_ready(release.namespace, release.component_selector(component), count=replicas, timeout=180)
+def _ready_replicas(release: Any, k8s: Any, component: str, replicas: int, timeouts: Timeouts) -> None:
+    selector = release.component_selector(component)
+    k8s.wait_pods_ready(release.namespace, selector, count=replicas, timeout=timeouts.pods_ready)
 
 
 @when("a backend pod is deleted")
@@ -237,32 +251,33 @@ def _delete_postgres_pod(release: Any, k8s: Any, state: dict[str, Any]) -> None:
 
 
 @then("the Postgres pod is Ready again")
-def _postgres_back(release: Any, k8s: Any, state: dict[str, Any]) -> None:
+def _postgres_back(release: Any, k8s: Any, state: dict[str, Any], timeouts: Timeouts) -> None:
     def probe() -> tuple[bool, str]:
         pods = _release_pods(release, k8s, "postgres")
         new = [p for p in pods if p.metadata.uid != state.get("deleted_uid") and pod_ready(p)]
         return bool(new), "; ".join(pod_summary(p) for p in pods) or "no pods"
 
-    wait_until("a new Postgres pod to be Ready", probe, timeout=180, interval=1)
+    wait_until("a new Postgres pod to be Ready", probe, timeout=timeouts.pods_ready, interval=1)
 
 
 @when("the backend Deployment is restarted")
 def _restart_backend(release: Any, k8s: Any) -> None:
-    checks.restart_deployment(k8s, release.namespace, release.deployment_name("backend"))
+    k8s.restart_deployment(release.namespace, release.deployment_name("backend"))
 
 
 @then(parsers.parse("the rollout of the {component} Deployment completes"))
-def _rollout_done(release: Any, k8s: Any, component: str, evidence: Any) -> None:
+def _rollout_done(release: Any, k8s: Any, component: str, evidence: Any, timeouts: Timeouts) -> None:
     took = k8s.wait_for_rollout(
-        "Deployment", release.deployment_name(component), release.namespace, timeout=300
+        "Deployment", release.deployment_name(component), release.namespace, timeout=timeouts.rollout
     )
     evidence.figure(f"{component} rollout", round(took, 1), "s")
 
 
 @then("the rollout of every application Deployment completes")
-def _all_rollouts_done(release: Any, k8s: Any) -> None:
-    for component in checks.APP_COMPONENTS:
-        k8s.wait_for_rollout("Deployment", release.deployment_name(component), release.namespace, timeout=300)
+def _all_rollouts_done(release: Any, k8s: Any, timeouts: Timeouts) -> None:
+    for component in APP_COMPONENTS:
+        name = release.deployment_name(component)
+        k8s.wait_for_rollout("Deployment", name, release.namespace, timeout=timeouts.rollout)
 
 
 # ---- configuration ----
@@ -289,7 +304,7 @@ def _configmap_settings(release: Any, k8s: Any, evidence: Any) -> None:
 @then("no ConfigMap of the release holds a secret value")
 def _configmaps_clean(release: Any, k8s: Any) -> None:
     values = set(release.secret_values) | diagnostics.namespace_secret_values(k8s, release.namespace)
-    problems = checks.configmap_secret_problems(_configmaps(release, k8s), values)
+    problems = manifests.configmap_secret_problems(_configmaps(release, k8s), values)
     assert not problems, "; ".join(problems)
 
 
@@ -303,12 +318,12 @@ def _env_from_secret(release: Any, k8s: Any, evidence: Any) -> None:
     from a Secret object, never from a literal or a ConfigMap."""
     problems = []
     seen: dict[str, dict[str, str]] = {}
-    for component in checks.APP_COMPONENTS:
+    for component in APP_COMPONENTS:
         deployment = k8s.api_client.sanitize_for_serialization(
             k8s.deployment(release.namespace, release.deployment_name(component))
         )
-        for container in checks.containers_of(deployment):
-            sources = checks.env_sources(container)
+        for container in manifests.containers_of(deployment):
+            sources = manifests.env_sources(container)
             seen[f"{component}/{container['name']}"] = sources
             secret_names = [
                 n[len("<secret:") : -1] for n, kind in sources.items() if n.startswith("<secret:")
@@ -316,14 +331,16 @@ def _env_from_secret(release: Any, k8s: Any, evidence: Any) -> None:
             from_secret_objects: set[str] = set()
             for name in secret_names:
                 secret = k8s.core.read_namespaced_secret(name, release.namespace)
-                from_secret_objects |= checks.secret_keys(k8s.api_client.sanitize_for_serialization(secret))
+                from_secret_objects |= manifests.secret_keys(
+                    k8s.api_client.sanitize_for_serialization(secret)
+                )
             for key in REQUIRED_SECRET_ENV.get(component, ()):
                 if sources.get(key) != "secret" and key not in from_secret_objects:
                     problems.append(
                         f"{component}/{container['name']}: {key} comes from {sources.get(key, 'nowhere')}"
                     )
             for key, kind in sources.items():
-                if not key.startswith("<") and checks.SECRET_NAME.search(key) and kind != "secret":
+                if not key.startswith("<") and SECRET_NAME.search(key) and kind != "secret":
                     problems.append(
                         f"{component}/{container['name']}: secret-named {key} comes from a {kind}"
                     )
@@ -336,7 +353,7 @@ def _env_from_secret(release: Any, k8s: Any, evidence: Any) -> None:
 
 @then("a listing of the release's workloads shows each with its ready replicas")
 def _workload_listing(release: Any, k8s: Any, evidence: Any) -> None:
-    rows = checks.workload_status(k8s, release.namespace, release.selector)
+    rows = k8s.workload_status(release.namespace, release.selector)
     evidence.text(
         "workloads", "\n".join(f"{kind}/{name}: {ready}/{wanted} ready" for kind, name, ready, wanted in rows)
     )
@@ -385,12 +402,8 @@ def _bundle_clean(bundle: Path, release: Any, k8s: Any, evidence: Any) -> None:
 @then("the six verify checks pass:")
 def _verify_checks(release: Any, k8s: Any, app_urls: Any, datatable: list[list[str]], evidence: Any) -> None:
     wanted = [row[0].strip() for row in datatable[1:]]
-    assert wanted == list(checks.VERIFY_CHECKS), (
-        f"the scenario lists {wanted}, the harness runs {checks.VERIFY_CHECKS}"
-    )
-    results = checks.verify_release(
-        k8s, release.namespace, release.selector, app_urls.frontend, app_urls.backend
-    )
+    assert wanted == list(VERIFY_CHECKS), f"the scenario lists {wanted}, the harness runs {VERIFY_CHECKS}"
+    results = verify_release(k8s, release.namespace, release.selector, app_urls.frontend, app_urls.backend)
     evidence.text("verify", "\n".join(f"{name}: {problem or 'ok'}" for name, problem in results.items()))
     failed = {name: problem for name, problem in results.items() if problem}
     assert not failed, f"verify checks failed: {failed}"
@@ -440,9 +453,9 @@ def _pods_restarted_with(release: Any, k8s: Any, upgraded_at: datetime, level: s
     with the new value; one started before it still runs with the old one, whatever the ConfigMap says now."""
     found = {}
     stale = []
-    for component in checks.APP_COMPONENTS:
+    for component in APP_COMPONENTS:
         for pod in _release_pods(release, k8s, component):
-            env = checks.resolved_env(k8s, release.namespace, pod)
+            env = k8s.resolved_env(release.namespace, pod)
             found[pod.metadata.name] = {
                 "created": pod.metadata.creation_timestamp.isoformat(),
                 "LOG_LEVEL": {c: e.get("LOG_LEVEL") for c, e in env.items()},
@@ -460,7 +473,9 @@ def _pods_restarted_with(release: Any, k8s: Any, upgraded_at: datetime, level: s
 
 
 @then(parsers.parse("the backend, chatbot and frontend write {level} lines to their logs after the upgrade"))
-def _pods_log_at(release: Any, k8s: Any, upgraded_at: datetime, level: str, evidence: Any) -> None:
+def _pods_log_at(
+    release: Any, k8s: Any, upgraded_at: datetime, level: str, evidence: Any, timeouts: Timeouts
+) -> None:
     """The level a service uses, not the one it reports: each pod must really write a line at that level."""
     since = max(1, int((datetime.now(UTC) - upgraded_at).total_seconds()) + 5)
     marker = f" {level} "
@@ -469,7 +484,7 @@ def _pods_log_at(release: Any, k8s: Any, upgraded_at: datetime, level: str, evid
 
     def probe() -> tuple[bool, str]:
         missing.clear()
-        for component in checks.APP_COMPONENTS:
+        for component in APP_COMPONENTS:
             pods = [p for p in _release_pods(release, k8s, component) if p.status.phase == "Running"]
             if not pods:
                 missing.append(f"no running {component} pod")
@@ -490,5 +505,7 @@ def _pods_log_at(release: Any, k8s: Any, upgraded_at: datetime, level: str, evid
                     missing.append(pod.metadata.name)
         return not missing, f"no {level} line yet from {missing}"
 
-    wait_until(f"every application pod to write a {level} line", probe, timeout=60, interval=3)
+    wait_until(
+        f"every application pod to write a {level} line", probe, timeout=timeouts.config_applied, interval=3
+    )
     evidence.json(f"a {level} line per pod", excerpts)

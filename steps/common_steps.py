@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 from pytest_bdd import given, parsers, then
 
+from harness.components import node_ports
 from harness.load import LoadGenerator, LoadReport
 from steps.plugin import not_verified
-
-NODE_PORTS = {"frontend": 30080, "backend": 30081}
 
 
 @pytest.fixture
@@ -22,10 +21,9 @@ def state() -> dict[str, Any]:
 
 def nodeport_url(app_urls: Any, component: str, port: int) -> str:
     """The component's URL, provided the app is reached through that NodePort from this machine."""
-    if NODE_PORTS.get(component) != port:
-        raise AssertionError(
-            f"the contract puts {component} on NodePort {NODE_PORTS.get(component)}, not {port}"
-        )
+    contract = node_ports().get(component)
+    if contract != port:
+        raise AssertionError(f"the chart puts {component} on NodePort {contract}, not {port}")
     url = str(getattr(app_urls, component))
     if app_urls.via != "nodeport":
         not_verified(

@@ -6,28 +6,29 @@ from typing import Any
 
 from pytest_bdd import then
 
-from harness import checks
+from harness.checks import images, repository
+from harness.components import APP_COMPONENTS
 from harness.images import image_user
 
 MAX_IMAGE_MB = 80.0
 
 
 def _app_images(built_images: dict[str, Any]) -> dict[str, Any]:
-    return {name: image for name, image in built_images.items() if name in checks.APP_COMPONENTS}
+    return {name: image for name, image in built_images.items() if name in APP_COMPONENTS}
 
 
 @then("each service's Dockerfile is multi-stage with a BASE_IMAGE argument:")
 def _dockerfiles(datatable: list[list[str]]) -> None:
-    problems = [p for (service,) in datatable[1:] for p in checks.dockerfile_problems(service.strip())]
+    problems = [p for (service,) in datatable[1:] for p in repository.dockerfile_problems(service.strip())]
     assert not problems, "; ".join(problems)
 
 
 @then("every application image is tagged with a content hash, not latest")
 def _content_tags(built_images: dict[str, Any], evidence: Any) -> None:
     evidence.text("images", "\n".join(image.ref for image in built_images.values()))
-    missing = [name for name in checks.APP_COMPONENTS if name not in built_images]
+    missing = [name for name in APP_COMPONENTS if name not in built_images]
     assert not missing, f"no image was built for {missing}"
-    bad = [image.ref for image in built_images.values() if not checks.is_content_hash_tag(image.ref)]
+    bad = [image.ref for image in built_images.values() if not images.is_content_hash_tag(image.ref)]
     assert not bad, f"images not tagged with a content hash: {bad}"
 
 
@@ -66,6 +67,6 @@ def _containers_non_root(release: Any, k8s: Any) -> None:
 
 @then("no application image sets a secret-named environment variable")
 def _no_secret_env(built_images: dict[str, Any]) -> None:
-    found = {name: checks.secret_named_env(image.ref) for name, image in built_images.items()}
+    found = {name: images.secret_named_env(image.ref) for name, image in built_images.items()}
     found = {name: env for name, env in found.items() if env}
     assert not found, f"images with secret-named environment variables set: {found}"

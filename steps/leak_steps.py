@@ -8,7 +8,8 @@ from typing import Any
 import yaml
 from pytest_bdd import given, then
 
-from harness import checks, diagnostics, leak_scan
+from harness import diagnostics, leak_scan
+from harness.checks import repository
 from harness.proc import run
 
 
@@ -23,7 +24,7 @@ def _real_secrets(release: Any, k8s: Any, evidence: Any) -> set[str]:
 
 @then("the release notes hold none of them")
 def _notes_clean(release: Any, real_secrets: set[str]) -> None:
-    notes = run(release.helm_argv("get", "notes", release.name), quiet=True).stdout
+    notes = release.notes()
     leaks = leak_scan.leaks_in({"NOTES": notes}, real_secrets)
     assert not leaks, f"the release notes show secrets: {[str(x) for x in leaks]}"
 
@@ -82,5 +83,5 @@ def _images_hold_no_key_material(built_images: dict[str, Any], evidence: Any) ->
 def _tracked_files_clean(real_secrets: set[str]) -> None:
     """The working tree as it is now, after the harness wrote its values files: a secret the run wrote into a
     tracked file would be committed by the next `git commit -a`."""
-    files = checks.files_holding(real_secrets)
+    files = repository.files_holding(real_secrets)
     assert not files, f"tracked files hold a secret of this release: {files}"

@@ -25,6 +25,7 @@ from harness.clusters.base import ClusterInfo
 from harness.clusters.select import TargetChoice, choose_target
 from harness.log import get_logger
 from harness.paths import REPO, REPORTS
+from harness.timeouts import DEFAULT_TIMEOUTS, Timeouts
 
 log = get_logger("plugin")
 
@@ -100,8 +101,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--deploy-timeout",
         type=float,
-        default=900.0,
-        help="seconds to wait for the chart's rollouts (default 900)",
+        default=DEFAULT_TIMEOUTS.install,
+        help=f"seconds to wait for the chart's rollouts (default {DEFAULT_TIMEOUTS.install:.0f})",
+    )
+    group.addoption(
+        "--timeout-scale",
+        type=float,
+        default=1.0,
+        metavar="FACTOR",
+        help="multiply every scenario wait's timeout (rollouts, pods, endpoints; see harness/timeouts.py)"
+        " by FACTOR, for a slower machine (default 1)",
     )
 
 
@@ -120,6 +129,8 @@ def _is_acceptance_run(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("release") and not config.getoption("namespace"):
         raise pytest.UsageError("--release NAME needs the --namespace it is installed in")
+    if config.getoption("timeout_scale") <= 0 or config.getoption("deploy_timeout") <= 0:
+        raise pytest.UsageError("--timeout-scale and --deploy-timeout must be positive")
     report_dir = Path(config.getoption("report_dir") or REPORTS)
     config.stash[STATE] = HarnessSession(config, report_dir)
     if config.option.collectonly or not _is_acceptance_run(config):
@@ -147,6 +158,9 @@ class HarnessSession:
         self.namespace: str = config.getoption("namespace") or default_namespace()
         self.release_name: str = config.getoption("release") or "tcb"
         self.attach = config.getoption("release") is not None
+        self.timeouts = Timeouts.from_options(
+            deploy_timeout=config.getoption("deploy_timeout"), scale=config.getoption("timeout_scale")
+        )
         self.choice: TargetChoice | None = None
         self.info: ClusterInfo | None = None
         self.k8s: Any = None
@@ -179,6 +193,12 @@ STATE = pytest.StashKey[HarnessSession]()
 @pytest.fixture(scope="session")
 def harness_session(request: pytest.FixtureRequest) -> HarnessSession:
     return request.config.stash[STATE]
+
+
+@pytest.fixture(scope="session")
+def timeouts(harness_session: HarnessSession) -> Timeouts:
+    """How long each kind of wait may take, from --deploy-timeout and --timeout-scale."""
+    return harness_session.timeouts
 
 
 # --- cluster ------------------------------------------------------------------------------------------------
@@ -251,8 +271,8 @@ def release(
     request: pytest.FixtureRequest, harness_session: HarnessSession, cluster_info: ClusterInfo, k8s: Any
 ) -> Iterator[Any]:
     """The chart installed into a fresh restricted namespace (or, with --release, the release to verify)."""
-    from harness.deploy import attach_release, install_release
     from harness.pod_watch import PodIncidentWatch
+    from harness.release import attach_release, install_release
 
     hs = harness_session
     # every restart and OOM kill from now to the end of the run, in pods that come and go (SC-018)
@@ -260,6 +280,7 @@ def release(
     request.addfinalizer(hs.pod_watch.stop)
     if hs.attach:
         rel = attach_release(cluster_info, hs.release_name, hs.namespace, k8s)
+        rel.timeouts = hs.timeouts
         hs.release = rel
         yield rel
         rel.close()
@@ -281,12 +302,23 @@ def release(
         namespace=hs.namespace,
         release=hs.release_name,
         values_files=hs.option("values"),
-        timeout=hs.option("deploy_timeout"),
+        timeouts=hs.timeouts,
         k8s=k8s,
     )
     hs.release = rel
     hs.secret_values = set(rel.secret_values)
     yield rel
+
+
+@pytest.fixture
+def release_restorer(release: Any) -> Iterator[Any]:
+    """Disruptive steps (scaling, upgrades) record here how the release was; when the scenario ends, passed
+    or failed, it is put back, so the next scenario finds the release as it was installed."""
+    from harness.release import ReleaseRestorer
+
+    restorer = ReleaseRestorer(release)
+    yield restorer
+    restorer.restore()
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from typing import Any
 import yaml
 from pytest_bdd import parsers, then
 
-from harness import checks
+from harness.checks import repository
 from harness.paths import REPO
 
 
@@ -19,13 +19,13 @@ def _column(datatable: list[list[str]], name: str) -> list[str]:
 
 @then("these paths exist in the repository:")
 def _paths_exist(datatable: list[list[str]]) -> None:
-    missing = checks.missing_paths(_column(datatable, "path"))
+    missing = repository.missing_paths(_column(datatable, "path"))
     assert not missing, f"missing from the repository: {missing}"
 
 
 @then("git ignores these paths:")
 def _git_ignores(datatable: list[list[str]]) -> None:
-    not_ignored = checks.not_ignored(_column(datatable, "path"))
+    not_ignored = repository.not_ignored(_column(datatable, "path"))
     assert not not_ignored, (
         f"git would commit these local-secret files: {not_ignored} — add them to .gitignore"
     )
@@ -33,7 +33,7 @@ def _git_ignores(datatable: list[list[str]]) -> None:
 
 @then("git tracks no file with local secrets")
 def _no_tracked_ignored() -> None:
-    tracked = checks.tracked_but_ignored()
+    tracked = repository.tracked_but_ignored()
     assert not tracked, f"tracked although .gitignore excludes them: {tracked}"
 
 
@@ -47,20 +47,20 @@ def _example_sets_secrets(path: str) -> None:
 
 @then(parsers.parse('"{path}" holds no secret-looking value'))
 def _file_holds_no_secret(path: str) -> None:
-    findings = checks.scan_for_secret_looking_values([REPO / path])
+    findings = repository.scan_for_secret_looking_values([REPO / path])
     assert not findings, "secret-looking values: " + "; ".join(map(str, findings))
 
 
 @then("a secret scan of the tracked files finds nothing")
 def _scan_tracked(evidence: Any) -> None:
-    findings = checks.secret_scan_tracked()
-    evidence.figure("tracked files scanned", len(checks.tracked_files()))
+    findings = repository.secret_scan_tracked()
+    evidence.figure("tracked files scanned", len(repository.tracked_files()))
     assert not findings, "detect-secrets findings: " + "; ".join(map(str, findings))
 
 
 @then("a secret scan of the git history finds nothing")
 def _scan_history() -> None:
-    findings = checks.secret_scan_history()
+    findings = repository.secret_scan_history()
     assert not findings, "detect-secrets findings in earlier file versions: " + "; ".join(map(str, findings))
 
 
@@ -69,20 +69,20 @@ def _scan_history() -> None:
 
 @then(parsers.parse('the README has a "{title}" section with commands'))
 def _readme_section(title: str, state: dict[str, Any]) -> None:
-    section = checks.readme_section(title)
+    section = repository.readme_section(title)
     assert section, f"README.md has no '## {title}' section"
-    state["commands"] = checks.shell_commands(section)
+    state["commands"] = repository.shell_commands(section)
     assert state["commands"], f"README.md's {title} section has no shell commands"
 
 
 @then("every local link in the README points to an existing file")
 def _readme_links() -> None:
-    broken = checks.broken_links()
+    broken = repository.broken_links()
     assert not broken, f"README.md links to files that do not exist: {broken}"
 
 
 def _quick_start() -> list[str]:
-    commands = checks.shell_commands(checks.readme_section("Quick start"))
+    commands = repository.shell_commands(repository.readme_section("Quick start"))
     assert commands, "README.md has no quick start commands"
     return commands
 
@@ -91,20 +91,22 @@ def _quick_start() -> list[str]:
 def _quick_start_exists(evidence: Any) -> None:
     commands = _quick_start()
     evidence.text("quick start", "\n".join(commands))
-    problems = [p for c in commands for p in checks.command_problems(c) if "--help" not in p]
+    problems = [p for c in commands for p in repository.command_problems(c) if "--help" not in p]
     assert not problems, "; ".join(problems)
 
 
 @then("every tcb command of the quick start answers --help")
 def _quick_start_help() -> None:
-    problems = [p for c in _quick_start() for p in checks.command_problems(c) if "--help" in p]
+    problems = [p for c in _quick_start() for p in repository.command_problems(c) if "--help" in p]
     assert not problems, "; ".join(problems)
 
 
 @then("the CLI offers these commands:")
 def _cli_commands(datatable: list[list[str]]) -> None:
     tcb = REPO / ".venv" / "bin" / "tcb"
-    problems = [p for name in _column(datatable, "command") for p in checks.command_problems(f"{tcb} {name}")]
+    problems = [
+        p for name in _column(datatable, "command") for p in repository.command_problems(f"{tcb} {name}")
+    ]
     assert not problems, "; ".join(problems)
 
 

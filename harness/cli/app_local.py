@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from harness.components import container_port
 from harness.devserver import DEFAULT_STATE_DIR, SERVICES, DevServerError, start_dev_stack
 from harness.log import get_logger
 
@@ -16,9 +17,9 @@ log = get_logger("dev")
 
 
 def dev(
-    backend_port: Annotated[int, typer.Option(help="Port of the backend API.")] = 8000,
-    chatbot_port: Annotated[int, typer.Option(help="Port of the chatbot API.")] = 8001,
-    frontend_port: Annotated[int, typer.Option(help="Port of the web app.")] = 3000,
+    backend_port: Annotated[int, typer.Option(help="Port of the backend API.")] = container_port("backend"),
+    chatbot_port: Annotated[int, typer.Option(help="Port of the chatbot API.")] = container_port("chatbot"),
+    frontend_port: Annotated[int, typer.Option(help="Port of the web app.")] = container_port("frontend"),
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 to reach it from elsewhere).")] = (
         "127.0.0.1"
     ),

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from harness.timeouts import DEFAULT_TIMEOUTS
+
 NAMESPACE = "todo-chatbot"
 
 TargetOpt = typer.Option("auto", "--target", help="auto | kubeconfig | kind | minikube | local")
@@ -22,7 +24,8 @@ SetOpt = Annotated[list[str] | None, typer.Option("--set", help="chart value key
 
 
 def _print_release(rel: object) -> None:
-    from harness.deploy import Release
+    from harness import components
+    from harness.release import Release
 
     assert isinstance(rel, Release)
     for what, secs in rel.waits:
@@ -35,7 +38,7 @@ def _print_release(rel: object) -> None:
         typer.echo("NodePorts are not reachable from this machine; forward the ports yourself, e.g.:")
         typer.echo(
             f"  kubectl --kubeconfig {rel.info.kubeconfig} -n {rel.namespace} port-forward"
-            f" svc/{rel._service_name('frontend')} 3000:3000"
+            f" svc/{rel.service_name('frontend')} 3000:{components.container_port('frontend')}"
         )
     rel.close()
 
@@ -54,7 +57,9 @@ def register(app: typer.Typer) -> None:
         image_registry: str = typer.Option(
             None, "--image-registry", help="push images here (target kubeconfig)"
         ),
-        timeout: float = typer.Option(900, "--timeout", help="seconds to wait for every rollout"),
+        timeout: float = typer.Option(
+            DEFAULT_TIMEOUTS.install, "--timeout", help="seconds to wait for every rollout"
+        ),
         dry_run: bool = typer.Option(
             False, "--dry-run", help="render and let the API server validate; install nothing"
         ),
@@ -140,7 +145,7 @@ def register(app: typer.Typer) -> None:
         namespace: str = NamespaceOpt,
         release: str = ReleaseOpt,
         kubeconfig: Path = KubeconfigOpt,
-        timeout: float = typer.Option(300, "--timeout"),
+        timeout: float = typer.Option(DEFAULT_TIMEOUTS.rollout, "--timeout"),
     ) -> None:
         """Scale a service's Deployment and wait until every replica is Ready; prints how long it took."""
         from harness.deploy import find_release
@@ -159,8 +164,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Uninstall the release and delete its namespace; with --cluster also stop the cluster."""
         from harness.clusters.select import choose_target
-        from harness.deploy import Release
         from harness.k8s import K8s
+        from harness.release import Release
 
         choice = choose_target(target, reuse=True)
         info = choice.cluster.ensure_up()

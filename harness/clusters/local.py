@@ -37,7 +37,7 @@ from harness.clusters.local_pki import Pki
 from harness.log import get_logger
 from harness.paths import STATE, ensure
 from harness.proc import CommandError, run, running_program, which
-from harness.waits import wait_until
+from harness.waits import StopWaiting, WaitStopped, wait_until
 
 log = get_logger("local-cluster")
 
@@ -629,30 +629,28 @@ disabled_plugins = []
         self._started.append(component.name)
 
     def _wait_healthy(self, component: Component) -> None:
-        exited = f"{component.name} exited"
-
         def probe() -> tuple[bool, str]:
             spawned = self._spawned.get(component.name)
             # our own child's exit status is exact; /proc is the way for one an earlier run started
             gone = spawned.poll() is not None if spawned else self._pid(component.name) is None
             if gone:
-                return True, exited  # stop waiting: it will not get healthy
+                raise StopWaiting(f"{component.name} exited")  # it will not get healthy
             return component.health()
 
         log_file = self._p("logs", f"{component.name}.log")
         try:
-            seen = wait_until(
+            wait_until(
                 f"{component.name} to be healthy", probe, timeout=component.start_timeout, interval=0.2
             )
-        except TimeoutError as exc:
-            raise RuntimeError(f"{exc}\n(see {log_file})") from exc
-        if seen == exited:
+        except WaitStopped:
             tail = "\n".join(log_file.read_text(errors="replace").splitlines()[-15:])
             spawned = self._spawned.get(component.name)
             status = f" with status {spawned.returncode}" if spawned else ""
             raise RuntimeError(
                 f"{component.name} exited{status} while starting; last lines of {log_file}:\n{tail}"
-            )
+            ) from None
+        except TimeoutError as exc:
+            raise RuntimeError(f"{exc}\n(see {log_file})") from exc
 
     # ---- add-ons and readiness --------------------------------------------------------------------------
     def kubectl(self, *args: str, input: str | None = None, quiet: bool = False) -> str:

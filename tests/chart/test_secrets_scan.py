@@ -1,10 +1,10 @@
 """detect-secrets over every file git tracks: no finding. Nothing is excluded by path: a test's fake
 credential is marked `# pragma: allowlist secret` on its line or recorded by hash in
-specs/secrets-reviewed.json (harness.checks), so a real secret added later is still caught."""
+specs/secrets-reviewed.json (harness.checks.repository), so a real secret added later is still caught."""
 
 from __future__ import annotations
 
-from harness import checks
+from harness.checks import repository as checks
 
 
 def test_no_secret_in_tracked_files() -> None:
@@ -12,6 +12,6 @@ def test_no_secret_in_tracked_files() -> None:
     findings = checks.secret_scan_tracked()
     assert not findings, (
         "detect-secrets findings (move real secrets out of git; mark a test's fake one with "
-        "`# pragma: allowlist secret` on its line, or record it with harness.checks.record_reviewed):\n"
-        + "\n".join(map(str, findings))
+        "`# pragma: allowlist secret` on its line, or record it with "
+        "harness.checks.repository.record_reviewed):\n" + "\n".join(map(str, findings))
     )

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import pytest
 
 from harness.clusters.base import ClusterInfo
-from harness.deploy import generated_secrets, install_values, merge, parse_set_values
+from harness.helm import values_tree
+from harness.values import free_node_ports, generated_secrets, install_values, merge
 
 
 @dataclass
@@ -42,7 +43,7 @@ def test_generated_secrets_are_long_random_and_new_each_time():
 
 
 def test_set_values_become_a_tree_with_typed_scalars_but_tags_stay_strings():
-    tree = parse_set_values(
+    tree = values_tree(
         [
             "backend.replicaCount=3",
             "postgres.enabled=false",
@@ -61,7 +62,7 @@ def test_set_values_become_a_tree_with_typed_scalars_but_tags_stay_strings():
 
 def test_a_set_value_without_equals_is_rejected():
     with pytest.raises(ValueError, match="key=value"):
-        parse_set_values(["backend.replicaCount"])
+        values_tree(["backend.replicaCount"])
 
 
 def test_merge_is_deep_and_later_wins():
@@ -77,7 +78,7 @@ def test_install_values_order(tmp_path):
         "secrets:\n  betterAuthSecret: from-the-users-file-0123456789abcdef\n"
         "backend:\n  replicaCount: 4\n  image:\n    tag: file-tag\n"
     )
-    values = install_values(info(), IMAGES, [values_file], {"frontend.replicaCount": "3"})
+    values = install_values(info(), IMAGES, [values_file], ["frontend.replicaCount=3"])
     assert (
         values["secrets"]["betterAuthSecret"] == "from-the-users-file-0123456789abcdef"
     )  # file beats generated
@@ -120,8 +121,6 @@ def _services(*held: tuple[str, int]):
 
 
 def test_node_ports_held_by_another_namespace_are_replaced_and_said_why():
-    from harness.deploy import free_node_ports
-
     k8s = _services(("other", 30080), ("other", 30100), ("mine", 30081))
     moved: dict[str, str] = {}
     changes = free_node_ports(
@@ -132,6 +131,4 @@ def test_node_ports_held_by_another_namespace_are_replaced_and_said_why():
 
 
 def test_free_node_ports_change_nothing_on_a_clean_cluster():
-    from harness.deploy import free_node_ports
-
     assert free_node_ports(_services(), "mine", {}) == {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from kubernetes.client import (
     V1Deployment,
@@ -17,7 +19,8 @@ from kubernetes.client import (
 )
 
 from harness.k8s import rollout_status
-from harness.waits import WaitTimeout, wait_until
+from harness.timeouts import DEFAULT_TIMEOUTS, Timeouts
+from harness.waits import StopWaiting, WaitStopped, WaitTimeout, wait_until
 
 
 def test_wait_timeout_names_what_and_the_last_observation():
@@ -108,3 +111,33 @@ def test_statefulset_done_when_ready_and_on_the_update_revision():
     assert rollout_status(sts(1, "rev-2"))[0]
     assert not rollout_status(sts(0, "rev-2"))[0]
     assert not rollout_status(sts(1, "rev-1"))[0]
+
+
+def test_a_probe_can_stop_the_wait_early_with_a_reason():
+    calls = iter(range(1000))
+
+    def probe() -> tuple[bool, str]:
+        if next(calls) == 2:
+            raise StopWaiting("process exited with 3", "last log line: boom")
+        return False, "starting"
+
+    started = time.monotonic()
+    with pytest.raises(WaitStopped) as err:
+        wait_until("the server to answer", probe, timeout=60, interval=0.01)
+    assert time.monotonic() - started < 5, "the wait ran on after its probe said it cannot succeed"
+    assert err.value.reason == "process exited with 3"
+    assert str(err.value).startswith(
+        "gave up waiting for the server to answer after 0s: process exited with 3"
+    )
+    assert "last log line: boom" in str(err.value)
+    assert isinstance(err.value, WaitTimeout)  # callers that handle a timeout handle this too
+
+
+def test_timeouts_come_from_the_options():
+    timeouts = Timeouts.from_options(deploy_timeout=1200, scale=2)
+    assert timeouts.install == 1200
+    assert timeouts.rollout == 2 * DEFAULT_TIMEOUTS.rollout
+    assert timeouts.pods_ready == 2 * DEFAULT_TIMEOUTS.pods_ready
+    assert Timeouts.from_options() == DEFAULT_TIMEOUTS
+    with pytest.raises(ValueError, match="positive"):
+        Timeouts.from_options(scale=0)

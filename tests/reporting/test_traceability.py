@@ -24,7 +24,13 @@ REQS = [
 def outcome(name: str, ids: list[str], status: str, reason: str = "") -> t.ScenarioOutcome:
     step_status = status if status in (t.PASSED, t.FAILED, t.NOT_VERIFIED) else t.NOT_RUN
     return t.ScenarioOutcome(
-        f"features/x.feature::{name}", "X", name, ids, status, reason, steps=[t.StepOutcome(PROOF, step_status)]
+        f"features/x.feature::{name}",
+        "X",
+        name,
+        ids,
+        status,
+        reason,
+        steps=[t.StepOutcome(PROOF, step_status)],
     )
 
 

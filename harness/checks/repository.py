@@ -1,0 +1,256 @@
+"""Checks of the repository itself: layout, git hygiene, secret scans of the files and the history,
+the Dockerfiles' shape, and the README (quick-start commands, local links)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.checks import usable_secrets
+from harness.paths import REPO
+from harness.proc import run
+
+# values in docs and templates that look like credentials but are placeholders (e.g. user:password@host)
+PLACEHOLDER = re.compile(
+    r"^(%s|\$\{?\w+\}?|<[^>]*>|\{\{.*\}\}|password|passwd|pass|secret|changeme|change-me|example|x{3,}|\*{3,}|\.{3})$",
+    re.I,
+)
+# detect-secrets findings reviewed as not secret (test-only keys and passwords), by hash
+SECRETS_BASELINE = REPO / "specs" / "secrets-reviewed.json"
+
+
+def missing_paths(paths: Iterable[str], root: Path = REPO) -> list[str]:
+    return [p for p in paths if not (root / p).exists()]
+
+
+def not_ignored(paths: Iterable[str], root: Path = REPO) -> list[str]:
+    """The paths git would NOT ignore (each checked as if the file existed)."""
+    wanted = list(paths)
+    result = run(["git", "-C", str(root), "check-ignore", "--no-index", *wanted], check=False, quiet=True)
+    ignored = set(result.stdout.split())
+    return [p for p in wanted if p not in ignored]
+
+
+def tracked_but_ignored(root: Path = REPO) -> list[str]:
+    """Tracked files that match an ignore pattern: local-secret files someone force-added."""
+    out = run(["git", "-C", str(root), "ls-files", "--cached", "--ignored", "--exclude-standard"], quiet=True)
+    return out.stdout.split()
+
+
+def tracked_files(root: Path = REPO) -> list[str]:
+    return run(["git", "-C", str(root), "ls-files", "-z"], quiet=True).stdout.split("\0")[:-1]
+
+
+def files_holding(secrets: Iterable[str], root: Path = REPO) -> list[str]:
+    """Tracked files (their working-tree content) that contain any of the values."""
+    values = usable_secrets(secrets)
+    if not values:
+        return []
+    argv = ["git", "-C", str(root), "grep", "--no-color", "-l", "-F", "-I"]
+    for value in values:
+        argv += ["-e", value]
+    return run(argv, check=False, quiet=True).stdout.split()
+
+
+def commits_holding(secrets: Iterable[str], root: Path = REPO) -> list[str]:
+    """Commits in any branch whose diff adds or removes any of the values (git's pickaxe, -S)."""
+    found: list[str] = []
+    for value in usable_secrets(secrets):
+        out = run(
+            ["git", "-C", str(root), "log", "--all", "--format=%h %s", "-S", value], check=False, quiet=True
+        )
+        found += out.stdout.splitlines()
+    return sorted(set(found))
+
+
+@dataclass(frozen=True)
+class Finding:
+    where: str  # file (or "<blob>:<file>" for history)
+    line: int
+    kind: str  # detect-secrets' name for what it saw
+    secret_hash: str = ""  # detect-secrets' SHA-1 of the value: lets a review be recorded without the value
+
+    def __str__(self) -> str:
+        return f"{self.where}:{self.line}: {self.kind}"
+
+
+def scan_for_secret_looking_values(
+    files: Iterable[Path], label: dict[Path, str] | None = None
+) -> list[Finding]:
+    """detect-secrets over the files, minus placeholders (user:password@host in a help text is not a leak)."""
+    from detect_secrets import SecretsCollection
+    from detect_secrets.settings import default_settings
+
+    collection = SecretsCollection()
+    with default_settings():
+        for path in files:
+            collection.scan_file(str(path))
+    label = label or {}
+    reviewed = reviewed_values()
+    findings: list[Finding] = []
+    for filename, secret in collection:
+        if secret.secret_value is not None and PLACEHOLDER.match(secret.secret_value.strip()):
+            continue
+        where = label.get(
+            Path(filename),
+            str(Path(filename).relative_to(REPO)) if filename.startswith(str(REPO)) else filename,
+        )
+        finding = Finding(where, secret.line_number, secret.type, secret.secret_hash)
+        if (finding.kind, finding.secret_hash) not in reviewed:
+            findings.append(finding)
+    return sorted(findings, key=str)
+
+
+def reviewed_values(baseline: Path = SECRETS_BASELINE) -> set[tuple[str, str]]:
+    """(kind, secret hash) of values a person reviewed and recorded as not secret (e.g. test-only keys)."""
+    if not baseline.is_file():
+        return set()
+    return {(item["type"], item["hashed_secret"]) for item in json.loads(baseline.read_text())["reviewed"]}
+
+
+def record_reviewed(findings: Iterable[Finding], reason: str, baseline: Path = SECRETS_BASELINE) -> None:
+    """Add findings a person has looked at to the baseline (hashes only, never the values)."""
+    data = json.loads(baseline.read_text()) if baseline.is_file() else {"reviewed": []}
+    known = {(item["type"], item["hashed_secret"]) for item in data["reviewed"]}
+    for finding in findings:
+        if (finding.kind, finding.secret_hash) not in known:
+            known.add((finding.kind, finding.secret_hash))
+            data["reviewed"].append(
+                {
+                    "type": finding.kind,
+                    "hashed_secret": finding.secret_hash,
+                    "first_seen": f"{finding.where}:{finding.line}",
+                    "reason": reason,
+                }
+            )
+    baseline.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def secret_scan_tracked(root: Path = REPO) -> list[Finding]:
+    # the baseline holds hashes of reviewed values: hex strings by design, not secrets
+    files = [root / f for f in tracked_files(root) if (root / f).is_file() and root / f != SECRETS_BASELINE]
+    return scan_for_secret_looking_values(files)
+
+
+def secret_scan_history(root: Path = REPO) -> list[Finding]:
+    """Scan every file version in the history that is no longer in the working tree's index."""
+    current = set(run(["git", "-C", str(root), "ls-files", "-s"], quiet=True).stdout.split())
+    objects = run(["git", "-C", str(root), "rev-list", "--all", "--objects"], quiet=True).stdout.splitlines()
+    blobs: dict[str, str] = {}
+    for line in objects:
+        sha, _, path = line.partition(" ")
+        if (
+            path
+            and sha not in current
+            and sha not in blobs
+            and path != str(SECRETS_BASELINE.relative_to(root))
+        ):
+            blobs[sha] = path
+    if not blobs:
+        return []
+    kinds = run(
+        ["git", "-C", str(root), "cat-file", "--batch-check=%(objectname) %(objecttype)"],
+        input="\n".join(blobs),
+        quiet=True,
+    ).stdout.splitlines()
+    blob_shas = [k.split()[0] for k in kinds if k.endswith(" blob")]
+    with tempfile.TemporaryDirectory(prefix="tcb-history-") as tmp:
+        label: dict[Path, str] = {}
+        for sha in blob_shas:
+            target = Path(tmp) / sha / Path(blobs[sha]).name
+            target.parent.mkdir()
+            content = run(["git", "-C", str(root), "cat-file", "blob", sha], check=False, quiet=True).stdout
+            target.write_text(content)
+            label[target] = f"{sha[:10]}:{blobs[sha]}"
+        return scan_for_secret_looking_values(label, label)
+
+
+def dockerfile_problems(service: str, root: Path = REPO) -> list[str]:
+    """What keeps services/<service>/Dockerfile from being a multi-stage build with a replaceable base."""
+    path = root / "services" / service / "Dockerfile"
+    if not path.is_file():
+        return [f"{path.relative_to(root)} is missing"]
+    lines = [line.strip() for line in path.read_text().splitlines()]
+    stages = [line for line in lines if line.upper().startswith("FROM ")]
+    problems = []
+    if len(stages) < 2:
+        problems.append(f"{service}: {len(stages)} FROM line(s), a multi-stage build has at least 2")
+    if not any(re.match(r"ARG\s+BASE_IMAGE\b", line, re.I) for line in lines):
+        problems.append(f"{service}: no `ARG BASE_IMAGE`")
+    if any(re.search(r":latest\b", line) for line in stages):
+        problems.append(f"{service}: a stage is FROM an image tagged :latest")
+    return problems
+
+
+# ---- README ----
+
+
+def readme_section(title: str, readme: Path = REPO / "README.md") -> str:
+    text = readme.read_text()
+    match = re.search(rf"^##+\s+{re.escape(title)}\s*$(.*?)(?=^##+\s|\Z)", text, re.M | re.S | re.I)
+    return match.group(1) if match else ""
+
+
+def shell_commands(markdown: str) -> list[str]:
+    """The commands of the fenced sh/bash/console blocks, without comments, prompts and continuations."""
+    commands = []
+    for block in re.findall(r"```(?:sh|bash|shell|console)?\n(.*?)```", markdown, re.S):
+        for raw in block.splitlines():
+            line = raw.split(" #", 1)[0].strip().removeprefix("$ ").strip()
+            if line and not line.startswith("#"):
+                commands.append(line)
+    return commands
+
+
+def command_problems(command: str, root: Path = REPO) -> list[str]:
+    """Does each program of a quick-start command line (split on && ; |) exist, and answer --help?
+
+    Programs in the repo (scripts/…, .venv/bin/…) must exist and be executable; shell scripts must parse
+    (`bash -n`); console scripts must answer `<the command> --help` with exit 0. Nothing is actually run: the
+    quick start builds and deploys, which is what the acceptance run itself does.
+    """
+    problems = []
+    for part in re.split(r"\s*(?:&&|;|\|\|?)\s*", command):
+        argv = shlex.split(part)
+        if not argv:
+            continue
+        program = argv[0]
+        path = root / program if "/" in program else None
+        if path is None:
+            if run(["bash", "-c", f"command -v {shlex.quote(program)}"], check=False, quiet=True).returncode:
+                problems.append(f"`{program}` is not on PATH")
+            continue
+        if not path.is_file() or not path.stat().st_mode & 0o111:
+            problems.append(f"{program} does not exist or is not executable")
+            continue
+        head = path.read_bytes()[:200]
+        if (
+            head.startswith(b"#!")
+            and b"sh" in head.split(b"\n", 1)[0]
+            and b"python" not in head.split(b"\n")[0]
+        ):
+            check = run(["bash", "-n", str(path)], check=False, quiet=True)
+            if check.returncode:
+                problems.append(f"{program} does not parse: {check.stderr.strip()[:300]}")
+        else:
+            check = run([str(path), *argv[1:], "--help"], check=False, quiet=True, cwd=root, timeout=60)
+            if check.returncode:
+                problems.append(
+                    f"`{part} --help` exited {check.returncode}: {(check.stderr or check.stdout)[-300:]}"
+                )
+    return problems
+
+
+def broken_links(markdown_file: Path = REPO / "README.md") -> list[str]:
+    text = markdown_file.read_text()
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text)
+    return [
+        t
+        for t in targets
+        if "://" not in t and not t.startswith("mailto:") and not (markdown_file.parent / t).exists()
+    ]

@@ -1,0 +1,388 @@
+"""A release of the chart on a cluster: installing it into a fresh Pod-Security-restricted namespace, waiting
+for every rollout, finding the app's URLs (NodePort, else a port-forward); upgrade, `helm test`, status and
+uninstall. Every helm call goes through harness.helm.Helm.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyhelm3.errors
+from kubernetes.client.exceptions import ApiException
+
+from harness import components
+from harness.clusters.base import ClusterInfo
+from harness.helm import Helm, SetValues, values_tree
+from harness.k8s import POD_SECURITY_RESTRICTED, K8s
+from harness.log import get_logger
+from harness.timeouts import DEFAULT_TIMEOUTS, Timeouts
+from harness.values import ImageLike, free_node_ports, install_values, merge, secret_strings
+from harness.waits import wait_until
+
+log = get_logger("deploy")
+
+
+@dataclass
+class AppUrls:
+    frontend: str
+    backend: str
+    via: str  # "nodeport" or "port-forward"
+
+
+@dataclass
+class HelmTestResult:
+    name: str
+    phase: str  # Succeeded, Failed, …
+    log: str
+
+    @property
+    def passed(self) -> bool:
+        return self.phase == "Succeeded"
+
+
+@dataclass
+class Release:
+    info: ClusterInfo
+    k8s: K8s
+    name: str
+    namespace: str
+    created_namespace: bool = False
+    waits: list[tuple[str, float]] = field(default_factory=list)  # what was waited for, seconds
+    secret_values: set[str] = field(default_factory=set, repr=False)
+    # component -> why it did not get its usual NodePort ("30080 is held by ns/svc; using 30100")
+    moved_node_ports: dict[str, str] = field(default_factory=dict)
+    timeouts: Timeouts = DEFAULT_TIMEOUTS
+    _urls: AppUrls | None = field(default=None, repr=False)
+    _forwards: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, repr=False)
+
+    @property
+    def selector(self) -> str:
+        return f"app.kubernetes.io/instance={self.name}"
+
+    def component_selector(self, component: str) -> str:
+        return f"{self.selector},app.kubernetes.io/component={component}"
+
+    def helm(self) -> Helm:
+        return Helm(self.info.kubeconfig, self.info.context)
+
+    def helm_argv(self, *args: str) -> list[str]:
+        """A helm command line against this release's cluster and namespace."""
+        return self.helm().argv(*args, namespace=self.namespace)
+
+    # --- workloads ----------------------------------------------------------------------------------------
+    def deployment_name(self, component: str) -> str:
+        items = self.k8s.apps.list_namespaced_deployment(
+            self.namespace, label_selector=self.component_selector(component)
+        ).items
+        if not items:
+            raise LookupError(f"release {self.name} has no Deployment for {component} in {self.namespace}")
+        return str(items[0].metadata.name)
+
+    def wait_ready(self, timeout: float | None = None) -> list[tuple[str, float]]:
+        """Wait for every Deployment/StatefulSet of the release; records and returns what was waited for."""
+        waited = self.k8s.wait_all_rollouts(self.namespace, self.selector, timeout or self.timeouts.install)
+        self.waits.extend(waited)
+        return waited
+
+    def scale(self, component: str, replicas: int, timeout: float | None = None) -> float:
+        """Scale a component's Deployment and wait for the rollout; returns seconds until all were Ready."""
+        name = self.deployment_name(component)
+        started = time.monotonic()
+        self.k8s.scale(self.namespace, name, replicas)
+        self.k8s.wait_for_rollout("Deployment", name, self.namespace, timeout or self.timeouts.rollout)
+        took = time.monotonic() - started
+        self.waits.append((f"deployment/{name} scaled to {replicas}", took))
+        return took
+
+    # --- helm ---------------------------------------------------------------------------------------------
+    def upgrade(self, set_values: SetValues, timeout: float | None = None) -> int:
+        """`helm upgrade --reuse-values` with these values, wait for the rollouts; returns the revision."""
+        timeout = timeout or self.timeouts.install
+        values = values_tree(set_values)
+        revision = self.helm().install_or_upgrade(
+            self.name, self.namespace, values, reuse_values=True, timeout=timeout
+        )
+        log.info("upgraded release %s to revision %s with %s", self.name, revision, sorted(values))
+        self.wait_ready(timeout)
+        return revision
+
+    def test(self, timeout: float | None = None) -> list[HelmTestResult]:
+        """`helm test`: one result per test pod, with its phase and log (a failed pod is a result)."""
+        helm = self.helm()
+        result = helm.run_tests(self.name, self.namespace, timeout or self.timeouts.helm_test)
+        results = []
+        for hook in helm.test_hooks(self.name, self.namespace):
+            phase = str(getattr(hook.phase, "value", hook.phase))
+            try:
+                text = self.k8s.logs(self.namespace, hook.name)
+            except ApiException as exc:
+                text = f"(no log: {exc.reason})"
+            results.append(HelmTestResult(hook.name, phase, text))
+        if not results:
+            results.append(
+                HelmTestResult(
+                    "helm test", "Failed" if result.returncode else "Succeeded", result.stdout + result.stderr
+                )
+            )
+        log.info("helm test: %s", ", ".join(f"{r.name} {r.phase}" for r in results))
+        return results
+
+    def images(self) -> dict[str, Any]:
+        """name -> ImageRef of the images the release runs (from its values), sized from the local Docker
+        engine when it holds them: what `tcb verify` checks, instead of whatever the tree would build now."""
+        from harness.images import ImageRef
+
+        tree = self.helm().revision_values(self.name, self.namespace, computed=True)
+        refs: dict[str, Any] = {}
+        for name, key in components.image_value_keys().items():
+            section = tree.get(key) or {}
+            image = section.get("image") or {}
+            if not image.get("tag") or section.get("enabled") is False:
+                continue
+            refs[name] = ImageRef(image["repository"], str(image["tag"]), _local_image_size(image))
+        return refs
+
+    def status(self) -> dict[str, Any]:
+        revision = self.helm().current_revision(self.name, self.namespace)
+        return {
+            "release": self.name,
+            "namespace": self.namespace,
+            "revision": revision.revision,
+            "status": str(getattr(revision.status, "value", revision.status)),
+            "updated": revision.updated.isoformat(),
+            "description": revision.description,
+        }
+
+    def notes(self) -> str:
+        """`helm get notes`: the NOTES.txt the release printed."""
+        return self.helm().notes(self.name, self.namespace)
+
+    def revision(self) -> int:
+        """The number of the release's current revision."""
+        return int(self.helm().current_revision(self.name, self.namespace).revision)
+
+    def rollback(self, revision: int, timeout: float | None = None) -> None:
+        """`helm rollback` to an earlier revision (its values and manifests), then wait for the rollouts."""
+        timeout = timeout or self.timeouts.install
+        self.helm().rollback(self.name, self.namespace, revision, timeout=timeout)
+        log.info("rolled release %s back to revision %d", self.name, revision)
+        self.k8s.wait_all_rollouts(self.namespace, self.selector, timeout)
+
+    def uninstall(self, *, delete_namespace: bool = True, timeout: float | None = None) -> None:
+        self.close()
+        timeout = timeout or self.timeouts.uninstall
+        self.helm().uninstall(self.name, self.namespace, timeout=timeout)
+        log.info("uninstalled release %s from %s", self.name, self.namespace)
+        if delete_namespace:
+            self.k8s.delete_namespace(self.namespace, timeout=timeout)
+
+    # --- URLs ---------------------------------------------------------------------------------------------
+    def node_port(self, component: str) -> int:
+        services = self.k8s.services(self.namespace, self.component_selector(component))
+        for svc in services:
+            for port in svc.spec.ports or []:
+                if port.node_port:
+                    return int(port.node_port)
+        raise LookupError(f"release {self.name} has no NodePort Service for {component}")
+
+    def urls(self, probe_timeout: float | None = None) -> AppUrls:
+        """NodePort URLs at the node address if /api/health answers there, else loopback port-forwards."""
+        if self._urls is not None:
+            return self._urls
+        host = self.info.node_address
+        try:
+            frontend = f"http://{host}:{self.node_port('frontend')}"
+            backend = f"http://{host}:{self.node_port('backend')}"
+            for url in (frontend, backend):
+                wait_until(
+                    f"{url}/api/health to answer through the NodePort",
+                    functools.partial(_health, url),
+                    timeout=probe_timeout or self.timeouts.nodeport_probe,
+                    interval=1.0,
+                )
+            self._urls = AppUrls(frontend, backend, "nodeport")
+        except Exception as exc:  # an unreachable NodePort is the reason for the fallback
+            log.info("NodePorts not usable from here (%s); using port-forwards", exc)
+            front, back = (
+                self._forwards.enter_context(
+                    self.k8s.port_forward(
+                        self.namespace, self.service_name(name), components.container_port(name)
+                    )
+                )
+                for name in ("frontend", "backend")
+            )
+            self._urls = AppUrls(f"http://127.0.0.1:{front}", f"http://127.0.0.1:{back}", "port-forward")
+        log.info(
+            "app URLs (%s): frontend %s, backend %s", self._urls.via, self._urls.frontend, self._urls.backend
+        )
+        return self._urls
+
+    def service_name(self, component: str) -> str:
+        services = self.k8s.services(self.namespace, self.component_selector(component))
+        if not services:
+            raise LookupError(f"release {self.name} has no Service for {component}")
+        return str(services[0].metadata.name)
+
+    def close(self) -> None:
+        """Stop port-forwards (the release keeps running)."""
+        self._forwards.close()
+        self._urls = None
+
+
+class ReleaseRestorer:
+    """Undo for disruptive steps: remembers how the release was before the first change of each kind (a
+    workload's replicas, the helm revision) and puts it back when the scenario ends, passed or failed, so a
+    failing scenario never leaves the release changed for the next (the e2e framework's DeferCleanup)."""
+
+    def __init__(self, release: Release) -> None:
+        self.release = release
+        self._replicas: dict[tuple[str, str], int] = {}  # (kind, name) -> replicas before the first change
+        self._revision: int | None = None
+        self._order: list[tuple[str, str]] = []  # what was remembered, oldest first
+
+    def remember_replicas(self, kind: str, name: str) -> None:
+        """Call before changing a workload's replicas."""
+        if (kind, name) not in self._replicas:
+            self._replicas[(kind, name)] = self.release.k8s.replicas(kind, self.release.namespace, name)
+            self._order.append((kind, name))
+
+    def remember_revision(self) -> None:
+        """Call before a helm upgrade."""
+        if self._revision is None:
+            self._revision = self.release.revision()
+            self._order.append(("revision", ""))
+
+    def restore(self) -> list[str]:
+        """Put back everything remembered, the latest first, and wait for the release's rollouts; returns what
+        was restored. Tries everything, then raises RuntimeError naming what could not be restored."""
+        rel, restored, errors = self.release, [], []
+        for kind, name in reversed(self._order):
+            try:
+                if kind == "revision":
+                    assert self._revision is not None
+                    if rel.revision() != self._revision:
+                        rel.rollback(self._revision)
+                        restored.append(f"release {rel.name} rolled back to revision {self._revision}")
+                elif rel.k8s.replicas(kind, rel.namespace, name) != self._replicas[(kind, name)]:
+                    rel.k8s.set_replicas(kind, rel.namespace, name, self._replicas[(kind, name)])
+                    restored.append(f"{kind.lower()}/{name} back to {self._replicas[(kind, name)]} replicas")
+            except Exception as exc:  # restore the rest, then say what failed
+                errors.append(f"{kind} {name}: {type(exc).__name__}: {exc}")
+        self._order.clear()
+        self._replicas.clear()
+        self._revision = None
+        if restored:
+            log.info("restored after a disruptive scenario: %s", "; ".join(restored))
+            rel.k8s.wait_all_rollouts(rel.namespace, rel.selector, rel.timeouts.rollout)
+        if errors:
+            raise RuntimeError(
+                f"could not restore release {rel.name} in {rel.namespace}: " + "; ".join(errors)
+            )
+        return restored
+
+
+def _local_image_size(image: Mapping[str, Any]) -> int:
+    from harness.docker_engine import docker_client
+
+    try:
+        return int(
+            docker_client(timeout=10).images.get(f"{image['repository']}:{image['tag']}").attrs["Size"]
+        )
+    except Exception:  # no engine, or an image pulled by the nodes only: size unknown
+        return 0
+
+
+def _health(url: str) -> tuple[bool, str]:
+    response = httpx.get(f"{url}/api/health", timeout=3)
+    return response.status_code == 200, f"{response.status_code} {response.text[:120]}"
+
+
+# --- install / attach ---------------------------------------------------------------------------------------
+def install_release(
+    info: ClusterInfo,
+    images: Mapping[str, ImageLike],
+    *,
+    namespace: str,
+    release: str = "tcb",
+    values_files: Iterable[Path] = (),
+    set_values: SetValues = (),
+    timeouts: Timeouts = DEFAULT_TIMEOUTS,
+    k8s: K8s | None = None,
+) -> Release:
+    """Install (or upgrade) the chart into `namespace` (created restricted), then wait for every rollout.
+
+    Not atomic on purpose: a failed install stays in place so the diagnostics bundle can show why; the caller
+    uninstalls. Raises RuntimeError with helm's message, or WaitTimeout saying which rollout did not finish.
+    """
+    k8s = k8s or K8s(info.kubeconfig, info.context)
+    started = time.monotonic()
+    created = k8s.ensure_namespace(namespace, POD_SECURITY_RESTRICTED)
+    rel = Release(info, k8s, release, namespace, created_namespace=created, timeouts=timeouts)
+    timeout = timeouts.install
+    previous = _previous_values(rel)
+    values = install_values(info, images, values_files, set_values, previous_secrets=previous.get("secrets"))
+    moved: dict[str, str] = {}
+    values = merge(values, free_node_ports(k8s, namespace, values, moved))
+    rel.moved_node_ports = moved
+    rel.secret_values = secret_strings(values)
+    log.info(
+        "installing release %s into namespace %s (images %s)",
+        release,
+        namespace,
+        ", ".join(f"{v.repository}:{v.tag}" for v in images.values()),
+    )
+    revision = rel.helm().install_or_upgrade(release, namespace, values, timeout=timeout)
+    log.info(
+        "helm applied release %s revision %s (%.1fs); waiting for rollouts",
+        release,
+        revision,
+        time.monotonic() - started,
+    )
+    rel.wait_ready(max(30.0, timeout - (time.monotonic() - started)))
+    log.info(
+        "release %s ready in %.1fs: %s",
+        release,
+        time.monotonic() - started,
+        ", ".join(f"{what} {secs:.1f}s" for what, secs in rel.waits),
+    )
+    return rel
+
+
+def _previous_values(rel: Release) -> dict[str, Any]:
+    """The values of the release's current revision ({} if none). A first install that failed is removed,
+    since helm cannot upgrade a release that was never deployed."""
+    helm = rel.helm()
+    try:
+        revision = helm.current_revision(rel.name, rel.namespace)
+    except pyhelm3.errors.ReleaseNotFoundError:
+        return {}
+    status, number = str(getattr(revision.status, "value", revision.status)), int(revision.revision)
+    if number == 1 and status in ("failed", "pending-install"):
+        log.info("release %s: its first install is %s; removing it before installing again", rel.name, status)
+        helm.uninstall(rel.name, rel.namespace)
+        # helm leaves StatefulSet volumes behind: a database set up with that install's password would refuse
+        # the new one
+        rel.k8s.core.delete_collection_namespaced_persistent_volume_claim(
+            rel.namespace, label_selector=rel.selector
+        )
+        return {}
+    log.info(
+        "release %s exists (revision %d, %s): upgrading it, keeping its secrets", rel.name, number, status
+    )
+    return helm.revision_values(rel.name, rel.namespace)
+
+
+def attach_release(info: ClusterInfo, release: str, namespace: str, k8s: K8s | None = None) -> Release:
+    """A Release object for an already installed release (e.g. for `tcb verify`); checks that it exists."""
+    rel = Release(info, k8s or K8s(info.kubeconfig, info.context), release, namespace)
+    status = rel.status()
+    if status["status"] != "deployed":
+        raise RuntimeError(f"release {release} in {namespace} is {status['status']}, not deployed")
+    return rel
