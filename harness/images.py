@@ -36,6 +36,7 @@ log = get_logger("images")
 REGISTRY_BASE = "python:3.11-slim"  # the Dockerfiles' default base, used when the engine already has it
 WHEELS = CACHE / "wheels"
 CONTEXTS = CACHE / "contexts"
+PYPACK = REPO / "harness" / "images_recipes" / "pypack.py"
 # Wheels for the runtime image's platform: CPython 3.11 on glibc x86_64 (bookworm has glibc 2.36).
 WHEEL_PLATFORMS = (
     "manylinux1_x86_64", "manylinux2010_x86_64", "manylinux2014_x86_64",
@@ -232,6 +233,8 @@ def assemble_context(service: ServiceImage, wheelhouse: Path) -> Path:
     context = CONTEXTS / service.name
     shutil.rmtree(context, ignore_errors=True)
     shutil.copytree(service.source_dir, context, ignore=shutil.ignore_patterns(*CONTEXT_IGNORE))
+    # the Dockerfile's build stage packs the dependencies with it (see harness/images_recipes/pypack.py)
+    shutil.copyfile(PYPACK, context / "pypack.py")
     (context / "wheels").mkdir()
     for wheel in sorted(wheelhouse.glob("*.whl")):
         os.link(wheel, context / "wheels" / wheel.name)

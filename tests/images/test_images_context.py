@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness import images
-from harness.images_recipes.rootfs import _resolve_in
+from harness.images_recipes.debian import resolve_in as _resolve_in
 
 
 @pytest.fixture
