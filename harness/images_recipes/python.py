@@ -232,9 +232,9 @@ def _zip_stdlib(root: Path) -> None:
             root,
             "/usr/bin/python3.11",
             "-c",
-            "import os, asyncio, ssl, sqlite3, json; print(os.__file__)",
+            "import asyncio, ssl, sqlite3, json; print(json.__file__)",
         ],
         quiet=True,
     ).stdout.strip()
     if not imported.startswith("/usr/lib/python311.zip/"):
-        raise RuntimeError(f"the stdlib is not imported from python311.zip (os from {imported})")
+        raise RuntimeError(f"the stdlib is not imported from python311.zip (json from {imported})")
