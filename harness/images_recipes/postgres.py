@@ -63,16 +63,40 @@ exec postgres -D "$PGDATA" "$@"
 """
 
 
+# ICU data items the server can reach. Debian's postgres links ICU for ICU collations (ucol_*), case mapping
+# and initcap (u_strTo*: word-break rules), converters for non-UTF8 databases (ucnv_*) and the English display
+# names initdb stores as collation comments (uloc_getDisplayName(…, "en")). Everything else in libicudata
 # (currency, unit, time zone and number-spelling names, transliterators, per-locale formatting data: ~21 of
-# its 31 MB) is for ICU services postgres never calls.
+# its 31 MB) is for ICU services postgres never calls. Of the converters only those of the server encodings
+# are reachable (PostgreSQL's pg_enc2icu names, src/common/encnames.c); client-only encodings (SJIS, GBK,
+# BIG5, UHC, GB18030, JOHAB) are converted by PostgreSQL itself, and EBCDIC/ISO-2022 ones never occur.
+ICU_SERVER_ENCODINGS = (
+    "EUC-JP", "EUC-CN", "EUC-KR", "EUC-TW", "ISO-8859-2", "ISO-8859-3", "ISO-8859-4", "ISO-8859-5",
+    "ISO-8859-6", "ISO-8859-7", "ISO-8859-8", "ISO-8859-9", "ISO-8859-10", "ISO-8859-13", "ISO-8859-14",
+    "ISO-8859-15", "ISO-8859-16", "IBM866", "windows-874", "KOI8-R", "KOI8-U", "windows-1250", "windows-1251",
+    "windows-1252", "windows-1253", "windows-1254", "windows-1255", "windows-1256", "windows-1257",
+    "windows-1258",
+)  # fmt: skip
+# The server programs and the client programs the chart, compose and people use (probes, preStop, backups,
+# psql); the rest of postgresql-15's clients (pgbench, pg_upgrade, pg_basebackup, pg_rewind, …) are left out.
+POSTGRES_PROGRAMS = (
+    "postgres", "postmaster", "initdb", "pg_ctl", "pg_isready", "psql", "pg_dump", "pg_dumpall", "pg_restore",
+    "pg_controldata", "pg_resetwal", "pg_config",
+)  # fmt: skip
+# Server modules initdb and the server load by themselves: PL/pgSQL, the snowball text-search dictionaries,
+# the encoding conversions, streaming and logical replication. The contrib extensions (hstore, pgcrypto,
+# postgres_fdw, …: CREATE EXTENSION) are not used by the app and are left out with their SQL scripts.
+POSTGRES_SERVER_MODULES = re.compile(r"^(plpgsql|dict_snowball|.*_and_.*|libpqwalreceiver|pgoutput)\.so$")
 ICU_DROPPED_TREES = ("curr", "rbnf", "translit", "unit", "zone")
 ICU_ENGLISH_ONLY_TREES = ("lang", "region")
 _ICU_LOCALE_ITEM = re.compile(r"^[a-z]{2,3}(_[A-Za-z0-9]+)*\.res$")
 _ICU_TREE_INFRA = ("root.res", "pool.res", "res_index.res")
 
 
-def _icu_item_dropped(item: str) -> bool:
+def _icu_item_dropped(item: str, converters: frozenset[str] = frozenset()) -> bool:
     tree, _, name = item.rpartition("/")
+    if name.endswith(".cnv"):
+        return name.removesuffix(".cnv") not in converters
     if tree in ICU_DROPPED_TREES:
         return True
     if tree in ICU_ENGLISH_ONLY_TREES:
@@ -82,12 +106,27 @@ def _icu_item_dropped(item: str) -> bool:
     return not tree and name not in _ICU_TREE_INFRA and _ICU_LOCALE_ITEM.match(name) is not None
 
 
+def _server_encoding_converters() -> frozenset[str]:
+    """ICU converters any server encoding's name can open (`uconv -l`: each converter with its aliases;
+    an alias may be listed under several, all of them are kept)."""
+    listing = run(["uconv", "-l"], quiet=True).stdout
+    wanted = {name.lower() for name in ICU_SERVER_ENCODINGS}
+    converters = frozenset(
+        line.split()[0]
+        for line in listing.splitlines()
+        if line.split() and wanted & {alias.lower() for alias in line.split()}
+    )
+    if len(converters) < len(ICU_SERVER_ENCODINGS) // 2:
+        raise RuntimeError(f"uconv -l named only {sorted(converters)} for the server encodings")
+    return converters
+
+
 def _reduce_icu_data(root: Path, work: Path) -> None:
     """Replace libicudata with a library holding only the ICU data items postgres can use (see above)."""
     libs = [p for p in (root / LIBDIR).glob("libicudata.so.*") if not p.is_symlink()]
     if not libs:
         return
-    missing = [tool for tool in ("icupkg", "gcc", "nm", "readelf") if which(tool) is None]
+    missing = [tool for tool in ("icupkg", "uconv", "gcc", "nm", "readelf") if which(tool) is None]
     if missing:
         raise RuntimeError(f"reducing ICU data needs {missing} on the host (icu-devtools, gcc, binutils)")
     (lib,) = libs
@@ -116,7 +155,8 @@ def _reduce_icu_data(root: Path, work: Path) -> None:
     listing = work / "items.txt"
     run(["icupkg", "-l", "-o", listing, full], quiet=True)
     items = listing.read_text().split()
-    dropped = [item for item in items if _icu_item_dropped(item)]
+    converters = _server_encoding_converters()
+    dropped = [item for item in items if _icu_item_dropped(item, converters)]
     (work / "dropped.txt").write_text("\n".join(dropped) + "\n")
     run(["icupkg", "-r", work / "dropped.txt", full, reduced], quiet=True)
     dynamic = run(["readelf", "-d", lib], quiet=True).stdout
@@ -152,8 +192,19 @@ def assemble_postgres(stage: Path, root: Path) -> None:
     shutil.copytree(merged / "usr/lib/postgresql", root / "usr/lib/postgresql", symlinks=True)
     # LLVM JIT would pull ~110 MB of libLLVM; postgres runs with jit unavailable without it
     remove(root, "usr/lib/postgresql/15/lib/llvmjit*", "usr/lib/postgresql/15/lib/bitcode")
+    pg = root / "usr/lib/postgresql/15"
+    for module in (pg / "lib").glob("*.so"):
+        if not POSTGRES_SERVER_MODULES.match(module.name):
+            module.unlink()
+    remove(root, "usr/lib/postgresql/15/lib/pgxs")
+    for program in (pg / "bin").iterdir():
+        if program.name not in POSTGRES_PROGRAMS:
+            program.unlink()
     shutil.copytree(merged / "usr/share/postgresql", root / "usr/share/postgresql", symlinks=True)
     remove(root, "usr/share/postgresql/15/man")
+    for script in (root / "usr/share/postgresql/15/extension").iterdir():
+        if not script.name.startswith("plpgsql"):
+            script.unlink()
     # built --with-system-tzdata: the server reads /usr/share/zoneinfo
     shutil.copytree(merged / "usr/share/zoneinfo", root / "usr/share/zoneinfo", symlinks=True)
     remove(root, "usr/share/zoneinfo/right")
