@@ -41,7 +41,6 @@ log = get_logger("baseimages")
 
 IMAGES_CACHE = CACHE / "images"
 DEB_POOL = IMAGES_CACHE / "debs"
-RECIPE_DIGEST = recipe_digest()
 
 
 @dataclass
@@ -97,7 +96,7 @@ def _apt_state() -> str:
 
 def _resolved_debs(name: str) -> list[str]:
     """The recipe's exact .deb file names, remembered per apt state: a no-change build skips apt (seconds)."""
-    memo = ensure(IMAGES_CACHE / "resolved") / f"{name}-{RECIPE_DIGEST[:12]}-{_apt_state()[:16]}.txt"
+    memo = ensure(IMAGES_CACHE / "resolved") / f"{name}-{recipe_digest(name)[:12]}-{_apt_state()[:16]}.txt"
     if memo.exists():
         return memo.read_text().split()
     debs = _candidate_debs(RECIPES[name].resolve_packages())
@@ -109,7 +108,7 @@ def recipe_tag(name: str) -> tuple[str, list[str]]:
     """(tag, exact .deb file names) of a base image as it would be built now."""
     recipe = RECIPES[name]
     debs = _resolved_debs(name)
-    digest = hashlib.sha256("\n".join([RECIPE_DIGEST, name, *debs]).encode()).hexdigest()[:12]
+    digest = hashlib.sha256("\n".join([recipe_digest(name), name, *debs]).encode()).hexdigest()[:12]
     return recipe.tag_prefix + digest, debs
 
 

@@ -1,10 +1,11 @@
 """How the base images are made from Debian packages (recipes.py, python.py, postgres.py, debian.py) and the
 standalone tools that run inside images being built (pypack.py; the service Dockerfile template).
 
-RECIPE_MODULES are what decides a base image's content: harness.baseimages hashes their parsed structure
-(the AST, without docstrings, comments or formatting) with the exact .deb versions into the image tags. So
-reformatting, reordering imports or rewording a comment leaves every tag as it is, while any change to code or
-data rebuilds the images.
+RECIPE_MODULES name, per base image, the modules that decide its content: harness.baseimages hashes their
+parsed structure (the AST, without docstrings, comments or formatting) with the exact .deb versions into the
+image's tag. So reformatting, reordering imports or rewording a comment leaves every tag as it is, while any
+change to code or data rebuilds the images that module makes (the AST's form is Python's: a new Python minor
+version of the harness's interpreter rebuilds them once too).
 """
 
 from __future__ import annotations
@@ -13,7 +14,12 @@ import ast
 import hashlib
 from pathlib import Path
 
-RECIPE_MODULES = ("debian.py", "python.py", "postgres.py", "recipes.py", "pypack.py")
+_PYTHON = ("recipes.py", "debian.py", "python.py", "pypack.py")
+RECIPE_MODULES = {
+    "python-base": _PYTHON,
+    "python-build": _PYTHON,
+    "postgres": ("recipes.py", "debian.py", "postgres.py"),
+}
 
 
 def structure(source: str) -> str:
@@ -29,13 +35,13 @@ def structure(source: str) -> str:
             and isinstance(body[0].value, ast.Constant)
             and isinstance(body[0].value.value, str)
         ):
-            node.body = body[1:] or [ast.Pass()]  # type: ignore[attr-defined]
+            node.body = body[1:] or [ast.Pass()]
     return ast.dump(tree, annotate_fields=True, include_attributes=False)
 
 
-def recipe_digest(directory: Path = Path(__file__).parent) -> str:
-    """sha256 over the structure of every recipe module: the recipe part of each base-image tag."""
+def recipe_digest(recipe: str, directory: Path = Path(__file__).parent) -> str:
+    """sha256 over the structure of the recipe's modules: the recipe part of its base image's tag."""
     digest = hashlib.sha256()
-    for name in RECIPE_MODULES:
+    for name in RECIPE_MODULES[recipe]:
         digest.update(f"{name}\n{structure((directory / name).read_text())}\n".encode())
     return digest.hexdigest()

@@ -32,6 +32,7 @@ import py_compile
 import shutil
 import sys
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 
 FIXED_TIME = (2020, 1, 1, 0, 0, 0)
@@ -89,8 +90,9 @@ def compiled_twin(path: Path) -> bool:
     )
 
 
-def pack(directory: Path, archive: Path, keep: set[str] = frozenset(), *, native_finder: bool = False) -> int:
+def pack(directory: Path, archive: Path, keep: Iterable[str] = (), *, native_finder: bool = False) -> int:
     """Move the Python code and package data of directory into archive; returns the number of files moved."""
+    keep = set(keep)
     moved = []
     directories: set[str] = set()
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
