@@ -48,9 +48,8 @@ class ServiceDockerfile:
             raise ValueError(f"{self.service}: template placeholders without a value: {leftover}")
         return text
 
-    @property
-    def path(self) -> Path:
-        return SERVICES_DIR / self.service / "Dockerfile"
+    def path(self, services_dir: Path = SERVICES_DIR) -> Path:
+        return services_dir / self.service / "Dockerfile"
 
 
 DOCKERFILES = (
@@ -70,14 +69,18 @@ DOCKERFILES = (
 )  # fmt: skip
 
 
-def rendered() -> dict[Path, str]:
+def rendered(services_dir: Path = SERVICES_DIR) -> dict[Path, str]:
     template = TEMPLATE.read_text()
-    return {spec.path: spec.render(template) for spec in DOCKERFILES}
+    return {spec.path(services_dir): spec.render(template) for spec in DOCKERFILES}
 
 
-def drifted() -> list[Path]:
+def drifted(services_dir: Path = SERVICES_DIR) -> list[Path]:
     """The Dockerfiles whose text differs from what the template renders (or that are missing)."""
-    return [path for path, text in rendered().items() if not path.is_file() or path.read_text() != text]
+    return [
+        path
+        for path, text in rendered(services_dir).items()
+        if not path.is_file() or path.read_text() != text
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

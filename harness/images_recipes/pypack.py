@@ -56,7 +56,9 @@ class _ZippedPackageNativeFinder:
                     location = _os.path.join(directory, name + suffix)
                     if _os.path.isfile(location):
                         loader = _machinery.ExtensionFileLoader(fullname, location)
-                        return _machinery.ModuleSpec(fullname, loader, origin=location)
+                        spec = _machinery.ModuleSpec(fullname, loader, origin=location)
+                        spec.has_location = True  # sets __file__, as for any extension module on disk
+                        return spec
         return None
 
 
