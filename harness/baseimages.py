@@ -7,8 +7,9 @@
   dash entrypoint that runs initdb on first start; uid 1001; works on a read-only root (socket dir /tmp). Its
   libicudata holds only the ICU data postgres uses, rebuilt on the host (needs icupkg from icu-devtools, gcc).
 
-The tag is a hash of the recipe (harness/images_recipes/rootfs.py) and the exact .deb file names
-(name_version_arch) the host's apt resolves, so an unchanged recipe with unchanged packages is a no-op. .debs
+The tag is a hash of the recipes' parsed structure (harness.images_recipes.recipe_digest: the AST of the
+recipe modules, so formatting and comments do not count) and the exact .deb file names (name_version_arch)
+the host's apt resolves, so an unchanged recipe with unchanged packages is a no-op. .debs
 and rootfs tarballs are cached under CACHE/images/ so a rebuild after `docker image prune` only re-imports.
 """
 
@@ -29,8 +30,9 @@ import docker
 from docker.errors import ImageNotFound
 
 from harness.docker_engine import ensure_docker_engine
-from harness.images_recipes import rootfs
-from harness.images_recipes.rootfs import RECIPES, Recipe, unpack
+from harness.images_recipes import recipe_digest
+from harness.images_recipes.debian import unpack
+from harness.images_recipes.recipes import RECIPES, Recipe
 from harness.log import get_logger
 from harness.paths import CACHE, ensure
 from harness.proc import run
@@ -39,7 +41,6 @@ log = get_logger("baseimages")
 
 IMAGES_CACHE = CACHE / "images"
 DEB_POOL = IMAGES_CACHE / "debs"
-RECIPE_DIGEST = hashlib.sha256(Path(rootfs.__file__).read_bytes()).hexdigest()
 
 
 @dataclass
@@ -95,7 +96,7 @@ def _apt_state() -> str:
 
 def _resolved_debs(name: str) -> list[str]:
     """The recipe's exact .deb file names, remembered per apt state: a no-change build skips apt (seconds)."""
-    memo = ensure(IMAGES_CACHE / "resolved") / f"{name}-{RECIPE_DIGEST[:12]}-{_apt_state()[:16]}.txt"
+    memo = ensure(IMAGES_CACHE / "resolved") / f"{name}-{recipe_digest(name)[:12]}-{_apt_state()[:16]}.txt"
     if memo.exists():
         return memo.read_text().split()
     debs = _candidate_debs(RECIPES[name].resolve_packages())
@@ -107,7 +108,7 @@ def recipe_tag(name: str) -> tuple[str, list[str]]:
     """(tag, exact .deb file names) of a base image as it would be built now."""
     recipe = RECIPES[name]
     debs = _resolved_debs(name)
-    digest = hashlib.sha256("\n".join([RECIPE_DIGEST, name, *debs]).encode()).hexdigest()[:12]
+    digest = hashlib.sha256("\n".join([recipe_digest(name), name, *debs]).encode()).hexdigest()[:12]
     return recipe.tag_prefix + digest, debs
 
 

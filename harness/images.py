@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import shutil
 import sys
@@ -19,6 +20,7 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import docker
 from docker.errors import APIError, BuildError, ImageNotFound
@@ -36,6 +38,7 @@ log = get_logger("images")
 REGISTRY_BASE = "python:3.11-slim"  # the Dockerfiles' default base, used when the engine already has it
 WHEELS = CACHE / "wheels"
 CONTEXTS = CACHE / "contexts"
+PYPACK = REPO / "harness" / "images_recipes" / "pypack.py"
 # Wheels for the runtime image's platform: CPython 3.11 on glibc x86_64 (bookworm has glibc 2.36).
 WHEEL_PLATFORMS = (
     "manylinux1_x86_64", "manylinux2010_x86_64", "manylinux2014_x86_64",
@@ -132,12 +135,37 @@ def build_service_image(
             return image
         log.info("%s: building from %s (base %s, builder %s)", image.ref, context, base, builder)
         build_args = {"BASE_IMAGE": base, "BUILD_IMAGE": builder, "VERSION": tag, **_git_labels()}
+        # the build stage first, under its own tag: the legacy builder would leave it as a dangling <none>
+        # image, and it is what the layer cache of the next build reuses (the dependency layer)
+        docker_build(
+            client, context, build_stage_ref(image.ref), build_args, progress=progress, target="build"
+        )
         docker_build(client, context, image.ref, build_args, progress=progress)
     image.size_bytes = int(client.images.get(image.ref).attrs["Size"])
     image.built = True
     image.seconds = time.monotonic() - started
     log.info("%s: built in %.1fs, %.1f MB", image.ref, image.seconds, image.size_mb)
     return image
+
+
+def content_tags(names: Iterable[str] = DEFAULT_IMAGES) -> dict[str, str]:
+    """What each image's tag must be for the tree as it is now, computed from the sources, wheels, recipes and
+    base ids without building anything (bases must exist): what a check compares the images it finds with."""
+    client = ensure_docker_engine()
+    tags: dict[str, str] = {}
+    wanted = list(names)
+    if "postgres" in wanted:
+        tags["postgres"] = baseimages.recipe_tag("postgres")[0]
+    app = [SERVICES[n] for n in wanted if n in SERVICES]
+    if app:
+        base, builder = resolve_bases(client)
+        base_ids = [client.images.get(base).id, client.images.get(builder).id]
+        for service in app:
+            with baseimages.build_lock(service.name):
+                tags[service.name] = context_hash(
+                    assemble_context(service, ensure_wheelhouse(service)), base_ids
+                )
+    return tags
 
 
 def docker_build(
@@ -148,13 +176,15 @@ def docker_build(
     *,
     progress: bool = True,
     nocache: bool = False,
+    target: str | None = None,
 ) -> None:
-    """`docker build` of a context through the SDK; nocache=True ignores the layer cache (cold timing)."""
+    """`docker build` of a context through the SDK; nocache=True ignores the layer cache (cold timing);
+    target builds only up to that stage."""
     # the SDK's low-level build streams the legacy builder's output, so long builds show their steps
     tail: list[str] = []
     for chunk in client.api.build(
         path=str(context), tag=ref, buildargs=build_args, rm=True, forcerm=True, pull=False, decode=True,
-        nocache=nocache,
+        nocache=nocache, target=target,
     ):  # fmt: skip
         if "error" in chunk:
             raise BuildError(f"building {ref} failed: {chunk['error'].strip()}\n" + "".join(tail[-20:]), tail)
@@ -165,24 +195,116 @@ def docker_build(
                 log.info("  %s", line.strip())
 
 
-def prune_images(keep: Iterable[str]) -> list[str]:
-    """Remove the other tags of these refs' repositories (older content hashes) that no container uses;
-    returns the removed refs. Layers shared with the kept images stay."""
-    client = ensure_docker_engine()
-    in_use = {c.image.id for c in client.containers.list(all=True) if c.image is not None}
+def build_stage_ref(ref: str) -> str:
+    """The tag a service image's build stage is kept under: todo-chatbot/backend:build-<content hash>."""
+    repository, _, tag = ref.rpartition(":")
+    return f"{repository}:build-{tag}"
+
+
+def prune_images(keep: Iterable[str], *, cluster: bool = True) -> list[str]:
+    """Remove the other tags of these refs' repositories (older content hashes, their build stages) from
+    Docker and, with cluster=True, from the local cluster's containerd; returns the removed refs.
+
+    Never removed: the kept refs and their build stages; in Docker an image any container (running or not)
+    was created from; in containerd an image any container uses or any pod or workload template in the
+    cluster names (read from the Kubernetes API; when it cannot be read, the cluster is left alone)."""
     keep = set(keep)
+    keep |= {build_stage_ref(ref) for ref in keep}
+    removed = prune_docker_images(keep)
+    if cluster:
+        removed += prune_cluster_images(keep)
+    return removed
+
+
+def prune_docker_images(keep: set[str]) -> list[str]:
+    client = ensure_docker_engine()
+    in_use = {c.attrs.get("Image") for c in client.containers.list(all=True)}
+    kept_ids = {image.id for ref in keep if (image := _get_image(client, ref)) is not None}
     removed = []
     for repository in sorted({ref.rpartition(":")[0] for ref in keep}):
-        for old in client.images.list(name=repository):
-            stale = [t for t in old.tags if t.startswith(f"{repository}:") and t not in keep]
-            if old.id in in_use:
+        for image in client.images.list(name=repository):
+            if image.id in in_use or image.id in kept_ids:
                 continue
-            for tag in stale:
-                client.images.remove(tag, noprune=False)
-                removed.append(tag)
+            for tag in image.tags:
+                if tag.startswith(f"{repository}:") and tag not in keep:
+                    client.images.remove(tag, noprune=False)
+                    removed.append(tag)
     if removed:
-        log.info("pruned %d old image tags: %s", len(removed), ", ".join(removed))
+        log.info("pruned %d old image tags from Docker: %s", len(removed), ", ".join(removed))
+    else:
+        log.info("nothing to prune in Docker")
     return removed
+
+
+def prune_cluster_images(keep: set[str], containerd: Any = None, in_use: set[str] | None = None) -> list[str]:
+    """The containerd side of prune_images (the local cluster's, when it runs). `containerd` (with
+    image_refs(), container_images() and remove()) and `in_use` are for tests; by default they are read
+    from the running local cluster."""
+    from harness.clusters.local_images import normalize
+
+    if containerd is None:
+        from harness.clusters.local import LocalCluster
+
+        cluster = LocalCluster()
+        if not cluster.sock.exists():
+            log.info("no local cluster containerd at %s: nothing to prune there", cluster.sock)
+            return []
+        containerd = _ClusterContainerd(cluster)
+        try:
+            in_use = cluster_images_in_use(cluster.kubectl)
+        except Exception as exc:  # the guarantee needs the API: without it nothing is removed
+            log.warning("local cluster: cannot list the images its workloads use (%s); not pruning it", exc)
+            return []
+    used = {normalize(ref) for ref in (in_use or set()) | set(containerd.container_images())}
+    kept = {normalize(ref) for ref in keep}
+    repositories = {ref.rpartition(":")[0] for ref in kept}
+    removed = []
+    for ref in sorted(containerd.image_refs()):
+        if ref.rpartition(":")[0] in repositories and ref not in kept and ref not in used:
+            containerd.remove(ref)
+            removed.append(ref)
+    if removed:
+        log.info("pruned %d old image tags from the local cluster: %s", len(removed), ", ".join(removed))
+    return removed
+
+
+def cluster_images_in_use(kubectl: Any) -> set[str]:
+    """Every image a pod, ReplicaSet, Deployment, StatefulSet, DaemonSet, Job or CronJob names, in all
+    namespaces (a Deployment scaled to 0 still needs its image when it is scaled up)."""
+    kinds = "pods,replicasets,deployments,statefulsets,daemonsets,jobs,cronjobs"
+    listing = json.loads(kubectl("get", kinds, "--all-namespaces", "-o", "json", quiet=True))
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "image" and isinstance(value, str):
+                    found.add(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(listing.get("items", []))
+    return found
+
+
+class _ClusterContainerd:
+    """What prune_cluster_images needs from the local cluster's containerd (harness.clusters.local_images)."""
+
+    def __init__(self, cluster: Any) -> None:
+        self.containerd = cluster.containerd
+
+    def image_refs(self) -> set[str]:
+        return set(self.containerd.image_refs())
+
+    def container_images(self) -> set[str]:
+        lines = self.containerd.ctr("containers", "ls", quiet=True).splitlines()[1:]
+        return {line.split()[1] for line in lines if len(line.split()) >= 2}
+
+    def remove(self, ref: str) -> None:
+        self.containerd.ctr("images", "rm", ref, quiet=True)
 
 
 # ---------------------------------------------------------------------------------------------- wheels
@@ -230,6 +352,8 @@ def assemble_context(service: ServiceImage, wheelhouse: Path) -> Path:
     context = CONTEXTS / service.name
     shutil.rmtree(context, ignore_errors=True)
     shutil.copytree(service.source_dir, context, ignore=shutil.ignore_patterns(*CONTEXT_IGNORE))
+    # the Dockerfile's build stage packs the dependencies with it (see harness/images_recipes/pypack.py)
+    shutil.copyfile(PYPACK, context / "pypack.py")
     (context / "wheels").mkdir()
     for wheel in sorted(wheelhouse.glob("*.whl")):
         os.link(wheel, context / "wheels" / wheel.name)
@@ -297,6 +421,13 @@ def image_files(ref: str) -> set[str]:
 def compose_environment(images: dict[str, ImageRef]) -> dict[str, str]:
     """The variables compose.yaml reads its image references from (BACKEND_IMAGE=todo-chatbot/backend:…)."""
     return {f"{name.upper().replace('-', '_')}_IMAGE": image.ref for name, image in images.items()}
+
+
+def _get_image(client: docker.DockerClient, ref: str) -> Any:
+    try:
+        return client.images.get(ref)
+    except (ImageNotFound, APIError):
+        return None
 
 
 def _has_image(client: docker.DockerClient, ref: str) -> bool:

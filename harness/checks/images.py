@@ -8,6 +8,7 @@ import tarfile
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from harness.checks import SECRET_NAME, usable_secrets
 
@@ -75,3 +76,101 @@ def _tar_files_holding(layer: tarfile.TarFile, values: list[bytes]) -> Iterator[
 def is_content_hash_tag(ref: str) -> bool:
     tag = ref.rsplit(":", 1)[-1] if ":" in ref.rsplit("/", 1)[-1] else ""
     return bool(CONTENT_HASH_TAG.search(tag))
+
+
+USER_INSTRUCTION = re.compile(r"^(?:/bin/sh -c )?(?:#\(nop\)\s+)?USER\s+(\S+)", re.I)
+BASE_LABEL = "org.opencontainers.image.base.name"
+
+
+def own_user_problems(ref: str, uid: str = "1001") -> list[str]:
+    """Whether the image's own Dockerfile (its final stage, not the base it starts FROM) sets `USER uid`.
+
+    The image's config alone cannot tell: every app image inherits the base's user, so a service Dockerfile
+    whose USER line was deleted still reports 1001 on the local base (and root on python:3.11-slim). The
+    final stage's instructions are the image's history entries above the base's (the base is named by the
+    `org.opencontainers.image.base.name` label every service Dockerfile sets)."""
+    from harness.images import ensure_docker_engine
+
+    client = ensure_docker_engine()
+    image = _engine_image(client, ref)
+    if image is None:
+        return [f"{ref}: not in the Docker engine, so its user cannot be read"]
+    config = image.attrs.get("Config") or {}
+    base_ref = (config.get("Labels") or {}).get(BASE_LABEL, "")
+    if not base_ref:
+        return [f"{ref}: no {BASE_LABEL} label, so its own instructions cannot be told from its base's"]
+    base = _engine_image(client, base_ref)
+    if base is None:
+        return [f"{ref}: its base {base_ref} is not in the Docker engine"]
+    history, base_history = image.history(), base.history()  # newest first
+    if len(history) <= len(base_history) or history[-len(base_history) :] != base_history:
+        return [f"{ref}: its history does not end with its base {base_ref}'s"]
+    own = [str(entry.get("CreatedBy", "")) for entry in history[: len(history) - len(base_history)]]
+    users = [m[1] for line in own if (m := USER_INSTRUCTION.match(line.strip()))]
+    problems = []
+    if not users:
+        problems.append(
+            f"{ref}: its Dockerfile's final stage has no USER instruction (the user is inherited)"
+        )
+    elif users[0].split(":")[0] != uid:  # history is newest first: users[0] is the last USER
+        problems.append(f"{ref}: its Dockerfile's last USER is {users[0]}, not {uid}")
+    user = str(config.get("User") or "")
+    if user.split(":")[0] != uid:
+        problems.append(f"{ref}: runs as {user or 'root'}, not {uid}")
+    return problems
+
+
+def image_size_problems(refs: dict[str, str], max_mb: float) -> tuple[dict[str, float], list[str]]:
+    """({name: MB}, problems): each image's size as the Docker engine reports it now. An image the engine
+    does not hold is a problem (its size is unknown), never a pass with size 0."""
+    from harness.images import ensure_docker_engine
+
+    client = ensure_docker_engine()
+    sizes: dict[str, float] = {}
+    problems = []
+    for name, ref in refs.items():
+        image = _engine_image(client, ref)
+        if image is None:
+            problems.append(f"{name}: {ref} is not in the Docker engine, so its size is unknown")
+            continue
+        sizes[name] = int(image.attrs["Size"]) / 1e6
+        if sizes[name] > max_mb:
+            problems.append(f"{name}: {ref} is {sizes[name]:.1f} MB, over {max_mb:.0f} MB")
+    return sizes, problems
+
+
+def content_tag_problems(refs: dict[str, str], expected_tags: dict[str, str] | None = None) -> list[str]:
+    """Whether each image is tagged by its content. Observed, not taken from the build's return value: the
+    tag must look like a hash (never `latest`), the engine must hold the image under it with its own version
+    label stamped to the same tag at build time, and, where `expected_tags` gives what the tree's content
+    hashes to now (recomputed from the sources and wheels, without building), the tag must equal it."""
+    from harness.images import ensure_docker_engine
+
+    client = ensure_docker_engine()
+    problems = []
+    for name, ref in refs.items():
+        tag = ref.rsplit(":", 1)[-1] if ":" in ref.rsplit("/", 1)[-1] else ""
+        if not is_content_hash_tag(ref):
+            problems.append(f"{name}: {ref} is not tagged with a content hash")
+            continue
+        image = _engine_image(client, ref)
+        if image is None:
+            problems.append(f"{name}: {ref} is not in the Docker engine")
+            continue
+        version = ((image.attrs.get("Config") or {}).get("Labels") or {}).get(
+            "org.opencontainers.image.version"
+        )
+        if version != tag.rpartition("-")[2] and version != tag:
+            problems.append(f"{name}: {ref} carries version label {version!r}, built for another tag")
+        if expected_tags and name in expected_tags and expected_tags[name] != tag:
+            problems.append(f"{name}: tagged {tag}, but its content hashes to {expected_tags[name]} now")
+    return problems
+
+
+def _engine_image(client: Any, ref: str) -> Any:
+    from docker.errors import ImageNotFound
+
+    try:
+        return client.images.get(ref)
+    except ImageNotFound:
+        return None

@@ -38,7 +38,13 @@ def build(
     build_image: Annotated[
         str | None, typer.Option(help="builder-stage base (default: like --base-image)")
     ] = None,
-    prune: Annotated[bool, typer.Option(help="then remove older tags of these images (unused ones)")] = False,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            help="then remove older tags of these images from Docker and the local cluster's containerd "
+            "(never one a container, pod or workload uses)"
+        ),
+    ] = False,
 ) -> None:
     """Build the app images (content-hash tags; unchanged ones are skipped) and print a table."""
     unknown = sorted(set(names or []) - {*images.SERVICES, "postgres"})
@@ -54,7 +60,10 @@ def build(
         keep = [i.ref for i in built.values()]
         if set(built) & set(images.SERVICES):
             keep += images.resolve_bases(docker_client(), base_image, build_image or base_image)
-        typer.echo(f"removed {len(images.prune_images(keep))} older image tags")
+        removed = images.prune_images(keep)
+        for ref in removed:
+            typer.echo(f"removed {ref}")
+        typer.echo(f"removed {len(removed)} older image tags (Docker and the local cluster's containerd)")
 
 
 def base_images(

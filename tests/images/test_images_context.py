@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness import images
-from harness.images_recipes.rootfs import _resolve_in
+from harness.images_recipes.debian import resolve_in as _resolve_in
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_context_holds_sources_package_data_and_wheels_but_no_caches_or_tests(
     context = images.assemble_context(service, wheelhouse)
     files = sorted(p.relative_to(context).as_posix() for p in context.rglob("*") if p.is_file())
     assert files == [
-        "Dockerfile", "pyproject.toml", "todo_demo/__init__.py", "todo_demo/page.html",
+        "Dockerfile", "pypack.py", "pyproject.toml", "todo_demo/__init__.py", "todo_demo/page.html",
         "wheels/httpx-0.28.1-py3-none-any.whl",
     ]  # fmt: skip
 

@@ -129,3 +129,25 @@ def test_an_icu_collation_works_in_a_latin2_database(pg: tuple[int, str]) -> Non
         database="latin2",
     )
     assert order == [("cesta čaj hrad chleba",)]  # Czech: č after c, ch after h
+
+
+@pytest.mark.parametrize(
+    ("encoding", "words", "expected"),
+    [
+        ("EUC_JP", ["ぶどう", "りんご", "あんず"], "あんず ぶどう りんご"),  # ICU converter euc-jp-2007 kept
+        ("WIN1251", ["ёж", "еда", "жук"], "еда ёж жук"),  # a Windows code page: ibm-5347 kept
+    ],
+)
+def test_an_icu_collation_works_in_each_kind_of_server_encoding_left_in_the_icu_data(
+    pg: tuple[int, str], encoding: str, words: list[str], expected: str
+) -> None:
+    # the image keeps only the ICU converters of server encodings: one multi-byte and one single-byte here
+    database = encoding.lower()
+    _query(pg, f"CREATE DATABASE {database} TEMPLATE template0 ENCODING '{encoding}' LOCALE 'C'")
+    array = ", ".join(f"'{w}'" for w in words)
+    (order,) = _query(
+        pg,
+        f"SELECT string_agg(x, ' ' ORDER BY x COLLATE \"und-x-icu\") FROM unnest(ARRAY[{array}]) x",  # noqa: S608
+        database=database,
+    )
+    assert order == [(expected,)]

@@ -1,0 +1,79 @@
+"""The SC-016 image checks (harness.checks) fail on seeded defects, observed on real images in the engine:
+a service Dockerfile whose USER line was deleted, an image the engine does not hold, a tag not derived from
+the image's content."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from pathlib import Path
+
+import docker
+import pytest
+
+from harness import images
+from harness.checks import images as checks
+from harness.images import ImageRef
+
+
+def test_the_real_images_pass_every_image_check(app_images: dict[str, ImageRef]) -> None:
+    refs = {name: image.ref for name, image in app_images.items()}
+    assert checks.content_tag_problems(refs, images.content_tags(refs)) == []
+    assert checks.image_size_problems(refs, 60.0)[1] == []
+    for name in ("backend", "chatbot", "frontend"):
+        assert checks.own_user_problems(refs[name]) == []
+
+
+def test_a_dockerfile_without_its_user_line_fails_although_the_image_still_runs_as_1001(
+    app_images: dict[str, ImageRef], docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
+    service = images.SERVICES["frontend"]
+    context = images.assemble_context(service, images.ensure_wheelhouse(service))
+    seeded = tmp_path / "context"
+    shutil.copytree(context, seeded, copy_function=shutil.copy)
+    dockerfile = seeded / "Dockerfile"
+    text = dockerfile.read_text()
+    assert "\nUSER 1001:1001\n" in text
+    dockerfile.write_text(text.replace("\nUSER 1001:1001\n", "\n"))  # the seeded defect
+    base, builder = images.resolve_bases(docker_client)
+    ref = f"todo-chatbot-seeded/frontend-nouser:{secrets.token_hex(6)}"
+    images.docker_build(
+        docker_client, seeded, ref, {"BASE_IMAGE": base, "BUILD_IMAGE": builder}, progress=False
+    )
+    try:
+        # what the old check read: the config's user, inherited from the local base, still says 1001
+        assert images.image_user(ref).startswith("1001")
+        problems = checks.own_user_problems(ref)
+        assert any("no USER instruction" in p for p in problems), problems
+    finally:
+        docker_client.images.remove(ref, force=True)
+
+
+def test_an_image_the_engine_does_not_hold_fails_the_size_check_instead_of_passing_with_size_0() -> None:
+    missing = f"todo-chatbot/backend:{secrets.token_hex(6)}"
+    sizes, problems = checks.image_size_problems({"backend": missing}, 60.0)
+    assert sizes == {}
+    assert problems == [f"backend: {missing} is not in the Docker engine, so its size is unknown"]
+
+
+def test_a_tag_not_derived_from_the_content_fails(
+    app_images: dict[str, ImageRef], docker_client: docker.DockerClient
+) -> None:
+    real = app_images["frontend"]
+    wrong_tag = secrets.token_hex(6)  # looks like a hash, is not the content's
+    docker_client.images.get(real.ref).tag(real.repository, wrong_tag)
+    seeded = f"{real.repository}:{wrong_tag}"
+    try:
+        assert checks.is_content_hash_tag(seeded)  # what the old check asked: it would have passed
+        problems = checks.content_tag_problems({"frontend": seeded}, {"frontend": real.tag})
+        assert any("version label" in p for p in problems), problems
+        assert any("hashes to" in p for p in problems), problems
+    finally:
+        docker_client.images.remove(seeded)
+
+
+@pytest.mark.parametrize("ref", ["todo-chatbot/backend:latest", "todo-chatbot/backend"])
+def test_latest_or_no_tag_fails_the_content_tag_check(ref: str) -> None:
+    assert checks.content_tag_problems({"backend": ref}) == [
+        f"backend: {ref} is not tagged with a content hash"
+    ]
