@@ -8,6 +8,8 @@ or derives (a DATABASE_URL built from the password) is searched for too.
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import re
 import tarfile
 import tempfile
@@ -15,12 +17,15 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.paths import CACHE, ensure
+
 MIN_SECRET_LENGTH = 8  # shorter values (a user name, a port) would match by chance
 
-# files that hold local secrets by convention (git ignores them here) and must never reach an image
+# files that hold local secrets by convention (git ignores them here) and must never reach an image; a .pem or
+# .key file is judged by its content (CA bundles such as certifi's are public), a keystore by its name
 SECRET_FILE_NAMES = re.compile(
     r"(^|/)(\.env(\.[\w-]+)?|values-dev\.yaml|[\w.-]+\.local\.yaml|id_(rsa|ecdsa|ed25519)|\.git-credentials"
-    r"|\.netrc|\.pypirc|\.npmrc|[\w.-]+\.(pem|key|p12|pfx))$"
+    r"|\.netrc|\.pypirc|\.npmrc|[\w.-]+\.(p12|pfx))$"
 )
 # key material in file contents
 KEY_MATERIAL = re.compile(
@@ -111,9 +116,19 @@ def _image_files(archive: Path) -> Iterator[tuple[str, str, bytes]]:
 
 
 def scan_saved_image(ref: str, allowed: Iterable[str] = ()) -> list[str]:
-    from harness.images import save_image
+    """key_material_in_image over the image as `docker save` writes it. The result is cached by the image's
+    id (a digest of its config, which names every layer's digest): the same id is the same bytes."""
+    from harness.images import ensure_docker_engine, save_image
 
+    allow = sorted(set(allowed))
+    image_id = str(ensure_docker_engine().images.get(ref).id).replace("sha256:", "")
+    rules = [image_id, allow, SECRET_FILE_NAMES.pattern, KEY_MATERIAL.pattern.decode()]
+    cached = (
+        ensure(CACHE / "leak-scan") / f"{hashlib.sha256(json.dumps(rules).encode()).hexdigest()[:32]}.json"
+    )
+    if cached.exists():
+        return [f"{ref} {f}" for f in json.loads(cached.read_text())]
     with tempfile.TemporaryDirectory(prefix="tcb-image-") as tmp:
-        return [
-            f"{ref} {f}" for f in key_material_in_image(save_image(ref, Path(tmp) / "image.tar"), allowed)
-        ]
+        findings = key_material_in_image(save_image(ref, Path(tmp) / "image.tar"), allow)
+    cached.write_text(json.dumps(findings))
+    return [f"{ref} {f}" for f in findings]
