@@ -17,7 +17,6 @@ import os
 import shutil
 import signal
 import ssl
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from harness.clusters.local_manifests import addons
 from harness.clusters.local_pki import Pki
 from harness.log import get_logger
 from harness.paths import STATE, ensure
-from harness.proc import CommandError, run, running_program, which
+from harness.proc import CommandError, Daemon, run, running_program, which
 from harness.waits import wait_until
 
 log = get_logger("local-cluster")
@@ -88,7 +87,7 @@ class LocalCluster:
         self.sock = self.dir / "run" / "containerd" / "containerd.sock"
         self.containerd = Containerd(self.sock)
         self._started: list[str] = []
-        self._spawned: dict[str, subprocess.Popen[bytes]] = {}  # what this object started: exact exit status
+        self._daemons: dict[str, Daemon] = {}  # what this object started: exact exit status
 
     # ---- Cluster protocol -------------------------------------------------------------------------------
     def available(self) -> tuple[bool, str]:
@@ -733,49 +732,26 @@ disabled_plugins = []
             return None
         return pid if running_program(pid) == name else None
 
+    def _daemon(self, component: Component) -> Daemon:
+        return self._daemons.get(component.name) or Daemon(
+            component.name,
+            component.argv(),
+            self._p("logs", f"{component.name}.log"),
+            health=component.health,
+            pid_file=self._pid_file(component.name),
+            cwd=self.dir,
+            program=component.name,
+        )
+
     def _start(self, component: Component) -> None:
-        """Spawn it unless it runs (a daemon outlives this call: hence Popen, not proc.run)."""
-        if self._pid(component.name) is not None:
-            return
-        log.info("starting %s (log: %s)", component.name, self._p("logs", f"{component.name}.log"))
-        with open(self._p("logs", f"{component.name}.log"), "ab") as out:
-            process = subprocess.Popen(
-                component.argv(),
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                cwd=self.dir,
-                start_new_session=True,
-            )
-        self._pid_file(component.name).write_text(str(process.pid))
-        self._spawned[component.name] = process
-        self._started.append(component.name)
+        """Spawn it unless it runs (detached: a daemon outlives this call)."""
+        daemon = self._daemon(component)
+        if daemon.start():
+            self._daemons[component.name] = daemon
+            self._started.append(component.name)
 
     def _wait_healthy(self, component: Component) -> None:
-        exited = f"{component.name} exited"
-
-        def probe() -> tuple[bool, str]:
-            spawned = self._spawned.get(component.name)
-            # our own child's exit status is exact; /proc is the way for one an earlier run started
-            gone = spawned.poll() is not None if spawned else self._pid(component.name) is None
-            if gone:
-                return True, exited  # stop waiting: it will not get healthy
-            return component.health()
-
-        log_file = self._p("logs", f"{component.name}.log")
-        try:
-            seen = wait_until(
-                f"{component.name} to be healthy", probe, timeout=component.start_timeout, interval=0.2
-            )
-        except TimeoutError as exc:
-            raise RuntimeError(f"{exc}\n(see {log_file})") from exc
-        if seen == exited:
-            tail = "\n".join(log_file.read_text(errors="replace").splitlines()[-15:])
-            spawned = self._spawned.get(component.name)
-            status = f" with status {spawned.returncode}" if spawned else ""
-            raise RuntimeError(
-                f"{component.name} exited{status} while starting; last lines of {log_file}:\n{tail}"
-            )
+        self._daemon(component).wait_healthy(component.start_timeout)
 
     # ---- add-ons and readiness --------------------------------------------------------------------------
     def kubectl(self, *args: str, input: str | None = None, quiet: bool = False) -> str:
@@ -851,24 +827,10 @@ disabled_plugins = []
 
     # ---- teardown helpers -------------------------------------------------------------------------------
     def _stop(self, name: str, timeout: float = 15) -> None:
-        pid = self._pid(name)
-        if pid is None:
-            return
-        log.info("stopping %s (pid %d)", name, pid)
-        os.kill(pid, signal.SIGTERM)
-        try:
-            wait_until(
-                f"{name} to exit",
-                lambda: (self._pid(name) is None, f"pid {pid} alive"),
-                timeout=timeout,
-                interval=0.2,
-            )
-        except TimeoutError:
-            os.kill(pid, signal.SIGKILL)
-            wait_until(f"{name} to die", lambda: (self._pid(name) is None, f"pid {pid} alive"), timeout=10)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)
-        self._pid_file(name).unlink(missing_ok=True)
+        daemon = self._daemons.pop(name, None) or Daemon(
+            name, [name], self._p("logs", f"{name}.log"), pid_file=self._pid_file(name)
+        )
+        daemon.stop(timeout)
 
     def _stop_pods(self) -> list[str]:
         """Kill every container and sandbox (the kubelet is stopped already), drop their netns; return ids."""
