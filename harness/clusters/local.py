@@ -93,7 +93,8 @@ class LocalCluster:
     def available(self) -> tuple[bool, str]:
         if os.geteuid() != 0:
             return False, "the local cluster runs kubelet/containerd as host processes and needs root"
-        missing = [p for p in ("etcd", "containerd", "runc", "ctr", "iptables", "ip") if not which(p)]
+        programs = ("etcd", "containerd", "runc", "ctr", "iptables", "ipset", "ip")
+        missing = [p for p in programs if not which(p)]
         if missing:
             return False, f"{', '.join(missing)} not found: run `scripts/setup` (Debian packages)"
         if not (CNI_BIN / "bridge").exists():
