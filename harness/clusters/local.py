@@ -148,8 +148,8 @@ class LocalCluster:
         self._wait_node_registered()
         # the network-policy controller reads the node object (its address selects the pods it guards)
         self._start(components["kube-router"])
+        self._wait_ready()  # node and CoreDNS get ready while kube-router syncs
         self._wait_healthy(components["kube-router"])
-        self._wait_ready()
         log.info(
             "local cluster ready in %.1f s (%s): kubeconfig %s",
             time.monotonic() - started,

@@ -93,7 +93,14 @@ def install(cluster: LocalCluster, namespace: str) -> dict[str, str]:
     cluster.kubectl("create", "namespace", namespace, quiet=True)
     cluster.kubectl("apply", "-f", "-", input=manifest(namespace, cluster.busybox_image.ref), quiet=True)
     cluster.kubectl(
-        "-n", namespace, "wait", "--for=condition=Ready", "pod/postgres", "pod/backend", "pod/frontend"
+        "-n",
+        namespace,
+        "wait",
+        "--timeout=120s",
+        "--for=condition=Ready",
+        "pod/postgres",
+        "pod/backend",
+        "pod/frontend",
     )
     pod = json.loads(cluster.kubectl("-n", namespace, "get", "pod", "postgres", "-o", "json", quiet=True))
     service = json.loads(
