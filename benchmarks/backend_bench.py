@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -23,8 +22,7 @@ from pathlib import Path
 import httpx
 
 from harness.pgserver import PostgresServer, free_port
-from harness.proc import run, which
-from harness.waits import wait_until
+from harness.proc import Daemon, run, uvicorn_argv, which
 
 TARGET_RPS = 1000
 TARGET_P99_MS = 50.0
@@ -85,37 +83,33 @@ def main() -> int:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         env = {
-            **os.environ,
             "DATABASE_URL": url,
             "BETTER_AUTH_SECRET": SECRET,
             "ENVIRONMENT": "production",
             "LOG_LEVEL": "WARNING",
         }
-        argv = [
-            sys.executable,
-            "-m",
-            "uvicorn",
+        # as in the image's CMD
+        extra = ["--no-server-header", "--no-access-log", *args.uvicorn_args.split()]
+        argv = uvicorn_argv(
             "todo_backend.main:app",
-            "--host",
             "127.0.0.1",
-            "--port",
-            str(port),
-            # as in the image's CMD
-            "--no-server-header",
-            "--no-access-log",
-            *args.uvicorn_args.split(),
-        ]
-        if args.workers > 1:
-            argv += ["--workers", str(args.workers)]
-        log_path = Path(tmp) / "backend.log"
-        with log_path.open("w") as log:
-            server = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+            port,
+            *extra,
+            workers=args.workers if args.workers > 1 else None,
+        )
+        server = Daemon(
+            "backend",
+            argv,
+            Path(tmp) / "backend.log",
+            health=lambda: (httpx.get(f"{base}/api/ready", timeout=2).status_code == 200, "not ready"),
+            env=env,
+            append_log=False,
+        )
+        server.start()
+        assert server.process is not None
+        server_pid = server.process.pid
         try:
-            wait_until(
-                f"backend on {base} to be ready",
-                lambda: (httpx.get(f"{base}/api/ready", timeout=2).status_code == 200, "not ready"),
-                timeout=90,
-            )
+            server.wait_healthy(timeout=90)
             signup = httpx.post(
                 f"{base}/api/auth/signup", json={"email": "bench@example.com", "password": "bench-password"}
             )
@@ -137,14 +131,13 @@ def main() -> int:
             run([*wrk, "-d3s", f"{base}/api/tasks"], quiet=True)  # warm-up: pool connections, caches
             assert pg.dir is not None
             postmaster = int((pg.dir / "data" / "postmaster.pid").read_text().split()[0])
-            cpu_before = cpu_seconds(server.pid)
+            cpu_before = cpu_seconds(server_pid)
             pg_cpu_before = cpu_seconds(postmaster)
             output = run([*wrk, f"-d{args.duration}s", f"{base}/api/tasks"], quiet=True).stdout
-            server_cpu = cpu_seconds(server.pid) - cpu_before
+            server_cpu = cpu_seconds(server_pid) - cpu_before
             pg_cpu = cpu_seconds(postmaster) - pg_cpu_before
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            server.stop(timeout=30)
 
     result = parse_wrk(output)
     requests = result["rps"] * args.duration

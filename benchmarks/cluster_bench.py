@@ -56,6 +56,64 @@ def _deployment(image: str, replicas: int) -> client.V1Deployment:
     )
 
 
+def _volume_round(core: client.CoreV1Api, namespace: str, image: str, n: int) -> dict[str, float]:
+    """A claim on the default StorageClass (WaitForFirstConsumer) and a pod using it: seconds from creating
+    both until the claim is Bound and until the pod is Ready (what a fresh Postgres install waits for)."""
+    claim = client.V1PersistentVolumeClaim(
+        metadata=client.V1ObjectMeta(name=f"data-{n}"),
+        spec=client.V1PersistentVolumeClaimSpec(
+            access_modes=["ReadWriteOnce"],
+            resources=client.V1VolumeResourceRequirements(requests={"storage": "1Mi"}),
+        ),
+    )
+    pod = client.V1Pod(
+        metadata=client.V1ObjectMeta(name=f"volume-{n}"),
+        spec=client.V1PodSpec(
+            termination_grace_period_seconds=0,
+            containers=[
+                client.V1Container(
+                    name="main",
+                    image=image,
+                    image_pull_policy="Never",
+                    command=["sh", "-c", "touch /data/ok && exec sleep 3600"],
+                    volume_mounts=[client.V1VolumeMount(name="data", mount_path="/data")],
+                    readiness_probe=client.V1Probe(
+                        _exec=client.V1ExecAction(command=["test", "-f", "/data/ok"]), period_seconds=1
+                    ),
+                )
+            ],
+            volumes=[
+                client.V1Volume(
+                    name="data",
+                    persistent_volume_claim=client.V1PersistentVolumeClaimVolumeSource(
+                        claim_name=f"data-{n}"
+                    ),
+                )
+            ],
+        ),
+    )
+    start = time.monotonic()
+    core.create_namespaced_persistent_volume_claim(namespace, claim)
+    core.create_namespaced_pod(namespace, pod)
+    marks: dict[str, float] = {}
+
+    def progress() -> tuple[bool, str]:
+        if (
+            "bound" not in marks
+            and core.read_namespaced_persistent_volume_claim(f"data-{n}", namespace).status.phase == "Bound"
+        ):
+            marks["bound"] = time.monotonic() - start
+        status = core.read_namespaced_pod(f"volume-{n}", namespace).status
+        ready = any(c.type == "Ready" and c.status == "True" for c in status.conditions or [])
+        if ready:
+            marks["ready"] = time.monotonic() - start
+        return ready, f"{marks} phase {status.phase}"
+
+    wait_until("the pod with a fresh volume to be Ready", progress, timeout=120, interval=0.05)
+    core.delete_namespaced_pod(f"volume-{n}", namespace, grace_period_seconds=0)
+    return marks
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -135,6 +193,17 @@ def main() -> None:
         print(
             f"Deployment scaled 2 -> 4 all Ready: median {statistics.median(scale_times):.2f} s "
             f"(rounds {', '.join(f'{t:.2f}' for t in scale_times)}; target <= 6 s)"
+        )
+
+        volume_rounds = [
+            _volume_round(core, namespace, cluster.busybox_image.ref, n) for n in range(args.rounds)
+        ]
+        print(
+            "fresh volume (claim + pod created) -> claim Bound / pod Ready: median "
+            f"{statistics.median(r['bound'] for r in volume_rounds):.2f} s / "
+            f"{statistics.median(r['ready'] for r in volume_rounds):.2f} s (rounds "
+            + ", ".join(f"{r['bound']:.2f}/{r['ready']:.2f}" for r in volume_rounds)
+            + ")"
         )
     finally:
         core.delete_namespace(namespace)

@@ -7,26 +7,20 @@ state directory, and the URLs of the others. Output of each goes to <state>/logs
 
 from __future__ import annotations
 
-import contextlib
-import os
 import secrets
 import shlex
-import signal
 import socket
 import subprocess
-import sys
-import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 import httpx
 
 from harness import components
 from harness.log import get_logger
 from harness.paths import REPO, ensure
-from harness.waits import StopWaiting, WaitStopped, WaitTimeout, wait_until
+from harness.proc import Daemon, DaemonError, uvicorn_argv
 
 log = get_logger("dev")
 
@@ -44,20 +38,23 @@ class DevService:
     name: str
     port: int
     host: str
-    process: subprocess.Popen[bytes]
-    log_path: Path
-    _pump: threading.Thread | None = field(default=None, repr=False)
+    daemon: Daemon
+
+    @property
+    def process(self) -> subprocess.Popen[bytes]:
+        assert self.daemon.process is not None
+        return self.daemon.process
+
+    @property
+    def log_path(self) -> Path:
+        return self.daemon.log_path
 
     @property
     def url(self) -> str:
         return f"http://{connect_host(self.host)}:{self.port}"
 
     def log_tail(self, lines: int = 40) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
+        return self.daemon.log_tail(lines)
 
 
 @dataclass
@@ -89,16 +86,7 @@ class DevStack:
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM each service's process group, SIGKILL what is still running after `timeout`."""
         for service in self.services.values():
-            _signal_group(service.process, signal.SIGTERM)
-        for service in self.services.values():
-            try:
-                service.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                log.warning("%s did not stop within %.0fs: killing it", service.name, timeout)
-                _signal_group(service.process, signal.SIGKILL)
-                service.process.wait()
-            if service._pump is not None:
-                service._pump.join(timeout=2)
+            service.daemon.stop(timeout)
         log.info("stopped %s", ", ".join(self.services))
 
 
@@ -207,57 +195,24 @@ def start_dev_stack(
 def _spawn(
     name: str, host: str, port: int, env: Mapping[str, str], cwd: Path, log_path: Path, echo: bool
 ) -> DevService:
-    argv = [sys.executable, "-m", "uvicorn", APP_MODULES[name], "--host", host, "--port", str(port)]
+    argv = uvicorn_argv(APP_MODULES[name], host, port)
     shown_env = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items() if k != "BETTER_AUTH_SECRET")
-    log.info("$ %s %s  (log: %s)", shown_env, shlex.join(argv), log_path)
-    # Own process group: Ctrl-C reaches only `tcb dev`, which then stops the services in order.
-    process = subprocess.Popen(
-        argv,
-        cwd=cwd,
-        env={**os.environ, **env},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    assert process.stdout is not None
-    pump = threading.Thread(
-        target=_pump_output, args=(process.stdout, log_path, name if echo else None), daemon=True
-    )
-    pump.start()
-    return DevService(name=name, port=port, host=host, process=process, log_path=log_path, _pump=pump)
+    log.info("%s environment: %s", name, shown_env)
+    # own process group: Ctrl-C reaches only `tcb dev`, which then stops the services in order
+    url = f"http://{connect_host(host)}:{port}/api/health"
 
+    def health() -> tuple[bool, str]:
+        response = httpx.get(url, timeout=2.0)
+        return response.status_code == 200, f"GET {url}: HTTP {response.status_code} {response.text[:200]}"
 
-def _pump_output(stream: IO[bytes], log_path: Path, prefix: str | None) -> None:
-    with log_path.open("ab") as sink:
-        for line in stream:
-            sink.write(line)
-            sink.flush()
-            if prefix:
-                sys.stderr.write(f"[{prefix:8}] {line.decode(errors='replace')}")
+    daemon = Daemon(name, argv, log_path, health=health, env=env, cwd=cwd, echo=name if echo else None)
+    daemon.start()
+    return DevService(name=name, port=port, host=host, daemon=daemon)
 
 
 def _wait_healthy(service: DevService, timeout: float) -> None:
-    url = f"{service.url}/api/health"
-
-    def probe() -> tuple[bool, str]:
-        if service.process.poll() is not None:
-            raise StopWaiting(f"process exited with {service.process.returncode}")
-        response = httpx.get(url, timeout=2.0)
-        return response.status_code == 200, f"HTTP {response.status_code} {response.text[:200]}"
-
     try:
-        wait_until(f"{service.name} to answer GET {url}", probe, timeout=timeout)
-    except WaitStopped as stopped:
-        raise DevServerError(
-            f"{service.name} failed to start ({stopped.reason}); last log lines:\n{service.log_tail()}"
-        ) from None
-    except WaitTimeout as exc:
-        raise DevServerError(f"{exc}; last log lines of {service.name}:\n{service.log_tail()}") from exc
+        service.daemon.wait_healthy(timeout, interval=0.5)
+    except DaemonError as exc:
+        raise DevServerError(f"{service.name} failed to start: {exc}") from exc
     log.info("%s is up at %s", service.name, service.url)
-
-
-def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)

@@ -10,8 +10,7 @@ from docker.errors import DockerException
 
 from harness.log import get_logger
 from harness.paths import STATE, ensure
-from harness.proc import run, running_program, which
-from harness.waits import StopWaiting, WaitStopped, wait_until
+from harness.proc import Daemon, DaemonError, run, running_program, which
 
 log = get_logger("docker")
 
@@ -79,41 +78,23 @@ def ensure_docker_engine(timeout: float = 90) -> docker.DockerClient:
         # left by a dockerd that was killed (its pid may even belong to another process by now): dockerd
         # refuses to start over it, and read before the new one writes its own it looks like a failed start
         DOCKERD_PID.unlink(missing_ok=True)
-    log.info("docker: engine not answering (%s); starting %s detached, log %s", seen, dockerd, DOCKERD_LOG)
-    # start-stop-daemon detaches (setsid), redirects output and won't start a second copy (pid file)
-    run(
-        [
-            "start-stop-daemon",
-            "--start",
-            "--background",
-            "--oknodo",
-            "--pidfile",
-            DOCKERD_PID,
-            "--output",
-            DOCKERD_LOG,
-            "--exec",
-            dockerd,
-            "--",
-            "--pidfile",
-            DOCKERD_PID,
-        ]
+    log.info("docker: engine not answering (%s); starting %s detached", seen, dockerd)
+    # dockerd writes its own pid file (and refuses to start if it names a live process: so not us)
+    daemon = Daemon(
+        "dockerd",
+        [dockerd, "--pidfile", DOCKERD_PID],
+        DOCKERD_LOG,
+        health=engine_status,
+        pid_file=DOCKERD_PID,
+        write_pid_file=False,
     )
-    # the probe also stops waiting when dockerd died, so a broken start fails fast with its log
+    daemon.start()
     try:
-        wait_until("the Docker engine API to answer", _answers_or_died, timeout=timeout, interval=0.5)
-    except WaitStopped as stopped:
-        raise DockerEngineError(
-            f"dockerd exited while starting ({stopped.reason}); last lines of {DOCKERD_LOG}:\n{_log_tail()}"
-        ) from None
+        daemon.wait_healthy(timeout, interval=0.5)
+    except DaemonError as exc:
+        raise DockerEngineError(f"the Docker engine did not start: {exc}") from exc
     log.info("docker: %s started (pid %s)", engine_status()[1], _pid())
     return docker_client()
-
-
-def _answers_or_died() -> tuple[bool, str]:
-    answers, seen = engine_status()
-    if not answers and _pid() is not None and not _dockerd_alive():
-        raise StopWaiting(seen)
-    return answers, seen
 
 
 def _dockerd_alive() -> bool:
@@ -126,10 +107,3 @@ def _pid() -> int | None:
         return int(DOCKERD_PID.read_text().strip())
     except (OSError, ValueError):
         return None
-
-
-def _log_tail(lines: int = 15) -> str:
-    try:
-        return "\n".join(DOCKERD_LOG.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"

@@ -24,8 +24,7 @@ from harness.baseimages import build_lock
 from harness.devserver import free_port
 from harness.log import get_logger
 from harness.paths import CACHE, ensure
-from harness.proc import run
-from harness.waits import StopWaiting, WaitStopped, WaitTimeout, wait_until
+from harness.proc import Daemon, DaemonError, run
 
 log = get_logger("llm")
 
@@ -177,7 +176,11 @@ class LLMServer:
         self.threads = threads
         self.n_ctx = n_ctx
         self.log_path = log_path
-        self.process: subprocess.Popen[bytes] | None = None
+        self.daemon: Daemon | None = None
+
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        return self.daemon.process if self.daemon else None
 
     @property
     def base_url(self) -> str:
@@ -199,21 +202,14 @@ class LLMServer:
             "--model_alias", self.runtime.model.name, "--host", self.host, "--port", str(self.port),
             "--n_ctx", str(self.n_ctx), "--n_threads", str(self.threads),
         ]  # fmt: skip
-        log.info("$ %s  (log: %s)", " ".join(argv), self.log_path)
-        with self.log_path.open("wb") as sink:
-            self.process = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
-            )
+        self.daemon = Daemon("the LLM server", argv, self.log_path, health=self._probe, append_log=False)
+        self.daemon.start()
         started = time.monotonic()
         try:
-            wait_until(f"the LLM server to answer GET {self.base_url}/models", self._probe, timeout=timeout)
-        except WaitStopped:
-            raise LLMServerError(
-                f"the LLM server exited with {self.process.returncode}:\n{self.log_tail()}"
-            ) from None
-        except WaitTimeout as exc:
+            self.daemon.wait_healthy(timeout, interval=0.5)
+        except DaemonError as exc:
             self.stop()
-            raise LLMServerError(f"{exc}; last log lines:\n{self.log_tail()}") from exc
+            raise LLMServerError(str(exc)) from exc
         log.info(
             "LLM server up at %s in %.1fs (model %s)",
             self.base_url,
@@ -223,27 +219,15 @@ class LLMServer:
         return self
 
     def _probe(self) -> tuple[bool, str]:
-        assert self.process is not None
-        if self.process.poll() is not None:
-            raise StopWaiting(f"process exited with {self.process.returncode}")
         response = httpx.get(f"{self.base_url}/models", timeout=2.0)
         return response.status_code == 200, f"HTTP {response.status_code} {response.text[:200]}"
 
     def stop(self, timeout: float = 10) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            log.warning("LLM server did not stop within %.0fs: killing it", timeout)
-            self.process.kill()
-            self.process.wait()
+        if self.daemon is not None:
+            self.daemon.stop(timeout)
 
     def log_tail(self, lines: int = 30) -> str:
-        exists = self.log_path is not None and self.log_path.exists()
-        text = self.log_path.read_text(errors="replace") if self.log_path and exists else ""
-        return "\n".join(text.splitlines()[-lines:])
+        return self.daemon.log_tail(lines) if self.daemon else ""
 
     def __enter__(self) -> LLMServer:
         return self.start()

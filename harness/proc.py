@@ -1,12 +1,20 @@
-"""The one subprocess helper: logs the command, captures output, and on failure raises with its stderr."""
+"""The subprocess helpers: `run` (a command to completion: logs it, captures output, raises with its stderr)
+and `Daemon` (a long-running process: spawn, pid file, health, log tail, stop its process group)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
+import signal
 import subprocess
-from collections.abc import Mapping, Sequence
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from harness.log import get_logger
 
@@ -86,3 +94,164 @@ def running_program(pid: int | None) -> str | None:
     if state == "Z" or not cmdline or not cmdline[0]:
         return None
     return Path(cmdline[0].decode(errors="replace")).name
+
+
+class DaemonError(RuntimeError):
+    """A managed process exited while starting or never got healthy; the message ends with its log tail."""
+
+
+@dataclass
+class Daemon:
+    """One long-running process the project starts: the one place that spawns, records, probes and stops them
+    (cluster components, dockerd, dev servers, the LLM server, test and benchmark servers).
+
+    Spawned in its own session (its own process group: Ctrl-C in the caller does not reach it, and `stop`
+    signals the whole group, workers included), output to `log_path` (and, with `echo`, to stderr with that
+    prefix), pid in `pid_file` if given, so another process finds it again (`pid()` accepts a recorded pid
+    only while it runs `program`, not a zombie or a reused pid). `health` says whether it serves.
+    """
+
+    name: str
+    argv: Sequence[str | os.PathLike[str]]
+    log_path: Path
+    health: Callable[[], tuple[bool, str]] | None = None
+    pid_file: Path | None = None
+    write_pid_file: bool = True  # False for a program that writes `pid_file` itself (dockerd)
+    env: Mapping[str, str] | None = None  # merged over os.environ
+    cwd: Path | None = None
+    program: str | None = None  # what /proc/<pid>/cmdline[0] is named; default: argv[0]'s basename
+    echo: str | None = None
+    append_log: bool = True
+    process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+    _pump: threading.Thread | None = field(default=None, init=False, repr=False)
+
+    def pid(self) -> int | None:
+        """The pid while it runs: our child's exact state, else the pid file checked against /proc."""
+        if self.process is not None:
+            return self.process.pid if self.process.poll() is None else None
+        if self.pid_file is None:
+            return None
+        try:
+            pid = int(self.pid_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        return pid if running_program(pid) == (self.program or Path(str(self.argv[0])).name) else None
+
+    def running(self) -> bool:
+        return self.pid() is not None
+
+    def start(self) -> bool:
+        """Spawn it unless it runs already; True if this call started it."""
+        if self.running():
+            return False
+        args = [str(a) for a in self.argv]
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log.info("starting %s: %s (log: %s)", self.name, shlex.join(args), self.log_path)
+        full_env = {**os.environ, **self.env} if self.env else None
+        with open(self.log_path, "ab" if self.append_log else "wb") as sink:
+            self.process = subprocess.Popen(
+                args,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE if self.echo else sink,
+                stderr=subprocess.STDOUT,
+                env=full_env,
+                cwd=self.cwd,
+                start_new_session=True,
+            )
+        if self.echo:
+            assert self.process.stdout is not None
+            self._pump = threading.Thread(target=self._copy_output, args=(self.process.stdout,), daemon=True)
+            self._pump.start()
+        if self.pid_file is not None and self.write_pid_file:
+            self.pid_file.parent.mkdir(parents=True, exist_ok=True)
+            self.pid_file.write_text(str(self.process.pid))
+        return True
+
+    def _copy_output(self, stream: IO[bytes]) -> None:
+        with self.log_path.open("ab") as sink:
+            for line in stream:
+                sink.write(line)
+                sink.flush()
+                sys.stderr.write(f"[{self.echo:8}] {line.decode(errors='replace')}")
+
+    def exit_status(self) -> str:
+        if self.process is not None and self.process.returncode is not None:
+            return f"exited with status {self.process.returncode}"
+        return "exited"
+
+    def wait_healthy(self, timeout: float, interval: float = 0.2) -> str:
+        """Wait until `health` says yes; stop early, with the log tail, when the process exits."""
+        from harness.waits import WaitTimeout, wait_until
+
+        gone = object()
+
+        def probe() -> tuple[bool, object]:
+            if not self.running():
+                return True, gone
+            return self.health() if self.health else (True, "running")
+
+        try:
+            seen = wait_until(f"{self.name} to be healthy", probe, timeout=timeout, interval=interval)
+        except WaitTimeout as exc:
+            raise DaemonError(f"{exc}\nlast lines of {self.log_path}:\n{self.log_tail()}") from exc
+        if seen is gone:
+            raise DaemonError(
+                f"{self.name} {self.exit_status()} while starting; "
+                f"last lines of {self.log_path}:\n{self.log_tail()}"
+            )
+        return str(seen)
+
+    def stop(self, timeout: float = 15) -> None:
+        """SIGTERM its process group, SIGKILL it after `timeout`; reap it and remove the pid file."""
+        pid = self.pid()
+        if pid is not None:
+            log.info("stopping %s (pid %d)", self.name, pid)
+            _signal_group(pid, signal.SIGTERM)
+            if not self._wait_gone(timeout):
+                log.warning("%s did not stop within %.0f s: killing it", self.name, timeout)
+                _signal_group(pid, signal.SIGKILL)
+                self._wait_gone(10)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
+        if self._pump is not None:
+            self._pump.join(timeout=2)
+        if self.pid_file is not None:
+            self.pid_file.unlink(missing_ok=True)
+
+    def _wait_gone(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.process.wait(timeout=0.2)
+            if not self.running():
+                return True
+            time.sleep(0.1)
+        return not self.running()
+
+    def log_tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    """Signal the process group `pid` leads (a Daemon is its group's leader); the process alone otherwise."""
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+    except PermissionError:
+        os.kill(pid, sig)
+
+
+def uvicorn_argv(
+    app: str, host: str, port: int, *extra: str, python: str | None = None, workers: int | None = None
+) -> list[str]:
+    """The one uvicorn command line: the way the images run the services (`python -m uvicorn app`)."""
+    argv = [python or sys.executable, "-m", "uvicorn", app, "--host", host, "--port", str(port)]
+    if workers is not None:
+        argv += ["--workers", str(workers)]
+    return [*argv, *extra]

@@ -14,11 +14,9 @@ import fcntl
 import hashlib
 import json
 import os
-import shlex
 import shutil
 import signal
 import ssl
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,15 +27,15 @@ from typing import IO, Any
 import httpx
 import yaml
 
-from harness.clusters import local_build
+from harness.clusters import local_build, local_host
 from harness.clusters.base import ClusterInfo
 from harness.clusters.local_images import Containerd, ImageSpec
 from harness.clusters.local_manifests import addons
 from harness.clusters.local_pki import Pki
 from harness.log import get_logger
 from harness.paths import STATE, ensure
-from harness.proc import CommandError, run, running_program, which
-from harness.waits import StopWaiting, WaitStopped, wait_until
+from harness.proc import CommandError, Daemon, run, running_program, which
+from harness.waits import wait_until
 
 log = get_logger("local-cluster")
 
@@ -57,6 +55,13 @@ CNI_BIN = Path("/usr/lib/cni")  # Debian's containernetworking-plugins
 ETCD_PORT = 12379  # not 2379: Debian's etcd-server package may run its own etcd
 APISERVER_PORT = 6443
 PROVISIONER_USER = "tcb:local-path-provisioner"
+KUBE_ROUTER_USER = "tcb:kube-router"
+NODE_PORT_RANGE = "30000-32767"
+# NodePorts answer on loopback and the node address only, not on the host's other interfaces
+NODE_PORT_ADDRESSES = ["127.0.0.0/8", f"{NODE_IP}/32"]
+# how the state dir is laid out and the components wired; a running cluster of another layout is never mixed
+# with this one (2: etcd client-cert TLS, apiserver/kubelet on the node address, kube-router, host record)
+LAYOUT = "2"
 CAP_SYS_RESOURCE = 24
 
 
@@ -71,23 +76,25 @@ class Component:
 class LocalCluster:
     name = "local"
 
-    def __init__(self, state_dir: Path | None = None, cgroup_root: str = "/") -> None:
+    def __init__(self, state_dir: Path | None = None, cgroup_root: str | None = None) -> None:
         self.dir = state_dir or STATE / "local-cluster"
-        # the kubelet's cgroup parent; a second cluster (the isolated teardown test) uses its own
-        self.cgroup_root = cgroup_root
+        # the kubelet's cgroup parent; a second cluster (the isolated cycle, or a developer's cluster in its
+        # own netns with TCB_STATE and TCB_CGROUP_ROOT set) uses its own
+        self.cgroup_root = cgroup_root or os.environ.get("TCB_CGROUP_ROOT", "/")
         self.pki = Pki(self.dir / "pki")
         self.kubeconfig = self.dir / "kubeconfig"  # admin (system:masters), the cluster's private kubeconfig
         self.bins = local_build.binaries()
         self.sock = self.dir / "run" / "containerd" / "containerd.sock"
         self.containerd = Containerd(self.sock)
         self._started: list[str] = []
-        self._spawned: dict[str, subprocess.Popen[bytes]] = {}  # what this object started: exact exit status
+        self._daemons: dict[str, Daemon] = {}  # what this object started: exact exit status
 
     # ---- Cluster protocol -------------------------------------------------------------------------------
     def available(self) -> tuple[bool, str]:
         if os.geteuid() != 0:
             return False, "the local cluster runs kubelet/containerd as host processes and needs root"
-        missing = [p for p in ("etcd", "containerd", "runc", "ctr", "iptables", "ip") if not which(p)]
+        programs = ("etcd", "containerd", "runc", "ctr", "iptables", "ipset", "ip")
+        missing = [p for p in programs if not which(p)]
         if missing:
             return False, f"{', '.join(missing)} not found: run `scripts/setup` (Debian packages)"
         if not (CNI_BIN / "bridge").exists():
@@ -117,6 +124,7 @@ class LocalCluster:
         started = time.monotonic()
         self._started = []
         self.bins = local_build.build_all() if not local_build.is_built() else self.bins
+        self._check_layout()
         self._prepare_host()
         self._write_config()
         components = {c.name: c for c in self._components()}
@@ -128,12 +136,20 @@ class LocalCluster:
         for name in ("etcd", "kube-apiserver"):
             self._wait_healthy(components[name])
         self._apply_addons()
-        later = [c for name, c in components.items() if name not in ("etcd", "containerd", "kube-apiserver")]
+        later = [
+            c
+            for name, c in components.items()
+            if name not in ("etcd", "containerd", "kube-apiserver", "kube-router")
+        ]
         for component in later:
             self._start(component)
         for component in later:
             self._wait_healthy(component)
-        self._wait_ready()
+        self._wait_node_registered()
+        # the network-policy controller reads the node object (its address selects the pods it guards)
+        self._start(components["kube-router"])
+        self._wait_ready()  # node and CoreDNS get ready while kube-router syncs
+        self._wait_healthy(components["kube-router"])
         log.info(
             "local cluster ready in %.1f s (%s): kubeconfig %s",
             time.monotonic() - started,
@@ -157,6 +173,7 @@ class LocalCluster:
                 "state_dir": str(self.dir),
                 "coredns": local_build.COREDNS_VERSION,
                 "storage": f"local-path-provisioner {local_build.LOCAL_PATH_VERSION} (StorageClass standard)",
+                "network_policy": f"kube-router {local_build.KUBE_ROUTER_VERSION} (netpol controller)",
             },
         )
 
@@ -187,6 +204,7 @@ class LocalCluster:
     def _teardown(self) -> None:
         log.info("tearing down the local cluster in %s", self.dir)
         for name in (
+            "kube-router",
             "local-path-provisioner",
             "kube-proxy",
             "kubelet",
@@ -203,7 +221,8 @@ class LocalCluster:
             self._stop(name)
         self._kill_leftover_shims()
         self._unmount_all()
-        self._sweep_iptables()
+        # sysctls back first (route_localnet before the rule that protects it goes), then chains and ipsets
+        local_host.restore(local_host.HostRecord.load(self._host_record))
         run(["ip", "link", "delete", CNI_BRIDGE], check=False, quiet=True)
         run(["ip", "addr", "delete", f"{NODE_IP}/32", "dev", "lo"], check=False, quiet=True)
         self._remove_cgroups()
@@ -217,9 +236,37 @@ class LocalCluster:
     def _p(self, *parts: str) -> Path:
         return self.dir.joinpath(*parts)
 
+    @property
+    def _host_record(self) -> Path:
+        return self._p("run", "host-before.json")
+
+    def _check_layout(self) -> None:
+        """Never mix layouts: a stopped cluster of another layout is removed, a running one is refused."""
+        stamp = self._p("run", "layout")
+        layout = (
+            stamp.read_text().strip() if stamp.exists() else ("1" if self._p("data").exists() else LAYOUT)
+        )
+        if layout == LAYOUT:
+            return
+        running = [c.name for c in self._components() if self._pid(c.name) is not None]
+        if running:
+            raise RuntimeError(
+                f"the local cluster in {self.dir} was started by an older harness (layout {layout}, this one "
+                f"is {LAYOUT}) and is running ({', '.join(running)}): run `tcb cluster down`, then `up` "
+                "(~20 s with cached binaries; every namespace on it is lost)"
+            )
+        log.info(
+            "removing the stopped local cluster of layout %s (this harness uses layout %s)", layout, LAYOUT
+        )
+        self._teardown()
+
     def _prepare_host(self) -> None:
         for sub in ("run", "logs", "config/cni", "data"):
             ensure(self._p(sub))
+        self._p("run", "layout").write_text(LAYOUT)
+        if not self._host_record.exists():
+            # before anything of ours touches the host: what teardown puts back
+            local_host.record().save(self._host_record)
         if self.cgroup_root != "/":
             # the kubelet insists that its cgroup root exists in every hierarchy
             for hierarchy in Path("/sys/fs/cgroup").iterdir():
@@ -241,6 +288,7 @@ class LocalCluster:
             if path.read_text().strip() != value:
                 path.write_text(value)
         self._guard_service_range()
+        self._guard_node_address()
 
     def _guard_service_range(self) -> None:
         """Reject traffic to Service IPs that kube-proxy has not (yet) programmed.
@@ -271,11 +319,35 @@ class LocalCluster:
         for hook in ("OUTPUT", "FORWARD"):
             run(["iptables", "-t", "filter", "-I", hook, "1", "-j", chain], quiet=True)
 
+    def _guard_node_address(self) -> None:
+        """Only this host and its pods may send to the node address (apiserver, kubelet, NodePorts there).
+
+        The address sits on lo but, like any local address, a neighbour routing 10.254.0.1 to this host could
+        reach it; the raw table drops such packets before connection tracking and NodePort DNAT see them.
+        """
+        chain = "TCB-NODE-GUARD"
+        if run(["iptables", "-t", "raw", "-n", "-L", chain], check=False, quiet=True).returncode == 0:
+            return
+        run(["iptables", "-t", "raw", "-N", chain], quiet=True)
+        for interface in ("lo", CNI_BRIDGE):
+            run(["iptables", "-t", "raw", "-A", chain, "-i", interface, "-j", "RETURN"], quiet=True)
+        run(["iptables", "-t", "raw", "-A", chain, "-j", "DROP"], quiet=True)
+        run(
+            ["iptables", "-t", "raw", "-I", "PREROUTING", "1", "-d", f"{NODE_IP}/32", "-j", chain], quiet=True
+        )
+
     def _write_config(self) -> None:
         self.pki.ensure(NODE_NAME, NODE_IP, SERVICE_IP)
-        server = f"https://127.0.0.1:{APISERVER_PORT}"
+        server = f"https://{NODE_IP}:{APISERVER_PORT}"
         self.pki.write_kubeconfig(self.kubeconfig, "admin", server)
-        for user in ("controller-manager", "scheduler", "kubelet", "kube-proxy", "local-path-provisioner"):
+        for user in (
+            "controller-manager",
+            "scheduler",
+            "kubelet",
+            "kube-proxy",
+            "local-path-provisioner",
+            "kube-router",
+        ):
             self.pki.write_kubeconfig(self._p("config", f"{user}.kubeconfig"), user, server)
         pki = self.pki.path
         kubelet = {
@@ -286,7 +358,7 @@ class LocalCluster:
             "cgroupDriver": "cgroupfs",
             "containerRuntimeEndpoint": f"unix://{self.sock}",
             "imageServiceEndpoint": f"unix://{self.sock}",
-            "address": "0.0.0.0",  # noqa: S104 - the apiserver reaches the kubelet at the node IP
+            "address": NODE_IP,  # the apiserver reaches the kubelet at the node IP; nothing else needs it
             "port": 10250,
             "healthzBindAddress": "127.0.0.1",
             "healthzPort": 10248,
@@ -338,6 +410,7 @@ class LocalCluster:
                 "tcpCloseWaitTimeout": "0s",
             },
             "iptables": {"localhostNodePorts": True},  # NodePorts answer on 127.0.0.1 too
+            "nodePortAddresses": NODE_PORT_ADDRESSES,
         }
         cni = {
             "cniVersion": "1.0.0",
@@ -455,22 +528,33 @@ disabled_plugins = []
                     NODE_NAME,
                     "--data-dir",
                     str(self._p("data", "etcd")),
+                    # loopback only, and only for holders of a certificate of the cluster's CA (the apiserver)
                     "--listen-client-urls",
-                    f"http://127.0.0.1:{ETCD_PORT}",
+                    f"https://127.0.0.1:{ETCD_PORT}",
                     "--advertise-client-urls",
-                    f"http://127.0.0.1:{ETCD_PORT}",
+                    f"https://127.0.0.1:{ETCD_PORT}",
+                    "--client-cert-auth",
+                    f"--trusted-ca-file={pki('ca.crt')}",
+                    f"--cert-file={pki('etcd.crt')}",
+                    f"--key-file={pki('etcd.key')}",
                     "--listen-peer-urls",
-                    f"http://127.0.0.1:{ETCD_PORT + 1}",
+                    f"https://127.0.0.1:{ETCD_PORT + 1}",
                     "--initial-advertise-peer-urls",
-                    f"http://127.0.0.1:{ETCD_PORT + 1}",
+                    f"https://127.0.0.1:{ETCD_PORT + 1}",
                     "--initial-cluster",
-                    f"{NODE_NAME}=http://127.0.0.1:{ETCD_PORT + 1}",
+                    f"{NODE_NAME}=https://127.0.0.1:{ETCD_PORT + 1}",
+                    "--peer-client-cert-auth",
+                    f"--peer-trusted-ca-file={pki('ca.crt')}",
+                    f"--peer-cert-file={pki('etcd.crt')}",
+                    f"--peer-key-file={pki('etcd.key')}",
                     "--listen-metrics-urls",
                     "",
                     "--quota-backend-bytes",
                     str(4 << 30),
                 ],
-                lambda: self._http(f"http://127.0.0.1:{ETCD_PORT}/health", '"health":"true"'),
+                lambda: self._http(
+                    f"https://127.0.0.1:{ETCD_PORT}/health", '"health":"true"', client="apiserver-etcd-client"
+                ),
             ),
             Component(
                 "containerd",
@@ -481,12 +565,15 @@ disabled_plugins = []
                 "kube-apiserver",
                 lambda: [
                     str(k8s("kube-apiserver")),
-                    f"--etcd-servers=http://127.0.0.1:{ETCD_PORT}",
+                    f"--etcd-servers=https://127.0.0.1:{ETCD_PORT}",
+                    f"--etcd-cafile={pki('ca.crt')}",
+                    f"--etcd-certfile={pki('apiserver-etcd-client.crt')}",
+                    f"--etcd-keyfile={pki('apiserver-etcd-client.key')}",
                     f"--advertise-address={NODE_IP}",
-                    "--bind-address=0.0.0.0",
+                    f"--bind-address={NODE_IP}",  # pods reach it there (Service 10.96.0.1); not other hosts
                     f"--secure-port={APISERVER_PORT}",
                     f"--service-cluster-ip-range={SERVICE_CIDR}",
-                    "--service-node-port-range=30000-32767",
+                    f"--service-node-port-range={NODE_PORT_RANGE}",
                     "--allow-privileged=true",
                     "--authorization-mode=Node,RBAC",
                     "--enable-admission-plugins=NodeRestriction",
@@ -503,7 +590,7 @@ disabled_plugins = []
                     "--profiling=false",
                     "--v=1",
                 ],
-                lambda: self._http(f"https://127.0.0.1:{APISERVER_PORT}/readyz", "ok", admin=True),
+                lambda: self._http(f"https://{NODE_IP}:{APISERVER_PORT}/readyz", "ok", client="admin"),
                 120,
             ),
             Component(
@@ -569,23 +656,59 @@ disabled_plugins = []
                 ],
                 lambda: (True, "no health endpoint; the process is alive"),
             ),
+            Component(
+                # NetworkPolicy enforcement: kube-router with only its network-policy controller (iptables +
+                # ipset), on the host like the other components; no health port (it would listen on all
+                # addresses): healthy once its chains are hooked into the filter table
+                "kube-router",
+                lambda: [
+                    str(self.bins.kube_router),
+                    f"--kubeconfig={cfg('kube-router.kubeconfig')}",
+                    f"--hostname-override={NODE_NAME}",
+                    "--run-firewall=true",
+                    "--run-router=false",
+                    "--run-service-proxy=false",
+                    "--run-loadbalancer=false",
+                    f"--service-cluster-ip-range={SERVICE_CIDR}",
+                    f"--service-node-port-range={NODE_PORT_RANGE}",
+                    "--enable-ipv4=true",
+                    "--enable-ipv6=false",
+                    "--health-port=0",
+                    "--metrics-port=0",
+                    "--v=1",
+                ],
+                self._kube_router_health,
+            ),
         ]
 
-    def _http(self, url: str, expect: str, *, admin: bool = False) -> tuple[bool, str]:
-        response = httpx.get(url, verify=self._admin_tls() if admin else False, timeout=2)
+    def _kube_router_health(self) -> tuple[bool, str]:
+        rules = run(["iptables-save", "-t", "filter"], check=False, quiet=True).stdout.splitlines()
+        hooked = {
+            hook
+            for hook in ("INPUT", "FORWARD", "OUTPUT")
+            for r in rules
+            if r.startswith(f"-A {hook} ") and f"-j KUBE-ROUTER-{hook}" in r
+        }
+        missing = sorted({"INPUT", "FORWARD", "OUTPUT"} - hooked)
+        return not missing, f"KUBE-ROUTER-* chains not hooked into {', '.join(missing)} yet"
+
+    def _http(self, url: str, expect: str, *, client: str | None = None) -> tuple[bool, str]:
+        response = httpx.get(url, verify=self._client_tls(client) if client else False, timeout=2)
         return (
             response.status_code == 200 and expect in response.text,
             f"{response.status_code} {response.text[:200]}",
         )
 
-    def _admin_tls(self) -> ssl.SSLContext:
+    def _client_tls(self, client: str = "admin") -> ssl.SSLContext:
         context = ssl.create_default_context(cafile=str(self.pki.path("ca.crt")))
-        context.load_cert_chain(self.pki.path("admin.crt"), self.pki.path("admin.key"))
+        context.load_cert_chain(self.pki.path(f"{client}.crt"), self.pki.path(f"{client}.key"))
         return context
 
     def _api_get(self, path: str) -> dict[str, Any]:
         """GET an object from the apiserver (cheaper than spawning kubectl for the readiness checks)."""
-        response = httpx.get(f"https://127.0.0.1:{APISERVER_PORT}{path}", verify=self._admin_tls(), timeout=5)
+        response = httpx.get(
+            f"https://{NODE_IP}:{APISERVER_PORT}{path}", verify=self._client_tls(), timeout=5
+        )
         response.raise_for_status()
         body: dict[str, Any] = response.json()
         return body
@@ -610,47 +733,26 @@ disabled_plugins = []
             return None
         return pid if running_program(pid) == name else None
 
+    def _daemon(self, component: Component) -> Daemon:
+        return self._daemons.get(component.name) or Daemon(
+            component.name,
+            component.argv(),
+            self._p("logs", f"{component.name}.log"),
+            health=component.health,
+            pid_file=self._pid_file(component.name),
+            cwd=self.dir,
+            program=component.name,
+        )
+
     def _start(self, component: Component) -> None:
-        """Spawn it unless it runs (a daemon outlives this call: hence Popen, not proc.run)."""
-        if self._pid(component.name) is not None:
-            return
-        log.info("starting %s (log: %s)", component.name, self._p("logs", f"{component.name}.log"))
-        with open(self._p("logs", f"{component.name}.log"), "ab") as out:
-            process = subprocess.Popen(
-                component.argv(),
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                cwd=self.dir,
-                start_new_session=True,
-            )
-        self._pid_file(component.name).write_text(str(process.pid))
-        self._spawned[component.name] = process
-        self._started.append(component.name)
+        """Spawn it unless it runs (detached: a daemon outlives this call)."""
+        daemon = self._daemon(component)
+        if daemon.start():
+            self._daemons[component.name] = daemon
+            self._started.append(component.name)
 
     def _wait_healthy(self, component: Component) -> None:
-        def probe() -> tuple[bool, str]:
-            spawned = self._spawned.get(component.name)
-            # our own child's exit status is exact; /proc is the way for one an earlier run started
-            gone = spawned.poll() is not None if spawned else self._pid(component.name) is None
-            if gone:
-                raise StopWaiting(f"{component.name} exited")  # it will not get healthy
-            return component.health()
-
-        log_file = self._p("logs", f"{component.name}.log")
-        try:
-            wait_until(
-                f"{component.name} to be healthy", probe, timeout=component.start_timeout, interval=0.2
-            )
-        except WaitStopped:
-            tail = "\n".join(log_file.read_text(errors="replace").splitlines()[-15:])
-            spawned = self._spawned.get(component.name)
-            status = f" with status {spawned.returncode}" if spawned else ""
-            raise RuntimeError(
-                f"{component.name} exited{status} while starting; last lines of {log_file}:\n{tail}"
-            ) from None
-        except TimeoutError as exc:
-            raise RuntimeError(f"{exc}\n(see {log_file})") from exc
+        self._daemon(component).wait_healthy(component.start_timeout)
 
     # ---- add-ons and readiness --------------------------------------------------------------------------
     def kubectl(self, *args: str, input: str | None = None, quiet: bool = False) -> str:
@@ -668,6 +770,7 @@ disabled_plugins = []
             domain=DOMAIN,
             storage_dir=str(self._p("data", "volumes")),
             provisioner_user=PROVISIONER_USER,
+            kube_router_user=KUBE_ROUTER_USER,
         )
         stamp = self._p("run", "addons.sha256")
         digest = hashlib.sha256(manifest.encode()).hexdigest()
@@ -697,6 +800,16 @@ disabled_plugins = []
         )
         stamp.write_text(digest)
 
+    def _wait_node_registered(self) -> None:
+        def registered() -> tuple[bool, str]:
+            try:
+                self._api_get(f"/api/v1/nodes/{NODE_NAME}")
+            except httpx.HTTPStatusError as exc:
+                return False, f"GET node: {exc.response.status_code}"
+            return True, "registered"
+
+        wait_until(f"node {NODE_NAME} to be registered by the kubelet", registered, timeout=60, interval=0.2)
+
     def _wait_ready(self) -> None:
         def node_ready() -> tuple[bool, str]:
             node = self._api_get(f"/api/v1/nodes/{NODE_NAME}")
@@ -715,24 +828,10 @@ disabled_plugins = []
 
     # ---- teardown helpers -------------------------------------------------------------------------------
     def _stop(self, name: str, timeout: float = 15) -> None:
-        pid = self._pid(name)
-        if pid is None:
-            return
-        log.info("stopping %s (pid %d)", name, pid)
-        os.kill(pid, signal.SIGTERM)
-        try:
-            wait_until(
-                f"{name} to exit",
-                lambda: (self._pid(name) is None, f"pid {pid} alive"),
-                timeout=timeout,
-                interval=0.2,
-            )
-        except TimeoutError:
-            os.kill(pid, signal.SIGKILL)
-            wait_until(f"{name} to die", lambda: (self._pid(name) is None, f"pid {pid} alive"), timeout=10)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)
-        self._pid_file(name).unlink(missing_ok=True)
+        daemon = self._daemons.pop(name, None) or Daemon(
+            name, [name], self._p("logs", f"{name}.log"), pid_file=self._pid_file(name)
+        )
+        daemon.stop(timeout)
 
     def _stop_pods(self) -> list[str]:
         """Kill every container and sandbox (the kubelet is stopped already), drop their netns; return ids."""
@@ -788,28 +887,6 @@ disabled_plugins = []
                 return
             for mount in ours:
                 run(["umount", "--lazy", mount], check=False, quiet=True)
-
-    def _sweep_iptables(self) -> None:
-        """Remove every KUBE-*, CNI-* and TCB-* chain (kube-proxy, kubelet, CNI plugins, our guard) and the
-        rules that jump to them, in both address families."""
-        for tool in ("iptables", "ip6tables"):
-            if not which(tool):
-                continue
-            for table in ("filter", "nat", "mangle"):
-                saved = run([f"{tool}-save", "-t", table], check=False, quiet=True).stdout
-                chains = [line[1:].split()[0] for line in saved.splitlines() if line.startswith(":")]
-                ours = [c for c in chains if c.startswith(("KUBE-", "CNI-", "TCB-"))]
-                if not ours:
-                    continue
-                for line in saved.splitlines():
-                    if line.startswith("-A ") and any(f"-j {c}" in line or f"-g {c}" in line for c in ours):
-                        chain = line.split()[1]
-                        if chain not in ours:
-                            run([tool, "-t", table, "-D", *shlex.split(line)[1:]], check=False, quiet=True)
-                for chain in ours:
-                    run([tool, "-t", table, "-F", chain], check=False, quiet=True)
-                for chain in ours:
-                    run([tool, "-t", table, "-X", chain], check=False, quiet=True)
 
     def _remove_cgroups(self) -> None:
         for hierarchy in Path("/sys/fs/cgroup").iterdir():

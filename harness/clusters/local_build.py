@@ -30,6 +30,10 @@ K8S_MODULE = GOBUILD / "k8s"
 PAUSE_MODULE = GOBUILD / "pause"
 COREDNS_VERSION = "v1.14.7"
 LOCAL_PATH_VERSION = "v0.0.30"  # the newest tag on the module proxy here; its go line (1.23) fits our Go
+# NetworkPolicy enforcement: kube-router run with only its network-policy controller. v2.1.0 is the only v2
+# tag the module proxy serves here; its published advisory (GHSA-phqm-jgc3-qf8g) is in the service proxy,
+# which the local cluster does not run
+KUBE_ROUTER_VERSION = "v2.1.0"
 K8S_COMMANDS = (
     "kube-apiserver",
     "kube-controller-manager",
@@ -58,6 +62,7 @@ class Binaries:
     k8s: Path  # directory with the six Kubernetes commands
     coredns: Path
     local_path_provisioner: Path
+    kube_router: Path
     pause: Path
 
     def k8s_bin(self, name: str) -> Path:
@@ -75,6 +80,7 @@ def binaries() -> Binaries:
         / LOCAL_PATH_VERSION
         / "bin"
         / "local-path-provisioner",
+        kube_router=CACHE / "kube-router" / KUBE_ROUTER_VERSION / "bin" / "kube-router",
         pause=CACHE / "pause" / pause_key / "bin" / "pause",
     )
 
@@ -82,7 +88,7 @@ def binaries() -> Binaries:
 def is_built() -> bool:
     b = binaries()
     return all((b.k8s / c).exists() for c in K8S_COMMANDS) and all(
-        p.exists() for p in (b.coredns, b.local_path_provisioner, b.pause)
+        p.exists() for p in (b.coredns, b.local_path_provisioner, b.kube_router, b.pause)
     )
 
 
@@ -127,6 +133,12 @@ def build_all() -> Binaries:
             f"local-path-provisioner {LOCAL_PATH_VERSION}",
             b.local_path_provisioner.parent,
             f"github.com/rancher/local-path-provisioner@{LOCAL_PATH_VERSION}",
+        )
+    if not b.kube_router.exists():
+        _go_install(
+            f"kube-router {KUBE_ROUTER_VERSION}",
+            b.kube_router.parent,
+            f"github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@{KUBE_ROUTER_VERSION}",
         )
     if not b.pause.exists():
         _go_build(

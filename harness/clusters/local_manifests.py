@@ -204,6 +204,30 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:
 subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: kube-apiserver}]
 """
 
+# kube-router's network-policy controller (runs on the host with its own client certificate): it watches every
+# informer its command starts, although only pods, namespaces and policies drive the firewall
+KUBE_ROUTER_RBAC = """\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {{name: "tcb:kube-router"}}
+rules:
+- apiGroups: [""]
+  resources: [namespaces, pods, services, nodes, endpoints]
+  verbs: [get, list, watch]
+- apiGroups: [networking.k8s.io]
+  resources: [networkpolicies]
+  verbs: [get, list, watch]
+- apiGroups: [discovery.k8s.io]
+  resources: [endpointslices]
+  verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {{name: "tcb:kube-router"}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "tcb:kube-router"}}
+subjects: [{{apiGroup: rbac.authorization.k8s.io, kind: User, name: "{user}"}}]
+"""
+
 
 def addons(
     *,
@@ -213,6 +237,7 @@ def addons(
     domain: str,
     storage_dir: str,
     provisioner_user: str,
+    kube_router_user: str,
 ) -> str:
     config_json = json.dumps(
         {"nodePathMap": [{"node": "DEFAULT_PATH_FOR_NON_LISTED_NODES", "paths": [storage_dir]}]}
@@ -220,6 +245,7 @@ def addons(
     return "---\n".join(
         [
             KUBELET_API_RBAC,
+            KUBE_ROUTER_RBAC.format(user=kube_router_user),
             COREDNS_MANIFEST.format(image=coredns_image, dns_ip=dns_ip, domain=domain),
             LOCAL_PATH_MANIFEST.format(
                 config_json=config_json, helper_image=busybox_image, user=provisioner_user

@@ -23,6 +23,8 @@ CLIENTS: dict[str, tuple[str, str | None]] = {
     "kube-proxy": ("system:kube-proxy", None),
     "apiserver-kubelet-client": ("kube-apiserver", None),
     "local-path-provisioner": ("tcb:local-path-provisioner", None),
+    "kube-router": ("tcb:kube-router", None),
+    "apiserver-etcd-client": ("kube-apiserver-etcd-client", None),
 }
 
 
@@ -89,6 +91,8 @@ class Pki:
             ips=["127.0.0.1", node_ip],
         )
         self._issue("kubelet", _name(f"system:node:{node_name}", "system:nodes"))
+        # etcd serves clients and its (single) peer over TLS with client certificates: the same cert both ways
+        self._issue("etcd", _name("tcb-etcd"), server=True, client=True, dns=["localhost"], ips=["127.0.0.1"])
         for file, (cn, org) in CLIENTS.items():
             self._issue(file, _name(cn, org))
 
@@ -130,6 +134,7 @@ class Pki:
         subject: x509.Name,
         *,
         server: bool = False,
+        client: bool = False,
         dns: list[str] | None = None,
         ips: list[str] | None = None,
     ) -> None:
@@ -141,7 +146,9 @@ class Pki:
         assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
         key = _key()
         now = dt.datetime.now(dt.UTC)
-        usage = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
+        usages = [ExtendedKeyUsageOID.SERVER_AUTH] if server else []
+        if client or not server:
+            usages.append(ExtendedKeyUsageOID.CLIENT_AUTH)
         builder = (
             x509.CertificateBuilder()
             .subject_name(subject)
@@ -165,7 +172,7 @@ class Pki:
                 ),
                 critical=True,
             )
-            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+            .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
             .add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
             )

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +11,7 @@ from typing import NamedTuple
 import httpx
 
 from harness.pgserver import free_port
-from harness.waits import wait_until
+from harness.proc import Daemon, uvicorn_argv
 
 # Long and random-looking enough for production settings; only ever used by tests.
 SECRET = "test-secret-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -54,36 +52,24 @@ def running_backend(database_url: str, log_path: Path, **env: str) -> Iterator[R
     """The backend as it runs in its image (`python -m uvicorn todo_backend.main:app`) on a free loopback
     port, its output in log_path; yields once /api/ready answers 200, stops it (SIGTERM) afterwards."""
     port = free_port()
-    full_env = {
-        **os.environ,
+    base = f"http://127.0.0.1:{port}"
+
+    def ready() -> tuple[bool, str]:
+        response = httpx.get(f"{base}/api/ready", timeout=2)
+        return response.status_code == 200, f"{response.status_code} {response.text}"
+
+    environment = {
         "DATABASE_URL": database_url,
         "BETTER_AUTH_SECRET": SECRET,
         "ENVIRONMENT": "production",
         **env,
     }
-    argv = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "todo_backend.main:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
-    base = f"http://127.0.0.1:{port}"
-    with log_path.open("w") as log:
-        server = subprocess.Popen(argv, env=full_env, stdout=log, stderr=subprocess.STDOUT)
-
-    def ready() -> tuple[bool, str]:
-        if server.poll() is not None:
-            raise AssertionError(f"backend exited {server.returncode}: {log_path.read_text()[-3000:]}")
-        response = httpx.get(f"{base}/api/ready", timeout=2)
-        return response.status_code == 200, f"{response.status_code} {response.text}"
-
+    argv = uvicorn_argv("todo_backend.main:app", "127.0.0.1", port)
+    server = Daemon("backend", argv, log_path, health=ready, env=environment, append_log=False)
+    server.start()
     try:
-        wait_until(f"backend on {base} to be ready", ready, timeout=60, interval=0.2)
-        yield RunningBackend(base, port, server)
+        server.wait_healthy(timeout=60)
+        assert server.process is not None
+        yield RunningBackend(base, port, server.process)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop(timeout=30)

@@ -1,7 +1,12 @@
 """A full up → use → teardown cycle of a second local cluster, run inside its own network namespace
 (`unshare --net`), with its own state dir and cgroup root, so it never disturbs the shared cluster.
 
-Prints one JSON object: timings and everything teardown left behind (all lists empty = clean).
+Before `up` the namespace gets what a shared host has: chains and an ipset of someone else named like the
+cluster's (KUBE-*, CNI-*), and sysctls the cluster changes set to other values. The cycle runs pods behind a
+NodePort, proves NetworkPolicy enforcement, then stops the policy controller and shows the same probe fails,
+and ensure_up brings enforcement back. Prints one JSON object: timings, the policy probes, everything
+teardown left behind (all lists empty = clean) and every difference of the host's packet-filter state and
+sysctls between before `up` and after `down` (empty = restored).
 Run by tests/cluster/test_teardown.py and benchmarks/cluster_bench.py --warm-up; needs root.
 """
 
@@ -15,12 +20,30 @@ from pathlib import Path
 
 import httpx
 
-from harness.clusters import local
+from harness.clusters import local, local_host
 from harness.paths import STATE, ensure
 from harness.proc import run
 from harness.waits import wait_until
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.cluster import netpol_probe  # run as a script: the repository root is put on sys.path first
+
 CGROUP_ROOT = "/tcb-isolated"
+# what another tenant of a host already has: chains and a set named like ours, sysctls the cluster changes
+FOREIGN = [
+    ["iptables", "-t", "filter", "-N", "KUBE-FOREIGN"],
+    ["iptables", "-t", "filter", "-A", "KUBE-FOREIGN", "-s", "192.0.2.1", "-j", "DROP"],
+    ["iptables", "-t", "filter", "-A", "INPUT", "-j", "KUBE-FOREIGN"],
+    ["iptables", "-t", "nat", "-N", "CNI-FOREIGN"],
+    ["iptables", "-t", "nat", "-A", "POSTROUTING", "-s", "192.0.2.0/24", "-j", "CNI-FOREIGN"],
+    ["iptables", "-t", "filter", "-P", "FORWARD", "DROP"],
+    ["ipset", "create", "KUBE-FOREIGN-SET", "hash:ip"],
+]
+FOREIGN_SYSCTLS = {
+    "net/ipv4/ip_forward": "0",
+    "net/ipv4/conf/all/route_localnet": "0",
+    "net/bridge/bridge-nf-call-iptables": "0",
+}
 
 
 def leftovers(cluster: local.LocalCluster, netns: set[str]) -> dict[str, list[str]]:
@@ -38,9 +61,9 @@ def leftovers(cluster: local.LocalCluster, netns: set[str]) -> dict[str, list[st
     chains = [
         f"{tool} {table} {line.split()[0]}"
         for tool in ("iptables", "ip6tables")
-        for table in ("filter", "nat", "mangle")
+        for table in local_host.TABLES
         for line in run([f"{tool}-save", "-t", table], quiet=True).stdout.splitlines()
-        if line.startswith((":KUBE-", ":CNI-"))
+        if line.startswith((":KUBE-", ":CNI-", ":TCB-")) and "FOREIGN" not in line
     ]
     links = [line.split(":")[1].strip() for line in run(["ip", "-o", "link"], quiet=True).stdout.splitlines()]
     return {
@@ -100,8 +123,45 @@ spec: {{type: NodePort, selector: {{app: web}}, ports: [{{port: 8080, nodePort: 
     return sandbox_netns(cluster)
 
 
+def seed_foreign_state() -> None:
+    for argv in FOREIGN:
+        run(argv)
+    local_host.restore_sysctls(FOREIGN_SYSCTLS)
+
+
+def differences(before: dict[str, object], after: dict[str, object]) -> list[str]:
+    out = []
+    for key in sorted(set(before) | set(after)):
+        b, a = before.get(key), after.get(key)
+        if isinstance(b, dict) and isinstance(a, dict):
+            for sub in sorted(set(b) | set(a)):
+                if b.get(sub) != a.get(sub):
+                    out.append(f"{key} {sub}: before {b.get(sub)!r}, after {a.get(sub)!r}")
+        elif b != a:
+            out.append(f"{key}: before {b!r}, after {a!r}")
+    return out
+
+
+def policies(cluster: local.LocalCluster) -> dict[str, object]:
+    """Enforced; then, with the controller stopped, the same probe must fail; ensure_up restores it."""
+    namespace = "netpol"
+    targets = netpol_probe.install(cluster, namespace)
+    result: dict[str, object] = {"enforced": netpol_probe.check_enforced(cluster, namespace, targets)}
+    netpol_probe.disable_enforcement(cluster)
+    try:
+        netpol_probe.check_enforced(cluster, namespace, targets, timeout=5)
+        result["without_controller"] = "probe PASSED although nothing enforces policies"
+    except AssertionError as exc:
+        result["without_controller"] = f"probe failed as it must: {str(exc)[:300]}"
+    cluster.ensure_up()  # restarts kube-router, which hooks its chains in again
+    result["after_restart"] = netpol_probe.check_enforced(cluster, namespace, targets)
+    return result
+
+
 def main() -> None:
     run(["ip", "link", "set", "lo", "up"])
+    seed_foreign_state()
+    host_before = local_host.host_state()
     state = Path(tempfile.mkdtemp(prefix="tcb-isolated-", dir=ensure(STATE)))
     cluster = local.LocalCluster(state_dir=state, cgroup_root=CGROUP_ROOT)
     try:
@@ -122,6 +182,7 @@ def main() -> None:
         again = cluster.ensure_up()
         second = time.monotonic() - start
         netns = exercise(cluster)
+        policy = policies(cluster)
     finally:
         start = time.monotonic()
         cluster.teardown()
@@ -132,7 +193,10 @@ def main() -> None:
         "second_started_by_us": again.started_by_us,
         "teardown_seconds": round(time.monotonic() - start, 1),
         "pod_netns_seen": len(netns),
+        "network_policy": policy,
         "leftovers": leftovers(cluster, netns),
+        "host_changes": differences(host_before, local_host.host_state()),
+        "host_before": host_before,
     }
     json.dump(report, sys.stdout)
 

@@ -116,3 +116,58 @@ def test_image_archive_is_a_deterministic_docker_archive(
 )
 def test_image_names_are_normalized_like_containerd_stores_them(ref: str, stored: str) -> None:
     assert normalize(ref) == stored
+
+
+def _usages(pki: Pki, name: str) -> set[str]:
+    ext = _cert(pki, name).extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    return {usage._name for usage in ext}
+
+
+def test_etcd_certificates_serve_and_authenticate_on_loopback_only(pki: Pki) -> None:
+    # etcd's one certificate serves clients and authenticates to its peer listener: both usages
+    assert _usages(pki, "etcd") == {"serverAuth", "clientAuth"}
+    san = _cert(pki, "etcd").extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert {str(i) for i in san.get_values_for_type(x509.IPAddress)} == {"127.0.0.1"}
+    assert _usages(pki, "apiserver-etcd-client") == {"clientAuth"}
+    assert _usages(pki, "kube-router") == {"clientAuth"}
+    assert _usages(pki, "apiserver") == {"serverAuth"}
+
+
+def test_addons_grant_kube_router_read_only_access_to_what_it_watches() -> None:
+    from harness.clusters.local_manifests import addons
+
+    docs = list(
+        yaml.safe_load_all(
+            addons(
+                coredns_image="c",
+                busybox_image="b",
+                dns_ip="10.96.0.10",
+                domain="cluster.local",
+                storage_dir="/v",
+                provisioner_user="p",
+                kube_router_user="tcb:kube-router",
+            )
+        )
+    )
+    role = next(d for d in docs if d["kind"] == "ClusterRole" and d["metadata"]["name"] == "tcb:kube-router")
+    resources = {r for rule in role["rules"] for r in rule["resources"]}
+    assert {"pods", "namespaces", "networkpolicies", "nodes", "endpointslices"} <= resources
+    assert {v for rule in role["rules"] for v in rule["verbs"]} == {"get", "list", "watch"}
+    binding = next(
+        d for d in docs if d["kind"] == "ClusterRoleBinding" and d["roleRef"]["name"] == "tcb:kube-router"
+    )
+    assert binding["subjects"][0]["name"] == "tcb:kube-router"
+
+
+def test_host_state_ignores_counters_and_tables_left_empty_by_the_nft_backend() -> None:
+    from harness.clusters.local_host import _normalize
+
+    before = "# Generated\n*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n"
+    after = "# later\n*filter\n:INPUT ACCEPT [12:3400]\n:FORWARD DROP [5:10]\n:OUTPUT ACCEPT [1:2]\nCOMMIT\n"
+    assert _normalize(before) == _normalize(after)
+    empty_mangle = "*mangle\n:PREROUTING ACCEPT [9:9]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n"
+    assert _normalize(empty_mangle) == []
+    # but a chain, a rule or a changed policy is a difference
+    assert _normalize(empty_mangle.replace("COMMIT", ":KUBE-X - [0:0]\nCOMMIT")) != []
+    assert _normalize(before.replace(":OUTPUT ACCEPT", ":OUTPUT DROP")) != _normalize(before)
+    assert _normalize(before.replace("COMMIT", "-A INPUT -j DROP\nCOMMIT")) != _normalize(before)

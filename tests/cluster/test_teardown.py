@@ -1,5 +1,6 @@
-"""`teardown` leaves nothing behind, shown on a second cluster in its own network namespace (so the shared
-cluster keeps running): no process, mount, pod netns, iptables chain, link, node address, cgroup or state."""
+"""`teardown` leaves nothing behind and puts the host back as it was, shown on a second cluster in its own
+network namespace (so the shared cluster keeps running): no process, mount, pod netns, chain, link, node
+address, cgroup or state; another tenant's KUBE-/CNI- chains and ipset untouched; every sysctl restored."""
 
 from __future__ import annotations
 
@@ -12,15 +13,36 @@ import pytest
 
 from harness.proc import run, which
 
-pytestmark = [pytest.mark.cluster, pytest.mark.slow]
+pytestmark = [pytest.mark.cluster]
+needs_root = pytest.mark.skipif(os.geteuid() != 0 or not which("unshare"), reason="needs root and unshare(1)")
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or not which("unshare"), reason="needs root and unshare(1)")
+def _in_own_netns(script: str, timeout: float) -> dict:
+    path = Path(__file__).with_name(script)
+    return json.loads(run(["unshare", "--net", "--", sys.executable, str(path)], timeout=timeout).stdout)
+
+
+@needs_root
+def test_restore_puts_back_exactly_what_the_cluster_changed() -> None:
+    report = _in_own_netns("host_record_cycle.py", timeout=120)
+    assert report["with_record"] == []
+    # the comparison is able to fail: teardown without a record (as before) removes the other tenant's chains
+    # and ipset and leaves ip_forward and route_localnet changed
+    damage = "\n".join(report["without_record"])
+    for seen in ("KUBE-FOREIGN", "CNI-FOREIGN", "KUBE-FOREIGN-SET", "ip_forward", "route_localnet"):
+        assert seen in damage, f"{seen} not detected in:\n{damage}"
+
+
+@needs_root
+@pytest.mark.slow
 def test_up_then_teardown_leaves_nothing_behind() -> None:
-    script = Path(__file__).with_name("isolated_cycle.py")
-    report = json.loads(run(["unshare", "--net", "--", sys.executable, str(script)], timeout=900).stdout)
+    report = _in_own_netns("isolated_cycle.py", timeout=900)
     assert report["pod_netns_seen"] >= 2, "the cycle ran no pods, so teardown proved nothing"
     assert report["second_started_by_us"] is False  # the second ensure_up found it running
+    policy = report["network_policy"]
+    assert set(policy["enforced"]) == {"pod", "service"}
+    assert policy["without_controller"].startswith("probe failed as it must"), policy["without_controller"]
+    assert set(policy["after_restart"]) == {"pod", "service"}
     assert report["leftovers"] == {
         "processes": [],
         "mounts": [],
@@ -31,3 +53,4 @@ def test_up_then_teardown_leaves_nothing_behind() -> None:
         "cgroups": [],
         "state_dir": [],
     }
+    assert report["host_changes"] == []

@@ -1,0 +1,197 @@
+"""What the local cluster changes on the host outside its state directory, recorded before `up` and put back
+by `down`: kernel settings (sysctls) and packet-filter state (iptables chains and the rules jumping to them,
+ipsets).
+
+`record()` runs before the first component starts and keeps the host's values in the state dir; `restore()`
+(teardown) sets each recorded sysctl back, and removes only chains and ipsets that did not exist before `up`
+and carry a name the cluster's components use (KUBE-*, CNI-*, TCB-*; ipsets KUBE-*/TMP-*), together with the
+rules in other chains that jump to them. Chains another Kubernetes, Docker or the admin created are left as
+they were. `host_state()` is the comparison the tests make: normalized iptables-save of both families, nft
+tables, ipsets and the sysctls.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shlex
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from harness.log import get_logger
+from harness.proc import run, which
+
+log = get_logger("local-cluster")
+
+TABLES = ("filter", "nat", "mangle", "raw")
+CHAIN_PREFIXES = ("KUBE-", "CNI-", "TCB-")  # kube-proxy, kubelet, kube-router; CNI plugins; our own guards
+IPSET_PREFIXES = ("KUBE-", "TMP-", "inet6:KUBE-", "inet6:TMP-")  # kube-router's network-policy sets
+BUILTIN_CHAINS = {"INPUT", "OUTPUT", "FORWARD", "PREROUTING", "POSTROUTING"}
+# every sysctl a component of the cluster may change, and who changes it
+SYSCTLS = {
+    "net/ipv4/ip_forward": "the cluster (pods are routed through the host)",
+    "net/bridge/bridge-nf-call-iptables": "the cluster (bridged pod traffic must see Service rules)",
+    "net/bridge/bridge-nf-call-ip6tables": "the cluster",
+    "net/ipv4/conf/all/route_localnet": "kube-proxy (NodePorts on 127.0.0.1)",
+    "vm/overcommit_memory": "kubelet",
+    "vm/panic_on_oom": "kubelet",
+    "kernel/panic": "kubelet",
+    "kernel/panic_on_oops": "kubelet",
+    "kernel/keys/root_maxkeys": "kubelet",
+    "kernel/keys/root_maxbytes": "kubelet",
+}
+SYSCTL_ROOT = Path("/proc/sys")
+
+
+@dataclass
+class HostRecord:
+    """The host as it was before `up`: sysctl values, and the chains and ipsets that already existed."""
+
+    sysctls: dict[str, str] = field(default_factory=dict)
+    chains: dict[str, list[str]] = field(default_factory=dict)  # "iptables filter" -> chain names
+    ipsets: list[str] = field(default_factory=list)
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(asdict(self), indent=2, sort_keys=True))
+
+    @classmethod
+    def load(cls, path: Path) -> HostRecord | None:
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        return cls(sysctls=data["sysctls"], chains=data["chains"], ipsets=data["ipsets"])
+
+
+def read_sysctls(root: Path = SYSCTL_ROOT) -> dict[str, str]:
+    values = {}
+    for key in SYSCTLS:
+        with contextlib.suppress(OSError):
+            values[key] = (root / key).read_text().strip()
+    return values
+
+
+def _tools() -> list[str]:
+    return [tool for tool in ("iptables", "ip6tables") if which(tool)]
+
+
+def _save(tool: str, table: str) -> str:
+    return run([f"{tool}-save", "-t", table], check=False, quiet=True).stdout
+
+
+def _chains(saved: str) -> list[str]:
+    return [line[1:].split()[0] for line in saved.splitlines() if line.startswith(":")]
+
+
+def list_ipsets() -> list[str]:
+    if not which("ipset"):
+        return []
+    return sorted(run(["ipset", "list", "-n"], check=False, quiet=True).stdout.split())
+
+
+def record(root: Path = SYSCTL_ROOT) -> HostRecord:
+    return HostRecord(
+        sysctls=read_sysctls(root),
+        chains={f"{tool} {table}": _chains(_save(tool, table)) for tool in _tools() for table in TABLES},
+        ipsets=list_ipsets(),
+    )
+
+
+def restore(before: HostRecord | None, root: Path = SYSCTL_ROOT) -> None:
+    """Put back what the cluster changed; with no record (a cluster started by an older harness) remove every
+    chain and ipset with the cluster's names, as teardown used to, and leave the sysctls as they are."""
+    if before is None:
+        log.warning(
+            "no record of the host before `up`: removing every KUBE-/CNI-/TCB- chain, sysctls unchanged"
+        )
+    else:
+        restore_sysctls(before.sysctls, root)
+    remove_chains(before)
+    remove_ipsets(before)
+
+
+def restore_sysctls(values: dict[str, str], root: Path = SYSCTL_ROOT) -> None:
+    for key, value in values.items():
+        path = root / key
+        with contextlib.suppress(OSError):
+            if path.read_text().strip() != value:
+                log.info("setting %s = %s (what %s changes)", key.replace("/", "."), value, SYSCTLS.get(key))
+                path.write_text(value)
+
+
+def remove_chains(before: HostRecord | None) -> None:
+    """Remove the cluster's chains (named KUBE-*/CNI-*/TCB-* and absent before `up`) and every rule that jumps
+    to them, in both address families and all tables."""
+    for tool in _tools():
+        for table in TABLES:
+            saved = _save(tool, table)
+            existed = set(before.chains.get(f"{tool} {table}", [])) if before else set()
+            ours = [c for c in _chains(saved) if c.startswith(CHAIN_PREFIXES) and c not in existed]
+            if not ours:
+                continue
+            targets = set(ours)
+            for line in saved.splitlines():
+                if not line.startswith("-A "):
+                    continue
+                words = shlex.split(line)
+                jump = next((words[i + 1] for i, w in enumerate(words[:-1]) if w in ("-j", "-g")), None)
+                if jump in targets and words[1] not in targets:
+                    run([tool, "-t", table, "-D", *words[1:]], check=False, quiet=True)
+            for chain in ours:
+                run([tool, "-t", table, "-F", chain], check=False, quiet=True)
+            for chain in ours:
+                run([tool, "-t", table, "-X", chain], check=False, quiet=True)
+
+
+def remove_ipsets(before: HostRecord | None) -> None:
+    existed = set(before.ipsets) if before else set()
+    ours = [s for s in list_ipsets() if s.startswith(IPSET_PREFIXES) and s not in existed]
+    for name in ours:  # sets may reference each other (list:set): flush all first, then destroy
+        run(["ipset", "flush", name], check=False, quiet=True)
+    for name in ours:
+        run(["ipset", "destroy", name], check=False, quiet=True)
+
+
+def _normalize(saved: str) -> list[str]:
+    """iptables-save without comments, counters and tables that hold nothing but empty built-in chains (the
+    nft backend keeps a table once anything touched it, which changes nothing)."""
+    tables: dict[str, list[str]] = {}
+    current = ""
+    for line in saved.splitlines():
+        if not line or line.startswith("#") or line == "COMMIT":
+            continue
+        if line.startswith("*"):
+            current = line
+            tables.setdefault(current, [])
+            continue
+        if line.startswith(":"):
+            name, policy = line[1:].split()[:2]
+            line = f":{name} {policy}"
+        tables.setdefault(current, []).append(line)
+    out: list[str] = []
+    for table, lines in tables.items():
+        trivial = all(
+            line.startswith(":") and line[1:].split()[0] in BUILTIN_CHAINS and line.endswith(" ACCEPT")
+            for line in lines
+        )
+        if not trivial:
+            out += [table, *lines]
+    return out
+
+
+def host_state(root: Path = SYSCTL_ROOT) -> dict[str, object]:
+    """What `up` then `down` must leave exactly as it found it (compared by the isolated-cycle test)."""
+    rules = {
+        f"{tool} {table}": _normalize(_save(tool, table))
+        for tool in ("iptables", "ip6tables")
+        for table in TABLES
+    }
+    listed = run(["nft", "list", "tables"], check=False, quiet=True).stdout if which("nft") else ""
+    # the iptables-nft tables are compared through iptables-save above; any other nft table counts as it is
+    iptables_nft = {f"table {family} {table}" for family in ("ip", "ip6") for table in (*TABLES, "security")}
+    return {
+        "iptables": {k: v for k, v in rules.items() if v},
+        "nft_tables": sorted(t for t in listed.splitlines() if t and t not in iptables_nft),
+        "ipsets": list_ipsets(),
+        "sysctls": read_sysctls(root),
+    }
