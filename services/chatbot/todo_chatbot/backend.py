@@ -65,6 +65,10 @@ class BackendClient:
     async def update_task(self, token: str, number: int, **fields: Any) -> Task:
         return (await self._call("PATCH", f"/api/tasks/{number}", token, json=fields)).json()
 
+    async def restore_task(self, token: str, number: int, **fields: Any) -> Task:
+        """Put a deleted task back under its own number (undo); the backend refuses a number in use."""
+        return (await self._call("POST", f"/api/tasks/{number}/restore", token, json=fields)).json()
+
     async def delete_task(self, token: str, number: int) -> None:
         await self._call("DELETE", f"/api/tasks/{number}", token)
 
