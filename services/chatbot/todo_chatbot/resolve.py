@@ -13,7 +13,7 @@ from typing import Literal
 from todo_chatbot.backend import Task
 from todo_chatbot.nlu.fuzzy import FuzzyIndex
 from todo_chatbot.nlu.intent import NLUContext, TaskRef
-from todo_chatbot.nlu.stems import stem
+from todo_chatbot.nlu.stems import same_word, stem
 
 MAX_QUERY_WORDS = 12
 MAX_TASKS = 2000
@@ -67,8 +67,12 @@ def match_title(words: str, tasks: list[Task]) -> tuple[list[Task], bool]:
 
     def exact(i: int) -> bool:
         have = title_stems[i]
-        needed = [s for s in stems if s not in GENERIC_VERBS or s in have]
-        return bool(needed) and all(s in have for s in needed)
+        needed = [(q, s) for q, s in zip(query, stems, strict=True) if s not in GENERIC_VERBS or s in have]
+        return (
+            bool(needed)
+            and all(s in have for _, s in needed)  # cheap: a set look-up per word
+            and all(any(same_word(q, w) for w in titles[i]) for q, _ in needed)  # as typed, not a typo
+        )
 
     found = [i for i in range(len(tasks)) if exact(i)]
     if found:
@@ -78,6 +82,8 @@ def match_title(words: str, tasks: list[Task]) -> tuple[list[Task], bool]:
 
     def fuzzy(i: int) -> bool:
         have = title_stems[i]
+        if not have:
+            return False
         return all(
             s in have or bool(near.get(q, set()) & have) or any(h.startswith(q) for h in have if len(q) >= 4)
             for q, s in zip(query, stems, strict=True)

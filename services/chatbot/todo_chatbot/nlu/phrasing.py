@@ -97,7 +97,8 @@ _DATE_EDIT = [
     r" (?P<value>.+)$",
 ]
 _PRIORITY_EDIT: list[tuple[str, Priority | None]] = [
-    (r"^(?P<ref>.+?) (?:is|'s) (?:really |very |super |now )?(?:urgent|important|a priority|top priority)$", "high"),
+    (r"^(?P<ref>.+?)(?: is|'s| is now) (?:really |very |super |now )?(?:urgent|important|a priority|top priority)$",
+     "high"),
     (r"^(?P<ref>.+?) should be (?P<p>high|low|medium|top) priority$", None),
     (r"^(?:lower|reduce|decrease|drop) (?:the )?priority (?:of|on|for) (?P<ref>.+)$", "low"),
     (r"^(?:raise|increase|bump up|bump) (?:the )?priority (?:of|on|for) (?P<ref>.+)$", "high"),

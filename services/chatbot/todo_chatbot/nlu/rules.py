@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from todo_chatbot.nlu.dates import NUMBER_WORDS, find_date, parse_date
 from todo_chatbot.nlu.fuzzy import closest
+from todo_chatbot.nlu.stems import same_word
 from todo_chatbot.nlu import phrasing
 from todo_chatbot.nlu.intent import ChatIntent, Intent, ListFilter, NLUContext, Priority, TaskRef
 
@@ -67,6 +68,27 @@ VERBS = (
     "help",
     "hello",
     "thanks",
+    # everyday verbs that must stay as typed (else "take" would be "corrected" to "make")
+    "take",
+    "bring",
+    "give",
+    "lower",
+    "raise",
+    "kill",
+    "scratch",
+    "stop",
+    "tick",
+    "cross",
+    "pull",
+    "bump",
+    "shift",
+    "put",
+    "get",
+    "got",
+    "need",
+    "called",
+    "paid",
+    "bought",
 )
 STATUS_WORDS = ("done", "complete", "completed", "finished")
 # Words of list/count questions whose typos are corrected ("how many taks are pendng").
@@ -137,7 +159,8 @@ GREETING = re.compile(
     r"( there| bot| chatbot| you| again)?|how are you( doing)?|how's it going"
 )
 THANKS = re.compile(
-    r"(thanks|thank you|thx|ty|cheers|great|awesome|perfect|cool|nice)( so much| a lot| bot)?"
+    r"(thanks|thank you|thx|ty|cheers|great|awesome|perfect|cool|nice)( so much| a lot| bot| mate| buddy| pal"
+    r"| a bunch| heaps)?"
 )
 CONFIRM = re.compile(r"(yes|y|yeah|yep|yup|sure|ok|okay|confirm|confirmed|do it|go ahead|please do|correct)")
 CANCEL = re.compile(r"(no|n|nope|nah|cancel|never ?mind|nevermind|stop|forget it|abort|don't|dont)")
@@ -163,8 +186,8 @@ COMPLETED_WORD = r"(completed|complete|done|finished|checked|ticked|closed)"
 CLEAR_COMPLETED = re.compile(
     rf"^(clear|clean|purge|delete|remove|erase|drop|archive|trash|get rid of|wipe)( out| up| away)?( all)?("
     rf" of)?"
-    rf"( the| my)?( {TASK_NOUN})? ?( that are| which are| i've| i have| already)? ?{COMPLETED_WORD}( ones|"
-    rf" {TASK_NOUN})?"
+    rf"( the| my)?( {TASK_NOUN})? ?( that are| which are| that's| that is| thats| which is| i've| i have|"
+    rf" already)? ?{COMPLETED_WORD}( ones| {TASK_NOUN})?"
     r"( from (my|the) list)?$|^clear (my )?(completed|done|finished)$"
 )
 PRIORITY_VALUE = re.compile(
@@ -272,7 +295,7 @@ def _correct(
         if 0 <= i < len(norm) and norm[i] not in vocabulary and norm[i] not in keep:
             fixed = closest(norm[i], vocabulary)
             if fixed is not None:
-                if fixes is not None:
+                if fixes is not None and not same_word(norm[i], fixed):  # "completed": not a typo
                     fixes.append(f"'{norm[i]}' as '{fixed}'")
                 norm[i] = fixed
     return Words(words.orig, norm)
@@ -369,7 +392,7 @@ def list_filter(text: str) -> ListFilter:
         due = "today"
     elif re.search(r"\btomorrow\b", text):
         due = "tomorrow"
-    elif re.search(r"\b(this week|the week|week)\b", text):
+    elif re.search(r"\b(this week|the week|week|weekend)\b", text):
         due = "week"
     if due is not None and status == "all" and not re.search(r"\b(all|everything)\b", text):
         status = "pending"  # "what's due today" asks what is still to do
@@ -405,6 +428,10 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
                 if edge == -1
                 else Words(words.orig[1:], words.norm[1:])
             )
+    if due is not None and len(words.norm) > 1 and words.norm[-1] in ("evening", "morning", "afternoon", "night"):
+        words = Words(words.orig[:-1], words.norm[:-1])  # "on friday evening": the time of day is the date's
+    if m and len(words.norm) > 1 and words.norm[-1] in ("task", "item", "todo", "one", "thing"):
+        words = Words(words.orig[:-1], words.norm[:-1])  # "… as a low priority task"
     text = words.text
     lead = re.match(
         r"^(?:(?:a|an)\s+)?(?:new\s+)?(?:task|todo|to-do|item|reminder|entry|note)s?\b\s*(?:to|called|named"
@@ -536,6 +563,7 @@ def _two_clauses(words: Words, text: str, context: NLUContext) -> ChatIntent | N
         return None
     m_a = a
     subject = re.sub(r"\s+(?:is|isn't|is not|was|are|has been|'s|needs|should)\b.*$", "", m_a)
+    subject = re.sub(r"^(?:nevermind|never mind|forget(?: about)?|ok|so|and)\s+", "", subject)
     subject = re.sub(r"'s$", "", subject)
     b = re.sub(r"\b(?:it|that)\b", subject, m.group("b"), count=1)
     intent = _classify(Words.of(b), b, context)
@@ -603,6 +631,9 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
     ):
         return ChatIntent(intent=Intent.LIST, filter=list_filter(text))
 
+    said = phrasing.statement(text) or phrasing.update(text, context.today)
+    if said is not None:
+        return said
     m = re.match(
         r"^(?:add|create|new|insert|schedule|note(?: down)?|jot(?: down)?|log|put|make (?=(?:a|an|new) ))\s*",
         text,
@@ -612,9 +643,6 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
     if re.fullmatch(r"(add|create|new)( a| an)?( new)?( task| todo| item| reminder)?", text):
         return ChatIntent(intent=Intent.ADD)  # no title yet: the bot asks for one
 
-    said = phrasing.statement(text) or phrasing.update(text, context.today)
-    if said is not None:
-        return said
 
     reopen = [
         r"^(?:mark|set|flag|make|put) (?P<ref>.+?) (?:as |to |back to )?(?:not done|undone|incomplete|not"

@@ -51,3 +51,34 @@ def is_past(word: str) -> bool:
     """A past tense or participle ("called", "paid"), as in "called mom": the task is done."""
     w = word.lower()
     return w in PAST_TENSE or (len(w) > 4 and w.endswith("ed") and w not in {"need", "needed", "bed", "red"})
+
+
+def _base(word: str) -> str:
+    w = word.lower().strip(".,!?;:\"()[]'`\u2019")
+    if w.endswith(("'s", "\u2019s")):
+        w = w[:-2]
+    w = SYNONYMS.get(w, w)
+    return IRREGULAR.get(w, w)
+
+
+@lru_cache(maxsize=65536)
+def forms(word: str) -> frozenset[str]:
+    """The regular inflections of a word: call -> calls, called, calling; fix -> fixes; grocery -> groceries;
+    update -> updated, updating; plan -> planned, planning."""
+    w = _base(word)
+    out = {w, w + "s", w + "es", w + "ed", w + "ing", w + "d"}
+    if w.endswith("e"):
+        out |= {w[:-1] + "ing", w[:-1] + "ed"}
+    if w.endswith("y") and len(w) > 2:
+        out |= {w[:-1] + "ies", w[:-1] + "ied"}
+    if len(w) >= 3 and w[-1] not in "aeiouwxy" and w[-2] in "aeiou" and w[-3] not in "aeiou":
+        out |= {w + w[-1] + "ed", w + w[-1] + "ing"}
+    return frozenset(out)
+
+
+@lru_cache(maxsize=65536)
+def same_word(typed: str, word: str) -> bool:
+    """`typed` is `word` or one of its inflections (or the other way round): as typed, not a guess. A typo
+    that happens to share a stem ("groceris" ~ "groceries") is not the same word."""
+    a, b = _base(typed), _base(word)
+    return a == b or a in forms(b) or b in forms(a)
