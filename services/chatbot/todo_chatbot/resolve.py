@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 from todo_chatbot.backend import Task
@@ -61,8 +62,9 @@ def match_title(words: str, tasks: list[Task]) -> tuple[list[Task], bool]:
     if not query:
         return [], True
     tasks = tasks[:MAX_TASKS]
-    titles = [words_of(t["title"]) for t in tasks]
-    title_stems = [{stem(w) for w in title} for title in titles]
+    infos = [_title_info(t["title"]) for t in tasks]
+    titles = [info[0] for info in infos]
+    title_stems = [info[1] for info in infos]
     stems = [stem(q) for q in query]
 
     def exact(i: int) -> bool:
@@ -77,21 +79,37 @@ def match_title(words: str, tasks: list[Task]) -> tuple[list[Task], bool]:
     found = [i for i in range(len(tasks)) if exact(i)]
     if found:
         return _prefer_whole_title(found, tasks, stems, title_stems), True
-    index = FuzzyIndex({w for title in titles for w in title})
-    near = {q: {stem(w) for w in index.near(q)} for q in query[:6]}
+    vocabulary = frozenset(w for title in titles for w in title if not w.isdigit())
+    index = _index(vocabulary)
+    # per query word, the title stems it may stand for: a typo ("mlik") or a prefix of 4+ letters ("dent")
+    near: dict[str, set[str]] = {}
+    for q, s in list(zip(query, stems, strict=True))[:6]:
+        near[q] = {s} | {stem(w) for w in index.near(q)}
+        if len(q) >= 4:
+            near[q] |= {stem(w) for w in vocabulary if w.startswith(q)}
 
     def fuzzy(i: int) -> bool:
         have = title_stems[i]
-        if not have:
-            return False
-        return all(
-            s in have or bool(near.get(q, set()) & have) or any(h.startswith(q) for h in have if len(q) >= 4)
+        return bool(have) and all(
+            bool(near.get(q, {s}) & have)
             for q, s in zip(query, stems, strict=True)
             if s not in GENERIC_VERBS or s in have
         )
 
     found = [i for i in range(len(tasks)) if fuzzy(i)]
     return _prefer_whole_title(found, tasks, stems, title_stems), False
+
+
+@lru_cache(maxsize=8192)
+def _title_info(title: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    words = tuple(words_of(title[:400]))
+    return words, frozenset(stem(w) for w in words)
+
+
+@lru_cache(maxsize=64)
+def _index(vocabulary: frozenset[str]) -> FuzzyIndex:
+    """One index per distinct set of title words: a user's next message usually reuses it."""
+    return FuzzyIndex(set(vocabulary))
 
 
 def _prefer_whole_title(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 
 from todo_chatbot.nlu.dates import NUMBER_WORDS, find_date, parse_date
 from todo_chatbot.nlu.fuzzy import closest
@@ -487,6 +488,18 @@ def _update_value(
         return intent
     intent.title = original.strip(" \"'\u201c\u201d\u2018\u2019")
     return intent
+
+
+def warm_up() -> None:
+    """Compile the patterns and fill the stemmer's caches once at start, so the first user does not pay."""
+    from todo_chatbot.resolve import match_title
+
+    context = NLUContext(today=date.today())
+    for message in ("add buy milk tomorrow", "I already paid the rent", "delete the mlik one", "how many are open",
+                    "push the dentist back two days", "rename task 2 to call mom", "undo"):  # fmt: skip
+        intent = parse(message, context)
+        if intent.ref is not None and intent.ref.words:
+            match_title(intent.ref.words, [{"number": 1, "title": "Buy milk"}, {"number": 2, "title": "Pay rent"}])
 
 
 class RulesProvider:

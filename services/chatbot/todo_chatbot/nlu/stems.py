@@ -44,6 +44,8 @@ def stem(word: str) -> str:
         w = w[:-2]
     w = SYNONYMS.get(w, w)
     w = IRREGULAR.get(w, w)
+    if len(w) < 3 or not w.isalpha():
+        return w  # numbers, "1:1", short words: nothing to stem (and snowball is the slow part)
     return str(_STEMMER.stemWord(w))
 
 
