@@ -74,8 +74,10 @@ async def _table_case(stack: Stack, case: dict[str, Any]) -> Outcome:
     before = await stack.tasks(token)
     reply = await stack.chat(token, case["message"], conversation, case["client_time"])
     for message in case.get("then", []):
-        reply = {**await stack.chat(token, message, reply["conversation_id"], case["client_time"]),
-                 "intent": reply["intent"]}  # fmt: skip
+        reply = {
+            **await stack.chat(token, message, reply["conversation_id"], case["client_time"]),
+            "intent": reply["intent"],
+        }
     outcome = Outcome(case, nlu_table.problems(case, reply, before, await stack.tasks(token)))
     outcome.replies.append(reply["reply"])
     return outcome
@@ -121,8 +123,10 @@ def main() -> None:
                 continue
             for o in outcomes:
                 if not o.ok:
-                    print(f"- [{label}] {o.case['id']}: {o.case['message']!r} -> {o.replies!r}: "
-                          + "; ".join(o.problems))  # fmt: skip
+                    print(
+                        f"- [{label}] {o.case['id']}: {o.case['message']!r} -> {o.replies!r}: "
+                        + "; ".join(o.problems)
+                    )
 
 
 if __name__ == "__main__":

@@ -48,5 +48,7 @@ async def test_another_users_number_cannot_be_restored_into(client: httpx.AsyncC
     await client.delete("/api/tasks/1", headers=alice)
     # bob was never given number 1: his restore is refused, alice's number stays free
     assert (await client.post("/api/tasks/1/restore", json={"title": "x"}, headers=bob)).status_code == 404
-    assert (await client.post("/api/tasks/1/restore", json={"title": "back"}, headers=alice)).status_code == 201
+    assert (
+        await client.post("/api/tasks/1/restore", json={"title": "back"}, headers=alice)
+    ).status_code == 201
     assert (await client.post("/api/tasks/1/restore", json={"title": "x"})).status_code == 401

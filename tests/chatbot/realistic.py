@@ -1,5 +1,6 @@
-"""The realistic-phrasing evaluation (realistic_cases.yaml): loading, the fixed dev/held-out split, running one
-case through POST /api/chat on the real backend, judging it by the tasks read back, and the per-intent summary.
+"""The realistic-phrasing evaluation (realistic_cases.yaml): loading, the fixed dev/held-out split, running
+one case through POST /api/chat on the real backend, judging it by the tasks read back, the per-intent
+summary.
 
 Shared by tests/chatbot/test_realistic.py and benchmarks/chat_accuracy.py.
 """
@@ -148,7 +149,7 @@ def summary(outcomes: Sequence[Outcome]) -> dict[str, tuple[int, int]]:
 def format_table(columns: dict[str, Sequence[Outcome]]) -> str:
     """Markdown: one row per expected intent, one column per label (e.g. 'rules dev')."""
     tables = {label: summary(outcomes) for label, outcomes in columns.items()}
-    intents = sorted({k for t in tables.values() for k in t if k != "all"}) + ["all"]
+    intents = [*sorted({k for t in tables.values() for k in t if k != "all"}), "all"]
     rows = ["| intent | " + " | ".join(tables) + " |", "|---|" + "---|" * len(tables)]
     for intent in intents:
         cells = []

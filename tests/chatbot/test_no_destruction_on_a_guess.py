@@ -23,12 +23,31 @@ from todo_chatbot.nlu.rules import VERBS, RulesProvider
 from todo_chatbot.nlu.stems import same_word
 
 TITLES = [
-    "Buy milk", "Paint the dome", "Call dentist", "Pay rent", "Renew passport", "Walk the dog",
-    "Book flights to Berlin", "Email Sarah about the budget", "Water the plants", "Fix the bike",
-]  # fmt: skip
+    "Buy milk",
+    "Paint the dome",
+    "Call dentist",
+    "Pay rent",
+    "Renew passport",
+    "Walk the dog",
+    "Book flights to Berlin",
+    "Email Sarah about the budget",
+    "Water the plants",
+    "Fix the bike",
+]
 DELETE_VERBS = ["delete", "remove", "erase", "drop", "trash", "discard", "scrap", "ditch"]
-COMPLETE_FORMS = ["complete {ref}", "finish {ref}", "mark {ref} done", "mark {ref} as completed", "{ref} is done"]
-CLEAR_FORMS = ["clear completed tasks", "clear done tasks", "remove finished tasks", "delete the completed ones"]
+COMPLETE_FORMS = [
+    "complete {ref}",
+    "finish {ref}",
+    "mark {ref} done",
+    "mark {ref} as completed",
+    "{ref} is done",
+]
+CLEAR_FORMS = [
+    "clear completed tasks",
+    "clear done tasks",
+    "remove finished tasks",
+    "delete the completed ones",
+]
 FILLERS = ["", "please ", "can you ", "ok "]
 
 
@@ -62,8 +81,14 @@ class FakeBackend:
 
     async def create_task(self, token: str, **fields: Any) -> dict[str, Any]:
         number = max(self.tasks, default=0) + 1
-        self.tasks[number] = {"number": number, "completed": False, "due_date": None, "priority": "medium",
-                              "description": None, **fields}  # fmt: skip
+        self.tasks[number] = {
+            "number": number,
+            "completed": False,
+            "due_date": None,
+            "priority": "medium",
+            "description": None,
+            **fields,
+        }
         return dict(self.tasks[number])
 
 
@@ -84,8 +109,14 @@ class FakeStore:
 
 def make_tasks(titles: list[str], done: list[bool]) -> dict[int, dict[str, Any]]:
     return {
-        i + 1: {"number": i + 1, "title": t, "completed": d, "due_date": None, "priority": "medium",
-                "description": None}  # fmt: skip
+        i + 1: {
+            "number": i + 1,
+            "title": t,
+            "completed": d,
+            "due_date": None,
+            "priority": "medium",
+            "description": None,
+        }
         for i, (t, d) in enumerate(zip(titles, done, strict=True))
     }
 
@@ -122,8 +153,15 @@ def commands(draw: st.DrawFn) -> tuple[dict[int, dict[str, Any]], str, set[int],
     target = draw(st.sampled_from(sorted(tasks)))
     words = [w for w in tasks[target]["title"].lower().split() if w not in ("the", "to", "about")]
     ref = draw(
-        st.sampled_from([f"task {target}", f"#{target}", tasks[target]["title"].lower(), f"the {words[-1]} one",
-                         words[-1]])  # fmt: skip
+        st.sampled_from(
+            [
+                f"task {target}",
+                f"#{target}",
+                tasks[target]["title"].lower(),
+                f"the {words[-1]} one",
+                words[-1],
+            ]
+        )
     )
     filler = draw(st.sampled_from(FILLERS))
     if draw(st.booleans()):
@@ -192,9 +230,12 @@ def test_the_property_catches_a_bot_that_acts_on_guesses(monkeypatch: pytest.Mon
     monkeypatch.setattr(chat, "GUESS_ASKS", set())
     with pytest.raises(AssertionError, match="at once"):
         settings(max_examples=400, deadline=None, database=None, report_multiple_bugs=False)(
-            given(commands(), st.integers(0, 200), st.integers(0, 3), st.sampled_from("abcdefghijklmnopqrstuvwxyz"))(
-                check_no_destruction_on_a_guess
-            )
+            given(
+                commands(),
+                st.integers(0, 200),
+                st.integers(0, 3),
+                st.sampled_from("abcdefghijklmnopqrstuvwxyz"),
+            )(check_no_destruction_on_a_guess)
         )()
 
 
@@ -202,16 +243,18 @@ def test_the_property_catches_a_bot_that_acts_on_guesses(monkeypatch: pytest.Mon
 
 
 def test_delete_the_dome_deletes_the_dome_not_the_completed_tasks() -> None:
-    backend = FakeBackend(make_tasks(["Buy milk", "Paint the dome", "Call dentist", "Old thing"],
-                                     [False, False, True, True]))  # fmt: skip
+    backend = FakeBackend(
+        make_tasks(["Buy milk", "Paint the dome", "Call dentist", "Old thing"], [False, False, True, True])
+    )
     reply = run(backend, "delete the dome")
     assert backend.destroyed == [("delete", 2)], reply
     assert sorted(backend.tasks) == [1, 3, 4]
 
 
 def test_remote_3_asks_before_deleting() -> None:
-    backend = FakeBackend(make_tasks(["Buy milk", "Paint the dome", "Call dentist", "Old thing"],
-                                     [False, False, True, True]))  # fmt: skip
+    backend = FakeBackend(
+        make_tasks(["Buy milk", "Paint the dome", "Call dentist", "Old thing"], [False, False, True, True])
+    )
     reply = run(backend, "remote 3")
     assert backend.destroyed == [], reply
     assert re.search(r"delete #3 Call dentist.*\(yes/no\)", reply), reply

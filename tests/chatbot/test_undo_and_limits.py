@@ -79,7 +79,9 @@ async def test_undo_of_a_delete_fails_cleanly_when_the_number_was_taken_back(sta
     token, _ = await setup(stack)
     first = await stack.chat(token, "delete task 2")
     await stack.backend.post(
-        "/api/tasks/2/restore", json={"title": "restored elsewhere"}, headers={"Authorization": f"Bearer {token}"}
+        "/api/tasks/2/restore",
+        json={"title": "restored elsewhere"},
+        headers={"Authorization": f"Bearer {token}"},
     )
     reply = await stack.chat(token, "undo", first["conversation_id"])
     assert "couldn't undo" in reply["reply"]
@@ -87,11 +89,38 @@ async def test_undo_of_a_delete_fails_cleanly_when_the_number_was_taken_back(sta
 
 
 def many_tasks(count: int) -> list[dict[str, Any]]:
-    words = ["buy", "milk", "call", "mom", "pay", "rent", "renew", "passport", "walk", "dog", "fix", "bike",
-             "email", "sarah", "budget", "book", "flights", "berlin", "water", "plants", "garage", "invoice"]  # fmt: skip
+    words = [
+        "buy",
+        "milk",
+        "call",
+        "mom",
+        "pay",
+        "rent",
+        "renew",
+        "passport",
+        "walk",
+        "dog",
+        "fix",
+        "bike",
+        "email",
+        "sarah",
+        "budget",
+        "book",
+        "flights",
+        "berlin",
+        "water",
+        "plants",
+        "garage",
+        "invoice",
+    ]
     return [
-        {"number": i + 1, "title": f"{words[i % 22]} {words[(i * 7) % 22]} {words[(i * 13) % 22]} {i}",
-         "completed": i % 3 == 0, "due_date": None, "priority": "medium"}  # fmt: skip
+        {
+            "number": i + 1,
+            "title": f"{words[i % 22]} {words[(i * 7) % 22]} {words[(i * 13) % 22]} {i}",
+            "completed": i % 3 == 0,
+            "due_date": None,
+            "priority": "medium",
+        }
         for i in range(count)
     ]
 
@@ -109,7 +138,9 @@ def test_a_2000_character_message_against_1000_tasks_answers_in_under_50_ms(mess
     warm_up()  # as the service does at start
     message = message[:2000]
     tasks = many_tasks(1000)
-    context = NLUContext(today=date(2026, 11, 23), vocabulary=frozenset(w for t in tasks for w in t["title"].split()))
+    context = NLUContext(
+        today=date(2026, 11, 23), vocabulary=frozenset(w for t in tasks for w in t["title"].split())
+    )
     started = time.perf_counter()
     intent = parse(message, context)
     resolve(intent.ref, tasks, context)

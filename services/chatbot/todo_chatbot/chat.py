@@ -6,12 +6,13 @@ import asyncio
 import hashlib
 import logging
 import re
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from todo_chatbot.backend import BackendClient, BackendNotFound, BackendRejected, Task
+from todo_chatbot.backend import TURN_WRITES, BackendClient, BackendNotFound, BackendRejected, Task
 from todo_chatbot.db import ConversationState, ConversationStore
 from todo_chatbot.nlu.intent import ChatIntent, Intent, ListFilter, NLUContext, NLUProvider, TaskRef
 from todo_chatbot.nlu.rules import clean, title_problem
@@ -57,6 +58,13 @@ class ChatResult:
     conversation_id: str
     intent: str
     actions: list[dict[str, Any]] = field(default_factory=list)
+    # where the turn's time went, in ms: lookup (backend GET /api/tasks ∥ conversation read), nlu (parse),
+    # engine (resolution and replies, backend writes included), write (backend writes alone), save (DB)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def server_timing(self) -> str:
+        """The `Server-Timing` header value (shown by browsers' dev tools, read by the benchmark)."""
+        return ", ".join(f"{name};dur={ms:.2f}" for name, ms in self.timings.items())
 
 
 @dataclass
@@ -146,6 +154,8 @@ class ChatService:
         # concurrently, so a message costs one backend round trip: the user's tasks (this call also checks
         # the token: a rejected one is a 401), the conversation (used only if that user owns it) and, the
         # first time a token is seen, whom it belongs to
+        clock = time.perf_counter
+        started = clock()
         token_key = hashlib.sha256(token.encode()).hexdigest()
         known = self._identities.get(token_key)
         lookups = await asyncio.gather(
@@ -154,6 +164,7 @@ class ChatService:
             *([] if known else [self.backend.me(token)]),
         )
         tasks, found = lookups[0], lookups[1]
+        looked_up = clock()
         user_id = known or self._remember(token_key, str(lookups[2]["id"]))
         state = self.store.owned_by(user_id, found)
         today = (client_time or datetime.now().astimezone()).date()
@@ -171,11 +182,24 @@ class ChatService:
         except Exception:  # a provider bug must cost the user one unanswered phrasing, not a 500
             log.exception("NLU provider %s failed on a message; answering as unknown", self.provider.name)
             intent = ChatIntent(intent=Intent.UNKNOWN)
+        parsed = clock()
         turn = Turn(token, state, context, tasks)
         state.pending = None
+        writes: list[float] = []
+        TURN_WRITES.set(writes)
         reply = await self._answer(intent, pending, text, turn)
+        answered = clock()
         await self.store.save(user_id, state, text, reply, intent.intent.value)
-        return ChatResult(reply, state.id, intent.intent.value, turn.actions)
+        saved = clock()
+        timings = {
+            "lookup": looked_up - started,
+            "nlu": parsed - looked_up,
+            "engine": answered - parsed,
+            "write": sum(writes),
+            "save": saved - answered,
+        }
+        ms = {k: v * 1000 for k, v in timings.items()}
+        return ChatResult(reply, state.id, intent.intent.value, turn.actions, ms)
 
     async def _answer(self, intent: ChatIntent, pending: dict[str, Any] | None, text: str, turn: Turn) -> str:
         if intent.intent is Intent.UNDO:
@@ -242,7 +266,9 @@ class ChatService:
             }
             listing = ", ".join(describe(t) for t in done[:10]) + (", …" if len(done) > 10 else "")
             n = len(done)
-            return f"That removes your {n} completed task{'s' if n != 1 else ''}: {listing}. Go ahead? (yes/no)"
+            return (
+                f"That removes your {n} completed task{'s' if n != 1 else ''}: {listing}. Go ahead? (yes/no)"
+            )
         chosen = [t for t in done if t["number"] in set(numbers)]
         if {t["number"] for t in done} == {t["number"] for t in chosen}:
             cleared = await self.backend.clear_completed(turn.token)
@@ -362,16 +388,28 @@ class ChatService:
         assert task is not None
         number = task["number"]
         turn.state.last_task_number = number
-        guess = intent.guessed or (None if found.exact else f"matched '{intent.ref.words if intent.ref else ''}'")
+        guess = intent.guessed or (
+            None if found.exact else f"matched '{intent.ref.words if intent.ref else ''}'"
+        )
         already = intent.intent in (Intent.COMPLETE, Intent.REOPEN) and task["completed"] == (
             intent.intent is Intent.COMPLETE
         )
-        if not confirmed and not already and (
-            (intent.source == "llm" and intent.intent in DESTRUCTIVE)
-            or (intent.intent in GUESS_ASKS and guess is not None)
+        if (
+            not confirmed
+            and not already
+            and (
+                (intent.source == "llm" and intent.intent in DESTRUCTIVE)
+                or (intent.intent in GUESS_ASKS and guess is not None)
+            )
         ):
             intent.ref = TaskRef(number=number)
-            understood = f" (I {guess} to it)" if guess and intent.guessed is None else f" (I {guess})" if guess else ""
+            understood = (
+                f" (I {guess} to it)"
+                if guess and intent.guessed is None
+                else f" (I {guess})"
+                if guess
+                else ""
+            )
             return self._ask_confirm(intent, turn, f"Should I {verb} {describe(task)}{understood}?")
         try:
             if intent.intent is Intent.DELETE:

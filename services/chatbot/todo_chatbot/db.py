@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass, field
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -117,9 +117,7 @@ class ConversationState:
 
 
 class ConversationStore:
-    def __init__(
-        self, engine: AsyncEngine, max_turns: int = MAX_TURNS, ttl: timedelta = TTL
-    ) -> None:
+    def __init__(self, engine: AsyncEngine, max_turns: int = MAX_TURNS, ttl: timedelta = TTL) -> None:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self.max_turns = max_turns
         self.ttl = ttl

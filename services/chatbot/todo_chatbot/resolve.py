@@ -113,7 +113,7 @@ def _index(vocabulary: frozenset[str]) -> FuzzyIndex:
 
 
 def _prefer_whole_title(
-    found: list[int], tasks: list[Task], stems: list[str], title_stems: list[set[str]]
+    found: list[int], tasks: list[Task], stems: list[str], title_stems: list[frozenset[str]]
 ) -> list[Task]:
     whole = [i for i in found if title_stems[i] - {stem(w) for w in _STOPWORDS} <= set(stems)]
     return [tasks[i] for i in (whole if len(whole) == 1 else found)]

@@ -9,6 +9,7 @@ against the user's real tasks (a statement that names no task is answered as not
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from todo_chatbot.nlu.dates import NUMBER_WORDS
 from todo_chatbot.nlu.intent import ChatIntent, Intent, Priority, TaskRef
@@ -26,16 +27,25 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
         (r"^i (?:need|have|want|ought|'d like) to remember (?:to |that )?", "remind me to "),
         (r"^remember (?:that )?i (?:need|have|must|should) to ", "remind me to "),
         (r"^(?:i'll|i will|i'd|i would) (?:need|have) to ", "remind me to "),
-        (r"^i (?:should|must|need to|have to|gotta|ought to)(?: probably| really| definitely)? ", "remind me to "),
+        (
+            r"^i (?:should|must|need to|have to|gotta|ought to)(?: probably| really| definitely)? ",
+            "remind me to ",
+        ),
         (r"^(?:i've|ive|i have) got to ", "remind me to "),
         (r"^i (?:also |still )?need to ", "remind me to "),
-        (r"^(?:set|create|make|add|put in)(?: me)? (?:a )?(?:reminder|note) (?:to|for|about|that) ", "remind me to "),
+        (
+            r"^(?:set|create|make|add|put in)(?: me)? (?:a )?(?:reminder|note) (?:to|for|about|that) ",
+            "remind me to ",
+        ),
         (r"^(?:note to self|memo|new reminder|reminder|note)\b ?(?:-|:)? ?", "remind me to "),
         (r"^(?:put|jot|write|note) down ", "add "),
         (r"^(?:todo|to-do|to do)\b ?(?:-|:) ?", "add "),
         (r"^ad ", "add "),
-        (r"^(?:set up|arrange|organise|organize|book in|pencil in|shedule|schedual|scedule|schedule)"
-         r" (?:a |an )?", "add "),
+        (
+            r"^(?:set up|arrange|organise|organize|book in|pencil in|shedule|schedual|scedule|schedule)"
+            r" (?:a |an )?",
+            "add ",
+        ),
         (r"^it would be (?:great|nice|good) if you could ", ""),
         (r"^(?:let's|lets) add ", "add "),
         (r"^(?:oh|oops|ah|ugh|right|wait|yay|yes|ok|okay|so|and|also|actually|btw|by the way)\b,? ", ""),
@@ -93,12 +103,16 @@ _DATE_EDIT = [
     r"^(?P<ref>.+?) (?:is|'s) (?:actually |now |really )?due (?:on |by )?(?P<value>.+?)(?: now| instead)?$",
     r"^(?:reschedule|shift|set|move|bump) (?P<ref>.+?) (?:for|to|till|until) (?P<value>.+)$",
     r"^give (?P<ref>.+?) a (?:deadline|due date) of (?P<value>.+)$",
-    r"^(?:change|update|set|move) (?:the )?(?:due date|deadline|date) (?:on|of|for) (?P<ref>.+?) (?:to|as|for)"
+    r"^(?:change|update|set|move) (?:the )?(?:due date|deadline|date) (?:on|of|for) (?P<ref>.+?) (?:to|as|fo"
+    r"r)"
     r" (?P<value>.+)$",
 ]
 _PRIORITY_EDIT: list[tuple[str, Priority | None]] = [
-    (r"^(?P<ref>.+?)(?: is|'s| is now) (?:really |very |super |now )?(?:urgent|important|a priority|top priority)$",
-     "high"),
+    (
+        r"^(?P<ref>.+?)(?: is|'s| is now) (?:really |very |super |now )?(?:urgent|important|a priority|top p"
+        r"riority)$",
+        "high",
+    ),
     (r"^(?P<ref>.+?) should be (?P<p>high|low|medium|top) priority$", None),
     (r"^(?:lower|reduce|decrease|drop) (?:the )?priority (?:of|on|for) (?P<ref>.+)$", "low"),
     (r"^(?:raise|increase|bump up|bump) (?:the )?priority (?:of|on|for) (?P<ref>.+)$", "high"),
@@ -110,18 +124,21 @@ _DELETE = [
     r"^(?:stop tracking|scratch|kill|nix|ditch|axe|cross out|strike) (?P<ref>.+)$",
     r"^take (?P<ref>.+?) off (?:my |the )?(?:list|todo list|to do list|tasks)$",
     r"^(?:nevermind|never mind|forget) (?P<ref>.+?),? (?:remove|delete|drop) (?:it|that)$",
-    r"^(?P<ref>.+?) (?:is|was|got|has been) (?:cancelled|canceled|called off),? (?:so )?(?:delete|remove|drop)"
+    r"^(?P<ref>.+?) (?:is|was|got|has been) (?:cancelled|canceled|called off),? (?:so )?(?:delete|remove|dro"
+    r"p)"
     r" (?:it|that)$",
 ]
 _REOPEN = [
-    r"^i (?:haven'?t|have not|didn'?t|did not|havent|didnt)(?: actually| really| yet)? (?P<ref>.+?)(?: yet)?$",
+    r"^i (?:haven'?t|have not|didn'?t|did not|havent|didnt)(?: actually| really| yet)? (?P<ref>.+?)(?: yet)?"
+    r"$",
     r"^(?P<ref>.+?) (?:isn'?t|is not|wasn'?t|hasn'?t been|has not been|aren'?t|isnt)(?: actually| really)?"
     r" (?P<pp>\w+)(?: yet| after all)?$",
     r"^(?P<ref>.+?) still needs(?: to be)? (?P<pp>\w+)$",
     r"^(?P<ref>.+?) is still (?:pending|open|to do|todo|not done)$",
     r"^put (?P<ref>.+?) back (?:on|in|onto) (?:my |the )?(?:list|todo list|tasks)$",
     r"^(?:mark|set|make|put) (?P<ref>.+?) (?:as )?(?:open|active|pending|not done|undone|todo) again$",
-    r"^i (?:marked|ticked|checked|completed) (?P<ref>.+?)(?: as)?(?: done| off| complete)? by (?:mistake|accident)$",
+    r"^i (?:marked|ticked|checked|completed) (?P<ref>.+?)(?: as)?(?: done| off| complete)? by (?:mistake|acc"
+    r"ident)$",
     r"^undo (?:completing|finishing|ticking off|checking off) (?P<ref>.+)$",
 ]
 _COMPLETE = [
@@ -132,7 +149,8 @@ _COMPLETE = [
 ]
 UNDO = re.compile(
     r"(?:oops,? |wait,? |no,? |no wait,? |sorry,? |hmm,? |actually,? |i didn'?t mean (?:that|to),? )*"
-    r"(?:undo(?: that| it| the last (?:change|one|action))?|that was (?:wrong|a mistake|not right|an accident)"
+    r"(?:undo(?: that| it| the last (?:change|one|action))?|that was (?:wrong|a mistake|not right|an acciden"
+    r"t)"
     r"|put it back|bring it back|revert(?: that| it)?|go back|take that back|undo please|undo that please"
     r"|i didn'?t mean (?:that|to do that))(?: please)?"
 )
@@ -172,13 +190,10 @@ def statement(text: str) -> ChatIntent | None:
     return None
 
 
-def update(text: str, today_parse: object) -> ChatIntent | None:
+def update(text: str, today_parse: date) -> ChatIntent | None:
     """Relative date shifts, date edits and priority edits said in everyday words."""
-    from datetime import date
-
     from todo_chatbot.nlu.rules import _priority, parse_date
 
-    assert isinstance(today_parse, date)
     for pattern in _SHIFT:
         m = pattern.match(text)
         if m:
@@ -204,13 +219,10 @@ def update(text: str, today_parse: object) -> ChatIntent | None:
     return None
 
 
-def _day_of_month(value: str, today: object) -> object:
-    """"the 1st": that day of this month, or of next month once it has passed."""
-    from datetime import date
-
+def _day_of_month(value: str, today: date) -> date | None:
+    """ "the 1st": that day of this month, or of next month once it has passed."""
     from dateutil.relativedelta import relativedelta
 
-    assert isinstance(today, date)
     m = re.fullmatch(r"(?:the )?(\d{1,2})(?:st|nd|rd|th)?", value.strip())
     if not m:
         return None
@@ -229,7 +241,7 @@ def _day_of_month(value: str, today: object) -> object:
 
 
 def past_statement(text: str) -> ChatIntent | None:
-    """"called mom", "I already paid the rent", "the passport is renewed", "report sent": done (inferred)."""
+    """ "called mom", "I already paid the rent", "the passport is renewed", "report sent": done (inferred)."""
     m = _PAST_FIRST.match(text)
     if m and is_past(m.group("verb")) and m.group("verb") not in ("needed", "wanted", "planned"):
         return ChatIntent(

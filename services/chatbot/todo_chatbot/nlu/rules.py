@@ -8,11 +8,11 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+from todo_chatbot.nlu import phrasing
 from todo_chatbot.nlu.dates import NUMBER_WORDS, find_date, parse_date
 from todo_chatbot.nlu.fuzzy import closest
-from todo_chatbot.nlu.stems import same_word
-from todo_chatbot.nlu import phrasing
 from todo_chatbot.nlu.intent import ChatIntent, Intent, ListFilter, NLUContext, Priority, TaskRef
+from todo_chatbot.nlu.stems import same_word
 
 MAX_TITLE = 500
 
@@ -381,8 +381,8 @@ def list_filter(text: str) -> ListFilter:
     ):
         status = "pending"
     elif re.search(
-        r"\b(completed|complete|done|finished|checked off|ticked off|closed|did i (?:already )?(finish|complete|do)"
-        r"|already (?:did|done))\b",
+        r"\b(completed|complete|done|finished|checked off|ticked off|closed"
+        r"|did i (?:already )?(finish|complete|do)|already (?:did|done))\b",
         text,
     ):
         status = "completed"
@@ -429,7 +429,11 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
                 if edge == -1
                 else Words(words.orig[1:], words.norm[1:])
             )
-    if due is not None and len(words.norm) > 1 and words.norm[-1] in ("evening", "morning", "afternoon", "night"):
+    if (
+        due is not None
+        and len(words.norm) > 1
+        and words.norm[-1] in ("evening", "morning", "afternoon", "night")
+    ):
         words = Words(words.orig[:-1], words.norm[:-1])  # "on friday evening": the time of day is the date's
     if m and len(words.norm) > 1 and words.norm[-1] in ("task", "item", "todo", "one", "thing"):
         words = Words(words.orig[:-1], words.norm[:-1])  # "… as a low priority task"
@@ -495,11 +499,14 @@ def warm_up() -> None:
     from todo_chatbot.resolve import match_title
 
     context = NLUContext(today=date.today())
-    for message in ("add buy milk tomorrow", "I already paid the rent", "delete the mlik one", "how many are open",
-                    "push the dentist back two days", "rename task 2 to call mom", "undo"):  # fmt: skip
+    samples = ["add buy milk tomorrow", "I already paid the rent", "delete the mlik one", "how many are open"]
+    samples += ["push the dentist back two days", "rename task 2 to call mom", "undo"]
+    for message in samples:
         intent = parse(message, context)
         if intent.ref is not None and intent.ref.words:
-            match_title(intent.ref.words, [{"number": 1, "title": "Buy milk"}, {"number": 2, "title": "Pay rent"}])
+            match_title(
+                intent.ref.words, [{"number": 1, "title": "Buy milk"}, {"number": 2, "title": "Pay rent"}]
+            )
 
 
 class RulesProvider:
@@ -530,8 +537,9 @@ def parse(message: str, context: NLUContext) -> ChatIntent:
 
     # add-phrasings that start with a word a typo fix could mistake for a verb ("dont" → "done")
     m = re.match(
-        r"^(?:remind me(?! what| how| which| of)(?: to| that| about)?|reminder:?|remember to|don'?t forget to|"
-        r"dont forget to|i need to|i have to|i must|i should|i gotta|need to|have to|todo:|to-do:|task:|"
+        r"^(?:remind me(?! what| how| which| of)(?: to| that| about)?|reminder:?|remember to|"
+        r"don'?t forget to|dont forget to|i need to|i have to|i must|i should|i gotta|need to|have to|"
+        r"todo:|to-do:|task:|"
         r"new task:?|add to (?:my )?list:?|put on (?:my )?list:?)\s+",
         plain,
     )
@@ -564,7 +572,7 @@ def parse(message: str, context: NLUContext) -> ChatIntent:
 
 
 def _two_clauses(words: Words, text: str, context: NLUContext) -> ChatIntent | None:
-    """"rent isn't that important, make it low priority": "it" in the command is the task of the first
+    """ "rent isn't that important, make it low priority": "it" in the command is the task of the first
     clause."""
     cut = next((i for i, t in enumerate(words.orig[:-1]) if t.endswith(",")), None)
     if cut is None or cut > 12:
@@ -630,8 +638,8 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         text,
     ) or (
         re.match(
-            r"^(show|sho|list|display|view|see|get(?! rid)|give|print|tell|what|what's|whats|which|anything|is"
-            r" there|are there|is anything|am i|lemme see|let me see|pull up|bring up|"
+            r"^(show|sho|list|display|view|see|get(?! rid)|give|print|tell|what|what's|whats|which|anything"
+            r"|is there|are there|is anything|am i|lemme see|let me see|pull up|bring up|"
             r"do i have|read|remind me what)\b",
             text,
         )
@@ -655,7 +663,6 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         return _finish_add(_title_parts(words.tail(m.end()), context))
     if re.fullmatch(r"(add|create|new)( a| an)?( new)?( task| todo| item| reminder)?", text):
         return ChatIntent(intent=Intent.ADD)  # no title yet: the bot asks for one
-
 
     reopen = [
         r"^(?:mark|set|flag|make|put) (?P<ref>.+?) (?:as |to |back to )?(?:not done|undone|incomplete|not"
