@@ -184,7 +184,7 @@ def check_no_destruction_on_a_guess(
 ) -> None:
     tasks, message, matters, _target = case
     typed, hit = typo(message, position, kind, letter)
-    backend = FakeBackend(tasks)
+    backend = FakeBackend({n: dict(t) for n, t in tasks.items()})
     reply = run(backend, typed)
     typed_words = typed.split()
     original_words = message.split()

@@ -391,6 +391,8 @@ class ChatService:
         guess = intent.guessed or (
             None if found.exact else f"matched '{intent.ref.words if intent.ref else ''}'"
         )
+        if guess is None and intent.ref is not None and intent.ref.loose:
+            guess = f"took #{number} from the words around it"
         already = intent.intent in (Intent.COMPLETE, Intent.REOPEN) and task["completed"] == (
             intent.intent is Intent.COMPLETE
         )
@@ -403,13 +405,7 @@ class ChatService:
             )
         ):
             intent.ref = TaskRef(number=number)
-            understood = (
-                f" (I {guess} to it)"
-                if guess and intent.guessed is None
-                else f" (I {guess})"
-                if guess
-                else ""
-            )
+            understood = f" (I {guess})" if guess else ""
             return self._ask_confirm(intent, turn, f"Should I {verb} {describe(task)}{understood}?")
         try:
             if intent.intent is Intent.DELETE:

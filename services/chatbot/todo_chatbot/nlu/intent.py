@@ -37,6 +37,8 @@ class TaskRef(BaseModel):
     ordinal: int | None = (
         None  # "the second one" (1-based), -1 for "the last one": position in the last list shown
     )
+    # the number was picked out of other words ("ark task 1 done", "tsk 2"): a guess for destructive actions
+    loose: bool = False
 
 
 class ListFilter(BaseModel):

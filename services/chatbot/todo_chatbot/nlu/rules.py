@@ -321,6 +321,10 @@ SEVERAL_NUMBERS = re.compile(
 )
 
 
+_NUMBERED = re.compile(r"(?:\b(?:task|todo|item|number|no\.?|num|nr)\s*#?\s*|#)(\d{1,9})\b")
+_REF_FILLER = {"the", "my", "a", "an", "number", "no", "task", "todo", "item", "on", "for", "of", "with"}
+
+
 def parse_ref(text: str) -> TaskRef | None:
     """A task reference: "task 2", "#2", "number 2", "it", "the second one", "the milk one", "buy milk"."""
     t = text.strip(" .!?,:;\"'")
@@ -334,12 +338,16 @@ def parse_ref(text: str) -> TaskRef | None:
     if SEVERAL_NUMBERS.fullmatch(t):
         return TaskRef(words=t)
     m = (
-        re.search(r"(?:\b(?:task|todo|item|number|no\.?|num|nr)\s*#?\s*|#)(\d{1,9})\b", t)
+        _NUMBERED.search(t)
         # a bare number, or one after a short word ("tsk 2", "id 2"); "buy 2 apples" stays words
         or re.fullmatch(r"(?:\S{1,4} )?#?(\d{1,9})", t)
     )
     if m:
-        return TaskRef(number=int(m.group(1)))
+        # words before the number that are not part of a reference ("ark task 1 done": "mark" mistyped)
+        # mean the number was picked out of filler: a guess for destructive actions
+        before = [w for w in re.findall(r"[\w']+", t[: m.start()]) if w not in _REF_FILLER]
+        bare = re.fullmatch(r"#?\d{1,9}", t) is not None
+        return TaskRef(number=int(m.group(1)), loose=bool(before) or (m.re is not _NUMBERED and not bare))
     m = re.fullmatch(r"(?:task|todo|item|number) (one|two|three|four|five|six|seven|eight|nine|ten)", t)
     if m:
         return TaskRef(number=NUMBER_WORDS[m.group(1)])

@@ -68,9 +68,11 @@ def forms(word: str) -> frozenset[str]:
     """The regular inflections of a word: call -> calls, called, calling; fix -> fixes; grocery -> groceries;
     update -> updated, updating; plan -> planned, planning."""
     w = _base(word)
-    out = {w, w + "s", w + "es", w + "ed", w + "ing", w + "d"}
+    out = {w, w + "s", w + "ed", w + "ing"}
+    if w.endswith(("s", "x", "z", "ch", "sh", "o")):
+        out.add(w + "es")
     if w.endswith("e"):
-        out |= {w[:-1] + "ing", w[:-1] + "ed"}
+        out |= {w + "d", w[:-1] + "ing"}
     if w.endswith("y") and len(w) > 2:
         out |= {w[:-1] + "ies", w[:-1] + "ied"}
     if len(w) >= 3 and w[-1] not in "aeiouwxy" and w[-2] in "aeiou" and w[-3] not in "aeiou":
