@@ -1,12 +1,20 @@
-"""Chat latency with the `rules` NLU provider. Target: p95 <= 20 ms per message.
+"""Chat latency with the `rules` NLU provider. Targets: p95 <= 20 ms per message (NLU); end to end
+(frontend -> chatbot -> backend -> Postgres) p95 <= 25 ms at 20 concurrent users (issue 11).
 
     .venv/bin/python benchmarks/chat_bench.py [--rounds 5] [--messages 400] [--postgres]
+                                              [--users 20] [--turns 30] [--only concurrent]
 
 1. NLU only: parse + task resolution (+ list filtering) of every NLU-table message on an in-memory list of
    60 tasks, no backend round trip.
 2. End to end: POST /api/chat over HTTP to a chatbot and the real backend, both uvicorn processes on loopback
    (SQLite files, or a throwaway PostgreSQL from harness.pgserver with --postgres), one user, a mix of
    list/count/add/complete/reopen/update/help messages; GET /api/tasks on the backend alone for comparison.
+3. Concurrent, end to end through the frontend: --users users at once (each its own account, 20 tasks and
+   conversation), --turns messages each, POST /api/chat to the frontend (same-origin proxy, session cookie)
+   -> chatbot -> backend -> database. Prints p50/p95 and the breakdown the chatbot reports per turn in its
+   Server-Timing header: lookup (backend GET /api/tasks concurrently with the conversation read), nlu,
+   engine (incl. backend writes), write (backend writes alone), save (conversation store); the frontend hop
+   and HTTP overhead are the rest.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -183,6 +192,72 @@ async def _drive(
         return chat_ms, read_only_ms, backend_ms
 
 
+def bench_concurrent(users: int, turns: int, postgres: bool) -> tuple[list[float], dict[str, list[float]]]:
+    ports = {"backend": free_port(), "chatbot": free_port(), "frontend": free_port()}
+    with (
+        tempfile.TemporaryDirectory() as state,
+        database_urls(postgres) as extra,
+        start_dev_stack(
+            Path(state),
+            ports=ports,
+            only=("backend", "chatbot", "frontend"),
+            extra_env=extra,
+            log_level="WARNING",
+        ) as stack,
+    ):
+        frontend_url = f"http://127.0.0.1:{ports['frontend']}"
+        return asyncio.run(_drive_concurrent(stack.backend_url, frontend_url, users, turns))
+
+
+async def _drive_concurrent(
+    backend_url: str, frontend_url: str, users: int, turns: int
+) -> tuple[list[float], dict[str, list[float]]]:
+    limits = httpx.Limits(max_connections=users * 2, max_keepalive_connections=users * 2)
+    latencies: list[float] = []
+    parts: dict[str, list[float]] = {}
+    async with (
+        httpx.AsyncClient(base_url=backend_url, timeout=30, limits=limits) as backend,
+        httpx.AsyncClient(base_url=frontend_url, timeout=30, limits=limits) as frontend,
+    ):
+        tokens = []
+        for u in range(users):  # sign-ups one at a time: password hashing is deliberately slow
+            r = await backend.post(
+                "/api/auth/signup",
+                json={"email": f"c{u}-{time.time_ns()}@example.com", "password": "bench-pass-1"},
+            )
+            r.raise_for_status()
+            token = r.json()["access_token"]
+            tokens.append(token)
+            for task in synthetic_tasks(20):
+                body = {k: task[k] for k in ("title", "due_date", "priority")}
+                (
+                    await backend.post("/api/tasks", json=body, headers={"Authorization": f"Bearer {token}"})
+                ).raise_for_status()
+
+        async def user(token: str, measure: bool, count: int) -> None:
+            conversation: str | None = None
+            for i in range(count):
+                body: dict[str, Any] = {
+                    "message": E2E_MESSAGES[i % len(E2E_MESSAGES)],
+                    "client_time": "2026-11-23T10:00:00+00:00",
+                }
+                if conversation:
+                    body["conversation_id"] = conversation
+                started = time.perf_counter()
+                r = await frontend.post("/api/chat", json=body, cookies={"todo_session": token})
+                elapsed = (time.perf_counter() - started) * 1000
+                r.raise_for_status()
+                conversation = r.json()["conversation_id"]
+                if measure:
+                    latencies.append(elapsed)
+                    for name, ms in re.findall(r"(\w+);dur=([\d.]+)", r.headers.get("server-timing", "")):
+                        parts.setdefault(name, []).append(float(ms))
+
+        await asyncio.gather(*(user(t, False, 3) for t in tokens))  # warm-up: connections, caches
+        await asyncio.gather(*(user(t, True, turns) for t in tokens))
+    return latencies, parts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -190,10 +265,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="passes over the NLU table (part 1)")
     parser.add_argument("--messages", type=int, default=400, help="chat messages sent end to end (part 2)")
     parser.add_argument("--postgres", action="store_true", help="end to end on PostgreSQL instead of SQLite")
+    parser.add_argument("--users", type=int, default=20, help="concurrent users (part 3)")
+    parser.add_argument("--turns", type=int, default=30, help="messages per user (part 3)")
+    parser.add_argument("--only", choices=["all", "concurrent"], default="all")
     args = parser.parse_args()
     # the figures depend on what else the machine runs: say how busy it was
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
+    if args.only == "concurrent":
+        return concurrent(args)
     print("1. NLU parse + resolution, in memory (no backend round trip)")
     print("   " + percentiles(bench_nlu(args.rounds)))
     print(
@@ -204,6 +284,31 @@ def main() -> None:
     print("   chat, all:       " + percentiles(chat_ms))
     print("   chat, read-only: " + percentiles(read_only_ms) + " (list/count/help: no backend write)")
     print("   GET /api/tasks   " + percentiles(backend_ms).split("->")[0] + "(backend alone, for comparison)")
+    concurrent(args)
+
+
+def concurrent(args: argparse.Namespace) -> None:
+    db = "PostgreSQL" if args.postgres else "SQLite"
+    print(f"3. End to end at {args.users} concurrent users: frontend -> chatbot -> backend -> {db}")
+    latencies, parts = bench_concurrent(args.users, args.turns, args.postgres)
+    q = statistics.quantiles(latencies, n=100, method="inclusive")
+    verdict = "met" if q[94] <= 25.0 else "MISSED"
+    print(
+        f"   chat turn: n={len(latencies)}  p50={q[49]:.1f} ms  p95={q[94]:.1f} ms"
+        f" -> p95 target 25 ms {verdict}"
+    )
+    for name, values in parts.items():
+        pq = statistics.quantiles(values, n=100, method="inclusive") if len(values) > 1 else values * 100
+        print(f"   {name:<7} mean {statistics.fmean(values):7.2f} ms  p95 {pq[94]:7.2f} ms")
+    handler = [
+        parts[k] for k in ("lookup", "nlu", "engine", "save") if len(parts.get(k, [])) == len(latencies)
+    ]
+    chatbot = [sum(v[i] for v in handler) for i in range(len(latencies))]
+    rest = [lat - c for lat, c in zip(latencies, chatbot, strict=True)]
+    print(
+        "   outside the chatbot's handler (frontend hop, HTTP, queueing):"
+        f" mean {statistics.fmean(rest):.2f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -43,7 +43,8 @@ async def test_one_user_never_changes_another_users_tasks(stack: Stack) -> None:
     for message in HOSTILE:
         await stack.chat(alice, message)
     # alice's own destructive commands act on alice's tasks numbered 1 and 2, which bob also has
-    await stack.chat(alice, "clear completed tasks")
+    asked = await stack.chat(alice, "clear completed tasks")
+    await stack.chat(alice, "yes", asked["conversation_id"])
     await stack.chat(alice, "delete task 1")
     await stack.chat(alice, "delete the milk one")
 

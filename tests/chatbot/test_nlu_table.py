@@ -45,5 +45,15 @@ async def test_phrasing(shared_stack: Stack, case: dict[str, Any]) -> None:
     before = await shared_stack.tasks(token)
     reply = await shared_stack.chat(token, case["message"], conversation, case["client_time"])
     after = await shared_stack.tasks(token)
+    if case.get("then"):
+        # a guess (typo) or clear-completed: nothing happens until the user says yes (issue 11)
+        assert after == before, f"{case['message']!r} acted before asking: {reply['reply']!r}"
+        assert reply["reply"].endswith("(yes/no)"), reply["reply"]
+        for message in case["then"]:
+            reply = {
+                **await shared_stack.chat(token, message, reply["conversation_id"], case["client_time"]),
+                "intent": reply["intent"],
+            }
+        after = await shared_stack.tasks(token)
     found = problems(case, reply, before, after)
     assert not found, f"{case['message']!r} → {reply['reply']!r}: " + "; ".join(found)

@@ -54,7 +54,7 @@ async def test_three_replicas_starting_together_migrate_once(pg: PostgresServer,
             .all()
         )
     await engine.dispose()
-    assert versions == ["0001"]
+    assert versions == ["0002"]
     assert tables == ["chatbot_conversations", "chatbot_messages"]
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from todo_backend.core.security import hash_password
 from todo_backend.models import Task, User, utcnow
-from todo_backend.schemas import SignupRequest, TaskCreate, TaskRow, TaskStatus, TaskUpdate
+from todo_backend.schemas import SignupRequest, TaskCreate, TaskRestore, TaskRow, TaskStatus, TaskUpdate
 
 
 async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
@@ -123,6 +123,30 @@ async def create_task(session: AsyncSession, user_id: int, body: TaskCreate) -> 
         due_date=body.due_date,
         priority=body.priority.value,
         completed=False,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(task)
+    await session.flush()
+    return task
+
+
+async def restore_task(session: AsyncSession, user: User, number: int, body: TaskRestore) -> Task | str:
+    """The task recreated under `number`, or why not: a number this user was never given, or one in use.
+    Numbers are never reused for new tasks, so a restored one cannot collide with a later task."""
+    if number >= user.next_task_number:
+        return f"task #{number} was never created, so there is nothing to restore"
+    if await get_task(session, user.id, number) is not None:
+        return f"task #{number} exists; only a deleted task can be restored"
+    now = utcnow()
+    task = Task(
+        user_id=user.id,
+        number=number,
+        title=body.title,
+        description=body.description,
+        due_date=body.due_date,
+        priority=body.priority.value,
+        completed=body.completed,
         created_at=now,
         updated_at=now,
     )

@@ -92,6 +92,16 @@ class TaskCreate(Request):
     priority: Priority = Priority.medium
 
 
+class TaskRestore(Request):
+    """A deleted task put back under its own number (the chatbot's "undo"): its fields as they were."""
+
+    title: Title
+    description: Description | None = None
+    due_date: DueDate | None = None
+    priority: Priority = Priority.medium
+    completed: StrictBool = False
+
+
 class TaskUpdate(Request):
     """Partial update: only the fields present change; due_date or description null clears it.
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from contextvars import ContextVar
 from typing import Any
 
 import httpx
 
 Task = dict[str, Any]
+# seconds each backend write (POST/PATCH/DELETE) of the current chat turn took (the turn sets a fresh list)
+TURN_WRITES: ContextVar[list[float] | None] = ContextVar("turn_writes", default=None)
 
 
 class BackendUnauthorized(Exception):
@@ -36,12 +40,17 @@ class BackendClient:
         await self._client.aclose()
 
     async def _call(self, method: str, path: str, token: str, **kwargs: Any) -> httpx.Response:
+        started = time.perf_counter()
         try:
             response = await self._client.request(
                 method, path, headers={"Authorization": f"Bearer {token}"}, **kwargs
             )
         except httpx.HTTPError as exc:
             raise BackendUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            writes = TURN_WRITES.get()
+            if method != "GET" and writes is not None:
+                writes.append(time.perf_counter() - started)
         if response.status_code == 401:
             raise BackendUnauthorized(_detail(response))
         if response.status_code == 404:
@@ -64,6 +73,10 @@ class BackendClient:
 
     async def update_task(self, token: str, number: int, **fields: Any) -> Task:
         return (await self._call("PATCH", f"/api/tasks/{number}", token, json=fields)).json()
+
+    async def restore_task(self, token: str, number: int, **fields: Any) -> Task:
+        """Put a deleted task back under its own number (undo); the backend refuses a number in use."""
+        return (await self._call("POST", f"/api/tasks/{number}/restore", token, json=fields)).json()
 
     async def delete_task(self, token: str, number: int) -> None:
         await self._call("DELETE", f"/api/tasks/{number}", token)

@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from todo_chatbot.backend import BackendClient, BackendNotFound, BackendRejected, Task
+from todo_chatbot.backend import TURN_WRITES, BackendClient, BackendNotFound, BackendRejected, Task
 from todo_chatbot.db import ConversationState, ConversationStore
 from todo_chatbot.nlu.intent import ChatIntent, Intent, ListFilter, NLUContext, NLUProvider, TaskRef
 from todo_chatbot.nlu.rules import clean, title_problem
-from todo_chatbot.resolve import Resolution, resolve
+from todo_chatbot.resolve import MAX_TASKS, Resolution, resolve
 
 log = logging.getLogger("todo_chatbot")
 
@@ -46,6 +48,8 @@ VERB = {
 }
 IDENTITY_CACHE_SIZE = 4096
 DESTRUCTIVE = {Intent.DELETE, Intent.CLEAR_COMPLETED, Intent.COMPLETE, Intent.REOPEN}
+# reached through a typo correction or a typo-tolerant title match, these ask for a yes first (issue 11)
+GUESS_ASKS = {Intent.DELETE, Intent.COMPLETE}
 
 
 @dataclass
@@ -54,6 +58,13 @@ class ChatResult:
     conversation_id: str
     intent: str
     actions: list[dict[str, Any]] = field(default_factory=list)
+    # where the turn's time went, in ms: lookup (backend GET /api/tasks ∥ conversation read), nlu (parse),
+    # engine (resolution and replies, backend writes included), write (backend writes alone), save (DB)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def server_timing(self) -> str:
+        """The `Server-Timing` header value (shown by browsers' dev tools, read by the benchmark)."""
+        return ", ".join(f"{name};dur={ms:.2f}" for name, ms in self.timings.items())
 
 
 @dataclass
@@ -75,6 +86,16 @@ def describe(task: Task) -> str:
     if task.get("completed"):
         extras.append("done")
     return parts[0] + (f" ({', '.join(extras)})" if extras else "")
+
+
+def title_vocabulary(tasks: list[Task]) -> frozenset[str]:
+    """The lower-case words of the user's titles (bounded: the first MAX_TASKS tasks, 400 characters each)."""
+    return frozenset(w for t in tasks[:MAX_TASKS] for w in re.findall(r"[\w']+", t["title"][:400].lower()))
+
+
+def snapshot(task: Task) -> dict[str, Any]:
+    """What undo needs to put a task back as it was."""
+    return {k: task.get(k) for k in ("number", "title", "description", "due_date", "priority", "completed")}
 
 
 def filter_tasks(tasks: list[Task], f: ListFilter, today: date) -> list[Task]:
@@ -133,6 +154,8 @@ class ChatService:
         # concurrently, so a message costs one backend round trip: the user's tasks (this call also checks
         # the token: a rejected one is a 401), the conversation (used only if that user owns it) and, the
         # first time a token is seen, whom it belongs to
+        clock = time.perf_counter
+        started = clock()
         token_key = hashlib.sha256(token.encode()).hexdigest()
         known = self._identities.get(token_key)
         lookups = await asyncio.gather(
@@ -141,6 +164,7 @@ class ChatService:
             *([] if known else [self.backend.me(token)]),
         )
         tasks, found = lookups[0], lookups[1]
+        looked_up = clock()
         user_id = known or self._remember(token_key, str(lookups[2]["id"]))
         state = self.store.owned_by(user_id, found)
         today = (client_time or datetime.now().astimezone()).date()
@@ -150,6 +174,7 @@ class ChatService:
             last_task_number=state.last_task_number,
             listed_numbers=state.listed_numbers,
             awaiting=pending["awaiting"] if pending else None,
+            vocabulary=title_vocabulary(tasks),
         )
         text = clean(message)
         try:
@@ -157,19 +182,34 @@ class ChatService:
         except Exception:  # a provider bug must cost the user one unanswered phrasing, not a 500
             log.exception("NLU provider %s failed on a message; answering as unknown", self.provider.name)
             intent = ChatIntent(intent=Intent.UNKNOWN)
+        parsed = clock()
         turn = Turn(token, state, context, tasks)
         state.pending = None
+        writes: list[float] = []
+        TURN_WRITES.set(writes)
         reply = await self._answer(intent, pending, text, turn)
+        answered = clock()
         await self.store.save(user_id, state, text, reply, intent.intent.value)
-        return ChatResult(reply, state.id, intent.intent.value, turn.actions)
+        saved = clock()
+        timings = {
+            "lookup": looked_up - started,
+            "nlu": parsed - looked_up,
+            "engine": answered - parsed,
+            "write": sum(writes),
+            "save": saved - answered,
+        }
+        ms = {k: v * 1000 for k, v in timings.items()}
+        return ChatResult(reply, state.id, intent.intent.value, turn.actions, ms)
 
     async def _answer(self, intent: ChatIntent, pending: dict[str, Any] | None, text: str, turn: Turn) -> str:
+        if intent.intent is Intent.UNDO:
+            return await self._undo(turn)
         if pending is not None:
             asked = ChatIntent.model_validate(pending["intent"])
             if intent.intent is Intent.CANCEL:
                 return "OK, I won't do that."
             if pending["awaiting"] == "confirm" and intent.intent is Intent.CONFIRM:
-                return await self._run(asked, turn, confirmed=True)
+                return await self._run(asked, turn, confirmed=True, numbers=pending.get("numbers"))
             if (
                 pending["awaiting"] == "reference"
                 and intent.intent is Intent.UNKNOWN
@@ -188,7 +228,9 @@ class ChatService:
             return "OK."
         return await self._run(intent, turn)
 
-    async def _run(self, intent: ChatIntent, turn: Turn, confirmed: bool = False) -> str:
+    async def _run(
+        self, intent: ChatIntent, turn: Turn, confirmed: bool = False, numbers: list[int] | None = None
+    ) -> str:
         match intent.intent:
             case Intent.GREETING:
                 return (
@@ -202,22 +244,84 @@ class ChatService:
             case Intent.LIST | Intent.COUNT:
                 return await self._list(intent, turn)
             case Intent.CLEAR_COMPLETED:
-                if intent.source == "llm" and not confirmed:
-                    return self._ask_confirm(intent, turn, "Remove all your completed tasks?")
-                numbers = await self.backend.clear_completed(turn.token)
-                turn.actions.append({"type": "cleared", "task_numbers": numbers})
-                if not numbers:
-                    return "You have no completed tasks to clear."
-                return (
-                    f"Cleared {len(numbers)} completed task{'s' if len(numbers) != 1 else ''}: "
-                    + ", ".join(f"#{n}" for n in numbers)
-                    + "."
-                )
+                return await self._clear(turn, confirmed, numbers)
+            case Intent.UNDO:
+                return await self._undo(turn)
             case Intent.COMPLETE | Intent.REOPEN | Intent.UPDATE | Intent.DELETE:
                 return await self._on_task(intent, turn, confirmed)
             case Intent.UNKNOWN if intent.refusal:
                 return REFUSALS[intent.refusal]
         return UNKNOWN_TEXT
+
+    async def _clear(self, turn: Turn, confirmed: bool, numbers: list[int] | None) -> str:
+        done = [t for t in turn.tasks if t["completed"]]
+        if not done:
+            return "You have no completed tasks to clear."
+        if not confirmed or numbers is None:
+            # always asked first, naming how many and which; the yes removes exactly these
+            turn.state.pending = {
+                "awaiting": "confirm",
+                "intent": ChatIntent(intent=Intent.CLEAR_COMPLETED).model_dump(mode="json"),
+                "numbers": [t["number"] for t in done],
+            }
+            listing = ", ".join(describe(t) for t in done[:10]) + (", …" if len(done) > 10 else "")
+            n = len(done)
+            return (
+                f"That removes your {n} completed task{'s' if n != 1 else ''}: {listing}. Go ahead? (yes/no)"
+            )
+        chosen = [t for t in done if t["number"] in set(numbers)]
+        if {t["number"] for t in done} == {t["number"] for t in chosen}:
+            cleared = await self.backend.clear_completed(turn.token)
+        else:  # tasks completed since the question are not part of the yes
+            cleared = []
+            for task in chosen:
+                try:
+                    await self.backend.delete_task(turn.token, task["number"])
+                    cleared.append(task["number"])
+                except BackendNotFound:
+                    pass
+        gone = [snapshot(t) for t in done if t["number"] in set(cleared)]
+        turn.state.last_change = {"kind": "deleted", "tasks": gone}
+        turn.actions.append({"type": "cleared", "task_numbers": cleared})
+        if not cleared:
+            return "You have no completed tasks to clear."
+        return (
+            f"Cleared {len(cleared)} completed task{'s' if len(cleared) != 1 else ''}: "
+            + ", ".join(f"#{n}" for n in cleared)
+            + ". Say 'undo' to bring them back."
+        )
+
+    async def _undo(self, turn: Turn) -> str:
+        change = turn.state.last_change
+        if not change:
+            return "There is nothing to undo in this conversation."
+        turn.state.last_change = None
+        kind, saved = change["kind"], change["tasks"]
+        done: list[str] = []
+        try:
+            if kind == "created":
+                for task in saved:
+                    await self.backend.delete_task(turn.token, task["number"])
+                    turn.actions.append({"type": "deleted", "task_number": task["number"], "task": task})
+                    done.append(f"removed {describe(task)}")
+            elif kind == "deleted":
+                for task in saved:
+                    restored = await self.backend.restore_task(turn.token, **task)
+                    turn.actions.append({"type": "restored", "task_number": task["number"], "task": restored})
+                    done.append(f"restored {describe(restored)}")
+            else:  # "updated": the fields as they were
+                for task in saved:
+                    fields = {k: v for k, v in task.items() if k not in ("number", "description")}
+                    updated = await self.backend.update_task(turn.token, task["number"], **fields)
+                    turn.actions.append({"type": "updated", "task_number": task["number"], "task": updated})
+                    done.append(f"put back {describe(updated)}")
+        except BackendNotFound:
+            return "I couldn't undo that: the task was changed or deleted elsewhere since."
+        except BackendRejected as exc:
+            return f"I couldn't undo that: {exc}"
+        if saved:
+            turn.state.last_task_number = saved[0]["number"]
+        return "Undone: " + "; ".join(done) + "."
 
     async def _add(self, intent: ChatIntent, turn: Turn) -> str:
         if intent.problem:
@@ -237,6 +341,7 @@ class ChatService:
         except BackendRejected as exc:
             return f"I couldn't add that task: {exc}"
         turn.state.last_task_number = task["number"]
+        turn.state.last_change = {"kind": "created", "tasks": [snapshot(task)]}
         turn.actions.append({"type": "created", "task_number": task["number"], "task": task})
         return f"Added {describe(task)}."
 
@@ -260,6 +365,10 @@ class ChatService:
         prefer = {Intent.COMPLETE: "pending", Intent.REOPEN: "completed"}.get(intent.intent)
         found: Resolution = resolve(intent.ref, tasks, turn.context, prefer)  # type: ignore[arg-type]
         verb = VERB[intent.intent]
+        if intent.inferred and (found.problem or found.missing):
+            # a statement ("the dog ate my homework") that names none of the user's tasks was not about one
+            intent.intent = Intent.UNKNOWN
+            return UNKNOWN_TEXT
         if found.problem:
             return found.problem
         if found.missing or found.candidates:
@@ -279,19 +388,37 @@ class ChatService:
         assert task is not None
         number = task["number"]
         turn.state.last_task_number = number
-        if intent.source == "llm" and intent.intent in DESTRUCTIVE and not confirmed:
+        guess = intent.guessed or (
+            None if found.exact else f"matched '{intent.ref.words if intent.ref else ''}'"
+        )
+        if guess is None and intent.ref is not None and intent.ref.loose:
+            guess = f"took #{number} from the words around it"
+        already = intent.intent in (Intent.COMPLETE, Intent.REOPEN) and task["completed"] == (
+            intent.intent is Intent.COMPLETE
+        )
+        if (
+            not confirmed
+            and not already
+            and (
+                (intent.source == "llm" and intent.intent in DESTRUCTIVE)
+                or (intent.intent in GUESS_ASKS and guess is not None)
+            )
+        ):
             intent.ref = TaskRef(number=number)
-            return self._ask_confirm(intent, turn, f"Should I {verb} {describe(task)}?")
+            understood = f" (I {guess})" if guess else ""
+            return self._ask_confirm(intent, turn, f"Should I {verb} {describe(task)}{understood}?")
         try:
             if intent.intent is Intent.DELETE:
                 await self.backend.delete_task(turn.token, number)
+                turn.state.last_change = {"kind": "deleted", "tasks": [snapshot(task)]}
                 turn.actions.append({"type": "deleted", "task_number": number, "task": task})
-                return f"Deleted {describe(task)}."
+                return f"Deleted {describe(task)}. Say 'undo' to bring it back."
             if intent.intent in (Intent.COMPLETE, Intent.REOPEN):
                 done = intent.intent is Intent.COMPLETE
                 if task["completed"] == done:
                     return f"{describe(task)} is already {'done' if done else 'open'}."
                 updated = await self.backend.update_task(turn.token, number, completed=done)
+                turn.state.last_change = {"kind": "updated", "tasks": [snapshot(task)]}
                 turn.actions.append(
                     {"type": "completed" if done else "reopened", "task_number": number, "task": updated}
                 )
@@ -303,6 +430,9 @@ class ChatService:
                 changes["title"] = intent.title
             if intent.due_date:
                 changes["due_date"] = intent.due_date.isoformat()
+            elif intent.due_shift_days:
+                base = date.fromisoformat(task["due_date"]) if task.get("due_date") else turn.context.today
+                changes["due_date"] = (base + timedelta(days=intent.due_shift_days)).isoformat()
             elif intent.clear_due_date:
                 changes["due_date"] = None
             if intent.priority:
@@ -313,6 +443,7 @@ class ChatService:
                     f"'move task {number} to friday' or 'make task {number} high priority'."
                 )
             updated = await self.backend.update_task(turn.token, number, **changes)
+            turn.state.last_change = {"kind": "updated", "tasks": [snapshot(task)]}
             turn.actions.append({"type": "updated", "task_number": number, "task": updated})
             return f"Updated {describe(updated)}."
         except BackendNotFound:

@@ -23,7 +23,7 @@ from todo_chatbot.config import Settings, get_settings
 from todo_chatbot.db import ConversationStore, make_engine, migrate
 from todo_chatbot.metrics import BACKEND_ERRORS, LATENCY, MESSAGES
 from todo_chatbot.nlu import make_provider
-from todo_chatbot.nlu.rules import clean
+from todo_chatbot.nlu.rules import clean, warm_up
 
 log = logging.getLogger("todo_chatbot")
 
@@ -87,6 +87,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await migrate(engine)
+        warm_up()  # patterns compiled and stem caches filled before the first message
         log.info("chatbot ready: NLU provider %s, backend %s", provider.name, settings.backend_url)
         yield
         await backend.aclose()
@@ -111,10 +112,13 @@ def create_app(
         )
 
     @app.post("/api/chat", response_model=ChatResponse)
-    async def chat(body: ChatRequest, token: Annotated[str, Depends(bearer_token)]) -> ChatResponse:
+    async def chat(
+        body: ChatRequest, token: Annotated[str, Depends(bearer_token)], response: Response
+    ) -> ChatResponse:
         started = time.perf_counter()
         result = await service.handle(token, body.message, body.conversation_id, body.client_time)
         LATENCY.observe(time.perf_counter() - started)
+        response.headers["Server-Timing"] = result.server_timing()
         MESSAGES.labels(intent=result.intent).inc()
         return ChatResponse(
             reply=result.reply,

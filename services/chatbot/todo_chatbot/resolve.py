@@ -1,40 +1,33 @@
-"""Which of the user's tasks a reference names. Pure functions over the task list the backend returned."""
+"""Which of the user's tasks a reference names. Pure functions over the task list the backend returned.
+
+Bounded whatever the message: at most MAX_QUERY_WORDS words of a reference are matched, against at most
+MAX_TASKS tasks, through a word index (exact stems: set look-ups; typos: a symmetric-delete index, built only
+when no exact match exists), so a 2,000-character message against 1,000 tasks costs milliseconds."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 from todo_chatbot.backend import Task
-from todo_chatbot.nlu.fuzzy import similar
+from todo_chatbot.nlu.fuzzy import FuzzyIndex
 from todo_chatbot.nlu.intent import NLUContext, TaskRef
+from todo_chatbot.nlu.stems import same_word, stem
+
+MAX_QUERY_WORDS = 12
+MAX_TASKS = 2000
 
 _STOPWORDS = {
-    "the",
-    "a",
-    "an",
-    "my",
-    "one",
-    "task",
-    "todo",
-    "item",
-    "to",
-    "for",
-    "of",
-    "on",
-    "and",
-    "that",
-    "this",
-    "with",
-    "about",
-    "called",
-    "named",
-    "titled",
-    "thing",
-    "is",
-    "as",
-}
+    "the", "a", "an", "my", "one", "task", "todo", "item", "to", "for", "of", "on", "and", "that", "this",
+    "with", "about", "called", "named", "titled", "thing", "is", "as", "stuff", "ones", "tasks", "it",
+    "i", "i've", "ive", "im", "i'm", "just", "already", "finally", "yay", "now", "also", "actually", "all",
+    "today", "yesterday", "tonight", "please", "pls", "off", "list", "back", "again", "yet", "some", "our",
+    "at", "in", "from", "up", "be", "been", "has", "have", "was", "are", "were", "so", "still",
+}  # fmt: skip
+# verbs that say *that* something was done, not what: "I did the groceries", "got the groceries"
+GENERIC_VERBS = {stem(w) for w in ("do", "get", "finish", "complete", "handle", "sort", "deal", "take")}
 
 
 @dataclass
@@ -43,24 +36,87 @@ class Resolution:
     candidates: list[Task] = field(default_factory=list)  # several tasks matched: ask which
     missing: bool = False  # no reference given (or "it" with nothing before): ask which
     problem: str | None = None  # a reference that names no task
+    exact: bool = True  # False: reached through a typo-tolerant match (a guess: destructive actions ask)
 
 
-def _tokens(text: str) -> list[str]:
-    return [t for t in re.findall(r"[\w']+", text.lower()) if t not in _STOPWORDS]
+def words_of(text: str) -> list[str]:
+    return re.findall(r"[\w']+", text.lower())
 
 
-def match_title(words: str, tasks: list[Task]) -> list[Task]:
-    """Tasks whose title contains every significant word of `words`, each allowing a small typo."""
-    query = _tokens(words)
+def query_stems(words: str) -> list[str]:
+    """The reference's significant words, stemmed, at most MAX_QUERY_WORDS (keeps the cost bounded)."""
+    out: list[str] = []
+    for w in words_of(words[:400]):
+        if w in _STOPWORDS:
+            continue
+        out.append(w)
+        if len(out) == MAX_QUERY_WORDS:
+            break
+    return out
+
+
+def match_title(words: str, tasks: list[Task]) -> tuple[list[Task], bool]:
+    """Tasks whose title has every significant word of `words` (as a stem: "calling" names "Call"), and
+    whether that was exact; if no task matches exactly, the typo-tolerant match ("mlik" for "milk")."""
+    query = query_stems(words)
     if not query:
-        return []
-    found = []
-    for task in tasks:
-        title = re.findall(r"[\w']+", task["title"].lower())
-        if all(any(similar(q, t) for t in title) for q in query):
-            found.append(task)
-    exact = [t for t in found if " ".join(_tokens(t["title"])) == " ".join(query)]
-    return exact if len(exact) == 1 else found
+        return [], True
+    tasks = tasks[:MAX_TASKS]
+    infos = [_title_info(t["title"]) for t in tasks]
+    titles = [info[0] for info in infos]
+    title_stems = [info[1] for info in infos]
+    stems = [stem(q) for q in query]
+
+    def exact(i: int) -> bool:
+        have = title_stems[i]
+        needed = [(q, s) for q, s in zip(query, stems, strict=True) if s not in GENERIC_VERBS or s in have]
+        return (
+            bool(needed)
+            and all(s in have for _, s in needed)  # cheap: a set look-up per word
+            and all(any(same_word(q, w) for w in titles[i]) for q, _ in needed)  # as typed, not a typo
+        )
+
+    found = [i for i in range(len(tasks)) if exact(i)]
+    if found:
+        return _prefer_whole_title(found, tasks, stems, title_stems), True
+    vocabulary = frozenset(w for title in titles for w in title if not w.isdigit())
+    index = _index(vocabulary)
+    # per query word, the title stems it may stand for: a typo ("mlik") or a prefix of 4+ letters ("dent")
+    near: dict[str, set[str]] = {}
+    for q, s in list(zip(query, stems, strict=True))[:6]:
+        near[q] = {s} | {stem(w) for w in index.near(q)}
+        if len(q) >= 4:
+            near[q] |= {stem(w) for w in vocabulary if w.startswith(q)}
+
+    def fuzzy(i: int) -> bool:
+        have = title_stems[i]
+        return bool(have) and all(
+            bool(near.get(q, {s}) & have)
+            for q, s in zip(query, stems, strict=True)
+            if s not in GENERIC_VERBS or s in have
+        )
+
+    found = [i for i in range(len(tasks)) if fuzzy(i)]
+    return _prefer_whole_title(found, tasks, stems, title_stems), False
+
+
+@lru_cache(maxsize=8192)
+def _title_info(title: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    words = tuple(words_of(title[:400]))
+    return words, frozenset(stem(w) for w in words)
+
+
+@lru_cache(maxsize=64)
+def _index(vocabulary: frozenset[str]) -> FuzzyIndex:
+    """One index per distinct set of title words: a user's next message usually reuses it."""
+    return FuzzyIndex(set(vocabulary))
+
+
+def _prefer_whole_title(
+    found: list[int], tasks: list[Task], stems: list[str], title_stems: list[frozenset[str]]
+) -> list[Task]:
+    whole = [i for i in found if title_stems[i] - {stem(w) for w in _STOPWORDS} <= set(stems)]
+    return [tasks[i] for i in (whole if len(whole) == 1 else found)]
 
 
 def resolve(
@@ -97,14 +153,15 @@ def resolve(
             if task
             else Resolution(problem=f"Task #{order[index]} doesn't exist any more.")
         )
-    matches = match_title(ref.words or "", tasks)
+    matches, exact = match_title(ref.words or "", tasks)
     if prefer is not None and len(matches) > 1:
         # "mark milk done" with one pending and one done milk task names the pending one
         wanted = [t for t in matches if t["completed"] == (prefer == "completed")]
         if len(wanted) == 1:
             matches = wanted
     if not matches:
-        return Resolution(problem=f"I couldn't find a task matching '{ref.words}'.")
+        shown = (ref.words or "")[:80]
+        return Resolution(problem=f"I couldn't find a task matching '{shown}'.")
     if len(matches) > 1:
-        return Resolution(candidates=matches)
-    return Resolution(task=matches[0])
+        return Resolution(candidates=matches, exact=exact)
+    return Resolution(task=matches[0], exact=exact)

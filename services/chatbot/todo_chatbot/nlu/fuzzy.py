@@ -53,3 +53,39 @@ def closest(word: str, vocabulary: tuple[str, ...]) -> str | None:
         if d < best_distance:
             best, best_distance = candidate, d
     return best
+
+
+def _deletes(word: str, depth: int) -> set[str]:
+    out = {word}
+    frontier = {word}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))}
+        out |= frontier
+    return out
+
+
+class FuzzyIndex:
+    """Symmetric-delete index over a vocabulary (the words of the user's titles): finds the words within the
+    typo budget of a query word without comparing it to every word. Two words within edit distance d share
+    a string reachable by at most d deletions from each; candidates are then checked with `osa_distance`.
+    Building costs one dict entry per deletion variant (about 10 per word); a lookup is a few dict probes."""
+
+    def __init__(self, vocabulary: set[str]) -> None:
+        self._variants: dict[str, set[str]] = {}
+        for word in vocabulary:
+            if len(word) < 3:
+                continue
+            for variant in _deletes(word, 1 if len(word) < 8 else 2):
+                self._variants.setdefault(variant, set()).add(word)
+
+    def near(self, query: str) -> set[str]:
+        """Vocabulary words `similar` treats as a typo of `query` (the exact word excluded)."""
+        budget = allowed_typos(query)
+        if budget == 0:
+            return set()
+        found: set[str] = set()
+        for variant in _deletes(query, budget):
+            for word in self._variants.get(variant, ()):
+                if word != query and osa_distance(query, word, budget) <= budget:
+                    found.add(word)
+        return found

@@ -20,6 +20,7 @@ class Intent(StrEnum):
     UPDATE = "update"
     DELETE = "delete"
     CLEAR_COMPLETED = "clear_completed"
+    UNDO = "undo"  # reverse the last change made in this conversation
     HELP = "help"
     GREETING = "greeting"
     CONFIRM = "confirm"  # "yes" to a question the bot asked
@@ -36,6 +37,8 @@ class TaskRef(BaseModel):
     ordinal: int | None = (
         None  # "the second one" (1-based), -1 for "the last one": position in the last list shown
     )
+    # the number was picked out of other words ("ark task 1 done", "tsk 2"): a guess for destructive actions
+    loose: bool = False
 
 
 class ListFilter(BaseModel):
@@ -49,6 +52,7 @@ class ChatIntent(BaseModel):
     title: str | None = Field(default=None, max_length=2000)  # add: the title; update: the new title
     due_date: date | None = None
     clear_due_date: bool = False  # update: "remove the due date"
+    due_shift_days: int | None = None  # update: "push it back two days" (from its due date, else today)
     priority: Priority | None = None
     ref: TaskRef | None = None
     filter: ListFilter = Field(default_factory=ListFilter)
@@ -57,6 +61,11 @@ class ChatIntent(BaseModel):
     # problems the reply should mention, e.g. an unreadable date
     problem: str | None = None
     source: Literal["rules", "llm"] = "rules"  # actions proposed by an LLM need the user's confirmation
+    # what had to be guessed to reach this intent ("'remote' read as 'remove'"): a destructive action asks
+    guessed: str | None = None
+    # inferred from a statement ("I already paid the rent"), not a command: no matching task means the
+    # message was not about a task at all (answered as unknown, not "no such task")
+    inferred: bool = False
 
 
 class NLUContext(BaseModel):
@@ -68,6 +77,8 @@ class NLUContext(BaseModel):
     awaiting: str | None = (
         None  # the question the bot asked last turn, if any ("reference", "title", "confirm")
     )
+    # words of the user's task titles (lower case): never "corrected" into command words ("the dome")
+    vocabulary: frozenset[str] = frozenset()
 
 
 class NLUProvider(Protocol):

@@ -6,10 +6,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 
+from todo_chatbot.nlu import phrasing
 from todo_chatbot.nlu.dates import NUMBER_WORDS, find_date, parse_date
 from todo_chatbot.nlu.fuzzy import closest
 from todo_chatbot.nlu.intent import ChatIntent, Intent, ListFilter, NLUContext, Priority, TaskRef
+from todo_chatbot.nlu.stems import same_word
 
 MAX_TITLE = 500
 
@@ -66,6 +69,27 @@ VERBS = (
     "help",
     "hello",
     "thanks",
+    # everyday verbs that must stay as typed (else "take" would be "corrected" to "make")
+    "take",
+    "bring",
+    "give",
+    "lower",
+    "raise",
+    "kill",
+    "scratch",
+    "stop",
+    "tick",
+    "cross",
+    "pull",
+    "bump",
+    "shift",
+    "put",
+    "get",
+    "got",
+    "need",
+    "called",
+    "paid",
+    "bought",
 )
 STATUS_WORDS = ("done", "complete", "completed", "finished")
 # Words of list/count questions whose typos are corrected ("how many taks are pendng").
@@ -136,7 +160,8 @@ GREETING = re.compile(
     r"( there| bot| chatbot| you| again)?|how are you( doing)?|how's it going"
 )
 THANKS = re.compile(
-    r"(thanks|thank you|thx|ty|cheers|great|awesome|perfect|cool|nice)( so much| a lot| bot)?"
+    r"(thanks|thank you|thx|ty|cheers|great|awesome|perfect|cool|nice)( so much| a lot| bot| mate| buddy| pal"
+    r"| a bunch| heaps)?"
 )
 CONFIRM = re.compile(r"(yes|y|yeah|yep|yup|sure|ok|okay|confirm|confirmed|do it|go ahead|please do|correct)")
 CANCEL = re.compile(r"(no|n|nope|nah|cancel|never ?mind|nevermind|stop|forget it|abort|don't|dont)")
@@ -162,8 +187,8 @@ COMPLETED_WORD = r"(completed|complete|done|finished|checked|ticked|closed)"
 CLEAR_COMPLETED = re.compile(
     rf"^(clear|clean|purge|delete|remove|erase|drop|archive|trash|get rid of|wipe)( out| up| away)?( all)?("
     rf" of)?"
-    rf"( the| my)?( {TASK_NOUN})? ?( that are| which are| i've| i have| already)? ?{COMPLETED_WORD}( ones|"
-    rf" {TASK_NOUN})?"
+    rf"( the| my)?( {TASK_NOUN})? ?( that are| which are| that's| that is| thats| which is| i've| i have|"
+    rf" already)? ?{COMPLETED_WORD}( ones| {TASK_NOUN})?"
     r"( from (my|the) list)?$|^clear (my )?(completed|done|finished)$"
 )
 PRIORITY_VALUE = re.compile(
@@ -257,20 +282,47 @@ def _strip_prefixes(words: Words) -> Words:
     return words
 
 
-def _correct(words: Words, positions: list[int], vocabulary: tuple[str, ...]) -> Words:
+def _correct(
+    words: Words,
+    positions: list[int],
+    vocabulary: tuple[str, ...],
+    keep: frozenset[str] = frozenset(),
+    fixes: list[str] | None = None,
+) -> Words:
+    """Small typos of `vocabulary` words at `positions` corrected; words in `keep` (the user's own title
+    words: "the dome" is not "the done") stay as typed. Each correction is noted in `fixes`."""
     norm = list(words.norm)
     for i in positions:
-        if 0 <= i < len(norm) and norm[i] not in vocabulary:
+        if 0 <= i < len(norm) and norm[i] not in vocabulary and norm[i] not in keep:
             fixed = closest(norm[i], vocabulary)
             if fixed is not None:
+                if fixes is not None and not same_word(norm[i], fixed):  # "completed": not a typo
+                    fixes.append(f"'{norm[i]}' as '{fixed}'")
                 norm[i] = fixed
     return Words(words.orig, norm)
+
+
+def _rewritten(words: Words) -> Words:
+    """`words` after phrasing.rewrite; the tokens it leaves in place keep the user's spelling."""
+    new = phrasing.rewrite(words.text).split()
+    if new == words.norm:
+        return words
+    same = 0
+    while same < min(len(new), len(words.norm)) and new[-1 - same] == words.norm[-1 - same]:
+        same += 1
+    head = new[: len(new) - same]
+    tail = len(words.norm) - same
+    return Words(head + words.orig[tail:], head + words.norm[tail:])
 
 
 _ONE_NUMBER = r"(?:(?:tasks?|numbers?|no\.?)\s*)?#?\d+"
 SEVERAL_NUMBERS = re.compile(
     rf"{_ONE_NUMBER}(?:(?:\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*|\s+){_ONE_NUMBER})+[\s,.]*"
 )
+
+
+_NUMBERED = re.compile(r"(?:\b(?:task|todo|item|number|no\.?|num|nr)\s*#?\s*|#)(\d{1,9})\b")
+_REF_FILLER = {"the", "my", "a", "an", "number", "no", "task", "todo", "item", "on", "for", "of", "with"}
 
 
 def parse_ref(text: str) -> TaskRef | None:
@@ -286,12 +338,16 @@ def parse_ref(text: str) -> TaskRef | None:
     if SEVERAL_NUMBERS.fullmatch(t):
         return TaskRef(words=t)
     m = (
-        re.search(r"(?:\b(?:task|todo|item|number|no\.?|num|nr)\s*#?\s*|#)(\d{1,9})\b", t)
+        _NUMBERED.search(t)
         # a bare number, or one after a short word ("tsk 2", "id 2"); "buy 2 apples" stays words
         or re.fullmatch(r"(?:\S{1,4} )?#?(\d{1,9})", t)
     )
     if m:
-        return TaskRef(number=int(m.group(1)))
+        # words before the number that are not part of a reference ("ark task 1 done": "mark" mistyped)
+        # mean the number was picked out of filler: a guess for destructive actions
+        before = [w for w in re.findall(r"[\w']+", t[: m.start()]) if w not in _REF_FILLER]
+        bare = re.fullmatch(r"#?\d{1,9}", t) is not None
+        return TaskRef(number=int(m.group(1)), loose=bool(before) or (m.re is not _NUMBERED and not bare))
     m = re.fullmatch(r"(?:task|todo|item|number) (one|two|three|four|five|six|seven|eight|nine|ten)", t)
     if m:
         return TaskRef(number=NUMBER_WORDS[m.group(1)])
@@ -327,12 +383,15 @@ def list_filter(text: str) -> ListFilter:
     status = "all"
     if re.search(
         r"\b(pending|open|remaining|left|incomplete|outstanding|unfinished|uncompleted|undone|not done|"
-        r"not completed|not finished|still to do|active|to be done|not yet done|unchecked)\b",
+        r"not completed|not finished|still to do|active|to be done|not yet done|unchecked|(?:still )?(?:have|"
+        r"need|got) to do|on my plate)\b",
         text,
     ):
         status = "pending"
     elif re.search(
-        r"\b(completed|done|finished|checked off|ticked off|closed|did i (finish|complete|do))\b", text
+        r"\b(completed|complete|done|finished|checked off|ticked off|closed"
+        r"|did i (?:already )?(finish|complete|do)|already (?:did|done))\b",
+        text,
     ):
         status = "completed"
     due = None
@@ -342,7 +401,7 @@ def list_filter(text: str) -> ListFilter:
         due = "today"
     elif re.search(r"\btomorrow\b", text):
         due = "tomorrow"
-    elif re.search(r"\b(this week|the week|week)\b", text):
+    elif re.search(r"\b(this week|the week|week|weekend)\b", text):
         due = "week"
     if due is not None and status == "all" and not re.search(r"\b(all|everything)\b", text):
         status = "pending"  # "what's due today" asks what is still to do
@@ -378,6 +437,14 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
                 if edge == -1
                 else Words(words.orig[1:], words.norm[1:])
             )
+    if (
+        due is not None
+        and len(words.norm) > 1
+        and words.norm[-1] in ("evening", "morning", "afternoon", "night")
+    ):
+        words = Words(words.orig[:-1], words.norm[:-1])  # "on friday evening": the time of day is the date's
+    if m and len(words.norm) > 1 and words.norm[-1] in ("task", "item", "todo", "one", "thing"):
+        words = Words(words.orig[:-1], words.norm[:-1])  # "… as a low priority task"
     text = words.text
     lead = re.match(
         r"^(?:(?:a|an)\s+)?(?:new\s+)?(?:task|todo|to-do|item|reminder|entry|note)s?\b\s*(?:to|called|named"
@@ -435,6 +502,21 @@ def _update_value(
     return intent
 
 
+def warm_up() -> None:
+    """Compile the patterns and fill the stemmer's caches once at start, so the first user does not pay."""
+    from todo_chatbot.resolve import match_title
+
+    context = NLUContext(today=date.today())
+    samples = ["add buy milk tomorrow", "I already paid the rent", "delete the mlik one", "how many are open"]
+    samples += ["push the dentist back two days", "rename task 2 to call mom", "undo"]
+    for message in samples:
+        intent = parse(message, context)
+        if intent.ref is not None and intent.ref.words:
+            match_title(
+                intent.ref.words, [{"number": 1, "title": "Buy milk"}, {"number": 2, "title": "Pay rent"}]
+            )
+
+
 class RulesProvider:
     name = "rules"
 
@@ -456,11 +538,17 @@ def parse(message: str, context: NLUContext) -> ChatIntent:
     if HELP.fullmatch(plain) or re.match(r"^help\b", plain):
         return ChatIntent(intent=Intent.HELP)
 
+    if phrasing.UNDO.fullmatch(plain):
+        return ChatIntent(intent=Intent.UNDO)
+    words = _rewritten(_strip_prefixes(words))
+    plain = words.text.strip(" .!?")
+
     # add-phrasings that start with a word a typo fix could mistake for a verb ("dont" → "done")
     m = re.match(
-        r"^(?:remind me(?: to| that| about)?|reminder:?|remember to|don'?t forget to|dont forget to|"
-        r"i need to|i have to|i must|i should|i gotta|need to|have to|todo:|to-do:|task:|new task:?|"
-        r"add to (?:my )?list:?|put on (?:my )?list:?)\s+",
+        r"^(?:remind me(?! what| how| which| of)(?: to| that| about)?|reminder:?|remember to|"
+        r"don'?t forget to|dont forget to|i need to|i have to|i must|i should|i gotta|need to|have to|"
+        r"todo:|to-do:|task:|"
+        r"new task:?|add to (?:my )?list:?|put on (?:my )?list:?)\s+",
         plain,
     )
     if m:
@@ -469,23 +557,46 @@ def parse(message: str, context: NLUContext) -> ChatIntent:
     if len(words.orig) > 1 and re.fullmatch(r"(todo|to-do|task|reminder|remember):", words.orig[0].lower()):
         return _finish_add(_title_parts(Words(words.orig[1:], words.norm[1:]), context))
 
+    fixes: list[str] = []
     words = _strip_prefixes(words)
-    words = _correct(words, [0], VERBS)
-    words = _correct(words, [len(words.norm) - 1], STATUS_WORDS)
+    words = _correct(words, [0], VERBS, context.vocabulary, fixes)
+    words = _correct(words, [len(words.norm) - 1], STATUS_WORDS, context.vocabulary, fixes)
     text = words.text.rstrip(" .!?")
     if re.match(
-        r"^(how many|count|number of|what's the number|what is the number|show|list|display|view|what|whats|"
-        r"what's|which|do i have|is there|are there|any)\b",
+        r"^(how many|how much|hw many|count|number of|what's the number|what is the number|show|list|display|"
+        r"view|what|whats|what's|which|do i have|is there|are there|any)\b",
         text,
     ):
         # questions are short: correcting the first words bounds the cost of a 2000-character message
-        words = _correct(words, list(range(min(len(words.norm), 16))), FILTER_WORDS)
+        words = _correct(words, list(range(min(len(words.norm), 16))), FILTER_WORDS, context.vocabulary)
         text = words.text.rstrip(" .!?")
 
-    intent = _classify(words, text, context)
+    intent = _two_clauses(words, text, context) or _classify(words, text, context)
     if OTHER_USER.search(text) and intent.intent not in (Intent.ADD, Intent.HELP, Intent.GREETING):
         return ChatIntent(intent=Intent.UNKNOWN, refusal="other_user")
+    if fixes and intent.intent is not Intent.UNKNOWN:
+        intent.guessed = "read " + ", ".join(fixes)
     return intent
+
+
+def _two_clauses(words: Words, text: str, context: NLUContext) -> ChatIntent | None:
+    """ "rent isn't that important, make it low priority": "it" in the command is the task of the first
+    clause."""
+    cut = next((i for i, t in enumerate(words.orig[:-1]) if t.endswith(",")), None)
+    if cut is None or cut > 12:
+        return None
+    a, rest = " ".join(words.norm[: cut + 1]), " ".join(words.norm[cut + 1 :])
+    m = re.match(r"^(?:so |just |please |and )?(?P<b>(?:make|mark|set|move|delete|remove|tick|change|push|"
+                 r"rename|drop|cancel)\b.*\b(?:it|that)\b.*)$", rest)  # fmt: skip
+    if not m:
+        return None
+    m_a = a
+    subject = re.sub(r"\s+(?:is|isn't|is not|was|are|has been|'s|needs|should)\b.*$", "", m_a)
+    subject = re.sub(r"^(?:nevermind|never mind|forget(?: about)?|ok|so|and)\s+", "", subject)
+    subject = re.sub(r"'s$", "", subject)
+    b = re.sub(r"\b(?:it|that)\b", subject, m.group("b"), count=1)
+    intent = _classify(Words.of(b), b, context)
+    return intent if intent.intent is not Intent.UNKNOWN else None
 
 
 def title_problem(title: str) -> str | None:
@@ -523,7 +634,11 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
     if BULK.match(text):
         return ChatIntent(intent=Intent.UNKNOWN, refusal="bulk_delete")
 
-    if re.match(r"^(how many|count|number of|what's the number of|what is the number of|total)\b", text):
+    if re.match(
+        r"^(how many|how much|hw many|count|number of|what's the number of|what is the number of|total|"
+        r"what's my total|what is my total|tell me how many)\b",
+        text,
+    ):
         return ChatIntent(intent=Intent.COUNT, filter=list_filter(text))
     if re.fullmatch(
         rf"(my |all |all my |the )?{TASK_NOUN}( list)?|todo list|to-do list|to do list|"
@@ -531,19 +646,23 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         text,
     ) or (
         re.match(
-            r"^(show|list|display|view|see|get(?! rid)|give|print|tell|what|what's|whats|which|anything|is"
-            r" there|are there|"
+            r"^(show|sho|list|display|view|see|get(?! rid)|give|print|tell|what|what's|whats|which|anything"
+            r"|is there|are there|is anything|am i|lemme see|let me see|pull up|bring up|"
             r"do i have|read|remind me what)\b",
             text,
         )
         and re.search(
             rf"\b{TASK_NOUN}\b|\b(due|overdue|late|pending|open|remaining|left|done|completed|finished|"
-            r"incomplete|outstanding|unfinished|today|tomorrow|week|priority|urgent|important|on my)\b",
+            r"incomplete|outstanding|unfinished|today|tomorrow|week|weekend|priority|urgent|important|on my|"
+            r"behind|did i|have i|got to do|to do)\b",
             text,
         )
     ):
         return ChatIntent(intent=Intent.LIST, filter=list_filter(text))
 
+    said = phrasing.statement(text) or phrasing.update(text, context.today)
+    if said is not None:
+        return said
     m = re.match(
         r"^(?:add|create|new|insert|schedule|note(?: down)?|jot(?: down)?|log|put|make (?=(?:a|an|new) ))\s*",
         text,
@@ -613,8 +732,11 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         text,
     ):
         return ChatIntent(intent=Intent.UNKNOWN, ref=parse_ref(text))
-    if re.fullmatch(r"reopen|re-open|uncomplete|unmark|uncheck|untick|undo", text):
+    if re.fullmatch(r"reopen|re-open|uncomplete|unmark|uncheck|untick", text):
         return ChatIntent(intent=Intent.REOPEN)
+    past = phrasing.past_statement(text)
+    if past is not None:
+        return past
     if re.match(r"^(rename|change|update|edit|move|postpone|reschedule|set|make|prioritize)\b", text):
         return ChatIntent(
             intent=Intent.UPDATE, ref=parse_ref(re.sub(r"^\w+\s*", "", text)) if " " in text else None

@@ -16,6 +16,7 @@ from todo_backend.schemas import (
     Priority,
     TaskCreate,
     TaskOut,
+    TaskRestore,
     TaskRow,
     TaskStatus,
     TaskUpdate,
@@ -96,6 +97,27 @@ async def update_task(
     crud.apply_update(task, body)
     await session.commit()
     return _task_out(task)
+
+
+@router.post(
+    "/{number}/restore",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        404: {"description": "This user was never given that number"},
+        409: {"description": "A task with that number exists"},
+    },
+)
+async def restore_task(
+    number: TaskNumber, body: TaskRestore, user: CurrentUser, session: SessionDep
+) -> TaskOut:
+    """Put a deleted task back under its own number (undo). Only numbers this user was given and that are
+    free now: a task is never overwritten, and another user's numbers are as unknown as ever."""
+    result = await crud.restore_task(session, user, number, body)
+    if isinstance(result, str):
+        code = status.HTTP_409_CONFLICT if "exists" in result else status.HTTP_404_NOT_FOUND
+        raise HTTPException(code, detail=result)
+    await session.commit()
+    return _task_out(result)
 
 
 @router.delete("/{number}", status_code=status.HTTP_204_NO_CONTENT, responses=_NOT_FOUND)

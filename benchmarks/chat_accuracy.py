@@ -1,0 +1,133 @@
+"""Accuracy on realistic phrasings (tests/chatbot/realistic_cases.yaml), per intent, dev and held-out halves,
+and on the NLU table (tests/chatbot/nlu_cases.yaml). Targets: held-out >= 95 %, table 100 %, 0 destructive
+actions on a wrong guess.
+
+    .venv/bin/python benchmarks/chat_accuracy.py [--providers rules,hybrid] [--llm-url URL | --start-llm]
+                                                 [--failures dev] [--split dev|heldout|both]
+
+Every case runs through POST /api/chat of the real chatbot app against the real backend app (both in-process,
+SQLite files, as in tests/chatbot/conftest.py) and is judged by the tasks read back from the backend.
+`hybrid` needs an OpenAI-compatible model server: --llm-url, or --start-llm to start the project's local
+SmolLM2 server (harness.llm_server; needs `tcb llm build` once).
+`--failures dev` prints the failing dev cases (tune on these only; held-out failures are never printed unless
+asked with `--failures heldout`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # tests/ and harness/ when run as a script
+
+from tests.chatbot import nlu_table  # noqa: E402
+from tests.chatbot.conftest import Stack, running_stack  # noqa: E402
+from tests.chatbot.realistic import Outcome, format_table, load_cases, run_case  # noqa: E402
+
+
+async def evaluate(provider: str, llm_url: str | None, table: bool) -> dict[str, list[Outcome]]:
+    overrides: dict[str, Any] = {"nlu_provider": provider}
+    if provider != "rules":
+        overrides.update(llm_base_url=llm_url, llm_timeout_seconds=30)
+    with tempfile.TemporaryDirectory(prefix="chat-accuracy-") as state:
+        async with running_stack(Path(state), **overrides) as stack:
+            results: dict[str, list[Outcome]] = {"dev": [], "heldout": []}
+            for case in load_cases():
+                results[case["split"]].append(await _one(stack, case))
+            if table:
+                results["table"] = [await _table_case(stack, c) for c in nlu_table.load_cases()]
+            return results
+
+
+async def _user(stack: Stack, case: dict[str, Any]) -> str:
+    token = await stack.signup()
+    for task in case["setup_tasks"]:
+        await stack.add_task(token, **task)
+    return token
+
+
+async def _one(stack: Stack, case: dict[str, Any]) -> Outcome:
+    token = await _user(stack, case)
+
+    async def chat(message: str, conversation: str | None) -> dict[str, Any]:
+        return await stack.chat(token, message, conversation, case["client_time"])
+
+    return await run_case(case, chat, lambda: stack.tasks(token))
+
+
+async def _table_case(stack: Stack, case: dict[str, Any]) -> Outcome:
+    token = await _user(stack, case)
+    conversation = None
+    for message in case.get("before", []):
+        conversation = (await stack.chat(token, message, conversation, case["client_time"]))[
+            "conversation_id"
+        ]
+    before = await stack.tasks(token)
+    reply = await stack.chat(token, case["message"], conversation, case["client_time"])
+    for message in case.get("then", []):
+        reply = {
+            **await stack.chat(token, message, reply["conversation_id"], case["client_time"]),
+            "intent": reply["intent"],
+        }
+    outcome = Outcome(case, nlu_table.problems(case, reply, before, await stack.tasks(token)))
+    outcome.replies.append(reply["reply"])
+    return outcome
+
+
+@contextlib.contextmanager
+def model_server(url: str | None, start: bool) -> Iterator[str | None]:
+    if url or not start:
+        yield url
+        return
+    from harness.llm_server import LLMServer
+
+    with LLMServer() as server:
+        yield server.base_url
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--providers", default="rules", help="comma-separated: rules, hybrid, llm")
+    parser.add_argument("--llm-url", help="an OpenAI-compatible API root with /v1, for hybrid/llm")
+    parser.add_argument("--start-llm", action="store_true", help="start the local SmolLM2 server")
+    parser.add_argument("--failures", choices=["none", "dev", "heldout", "table"], default="none")
+    parser.add_argument("--no-table", action="store_true", help="skip the NLU table")
+    args = parser.parse_args()
+    providers = [p.strip() for p in args.providers.split(",") if p.strip()]
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    columns: dict[str, list[Outcome]] = {}
+    with model_server(args.llm_url, args.start_llm) as url:
+        for provider in providers:
+            if provider != "rules" and not url:
+                sys.exit(f"{provider} needs a model server: pass --llm-url URL or --start-llm")
+            started = time.monotonic()
+            results = asyncio.run(evaluate(provider, url, not args.no_table))
+            print(f"{provider}: {time.monotonic() - started:.0f} s")
+            for split, outcomes in results.items():
+                columns[f"{provider} {split}"] = outcomes
+    print(format_table(columns))
+    if args.failures != "none":
+        for label, outcomes in columns.items():
+            if not label.endswith(args.failures):
+                continue
+            for o in outcomes:
+                if not o.ok:
+                    print(
+                        f"- [{label}] {o.case['id']}: {o.case['message']!r} -> {o.replies!r}: "
+                        + "; ".join(o.problems)
+                    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,255 @@
+"""How people really phrase things: indirect requests rewritten to the commands the rule parser knows
+("make sure I don't forget to X" -> "remind me to X"), and statements read as what they imply
+("I already paid the rent" -> complete, "I don't need to X anymore" -> delete, "the bike isn't fixed yet" ->
+reopen, "the passport is urgent" -> high priority, "push the dentist back two days" -> a relative date).
+
+Everything here is a deterministic rule over the normalised words; what the words name is decided later,
+against the user's real tasks (a statement that names no task is answered as not understood)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from todo_chatbot.nlu.dates import NUMBER_WORDS
+from todo_chatbot.nlu.intent import ChatIntent, Intent, Priority, TaskRef
+from todo_chatbot.nlu.stems import is_past
+
+# (pattern at the start of the message, what it means) — the rest of the message follows the replacement
+REWRITES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p), r)
+    for p, r in [
+        (r"^(?:rmind|remidn|reminde|remnd|remind|reminding) me\b", "remind me"),
+        (r"^(?:would you mind|do you mind|mind) ", ""),
+        (r"^make sure (?:that )?i (?:don'?t|do not|dont) forget (?:to |about )?", "remind me to "),
+        (r"^make sure (?:that )?i (?:remember )?to ", "remind me to "),
+        (r"^(?:don'?t|do not|dont) let me forget (?:to |about )?", "remind me to "),
+        (r"^i (?:need|have|want|ought|'d like) to remember (?:to |that )?", "remind me to "),
+        (r"^remember (?:that )?i (?:need|have|must|should) to ", "remind me to "),
+        (r"^(?:i'll|i will|i'd|i would) (?:need|have) to ", "remind me to "),
+        (
+            r"^i (?:should|must|need to|have to|gotta|ought to)(?: probably| really| definitely)? ",
+            "remind me to ",
+        ),
+        (r"^(?:i've|ive|i have) got to ", "remind me to "),
+        (r"^i (?:also |still )?need to ", "remind me to "),
+        (
+            r"^(?:set|create|make|add|put in)(?: me)? (?:a )?(?:reminder|note) (?:to|for|about|that) ",
+            "remind me to ",
+        ),
+        (r"^(?:note to self|memo|new reminder|reminder|note)\b ?(?:-|:)? ?", "remind me to "),
+        (r"^(?:put|jot|write|note) down ", "add "),
+        (r"^(?:todo|to-do|to do)\b ?(?:-|:) ?", "add "),
+        (r"^ad ", "add "),
+        (
+            r"^(?:set up|arrange|organise|organize|book in|pencil in|shedule|schedual|scedule|schedule)"
+            r" (?:a |an )?",
+            "add ",
+        ),
+        (r"^it would be (?:great|nice|good) if you could ", ""),
+        (r"^(?:let's|lets) add ", "add "),
+        (r"^(?:oh|oops|ah|ugh|right|wait|yay|yes|ok|okay|so|and|also|actually|btw|by the way)\b,? ", ""),
+    ]
+]
+# "tomorrow I have to X" / "in 2 days remind me to X": the date moves behind the title
+_LEADING_DATE = re.compile(
+    r"^(?P<date>today|tonight|tomorrow|tmrw|(?:on |this |next )?(?:monday|tuesday|wednesday|thursday|friday"
+    r"|saturday|sunday)|in (?:\d+|a|an|one|two|three|four|five|a couple of) (?:days?|weeks?|months?)),? "
+    r"(?:i (?:have|need|must|should) to|i gotta|remind me to|remind me) (?P<rest>.+)$"
+)
+_REMIND_DATE_FIRST = re.compile(
+    r"^remind me (?P<date>today|tonight|tomorrow|tmrw|in (?:\d+|a|an|one|two|three|four|five) (?:days?|weeks?"
+    r"|months?)|on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)) (?:to |that |about )?"
+    r"(?P<rest>.+)$"
+)
+
+
+def rewrite(text: str) -> str:
+    """The canonical form of an indirect request; unchanged text when none applies."""
+    for _ in range(4):
+        before = text
+        for pattern, replacement in REWRITES:
+            m = pattern.match(text)
+            if m and m.end() < len(text):
+                text = (replacement + text[m.end() :]).strip()
+        m = _LEADING_DATE.match(text)
+        if m:
+            text = f"remind me to {m.group('rest')} {m.group('date')}"
+        m = _REMIND_DATE_FIRST.match(text)
+        if m:
+            text = f"remind me to {m.group('rest')} {m.group('date')}"
+        if text == before:
+            break
+    text = re.sub(r"\babt\b", "about", text)
+    return text
+
+
+_UNITS = {"day": 1, "days": 1, "week": 7, "weeks": 7}
+_N = r"(?P<n>\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a couple of|couple of)"
+_SHIFT = [
+    # "move the rent three days later", "push the dentist back two days", "delay the rent by a week",
+    # "move the flights a day earlier", "push back the rent two days"
+    re.compile(
+        rf"^(?:move|push|shift|bump|delay|postpone|put off|defer)(?: back)? (?P<ref>.+?)(?: back| forward)?"
+        rf"(?: by)? {_N} (?P<unit>days?|weeks?)(?P<dir> later| earlier| back| forward| sooner)?$"
+    ),
+]
+_DATE_EDIT = [
+    # each: the task, then the new date ("value"); handed to the update parser's date reading
+    r"^(?:bring|move|pull) (?P<ref>.+?) forward (?:to|till|until) (?P<value>.+)$",
+    r"^(?P<ref>.+?) can wait (?:till|until|to|for) (?P<value>.+)$",
+    r"^can (?:we|i|you) (?:do|move|have) (?P<ref>.+?) (?:on|to|for) (?P<value>.+?)(?: instead)?$",
+    r"^(?P<ref>.+?) should be (?:due |done )?(?:on |by )?(?P<value>.+)$",
+    r"^(?P<ref>.+?) (?:is|'s) (?:actually |now |really )?due (?:on |by )?(?P<value>.+?)(?: now| instead)?$",
+    r"^(?:reschedule|shift|set|move|bump) (?P<ref>.+?) (?:for|to|till|until) (?P<value>.+)$",
+    r"^give (?P<ref>.+?) a (?:deadline|due date) of (?P<value>.+)$",
+    r"^(?:change|update|set|move) (?:the )?(?:due date|deadline|date) (?:on|of|for) (?P<ref>.+?) (?:to|as|fo"
+    r"r)"
+    r" (?P<value>.+)$",
+]
+_PRIORITY_EDIT: list[tuple[str, Priority | None]] = [
+    (
+        r"^(?P<ref>.+?)(?: is|'s| is now) (?:really |very |super |now )?(?:urgent|important|a priority|top p"
+        r"riority)$",
+        "high",
+    ),
+    (r"^(?P<ref>.+?) should be (?P<p>high|low|medium|top) priority$", None),
+    (r"^(?:lower|reduce|decrease|drop) (?:the )?priority (?:of|on|for) (?P<ref>.+)$", "low"),
+    (r"^(?:raise|increase|bump up|bump) (?:the )?priority (?:of|on|for) (?P<ref>.+)$", "high"),
+    (r"^make (?P<ref>.+?) (?:a |an )?(?P<p>high|low|medium|top)(?: |-)?priority(?: task| one)?$", None),
+]
+_DELETE = [
+    r"^i (?:don'?t|do not|dont) need (?:to )?(?P<ref>.+?) any ?more$",
+    r"^no need (?:to |for )?(?P<ref>.+?)(?: any ?more)?$",
+    r"^(?:stop tracking|scratch|kill|nix|ditch|axe|cross out|strike) (?P<ref>.+)$",
+    r"^take (?P<ref>.+?) off (?:my |the )?(?:list|todo list|to do list|tasks)$",
+    r"^(?:nevermind|never mind|forget) (?P<ref>.+?),? (?:remove|delete|drop) (?:it|that)$",
+    r"^(?P<ref>.+?) (?:is|was|got|has been) (?:cancelled|canceled|called off),? (?:so )?(?:delete|remove|dro"
+    r"p)"
+    r" (?:it|that)$",
+]
+_REOPEN = [
+    r"^i (?:haven'?t|have not|didn'?t|did not|havent|didnt)(?: actually| really| yet)? (?P<ref>.+?)(?: yet)?"
+    r"$",
+    r"^(?P<ref>.+?) (?:isn'?t|is not|wasn'?t|hasn'?t been|has not been|aren'?t|isnt)(?: actually| really)?"
+    r" (?P<pp>\w+)(?: yet| after all)?$",
+    r"^(?P<ref>.+?) still needs(?: to be)? (?P<pp>\w+)$",
+    r"^(?P<ref>.+?) is still (?:pending|open|to do|todo|not done)$",
+    r"^put (?P<ref>.+?) back (?:on|in|onto) (?:my |the )?(?:list|todo list|tasks)$",
+    r"^(?:mark|set|make|put) (?P<ref>.+?) (?:as )?(?:open|active|pending|not done|undone|todo) again$",
+    r"^i (?:marked|ticked|checked|completed) (?P<ref>.+?)(?: as)?(?: done| off| complete)? by (?:mistake|acc"
+    r"ident)$",
+    r"^undo (?:completing|finishing|ticking off|checking off) (?P<ref>.+)$",
+]
+_COMPLETE = [
+    r"^i'?m (?:done|finished) with (?P<ref>.+)$",
+    r"^(?:you can |please )?(?:tick|check|cross|mark)(?:ed)? off (?P<ref>.+)$",
+    r"^(?:crossed|ticked|checked) off (?P<ref>.+)$",
+    r"^(?P<ref>.+?), (?:tick|check|cross|mark) (?:it|that) (?:off|done|as done)$",
+]
+UNDO = re.compile(
+    r"(?:oops,? |wait,? |no,? |no wait,? |sorry,? |hmm,? |actually,? |i didn'?t mean (?:that|to),? )*"
+    r"(?:undo(?: that| it| the last (?:change|one|action))?|that was (?:wrong|a mistake|not right|an acciden"
+    r"t)"
+    r"|put it back|bring it back|revert(?: that| it)?|go back|take that back|undo please|undo that please"
+    r"|i didn'?t mean (?:that|to do that))(?: please)?"
+)
+_PASSIVE = re.compile(
+    r"^(?P<ref>.+?)(?:'s| is| are| was| were| has been| have been|'s been| got| is now| now)? (?P<pp>\w+)"
+    r"(?: already| now| finally| today| at last)?$"
+)
+_PAST_FIRST = re.compile(
+    r"^(?:i |i've |ive |i have |we )?(?:just |already |finally |also |now )*(?P<verb>\w+) (?P<rest>.+)$"
+)
+_DONE_WORDS = re.compile(r"\b(done|finished|complete|completed)$")
+
+
+def _ref(words: str) -> TaskRef | None:
+    from todo_chatbot.nlu.rules import parse_ref
+
+    return parse_ref(words)
+
+
+def statement(text: str) -> ChatIntent | None:
+    """A statement or indirect command about an existing task, or None."""
+    for pattern in _DELETE:
+        m = re.match(pattern, text)
+        if m:
+            return ChatIntent(intent=Intent.DELETE, ref=_ref(m.group("ref")))
+    for pattern in _REOPEN:
+        m = re.match(pattern, text)
+        if m:
+            ref = m.group("ref") + (" " + m.group("pp") if "pp" in m.groupdict() and m.group("pp") else "")
+            if "pp" in m.groupdict() and m.group("pp") in ("done", "finished", "complete", "completed"):
+                ref = m.group("ref")
+            return ChatIntent(intent=Intent.REOPEN, ref=_ref(ref), inferred=True)
+    for pattern in _COMPLETE:
+        m = re.match(pattern, text)
+        if m:
+            return ChatIntent(intent=Intent.COMPLETE, ref=_ref(m.group("ref")))
+    return None
+
+
+def update(text: str, today_parse: date) -> ChatIntent | None:
+    """Relative date shifts, date edits and priority edits said in everyday words."""
+    from todo_chatbot.nlu.rules import _priority, parse_date
+
+    for pattern in _SHIFT:
+        m = pattern.match(text)
+        if m:
+            raw = m.group("n")
+            n = int(raw) if raw.isdigit() else NUMBER_WORDS.get(raw, 1)
+            days = n * _UNITS[m.group("unit")]
+            direction = (m.group("dir") or " later").strip()
+            if direction in ("earlier", "forward", "sooner"):
+                days = -days
+            return ChatIntent(intent=Intent.UPDATE, ref=_ref(m.group("ref")), due_shift_days=days)
+    for p in _DATE_EDIT:
+        m = re.match(p, text)
+        if m:
+            value = re.sub(r"^(?:the )?(\d{1,2})(?:st|nd|rd|th)$", r"\1", m.group("value"))
+            due = parse_date(value, today_parse) or _day_of_month(value, today_parse)
+            if due is not None:
+                return ChatIntent(intent=Intent.UPDATE, ref=_ref(m.group("ref")), due_date=due)
+    for p, fixed in _PRIORITY_EDIT:
+        m = re.match(p, text)
+        if m:
+            priority = fixed or _priority(m.group("p"))
+            return ChatIntent(intent=Intent.UPDATE, ref=_ref(m.group("ref")), priority=priority)
+    return None
+
+
+def _day_of_month(value: str, today: date) -> date | None:
+    """ "the 1st": that day of this month, or of next month once it has passed."""
+    from dateutil.relativedelta import relativedelta
+
+    m = re.fullmatch(r"(?:the )?(\d{1,2})(?:st|nd|rd|th)?", value.strip())
+    if not m:
+        return None
+    day = int(m.group(1))
+    if not 1 <= day <= 31:
+        return None
+    for months in (0, 1, 2):
+        first = today.replace(day=1) + relativedelta(months=months)
+        try:
+            candidate = first.replace(day=day)
+        except ValueError:
+            continue
+        if candidate >= today:
+            return candidate
+    return None
+
+
+def past_statement(text: str) -> ChatIntent | None:
+    """ "called mom", "I already paid the rent", "the passport is renewed", "report sent": done (inferred)."""
+    m = _PAST_FIRST.match(text)
+    if m and is_past(m.group("verb")) and m.group("verb") not in ("needed", "wanted", "planned"):
+        return ChatIntent(
+            intent=Intent.COMPLETE, ref=TaskRef(words=f"{m.group('verb')} {m.group('rest')}"), inferred=True
+        )
+    m = _PASSIVE.match(text)
+    if m and is_past(m.group("pp")) and len(m.group("ref").split()) <= 8:
+        return ChatIntent(
+            intent=Intent.COMPLETE, ref=TaskRef(words=f"{m.group('ref')} {m.group('pp')}"), inferred=True
+        )
+    return None
