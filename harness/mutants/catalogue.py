@@ -109,7 +109,8 @@ def catalogue_problems(catalogue: tuple[Defect, ...], root: Path, per_criterion:
 def select(
     catalogue: tuple[Defect, ...], only: list[str] | None = None, criteria: list[str] | None = None
 ) -> list[Defect]:
-    """The entries with these ids and/or criteria (all when neither is given); unknown names are an error."""
+    """The entries with these ids and/or criteria (all when neither is given), in the order of `only` when it
+    is given; unknown names are an error."""
     known = {d.id for d in catalogue}
     unknown = [i for i in only or [] if i not in known] + [c for c in criteria or [] if c not in CRITERIA]
     if unknown:
@@ -117,7 +118,10 @@ def select(
             f"unknown defect id or criterion {unknown}: ids are listed by `tcb prove --list`,"
             f" criteria are {CRITERIA[0]}..{CRITERIA[-1]}"
         )
-    return [d for d in catalogue if (not only or d.id in only) and (not criteria or d.criterion in criteria)]
+    chosen = [
+        d for d in catalogue if (not only or d.id in only) and (not criteria or d.criterion in criteria)
+    ]
+    return sorted(chosen, key=lambda d: only.index(d.id)) if only else chosen  # --only: in the order given
 
 
 # ---- the catalogue -----------------------------------------------------------------------------------------
