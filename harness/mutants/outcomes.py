@@ -15,6 +15,12 @@ NOT_VERIFIED_PREFIX = "NOT VERIFIED"
 # the install moved the NodePorts because another namespace held them: NodePort steps fail for that reason
 PORTS_HELD = re.compile(r"NodePort \d+ is held by")
 NODEPORT_FAILURE = re.compile(r"not on NodePort|NodePort \d+", re.I)
+# the cluster itself went away mid-run (e.g. another run stopped it): says nothing about the defect
+CLUSTER_GONE = re.compile(
+    r"(Connection refused|Max retries exceeded|Failed to establish a new connection).*port=6443"
+    r"|port=6443.*(Connection refused|Max retries exceeded)",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,11 @@ def judge(
                 "inconclusive: another namespace held the NodePorts; the NodePort steps failed for that",
             )
         newly_failed = real
+    if newly_failed and all(CLUSTER_GONE.search(r.reason) for r in newly_failed):
+        first = newly_failed[0]
+        return Verdict(
+            ERROR, first.scenario, first.step, f"inconclusive: the cluster stopped answering: {first.reason}"
+        )
     if newly_failed:
         first = newly_failed[0]
         more = f" (+{len(newly_failed) - 1} more scenarios)" if len(newly_failed) > 1 else ""

@@ -144,6 +144,18 @@ def test_nodeport_failures_caused_by_another_namespace_are_inconclusive():
     assert outcomes.judge([moved], BASE, 1, "").outcome == outcomes.CAUGHT
 
 
+def test_failures_because_the_cluster_went_away_are_inconclusive():
+    gone = outcomes.ScenarioResult(
+        "F",
+        "b",
+        outcomes.FAILED,
+        "Given x",
+        "MaxRetryError: HTTPSConnectionPool(host='10.0.0.1', port=6443): Max retries exceeded"
+        " (Caused by NewConnectionError: Failed to establish a new connection: Connection refused)",
+    )
+    assert outcomes.judge([A, gone], BASE, 1).outcome == outcomes.ERROR
+
+
 def test_not_verified_counts_only_when_the_gate_turns_red():
     unverified = outcomes.ScenarioResult(
         "F", "b", outcomes.NOT_VERIFIED, "Then x", "NOT VERIFIED: no NodePort"
