@@ -45,6 +45,12 @@ def prove(
     keep_scratch: Annotated[
         bool, typer.Option("--keep-scratch", help="leave each scratch copy in /tmp for inspection")
     ] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="keep the results of the last run on this same tree (errors are redone)"
+        ),
+    ] = False,
     list_: Annotated[bool, typer.Option("--list", help="list the catalogue and exit")] = False,
     check: Annotated[
         bool, typer.Option("--check", help="only check that every entry applies to this tree; no cluster")
@@ -82,6 +88,7 @@ def prove(
         fresh_baseline=fresh_baseline,
         skip_baseline=skip_baseline,
         keep_scratch=keep_scratch,
+        resume=resume,
     )
     data = run_prove(defects, options, progress=lambda line: typer.echo(line, err=False))
     s = data["summary"]

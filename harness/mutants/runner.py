@@ -44,6 +44,7 @@ class ProveOptions:
     fresh_baseline: bool = False
     skip_baseline: bool = False
     keep_scratch: bool = False
+    resume: bool = False  # keep the caught/survived/stale results of the last run on the same tree
     extra_pytest_args: list[str] = field(default_factory=list)
 
     @property
@@ -174,8 +175,10 @@ def baseline(repo: Path, criteria: set[str], options: ProveOptions) -> dict[str,
 # ---- one defect -------------------------------------------------------------------------------------------
 
 
-def prove_defect(defect: Defect, baseline_data: dict[str, Any], options: ProveOptions) -> dict[str, Any]:
-    """Apply one defect to a fresh scratch copy, run its criterion's scenarios, judge the outcome."""
+def prove_defect(
+    defect: Defect, baseline_data: dict[str, Any], options: ProveOptions, snapshot: Path
+) -> dict[str, Any]:
+    """Apply one defect to a fresh clone of the snapshot, run its criterion's scenarios, judge the outcome."""
     started = time.monotonic()
     entry: dict[str, Any] = {
         "id": defect.id,
@@ -185,7 +188,7 @@ def prove_defect(defect: Defect, baseline_data: dict[str, Any], options: ProveOp
         "expected": defect.expected,
         "should_catch": defect.should_catch,
     }
-    repo = scratch.make_scratch(options.source)
+    repo = scratch.make_scratch(snapshot)
     try:
         try:
             apply_defect(defect, repo)
@@ -223,6 +226,16 @@ def prove_defect(defect: Defect, baseline_data: dict[str, Any], options: ProveOp
             scratch.remove_scratch(repo)
 
 
+def _earlier_results(options: ProveOptions, base: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    path = options.report_dir / "mutants.json"
+    if not path.is_file():
+        return {}
+    earlier = json.loads(path.read_text())
+    if earlier.get("baseline", {}).get("tree") != base.get("tree"):
+        return {}  # another tree: its results say nothing about this one
+    return {d["id"]: d for d in earlier.get("defects", []) if d.get("outcome") != outcomes.ERROR}
+
+
 def _verdict(verdict: outcomes.Verdict, started: float) -> dict[str, Any]:
     return {
         "outcome": verdict.outcome,
@@ -246,7 +259,23 @@ def prove(
     progress(
         f"prove: {len(defects)} defects over {', '.join(sorted(criteria))}; reports in {options.work_dir}"
     )
-    repo = scratch.make_scratch(options.source)
+    # one snapshot of the tree for the whole run: edits to the source meanwhile change nothing here
+    snapshot = scratch.make_scratch(options.source)
+    try:
+        return _prove_snapshot(defects, options, progress, snapshot, started)
+    finally:
+        scratch.remove_scratch(snapshot)
+
+
+def _prove_snapshot(
+    defects: list[Defect],
+    options: ProveOptions,
+    progress: Callable[[str], None],
+    snapshot: Path,
+    started: float,
+) -> dict[str, Any]:
+    criteria = {d.criterion for d in defects}
+    repo = scratch.make_scratch(snapshot)
     try:
         base = baseline(repo, criteria, options)
     finally:
@@ -257,13 +286,18 @@ def prove(
         + (f"; not passing on the unchanged tree: {failing}" if failing else "")
     )
     data = report.new_report(base, options, sys.argv)
-    results: list[dict[str, Any]] = []
+    done = _earlier_results(options, base) if options.resume else {}
+    if done:
+        progress(f"resume: keeping {len(done)} results of the last run on this tree: {', '.join(done)}")
+    results: list[dict[str, Any]] = [done[d.id] for d in defects if d.id in done]
     lock = threading.Lock()  # --jobs > 1: defects finish on several threads
 
     def one(numbered: tuple[int, Defect]) -> dict[str, Any]:
         number, defect = numbered
+        if defect.id in done:
+            return done[defect.id]
         progress(f"[{number}/{len(defects)}] {defect.criterion} {defect.id}: {defect.description}")
-        entry = prove_defect(defect, base, options)
+        entry = prove_defect(defect, base, options, snapshot)
         where = f" — {entry['scenario']} → {entry['step']}" if entry.get("scenario") else ""
         progress(
             f"[{number}/{len(defects)}] {defect.criterion} {defect.id}: {entry['outcome'].upper()}"
