@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 CAUGHT, SURVIVED, STALE, ERROR = "caught", "survived", "stale", "error"
+INCONCLUSIVE = "inconclusive:"  # an error that says nothing about the defect: proven once more
 PASSED, FAILED, NOT_VERIFIED = "passed", "failed", "not verified"
 NOT_VERIFIED_PREFIX = "NOT VERIFIED"
 # the install moved the NodePorts because another namespace held them: NodePort steps fail for that reason
@@ -18,7 +19,7 @@ NODEPORT_FAILURE = re.compile(r"not on NodePort|NodePort \d+", re.I)
 # the cluster itself went away mid-run (e.g. another run stopped it): says nothing about the defect
 CLUSTER_GONE = re.compile(
     r"(Connection refused|Max retries exceeded|Failed to establish a new connection).*port=6443"
-    r"|port=6443.*(Connection refused|Max retries exceeded)",
+    r"|port=6443.*(Connection refused|Max retries exceeded)|Kubernetes cluster unreachable",
     re.I,
 )
 
@@ -99,13 +100,13 @@ def judge(
                 ERROR,
                 first.scenario,
                 first.step,
-                "inconclusive: another namespace held the NodePorts; the NodePort steps failed for that",
+                f"{INCONCLUSIVE} another namespace held the NodePorts; the NodePort steps failed for that",
             )
         newly_failed = real
     if newly_failed and all(CLUSTER_GONE.search(r.reason) for r in newly_failed):
         first = newly_failed[0]
         return Verdict(
-            ERROR, first.scenario, first.step, f"inconclusive: the cluster stopped answering: {first.reason}"
+            ERROR, first.scenario, first.step, f"{INCONCLUSIVE} the cluster stopped answering: {first.reason}"
         )
     if newly_failed:
         first = newly_failed[0]

@@ -298,6 +298,9 @@ def _prove_snapshot(
             return done[defect.id]
         progress(f"[{number}/{len(defects)}] {defect.criterion} {defect.id}: {defect.description}")
         entry = prove_defect(defect, base, options, snapshot)
+        if entry["outcome"] == outcomes.ERROR and entry["reason"].startswith(outcomes.INCONCLUSIVE):
+            progress(f"[{number}/{len(defects)}] {defect.id}: {entry['reason'][:200]}; once more")
+            entry = prove_defect(defect, base, options, snapshot)
         where = f" — {entry['scenario']} → {entry['step']}" if entry.get("scenario") else ""
         progress(
             f"[{number}/{len(defects)}] {defect.criterion} {defect.id}: {entry['outcome'].upper()}"
