@@ -51,6 +51,17 @@ def prove(
             "--resume", help="keep the results of the last run on this same tree (errors are redone)"
         ),
     ] = False,
+    baseline_from: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline-from",
+            help="use this cucumber.json (an acceptance run of the same tree) as the baseline",
+        ),
+    ] = None,
+    rejudge: Annotated[
+        bool,
+        typer.Option("--rejudge", help="judge the runs already in reports/mutants/ again; runs nothing"),
+    ] = False,
     list_: Annotated[bool, typer.Option("--list", help="list the catalogue and exit")] = False,
     check: Annotated[
         bool, typer.Option("--check", help="only check that every entry applies to this tree; no cluster")
@@ -62,6 +73,7 @@ def prove(
     from harness.mutants.catalogue import CATALOGUE, catalogue_problems, check_applies, select
     from harness.mutants.runner import ProveOptions
     from harness.mutants.runner import prove as run_prove
+    from harness.mutants.runner import rejudge as run_rejudge
 
     try:
         defects = select(CATALOGUE, only, criterion)
@@ -89,8 +101,12 @@ def prove(
         skip_baseline=skip_baseline,
         keep_scratch=keep_scratch,
         resume=resume,
+        baseline_from=baseline_from,
     )
-    data = run_prove(defects, options, progress=lambda line: typer.echo(line, err=False))
+    if rejudge:
+        data = run_rejudge(defects, options, progress=typer.echo)
+    else:
+        data = run_prove(defects, options, progress=typer.echo)
     s = data["summary"]
     typer.echo(
         f"prove: {s['caught']} caught, {s['survived']} survived, {s['stale']} stale, {s['error']} error"

@@ -45,6 +45,7 @@ class ProveOptions:
     skip_baseline: bool = False
     keep_scratch: bool = False
     resume: bool = False  # keep the caught/survived/stale results of the last run on the same tree
+    baseline_from: Path | None = None  # cucumber.json of an acceptance run of the same tree, as the baseline
     extra_pytest_args: list[str] = field(default_factory=list)
 
     @property
@@ -144,6 +145,8 @@ def baseline(repo: Path, criteria: set[str], options: ProveOptions) -> dict[str,
     is the same and it covered them, else run now."""
     path = options.work_dir / BASELINE_FILE
     tree = scratch.tree_id(repo)
+    if options.baseline_from is not None:
+        return _save_baseline(path, tree, criteria, outcomes.read_cucumber(options.baseline_from), 0.0, 0)
     if options.skip_baseline:
         return {"tree": tree, "criteria": sorted(criteria), "scenarios": {}, "seconds": 0.0, "skipped": True}
     if path.is_file() and not options.fresh_baseline:
@@ -158,14 +161,25 @@ def baseline(repo: Path, criteria: set[str], options: ProveOptions) -> dict[str,
             f"the baseline run produced no scenario results (exit {result.exit_status}):"
             f" see {result.log_path}"
         )
+    return _save_baseline(path, tree, criteria, result.results, result.seconds, result.exit_status)
+
+
+def _save_baseline(
+    path: Path,
+    tree: str,
+    criteria: set[str],
+    results: list[outcomes.ScenarioResult],
+    seconds: float,
+    exit_status: int,
+) -> dict[str, Any]:
     data = {
         "tree": tree,
         "criteria": sorted(criteria),
         "generated": datetime.now().isoformat(timespec="seconds"),
-        "seconds": round(result.seconds, 1),
-        "exit_status": result.exit_status,
-        "scenarios": {r.key: r.status for r in result.results},
-        "not_passing": [r.to_json() for r in result.results if r.status != outcomes.PASSED],
+        "seconds": round(seconds, 1),
+        "exit_status": exit_status,
+        "scenarios": {r.key: r.status for r in results},
+        "not_passing": [r.to_json() for r in results if r.status != outcomes.PASSED],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2) + "\n")
@@ -314,3 +328,52 @@ def _prove_snapshot(
     with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
         ordered = list(pool.map(one, enumerate(defects, 1)))
     return report.write(data, ordered, options.report_dir, time.monotonic() - started, final=True)
+
+
+def rejudge(
+    defects: list[Defect], options: ProveOptions, progress: Callable[[str], None] = print
+) -> dict[str, Any]:
+    """Judge the defect runs already on disk (reports/mutants/<id>/) again, against the baseline in
+    reports/mutants/baseline.json (or --baseline-from); nothing is run (a baseline taken after the runs)."""
+    path = options.report_dir / "mutants.json"
+    earlier = json.loads(path.read_text()) if path.is_file() else {}
+    previous = {d["id"]: d for d in earlier.get("defects", [])}
+    base_path = options.work_dir / BASELINE_FILE
+    if options.baseline_from is not None:
+        base = _save_baseline(
+            base_path,
+            earlier.get("baseline", {}).get("tree", ""),
+            {d.criterion for d in defects},
+            outcomes.read_cucumber(options.baseline_from),
+            0.0,
+            0,
+        )
+    elif base_path.is_file():
+        base = json.loads(base_path.read_text())
+    else:
+        raise FileNotFoundError(f"no baseline: {base_path} is missing; pass --baseline-from CUCUMBER_JSON")
+    results = []
+    for defect in defects:
+        entry = previous.get(defect.id)
+        cucumber = options.work_dir / defect.id / "cucumber.json"
+        if entry is None or entry["outcome"] == outcomes.STALE or not cucumber.is_file():
+            if entry is not None:
+                results.append(entry)
+            continue
+        log_path = options.work_dir / defect.id / "pytest.log"
+        verdict = outcomes.judge(
+            outcomes.read_cucumber(cucumber),
+            base.get("scenarios", {}),
+            int(entry.get("exit_status", 0)),
+            log_path.read_text(errors="replace") if log_path.is_file() else "",
+        )
+        entry = entry | {
+            "outcome": verdict.outcome,
+            "scenario": verdict.scenario,
+            "step": verdict.step,
+            "reason": verdict.reason,
+        }
+        progress(f"{defect.criterion} {defect.id}: {verdict.outcome.upper()}: {verdict.reason[:200]}")
+        results.append(entry)
+    data = report.new_report(base, options, sys.argv) | {"judged_again": True}
+    return report.write(data, results, options.report_dir, float(earlier.get("seconds", 0.0)), final=True)

@@ -271,3 +271,41 @@ def test_a_scratch_copy_holds_uncommitted_changes_and_links_the_venv(tmp_path: P
     finally:
         scratch.remove_scratch(repo)
     assert not repo.exists()
+
+
+def test_runs_on_disk_are_judged_again_against_a_later_baseline(tmp_path: Path):
+    from harness.mutants.runner import ProveOptions, rejudge
+
+    def cucumber(path: Path, status: str) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        result = {
+            "status": status,
+            "error_message": "E   AssertionError: broken" if status == "failed" else "",
+        }
+        path.write_text(
+            json.dumps(
+                [
+                    {
+                        "name": "F",
+                        "elements": [
+                            {"name": "b", "steps": [{"keyword": "Then", "name": "x", "result": result}]}
+                        ],
+                    }
+                ]
+            )
+        )
+        return path
+
+    options = ProveOptions(report_dir=tmp_path)
+    defect = next(d for d in CATALOGUE if d.id == "readme-link-broken")
+    cucumber(options.work_dir / defect.id / "cucumber.json", "failed")
+    entry = {"id": defect.id, "criterion": defect.criterion, "file": defect.file, "description": "d",
+             "outcome": "caught", "scenario": "b", "step": "Then x", "reason": "", "seconds": 9.0,
+             "exit_status": 1}  # fmt: skip
+    (tmp_path / "mutants.json").write_text(json.dumps({"baseline": {"tree": "t"}, "defects": [entry]}))
+    # the same scenario also fails on the unchanged tree: the defect run proves nothing
+    options.baseline_from = cucumber(tmp_path / "lead" / "cucumber.json", "failed")
+    data = rejudge([defect], options, progress=lambda _line: None)
+    assert [(d["id"], d["outcome"], d["seconds"]) for d in data["defects"]] == [(defect.id, "survived", 9.0)]
+    options.baseline_from = cucumber(tmp_path / "lead2" / "cucumber.json", "passed")
+    assert rejudge([defect], options, progress=lambda _line: None)["defects"][0]["outcome"] == "caught"
