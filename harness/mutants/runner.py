@@ -62,7 +62,14 @@ class RunResult:
     timed_out: bool = False
 
     def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.is_file() else ""
+        """pytest's output and the HTML report's summary (which names NodePorts moved because another
+        namespace held them; pytest shows captured logs only for failed tests)."""
+        return _run_text(self.log_path.parent)
+
+
+def _run_text(out_dir: Path) -> str:
+    files = [out_dir / "pytest.log", out_dir / "acceptance.html"]
+    return "\n".join(f.read_text(errors="replace") for f in files if f.is_file())
 
 
 def marker_expression(criteria: Iterable[str]) -> str:
@@ -360,12 +367,11 @@ def rejudge(
             if entry is not None:
                 results.append(entry)
             continue
-        log_path = options.work_dir / defect.id / "pytest.log"
         verdict = outcomes.judge(
             outcomes.read_cucumber(cucumber),
             base.get("scenarios", {}),
             int(entry.get("exit_status", 0)),
-            log_path.read_text(errors="replace") if log_path.is_file() else "",
+            _run_text(cucumber.parent),
         )
         entry = entry | {
             "outcome": verdict.outcome,
