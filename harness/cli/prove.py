@@ -62,6 +62,14 @@ def prove(
         bool,
         typer.Option("--rejudge", help="judge the runs already in reports/mutants/ again; runs nothing"),
     ] = False,
+    cluster_free: Annotated[
+        bool,
+        typer.Option(
+            "--cluster-free",
+            help="a quick first pass: only the scenarios that need no cluster (a survivor is redone by"
+            " a later --resume run)",
+        ),
+    ] = False,
     list_: Annotated[bool, typer.Option("--list", help="list the catalogue and exit")] = False,
     check: Annotated[
         bool, typer.Option("--check", help="only check that every entry applies to this tree; no cluster")
@@ -102,6 +110,7 @@ def prove(
         keep_scratch=keep_scratch,
         resume=resume,
         baseline_from=baseline_from,
+        cluster_free=cluster_free,
     )
     if rejudge:
         data = run_rejudge(defects, options, progress=typer.echo)

@@ -46,6 +46,7 @@ class ProveOptions:
     keep_scratch: bool = False
     resume: bool = False  # keep the caught/survived/stale results of the last run on the same tree
     baseline_from: Path | None = None  # cucumber.json of an acceptance run of the same tree, as the baseline
+    cluster_free: bool = False  # run only the scenarios that need no cluster (a quick first pass)
     extra_pytest_args: list[str] = field(default_factory=list)
 
     @property
@@ -65,6 +66,31 @@ class RunResult:
         """pytest's output and the HTML report's summary (which names NodePorts moved because another
         namespace held them; pytest shows captured logs only for failed tests)."""
         return _run_text(self.log_path.parent)
+
+
+# A pytest plugin written into the scratch copy for --cluster-free runs (the engine itself imports no pytest):
+# it deselects the scenarios with a step that needs the cluster.
+CLUSTER_FREE_PLUGIN = """
+from pytest_bdd.feature import get_features
+
+NEEDS_CLUSTER = ("the release is installed", "the cluster chosen for this run")
+
+
+def _needs_cluster(item):
+    path, _, name = (getattr(getattr(item, "function", None), "__doc__", None) or "").partition(": ")
+    if not name:
+        return False
+    scenario = get_features([path])[0].scenarios.get(name)
+    return scenario is None or any(step.name in NEEDS_CLUSTER for step in scenario.steps)
+
+
+def pytest_collection_modifyitems(config, items):
+    drop = [item for item in items if _needs_cluster(item)]
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = [item for item in items if item not in drop]
+"""
+CLUSTER_FREE_MODULE = "_tcb_prove_cluster_free"
 
 
 def _run_text(out_dir: Path) -> str:
@@ -90,6 +116,11 @@ def run_acceptance(
         "--deploy-timeout", str(int(options.deploy_timeout)), "--report-dir", str(out_dir),
         "-p", "no:cacheprovider", "-q", *options.extra_pytest_args,
     ]  # fmt: skip
+    if options.cluster_free:
+        (repo / f"{CLUSTER_FREE_MODULE}.py").write_text(CLUSTER_FREE_PLUGIN)
+        with (repo / ".git" / "info" / "exclude").open("a") as exclude:
+            exclude.write(f"/{CLUSTER_FREE_MODULE}.py\n")
+        argv += ["-p", CLUSTER_FREE_MODULE]
     # the scratch copy's harness and steps, not the source's (the installed package points at the source)
     env = {**os.environ, "PYTHONPATH": str(repo), "TCB_KEEP_CLUSTER": "1", "TCB_REPORTS": str(out_dir)}
     log_path = out_dir / "pytest.log"
@@ -208,6 +239,8 @@ def prove_defect(
         "description": defect.description,
         "expected": defect.expected,
         "should_catch": defect.should_catch,
+        "scope": "cluster-free scenarios" if options.cluster_free else "all scenarios",
+        "tree": scratch.tree_id(snapshot),
     }
     repo = scratch.make_scratch(snapshot)
     try:
@@ -248,13 +281,20 @@ def prove_defect(
 
 
 def _earlier_results(options: ProveOptions, base: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Results of the last run worth keeping: caught and stale ones, and survivors of a run as complete as
+    this one (the entry records the tree it was proven on)."""
     path = options.report_dir / "mutants.json"
     if not path.is_file():
         return {}
-    earlier = json.loads(path.read_text())
-    if earlier.get("baseline", {}).get("tree") != base.get("tree"):
-        return {}  # another tree: its results say nothing about this one
-    return {d["id"]: d for d in earlier.get("defects", []) if d.get("outcome") != outcomes.ERROR}
+    kept = {}
+    for entry in json.loads(path.read_text()).get("defects", []):
+        partial = entry.get("scope") == "cluster-free scenarios" and not options.cluster_free
+        if entry.get("outcome") == outcomes.ERROR or (entry.get("outcome") == outcomes.SURVIVED and partial):
+            continue  # redone: an error, or a survivor of the cluster-free pass when all scenarios run now
+        if entry.get("tree") not in (None, base.get("tree")):
+            log.warning("resume: %s was proven on tree %s, not this one", entry["id"], entry["tree"][:12])
+        kept[entry["id"]] = entry
+    return kept
 
 
 def _verdict(verdict: outcomes.Verdict, started: float) -> dict[str, Any]:
