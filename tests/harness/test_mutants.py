@@ -309,3 +309,27 @@ def test_runs_on_disk_are_judged_again_against_a_later_baseline(tmp_path: Path):
     assert [(d["id"], d["outcome"], d["seconds"]) for d in data["defects"]] == [(defect.id, "survived", 9.0)]
     options.baseline_from = cucumber(tmp_path / "lead2" / "cucumber.json", "passed")
     assert rejudge([defect], options, progress=lambda _line: None)["defects"][0]["outcome"] == "caught"
+
+
+def test_resume_keeps_catches_and_redoes_errors_and_partial_survivors(tmp_path: Path):
+    from harness.mutants.runner import ProveOptions, _earlier_results
+
+    def entry(defect_id: str, outcome: str, scope: str) -> dict[str, str]:
+        return {"id": defect_id, "outcome": outcome, "scope": scope, "tree": "t1"}
+
+    (tmp_path / "mutants.json").write_text(
+        json.dumps(
+            {
+                "defects": [
+                    entry("a", "caught", "cluster-free scenarios"),
+                    entry("b", "survived", "cluster-free scenarios"),
+                    entry("c", "error", "all scenarios"),
+                    entry("d", "survived", "all scenarios"),
+                ]
+            }
+        )
+    )
+    full = _earlier_results(ProveOptions(report_dir=tmp_path), {"tree": "t1"})
+    assert sorted(full) == ["a", "d"]
+    partial = _earlier_results(ProveOptions(report_dir=tmp_path, cluster_free=True), {"tree": "t1"})
+    assert sorted(partial) == ["a", "b", "d"]
