@@ -69,8 +69,10 @@ class RunResult:
 
 
 # A pytest plugin written into the scratch copy for --cluster-free runs (the engine itself imports no pytest):
-# it deselects the scenarios with a step that needs the cluster.
+# it deselects the scenarios with a step that needs the cluster, and ends as NOT VERIFIED any scenario whose
+# step asks for it anyway (e.g. the image scenario that also looks at the running containers).
 CLUSTER_FREE_PLUGIN = """
+import pytest
 from pytest_bdd.feature import get_features
 
 NEEDS_CLUSTER = ("the release is installed", "the cluster chosen for this run")
@@ -89,6 +91,12 @@ def pytest_collection_modifyitems(config, items):
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = [item for item in items if item not in drop]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_fixture_setup(fixturedef, request):
+    if fixturedef.argname in ("cluster_target", "cluster_info", "k8s", "release"):
+        pytest.skip("NOT VERIFIED: tcb prove --cluster-free runs no cluster")
 """
 CLUSTER_FREE_MODULE = "_tcb_prove_cluster_free"
 
@@ -189,7 +197,8 @@ def baseline(repo: Path, criteria: set[str], options: ProveOptions) -> dict[str,
         return {"tree": tree, "criteria": sorted(criteria), "scenarios": {}, "seconds": 0.0, "skipped": True}
     if path.is_file() and not options.fresh_baseline:
         saved = json.loads(path.read_text())
-        if saved.get("tree") == tree and criteria <= set(saved.get("criteria", [])):
+        same_scope = bool(saved.get("cluster_free")) == options.cluster_free
+        if saved.get("tree") == tree and criteria <= set(saved.get("criteria", [])) and same_scope:
             log.info("baseline: reusing %s (same tree %s)", path, tree[:12])
             return dict(saved)
     log.info("baseline: running the scenarios of %s on the unchanged tree", ", ".join(sorted(criteria)))
@@ -199,7 +208,10 @@ def baseline(repo: Path, criteria: set[str], options: ProveOptions) -> dict[str,
             f"the baseline run produced no scenario results (exit {result.exit_status}):"
             f" see {result.log_path}"
         )
-    return _save_baseline(path, tree, criteria, result.results, result.seconds, result.exit_status)
+    data = _save_baseline(path, tree, criteria, result.results, result.seconds, result.exit_status)
+    if options.cluster_free:  # only a cluster-free pass may reuse it
+        path.write_text(json.dumps(data | {"cluster_free": True}, indent=2) + "\n")
+    return data
 
 
 def _save_baseline(
