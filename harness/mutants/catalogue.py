@@ -1,0 +1,481 @@
+"""The catalogue of seeded defects: realistic mistakes a contributor could make, each an exact edit of a file.
+
+Every edit must match its file exactly once, so an entry that no longer applies (the code moved on) is
+reported as stale instead of being counted as caught. `expected` is what the suite does with the defect today,
+as far as we know; `should_catch` names the check that ought to catch it (the fix to make when it
+survives). Values that must look like secrets are generated when the defect is applied ({random_hex}), never
+written here.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CRITERIA = tuple(f"SC-{n:03d}" for n in range(16, 26))
+
+
+class StaleDefect(Exception):
+    """A catalogue entry that does not apply to the tree exactly as written (its text moved or changed)."""
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace `find` (literal text, or a regex if regex=True) — it must match exactly once — by `replace`."""
+
+    find: str
+    replace: str
+    regex: bool = False
+
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(self.find if self.regex else re.escape(self.find), re.M)
+
+
+@dataclass(frozen=True)
+class Defect:
+    id: str
+    criterion: str  # the success criterion whose scenarios must turn red
+    file: str  # repository-relative path of the one file the defect edits
+    description: str  # what a contributor did, in a line
+    edits: tuple[Edit, ...]
+    expected: str = "caught"  # "caught" or "survives": today's known behaviour of the suite
+    should_catch: str = ""  # the check that should catch it (issue 10 item 1) when it survives
+    tags: tuple[str, ...] = field(
+        default_factory=tuple
+    )  # what kind of file: dockerfile, chart, values, code, docs
+
+
+def _fill(text: str) -> str:
+    """Values that must look like real secrets are made fresh at apply time (a catalogue holds none)."""
+    return text.replace("{random_hex}", secrets.token_hex(24))
+
+
+def apply_defect(defect: Defect, root: Path) -> None:
+    """Apply the defect to the tree at root, in place. Raises StaleDefect (changing nothing) when any edit
+    does not match exactly once."""
+    path = root / defect.file
+    if not path.is_file():
+        raise StaleDefect(f"{defect.id}: {defect.file} does not exist")
+    problem = check_applies(defect, root)
+    if problem:
+        raise StaleDefect(f"{defect.id}: {problem} — update its entry in harness/mutants/catalogue.py")
+    path.write_text(_edited(path.read_text(), defect.edits, fill=True))
+
+
+def check_applies(defect: Defect, root: Path) -> str:
+    """'' when every edit of the defect matches its file exactly once at root, else why not (no change)."""
+    path = root / defect.file
+    if not path.is_file():
+        return f"{defect.file} does not exist"
+    text = original = path.read_text()
+    for number, edit in enumerate(defect.edits, 1):
+        matches = list(edit.pattern().finditer(text))
+        if len(matches) != 1:
+            return (
+                f"edit {number} matches {len(matches)} times in {defect.file} (must match exactly once):"
+                f" {edit.find[:80]!r}"
+            )
+        text = _edited(text, (edit,))
+    return "" if text != original else f"applying it leaves {defect.file} unchanged"
+
+
+def _edited(text: str, edits: tuple[Edit, ...], fill: bool = False) -> str:
+    for edit in edits:
+        match = edit.pattern().search(text)
+        assert match is not None  # check_applies ran first
+        replacement = _fill(edit.replace) if fill else edit.replace
+        text = text[: match.start()] + replacement + text[match.end() :]
+    return text
+
+
+def catalogue_problems(catalogue: tuple[Defect, ...], root: Path, per_criterion: int = 2) -> list[str]:
+    """What is wrong with a catalogue for the tree at root: stale entries, duplicate ids, criteria with fewer
+    than `per_criterion` defects. Empty when it is fit to run."""
+    problems = [f"stale {d.id}: {why}" for d in catalogue if (why := check_applies(d, root))]
+    ids = [d.id for d in catalogue]
+    problems += [f"duplicate id {i}" for i in sorted({i for i in ids if ids.count(i) > 1})]
+    problems += [
+        f"unknown criterion {d.criterion} in {d.id}" for d in catalogue if d.criterion not in CRITERIA
+    ]
+    for criterion in CRITERIA:
+        count = sum(d.criterion == criterion for d in catalogue)
+        if count < per_criterion:
+            problems.append(f"{criterion} has {count} defects, at least {per_criterion} are needed")
+    return problems
+
+
+def select(
+    catalogue: tuple[Defect, ...], only: list[str] | None = None, criteria: list[str] | None = None
+) -> list[Defect]:
+    """The entries with these ids and/or criteria (all when neither is given), in the order of `only` when it
+    is given; unknown names are an error."""
+    known = {d.id for d in catalogue}
+    unknown = [i for i in only or [] if i not in known] + [c for c in criteria or [] if c not in CRITERIA]
+    if unknown:
+        raise ValueError(
+            f"unknown defect id or criterion {unknown}: ids are listed by `tcb prove --list`,"
+            f" criteria are {CRITERIA[0]}..{CRITERIA[-1]}"
+        )
+    chosen = [
+        d for d in catalogue if (not only or d.id in only) and (not criteria or d.criterion in criteria)
+    ]
+    return sorted(chosen, key=lambda d: only.index(d.id)) if only else chosen  # --only: in the order given
+
+
+# ---- the catalogue -----------------------------------------------------------------------------------------
+
+_HELPERS = "chart/templates/_helpers.tpl"
+_APP = "chart/templates/_app.tpl"
+
+CATALOGUE: tuple[Defect, ...] = (
+    # -- SC-016 images: built, content-hash tags, <= 80 MB, non-root --
+    Defect(
+        "dockerfile-user-dropped",
+        "SC-016",
+        "services/backend/Dockerfile",
+        "the backend Dockerfile loses its `USER 1001:1001` line (on python:3.11-slim it would run as root)",
+        (Edit("USER 1001:1001\n", ""),),
+        expected="survives",
+        should_catch="the image user check must read the Dockerfile's final stage (or build on a base without"
+        " a user), not the User the locally built base image hands down",
+        tags=("dockerfile",),
+    ),
+    Defect(
+        "wheelhouse-in-runtime-image",
+        "SC-016",
+        "services/backend/Dockerfile",
+        "a debugging `COPY --from=build /wheels /wheels` is left in the backend's runtime stage",
+        (
+            Edit(
+                "COPY --from=build /app/svc /app/svc\n",
+                "COPY --from=build /app/svc /app/svc\nCOPY --from=build /wheels /wheels\n",
+            ),
+        ),
+        tags=("dockerfile",),
+    ),
+    Defect(
+        "unpinned-base-default",
+        "SC-016",
+        "services/chatbot/Dockerfile",
+        "the chatbot Dockerfile's default base becomes `python:latest` (unpinned; only FROM lines are read)",
+        (Edit("ARG BASE_IMAGE=python:3.11-slim\n", "ARG BASE_IMAGE=python:latest\n"),),
+        expected="survives",
+        should_catch="the Dockerfile check must resolve ARG defaults used in FROM lines and refuse :latest"
+        " or untagged bases",
+        tags=("dockerfile",),
+    ),
+    # -- SC-017 chart: lint, render, dry run, install, helm test --
+    Defect(
+        "helm-test-always-exits-0",
+        "SC-017",
+        "chart/templates/tests/test-services.yaml",
+        "the `helm test` pods print failures but always exit 0 (made 'non-blocking' after a flaky run)",
+        (Edit("sys.exit(1 if failed else 0)", "sys.exit(0)"),),
+        expected="survives",
+        should_catch="helm test must be shown able to fail: run it once against a deliberately broken"
+        " component (e.g. chatbot scaled to 0) and expect a failed test pod",
+        tags=("chart",),
+    ),
+    Defect(
+        "schema-object-left-open",
+        "SC-017",
+        "chart/values.schema.json",
+        "chatbot.llm in values.schema.json loses `additionalProperties: false`, so a typo there is ignored",
+        (
+            Edit(
+                '"llm": {\n          "type": "object",\n          "additionalProperties": false,\n',
+                '"llm": {\n          "type": "object",\n',
+            ),
+        ),
+        expected="survives",
+        should_catch="a schema test that walks values.schema.json and requires every object to be closed"
+        " (and the T052 schema scenario tagged SC-017)",
+        tags=("values",),
+    ),
+    Defect(
+        "quoted-integer-in-template",
+        "SC-017",
+        _APP,
+        'terminationGracePeriodSeconds is rendered as the string "30" (a stray `| quote`)',
+        (Edit("terminationGracePeriodSeconds: 30", 'terminationGracePeriodSeconds: "30"'),),
+        tags=("chart",),
+    ),
+    # -- SC-018 every pod Running and Ready, no restarts --
+    Defect(
+        "liveness-probe-path-typo",
+        "SC-018",
+        _HELPERS,
+        "the liveness probe asks /api/healthz (a typo): every app container is restarted ~30 s after start",
+        (
+            Edit(
+                "livenessProbe:\n  httpGet: {path: /api/health, port: http}",
+                "livenessProbe:\n  httpGet: {path: /api/healthz, port: http}",
+            ),
+        ),
+        expected="survives",
+        should_catch="restart counts watched for the whole run (every pod of the release, from install to"
+        " the end), not sampled once right after the install",
+    ),
+    Defect(
+        "chatbot-memory-limit-too-low",
+        "SC-018",
+        "chart/values.yaml",
+        "the chatbot's memory limit is set to 48Mi (copied from a sidecar): it is OOMKilled at start",
+        (
+            Edit(
+                "    port: 8001\n  resources:\n    requests: {cpu: 100m, memory: 160Mi}\n"
+                "    limits: {cpu: 500m, memory: 384Mi}",
+                "    port: 8001\n  resources:\n    requests: {cpu: 100m, memory: 48Mi}\n"
+                "    limits: {cpu: 500m, memory: 48Mi}",
+            ),
+        ),
+        tags=("values",),
+    ),
+    # -- SC-019 the frontend at NodePort 30080, sign-up and chat in Chromium --
+    Defect(
+        "frontend-nodeport-moved",
+        "SC-019",
+        "chart/values.yaml",
+        "the frontend's NodePort default is changed from 30080 to 30090",
+        (Edit("    nodePort: 30080\n", "    nodePort: 30090\n"),),
+        tags=("values",),
+    ),
+    Defect(
+        "chat-does-not-refresh-task-list",
+        "SC-019",
+        "services/frontend/todo_frontend/pages.py",
+        "the frontend's chat handler no longer sends HX-Trigger: tasks-changed (the list needs a reload)",
+        (Edit('                headers["HX-Trigger"] = "tasks-changed"\n', ""),),
+        tags=("code",),
+    ),
+    # -- SC-020 the backend API at NodePort 30081 --
+    Defect(
+        "backend-task-routes-dropped",
+        "SC-020",
+        "services/backend/todo_backend/main.py",
+        "a refactor drops `app.include_router(tasks.router)` from the backend",
+        (Edit("    app.include_router(tasks.router)\n", ""),),
+        tags=("code",),
+    ),
+    Defect(
+        "backend-docs-hidden-in-production",
+        "SC-020",
+        "services/backend/todo_backend/main.py",
+        "the backend hides /docs when ENVIRONMENT=production (which the chart sets)",
+        (
+            Edit(
+                '        title="todo-chatbot backend",\n',
+                '        title="todo-chatbot backend",\n'
+                '        docs_url=None if settings.environment == "production" else "/docs",\n',
+            ),
+        ),
+        tags=("code",),
+    ),
+    # -- SC-021 configuration: upgrade to LOG_LEVEL=DEBUG reaches the pods, no failed request --
+    Defect(
+        "chatbot-log-level-reported-not-used",
+        "SC-021",
+        "services/chatbot/todo_chatbot/main.py",
+        "the chatbot reports LOG_LEVEL on /api/health but its logger stays at INFO",
+        (Edit("    log.setLevel(settings.log_level)\n", '    log.setLevel("INFO")\n'),),
+        expected="survives",
+        should_catch="the effective log level: a DEBUG line each service really emits after the upgrade,"
+        " read from the pod logs",
+        tags=("code",),
+    ),
+    Defect(
+        "config-checksum-annotation-dropped",
+        "SC-021",
+        _APP,
+        "the pod template loses its ConfigMap/Secret checksum annotations: an upgrade no longer rolls pods",
+        (
+            Edit(
+                "      annotations:\n"
+                '        {{- include "todo-chatbot.configChecksums" $root | nindent 8 }}\n',
+                "",
+            ),
+        ),
+        tags=("chart",),
+    ),
+    # -- SC-022 secrets: not in git, images, ConfigMaps --
+    Defect(
+        "jwt-secret-in-configmap",
+        "SC-022",
+        "chart/templates/configmap.yaml",
+        "BETTER_AUTH_SECRET is also put into the ConfigMap 'for convenience'",
+        (
+            Edit(
+                "  LOG_LEVEL: {{ .Values.config.logLevel | quote }}\n",
+                "  LOG_LEVEL: {{ .Values.config.logLevel | quote }}\n"
+                "  BETTER_AUTH_SECRET: {{ .Values.secrets.betterAuthSecret | quote }}\n",
+            ),
+        ),
+        tags=("chart",),
+    ),
+    Defect(
+        "api-key-baked-into-image-env",
+        "SC-022",
+        "services/chatbot/Dockerfile",
+        "a developer's OpenRouter key is baked into the chatbot image as ENV",
+        (
+            Edit(
+                "ENV PYTHONPATH=/app/svc:/app/deps",
+                "ENV OPENROUTER_API_KEY=sk-or-v1-{random_hex}\nENV PYTHONPATH=/app/svc:/app/deps",
+            ),
+        ),
+        tags=("dockerfile",),
+    ),
+    Defect(
+        "signing-key-generated-into-image",
+        "SC-022",
+        "services/frontend/Dockerfile",
+        "the frontend image bakes a signing key generated at build time into its filesystem",
+        (
+            Edit(
+                " && python3 -m compileall -q /app/svc\n",
+                " && python3 -m compileall -q /app/svc \\\n"
+                ' && python3 -c "import secrets; print(secrets.token_hex(32))" > /app/svc/session.key\n',
+            ),
+        ),
+        expected="survives",
+        should_catch="image filesystems scanned with detect-secrets and for high-entropy key material, not"
+        " only for this run's secret values",
+        tags=("dockerfile",),
+    ),
+    Defect(
+        "notes-print-database-password",
+        "SC-022",
+        "chart/templates/NOTES.txt",
+        "NOTES.txt prints the PostgreSQL password after install",
+        (
+            Edit(
+                "{{ .Values.postgres.persistence.size }} volume)",
+                "{{ .Values.postgres.persistence.size }} volume, user postgres,"
+                " password {{ .Values.secrets.postgresPassword }})",
+            ),
+        ),
+        expected="survives",
+        should_catch="the release's NOTES (helm get notes) searched for the run's secrets",
+        tags=("chart",),
+    ),
+    Defect(
+        "backend-logs-database-url",
+        "SC-022",
+        "services/backend/todo_backend/main.py",
+        "the backend logs its DATABASE_URL (with the password) at start",
+        (
+            Edit(
+                'log.info("backend %s ready (environment=%s)", __version__, settings.environment)',
+                'log.info("backend %s ready (environment=%s, database=%s)", __version__,'
+                " settings.environment, settings.database_url)",
+            ),
+        ),
+        expected="survives",
+        should_catch="pod logs (and rendered pod specs) searched for the run's secrets, plain and base64",
+        tags=("code",),
+    ),
+    # -- SC-023 backend scales 2 -> 4 -> 2 under load, no failed request --
+    Defect(
+        "prestop-drain-removed",
+        "SC-023",
+        _HELPERS,
+        "the preStop sleep is removed: a pod stops while kube-proxy still sends it connections",
+        (Edit(r"lifecycle:\n  preStop:\n(?:.*\n)*?      seconds: 10\n", "", regex=True),),
+        tags=("chart",),
+    ),
+    Defect(
+        "service-selects-every-component",
+        "SC-023",
+        _APP,
+        "the Services select on the release only (component label lost): backend traffic reaches other pods",
+        (
+            Edit(
+                'selector:\n    {{- include "todo-chatbot.selectorLabels" $ctx | nindent 4 }}',
+                'selector:\n    {{- include "todo-chatbot.selectorLabels" (dict "root" .root) | nindent 4 }}',
+            ),
+        ),
+        tags=("chart",),
+    ),
+    # -- SC-024 health: probes configured and effective --
+    Defect(
+        "chatbot-ready-always-200",
+        "SC-024",
+        "services/chatbot/todo_chatbot/main.py",
+        "the chatbot's /api/ready says 'not ready' in its body but answers 200",
+        (Edit("status_code=200 if ok else 503,", "status_code=200,"),),
+        expected="survives",
+        should_catch="readiness effect proven for every service: each leaves its Service's endpoints when"
+        " its dependency is gone, not only the backend",
+        tags=("code",),
+    ),
+    Defect(
+        "readiness-probe-on-liveness-path",
+        "SC-024",
+        _HELPERS,
+        "the readiness probe asks /api/health (which never checks the database)",
+        (
+            Edit(
+                "readinessProbe:\n  httpGet: {path: /api/ready, port: http}",
+                "readinessProbe:\n  httpGet: {path: /api/health, port: http}",
+            ),
+        ),
+        tags=("chart",),
+    ),
+    Defect(
+        "backend-liveness-needs-database",
+        "SC-024",
+        "services/backend/todo_backend/api/routes/health.py",
+        "the backend's liveness endpoint runs SELECT 1: a database outage restarts every backend pod",
+        (
+            Edit(
+                "async def health(settings: SettingsDep) -> HealthOut:\n",
+                "async def health(request: Request, settings: SettingsDep) -> HealthOut:\n"
+                "    await _select_one(request.app.state.engine)\n",
+            ),
+        ),
+        tags=("code",),
+    ),
+    # -- SC-025 documentation --
+    Defect(
+        "docs-option-renamed",
+        "SC-025",
+        "docs/harness.md",
+        "docs/harness.md documents `--install-timeout`, an option the harness does not have",
+        (Edit("| `--deploy-timeout S` | 900 |", "| `--install-timeout S` | 900 |"),),
+        expected="survives",
+        should_catch="docs checked against the code: every option and command docs/ names exists in"
+        " `pytest --help` / `tcb --help`, every chart value it names exists in values.yaml",
+        tags=("docs",),
+    ),
+    Defect(
+        "readme-link-broken",
+        "SC-025",
+        "README.md",
+        "a README link points at docs/harnes.md (a typo)",
+        (Edit("[docs/harness.md](docs/harness.md)", "[docs/harness.md](docs/harnes.md)"),),
+        tags=("docs",),
+    ),
+    Defect(
+        "cli-scale-renamed",
+        "SC-025",
+        "harness/cli/deploy.py",
+        "`tcb scale` is renamed `tcb resize` in the CLI; the README still says `tcb scale`",
+        (Edit("    def scale(\n", "    def resize(\n"),),
+        tags=("code",),
+    ),
+    Defect(
+        "notes-show-container-port",
+        "SC-025",
+        "chart/templates/NOTES.txt",
+        "NOTES.txt shows the frontend's container port (3000) instead of its NodePort",
+        (
+            Edit(
+                "frontend:  http://<node-ip>:{{ .Values.frontend.service.nodePort }}",
+                "frontend:  http://<node-ip>:{{ .Values.frontend.service.port }}",
+            ),
+        ),
+        tags=("chart",),
+    ),
+)
