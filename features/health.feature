@@ -1,6 +1,7 @@
 Feature: Health checks — probes are configured and effective
-  Liveness, readiness and startup probes on every application container; a pod whose readiness fails stops
-  receiving traffic and gets it back once it recovers.
+  Liveness, readiness and startup probes on every application container. Readiness means "this pod can
+  serve": a pod the database refuses stops receiving traffic and gets it back once it recovers, while a
+  database outage (the same for every pod) keeps the pods in the Service answering 503 with Retry-After.
 
   @SC-024
   Scenario: Every application container has liveness, readiness and startup probes
@@ -8,14 +9,27 @@ Feature: Health checks — probes are configured and effective
     Then every application container of the release has liveness, readiness and startup probes
 
   @SC-024 @T066
-  Scenario: Backend pods whose database is gone leave the Service's endpoints and come back
+  Scenario: Backend pods whose database refuses their login leave the Service's endpoints and come back
     Given the release is installed
     And the backend Service has 2 ready endpoints
-    When the Postgres StatefulSet is scaled to 0
+    When the database refuses the backend's logins
     Then the backend Service has no ready endpoints
     And the backend pods are Running but not Ready
-    When the Postgres StatefulSet is scaled to 1
+    When the database admits the backend's logins again
     Then the backend Service has 2 ready endpoints
     And the backend's /api/ready at NodePort 30081 answers 200
+    And no backend container has restarted
+
+  @SC-024 @T093
+  Scenario: While Postgres is away the backend pods stay in the Service and answer 503 with Retry-After
+    Given the release is installed
+    And a signed-up user
+    And the backend Service has 2 ready endpoints
+    When the Postgres StatefulSet is scaled to 0
+    Then the Postgres pod is gone
+    And for 8 seconds the backend Service keeps 2 ready endpoints
+    And a task request at NodePort 30081 answers 503 with Retry-After within 5 seconds
+    When the Postgres StatefulSet is scaled to 1
+    Then a task request at NodePort 30081 answers 200 within 5 seconds of Postgres being Ready
     And every pod of the release is Running and Ready
     And no backend container has restarted

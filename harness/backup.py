@@ -173,3 +173,21 @@ def _start_apps(rel: Any, replicas: dict[str, int], timeout: float) -> None:
         rel.k8s.scale(rel.namespace, name, count)
     for name in replicas:
         rel.k8s.wait_for_rollout("Deployment", name, rel.namespace, timeout)
+
+
+def run_sql(rel: Any, sql: str, timeout: float = 60) -> str:
+    """Run SQL as the superuser in the release's application database (psql in the Postgres pod); its output.
+
+    For operations and checks (a role's connection limit, a count), never for the app's own data path."""
+    pod = postgres_pod(rel)
+    script = _superuser('psql -U postgres -d "$APP_DATABASE" -X -q -t -A -v ON_ERROR_STOP=1')
+    done = subprocess.run(
+        _exec_argv(rel, pod, script, stdin=True),
+        input=sql.encode(),
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise BackupError(f"psql in {pod} failed: {done.stderr.decode(errors='replace').strip()[-800:]}")
+    return done.stdout.decode(errors="replace")
