@@ -220,34 +220,12 @@ def _backed_up(release: Any, harness_session: Any, evidence: Any) -> Path:
     return path
 
 
-@pytest.fixture
-def fresh_release(
-    request: pytest.FixtureRequest, harness_session: Any, cluster_info: Any, k8s: Any
-) -> Iterator[Any]:
-    """A second release of the chart in its own new namespace, removed (namespace and volume) afterwards."""
-    from harness.deploy import install_release
-
-    images = request.getfixturevalue("loaded_images")
-    namespace = f"{harness_session.namespace}-restore"[:63]
-    rel = None
-    try:
-        rel = install_release(
-            cluster_info, images, namespace=namespace, release="restored", timeout=600, k8s=k8s
-        )
-        harness_session.secret_values |= set(rel.secret_values)
-        yield rel
-    finally:
-        if not harness_session.keep_everything(request.session):
-            if rel is not None:
-                rel.close()
-            k8s.delete_namespace(namespace)  # the retained data volume goes with its namespace
-
-
 @when("the backup is restored into a fresh release", target_fixture="restored")
-def _restored(fresh_release: Any, backup_file: Path, evidence: Any) -> Any:
-    took = db_backup.restore(fresh_release, backup_file)
+def _restored(second_release: Any, backup_file: Path, evidence: Any) -> Any:
+    """Into the run's second release (steps/tls_steps.py): installed fresh in its own namespace."""
+    took = db_backup.restore(second_release.release, backup_file)
     evidence.figure("restore time (backend and chatbot stopped and started)", round(took, 1), "s")
-    return fresh_release
+    return second_release
 
 
 @then("the user logs in to the fresh release and finds every task")
@@ -256,7 +234,7 @@ def _finds_every_task(
 ) -> None:
     from harness.app_client import AppClient
 
-    with AppClient(restored.urls().backend) as client:
+    with AppClient(restored.backend) as client:
         client.login(load_user.email, load_user.password)
         after = client.list_tasks()
     keys = ("number", "title", "completed", "priority", "due_date")

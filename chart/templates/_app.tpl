@@ -91,8 +91,15 @@ spec:
           envFrom:
             - configMapRef:
                 name: {{ include "todo-chatbot.fullname" $root }}
-          {{- if or .secretEnv $values.database $values.workers }}
+          {{- if or .secretEnv $values.database $values.workers .tlsSecret }}
           env:
+            {{- if .tlsSecret }}
+            # uvicorn terminates TLS itself (its options from the environment: the image's command stays)
+            - name: UVICORN_SSL_CERTFILE
+              value: /etc/todo-chatbot/tls/tls.crt
+            - name: UVICORN_SSL_KEYFILE
+              value: /etc/todo-chatbot/tls/tls.key
+            {{- end }}
             {{- with $values.workers }}
             # uvicorn's worker count; each worker has its own database pool (see the connection budget).
             - name: WEB_CONCURRENCY
@@ -113,7 +120,7 @@ spec:
                   {{- end }}
             {{- end }}
           {{- end }}
-          {{- include "todo-chatbot.httpProbes" . | nindent 10 }}
+          {{- include "todo-chatbot.httpProbes" (dict "scheme" (ternary "HTTPS" "HTTP" (not (empty .tlsSecret)))) | nindent 10 }}
           resources:
             {{- toYaml $values.resources | nindent 12 }}
           securityContext:
@@ -121,11 +128,23 @@ spec:
           volumeMounts:
             - name: tmp
               mountPath: /tmp
+            {{- if .tlsSecret }}
+            - name: tls
+              mountPath: /etc/todo-chatbot/tls
+              readOnly: true
+            {{- end }}
       volumes:
         # Writable scratch space: the root filesystem is read-only.
         - name: tmp
           emptyDir:
             sizeLimit: 64Mi
+        {{- with .tlsSecret }}
+        - name: tls
+          secret:
+            secretName: {{ . }}
+            # readable by the pod's group (fsGroup 1001), not by others
+            defaultMode: 0440
+        {{- end }}
 {{- end }}
 
 {{/*

@@ -200,24 +200,24 @@ them. An explicit postgres.maxConnections below that fails the render.
 {{- end }}
 
 {{/*
-Probes and shutdown shared by the HTTP services. Call with (dict "port" "http").
+Probes and shutdown shared by the HTTP services. Call with (dict "scheme" "HTTP"|"HTTPS").
 Liveness asks only "is the process serving" (/api/health); readiness asks "can it do its job" (/api/ready).
 */}}
 {{- define "todo-chatbot.httpProbes" -}}
 startupProbe:
   # Every second while starting: a pod is Ready up to a period after it can serve, so this is paid on every
   # install, rollout and scale-up (it stops once the container has started).
-  httpGet: {path: /api/health, port: http}
+  httpGet: {path: /api/health, port: http, scheme: {{ .scheme }}}
   periodSeconds: 1
   timeoutSeconds: 2
   failureThreshold: 180
 livenessProbe:
-  httpGet: {path: /api/health, port: http}
+  httpGet: {path: /api/health, port: http, scheme: {{ .scheme }}}
   periodSeconds: 10
   timeoutSeconds: 3
   failureThreshold: 3
 readinessProbe:
-  httpGet: {path: /api/ready, port: http}
+  httpGet: {path: /api/ready, port: http, scheme: {{ .scheme }}}
   periodSeconds: 3
   timeoutSeconds: 3
   failureThreshold: 2

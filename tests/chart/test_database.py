@@ -18,7 +18,11 @@ BUDGETS: dict[str, dict[str, Any]] = {
     "default": {},
     "hpa to 12": {"backend.autoscaling.enabled": True, "backend.autoscaling.maxReplicas": 12},
     "3 workers": {"backend.workers": 3},
-    "big pools": {"backend.database.poolSize": 30, "chatbot.database.poolSize": 20, "chatbot.replicaCount": 3},
+    "big pools": {
+        "backend.database.poolSize": 30,
+        "chatbot.database.poolSize": 20,
+        "chatbot.replicaCount": 3,
+    },
     "explicit max_connections": {"postgres.maxConnections": 500},
 }
 
@@ -43,7 +47,9 @@ def test_a_seeded_too_small_max_connections_is_caught(render: Render) -> None:
     """The check above can fail: the same manifests with max_connections cut to 40 do not fit."""
     objects = copy.deepcopy(render([], BASE))
     container = named(objects, "StatefulSet", "-postgres")["spec"]["template"]["spec"]["containers"][0]
-    container["args"] = ["max_connections=40" if a.startswith("max_connections=") else a for a in container["args"]]
+    container["args"] = [
+        "max_connections=40" if a.startswith("max_connections=") else a for a in container["args"]
+    ]
     budget = connection_budget(objects)
     assert budget is not None
     problems = connection_budget_problems(budget)
@@ -94,7 +100,9 @@ def test_the_superuser_may_log_in_only_over_the_pods_own_socket(render: Render) 
     assert rules[1] == ["host", "all", "postgres", "all", "reject"]
     assert rules[2] == ["host", "todo", "todo_backend,todo_chatbot", "all", "scram-sha-256"]
     assert len(rules) == 3, "no other rule may admit anyone"
-    args = named(render([], BASE), "StatefulSet", "-postgres")["spec"]["template"]["spec"]["containers"][0]["args"]
+    args = named(render([], BASE), "StatefulSet", "-postgres")["spec"]["template"]["spec"]["containers"][0][
+        "args"
+    ]
     assert "hba_file=/etc/todo-chatbot/postgres/pg_hba.conf" in args
 
 
@@ -118,3 +126,26 @@ def test_an_external_database_has_no_budget_in_the_chart(render: Render) -> None
     )
     assert connection_budget(objects) is None
     assert not [o for o in of_kind(objects, "ConfigMap") if o["metadata"]["name"].endswith("-postgres-setup")]
+
+
+def test_tls_serves_the_frontend_over_https_with_the_secrets_certificate(render: Render) -> None:
+    objects = render([], {**BASE, "tls.enabled": True, "tls.secretName": "web-tls"})
+    pod = named(objects, "Deployment", "-frontend")["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["UVICORN_SSL_CERTFILE"] == "/etc/todo-chatbot/tls/tls.crt"
+    assert env["UVICORN_SSL_KEYFILE"] == "/etc/todo-chatbot/tls/tls.key"
+    assert {"name": "tls", "secret": {"secretName": "web-tls", "defaultMode": 0o440}} in pod["volumes"]
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        assert container[probe]["httpGet"]["scheme"] == "HTTPS", probe
+    backend = named(objects, "Deployment", "-backend")["spec"]["template"]["spec"]["containers"][0]
+    assert backend["readinessProbe"]["httpGet"]["scheme"] == "HTTP", "only the frontend serves TLS"
+    test_pod = named(objects, "Pod", "-test-frontend")["spec"]["containers"][0]
+    assert test_pod["command"][-2].startswith("https://")
+
+
+def test_tls_without_a_secret_name_fails_naming_it(render: Render) -> None:
+    with pytest.raises(CommandError, match=r"tls\.secretName is required when tls\.enabled"):
+        render([], {**BASE, "tls.enabled": True})
+    default = named(render([], BASE), "Deployment", "-frontend")["spec"]["template"]["spec"]
+    assert "UVICORN_SSL_CERTFILE" not in str(default), "TLS is off by default"

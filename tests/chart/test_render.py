@@ -380,7 +380,7 @@ def test_storage_class_is_passed_through(render: Render) -> None:
 
 
 def test_uninstall_keeps_the_database_volume_and_its_password_unless_asked_not_to(render: Render) -> None:
-    """The data outlives `helm uninstall` by default; the Secret stays too, since only its password opens it."""
+    """The data outlives `helm uninstall` by default; so does the Secret, whose password alone opens it."""
     objects = _render_set(render, "default")
     policy = named(objects, "StatefulSet", "-postgres")["spec"]["persistentVolumeClaimRetentionPolicy"]
     assert policy == {"whenDeleted": "Retain", "whenScaled": "Retain"}
