@@ -99,6 +99,7 @@ def _start(rendered: Rendered, work: Path, port: int, **env_overrides: str) -> S
         "PGDATA": str(work / "data" / "pgdata"),
         "PGHOST": str(work / "sock"),
         "PGPORT": str(port),
+        "PG_IMAGE_ENTRYPOINT": str(entrypoint),
         **env_overrides,
     }
     if os.geteuid() == 0:
