@@ -217,8 +217,9 @@ livenessProbe:
   timeoutSeconds: 3
   failureThreshold: 3
 readinessProbe:
+  # The first readiness check comes up to one period after the startup probe passed: 2 s, not more.
   httpGet: {path: /api/ready, port: http, scheme: {{ .scheme }}}
-  periodSeconds: 3
+  periodSeconds: 2
   timeoutSeconds: 3
   failureThreshold: 2
   successThreshold: 1

@@ -313,7 +313,8 @@ def test_http_services_drain_before_stopping_and_roll_without_downtime(render: R
         assert container["readinessProbe"]["httpGet"]["path"] == "/api/ready"
         assert container["lifecycle"]["preStop"]["sleep"]["seconds"] >= 3
     postgres = named(objects, "StatefulSet", "-postgres")["spec"]["template"]["spec"]["containers"][0]
-    assert postgres["readinessProbe"]["exec"]["command"][0] == "pg_isready"
+    assert postgres["startupProbe"]["exec"]["command"][0] == "pg_isready"
+    assert postgres["readinessProbe"]["tcpSocket"]["port"] == "postgres"
 
 
 def test_services_wait_for_what_they_need_before_starting(render: Render) -> None:
