@@ -46,7 +46,7 @@ def second_release(
             images,
             namespace=namespace,
             release="second",
-            set_values={"tls.enabled": True, "tls.secretName": "second-tls"},
+            set_values={"tls.enabled": True, "tls.secretName": "second-tls"},  # pragma: allowlist secret
             timeout=600,
             k8s=k8s,
         )

@@ -135,7 +135,8 @@ def test_tls_serves_the_frontend_over_https_with_the_secrets_certificate(render:
     env = {e["name"]: e.get("value") for e in container["env"]}
     assert env["UVICORN_SSL_CERTFILE"] == "/etc/todo-chatbot/tls/tls.crt"
     assert env["UVICORN_SSL_KEYFILE"] == "/etc/todo-chatbot/tls/tls.key"
-    assert {"name": "tls", "secret": {"secretName": "web-tls", "defaultMode": 0o440}} in pod["volumes"]
+    tls_volume = {"secretName": "web-tls", "defaultMode": 0o440}  # pragma: allowlist secret
+    assert {"name": "tls", "secret": tls_volume} in pod["volumes"]
     for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
         assert container[probe]["httpGet"]["scheme"] == "HTTPS", probe
     backend = named(objects, "Deployment", "-backend")["spec"]["template"]["spec"]["containers"][0]
