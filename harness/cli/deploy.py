@@ -112,6 +112,11 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(0 if report.ok else 1)
         assert result.release is not None
         typer.echo(f"release {release} installed in namespace {namespace}")
+        if tls:  # the frontend speaks only HTTPS: print its URL rather than probe it over HTTP
+            rel = result.release
+            typer.echo(f"frontend: https://{rel.info.node_address}:{rel.node_port('frontend')}")
+            typer.echo(f"backend:  http://{rel.info.node_address}:{rel.node_port('backend')}")
+            return
         _print_release(result.release)
 
     @app.command()
