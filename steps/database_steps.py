@@ -208,7 +208,7 @@ def _user_tasks(load_user: Any, count: int) -> list[dict[str, Any]]:
         task = load_user.api.create_task(f"backup check {n} {secrets.token_hex(3)}", priority="high")
         if n % 3 == 0:
             load_user.api.update_task(task["number"], completed=True)
-    return list(load_user.api.list_tasks())
+    return list(load_user.api.list_tasks(status="all"))
 
 
 @when("the release is backed up", target_fixture="backup_file")
@@ -236,7 +236,7 @@ def _finds_every_task(
 
     with AppClient(restored.backend) as client:
         client.login(load_user.email, load_user.password)
-        after = client.list_tasks()
+        after = client.list_tasks(status="all")
     keys = ("number", "title", "completed", "priority", "due_date")
     before_rows = sorted(tuple(t[k] for k in keys) for t in tasks_before)
     after_rows = sorted(tuple(t[k] for k in keys) for t in after)
