@@ -115,21 +115,35 @@ def check_archive(path: Path) -> None:
         )
 
 
+def restore_script() -> str:
+    """The shell pipeline run in the Postgres pod: the archive on stdin becomes SQL (pg_restore) and runs in
+    one psql transaction after dropping the application schemas. Dropping them first (CASCADE), not
+    pg_restore's --clean, lets an older backup go into a newer release whose schemas hold tables the archive
+    lacks (the services migrate it to their current schema when they start). A pg_restore that fails mid-way
+    makes the transaction fail too (dash has no pipefail), so a bad archive changes nothing."""
+    drops = " ".join(f"DROP SCHEMA IF EXISTS {schema} CASCADE;" for schema in SCHEMAS)
+    # a statement that fails with this text (no dollar quoting: the pipeline runs in sh)
+    abort = "SELECT 'pg_restore could not read the archive'::int;"
+    sql = (
+        f"{{ echo 'SET client_min_messages = warning; BEGIN; {drops}';"
+        f" pg_restore --no-comments -f - || echo \"{abort}\"; echo 'COMMIT;'; }}"
+    )
+    psql = 'PGPASSWORD="$POSTGRES_PASSWORD" exec psql -U postgres -d "$APP_DATABASE" -X -q -o /dev/null -v ON_ERROR_STOP=1'
+    return f"{sql} | {psql}"
+
+
 def restore(rel: Any, path: Path, timeout: float = 600) -> float:
     """Replace the release's application schemas with the archive's; returns the seconds it took.
 
     The backend and chatbot are scaled to 0 for the restore and back to their replica counts afterwards (also
-    when the restore fails). pg_restore runs in one transaction: on any error the database is unchanged.
+    when the restore fails). It runs in one transaction: on any error the database is unchanged.
     """
     check_archive(path)
     pod = postgres_pod(rel)
     started = time.monotonic()
     replicas = _stop_apps(rel, timeout)
     try:
-        script = _superuser(
-            'pg_restore -U postgres -d "$APP_DATABASE" --clean --if-exists --single-transaction'
-            " --exit-on-error"
-        )
+        script = restore_script()
         log.info("$ kubectl exec -i %s -- pg_restore < %s", pod, path)
         with Path(path).open("rb") as archive:
             done = subprocess.run(
