@@ -128,7 +128,7 @@ def restore_script() -> str:
         f"{{ echo 'SET client_min_messages = warning; BEGIN; {drops}';"
         f" pg_restore --no-comments -f - || echo \"{abort}\"; echo 'COMMIT;'; }}"
     )
-    psql = 'PGPASSWORD="$POSTGRES_PASSWORD" exec psql -U postgres -d "$APP_DATABASE" -X -q -o /dev/null -v ON_ERROR_STOP=1'
+    psql = _superuser('psql -U postgres -d "$APP_DATABASE" -X -q -o /dev/null -v ON_ERROR_STOP=1')
     return f"{sql} | {psql}"
 
 

@@ -39,3 +39,15 @@ def test_the_superuser_password_comes_from_the_pods_environment(monkeypatch: pyt
     argv = backup._exec_argv(rel, "pg-0", backup._superuser("pg_dump -U postgres"), stdin=True)
     assert argv[:8] == ["/usr/bin/kubectl", "--kubeconfig", "/k/config", "-n", "ns", "exec", "-i", "pg-0"]
     assert argv[-1] == 'PGPASSWORD="$POSTGRES_PASSWORD" exec pg_dump -U postgres'
+
+
+def test_the_restore_drops_the_schemas_and_aborts_on_a_bad_archive_in_one_transaction() -> None:
+    script = backup.restore_script()
+    assert (
+        script.index("BEGIN;")
+        < script.index("DROP SCHEMA IF EXISTS backend CASCADE")
+        < script.index("COMMIT;")
+    )
+    # pg_restore failing must put a failing statement before COMMIT (ON_ERROR_STOP then stops psql)
+    assert "pg_restore --no-comments -f - || echo" in script and "ON_ERROR_STOP=1" in script
+    assert "$$" not in script, "sh would expand $$ to its pid"
