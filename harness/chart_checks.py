@@ -9,6 +9,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from harness.log import get_logger
 from harness.paths import CACHE, ensure
@@ -111,3 +112,105 @@ def run_checkov(manifests: str) -> CheckovReport:
                     )
                 )
     return CheckovReport(passed=passed, failed=failed, skipped=skipped)
+
+
+# --- the database connection budget -------------------------------------------------------------------------
+@dataclass
+class ConnectionBudget:
+    """What the rendered workloads can open against the in-chart PostgreSQL, read from the manifests alone."""
+
+    backend_pods: int  # the HPA's maximum (else the replicas) plus the rollout's surge
+    backend_per_pod: int  # WEB_CONCURRENCY x DB_POOL_SIZE
+    chatbot_pods: int
+    chatbot_per_pod: int
+    max_connections: int
+    superuser_reserved: int
+    role_limits: dict[str, int]  # role -> CONNECTION LIMIT the setup gives it
+
+    @property
+    def pools(self) -> int:
+        return self.backend_pods * self.backend_per_pod + self.chatbot_pods * self.chatbot_per_pod
+
+    @property
+    def available(self) -> int:
+        """Slots a non-superuser may take (PostgreSQL keeps superuser_reserved_connections back)."""
+        return self.max_connections - self.superuser_reserved
+
+    def describe(self) -> str:
+        return (
+            f"backend {self.backend_pods} pods x {self.backend_per_pod} + chatbot {self.chatbot_pods} pods x "
+            f"{self.chatbot_per_pod} = {self.pools} connections; max_connections {self.max_connections} - "
+            f"{self.superuser_reserved} superuser-reserved = {self.available} available"
+        )
+
+
+def _env(container: dict[str, Any]) -> dict[str, str]:
+    return {e["name"]: str(e["value"]) for e in container.get("env", []) if "value" in e}
+
+
+def _pods_at_most(deployment: dict[str, Any], hpas: list[dict[str, Any]]) -> int:
+    name = deployment["metadata"]["name"]
+    ceiling = int(deployment["spec"].get("replicas", 1))
+    for hpa in hpas:
+        if hpa["spec"]["scaleTargetRef"]["name"] == name:
+            ceiling = max(ceiling, int(hpa["spec"]["maxReplicas"]))
+    surge = deployment["spec"].get("strategy", {}).get("rollingUpdate", {}).get("maxSurge", 1)
+    if isinstance(surge, str):  # a percentage: Kubernetes rounds it up
+        surge = -(-ceiling * int(surge.rstrip("%")) // 100)
+    return ceiling + int(surge)
+
+
+def connection_budget(objects: list[dict[str, Any]]) -> ConnectionBudget | None:
+    """The budget of a rendered chart with the in-chart PostgreSQL (None with an external database)."""
+
+    def one(kind: str, suffix: str) -> dict[str, Any]:
+        (found,) = [o for o in objects if o["kind"] == kind and o["metadata"]["name"].endswith(suffix)]
+        return found
+
+    postgres = [
+        o for o in objects if o["kind"] == "StatefulSet" and o["metadata"]["name"].endswith("-postgres")
+    ]
+    if not postgres:
+        return None
+    hpas = [o for o in objects if o["kind"] == "HorizontalPodAutoscaler"]
+    per_pod: dict[str, tuple[int, int]] = {}
+    for component in ("backend", "chatbot"):
+        deployment = one("Deployment", f"-{component}")
+        env = _env(deployment["spec"]["template"]["spec"]["containers"][0])
+        # no DB_POOL_SIZE means the service's own default, which the chart cannot budget: count it as unknown
+        pool = int(env.get("DB_POOL_SIZE", "0")) or 10**6
+        per_pod[component] = (_pods_at_most(deployment, hpas), int(env.get("WEB_CONCURRENCY", "1")) * pool)
+    container = postgres[0]["spec"]["template"]["spec"]["containers"][0]
+    args = container.get("args", [])
+    settings = dict(a.split("=", 1) for a in args if "=" in a)
+    env = _env(container)
+    return ConnectionBudget(
+        backend_pods=per_pod["backend"][0],
+        backend_per_pod=per_pod["backend"][1],
+        chatbot_pods=per_pod["chatbot"][0],
+        chatbot_per_pod=per_pod["chatbot"][1],
+        max_connections=int(settings.get("max_connections", 100)),  # PostgreSQL's default
+        superuser_reserved=int(settings.get("superuser_reserved_connections", 3)),
+        role_limits={
+            "todo_backend": int(env.get("BACKEND_CONNECTION_LIMIT", "-1")),
+            "todo_chatbot": int(env.get("CHATBOT_CONNECTION_LIMIT", "-1")),
+        },
+    )
+
+
+def connection_budget_problems(budget: ConnectionBudget) -> list[str]:
+    """Why the pools could exceed what PostgreSQL admits (empty when they fit), each naming the numbers."""
+    problems = []
+    if budget.pools > budget.available:
+        problems.append(f"the pools can open more connections than PostgreSQL admits: {budget.describe()}")
+    for role, pods, per_pod in (
+        ("todo_backend", budget.backend_pods, budget.backend_per_pod),
+        ("todo_chatbot", budget.chatbot_pods, budget.chatbot_per_pod),
+    ):
+        limit = budget.role_limits[role]
+        if limit < pods * per_pod:
+            problems.append(
+                f"role {role} may open {limit} connections (its CONNECTION LIMIT; -1: none set) "
+                f"but its {pods} pods x {per_pod} pool can open {pods * per_pod}"
+            )
+    return problems

@@ -51,8 +51,9 @@ spec:
       {{- if or $waitForDatabase .needsBackend }}
       initContainers:
         {{- if $waitForDatabase }}
-        # Start only once PostgreSQL accepts connections (its headless Service resolves only when it is
-        # ready): the service migrates its schema at start and would crash-loop before that.
+        # Start only once PostgreSQL accepts connections through its Service (it has an endpoint only once
+        # PostgreSQL is ready, its roles set up): the service migrates its schema at start and would
+        # crash-loop before that.
         - name: wait-for-database
           image: {{ $image | quote }}
           imagePullPolicy: {{ $root.Values.image.pullPolicy }}
@@ -90,9 +91,25 @@ spec:
           envFrom:
             - configMapRef:
                 name: {{ include "todo-chatbot.fullname" $root }}
-          {{- with .secretEnv }}
+          {{- if or .secretEnv $values.database $values.workers .tlsSecret }}
           env:
-            {{- range . }}
+            {{- if .tlsSecret }}
+            # uvicorn terminates TLS itself (its options from the environment: the image's command stays)
+            - name: UVICORN_SSL_CERTFILE
+              value: /etc/todo-chatbot/tls/tls.crt
+            - name: UVICORN_SSL_KEYFILE
+              value: /etc/todo-chatbot/tls/tls.key
+            {{- end }}
+            {{- with $values.workers }}
+            # uvicorn's worker count; each worker has its own database pool (see the connection budget).
+            - name: WEB_CONCURRENCY
+              value: {{ . | quote }}
+            {{- end }}
+            {{- with $values.database }}
+            - name: DB_POOL_SIZE
+              value: {{ .poolSize | quote }}
+            {{- end }}
+            {{- range .secretEnv }}
             - name: {{ .name }}
               valueFrom:
                 secretKeyRef:
@@ -103,7 +120,7 @@ spec:
                   {{- end }}
             {{- end }}
           {{- end }}
-          {{- include "todo-chatbot.httpProbes" . | nindent 10 }}
+          {{- include "todo-chatbot.httpProbes" (dict "scheme" (ternary "HTTPS" "HTTP" (not (empty .tlsSecret)))) | nindent 10 }}
           resources:
             {{- toYaml $values.resources | nindent 12 }}
           securityContext:
@@ -111,11 +128,23 @@ spec:
           volumeMounts:
             - name: tmp
               mountPath: /tmp
+            {{- if .tlsSecret }}
+            - name: tls
+              mountPath: /etc/todo-chatbot/tls
+              readOnly: true
+            {{- end }}
       volumes:
         # Writable scratch space: the root filesystem is read-only.
         - name: tmp
           emptyDir:
             sizeLimit: 64Mi
+        {{- with .tlsSecret }}
+        - name: tls
+          secret:
+            secretName: {{ . }}
+            # readable by the pod's group (fsGroup 1001), not by others
+            defaultMode: 0440
+        {{- end }}
 {{- end }}
 
 {{/*
@@ -173,15 +202,18 @@ saying what it waits for and what it saw (the images have no shell, nc or sleep)
 {{- define "todo-chatbot.waitForTcpScript" -}}
 import socket, sys, time
 host, port = sys.argv[1], int(sys.argv[2])
-started = time.monotonic()
+started, last = time.monotonic(), ""
 while True:
     try:
-        socket.create_connection((host, port), timeout=3).close()
+        socket.create_connection((host, port), timeout=1).close()
         break
     except OSError as error:
-        print(f"waiting for {host}:{port} ({time.monotonic() - started:.0f}s): {error}", flush=True)
-        time.sleep(2)
-print(f"{host}:{port} accepts connections after {time.monotonic() - started:.0f}s")
+        seen = f"{error}"
+        if seen != last:  # a line per change, not per attempt: it polls 4 times a second
+            print(f"waiting for {host}:{port} ({time.monotonic() - started:.1f}s): {seen}", flush=True)
+            last = seen
+        time.sleep(0.25)
+print(f"{host}:{port} accepts connections after {time.monotonic() - started:.1f}s")
 {{- end }}
 
 {{/*
@@ -191,18 +223,20 @@ python3 script for an init container: wait until URL (argv 1) answers 200 with J
 {{- define "todo-chatbot.waitForHttpScript" -}}
 import json, sys, time, urllib.request
 url, service = sys.argv[1], sys.argv[2]
-started = time.monotonic()
+started, last = time.monotonic(), ""
 while True:
     try:
-        with urllib.request.urlopen(url, timeout=3) as response:
+        with urllib.request.urlopen(url, timeout=2) as response:
             seen = f"HTTP {response.status}"
             if json.load(response).get("service") == service:
                 break
     except (OSError, ValueError) as error:
         seen = repr(error)
-    print(f"waiting for {service} at {url} ({time.monotonic() - started:.0f}s): {seen}", flush=True)
-    time.sleep(2)
-print(f"{service} answers at {url} after {time.monotonic() - started:.0f}s")
+    if seen != last:  # a line per change, not per attempt: it polls 4 times a second
+        print(f"waiting for {service} at {url} ({time.monotonic() - started:.1f}s): {seen}", flush=True)
+        last = seen
+    time.sleep(0.25)
+print(f"{service} answers at {url} after {time.monotonic() - started:.1f}s")
 {{- end }}
 
 {{/*

@@ -153,35 +153,73 @@ True when the chatbot calls an LLM outside the chart (egress needed).
 {{- end }}
 
 {{/*
-DATABASE_URL: built for the in-chart PostgreSQL, else the required external URL.
+Password of an application role of the in-chart PostgreSQL (todo_backend, todo_chatbot): derived from the
+superuser password, so no extra value is needed and the superuser's password cannot be recovered from it.
+Call with (dict "root" $ "role" "todo_backend").
+*/}}
+{{- define "todo-chatbot.rolePassword" -}}
+{{- $password := required "secrets.postgresPassword is required when postgres.enabled=true: pass --set secrets.postgresPassword=<password> or set it in a values file kept out of git" .root.Values.secrets.postgresPassword }}
+{{- printf "%s:%s" $password .role | sha256sum }}
+{{- end }}
+
+{{/*
+DATABASE_URL of one service: with the in-chart PostgreSQL, its own role on the application database; else the
+required external URL (the chatbot's own one when given). Call with (dict "root" $ "service" "backend").
 */}}
 {{- define "todo-chatbot.databaseUrl" -}}
-{{- if .Values.postgres.enabled }}
-{{- $password := required "secrets.postgresPassword is required when postgres.enabled=true: pass --set secrets.postgresPassword=<password> or set it in a values file kept out of git" .Values.secrets.postgresPassword }}
-{{- printf "postgresql+asyncpg://postgres:%s@%s:5432/postgres" (urlquery $password) (include "todo-chatbot.componentName" (dict "root" . "component" "postgres")) }} {{- /* # pragma: allowlist secret -- a format, not a credential */}}
+{{- $root := .root }}
+{{- if $root.Values.postgres.enabled }}
+{{- $role := printf "todo_%s" .service }}
+{{- $host := include "todo-chatbot.componentName" (dict "root" $root "component" "postgres") }}
+{{- printf "postgresql+asyncpg://%s:%s@%s:5432/%s" $role (include "todo-chatbot.rolePassword" (dict "root" $root "role" $role)) $host $root.Values.postgres.database }} {{- /* # pragma: allowlist secret -- a format, not a credential */}}
+{{- else if and (eq .service "chatbot") $root.Values.secrets.chatbotDatabaseUrl }}
+{{- $root.Values.secrets.chatbotDatabaseUrl }}
 {{- else }}
-{{- required "secrets.databaseUrl is required when postgres.enabled=false: pass --set secrets.databaseUrl=postgresql+asyncpg://user:password@host:5432/db or set it in a values file kept out of git" .Values.secrets.databaseUrl }} {{- /* # pragma: allowlist secret -- an example, not a credential */}}
+{{- required "secrets.databaseUrl is required when postgres.enabled=false: pass --set secrets.databaseUrl=postgresql+asyncpg://user:password@host:5432/db or set it in a values file kept out of git" $root.Values.secrets.databaseUrl }} {{- /* # pragma: allowlist secret -- an example, not a credential */}}
 {{- end }}
 {{- end }}
 
 {{/*
-Probes and shutdown shared by the HTTP services. Call with (dict "port" "http").
+The database connection budget as JSON: how many connections each service's pools can open at most (its most
+pods, the rollout's surge pod included, x workers x pool size) and the max_connections PostgreSQL needs for
+them. An explicit postgres.maxConnections below that fails the render.
+*/}}
+{{- define "todo-chatbot.connectionBudget" -}}
+{{- $v := .Values }}
+{{- $backendPods := add (max (int $v.backend.replicaCount) (int $v.backend.autoscaling.maxReplicas)) 1 }}
+{{- $backend := mul $backendPods (int $v.backend.workers) (int $v.backend.database.poolSize) }}
+{{- $chatbotPods := add (int $v.chatbot.replicaCount) 1 }}
+{{- $chatbot := mul $chatbotPods (int $v.chatbot.database.poolSize) }}
+{{- $reserved := int $v.postgres.superuserReservedConnections }}
+{{- $needed := add $backend $chatbot $reserved (int $v.postgres.adminConnections) }}
+{{- $max := int $v.postgres.maxConnections | default $needed }}
+{{- if lt (int $max) (int $needed) }}
+{{- fail (printf "postgres.maxConnections=%d is too small: the pools can open %d connections (backend %d pods x %d workers x %d + chatbot %d pods x %d) and PostgreSQL keeps %d for the superuser and %d for admin work, %d in all: raise postgres.maxConnections to %d or more (0 derives it), or lower backend.autoscaling.maxReplicas or a database.poolSize" (int $max) (add $backend $chatbot) $backendPods (int $v.backend.workers) (int $v.backend.database.poolSize) $chatbotPods (int $v.chatbot.database.poolSize) $reserved (int $v.postgres.adminConnections) $needed $needed) }}
+{{- end }}
+{{- dict "backendPods" $backendPods "backend" $backend "chatbotPods" $chatbotPods "chatbot" $chatbot "reserved" $reserved "needed" $needed "maxConnections" $max | toJson }}
+{{- end }}
+
+{{/*
+Probes and shutdown shared by the HTTP services. Call with (dict "scheme" "HTTP"|"HTTPS").
 Liveness asks only "is the process serving" (/api/health); readiness asks "can it do its job" (/api/ready).
 */}}
 {{- define "todo-chatbot.httpProbes" -}}
 startupProbe:
-  httpGet: {path: /api/health, port: http}
-  periodSeconds: 2
+  # Every second while starting: a pod is Ready up to a period after it can serve, so this is paid on every
+  # install, rollout and scale-up (it stops once the container has started).
+  httpGet: {path: /api/health, port: http, scheme: {{ .scheme }}}
+  periodSeconds: 1
   timeoutSeconds: 2
-  failureThreshold: 90
+  failureThreshold: 180
 livenessProbe:
-  httpGet: {path: /api/health, port: http}
+  httpGet: {path: /api/health, port: http, scheme: {{ .scheme }}}
   periodSeconds: 10
   timeoutSeconds: 3
   failureThreshold: 3
 readinessProbe:
-  httpGet: {path: /api/ready, port: http}
-  periodSeconds: 3
+  # The first readiness check comes up to one period after the startup probe passed: 2 s, not more.
+  httpGet: {path: /api/ready, port: http, scheme: {{ .scheme }}}
+  periodSeconds: 2
   timeoutSeconds: 3
   failureThreshold: 2
   successThreshold: 1

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from harness.cli import app_local, cluster, deploy, images, llm, prove, tools
+from harness.cli import app_local, cluster, database, deploy, images, llm, prove, tools
 
 app = typer.Typer(no_args_is_help=True, help="todo-chatbot: build, deploy, verify and scale, on any cluster.")
-for area in (tools, images, cluster, deploy, app_local, llm, prove):
+for area in (tools, images, cluster, deploy, database, app_local, llm, prove):
     area.register(app)
 
 

@@ -43,6 +43,23 @@ def _print_release(rel: object) -> None:
     rel.close()
 
 
+def _self_signed_tls(target: str, kubeconfig: Path | None, namespace: str, release: str) -> list[str]:
+    """A self-signed certificate in a Secret of the namespace, its CA written beside the working directory;
+    the --set values that turn the chart's TLS option on with it."""
+    from harness.clusters.select import choose_target
+    from harness.k8s import K8s
+    from harness.tls import prepare_release_tls
+
+    info = choose_target(target, kubeconfig=kubeconfig, reuse=True).cluster.ensure_up()
+    secret = f"{release}-tls"
+    bundle = prepare_release_tls(info, K8s(info.kubeconfig, info.context), namespace, secret)
+    ca = Path(f"{release}-{namespace}-ca.pem").resolve()
+    ca.write_bytes(bundle.ca_pem)
+    typer.echo(f"TLS: self-signed certificate for {', '.join(bundle.hosts)} in Secret {secret}; its CA: {ca}")
+    typer.echo(f"  e.g. curl --cacert {ca} https://{info.node_address}:<frontend NodePort>/api/health")
+    return ["tls.enabled=true", f"tls.secretName={secret}"]
+
+
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the main app."""
 
@@ -63,9 +80,16 @@ def register(app: typer.Typer) -> None:
         dry_run: bool = typer.Option(
             False, "--dry-run", help="render and let the API server validate; install nothing"
         ),
+        tls: bool = typer.Option(
+            False, "--tls", help="serve the frontend over HTTPS with a self-signed certificate (local runs)"
+        ),
     ) -> None:
         """Build the images, load them into the cluster, install (or upgrade) the chart; wait for rollouts."""
         from harness.deploy import deploy_app
+
+        set_values = list(set_values or [])
+        if tls and not dry_run:
+            set_values += _self_signed_tls(target, kubeconfig, namespace, release)
 
         result = deploy_app(
             target=target,
@@ -74,7 +98,7 @@ def register(app: typer.Typer) -> None:
             namespace=namespace,
             release=release,
             values_files=values or [],
-            set_values=set_values or [],
+            set_values=set_values,
             timeout=timeout,
             dry_run=dry_run,
         )
@@ -93,6 +117,11 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(0 if report.ok else 1)
         assert result.release is not None
         typer.echo(f"release {release} installed in namespace {namespace}")
+        if tls:  # the frontend speaks only HTTPS: print its URL rather than probe it over HTTP
+            rel = result.release
+            typer.echo(f"frontend: https://{rel.info.node_address}:{rel.node_port('frontend')}")
+            typer.echo(f"backend:  http://{rel.info.node_address}:{rel.node_port('backend')}")
+            return
         _print_release(result.release)
 
     @app.command()

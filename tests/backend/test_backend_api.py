@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -11,6 +12,8 @@ import pytest
 from backend_api import SECRET, sign_up, task_list
 from todo_backend.core.config import Settings
 from todo_backend.main import create_app
+
+from harness.pgserver import PostgresServer
 
 pytestmark = pytest.mark.anyio
 
@@ -198,21 +201,40 @@ async def test_concurrent_creates_from_two_replicas_get_distinct_numbers(setting
             await http.aclose()
 
 
-async def test_ready_reports_an_unreachable_database(tmp_path: object) -> None:
+async def test_a_database_that_is_away_keeps_the_pod_ready_and_requests_get_503_with_retry_after() -> None:
+    """Postgres restarting is the same for every pod: the pod stays in the Service and answers 503 quickly."""
     settings = Settings(
-        database_url="postgresql+asyncpg://nobody:x@127.0.0.1:9/none",
+        database_url="postgresql+asyncpg://nobody:x@127.0.0.1:9/none",  # pragma: allowlist secret
         better_auth_secret=SECRET,
     )
     app = create_app(settings)  # no lifespan: migrating would fail, and /api/ready must still answer
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://backend") as http:
         ready = await http.get("/api/ready")
-        assert ready.status_code == 503
-        assert ready.json()["status"] == "unavailable"
-        assert ready.json()["detail"].startswith("database: ")
+        assert ready.status_code == 200
+        assert ready.json() == {"status": "ready", "service": "backend", "database": "unavailable"}
+        assert "127.0.0.1" not in ready.text, "the body must not expose the driver's error text"
         assert (await http.get("/api/health")).status_code == 200
+        started = time.monotonic()
         tasks = await http.get("/api/tasks", headers={"Authorization": f"Bearer {_token(1)}"})
         assert tasks.status_code == 503
+        assert tasks.headers["Retry-After"] == "2"
         assert "database unavailable" in tasks.json()["detail"]
+        assert time.monotonic() - started < 5, "a request must not wait long for a database that is away"
+
+
+@pytest.mark.postgres
+async def test_a_database_that_refuses_this_pods_login_makes_it_unready(pg_server: PostgresServer) -> None:
+    """A wrong password (a bad rollout) is this pod's problem: it leaves the Service, the others serve."""
+    wrong = pg_server.url.replace(f":{pg_server.password}@", ":not-the-password@")
+    assert wrong != pg_server.url
+    app = create_app(Settings(database_url=wrong, better_auth_secret=SECRET))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://backend") as http:
+        ready = await http.get("/api/ready")
+        assert ready.status_code == 503
+        assert ready.json() == {"status": "unavailable", "service": "backend", "database": "password refused"}
+        tasks = await http.get("/api/tasks", headers={"Authorization": f"Bearer {_token(1)}"})
+        assert tasks.status_code == 503
+        assert tasks.headers["Retry-After"] == "2"
 
 
 def _token(user_id: int, expires_in: timedelta = timedelta(hours=1)) -> str:

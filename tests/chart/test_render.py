@@ -183,7 +183,9 @@ def test_default_install_matches_the_contract(render: Render) -> None:
     postgres = named(objects, "StatefulSet", "-postgres")
     claim = postgres["spec"]["volumeClaimTemplates"][0]["spec"]
     assert "storageClassName" not in claim, "empty storageClass must mean the cluster default"
-    assert named(objects, "Service", "-postgres")["spec"]["clusterIP"] == "None"
+    # a ClusterIP Service: its name resolves before the pod is ready (no cached "no such name" to wait out)
+    assert named(objects, "Service", "-postgres")["spec"]["type"] == "ClusterIP"
+    assert "clusterIP" not in named(objects, "Service", "-postgres")["spec"]
     assert not of_kind(objects, "HorizontalPodAutoscaler")
     assert {
         pdb["metadata"]["name"].rsplit("-", 1)[-1] for pdb in of_kind(objects, "PodDisruptionBudget")
@@ -206,9 +208,12 @@ def test_the_config_map_and_secret_carry_the_service_settings(render: Render) ->
     secret = _secret_data(objects)
     assert secret["BETTER_AUTH_SECRET"] == SECRETS["secrets.betterAuthSecret"]
     assert secret["POSTGRES_PASSWORD"] == SECRETS["secrets.postgresPassword"]
-    assert secret["DATABASE_URL"] == (
-        f"postgresql+asyncpg://postgres:{SECRETS['secrets.postgresPassword']}@{fullname}-postgres:5432/postgres"
-    )
+    for service in ("backend", "chatbot"):
+        url = secret[f"{service.upper()}_DATABASE_URL"]
+        password = secret[f"{service.upper()}_DB_PASSWORD"]
+        assert url == f"postgresql+asyncpg://todo_{service}:{password}@{fullname}-postgres:5432/todo"
+        assert SECRETS["secrets.postgresPassword"] not in url, "a service must never get the superuser"
+    assert secret["BACKEND_DB_PASSWORD"] != secret["CHATBOT_DB_PASSWORD"]
 
 
 def test_prod_values_scale_the_backend_and_use_the_external_database(render: Render) -> None:
@@ -220,7 +225,8 @@ def test_prod_values_scale_the_backend_and_use_the_external_database(render: Ren
     assert not of_kind(objects, "StatefulSet")
     assert not of_kind(objects, "PersistentVolumeClaim")
     secret = _secret_data(objects)
-    assert secret["DATABASE_URL"] == PROD_SECRETS["secrets.databaseUrl"]
+    assert secret["BACKEND_DATABASE_URL"] == PROD_SECRETS["secrets.databaseUrl"]
+    assert secret["CHATBOT_DATABASE_URL"] == PROD_SECRETS["secrets.databaseUrl"]
     assert "POSTGRES_PASSWORD" not in secret
 
 
@@ -308,7 +314,8 @@ def test_http_services_drain_before_stopping_and_roll_without_downtime(render: R
         assert container["readinessProbe"]["httpGet"]["path"] == "/api/ready"
         assert container["lifecycle"]["preStop"]["sleep"]["seconds"] >= 3
     postgres = named(objects, "StatefulSet", "-postgres")["spec"]["template"]["spec"]["containers"][0]
-    assert postgres["readinessProbe"]["exec"]["command"][0] == "pg_isready"
+    assert postgres["startupProbe"]["exec"]["command"][0] == "pg_isready"
+    assert postgres["readinessProbe"]["tcpSocket"]["port"] == "postgres"
 
 
 def test_services_wait_for_what_they_need_before_starting(render: Render) -> None:
@@ -374,14 +381,16 @@ def test_storage_class_is_passed_through(render: Render) -> None:
     assert claim["storageClassName"] == "local-path"
 
 
-def test_uninstall_deletes_the_database_volume_unless_asked_to_keep_it(render: Render) -> None:
-    """A reinstall with a new password onto an old volume could not log in: by default the volume goes too."""
-    default = named(_render_set(render, "default"), "StatefulSet", "-postgres")["spec"]
-    policy = default["persistentVolumeClaimRetentionPolicy"]
-    assert policy == {"whenDeleted": "Delete", "whenScaled": "Retain"}
-    kept = render([], {**IMAGE_TAGS, **SECRETS, "postgres.persistence.keepOnUninstall": True})
-    policy = named(kept, "StatefulSet", "-postgres")["spec"]["persistentVolumeClaimRetentionPolicy"]
-    assert policy["whenDeleted"] == "Retain"
+def test_uninstall_keeps_the_database_volume_and_its_password_unless_asked_not_to(render: Render) -> None:
+    """The data outlives `helm uninstall` by default; so does the Secret, whose password alone opens it."""
+    objects = _render_set(render, "default")
+    policy = named(objects, "StatefulSet", "-postgres")["spec"]["persistentVolumeClaimRetentionPolicy"]
+    assert policy == {"whenDeleted": "Retain", "whenScaled": "Retain"}
+    assert of_kind(objects, "Secret")[0]["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    dropped = render([], {**IMAGE_TAGS, **SECRETS, "postgres.persistence.keepOnUninstall": False})
+    policy = named(dropped, "StatefulSet", "-postgres")["spec"]["persistentVolumeClaimRetentionPolicy"]
+    assert policy["whenDeleted"] == "Delete"
+    assert "annotations" not in of_kind(dropped, "Secret")[0]["metadata"]
 
 
 def test_helm_test_pods_check_every_service(render: Render) -> None:

@@ -24,11 +24,13 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from todo_backend import __version__
 from todo_backend.api.routes import auth, health, tasks
+from todo_backend.core.availability import RETRY_AFTER_SECONDS, is_outage
 from todo_backend.core.config import Settings
 from todo_backend.core.db import create_engine, create_sessionmaker
 from todo_backend.migrate import upgrade_to_head, wait_for_database
@@ -142,9 +144,18 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return await request_validation_exception_handler(request, exc)
 
 
-async def _database_unavailable(request: Request, exc: Exception) -> Response:
-    log.warning("database unavailable during %s %s: %s", request.method, request.url.path, exc)
-    return JSONResponse({"detail": "database unavailable: try again shortly"}, status_code=503)
+async def _database_error(request: Request, exc: Exception) -> Response:
+    """A database that is away (restarting, unreachable, refusing this pod) gets a quick 503 with Retry-After;
+    any other database error is a bug (500)."""
+    if not is_outage(exc):
+        return await _unexpected_error(request, exc)
+    problem = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    log.warning("database unavailable during %s %s: %s", request.method, request.url.path, problem)
+    return JSONResponse(
+        {"detail": "database unavailable: try again shortly"},
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
@@ -199,8 +210,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     app.add_exception_handler(RequestValidationError, _validation_error)
-    for db_error in (OperationalError, InterfaceError, ConnectionError, TimeoutError):
-        app.add_exception_handler(db_error, _database_unavailable)
+    for db_error in (DBAPIError, PoolTimeout, OSError, TimeoutError):
+        app.add_exception_handler(db_error, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(MetricsMiddleware)  # outermost: counts 413s too

@@ -75,7 +75,7 @@ async def wait_for_database(engine: AsyncEngine, timeout: float) -> None:
             if time.monotonic() >= deadline:
                 raise RuntimeError(f"database not reachable after {timeout:g}s: {exc}") from exc
             log.warning("waiting for the database: %s", str(exc).splitlines()[0][:200])
-            await asyncio.sleep(2)
+            await asyncio.sleep(0.5)
 
 
 async def upgrade_to_head(engine: AsyncEngine) -> None:

@@ -173,4 +173,5 @@ class HealthOut(BaseModel):
 class ReadyOut(BaseModel):
     status: Literal["ready"] = "ready"
     service: Literal["backend"] = "backend"
-    database: Literal["ok"] = "ok"
+    # "unavailable": the database is away for every pod; this pod still serves (503 + Retry-After meanwhile)
+    database: Literal["ok", "unavailable"] = "ok"

@@ -12,7 +12,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, delete, event, select, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -73,11 +73,45 @@ class ChatMessage(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
-def make_engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(url, pool_pre_ping=True)
-    if engine.dialect.name == "sqlite":
+# SQLSTATEs that refuse this pod's own login while the database itself is up (as the backend's
+# core/availability.py): only these make the chatbot unready; an outage keeps it serving 503s
+POD_SPECIFIC_SQLSTATES = {
+    "28000": "invalid authorization",
+    "28P01": "password refused",
+    "3D000": "database does not exist",
+    "42501": "insufficient privilege",
+    "53300": "too many connections for this role",
+}
+
+
+def make_engine(
+    url: str, pool_size: int = 5, connect_timeout: float = 3.0, pool_timeout: float = 5.0
+) -> AsyncEngine:
+    if make_url(url).get_backend_name() == "sqlite":
+        engine = create_async_engine(url, pool_pre_ping=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    return engine
+        return engine
+    return create_async_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=0,  # the chart budgets max_connections for exactly pool_size per pod
+        pool_timeout=pool_timeout,
+        connect_args={"timeout": connect_timeout},
+    )
+
+
+def pod_specific_problem(exc: BaseException) -> str | None:
+    """Why the database refuses this pod in particular (login, privileges, connection limit), else None."""
+    current: BaseException | None = exc
+    for _ in range(5):
+        if current is None:
+            break
+        state = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
+        if isinstance(state, str) and state in POD_SPECIFIC_SQLSTATES:
+            return POD_SPECIFIC_SQLSTATES[state]
+        current = getattr(current, "orig", None) or current.__cause__
+    return None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -15,12 +15,14 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import AwareDatetime, BaseModel, Field, field_validator
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from todo_chatbot import __version__
 from todo_chatbot.backend import BackendClient, BackendUnauthorized, BackendUnavailable
 from todo_chatbot.chat import ChatService
 from todo_chatbot.config import Settings, get_settings
-from todo_chatbot.db import ConversationStore, make_engine, migrate
+from todo_chatbot.db import ConversationStore, make_engine, migrate, pod_specific_problem
 from todo_chatbot.metrics import BACKEND_ERRORS, LATENCY, MESSAGES
 from todo_chatbot.nlu import make_provider
 from todo_chatbot.nlu.rules import clean, warm_up
@@ -79,7 +81,12 @@ def create_app(
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s")
     log.setLevel(settings.log_level)
     provider = make_provider(settings)  # an unknown NLU_PROVIDER stops the start here, with the valid names
-    engine = make_engine(settings.database_url)
+    engine = make_engine(
+        settings.database_url,
+        settings.db_pool_size,
+        settings.db_connect_timeout_seconds,
+        settings.db_pool_timeout_seconds,
+    )
     store = ConversationStore(engine)
     backend = BackendClient(settings.backend_url, settings.backend_timeout_seconds, backend_transport)
     service = ChatService(backend, store, provider)
@@ -111,6 +118,18 @@ def create_app(
             headers={"Retry-After": "2"},
         )
 
+    async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # the conversation store is away (Postgres restarting): a quick 503 the client can retry
+        log.warning("database unavailable: %s", str(exc).splitlines()[0][:200] if str(exc) else type(exc))
+        return JSONResponse(
+            {"detail": "The chat history is unavailable right now; try again shortly."},
+            status_code=503,
+            headers={"Retry-After": "2"},
+        )
+
+    for db_error in (OperationalError, InterfaceError, PoolTimeout, OSError, TimeoutError):
+        app.add_exception_handler(db_error, database_unavailable)
+
     @app.post("/api/chat", response_model=ChatResponse)
     async def chat(
         body: ChatRequest, token: Annotated[str, Depends(bearer_token)], response: Response
@@ -140,15 +159,19 @@ def create_app(
 
     @app.get("/api/ready")
     async def ready() -> JSONResponse:
-        # ready = our database answers; the backend's state is reported but not required, so a backend
-        # restart does not take the chatbot out of its Service too (chat answers 503 meanwhile)
+        # ready = this pod can serve. The backend's and the database's state are reported, not required: an
+        # outage is the same for every pod, and a pod out of the Service answers nothing, where a ready one
+        # answers 503 + Retry-After. Only a database that refuses this pod's own login makes it unready.
         checks: dict[str, str] = {"backend": await backend.health()}
+        ok = True
         try:
             await store.ping()
             checks["database"] = "ok"
-        except Exception as exc:  # any driver error means "not reachable"; its name goes into the report
-            checks["database"] = f"unreachable: {type(exc).__name__}: {str(exc)[:200]}"
-        ok = checks["database"] == "ok"
+        except Exception as exc:  # reported by kind only; the driver's text goes to the log
+            problem = pod_specific_problem(exc)
+            ok = problem is None
+            checks["database"] = f"refuses this pod: {problem}" if problem else "unavailable"
+            log.warning("database check failed: %s", str(exc).splitlines()[0][:200] if str(exc) else exc)
         return JSONResponse(
             {"status": "ready" if ok else "not ready", "service": "chatbot", "checks": checks},
             status_code=200 if ok else 503,

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import logging
-
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response

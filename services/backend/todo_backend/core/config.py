@@ -65,8 +65,11 @@ class Settings(DatabaseSettings):
     environment: Literal["development", "production"] = "production"
     log_level: Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"] = "INFO"
     access_token_expire_minutes: int = Field(default=60 * 24, ge=1, le=60 * 24 * 30)
-    # Pool per process; the chart runs 2 replicas x 1 worker, well under Postgres' default 100 connections.
-    db_pool_size: int = Field(default=20, ge=1, le=100)
+    # Pool per process (no overflow). The chart sets DB_POOL_SIZE and sizes Postgres' max_connections from it.
+    db_pool_size: int = Field(default=10, ge=1, le=100)
+    # Bounds on waiting for the database in a request: a new connection, a free pooled one.
+    db_connect_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     ready_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
 
     @model_validator(mode="before")

@@ -22,6 +22,10 @@ def create_engine(settings: Settings) -> AsyncEngine:
         return engine
     return create_async_engine(
         url,
+        # Bounded waits: while the database is away a request fails fast with a 503 + Retry-After instead of
+        # hanging until the client gives up (asyncpg's own connect timeout is 60 s, the pool's 30 s).
+        connect_args={"timeout": settings.db_connect_timeout_seconds},
+        pool_timeout=settings.db_pool_timeout_seconds,
         pool_size=settings.db_pool_size,
         # No overflow: under load, overflow connections were closed on return and reopened by the next
         # request, each a Postgres backend fork plus SCRAM auth. Beyond the pool, requests wait their turn.

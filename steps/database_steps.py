@@ -1,0 +1,257 @@
+"""Steps for the database: outages answered with 503 + Retry-After, readiness as "this pod can serve",
+recovery measured from the new Postgres pod's Ready time, and backup/restore into a fresh release."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from harness import backup as db_backup
+from harness.k8s import pod_ready
+from harness.waits import wait_until
+from steps.common_steps import RunningLoad, nodeport_url
+
+# Each service's role (chart/files/postgres-setup.sql): its connection limit, and the SQL that refuses it new
+# connections and closes its open ones, so each of its pods' next readiness check must log in again.
+SERVICE_ROLES = {"backend": "todo_backend", "chatbot": "todo_chatbot"}
+
+
+def role_limit_sql(role: str) -> str:
+    return f"SELECT rolconnlimit FROM pg_roles WHERE rolname = '{role}'"
+
+
+def refuse_role_sql(role: str) -> str:
+    return (
+        f"ALTER ROLE {role} CONNECTION LIMIT 0;"
+        f" SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = '{role}';"
+    )
+
+
+# Issue 12: service is back this soon after the new Postgres pod is Ready.
+RECOVERY_AFTER_READY_S = 5.0
+
+
+def _postgres_pods(release: Any, k8s: Any) -> list[Any]:
+    return [
+        p
+        for p in k8s.pods(release.namespace, release.component_selector("postgres"))
+        if p.metadata.deletion_timestamp is None
+    ]
+
+
+def _ready_since(pod: Any) -> datetime | None:
+    for condition in pod.status.conditions or []:
+        if condition.type == "Ready" and condition.status == "True":
+            return condition.last_transition_time  # type: ignore[no-any-return]
+    return None
+
+
+# ---- readiness: a pod whose database refuses its login ----
+
+
+@pytest.fixture
+def role_limits(release: Any) -> Iterator[dict[str, int]]:
+    """Each service role's connection limit, put back after the scenario whatever its outcome (the release is
+    shared with later scenarios)."""
+    limits = {role: int(db_backup.run_sql(release, role_limit_sql(role))) for role in SERVICE_ROLES.values()}
+    yield limits
+    for role, limit in limits.items():
+        db_backup.run_sql(release, f"ALTER ROLE {role} CONNECTION LIMIT {limit:d};")
+
+
+@when(parsers.parse("the database refuses the {component}'s logins"))
+def _refuse_logins(release: Any, role_limits: dict[str, int], component: str) -> None:
+    db_backup.run_sql(release, refuse_role_sql(SERVICE_ROLES[component]))
+
+
+@when(parsers.parse("the database admits the {component}'s logins again"))
+def _admit_logins(release: Any, role_limits: dict[str, int], component: str) -> None:
+    role = SERVICE_ROLES[component]
+    db_backup.run_sql(release, f"ALTER ROLE {role} CONNECTION LIMIT {role_limits[role]:d};")
+
+
+# ---- a database outage: pods stay, requests get 503 + Retry-After ----
+
+
+@then("the Postgres pod is gone")
+def _postgres_gone(release: Any, k8s: Any) -> None:
+    def probe() -> tuple[bool, list[str]]:
+        names = [p.metadata.name for p in k8s.pods(release.namespace, release.component_selector("postgres"))]
+        return not names, names
+
+    wait_until("the Postgres pod to be gone", probe, timeout=90, interval=0.5)
+
+
+@then(parsers.parse("for {seconds:d} seconds the {component} Service keeps {count:d} ready endpoints"))
+def _keeps_endpoints(release: Any, k8s: Any, seconds: int, component: str, count: int, evidence: Any) -> None:
+    service = release.deployment_name(component)  # the chart names a component's Service like its Deployment
+    seen: list[str] = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        addresses = k8s.endpoints_ready_addresses(release.namespace, service)
+        seen.append(f"+{seconds - (deadline - time.monotonic()):.1f}s {len(addresses)}")
+        assert len(addresses) == count, (
+            f"service {service} had {len(addresses)} ready endpoints, not {count}: {', '.join(seen)}"
+        )
+        time.sleep(0.5)
+    evidence.text(f"{component} endpoints while Postgres is away", "\n".join(seen))
+
+
+def _task_request(url: str, token: str) -> httpx.Response:
+    return httpx.get(f"{url}/api/tasks", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+
+@then(
+    parsers.parse(
+        "a task request at NodePort {port:d} answers 503 with Retry-After within {seconds:d} seconds"
+    )
+)
+def _answers_503(app_urls: Any, load_user: Any, port: int, seconds: int, evidence: Any) -> None:
+    url = nodeport_url(app_urls, "backend", port)
+    started = time.monotonic()
+    response = _task_request(url, load_user.token)
+    took = time.monotonic() - started
+    evidence.text("task request while Postgres is away", f"{response.status_code} {dict(response.headers)}")
+    evidence.figure("503 answered in", round(took * 1000), "ms")
+    assert response.status_code == 503, f"{response.status_code}: {response.text[:200]}"
+    assert response.headers.get("Retry-After", "").isdigit(), f"no Retry-After: {dict(response.headers)}"
+    assert took < seconds, f"the 503 took {took:.1f}s"
+
+
+@then(
+    parsers.parse(
+        "a task request at NodePort {port:d} answers 200 within {seconds:d} seconds of Postgres being Ready"
+    )
+)
+def _answers_200_after_ready(
+    release: Any, k8s: Any, app_urls: Any, load_user: Any, port: int, seconds: int, evidence: Any
+) -> None:
+    url = nodeport_url(app_urls, "backend", port)
+    wait_until("a ready Postgres pod", lambda: (bool(_ready_pods(release, k8s)), "none"), timeout=180)
+    ready_at = _ready_since(_ready_pods(release, k8s)[0])
+    assert ready_at is not None
+
+    def probe() -> tuple[bool, str]:
+        response = _task_request(url, load_user.token)
+        return response.status_code == 200, f"{response.status_code} {response.text[:120]}"
+
+    wait_until("a task request to answer 200", probe, timeout=60, interval=0.1)
+    after = (datetime.now(UTC) - ready_at).total_seconds()
+    evidence.figure("first 200 after Postgres Ready", round(after, 1), "s")
+    # Ready's timestamp has 1 s resolution (rounded down): the figure may read up to 1 s long, never short
+    assert after <= seconds + 1, f"the backend answered 200 only {after:.1f}s after Postgres was Ready"
+
+
+def _ready_pods(release: Any, k8s: Any) -> list[Any]:
+    return [p for p in _postgres_pods(release, k8s) if pod_ready(p)]
+
+
+# ---- the resilience scenario's figures ----
+
+
+@then(
+    parsers.parse("the app serves again within {seconds:d} seconds of the new Postgres pod being Ready"),
+    target_fixture="postgres_outage",
+)
+def _serves_after_ready(
+    release: Any, k8s: Any, load: RunningLoad, seconds: int, state: dict[str, Any], evidence: Any
+) -> dict[str, Any]:
+    pods = [p for p in _ready_pods(release, k8s) if p.metadata.uid != state.get("deleted_uid")]
+    assert pods, "no new ready Postgres pod"
+    ready_at = _ready_since(pods[0])
+    assert ready_at is not None
+    load.generator.wait_for_recovery(successes=10, timeout=60)
+    report = load.report(evidence)
+    wall0: datetime = load.generator._wall0
+    ready_offset = (ready_at - wall0).total_seconds()
+    back_offset = (
+        report.first_failure_s + report.recovery_time_s
+        if report.first_failure_s is not None and report.recovery_time_s is not None
+        else None
+    )
+    figures = {
+        "requests": report.requests,
+        "rps": round(report.rps, 1),
+        "failed": report.failures,
+        "statuses": report.status_histogram,
+        "first failure (s after load start)": report.first_failure_s,
+        "new Postgres pod Ready (s after load start, 1 s resolution)": round(ready_offset, 1),
+        "service back (s after load start)": None if back_offset is None else round(back_offset, 2),
+        "outage seen by clients (s)": None
+        if report.recovery_time_s is None
+        else round(report.recovery_time_s, 1),
+    }
+    evidence.json("Postgres restart under load", figures)
+    if back_offset is not None:
+        after_ready = back_offset - ready_offset
+        evidence.figure("service back after Postgres Ready", round(after_ready, 1), "s")
+        assert after_ready <= seconds + 1, (  # +1: Ready's timestamp is rounded down to the second
+            f"service came back {after_ready:.1f}s after the new Postgres pod was Ready: {figures}"
+        )
+    return figures
+
+
+@then("every failed request of the load was a 503, none refused or timed out")
+def _failures_are_503(load: RunningLoad, evidence: Any) -> None:
+    report = load.report(evidence)
+    other = {
+        status: n for status, n in report.status_histogram.items() if status not in ("200", "201", "503")
+    }
+    assert not other, f"failures other than 503 (error = refused, reset or timed out): {other}; " + "; ".join(
+        report.failure_reasons[:5]
+    )
+
+
+# ---- backup and restore into a fresh release ----
+
+
+@given(parsers.parse("the user has {count:d} tasks, some completed"), target_fixture="tasks_before")
+def _user_tasks(load_user: Any, count: int) -> list[dict[str, Any]]:
+    for n in range(count):
+        task = load_user.api.create_task(f"backup check {n} {secrets.token_hex(3)}", priority="high")
+        if n % 3 == 0:
+            load_user.api.update_task(task["number"], completed=True)
+    return list(load_user.api.list_tasks(status="all"))
+
+
+@when("the release is backed up", target_fixture="backup_file")
+def _backed_up(release: Any, harness_session: Any, evidence: Any) -> Path:
+    path = harness_session.report_dir / "backups" / f"{release.namespace}.dump"
+    result = db_backup.backup(release, path)
+    evidence.figure("backup size", result.bytes, "bytes")
+    evidence.figure("backup time", round(result.seconds, 1), "s")
+    return path
+
+
+@when("the backup is restored into a fresh release", target_fixture="restored")
+def _restored(second_release: Any, backup_file: Path, evidence: Any) -> Any:
+    """Into the run's second release (steps/tls_steps.py): installed fresh in its own namespace."""
+    took = db_backup.restore(second_release.release, backup_file)
+    evidence.figure("restore time (backend and chatbot stopped and started)", round(took, 1), "s")
+    return second_release
+
+
+@then("the user logs in to the fresh release and finds every task")
+def _finds_every_task(
+    restored: Any, load_user: Any, tasks_before: list[dict[str, Any]], evidence: Any
+) -> None:
+    from harness.app_client import AppClient
+
+    with AppClient(restored.backend) as client:
+        client.login(load_user.email, load_user.password)
+        after = client.list_tasks(status="all")
+    keys = ("number", "title", "completed", "priority", "due_date")
+    before_rows = sorted(tuple(t[k] for k in keys) for t in tasks_before)
+    after_rows = sorted(tuple(t[k] for k in keys) for t in after)
+    evidence.json("tasks before backup / after restore", {"before": before_rows, "after": after_rows})
+    assert after_rows == before_rows, (
+        f"{len(before_rows)} tasks backed up, {len(after_rows)} found after restore"
+    )
