@@ -25,13 +25,13 @@ SERVICE_ROLES = {"backend": "todo_backend", "chatbot": "todo_chatbot"}
 
 
 def role_limit_sql(role: str) -> str:
-    return f"SELECT rolconnlimit FROM pg_roles WHERE rolname = '{role}'"
+    return f"SELECT rolconnlimit FROM pg_roles WHERE rolname = '{role}'"  # noqa: S608 - role: SERVICE_ROLES
 
 
 def refuse_role_sql(role: str) -> str:
     return (
         f"ALTER ROLE {role} CONNECTION LIMIT 0;"
-        f" SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = '{role}';"
+        f" SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = '{role}';"  # noqa: S608
     )
 
 
