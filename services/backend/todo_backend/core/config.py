@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 import secrets
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal, NamedTuple
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 log = logging.getLogger("todo_backend.config")
 
@@ -50,6 +50,36 @@ def secret_problem(secret: str | None) -> str | None:
     return None
 
 
+class Rate(NamedTuple):
+    """At most `limit` events per `seconds`-long window; written `COUNT/SECONDS` in the environment."""
+
+    limit: int
+    seconds: int
+
+    def __str__(self) -> str:
+        return f"{self.limit}/{self.seconds}"
+
+
+MAX_WINDOW_SECONDS = 24 * 3600  # counters older than this are deleted
+
+
+def _parse_rate(value: object) -> object:
+    if isinstance(value, str):
+        count, sep, seconds = value.partition("/")
+        if not sep or not count.strip().isdigit() or not seconds.strip().isdigit():
+            raise ValueError(f"{value!r} is not a rate: write COUNT/SECONDS, e.g. 30/60 for 30 a minute")
+        value = (int(count), int(seconds))
+    if isinstance(value, tuple | list) and len(value) == 2:
+        rate = Rate(int(value[0]), int(value[1]))
+        if rate.limit < 1 or not 1 <= rate.seconds <= MAX_WINDOW_SECONDS:
+            raise ValueError(f"rate {rate}: COUNT must be >= 1 and SECONDS 1..{MAX_WINDOW_SECONDS}")
+        return rate
+    return value
+
+
+RateSetting = Annotated[Rate, NoDecode, BeforeValidator(_parse_rate)]
+
+
 class DatabaseSettings(BaseSettings):
     """What the migration command needs: only DATABASE_URL, so migrating never requires the JWT secret."""
 
@@ -68,6 +98,19 @@ class Settings(DatabaseSettings):
     # Pool per process; the chart runs 2 replicas x 1 worker, well under Postgres' default 100 connections.
     db_pool_size: int = Field(default=20, ge=1, le=100)
     ready_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+
+    # Abuse limits (docs/security.md). Counted in the database, so they hold across replicas.
+    signup_limit_per_address: RateSetting = Rate(30, 3600)
+    login_limit_per_address: RateSetting = Rate(30, 60)
+    # Failed-login lockout per (account, client address): this many failures are free, then each further
+    # one locks that pair for 1 s, 2 s, 4 s ... up to login_lockout_max_seconds.
+    login_free_failures: int = Field(default=5, ge=1, le=100)
+    login_lockout_max_seconds: int = Field(default=900, ge=1, le=MAX_WINDOW_SECONDS)
+    # Per account, over all addresses: after this many failures within login_failure_memory_seconds, only
+    # addresses without a failure of their own may still try (so an attacker cannot lock the owner out).
+    login_account_failure_budget: int = Field(default=100, ge=1)
+    login_failure_memory_seconds: int = Field(default=3600, ge=60, le=MAX_WINDOW_SECONDS)
+    max_tasks_per_user: int = Field(default=5000, ge=1, le=1_000_000)
 
     @model_validator(mode="before")
     @classmethod

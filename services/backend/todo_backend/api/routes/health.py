@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -14,6 +15,7 @@ from todo_backend.api.deps import SettingsDep
 from todo_backend.schemas import HealthOut, ReadyOut
 
 router = APIRouter(prefix="/api", tags=["health"])
+log = logging.getLogger("todo_backend.health")
 
 
 @router.get("/health")
@@ -33,9 +35,12 @@ async def ready(request: Request, settings: SettingsDep) -> ReadyOut | JSONRespo
     try:
         await asyncio.wait_for(_select_one(request.app.state.engine), settings.ready_timeout_seconds)
     except TimeoutError:
-        problem = f"no answer to SELECT 1 within {settings.ready_timeout_seconds:g}s"
-    except Exception as exc:  # any failure means not ready; the reason goes in the body
-        problem = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        problem = "timeout"
+        log.warning("not ready: no answer to SELECT 1 within %gs", settings.ready_timeout_seconds)
+    except Exception as exc:  # any failure means not ready
+        # The driver's text (host names, user names, internal addresses) goes to the log, not the body.
+        problem = "unreachable"
+        log.warning("not ready: database: %s", f"{type(exc).__name__}: {exc}".splitlines()[0][:300])
     else:
         return ReadyOut()
     return JSONResponse({"status": "unavailable", "detail": f"database: {problem}"}, status_code=503)
