@@ -14,13 +14,23 @@ log = logging.getLogger("todo_frontend.upstream")
 
 
 class UpstreamUnavailable(Exception):
-    """The backend or chatbot could not be reached (connection refused, DNS, timeout)."""
+    """The backend or chatbot could not be reached (connection refused, DNS, timeout) or failed.
+
+    `reason` is for people and may be shown: it never names internal URLs or driver errors (those go to the
+    log)."""
 
     def __init__(self, service: str, reason: str, *, timed_out: bool = False) -> None:
         self.service = service
         self.reason = reason
         self.timed_out = timed_out
         super().__init__(f"{service} unavailable: {reason}")
+
+
+def client_headers(client_host: str | None) -> dict[str, str]:
+    """X-Forwarded-For naming only the address this frontend saw (uvicorn already resolved trusted proxies
+    in front of it): a client's own X-Forwarded-For is never passed on, so the backend's and chatbot's
+    per-address limits cannot be dodged by sending one."""
+    return {"x-forwarded-for": client_host} if client_host else {}
 
 
 class Upstreams:
@@ -43,13 +53,14 @@ class Upstreams:
         path: str,
         *,
         token: str | None = None,
+        client_host: str | None = None,
         json: Any = None,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         content: bytes | None = None,
     ) -> httpx.Response:
         service, base = self.service_for(path)
-        all_headers = dict(headers or {})
+        all_headers = {**client_headers(client_host), **(headers or {})}
         if token and not any(k.lower() == "authorization" for k in all_headers):
             all_headers["Authorization"] = f"Bearer {token}"
         try:
@@ -58,10 +69,10 @@ class Upstreams:
             )
         except httpx.TimeoutException as exc:
             log.warning("%s %s%s: no answer in time", method, base, path)
-            raise UpstreamUnavailable(service, f"no answer from {base} in time", timed_out=True) from exc
+            raise UpstreamUnavailable(service, "no answer in time", timed_out=True) from exc
         except httpx.TransportError as exc:
             log.warning("%s %s%s: %s: %s", method, base, path, type(exc).__name__, exc)
-            raise UpstreamUnavailable(service, f"{base}: {type(exc).__name__}: {exc}") from exc
+            raise UpstreamUnavailable(service, "unreachable") from exc
 
     async def aclose(self) -> None:
         await self.client.aclose()
