@@ -13,14 +13,6 @@ from todo_frontend.config import Settings
 from harness.devserver import DevStack, free_port, start_dev_stack
 
 
-# Every test signs up from 127.0.0.1: the default per-address limits would stop the session part-way.
-# tests/security checks the limits themselves.
-ROOMY_LIMITS = {
-    "backend": {"SIGNUP_LIMIT_PER_ADDRESS": "10000/3600", "LOGIN_LIMIT_PER_ADDRESS": "10000/60"},
-    "chatbot": {"CHAT_LIMIT_PER_ADDRESS": "10000/60", "CHAT_LIMIT_PER_ACCOUNT": "10000/60"},
-}
-
-
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
@@ -31,7 +23,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
     """Backend and chatbot on free loopback ports, SQLite in a temp dir (the frontend runs in-process)."""
     ports = {"backend": free_port(), "chatbot": free_port()}
     with start_dev_stack(
-        tmp_path_factory.mktemp("services"), ports=ports, only=("backend", "chatbot"), extra_env=ROOMY_LIMITS
+        tmp_path_factory.mktemp("services"), ports=ports, only=("backend", "chatbot")
     ) as stack:
         yield stack
 

@@ -1,0 +1,172 @@
+"""Issue 12 items 1 and 3: rate limits (across replicas), the failed-login lockout, quotas."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+
+import httpx
+from security_support import Services, bearer, new_address, sign_up
+
+
+def _email() -> str:
+    return f"probe-{uuid.uuid4().hex[:10]}@example.test"
+
+
+def _login(base: str, email: str, password: str, address: str) -> httpx.Response:
+    return httpx.post(
+        f"{base}/api/auth/login",
+        json={"email": email, "password": password},
+        headers={"X-Forwarded-For": address},
+    )
+
+
+def test_signups_per_address_are_limited_across_replicas(services: Services) -> None:
+    address = new_address()
+    statuses = []
+    for i in range(6):  # the limit is 5 an hour; requests alternate between the two replicas
+        base = services.backend if i % 2 == 0 else services.backend_b
+        response = httpx.post(
+            f"{base}/api/auth/signup",
+            json={"email": _email(), "password": "correct horse 1"},
+            headers={"X-Forwarded-For": address},
+        )
+        statuses.append(response.status_code)
+    assert statuses == [201] * 5 + [429], statuses
+    assert 1 <= int(response.headers["Retry-After"]) <= 3600
+    assert "too many sign-ups" in response.json()["detail"]
+    sign_up(services.backend_b, _email())  # another address is not affected
+
+
+def test_login_attempts_per_address_are_limited(services: Services) -> None:
+    address = new_address()
+    statuses = [_login(services.backend, _email(), "wrong password", address).status_code for _ in range(13)]
+    assert statuses == [401] * 12 + [429], statuses  # 12 a minute, over any accounts
+
+
+def test_failed_logins_back_off_exponentially_but_never_lock_the_owner_out(services: Services) -> None:
+    email = _email()
+    sign_up(services.backend, email)
+    attacker = new_address()
+    waits = []
+    for _ in range(6):
+        response = _login(services.backend, email, "not the password", attacker)
+        if response.status_code == 429:
+            waits.append(int(response.headers["Retry-After"]))
+            time.sleep(int(response.headers["Retry-After"]))
+            response = _login(services.backend_b, email, "not the password", attacker)  # the other replica
+        assert response.status_code == 401, response.text
+    locked = _login(services.backend, email, "correct horse 1", attacker)
+    assert locked.status_code == 429  # even the right password waits out the lock from this address
+    assert "failed logins" in locked.json()["detail"]
+    assert waits == [1, 2], waits  # 3 free failures, then 1 s, 2 s (then 4 s, capped at 4 s here)
+    owner = _login(services.backend_b, email, "correct horse 1", new_address())
+    assert owner.status_code == 200, owner.text  # the owner, elsewhere, is not locked out
+    time.sleep(int(locked.headers["Retry-After"]))
+    assert _login(services.backend, email, "correct horse 1", attacker).status_code == 200  # the lock ends
+
+
+def test_an_account_under_distributed_attack_still_admits_a_clean_address(services: Services) -> None:
+    email = _email()
+    sign_up(services.backend, email)
+    attackers = [new_address() for _ in range(9)]
+    for address in attackers:  # 9 failures from 9 addresses: past the account's budget of 8
+        assert _login(services.backend, email, "guess", address).status_code == 401
+    again = _login(services.backend_b, email, "guess", attackers[0])
+    assert again.status_code == 429, again.text  # addresses that failed must now wait
+    assert int(again.headers["Retry-After"]) > 0
+    assert _login(services.backend_b, email, "correct horse 1", new_address()).status_code == 200
+
+
+def test_task_quota_gives_a_clear_error_and_changes_nothing(services: Services) -> None:
+    auth = bearer(sign_up(services.backend, _email()))
+    for i in range(5):
+        created = httpx.post(f"{services.backend}/api/tasks", json={"title": f"t{i}"}, headers=auth)
+        assert created.status_code == 201, created.text
+    refused = httpx.post(f"{services.backend_b}/api/tasks", json={"title": "one too many"}, headers=auth)
+    assert refused.status_code == 409
+    assert "task limit reached" in refused.json()["detail"]
+    assert "at most 5" in refused.json()["detail"]
+    titles = [t["title"] for t in httpx.get(f"{services.backend}/api/tasks", headers=auth).json()]
+    assert titles == ["t0", "t1", "t2", "t3", "t4"]
+    assert httpx.delete(f"{services.backend}/api/tasks/1", headers=auth).status_code == 204
+    again = httpx.post(f"{services.backend}/api/tasks", json={"title": "room again"}, headers=auth)
+    assert again.status_code == 201 and again.json()["number"] == 6  # numbers are still never reused
+
+
+def test_chat_is_rate_limited_per_account(services: Services) -> None:
+    token = sign_up(services.backend, _email())
+    statuses = []
+    for _ in range(7):  # 5 a minute per account, each from a different address
+        response = httpx.post(
+            f"{services.chatbot}/api/chat",
+            json={"message": "how many tasks do I have?"},
+            headers={**bearer(token), "X-Forwarded-For": new_address()},
+            timeout=30,
+        )
+        statuses.append(response.status_code)
+    assert statuses[:5] == [200] * 5 and statuses[-1] == 429, statuses
+    assert int(response.headers["Retry-After"]) >= 1
+    assert "too many messages" in response.json()["detail"]
+
+
+def test_chat_is_rate_limited_per_address(services: Services) -> None:
+    address = new_address()
+    tokens = [sign_up(services.backend, _email()) for _ in range(3)]
+    statuses = []
+    for i in range(9):  # 8 a minute per address, over three accounts
+        response = httpx.post(
+            f"{services.chatbot}/api/chat",
+            json={"message": "help"},
+            headers={**bearer(tokens[i % 3]), "X-Forwarded-For": address},
+            timeout=30,
+        )
+        statuses.append(response.status_code)
+    assert statuses == [200] * 8 + [429], statuses
+
+
+def test_a_forged_token_cannot_spend_another_accounts_chat_budget(services: Services) -> None:
+    victim = sign_up(services.backend, _email())
+    victim_id = httpx.get(f"{services.backend}/api/auth/me", headers=bearer(victim)).json()["id"]
+    header, _, signature = victim.split(".")
+    forged_claims = base64.urlsafe_b64encode(json.dumps({"sub": str(victim_id), "exp": 4102444800}).encode())
+    forged = f"{header}.{forged_claims.decode().rstrip('=')}.{signature}"
+    for _ in range(8):
+        response = httpx.post(
+            f"{services.chatbot}/api/chat",
+            json={"message": "help"},
+            headers={**bearer(forged), "X-Forwarded-For": new_address()},
+            timeout=30,
+        )
+        assert response.status_code == 401
+    ok = httpx.post(
+        f"{services.chatbot}/api/chat", json={"message": "help"}, headers=bearer(victim), timeout=30
+    )
+    assert ok.status_code == 200, ok.text
+
+
+def test_conversations_per_user_are_bounded(services: Services) -> None:
+    token = sign_up(services.backend, _email())
+    user_id = httpx.get(f"{services.backend}/api/auth/me", headers=bearer(token)).json()["id"]
+    ids = []
+    for i in range(5):  # each message without conversation_id starts a conversation; 3 are kept
+        response = httpx.post(
+            f"{services.chatbot}/api/chat",
+            json={"message": f"add conversation task {i}"},
+            headers={**bearer(token), "X-Forwarded-For": new_address()},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        ids.append(response.json()["conversation_id"])
+    kept = services.pg.sql(
+        f"SELECT id FROM chatbot_conversations WHERE user_id = '{user_id}' ORDER BY updated_at", "security"
+    ).split()
+    assert kept == ids[2:]
+    orphans = services.pg.sql(
+        "SELECT count(*) FROM chatbot_messages m LEFT JOIN chatbot_conversations c"
+        " ON c.id = m.conversation_id WHERE c.id IS NULL",
+        "security",
+    )
+    assert orphans == "0"
