@@ -54,8 +54,8 @@ async def test_three_replicas_starting_together_migrate_once(pg: PostgresServer,
             .all()
         )
     await engine.dispose()
-    assert versions == ["0001"]
-    assert tables == ["chatbot_conversations", "chatbot_messages"]
+    assert versions == ["0002_rate_limits"]
+    assert tables == ["chatbot_conversations", "chatbot_messages", "chatbot_rate_limits"]
 
 
 async def test_not_ready_while_postgres_is_down(tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ import uuid
 from typing import Any
 
 import httpx
-from todo_frontend.config import Settings
 from starlette.requests import Request
+from todo_frontend.config import Settings
 from todo_frontend.main import create_app
 from todo_frontend.session import csrf_token
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -29,7 +30,10 @@ class Services:
     pg: PostgresServer
 
 
-def sign_up(base: str, email: str, password: str = "correct horse 1", address: str | None = None) -> str:
+PASSWORD = "correct horse 1"
+
+
+def sign_up(base: str, email: str, password: str = PASSWORD, address: str | None = None) -> str:
     """A new account's token (from its own fresh address unless one is given)."""
     response = httpx.post(
         f"{base}/api/auth/signup",
@@ -42,3 +46,16 @@ def sign_up(base: str, email: str, password: str = "correct horse 1", address: s
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def first_refusal(send: Callable[[int], httpx.Response], limit: int) -> tuple[int, httpx.Response]:
+    """Sends until the first 429 (at most 2 x limit + 1 requests); returns how many were admitted before it
+    and the 429. A fixed window admits `limit` requests, or up to 2 x limit when the probe straddles the
+    end of a window, so callers assert limit <= admitted <= 2 x limit."""
+    for i in range(2 * limit + 1):
+        response = send(i)
+        if response.status_code == 429:
+            return i, response
+    raise AssertionError(
+        f"no 429 after {2 * limit + 1} requests (limit {limit}); last: {response.status_code}"
+    )

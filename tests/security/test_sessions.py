@@ -22,7 +22,9 @@ def _email() -> str:
 @pytest.fixture
 def browser(services: Services) -> Iterator[httpx.Client]:
     """A browser-like client of the frontend with its own cookie jar."""
-    with httpx.Client(base_url=services.frontend, timeout=30) as client:
+    with httpx.Client(
+        base_url=services.frontend, timeout=30, headers={"X-Forwarded-For": new_address()}
+    ) as client:
         yield client
 
 
@@ -81,7 +83,7 @@ def test_forms_without_the_token_are_refused_and_change_nothing(
 
 def test_a_token_from_another_browser_is_refused(services: Services, browser: httpx.Client) -> None:
     _signed_in(browser)
-    with httpx.Client(base_url=services.frontend) as other:
+    with httpx.Client(base_url=services.frontend, headers={"X-Forwarded-For": new_address()}) as other:
         _signed_in(other)
         foreign = _page_token(other, "/")
     assert browser.post("/tasks", data={"title": "x", "csrf_token": foreign}).status_code == 403
