@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from security_support import SECRET, Services
+from security_support import PROXY_TOKEN, SECRET, Services
 
 from harness.devserver import free_port
 from harness.pgserver import PostgresServer
@@ -62,18 +62,30 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     processes: list[subprocess.Popen[bytes]] = []
     with PostgresServer() as pg:
         database = pg.create_database("security")
-        common = {"DATABASE_URL": database, "ENVIRONMENT": "production", **SECURITY_ENV}
+        # The backend and chatbot believe X-Forwarded-For only with the proxy token (uvicorn's own trust of
+        # loopback peers is moved to an address nobody has); the frontend keeps trusting loopback, standing
+        # in for an ingress, so each browser-like client can have its own address.
+        common = {
+            "DATABASE_URL": database,
+            "ENVIRONMENT": "production",
+            "FORWARDED_ALLOW_IPS": "192.0.2.1",
+            **SECURITY_ENV,
+        }
         try:
             backend_env = {**common, "BETTER_AUTH_SECRET": SECRET}
             backend, process = _serve("todo_backend.main:app", backend_env, logs, "backend-a")
             processes.append(process)
             backend_b, process = _serve("todo_backend.main:app", backend_env, logs, "backend-b")
             processes.append(process)
-            chatbot, process = _serve(
-                "todo_chatbot.main:app", {**common, "BACKEND_URL": backend}, logs, "chatbot"
-            )
+            chatbot_env = {**common, "BACKEND_URL": backend, "PROXY_TOKEN": PROXY_TOKEN}
+            chatbot, process = _serve("todo_chatbot.main:app", chatbot_env, logs, "chatbot")
             processes.append(process)
-            frontend_env = {"BACKEND_URL": backend, "CHATBOT_URL": chatbot, "ENVIRONMENT": "production"}
+            frontend_env = {
+                "BACKEND_URL": backend,
+                "CHATBOT_URL": chatbot,
+                "ENVIRONMENT": "production",
+                "PROXY_TOKEN": PROXY_TOKEN,
+            }
             frontend, process = _serve("todo_frontend.main:app", frontend_env, logs, "frontend")
             processes.append(process)
             yield Services(backend, backend_b, chatbot, frontend, database, pg)

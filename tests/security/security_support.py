@@ -7,11 +7,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
+from todo_backend.core.config import derive_proxy_token
 
 from harness.pgserver import PostgresServer
 
 SECRET = "security-tests-0123456789abcdefghijklmnopqrstuvwxyz"
+PROXY_TOKEN = derive_proxy_token(SECRET)  # what the chart gives the frontend and chatbot
 _addresses = itertools.count(1)
+
+
+def via(address: str) -> dict[str, str]:
+    """Headers of a request relayed by a trusted proxy (the frontend) for a client at `address`."""
+    return {"X-Forwarded-For": address, "X-Proxy-Token": PROXY_TOKEN}
 
 
 def new_address() -> str:
@@ -38,7 +45,7 @@ def sign_up(base: str, email: str, password: str = PASSWORD, address: str | None
     response = httpx.post(
         f"{base}/api/auth/signup",
         json={"email": email, "password": password},
-        headers={"X-Forwarded-For": address or new_address()},
+        headers=via(address or new_address()),
     )
     assert response.status_code == 201, response.text
     return str(response.json()["access_token"])

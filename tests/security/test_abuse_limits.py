@@ -8,7 +8,7 @@ import time
 import uuid
 
 import httpx
-from security_support import Services, bearer, first_refusal, new_address, sign_up
+from security_support import Services, bearer, first_refusal, new_address, sign_up, via
 
 
 def _email() -> str:
@@ -19,7 +19,7 @@ def _login(base: str, email: str, password: str, address: str) -> httpx.Response
     return httpx.post(
         f"{base}/api/auth/login",
         json={"email": email, "password": password},
-        headers={"X-Forwarded-For": address},
+        headers=via(address),
     )
 
 
@@ -30,7 +30,7 @@ def test_signups_per_address_are_limited_across_replicas(services: Services) -> 
         return httpx.post(
             f"{services.backend if i % 2 == 0 else services.backend_b}/api/auth/signup",
             json={"email": _email(), "password": "correct horse 1"},
-            headers={"X-Forwarded-For": address},
+            headers=via(address),
         )
 
     admitted, refused = first_refusal(signup, 5)  # 5 an hour
@@ -103,7 +103,7 @@ def _chat(services: Services, token: str, address: str, message: str = "help") -
     return httpx.post(
         f"{services.chatbot}/api/chat",
         json={"message": message},
-        headers={**bearer(token), "X-Forwarded-For": address},
+        headers={**bearer(token), **via(address)},
         timeout=30,
     )
 
@@ -133,7 +133,7 @@ def test_a_forged_token_cannot_spend_another_accounts_chat_budget(services: Serv
         response = httpx.post(
             f"{services.chatbot}/api/chat",
             json={"message": "help"},
-            headers={**bearer(forged), "X-Forwarded-For": new_address()},
+            headers={**bearer(forged), **via(new_address())},
             timeout=30,
         )
         assert response.status_code == 401
@@ -151,7 +151,7 @@ def test_conversations_per_user_are_bounded(services: Services) -> None:
         response = httpx.post(
             f"{services.chatbot}/api/chat",
             json={"message": f"add conversation task {i}"},
-            headers={**bearer(token), "X-Forwarded-For": new_address()},
+            headers={**bearer(token), **via(new_address())},
             timeout=30,
         )
         assert response.status_code == 200, response.text
@@ -166,3 +166,17 @@ def test_conversations_per_user_are_bounded(services: Services) -> None:
         "security",
     )
     assert orphans == "0"
+
+
+def test_a_spoofed_forwarded_for_buys_no_fresh_address(services: Services) -> None:
+    """Without the proxy token, X-Forwarded-For is ignored: every request counts on the real peer."""
+
+    def signup(_: int) -> httpx.Response:
+        return httpx.post(
+            f"{services.backend}/api/auth/signup",
+            json={"email": _email(), "password": "correct horse 1"},
+            headers={"X-Forwarded-For": new_address(), "X-Proxy-Token": "0" * 64},
+        )
+
+    admitted, _ = first_refusal(signup, 5)
+    assert 5 <= admitted <= 10

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from security_support import Services, bearer, new_address, sign_up
+from security_support import Services, bearer, new_address, sign_up, via
 
 _META = re.compile(r'<meta name="csrf-token" content="([0-9a-f]+)">')
 _FIELD = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
@@ -132,7 +132,7 @@ def test_password_change_revokes_old_tokens_and_needs_the_current_password(servi
     wrong = httpx.post(
         f"{services.backend}/api/auth/password",
         json={"current_password": "not it at all", "new_password": "new horse 22"},
-        headers={**bearer(old), "X-Forwarded-For": new_address()},
+        headers={**bearer(old), **via(new_address())},
     )
     assert wrong.status_code == 403
     changed = httpx.post(
@@ -146,7 +146,7 @@ def test_password_change_revokes_old_tokens_and_needs_the_current_password(servi
     assert httpx.get(f"{services.backend_b}/api/tasks", headers=bearer(fresh)).status_code == 200
     address = new_address()
     login = f"{services.backend}/api/auth/login"
-    headers = {"X-Forwarded-For": address}
+    headers = via(address)
     assert (
         httpx.post(login, json={"email": email, "password": "correct horse 1"}, headers=headers).status_code
         == 401

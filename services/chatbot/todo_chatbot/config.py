@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # The oldest conversation's context goes when a user starts one more (each page load starts one).
     max_conversations_per_user: int = Field(default=50, ge=1, le=100_000)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    # X-Forwarded-For (from the frontend) is believed only with this token in X-Proxy-Token. Empty: only
+    # uvicorn's own FORWARDED_ALLOW_IPS (default 127.0.0.1) applies.
+    proxy_token: SecretStr = SecretStr("")
 
 
 @lru_cache

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import json
 import math
 import random
@@ -17,6 +18,7 @@ from sqlalchemy import Integer, String, case, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
+from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -106,6 +108,16 @@ class RateLimiter:
             owner = select(Conversation.user_id).where(Conversation.id == conversation_id).scalar_subquery()
             query = select(func.count()).select_from(Conversation).where(Conversation.user_id == owner)
             return int((await conn.execute(query)).scalar_one())
+
+
+def client_address(request: Request, proxy_token: str) -> str:
+    """X-Forwarded-For when the request also carries the proxy token (from the frontend), else the peer
+    (which uvicorn has already resolved for a loopback proxy)."""
+    forwarded = request.headers.get("x-forwarded-for")
+    sent = request.headers.get("x-proxy-token")
+    if forwarded and sent and proxy_token and hmac.compare_digest(sent, proxy_token):
+        return forwarded.split(",")[-1].strip()[:64] or "unknown"
+    return request.client.host if request.client else "unknown"
 
 
 def token_subject(token: str) -> str | None:

@@ -25,7 +25,7 @@ from todo_chatbot.backend import BackendClient, BackendUnauthorized, BackendUnav
 from todo_chatbot.chat import ChatService
 from todo_chatbot.config import Settings, get_settings
 from todo_chatbot.db import ConversationStore, make_engine, migrate
-from todo_chatbot.limits import BodyLimitMiddleware, RateLimited, RateLimiter, token_subject
+from todo_chatbot.limits import BodyLimitMiddleware, RateLimited, RateLimiter, client_address, token_subject
 from todo_chatbot.metrics import BACKEND_ERRORS, LATENCY, MESSAGES
 from todo_chatbot.nlu import make_provider
 from todo_chatbot.nlu.rules import clean
@@ -146,7 +146,7 @@ def create_app(
     ) -> ChatResponse:
         started = time.perf_counter()
         now = time.time()
-        address = request.client.host if request.client else "unknown"  # uvicorn resolved trusted proxies
+        address = client_address(request, settings.proxy_token.get_secret_value())
         await limiter.hit(f"chat:address:{address}", settings.chat_limit_per_address, now, "messages")
         account = token_subject(token)
         account_key = f"chat:account:{account}" if account else None

@@ -31,6 +31,7 @@ _DROP_REQUEST = {
     "cookie",
     "accept-encoding",
     "x-forwarded-for",  # replaced by the address this frontend saw (see upstream.client_headers)
+    "x-proxy-token",
     CSRF_HEADER,
 }
 _DROP_RESPONSE = {

@@ -26,17 +26,23 @@ class UpstreamUnavailable(Exception):
         super().__init__(f"{service} unavailable: {reason}")
 
 
-def client_headers(client_host: str | None) -> dict[str, str]:
+def client_headers(client_host: str | None, proxy_token: str) -> dict[str, str]:
     """X-Forwarded-For naming only the address this frontend saw (uvicorn already resolved trusted proxies
-    in front of it): a client's own X-Forwarded-For is never passed on, so the backend's and chatbot's
-    per-address limits cannot be dodged by sending one."""
-    return {"x-forwarded-for": client_host} if client_host else {}
+    in front of it), with the proxy token that makes the backend and chatbot believe it: a client's own
+    X-Forwarded-For is never passed on, so their per-address limits cannot be dodged by sending one."""
+    if not client_host:
+        return {}
+    headers = {"x-forwarded-for": client_host}
+    if proxy_token:
+        headers["x-proxy-token"] = proxy_token
+    return headers
 
 
 class Upstreams:
     def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.backend_url = settings.backend_url.rstrip("/")
         self.chatbot_url = settings.chatbot_url.rstrip("/")
+        self.proxy_token = settings.proxy_token.get_secret_value()
         self.client = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.upstream_timeout_seconds, connect=5.0), transport=transport
         )
@@ -60,7 +66,7 @@ class Upstreams:
         content: bytes | None = None,
     ) -> httpx.Response:
         service, base = self.service_for(path)
-        all_headers = {**client_headers(client_host), **(headers or {})}
+        all_headers = {**(headers or {}), **client_headers(client_host, self.proxy_token)}
         if token and not any(k.lower() == "authorization" for k in all_headers):
             all_headers["Authorization"] = f"Bearer {token}"
         try:

@@ -6,6 +6,7 @@ anyone who reads this repository forge tokens, so Settings() refuses it and the 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from functools import lru_cache
@@ -48,6 +49,12 @@ def secret_problem(secret: str | None) -> str | None:
     if len(set(secret)) < 8:
         return "has too few distinct characters to be random"
     return None
+
+
+def derive_proxy_token(jwt_secret: str) -> str:
+    """The chart's PROXY_TOKEN: sha256sum of "forwarded-for:<BETTER_AUTH_SECRET>" (one-way, so the services
+    that get it learn nothing about the signing secret)."""
+    return hashlib.sha256(f"forwarded-for:{jwt_secret}".encode()).hexdigest()
 
 
 class Rate(NamedTuple):
@@ -111,6 +118,9 @@ class Settings(DatabaseSettings):
     login_account_failure_budget: int = Field(default=100, ge=1)
     login_failure_memory_seconds: int = Field(default=3600, ge=60, le=MAX_WINDOW_SECONDS)
     max_tasks_per_user: int = Field(default=5000, ge=1, le=1_000_000)
+    # X-Forwarded-For is believed only with this token in X-Proxy-Token (sent by the frontend and chatbot);
+    # unset, it is derived from BETTER_AUTH_SECRET exactly as the chart derives the services' PROXY_TOKEN.
+    proxy_token_override: str | None = Field(default=None, alias="proxy_token", repr=False)
 
     @model_validator(mode="before")
     @classmethod
@@ -136,6 +146,10 @@ class Settings(DatabaseSettings):
         )
         self.better_auth_secret = secrets.token_urlsafe(48)
         return self
+
+    @property
+    def proxy_token(self) -> str:
+        return self.proxy_token_override or derive_proxy_token(self.jwt_secret)
 
     @property
     def jwt_secret(self) -> str:

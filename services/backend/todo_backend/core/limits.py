@@ -7,6 +7,7 @@ check, on an autocommit connection so a count survives the 4xx that follows it. 
 
 from __future__ import annotations
 
+import hmac
 import math
 import random
 from typing import Any
@@ -24,8 +25,13 @@ _CLEANUP_ONE_IN = 200
 
 
 def client_address(request: Request) -> str:
-    """The client's address: uvicorn has already replaced the peer with X-Forwarded-For's client when the
-    peer is a trusted proxy (FORWARDED_ALLOW_IPS), and never otherwise."""
+    """The client's address: X-Forwarded-For when the request also carries our proxy token (the frontend
+    and chatbot send it, naming the address they saw), else the peer (uvicorn has already replaced a
+    loopback peer with its X-Forwarded-For; FORWARDED_ALLOW_IPS, by default 127.0.0.1 only)."""
+    forwarded = request.headers.get("x-forwarded-for")
+    sent = request.headers.get("x-proxy-token")
+    if forwarded and sent and hmac.compare_digest(sent, request.app.state.settings.proxy_token):
+        return forwarded.split(",")[-1].strip()[:64] or "unknown"
     return request.client.host if request.client else "unknown"
 
 
