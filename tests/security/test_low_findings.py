@@ -7,7 +7,7 @@ import time
 import uuid
 
 import httpx
-from security_support import Services, bearer, new_address, sign_up, via
+from security_support import PASSWORD, Services, bearer, new_address, sign_up, via
 from sqlalchemy.engine import make_url
 
 
@@ -37,7 +37,7 @@ def test_a_lone_surrogate_is_a_422_not_a_500(services: Services) -> None:
         (
             services.backend,
             "/api/auth/signup",
-            b'{"email": "s@example.test", "password": "pass \\ud800 word"}',
+            b'{"email": "s@example.test", "password": "pass \\ud800 word"}',  # pragma: allowlist secret
         ),
         (services.chatbot, "/api/chat", b'{"message": "add \\ud800 eggs"}'),
     ]:
@@ -51,10 +51,10 @@ def test_a_lone_surrogate_is_a_422_not_a_500(services: Services) -> None:
 
 
 def test_a_misspelt_password_key_is_not_echoed(services: Services) -> None:
-    secret = "hunter2-my-real-password"
+    secret = "hunter2-my-real-password"  # pragma: allowlist secret
     for path, body in [
         ("/api/auth/login", {"email": "a@example.test", "Password": secret}),
-        ("/api/auth/signup", {"email": "a@example.test", "passwrd": secret, "password": "long enough 1"}),
+        ("/api/auth/signup", {"email": "a@example.test", "passwrd": secret, "password": PASSWORD}),
         ("/api/auth/login", {"email": "a@example.test", "password": secret, "extra": secret}),
     ]:
         response = httpx.post(services.backend + path, json=body, headers=via(new_address()))
