@@ -268,6 +268,41 @@ async def logout(request: Request, upstreams: UpstreamsDep) -> Response:
     return response
 
 
+@pages_router.get("/account", response_class=HTMLResponse)
+async def account_page(
+    request: Request, upstreams: UpstreamsDep, token: SessionToken, changed: str | None = None
+) -> Response:
+    user = await backend_get(upstreams, token, "/api/auth/me")
+    notice = "Your password was changed; every other session has ended." if changed else None
+    return templates.TemplateResponse(request, "account.html", {"user": user, "notice": notice})
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+async def change_password(
+    request: Request,
+    upstreams: UpstreamsDep,
+    token: SessionToken,
+    current_password: Annotated[str, Form()] = "",
+    new_password: Annotated[str, Form()] = "",
+) -> Response:
+    """Changes the password at the backend (which revokes every other token) and keeps this session."""
+    body = {"current_password": current_password, "new_password": new_password}
+    response = await backend_call(request, upstreams, "POST", "/api/auth/password", token, json=body)
+    if response.status_code == 200:
+        redirect = RedirectResponse("/account?changed=1", status_code=303)
+        start_session(redirect, request, response.json()["access_token"], get_app_settings(request))
+        return redirect
+    if response.status_code == 403:
+        error = "The current password is wrong."
+    else:
+        error = describe_error(response, f"The password was not changed (HTTP {response.status_code}).")
+    user = await backend_get(upstreams, token, "/api/auth/me")
+    status_code = response.status_code if 400 <= response.status_code < 500 else 502
+    return templates.TemplateResponse(
+        request, "account.html", {"user": user, "error": error}, status_code=status_code
+    )
+
+
 # --- tasks -------------------------------------------------------------------------------------------
 
 
