@@ -118,6 +118,14 @@ def dev_secret(state_dir: Path) -> str:
     return path.read_text().strip()
 
 
+# One developer (or a test or benchmark session) on one loopback address signs up and chats far more than
+# the production limits allow; the limits themselves are probed by tests/security.
+DEV_ABUSE_LIMITS = {
+    "backend": {"SIGNUP_LIMIT_PER_ADDRESS": "100000/3600", "LOGIN_LIMIT_PER_ADDRESS": "100000/60"},
+    "chatbot": {"CHAT_LIMIT_PER_ACCOUNT": "100000/60", "CHAT_LIMIT_PER_ADDRESS": "100000/60"},
+}
+
+
 def service_environments(
     state_dir: Path,
     ports: Mapping[str, int],
@@ -135,12 +143,14 @@ def service_environments(
             **common,
             "DATABASE_URL": f"sqlite+aiosqlite:///{state_dir / 'backend.db'}",
             "BETTER_AUTH_SECRET": dev_secret(state_dir),
+            **DEV_ABUSE_LIMITS["backend"],
         },
         "chatbot": {
             **common,
             "DATABASE_URL": f"sqlite+aiosqlite:///{state_dir / 'chatbot.db'}",
             "BACKEND_URL": backend_url,
             "NLU_PROVIDER": nlu_provider,
+            **DEV_ABUSE_LIMITS["chatbot"],
         },
         "frontend": {**common, "BACKEND_URL": backend_url, "CHATBOT_URL": chatbot_url},
     }

@@ -29,10 +29,10 @@ def role_limit_sql(role: str) -> str:
 
 
 def refuse_role_sql(role: str) -> str:
-    return (
-        f"ALTER ROLE {role} CONNECTION LIMIT 0;"
-        f" SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = '{role}';"  # noqa: S608
-    )
+    # role: one of SERVICE_ROLES (constants), never input
+    alter = f"ALTER ROLE {role} CONNECTION LIMIT 0;"
+    close = f"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = '{role}';"  # noqa: S608
+    return f"{alter} {close}"
 
 
 # Issue 12: service is back this soon after the new Postgres pod is Ready.

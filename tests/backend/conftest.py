@@ -46,6 +46,7 @@ def shared_postgres_url(pg_server: PostgresServer) -> str:
 # Emptying the migrated tables is ~20x faster than creating and migrating a database for every test.
 _EMPTY_TABLES = """DO $$ BEGIN
   IF to_regclass('tasks') IS NOT NULL THEN TRUNCATE tasks, users RESTART IDENTITY CASCADE; END IF;
+  IF to_regclass('rate_limits') IS NOT NULL THEN TRUNCATE rate_limits, login_failures; END IF;
 END $$"""
 
 

@@ -129,7 +129,7 @@ async def _user_id(client: httpx.AsyncClient, auth: dict[str, str]) -> str:
         pytest.param(lambda uid: f"Bearer {_token(uid)[:-3]}abc", "invalid token", id="tampered-signature"),
         pytest.param(lambda uid: "Bearer not.a.jwt", "invalid token", id="garbage"),
         pytest.param(lambda uid: f"Basic {_token(uid)}", "not authenticated", id="wrong-scheme"),
-        pytest.param(lambda uid: f"Bearer {_token('999999')}", "no longer exists", id="unknown-user"),
+        pytest.param(lambda uid: f"Bearer {_token('999999')}", "session has ended", id="unknown-user"),
     ],
 )
 async def test_bad_tokens_get_401_and_change_nothing(

@@ -83,6 +83,9 @@ def chatbot_settings(db_file: Path, **overrides: Any) -> ChatbotSettings:
         "database_url": f"sqlite+aiosqlite:///{db_file}",
         "backend_url": "http://backend",
         "environment": "development",
+        # the NLU table sends hundreds of messages; the limits themselves are probed by tests/security
+        "chat_limit_per_account": "100000/60",
+        "chat_limit_per_address": "100000/60",
         **overrides,
     }
     return ChatbotSettings(**values)
@@ -96,6 +99,7 @@ async def running_stack(directory: Path, **chatbot_overrides: Any) -> AsyncItera
             database_url=f"sqlite+aiosqlite:///{directory / 'todo.db'}",
             better_auth_secret=SECRET,
             environment="production",
+            signup_limit_per_address="100000/3600",  # every case signs up from the same test address
         )
     )
     async with AsyncExitStack() as stack:

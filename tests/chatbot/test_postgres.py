@@ -54,8 +54,8 @@ async def test_three_replicas_starting_together_migrate_once(pg: PostgresServer,
             .all()
         )
     await engine.dispose()
-    assert versions == ["0002"]
-    assert tables == ["chatbot_conversations", "chatbot_messages"]
+    assert versions == ["0003"]
+    assert tables == ["chatbot_conversations", "chatbot_messages", "chatbot_rate_limits"]
 
 
 async def test_still_ready_while_postgres_is_down_and_says_so(tmp_path: Path) -> None:

@@ -6,8 +6,10 @@ import re
 
 import httpx
 import pytest
-from frontend_support import frontend_client, unique_email
+from frontend_support import BrowserLikeClient, frontend_client, unique_email
 from todo_frontend.config import Settings
+
+from harness.devserver import DevStack
 
 pytestmark = pytest.mark.anyio
 
@@ -251,3 +253,41 @@ async def test_a_failing_backend_gives_an_explanation_not_a_crash() -> None:
     assert "hx-trigger" not in chat.headers
     assert login.status_code == 502
     assert 'data-testid="form-error"' in login.text
+
+
+async def test_password_change_keeps_this_session_and_ends_the_others(services: DevStack) -> None:
+    settings = Settings(backend_url=services.backend_url, chatbot_url=services.chatbot_url)
+    email = unique_email()
+    async with frontend_client(settings) as client, frontend_client(settings) as other:
+        assert (
+            await client.post("/signup", data={"email": email, "password": "correct horse 1"})
+        ).status_code == 303
+        login = await other.post("/login", data={"email": email, "password": "correct horse 1"})
+        assert login.status_code == 303
+        page = await client.get("/account")
+        assert page.status_code == 200 and 'data-testid="password-form"' in page.text
+        wrong = await client.post(
+            "/account/password", data={"current_password": "not it", "new_password": "new horse 22"}
+        )
+        assert wrong.status_code == 403 and "The current password is wrong." in wrong.text
+        changed = await client.post(
+            "/account/password", data={"current_password": "correct horse 1", "new_password": "new horse 22"}
+        )
+        assert changed.status_code == 303 and changed.headers["location"] == "/account?changed=1"
+        assert (await client.get("/")).status_code == 200  # this browser stays logged in
+        ended = await other.get("/")
+        assert ended.status_code == 303 and ended.headers["location"] == "/login?expired=1"
+
+
+async def test_logout_ends_the_token_at_the_backend(signed_in: httpx.AsyncClient, services: DevStack) -> None:
+    token = signed_in.cookies["todo_session"]
+    assert (await signed_in.post("/logout")).status_code == 303
+    response = httpx.get(f"{services.backend_url}/api/tasks", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+
+
+async def test_a_form_without_its_csrf_token_is_refused(signed_in: httpx.AsyncClient) -> None:
+    assert isinstance(signed_in, BrowserLikeClient)
+    refused = await signed_in.raw_post("/tasks", data={"title": "forged"})
+    assert refused.status_code == 403
+    assert "forged" not in (await signed_in.get("/")).text

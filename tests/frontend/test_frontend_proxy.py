@@ -6,7 +6,7 @@ import json
 
 import httpx
 import pytest
-from frontend_support import frontend_client, unique_email
+from frontend_support import api_csrf_header, frontend_client, unique_email
 from todo_frontend.config import Settings
 
 from harness.devserver import DevStack, free_port
@@ -48,7 +48,8 @@ async def test_ready_reports_an_unreachable_backend() -> None:
         response = await client.get("/api/ready")
     assert response.status_code == 503
     assert response.json()["status"] == "not ready"
-    assert closed in response.json()["checks"]["backend"]
+    assert response.json()["checks"]["backend"] == "unreachable"
+    assert closed not in response.text  # internal URLs stay in the log
 
 
 async def test_ready_with_the_real_backend(client: httpx.AsyncClient) -> None:
@@ -60,9 +61,10 @@ async def test_ready_with_the_real_backend(client: httpx.AsyncClient) -> None:
 async def test_cookie_becomes_a_bearer_token_and_chat_goes_to_the_chatbot() -> None:
     recorder = Recorder()
     async with frontend_client(SETTINGS, httpx.MockTransport(recorder)) as client:
+        await client.get("/api/health")  # the first response sets the browser's CSRF cookie
         client.cookies.set("todo_session", "tok123")
         tasks = await client.get("/api/tasks?status=pending&priority=high")
-        chat = await client.post("/api/chat", json={"message": "hi"})
+        chat = await client.post("/api/chat", json={"message": "hi"}, headers=api_csrf_header(client))
         explicit = await client.get("/api/auth/me", headers={"Authorization": "Bearer other"})
     assert tasks.json() == {
         "url": "http://backend.test:8000/api/tasks?status=pending&priority=high",
@@ -81,6 +83,7 @@ async def test_unreachable_upstream_is_a_502_with_a_reason() -> None:
         response = await client.get("/api/tasks")
     assert response.status_code == 502
     assert response.json()["detail"].startswith("backend unavailable")
+    assert closed not in response.text
 
 
 async def test_api_through_the_proxy_with_the_real_services(services: DevStack) -> None:
@@ -102,6 +105,10 @@ async def test_api_through_the_proxy_with_the_real_services(services: DevStack) 
         client.cookies.set("todo_session", token)
         listed = await client.get("/api/tasks")  # cookie only: the proxy adds the token
         assert [t["title"] for t in listed.json()] == ["via proxy"]
-        chat = await client.post("/api/chat", json={"message": "how many tasks do I have?"})
+        chat = await client.post(
+            "/api/chat",
+            json={"message": "how many tasks do I have?"},
+            headers={"X-CSRF-Token": await client.form_token()},
+        )
         assert chat.status_code == 200, chat.text
         assert set(chat.json()) >= {"reply", "conversation_id", "actions"}

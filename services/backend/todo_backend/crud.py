@@ -6,10 +6,10 @@ from __future__ import annotations
 import functools
 from typing import Any, cast
 
-from sqlalchemy import Executable, and_, bindparam, delete, select, update
+from sqlalchemy import Executable, and_, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from todo_backend.core.security import hash_password
+from todo_backend.core.security import TokenUser, hash_password
 from todo_backend.models import Task, User, utcnow
 from todo_backend.schemas import SignupRequest, TaskCreate, TaskRestore, TaskRow, TaskStatus, TaskUpdate
 
@@ -43,8 +43,9 @@ _TASK_KEYS = tuple(column.key for column in TASK_COLUMNS)
 def _list_statement(status: TaskStatus, by_priority: bool) -> Executable:
     """The listing query, built once per filter combination (so SQLAlchemy reuses its compiled form).
 
-    The user's row is outer-joined so one round trip also says whether the account still exists: no row
-    at all means it does not; one row with NULL task columns means it has no (matching) tasks."""
+    The user's row is outer-joined so one round trip also says whether the account still exists and the
+    token is still valid (same token version): no row at all means it is not; one row with NULL task
+    columns means it has no (matching) tasks."""
     on = [Task.user_id == User.id]
     if status is TaskStatus.pending:
         on.append(Task.completed.is_(False))
@@ -56,7 +57,7 @@ def _list_statement(status: TaskStatus, by_priority: bool) -> Executable:
         select(*TASK_COLUMNS, User.id)
         .select_from(User)
         .outerjoin(Task, and_(*on))
-        .where(User.id == bindparam("user_id"))
+        .where(User.id == bindparam("user_id"), User.token_version == bindparam("token_version"))
         .order_by(Task.number)
     )
 
@@ -69,7 +70,7 @@ def _by_number_statement() -> Executable:
         select(*TASK_COLUMNS, User.id)
         .select_from(User)
         .outerjoin(Task, on)
-        .where(User.id == bindparam("user_id"))
+        .where(User.id == bindparam("user_id"), User.token_version == bindparam("token_version"))
     )
 
 
@@ -85,18 +86,20 @@ async def _task_rows(
 
 
 async def list_tasks(
-    conn: AsyncConnection, user_id: int, status: TaskStatus, priority: str | None
+    conn: AsyncConnection, user: TokenUser, status: TaskStatus, priority: str | None
 ) -> list[TaskRow] | None:
-    """The user's tasks ordered by number, or None when the user does not exist."""
-    params: dict[str, Any] = {"user_id": user_id}
+    """The user's tasks ordered by number, or None when the user does not exist or the token is revoked."""
+    params: dict[str, Any] = {"user_id": user.id, "token_version": user.version}
     if priority is not None:
         params["priority"] = priority
     return await _task_rows(conn, _list_statement(status, priority is not None), params)
 
 
-async def find_task(conn: AsyncConnection, user_id: int, number: int) -> list[TaskRow] | None:
-    """[the task] or [] when the user has no such task; None when the user does not exist."""
-    return await _task_rows(conn, _by_number_statement(), {"user_id": user_id, "number": number})
+async def find_task(conn: AsyncConnection, user: TokenUser, number: int) -> list[TaskRow] | None:
+    """[the task] or [] when the user has no such task; None when the user does not exist or the token
+    is revoked."""
+    params = {"user_id": user.id, "token_version": user.version, "number": number}
+    return await _task_rows(conn, _by_number_statement(), params)
 
 
 async def get_task(session: AsyncSession, user_id: int, number: int) -> Task | None:
@@ -104,7 +107,8 @@ async def get_task(session: AsyncSession, user_id: int, number: int) -> Task | N
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def create_task(session: AsyncSession, user_id: int, body: TaskCreate) -> Task:
+async def create_task(session: AsyncSession, user_id: int, body: TaskCreate, max_tasks: int) -> Task | None:
+    """The new task, or None when the user already has max_tasks (the caller rolls back)."""
     # One UPDATE … RETURNING takes the user's row lock (Postgres) or the write lock (SQLite) and bumps the
     # counter atomically, so concurrent creates from any number of replicas get distinct numbers.
     bump = (
@@ -114,6 +118,10 @@ async def create_task(session: AsyncSession, user_id: int, body: TaskCreate) -> 
         .returning(User.next_task_number)
     )
     number = (await session.execute(bump)).scalar_one() - 1
+    # Counted under that lock, so concurrent creates cannot overshoot the quota together.
+    count = select(func.count()).select_from(Task).where(Task.user_id == user_id)
+    if (await session.execute(count)).scalar_one() >= max_tasks:
+        return None
     now = utcnow()
     task = Task(
         user_id=user_id,

@@ -3,6 +3,7 @@ builds one for tests. The lifespan migrates the schema (under a cross-replica lo
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -11,7 +12,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import (
@@ -135,13 +136,32 @@ def _metrics_registry() -> CollectorRegistry:
     return registry
 
 
+class AsciiJSONResponse(JSONResponse):
+    """JSON with non-ASCII escaped: a lone surrogate echoed from the request (JSON "\\ud800") stays a valid
+    escape instead of failing the UTF-8 encoding of the body (which was a 500)."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+
+def _may_hold_secret(error: dict[str, Any], path: str) -> bool:
+    # Any auth body (passwords under any spelling: "Password", "passwd"), any misspelt key (its value was
+    # meant for some field, maybe a secret one), and anything whose location mentions a password.
+    return (
+        path.startswith("/api/auth/")
+        or error.get("type") == "extra_forbidden"
+        or any("pass" in str(part).lower() for part in error.get("loc", ()))
+    )
+
+
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    # Never echo a password back, not even a rejected one.
+    errors = []
     for error in exc.errors():
-        if "password" in error.get("loc", ()):
-            error.pop("input", None)
-    return await request_validation_exception_handler(request, exc)
+        if _may_hold_secret(error, request.url.path):
+            error.pop("input", None)  # never echo a password back, not even a rejected or misspelt one
+        errors.append(error)
+    return AsciiJSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
 
 
 async def _database_error(request: Request, exc: Exception) -> Response:

@@ -1,4 +1,5 @@
-"""Database tables: users (with their next task number) and tasks (numbered per user)."""
+"""Database tables: users (with their next task number and token version), tasks (numbered per user), and
+the abuse-limit counters (rate_limits, login_failures)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -67,6 +69,9 @@ class User(Base):
     # The number the user's next task gets; only ever incremented, so numbers are never reused.
     next_task_number: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Every token carries the version it was issued under; logout and a password change bump it, which
+    # revokes every token issued before (checked in the same query that loads the user or their tasks).
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Task(Base):
@@ -87,3 +92,27 @@ class Task(Base):
     completed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RateLimitCounter(Base):
+    """One fixed-window counter per key ("login:address:10.0.0.7"): hits in the window starting at
+    window_start (epoch seconds). Shared by every replica; rows of windows long over are deleted."""
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    window_start: Mapped[int] = mapped_column(Integer)
+    hits: Mapped[int] = mapped_column(Integer)
+
+
+class LoginFailure(Base):
+    """Failed logins for one account from one client address, and until when that pair is locked."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_account_last", "account", "last_failure"),)
+
+    account: Mapped[str] = mapped_column(String(320), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure: Mapped[float] = mapped_column(Float)  # epoch seconds
+    locked_until: Mapped[float] = mapped_column(Float, default=0.0)

@@ -53,15 +53,28 @@ def _iso_date(value: object) -> object:
     return value
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _no_nul(value: str) -> str:
     # PostgreSQL text cannot hold NUL; say so instead of failing in the database.
     if "\x00" in value:
         raise ValueError("must not contain NUL (\\x00) characters")
+    return _no_surrogate(value)
+
+
+def _no_surrogate(value: str) -> str:
+    # JSON's "\ud800" escape decodes to a lone surrogate, which is not Unicode text: no database encoding,
+    # UTF-8 or password hash can take it.
+    if _SURROGATE.search(value):
+        raise ValueError("must be valid Unicode text (it contains a lone surrogate, e.g. \\ud800)")
     return value
 
 
-Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_normalise_email)]
-Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
+Email = Annotated[
+    str, StringConstraints(max_length=320), AfterValidator(_no_surrogate), AfterValidator(_normalise_email)
+]
+Password = Annotated[str, StringConstraints(min_length=8, max_length=128), AfterValidator(_no_surrogate)]
 Title = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(_no_nul)
 ]
@@ -82,7 +95,14 @@ class SignupRequest(Request):
 
 class LoginRequest(Request):
     email: Email
-    password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(_no_surrogate)]
+
+
+class PasswordChangeRequest(Request):
+    current_password: Annotated[
+        str, StringConstraints(min_length=1, max_length=128), AfterValidator(_no_surrogate)
+    ]
+    new_password: Password
 
 
 class TaskCreate(Request):

@@ -3,10 +3,34 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal, NamedTuple
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, BeforeValidator, Field, SecretStr
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Rate(NamedTuple):
+    """At most `limit` events per `seconds`-long window; written `COUNT/SECONDS` in the environment."""
+
+    limit: int
+    seconds: int
+
+
+def _parse_rate(value: object) -> object:
+    if isinstance(value, str):
+        count, sep, seconds = value.partition("/")
+        if not sep or not count.strip().isdigit() or not seconds.strip().isdigit():
+            raise ValueError(f"{value!r} is not a rate: write COUNT/SECONDS, e.g. 30/60 for 30 a minute")
+        value = (int(count), int(seconds))
+    if isinstance(value, tuple | list) and len(value) == 2:
+        rate = Rate(int(value[0]), int(value[1]))
+        if rate.limit < 1 or not 1 <= rate.seconds <= 24 * 3600:
+            raise ValueError(f"rate {value}: COUNT must be >= 1 and SECONDS 1..86400")
+        return rate
+    return value
+
+
+RateSetting = Annotated[Rate, NoDecode, BeforeValidator(_parse_rate)]
 
 
 class Settings(BaseSettings):
@@ -30,6 +54,15 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(default=3.0, gt=0)
     environment: Literal["development", "production"] = "production"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # Abuse limits (docs/security.md), counted in the database so they hold across replicas.
+    chat_limit_per_account: RateSetting = Rate(30, 60)
+    chat_limit_per_address: RateSetting = Rate(60, 60)
+    # The oldest conversation's context goes when a user starts one more (each page load starts one).
+    max_conversations_per_user: int = Field(default=50, ge=1, le=100_000)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    # X-Forwarded-For (from the frontend) is believed only with this token in X-Proxy-Token. Empty: only
+    # uvicorn's own FORWARDED_ALLOW_IPS (default 127.0.0.1) applies.
+    proxy_token: SecretStr = SecretStr("")
 
 
 @lru_cache

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,6 +13,8 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import Depends, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -23,11 +27,20 @@ from todo_chatbot.backend import BackendClient, BackendUnauthorized, BackendUnav
 from todo_chatbot.chat import ChatService
 from todo_chatbot.config import Settings, get_settings
 from todo_chatbot.db import ConversationStore, make_engine, migrate, pod_specific_problem
+from todo_chatbot.limits import BodyLimitMiddleware, RateLimited, RateLimiter, client_address, token_subject
 from todo_chatbot.metrics import BACKEND_ERRORS, LATENCY, MESSAGES
 from todo_chatbot.nlu import make_provider
 from todo_chatbot.nlu.rules import clean, warm_up
 
 log = logging.getLogger("todo_chatbot")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class AsciiJSONResponse(JSONResponse):
+    """Non-ASCII escaped: a lone surrogate echoed in a 422 stays a valid JSON escape instead of a 500."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
 class ChatRequest(BaseModel):
@@ -43,6 +56,8 @@ class ChatRequest(BaseModel):
     @field_validator("message")
     @classmethod
     def not_blank(cls, value: str) -> str:
+        if _SURROGATE.search(value):  # JSON "\ud800": not text any database or UTF-8 can hold
+            raise ValueError("message must be valid Unicode text (it contains a lone surrogate)")
         if not clean(value):
             raise ValueError("message is empty once whitespace and control characters are removed")
         return value
@@ -90,6 +105,7 @@ def create_app(
     store = ConversationStore(engine)
     backend = BackendClient(settings.backend_url, settings.backend_timeout_seconds, backend_transport)
     service = ChatService(backend, store, provider)
+    limiter = RateLimiter(engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -130,12 +146,43 @@ def create_app(
     for db_error in (OperationalError, InterfaceError, PoolTimeout, OSError, TimeoutError):
         app.add_exception_handler(db_error, database_unavailable)
 
-    @app.post("/api/chat", response_model=ChatResponse)
+    @app.exception_handler(RateLimited)
+    async def rate_limited(request: Request, exc: RateLimited) -> JSONResponse:
+        return JSONResponse(
+            {"detail": str(exc)}, status_code=429, headers={"Retry-After": str(exc.retry_after)}
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return AsciiJSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+
+    @app.post(
+        "/api/chat",
+        response_model=ChatResponse,
+        responses={429: {"description": "Too many messages; Retry-After says when to send again"}},
+    )
     async def chat(
-        body: ChatRequest, token: Annotated[str, Depends(bearer_token)], response: Response
+        body: ChatRequest,
+        request: Request,
+        token: Annotated[str, Depends(bearer_token)],
+        response: Response,
     ) -> ChatResponse:
         started = time.perf_counter()
+        now = time.time()
+        address = client_address(request, settings.proxy_token.get_secret_value())
+        await limiter.hit(f"chat:address:{address}", settings.chat_limit_per_address, now, "messages")
+        account = token_subject(token)
+        account_key = f"chat:account:{account}" if account else None
+        if account_key:  # looked at before, counted after the backend has accepted the token
+            await limiter.check(account_key, settings.chat_limit_per_account, now, "messages")
         result = await service.handle(token, body.message, body.conversation_id, body.client_time)
+        if account_key:
+            try:
+                await limiter.hit(account_key, settings.chat_limit_per_account, now, "messages")
+            except RateLimited:
+                pass  # this message was answered; the next one gets the 429
+        if result.conversation_id != body.conversation_id:  # a new conversation: keep the newest N
+            await limiter.trim_conversations(result.conversation_id, settings.max_conversations_per_user)
         LATENCY.observe(time.perf_counter() - started)
         response.headers["Server-Timing"] = result.server_timing()
         MESSAGES.labels(intent=result.intent).inc()
@@ -176,6 +223,8 @@ def create_app(
             {"status": "ready" if ok else "not ready", "service": "chatbot", "checks": checks},
             status_code=200 if ok else 503,
         )
+
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
 
     @app.get("/metrics")
     async def metrics() -> Response:

@@ -16,6 +16,8 @@ from fastapi.staticfiles import StaticFiles
 
 from todo_frontend import pages, proxy
 from todo_frontend.config import Settings, app_version, get_settings
+from todo_frontend.limits import BodyLimitMiddleware
+from todo_frontend.session import CsrfCookieMiddleware
 from todo_frontend.upstream import Upstreams
 
 # Scripts and styles come only from /static (no inline code), so an injected <script> cannot run.
@@ -62,8 +64,12 @@ def create_app(
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
 
+    app.add_middleware(CsrfCookieMiddleware, settings=settings)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)  # outermost: before any read
     app.include_router(proxy.router)
+    app.include_router(pages.pages_router)
     app.include_router(pages.router)
+    pages.install_handlers(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     return app
 

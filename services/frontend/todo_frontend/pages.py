@@ -12,23 +12,33 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import httpx
-from fastapi import APIRouter, Form, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import APIRouter, FastAPI, Form, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from todo_frontend.proxy import UpstreamsDep, get_app_settings
-from todo_frontend.session import end_session, session_token, start_session
+from todo_frontend.session import (
+    CsrfChecked,
+    CsrfRejected,
+    NotLoggedIn,
+    SessionExpired,
+    SessionToken,
+    end_session,
+    session_token,
+    start_session,
+    template_context,
+)
 from todo_frontend.upstream import UpstreamUnavailable
 
-router = APIRouter()
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+# Every state-changing form post checks the CSRF token first (session.require_csrf_form).
+router = APIRouter(dependencies=[CsrfChecked])
+pages_router = APIRouter()  # GET pages: nothing to protect
+templates = Jinja2Templates(
+    directory=Path(__file__).parent / "templates", context_processors=[template_context]
+)
 
 StatusFilter = Literal["all", "pending", "completed"]
 FILTERS: tuple[StatusFilter, ...] = ("all", "pending", "completed")
-
-
-class SessionExpired(Exception):
-    """The backend rejected the session token (expired, tampered, or its user is gone)."""
 
 
 def is_htmx(request: Request) -> bool:
@@ -82,6 +92,17 @@ def unavailable_page(request: Request, exc: UpstreamUnavailable) -> HTMLResponse
     )
 
 
+async def backend_call(
+    request: Request, upstreams: UpstreamsDep, method: str, path: str, token: str, **kwargs: Any
+) -> httpx.Response:
+    """A backend call on the user's behalf: 401 means the session has ended (SessionExpired)."""
+    client_host = request.client.host if request.client else None
+    response = await upstreams.request(method, path, token=token, client_host=client_host, **kwargs)
+    if response.status_code == 401:
+        raise SessionExpired
+    return response
+
+
 async def backend_get(upstreams: UpstreamsDep, token: str, path: str, **params: str) -> Any:
     """JSON of a backend GET made for a page; a failing backend counts as unavailable (the page says so)."""
     response = await upstreams.request("GET", path, token=token, params=params)
@@ -123,13 +144,8 @@ async def render_home(
     add_form: dict[str, str] | None = None,
     chat: dict[str, Any] | None = None,
 ) -> Response:
-    try:
-        user = await backend_get(upstreams, token, "/api/auth/me")
-        tasks = await load_tasks(upstreams, token)
-    except SessionExpired:
-        return login_redirect(request, expired=True)
-    except UpstreamUnavailable as exc:
-        return unavailable_page(request, exc)
+    user = await backend_get(upstreams, token, "/api/auth/me")
+    tasks = await load_tasks(upstreams, token)
     context = {
         "user": user,
         **list_context(tasks, status, notice),
@@ -154,24 +170,14 @@ async def render_list(
         if notice:
             return await render_home(request, upstreams, token, status, notice=notice, status_code=404)
         return RedirectResponse(f"/?status={status}", status_code=303)
-    try:
-        tasks = await load_tasks(upstreams, token)
-    except SessionExpired:
-        return login_redirect(request, expired=True)
-    except UpstreamUnavailable as exc:
-        return templates.TemplateResponse(
-            request,
-            "_notice.html",
-            {"notice": f"The {exc.service} is unavailable right now."},
-            status_code=503,
-        )
+    tasks = await load_tasks(upstreams, token)
     return templates.TemplateResponse(request, "_task_list.html", list_context(tasks, status, notice))
 
 
 # --- account pages -----------------------------------------------------------------------------------
 
 
-@router.get("/signup", response_class=HTMLResponse)
+@pages_router.get("/signup", response_class=HTMLResponse)
 async def signup_page(request: Request) -> Response:
     if session_token(request):
         return RedirectResponse("/", status_code=303)
@@ -192,7 +198,7 @@ async def signup(
     return await _authenticate(request, upstreams, "signup", body, {"email": email, "name": name})
 
 
-@router.get("/login", response_class=HTMLResponse)
+@pages_router.get("/login", response_class=HTMLResponse)
 async def login_page(request: Request, expired: str | None = None) -> Response:
     if session_token(request):
         return RedirectResponse("/", status_code=303)
@@ -219,8 +225,9 @@ async def _authenticate(
     form: dict[str, str],
 ) -> Response:
     expected = 201 if kind == "signup" else 200
+    client_host = request.client.host if request.client else None
     try:
-        response = await upstreams.request("POST", f"/api/auth/{kind}", json=body)
+        response = await upstreams.request("POST", f"/api/auth/{kind}", json=body, client_host=client_host)
     except UpstreamUnavailable as exc:
         error = f"The {exc.service} is unavailable right now; please try again in a moment."
         return templates.TemplateResponse(
@@ -230,7 +237,9 @@ async def _authenticate(
         redirect = RedirectResponse("/", status_code=303)
         start_session(redirect, request, response.json()["access_token"], get_app_settings(request))
         return redirect
-    if kind == "login" and response.status_code == 401:
+    if response.status_code == 429:
+        error = describe_error(response, "Too many attempts; please wait a moment and try again.")
+    elif kind == "login" and response.status_code == 401:
         error = "Wrong email or password."
     elif kind == "signup" and response.status_code == 409:
         error = "An account with this email already exists. Log in instead?"
@@ -239,34 +248,75 @@ async def _authenticate(
             response, f"Could not {kind.replace('login', 'log in')} (HTTP {response.status_code})."
         )
     status_code = response.status_code if 400 <= response.status_code < 500 else 502
+    headers = {"Retry-After": response.headers["retry-after"]} if "retry-after" in response.headers else None
     return templates.TemplateResponse(
-        request, f"{kind}.html", {"form": form, "error": error}, status_code=status_code
+        request, f"{kind}.html", {"form": form, "error": error}, status_code=status_code, headers=headers
     )
 
 
 @router.post("/logout")
-async def logout() -> Response:
+async def logout(request: Request, upstreams: UpstreamsDep) -> Response:
+    """Ends the session here and revokes its token at the backend (every session of the account)."""
+    token = session_token(request)
+    if token:
+        try:
+            await upstreams.request("POST", "/api/auth/logout", token=token)
+        except UpstreamUnavailable:
+            pass  # the cookie still goes; the token then lapses at its expiry
     response = RedirectResponse("/login", status_code=303)
     end_session(response)
     return response
 
 
+@pages_router.get("/account", response_class=HTMLResponse)
+async def account_page(
+    request: Request, upstreams: UpstreamsDep, token: SessionToken, changed: str | None = None
+) -> Response:
+    user = await backend_get(upstreams, token, "/api/auth/me")
+    notice = "Your password was changed; every other session has ended." if changed else None
+    return templates.TemplateResponse(request, "account.html", {"user": user, "notice": notice})
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+async def change_password(
+    request: Request,
+    upstreams: UpstreamsDep,
+    token: SessionToken,
+    current_password: Annotated[str, Form()] = "",
+    new_password: Annotated[str, Form()] = "",
+) -> Response:
+    """Changes the password at the backend (which revokes every other token) and keeps this session."""
+    body = {"current_password": current_password, "new_password": new_password}
+    response = await backend_call(request, upstreams, "POST", "/api/auth/password", token, json=body)
+    if response.status_code == 200:
+        redirect = RedirectResponse("/account?changed=1", status_code=303)
+        start_session(redirect, request, response.json()["access_token"], get_app_settings(request))
+        return redirect
+    if response.status_code == 403:
+        error = "The current password is wrong."
+    else:
+        error = describe_error(response, f"The password was not changed (HTTP {response.status_code}).")
+    user = await backend_get(upstreams, token, "/api/auth/me")
+    status_code = response.status_code if 400 <= response.status_code < 500 else 502
+    return templates.TemplateResponse(
+        request, "account.html", {"user": user, "error": error}, status_code=status_code
+    )
+
+
 # --- tasks -------------------------------------------------------------------------------------------
 
 
-@router.get("/", response_class=HTMLResponse)
-async def home(request: Request, upstreams: UpstreamsDep, status: str = "all") -> Response:
-    token = session_token(request)
-    if not token:
-        return RedirectResponse("/login", status_code=303)
+@pages_router.get("/", response_class=HTMLResponse)
+async def home(
+    request: Request, upstreams: UpstreamsDep, token: SessionToken, status: str = "all"
+) -> Response:
     return await render_home(request, upstreams, token, normalize_filter(status))
 
 
-@router.get("/partials/tasks", response_class=HTMLResponse)
-async def task_list_fragment(request: Request, upstreams: UpstreamsDep, status: str = "all") -> Response:
-    token = session_token(request)
-    if not token:
-        return login_redirect(request)
+@pages_router.get("/partials/tasks", response_class=HTMLResponse)
+async def task_list_fragment(
+    request: Request, upstreams: UpstreamsDep, token: SessionToken, status: str = "all"
+) -> Response:
     return await render_list(request, upstreams, token, normalize_filter(status), fragment=True)
 
 
@@ -274,14 +324,12 @@ async def task_list_fragment(request: Request, upstreams: UpstreamsDep, status: 
 async def add_task(
     request: Request,
     upstreams: UpstreamsDep,
+    token: SessionToken,
     title: Annotated[str, Form()] = "",
     due_date: Annotated[str, Form()] = "",
     priority: Annotated[str, Form()] = "medium",
     status: Annotated[str, Form()] = "all",
 ) -> Response:
-    token = session_token(request)
-    if not token:
-        return login_redirect(request)
     view = normalize_filter(status)
     form = {"title": title, "due_date": due_date, "priority": priority}
     error: str | None = None
@@ -290,12 +338,10 @@ async def add_task(
     else:
         body = {"title": title.strip(), "due_date": due_date or None, "priority": priority or "medium"}
         try:
-            response = await upstreams.request("POST", "/api/tasks", token=token, json=body)
+            response = await backend_call(request, upstreams, "POST", "/api/tasks", token, json=body)
         except UpstreamUnavailable as exc:
             error = f"The {exc.service} is unavailable right now; the task was not added."
         else:
-            if response.status_code == 401:
-                return login_redirect(request, expired=True)
             if response.status_code != 201:
                 error = describe_error(response, f"The task was not added (HTTP {response.status_code}).")
     if error is None:
@@ -323,37 +369,34 @@ async def add_task(
 async def set_completed(
     request: Request,
     upstreams: UpstreamsDep,
+    token: SessionToken,
     number: int,
     completed: Annotated[str, Form()] = "true",
     status: Annotated[str, Form()] = "all",
 ) -> Response:
     """Sets the state the button showed (not a blind toggle), so a stale page never flips a task back."""
     body = {"completed": completed.lower() in ("true", "1", "on", "yes")}
-    return await _task_action(request, upstreams, "PATCH", number, body, status)
+    return await _task_action(request, upstreams, token, "PATCH", number, body, status)
 
 
 @router.post("/tasks/{number}/delete", response_class=HTMLResponse)
 async def delete_task(
-    request: Request, upstreams: UpstreamsDep, number: int, status: Annotated[str, Form()] = "all"
+    request: Request,
+    upstreams: UpstreamsDep,
+    token: SessionToken,
+    number: int,
+    status: Annotated[str, Form()] = "all",
 ) -> Response:
-    return await _task_action(request, upstreams, "DELETE", number, None, status)
+    return await _task_action(request, upstreams, token, "DELETE", number, None, status)
 
 
 @router.post("/tasks/clear-completed", response_class=HTMLResponse)
 async def clear_completed(
-    request: Request, upstreams: UpstreamsDep, status: Annotated[str, Form()] = "all"
+    request: Request, upstreams: UpstreamsDep, token: SessionToken, status: Annotated[str, Form()] = "all"
 ) -> Response:
-    token = session_token(request)
-    if not token:
-        return login_redirect(request)
-    try:
-        response = await upstreams.request(
-            "DELETE", "/api/tasks", token=token, params={"status": "completed"}
-        )
-    except UpstreamUnavailable as exc:
-        return unavailable_page(request, exc)
-    if response.status_code == 401:
-        return login_redirect(request, expired=True)
+    response = await backend_call(
+        request, upstreams, "DELETE", "/api/tasks", token, params={"status": "completed"}
+    )
     notice = (
         None if response.status_code == 200 else describe_error(response, "Could not clear completed tasks.")
     )
@@ -363,20 +406,13 @@ async def clear_completed(
 async def _task_action(
     request: Request,
     upstreams: UpstreamsDep,
+    token: str,
     method: Literal["PATCH", "DELETE"],
     number: int,
     body: dict[str, Any] | None,
     status: str,
 ) -> Response:
-    token = session_token(request)
-    if not token:
-        return login_redirect(request)
-    try:
-        response = await upstreams.request(method, f"/api/tasks/{number}", token=token, json=body)
-    except UpstreamUnavailable as exc:
-        return unavailable_page(request, exc)
-    if response.status_code == 401:
-        return login_redirect(request, expired=True)
+    response = await backend_call(request, upstreams, method, f"/api/tasks/{number}", token, json=body)
     notice = None
     if response.status_code == 404:
         notice = f"Task #{number} no longer exists."
@@ -392,13 +428,11 @@ async def _task_action(
 async def chat(
     request: Request,
     upstreams: UpstreamsDep,
+    token: SessionToken,
     message: Annotated[str, Form()] = "",
     conversation_id: Annotated[str, Form()] = "",
     client_time: Annotated[str, Form()] = "",
 ) -> Response:
-    token = session_token(request)
-    if not token:
-        return login_redirect(request)
     exchange: dict[str, Any] = {"message": message, "conversation_id": conversation_id, "error": False}
     status_code = 200
     headers: dict[str, str] = {}
@@ -412,7 +446,7 @@ async def chat(
         if client_time:
             body["client_time"] = client_time
         try:
-            response = await upstreams.request("POST", "/api/chat", token=token, json=body)
+            response = await backend_call(request, upstreams, "POST", "/api/chat", token, json=body)
         except UpstreamUnavailable as exc:
             reply = (
                 "The assistant did not answer in time." if exc.timed_out else "The assistant is unavailable."
@@ -420,8 +454,6 @@ async def chat(
             exchange |= {"reply": f"{reply} Please try again in a moment.", "error": True}
             status_code = 503
         else:
-            if response.status_code == 401:
-                return login_redirect(request, expired=True)
             if response.status_code == 200:
                 data = response.json()
                 exchange |= {
@@ -440,3 +472,48 @@ async def chat(
     return templates.TemplateResponse(
         request, "_chat_exchange.html", {"chat": exchange}, status_code=status_code, headers=headers
     )
+
+
+# --- the session's and upstreams' failures, answered once for every page and form ------------------------
+
+
+async def _not_logged_in(request: Request, exc: Exception) -> Response:
+    return login_redirect(request)
+
+
+async def _session_expired(request: Request, exc: Exception) -> Response:
+    return login_redirect(request, expired=True)
+
+
+async def _upstream_unavailable(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, UpstreamUnavailable)
+    if is_htmx(request):
+        notice = f"The {exc.service} is unavailable right now."
+        return templates.TemplateResponse(request, "_notice.html", {"notice": notice}, status_code=503)
+    return unavailable_page(request, exc)
+
+
+async def _csrf_rejected(request: Request, exc: Exception) -> Response:
+    """A form or cookie-session API call without this browser's token: refused, nothing changed."""
+    detail = "the request lacks this page's CSRF token (the form was stale or came from another site)"
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": f"{detail}: send the X-CSRF-Token header"}, status_code=403)
+    page = request.url.path.strip("/")
+    if page not in ("login", "signup") and not session_token(request):
+        return login_redirect(request)  # no session at all: the login page is what the user needs
+    if page in ("login", "signup"):  # show the form again, with a fresh token
+        error = "This form had expired. Please try again."
+        return templates.TemplateResponse(
+            request, f"{page}.html", {"form": {}, "error": error}, status_code=403
+        )
+    if is_htmx(request):
+        notice = "This page had expired, so nothing was changed. Please reload it and try again."
+        return templates.TemplateResponse(request, "_notice.html", {"notice": notice}, status_code=403)
+    return templates.TemplateResponse(request, "stale.html", {}, status_code=403)
+
+
+def install_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(NotLoggedIn, _not_logged_in)
+    app.add_exception_handler(SessionExpired, _session_expired)
+    app.add_exception_handler(UpstreamUnavailable, _upstream_unavailable)
+    app.add_exception_handler(CsrfRejected, _csrf_rejected)

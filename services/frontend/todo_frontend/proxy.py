@@ -1,5 +1,8 @@
 """Same-origin API: /api/health and /api/ready answered here, every other /api/* path forwarded
-(/api/chat to the chatbot, the rest to the backend) with the session cookie turned into a Bearer token."""
+(/api/chat to the chatbot, the rest to the backend) with the session cookie turned into a Bearer token.
+
+A state-changing request that relies on the cookie session must carry the page's CSRF token in
+X-CSRF-Token; a request with its own Authorization header needs none (no browser adds one by itself)."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from todo_frontend.config import Settings, app_version
-from todo_frontend.session import SESSION_COOKIE
+from todo_frontend.session import CSRF_HEADER, SAFE_METHODS, CsrfRejected, csrf_valid, session_token
 from todo_frontend.upstream import Upstreams, UpstreamUnavailable
 
 router = APIRouter()
@@ -28,6 +31,9 @@ _DROP_REQUEST = {
     "content-length",
     "cookie",
     "accept-encoding",
+    "x-forwarded-for",  # replaced by the address this frontend saw (see upstream.client_headers)
+    "x-proxy-token",
+    CSRF_HEADER,
 }
 _DROP_RESPONSE = {
     "connection",
@@ -78,32 +84,50 @@ async def ready(upstreams: UpstreamsDep) -> JSONResponse:
         response = await upstreams.request("GET", "/api/health")
         checks["backend"] = "ok" if response.status_code == 200 else f"HTTP {response.status_code}"
     except UpstreamUnavailable as exc:
-        checks["backend"] = exc.reason
+        checks["backend"] = exc.reason  # "unreachable" or "no answer in time": no internal URL
     ok = all(value == "ok" for value in checks.values())
     body: dict[str, Any] = {"status": "ready" if ok else "not ready", "service": "frontend", "checks": checks}
     return JSONResponse(body, status_code=200 if ok else 503)
 
 
+def _dot_segment(path: str) -> bool:
+    # Starlette has already decoded %2e%2e and %2f: "/api/%2e%2e/metrics" arrives as "../metrics", which
+    # the upstream URL would resolve to /metrics, outside /api.
+    return any(part in (".", "..") for part in path.replace("\\", "/").split("/"))
+
+
 @router.api_route("/api/{path:path}", methods=_METHODS, include_in_schema=False)
 async def forward(path: str, request: Request, upstreams: UpstreamsDep) -> Response:
+    if _dot_segment(path):
+        return JSONResponse(
+            {"detail": "the path must not contain '.' or '..' segments (also percent-encoded)"},
+            status_code=400,
+        )
+    has_authorization = "authorization" in request.headers
+    token = None if has_authorization else session_token(request)
+    if (
+        token
+        and request.method not in SAFE_METHODS
+        and not csrf_valid(request, request.headers.get(CSRF_HEADER))
+    ):
+        raise CsrfRejected
     headers = {k: v for k, v in request.headers.items() if k.lower() not in _DROP_REQUEST}
-    client_host = request.client.host if request.client else ""
-    prior = request.headers.get("x-forwarded-for")
-    headers["x-forwarded-for"] = f"{prior}, {client_host}" if prior else client_host
     headers["x-forwarded-proto"] = request.url.scheme
     headers["x-forwarded-host"] = request.headers.get("host", "")
     try:
         upstream = await upstreams.request(
             request.method,
             f"/api/{path}",
-            token=request.cookies.get(SESSION_COOKIE),
+            token=token,
+            client_host=request.client.host if request.client else None,
             params=request.query_params,
             headers=headers,
-            content=await request.body(),
+            content=await request.body(),  # capped by BodyLimitMiddleware: 413 past the limit
         )
     except UpstreamUnavailable as exc:
         return JSONResponse(
-            {"detail": f"{exc.service} unavailable: {exc.reason}"}, status_code=504 if exc.timed_out else 502
+            {"detail": f"{exc.service} unavailable: {exc.reason}; try again shortly"},
+            status_code=504 if exc.timed_out else 502,
         )
     response = Response(content=upstream.content, status_code=upstream.status_code)
     for name, value in upstream.headers.multi_items():

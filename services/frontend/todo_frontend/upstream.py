@@ -14,7 +14,10 @@ log = logging.getLogger("todo_frontend.upstream")
 
 
 class UpstreamUnavailable(Exception):
-    """The backend or chatbot could not be reached (connection refused, DNS, timeout)."""
+    """The backend or chatbot could not be reached (connection refused, DNS, timeout) or failed.
+
+    `reason` is for people and may be shown: it never names internal URLs or driver errors (those go to the
+    log)."""
 
     def __init__(self, service: str, reason: str, *, timed_out: bool = False) -> None:
         self.service = service
@@ -23,10 +26,23 @@ class UpstreamUnavailable(Exception):
         super().__init__(f"{service} unavailable: {reason}")
 
 
+def client_headers(client_host: str | None, proxy_token: str) -> dict[str, str]:
+    """X-Forwarded-For naming only the address this frontend saw (uvicorn already resolved trusted proxies
+    in front of it), with the proxy token that makes the backend and chatbot believe it: a client's own
+    X-Forwarded-For is never passed on, so their per-address limits cannot be dodged by sending one."""
+    if not client_host:
+        return {}
+    headers = {"x-forwarded-for": client_host}
+    if proxy_token:
+        headers["x-proxy-token"] = proxy_token
+    return headers
+
+
 class Upstreams:
     def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.backend_url = settings.backend_url.rstrip("/")
         self.chatbot_url = settings.chatbot_url.rstrip("/")
+        self.proxy_token = settings.proxy_token.get_secret_value()
         self.client = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.upstream_timeout_seconds, connect=5.0), transport=transport
         )
@@ -43,13 +59,14 @@ class Upstreams:
         path: str,
         *,
         token: str | None = None,
+        client_host: str | None = None,
         json: Any = None,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         content: bytes | None = None,
     ) -> httpx.Response:
         service, base = self.service_for(path)
-        all_headers = dict(headers or {})
+        all_headers = {**(headers or {}), **client_headers(client_host, self.proxy_token)}
         if token and not any(k.lower() == "authorization" for k in all_headers):
             all_headers["Authorization"] = f"Bearer {token}"
         try:
@@ -58,10 +75,10 @@ class Upstreams:
             )
         except httpx.TimeoutException as exc:
             log.warning("%s %s%s: no answer in time", method, base, path)
-            raise UpstreamUnavailable(service, f"no answer from {base} in time", timed_out=True) from exc
+            raise UpstreamUnavailable(service, "no answer in time", timed_out=True) from exc
         except httpx.TransportError as exc:
             log.warning("%s %s%s: %s: %s", method, base, path, type(exc).__name__, exc)
-            raise UpstreamUnavailable(service, f"{base}: {type(exc).__name__}: {exc}") from exc
+            raise UpstreamUnavailable(service, "unreachable") from exc
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from todo_backend.core.config import Settings
-from todo_backend.core.security import InvalidToken, user_id_from_token
+from todo_backend.core.security import InvalidToken, TokenUser, user_from_token
 from todo_backend.models import User
 
 # auto_error=False: a missing header becomes our 401 (with WWW-Authenticate), not a bare 403.
@@ -38,29 +38,31 @@ def unauthorized(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-ACCOUNT_GONE = "the account for this token no longer exists"
+# The account was deleted, or the token was revoked (logout or password change bumped the token version).
+ACCOUNT_GONE = "this session has ended (logged out, password changed or account deleted): log in again"
 
 
 async def get_current_user_id(
     request: Request,  # settings straight from the app state: one dependency less to solve per request
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> int:
-    """The user id of a valid token. The account may since have been deleted: a route that takes only this
-    must check that the user exists itself (GET /api/tasks does, in its one query)."""
+) -> TokenUser:
+    """The user id and token version of a valid token. The account may since have been deleted or the token
+    revoked: a route that takes only this must check both itself, in the query it makes anyway
+    (GET /api/tasks matches users.id AND users.token_version in its one query)."""
     if credentials is None:
         raise unauthorized("not authenticated: send Authorization: Bearer <access_token>")
     try:
-        return user_id_from_token(credentials.credentials, request.app.state.settings.jwt_secret)
+        return user_from_token(credentials.credentials, request.app.state.settings.jwt_secret)
     except InvalidToken as exc:
         raise unauthorized(str(exc)) from exc
 
 
-CurrentUserId = Annotated[int, Depends(get_current_user_id)]
+CurrentUserId = Annotated[TokenUser, Depends(get_current_user_id)]
 
 
-async def get_current_user(session: SessionDep, user_id: CurrentUserId) -> User:
-    user = await session.get(User, user_id)
-    if user is None:
+async def get_current_user(session: SessionDep, token: CurrentUserId) -> User:
+    user = await session.get(User, token.id)
+    if user is None or user.token_version != token.version:
         raise unauthorized(ACCOUNT_GONE)
     return user
 

@@ -22,7 +22,6 @@ from todo_backend.schemas import HealthOut, ReadyOut
 
 log = logging.getLogger("todo_backend.health")
 router = APIRouter(prefix="/api", tags=["health"])
-log = logging.getLogger("todo_backend.ready")
 
 
 @router.get("/health")

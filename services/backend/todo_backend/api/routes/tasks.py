@@ -9,7 +9,14 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, st
 from pydantic import TypeAdapter
 
 from todo_backend import crud
-from todo_backend.api.deps import ACCOUNT_GONE, CurrentUser, CurrentUserId, SessionDep, unauthorized
+from todo_backend.api.deps import (
+    ACCOUNT_GONE,
+    CurrentUser,
+    CurrentUserId,
+    SessionDep,
+    SettingsDep,
+    unauthorized,
+)
 from todo_backend.models import Task
 from todo_backend.schemas import (
     ClearedOut,
@@ -44,22 +51,33 @@ async def _get_or_404(session: SessionDep, user_id: int, number: int) -> Task:
 @router.get("", response_model=list[TaskOut])
 async def list_tasks(
     request: Request,
-    user_id: CurrentUserId,
+    user: CurrentUserId,
     status_: Annotated[TaskStatus, Query(alias="status")] = TaskStatus.all,
     priority: Priority | None = None,
 ) -> Response:
-    # The hot path: no session, one query that also checks the account exists, rows serialized in one
-    # pydantic-core call (they come from our own typed columns, so there is nothing to validate).
+    # The hot path: no session, one query that also checks the account exists and the token is not revoked,
+    # rows serialized in one pydantic-core call (from our own typed columns: nothing to validate).
     async with request.app.state.read_engine.connect() as conn:
-        tasks = await crud.list_tasks(conn, user_id, status_, priority.value if priority else None)
+        tasks = await crud.list_tasks(conn, user, status_, priority.value if priority else None)
     if tasks is None:
         raise unauthorized(ACCOUNT_GONE)
     return Response(_TASK_LIST.dump_json(tasks), media_type="application/json")
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
-async def create_task(body: TaskCreate, user: CurrentUser, session: SessionDep) -> TaskOut:
-    task = await crud.create_task(session, user.id, body)
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, responses={409: {"description": "The account's task limit"}}
+)
+async def create_task(
+    body: TaskCreate, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> TaskOut:
+    task = await crud.create_task(session, user.id, body, settings.max_tasks_per_user)
+    if task is None:
+        await session.rollback()
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            detail=f"task limit reached: an account keeps at most {settings.max_tasks_per_user} tasks; "
+            "delete some (or clear completed ones) to add more",
+        )
     await session.commit()
     return _task_out(task)
 
@@ -78,10 +96,10 @@ async def clear_completed(
 
 
 @router.get("/{number}", responses=_NOT_FOUND, response_model=TaskOut)
-async def get_task(number: TaskNumber, request: Request, user_id: CurrentUserId) -> Response:
+async def get_task(number: TaskNumber, request: Request, user: CurrentUserId) -> Response:
     # Read path like list_tasks: one query, no session.
     async with request.app.state.read_engine.connect() as conn:
-        found = await crud.find_task(conn, user_id, number)
+        found = await crud.find_task(conn, user, number)
     if found is None:
         raise unauthorized(ACCOUNT_GONE)
     if not found:

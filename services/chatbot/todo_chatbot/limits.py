@@ -1,0 +1,179 @@
+"""Abuse limits of the chat (docs/security.md): a request body cap, rate limits per account and per client
+address counted in the database (so they hold across replicas), and the number of conversations a user keeps.
+
+The rate counter is the backend's fixed-window design (todo_backend.core.limits) on the chatbot's own table,
+so the chatbot needs no access to the backend's tables."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import math
+import random
+from typing import Any
+
+from sqlalchemy import Integer, String, case, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import Mapped, mapped_column
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from todo_chatbot.config import Rate
+from todo_chatbot.db import Base, ChatMessage, Conversation
+
+MAX_WINDOW_SECONDS = 24 * 3600
+_CLEANUP_ONE_IN = 200
+
+
+class RateLimitCounter(Base):
+    __tablename__ = "chatbot_rate_limits"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    window_start: Mapped[int] = mapped_column(Integer)
+    hits: Mapped[int] = mapped_column(Integer)
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: float, what: str) -> None:
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(f"too many {what}: try again in {self.retry_after} s")
+
+
+class RateLimiter:
+    def __init__(self, engine: AsyncEngine) -> None:
+        # autocommit: a count is kept whatever the request's outcome
+        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    async def hit(self, key: str, rate: Rate, now: float, what: str) -> None:
+        """Count one event; RateLimited when that makes more than rate.limit in the current window."""
+        window = int(now // rate.seconds) * rate.seconds
+        counter = RateLimitCounter
+        async with self._engine.connect() as conn:
+            insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+            upsert = (
+                insert(counter)
+                .values(key=key, window_start=window, hits=1)
+                .on_conflict_do_update(
+                    index_elements=[counter.key],
+                    set_={
+                        "hits": case((counter.window_start == window, counter.hits + 1), else_=1),
+                        "window_start": window,
+                    },
+                )
+                .returning(counter.hits)
+            )
+            hits = (await conn.execute(upsert)).scalar_one()
+            if random.randrange(_CLEANUP_ONE_IN) == 0:  # noqa: S311 - sampling, not security
+                await conn.execute(delete(counter).where(counter.window_start < now - MAX_WINDOW_SECONDS))
+        if hits > rate.limit:
+            raise RateLimited(window + rate.seconds - now, what)
+
+    async def check(self, key: str, rate: Rate, now: float, what: str) -> None:
+        """RateLimited when `key` already used up its window, without counting anything."""
+        window = int(now // rate.seconds) * rate.seconds
+        async with self._engine.connect() as conn:
+            hits = (
+                await conn.execute(
+                    select(RateLimitCounter.hits).where(
+                        RateLimitCounter.key == key, RateLimitCounter.window_start == window
+                    )
+                )
+            ).scalar_one_or_none()
+        if hits is not None and hits >= rate.limit:
+            raise RateLimited(window + rate.seconds - now, what)
+
+    async def trim_conversations(self, conversation_id: str, keep: int) -> int:
+        """Deletes the oldest conversations of this conversation's owner beyond `keep` (their context only:
+        the chat shows no history of old conversations); returns how many went."""
+        async with self._engine.connect() as conn:
+            owner = select(Conversation.user_id).where(Conversation.id == conversation_id).scalar_subquery()
+            ranked = (
+                select(Conversation.id)
+                .where(Conversation.user_id == owner)
+                .order_by(Conversation.updated_at.desc(), Conversation.id)
+                .offset(keep)
+            )
+            old = list((await conn.execute(ranked)).scalars())
+            if old:  # messages first: SQLite here does not enforce the foreign key's ON DELETE CASCADE
+                await conn.execute(delete(ChatMessage).where(ChatMessage.conversation_id.in_(old)))
+                await conn.execute(delete(Conversation).where(Conversation.id.in_(old)))
+        return len(old)
+
+    async def count_conversations(self, conversation_id: str) -> int:
+        async with self._engine.connect() as conn:
+            owner = select(Conversation.user_id).where(Conversation.id == conversation_id).scalar_subquery()
+            query = select(func.count()).select_from(Conversation).where(Conversation.user_id == owner)
+            return int((await conn.execute(query)).scalar_one())
+
+
+def client_address(request: Request, proxy_token: str) -> str:
+    """X-Forwarded-For when the request also carries the proxy token (from the frontend), else the peer
+    (which uvicorn has already resolved for a loopback proxy)."""
+    forwarded = request.headers.get("x-forwarded-for")
+    sent = request.headers.get("x-proxy-token")
+    if forwarded and sent and proxy_token and hmac.compare_digest(sent, proxy_token):
+        return forwarded.split(",")[-1].strip()[:64] or "unknown"
+    return request.client.host if request.client else "unknown"
+
+
+def token_subject(token: str) -> str | None:
+    """The `sub` claim of a JWT, NOT verified (the chatbot has no key): used only to look up a per-account
+    count before the backend has checked the token; counts are only ever added after it has."""
+    try:
+        payload = token.split(".")[1]
+        claims: Any = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+    sub = claims.get("sub") if isinstance(claims, dict) else None
+    return sub if isinstance(sub, str) and sub.isdigit() and len(sub) <= 10 else None
+
+
+class BodyLimitMiddleware:
+    """413 as soon as a body is declared (Content-Length) or seen (streamed) to exceed max_bytes."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large(scope, receive, send)
+            return
+        # Chat bodies are small: read them (bounded) before the app sees them.
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message], receive), send)
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_bytes:
+                await self._too_large(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        body: Message = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        await self.app(scope, _replay([body], receive), send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        detail = f"request body too large: the limit is {self.max_bytes} bytes"
+        await JSONResponse({"detail": detail}, status_code=413, headers={"Connection": "close"})(
+            scope, receive, send
+        )
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    async def replayed() -> Message:
+        return messages.pop(0) if messages else await receive()
+
+    return replayed
