@@ -137,13 +137,16 @@ def _ai_tools_documented(path: str, datatable: list[list[str]]) -> None:
 def _reports_configured(request: pytest.FixtureRequest) -> None:
     config = request.config
     directory = report_dir(config).resolve()
+    recorder = config.pluginmanager.get_plugin("todo-chatbot-traceability")
+    assert recorder is not None, "the traceability recorder (which also writes the HTML report) is off"
     targets = {
-        "HTML report": getattr(config.option, "htmlpath", None),
+        "HTML report": recorder.report_targets().get("acceptance.html"),
+        "job summary": recorder.report_targets().get("summary.md"),
         "junit.xml": getattr(config.option, "xmlpath", None),
         "cucumber.json": getattr(config.option, "cucumber_json_path", None),
+        "Allure results": getattr(config.option, "allure_report_dir", None),
     }
     unset = [name for name, path in targets.items() if not path]
     assert not unset, f"this run writes no {', '.join(unset)}"
     outside = [name for name, path in targets.items() if directory not in Path(str(path)).resolve().parents]
     assert not outside, f"{outside} are written outside the report directory {directory}"
-    assert config.pluginmanager.has_plugin("todo-chatbot-traceability"), "the traceability recorder is off"
