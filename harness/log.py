@@ -43,7 +43,7 @@ def format_seconds(seconds: float) -> str:
     """12.3s, 2m05s, 1h02m."""
     if seconds < 60:
         return f"{seconds:.1f}s"
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     if minutes < 60:
         return f"{minutes}m{secs:02d}s"
     hours, minutes = divmod(minutes, 60)
@@ -162,7 +162,9 @@ class Progress:
         try:
             yield current
         except BaseException as exc:
-            self._end(current, f"failed after {format_seconds(current.own())}: {_short(str(exc) or repr(exc))}")
+            self._end(
+                current, f"failed after {format_seconds(current.own())}: {_short(str(exc) or repr(exc))}"
+            )
             raise
         self._end(current, None)
 
@@ -191,7 +193,9 @@ class Progress:
             if level >= logging.WARNING:
                 self._line(text, mark="!")
             elif mode == PLAIN:
-                self._line(f"{self._stack[-1].title} {self._stack[-1].clock()}: {text}" if self._stack else text)
+                self._line(
+                    f"{self._stack[-1].title} {self._stack[-1].clock()}: {text}" if self._stack else text
+                )
             elif mode == LIVE:
                 if self._stack:
                     self._render_live()
@@ -228,7 +232,7 @@ class Progress:
         if self.mode != LIVE or not self._stack:
             return
         now = time.monotonic()
-        path = " › ".join(p.title for p in self._stack)
+        path = " > ".join(p.title for p in self._stack)
         current = self._stack[-1]
         line = f"[tcb] ⏳ {path} {current.clock(now)}" + (f": {current.step}" if current.step else "")
         width = _width(self.stream)

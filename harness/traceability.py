@@ -97,7 +97,8 @@ def load_requirements(path: Path = REQUIREMENTS_FILE) -> list[Requirement]:
 
 
 def scenario_anchor(nodeid: str) -> str:
-    """The id of a scenario's section in acceptance.html ("features/x.feature::test_y" → "scenario-x-feature--test-y")."""
+    """The id of a scenario's section in acceptance.html: "features/x.feature::test_y" gives
+    "scenario-x-feature--test-y"."""
     path, _, item = nodeid.partition("::")
     key = f"{Path(path).name}::{item}"
     return "scenario-" + "".join(c if c.isalnum() else "-" for c in key).strip("-").lower()
@@ -308,7 +309,9 @@ def to_html(matrix: Matrix) -> str:
         parts += [f"<tr><td>{esc(p)}</td><td>{s:.1f}</td></tr>" for p, s in matrix.timings.items()]
         parts.append("</table>")
     parts.append(
-        "<h2>Summary</h2><table><tr><th>requirements</th>" + "".join(f"<th>{s}</th>" for s in STATUSES) + "</tr>"
+        "<h2>Summary</h2><table><tr><th>requirements</th>"
+        + "".join(f"<th>{s}</th>" for s in STATUSES)
+        + "</tr>"
     )
     for label, flag in (("success criteria", True), ("tasks", False), ("all", None)):
         counts = matrix.summary(flag)
@@ -325,7 +328,8 @@ def to_html(matrix: Matrix) -> str:
             if row.requirement.is_success_criterion != flag:
                 continue
             scenarios = "".join(
-                f"<li><a href='acceptance.html#{scenario_anchor(s.nodeid)}'>{esc(s.feature)}: {esc(s.name)}</a>"
+                f"<li><a href='acceptance.html#{scenario_anchor(s.nodeid)}'>"
+                f"{esc(s.feature)}: {esc(s.name)}</a>"
                 f" <b>({esc(s.status)})</b></li>"
                 for s in row.scenarios
             )

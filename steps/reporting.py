@@ -82,6 +82,7 @@ class TraceabilityRecorder:
         self.phases: list[dict[str, Any]] = []  # key, title, started (epoch), seconds (own), ok
         self.image_layers: dict[str, Any] = {}
         self.report_files: list[Path] = []
+        self.report_check: list[Any] = []  # harness.report.check.PageCheck per page
 
     # -- collection / run ------------------------------------------------------------------------------------
 
@@ -207,10 +208,24 @@ class TraceabilityRecorder:
             return
         from harness.report import ReportInputError, build_report
 
+        directory = report_dir(self.config)
         try:
-            self.report_files = build_report(report_dir(self.config))
+            self.report_files = build_report(directory)
         except ReportInputError as exc:  # the run's own outputs are incomplete: say so, keep the exit status
             log.warning("acceptance report not written: %s", exc)
+            return
+        if self.config.getoption("no_report_check", False):
+            return
+        from harness.report.check import check_reports
+
+        try:
+            with progress.phase("report check", "report check: the reports in Chromium"):
+                self.report_check = check_reports(directory, directory / "evidence" / "report-check")
+        except Exception as exc:  # no browser here: the report stands, unchecked
+            log.warning("the reports were not checked in Chromium: %s", exc)
+            return
+        if any(page.problems for page in self.report_check):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def report_targets(self) -> dict[str, Path]:
         """The files the report generator writes at the end of this run."""
@@ -218,7 +233,7 @@ class TraceabilityRecorder:
         return {name: directory / name for name in ("acceptance.html", "summary.md")}
 
     def _write_timeline(self, directory: Path) -> None:
-        """What happened when: phases and each scenario's steps on the wall clock (the load charts' events)."""
+        """When things happened: phases and each scenario's steps on the wall clock (load charts' events)."""
         data = {
             "phases": self.phases,
             "scenarios": {
@@ -242,6 +257,15 @@ class TraceabilityRecorder:
             terminalreporter.write_line(f"traceability matrix: {self.written[-1]}")
         for path in self.report_files:
             terminalreporter.write_line(f"report: {path}")
+        for page in self.report_check:
+            verdict = "ok" if not page.problems else f"{len(page.problems)} problems"
+            terminalreporter.write_line(
+                f"report check, {page.page} in Chromium: {verdict} ({page.images} images; screenshot"
+                f" {page.screenshot})",
+                red=bool(page.problems),
+            )
+            for problem in page.problems[:20]:
+                terminalreporter.write_line(f"  {problem}", red=True)
 
     def _outcomes(self) -> list[traceability.ScenarioOutcome]:
         """Every scenario in features/ — those that did not run this session (deselected) count as not run."""
@@ -355,7 +379,9 @@ def _configure_progress(config: pytest.Config) -> None:
             stream.write("\n")
             reporter.currentfspath = None  # so pytest writes the file name again before its next result
 
-    progress.configure(stream, mode=QUIET if config.option.verbose < 0 else None, before_write=end_pytest_line)
+    progress.configure(
+        stream, mode=QUIET if config.option.verbose < 0 else None, before_write=end_pytest_line
+    )
 
     def restore() -> None:
         progress.configure(None)
@@ -447,6 +473,14 @@ def _add_unreached_scenario(log: Any, record: _ScenarioRecord, status: str, reas
             "steps": steps,
             "tags": [{"name": t, "line": scenario.line_number - 1} for t in sorted(scenario.tags)],
         }
+    )
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("todo-chatbot").addoption(
+        "--no-report-check",
+        action="store_true",
+        help="do not open the written reports in Chromium to check them (saves ~20 s)",
     )
 
 

@@ -29,7 +29,16 @@ def axe_script() -> Path:
     log.info("installing axe-core %s from npm into %s (first run only)", AXE_VERSION, AXE_DIR)
     AXE_DIR.mkdir(parents=True, exist_ok=True)
     proc.run(
-        [npm, "install", "--prefix", str(AXE_DIR), "--no-audit", "--no-fund", "--no-save", f"axe-core@{AXE_VERSION}"],
+        [
+            npm,
+            "install",
+            "--prefix",
+            str(AXE_DIR),
+            "--no-audit",
+            "--no-fund",
+            "--no-save",
+            f"axe-core@{AXE_VERSION}",
+        ],
         timeout=300,
     )
     if not script.is_file():

@@ -89,14 +89,17 @@ def check_reports(
                     check.problems += _check_traceability(page, requirements)
                 images = page.evaluate(_IMAGES_JS)
                 check.images = len(images)
-                check.problems += [f"image did not load: {i['alt'] or i['src']}" for i in images if not i["ok"]]
+                check.problems += [
+                    f"image did not load: {i['alt'] or i['src']}" for i in images if not i["ok"]
+                ]
                 check.problems += [f"the page fetches {url} from the network" for url in fetched]
                 if accessibility:
                     from harness.report.a11y import axe_violations
 
                     check.violations = axe_violations(page)
                     check.problems += [
-                        f"accessibility: {v['id']} ({v['impact']}): {v['help']} at {'; '.join(v['nodes'][:3])}"
+                        f"accessibility: {v['id']} ({v['impact']}): {v['help']}"
+                        f" at {'; '.join(v['nodes'][:3])}"
                         for v in check.violations
                     ]
                 check.screenshot = screenshot_dir / f"{Path(name).stem}.png"
@@ -109,7 +112,8 @@ def check_reports(
 
 _PAGE_JS = """() => ({
     criteria: Object.fromEntries(Array.from(document.querySelectorAll('#criteria tr[data-criterion]')).map(
-        tr => [tr.dataset.criterion, {verdict: tr.dataset.verdict, text: tr.cells[1] ? tr.cells[1].innerText : '',
+        tr => [tr.dataset.criterion, {verdict: tr.dataset.verdict,
+                                     text: tr.cells[1] ? tr.cells[1].innerText : '',
                                      visible: tr.getClientRects().length > 0}])),
     scenarios: Object.fromEntries(Array.from(document.querySelectorAll('details.scenario[id]')).map(
         d => [d.id, d.querySelector('summary') ? d.querySelector('summary').innerText : ''])),
@@ -122,7 +126,9 @@ def _words(text: str) -> str:
     return " ".join(text.split())
 
 
-def _check_acceptance(page: Any, criteria: dict[str, str], scenarios: dict[str, tuple[str, str]]) -> list[str]:
+def _check_acceptance(
+    page: Any, criteria: dict[str, str], scenarios: dict[str, tuple[str, str]]
+) -> list[str]:
     seen = page.evaluate(_PAGE_JS)
     problems = []
     for cid, verdict in criteria.items():
@@ -130,7 +136,10 @@ def _check_acceptance(page: Any, criteria: dict[str, str], scenarios: dict[str, 
         if row is None:
             problems.append(f"success criterion {cid} is not in the criteria table")
         elif verdict not in _words(row["text"]) or row["verdict"] != verdict:
-            problems.append(f"success criterion {cid} does not show its verdict {verdict!r}: {_words(row['text'])[:120]!r}")
+            problems.append(
+                f"success criterion {cid} does not show its verdict {verdict!r}:"
+                f" {_words(row['text'])[:120]!r}"
+            )
         elif not row["visible"]:
             problems.append(f"success criterion {cid} is on the page but hidden")
     for anchor, (name, verdict) in scenarios.items():
@@ -138,7 +147,9 @@ def _check_acceptance(page: Any, criteria: dict[str, str], scenarios: dict[str, 
         if summary is None:
             problems.append(f"scenario {name!r} is not on the page")
         elif name not in _words(summary) or verdict not in _words(summary):
-            problems.append(f"scenario {name!r} does not show its verdict {verdict!r}: {_words(summary)[:160]!r}")
+            problems.append(
+                f"scenario {name!r} does not show its verdict {verdict!r}: {_words(summary)[:160]!r}"
+            )
     return problems
 
 

@@ -15,7 +15,7 @@ from harness.report import plots
 from harness.report.outputs import RunRecord, Scenario
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-MARKS = {"passed": "✓", "failed": "✗", "not verified": "⚠", "not run": "–", "uncovered": "?"}
+MARKS = {"passed": "✓", "failed": "✗", "not verified": "⚠", "not run": "·", "uncovered": "?"}
 VERDICT_WORDS = {"passed": "PASSED", "failed": "FAILED", "passed with gaps": "PASSED WITH GAPS"}
 SCENARIO_ORDER = ("failed", "not verified", "passed", "not run")
 MAX_TEXT = 60_000  # characters of one text evidence shown inline (the file link has all of it)
@@ -56,8 +56,10 @@ def run_charts(run: RunRecord) -> list[Chart]:
             Chart(
                 "image layers",
                 svg_src(plots.image_layers_chart(run.image_layers)),
-                "Stacked bars of each image's layers: " + ", ".join(f"{n} {mb:.1f} MB" for n, mb in sizes.items()),
-                "Image sizes per layer (uncompressed, as `docker history` reports them), against the 80 MB target.",
+                "Stacked bars of each image's layers: "
+                + ", ".join(f"{n} {mb:.1f} MB" for n, mb in sizes.items()),
+                "Image sizes per layer (uncompressed, as `docker history` reports them),"
+                " against the 80 MB target.",
             )
         )
     return charts
@@ -118,7 +120,11 @@ def render(run: RunRecord) -> str:
         )
         if (report_dir / name).exists()
     ]
-    sources = [n for n in ("traceability.json", "cucumber.json", "junit.xml", "timeline.json") if (report_dir / n).is_file()]
+    sources = [
+        n
+        for n in ("traceability.json", "cucumber.json", "junit.xml", "timeline.json")
+        if (report_dir / n).is_file()
+    ]
     template = env.get_template("acceptance.html.j2")
     return template.render(
         run=run,

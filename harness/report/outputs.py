@@ -12,7 +12,7 @@ Only traceability.json and cucumber.json are required; the others add to the rep
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET  # noqa: S405 - junit.xml is the run's own output, not foreign input
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -110,10 +110,13 @@ def _read_json(path: Path) -> Any:
         return json.loads(path.read_text())
     except FileNotFoundError:
         raise ReportInputError(
-            f"{path} is missing: it is written by an acceptance run (`pytest features/ --report-dir {path.parent}`)"
+            f"{path} is missing: it is written by an acceptance run"
+            f" (`pytest features/ --report-dir {path.parent}`)"
         ) from None
     except ValueError as exc:
-        raise ReportInputError(f"{path} is not valid JSON ({exc}): rerun the acceptance run to rewrite it") from exc
+        raise ReportInputError(
+            f"{path} is not valid JSON ({exc}): rerun the acceptance run to rewrite it"
+        ) from exc
 
 
 def scenario_key(feature_file: str, item_name: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,10 +18,10 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display: render to files only
 
-import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
-from harness.load import percentile  # noqa: E402
+from harness.load import percentile
 
 OK_COLOUR = "#1f6f43"
 FAIL_COLOUR = "#b3261e"
@@ -68,11 +68,15 @@ def parse_trace(data: Any) -> LoadTrace:
     if columns != expected:
         raise TraceError(f"load trace columns are {columns!r}, expected {expected!r}")
     try:
-        samples = [TraceSample(float(t), float(lat), str(op), st, bool(ok)) for t, lat, op, st, ok in data["samples"]]
+        samples = [
+            TraceSample(float(t), float(lat), str(op), st, bool(ok)) for t, lat, op, st, ok in data["samples"]
+        ]
         events = [(float(t), str(label)) for t, label in data.get("events", [])]
         duration = float(data["duration_s"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise TraceError(f"load trace rows are malformed ({exc}): each is [t, latency, operation, status, ok]") from exc
+        raise TraceError(
+            f"load trace rows are malformed ({exc}): each is [t, latency, operation, status, ok]"
+        ) from exc
     if duration <= 0:
         raise TraceError(f"load trace lasts {duration} s; a run lasts a positive time")
     return LoadTrace(str(data.get("started", "")), duration, samples, events)
@@ -166,13 +170,15 @@ def phase_chart(timings: dict[str, float], last: dict[str, float] | None = None)
     return _svg(fig, "Time per phase of this run")
 
 
-def image_layers_chart(images: dict[str, Sequence[tuple[str, int]]], target_mb: float | None = 80.0) -> str:
-    """One stacked bar per image: its layers' sizes (MB), the larger layers labelled with their instruction."""
+def image_layers_chart(
+    images: Mapping[str, Sequence[tuple[str, int]]], target_mb: float | None = 80.0
+) -> str:
+    """One stacked bar per image: its layers' sizes (MB), the larger ones labelled with their instruction."""
     if not images:
         raise ValueError("no image layers to plot")
     names = sorted(images)
     fig, ax = plt.subplots(figsize=(9, 0.8 * len(names) + 1.2))
-    palette = plt.get_cmap("tab20").colors
+    palette = [plt.get_cmap("tab20")(i / 20) for i in range(20)]
     for y, name in enumerate(names):
         left = 0.0
         for index, (instruction, size) in enumerate(images[name]):
@@ -181,7 +187,9 @@ def image_layers_chart(images: dict[str, Sequence[tuple[str, int]]], target_mb: 
                 continue
             ax.barh(y, mb, left=left, color=palette[index % len(palette)], edgecolor="white", lw=0.5)
             if mb >= 6:
-                ax.text(left + mb / 2, y, _short_instruction(instruction), ha="center", va="center", fontsize=7)
+                ax.text(
+                    left + mb / 2, y, _short_instruction(instruction), ha="center", va="center", fontsize=7
+                )
             left += mb
         ax.text(left, y, f" {left:.1f} MB", va="center")
     if target_mb:

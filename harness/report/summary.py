@@ -6,7 +6,14 @@ from __future__ import annotations
 from harness.log import format_seconds
 from harness.report.outputs import RunRecord
 
-ICONS = {"passed": "✅", "failed": "❌", "not verified": "⚠️", "not run": "⏭️", "uncovered": "❔", "not applicable": "➖"}
+ICONS = {
+    "passed": "✅",
+    "failed": "❌",
+    "not verified": "⚠️",
+    "not run": "⏭️",
+    "uncovered": "❔",
+    "not applicable": "🚫",
+}
 
 
 def _cell(text: str) -> str:
@@ -14,7 +21,9 @@ def _cell(text: str) -> str:
 
 
 def to_markdown(run: RunRecord) -> str:
-    verdict = {"passed": "✅ PASSED", "failed": "❌ FAILED", "passed with gaps": "⚠️ PASSED WITH GAPS"}[run.verdict]
+    verdict = {"passed": "✅ PASSED", "failed": "❌ FAILED", "passed with gaps": "⚠️ PASSED WITH GAPS"}[
+        run.verdict
+    ]
     facts = ", ".join(f"{k} `{run.run_info[k]}`" for k in ("target", "namespace") if run.run_info.get(k))
     total = run.timings.get("total")
     lines = [f"## Acceptance: {verdict}", ""]
@@ -25,17 +34,23 @@ def to_markdown(run: RunRecord) -> str:
         scenarios = [run.scenario(k) for k in c.scenario_keys]
         names = "<br>".join(f"{ICONS.get(s.status, '')} {_cell(s.name)}" for s in scenarios if s) or "—"
         lines.append(
-            f"| {ICONS.get(c.status, '')} | **{c.id}** {_cell(c.text)} | {c.status} | {names} | {format_seconds(c.duration)} |"
+            f"| {ICONS.get(c.status, '')} | **{c.id}** {_cell(c.text)} | {c.status} | {names}"
+            f" | {format_seconds(c.duration)} |"
         )
     lines.append("")
     counts: dict[str, int] = {}
     for s in run.scenarios:
         counts[s.status] = counts.get(s.status, 0) + 1
-    lines += ["**Scenarios:** " + ", ".join(f"{ICONS.get(k, '')} {n} {k}" for k, n in sorted(counts.items())), ""]
+    lines += [
+        "**Scenarios:** " + ", ".join(f"{ICONS.get(k, '')} {n} {k}" for k, n in sorted(counts.items())),
+        "",
+    ]
     attention = [s for s in run.scenarios if s.status in ("failed", "not verified")]
     if attention:
         lines += ["### Needs attention", "", "| verdict | scenario | reason |", "|---|---|---|"]
-        lines += [f"| {ICONS[s.status]} {s.status} | {_cell(s.name)} | {_cell(s.reason)[:300]} |" for s in attention]
+        lines += [
+            f"| {ICONS[s.status]} {s.status} | {_cell(s.name)} | {_cell(s.reason)[:300]} |" for s in attention
+        ]
         lines.append("")
     if run.timings:
         lines += ["### Timings", "", "| " + " | ".join(run.timings) + " |", "|" + "---|" * len(run.timings)]

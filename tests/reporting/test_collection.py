@@ -69,6 +69,7 @@ def test_a_run_reports_skips_as_not_verified_and_never_as_passed(tmp_path: Path)
             "--report-dir",
             str(reports),
             "-q",
+            "--no-report-check",
         ],
         cwd=REPO,
         capture_output=True,
