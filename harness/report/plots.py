@@ -102,10 +102,14 @@ def load_chart(trace: LoadTrace, title: str, bucket: float = 1.0) -> str:
         if sample.ok:
             latencies[index].append(sample.latency * 1000)
     xs = [i * bucket for i in range(n)]
+    # the last bucket may be partial: its rate is over the time it covers (at least half a bucket)
+    widths = [max(min(bucket, trace.duration - x), bucket / 2) for x in xs]
     fig, (rps_ax, lat_ax, fail_ax) = plt.subplots(
         3, 1, sharex=True, figsize=(9, 5.6), gridspec_kw={"height_ratios": [3, 3, 2]}
     )
-    rps_ax.step(xs, [v / bucket for v in ok], where="post", color=OK_COLOUR, label="answered")
+    rps_ax.step(
+        xs, [v / w for v, w in zip(ok, widths, strict=True)], where="post", color=OK_COLOUR, label="answered"
+    )
     rps_ax.set_ylabel("requests/s")
     rps_ax.set_ylim(bottom=0)
     for q, colour in PERCENTILE_COLOURS.items():
@@ -115,7 +119,13 @@ def load_chart(trace: LoadTrace, title: str, bucket: float = 1.0) -> str:
     lat_ax.set_ylabel("latency ms")
     lat_ax.set_ylim(bottom=0)
     lat_ax.legend(loc="upper right", ncols=3, frameon=False)
-    fail_ax.bar(xs, [v / bucket for v in failed], width=bucket, align="edge", color=FAIL_COLOUR)
+    fail_ax.bar(
+        xs,
+        [v / w for v, w in zip(failed, widths, strict=True)],
+        width=bucket,
+        align="edge",
+        color=FAIL_COLOUR,
+    )
     fail_ax.set_ylabel("failed/s")
     fail_ax.set_ylim(0, max(1.0, max(failed) / bucket * 1.15))
     fail_ax.set_xlabel("seconds since the load started")
@@ -160,10 +170,10 @@ def phase_chart(timings: dict[str, float], last: dict[str, float] | None = None)
     values = [v for _, v in phases][::-1]
     ax.barh(labels, values, color="#1b5e9c")
     for y, (label, value) in enumerate(zip(labels, values, strict=True)):
-        ax.text(value, y, f" {value:.1f}s", va="center")
         previous = (last or {}).get(label)
         if previous is not None:
             ax.plot([previous, previous], [y - 0.4, y + 0.4], color="#333333", lw=2)
+        ax.text(max(value, previous or 0.0), y, f" {value:.1f}s", va="center")
     ax.set_xlabel("seconds" + (" (black tick: the last recorded run)" if last else ""))
     ax.set_xlim(0, max([*values, *(last or {}).values()]) * 1.18 or 1)
     ax.set_title("Time per phase of this run", loc="left", fontsize=10)
@@ -176,7 +186,7 @@ def image_layers_chart(
     """One stacked bar per image: its layers' sizes (MB), the larger ones labelled with their instruction."""
     if not images:
         raise ValueError("no image layers to plot")
-    names = sorted(images)
+    names = sorted(images, reverse=True)  # barh draws bottom-up: alphabetical from the top
     fig, ax = plt.subplots(figsize=(9, 0.8 * len(names) + 1.2))
     palette = [plt.get_cmap("tab20")(i / 20) for i in range(20)]
     for y, name in enumerate(names):
