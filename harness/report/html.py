@@ -84,6 +84,13 @@ def load_chart(scenario: Scenario) -> Chart | None:
     )
 
 
+def short_error(text: str) -> str:
+    """The assertion's own lines ("E   …" in pytest's traceback) of a step's error, else its last lines."""
+    lines = text.strip().splitlines()
+    errors = [line[1:].strip() for line in lines if line.startswith("E ")]
+    return "\n".join(errors) if errors else "\n".join(lines[-3:])
+
+
 def render(run: RunRecord) -> str:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -142,4 +149,5 @@ def render(run: RunRecord) -> str:
         read_text=read_text,
         image_src=image_src,
         diagnostics_summary=diagnostics_summary,
+        short_error=short_error,
     )
