@@ -194,7 +194,7 @@ class Progress:
                 self._line(text, mark="!")
             elif mode == PLAIN:
                 self._line(
-                    f"{self._stack[-1].title} {self._stack[-1].clock()}: {text}" if self._stack else text
+                    f"{self._stack[-1].key} {self._stack[-1].clock()} · {text}" if self._stack else text
                 )
             elif mode == LIVE:
                 if self._stack:

@@ -43,7 +43,7 @@ def test_plain_lines_are_timestamped_and_compare_with_the_last_run(tmp_path: Pat
     assert len(lines) == 3, lines
     assert all(re.match(r"\[tcb \d\d:\d\d:\d\d\] ", line) for line in lines), lines
     assert lines[0].endswith("build: the images: started (last took 2m05s)")
-    assert re.search(r"build: the images \d+\.\ds \(last 2m05s\): backend: building$", lines[1])
+    assert re.search(r"build \d+\.\ds \(last 2m05s\) · backend: building$", lines[1])
     assert re.search(r"✓ build: the images: done in \d+\.\ds \(last 2m05s\)$", lines[2])
     recorded = json.loads((tmp_path / "durations.json").read_text())["build"]
     assert recorded < 5, "this run's duration replaces the last one"
