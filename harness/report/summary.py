@@ -20,6 +20,11 @@ def _cell(text: str) -> str:
     return " ".join(text.replace("|", "\\|").split())
 
 
+def _first_sentence(text: str, limit: int = 90) -> str:
+    sentence = text.split(": ")[0].split(". ")[0]
+    return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"
+
+
 def to_markdown(run: RunRecord) -> str:
     verdict = {"passed": "✅ PASSED", "failed": "❌ FAILED", "passed with gaps": "⚠️ PASSED WITH GAPS"}[
         run.verdict
@@ -31,11 +36,11 @@ def to_markdown(run: RunRecord) -> str:
         lines += [" · ".join(p for p in (facts, f"total {format_seconds(total)}" if total else "") if p), ""]
     lines += ["| | success criterion | verdict | scenarios | time |", "|---|---|---|---|---|"]
     for c in run.criteria:
-        scenarios = [run.scenario(k) for k in c.scenario_keys]
-        names = "<br>".join(f"{ICONS.get(s.status, '')} {_cell(s.name)}" for s in scenarios if s) or "—"
+        statuses = [s.status for k in c.scenario_keys if (s := run.scenario(k))]
+        tally = " ".join(f"{ICONS.get(st, '')} {statuses.count(st)}" for st in sorted(set(statuses))) or "—"
         lines.append(
-            f"| {ICONS.get(c.status, '')} | **{c.id}** {_cell(c.text)} | {c.status} | {names}"
-            f" | {format_seconds(c.duration)} |"
+            f"| {ICONS.get(c.status, '')} | **{c.id}** {_cell(_first_sentence(c.text))} | {c.status}"
+            f" | {tally} | {format_seconds(c.duration)} |"
         )
     lines.append("")
     counts: dict[str, int] = {}
