@@ -358,7 +358,7 @@ def _image_layers(built: dict[str, Any]) -> dict[str, Any]:
             }
         return out
     except Exception as exc:  # the chart is a nicety: a missing engine must not fail the run
-        log.warning("image layers not recorded for the report: %s", exc)
+        log.info("image layers not recorded for the report: %s", exc)
         return {}
 
 
