@@ -70,17 +70,8 @@ def check_reports(
                     continue
                 page = browser.new_page(viewport={"width": 1280, "height": 900})
                 page.set_default_timeout(timeout_ms)
-                fetched: list[str] = []
-
-                def refuse(route: Any, fetched: list[str] = fetched) -> None:
-                    url = route.request.url
-                    if url.startswith(("file:", "data:")):
-                        route.continue_()
-                    else:
-                        fetched.append(url)  # a self-contained report fetches nothing
-                        route.abort()
-
-                page.route("**/*", refuse)
+                offline = _Offline()
+                page.route("**/*", offline)
                 page.goto(path.as_uri(), wait_until="load")
                 if name == "acceptance.html":
                     page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
@@ -92,7 +83,7 @@ def check_reports(
                 check.problems += [
                     f"image did not load: {i['alt'] or i['src']}" for i in images if not i["ok"]
                 ]
-                check.problems += [f"the page fetches {url} from the network" for url in fetched]
+                check.problems += [f"the page fetches {url} from the network" for url in offline.refused]
                 if accessibility:
                     from harness.report.a11y import axe_violations
 
@@ -124,6 +115,21 @@ _PAGE_JS = """() => ({
 
 def _words(text: str) -> str:
     return " ".join(text.split())
+
+
+class _Offline:
+    """Route handler: the page may load its own file and data: URIs; anything else is refused and noted."""
+
+    def __init__(self) -> None:
+        self.refused: list[str] = []
+
+    def __call__(self, route: Any) -> None:
+        url = route.request.url
+        if url.startswith(("file:", "data:")):
+            route.continue_()
+        else:
+            self.refused.append(url)
+            route.abort()
 
 
 def _check_acceptance(

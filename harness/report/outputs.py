@@ -240,17 +240,13 @@ def _status_from_steps(steps: list[dict[str, Any]]) -> str:
 
 
 def _resolve(value: str, report_dir: Path) -> Path | None:
-    """An evidence path as junit.xml records it (absolute at run time), found again in this report dir even
-    if the directory has moved since."""
-    path = Path(value)
-    if path.is_file():
-        return path
-    parts = path.parts
+    """An evidence path as junit.xml records it (absolute at run time), found in this report dir even if the
+    directory has moved since; a file outside the report dir is not this report's evidence."""
+    parts = Path(value).parts
     for anchor in ("evidence", "diagnostics"):
         if anchor in parts:
-            moved = report_dir.joinpath(*parts[parts.index(anchor) :])
-            if moved.exists():
-                return moved
+            path = report_dir.joinpath(*parts[len(parts) - 1 - parts[::-1].index(anchor) :])
+            return path if path.exists() else None
     return None
 
 
