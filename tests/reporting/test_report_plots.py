@@ -1,5 +1,6 @@
-"""Charts rendered from a recorded load trace (tests/reporting/data/load_trace.json: a backend pod deleted
-under load on the local cluster), the run's phases and image layers: valid SVG that shows what happened."""
+"""Charts rendered from a recorded load trace (tests/reporting/data/load_trace.json: the real backend,
+stopped and restarted under load, see data/README.md), the run's phases and image layers: valid SVG that
+shows what happened."""
 
 from __future__ import annotations
 
@@ -27,13 +28,19 @@ def _recorded() -> plots.LoadTrace:
 def test_the_recorded_trace_is_a_real_disruption() -> None:
     trace = _recorded()
     assert len(trace.samples) > 100
-    assert trace.events, "the recording has the scenario's events"
+    assert [label for _, label in trace.events] == [
+        "backend process stopped",
+        "backend answers /api/health again",
+        "10 requests in a row answered",
+    ]
+    assert any(not s.ok for s in trace.samples), "the recording has the failures of the outage"
     assert {s.operation for s in trace.samples} >= {"read", "create"}
 
 
 def test_load_chart_shows_rates_percentiles_failures_and_numbered_events() -> None:
     trace = _recorded()
     svg = plots.load_chart(trace, "Load during a pod deletion")
+    assert svg.lstrip().startswith("<?xml") and "<script" not in svg
     texts = _texts(svg)
     for label in (
         "requests/s",
