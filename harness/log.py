@@ -84,6 +84,8 @@ class Progress:
         self._stack: list[Phase] = []
         self._live_line = False  # a live line is on screen and must be cleared before the next write
         self._ticker: threading.Thread | None = None
+        self._last_line = time.monotonic()
+        self.heartbeat = 60.0  # plain mode: a line at least this often (seconds) while a phase runs
         self.finished: list[tuple[str, float]] = []  # (key, own seconds) of every phase that ended well
 
     # --- configuration ------------------------------------------------------------------------------------
@@ -227,6 +229,7 @@ class Progress:
         stamp = datetime.now().strftime("%H:%M:%S")
         prefix = f"{mark} " if mark else ""
         self._write(f"[tcb {stamp}] {prefix}{text}\n")
+        self._last_line = time.monotonic()
 
     def _render_live(self) -> None:
         if self.mode != LIVE or not self._stack:
@@ -242,19 +245,25 @@ class Progress:
         self._live_line = True
 
     def _start_ticker(self) -> None:
-        if self.mode != LIVE or (self._ticker is not None and self._ticker.is_alive()):
+        if self.mode == QUIET or (self._ticker is not None and self._ticker.is_alive()):
             return
         self._ticker = threading.Thread(target=self._tick, name="tcb-progress", daemon=True)
         self._ticker.start()
 
     def _tick(self) -> None:
+        """Live: redraw the line every second. Plain: a heartbeat line when a phase has been quiet for a
+        while, so a CI log shows the run is alive and what it is still doing."""
         while True:
-            time.sleep(1.0)
+            time.sleep(min(1.0, self.heartbeat / 4))
             with self._lock:
-                if not self._stack or self.mode != LIVE:
+                if not self._stack or self.mode == QUIET:
                     self._ticker = None
                     return
-                self._render_live()
+                if self.mode == LIVE:
+                    self._render_live()
+                elif time.monotonic() - self._last_line >= self.heartbeat:
+                    current = self._stack[-1]
+                    self._line(f"{current.key} {current.clock()} · still " + (current.step or "working"))
 
 
 def _width(stream: TextIO) -> int:

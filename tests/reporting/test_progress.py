@@ -83,6 +83,17 @@ def test_live_rewrites_one_line_and_nested_phases_do_not_count_twice(tmp_path: P
     assert outer.nested >= 0.3
 
 
+def test_plain_mode_says_it_is_still_working_when_a_phase_is_quiet(tmp_path: Path) -> None:
+    progress, out = _progress(tmp_path, PLAIN)
+    progress.heartbeat = 0.4
+    with progress.phase("cluster"):
+        progress.step("waiting for another process to finish starting the local cluster")
+        time.sleep(1.1)
+    still = [line for line in out.getvalue().splitlines() if " · still waiting for another process" in line]
+    assert 1 <= len(still) <= 3, out.getvalue()
+    assert re.search(r"\] cluster \d+\.\ds · still waiting", still[0])
+
+
 def test_a_failed_phase_says_why_and_is_not_recorded(tmp_path: Path) -> None:
     progress, out = _progress(tmp_path, PLAIN)
     with pytest.raises(RuntimeError), progress.phase("cluster"):
