@@ -79,8 +79,8 @@ def load_chart(scenario: Scenario) -> Chart | None:
         svg_src(plots.load_chart(trace, f"Load during “{scenario.name}”")),
         f"Requests per second, latency p50/p95/p99 and failures over {trace.duration:.0f}s:"
         f" {len(trace.samples)} requests, {failed} failed. Events: {events or 'none'}.",
-        f"{len(trace.samples)} requests over {trace.duration:.0f}s, {failed} failed; dashed lines: the"
-        " scenario's steps that ended during the load (numbered below the chart).",
+        f"{len(trace.samples)} requests over {trace.duration:.0f}s, {failed} failed; dashed lines: what"
+        " happened while the load ran — the scenario's steps as they ended (numbered below the chart).",
     )
 
 

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import io
+import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -92,7 +93,7 @@ def _svg(fig: Figure, title: str) -> str:
 def load_chart(trace: LoadTrace, title: str, bucket: float = 1.0) -> str:
     """Three panels over time (one bucket per `bucket` seconds): answered requests per second, latency
     p50/p95/p99, failed requests per second; the trace's events as numbered vertical lines on each."""
-    n = max(1, int(trace.duration // bucket) + 1)
+    n = max(1, round(trace.duration / bucket))  # a last part shorter than half a bucket joins the one before
     ok = [0] * n
     failed = [0] * n
     latencies: dict[int, list[float]] = defaultdict(list)
@@ -103,7 +104,7 @@ def load_chart(trace: LoadTrace, title: str, bucket: float = 1.0) -> str:
             latencies[index].append(sample.latency * 1000)
     xs = [i * bucket for i in range(n)]
     # the last bucket may be partial: its rate is over the time it covers (at least half a bucket)
-    widths = [max(min(bucket, trace.duration - x), bucket / 2) for x in xs]
+    widths = [bucket] * (n - 1) + [max(trace.duration - (n - 1) * bucket, bucket / 2)]
     fig, (rps_ax, lat_ax, fail_ax) = plt.subplots(
         3, 1, sharex=True, figsize=(9, 5.6), gridspec_kw={"height_ratios": [3, 3, 2]}
     )
@@ -112,10 +113,11 @@ def load_chart(trace: LoadTrace, title: str, bucket: float = 1.0) -> str:
     )
     rps_ax.set_ylabel("requests/s")
     rps_ax.set_ylim(bottom=0)
+    centres = [x + w / 2 for x, w in zip(xs, widths, strict=True)]
     for q, colour in PERCENTILE_COLOURS.items():
-        points = [(x, percentile(latencies[i], q)) for i, x in enumerate(xs) if latencies[i]]
-        if points:
-            lat_ax.plot([p[0] for p in points], [p[1] for p in points], color=colour, label=f"p{q}", lw=1.2)
+        # NaN where no request was answered: the line breaks over an outage instead of bridging it
+        values = [percentile(latencies[i], q) if latencies[i] else math.nan for i in range(n)]
+        lat_ax.plot(centres, values, color=colour, label=f"p{q}", lw=1.2, marker=".", markersize=2)
     lat_ax.set_ylabel("latency ms")
     lat_ax.set_ylim(bottom=0)
     lat_ax.legend(loc="upper right", ncols=3, frameon=False)
@@ -138,14 +140,18 @@ def load_chart(trace: LoadTrace, title: str, bucket: float = 1.0) -> str:
         transform=fail_ax.transAxes,
         color=FAIL_COLOUR if total_failed else OK_COLOUR,
     )
+    placed: list[float] = []
     for number, (t, _label) in enumerate(trace.events, start=1):
         for ax in (rps_ax, lat_ax, fail_ax):
             ax.axvline(t, color=EVENT_COLOUR, ls="--", lw=1)
+        # events close together get their numbers one under the other instead of on top of each other
+        crowd = sum(1 for other in placed if abs(other - t) < trace.duration * 0.03)
+        placed.append(t)
         rps_ax.annotate(
             str(number),
             (t, 1.0),
             xycoords=("data", "axes fraction"),
-            xytext=(2, -2),
+            xytext=(2, -2 - 10 * crowd),
             textcoords="offset points",
             va="top",
             color=EVENT_COLOUR,
