@@ -28,7 +28,7 @@ from docker.errors import APIError, BuildError, ImageNotFound
 from harness import baseimages, components, llm_server
 from harness.baseimages import ImageRef
 from harness.docker_engine import ensure_docker_engine
-from harness.log import get_logger
+from harness.log import get_logger, phase
 from harness.paths import CACHE, REPO, ensure
 from harness.proc import run
 from harness.waits import wait_until
@@ -135,12 +135,13 @@ def build_service_image(
             return image
         log.info("%s: building from %s (base %s, builder %s)", image.ref, context, base, builder)
         build_args = {"BASE_IMAGE": base, "BUILD_IMAGE": builder, "VERSION": tag, **_git_labels()}
-        # the build stage first, under its own tag: the legacy builder would leave it as a dangling <none>
-        # image, and it is what the layer cache of the next build reuses (the dependency layer)
-        docker_build(
-            client, context, build_stage_ref(image.ref), build_args, progress=progress, target="build"
-        )
-        docker_build(client, context, image.ref, build_args, progress=progress)
+        with phase(f"image {service.name}", f"image {service.name}: docker build"):
+            # the build stage first, under its own tag: the legacy builder would leave it as a dangling <none>
+            # image, and it is what the layer cache of the next build reuses (the dependency layer)
+            docker_build(
+                client, context, build_stage_ref(image.ref), build_args, progress=progress, target="build"
+            )
+            docker_build(client, context, image.ref, build_args, progress=progress)
     image.size_bytes = int(client.images.get(image.ref).attrs["Size"])
     image.built = True
     image.seconds = time.monotonic() - started

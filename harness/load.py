@@ -116,6 +116,7 @@ class LoadGenerator:
         self._t0 = 0.0
         self._wall0 = datetime.now(UTC)
         self._ended: float | None = None
+        self._events: list[tuple[float, str]] = []
 
     # --- lifecycle ----------------------------------------------------------------------------------------
     def start(self) -> LoadGenerator:
@@ -178,6 +179,27 @@ class LoadGenerator:
                 return True
             time.sleep(0.2)
         return False
+
+    def mark(self, what: str) -> None:
+        """Record a disruptive event ("pod deleted") at this moment of the run, for the trace's time axis."""
+        with self._lock:
+            self._events.append((round(self.elapsed(), 3), what))
+
+    def trace(self) -> dict[str, Any]:
+        """Every request so far as [t, latency, operation, status, ok] (t: seconds since the start), the
+        marked events and the wall-clock start: what the report's load chart is drawn from."""
+        with self._lock:
+            samples = sorted(self._samples, key=lambda s: s.started)
+            events = list(self._events)
+        return {
+            "started": self._wall0.isoformat(timespec="milliseconds"),
+            "duration_s": round((self._ended or time.monotonic()) - self._t0, 3),
+            "columns": ["t", "latency", "operation", "status", "ok"],
+            "samples": [
+                [round(s.started, 3), round(s.latency, 4), s.operation, s.status, s.ok] for s in samples
+            ],
+            "events": [[t, what] for t, what in events],
+        }
 
     def report(self, *, stop: bool = True) -> LoadReport:
         """Stop the run (unless stop=False, which waits for it to end by itself) and summarise it."""

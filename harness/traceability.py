@@ -133,6 +133,14 @@ def step_matches(check: str, step_text: str) -> bool:
     return check_pattern(check).match(" ".join(step_text.split())) is not None
 
 
+def scenario_anchor(nodeid: str) -> str:
+    """The id of a scenario's section in acceptance.html: "features/x.feature::test_y" gives
+    "scenario-x-feature--test-y"."""
+    path, _, item = nodeid.partition("::")
+    key = f"{Path(path).name}::{item}"
+    return "scenario-" + "".join(c if c.isalnum() else "-" for c in key).strip("-").lower()
+
+
 def is_requirement_tag(tag: str) -> bool:
     """Tags that name requirements (SC-0xx, T0xx); other tags (browser, slow, …) are ordinary markers."""
     return (tag.startswith("SC-") and tag[3:].isdigit()) or (tag[:1] == "T" and tag[1:].isdigit())
@@ -380,10 +388,11 @@ _STATUS_COLOURS = {
 def to_html(matrix: Matrix) -> str:
     esc = html.escape
     parts = [
-        "<!doctype html><html><head><meta charset='utf-8'><title>Requirements traceability</title>",
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Requirements traceability</title>",
         "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:2em}"
         "td,th{border:1px solid #999;padding:4px 8px;vertical-align:top;text-align:left}"
-        "ul{margin:0;padding-left:1.2em}</style></head><body><h1>Requirements traceability</h1>",
+        "ul{margin:0;padding-left:1.2em}</style></head><body><main><h1>Requirements traceability</h1>",
+        "<p><a href='acceptance.html'>Acceptance report</a> (every scenario with its steps and evidence)</p>",
     ]
     if matrix.run_info:
         parts.append("<h2>Run</h2><table>")
@@ -394,7 +403,9 @@ def to_html(matrix: Matrix) -> str:
         parts += [f"<tr><td>{esc(p)}</td><td>{s:.1f}</td></tr>" for p, s in matrix.timings.items()]
         parts.append("</table>")
     parts.append(
-        "<h2>Summary</h2><table><tr><th></th>" + "".join(f"<th>{s}</th>" for s in STATUSES) + "</tr>"
+        "<h2>Summary</h2><table><tr><th>requirements</th>"
+        + "".join(f"<th>{s}</th>" for s in STATUSES)
+        + "</tr>"
     )
     for label, flag in (("success criteria", True), ("tasks", False), ("all", None)):
         counts = matrix.summary(flag)
@@ -415,7 +426,10 @@ def to_html(matrix: Matrix) -> str:
             if row.requirement.is_success_criterion != flag:
                 continue
             scenarios = "".join(
-                f"<li>{esc(s.feature)}: {esc(s.name)} <b>({esc(s.status)})</b></li>" for s in row.scenarios
+                f"<li><a href='acceptance.html#{scenario_anchor(s.nodeid)}'>"
+                f"{esc(s.feature)}: {esc(s.name)}</a>"
+                f" <b>({esc(s.status)})</b></li>"
+                for s in row.scenarios
             )
             checks = "".join(f"<li>{esc(c.check)} <b>({esc(c.status)})</b></li>" for c in row.checks)
             parts.append(
@@ -425,5 +439,5 @@ def to_html(matrix: Matrix) -> str:
                 f"<td><ul>{scenarios}</ul></td><td><ul>{checks}</ul></td><td>{esc(row.reason)}</td><td>{esc(row.requirement.text)}</td></tr>"
             )
         parts.append("</table>")
-    parts.append("</body></html>\n")
+    parts.append("</main></body></html>\n")
     return "\n".join(parts)

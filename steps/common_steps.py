@@ -76,6 +76,7 @@ class RunningLoad:
         if self._report is None:
             self._report = self.generator.report()
             evidence.text("load", self._report.summary() + "\n" + "\n".join(self._report.failure_reasons))
+            evidence.json("load trace", self.generator.trace())
             evidence.figure("requests", self._report.requests)
             evidence.figure("failed requests", self._report.failures)
             evidence.figure("latency p95", round(self._report.p95_ms), "ms")

@@ -136,9 +136,6 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.option.collectonly or not _is_acceptance_run(config):
         return  # unit-test runs keep the last acceptance reports
     report_dir.mkdir(parents=True, exist_ok=True)
-    if getattr(config.option, "htmlpath", "missing") is None:
-        config.option.htmlpath = str(report_dir / "acceptance.html")
-        config.option.self_contained_html = True
     if getattr(config.option, "xmlpath", "missing") is None:
         config.option.xmlpath = str(report_dir / "junit.xml")
 

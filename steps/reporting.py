@@ -1,10 +1,13 @@
-"""Reporting plugin: tag markers, feature collection, cucumber.json and the traceability matrix.
+"""Reporting plugin: tag markers, feature collection, progress on the terminal, cucumber.json, the
+traceability matrix, the run's timeline, and the acceptance report (acceptance.html, summary.md).
 
-Wiring only; the matrix itself is harness/traceability.py.
+Wiring only; the matrix is harness/traceability.py, the report harness/report/, progress harness/log.py.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -15,6 +18,7 @@ import pytest
 from pytest_bdd.feature import get_features
 
 from harness import traceability
+from harness.log import QUIET, get_logger, progress
 from harness.paths import REPORTS
 from steps.plugin import _is_acceptance_run
 
@@ -29,13 +33,23 @@ pytest_plugins = [
     *sorted(f"steps.{p.stem}" for p in STEPS_DIR.glob("*_steps.py") if p.stem != "common_steps"),
 ]
 
-# session fixtures whose setup time is a phase of the run (setup of their dependencies is not included)
+log = get_logger("report")
+
+# session fixtures whose setup time is a phase of the run (the phases nested in it are not counted: the
+# release fixture fetches the loaded images itself)
 PHASE_FIXTURES = {
     "cluster_info": "cluster",
     "built_images": "build",
     "loaded_images": "load",
     "release": "install",
     "app_urls": "app reachable",
+}
+PHASE_TITLES = {
+    "cluster": "cluster: find or start it, wait for the node and DNS",
+    "build": "build: the application images",
+    "load": "load: the images onto the node",
+    "install": "install: the chart, then every component Ready",
+    "app reachable": "app reachable: NodePort or port-forward",
 }
 
 
@@ -51,6 +65,8 @@ class _ScenarioRecord:
     steps_done: int = 0
     step_status: dict[int, str] = field(default_factory=dict)  # Gherkin line of a step -> what happened
     duration: float = 0.0
+    started: float | None = None  # wall clock (epoch seconds)
+    steps: list[dict[str, Any]] = field(default_factory=list)  # keyword, name, started, ended, status
 
 
 class TraceabilityRecorder:
@@ -65,6 +81,10 @@ class TraceabilityRecorder:
         self.written: list[Path] = []
         self.matrix: traceability.Matrix | None = None
         self.gate_failures: list[str] = []
+        self.phases: list[dict[str, Any]] = []  # key, title, started (epoch), seconds (own), ok
+        self.image_layers: dict[str, Any] = {}
+        self.report_files: list[Path] = []
+        self.report_check: list[Any] = []  # harness.report.check.PageCheck per page
 
     # -- collection / run ------------------------------------------------------------------------------------
 
@@ -83,38 +103,80 @@ class TraceabilityRecorder:
                 tags=[m.name for m in item.iter_markers()],
             )
 
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
+        record = self.scenarios.get(nodeid)
+        if record is not None and record.started is None:
+            record.started = time.time()
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         record = self.scenarios.get(report.nodeid)
         if record is None:
             return
         record.reports.append((report.when, report.outcome, _reason(report)))
         record.duration += report.duration
+        if report.when == "call" and record.steps and record.steps[-1]["ended"] is None:
+            record.steps[-1].update(ended=time.time(), status=report.outcome)  # a skip ends a step too
 
     def pytest_bdd_before_step(self, request: pytest.FixtureRequest, step: Any) -> None:
         record = self.scenarios.get(request.node.nodeid)
-        if record is not None:  # a step that starts and never ends stopped on a skip: not verified
+        if record is not None:
+            # a step that starts and never ends stopped on a skip: not verified
             record.step_status[step.line_number] = traceability.NOT_VERIFIED
+            record.steps.append(
+                {
+                    "type": step.type,
+                    "keyword": step.keyword,
+                    "name": step.name,
+                    "started": time.time(),
+                    "ended": None,
+                    "status": "",
+                }
+            )
 
     def pytest_bdd_after_step(self, request: pytest.FixtureRequest, step: Any) -> None:
         record = self.scenarios.get(request.node.nodeid)
         if record is not None:
             record.steps_done += 1
             record.step_status[step.line_number] = traceability.PASSED
+            if record.steps:
+                record.steps[-1].update(ended=time.time(), status="passed")
 
     def pytest_bdd_step_error(self, request: pytest.FixtureRequest, step: Any) -> None:
         record = self.scenarios.get(request.node.nodeid)
         if record is not None:
             record.step_status[step.line_number] = traceability.FAILED
+            if record.steps:
+                record.steps[-1].update(ended=time.time(), status="failed")
 
     @pytest.hookimpl(wrapper=True)
     def pytest_fixture_setup(
         self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
     ) -> Generator[None, Any, Any]:
-        started = time.monotonic()
-        result = yield
         phase = PHASE_FIXTURES.get(fixturedef.argname)
-        if phase is not None:
-            self.timings[phase] = self.timings.get(phase, 0.0) + time.monotonic() - started
+        if phase is None:
+            result = yield
+        else:
+            wall = time.time()
+            ok = False
+            with progress.phase(phase, PHASE_TITLES.get(phase)) as running:
+                try:
+                    result = yield
+                    ok = True
+                finally:
+                    own = running.own()
+                    self.timings[phase] = self.timings.get(phase, 0.0) + own
+                    self.phases.append(
+                        {
+                            "key": phase,
+                            "title": running.title,
+                            "started": wall,
+                            "seconds": round(own, 2),
+                            "last": running.last,
+                            "ok": ok,
+                        }
+                    )
+        if fixturedef.argname == "built_images" and isinstance(result, dict):
+            self.image_layers = _image_layers(result)
         if fixturedef.argname == "cluster_info":
             self.run_info.update(_cluster_facts(result))
         elif fixturedef.argname == "release":
@@ -147,6 +209,51 @@ class TraceabilityRecorder:
         self.gate_failures = gate_failures(self.matrix, allow_not_verified=_allow_not_verified(self.config))
         if self.gate_failures and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        self._write_timeline(report_dir(self.config))
+
+    # after junitxml, pytest-bdd and allure wrote their files: the report is made from the run's outputs
+    @pytest.hookimpl(trylast=True, specname="pytest_sessionfinish")
+    def pytest_sessionfinish_report(self, session: pytest.Session) -> None:
+        if self.matrix is None:
+            return
+        from harness.report import ReportInputError, build_report
+
+        directory = report_dir(self.config)
+        try:
+            self.report_files = build_report(directory)
+        except ReportInputError as exc:  # the run's own outputs are incomplete: say so, keep the exit status
+            log.warning("acceptance report not written: %s", exc)
+            return
+        if self.config.getoption("no_report_check", False):
+            return
+        from harness.report.check import check_reports
+
+        try:
+            with progress.phase("report check", "report check: the reports in Chromium"):
+                self.report_check = check_reports(directory, directory / "evidence" / "report-check")
+        except Exception as exc:  # no browser here: the report stands, unchecked
+            log.warning("the reports were not checked in Chromium: %s", exc)
+            return
+        if any(page.problems for page in self.report_check):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def report_targets(self) -> dict[str, Path]:
+        """The files the report generator writes at the end of this run."""
+        directory = report_dir(self.config)
+        return {name: directory / name for name in ("acceptance.html", "summary.md")}
+
+    def _write_timeline(self, directory: Path) -> None:
+        """When things happened: phases and each scenario's steps on the wall clock (load charts' events)."""
+        data = {
+            "phases": self.phases,
+            "scenarios": {
+                r.nodeid: {"item": r.item_name, "started": r.started, "steps": r.steps}
+                for r in self.scenarios.values()
+                if r.started is not None
+            },
+            "image_layers": self.image_layers,
+        }
+        (directory / "timeline.json").write_text(json.dumps(data, indent=1) + "\n")
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.matrix is None:
@@ -160,6 +267,17 @@ class TraceabilityRecorder:
             terminalreporter.write_line(f"traceability matrix: {self.written[-1]}")
         for failure in self.gate_failures:
             terminalreporter.write_line(f"GATE: {failure}", red=True, bold=True)
+        for path in self.report_files:
+            terminalreporter.write_line(f"report: {path}")
+        for page in self.report_check:
+            verdict = "ok" if not page.problems else f"{len(page.problems)} problems"
+            terminalreporter.write_line(
+                f"report check, {page.page} in Chromium: {verdict} ({page.images} images; screenshot"
+                f" {page.screenshot})",
+                red=bool(page.problems),
+            )
+            for problem in page.problems[:20]:
+                terminalreporter.write_line(f"  {problem}", red=True)
 
     def _outcomes(self) -> list[traceability.ScenarioOutcome]:
         """Every scenario in features/ — those that did not run this session (deselected) count as not run."""
@@ -272,6 +390,53 @@ def _cluster_facts(info: object) -> dict[str, str]:
     return facts
 
 
+def _image_layers(built: dict[str, Any]) -> dict[str, Any]:
+    """Each built image's layers, base first, as {name: {ref, layers: [[instruction, bytes], …]}}."""
+    try:
+        from harness.docker_engine import docker_client
+
+        client = docker_client(timeout=60)
+        out = {}
+        for name, image in built.items():
+            history = client.images.get(image.ref).history()
+            out[name] = {
+                "ref": image.ref,
+                "layers": [[str(h.get("CreatedBy", "")), int(h.get("Size") or 0)] for h in reversed(history)],
+            }
+        return out
+    except Exception as exc:  # the chart is a nicety: a missing engine must not fail the run
+        log.info("image layers not recorded for the report: %s", exc)
+        return {}
+
+
+def _configure_progress(config: pytest.Config) -> None:
+    """Progress lines go to a duplicate of the real stderr taken now, before pytest captures file
+    descriptor 2 for the tests, so they reach the terminal whatever the capture mode."""
+    try:
+        stream = os.fdopen(os.dup(2), "w", buffering=1, encoding="utf-8", errors="replace")
+    except OSError:
+        return
+
+    def end_pytest_line() -> None:
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None:
+            return
+        reporter.flush()
+        if reporter.currentfspath:  # pytest is mid-line ("features/x.feature ..."): start a new one
+            stream.write("\n")
+            reporter.currentfspath = None  # so pytest writes the file name again before its next result
+
+    progress.configure(
+        stream, mode=QUIET if config.option.verbose < 0 else None, before_write=end_pytest_line
+    )
+
+    def restore() -> None:
+        progress.configure(None)
+        stream.close()
+
+    config.add_cleanup(restore)
+
+
 def _fix_cucumber(config: pytest.Config, scenarios: dict[str, _ScenarioRecord]) -> None:
     """Make cucumber.json tell the truth about skips and setup errors.
 
@@ -358,6 +523,15 @@ def _add_unreached_scenario(log: Any, record: _ScenarioRecord, status: str, reas
     )
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("todo-chatbot").addoption(
+        "--no-report-check",
+        action="store_true",
+        help="do not open the written reports in Chromium to check them (saves ~20 s)",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before allure-pytest-bdd reads --alluredir
 def pytest_configure(config: pytest.Config) -> None:
     # requirement ids are tags in features/ and so pytest markers: register them for --strict-markers
     for requirement in traceability.load_requirements():
@@ -369,4 +543,9 @@ def pytest_configure(config: pytest.Config) -> None:
     ):
         config.option.cucumber_json_path = str(report_dir(config) / "cucumber.json")
         report_dir(config).mkdir(parents=True, exist_ok=True)
+    if _is_acceptance_run(config) and not config.option.collectonly:
+        _configure_progress(config)
+        if getattr(config.option, "allure_report_dir", "missing") is None:
+            config.option.allure_report_dir = str(report_dir(config) / "allure-results")
+            config.option.clean_alluredir = True
     config.pluginmanager.register(TraceabilityRecorder(config), "todo-chatbot-traceability")

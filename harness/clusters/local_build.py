@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.log import get_logger
+from harness.log import get_logger, phase
 from harness.paths import CACHE, ensure
 from harness.proc import run, which
 
@@ -317,7 +317,8 @@ def _with_heartbeat(what: str, action: Callable[[], object]) -> None:
     thread = threading.Thread(target=beat, daemon=True)
     thread.start()
     try:
-        action()
+        with phase(f"go build {what}"):  # on the terminal: elapsed against the last build of the same thing
+            action()
     finally:
         done.set()
         thread.join()

@@ -110,3 +110,22 @@ def test_percentile_is_nearest_rank():
     assert percentile(values, 99) == 99
     assert percentile([3.0], 99) == 3.0
     assert percentile([], 50) == 0.0
+
+
+def test_trace_records_every_request_and_marked_events_on_one_clock(loopback_server):
+    with LoadGenerator(
+        loopback_server.url, "good-token", concurrency=2, rate=None, max_requests=40, max_duration=30
+    ) as load:
+        time.sleep(0.05)
+        load.mark("server restarted")
+        load.join(timeout=30)
+        report = load.report()
+        trace = load.trace()
+    assert trace["columns"] == ["t", "latency", "operation", "status", "ok"]
+    assert len(trace["samples"]) == report.requests == 40
+    assert [row[0] for row in trace["samples"]] == sorted(row[0] for row in trace["samples"])
+    assert {row[2] for row in trace["samples"]} == {"read", "create"}
+    assert all(row[4] is True and row[3] in (200, 201) for row in trace["samples"])
+    assert [label for _, label in trace["events"]] == ["server restarted"]
+    assert 0 < trace["events"][0][0] < trace["duration_s"]
+    assert trace["started"].endswith("+00:00")

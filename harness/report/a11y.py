@@ -1,0 +1,61 @@
+"""Accessibility check of a page in Chromium with axe-core (from the npm registry, pinned, cached)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from harness import proc
+from harness.log import get_logger
+from harness.paths import CACHE
+
+log = get_logger("a11y")
+
+AXE_VERSION = "4.14.1"
+AXE_DIR = CACHE / "npm" / f"axe-core-{AXE_VERSION}"
+# WCAG 2.1 A and AA rules, plus axe's best practices (landmarks, headings)
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+
+
+def axe_script() -> Path:
+    """axe.min.js of the pinned axe-core, installed with npm into the cache on first use."""
+    script = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+    if script.is_file():
+        return script
+    npm = shutil.which("npm")
+    if npm is None:
+        raise FileNotFoundError("npm not found on PATH: `apt-get install npm` (needed once for axe-core)")
+    log.info("installing axe-core %s from npm into %s (first run only)", AXE_VERSION, AXE_DIR)
+    AXE_DIR.mkdir(parents=True, exist_ok=True)
+    proc.run(
+        [
+            npm,
+            "install",
+            "--prefix",
+            str(AXE_DIR),
+            "--no-audit",
+            "--no-fund",
+            "--no-save",
+            f"axe-core@{AXE_VERSION}",
+        ],
+        timeout=300,
+    )
+    if not script.is_file():
+        raise FileNotFoundError(f"npm installed axe-core {AXE_VERSION} but {script} is missing")
+    return script
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """Run axe-core on a Playwright page; each violation as {id, impact, help, nodes: [css target, …]}."""
+    page.add_script_tag(path=str(axe_script()))
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+    return [
+        {
+            "id": v["id"],
+            "impact": v.get("impact"),
+            "help": v.get("help"),
+            "nodes": [", ".join(map(str, n.get("target", []))) for n in v.get("nodes", [])][:10],
+        }
+        for v in result["violations"]
+    ]
