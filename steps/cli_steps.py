@@ -118,7 +118,7 @@ def _verification_failed(verification: TcbRun) -> None:
 @when("`tcb deploy` is run for the installed release", target_fixture="deployment_run")
 def _tcb_deploy(release: Any, harness_session: Any, evidence: Any) -> tuple[TcbRun, int]:
     before = int(release.status()["revision"])
-    values = [arg for path in harness_session.option("values") for arg in ("-f", str(path))]
+    values = [arg for path in harness_session.values_files() for arg in ("-f", str(path))]
     done = tcb(
         release,
         "deploy",

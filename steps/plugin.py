@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from harness.app_client import AppClient
 from harness.clusters.base import ClusterInfo
@@ -145,6 +146,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("at_end") is not None)  # stable: order kept otherwise
 
 
+# Every request of the run comes from this one machine (one client address, through kube-proxy) and it signs
+# up dozens of users and chats under load: the chart's abuse limits would throttle the proof itself. They are
+# raised for the run's release only; tests/security proves the limits against the real services.
+ACCEPTANCE_VALUES = {
+    "config": {
+        "limits": {
+            "signupPerAddress": "100000/3600",
+            "loginPerAddress": "100000/60",
+            "chatPerAccount": "100000/60",
+            "chatPerAddress": "100000/60",
+        }
+    }
+}
+
+
 # --- session state ------------------------------------------------------------------------------------------
 class HarnessSession:
     """What the fixtures created, so hooks can reach it without starting anything."""
@@ -165,6 +181,13 @@ class HarnessSession:
         self.secret_values: set[str] = set()
         self.pod_watch: Any = None  # PodIncidentWatch of the release's namespace, from before the install
         self.setup_bundles: dict[str, Path] = {}
+
+    def values_files(self) -> list[Path]:
+        """The chart values of this run: the acceptance overlay, then the --values files (later wins)."""
+        overlay = self.report_dir / "acceptance-values.yaml"
+        overlay.parent.mkdir(parents=True, exist_ok=True)
+        overlay.write_text(yaml.safe_dump(ACCEPTANCE_VALUES))
+        return [overlay, *self.option("values")]
 
     def option(self, name: str) -> Any:
         return self.config.getoption(name)
@@ -298,7 +321,7 @@ def release(
         images,
         namespace=hs.namespace,
         release=hs.release_name,
-        values_files=hs.option("values"),
+        values_files=hs.values_files(),
         timeouts=hs.timeouts,
         k8s=k8s,
     )
