@@ -70,22 +70,34 @@ class Outcome:
 
 
 def connect(cluster: LocalCluster, namespace: str, client: str, target: str) -> Outcome:
-    """Can pod `client` get an HTTP response from target (address:port)? wget exits 0 only on a response."""
+    """Does pod `client` get an HTTP response from target (address:port)? (busybox nc: Debian's static
+    busybox wget crashes in its resolver, even for an address.)"""
     kubectl = str(cluster.bins.k8s_bin("kubectl"))
+    host, port = target.rsplit(":", 1)
+    request = f'printf "GET /hostname HTTP/1.0\\r\\n\\r\\n" | nc -w 3 {host} {port}'
     started = time.monotonic()
     result = run(
         [
-            *(kubectl, f"--kubeconfig={cluster.kubeconfig}", "-n", namespace, "exec", client, "--"),
-            *("wget", "-q", "-T", "3", "-O", "/dev/null", f"http://{target}/hostname"),
+            kubectl,
+            f"--kubeconfig={cluster.kubeconfig}",
+            "-n",
+            namespace,
+            "exec",
+            client,
+            "--",
+            "sh",
+            "-c",
+            request,
         ],
         check=False,
         quiet=True,
         timeout=30,
     )
     took = time.monotonic() - started
-    said = (result.stderr or result.stdout).strip().splitlines()
-    detail = f"{client} -> {target}: exit {result.returncode} in {took:.1f} s {said[-1] if said else ''}"
-    return Outcome(result.returncode == 0, detail)
+    answered = result.stdout.startswith("HTTP/1.")
+    said = result.stdout.splitlines()[0] if answered else " / ".join(result.stderr.strip().splitlines())
+    detail = f"{client} -> {target}: exit {result.returncode} in {took:.1f} s: {said}"
+    return Outcome(answered, detail)
 
 
 def install(cluster: LocalCluster, namespace: str) -> dict[str, str]:
