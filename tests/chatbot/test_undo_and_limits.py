@@ -141,10 +141,11 @@ def test_a_2000_character_message_against_1000_tasks_answers_in_under_50_ms(mess
     context = NLUContext(
         today=date(2026, 11, 23), vocabulary=frozenset(w for t in tasks for w in t["title"].split())
     )
-    started = time.perf_counter()
+    # CPU time of this thread: what the message costs the service, not how busy the shared machine is
+    started = time.thread_time()
     intent = parse(message, context)
     resolve(intent.ref, tasks, context)
-    elapsed = time.perf_counter() - started
+    elapsed = time.thread_time() - started
     assert elapsed < 0.050, f"{elapsed * 1000:.1f} ms for {message[:40]!r}…"
 
 
