@@ -156,9 +156,9 @@ def test_the_resolution_bound_is_what_keeps_it_fast(monkeypatch: pytest.MonkeyPa
     words = " ".join(f"mlik{i % 50}" for i in range(300))
 
     def cost() -> float:
-        started = time.perf_counter()
+        started = time.thread_time()
         resolve_module.match_title(words, tasks)
-        return time.perf_counter() - started
+        return time.thread_time() - started
 
     bounded = min(cost() for _ in range(3))
     monkeypatch.setattr(resolve_module, "MAX_QUERY_WORDS", 10_000)
