@@ -66,6 +66,17 @@ def _where(defect: dict[str, Any]) -> str:
     return " → ".join(parts)
 
 
+def _outcome(defect: dict[str, Any]) -> str:
+    partial = defect.get("scope") == "cluster-free scenarios" and defect["outcome"] == outcomes.SURVIVED
+    return f"{defect['outcome']} (cluster-free scenarios only)" if partial else defect["outcome"]
+
+
+def _why(defect: dict[str, Any]) -> str:
+    if defect["outcome"] == outcomes.SURVIVED and defect.get("should_catch"):
+        return f"should be caught by: {defect['should_catch']}"
+    return ": ".join(p for p in (_where(defect), defect.get("reason", "")) if p)
+
+
 def markdown(data: dict[str, Any]) -> str:
     s = data["summary"]
     lines = [
@@ -81,12 +92,9 @@ def markdown(data: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for d in data["defects"]:
-        why = _where(d) + (f": {d['reason']}" if d.get("reason") else "")
-        if d["outcome"] == outcomes.SURVIVED and d.get("should_catch"):
-            why = f"should be caught by: {d['should_catch']}"
-        cell = why.replace("|", "\\|").replace("\n", " ")[:300]
+        cell = _why(d).replace("|", "\\|").replace("\n", " ")[:300]
         lines.append(
-            f"| {d['id']} | {d['criterion']} | `{d['file']}` | {d['outcome']} | {d['seconds']:.0f} | {cell} |"
+            f"| {d['id']} | {d['criterion']} | `{d['file']}` | {_outcome(d)} | {d['seconds']:.0f} | {cell} |"
         )
     not_passing = data.get("baseline", {}).get("not_passing", [])
     if not_passing:
@@ -105,7 +113,7 @@ def html_table(data: dict[str, Any]) -> str:
         rows.append(
             f'<tr class="{e(d["outcome"])}"><td>{e(d["id"])}</td><td>{e(d["criterion"])}</td>'
             f"<td><code>{e(d['file'])}</code></td><td>{e(d['description'])}</td>"
-            f"<td><b>{e(d['outcome'])}</b></td><td>{d['seconds']:.0f}</td>"
+            f"<td><b>{e(_outcome(d))}</b></td><td>{d['seconds']:.0f}</td>"
             f"<td>{e(_where(d))}</td><td>{e(why)}</td></tr>"
         )
     return (

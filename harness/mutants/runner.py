@@ -31,6 +31,10 @@ from harness.paths import REPO, REPORTS
 log = get_logger("prove")
 
 BASELINE_FILE = "baseline.json"
+# criteria whose scenarios reach the app through NodePorts 30080/30081, which are cluster-wide: while another
+# namespace holds them the install moves to other ports and those scenarios cannot prove anything
+NODEPORT_CRITERIA = {"SC-019", "SC-020", "SC-021", "SC-023", "SC-024"}
+NODE_PORTS = (30080, 30081)
 
 
 @dataclass
@@ -47,6 +51,7 @@ class ProveOptions:
     resume: bool = False  # keep the caught/survived/stale results of the last run on the same tree
     baseline_from: Path | None = None  # cucumber.json of an acceptance run of the same tree, as the baseline
     cluster_free: bool = False  # run only the scenarios that need no cluster (a quick first pass)
+    node_port_wait: float = 900.0  # before a defect of a NodePort criterion: wait for 30080/30081 to be free
     extra_pytest_args: list[str] = field(default_factory=list)
 
     @property
@@ -153,6 +158,32 @@ def run_acceptance(
     return RunResult(exit_status, results, time.monotonic() - started, log_path, timed_out)
 
 
+def wait_for_node_ports(target: str, timeout: float, progress: Callable[[str], None]) -> str:
+    """Wait until no Service in the cluster holds NodePorts 30080/30081; '' when free, else who holds them."""
+    from harness.clusters.select import choose_target
+    from harness.k8s import K8s
+
+    info = choose_target(target, reuse=True).cluster.ensure_up()
+    k8s = K8s(info.kubeconfig, info.context)
+    deadline = time.monotonic() + timeout
+    said = False
+    while True:
+        held = {
+            port.node_port: f"{svc.metadata.namespace}/{svc.metadata.name}"
+            for svc in k8s.core.list_service_for_all_namespaces().items
+            for port in svc.spec.ports or []
+            if port.node_port in NODE_PORTS
+        }
+        if not held:
+            return ""
+        if time.monotonic() > deadline:
+            return f"NodePorts still held after {timeout:.0f}s: {held}"
+        if not said:
+            progress(f"  waiting up to {timeout:.0f}s for NodePorts {NODE_PORTS} (held by {held})")
+            said = True
+        time.sleep(10)
+
+
 def _end_session(proc: subprocess.Popen[Any]) -> None:
     """SIGTERM to the run's own process group (pytest's finalizers uninstall the release), then SIGKILL."""
     for sig, grace in ((signal.SIGTERM, 60.0), (signal.SIGKILL, 10.0)):
@@ -240,7 +271,11 @@ def _save_baseline(
 
 
 def prove_defect(
-    defect: Defect, baseline_data: dict[str, Any], options: ProveOptions, snapshot: Path
+    defect: Defect,
+    baseline_data: dict[str, Any],
+    options: ProveOptions,
+    snapshot: Path,
+    progress: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Apply one defect to a fresh clone of the snapshot, run its criterion's scenarios, judge the outcome."""
     started = time.monotonic()
@@ -262,6 +297,10 @@ def prove_defect(
             return entry | _verdict(outcomes.Verdict(outcomes.STALE, reason=str(exc)), started)
         commit = scratch.commit_all(repo, f"seeded defect {defect.id}: {defect.description}")
         out_dir = options.work_dir / defect.id
+        if defect.criterion in NODEPORT_CRITERIA and not options.cluster_free and options.node_port_wait > 0:
+            held = wait_for_node_ports(options.target, options.node_port_wait, progress)
+            if held:
+                log.warning("%s: %s; running anyway", defect.id, held)
         result = run_acceptance(repo, [defect.criterion], out_dir, options, defect.id)
         if result.timed_out:
             verdict = outcomes.Verdict(
@@ -370,10 +409,10 @@ def _prove_snapshot(
         if defect.id in done:
             return done[defect.id]
         progress(f"[{number}/{len(defects)}] {defect.criterion} {defect.id}: {defect.description}")
-        entry = prove_defect(defect, base, options, snapshot)
+        entry = prove_defect(defect, base, options, snapshot, progress)
         if entry["outcome"] == outcomes.ERROR and entry["reason"].startswith(outcomes.INCONCLUSIVE):
             progress(f"[{number}/{len(defects)}] {defect.id}: {entry['reason'][:200]}; once more")
-            entry = prove_defect(defect, base, options, snapshot)
+            entry = prove_defect(defect, base, options, snapshot, progress)
         where = f" — {entry['scenario']} → {entry['step']}" if entry.get("scenario") else ""
         progress(
             f"[{number}/{len(defects)}] {defect.criterion} {defect.id}: {entry['outcome'].upper()}"
