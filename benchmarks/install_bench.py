@@ -27,7 +27,7 @@ from harness.clusters.select import choose_target
 from harness.images import build_images
 from harness.k8s import K8s
 
-WAITED = re.compile(r"(accepts connections|answers at \S+) after ([0-9.]+)s")
+WAITED = re.compile(r"(answers|answers at \S+) after ([0-9.]+)s")
 
 
 def _seconds(when: datetime | None, t0: datetime) -> float | None:

@@ -46,7 +46,15 @@ def second_release(
             images,
             namespace=namespace,
             release="second",
-            set_values={"tls.enabled": True, "tls.secretName": "second-tls"},  # pragma: allowlist secret
+            set_values={
+                "tls.enabled": True,
+                "tls.secretName": "second-tls",  # pragma: allowlist secret
+                # one replica each: it only has to serve these scenarios, beside the run's release, on 2 cores
+                "backend.replicaCount": 1,
+                "frontend.replicaCount": 1,
+                "backend.podDisruptionBudget.enabled": False,
+                "frontend.podDisruptionBudget.enabled": False,
+            },
             timeout=600,
             k8s=k8s,
         )

@@ -60,7 +60,7 @@ spec:
           command:
             - python3
             - -c
-            - {{ include "todo-chatbot.waitForTcpScript" . | quote }}
+            - {{ include "todo-chatbot.waitForPostgresScript" . | quote }}
             - {{ include "todo-chatbot.componentName" (dict "root" $root "component" "postgres") | quote }}
             - "5432"
           {{- include "todo-chatbot.initContainerBasics" $root | nindent 10 }}
@@ -196,24 +196,31 @@ spec:
 {{- end }}
 
 {{/*
-python3 script for an init container: wait until host (argv 1) accepts TCP connections on port (argv 2),
-saying what it waits for and what it saw (the images have no shell, nc or sleep).
+python3 script for an init container: wait until PostgreSQL at host (argv 1), port (argv 2) answers, saying what
+it waits for and what it saw (the images have no shell, nc or sleep). A TCP connect alone is not enough: on the
+local cluster a connection to a Service address kube-proxy has not programmed yet can leave the node and be
+accepted by something else, so it sends PostgreSQL's SSLRequest, which a PostgreSQL server answers "S" or "N".
 */}}
-{{- define "todo-chatbot.waitForTcpScript" -}}
-import socket, sys, time
+{{- define "todo-chatbot.waitForPostgresScript" -}}
+import socket, struct, sys, time
 host, port = sys.argv[1], int(sys.argv[2])
 started, last = time.monotonic(), ""
 while True:
     try:
-        socket.create_connection((host, port), timeout=1).close()
-        break
+        with socket.create_connection((host, port), timeout=1) as conn:
+            conn.settimeout(1)
+            conn.sendall(struct.pack("!ii", 8, 80877103))
+            answer = conn.recv(1)
+        if answer in (b"S", b"N"):
+            break
+        seen = f"not PostgreSQL (it answered {answer!r})"
     except OSError as error:
         seen = f"{error}"
-        if seen != last:  # a line per change, not per attempt: it polls 4 times a second
-            print(f"waiting for {host}:{port} ({time.monotonic() - started:.1f}s): {seen}", flush=True)
-            last = seen
-        time.sleep(0.25)
-print(f"{host}:{port} accepts connections after {time.monotonic() - started:.1f}s")
+    if seen != last:  # a line per change, not per attempt: it polls 4 times a second
+        print(f"waiting for PostgreSQL at {host}:{port} ({time.monotonic() - started:.1f}s): {seen}", flush=True)
+        last = seen
+    time.sleep(0.25)
+print(f"PostgreSQL at {host}:{port} answers after {time.monotonic() - started:.1f}s")
 {{- end }}
 
 {{/*
