@@ -417,13 +417,18 @@ def _configure_progress(config: pytest.Config) -> None:
     except OSError:
         return
 
+    ended_at: list[int] = [0]  # pytest's line width when we last ended its line for it
+
     def end_pytest_line() -> None:
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is None:
             return
         reporter.flush()
-        if reporter.currentfspath:  # pytest is mid-line ("features/x.feature ..."): start a new one
+        width = getattr(getattr(reporter, "_tw", None), "width_of_current_line", 0)
+        if reporter.currentfspath or (width and width != ended_at[0]):
+            # pytest is mid-line ("features/x.feature ..", "[100%]"): progress starts on a line of its own
             stream.write("\n")
+            ended_at[0] = width
             reporter.currentfspath = None  # so pytest writes the file name again before its next result
 
     progress.configure(

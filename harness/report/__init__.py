@@ -21,11 +21,11 @@ def build_report(report_dir: Path) -> list[Path]:
 
     report_dir = Path(report_dir)
     run = load_run(report_dir)
-    page = report_dir / "acceptance.html"
-    page.write_text(html.render(run))
     markdown = summary.to_markdown(run)
     summary_file = report_dir / "summary.md"
-    summary_file.write_text(markdown)
+    summary_file.write_text(markdown)  # first: the page links to it
+    page = report_dir / "acceptance.html"
+    page.write_text(html.render(run))
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary:
         with open(step_summary, "a") as fh:

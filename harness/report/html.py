@@ -150,4 +150,5 @@ def render(run: RunRecord) -> str:
         image_src=image_src,
         diagnostics_summary=diagnostics_summary,
         short_error=short_error,
+        clip=lambda text, limit: text if len(text) <= limit else text[: limit - 1] + "…",
     )
