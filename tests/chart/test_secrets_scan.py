@@ -13,6 +13,5 @@ def test_no_secret_in_tracked_files() -> None:
     assert not findings, (
         "detect-secrets findings (move real secrets out of git; mark a test's fake one with "
         "`# pragma: allowlist secret` on its line, or record it with "
-        "harness.checks.repository.record_reviewed):\n"
-        + "\n".join(map(str, findings))
+        "harness.checks.repository.record_reviewed):\n" + "\n".join(map(str, findings))
     )
