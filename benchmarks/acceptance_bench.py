@@ -24,9 +24,20 @@ def one_run(extra: list[str]) -> tuple[float, int, dict[str, float], dict[str, i
     with tempfile.TemporaryDirectory(prefix="tcb-bench-") as tmp:
         started = time.monotonic()
         result = subprocess.run(
-            [sys.executable, "-m", "pytest", "features/", "-q", "-p", "no:cacheprovider", "--report-dir", tmp,
-             *extra],
-            cwd=REPO, check=False,
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "features/",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "--report-dir",
+                tmp,
+                *extra,
+            ],
+            cwd=REPO,
+            check=False,
         )
         wall = time.monotonic() - started
         matrix_file = Path(tmp) / "traceability.json"

@@ -5,26 +5,31 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from pytest_bdd import given, parsers, then, when
 
 from harness.app_client import AppClient
 from harness.browser import BrowserSession
 from harness.components import container_port
-from harness.release import ReleaseRestorer
+from harness.k8s import K8s
+from harness.release import AppUrls, Release, ReleaseRestorer
 from harness.timeouts import Timeouts
 from harness.waits import wait_until
 from steps.common_steps import nodeport_url
+from steps.evidence import Evidence
+from steps.fixtures import User
 
 # ---- URLs ----
 
 
 @then(parsers.parse("the frontend's page at NodePort {port:d} is the todo app"))
-def _frontend_page(app_urls: Any, port: int, evidence: Any, timeouts: Timeouts) -> None:
+def _frontend_page(app_urls: AppUrls, port: int, evidence: Evidence, timeouts: Timeouts) -> None:
     url = nodeport_url(app_urls, "frontend", port)
     response = httpx.get(f"{url}/", follow_redirects=True, timeout=timeouts.request)
     evidence.text("frontend page", f"{response.status_code} {response.url}\n{response.text[:2000]}")
@@ -36,7 +41,7 @@ def _frontend_page(app_urls: Any, port: int, evidence: Any, timeouts: Timeouts) 
 
 
 @then(parsers.parse('the {component}\'s /api/health at NodePort {port:d} reports service "{service}" ok'))
-def _health(app_urls: Any, component: str, port: int, service: str, evidence: Any) -> None:
+def _health(app_urls: AppUrls, component: str, port: int, service: str, evidence: Evidence) -> None:
     url = nodeport_url(app_urls, component, port)
     body = AppClient(url).health()
     evidence.json(f"{component} health", body)
@@ -44,7 +49,7 @@ def _health(app_urls: Any, component: str, port: int, service: str, evidence: An
 
 
 @then(parsers.parse("the {component}'s /api/ready at NodePort {port:d} answers 200"))
-def _ready(app_urls: Any, component: str, port: int, timeouts: Timeouts) -> None:
+def _ready(app_urls: AppUrls, component: str, port: int, timeouts: Timeouts) -> None:
     url = nodeport_url(app_urls, component, port)
 
     def probe() -> tuple[bool, str]:
@@ -56,7 +61,7 @@ def _ready(app_urls: Any, component: str, port: int, timeouts: Timeouts) -> None
 
 
 @then(parsers.parse("the backend's API docs at NodePort {port:d} are served"))
-def _docs(app_urls: Any, port: int, timeouts: Timeouts) -> None:
+def _docs(app_urls: AppUrls, port: int, timeouts: Timeouts) -> None:
     url = nodeport_url(app_urls, "backend", port)
     response = httpx.get(f"{url}/docs", timeout=timeouts.request)
     assert response.status_code == 200, f"{url}/docs answered {response.status_code}"
@@ -64,7 +69,7 @@ def _docs(app_urls: Any, port: int, timeouts: Timeouts) -> None:
 
 
 @then("the backend's OpenAPI document lists the task and auth endpoints")
-def _openapi(app_urls: Any, timeouts: Timeouts) -> None:
+def _openapi(app_urls: AppUrls, timeouts: Timeouts) -> None:
     paths = httpx.get(f"{app_urls.backend}/openapi.json", timeout=timeouts.request).json().get("paths", {})
     wanted = ["/api/auth/signup", "/api/auth/login", "/api/tasks", "/api/tasks/{number}"]
     missing = [p for p in wanted if p not in paths]
@@ -83,7 +88,9 @@ def _upgrade(
 
 
 @then(parsers.parse('the backend, chatbot and frontend report log_level "{level}" on /api/health'))
-def _log_levels(release: Any, k8s: Any, app_urls: Any, level: str, evidence: Any, timeouts: Timeouts) -> None:
+def _log_levels(
+    release: Release, k8s: K8s, app_urls: AppUrls, level: str, evidence: Evidence, timeouts: Timeouts
+) -> None:
     chatbot = k8s.services(release.namespace, release.component_selector("chatbot"))[0].metadata.name
     started = time.monotonic()
 
@@ -111,8 +118,21 @@ def _log_levels(release: Any, k8s: Any, app_urls: Any, level: str, evidence: Any
 
 
 @given("a new user chatting through the frontend", target_fixture="chat_user")
-def _chat_user(user: Any) -> Any:
+def _chat_user(user: User) -> User:
     return user
+
+
+@dataclass
+class Conversation:
+    """One chat of a scenario: its id (after the first reply) and every message with its reply."""
+
+    id: str | None = None
+    exchanges: list[dict[str, Any]] = field(default_factory=list)
+
+
+@pytest.fixture
+def conversation() -> Conversation:
+    return Conversation()
 
 
 def _client_time() -> str:
@@ -120,39 +140,41 @@ def _client_time() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
-def _say(chat_user: Any, message: str, state: dict[str, Any], evidence: Any) -> dict[str, Any]:
-    reply = chat_user.web.chat(message, state.get("conversation_id"), _client_time())
-    state["conversation_id"] = reply["conversation_id"]
-    state.setdefault("exchanges", []).append({"message": message, **reply})
-    evidence.json("chat", state["exchanges"])
+def _say(chat_user: User, message: str, conversation: Conversation, evidence: Evidence) -> dict[str, Any]:
+    reply = chat_user.web.chat(message, conversation.id, _client_time())
+    conversation.id = reply["conversation_id"]
+    conversation.exchanges.append({"message": message, **reply})
+    evidence.json("chat", conversation.exchanges)
     return dict(reply)
 
 
 @given(parsers.parse('the user has tasks "{first}" and "{second}"'))
-def _has_tasks(chat_user: Any, first: str, second: str) -> None:
+def _has_tasks(chat_user: User, first: str, second: str) -> None:
     numbers = [chat_user.api.create_task(title)["number"] for title in (first, second)]
     assert numbers == [1, 2], f"a new user's first tasks got numbers {numbers}, expected [1, 2]"
 
 
 @given(parsers.parse('another user with a task "{title}"'), target_fixture="other_user")
-def _other_user(new_user: Callable[..., Any], title: str) -> Any:
+def _other_user(new_user: Callable[..., User], title: str) -> User:
     other = new_user("Other User")
     other.api.create_task(title)
     return other
 
 
 @when(parsers.parse('the user says "{message}"'), target_fixture="reply")
-def _user_says(chat_user: Any, message: str, state: dict[str, Any], evidence: Any) -> dict[str, Any]:
-    return _say(chat_user, message, state, evidence)
+def _user_says(
+    chat_user: User, message: str, conversation: Conversation, evidence: Evidence
+) -> dict[str, Any]:
+    return _say(chat_user, message, conversation, evidence)
 
 
 @when(parsers.parse('the user says "{message}" and confirms if asked'), target_fixture="reply")
 def _user_says_confirming(
-    chat_user: Any, message: str, state: dict[str, Any], evidence: Any
+    chat_user: User, message: str, conversation: Conversation, evidence: Evidence
 ) -> dict[str, Any]:
-    reply = _say(chat_user, message, state, evidence)
+    reply = _say(chat_user, message, conversation, evidence)
     if not reply["actions"] and "?" in reply["reply"]:  # asked to confirm a destructive action: say yes
-        reply = _say(chat_user, "yes", state, evidence)
+        reply = _say(chat_user, "yes", conversation, evidence)
     return reply
 
 
@@ -167,7 +189,7 @@ def _task_titled(tasks: list[dict[str, Any]], title: str) -> dict[str, Any] | No
 
 
 @then(parsers.parse('the user has a task titled "{title}" due tomorrow'))
-def _task_due_tomorrow(chat_user: Any, title: str) -> None:
+def _task_due_tomorrow(chat_user: User, title: str) -> None:
     tasks = chat_user.api.list_tasks()
     task = _task_titled(tasks, title)
     assert task is not None, f"no task titled {title!r} among {[t['title'] for t in tasks]}"
@@ -183,26 +205,26 @@ def _reply_mentions(reply: dict[str, Any], first: str, second: str) -> None:
 
 
 @then(parsers.parse("task {done:d} is completed and task {open_:d} is not"))
-def _completed(chat_user: Any, done: int, open_: int) -> None:
+def _completed(chat_user: User, done: int, open_: int) -> None:
     assert chat_user.api.get_task(done)["completed"] is True, f"task {done} is not completed"
     assert chat_user.api.get_task(open_)["completed"] is False, f"task {open_} was completed too"
 
 
 @then(parsers.parse('task {number:d} is titled "{title}"'))
-def _titled(chat_user: Any, number: int, title: str) -> None:
+def _titled(chat_user: User, number: int, title: str) -> None:
     actual = chat_user.api.get_task(number)["title"]
     assert actual.strip().lower() == title.lower(), f"task {number} is titled {actual!r}, expected {title!r}"
 
 
 @then(parsers.parse("task {gone:d} no longer exists and task {kept:d} still does"))
-def _deleted(chat_user: Any, gone: int, kept: int) -> None:
+def _deleted(chat_user: User, gone: int, kept: int) -> None:
     status = chat_user.api.raw("GET", f"/api/tasks/{gone}").status_code
     assert status == 404, f"task {gone} answers {status} after the delete, expected 404"
     chat_user.api.get_task(kept)
 
 
 @then(parsers.parse("the other user's task {number:d} still exists"))
-def _other_untouched(other_user: Any, number: int) -> None:
+def _other_untouched(other_user: User, number: int) -> None:
     status = other_user.api.raw("GET", f"/api/tasks/{number}").status_code
     assert status == 200, f"the other user's task {number} answers {status}: the chat reached across users"
 
@@ -211,62 +233,74 @@ def _other_untouched(other_user: Any, number: int) -> None:
 
 
 @given(parsers.parse("a Chromium browser on the frontend at NodePort {port:d}"), target_fixture="browser")
-def _browser(app_urls: Any, port: int, evidence: Any) -> Iterator[BrowserSession]:
+def _browser(app_urls: AppUrls, port: int, evidence: Evidence) -> Iterator[BrowserSession]:
     url = nodeport_url(app_urls, "frontend", port)
     # screenshots go with the report's evidence, so the one taken on a failure is kept too
     with BrowserSession(url, Path(evidence.directory) / "screenshots") as session:
         yield session
 
 
-def _attach_screenshots(browser: BrowserSession, evidence: Any, state: dict[str, Any]) -> None:
-    for shot in browser.screenshots[state.get("attached", 0) :]:
-        evidence.image(shot.stem, shot)
-    state["attached"] = len(browser.screenshots)
+def _attach_screenshots(browser: BrowserSession, evidence: Evidence) -> None:
+    """Attach the screenshots taken since the last call (their names are unique: 01-…, 02-…)."""
+    attached = evidence.names()
+    for shot in browser.screenshots:
+        if shot.stem not in attached:
+            evidence.image(shot.stem, shot)
 
 
-@when("a new user signs up in the browser")
-def _browser_signup(browser: BrowserSession, state: dict[str, Any], evidence: Any) -> None:
-    state["email"] = f"browser-{secrets.token_hex(5)}@example.test"
-    state["password"] = secrets.token_urlsafe(12)
-    browser.signup(state["email"], state["password"], "Browser User")
-    _attach_screenshots(browser, evidence, state)
+@dataclass(frozen=True)
+class Account:
+    email: str
+    password: str
+
+
+@when("a new user signs up in the browser", target_fixture="browser_account")
+def _browser_signup(browser: BrowserSession, evidence: Evidence) -> Account:
+    account = Account(f"browser-{secrets.token_hex(5)}@example.test", secrets.token_urlsafe(12))
+    browser.signup(account.email, account.password, "Browser User")
+    _attach_screenshots(browser, evidence)
+    return account
 
 
 @when("the user logs out and logs in again in the browser")
-def _browser_relogin(browser: BrowserSession, state: dict[str, Any], evidence: Any) -> None:
+def _browser_relogin(browser: BrowserSession, browser_account: Account, evidence: Evidence) -> None:
     browser.logout()
-    browser.login(state["email"], state["password"])
-    _attach_screenshots(browser, evidence, state)
+    browser.login(browser_account.email, browser_account.password)
+    _attach_screenshots(browser, evidence)
 
 
-@when(parsers.parse('the user types "{message}" in the chat'))
-def _browser_chat(browser: BrowserSession, message: str, state: dict[str, Any], evidence: Any) -> None:
+@when(parsers.parse('the user types "{message}" in the chat'), target_fixture="browser_reply")
+def _browser_chat(browser: BrowserSession, message: str, evidence: Evidence) -> str:
     browser.mark_document()
-    state["browser_reply"] = browser.chat(message)
+    reply = browser.chat(message)
     browser.screenshot("chat-reply")
-    _attach_screenshots(browser, evidence, state)
+    _attach_screenshots(browser, evidence)
+    return reply
 
 
 @then("the chat replies in the browser")
-def _browser_replied(state: dict[str, Any], evidence: Any) -> None:
-    evidence.text("bot reply", state["browser_reply"])
-    assert state["browser_reply"], "the chat showed an empty reply"
+def _browser_replied(browser_reply: str, evidence: Evidence) -> None:
+    evidence.text("bot reply", browser_reply)
+    assert browser_reply, "the chat showed an empty reply"
 
 
-@then(parsers.parse('the task list shows a task titled "{title}" without a page reload'))
-def _browser_task_shown(browser: BrowserSession, title: str, state: dict[str, Any], evidence: Any) -> None:
-    state["title"] = title
-    state["row"] = browser.wait_for_task(title)
+@then(
+    parsers.parse('the task list shows a task titled "{title}" without a page reload'),
+    target_fixture="browser_task_title",
+)
+def _browser_task_shown(browser: BrowserSession, title: str, evidence: Evidence) -> str:
+    browser.wait_for_task(title)
     browser.screenshot("task-list")
-    _attach_screenshots(browser, evidence, state)
+    _attach_screenshots(browser, evidence)
     assert browser.document_kept(), "the page was reloaded to show the task"
+    return title
 
 
 @then("the task exists through the API for that user")
-def _browser_task_in_api(app_urls: Any, state: dict[str, Any]) -> None:
+def _browser_task_in_api(app_urls: AppUrls, browser_account: Account, browser_task_title: str) -> None:
     with AppClient(app_urls.backend) as client:
-        client.login(state["email"], state["password"])
+        client.login(browser_account.email, browser_account.password)
         titles = [t["title"] for t in client.list_tasks()]
-    assert any(t.strip().lower() == state["title"].lower() for t in titles), (
-        f"no task {state['title']!r} among the user's tasks through the API: {titles}"
+    assert any(t.strip().lower() == browser_task_title.lower() for t in titles), (
+        f"no task {browser_task_title!r} among the user's tasks through the API: {titles}"
     )

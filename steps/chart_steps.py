@@ -15,14 +15,18 @@ from pytest_bdd import parsers, then, when
 
 from harness import helm
 from harness.checks import manifests
+from harness.clusters.base import ClusterInfo
 from harness.dry_run import dry_run_install
+from harness.images import ImageRef
 from harness.paths import REPO
 from harness.proc import CommandError
+from harness.release import Release
 from harness.values import generated_secrets, image_values, merge
+from steps.evidence import Evidence
 
 
 @pytest.fixture
-def run_values_file(built_images: dict[str, Any], tmp_path: Path) -> Iterator[Path]:
+def run_values_file(built_images: dict[str, ImageRef], tmp_path: Path) -> Iterator[Path]:
     """This run's values (built image tags, fresh secrets) in a private file, removed afterwards."""
     path = tmp_path / "run-values.yaml"
     path.write_text(yaml.safe_dump(merge(generated_secrets(), image_values(built_images))))
@@ -40,17 +44,20 @@ def _render_error(values_files: list[Path], set_values: dict[str, str] | None = 
 
 
 @then("helm lint passes on the chart with this run's values")
-def _lint(run_values_file: Path, evidence: Any) -> None:
+def _lint(run_values_file: Path, evidence: Evidence) -> None:
     evidence.text("helm lint", helm.lint(values_files=[run_values_file]))
 
 
-@when("the chart is rendered with this run's values")
-def _render(run_values_file: Path, state: dict[str, Any]) -> None:
-    state["manifests"] = manifests.parse_manifests(helm.template(values_files=[run_values_file]))
+@when("the chart is rendered with this run's values", target_fixture="rendered")
+def _render(run_values_file: Path) -> list[dict[str, Any]]:
+    return manifests.parse_manifests(helm.template(values_files=[run_values_file]))
 
 
-@when(parsers.parse('the chart is rendered with "{values_file}" and this run\'s secrets'))
-def _render_with(values_file: str, run_values_file: Path, state: dict[str, Any]) -> None:
+@when(
+    parsers.parse('the chart is rendered with "{values_file}" and this run\'s secrets'),
+    target_fixture="rendered",
+)
+def _render_with(values_file: str, run_values_file: Path) -> list[dict[str, Any]]:
     # a values file may point at an external database (production does): give it a URL with a fresh password
     external = {
         "secrets": {
@@ -61,30 +68,29 @@ def _render_with(values_file: str, run_values_file: Path, state: dict[str, Any])
     database.write_text(yaml.safe_dump(external))
     text = helm.template(values_files=[REPO / values_file, run_values_file, database])
     database.unlink()
-    state["manifests"] = manifests.parse_manifests(text)
+    return manifests.parse_manifests(text)
 
 
 @then("the manifests are valid Kubernetes objects")
-def _valid(state: dict[str, Any], evidence: Any) -> None:
-    manifests = state["manifests"]
-    evidence.text("rendered objects", "\n".join(f"{m['kind']}/{m['metadata']['name']}" for m in manifests))
-    problems = manifests.invalid_manifests(manifests)
+def _valid(rendered: list[dict[str, Any]], evidence: Evidence) -> None:
+    evidence.text("rendered objects", "\n".join(f"{m['kind']}/{m['metadata']['name']}" for m in rendered))
+    problems = manifests.invalid_manifests(rendered)
     assert not problems, "invalid objects: " + "; ".join(problems)
 
 
 @then("the manifests hold these objects:")
-def _objects(state: dict[str, Any], datatable: list[list[str]]) -> None:
+def _objects(rendered: list[dict[str, Any]], datatable: list[list[str]]) -> None:
     missing = [
         f"{kind} {component}".strip()
         for kind, component in (row[:2] for row in datatable[1:])
-        if not manifests.find_objects(state["manifests"], kind.strip(), component.strip())
+        if not manifests.find_objects(rendered, kind.strip(), component.strip())
     ]
     assert not missing, f"the chart renders no {missing}"
 
 
 @then(parsers.parse("the {component} Service is a NodePort on {port:d}"))
-def _nodeport(state: dict[str, Any], component: str, port: int) -> None:
-    services = manifests.find_objects(state["manifests"], "Service", component)
+def _nodeport(rendered: list[dict[str, Any]], component: str, port: int) -> None:
+    services = manifests.find_objects(rendered, "Service", component)
     assert services, f"no {component} Service"
     spec = services[0]["spec"]
     node_ports = [p.get("nodePort") for p in spec.get("ports", [])]
@@ -94,8 +100,8 @@ def _nodeport(state: dict[str, Any], component: str, port: int) -> None:
 
 
 @then(parsers.parse("the {component} Service is a ClusterIP on port {port:d}"))
-def _cluster_ip(state: dict[str, Any], component: str, port: int) -> None:
-    services = manifests.find_objects(state["manifests"], "Service", component)
+def _cluster_ip(rendered: list[dict[str, Any]], component: str, port: int) -> None:
+    services = manifests.find_objects(rendered, "Service", component)
     assert services, f"no {component} Service"
     spec = services[0]["spec"]
     ports = [p.get("port") for p in spec.get("ports", [])]
@@ -105,8 +111,8 @@ def _cluster_ip(state: dict[str, Any], component: str, port: int) -> None:
 
 
 @then(parsers.parse("the rendered {component} Deployment has {replicas:d} replicas"))
-def _replicas(state: dict[str, Any], component: str, replicas: int) -> None:
-    deployments = manifests.find_objects(state["manifests"], "Deployment", component)
+def _replicas(rendered: list[dict[str, Any]], component: str, replicas: int) -> None:
+    deployments = manifests.find_objects(rendered, "Deployment", component)
     assert deployments, f"no {component} Deployment"
     assert deployments[0]["spec"].get("replicas") == replicas, (
         f"{component} has {deployments[0]['spec'].get('replicas')} replicas"
@@ -126,23 +132,21 @@ def _schema_rejects(key: str, value: str, name: str, run_values_file: Path) -> N
 
 
 @then(parsers.parse('the ConfigMap sets ENVIRONMENT to "{environment}"'))
-def _configmap_environment(state: dict[str, Any], environment: str) -> None:
-    configmaps = manifests.find_objects(state["manifests"], "ConfigMap")
+def _configmap_environment(rendered: list[dict[str, Any]], environment: str) -> None:
+    configmaps = manifests.find_objects(rendered, "ConfigMap")
     values = [cm.get("data", {}).get("ENVIRONMENT") for cm in configmaps]
     assert environment in values, f"ConfigMaps set ENVIRONMENT to {values}"
 
 
 @then("every application container has resource requests and limits")
-def _resources(state: dict[str, Any]) -> None:
-    workloads = [
-        w for kind in ("Deployment", "StatefulSet") for w in manifests.find_objects(state["manifests"], kind)
-    ]
+def _resources(rendered: list[dict[str, Any]]) -> None:
+    workloads = [w for kind in ("Deployment", "StatefulSet") for w in manifests.find_objects(rendered, kind)]
     problems = manifests.missing_resources(workloads)
     assert not problems, "; ".join(problems)
 
 
 @then("a dry-run install of the chart into a new namespace succeeds")
-def _dry_run(cluster_info: Any, built_images: dict[str, Any], evidence: Any) -> None:
+def _dry_run(cluster_info: ClusterInfo, built_images: dict[str, ImageRef], evidence: Evidence) -> None:
     report = dry_run_install(cluster_info, built_images, namespace=f"tcb-dryrun-{secrets.token_hex(3)}")
     evidence.text(
         "dry run", "accepted:\n" + "\n".join(report.accepted) + "\nrejected:\n" + "\n".join(report.rejected)
@@ -152,7 +156,7 @@ def _dry_run(cluster_info: Any, built_images: dict[str, Any], evidence: Any) -> 
 
 
 @then("the release status is deployed")
-def _deployed(release: Any, evidence: Any) -> None:
+def _deployed(release: Release, evidence: Evidence) -> None:
     status = release.status()
     evidence.json("helm status", status)
     assert status["status"] == "deployed", (
@@ -161,7 +165,7 @@ def _deployed(release: Any, evidence: Any) -> None:
 
 
 @then("helm test passes for the release")
-def _helm_test(release: Any, evidence: Any) -> None:
+def _helm_test(release: Release, evidence: Evidence) -> None:
     results = release.test()
     evidence.text("helm test", "\n\n".join(f"== {r.name}: {r.phase}\n{r.log}" for r in results))
     failed = [f"{r.name} ({r.phase}): {r.log[-300:]}" for r in results if not r.passed]
@@ -169,7 +173,7 @@ def _helm_test(release: Any, evidence: Any) -> None:
 
 
 @then(parsers.parse("the release notes name the URLs on ports {front:d} and {back:d}"))
-def _notes(release: Any, evidence: Any, front: int, back: int) -> None:
+def _notes(release: Release, evidence: Evidence, front: int, back: int) -> None:
     notes = release.notes()
     evidence.text("NOTES", notes)
     missing = [port for port in (front, back) if f":{port}" not in notes]
@@ -192,7 +196,7 @@ def _helm_test_fails(release: Any, evidence: Any) -> None:
 
 
 @then("Chart.yaml's name, version and appVersion label every rendered object")
-def _chart_versions(state: dict[str, Any], evidence: Any) -> None:
+def _chart_versions(rendered: list[dict[str, Any]], evidence: Any) -> None:
     chart = yaml.safe_load((REPO / "chart" / "Chart.yaml").read_text())
     missing = [key for key in ("name", "version", "appVersion") if not str(chart.get(key) or "").strip()]
     assert not missing, f"Chart.yaml lacks {missing}"
@@ -203,7 +207,7 @@ def _chart_versions(state: dict[str, Any], evidence: Any) -> None:
     }
     wrong = [
         f"{m['kind']}/{m['metadata']['name']}: {key}={labels.get(key)!r}"
-        for m in state["manifests"]
+        for m in rendered
         for labels in [m["metadata"].get("labels") or {}]
         for key, value in want.items()
         if labels.get(key) != value
@@ -214,10 +218,10 @@ def _chart_versions(state: dict[str, Any], evidence: Any) -> None:
 @then(
     "every rendered object carries the chart's name and instance labels, and each selector matches its pods"
 )
-def _helpers_labels(state: dict[str, Any]) -> None:
+def _helpers_labels(rendered: list[dict[str, Any]]) -> None:
     """What _helpers.tpl's name, labels and selector helpers are for, observed in what they render."""
     problems = []
-    for m in state["manifests"]:
+    for m in rendered:
         labels = m["metadata"].get("labels") or {}
         name = f"{m['kind']}/{m['metadata']['name']}"
         for key in ("app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/managed-by"):
@@ -232,7 +236,7 @@ def _helpers_labels(state: dict[str, Any]) -> None:
         if m["kind"] == "Service" and selector:
             targets = [
                 w
-                for w in state["manifests"]
+                for w in rendered
                 if w["kind"] in ("Deployment", "StatefulSet")
                 and all(
                     (w["spec"]["template"]["metadata"].get("labels") or {}).get(k) == v
@@ -247,9 +251,9 @@ def _helpers_labels(state: dict[str, Any]) -> None:
 @then(
     "the rendered Secret holds DATABASE_URL, BETTER_AUTH_SECRET and POSTGRES_PASSWORD with this run's values"
 )
-def _secret_holds(state: dict[str, Any], run_values_file: Path) -> None:
+def _secret_holds(rendered: list[dict[str, Any]], run_values_file: Path) -> None:
     values = yaml.safe_load(run_values_file.read_text())["secrets"]
-    decoded = _rendered_secret(state["manifests"])
+    decoded = _rendered_secret(rendered)
     assert decoded.get("BETTER_AUTH_SECRET") == values["betterAuthSecret"], (
         "BETTER_AUTH_SECRET is not this run's"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,40 +15,43 @@ from pytest_bdd import parsers, step, then, when
 from harness import diagnostics, helm, leak_scan
 from harness.checks import SECRET_NAME, manifests
 from harness.checks.verify import VERIFY_CHECKS, verify_release
+from harness.clusters.base import ClusterInfo
 from harness.components import APP_COMPONENTS
 from harness.docker_engine import ensure_docker_engine
-from harness.k8s import pod_ready, pod_summary
+from harness.images import ImageRef
+from harness.k8s import K8s, pod_ready, pod_summary
 from harness.proc import run
-from harness.release import ReleaseRestorer
+from harness.release import AppUrls, Release, ReleaseRestorer
 from harness.timeouts import Timeouts
 from harness.waits import wait_until
+from steps.evidence import Evidence
 
 # ---- tools and cluster ----
 
 
 @then("the Docker engine answers with its version")
-def _docker(evidence: Any) -> None:
+def _docker(evidence: Evidence) -> None:
     version = ensure_docker_engine().version()
     evidence.text("docker version", f"{version.get('Version')} (API {version.get('ApiVersion')})")
     assert version.get("Version"), f"docker answered without a version: {version}"
 
 
 @then("helm answers with a version 3 release")
-def _helm_version(evidence: Any) -> None:
+def _helm_version(evidence: Evidence) -> None:
     version = run([str(helm.ensure_helm()), "version", "--short"], quiet=True).stdout.strip()
     evidence.text("helm version", version)
     assert version.startswith("v3."), f"helm reports {version!r}, expected v3.x"
 
 
 @then("the API server answers with its version")
-def _server_version(k8s: Any, evidence: Any) -> None:
+def _server_version(k8s: K8s, evidence: Evidence) -> None:
     version = k8s.server_version()
     evidence.text("kubernetes version", version)
     assert version.startswith("v1."), f"the API server reports {version!r}"
 
 
 @then("every node of the cluster is Ready")
-def _nodes_ready(k8s: Any) -> None:
+def _nodes_ready(k8s: K8s) -> None:
     nodes = k8s.core.list_node().items
     assert nodes, "the cluster has no nodes"
     unready = [
@@ -59,20 +63,20 @@ def _nodes_ready(k8s: Any) -> None:
 
 
 @then("the cluster DNS is Ready")
-def _dns_ready(k8s: Any) -> None:
+def _dns_ready(k8s: K8s) -> None:
     pods = k8s.pods("kube-system", "k8s-app=kube-dns")
     assert any(pod_ready(p) for p in pods), f"no Ready cluster DNS pod: {[pod_summary(p) for p in pods]}"
 
 
 @then("the run uses a private kubeconfig")
-def _private_kubeconfig(cluster_info: Any) -> None:
+def _private_kubeconfig(cluster_info: ClusterInfo) -> None:
     path = Path(cluster_info.kubeconfig)
     assert path.is_file(), f"kubeconfig {path} does not exist"
     assert path.resolve() != (Path.home() / ".kube" / "config").resolve(), "the run writes to ~/.kube/config"
 
 
 @then("the node holds every application image")
-def _node_images(loaded_images: dict[str, Any], k8s: Any) -> None:
+def _node_images(loaded_images: dict[str, ImageRef], k8s: K8s) -> None:
     present = k8s.node_images()
     missing = [
         image.ref
@@ -85,7 +89,7 @@ def _node_images(loaded_images: dict[str, Any], k8s: Any) -> None:
 # ---- pods ----
 
 
-def _release_pods(release: Any, k8s: Any, component: str | None = None) -> list[Any]:
+def _release_pods(release: Release, k8s: K8s, component: str | None = None) -> list[Any]:
     """The release's running workload pods: not `helm test` hooks, not pods on their way out."""
     selector = release.component_selector(component) if component else release.selector
     return [
@@ -98,7 +102,7 @@ def _release_pods(release: Any, k8s: Any, component: str | None = None) -> list[
 
 
 @then("every pod of the release is Running and Ready")
-def _all_ready(release: Any, k8s: Any, evidence: Any, timeouts: Timeouts) -> None:
+def _all_ready(release: Release, k8s: K8s, evidence: Evidence, timeouts: Timeouts) -> None:
     def probe() -> tuple[bool, str]:
         pods = _release_pods(release, k8s)
         done = bool(pods) and all(p.status.phase == "Running" and pod_ready(p) for p in pods)
@@ -116,7 +120,7 @@ def _all_ready(release: Any, k8s: Any, evidence: Any, timeouts: Timeouts) -> Non
 
 
 @then("these components have a Ready pod:")
-def _components_ready(release: Any, k8s: Any, datatable: list[list[str]]) -> None:
+def _components_ready(release: Release, k8s: K8s, datatable: list[list[str]]) -> None:
     missing = [
         c.strip()
         for (c,) in datatable[1:]
@@ -125,7 +129,7 @@ def _components_ready(release: Any, k8s: Any, datatable: list[list[str]]) -> Non
     assert not missing, f"no Ready pod for {missing}"
 
 
-def _restarts(release: Any, k8s: Any, component: str | None = None) -> list[str]:
+def _restarts(release: Release, k8s: K8s, component: str | None = None) -> list[str]:
     return [
         f"{p.metadata.name}/{s.name} restarted {s.restart_count}x"
         for p in _release_pods(release, k8s, component)
@@ -135,19 +139,19 @@ def _restarts(release: Any, k8s: Any, component: str | None = None) -> list[str]
 
 
 @then("no container of the release has restarted")
-def _no_restarts(release: Any, k8s: Any) -> None:
+def _no_restarts(release: Release, k8s: K8s) -> None:
     restarted = _restarts(release, k8s)
     assert not restarted, "; ".join(restarted)
 
 
 @then(parsers.parse("no {component} container has restarted"))
-def _no_component_restarts(release: Any, k8s: Any, component: str) -> None:
+def _no_component_restarts(release: Release, k8s: K8s, component: str) -> None:
     restarted = _restarts(release, k8s, component)
     assert not restarted, "; ".join(restarted)
 
 
 @then("every application container of the release has liveness, readiness and startup probes")
-def _probes(release: Any, k8s: Any, evidence: Any) -> None:
+def _probes(release: Release, k8s: K8s, evidence: Evidence) -> None:
     workloads = [
         k8s.api_client.sanitize_for_serialization(
             k8s.deployment(release.namespace, release.deployment_name(c))
@@ -169,7 +173,7 @@ def _probes(release: Any, k8s: Any, evidence: Any) -> None:
 
 
 @then(parsers.parse("the backend pods are Running but not Ready"))
-def _running_not_ready(release: Any, k8s: Any, timeouts: Timeouts) -> None:
+def _running_not_ready(release: Release, k8s: K8s, timeouts: Timeouts) -> None:
     def probe() -> tuple[bool, str]:
         pods = _release_pods(release, k8s, "backend")
         done = bool(pods) and all(p.status.phase == "Running" and not pod_ready(p) for p in pods)
@@ -181,13 +185,13 @@ def _running_not_ready(release: Any, k8s: Any, timeouts: Timeouts) -> None:
 # ---- endpoints, scaling, deletion ----
 
 
-def _service_name(release: Any, k8s: Any, component: str) -> str:
+def _service_name(release: Release, k8s: K8s, component: str) -> str:
     services = k8s.services(release.namespace, release.component_selector(component))
     assert services, f"release {release.name} has no {component} Service"
     return str(services[0].metadata.name)
 
 
-def _wait_endpoints(release: Any, k8s: Any, component: str, count: int, timeout: float) -> list[str]:
+def _wait_endpoints(release: Release, k8s: K8s, component: str, count: int, timeout: float) -> list[str]:
     service = _service_name(release, k8s, component)
 
     def probe() -> tuple[bool, list[str]]:
@@ -200,19 +204,21 @@ def _wait_endpoints(release: Any, k8s: Any, component: str, count: int, timeout:
 
 
 @step(parsers.parse("the {component} Service has {count:d} ready endpoints"))
-def _endpoints(release: Any, k8s: Any, component: str, count: int, evidence: Any, timeouts: Timeouts) -> None:
+def _endpoints(
+    release: Release, k8s: K8s, component: str, count: int, evidence: Evidence, timeouts: Timeouts
+) -> None:
     addresses = _wait_endpoints(release, k8s, component, count, timeouts.endpoints)
     evidence.text(f"{component} endpoints", "\n".join(addresses))
 
 
 @then(parsers.parse("the {component} Service has no ready endpoints"))
-def _no_endpoints(release: Any, k8s: Any, component: str, timeouts: Timeouts) -> None:
+def _no_endpoints(release: Release, k8s: K8s, component: str, timeouts: Timeouts) -> None:
     _wait_endpoints(release, k8s, component, 0, timeouts.endpoints_gone)
 
 
 @when(parsers.parse("the Postgres StatefulSet is scaled to {replicas:d}"))
 def _scale_postgres(
-    release: Any, k8s: Any, replicas: int, release_restorer: ReleaseRestorer, timeouts: Timeouts
+    release: Release, k8s: K8s, replicas: int, release_restorer: ReleaseRestorer, timeouts: Timeouts
 ) -> None:
     name = k8s.statefulset_name(release.namespace, release.component_selector("postgres"))
     release_restorer.remember_replicas("StatefulSet", name)
@@ -222,51 +228,60 @@ def _scale_postgres(
 
 
 @when(parsers.parse("the backend is scaled to {replicas:d} replicas"))
-def _scale_backend(release: Any, replicas: int, evidence: Any, release_restorer: ReleaseRestorer) -> None:
+def _scale_backend(
+    release: Release, replicas: int, evidence: Evidence, release_restorer: ReleaseRestorer
+) -> None:
     release_restorer.remember_replicas("Deployment", release.deployment_name("backend"))
     evidence.figure(f"seconds to scale to {replicas}", round(release.scale("backend", replicas), 1), "s")
 
 
 @step(parsers.parse("the {component} Deployment has {replicas:d} Ready replicas"))
-def _ready_replicas(release: Any, k8s: Any, component: str, replicas: int, timeouts: Timeouts) -> None:
+def _ready_replicas(release: Release, k8s: K8s, component: str, replicas: int, timeouts: Timeouts) -> None:
     selector = release.component_selector(component)
     k8s.wait_pods_ready(release.namespace, selector, count=replicas, timeout=timeouts.pods_ready)
 
 
-@when("a backend pod is deleted")
-def _delete_backend_pod(release: Any, k8s: Any, state: dict[str, Any]) -> None:
-    pods = _release_pods(release, k8s, "backend")
-    assert pods, "no backend pod to delete"
-    state["deleted"] = pods[0].metadata.name
-    k8s.delete_pod(release.namespace, pods[0].metadata.name)
+@dataclass(frozen=True)
+class DeletedPod:
+    name: str
+    uid: str
 
 
-@when("the Postgres pod is deleted")
-def _delete_postgres_pod(release: Any, k8s: Any, state: dict[str, Any]) -> None:
-    pods = _release_pods(release, k8s, "postgres")
-    assert pods, "no postgres pod to delete"
-    state["deleted"] = pods[0].metadata.name
-    state["deleted_uid"] = pods[0].metadata.uid
-    k8s.delete_pod(release.namespace, pods[0].metadata.name)
+def _delete_one_pod(release: Release, k8s: K8s, component: str) -> DeletedPod:
+    pods = _release_pods(release, k8s, component)
+    assert pods, f"no {component} pod to delete"
+    deleted = DeletedPod(str(pods[0].metadata.name), str(pods[0].metadata.uid))
+    k8s.delete_pod(release.namespace, deleted.name)
+    return deleted
+
+
+@when("a backend pod is deleted", target_fixture="deleted_pod")
+def _delete_backend_pod(release: Release, k8s: K8s) -> DeletedPod:
+    return _delete_one_pod(release, k8s, "backend")
+
+
+@when("the Postgres pod is deleted", target_fixture="deleted_pod")
+def _delete_postgres_pod(release: Release, k8s: K8s) -> DeletedPod:
+    return _delete_one_pod(release, k8s, "postgres")
 
 
 @then("the Postgres pod is Ready again")
-def _postgres_back(release: Any, k8s: Any, state: dict[str, Any], timeouts: Timeouts) -> None:
+def _postgres_back(release: Release, k8s: K8s, deleted_pod: DeletedPod, timeouts: Timeouts) -> None:
     def probe() -> tuple[bool, str]:
         pods = _release_pods(release, k8s, "postgres")
-        new = [p for p in pods if p.metadata.uid != state.get("deleted_uid") and pod_ready(p)]
+        new = [p for p in pods if p.metadata.uid != deleted_pod.uid and pod_ready(p)]
         return bool(new), "; ".join(pod_summary(p) for p in pods) or "no pods"
 
     wait_until("a new Postgres pod to be Ready", probe, timeout=timeouts.pods_ready, interval=1)
 
 
 @when("the backend Deployment is restarted")
-def _restart_backend(release: Any, k8s: Any) -> None:
+def _restart_backend(release: Release, k8s: K8s) -> None:
     k8s.restart_deployment(release.namespace, release.deployment_name("backend"))
 
 
 @then(parsers.parse("the rollout of the {component} Deployment completes"))
-def _rollout_done(release: Any, k8s: Any, component: str, evidence: Any, timeouts: Timeouts) -> None:
+def _rollout_done(release: Release, k8s: K8s, component: str, evidence: Evidence, timeouts: Timeouts) -> None:
     took = k8s.wait_for_rollout(
         "Deployment", release.deployment_name(component), release.namespace, timeout=timeouts.rollout
     )
@@ -274,7 +289,7 @@ def _rollout_done(release: Any, k8s: Any, component: str, evidence: Any, timeout
 
 
 @then("the rollout of every application Deployment completes")
-def _all_rollouts_done(release: Any, k8s: Any, timeouts: Timeouts) -> None:
+def _all_rollouts_done(release: Release, k8s: K8s, timeouts: Timeouts) -> None:
     for component in APP_COMPONENTS:
         name = release.deployment_name(component)
         k8s.wait_for_rollout("Deployment", name, release.namespace, timeout=timeouts.rollout)
@@ -283,13 +298,13 @@ def _all_rollouts_done(release: Any, k8s: Any, timeouts: Timeouts) -> None:
 # ---- configuration ----
 
 
-def _configmaps(release: Any, k8s: Any) -> list[dict[str, Any]]:
+def _configmaps(release: Release, k8s: K8s) -> list[dict[str, Any]]:
     items = k8s.core.list_namespaced_config_map(release.namespace).items
     return [k8s.api_client.sanitize_for_serialization(cm) for cm in items]
 
 
 @then("the release's ConfigMap sets ENVIRONMENT and LOG_LEVEL")
-def _configmap_settings(release: Any, k8s: Any, evidence: Any) -> None:
+def _configmap_settings(release: Release, k8s: K8s, evidence: Evidence) -> None:
     configmaps = [
         cm
         for cm in _configmaps(release, k8s)
@@ -302,7 +317,7 @@ def _configmap_settings(release: Any, k8s: Any, evidence: Any) -> None:
 
 
 @then("no ConfigMap of the release holds a secret value")
-def _configmaps_clean(release: Any, k8s: Any) -> None:
+def _configmaps_clean(release: Release, k8s: K8s) -> None:
     values = set(release.secret_values) | diagnostics.namespace_secret_values(k8s, release.namespace)
     problems = manifests.configmap_secret_problems(_configmaps(release, k8s), values)
     assert not problems, "; ".join(problems)
@@ -352,7 +367,7 @@ def _env_from_secret(release: Any, k8s: Any, evidence: Any) -> None:
 
 
 @then("a listing of the release's workloads shows each with its ready replicas")
-def _workload_listing(release: Any, k8s: Any, evidence: Any) -> None:
+def _workload_listing(release: Release, k8s: K8s, evidence: Evidence) -> None:
     rows = k8s.workload_status(release.namespace, release.selector)
     evidence.text(
         "workloads", "\n".join(f"{kind}/{name}: {ready}/{wanted} ready" for kind, name, ready, wanted in rows)
@@ -363,7 +378,7 @@ def _workload_listing(release: Any, k8s: Any, evidence: Any) -> None:
 
 
 @when("a diagnostics bundle is collected for the release", target_fixture="bundle")
-def _collect_bundle(release: Any, k8s: Any, tmp_path: Path) -> Path:
+def _collect_bundle(release: Release, k8s: K8s, tmp_path: Path) -> Path:
     helm_binary = helm.helm_path()
     return diagnostics.collect_bundle(
         k8s,
@@ -376,7 +391,7 @@ def _collect_bundle(release: Any, k8s: Any, tmp_path: Path) -> Path:
 
 
 @then("the bundle holds pod logs, events and the helm status")
-def _bundle_contents(bundle: Path, evidence: Any) -> None:
+def _bundle_contents(bundle: Path, evidence: Evidence) -> None:
     evidence.text("bundle summary", diagnostics.bundle_summary(bundle))
     files = sorted(str(p.relative_to(bundle)) for p in bundle.rglob("*") if p.is_file())
     evidence.text("bundle files", "\n".join(files))
@@ -400,7 +415,9 @@ def _bundle_clean(bundle: Path, release: Any, k8s: Any, evidence: Any) -> None:
 
 
 @then("the six verify checks pass:")
-def _verify_checks(release: Any, k8s: Any, app_urls: Any, datatable: list[list[str]], evidence: Any) -> None:
+def _verify_checks(
+    release: Release, k8s: K8s, app_urls: AppUrls, datatable: list[list[str]], evidence: Evidence
+) -> None:
     wanted = [row[0].strip() for row in datatable[1:]]
     assert wanted == list(VERIFY_CHECKS), f"the scenario lists {wanted}, the harness runs {VERIFY_CHECKS}"
     results = verify_release(k8s, release.namespace, release.selector, app_urls.frontend, app_urls.backend)

@@ -5,21 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from pytest_bdd import given, parsers, then
 
+from harness.clusters.base import ClusterInfo
 from harness.components import node_ports
+from harness.images import ImageRef
 from harness.load import LoadGenerator, LoadReport
+from harness.release import AppUrls, Release
+from steps.evidence import Evidence
+from steps.fixtures import User
 from steps.plugin import not_verified
 
 
-@pytest.fixture
-def state() -> dict[str, Any]:
-    """What one scenario's steps hand each other (the reply of the last chat, rendered manifests, …)."""
-    return {}
-
-
-def nodeport_url(app_urls: Any, component: str, port: int) -> str:
+def nodeport_url(app_urls: AppUrls, component: str, port: int) -> str:
     """The component's URL, provided the app is reached through that NodePort from this machine."""
     contract = node_ports().get(component)
     if contract != port:
@@ -37,12 +35,12 @@ def nodeport_url(app_urls: Any, component: str, port: int) -> str:
 
 
 @given("the release is installed")
-def _release_installed(release: Any) -> None:
+def _release_installed(release: Release) -> None:
     """The session fixture installs the chart once (or attaches to --release)."""
 
 
 @given("the cluster chosen for this run")
-def _cluster_chosen(cluster_info: Any, evidence: Any) -> None:
+def _cluster_chosen(cluster_info: ClusterInfo, evidence: Evidence) -> None:
     evidence.text(
         "cluster",
         "\n".join(
@@ -53,12 +51,12 @@ def _cluster_chosen(cluster_info: Any, evidence: Any) -> None:
 
 
 @given("the images are built")
-def _images_built(built_images: dict[str, Any]) -> None:
+def _images_built(built_images: dict[str, ImageRef]) -> None:
     """The session fixture builds the images (or finds them by content hash)."""
 
 
 @given("a signed-up user", target_fixture="load_user")
-def _signed_up_user(user: Any) -> Any:
+def _signed_up_user(user: User) -> Any:
     return user
 
 
@@ -72,7 +70,7 @@ class RunningLoad:
         self.generator = generator
         self._report: LoadReport | None = None
 
-    def report(self, evidence: Any) -> LoadReport:
+    def report(self, evidence: Evidence) -> LoadReport:
         if self._report is None:
             self._report = self.generator.report()
             evidence.text("load", self._report.summary() + "\n" + "\n".join(self._report.failure_reasons))
@@ -86,7 +84,7 @@ class RunningLoad:
 
 
 @given(parsers.parse("load on the app through NodePort {port:d}"), target_fixture="load")
-def _load_on_app(app_urls: Any, load_user: Any, port: int) -> Iterator[RunningLoad]:
+def _load_on_app(app_urls: AppUrls, load_user: User, port: int) -> Iterator[RunningLoad]:
     url = nodeport_url(app_urls, "backend", port)
     generator = LoadGenerator(
         url,
@@ -102,7 +100,7 @@ def _load_on_app(app_urls: Any, load_user: Any, port: int) -> Iterator[RunningLo
 
 
 @then("no request of the load failed")
-def _no_request_failed(load: RunningLoad, evidence: Any) -> None:
+def _no_request_failed(load: RunningLoad, evidence: Evidence) -> None:
     report = load.report(evidence)
     assert report.requests > 0, "the load sent no request"
     assert report.failures == 0, f"{report.failures} of {report.requests} requests failed: " + "; ".join(
@@ -111,7 +109,7 @@ def _no_request_failed(load: RunningLoad, evidence: Any) -> None:
 
 
 @then("no task the load created is lost")
-def _no_task_lost(load: RunningLoad, load_user: Any, evidence: Any) -> None:
+def _no_task_lost(load: RunningLoad, load_user: User, evidence: Evidence) -> None:
     report = load.report(evidence)
     assert report.created_task_numbers, "the load created no task, so there is nothing to check"
     present = {task["number"] for task in load_user.api.list_tasks()}
@@ -121,7 +119,7 @@ def _no_task_lost(load: RunningLoad, load_user: Any, evidence: Any) -> None:
 
 
 @then(parsers.parse("the app recovers within {seconds:d} seconds"))
-def _app_recovers(load: RunningLoad, evidence: Any, seconds: int) -> None:
+def _app_recovers(load: RunningLoad, evidence: Evidence, seconds: int) -> None:
     recovered = load.generator.wait_for_recovery(successes=10, timeout=seconds)
     report = load.report(evidence)
     assert recovered, f"no 10 successful requests in a row within {seconds}s: {report.summary()}"

@@ -17,6 +17,7 @@ from pytest_bdd import given, parsers, then, when
 from harness import backup as db_backup
 from harness.k8s import pod_ready
 from harness.waits import wait_until
+from steps.cluster_steps import DeletedPod
 from steps.common_steps import RunningLoad, nodeport_url
 
 # Each service's role (chart/files/postgres-setup.sql): its connection limit, and the SQL that refuses it new
@@ -162,9 +163,9 @@ def _ready_pods(release: Any, k8s: Any) -> list[Any]:
     target_fixture="postgres_outage",
 )
 def _serves_after_ready(
-    release: Any, k8s: Any, load: RunningLoad, seconds: int, state: dict[str, Any], evidence: Any
+    release: Any, k8s: Any, load: RunningLoad, seconds: int, deleted_pod: DeletedPod, evidence: Any
 ) -> dict[str, Any]:
-    pods = [p for p in _ready_pods(release, k8s) if p.metadata.uid != state.get("deleted_uid")]
+    pods = [p for p in _ready_pods(release, k8s) if p.metadata.uid != deleted_pod.uid]
     assert pods, "no new ready Postgres pod"
     ready_at = _ready_since(pods[0])
     assert ready_at is not None

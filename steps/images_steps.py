@@ -8,12 +8,14 @@ from pytest_bdd import then
 
 from harness.checks import images, repository
 from harness.components import APP_COMPONENTS
-from harness.images import content_tags
+from harness.images import ImageRef, content_tags
+from harness.k8s import K8s
+from harness.release import Release
 
 MAX_IMAGE_MB = 80.0
 
 
-def _app_images(built_images: dict[str, Any]) -> dict[str, Any]:
+def _app_images(built_images: dict[str, ImageRef]) -> dict[str, Any]:
     return {name: image for name, image in built_images.items() if name in APP_COMPONENTS}
 
 
@@ -53,7 +55,7 @@ def _image_users(built_images: dict[str, Any]) -> None:
 
 
 @then("every application container in the cluster runs as a non-root user")
-def _containers_non_root(release: Any, k8s: Any) -> None:
+def _containers_non_root(release: Release, k8s: K8s) -> None:
     problems = []
     for pod in k8s.pods(release.namespace, release.selector):
         pod_ctx = pod.spec.security_context
@@ -67,7 +69,7 @@ def _containers_non_root(release: Any, k8s: Any) -> None:
 
 
 @then("no application image sets a secret-named environment variable")
-def _no_secret_env(built_images: dict[str, Any]) -> None:
+def _no_secret_env(built_images: dict[str, ImageRef]) -> None:
     found = {name: images.secret_named_env(image.ref) for name, image in built_images.items()}
     found = {name: env for name, env in found.items() if env}
     assert not found, f"images with secret-named environment variables set: {found}"

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import yaml
 from pytest_bdd import parsers, then
 
 from harness.checks import repository
 from harness.paths import REPO
+from steps.evidence import Evidence
 
 
 def _column(datatable: list[list[str]], name: str) -> list[str]:
@@ -52,7 +51,7 @@ def _file_holds_no_secret(path: str) -> None:
 
 
 @then("a secret scan of the tracked files finds nothing")
-def _scan_tracked(evidence: Any) -> None:
+def _scan_tracked(evidence: Evidence) -> None:
     findings = repository.secret_scan_tracked()
     evidence.figure("tracked files scanned", len(repository.tracked_files()))
     assert not findings, "detect-secrets findings: " + "; ".join(map(str, findings))
@@ -68,11 +67,10 @@ def _scan_history() -> None:
 
 
 @then(parsers.parse('the README has a "{title}" section with commands'))
-def _readme_section(title: str, state: dict[str, Any]) -> None:
+def _readme_section(title: str) -> None:
     section = repository.readme_section(title)
     assert section, f"README.md has no '## {title}' section"
-    state["commands"] = repository.shell_commands(section)
-    assert state["commands"], f"README.md's {title} section has no shell commands"
+    assert repository.shell_commands(section), f"README.md's {title} section has no shell commands"
 
 
 @then("every local link in the README points to an existing file")
@@ -88,7 +86,7 @@ def _quick_start() -> list[str]:
 
 
 @then("every command of the README's quick start exists")
-def _quick_start_exists(evidence: Any) -> None:
+def _quick_start_exists(evidence: Evidence) -> None:
     commands = _quick_start()
     evidence.text("quick start", "\n".join(commands))
     problems = [p for c in commands for p in repository.command_problems(c) if "--help" not in p]

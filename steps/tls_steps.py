@@ -35,7 +35,7 @@ def second_release(
 ) -> Iterator[SecondRelease]:
     """A second release of the chart in a new namespace, its frontend on HTTPS (tls.enabled) with a
     self-signed certificate; the namespace (and its retained data volume) is deleted at the end."""
-    from harness.deploy import install_release
+    from harness.release import install_release
 
     images = request.getfixturevalue("loaded_images")
     namespace = f"{harness_session.namespace}-2"[:63]
@@ -55,7 +55,7 @@ def second_release(
                 "backend.podDisruptionBudget.enabled": False,
                 "frontend.podDisruptionBudget.enabled": False,
             },
-            timeout=600,
+            timeouts=harness_session.timeouts,
             k8s=k8s,
         )
         harness_session.secret_values |= set(rel.secret_values)

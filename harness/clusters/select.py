@@ -87,14 +87,3 @@ def choose_target(
             return TargetChoice(cluster, why, skipped, reuse=reuse)
         skipped[candidate] = why
     raise RuntimeError("no usable cluster target: " + "; ".join(f"{n}: {w}" for n, w in skipped.items()))
-
-
-def select_target(
-    name: str = "auto",
-    *,
-    kubeconfig: Path | None = None,
-    reuse: bool = False,
-    image_registry: str | None = None,
-) -> Cluster:
-    """The chosen target (see choose_target for the reasons)."""
-    return choose_target(name, kubeconfig=kubeconfig, reuse=reuse, image_registry=image_registry).cluster

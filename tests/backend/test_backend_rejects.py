@@ -166,7 +166,7 @@ async def test_tampered_claims_are_rejected(client: httpx.AsyncClient, owner: di
 
 
 async def test_signup_and_login_rejections(client: httpx.AsyncClient, owner: dict[str, str]) -> None:
-    cases = [
+    cases: list[tuple[dict[str, object], int, str]] = [
         ({"email": "owner@example.com", "password": "another password"}, 409, "already exists"),
         ({"email": "OWNER@example.com", "password": "another password"}, 409, "already exists"),
         ({"email": "not-an-email", "password": "long enough"}, 422, "valid email"),

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from backend_api import SECRET, TEST_PASSWORD, sign_up
-from todo_backend.core.config import Settings, derive_proxy_token
+from todo_backend.core.config import Rate, Settings, derive_proxy_token
 from todo_backend.main import create_app
 
 pytestmark = pytest.mark.anyio
@@ -22,7 +22,7 @@ async def strict(db_url: str) -> AsyncIterator[httpx.AsyncClient]:
         database_url=db_url,
         better_auth_secret=SECRET,
         environment="production",
-        signup_limit_per_address="3/3600",
+        signup_limit_per_address=Rate(3, 3600),
         login_free_failures=2,
         login_lockout_max_seconds=60,
         max_tasks_per_user=2,
@@ -116,4 +116,4 @@ async def test_task_quota(strict: httpx.AsyncClient) -> None:
 
 def test_a_malformed_rate_is_refused_at_start() -> None:
     with pytest.raises(ValueError, match="COUNT/SECONDS"):
-        Settings(better_auth_secret=SECRET, login_limit_per_address="thirty a minute")
+        Settings.model_validate({"better_auth_secret": SECRET, "login_limit_per_address": "thirty a minute"})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,9 @@ def render(helm_binary: Path) -> Render:
 
     cache: dict[tuple[tuple[Path, ...], tuple[tuple[str, object], ...]], str] = {}
 
-    def _render(values_files: Sequence[Path] = (), set_values: helm.SetValues | None = None) -> list[dict]:
+    def _render(
+        values_files: Sequence[Path] = (), set_values: Mapping[str, object] | None = None
+    ) -> list[dict]:
         key = (tuple(values_files), tuple(sorted((set_values or {}).items())))
         if key not in cache:  # same values, same output: render once per session
             cache[key] = helm.template(values_files=values_files, set_values=set_values)

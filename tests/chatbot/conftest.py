@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from todo_backend.core.config import Rate
 from todo_backend.core.config import Settings as BackendSettings
 from todo_backend.main import create_app as create_backend
 from todo_chatbot.config import Settings as ChatbotSettings
@@ -99,7 +100,7 @@ async def running_stack(directory: Path, **chatbot_overrides: Any) -> AsyncItera
             database_url=f"sqlite+aiosqlite:///{directory / 'todo.db'}",
             better_auth_secret=SECRET,
             environment="production",
-            signup_limit_per_address="100000/3600",  # every case signs up from the same test address
+            signup_limit_per_address=Rate(100000, 3600),  # every case signs up from the same test address
         )
     )
     async with AsyncExitStack() as stack:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import ssl
+from typing import Any, TypeAlias
 
 import httpx
 import pytest
@@ -16,6 +17,11 @@ from harness.clusters.base import ClusterInfo
 from harness.waits import wait_until
 
 pytestmark = pytest.mark.cluster
+
+# Any, as in harness.k8s: the client's all-Optional models would need None checks the API makes needless
+CoreApi: TypeAlias = Any
+AppsApi: TypeAlias = Any
+Service: TypeAlias = Any
 
 
 def _deployment(name: str, image: str, replicas: int = 1) -> client.V1Deployment:
@@ -45,7 +51,7 @@ def _deployment(name: str, image: str, replicas: int = 1) -> client.V1Deployment
     )
 
 
-def _wait_available(apps: client.AppsV1Api, namespace: str, name: str, replicas: int = 1) -> None:
+def _wait_available(apps: AppsApi, namespace: str, name: str, replicas: int = 1) -> None:
     def probe() -> tuple[bool, str]:
         status = apps.read_namespaced_deployment(name, namespace).status
         return (status.ready_replicas or 0) >= replicas, f"ready {status.ready_replicas}/{replicas}"
@@ -53,9 +59,7 @@ def _wait_available(apps: client.AppsV1Api, namespace: str, name: str, replicas:
     wait_until(f"deployment {namespace}/{name} to have {replicas} ready pod(s)", probe, timeout=90)
 
 
-def _run_pod(
-    core: client.CoreV1Api, namespace: str, name: str, image: str, script: str, **spec: object
-) -> str:
+def _run_pod(core: CoreApi, namespace: str, name: str, image: str, script: str, **spec: Any) -> str:
     """Run a one-shot busybox pod to completion and return its log (fails if the pod fails)."""
     pod = client.V1Pod(
         metadata=client.V1ObjectMeta(name=name),
@@ -86,7 +90,7 @@ def _run_pod(
 
 
 @pytest.fixture
-def web(apps: client.AppsV1Api, core: client.CoreV1Api, namespace: str, httpd_image: str) -> client.V1Service:
+def web(apps: AppsApi, core: CoreApi, namespace: str, httpd_image: str) -> Service:
     """The locally built httpd image as a Deployment behind a NodePort Service."""
     apps.create_namespaced_deployment(namespace, _deployment("web", httpd_image))
     service = core.create_namespaced_service(
@@ -104,7 +108,7 @@ def web(apps: client.AppsV1Api, core: client.CoreV1Api, namespace: str, httpd_im
     return service
 
 
-def test_node_is_ready_with_the_pinned_version(core: client.CoreV1Api) -> None:
+def test_node_is_ready_with_the_pinned_version(core: CoreApi) -> None:
     node = core.read_node(local.NODE_NAME)
     ready = next(c for c in node.status.conditions if c.type == "Ready")
     assert ready.status == "True", ready.message
@@ -134,7 +138,7 @@ def test_ensure_up_restarts_a_dead_component(local_cluster: ClusterInfo) -> None
 
 
 def test_local_image_deployment_answers_on_its_node_port(
-    web: client.V1Service, local_cluster: ClusterInfo, httpd_page: str
+    web: Service, local_cluster: ClusterInfo, httpd_page: str
 ) -> None:
     node_port = web.spec.ports[0].node_port
     for address in (local_cluster.node_address, local.NODE_IP):
@@ -150,7 +154,7 @@ def test_local_image_deployment_answers_on_its_node_port(
 
 
 def test_pod_reaches_a_service_by_its_dns_name(
-    web: client.V1Service, core: client.CoreV1Api, namespace: str, busybox_image: str, httpd_page: str
+    web: Service, core: CoreApi, namespace: str, busybox_image: str, httpd_page: str
 ) -> None:
     log = _run_pod(
         core,
@@ -178,9 +182,7 @@ def test_unknown_service_address_is_refused_on_the_node(local_cluster: ClusterIn
     assert response.status_code in (200, 401, 403)
 
 
-def test_deleted_pod_is_replaced(
-    web: client.V1Service, apps: client.AppsV1Api, core: client.CoreV1Api, namespace: str
-) -> None:
+def test_deleted_pod_is_replaced(web: Service, apps: AppsApi, core: CoreApi, namespace: str) -> None:
     (old,) = core.list_namespaced_pod(namespace, label_selector="app=web").items
     core.delete_namespaced_pod(old.metadata.name, namespace)
 
@@ -198,7 +200,7 @@ def test_deleted_pod_is_replaced(
 
 
 def test_volume_claim_binds_and_keeps_data_across_pods(
-    core: client.CoreV1Api, namespace: str, busybox_image: str
+    core: CoreApi, namespace: str, busybox_image: str
 ) -> None:
     core.create_namespaced_persistent_volume_claim(
         namespace,
@@ -238,7 +240,7 @@ def test_volume_claim_binds_and_keeps_data_across_pods(
 
 
 def test_restricted_namespace_rejects_a_privileged_pod(
-    core: client.CoreV1Api, namespace: str, busybox_image: str
+    core: CoreApi, namespace: str, busybox_image: str
 ) -> None:
     core.patch_namespace(
         namespace, {"metadata": {"labels": {"pod-security.kubernetes.io/enforce": "restricted"}}}
@@ -259,5 +261,5 @@ def test_restricted_namespace_rejects_a_privileged_pod(
     with pytest.raises(ApiException) as rejected:
         core.create_namespaced_pod(namespace, privileged)
     assert rejected.value.status == 403
-    assert "violates PodSecurity" in rejected.value.body
+    assert "violates PodSecurity" in str(rejected.value.body)
     assert core.list_namespaced_pod(namespace).items == []

@@ -40,12 +40,12 @@ def deployment(name: str, image: str, command: list[str] | None = None) -> clien
 
 
 def wait_ends_early(
-    k8s: K8s, apps: client.AppsV1Api, namespace: str, dep: client.V1Deployment
+    k8s: K8s, apps: client.AppsV1Api, namespace: str, dep: client.V1Deployment, name: str
 ) -> tuple[str, float]:
     apps.create_namespaced_deployment(namespace, dep)
     started = time.monotonic()
     with pytest.raises(RolloutCannotSucceed) as caught:
-        k8s.wait_for_rollout("Deployment", dep.metadata.name, namespace, timeout=DEADLINE)
+        k8s.wait_for_rollout("Deployment", name, namespace, timeout=DEADLINE)
     return str(caught.value), time.monotonic() - started
 
 
@@ -56,7 +56,7 @@ def test_a_crash_looping_container_ends_the_wait_with_its_log(
     dep = deployment(
         "crasher", busybox_image, ["/bin/busybox", "sh", "-c", "echo cannot start: no config; exit 3"]
     )
-    message, took = wait_ends_early(k8s, apps, namespace, dep)
+    message, took = wait_ends_early(k8s, apps, namespace, dep, "crasher")
     assert took < 60, f"the wait took {took:.0f}s"
     assert "cannot succeed" in message and ("CrashLoopBackOff" in message or "restarted" in message), message
     assert "cannot start: no config" in message, "the container's last log lines are not in the report"
@@ -68,7 +68,7 @@ def test_an_image_the_node_cannot_get_ends_the_wait(
 ) -> None:
     k8s = K8s(local_cluster.kubeconfig, local_cluster.context)
     dep = deployment("no-image", "todo-chatbot-test/does-not-exist:0000000000000")
-    message, took = wait_ends_early(k8s, apps, namespace, dep)
+    message, took = wait_ends_early(k8s, apps, namespace, dep, "no-image")
     assert took < 60, f"the wait took {took:.0f}s"
     assert any(r in message for r in ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull")), message
 

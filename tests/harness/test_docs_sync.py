@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import Any
 
 from harness import docs_sync
 from harness.paths import REPO
 
-VALUES = {
+VALUES: dict[str, Any] = {
     "image": {"pullPolicy": "IfNotPresent"},
     "backend": {
         "replicaCount": 2,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -26,7 +27,7 @@ IMAGES = {
 def info(**notes: str) -> ClusterInfo:
     return ClusterInfo(
         "local",
-        kubeconfig="/k",
+        kubeconfig=Path("/k"),
         context=None,
         node_address="10.0.0.1",
         started_by_us=False,

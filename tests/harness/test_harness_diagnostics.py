@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 from datetime import UTC, datetime
 from types import SimpleNamespace as NS
+from typing import Any, cast
 
 import kubernetes
 import pytest
 
 from harness import diagnostics
 from harness.diagnostics import REDACTED, bundle_summary, collect_bundle, redact_values, scrub
+from harness.k8s import K8s
 
 JWT_SECRET = "k3Jq9-very-secret-jwt-signing-value-0123456789"
 PG_PASSWORD = "pg-Pass-7f3a9c"
@@ -18,7 +20,7 @@ DB_URL = f"postgresql+asyncpg://postgres:{PG_PASSWORD}@tcb-postgres:5432/postgre
 
 
 def test_values_under_secret_looking_keys_are_redacted_and_the_rest_kept():
-    values = {
+    values: dict[str, Any] = {
         "secrets": {
             "betterAuthSecret": JWT_SECRET,
             "databaseUrl": DB_URL,
@@ -116,7 +118,7 @@ def no_kubectl(monkeypatch):
 
 
 def test_bundle_has_logs_events_and_describe_with_every_secret_redacted(tmp_path, no_kubectl):
-    bundle = collect_bundle(FakeK8s(), "tcb-test", "tcb", tmp_path / "bundle")
+    bundle = collect_bundle(cast(K8s, FakeK8s()), "tcb-test", "tcb", tmp_path / "bundle")
     files = {p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file()}
     assert {
         "pods.txt",
@@ -141,14 +143,14 @@ def test_bundle_has_logs_events_and_describe_with_every_secret_redacted(tmp_path
     assert "1 events, 1 warnings" in summary and "BackOff Pod/tcb-chatbot-1" in summary
 
 
-def test_what_cannot_be_collected_is_written_down_not_raised(tmp_path, no_kubectl):
+def test_what_cannot_be_collected_is_written_down_not_raised(tmp_path, no_kubectl, monkeypatch):
     k8s = FakeK8s()
 
     def broken(namespace):
         raise ConnectionRefusedError("apiserver down")
 
-    k8s.events = broken
-    bundle = collect_bundle(k8s, "tcb-test", None, tmp_path / "b")
+    monkeypatch.setattr(k8s, "events", broken)
+    bundle = collect_bundle(cast(K8s, k8s), "tcb-test", None, tmp_path / "b")
     assert "events: ConnectionRefusedError: apiserver down" in bundle_summary(bundle)
     assert (bundle / "pods.txt").is_file()
 
@@ -156,7 +158,7 @@ def test_what_cannot_be_collected_is_written_down_not_raised(tmp_path, no_kubect
 def test_a_container_that_never_started_has_no_log_and_no_error(tmp_path, no_kubectl):
     k8s = FakeK8s()
     k8s.pod_list = [_pod("tcb-frontend-1", False, restarts=0)]
-    bundle = collect_bundle(k8s, "tcb-test", None, tmp_path / "b")
+    bundle = collect_bundle(cast(K8s, k8s), "tcb-test", None, tmp_path / "b")
     assert not (bundle / "logs").exists()
     assert "could not collect" not in bundle_summary(bundle)
     assert "tcb-frontend-1 Running 0/1 ready restarts=0 [app waiting: CrashLoopBackOff" in bundle_summary(

@@ -91,7 +91,7 @@ def test_outcomes_evidence_and_diagnostics(outcome):
     cases = {case.get("name"): case for case in junit.iter("testcase")}
     props = {p.get("name"): p.get("value") for p in cases["test_records_evidence"].iter("property")}
     assert props["figure:p95 latency"] == "42.5 ms"
-    assert props["text:reply"].endswith("evidence/test_records_evidence/reply.txt")
+    assert str(props["text:reply"]).endswith("evidence/test_records_evidence/reply.txt")
     assert (reports / "evidence/test_records_evidence/task.json").read_text().count('"buy milk"') == 1
 
     html = (reports / "a.html").read_text()

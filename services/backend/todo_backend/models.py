@@ -27,8 +27,6 @@ from sqlalchemy.types import TypeDecorator
 if TYPE_CHECKING:
     from sqlalchemy.sql.type_api import _ResultProcessorType
 
-PRIORITIES = ("low", "medium", "high")
-
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -1,0 +1,204 @@
+"""The harness's fixtures. They are lazy: nothing starts unless a test asks for it. The chain is
+cluster_target -> cluster_info -> k8s; built_images -> loaded_images -> release -> app_urls -> api /
+new_user / user; release_restorer puts back what a disruptive step changed."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from harness.app_client import AppClient
+from harness.clusters.base import ClusterInfo
+from harness.clusters.select import TargetChoice, choose_target
+from harness.log import get_logger
+from harness.timeouts import Timeouts
+from steps.session import STATE, HarnessSession
+
+if TYPE_CHECKING:  # imported where used: a unit-test run loads this plugin too and needs none of them
+    from harness.images import ImageRef
+    from harness.k8s import K8s
+    from harness.release import AppUrls, Release, ReleaseRestorer
+
+log = get_logger("plugin")
+
+
+@pytest.fixture(scope="session")
+def harness_session(request: pytest.FixtureRequest) -> HarnessSession:
+    return request.config.stash[STATE]
+
+
+@pytest.fixture(scope="session")
+def timeouts(harness_session: HarnessSession) -> Timeouts:
+    """How long each kind of wait may take, from --deploy-timeout and --timeout-scale."""
+    return harness_session.timeouts
+
+
+# --- cluster ------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def cluster_target(harness_session: HarnessSession) -> TargetChoice:
+    """The chosen target and why (auto records why each earlier target was skipped)."""
+    choice = choose_target(
+        harness_session.option("target"),
+        kubeconfig=harness_session.option("kubeconfig"),
+        reuse=bool(harness_session.option("reuse_cluster")),
+        image_registry=harness_session.option("image_registry"),
+    )
+    harness_session.choice = choice
+    return choice
+
+
+@pytest.fixture(scope="session")
+def cluster_info(
+    request: pytest.FixtureRequest, harness_session: HarnessSession, cluster_target: TargetChoice
+) -> Iterator[ClusterInfo]:
+    """The running cluster (found or started); notes["selection"] says why this target was chosen."""
+    info = cluster_target.cluster.ensure_up()
+    info.notes["selection"] = cluster_target.describe()
+    harness_session.info = info
+    log.info("cluster: %s at %s (%s)", info.target, info.node_address, info.notes["selection"])
+    yield info
+    keep_local = info.target == "local" and os.environ.get("TCB_KEEP_CLUSTER") == "1"
+    if not info.started_by_us or cluster_target.reuse or keep_local:
+        log.info("leaving the %s cluster running", info.target)
+    elif not harness_session.keep_everything(request.session):
+        cluster_target.cluster.teardown()
+
+
+@pytest.fixture(scope="session")
+def k8s(harness_session: HarnessSession, cluster_info: ClusterInfo) -> K8s:
+    from harness.k8s import K8s
+
+    harness_session.k8s = K8s(cluster_info.kubeconfig, cluster_info.context)
+    return harness_session.k8s
+
+
+# --- images -------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def built_images(request: pytest.FixtureRequest, harness_session: HarnessSession) -> dict[str, ImageRef]:
+    """The app's images, built (or found in the build cache) by content hash: name -> ImageRef.
+    With --release: the images that release runs (what is being verified); nothing is built."""
+    if harness_session.attach:
+        return dict(request.getfixturevalue("release").images())
+    from harness.images import build_images
+
+    return dict(build_images(progress=True))
+
+
+@pytest.fixture(scope="session")
+def loaded_images(
+    built_images: dict[str, ImageRef],
+    harness_session: HarnessSession,
+    cluster_target: TargetChoice,
+    cluster_info: ClusterInfo,
+) -> dict[str, ImageRef]:
+    """The built images, made available to the cluster's node (or pushed to --image-registry)."""
+    if not harness_session.attach:  # an installed release's images are on its node already
+        cluster_target.cluster.load_images([image.ref for image in built_images.values()])
+    return built_images
+
+
+# --- release ------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def release(
+    request: pytest.FixtureRequest, harness_session: HarnessSession, cluster_info: ClusterInfo, k8s: K8s
+) -> Iterator[Release]:
+    """The chart installed into a fresh restricted namespace (or, with --release, the release to verify)."""
+    from harness.pod_watch import PodIncidentWatch
+    from harness.release import attach_release, install_release
+
+    hs = harness_session
+    # every restart and OOM kill from now to the end of the run, in pods that come and go (SC-018)
+    hs.pod_watch = PodIncidentWatch(k8s.core, hs.namespace).start()
+    request.addfinalizer(hs.pod_watch.stop)
+    if hs.attach:
+        rel = attach_release(cluster_info, hs.release_name, hs.namespace, k8s)
+        rel.timeouts = hs.timeouts
+        hs.release = rel
+        yield rel
+        rel.close()
+        return
+    images = request.getfixturevalue("loaded_images")
+
+    def cleanup() -> None:
+        if hs.keep_everything(request.session):
+            return
+        if hs.release is not None:
+            hs.release.uninstall()
+        elif k8s.namespace_exists(hs.namespace):  # the install failed half-way
+            k8s.delete_namespace(hs.namespace)
+
+    request.addfinalizer(cleanup)
+    rel = install_release(
+        cluster_info,
+        images,
+        namespace=hs.namespace,
+        release=hs.release_name,
+        values_files=hs.values_files(),
+        timeouts=hs.timeouts,
+        k8s=k8s,
+    )
+    hs.release = rel
+    hs.secret_values = set(rel.secret_values)
+    yield rel
+
+
+@pytest.fixture
+def release_restorer(release: Release) -> Iterator[ReleaseRestorer]:
+    """Disruptive steps (scaling, upgrades) record here how the release was; when the scenario ends, passed
+    or failed, it is put back, so the next scenario finds the release as it was installed."""
+    from harness.release import ReleaseRestorer
+
+    restorer = ReleaseRestorer(release)
+    yield restorer
+    restorer.restore()
+
+
+@pytest.fixture(scope="session")
+def app_urls(release: Release) -> AppUrls:
+    """.frontend and .backend base URLs (NodePort, else port-forward; .via says which)."""
+    return release.urls()
+
+
+@pytest.fixture(scope="session")
+def api(app_urls: AppUrls) -> Iterator[AppClient]:
+    """An AppClient on the backend URL, without a token."""
+    with AppClient(app_urls.backend) as client:
+        yield client
+
+
+@dataclass
+class User:
+    email: str
+    password: str
+    token: str
+    api: AppClient  # the backend, with this user's token
+    web: AppClient  # the frontend (which also proxies /api/chat), with this user's token
+    profile: dict[str, Any] = field(default_factory=dict)
+
+
+@pytest.fixture
+def new_user(app_urls: AppUrls) -> Iterator[Callable[..., User]]:
+    """Factory: new_user(name=...) signs up a fresh user (unique email, random password)."""
+    clients: list[AppClient] = []
+
+    def make(name: str = "Acceptance User") -> User:
+        backend = AppClient(app_urls.backend)
+        email, password = backend.signup_new_user(name)
+        assert backend.token is not None
+        web = AppClient(app_urls.frontend, backend.token)
+        clients.extend([backend, web])
+        return User(email, password, backend.token, backend, web, dict(backend.user or {}))
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def user(new_user: Callable[..., User]) -> User:
+    """A freshly signed-up user."""
+    return new_user()

@@ -1,0 +1,91 @@
+"""What one pytest session of the harness holds: its options, the namespace and release it works on, and
+what the fixtures created, so hooks (diagnostics, report summary) can reach it without starting anything."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import yaml
+
+from harness.clusters.base import ClusterInfo
+from harness.clusters.select import TargetChoice
+from harness.log import get_logger
+from harness.timeouts import Timeouts
+
+if TYPE_CHECKING:
+    from harness.k8s import K8s
+    from harness.pod_watch import PodIncidentWatch
+    from harness.release import Release
+
+log = get_logger("plugin")
+
+
+# Every request of the run comes from this one machine (one client address, through kube-proxy) and it signs
+# up dozens of users and chats under load: the chart's abuse limits would throttle the proof itself. They are
+# raised for the run's release only; tests/security proves the limits against the real services.
+ACCEPTANCE_VALUES = {
+    "config": {
+        "limits": {
+            "signupPerAddress": "100000/3600",
+            "loginPerAddress": "100000/60",
+            "chatPerAccount": "100000/60",
+            "chatPerAddress": "100000/60",
+        }
+    }
+}
+
+
+def default_namespace() -> str:
+    return f"tcb-{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+class HarnessSession:
+    """What the fixtures created, so hooks can reach it without starting anything."""
+
+    def __init__(self, config: pytest.Config, report_dir: Path) -> None:
+        self.config = config
+        self.report_dir = report_dir
+        self.namespace: str = config.getoption("namespace") or default_namespace()
+        self.release_name: str = config.getoption("release") or "tcb"
+        self.attach = config.getoption("release") is not None
+        self.timeouts = Timeouts.from_options(
+            deploy_timeout=config.getoption("deploy_timeout"), scale=config.getoption("timeout_scale")
+        )
+        self.choice: TargetChoice | None = None
+        self.info: ClusterInfo | None = None
+        self.k8s: K8s | None = None
+        self.release: Release | None = None
+        self.secret_values: set[str] = set()
+        self.setup_bundles: dict[str, Path] = {}
+        self.pod_watch: PodIncidentWatch | None = None  # the release's namespace, from before the install
+
+    def values_files(self) -> list[Path]:
+        """The chart values of this run: the acceptance overlay, then the --values files (later wins)."""
+        overlay = self.report_dir / "acceptance-values.yaml"
+        overlay.parent.mkdir(parents=True, exist_ok=True)
+        overlay.write_text(yaml.safe_dump(ACCEPTANCE_VALUES))
+        return [overlay, *self.option("values")]
+
+    def option(self, name: str) -> Any:
+        return self.config.getoption(name)
+
+    def failed(self, session: pytest.Session) -> bool:
+        return session.testsfailed > 0
+
+    def keep_everything(self, session: pytest.Session) -> bool:
+        keep = bool(self.option("keep_on_failure")) and self.failed(session)
+        if keep:
+            log.info(
+                "a scenario failed and --keep-on-failure is set: leaving namespace %s and the cluster;"
+                " clean up with `tcb down --namespace %s`",
+                self.namespace,
+                self.namespace,
+            )
+        return keep
+
+
+STATE = pytest.StashKey[HarnessSession]()
