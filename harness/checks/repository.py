@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import subprocess
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -161,13 +162,34 @@ def secret_scan_history(root: Path = REPO) -> list[Finding]:
     blob_shas = [k.split()[0] for k in kinds if k.endswith(" blob")]
     with tempfile.TemporaryDirectory(prefix="tcb-history-") as tmp:
         label: dict[Path, str] = {}
-        for sha in blob_shas:
+        for sha, content in _blob_contents(root, blob_shas):
+            if b"\0" in content[:8000]:
+                continue  # binary (a screenshot, an archive): detect-secrets scans text
             target = Path(tmp) / sha / Path(blobs[sha]).name
             target.parent.mkdir()
-            content = run(["git", "-C", str(root), "cat-file", "blob", sha], check=False, quiet=True).stdout
-            target.write_text(content)
+            target.write_bytes(content)
             label[target] = f"{sha[:10]}:{blobs[sha]}"
         return scan_for_secret_looking_values(label, label)
+
+
+def _blob_contents(root: Path, shas: list[str]) -> Iterator[tuple[str, bytes]]:
+    """Every blob's bytes from one `git cat-file --batch` (one process, binary-safe, however many blobs).
+    Not harness.proc.run: that decodes output as text, and history holds binary files."""
+    if not shas:
+        return
+    out = subprocess.run(
+        ["git", "-C", str(root), "cat-file", "--batch"],
+        input="\n".join(shas).encode() + b"\n",
+        capture_output=True,
+        check=True,
+    ).stdout
+    at = 0
+    while at < len(out):
+        end = out.index(b"\n", at)
+        sha, _kind, size = out[at:end].decode().split()
+        start = end + 1
+        yield sha, out[start : start + int(size)]
+        at = start + int(size) + 1
 
 
 def dockerfile_problems(service: str, root: Path = REPO) -> list[str]:
