@@ -93,7 +93,9 @@ def test_allure_results_get_the_evidence(run_dir: Path) -> None:
     for scenario in run.scenarios:  # what allure-pytest-bdd writes for each scenario (the fields we read)
         if scenario.evidence:
             result = {"name": scenario.name, "fullName": f"features/{scenario.feature_file}:{scenario.name}"}
-            (results_dir / f"{uuid.uuid4()}-result.json").write_text(json.dumps({**result, "status": "passed"}))
+            (results_dir / f"{uuid.uuid4()}-result.json").write_text(
+                json.dumps({**result, "status": "passed"})
+            )
     first = attach_evidence(run)
     assert first > 0
     assert attach_evidence(load_run(run_dir)) == 0, "attaching twice adds nothing"
