@@ -35,11 +35,11 @@ Feature: Health checks — probes are configured and effective
     Given the release is installed
     And a signed-up user
     And the backend Service has 2 ready endpoints
-    When the Postgres StatefulSet is scaled to 0
+    When the Postgres StatefulSet is stopped
     Then the Postgres pod is gone
     And for 8 seconds the backend Service keeps 2 ready endpoints
     And a task request at NodePort 30081 answers 503 with Retry-After within 5 seconds
-    When the Postgres StatefulSet is scaled to 1
+    When the Postgres StatefulSet is started again
     Then a task request at NodePort 30081 answers 200 within 5 seconds of Postgres being Ready
     And every pod of the release is Running and Ready
     And no backend container has restarted

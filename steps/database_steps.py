@@ -82,6 +82,33 @@ def _admit_logins(release: Any, role_limits: dict[str, int], component: str) -> 
 # ---- a database outage: pods stay, requests get 503 + Retry-After ----
 
 
+@pytest.fixture
+def postgres_restarter(release: Any, k8s: Any) -> Iterator[Any]:
+    """Scales the release's Postgres StatefulSet; whatever the scenario's outcome it ends at 1 replica again,
+    so a failed scenario never leaves later ones without a database."""
+    from harness import checks
+
+    name = checks.statefulset_name(k8s, release.namespace, release.component_selector("postgres"))
+
+    def scale(replicas: int) -> None:
+        checks.scale_statefulset(k8s, release.namespace, name, replicas)
+        if replicas:
+            k8s.wait_for_rollout("StatefulSet", name, release.namespace, timeout=180)
+
+    yield scale
+    scale(1)
+
+
+@when("the Postgres StatefulSet is stopped")
+def _stop_postgres(postgres_restarter: Any) -> None:
+    postgres_restarter(0)
+
+
+@when("the Postgres StatefulSet is started again")
+def _start_postgres(postgres_restarter: Any) -> None:
+    postgres_restarter(1)
+
+
 @then("the Postgres pod is gone")
 def _postgres_gone(release: Any, k8s: Any) -> None:
     def probe() -> tuple[bool, list[str]]:

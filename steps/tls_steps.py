@@ -72,7 +72,11 @@ def second_release(
 
 
 @given("a second release serving the frontend over HTTPS", target_fixture="https_release")
-def _https_release(second_release: SecondRelease) -> SecondRelease:
+def _https_release(second_release: SecondRelease, k8s: Any) -> SecondRelease:
+    # the release may just have had its backend stopped and started again (a restore): its frontend is
+    # ready again once it reaches the backend
+    rel = second_release.release
+    k8s.wait_pods_ready(rel.namespace, rel.component_selector("frontend"), timeout=120)
     return second_release
 
 
