@@ -232,6 +232,10 @@ def baseline(repo: Path, criteria: set[str], options: ProveOptions) -> dict[str,
         if saved.get("tree") == tree and criteria <= set(saved.get("criteria", [])) and same_scope:
             log.info("baseline: reusing %s (same tree %s)", path, tree[:12])
             return dict(saved)
+    if criteria & NODEPORT_CRITERIA and not options.cluster_free and options.node_port_wait > 0:
+        held = wait_for_node_ports(options.target, options.node_port_wait, log.info)
+        if held:
+            log.warning("baseline: %s; running anyway", held)
     log.info("baseline: running the scenarios of %s on the unchanged tree", ", ".join(sorted(criteria)))
     result = run_acceptance(repo, criteria, options.work_dir / "baseline", options, "baseline")
     if not result.results:
