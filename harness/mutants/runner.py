@@ -478,3 +478,17 @@ def rejudge(
         results.append(entry)
     data = report.new_report(base, options, sys.argv) | {"judged_again": True}
     return report.write(data, results, options.report_dir, float(earlier.get("seconds", 0.0)), final=True)
+
+
+def run_baseline(defects: list[Defect], options: ProveOptions) -> dict[str, Any]:
+    """Only the baseline of the defects' criteria (run, or reused for the same tree), saved in
+    reports/mutants/baseline.json for a later --rejudge."""
+    snapshot = scratch.make_scratch(options.source)
+    try:
+        repo = scratch.make_scratch(snapshot)
+        try:
+            return baseline(repo, {d.criterion for d in defects}, options)
+        finally:
+            scratch.remove_scratch(repo)
+    finally:
+        scratch.remove_scratch(snapshot)
