@@ -83,10 +83,9 @@ def prove(
     criterion it should break, and report caught / survived / stale / error (reports/mutants.json, .html,
     .md)."""
     from harness.mutants.catalogue import CATALOGUE, catalogue_problems, check_applies, select
-    from harness.mutants.runner import ProveOptions
+    from harness.mutants.runner import ProveOptions, run_baseline
     from harness.mutants.runner import prove as run_prove
     from harness.mutants.runner import rejudge as run_rejudge
-    from harness.mutants.runner import run_baseline
 
     try:
         defects = select(CATALOGUE, only, criterion)
