@@ -350,7 +350,7 @@ def test_a_run_on_disk_without_an_entry_is_rebuilt_from_its_log(tmp_path: Path):
     assert _entry_on_disk(defect, tmp_path) is None
     (tmp_path / "cucumber.json").write_text("[]")
     (tmp_path / "pytest.log").write_text(
-        f"$ python -m pytest features/ -m SC-016 -p {CLUSTER_FREE_MODULE}\n..F\n1 failed, 2 passed in 76.38s\n"
+        f"$ pytest features/ -m SC-016 -p {CLUSTER_FREE_MODULE}\n..F\n1 failed, 2 passed in 76.38s\n"
     )
     entry = _entry_on_disk(defect, tmp_path)
     assert entry is not None
