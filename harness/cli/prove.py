@@ -58,6 +58,10 @@ def prove(
             help="use this cucumber.json (an acceptance run of the same tree) as the baseline",
         ),
     ] = None,
+    baseline_only: Annotated[
+        bool,
+        typer.Option("--baseline-only", help="only run (or reuse) the baseline, for a later --rejudge"),
+    ] = False,
     rejudge: Annotated[
         bool,
         typer.Option("--rejudge", help="judge the runs already in reports/mutants/ again; runs nothing"),
@@ -79,7 +83,7 @@ def prove(
     criterion it should break, and report caught / survived / stale / error (reports/mutants.json, .html,
     .md)."""
     from harness.mutants.catalogue import CATALOGUE, catalogue_problems, check_applies, select
-    from harness.mutants.runner import ProveOptions
+    from harness.mutants.runner import ProveOptions, run_baseline
     from harness.mutants.runner import prove as run_prove
     from harness.mutants.runner import rejudge as run_rejudge
 
@@ -112,6 +116,11 @@ def prove(
         baseline_from=baseline_from,
         cluster_free=cluster_free,
     )
+    if baseline_only:
+        base = run_baseline(defects, options)
+        not_passing = [f"{n['scenario']} ({n['status']})" for n in base.get("not_passing", [])]
+        typer.echo(f"baseline: {len(base['scenarios'])} scenarios; not passing: {not_passing or 'none'}")
+        return
     if rejudge:
         data = run_rejudge(defects, options, progress=typer.echo)
     else:

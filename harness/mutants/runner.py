@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -31,6 +32,9 @@ from harness.paths import REPO, REPORTS
 log = get_logger("prove")
 
 BASELINE_FILE = "baseline.json"
+ENTRY_FILE = (
+    "entry.json"  # a defect's result beside its run's reports (rejudge reads it if mutants.json lost it)
+)
 # criteria whose scenarios reach the app through NodePorts 30080/30081, which are cluster-wide: while another
 # namespace holds them the install moves to other ports and those scenarios cannot prove anything
 NODEPORT_CRITERIA = {"SC-019", "SC-020", "SC-021", "SC-023", "SC-024"}
@@ -232,6 +236,10 @@ def baseline(repo: Path, criteria: set[str], options: ProveOptions) -> dict[str,
         if saved.get("tree") == tree and criteria <= set(saved.get("criteria", [])) and same_scope:
             log.info("baseline: reusing %s (same tree %s)", path, tree[:12])
             return dict(saved)
+    if criteria & NODEPORT_CRITERIA and not options.cluster_free and options.node_port_wait > 0:
+        held = wait_for_node_ports(options.target, options.node_port_wait, log.info)
+        if held:
+            log.warning("baseline: %s; running anyway", held)
     log.info("baseline: running the scenarios of %s on the unchanged tree", ", ".join(sorted(criteria)))
     result = run_acceptance(repo, criteria, options.work_dir / "baseline", options, "baseline")
     if not result.results:
@@ -331,6 +339,11 @@ def prove_defect(
             scratch.remove_scratch(repo)
 
 
+def _earlier_entries(options: ProveOptions) -> dict[str, dict[str, Any]]:
+    path = options.report_dir / "mutants.json"
+    return {d["id"]: d for d in json.loads(path.read_text()).get("defects", [])} if path.is_file() else {}
+
+
 def _earlier_results(options: ProveOptions, base: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Results of the last run worth keeping: caught and stale ones, and survivors of a run as complete as
     this one (the entry records the tree it was proven on)."""
@@ -402,7 +415,13 @@ def _prove_snapshot(
     if done:
         progress(f"resume: keeping {len(done)} results of the last run on this tree: {', '.join(done)}")
     results: list[dict[str, Any]] = [done[d.id] for d in defects if d.id in done]
+    # earlier results about to be redone stay in the report until their new result replaces them
+    pending = _earlier_entries(options) if options.resume else {}
     lock = threading.Lock()  # --jobs > 1: defects finish on several threads
+
+    def shown() -> list[dict[str, Any]]:
+        have = {e["id"] for e in results}
+        return results + [pending[d.id] for d in defects if d.id in pending and d.id not in have]
 
     def one(numbered: tuple[int, Defect]) -> dict[str, Any]:
         number, defect = numbered
@@ -418,13 +437,15 @@ def _prove_snapshot(
             f"[{number}/{len(defects)}] {defect.criterion} {defect.id}: {entry['outcome'].upper()}"
             f" in {entry['seconds']:.0f}s{where}: {entry['reason'][:300]}"
         )
+        (options.work_dir / defect.id).mkdir(parents=True, exist_ok=True)
+        (options.work_dir / defect.id / ENTRY_FILE).write_text(json.dumps(entry, indent=2) + "\n")
         with lock:
             results.append(entry)
-            report.write(data, results, options.report_dir, time.monotonic() - started, final=False)
+            report.write(data, shown(), options.report_dir, time.monotonic() - started, final=False)
         return entry
 
     with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-        ordered = list(pool.map(one, enumerate(defects, 1)))
+        ordered = list(pool.map(one, enumerate(defects, 1)))  # a pending entry is replaced by its new result
     return report.write(data, ordered, options.report_dir, time.monotonic() - started, final=True)
 
 
@@ -452,7 +473,7 @@ def rejudge(
         raise FileNotFoundError(f"no baseline: {base_path} is missing; pass --baseline-from CUCUMBER_JSON")
     results = []
     for defect in defects:
-        entry = previous.get(defect.id)
+        entry = previous.get(defect.id) or _entry_on_disk(defect, options.work_dir / defect.id)
         cucumber = options.work_dir / defect.id / "cucumber.json"
         if entry is None or entry["outcome"] == outcomes.STALE or not cucumber.is_file():
             if entry is not None:
@@ -474,3 +495,46 @@ def rejudge(
         results.append(entry)
     data = report.new_report(base, options, sys.argv) | {"judged_again": True}
     return report.write(data, results, options.report_dir, float(earlier.get("seconds", 0.0)), final=True)
+
+
+def run_baseline(defects: list[Defect], options: ProveOptions) -> dict[str, Any]:
+    """Only the baseline of the defects' criteria (run, or reused for the same tree), saved in
+    reports/mutants/baseline.json for a later --rejudge."""
+    snapshot = scratch.make_scratch(options.source)
+    try:
+        repo = scratch.make_scratch(snapshot)
+        try:
+            return baseline(repo, {d.criterion for d in defects}, options)
+        finally:
+            scratch.remove_scratch(repo)
+    finally:
+        scratch.remove_scratch(snapshot)
+
+
+def _entry_on_disk(defect: Defect, out_dir: Path) -> dict[str, Any] | None:
+    """A defect's result from its run directory: entry.json, else rebuilt from its pytest.log (the scope from
+    the command line, the exit status and seconds from pytest's last line)."""
+    if (out_dir / ENTRY_FILE).is_file():
+        return dict(json.loads((out_dir / ENTRY_FILE).read_text()))
+    log_path = out_dir / "pytest.log"
+    if not log_path.is_file() or not (out_dir / "cucumber.json").is_file():
+        return None
+    text = log_path.read_text(errors="replace")
+    last = [line for line in text.splitlines() if " in " in line and ("passed" in line or "failed" in line)]
+    summary = last[-1] if last else ""
+    seconds = re.search(r" in ([0-9.]+)s", summary)
+    return {
+        "id": defect.id,
+        "criterion": defect.criterion,
+        "file": defect.file,
+        "description": defect.description,
+        "expected": defect.expected,
+        "should_catch": defect.should_catch,
+        "scope": "cluster-free scenarios"
+        if CLUSTER_FREE_MODULE in text.split("\n", 1)[0]
+        else "all scenarios",
+        "outcome": outcomes.ERROR,
+        "seconds": float(seconds.group(1)) if seconds else 0.0,
+        "exit_status": 1 if re.search(r"\d+ (failed|error)", summary) else 0,
+        "report_dir": str(out_dir),
+    }

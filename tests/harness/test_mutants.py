@@ -333,3 +333,25 @@ def test_resume_keeps_catches_and_redoes_errors_and_partial_survivors(tmp_path: 
     assert sorted(full) == ["a", "d"]
     partial = _earlier_results(ProveOptions(report_dir=tmp_path, cluster_free=True), {"tree": "t1"})
     assert sorted(partial) == ["a", "b", "d"]
+
+
+def test_a_cluster_free_skip_is_no_reason_to_call_a_defect_survived_or_caught():
+    skipped = outcomes.ScenarioResult(
+        "F", "b", outcomes.NOT_VERIFIED, "And x", "NOT VERIFIED: tcb prove --cluster-free runs no cluster"
+    )
+    verdict = outcomes.judge([A, skipped], BASE, 1)
+    assert verdict.outcome == outcomes.SURVIVED and "--cluster-free" not in verdict.reason
+
+
+def test_a_run_on_disk_without_an_entry_is_rebuilt_from_its_log(tmp_path: Path):
+    from harness.mutants.runner import CLUSTER_FREE_MODULE, _entry_on_disk
+
+    defect = CATALOGUE[0]
+    assert _entry_on_disk(defect, tmp_path) is None
+    (tmp_path / "cucumber.json").write_text("[]")
+    (tmp_path / "pytest.log").write_text(
+        f"$ pytest features/ -m SC-016 -p {CLUSTER_FREE_MODULE}\n..F\n1 failed, 2 passed in 76.38s\n"
+    )
+    entry = _entry_on_disk(defect, tmp_path)
+    assert entry is not None
+    assert (entry["scope"], entry["exit_status"], entry["seconds"]) == ("cluster-free scenarios", 1, 76.38)
