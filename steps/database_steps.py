@@ -86,12 +86,10 @@ def _admit_logins(release: Any, role_limits: dict[str, int], component: str) -> 
 def postgres_restarter(release: Any, k8s: Any) -> Iterator[Any]:
     """Scales the release's Postgres StatefulSet; whatever the scenario's outcome it ends at 1 replica again,
     so a failed scenario never leaves later ones without a database."""
-    from harness import checks
-
-    name = checks.statefulset_name(k8s, release.namespace, release.component_selector("postgres"))
+    name = k8s.statefulset_name(release.namespace, release.component_selector("postgres"))
 
     def scale(replicas: int) -> None:
-        checks.scale_statefulset(k8s, release.namespace, name, replicas)
+        k8s.scale_statefulset(release.namespace, name, replicas)
         if replicas:
             k8s.wait_for_rollout("StatefulSet", name, release.namespace, timeout=180)
 
