@@ -381,11 +381,10 @@ class K8s:
 
     def pod_get(self, namespace: str, pod: str, port: int, path: str, timeout: float = 10) -> str:
         """GET http://<pod>:<port>/<path> through the API server's pod proxy: the pod itself answers."""
-        return str(
-            self.core.connect_get_namespaced_pod_proxy_with_path(
-                f"{pod}:{port}", namespace, path.lstrip("/"), _request_timeout=timeout
-            )
+        response = self.core.connect_get_namespaced_pod_proxy_with_path(
+            f"{pod}:{port}", namespace, path.lstrip("/"), _request_timeout=timeout, _preload_content=False
         )
+        return str(response.data.decode())  # raw: the client would turn a JSON body into a Python repr
 
     def exec_python(
         self, namespace: str, pod: str, code: str, container: str | None = None, timeout: float = 30

@@ -91,7 +91,8 @@ def key_material_in_image(archive: Path, allowed: Iterable[str] = ()) -> list[st
             continue
         if SECRET_FILE_NAMES.search(name):
             findings.append(f"{layer}: {name} (a local secret file)")
-        elif KEY_MATERIAL.search(data):
+        elif b"\0" not in data[:8192] and KEY_MATERIAL.search(data):
+            # text only: libraries that parse PEM (libgnutls, libssl) carry the marker strings themselves
             findings.append(f"{layer}: {name} (key material)")
     return findings
 

@@ -68,6 +68,7 @@ def test_an_image_with_a_local_secret_file_or_a_private_key_is_caught(tmp_path: 
             "app/.env": b"BETTER_AUTH_SECRET=abc\n",
             "app/chart/values-dev.yaml": b"secrets: {}\n",
             "app/deploy/key.txt": key,
+            "usr/lib/libgnutls.so.30": b"\x7fELF\x02\x01\x00\x00" + header + b"\x00parser strings",
             "etc/ssl/certs/ca.pem": b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
         },
     )

@@ -78,10 +78,11 @@ async def health(settings: SettingsDep) -> dict[str, str]:
 
 @router.get("/api/ready")
 async def ready(upstreams: UpstreamsDep) -> JSONResponse:
-    """Ready when the backend answers its liveness check: without it no page can render."""
+    """Ready when the backend Service answers its liveness check on a new connection: without a ready
+    backend no page can render."""
     checks: dict[str, str] = {}
     try:
-        response = await upstreams.request("GET", "/api/health")
+        response = await upstreams.probe("/api/health")
         checks["backend"] = "ok" if response.status_code == 200 else f"HTTP {response.status_code}"
     except UpstreamUnavailable as exc:
         checks["backend"] = exc.reason  # "unreachable" or "no answer in time": no internal URL

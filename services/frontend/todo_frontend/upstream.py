@@ -43,9 +43,9 @@ class Upstreams:
         self.backend_url = settings.backend_url.rstrip("/")
         self.chatbot_url = settings.chatbot_url.rstrip("/")
         self.proxy_token = settings.proxy_token.get_secret_value()
-        self.client = httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.upstream_timeout_seconds, connect=5.0), transport=transport
-        )
+        self._timeout = httpx.Timeout(settings.upstream_timeout_seconds, connect=5.0)
+        self._transport = transport
+        self.client = httpx.AsyncClient(timeout=self._timeout, transport=transport)
 
     def service_for(self, path: str) -> tuple[str, str]:
         """(name, base URL) of the service owning an /api path: /api/chat… goes to the chatbot."""
@@ -78,6 +78,21 @@ class Upstreams:
             raise UpstreamUnavailable(service, "no answer in time", timed_out=True) from exc
         except httpx.TransportError as exc:
             log.warning("%s %s%s: %s: %s", method, base, path, type(exc).__name__, exc)
+            raise UpstreamUnavailable(service, "unreachable") from exc
+
+    async def probe(self, path: str) -> httpx.Response:
+        """GET on a new connection, as a new client would be served now: a pooled keep-alive connection can
+        still reach a backend pod that has left the Service (unready, or replaced), so it would tell nothing
+        about whether the Service can serve. Raises UpstreamUnavailable like `request`."""
+        if self._transport is not None:  # an in-process app (tests): there is no Service to go through
+            return await self.request("GET", path)
+        service, base = self.service_for(path)
+        try:
+            async with httpx.AsyncClient(timeout=self._timeout) as client:
+                return await client.get(base + path, headers={"connection": "close"})
+        except httpx.TimeoutException as exc:
+            raise UpstreamUnavailable(service, "no answer in time", timed_out=True) from exc
+        except httpx.TransportError as exc:
             raise UpstreamUnavailable(service, "unreachable") from exc
 
     async def aclose(self) -> None:
