@@ -11,7 +11,7 @@ Feature: Chart — one Helm chart validates, renders and installs
     Then the manifests are valid Kubernetes objects
     And Chart.yaml's name, version and appVersion label every rendered object
     And every rendered object carries the chart's name and instance labels, and each selector matches its pods
-    And the rendered Secret holds DATABASE_URL, BETTER_AUTH_SECRET and POSTGRES_PASSWORD with this run's values
+    And the rendered Secret holds BETTER_AUTH_SECRET, POSTGRES_PASSWORD and each service's database URL
     And an LLM API key given to the chart is rendered into the Secret and nowhere else
     And the manifests hold these objects:
       | kind        | component |

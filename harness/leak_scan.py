@@ -19,6 +19,8 @@ from pathlib import Path
 
 from harness.paths import CACHE, ensure
 
+# part of the cache key of image scans: bump it when what key_material_in_image reports changes
+SCAN_VERSION = 2
 MIN_SECRET_LENGTH = 8  # shorter values (a user name, a port) would match by chance
 
 # files that hold local secrets by convention (git ignores them here) and must never reach an image; a .pem or
@@ -123,7 +125,7 @@ def scan_saved_image(ref: str, allowed: Iterable[str] = ()) -> list[str]:
 
     allow = sorted(set(allowed))
     image_id = str(ensure_docker_engine().images.get(ref).id).replace("sha256:", "")
-    rules = [image_id, allow, SECRET_FILE_NAMES.pattern, KEY_MATERIAL.pattern.decode()]
+    rules = [SCAN_VERSION, image_id, allow, SECRET_FILE_NAMES.pattern, KEY_MATERIAL.pattern.decode()]
     cached = (
         ensure(CACHE / "leak-scan") / f"{hashlib.sha256(json.dumps(rules).encode()).hexdigest()[:32]}.json"
     )

@@ -28,6 +28,7 @@ class Sample:
     ok: bool
     reason: str  # why it failed ("" when ok)
     task_number: int | None = None
+    resent: bool = False  # sent a second time after the connection closed before any answer (see _one)
 
 
 @dataclass
@@ -48,6 +49,7 @@ class LoadReport:
     recovered: bool  # no failures, or a success came after the last failure
     recovery_time_s: float | None  # first failure -> first success after the last failure; None if none/never
     operations: dict[str, int] = field(default_factory=dict)
+    resent: int = 0  # requests sent again after a keep-alive connection closed before any answer
 
     @property
     def failure_rate(self) -> float:
@@ -59,6 +61,8 @@ class LoadReport:
             f" ({self.failure_rate:.1%}); latency p50 {self.p50_ms:.0f} ms, p95 {self.p95_ms:.0f} ms,"
             f" p99 {self.p99_ms:.0f} ms; statuses {self.status_histogram}"
         )
+        if self.resent:
+            text += f"; {self.resent} sent again after a connection closed before any answer"
         if self.failures:
             text += (
                 f"; recovered after {self.recovery_time_s:.1f}s"
@@ -259,8 +263,17 @@ class LoadGenerator:
         else:
             operation, method, url, body, expected = "read", "GET", f"{self.base_url}/api/tasks", None, 200
         started = time.monotonic()
+        resent = False
         try:
-            response = http.request(method, url, json=body)
+            try:
+                response = http.request(method, url, json=body)
+            except (httpx.ReadError, httpx.RemoteProtocolError):
+                # The keep-alive race: a server that is going away closes an idle connection as the next
+                # request goes out on it, and no answer comes. Browsers send such a request again on a new
+                # connection (Chromium does for every method); so does this client, once, and counts it.
+                # A second failure is a failure; a task created twice would be an extra task, not a lost one.
+                resent = True
+                response = http.request(method, url, json=body)
         except httpx.HTTPError as exc:
             return Sample(
                 started - self._t0,
@@ -269,6 +282,7 @@ class LoadGenerator:
                 None,
                 False,
                 f"{method} {url}: {type(exc).__name__}: {exc}",
+                resent=resent,
             )
         latency = time.monotonic() - started
         if response.status_code != expected:
@@ -279,11 +293,14 @@ class LoadGenerator:
                 response.status_code,
                 False,
                 f"{method} {url} -> {response.status_code}: {response.text[:200]}",
+                resent=resent,
             )
         number = None
         if operation == "create":
             number = _task_number(response)
-        return Sample(started - self._t0, latency, operation, response.status_code, True, "", number)
+        return Sample(
+            started - self._t0, latency, operation, response.status_code, True, "", number, resent=resent
+        )
 
     def _record(self, sample: Sample) -> None:
         with self._lock:
@@ -346,6 +363,7 @@ def summarise(
         if recovered_at is not None and first_failure is not None
         else None,
         operations=dict(Counter(s.operation for s in samples)),
+        resent=sum(1 for s in samples if s.resent),
     )
 
 

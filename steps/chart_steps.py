@@ -248,10 +248,10 @@ def _helpers_labels(rendered: list[dict[str, Any]]) -> None:
     assert not problems, "; ".join(problems)
 
 
-@then(
-    "the rendered Secret holds DATABASE_URL, BETTER_AUTH_SECRET and POSTGRES_PASSWORD with this run's values"
-)
+@then("the rendered Secret holds BETTER_AUTH_SECRET, POSTGRES_PASSWORD and each service's database URL")
 def _secret_holds(rendered: list[dict[str, Any]], run_values_file: Path) -> None:
+    """This run's secrets, and a database URL per service role (each with its own password, derived from the
+    superuser's), all in the one Secret."""
     values = yaml.safe_load(run_values_file.read_text())["secrets"]
     decoded = _rendered_secret(rendered)
     assert decoded.get("BETTER_AUTH_SECRET") == values["betterAuthSecret"], (
@@ -260,8 +260,12 @@ def _secret_holds(rendered: list[dict[str, Any]], run_values_file: Path) -> None
     assert decoded.get("POSTGRES_PASSWORD") == values["postgresPassword"], (
         "POSTGRES_PASSWORD is not this run's"
     )
-    url = decoded.get("DATABASE_URL", "")
-    assert values["postgresPassword"] in url, "DATABASE_URL does not carry this run's database password"
+    for service in ("BACKEND", "CHATBOT"):
+        url = decoded.get(f"{service}_DATABASE_URL", "")
+        password = decoded.get(f"{service}_DB_PASSWORD", "")
+        assert url.startswith("postgresql"), f"{service}_DATABASE_URL is not a PostgreSQL URL: {url[:20]!r}"
+        assert password and password in url, f"{service}_DATABASE_URL does not carry its role's password"
+        assert values["postgresPassword"] not in url, f"{service}_DATABASE_URL logs in as the superuser"
 
 
 @then("an LLM API key given to the chart is rendered into the Secret and nowhere else")

@@ -77,6 +77,7 @@ class RunningLoad:
             evidence.json("load trace", self.generator.trace())
             evidence.figure("requests", self._report.requests)
             evidence.figure("failed requests", self._report.failures)
+            evidence.figure("requests sent again (keep-alive race)", self._report.resent)
             evidence.figure("latency p95", round(self._report.p95_ms), "ms")
             if self._report.recovery_time_s is not None:
                 evidence.figure("recovery time", round(self._report.recovery_time_s, 1), "s")

@@ -163,13 +163,16 @@ def secret_scan_history(root: Path = REPO) -> list[Finding]:
     with tempfile.TemporaryDirectory(prefix="tcb-history-") as tmp:
         label: dict[Path, str] = {}
         for sha, content in _blob_contents(root, blob_shas):
-            if b"\0" in content[:8000]:
+            if b"\0" in content[:BINARY_SNIFF_BYTES]:
                 continue  # binary (a screenshot, an archive): detect-secrets scans text
             target = Path(tmp) / sha / Path(blobs[sha]).name
             target.parent.mkdir()
             target.write_bytes(content)
             label[target] = f"{sha[:10]}:{blobs[sha]}"
         return scan_for_secret_looking_values(label, label)
+
+
+BINARY_SNIFF_BYTES = 8192  # a NUL byte in the first this many bytes: a binary file, as git itself judges
 
 
 def _blob_contents(root: Path, shas: list[str]) -> Iterator[tuple[str, bytes]]:

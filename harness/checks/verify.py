@@ -26,7 +26,12 @@ def verify_release(k8s: Any, namespace: str, selector: str, frontend: str, backe
     from harness.k8s import pod_ready, pod_summary
 
     def pods_running() -> str:
-        pods = [p for p in k8s.pods(namespace, selector) if p.status.phase != "Succeeded"]
+        # the app's pods: not `helm test` pods, whose last verdict (passed or failed) is helm test's to report
+        pods = [
+            p
+            for p in k8s.pods(namespace, selector)
+            if p.status.phase != "Succeeded" and "helm.sh/hook" not in (p.metadata.annotations or {})
+        ]
         bad = [pod_summary(p) for p in pods if p.status.phase != "Running" or not pod_ready(p)]
         return "no pods" if not pods else "; ".join(bad)
 

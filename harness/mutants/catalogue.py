@@ -210,8 +210,8 @@ CATALOGUE: tuple[Defect, ...] = (
         "the liveness probe asks /api/healthz (a typo): every app container is restarted ~30 s after start",
         (
             Edit(
-                "livenessProbe:\n  httpGet: {path: /api/health, port: http}",
-                "livenessProbe:\n  httpGet: {path: /api/healthz, port: http}",
+                "livenessProbe:\n  httpGet: {path: /api/health, port: http, scheme: {{ .scheme }}}",
+                "livenessProbe:\n  httpGet: {path: /api/healthz, port: http, scheme: {{ .scheme }}}",
             ),
         ),
         expected="survives",
@@ -417,8 +417,8 @@ CATALOGUE: tuple[Defect, ...] = (
         "the readiness probe asks /api/health (which never checks the database)",
         (
             Edit(
-                "readinessProbe:\n  httpGet: {path: /api/ready, port: http}",
-                "readinessProbe:\n  httpGet: {path: /api/health, port: http}",
+                "  httpGet: {path: /api/ready, port: http, scheme: {{ .scheme }}}",
+                "  httpGet: {path: /api/health, port: http, scheme: {{ .scheme }}}",
             ),
         ),
         tags=("chart",),
@@ -472,8 +472,8 @@ CATALOGUE: tuple[Defect, ...] = (
         "NOTES.txt shows the frontend's container port (3000) instead of its NodePort",
         (
             Edit(
-                "frontend:  http://<node-ip>:{{ .Values.frontend.service.nodePort }}",
-                "frontend:  http://<node-ip>:{{ .Values.frontend.service.port }}",
+                "://<node-ip>:{{ .Values.frontend.service.nodePort }}",
+                "://<node-ip>:{{ .Values.frontend.service.port }}",
             ),
         ),
         tags=("chart",),

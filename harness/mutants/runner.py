@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from harness import components
 from harness.log import get_logger
 from harness.mutants import outcomes, report, scratch
 from harness.mutants.catalogue import Defect, StaleDefect, apply_defect
@@ -38,7 +39,7 @@ ENTRY_FILE = (
 # criteria whose scenarios reach the app through NodePorts 30080/30081, which are cluster-wide: while another
 # namespace holds them the install moves to other ports and those scenarios cannot prove anything
 NODEPORT_CRITERIA = {"SC-019", "SC-020", "SC-021", "SC-023", "SC-024"}
-NODE_PORTS = (30080, 30081)
+NODE_PORTS = tuple(components.node_ports().values())  # the chart's defaults
 
 
 @dataclass

@@ -129,3 +129,25 @@ def test_trace_records_every_request_and_marked_events_on_one_clock(loopback_ser
     assert [label for _, label in trace["events"]] == ["server restarted"]
     assert 0 < trace["events"][0][0] < trace["duration_s"]
     assert trace["started"].endswith("+00:00")
+
+
+def test_a_request_cut_by_a_closing_keep_alive_connection_is_sent_once_more_and_counted() -> None:
+    """The keep-alive race (no answer at all) is sent again once, as browsers do; a second cut fails."""
+    import httpx
+
+    from harness.load import LoadGenerator
+
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        if len(calls) in (1, 3, 4):  # the 1st request's first try, then both tries of the 2nd request
+            raise httpx.ReadError("Connection reset by peer", request=request)
+        return httpx.Response(200, json=[])
+
+    generator = LoadGenerator("http://app", "t", concurrency=1, rate=None, max_requests=1, create_every=0)
+    with httpx.Client(transport=httpx.MockTransport(handler)) as http:
+        first = generator._one(http, 1)
+        second = generator._one(http, 2)
+    assert first.ok and first.resent
+    assert not second.ok and second.resent and "ReadError" in second.reason
