@@ -15,7 +15,7 @@ PASSED, FAILED, NOT_VERIFIED = "passed", "failed", "not verified"
 NOT_VERIFIED_PREFIX = "NOT VERIFIED"
 # the install moved the NodePorts because another namespace held them: NodePort steps fail for that reason
 PORTS_HELD = re.compile(r"\b\d{4,5} is held by \S+/")  # deploy log and the HTML report summary
-NODEPORT_FAILURE = re.compile(r"not on NodePort|NodePort \d+", re.I)
+NODEPORT_FAILURE = re.compile(r"not on NodePort|NodePort \d+|\b3008[01]\b", re.I)
 # the cluster itself went away mid-run (e.g. another run stopped it): says nothing about the defect
 CLUSTER_GONE = re.compile(
     r"(Connection refused|Max retries exceeded|Failed to establish a new connection).*port=6443"

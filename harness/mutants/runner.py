@@ -38,7 +38,7 @@ ENTRY_FILE = (
 )
 # criteria whose scenarios reach the app through NodePorts 30080/30081, which are cluster-wide: while another
 # namespace holds them the install moves to other ports and those scenarios cannot prove anything
-NODEPORT_CRITERIA = {"SC-019", "SC-020", "SC-021", "SC-023", "SC-024"}
+NODEPORT_CRITERIA = {"SC-019", "SC-020", "SC-021", "SC-023", "SC-024", "SC-025"}  # SC-025: the NOTES
 NODE_PORTS = tuple(components.node_ports().values())  # the chart's defaults
 
 
@@ -416,13 +416,13 @@ def _prove_snapshot(
     if done:
         progress(f"resume: keeping {len(done)} results of the last run on this tree: {', '.join(done)}")
     results: list[dict[str, Any]] = [done[d.id] for d in defects if d.id in done]
-    # earlier results about to be redone stay in the report until their new result replaces them
-    pending = _earlier_entries(options) if options.resume else {}
+    # with --resume, earlier results (of these defects until redone, and of any other) stay in the report
+    earlier = _earlier_entries(options) if options.resume else {}
     lock = threading.Lock()  # --jobs > 1: defects finish on several threads
 
-    def shown() -> list[dict[str, Any]]:
-        have = {e["id"] for e in results}
-        return results + [pending[d.id] for d in defects if d.id in pending and d.id not in have]
+    def shown(proven: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        have = {e["id"] for e in proven}
+        return proven + [e for i, e in earlier.items() if i not in have]
 
     def one(numbered: tuple[int, Defect]) -> dict[str, Any]:
         number, defect = numbered
@@ -442,12 +442,12 @@ def _prove_snapshot(
         (options.work_dir / defect.id / ENTRY_FILE).write_text(json.dumps(entry, indent=2) + "\n")
         with lock:
             results.append(entry)
-            report.write(data, shown(), options.report_dir, time.monotonic() - started, final=False)
+            report.write(data, shown(results), options.report_dir, time.monotonic() - started, final=False)
         return entry
 
     with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-        ordered = list(pool.map(one, enumerate(defects, 1)))  # a pending entry is replaced by its new result
-    return report.write(data, ordered, options.report_dir, time.monotonic() - started, final=True)
+        ordered = list(pool.map(one, enumerate(defects, 1)))
+    return report.write(data, shown(ordered), options.report_dir, time.monotonic() - started, final=True)
 
 
 def rejudge(

@@ -142,6 +142,11 @@ def test_nodeport_failures_caused_by_another_namespace_are_inconclusive():
     log = "[tcb 3.0s] NodePort 30080 is held by other/svc; frontend gets NodePort 30100"
     assert outcomes.judge([moved], BASE, 1, log).outcome == outcomes.ERROR
     assert outcomes.judge([moved], BASE, 1, "").outcome == outcomes.CAUGHT
+    notes = outcomes.ScenarioResult(
+        "F", "b", outcomes.FAILED, "Then n", "the release notes do not show URLs on ports [30080, 30081]"
+    )
+    summary = "<p>NodePort of frontend: 30080 is held by ns-2/second-frontend; using 30102</p>"
+    assert outcomes.judge([notes], BASE, 1, summary).outcome == outcomes.ERROR
 
 
 def test_failures_because_the_cluster_went_away_are_inconclusive():
