@@ -84,20 +84,25 @@ class RunningLoad:
         return self._report
 
 
-@given(parsers.parse("load on the app through NodePort {port:d}"), target_fixture="load")
-def _load_on_app(app_urls: AppUrls, load_user: User, port: int) -> Iterator[RunningLoad]:
-    url = nodeport_url(app_urls, "backend", port)
+def _bounded_load(url: str, token: str, title_prefix: str, chat_every: int = 0) -> Iterator[RunningLoad]:
+    """The scenarios' load: 4 workers, 20 requests/s, bounded in time and count, stopped with the scenario."""
     generator = LoadGenerator(
         url,
-        load_user.token,
+        token,
         concurrency=4,
         rate=20.0,
         max_duration=600,
         max_requests=20_000,
-        title_prefix="acceptance-load",
+        chat_every=chat_every,
+        title_prefix=title_prefix,
     )
     with generator:
         yield RunningLoad(generator)
+
+
+@given(parsers.parse("load on the app through NodePort {port:d}"), target_fixture="load")
+def _load_on_app(app_urls: AppUrls, load_user: User, port: int) -> Iterator[RunningLoad]:
+    yield from _bounded_load(nodeport_url(app_urls, "backend", port), load_user.token, "acceptance-load")
 
 
 @then("no request of the load failed")
@@ -130,19 +135,8 @@ def _app_recovers(load: RunningLoad, evidence: Evidence, seconds: int) -> None:
     parsers.parse("load on the frontend, backend and chatbot through NodePort {port:d}"),
     target_fixture="load",
 )
-def _load_through_frontend(app_urls: Any, load_user: Any, port: int) -> Iterator[RunningLoad]:
+def _load_through_frontend(app_urls: AppUrls, load_user: User, port: int) -> Iterator[RunningLoad]:
     """Reads and creates go frontend -> backend, every fourth request is a chat (frontend -> chatbot ->
     backend): a rollout of any of the three services happens under load."""
     url = nodeport_url(app_urls, "frontend", port)
-    generator = LoadGenerator(
-        url,
-        load_user.token,
-        concurrency=4,
-        rate=20.0,
-        max_duration=600,
-        max_requests=20_000,
-        chat_every=4,
-        title_prefix="acceptance-load-all",
-    )
-    with generator:
-        yield RunningLoad(generator)
+    yield from _bounded_load(url, load_user.token, "acceptance-load-all", chat_every=4)

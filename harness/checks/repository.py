@@ -58,17 +58,6 @@ def files_holding(secrets: Iterable[str], root: Path = REPO) -> list[str]:
     return run(argv, check=False, quiet=True).stdout.split()
 
 
-def commits_holding(secrets: Iterable[str], root: Path = REPO) -> list[str]:
-    """Commits in any branch whose diff adds or removes any of the values (git's pickaxe, -S)."""
-    found: list[str] = []
-    for value in usable_secrets(secrets):
-        out = run(
-            ["git", "-C", str(root), "log", "--all", "--format=%h %s", "-S", value], check=False, quiet=True
-        )
-        found += out.stdout.splitlines()
-    return sorted(set(found))
-
-
 @dataclass(frozen=True)
 class Finding:
     where: str  # file (or "<blob>:<file>" for history)
