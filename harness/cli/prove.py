@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -121,6 +123,8 @@ def prove(
         not_passing = [f"{n['scenario']} ({n['status']})" for n in base.get("not_passing", [])]
         typer.echo(f"baseline: {len(base['scenarios'])} scenarios; not passing: {not_passing or 'none'}")
         return
+    # SIGTERM ends `tcb prove` like Ctrl-C: the running acceptance run is ended and scratch copies removed
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     if rejudge:
         data = run_rejudge(defects, options, progress=typer.echo)
     else:

@@ -158,6 +158,9 @@ def run_acceptance(
             _end_session(proc)
             exit_status = -1
             _delete_namespace(namespace, options.target)
+        except BaseException:  # tcb prove itself is stopped (Ctrl-C, SIGTERM): end its run with it
+            _end_session(proc)
+            raise
     cucumber = out_dir / "cucumber.json"
     results = outcomes.read_cucumber(cucumber) if cucumber.is_file() else []
     return RunResult(exit_status, results, time.monotonic() - started, log_path, timed_out)
@@ -445,8 +448,11 @@ def _prove_snapshot(
             report.write(data, shown(results), options.report_dir, time.monotonic() - started, final=False)
         return entry
 
-    with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-        ordered = list(pool.map(one, enumerate(defects, 1)))
+    if options.jobs <= 1:  # in the main thread, so Ctrl-C / SIGTERM reach the waiting run and end it
+        ordered = [one(numbered) for numbered in enumerate(defects, 1)]
+    else:
+        with ThreadPoolExecutor(max_workers=options.jobs) as pool:
+            ordered = list(pool.map(one, enumerate(defects, 1)))
     return report.write(data, shown(ordered), options.report_dir, time.monotonic() - started, final=True)
 
 
