@@ -17,11 +17,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.checks import MIN_SECRET_LENGTH, usable_secrets
 from harness.paths import CACHE, ensure
 
 # part of the cache key of image scans: bump it when what key_material_in_image reports changes
 SCAN_VERSION = 2
-MIN_SECRET_LENGTH = 8  # shorter values (a user name, a port) would match by chance
 
 # files that hold local secrets by convention (git ignores them here) and must never reach an image; a .pem or
 # .key file is judged by its content (CA bundles such as certifi's are public), a keystore by its name
@@ -64,14 +64,10 @@ def encoded_forms(value: str) -> dict[str, list[bytes]]:
     return forms
 
 
-def usable(values: Iterable[str]) -> list[str]:
-    return sorted({v for v in values if len(v) >= MIN_SECRET_LENGTH})
-
-
 def leaks_in(places: Mapping[str, bytes | str], values: Iterable[str]) -> list[Leak]:
     """Which places hold any value in any form (one finding per place and form)."""
     found: list[Leak] = []
-    patterns = [encoded_forms(v) for v in usable(values)]
+    patterns = [encoded_forms(v) for v in usable_secrets(values)]
     for place, content in places.items():
         data = content.encode() if isinstance(content, str) else content
         for form in ("plain", "base64", "base64url"):

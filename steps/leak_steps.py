@@ -9,14 +9,14 @@ import yaml
 from pytest_bdd import given, then
 
 from harness import diagnostics, leak_scan
-from harness.checks import repository
+from harness.checks import repository, usable_secrets
 from harness.proc import run
 
 
 @given("the release's real secret values", target_fixture="real_secrets")
 def _real_secrets(release: Any, k8s: Any, evidence: Any) -> set[str]:
     """Read from the namespace's Secret objects (what the cluster holds), not from the harness's own list."""
-    values = set(leak_scan.usable(diagnostics.namespace_secret_values(k8s, release.namespace)))
+    values = set(usable_secrets(diagnostics.namespace_secret_values(k8s, release.namespace)))
     evidence.figure("secret values searched for (from the cluster's Secrets)", len(values))
     assert values, "the release's Secrets hold no value to search for"
     return values
