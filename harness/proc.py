@@ -207,10 +207,10 @@ class Daemon:
         if pid is not None:
             log.info("stopping %s (pid %d)", self.name, pid)
             _signal_group(pid, signal.SIGTERM)
-            if not self._wait_gone(timeout):
+            if not self._wait_gone(timeout, group=pid):
                 log.warning("%s did not stop within %.0f s: killing it", self.name, timeout)
                 _signal_group(pid, signal.SIGKILL)
-                self._wait_gone(10)
+                self._wait_gone(10, group=pid)
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, os.WNOHANG)
         if self._pump is not None:
@@ -218,22 +218,41 @@ class Daemon:
         if self.pid_file is not None:
             self.pid_file.unlink(missing_ok=True)
 
-    def _wait_gone(self, timeout: float) -> bool:
+    def _wait_gone(self, timeout: float, group: int | None = None) -> bool:
+        """Wait until it has exited and, with `group`, every live member of that process group too (its
+        workers get the same signal but may outlive the leader by a moment)."""
+
+        def gone() -> bool:
+            return not self.running() and (group is None or not group_members(group))
+
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     self.process.wait(timeout=0.2)
-            if not self.running():
+            if gone():
                 return True
             time.sleep(0.1)
-        return not self.running()
+        return gone()
 
     def log_tail(self, lines: int = 15) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return "(no log)"
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live (not zombie) processes whose process group is `pgid`."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 2 and fields[0] != "Z" and fields[2] == str(pgid):
+            members.append(int(stat.parent.name))
+    return members
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:

@@ -12,11 +12,13 @@ import pytest
 
 from harness.proc import Daemon, DaemonError, running_program, uvicorn_argv
 
-# a daemon that forks a child (like uvicorn workers or dockerd's containerd), then becomes healthy
+# a daemon that forks a child (like uvicorn workers or dockerd's containerd), then becomes healthy; the child
+# takes a moment to shut down on SIGTERM (as a worker draining its requests does), so it outlives the leader
 SERVER = """
-import os, sys, time, pathlib
+import os, signal, sys, time, pathlib
 child = os.fork()
 if child == 0:
+    signal.signal(signal.SIGTERM, lambda *_: (time.sleep(0.7), os._exit(0)))
     time.sleep(600)
     os._exit(0)
 pathlib.Path(sys.argv[1]).write_text(str(child))
