@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from kubernetes import watch
@@ -66,6 +67,43 @@ def incidents_of(pod: Any) -> list[ContainerIncident]:
                 )
             )
     return found
+
+
+# after the startup probe passed: its last period and a scheduling/probe jitter on a busy 2-core node
+LIVENESS_SLACK_S = 10.0
+
+
+def liveness_window(probe: Any) -> float:
+    """Seconds from a container's start until a liveness probe that always fails has restarted it:
+    its initial delay, failureThreshold periods, the last probe's timeout, and slack for the startup probe."""
+    period = float(probe.period_seconds or 10)
+    return (
+        float(probe.initial_delay_seconds or 0)
+        + period * float(probe.failure_threshold or 3)
+        + float(probe.timeout_seconds or 1)
+        + LIVENESS_SLACK_S
+    )
+
+
+def liveness_shortfall(pods: list[Any], now: datetime) -> dict[str, float]:
+    """For each (component, container) with a liveness probe: how many more seconds until at least one of its
+    running containers has lived long enough for a failing liveness probe to have restarted it. Only the
+    entries still short are returned; {} means restarts (or their absence) are conclusive now."""
+    best: dict[str, float] = {}
+    for pod in pods:
+        if pod.status.phase != "Running" or pod.metadata.deletion_timestamp is not None:
+            continue
+        component = (pod.metadata.labels or {}).get("app.kubernetes.io/component", pod.metadata.name)
+        probes = {c.name: c.liveness_probe for c in pod.spec.containers if c.liveness_probe is not None}
+        for status in pod.status.container_statuses or []:
+            probe = probes.get(status.name)
+            if probe is None:
+                continue
+            key = f"{component}/{status.name}"
+            running = status.state.running if status.state else None
+            lived = (now - running.started_at).total_seconds() if running and running.started_at else 0.0
+            best[key] = min(best.get(key, float("inf")), max(0.0, liveness_window(probe) - lived))
+    return {key: short for key, short in best.items() if short > 0}
 
 
 class PodIncidentWatch:

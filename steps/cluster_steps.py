@@ -427,9 +427,30 @@ def _verify_checks(
 
 
 @then("no container of the release restarted or was OOM-killed during the run")
-def _no_incidents_during_run(harness_session: Any, evidence: Any) -> None:
+def _no_incidents_during_run(
+    harness_session: Any, release: Release, k8s: K8s, timeouts: Timeouts, evidence: Evidence
+) -> None:
+    from harness.pod_watch import liveness_shortfall
+
     watch = harness_session.pod_watch
     assert watch is not None, "the pod watch did not start with the release"
+
+    # "none restarted" means nothing until the pods lived long enough for a failing liveness probe to restart
+    # them (a short run, e.g. one criterion's scenarios, can end sooner): wait out what is missing.
+    def exercised() -> tuple[bool, dict[str, float]]:
+        if watch.incidents():
+            return True, {}  # conclusive already
+        pods = k8s.core.list_namespaced_pod(release.namespace, label_selector=release.selector).items
+        short = liveness_shortfall(pods, datetime.now(UTC))
+        return not short, short
+
+    waited = datetime.now(UTC)
+    wait_until(
+        "every container's liveness probe to have had time to restart it",
+        exercised,
+        timeout=timeouts.pods_ready,
+    )
+    evidence.figure("waited for liveness probes (s)", round((datetime.now(UTC) - waited).total_seconds(), 1))
     incidents = watch.incidents()
     evidence.text(
         "container incidents",

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from kubernetes.client import (
+    V1Container,
     V1ContainerState,
+    V1ContainerStateRunning,
     V1ContainerStateTerminated,
     V1ContainerStatus,
     V1ObjectMeta,
     V1Pod,
     V1PodList,
+    V1PodSpec,
     V1PodStatus,
+    V1Probe,
 )
 
-from harness.pod_watch import PodIncidentWatch, incidents_of
+from harness.pod_watch import LIVENESS_SLACK_S, PodIncidentWatch, incidents_of, liveness_shortfall
 
 
 def pod(name: str, restarts: int = 0, reason: str | None = None, hook: bool = False) -> V1Pod:
@@ -70,3 +76,41 @@ def test_helm_test_pods_are_not_counted() -> None:
     watch = PodIncidentWatch(FakeCore(), "ns")
     watch.observe(pod("tcb-test-backend", restarts=0, reason="Error", hook=True))
     assert watch.incidents() == []
+
+
+def running_pod(component: str, started: datetime, *, probe: bool = True, phase: str = "Running") -> V1Pod:
+    liveness = V1Probe(period_seconds=10, failure_threshold=3, timeout_seconds=3) if probe else None
+    return V1Pod(
+        metadata=V1ObjectMeta(name=f"{component}-x", labels={"app.kubernetes.io/component": component}),
+        spec=V1PodSpec(containers=[V1Container(name="app", liveness_probe=liveness)]),
+        status=V1PodStatus(
+            phase=phase,
+            container_statuses=[
+                V1ContainerStatus(
+                    name="app",
+                    image="x",
+                    image_id="",
+                    ready=True,
+                    restart_count=0,
+                    state=V1ContainerState(running=V1ContainerStateRunning(started_at=started)),
+                )
+            ],
+        ),
+    )
+
+
+def test_no_restart_is_conclusive_only_once_a_failing_liveness_probe_would_have_restarted_the_container() -> (
+    None
+):
+    """A short run (one criterion's scenarios) ends before a liveness probe that always fails (a typo in its
+    path) has restarted anything: 'no restarts' is judged only after each container lived that long."""
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+    window = 10 * 3 + 3 + LIVENESS_SLACK_S
+    young = running_pod("backend", now - timedelta(seconds=20))
+    assert liveness_shortfall([young], now) == {"backend/app": pytest.approx(window - 20)}
+    # one pod of the component that lived the whole window is enough: that one would have been restarted
+    old = running_pod("backend", now - timedelta(seconds=window + 1))
+    assert liveness_shortfall([young, old], now) == {}
+    # a container without a liveness probe, or a pod that is not running, asks for no wait
+    assert liveness_shortfall([running_pod("postgres", now, probe=False)], now) == {}
+    assert liveness_shortfall([running_pod("chatbot", now, phase="Pending")], now) == {}
