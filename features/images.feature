@@ -14,6 +14,7 @@ Feature: Images — the services ship as small, non-root container images
     Given the images are built
     Then every application image is tagged with a content hash, not latest
     And every application image is at most 80 MB
+    And no application image adds files only a build needs (wheels, pip, compilers, C sources, headers)
 
   @SC-016 @T018
   Scenario: The images run as a non-root user

@@ -11,6 +11,7 @@ from harness.components import APP_COMPONENTS
 from harness.images import ImageRef, content_tags
 from harness.k8s import K8s
 from harness.release import Release
+from steps.evidence import Evidence
 
 MAX_IMAGE_MB = 80.0
 
@@ -44,6 +45,28 @@ def _image_sizes(built_images: dict[str, Any], evidence: Any) -> None:
     for name, size_mb in sizes.items():
         evidence.figure(f"{name} image size", round(size_mb, 1), "MB")
     assert not problems, "; ".join(problems)
+
+
+@then("no application image adds files only a build needs (wheels, pip, compilers, C sources, headers)")
+def _no_build_leftovers(built_images: dict[str, ImageRef], evidence: Evidence) -> None:
+    """What a size limit misses: a wheelhouse, pip or a header directory left in the final stage of a
+    small image. Read from the files each image's own stage adds on top of its base."""
+    found: dict[str, list[str]] = {}
+    counts = []
+    for name, image in _app_images(built_images).items():
+        try:
+            own = images.own_files(image.ref)
+        except LookupError as exc:
+            found[name] = [str(exc)]
+            continue
+        counts.append(f"{name}: {len(own)} files of its own")
+        if leftovers := images.build_leftovers(own):
+            found[name] = leftovers
+    evidence.text("files the images add to their bases", "\n".join(counts))
+    assert not found, "; ".join(
+        f"{name}: {len(paths)} build-only file(s), e.g. {', '.join(paths[:3])}"
+        for name, paths in found.items()
+    )
 
 
 @then("every application image runs as user 1001")

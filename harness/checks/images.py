@@ -3,7 +3,10 @@ itself sets, and secret-named environment variables. (What the layers carry: har
 
 from __future__ import annotations
 
+import io
 import re
+import tarfile
+import zipfile
 from typing import Any
 
 from harness.checks import SECRET_NAME
@@ -115,6 +118,56 @@ def content_tag_problems(refs: dict[str, str], expected_tags: dict[str, str] | N
         if expected_tags and name in expected_tags and expected_tags[name] != tag:
             problems.append(f"{name}: tagged {tag}, but its content hashes to {expected_tags[name]} now")
     return problems
+
+
+# what only a build needs: wheel files and wheelhouses, pip's cache, the installers themselves, compilers and
+# linkers, C/C++/Cython sources, headers, static libraries and object files
+BUILD_ONLY = re.compile(
+    r"(^|/)(wheels|wheelhouse|\.cache/pip)/"
+    r"|\.(whl|h|hh|hpp|c|cc|cpp|pyx|pxd|pxi|a|o)$"
+    r"|(^|/)(pip|setuptools|wheel)(-[^/]*\.dist-info)?/"
+    r"|(^|/)s?bin/(gcc|g\+\+|cc|c\+\+|cpp|ld|as|make)(-[0-9.]+)?$"
+)
+
+
+def own_files(ref: str) -> dict[str, bytes | None]:
+    """The files the image's own Dockerfile stage added on top of its base (paths present in the image but not
+    in the base named by its `org.opencontainers.image.base.name` label); zip archives among them (Python code
+    packed for zipimport) are listed member by member as `archive.zip!/member`. Values are None (names only)."""
+    from harness.images import ensure_docker_engine, image_files
+
+    client = ensure_docker_engine()
+    image = _engine_image(client, ref)
+    if image is None:
+        raise LookupError(f"{ref}: not in the Docker engine")
+    base_ref = ((image.attrs.get("Config") or {}).get("Labels") or {}).get(BASE_LABEL, "")
+    base = image_files(base_ref) if base_ref and _engine_image(client, base_ref) is not None else set()
+    container = client.containers.create(ref, command=["true"], entrypoint=[])
+    try:
+        exported = io.BytesIO(b"".join(container.export()))
+    finally:
+        container.remove(force=True, v=True)
+    found: dict[str, bytes | None] = {}
+    with tarfile.open(fileobj=exported, mode="r:") as tar:
+        for member in tar:
+            name = member.name.removeprefix("./")
+            if name in base or not member.isfile():
+                continue
+            found[name] = None
+            if name.endswith(".zip"):
+                handle = tar.extractfile(member)
+                if handle is not None:
+                    try:
+                        with zipfile.ZipFile(io.BytesIO(handle.read())) as packed:
+                            found.update({f"{name}!/{inner}": None for inner in packed.namelist()})
+                    except zipfile.BadZipFile:
+                        pass
+    return found
+
+
+def build_leftovers(paths: Any) -> list[str]:
+    """The paths among `paths` that only a build needs (BUILD_ONLY)."""
+    return sorted(path for path in paths if BUILD_ONLY.search(path))
 
 
 def _engine_image(client: Any, ref: str) -> Any:

@@ -184,20 +184,58 @@ def _blob_contents(root: Path, shas: list[str]) -> Iterator[tuple[str, bytes]]:
         at = start + int(size) + 1
 
 
+ARG_REFERENCE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
+
+
 def dockerfile_problems(service: str, root: Path = REPO) -> list[str]:
-    """What keeps services/<service>/Dockerfile from being a multi-stage build with a replaceable base."""
+    """What keeps services/<service>/Dockerfile from being a multi-stage build whose final stage starts FROM a
+    replaceable base (`ARG BASE_IMAGE`) and whose every base, as built by default, is pinned to a version.
+
+    Parsed with the `dockerfile` package (Docker's own Go parser, so continuations, comments and heredocs are
+    read as docker reads them), and each FROM is resolved through the ARG defaults it sees: a default of
+    `python:latest` (or no tag at all) behind `FROM ${BASE_IMAGE}` is as unpinned as a literal one."""
+    import dockerfile
+
     path = root / "services" / service / "Dockerfile"
     if not path.is_file():
         return [f"{path.relative_to(root)} is missing"]
-    lines = [line.strip() for line in path.read_text().splitlines()]
-    stages = [line for line in lines if line.upper().startswith("FROM ")]
+    try:
+        commands = dockerfile.parse_file(str(path))
+    except dockerfile.GoParseError as exc:
+        return [f"{service}: the Dockerfile does not parse: {exc}"]
+    global_args: dict[str, str] = {}
+    stages: list[tuple[str, str]] = []  # (FROM as written, resolved with the ARG defaults)
+    names: set[str] = set()
+    for command in commands:
+        if command.cmd.upper() == "ARG" and not stages:
+            for word in command.value:
+                name, _, default = word.partition("=")
+                global_args[name] = default
+        elif command.cmd.upper() == "FROM":
+            written = command.value[0]
+            resolved = ARG_REFERENCE.sub(lambda m: global_args.get(m[1] or m[2], ""), written)
+            stages.append((written, resolved))
+            if len(command.value) >= 3 and command.value[1].upper() == "AS":
+                names.add(command.value[2].lower())
     problems = []
     if len(stages) < 2:
         problems.append(f"{service}: {len(stages)} FROM line(s), a multi-stage build has at least 2")
-    if not any(re.match(r"ARG\s+BASE_IMAGE\b", line, re.I) for line in lines):
-        problems.append(f"{service}: no `ARG BASE_IMAGE`")
-    if any(re.search(r":latest\b", line) for line in stages):
-        problems.append(f"{service}: a stage is FROM an image tagged :latest")
+    if "BASE_IMAGE" not in global_args:
+        problems.append(f"{service}: no `ARG BASE_IMAGE` before the first FROM")
+    elif stages and not re.fullmatch(r"\$\{?BASE_IMAGE\}?", stages[-1][0]):
+        problems.append(f"{service}: the final stage is FROM {stages[-1][0]}, not FROM ${{BASE_IMAGE}}")
+    for written, resolved in stages:
+        if resolved.lower() in names:
+            continue  # FROM an earlier stage of this file
+        shown = written if written == resolved else f"{written} (= {resolved} by default)"
+        if not resolved:
+            problems.append(f"{service}: FROM {written} has no default: the build needs a --build-arg")
+        elif "@sha256:" in resolved:
+            continue
+        elif ":" not in resolved.rsplit("/", 1)[-1]:
+            problems.append(f"{service}: FROM {shown} names no tag (that is :latest, unpinned)")
+        elif resolved.rsplit(":", 1)[1].lower() == "latest":
+            problems.append(f"{service}: FROM {shown} is tagged :latest (unpinned)")
     return problems
 
 

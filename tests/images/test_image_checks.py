@@ -4,8 +4,10 @@ the image's content."""
 
 from __future__ import annotations
 
+import io
 import secrets
 import shutil
+import tarfile
 from pathlib import Path
 
 import docker
@@ -77,3 +79,51 @@ def test_latest_or_no_tag_fails_the_content_tag_check(ref: str) -> None:
     assert checks.content_tag_problems({"backend": ref}) == [
         f"backend: {ref} is not tagged with a content hash"
     ]
+
+
+def test_build_only_files_are_recognised_and_runtime_files_are_not() -> None:
+    leftovers = [
+        "wheels/fastapi-0.115.0-py3-none-any.whl",
+        "app/deps.zip!/pip/__init__.py",
+        "app/deps/setuptools-75.1.0.dist-info/METADATA",
+        "usr/include/python3.11/Python.h",
+        "app/deps/asyncpg/protocol/protocol.pyx",
+        "root/.cache/pip/http/x",
+        "usr/bin/gcc-12",
+        "usr/lib/libpython3.11.a",
+    ]
+    runtime = [
+        "app/deps/asyncpg/protocol/protocol.cpython-311-x86_64-linux-gnu.so",
+        "app/deps.zip!/fastapi/__init__.pyc",
+        "app/svc/todo_backend/__pycache__/main.cpython-311.pyc",
+        "usr/lib/python3.11/html/parser.pyc",
+        "app/deps/pydantic_core-2.20.1.dist-info/METADATA",
+    ]
+    assert checks.build_leftovers(leftovers + runtime) == sorted(leftovers)
+
+
+def test_a_wheelhouse_left_in_the_runtime_stage_is_found_in_the_images_own_files(
+    app_images: dict[str, ImageRef], docker_client: docker.DockerClient
+) -> None:
+    """A `COPY --from=build /wheels /wheels` left in the final stage: the image stays under the size limit, so
+    only its own files show it. The real images carry no such file."""
+    for name in ("backend", "chatbot", "frontend"):
+        assert checks.build_leftovers(checks.own_files(app_images[name].ref)) == []
+    base = app_images["frontend"].ref
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w") as tar:
+        dockerfile = f"FROM {base}\nLABEL {checks.BASE_LABEL}={base}\nCOPY wheels /wheels\n".encode()
+        for path, data in (("Dockerfile", dockerfile), ("wheels/httpx-0.27.0-py3-none-any.whl", b"PK")):
+            info = tarfile.TarInfo(path)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    ref = f"todo-chatbot-leftovertest-{secrets.token_hex(3)}/app:seeded"
+    context.seek(0)
+    docker_client.images.build(fileobj=context, custom_context=True, tag=ref, rm=True)
+    try:
+        own = checks.own_files(ref)
+        assert "wheels/httpx-0.27.0-py3-none-any.whl" in own
+        assert not any(path.startswith("app/") for path in own), "the base's files count as the image's own"
+        assert checks.build_leftovers(own) == ["wheels/httpx-0.27.0-py3-none-any.whl"]
+    finally:
+        docker_client.images.remove(ref, force=True)
