@@ -133,7 +133,7 @@ BUILD_ONLY = re.compile(
 def own_files(ref: str) -> dict[str, bytes | None]:
     """The files the image's own Dockerfile stage added on top of its base (paths present in the image but not
     in the base named by its `org.opencontainers.image.base.name` label); zip archives among them (Python code
-    packed for zipimport) are listed member by member as `archive.zip!/member`. Values are None (names only)."""
+    packed for zipimport) are listed member by member as `archive.zip!/member`. Values: None (names only)."""
     from harness.images import ensure_docker_engine, image_files
 
     client = ensure_docker_engine()

@@ -1,5 +1,5 @@
-"""The Dockerfile shape check behind SC-016: multi-stage, a replaceable final base, and every default base pinned.
-Each seeded defect is a Dockerfile a contributor could plausibly write; each must be reported."""
+"""The Dockerfile shape check behind SC-016: multi-stage, a replaceable final base, every default base
+pinned. Each seeded defect is a Dockerfile a contributor could plausibly write; each must be reported."""
 
 from __future__ import annotations
 
