@@ -3,6 +3,7 @@ validity, probes, resources, where environment variables come from, secrets in C
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -48,6 +49,60 @@ def open_schema_objects(schema: Any, path: str = "#") -> list[str]:
         for index, value in enumerate(schema):
             found += open_schema_objects(value, f"{path}/{index}")
     return found
+
+
+MISSPELT_KEY = "zzMisspelt"
+_SCHEMA_ERROR_AT = re.compile(r"at '([^']*)': (.*)")
+
+
+def value_object_paths(values: Any, schema: Any) -> list[str]:
+    """JSON-pointer paths ("" for the root) of every object a user can set in the chart's values: each mapping
+    in the default values, and each object the schema declares under `properties` (in the defaults or not)."""
+    paths: set[str] = set()
+
+    def walk_values(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            paths.add(path)
+            for key, value in node.items():
+                walk_values(value, f"{path}/{key}")
+
+    def walk_schema(node: Any, path: str) -> None:
+        if isinstance(node, dict) and (node.get("type") == "object" or "properties" in node):
+            paths.add(path)
+            for key, child in (node.get("properties") or {}).items():
+                walk_schema(child, f"{path}/{key}")
+
+    walk_values(values, "")
+    walk_schema(schema, "")
+    return sorted(paths)
+
+
+def misspelt_values(paths: list[str]) -> dict[str, Any]:
+    """A values override that puts MISSPELT_KEY into every object at `paths`."""
+    root: dict[str, Any] = {}
+    for path in paths:
+        node = root
+        for part in [p for p in path.split("/") if p]:
+            node = node.setdefault(part, {})
+        node[MISSPELT_KEY] = True
+    return root
+
+
+def paths_refusing(helm_error: str, key: str = MISSPELT_KEY) -> set[str]:
+    """The object paths whose misspelt `key` helm's schema validation refused, read from its error lines
+    ("at '/backend': additional properties 'zzMisspelt' not allowed", or a typed map's type error at
+    '/backend/podAnnotations/zzMisspelt')."""
+    refused = set()
+    for line in helm_error.splitlines():
+        match = _SCHEMA_ERROR_AT.search(line)
+        if not match:
+            continue
+        path, message = match[1], match[2]
+        if path.endswith(f"/{key}"):
+            refused.add(path.removesuffix(f"/{key}"))
+        elif f"'{key}'" in message:
+            refused.add(path)
+    return refused
 
 
 def component_of(obj: dict[str, Any]) -> str:
