@@ -7,10 +7,12 @@ Feature: Scaling — the backend scales out and in under load
     And a signed-up user
     And the backend Deployment has 2 Ready replicas
     And load on the app through NodePort 30081
+    And the backend pods are watched as they terminate
     When the backend is scaled to 4 replicas with `tcb scale`
     Then the backend Deployment has 4 Ready replicas
     And the backend Service has 4 ready endpoints
     When the backend is scaled to 2 replicas with `tcb scale`
     Then the backend Deployment has 2 Ready replicas
+    And every backend pod the scale-down removed kept serving for at least 1 s after it began terminating
     And no request of the load failed
     And no task the load created is lost

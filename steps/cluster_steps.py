@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pytest_bdd import parsers, step, then, when
+import pytest
+from pytest_bdd import given, parsers, step, then, when
 
 from harness import diagnostics, helm, leak_scan
 from harness.checks import SECRET_NAME, manifests
@@ -18,6 +19,7 @@ from harness.checks.verify import VERIFY_CHECKS, verify_release
 from harness.clusters.base import ClusterInfo
 from harness.components import APP_COMPONENTS
 from harness.docker_engine import ensure_docker_engine
+from harness.drain import DrainObserver
 from harness.images import ImageRef
 from harness.k8s import K8s, pod_ready, pod_summary
 from harness.proc import run
@@ -233,6 +235,43 @@ def _scale_backend(
 ) -> None:
     release_restorer.remember_replicas("Deployment", release.deployment_name("backend"))
     evidence.figure(f"seconds to scale to {replicas}", round(release.scale("backend", replicas), 1), "s")
+
+
+@given(parsers.parse("the {component} pods are watched as they terminate"), target_fixture="drain_observer")
+def _watch_terminations(
+    release: Release, k8s: K8s, component: str, request: pytest.FixtureRequest
+) -> DrainObserver:
+    observer = DrainObserver(k8s, release.namespace, release.component_selector(component)).start()
+    request.addfinalizer(observer.stop)
+    return observer
+
+
+@then(
+    parsers.parse(
+        "every {component} pod the scale-down removed kept serving for at least {seconds:g} s after it began"
+        " terminating"
+    )
+)
+def _kept_serving_while_terminating(
+    drain_observer: DrainObserver, component: str, seconds: float, timeouts: Timeouts, evidence: Evidence
+) -> None:
+    """The preStop drain, observed: each removed pod still answered on its own address while the Service
+    and kube-proxy dropped it (on a busy node that takes up to a kube-proxy sync period, 1 s by default)."""
+
+    def all_ended() -> tuple[bool, str]:
+        seen = drain_observer.snapshot()
+        return bool(seen) and all(t.ended for t in seen), "; ".join(
+            map(str, seen)
+        ) or "no pod terminating yet"
+
+    wait_until(f"the removed {component} pods to stop serving", all_ended, timeout=timeouts.rollout)
+    seen = drain_observer.snapshot()
+    evidence.text(f"{component} pods while terminating", "\n".join(map(str, seen)))
+    short = [str(t) for t in seen if t.served_s < seconds]
+    assert not short, (
+        f"{len(short)} of {len(seen)} {component} pods stopped serving less than {seconds:g} s after they "
+        f"began terminating (connections kube-proxy still routes to them are refused): {short}"
+    )
 
 
 @step(parsers.parse("the {component} Deployment has {replicas:d} Ready replicas"))
