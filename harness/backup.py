@@ -24,6 +24,7 @@ from typing import Any
 from harness.diagnostics import kubectl
 from harness.k8s import pod_ready
 from harness.log import get_logger
+from harness.timeouts import DEFAULT_TIMEOUTS
 from harness.waits import wait_until
 
 log = get_logger("backup")
@@ -77,7 +78,7 @@ def _superuser(command: str) -> str:
     return f'PGPASSWORD="$POSTGRES_PASSWORD" exec {command}'
 
 
-def backup(rel: Any, path: Path, timeout: float = 600) -> BackupResult:
+def backup(rel: Any, path: Path, timeout: float = DEFAULT_TIMEOUTS.backup) -> BackupResult:
     """Write a pg_dump archive (custom format) of the release's application schemas to `path`."""
     pod = postgres_pod(rel)
     schemas = " ".join(f"-n {shlex.quote(s)}" for s in SCHEMAS)
@@ -132,7 +133,7 @@ def restore_script() -> str:
     return f"{sql} | {psql}"
 
 
-def restore(rel: Any, path: Path, timeout: float = 600) -> float:
+def restore(rel: Any, path: Path, timeout: float = DEFAULT_TIMEOUTS.backup) -> float:
     """Replace the release's application schemas with the archive's; returns the seconds it took.
 
     The backend and chatbot are scaled to 0 for the restore and back to their replica counts afterwards (also
@@ -189,7 +190,7 @@ def _start_apps(rel: Any, replicas: dict[str, int], timeout: float) -> None:
         rel.k8s.wait_for_rollout("Deployment", name, rel.namespace, timeout)
 
 
-def run_sql(rel: Any, sql: str, timeout: float = 60) -> str:
+def run_sql(rel: Any, sql: str, timeout: float = DEFAULT_TIMEOUTS.command) -> str:
     """Run SQL as the superuser in the release's application database (psql in the Postgres pod); its output.
 
     For operations and checks (a role's connection limit, a count), never for the app's own data path."""

@@ -233,10 +233,13 @@ def _other_untouched(other_user: User, number: int) -> None:
 
 
 @given(parsers.parse("a Chromium browser on the frontend at NodePort {port:d}"), target_fixture="browser")
-def _browser(app_urls: AppUrls, port: int, evidence: Evidence) -> Iterator[BrowserSession]:
+def _browser(
+    app_urls: AppUrls, port: int, evidence: Evidence, timeouts: Timeouts
+) -> Iterator[BrowserSession]:
     url = nodeport_url(app_urls, "frontend", port)
     # screenshots go with the report's evidence, so the one taken on a failure is kept too
-    with BrowserSession(url, Path(evidence.directory) / "screenshots") as session:
+    shots = Path(evidence.directory) / "screenshots"
+    with BrowserSession(url, shots, timeout_ms=timeouts.browser_action * 1000) as session:
         yield session
 
 

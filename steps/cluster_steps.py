@@ -216,15 +216,23 @@ def _no_endpoints(release: Release, k8s: K8s, component: str, timeouts: Timeouts
     _wait_endpoints(release, k8s, component, 0, timeouts.endpoints_gone)
 
 
-@when(parsers.parse("the Postgres StatefulSet is scaled to {replicas:d}"))
-def _scale_postgres(
+def scale_postgres(
     release: Release, k8s: K8s, replicas: int, release_restorer: ReleaseRestorer, timeouts: Timeouts
 ) -> None:
+    """Scale the release's Postgres StatefulSet (waiting for its rollout unless to 0); the restorer puts its
+    replicas back when the scenario ends, whatever its outcome, so later scenarios have a database."""
     name = k8s.statefulset_name(release.namespace, release.component_selector("postgres"))
     release_restorer.remember_replicas("StatefulSet", name)
     k8s.scale_statefulset(release.namespace, name, replicas)
     if replicas:
         k8s.wait_for_rollout("StatefulSet", name, release.namespace, timeout=timeouts.pods_ready)
+
+
+@when(parsers.parse("the Postgres StatefulSet is scaled to {replicas:d}"))
+def _scale_postgres(
+    release: Release, k8s: K8s, replicas: int, release_restorer: ReleaseRestorer, timeouts: Timeouts
+) -> None:
+    scale_postgres(release, k8s, replicas, release_restorer, timeouts)
 
 
 @when(parsers.parse("the backend is scaled to {replicas:d} replicas"))
@@ -416,11 +424,18 @@ def _bundle_clean(bundle: Path, release: Any, k8s: Any, evidence: Any) -> None:
 
 @then("the six verify checks pass:")
 def _verify_checks(
-    release: Release, k8s: K8s, app_urls: AppUrls, datatable: list[list[str]], evidence: Evidence
+    release: Release,
+    k8s: K8s,
+    app_urls: AppUrls,
+    datatable: list[list[str]],
+    evidence: Evidence,
+    timeouts: Timeouts,
 ) -> None:
     wanted = [row[0].strip() for row in datatable[1:]]
     assert wanted == list(VERIFY_CHECKS), f"the scenario lists {wanted}, the harness runs {VERIFY_CHECKS}"
-    results = verify_release(k8s, release.namespace, release.selector, app_urls.frontend, app_urls.backend)
+    results = verify_release(
+        k8s, release.namespace, release.selector, app_urls.frontend, app_urls.backend, timeouts
+    )
     evidence.text("verify", "\n".join(f"{name}: {problem or 'ok'}" for name, problem in results.items()))
     failed = {name: problem for name, problem in results.items() if problem}
     assert not failed, f"verify checks failed: {failed}"
@@ -442,14 +457,16 @@ def _no_incidents_during_run(harness_session: Any, evidence: Any) -> None:
 
 
 @then(parsers.parse('every {component} pod answers /api/health as "{service}" inside the cluster'))
-def _pods_answer_health(release: Any, k8s: Any, component: str, service: str, evidence: Any) -> None:
+def _pods_answer_health(
+    release: Any, k8s: Any, component: str, service: str, evidence: Any, timeouts: Timeouts
+) -> None:
     """Each pod itself, reached through the API server's pod proxy: not the Service, not a NodePort."""
     pods = [p for p in _release_pods(release, k8s, component) if p.status.phase == "Running"]
     assert pods, f"no running {component} pod"
     answers = []
     for pod in pods:
         port = pod.spec.containers[0].ports[0].container_port
-        body = k8s.pod_get(release.namespace, pod.metadata.name, port, "api/health")
+        body = k8s.pod_get(release.namespace, pod.metadata.name, port, "api/health", timeouts.request)
         answers.append(f"{pod.metadata.name}:{port}/api/health -> {body[:200]}")
         health = json.loads(body)
         assert health.get("status") == "ok" and health.get("service") == service, answers[-1]
@@ -508,7 +525,7 @@ def _pods_log_at(
             for pod in pods:
                 port = pod.spec.containers[0].ports[0].container_port
                 with contextlib.suppress(Exception):  # a request that each service logs at DEBUG
-                    k8s.pod_get(release.namespace, pod.metadata.name, port, "api/health")
+                    k8s.pod_get(release.namespace, pod.metadata.name, port, "api/health", timeouts.request)
                 text = k8s.core.read_namespaced_pod_log(
                     pod.metadata.name,
                     release.namespace,

@@ -16,8 +16,10 @@ from pytest_bdd import given, parsers, then, when
 
 from harness import backup as db_backup
 from harness.k8s import pod_ready
+from harness.release import ReleaseRestorer
+from harness.timeouts import Timeouts
 from harness.waits import wait_until
-from steps.cluster_steps import DeletedPod
+from steps.cluster_steps import DeletedPod, scale_postgres
 from steps.common_steps import RunningLoad, nodeport_url
 
 # Each service's role (chart/files/postgres-setup.sql): its connection limit, and the SQL that refuses it new
@@ -82,38 +84,27 @@ def _admit_logins(release: Any, role_limits: dict[str, int], component: str) -> 
 # ---- a database outage: pods stay, requests get 503 + Retry-After ----
 
 
-@pytest.fixture
-def postgres_restarter(release: Any, k8s: Any) -> Iterator[Any]:
-    """Scales the release's Postgres StatefulSet; whatever the scenario's outcome it ends at 1 replica again,
-    so a failed scenario never leaves later ones without a database."""
-    name = k8s.statefulset_name(release.namespace, release.component_selector("postgres"))
-
-    def scale(replicas: int) -> None:
-        k8s.scale_statefulset(release.namespace, name, replicas)
-        if replicas:
-            k8s.wait_for_rollout("StatefulSet", name, release.namespace, timeout=180)
-
-    yield scale
-    scale(1)
+# Scaling Postgres goes through cluster_steps.scale_postgres: release_restorer puts its replicas back when the
+# scenario ends, whatever its outcome, so a failed scenario never leaves later ones without a database.
 
 
 @when("the Postgres StatefulSet is stopped")
-def _stop_postgres(postgres_restarter: Any) -> None:
-    postgres_restarter(0)
+def _stop_postgres(release: Any, k8s: Any, release_restorer: ReleaseRestorer, timeouts: Timeouts) -> None:
+    scale_postgres(release, k8s, 0, release_restorer, timeouts)
 
 
 @when("the Postgres StatefulSet is started again")
-def _start_postgres(postgres_restarter: Any) -> None:
-    postgres_restarter(1)
+def _start_postgres(release: Any, k8s: Any, release_restorer: ReleaseRestorer, timeouts: Timeouts) -> None:
+    scale_postgres(release, k8s, 1, release_restorer, timeouts)
 
 
 @then("the Postgres pod is gone")
-def _postgres_gone(release: Any, k8s: Any) -> None:
+def _postgres_gone(release: Any, k8s: Any, timeouts: Timeouts) -> None:
     def probe() -> tuple[bool, list[str]]:
         names = [p.metadata.name for p in k8s.pods(release.namespace, release.component_selector("postgres"))]
         return not names, names
 
-    wait_until("the Postgres pod to be gone", probe, timeout=90, interval=0.5)
+    wait_until("the Postgres pod to be gone", probe, timeout=timeouts.pods_gone, interval=0.5)
 
 
 @then(parsers.parse("for {seconds:d} seconds the {component} Service keeps {count:d} ready endpoints"))
@@ -131,8 +122,10 @@ def _keeps_endpoints(release: Any, k8s: Any, seconds: int, component: str, count
     evidence.text(f"{component} endpoints while Postgres is away", "\n".join(seen))
 
 
-def _task_request(url: str, token: str) -> httpx.Response:
-    return httpx.get(f"{url}/api/tasks", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+def _task_request(url: str, token: str, timeouts: Timeouts) -> httpx.Response:
+    return httpx.get(
+        f"{url}/api/tasks", headers={"Authorization": f"Bearer {token}"}, timeout=timeouts.request
+    )
 
 
 @then(
@@ -140,10 +133,12 @@ def _task_request(url: str, token: str) -> httpx.Response:
         "a task request at NodePort {port:d} answers 503 with Retry-After within {seconds:d} seconds"
     )
 )
-def _answers_503(app_urls: Any, load_user: Any, port: int, seconds: int, evidence: Any) -> None:
+def _answers_503(
+    app_urls: Any, load_user: Any, port: int, seconds: int, evidence: Any, timeouts: Timeouts
+) -> None:
     url = nodeport_url(app_urls, "backend", port)
     started = time.monotonic()
-    response = _task_request(url, load_user.token)
+    response = _task_request(url, load_user.token, timeouts)
     took = time.monotonic() - started
     evidence.text("task request while Postgres is away", f"{response.status_code} {dict(response.headers)}")
     evidence.figure("503 answered in", round(took * 1000), "ms")
@@ -158,18 +153,29 @@ def _answers_503(app_urls: Any, load_user: Any, port: int, seconds: int, evidenc
     )
 )
 def _answers_200_after_ready(
-    release: Any, k8s: Any, app_urls: Any, load_user: Any, port: int, seconds: int, evidence: Any
+    release: Any,
+    k8s: Any,
+    app_urls: Any,
+    load_user: Any,
+    port: int,
+    seconds: int,
+    evidence: Any,
+    timeouts: Timeouts,
 ) -> None:
     url = nodeport_url(app_urls, "backend", port)
-    wait_until("a ready Postgres pod", lambda: (bool(_ready_pods(release, k8s)), "none"), timeout=180)
+    wait_until(
+        "a ready Postgres pod",
+        lambda: (bool(_ready_pods(release, k8s)), "none"),
+        timeout=timeouts.pods_ready,
+    )
     ready_at = _ready_since(_ready_pods(release, k8s)[0])
     assert ready_at is not None
 
     def probe() -> tuple[bool, str]:
-        response = _task_request(url, load_user.token)
+        response = _task_request(url, load_user.token, timeouts)
         return response.status_code == 200, f"{response.status_code} {response.text[:120]}"
 
-    wait_until("a task request to answer 200", probe, timeout=60, interval=0.1)
+    wait_until("a task request to answer 200", probe, timeout=timeouts.recovery, interval=0.1)
     after = (datetime.now(UTC) - ready_at).total_seconds()
     evidence.figure("first 200 after Postgres Ready", round(after, 1), "s")
     # Ready's timestamp has 1 s resolution (rounded down): the figure may read up to 1 s long, never short
@@ -188,13 +194,19 @@ def _ready_pods(release: Any, k8s: Any) -> list[Any]:
     target_fixture="postgres_outage",
 )
 def _serves_after_ready(
-    release: Any, k8s: Any, load: RunningLoad, seconds: int, deleted_pod: DeletedPod, evidence: Any
+    release: Any,
+    k8s: Any,
+    load: RunningLoad,
+    seconds: int,
+    deleted_pod: DeletedPod,
+    evidence: Any,
+    timeouts: Timeouts,
 ) -> dict[str, Any]:
     pods = [p for p in _ready_pods(release, k8s) if p.metadata.uid != deleted_pod.uid]
     assert pods, "no new ready Postgres pod"
     ready_at = _ready_since(pods[0])
     assert ready_at is not None
-    load.generator.wait_for_recovery(successes=10, timeout=60)
+    load.generator.wait_for_recovery(successes=10, timeout=timeouts.recovery)
     report = load.report(evidence)
     wall0: datetime = load.generator._wall0
     ready_offset = (ready_at - wall0).total_seconds()

@@ -395,7 +395,7 @@ def _image_layers(built: dict[str, Any]) -> dict[str, Any]:
     try:
         from harness.docker_engine import docker_client
 
-        client = docker_client(timeout=60)
+        client = docker_client(timeout=60)  # each API call's bound (an image's history), not a wait
         out = {}
         for name, image in built.items():
             history = client.images.get(image.ref).history()

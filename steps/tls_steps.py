@@ -15,6 +15,7 @@ import httpx
 import pytest
 from pytest_bdd import given, then
 
+from harness.timeouts import Timeouts
 from harness.tls import TlsBundle, prepare_release_tls, ssl_context
 
 HIDDEN_INPUT = re.compile(r"<input[^>]*type=\"hidden\"[^>]*>", re.IGNORECASE)
@@ -72,11 +73,11 @@ def second_release(
 
 
 @given("a second release serving the frontend over HTTPS", target_fixture="https_release")
-def _https_release(second_release: SecondRelease, k8s: Any) -> SecondRelease:
+def _https_release(second_release: SecondRelease, k8s: Any, timeouts: Timeouts) -> SecondRelease:
     # the release may just have had its backend stopped and started again (a restore): its frontend is
     # ready again once it reaches the backend
     rel = second_release.release
-    k8s.wait_pods_ready(rel.namespace, rel.component_selector("frontend"), timeout=120)
+    k8s.wait_pods_ready(rel.namespace, rel.component_selector("frontend"), timeout=timeouts.pods_ready)
     return second_release
 
 
@@ -94,10 +95,10 @@ def _certificate(https_release: SecondRelease, evidence: Any) -> None:
 
 
 @then("plain HTTP on the frontend's port gets no page")
-def _no_plain_http(https_release: SecondRelease) -> None:
+def _no_plain_http(https_release: SecondRelease, timeouts: Timeouts) -> None:
     plain = https_release.frontend.replace("https://", "http://", 1)
     try:
-        response = httpx.get(f"{plain}/login", timeout=5)
+        response = httpx.get(f"{plain}/login", timeout=timeouts.request)
     except httpx.HTTPError:
         return  # the TLS server drops a plain-HTTP request: nothing served in clear text
     assert response.status_code >= 400 and "login-form" not in response.text, (

@@ -35,6 +35,7 @@ from harness.clusters.local_pki import Pki
 from harness.log import get_logger
 from harness.paths import STATE, ensure
 from harness.proc import CommandError, Daemon, run, running_program, which
+from harness.timeouts import DEFAULT_TIMEOUTS, Timeouts
 from harness.waits import wait_until
 
 log = get_logger("local-cluster")
@@ -70,14 +71,20 @@ class Component:
     name: str
     argv: Callable[[], list[str]]
     health: Callable[[], tuple[bool, str]]
-    start_timeout: float = 60
+    start_timeout: float | None = None  # None: the cluster's Timeouts.cluster_component
 
 
 class LocalCluster:
     name = "local"
 
-    def __init__(self, state_dir: Path | None = None, cgroup_root: str | None = None) -> None:
+    def __init__(
+        self,
+        state_dir: Path | None = None,
+        cgroup_root: str | None = None,
+        timeouts: Timeouts = DEFAULT_TIMEOUTS,
+    ) -> None:
         self.dir = state_dir or STATE / "local-cluster"
+        self.timeouts = timeouts  # how long each start wait may take (--timeout-scale in an acceptance run)
         # the kubelet's cgroup parent; a second cluster (the isolated cycle, or a developer's cluster in its
         # own netns with TCB_STATE and TCB_CGROUP_ROOT set) uses its own
         self.cgroup_root = cgroup_root or os.environ.get("TCB_CGROUP_ROOT", "/")
@@ -591,7 +598,7 @@ disabled_plugins = []
                     "--v=1",
                 ],
                 lambda: self._http(f"https://{NODE_IP}:{APISERVER_PORT}/readyz", "ok", client="admin"),
-                120,
+                self.timeouts.apiserver,
             ),
             Component(
                 "kube-controller-manager",
@@ -693,7 +700,8 @@ disabled_plugins = []
         return not missing, f"KUBE-ROUTER-* chains not hooked into {', '.join(missing)} yet"
 
     def _http(self, url: str, expect: str, *, client: str | None = None) -> tuple[bool, str]:
-        response = httpx.get(url, verify=self._client_tls(client) if client else False, timeout=2)
+        tls = self._client_tls(client) if client else False
+        response = httpx.get(url, verify=tls, timeout=2)  # one probe of a health wait, not a wait
         return (
             response.status_code == 200 and expect in response.text,
             f"{response.status_code} {response.text[:200]}",
@@ -706,9 +714,8 @@ disabled_plugins = []
 
     def _api_get(self, path: str) -> dict[str, Any]:
         """GET an object from the apiserver (cheaper than spawning kubectl for the readiness checks)."""
-        response = httpx.get(
-            f"https://{NODE_IP}:{APISERVER_PORT}{path}", verify=self._client_tls(), timeout=5
-        )
+        url = f"https://{NODE_IP}:{APISERVER_PORT}{path}"
+        response = httpx.get(url, verify=self._client_tls(), timeout=5)  # one probe's call, not a wait
         response.raise_for_status()
         body: dict[str, Any] = response.json()
         return body
@@ -752,7 +759,7 @@ disabled_plugins = []
             self._started.append(component.name)
 
     def _wait_healthy(self, component: Component) -> None:
-        self._daemon(component).wait_healthy(component.start_timeout)
+        self._daemon(component).wait_healthy(component.start_timeout or self.timeouts.cluster_component)
 
     # ---- add-ons and readiness --------------------------------------------------------------------------
     def kubectl(self, *args: str, input: str | None = None, quiet: bool = False) -> str:
@@ -795,7 +802,7 @@ disabled_plugins = []
                 ),
                 "applied",
             ),
-            timeout=60,
+            timeout=self.timeouts.cluster_addons,
             interval=1,
         )
         stamp.write_text(digest)
@@ -808,7 +815,12 @@ disabled_plugins = []
                 return False, f"GET node: {exc.response.status_code}"
             return True, "registered"
 
-        wait_until(f"node {NODE_NAME} to be registered by the kubelet", registered, timeout=60, interval=0.2)
+        wait_until(
+            f"node {NODE_NAME} to be registered by the kubelet",
+            registered,
+            timeout=self.timeouts.node_registered,
+            interval=0.2,
+        )
 
     def _wait_ready(self) -> None:
         def node_ready() -> tuple[bool, str]:
@@ -823,11 +835,13 @@ disabled_plugins = []
             )
             return status.get("readyReplicas", 0) >= 1, f"coredns status {status.get('conditions', status)}"
 
-        wait_until(f"node {NODE_NAME} to be Ready", node_ready, timeout=120, interval=0.5)
-        wait_until("CoreDNS to be Ready", dns_ready, timeout=120, interval=0.5)
+        wait_until(
+            f"node {NODE_NAME} to be Ready", node_ready, timeout=self.timeouts.node_ready, interval=0.5
+        )
+        wait_until("CoreDNS to be Ready", dns_ready, timeout=self.timeouts.node_ready, interval=0.5)
 
     # ---- teardown helpers -------------------------------------------------------------------------------
-    def _stop(self, name: str, timeout: float = 15) -> None:
+    def _stop(self, name: str, timeout: float = DEFAULT_TIMEOUTS.daemon_stop) -> None:
         daemon = self._daemons.pop(name, None) or Daemon(
             name, [name], self._p("logs", f"{name}.log"), pid_file=self._pid_file(name)
         )
@@ -858,7 +872,9 @@ disabled_plugins = []
             return not running, "\n".join(running)
 
         if tasks:
-            wait_until("pod containers to stop", stopped, timeout=20, interval=0.2)
+            wait_until(
+                "pod containers to stop", stopped, timeout=self.timeouts.containers_stopped, interval=0.2
+            )
         for task in tasks:
             with contextlib.suppress(CommandError):
                 self.containerd.ctr("tasks", "delete", task, quiet=True)
