@@ -142,8 +142,9 @@ def restore(rel: Any, path: Path, timeout: float = DEFAULT_TIMEOUTS.backup) -> f
     check_archive(path)
     pod = postgres_pod(rel)
     started = time.monotonic()
-    replicas = _stop_apps(rel, timeout)
-    try:
+    replicas = _app_replicas(rel)
+    try:  # from the first scale-down: a stop that fails half-way still starts every service again
+        _stop_apps(rel, replicas, timeout)
         script = restore_script()
         log.info("$ kubectl exec -i %s -- pg_restore < %s", pod, path)
         with Path(path).open("rb") as archive:
@@ -166,11 +167,14 @@ def restore(rel: Any, path: Path, timeout: float = DEFAULT_TIMEOUTS.backup) -> f
     return took
 
 
-def _stop_apps(rel: Any, timeout: float) -> dict[str, int]:
-    replicas: dict[str, int] = {}
-    for component in APP_COMPONENTS:
-        name = rel.deployment_name(component)
-        replicas[name] = int(rel.k8s.deployment(rel.namespace, name).spec.replicas or 0)
+def _app_replicas(rel: Any) -> dict[str, int]:
+    """Each service Deployment's replicas, as the restore finds them (and puts them back)."""
+    names = [rel.deployment_name(component) for component in APP_COMPONENTS]
+    return {name: int(rel.k8s.deployment(rel.namespace, name).spec.replicas or 0) for name in names}
+
+
+def _stop_apps(rel: Any, replicas: dict[str, int], timeout: float) -> None:
+    for name in replicas:
         rel.k8s.scale(rel.namespace, name, 0)
     selector = ",".join([rel.selector, f"app.kubernetes.io/component in ({','.join(APP_COMPONENTS)})"])
 
@@ -180,7 +184,6 @@ def _stop_apps(rel: Any, timeout: float) -> dict[str, int]:
 
     # every pooled connection closes with its pod, so the restore replaces tables nobody holds
     wait_until("the backend and chatbot pods to stop for the restore", gone, timeout=timeout, interval=0.5)
-    return replicas
 
 
 def _start_apps(rel: Any, replicas: dict[str, int], timeout: float) -> None:
