@@ -78,7 +78,7 @@ def _openapi(app_urls: AppUrls, timeouts: Timeouts) -> None:
 
 @when(parsers.parse('the release is upgraded with "{key}" set to "{value}"'), target_fixture="upgraded_at")
 def _upgrade(
-    release: Any, key: str, value: str, evidence: Any, release_restorer: ReleaseRestorer
+    release: Release, key: str, value: str, evidence: Evidence, release_restorer: ReleaseRestorer
 ) -> datetime:
     """Returns when the upgrade began, so later steps can tell pods it created from pods it left alone."""
     release_restorer.remember_revision()

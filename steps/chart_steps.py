@@ -181,7 +181,7 @@ def _notes(release: Release, evidence: Evidence, front: int, back: int) -> None:
 
 
 @then("helm test fails for the release")
-def _helm_test_fails(release: Any, evidence: Any) -> None:
+def _helm_test_fails(release: Release, evidence: Evidence) -> None:
     """`helm test` shown able to fail: run while the app cannot serve, a test pod must fail."""
     results = release.test()
     evidence.text(
@@ -196,7 +196,7 @@ def _helm_test_fails(release: Any, evidence: Any) -> None:
 
 
 @then("Chart.yaml's name, version and appVersion label every rendered object")
-def _chart_versions(rendered: list[dict[str, Any]], evidence: Any) -> None:
+def _chart_versions(rendered: list[dict[str, Any]], evidence: Evidence) -> None:
     chart = yaml.safe_load((REPO / "chart" / "Chart.yaml").read_text())
     missing = [key for key in ("name", "version", "appVersion") if not str(chart.get(key) or "").strip()]
     assert not missing, f"Chart.yaml lacks {missing}"
@@ -291,7 +291,7 @@ def _rendered_secret(manifests: list[dict[str, Any]]) -> dict[str, str]:
 
 
 @then("every object in the values schema is closed to unknown keys")
-def _schema_closed(evidence: Any) -> None:
+def _schema_closed(evidence: Evidence) -> None:
     schema = json.loads((REPO / "chart" / "values.schema.json").read_text())
     open_objects = manifests.open_schema_objects(schema)
     evidence.figure("open objects in values.schema.json", len(open_objects))

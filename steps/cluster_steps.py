@@ -25,6 +25,7 @@ from harness.release import AppUrls, Release, ReleaseRestorer
 from harness.timeouts import Timeouts
 from harness.waits import wait_until
 from steps.evidence import Evidence
+from steps.session import HarnessSession
 
 # ---- tools and cluster ----
 
@@ -336,7 +337,7 @@ REQUIRED_SECRET_ENV = {"backend": ("DATABASE_URL", "BETTER_AUTH_SECRET"), "chatb
 
 
 @then("every application container takes its secrets from a Secret")
-def _env_from_secret(release: Any, k8s: Any, evidence: Any) -> None:
+def _env_from_secret(release: Release, k8s: K8s, evidence: Evidence) -> None:
     """Every secret-named variable of every application container (and each service's required ones) comes
     from a Secret object, never from a literal or a ConfigMap."""
     problems = []
@@ -412,7 +413,7 @@ def _bundle_contents(bundle: Path, evidence: Evidence) -> None:
 
 
 @then("the bundle holds none of the run's secrets, plain or base64-encoded")
-def _bundle_clean(bundle: Path, release: Any, k8s: Any, evidence: Any) -> None:
+def _bundle_clean(bundle: Path, release: Release, k8s: K8s, evidence: Evidence) -> None:
     """Scrubbing replaces the plain values; an encoded copy (a Secret dumped as YAML, a token in a URL) would
     slip through it, so every form is searched for, with the values the cluster's Secrets really hold."""
     values = set(release.secret_values) | diagnostics.namespace_secret_values(k8s, release.namespace)
@@ -442,7 +443,7 @@ def _verify_checks(
 
 
 @then("no container of the release restarted or was OOM-killed during the run")
-def _no_incidents_during_run(harness_session: Any, evidence: Any) -> None:
+def _no_incidents_during_run(harness_session: HarnessSession, evidence: Evidence) -> None:
     watch = harness_session.pod_watch
     assert watch is not None, "the pod watch did not start with the release"
     incidents = watch.incidents()
@@ -458,7 +459,7 @@ def _no_incidents_during_run(harness_session: Any, evidence: Any) -> None:
 
 @then(parsers.parse('every {component} pod answers /api/health as "{service}" inside the cluster'))
 def _pods_answer_health(
-    release: Any, k8s: Any, component: str, service: str, evidence: Any, timeouts: Timeouts
+    release: Release, k8s: K8s, component: str, service: str, evidence: Evidence, timeouts: Timeouts
 ) -> None:
     """Each pod itself, reached through the API server's pod proxy: not the Service, not a NodePort."""
     pods = [p for p in _release_pods(release, k8s, component) if p.status.phase == "Running"]
@@ -482,7 +483,9 @@ CLOCK_SKEW = timedelta(seconds=5)
         'every application pod was started after the upgrade with LOG_LEVEL "{level}" in its environment'
     )
 )
-def _pods_restarted_with(release: Any, k8s: Any, upgraded_at: datetime, level: str, evidence: Any) -> None:
+def _pods_restarted_with(
+    release: Release, k8s: K8s, upgraded_at: datetime, level: str, evidence: Evidence
+) -> None:
     """A container's environment is fixed when it starts: a pod started after the ConfigMap changed runs
     with the new value; one started before it still runs with the old one, whatever the ConfigMap says now."""
     found = {}
@@ -508,7 +511,7 @@ def _pods_restarted_with(release: Any, k8s: Any, upgraded_at: datetime, level: s
 
 @then(parsers.parse("the backend, chatbot and frontend write {level} lines to their logs after the upgrade"))
 def _pods_log_at(
-    release: Any, k8s: Any, upgraded_at: datetime, level: str, evidence: Any, timeouts: Timeouts
+    release: Release, k8s: K8s, upgraded_at: datetime, level: str, evidence: Evidence, timeouts: Timeouts
 ) -> None:
     """The level a service uses, not the one it reports: each pod must really write a line at that level."""
     since = max(1, int((datetime.now(UTC) - upgraded_at).total_seconds()) + 5)

@@ -3,11 +3,13 @@ the release (`python3 -c` in its container) to a Service of the release."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from pytest_bdd import parsers, then
 
+from harness.clusters.base import ClusterInfo
+from harness.k8s import K8s
+from harness.release import Release
 from harness.timeouts import Timeouts
+from steps.evidence import Evidence
 from steps.plugin import not_verified
 
 # a TCP connect that says what happened; exit 0 = connected, 1 = refused or dropped (timed out)
@@ -23,7 +25,7 @@ except OSError as error:
 
 
 def _connect(
-    release: Any, k8s: Any, source: str, target: str, evidence: Any, timeouts: Timeouts
+    release: Release, k8s: K8s, source: str, target: str, evidence: Evidence, timeouts: Timeouts
 ) -> tuple[bool, str]:
     pods = [
         p
@@ -51,14 +53,22 @@ def _connect(
 
 
 @then(parsers.parse("a {source} pod can open a connection to {target}"))
-def _allowed(release: Any, k8s: Any, source: str, target: str, evidence: Any, timeouts: Timeouts) -> None:
+def _allowed(
+    release: Release, k8s: K8s, source: str, target: str, evidence: Evidence, timeouts: Timeouts
+) -> None:
     connected, output = _connect(release, k8s, source, target, evidence, timeouts)
     assert connected, f"{source} could not reach {target}, which the chart allows: {output}"
 
 
 @then(parsers.parse("a {source} pod cannot open a connection to {target}"))
 def _denied(
-    release: Any, k8s: Any, cluster_info: Any, source: str, target: str, evidence: Any, timeouts: Timeouts
+    release: Release,
+    k8s: K8s,
+    cluster_info: ClusterInfo,
+    source: str,
+    target: str,
+    evidence: Evidence,
+    timeouts: Timeouts,
 ) -> None:
     connected, _ = _connect(release, k8s, source, target, evidence, timeouts)
     if not connected:

@@ -9,14 +9,18 @@ import secrets
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 import pytest
 from pytest_bdd import given, then
 
+from harness.clusters.base import ClusterInfo
+from harness.k8s import K8s
+from harness.release import Release
 from harness.timeouts import Timeouts
 from harness.tls import TlsBundle, prepare_release_tls, ssl_context
+from steps.evidence import Evidence
+from steps.session import HarnessSession
 
 HIDDEN_INPUT = re.compile(r"<input[^>]*type=\"hidden\"[^>]*>", re.IGNORECASE)
 ATTRIBUTE = re.compile(r"(name|value)=\"([^\"]*)\"")
@@ -24,7 +28,7 @@ ATTRIBUTE = re.compile(r"(name|value)=\"([^\"]*)\"")
 
 @dataclass
 class SecondRelease:
-    release: Any
+    release: Release
     bundle: TlsBundle
     frontend: str  # https://<node>:<NodePort>
     backend: str  # http://<node>:<NodePort>
@@ -32,7 +36,7 @@ class SecondRelease:
 
 @pytest.fixture(scope="session")
 def second_release(
-    request: pytest.FixtureRequest, harness_session: Any, cluster_info: Any, k8s: Any
+    request: pytest.FixtureRequest, harness_session: HarnessSession, cluster_info: ClusterInfo, k8s: K8s
 ) -> Iterator[SecondRelease]:
     """A second release of the chart in a new namespace, its frontend on HTTPS (tls.enabled) with a
     self-signed certificate; the namespace (and its retained data volume) is deleted at the end."""
@@ -73,7 +77,7 @@ def second_release(
 
 
 @given("a second release serving the frontend over HTTPS", target_fixture="https_release")
-def _https_release(second_release: SecondRelease, k8s: Any, timeouts: Timeouts) -> SecondRelease:
+def _https_release(second_release: SecondRelease, k8s: K8s, timeouts: Timeouts) -> SecondRelease:
     # the release may just have had its backend stopped and started again (a restore): its frontend is
     # ready again once it reaches the backend
     rel = second_release.release
@@ -82,7 +86,7 @@ def _https_release(second_release: SecondRelease, k8s: Any, timeouts: Timeouts) 
 
 
 @then("the frontend's certificate is the one from the release's Secret, valid for the node's address")
-def _certificate(https_release: SecondRelease, evidence: Any) -> None:
+def _certificate(https_release: SecondRelease, evidence: Evidence) -> None:
     response = httpx.get(f"{https_release.frontend}/api/health", verify=ssl_context(https_release.bundle))
     assert response.status_code == 200, response.text[:200]
     host, port = https_release.frontend.removeprefix("https://").rsplit(":", 1)
@@ -123,7 +127,7 @@ def _submit(client: httpx.Client, path: str, fields: dict[str, str]) -> httpx.Re
 
 
 @then("a user signs up, logs out and logs in again through the HTTPS frontend with a Secure session cookie")
-def _login_over_https(https_release: SecondRelease, evidence: Any) -> None:
+def _login_over_https(https_release: SecondRelease, evidence: Evidence) -> None:
     email = f"tls-{secrets.token_hex(4)}@example.com"
     password = secrets.token_urlsafe(12)
     with httpx.Client(base_url=https_release.frontend, verify=ssl_context(https_release.bundle)) as client:
