@@ -182,24 +182,19 @@ class Daemon:
 
     def wait_healthy(self, timeout: float, interval: float = 0.2) -> str:
         """Wait until `health` says yes; stop early, with the log tail, when the process exits."""
-        from harness.waits import WaitTimeout, wait_until
+        from harness.waits import StopWaiting, WaitStopped, WaitTimeout, wait_until
 
-        gone = object()
-
-        def probe() -> tuple[bool, object]:
-            if not self.running():
-                return True, gone
+        def probe() -> tuple[bool, str]:
+            if not self.running():  # it cannot become healthy any more: the wait ends now
+                raise StopWaiting(f"{self.name} {self.exit_status()} while starting")
             return self.health() if self.health else (True, "running")
 
         try:
             seen = wait_until(f"{self.name} to be healthy", probe, timeout=timeout, interval=interval)
+        except WaitStopped as exc:
+            raise DaemonError(f"{exc.reason}; last lines of {self.log_path}:\n{self.log_tail()}") from exc
         except WaitTimeout as exc:
             raise DaemonError(f"{exc}\nlast lines of {self.log_path}:\n{self.log_tail()}") from exc
-        if seen is gone:
-            raise DaemonError(
-                f"{self.name} {self.exit_status()} while starting; "
-                f"last lines of {self.log_path}:\n{self.log_tail()}"
-            )
         return str(seen)
 
     def stop(self, timeout: float = DEFAULT_TIMEOUTS.daemon_stop) -> None:
