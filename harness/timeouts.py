@@ -93,11 +93,13 @@ class Timeouts:
     local_postgres: float = 120.0
 
     def scaled(self, factor: float) -> Timeouts:
-        """Every timeout times `factor` (a slower machine); `install` is set by its own option."""
+        """Every timeout times `factor` (a slower machine); `install` is set by its own option, and
+        `connect_denied` is a verdict's threshold, not a deadline (shorter, it would call a slow connection
+        denied)."""
         if factor <= 0:
             raise ValueError(f"a timeout scale must be positive, got {factor}")
         fields = {
-            f.name: getattr(self, f.name) * factor for f in dataclasses.fields(self) if f.name != "install"
+            f.name: getattr(self, f.name) * factor for f in dataclasses.fields(self) if f.name not in UNSCALED
         }
         return dataclasses.replace(self, **fields)
 
@@ -107,4 +109,5 @@ class Timeouts:
         return dataclasses.replace(base, install=deploy_timeout) if deploy_timeout is not None else base
 
 
+UNSCALED = frozenset({"install", "connect_denied"})
 DEFAULT_TIMEOUTS = Timeouts()
