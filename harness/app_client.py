@@ -36,7 +36,7 @@ class AppClient:
         base_url: str,
         token: str | None = None,
         *,
-        timeout: float = 15.0,
+        timeout: float = 15.0,  # each request's bound, not a wait
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")

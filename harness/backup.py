@@ -24,6 +24,7 @@ from typing import Any
 from harness.diagnostics import kubectl
 from harness.k8s import pod_ready
 from harness.log import get_logger
+from harness.timeouts import DEFAULT_TIMEOUTS
 from harness.waits import wait_until
 
 log = get_logger("backup")
@@ -77,7 +78,7 @@ def _superuser(command: str) -> str:
     return f'PGPASSWORD="$POSTGRES_PASSWORD" exec {command}'
 
 
-def backup(rel: Any, path: Path, timeout: float = 600) -> BackupResult:
+def backup(rel: Any, path: Path, timeout: float = DEFAULT_TIMEOUTS.backup) -> BackupResult:
     """Write a pg_dump archive (custom format) of the release's application schemas to `path`."""
     pod = postgres_pod(rel)
     schemas = " ".join(f"-n {shlex.quote(s)}" for s in SCHEMAS)
@@ -132,7 +133,7 @@ def restore_script() -> str:
     return f"{sql} | {psql}"
 
 
-def restore(rel: Any, path: Path, timeout: float = 600) -> float:
+def restore(rel: Any, path: Path, timeout: float = DEFAULT_TIMEOUTS.backup) -> float:
     """Replace the release's application schemas with the archive's; returns the seconds it took.
 
     The backend and chatbot are scaled to 0 for the restore and back to their replica counts afterwards (also
@@ -141,8 +142,9 @@ def restore(rel: Any, path: Path, timeout: float = 600) -> float:
     check_archive(path)
     pod = postgres_pod(rel)
     started = time.monotonic()
-    replicas = _stop_apps(rel, timeout)
-    try:
+    replicas = _app_replicas(rel)
+    try:  # from the first scale-down: a stop that fails half-way still starts every service again
+        _stop_apps(rel, replicas, timeout)
         script = restore_script()
         log.info("$ kubectl exec -i %s -- pg_restore < %s", pod, path)
         with Path(path).open("rb") as archive:
@@ -165,11 +167,14 @@ def restore(rel: Any, path: Path, timeout: float = 600) -> float:
     return took
 
 
-def _stop_apps(rel: Any, timeout: float) -> dict[str, int]:
-    replicas: dict[str, int] = {}
-    for component in APP_COMPONENTS:
-        name = rel.deployment_name(component)
-        replicas[name] = int(rel.k8s.deployment(rel.namespace, name).spec.replicas or 0)
+def _app_replicas(rel: Any) -> dict[str, int]:
+    """Each service Deployment's replicas, as the restore finds them (and puts them back)."""
+    names = [rel.deployment_name(component) for component in APP_COMPONENTS]
+    return {name: int(rel.k8s.deployment(rel.namespace, name).spec.replicas or 0) for name in names}
+
+
+def _stop_apps(rel: Any, replicas: dict[str, int], timeout: float) -> None:
+    for name in replicas:
         rel.k8s.scale(rel.namespace, name, 0)
     selector = ",".join([rel.selector, f"app.kubernetes.io/component in ({','.join(APP_COMPONENTS)})"])
 
@@ -179,7 +184,6 @@ def _stop_apps(rel: Any, timeout: float) -> dict[str, int]:
 
     # every pooled connection closes with its pod, so the restore replaces tables nobody holds
     wait_until("the backend and chatbot pods to stop for the restore", gone, timeout=timeout, interval=0.5)
-    return replicas
 
 
 def _start_apps(rel: Any, replicas: dict[str, int], timeout: float) -> None:
@@ -189,7 +193,7 @@ def _start_apps(rel: Any, replicas: dict[str, int], timeout: float) -> None:
         rel.k8s.wait_for_rollout("Deployment", name, rel.namespace, timeout)
 
 
-def run_sql(rel: Any, sql: str, timeout: float = 60) -> str:
+def run_sql(rel: Any, sql: str, timeout: float = DEFAULT_TIMEOUTS.command) -> str:
     """Run SQL as the superuser in the release's application database (psql in the Postgres pod); its output.
 
     For operations and checks (a role's connection limit, a count), never for the app's own data path."""

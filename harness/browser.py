@@ -10,6 +10,7 @@ from types import TracebackType
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from harness.log import get_logger
+from harness.timeouts import DEFAULT_TIMEOUTS
 
 log = get_logger("browser")
 
@@ -31,7 +32,13 @@ class BrowserSession:
     `with BrowserSession(url) as b: b.signup(...); b.chat("add ..."); b.screenshot("after-chat")`.
     """
 
-    def __init__(self, base_url: str, screenshot_dir: Path, *, timeout_ms: float = 20_000) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        screenshot_dir: Path,
+        *,
+        timeout_ms: float = DEFAULT_TIMEOUTS.browser_action * 1000,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.screenshot_dir = screenshot_dir
         self.timeout_ms = timeout_ms

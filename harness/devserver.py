@@ -21,6 +21,7 @@ from harness import components
 from harness.log import get_logger
 from harness.paths import REPO, ensure
 from harness.proc import Daemon, DaemonError, uvicorn_argv
+from harness.timeouts import DEFAULT_TIMEOUTS
 
 log = get_logger("dev")
 
@@ -83,7 +84,7 @@ class DevStack:
     def exited(self) -> list[DevService]:
         return [s for s in self.services.values() if s.process.poll() is not None]
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = DEFAULT_TIMEOUTS.daemon_stop) -> None:
         """SIGTERM each service's process group, SIGKILL what is still running after `timeout`."""
         for service in self.services.values():
             service.daemon.stop(timeout)
@@ -166,7 +167,7 @@ def start_dev_stack(
     extra_env: Mapping[str, Mapping[str, str]] | None = None,
     only: Sequence[str] = SERVICES,
     echo: bool = False,
-    timeout: float = 90.0,
+    timeout: float = DEFAULT_TIMEOUTS.dev_servers,
 ) -> DevStack:
     """Start the three services and wait until each answers GET /api/health; stop them all on failure.
 
@@ -212,7 +213,7 @@ def _spawn(
     url = f"http://{connect_host(host)}:{port}/api/health"
 
     def health() -> tuple[bool, str]:
-        response = httpx.get(url, timeout=2.0)
+        response = httpx.get(url, timeout=2.0)  # one probe of the health wait, not a wait itself
         return response.status_code == 200, f"GET {url}: HTTP {response.status_code} {response.text[:200]}"
 
     daemon = Daemon(name, argv, log_path, health=health, env=env, cwd=cwd, echo=name if echo else None)

@@ -20,6 +20,7 @@ from harness import proc
 from harness.k8s import K8s, event_time, pod_ready, pod_summary
 from harness.log import get_logger
 from harness.paths import TOOLS_BIN, ensure
+from harness.timeouts import DEFAULT_TIMEOUTS
 
 log = get_logger("diagnostics")
 
@@ -218,7 +219,7 @@ def _describe(k8s: K8s, namespace: str, kind: str, name: str, obj: Any) -> str:
         argv = [binary, "--kubeconfig", str(k8s.kubeconfig), "-n", namespace, "describe", kind, name]
         if k8s.context:
             argv[1:1] = ["--context", k8s.context]
-        result = proc.run(argv, check=False, quiet=True, timeout=60)
+        result = proc.run(argv, check=False, quiet=True, timeout=DEFAULT_TIMEOUTS.command)
         if result.returncode == 0:
             return result.stdout
     data = k8s.api_client.sanitize_for_serialization(obj)

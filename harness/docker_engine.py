@@ -11,6 +11,7 @@ from docker.errors import DockerException
 from harness.log import get_logger
 from harness.paths import STATE, ensure
 from harness.proc import Daemon, DaemonError, run, running_program, which
+from harness.timeouts import DEFAULT_TIMEOUTS
 
 log = get_logger("docker")
 
@@ -24,7 +25,7 @@ class DockerEngineError(RuntimeError):
     """The engine is not reachable and cannot be started here; the message says why and what to do."""
 
 
-def docker_client(timeout: int = 1800) -> docker.DockerClient:
+def docker_client(timeout: int = 1800) -> docker.DockerClient:  # each call's read bound, not a wait
     """A client for the engine named by DOCKER_HOST (default: the local socket); long read timeout because
     a build step can run minutes without output."""
     return docker.from_env(timeout=timeout)
@@ -33,7 +34,7 @@ def docker_client(timeout: int = 1800) -> docker.DockerClient:
 def engine_status() -> tuple[bool, str]:
     """(answers, what was seen): whether the engine's API answers a ping."""
     try:
-        client = docker_client(timeout=5)
+        client = docker_client(timeout=5)  # the ping's bound (a probe, not a wait)
         try:
             version = client.version()
         finally:
@@ -52,7 +53,7 @@ def missing_engine_packages() -> list[str]:
     return missing
 
 
-def ensure_docker_engine(timeout: float = 90) -> docker.DockerClient:
+def ensure_docker_engine(timeout: float = DEFAULT_TIMEOUTS.docker_engine) -> docker.DockerClient:
     """Return a client for a running engine, starting dockerd detached if none answers. Idempotent."""
     answers, seen = engine_status()
     if answers:

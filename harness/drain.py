@@ -61,7 +61,7 @@ class DrainObserver:
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=10)  # a poll loop just told to stop: ends within one poll, not a wait
 
     def snapshot(self) -> list[Termination]:
         with self._lock:
@@ -103,6 +103,7 @@ class DrainObserver:
         if port is None:
             return
         try:
+            # one probe's bound (two misses in a row end the drain), not a wait
             self.k8s.pod_get(self.namespace, termination.pod, port, "api/health", timeout=2)
         except Exception as exc:
             with self._lock:

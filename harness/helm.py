@@ -30,6 +30,7 @@ from harness.components import CHART
 from harness.log import get_logger
 from harness.paths import TOOLS_BIN, ensure
 from harness.proc import CommandError, run, which
+from harness.timeouts import DEFAULT_TIMEOUTS
 
 log = get_logger("helm")
 # pyhelm3 logs every failed helm call as a warning, even the expected "release: not found"; Helm raises with
@@ -237,7 +238,7 @@ class Helm:
         *,
         chart: Path = CHART,
         reuse_values: bool = False,
-        timeout: float = 600,
+        timeout: float = DEFAULT_TIMEOUTS.install,
     ) -> int:
         """`helm upgrade --install` of a values tree into an existing namespace; returns the new revision."""
         client = self.client()

@@ -31,6 +31,7 @@ from harness.docker_engine import ensure_docker_engine
 from harness.log import get_logger, phase
 from harness.paths import CACHE, REPO, ensure
 from harness.proc import run
+from harness.timeouts import DEFAULT_TIMEOUTS
 from harness.waits import wait_until
 
 log = get_logger("images")
@@ -499,7 +500,7 @@ def compose_up(
     project: str = COMPOSE_PROJECT,
     env: dict[str, str] | None = None,
     profiles: Iterable[str] = (),
-    timeout: float = 240,
+    timeout: float = DEFAULT_TIMEOUTS.compose_healthy,
 ) -> list[dict[str, str]]:
     """Start compose.yaml with these images (and optional profiles, e.g. "llm"), wait until every container
     is healthy; returns their states."""

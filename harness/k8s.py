@@ -46,7 +46,7 @@ class K8s:
         self.discovery: Any = client.DiscoveryV1Api(self.api_client)
 
     # --- cluster ------------------------------------------------------------------------------------------
-    def server_version(self, timeout: float = 5.0) -> str:
+    def server_version(self, timeout: float = 5.0) -> str:  # a probe's bound, not a wait
         info = client.VersionApi(self.api_client).get_code(_request_timeout=timeout)
         return str(info.git_version)
 
@@ -379,7 +379,9 @@ class K8s:
             )
         )
 
-    def pod_get(self, namespace: str, pod: str, port: int, path: str, timeout: float = 10) -> str:
+    def pod_get(
+        self, namespace: str, pod: str, port: int, path: str, timeout: float = DEFAULT_TIMEOUTS.request
+    ) -> str:
         """GET http://<pod>:<port>/<path> through the API server's pod proxy: the pod itself answers."""
         response = self.core.connect_get_namespaced_pod_proxy_with_path(
             f"{pod}:{port}", namespace, path.lstrip("/"), _request_timeout=timeout, _preload_content=False
@@ -387,7 +389,12 @@ class K8s:
         return str(response.data.decode())  # raw: the client would turn a JSON body into a Python repr
 
     def exec_python(
-        self, namespace: str, pod: str, code: str, container: str | None = None, timeout: float = 30
+        self,
+        namespace: str,
+        pod: str,
+        code: str,
+        container: str | None = None,
+        timeout: float = DEFAULT_TIMEOUTS.command,
     ) -> tuple[int | None, str]:
         """Run `python3 -c code` in a container (the images have python, no shell); (exit status, output)."""
         from kubernetes.stream import stream

@@ -99,7 +99,7 @@ def evaluate(
                 only=("backend", "chatbot"),
                 extra_env={"chatbot": llm_env} if mode != "rules" else None,
             ) as stack,  # fmt: skip
-            httpx.Client(timeout=60) as http,
+            httpx.Client(timeout=60) as http,  # each reply's bound (an LLM on 2 cores), not a wait
         ):
             urls = {"backend": stack.backend_url, "chatbot": stack.chatbot_url}
             started = time.monotonic()

@@ -25,6 +25,7 @@ from harness.devserver import free_port
 from harness.log import get_logger
 from harness.paths import CACHE, ensure
 from harness.proc import Daemon, DaemonError, run
+from harness.timeouts import DEFAULT_TIMEOUTS
 
 log = get_logger("llm")
 
@@ -192,7 +193,7 @@ class LLMServer:
         assert self.runtime is not None
         return self.runtime.model.name
 
-    def start(self, timeout: float = 120) -> LLMServer:
+    def start(self, timeout: float = DEFAULT_TIMEOUTS.llm_server) -> LLMServer:
         self.runtime = self.runtime or ensure_llm_runtime()
         self.port = self.port or free_port(self.host)
         self.log_path = self.log_path or ensure(CACHE / "logs") / f"llm-server-{self.port}.log"
@@ -219,10 +220,10 @@ class LLMServer:
         return self
 
     def _probe(self) -> tuple[bool, str]:
-        response = httpx.get(f"{self.base_url}/models", timeout=2.0)
+        response = httpx.get(f"{self.base_url}/models", timeout=2.0)  # one probe of a wait, not a wait
         return response.status_code == 200, f"HTTP {response.status_code} {response.text[:200]}"
 
-    def stop(self, timeout: float = 10) -> None:
+    def stop(self, timeout: float = DEFAULT_TIMEOUTS.daemon_stop) -> None:
         if self.daemon is not None:
             self.daemon.stop(timeout)
 

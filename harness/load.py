@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from harness.log import get_logger
+from harness.timeouts import DEFAULT_TIMEOUTS
 
 log = get_logger("load")
 
@@ -94,7 +95,7 @@ class LoadGenerator:
         create_every: int = 4,
         chat_every: int = 0,
         chat_url: str | None = None,
-        request_timeout: float = 5.0,
+        request_timeout: float = 5.0,  # each request's bound, not a wait
         keep_reasons: int = 20,
         title_prefix: str = "load",
     ) -> None:
@@ -173,7 +174,7 @@ class LoadGenerator:
     def elapsed(self) -> float:
         return time.monotonic() - self._t0
 
-    def wait_for_recovery(self, successes: int = 10, timeout: float = 60.0) -> bool:
+    def wait_for_recovery(self, successes: int = 10, timeout: float = DEFAULT_TIMEOUTS.recovery) -> bool:
         """After a disruption: wait until `successes` requests in a row succeeded (True) or time out."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self.running:

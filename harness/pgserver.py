@@ -25,6 +25,7 @@ from types import TracebackType
 from harness.devserver import free_port
 from harness.log import get_logger
 from harness.proc import CommandError, run
+from harness.timeouts import DEFAULT_TIMEOUTS
 
 log = get_logger("pgserver")
 
@@ -130,7 +131,7 @@ class PostgresServer:
              "-v", "ON_ERROR_STOP=1", "-At", "-c", statement],
             env={"PGPASSWORD": self.password},
             quiet=True,
-            timeout=60,
+            timeout=DEFAULT_TIMEOUTS.command,
         )  # fmt: skip
         return result.stdout.strip()
 
@@ -143,7 +144,7 @@ class PostgresServer:
     # -- running as the postgres user when we are root ------------------------------------------------
     def _run_server_tool(self, tool: str, *args: str | os.PathLike[str]) -> None:
         prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        run([*prefix, self.bin_dir / tool, *args], timeout=120)
+        run([*prefix, self.bin_dir / tool, *args], timeout=DEFAULT_TIMEOUTS.local_postgres)
 
     def _as_owner_prepare(self, base: Path) -> None:
         base.chmod(0o700)

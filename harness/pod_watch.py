@@ -132,7 +132,7 @@ class PodIncidentWatch:
         if self._watch is not None:
             self._watch.stop()
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=10)  # the thread of a watch just stopped: ends at once, not a wait
 
     def observe(self, pod: Any) -> None:
         """Record what one pod's status shows (the watch calls this; so does `sweep`)."""
@@ -172,8 +172,8 @@ class PodIncidentWatch:
                     self.namespace,
                     label_selector=self.selector,
                     resource_version="0",  # from the watch cache (see K8s.wait_for_rollout)
-                    timeout_seconds=60,
-                    _request_timeout=70,
+                    timeout_seconds=60,  # the server ends each watch then and it is opened again: not a wait
+                    _request_timeout=70,  # the socket's read bound: timeout_seconds and slack, not a wait
                 ):
                     self.observe(event["object"])
                     if self._stop.is_set():

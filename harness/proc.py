@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from harness.log import get_logger
+from harness.timeouts import DEFAULT_TIMEOUTS
 
 log = get_logger("proc")
 
@@ -181,27 +182,22 @@ class Daemon:
 
     def wait_healthy(self, timeout: float, interval: float = 0.2) -> str:
         """Wait until `health` says yes; stop early, with the log tail, when the process exits."""
-        from harness.waits import WaitTimeout, wait_until
+        from harness.waits import StopWaiting, WaitStopped, WaitTimeout, wait_until
 
-        gone = object()
-
-        def probe() -> tuple[bool, object]:
-            if not self.running():
-                return True, gone
+        def probe() -> tuple[bool, str]:
+            if not self.running():  # it cannot become healthy any more: the wait ends now
+                raise StopWaiting(f"{self.name} {self.exit_status()} while starting")
             return self.health() if self.health else (True, "running")
 
         try:
             seen = wait_until(f"{self.name} to be healthy", probe, timeout=timeout, interval=interval)
+        except WaitStopped as exc:
+            raise DaemonError(f"{exc.reason}; last lines of {self.log_path}:\n{self.log_tail()}") from exc
         except WaitTimeout as exc:
             raise DaemonError(f"{exc}\nlast lines of {self.log_path}:\n{self.log_tail()}") from exc
-        if seen is gone:
-            raise DaemonError(
-                f"{self.name} {self.exit_status()} while starting; "
-                f"last lines of {self.log_path}:\n{self.log_tail()}"
-            )
         return str(seen)
 
-    def stop(self, timeout: float = 15) -> None:
+    def stop(self, timeout: float = DEFAULT_TIMEOUTS.daemon_stop) -> None:
         """SIGTERM its process group, SIGKILL it after `timeout`; reap it and remove the pid file."""
         pid = self.pid()
         if pid is not None:
@@ -210,11 +206,12 @@ class Daemon:
             if not self._wait_gone(timeout, group=pid):
                 log.warning("%s did not stop within %.0f s: killing it", self.name, timeout)
                 _signal_group(pid, signal.SIGKILL)
+                # SIGKILL cannot be ignored: a bound on the kernel's reaping, not a wait on the daemon
                 self._wait_gone(10, group=pid)
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, os.WNOHANG)
         if self._pump is not None:
-            self._pump.join(timeout=2)
+            self._pump.join(timeout=2)  # the log pump drains what is left (the daemon is gone): not a wait
         if self.pid_file is not None:
             self.pid_file.unlink(missing_ok=True)
 
@@ -229,7 +226,7 @@ class Daemon:
         while time.monotonic() < deadline:
             if self.process is not None:
                 with contextlib.suppress(subprocess.TimeoutExpired):
-                    self.process.wait(timeout=0.2)
+                    self.process.wait(timeout=0.2)  # one poll step of this wait, not a wait
             if gone():
                 return True
             time.sleep(0.1)

@@ -292,15 +292,14 @@ def _local_image_size(image: Mapping[str, Any]) -> int:
     from harness.docker_engine import docker_client
 
     try:
-        return int(
-            docker_client(timeout=10).images.get(f"{image['repository']}:{image['tag']}").attrs["Size"]
-        )
+        client = docker_client(timeout=10)  # one API call's bound, not a wait
+        return int(client.images.get(f"{image['repository']}:{image['tag']}").attrs["Size"])
     except Exception:  # no engine, or an image pulled by the nodes only: size unknown
         return 0
 
 
 def _health(url: str) -> tuple[bool, str]:
-    response = httpx.get(f"{url}/api/health", timeout=3)
+    response = httpx.get(f"{url}/api/health", timeout=3)  # one probe of the NodePort wait, not a wait
     return response.status_code == 200, f"{response.status_code} {response.text[:120]}"
 
 

@@ -40,12 +40,66 @@ class Timeouts:
     # one HTTP request of a step (not a wait: a bound on a single call)
     request: float = 10.0
 
+    # --- disruptions and recovery ---
+    # pods of a workload scaled to 0 gone (their termination grace period, and some slack)
+    pods_gone: float = 90.0
+    # the app answers again once a disruption has ended (a dependency back, a restore done); the scenario's
+    # own figure asserts how fast, this only bounds the wait
+    recovery: float = 60.0
+    # a TCP connect that gets no answer within this is judged denied by a NetworkPolicy (a dropped SYN is
+    # never answered); longer is stricter
+    connect_denied: float = 4.0
+
+    # --- commands a step or the harness runs (bounds on one process) ---
+    # one short command: psql in the Postgres pod, `kubectl describe`, a tool's --help
+    command: float = 60.0
+    # a pg_dump or pg_restore of a release, its services stopped and started around it
+    backup: float = 600.0
+    # one `tcb` command a step runs as a user would (scale, verify, deploy)
+    tcb_command: float = 600.0
+    # `tcb build`: every image, from a cold build cache
+    image_build: float = 1800.0
+    # a nested acceptance run of a feature that needs no cluster (`pytest features/setup.feature`)
+    nested_run: float = 300.0
+    # npm installing a pinned tool for the reports (axe-core)
+    tool_install: float = 300.0
+
+    # --- daemons the harness starts: healthy after their start ---
+    # one component of the local cluster (etcd, containerd, kubelet, …)
+    cluster_component: float = 60.0
+    # the local cluster's apiserver answering /readyz (it opens etcd and fills its caches first)
+    apiserver: float = 120.0
+    # the local cluster's add-ons applied (a fresh apiserver's bootstrap can lag /readyz)
+    cluster_addons: float = 60.0
+    # the local cluster's node registered by its kubelet
+    node_registered: float = 60.0
+    # the node Ready, and then CoreDNS Ready (each)
+    node_ready: float = 120.0
+    # pod containers stopped after SIGKILL when the local cluster is torn down
+    containers_stopped: float = 20.0
+    # dockerd answering after its start
+    docker_engine: float = 90.0
+    # the dev servers (`tcb dev`) answering /api/health
+    dev_servers: float = 90.0
+    # the LLM server answering with its model loaded
+    llm_server: float = 120.0
+    # every container of the compose project healthy (`tcb compose`)
+    compose_healthy: float = 240.0
+    # a daemon's process group gone after SIGTERM; then it is killed
+    daemon_stop: float = 15.0
+    # Chromium: one action of a step (a click, a form submitted, a text to appear)
+    browser_action: float = 20.0
+    # initdb and pg_ctl (start waits until it accepts connections) of a test Postgres (harness/pgserver.py)
+    local_postgres: float = 120.0
+
     def scaled(self, factor: float) -> Timeouts:
-        """Every timeout times `factor` (a slower machine); `install` is set by its own option."""
+        """Every timeout times `factor` (a slower machine); `install` is set by its own option, and
+        `connect_denied` is a verdict's threshold, not a deadline (shorter, it would call a slow connection
+        denied)."""
         if factor <= 0:
             raise ValueError(f"a timeout scale must be positive, got {factor}")
         fields = {
-            f.name: getattr(self, f.name) * factor for f in dataclasses.fields(self) if f.name != "install"
+            f.name: getattr(self, f.name) * factor for f in dataclasses.fields(self) if f.name not in UNSCALED
         }
         return dataclasses.replace(self, **fields)
 
@@ -55,4 +109,5 @@ class Timeouts:
         return dataclasses.replace(base, install=deploy_timeout) if deploy_timeout is not None else base
 
 
+UNSCALED = frozenset({"install", "connect_denied"})
 DEFAULT_TIMEOUTS = Timeouts()

@@ -78,7 +78,7 @@ def _openapi(app_urls: AppUrls, timeouts: Timeouts) -> None:
 
 @when(parsers.parse('the release is upgraded with "{key}" set to "{value}"'), target_fixture="upgraded_at")
 def _upgrade(
-    release: Any, key: str, value: str, evidence: Any, release_restorer: ReleaseRestorer
+    release: Release, key: str, value: str, evidence: Evidence, release_restorer: ReleaseRestorer
 ) -> datetime:
     """Returns when the upgrade began, so later steps can tell pods it created from pods it left alone."""
     release_restorer.remember_revision()
@@ -233,10 +233,13 @@ def _other_untouched(other_user: User, number: int) -> None:
 
 
 @given(parsers.parse("a Chromium browser on the frontend at NodePort {port:d}"), target_fixture="browser")
-def _browser(app_urls: AppUrls, port: int, evidence: Evidence) -> Iterator[BrowserSession]:
+def _browser(
+    app_urls: AppUrls, port: int, evidence: Evidence, timeouts: Timeouts
+) -> Iterator[BrowserSession]:
     url = nodeport_url(app_urls, "frontend", port)
     # screenshots go with the report's evidence, so the one taken on a failure is kept too
-    with BrowserSession(url, Path(evidence.directory) / "screenshots") as session:
+    shots = Path(evidence.directory) / "screenshots"
+    with BrowserSession(url, shots, timeout_ms=timeouts.browser_action * 1000) as session:
         yield session
 
 

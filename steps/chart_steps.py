@@ -181,7 +181,7 @@ def _notes(release: Release, evidence: Evidence, front: int, back: int) -> None:
 
 
 @then("helm test fails for the release")
-def _helm_test_fails(release: Any, evidence: Any) -> None:
+def _helm_test_fails(release: Release, evidence: Evidence) -> None:
     """`helm test` shown able to fail: run while the app cannot serve, a test pod must fail."""
     results = release.test()
     evidence.text(
@@ -196,7 +196,7 @@ def _helm_test_fails(release: Any, evidence: Any) -> None:
 
 
 @then("Chart.yaml's name, version and appVersion label every rendered object")
-def _chart_versions(rendered: list[dict[str, Any]], evidence: Any) -> None:
+def _chart_versions(rendered: list[dict[str, Any]], evidence: Evidence) -> None:
     chart = yaml.safe_load((REPO / "chart" / "Chart.yaml").read_text())
     missing = [key for key in ("name", "version", "appVersion") if not str(chart.get(key) or "").strip()]
     assert not missing, f"Chart.yaml lacks {missing}"

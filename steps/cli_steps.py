@@ -9,13 +9,17 @@ import secrets
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from xml.etree import ElementTree
 
 from pytest_bdd import parsers, then, when
 
+from harness.images import ImageRef
 from harness.paths import REPO
 from harness.proc import run
+from harness.release import Release, ReleaseRestorer
+from harness.timeouts import DEFAULT_TIMEOUTS, Timeouts
+from steps.evidence import Evidence
+from steps.session import HarnessSession
 
 
 @dataclass
@@ -26,7 +30,7 @@ class TcbRun:
     report_dir: Path | None = None
 
 
-def tcb(release: Any, *args: str, timeout: float = 600) -> TcbRun:
+def tcb(release: Release, *args: str, timeout: float = DEFAULT_TIMEOUTS.tcb_command) -> TcbRun:
     """`tcb ARGS` on the session's cluster (its private kubeconfig), as a user would type it."""
     argv = [sys.executable, "-m", "harness.cli", *args]
     cluster = ["--target", "kubeconfig", "--kubeconfig", str(release.info.kubeconfig)]
@@ -39,15 +43,20 @@ def tcb(release: Any, *args: str, timeout: float = 600) -> TcbRun:
     return TcbRun(argv, result.returncode, result.stdout + result.stderr)
 
 
-def _record(evidence: Any, name: str, done: TcbRun) -> None:
+def _record(evidence: Evidence, name: str, done: TcbRun) -> None:
     shown = " ".join(a if "kubeconfig" not in a else "<kubeconfig>" for a in done.argv[2:])
     evidence.text(name, f"$ tcb {shown}\nexit {done.returncode}\n{done.output[-4000:]}")
 
 
 @when(parsers.parse("the backend is scaled to {replicas:d} replicas with `tcb scale`"))
-def _tcb_scale(release: Any, replicas: int, evidence: Any) -> None:
+def _tcb_scale(
+    release: Release, replicas: int, evidence: Evidence, release_restorer: ReleaseRestorer, timeouts: Timeouts
+) -> None:
+    release_restorer.remember_replicas("Deployment", release.deployment_name("backend"))
     done = tcb(
-        release, "scale", "backend", str(replicas), "-n", release.namespace, "--release", release.name, "--"
+        release,
+        *("scale", "backend", str(replicas), "-n", release.namespace, "--release", release.name, "--"),
+        timeout=timeouts.tcb_command,
     )
     _record(evidence, f"tcb scale backend {replicas}", done)
     assert done.returncode == 0, f"tcb scale exited {done.returncode}: {done.output[-1500:]}"
@@ -56,7 +65,7 @@ def _tcb_scale(release: Any, replicas: int, evidence: Any) -> None:
     evidence.figure(f"seconds to scale to {replicas} (tcb scale)", float(match.group(1)), "s")
 
 
-def _verify(release: Any, namespace: str, report_dir: Path) -> TcbRun:
+def _verify(release: Release, namespace: str, report_dir: Path, timeouts: Timeouts) -> TcbRun:
     done = tcb(
         release,
         "verify",
@@ -73,14 +82,15 @@ def _verify(release: Any, namespace: str, report_dir: Path) -> TcbRun:
         "no:cacheprovider",
         "-q",
         "--no-report-check",
+        timeout=timeouts.tcb_command,
     )
     done.report_dir = report_dir
     return done
 
 
 @when("`tcb verify` runs the NodePort scenarios against the installed release", target_fixture="verification")
-def _tcb_verify(release: Any, tmp_path: Path, evidence: Any) -> TcbRun:
-    done = _verify(release, release.namespace, tmp_path / "verify-reports")
+def _tcb_verify(release: Release, tmp_path: Path, evidence: Evidence, timeouts: Timeouts) -> TcbRun:
+    done = _verify(release, release.namespace, tmp_path / "verify-reports", timeouts)
     _record(evidence, "tcb verify", done)
     return done
 
@@ -89,14 +99,15 @@ def _tcb_verify(release: Any, tmp_path: Path, evidence: Any) -> TcbRun:
     "`tcb verify` runs the NodePort scenarios against a namespace with no release",
     target_fixture="verification",
 )
-def _tcb_verify_missing(release: Any, tmp_path: Path, evidence: Any) -> TcbRun:
-    done = _verify(release, f"tcb-missing-{secrets.token_hex(3)}", tmp_path / "verify-missing-reports")
+def _tcb_verify_missing(release: Release, tmp_path: Path, evidence: Evidence, timeouts: Timeouts) -> TcbRun:
+    missing = f"tcb-missing-{secrets.token_hex(3)}"
+    done = _verify(release, missing, tmp_path / "verify-missing-reports", timeouts)
     _record(evidence, "tcb verify (no release)", done)
     return done
 
 
 @then(parsers.parse("that verification passes and ran {count:d} scenarios against the release's namespace"))
-def _verification_passed(verification: TcbRun, release: Any, count: int) -> None:
+def _verification_passed(verification: TcbRun, release: Release, count: int) -> None:
     assert verification.returncode == 0, (
         f"tcb verify exited {verification.returncode}: {verification.output[-1500:]}"
     )
@@ -116,7 +127,9 @@ def _verification_failed(verification: TcbRun) -> None:
 
 
 @when("`tcb deploy` is run for the installed release", target_fixture="deployment_run")
-def _tcb_deploy(release: Any, harness_session: Any, evidence: Any) -> tuple[TcbRun, int]:
+def _tcb_deploy(
+    release: Release, harness_session: HarnessSession, evidence: Evidence, timeouts: Timeouts
+) -> tuple[TcbRun, int]:
     before = int(release.status()["revision"])
     values = [arg for path in harness_session.values_files() for arg in ("-f", str(path))]
     done = tcb(
@@ -127,16 +140,17 @@ def _tcb_deploy(release: Any, harness_session: Any, evidence: Any) -> tuple[TcbR
         "--release",
         release.name,
         *values,
-        "--timeout",
-        "300",
+        "--timeout",  # an upgrade that changes nothing: each rollout's deadline, not a first install's
+        str(round(timeouts.rollout)),
         "--",
+        timeout=timeouts.tcb_command,
     )
     _record(evidence, "tcb deploy", done)
     return done, before
 
 
 @then("it reports the release installed in its namespace with a new revision")
-def _tcb_deployed(deployment_run: tuple[TcbRun, int], release: Any, evidence: Any) -> None:
+def _tcb_deployed(deployment_run: tuple[TcbRun, int], release: Release, evidence: Evidence) -> None:
     done, before = deployment_run
     assert done.returncode == 0, f"tcb deploy exited {done.returncode}: {done.output[-1500:]}"
     expected = f"release {release.name} installed in namespace {release.namespace}"
@@ -147,9 +161,13 @@ def _tcb_deployed(deployment_run: tuple[TcbRun, int], release: Any, evidence: An
 
 
 @when("`tcb build` is run", target_fixture="build_run")
-def _tcb_build(evidence: Any) -> TcbRun:
+def _tcb_build(evidence: Evidence, timeouts: Timeouts) -> TcbRun:
     result = run(
-        [sys.executable, "-m", "harness.cli", "build"], cwd=REPO, check=False, quiet=True, timeout=1800
+        [sys.executable, "-m", "harness.cli", "build"],
+        cwd=REPO,
+        check=False,
+        quiet=True,
+        timeout=timeouts.image_build,
     )
     done = TcbRun(
         [sys.executable, "-m", "harness.cli", "build"], result.returncode, result.stdout + result.stderr
@@ -159,7 +177,7 @@ def _tcb_build(evidence: Any) -> TcbRun:
 
 
 @then("it lists every application image with the content-hash tag this run deploys")
-def _tcb_build_lists(build_run: TcbRun, built_images: dict[str, Any]) -> None:
+def _tcb_build_lists(build_run: TcbRun, built_images: dict[str, ImageRef]) -> None:
     assert build_run.returncode == 0, f"tcb build exited {build_run.returncode}: {build_run.output[-1500:]}"
     missing = [image.ref for image in built_images.values() if image.tag not in build_run.output]
     assert not missing, f"tcb build did not list {missing}: {build_run.output[-1500:]}"

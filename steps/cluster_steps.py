@@ -27,6 +27,7 @@ from harness.release import AppUrls, Release, ReleaseRestorer
 from harness.timeouts import Timeouts
 from harness.waits import wait_until
 from steps.evidence import Evidence
+from steps.session import HarnessSession
 
 # ---- tools and cluster ----
 
@@ -218,15 +219,23 @@ def _no_endpoints(release: Release, k8s: K8s, component: str, timeouts: Timeouts
     _wait_endpoints(release, k8s, component, 0, timeouts.endpoints_gone)
 
 
-@when(parsers.parse("the Postgres StatefulSet is scaled to {replicas:d}"))
-def _scale_postgres(
+def scale_postgres(
     release: Release, k8s: K8s, replicas: int, release_restorer: ReleaseRestorer, timeouts: Timeouts
 ) -> None:
+    """Scale the release's Postgres StatefulSet (waiting for its rollout unless to 0); the restorer puts its
+    replicas back when the scenario ends, whatever its outcome, so later scenarios have a database."""
     name = k8s.statefulset_name(release.namespace, release.component_selector("postgres"))
     release_restorer.remember_replicas("StatefulSet", name)
     k8s.scale_statefulset(release.namespace, name, replicas)
     if replicas:
         k8s.wait_for_rollout("StatefulSet", name, release.namespace, timeout=timeouts.pods_ready)
+
+
+@when(parsers.parse("the Postgres StatefulSet is scaled to {replicas:d}"))
+def _scale_postgres(
+    release: Release, k8s: K8s, replicas: int, release_restorer: ReleaseRestorer, timeouts: Timeouts
+) -> None:
+    scale_postgres(release, k8s, replicas, release_restorer, timeouts)
 
 
 @when(parsers.parse("the backend is scaled to {replicas:d} replicas"))
@@ -367,7 +376,7 @@ REQUIRED_SECRET_ENV = {"backend": ("DATABASE_URL", "BETTER_AUTH_SECRET"), "chatb
 
 
 @then("every application container takes its secrets from a Secret")
-def _env_from_secret(release: Any, k8s: Any, evidence: Any) -> None:
+def _env_from_secret(release: Release, k8s: K8s, evidence: Evidence) -> None:
     """Every secret-named variable of every application container (and each service's required ones) comes
     from a Secret object, never from a literal or a ConfigMap."""
     problems = []
@@ -443,7 +452,7 @@ def _bundle_contents(bundle: Path, evidence: Evidence) -> None:
 
 
 @then("the bundle holds none of the run's secrets, plain or base64-encoded")
-def _bundle_clean(bundle: Path, release: Any, k8s: Any, evidence: Any) -> None:
+def _bundle_clean(bundle: Path, release: Release, k8s: K8s, evidence: Evidence) -> None:
     """Scrubbing replaces the plain values; an encoded copy (a Secret dumped as YAML, a token in a URL) would
     slip through it, so every form is searched for, with the values the cluster's Secrets really hold."""
     values = set(release.secret_values) | diagnostics.namespace_secret_values(k8s, release.namespace)
@@ -455,11 +464,18 @@ def _bundle_clean(bundle: Path, release: Any, k8s: Any, evidence: Any) -> None:
 
 @then("the six verify checks pass:")
 def _verify_checks(
-    release: Release, k8s: K8s, app_urls: AppUrls, datatable: list[list[str]], evidence: Evidence
+    release: Release,
+    k8s: K8s,
+    app_urls: AppUrls,
+    datatable: list[list[str]],
+    evidence: Evidence,
+    timeouts: Timeouts,
 ) -> None:
     wanted = [row[0].strip() for row in datatable[1:]]
     assert wanted == list(VERIFY_CHECKS), f"the scenario lists {wanted}, the harness runs {VERIFY_CHECKS}"
-    results = verify_release(k8s, release.namespace, release.selector, app_urls.frontend, app_urls.backend)
+    results = verify_release(
+        k8s, release.namespace, release.selector, app_urls.frontend, app_urls.backend, timeouts
+    )
     evidence.text("verify", "\n".join(f"{name}: {problem or 'ok'}" for name, problem in results.items()))
     failed = {name: problem for name, problem in results.items() if problem}
     assert not failed, f"verify checks failed: {failed}"
@@ -467,7 +483,7 @@ def _verify_checks(
 
 @then("no container of the release restarted or was OOM-killed during the run")
 def _no_incidents_during_run(
-    harness_session: Any, release: Release, k8s: K8s, timeouts: Timeouts, evidence: Evidence
+    harness_session: HarnessSession, release: Release, k8s: K8s, timeouts: Timeouts, evidence: Evidence
 ) -> None:
     from harness.pod_watch import liveness_shortfall
 
@@ -502,14 +518,16 @@ def _no_incidents_during_run(
 
 
 @then(parsers.parse('every {component} pod answers /api/health as "{service}" inside the cluster'))
-def _pods_answer_health(release: Any, k8s: Any, component: str, service: str, evidence: Any) -> None:
+def _pods_answer_health(
+    release: Release, k8s: K8s, component: str, service: str, evidence: Evidence, timeouts: Timeouts
+) -> None:
     """Each pod itself, reached through the API server's pod proxy: not the Service, not a NodePort."""
     pods = [p for p in _release_pods(release, k8s, component) if p.status.phase == "Running"]
     assert pods, f"no running {component} pod"
     answers = []
     for pod in pods:
         port = pod.spec.containers[0].ports[0].container_port
-        body = k8s.pod_get(release.namespace, pod.metadata.name, port, "api/health")
+        body = k8s.pod_get(release.namespace, pod.metadata.name, port, "api/health", timeouts.request)
         answers.append(f"{pod.metadata.name}:{port}/api/health -> {body[:200]}")
         health = json.loads(body)
         assert health.get("status") == "ok" and health.get("service") == service, answers[-1]
@@ -525,7 +543,9 @@ CLOCK_SKEW = timedelta(seconds=5)
         'every application pod was started after the upgrade with LOG_LEVEL "{level}" in its environment'
     )
 )
-def _pods_restarted_with(release: Any, k8s: Any, upgraded_at: datetime, level: str, evidence: Any) -> None:
+def _pods_restarted_with(
+    release: Release, k8s: K8s, upgraded_at: datetime, level: str, evidence: Evidence
+) -> None:
     """A container's environment is fixed when it starts: a pod started after the ConfigMap changed runs
     with the new value; one started before it still runs with the old one, whatever the ConfigMap says now."""
     found = {}
@@ -551,7 +571,7 @@ def _pods_restarted_with(release: Any, k8s: Any, upgraded_at: datetime, level: s
 
 @then(parsers.parse("the backend, chatbot and frontend write {level} lines to their logs after the upgrade"))
 def _pods_log_at(
-    release: Any, k8s: Any, upgraded_at: datetime, level: str, evidence: Any, timeouts: Timeouts
+    release: Release, k8s: K8s, upgraded_at: datetime, level: str, evidence: Evidence, timeouts: Timeouts
 ) -> None:
     """The level a service uses, not the one it reports: each pod must really write a line at that level."""
     since = max(1, int((datetime.now(UTC) - upgraded_at).total_seconds()) + 5)
@@ -568,7 +588,7 @@ def _pods_log_at(
             for pod in pods:
                 port = pod.spec.containers[0].ports[0].container_port
                 with contextlib.suppress(Exception):  # a request that each service logs at DEBUG
-                    k8s.pod_get(release.namespace, pod.metadata.name, port, "api/health")
+                    k8s.pod_get(release.namespace, pod.metadata.name, port, "api/health", timeouts.request)
                 text = k8s.core.read_namespaced_pod_log(
                     pod.metadata.name,
                     release.namespace,

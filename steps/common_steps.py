@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from pytest_bdd import given, parsers, then
 
@@ -56,7 +55,7 @@ def _images_built(built_images: dict[str, ImageRef]) -> None:
 
 
 @given("a signed-up user", target_fixture="load_user")
-def _signed_up_user(user: User) -> Any:
+def _signed_up_user(user: User) -> User:
     return user
 
 

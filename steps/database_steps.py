@@ -8,17 +8,26 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+from kubernetes.client import V1Pod
 from pytest_bdd import given, parsers, then, when
 
 from harness import backup as db_backup
-from harness.k8s import pod_ready
+from harness.k8s import K8s, pod_ready
+from harness.release import AppUrls, Release, ReleaseRestorer
+from harness.timeouts import Timeouts
 from harness.waits import wait_until
-from steps.cluster_steps import DeletedPod
+from steps.cluster_steps import DeletedPod, scale_postgres
 from steps.common_steps import RunningLoad, nodeport_url
+from steps.evidence import Evidence
+from steps.fixtures import User
+from steps.session import HarnessSession
+
+if TYPE_CHECKING:  # a step module is imported by pytest first, so that its asserts are rewritten
+    from steps.tls_steps import SecondRelease
 
 # Each service's role (chart/files/postgres-setup.sql): its connection limit, and the SQL that refuses it new
 # connections and closes its open ones, so each of its pods' next readiness check must log in again.
@@ -40,7 +49,7 @@ def refuse_role_sql(role: str) -> str:
 RECOVERY_AFTER_READY_S = 5.0
 
 
-def _postgres_pods(release: Any, k8s: Any) -> list[Any]:
+def _postgres_pods(release: Release, k8s: K8s) -> list[V1Pod]:
     return [
         p
         for p in k8s.pods(release.namespace, release.component_selector("postgres"))
@@ -48,10 +57,10 @@ def _postgres_pods(release: Any, k8s: Any) -> list[Any]:
     ]
 
 
-def _ready_since(pod: Any) -> datetime | None:
-    for condition in pod.status.conditions or []:
+def _ready_since(pod: V1Pod) -> datetime | None:
+    for condition in (pod.status.conditions if pod.status else None) or []:
         if condition.type == "Ready" and condition.status == "True":
-            return condition.last_transition_time  # type: ignore[no-any-return]
+            return condition.last_transition_time
     return None
 
 
@@ -59,7 +68,7 @@ def _ready_since(pod: Any) -> datetime | None:
 
 
 @pytest.fixture
-def role_limits(release: Any) -> Iterator[dict[str, int]]:
+def role_limits(release: Release) -> Iterator[dict[str, int]]:
     """Each service role's connection limit, put back after the scenario whatever its outcome (the release is
     shared with later scenarios)."""
     limits = {role: int(db_backup.run_sql(release, role_limit_sql(role))) for role in SERVICE_ROLES.values()}
@@ -69,12 +78,12 @@ def role_limits(release: Any) -> Iterator[dict[str, int]]:
 
 
 @when(parsers.parse("the database refuses the {component}'s logins"))
-def _refuse_logins(release: Any, role_limits: dict[str, int], component: str) -> None:
+def _refuse_logins(release: Release, role_limits: dict[str, int], component: str) -> None:
     db_backup.run_sql(release, refuse_role_sql(SERVICE_ROLES[component]))
 
 
 @when(parsers.parse("the database admits the {component}'s logins again"))
-def _admit_logins(release: Any, role_limits: dict[str, int], component: str) -> None:
+def _admit_logins(release: Release, role_limits: dict[str, int], component: str) -> None:
     role = SERVICE_ROLES[component]
     db_backup.run_sql(release, f"ALTER ROLE {role} CONNECTION LIMIT {role_limits[role]:d};")
 
@@ -82,42 +91,35 @@ def _admit_logins(release: Any, role_limits: dict[str, int], component: str) -> 
 # ---- a database outage: pods stay, requests get 503 + Retry-After ----
 
 
-@pytest.fixture
-def postgres_restarter(release: Any, k8s: Any) -> Iterator[Any]:
-    """Scales the release's Postgres StatefulSet; whatever the scenario's outcome it ends at 1 replica again,
-    so a failed scenario never leaves later ones without a database."""
-    name = k8s.statefulset_name(release.namespace, release.component_selector("postgres"))
-
-    def scale(replicas: int) -> None:
-        k8s.scale_statefulset(release.namespace, name, replicas)
-        if replicas:
-            k8s.wait_for_rollout("StatefulSet", name, release.namespace, timeout=180)
-
-    yield scale
-    scale(1)
+# Scaling Postgres goes through cluster_steps.scale_postgres: release_restorer puts its replicas back when the
+# scenario ends, whatever its outcome, so a failed scenario never leaves later ones without a database.
 
 
 @when("the Postgres StatefulSet is stopped")
-def _stop_postgres(postgres_restarter: Any) -> None:
-    postgres_restarter(0)
+def _stop_postgres(release: Release, k8s: K8s, release_restorer: ReleaseRestorer, timeouts: Timeouts) -> None:
+    scale_postgres(release, k8s, 0, release_restorer, timeouts)
 
 
 @when("the Postgres StatefulSet is started again")
-def _start_postgres(postgres_restarter: Any) -> None:
-    postgres_restarter(1)
+def _start_postgres(
+    release: Release, k8s: K8s, release_restorer: ReleaseRestorer, timeouts: Timeouts
+) -> None:
+    scale_postgres(release, k8s, 1, release_restorer, timeouts)
 
 
 @then("the Postgres pod is gone")
-def _postgres_gone(release: Any, k8s: Any) -> None:
+def _postgres_gone(release: Release, k8s: K8s, timeouts: Timeouts) -> None:
     def probe() -> tuple[bool, list[str]]:
         names = [p.metadata.name for p in k8s.pods(release.namespace, release.component_selector("postgres"))]
         return not names, names
 
-    wait_until("the Postgres pod to be gone", probe, timeout=90, interval=0.5)
+    wait_until("the Postgres pod to be gone", probe, timeout=timeouts.pods_gone, interval=0.5)
 
 
 @then(parsers.parse("for {seconds:d} seconds the {component} Service keeps {count:d} ready endpoints"))
-def _keeps_endpoints(release: Any, k8s: Any, seconds: int, component: str, count: int, evidence: Any) -> None:
+def _keeps_endpoints(
+    release: Release, k8s: K8s, seconds: int, component: str, count: int, evidence: Evidence
+) -> None:
     service = release.deployment_name(component)  # the chart names a component's Service like its Deployment
     seen: list[str] = []
     deadline = time.monotonic() + seconds
@@ -131,8 +133,10 @@ def _keeps_endpoints(release: Any, k8s: Any, seconds: int, component: str, count
     evidence.text(f"{component} endpoints while Postgres is away", "\n".join(seen))
 
 
-def _task_request(url: str, token: str) -> httpx.Response:
-    return httpx.get(f"{url}/api/tasks", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+def _task_request(url: str, token: str, timeouts: Timeouts) -> httpx.Response:
+    return httpx.get(
+        f"{url}/api/tasks", headers={"Authorization": f"Bearer {token}"}, timeout=timeouts.request
+    )
 
 
 @then(
@@ -140,10 +144,12 @@ def _task_request(url: str, token: str) -> httpx.Response:
         "a task request at NodePort {port:d} answers 503 with Retry-After within {seconds:d} seconds"
     )
 )
-def _answers_503(app_urls: Any, load_user: Any, port: int, seconds: int, evidence: Any) -> None:
+def _answers_503(
+    app_urls: AppUrls, load_user: User, port: int, seconds: int, evidence: Evidence, timeouts: Timeouts
+) -> None:
     url = nodeport_url(app_urls, "backend", port)
     started = time.monotonic()
-    response = _task_request(url, load_user.token)
+    response = _task_request(url, load_user.token, timeouts)
     took = time.monotonic() - started
     evidence.text("task request while Postgres is away", f"{response.status_code} {dict(response.headers)}")
     evidence.figure("503 answered in", round(took * 1000), "ms")
@@ -158,25 +164,36 @@ def _answers_503(app_urls: Any, load_user: Any, port: int, seconds: int, evidenc
     )
 )
 def _answers_200_after_ready(
-    release: Any, k8s: Any, app_urls: Any, load_user: Any, port: int, seconds: int, evidence: Any
+    release: Release,
+    k8s: K8s,
+    app_urls: AppUrls,
+    load_user: User,
+    port: int,
+    seconds: int,
+    evidence: Evidence,
+    timeouts: Timeouts,
 ) -> None:
     url = nodeport_url(app_urls, "backend", port)
-    wait_until("a ready Postgres pod", lambda: (bool(_ready_pods(release, k8s)), "none"), timeout=180)
+    wait_until(
+        "a ready Postgres pod",
+        lambda: (bool(_ready_pods(release, k8s)), "none"),
+        timeout=timeouts.pods_ready,
+    )
     ready_at = _ready_since(_ready_pods(release, k8s)[0])
     assert ready_at is not None
 
     def probe() -> tuple[bool, str]:
-        response = _task_request(url, load_user.token)
+        response = _task_request(url, load_user.token, timeouts)
         return response.status_code == 200, f"{response.status_code} {response.text[:120]}"
 
-    wait_until("a task request to answer 200", probe, timeout=60, interval=0.1)
+    wait_until("a task request to answer 200", probe, timeout=timeouts.recovery, interval=0.1)
     after = (datetime.now(UTC) - ready_at).total_seconds()
     evidence.figure("first 200 after Postgres Ready", round(after, 1), "s")
     # Ready's timestamp has 1 s resolution (rounded down): the figure may read up to 1 s long, never short
     assert after <= seconds + 1, f"the backend answered 200 only {after:.1f}s after Postgres was Ready"
 
 
-def _ready_pods(release: Any, k8s: Any) -> list[Any]:
+def _ready_pods(release: Release, k8s: K8s) -> list[V1Pod]:
     return [p for p in _postgres_pods(release, k8s) if pod_ready(p)]
 
 
@@ -188,13 +205,19 @@ def _ready_pods(release: Any, k8s: Any) -> list[Any]:
     target_fixture="postgres_outage",
 )
 def _serves_after_ready(
-    release: Any, k8s: Any, load: RunningLoad, seconds: int, deleted_pod: DeletedPod, evidence: Any
+    release: Release,
+    k8s: K8s,
+    load: RunningLoad,
+    seconds: int,
+    deleted_pod: DeletedPod,
+    evidence: Evidence,
+    timeouts: Timeouts,
 ) -> dict[str, Any]:
-    pods = [p for p in _ready_pods(release, k8s) if p.metadata.uid != deleted_pod.uid]
+    pods = [p for p in _ready_pods(release, k8s) if p.metadata and p.metadata.uid != deleted_pod.uid]
     assert pods, "no new ready Postgres pod"
     ready_at = _ready_since(pods[0])
     assert ready_at is not None
-    load.generator.wait_for_recovery(successes=10, timeout=60)
+    load.generator.wait_for_recovery(successes=10, timeout=timeouts.recovery)
     report = load.report(evidence)
     wall0: datetime = load.generator._wall0
     ready_offset = (ready_at - wall0).total_seconds()
@@ -226,7 +249,7 @@ def _serves_after_ready(
 
 
 @then("every failed request of the load was a 503, none refused or timed out")
-def _failures_are_503(load: RunningLoad, evidence: Any) -> None:
+def _failures_are_503(load: RunningLoad, evidence: Evidence) -> None:
     report = load.report(evidence)
     other = {
         status: n for status, n in report.status_histogram.items() if status not in ("200", "201", "503")
@@ -240,7 +263,7 @@ def _failures_are_503(load: RunningLoad, evidence: Any) -> None:
 
 
 @given(parsers.parse("the user has {count:d} tasks, some completed"), target_fixture="tasks_before")
-def _user_tasks(load_user: Any, count: int) -> list[dict[str, Any]]:
+def _user_tasks(load_user: User, count: int) -> list[dict[str, Any]]:
     for n in range(count):
         task = load_user.api.create_task(f"backup check {n} {secrets.token_hex(3)}", priority="high")
         if n % 3 == 0:
@@ -249,7 +272,7 @@ def _user_tasks(load_user: Any, count: int) -> list[dict[str, Any]]:
 
 
 @when("the release is backed up", target_fixture="backup_file")
-def _backed_up(release: Any, harness_session: Any, evidence: Any) -> Path:
+def _backed_up(release: Release, harness_session: HarnessSession, evidence: Evidence) -> Path:
     path = harness_session.report_dir / "backups" / f"{release.namespace}.dump"
     result = db_backup.backup(release, path)
     evidence.figure("backup size", result.bytes, "bytes")
@@ -258,7 +281,7 @@ def _backed_up(release: Any, harness_session: Any, evidence: Any) -> Path:
 
 
 @when("the backup is restored into a fresh release", target_fixture="restored")
-def _restored(second_release: Any, backup_file: Path, evidence: Any) -> Any:
+def _restored(second_release: SecondRelease, backup_file: Path, evidence: Evidence) -> SecondRelease:
     """Into the run's second release (steps/tls_steps.py): installed fresh in its own namespace."""
     took = db_backup.restore(second_release.release, backup_file)
     evidence.figure("restore time (backend and chatbot stopped and started)", round(took, 1), "s")
@@ -267,7 +290,7 @@ def _restored(second_release: Any, backup_file: Path, evidence: Any) -> Any:
 
 @then("the user logs in to the fresh release and finds every task")
 def _finds_every_task(
-    restored: Any, load_user: Any, tasks_before: list[dict[str, Any]], evidence: Any
+    restored: SecondRelease, load_user: User, tasks_before: list[dict[str, Any]], evidence: Evidence
 ) -> None:
     from harness.app_client import AppClient
 

@@ -6,7 +6,6 @@ import html
 import json
 import sys
 from pathlib import Path
-from typing import Any
 from xml.etree import ElementTree
 
 from pytest_bdd import then, when
@@ -15,6 +14,8 @@ from pytest_bdd.feature import get_features
 from harness import docs_sync
 from harness.paths import REPO
 from harness.proc import run
+from harness.timeouts import Timeouts
+from steps.evidence import Evidence
 
 
 @then("every acceptance option `pytest --help` offers is documented, and no other")
@@ -54,7 +55,7 @@ REPORT_FILES = (
     "the setup feature is run as its own acceptance run with a fresh report directory",
     target_fixture="nested_run",
 )
-def _nested_run(tmp_path: Path, evidence: Any) -> tuple[int, Path, str]:
+def _nested_run(tmp_path: Path, evidence: Evidence, timeouts: Timeouts) -> tuple[int, Path, str]:
     """A second, real `pytest features/setup.feature` (it needs no cluster): what it writes is observed."""
     reports = tmp_path / "reports"
     result = run(
@@ -72,7 +73,7 @@ def _nested_run(tmp_path: Path, evidence: Any) -> tuple[int, Path, str]:
         cwd=REPO,
         check=False,
         quiet=True,
-        timeout=300,
+        timeout=timeouts.nested_run,
     )
     evidence.text("nested acceptance run", result.stdout[-4000:] + result.stderr[-2000:])
     return result.returncode, reports, result.stdout

@@ -7,7 +7,6 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -19,7 +18,7 @@ class EvidenceItem:
     kind: str  # text, json, image, figure
     name: str
     path: Path | None = None
-    value: Any = None
+    value: object = None  # the text, the JSON-able object or the figure
     unit: str | None = None
 
 
@@ -62,7 +61,7 @@ class Evidence:
         self._add(EvidenceItem("text", name, path, content))
         return path
 
-    def json(self, name: str, obj: Any) -> Path:
+    def json(self, name: str, obj: object) -> Path:
         path = self._file(name, ".json")
         path.write_text(json.dumps(obj, indent=2, default=str))
         self._add(EvidenceItem("json", name, path, obj))

@@ -46,6 +46,7 @@ def cluster_target(harness_session: HarnessSession) -> TargetChoice:
         kubeconfig=harness_session.option("kubeconfig"),
         reuse=bool(harness_session.option("reuse_cluster")),
         image_registry=harness_session.option("image_registry"),
+        timeouts=harness_session.timeouts,
     )
     harness_session.choice = choice
     return choice

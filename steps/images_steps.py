@@ -12,6 +12,7 @@ from harness.images import ImageRef, content_tags
 from harness.k8s import K8s
 from harness.release import Release
 from steps.evidence import Evidence
+from steps.session import HarnessSession
 
 MAX_IMAGE_MB = 80.0
 
@@ -27,7 +28,9 @@ def _dockerfiles(datatable: list[list[str]]) -> None:
 
 
 @then("every application image is tagged with a content hash, not latest")
-def _content_tags(built_images: dict[str, Any], harness_session: Any, evidence: Any) -> None:
+def _content_tags(
+    built_images: dict[str, ImageRef], harness_session: HarnessSession, evidence: Evidence
+) -> None:
     evidence.text("images", "\n".join(image.ref for image in built_images.values()))
     missing = [name for name in APP_COMPONENTS if name not in built_images]
     assert not missing, f"no image was built for {missing}"
@@ -39,7 +42,7 @@ def _content_tags(built_images: dict[str, Any], harness_session: Any, evidence: 
 
 
 @then("every application image is at most 80 MB")
-def _image_sizes(built_images: dict[str, Any], evidence: Any) -> None:
+def _image_sizes(built_images: dict[str, ImageRef], evidence: Evidence) -> None:
     refs = {name: image.ref for name, image in built_images.items()}
     sizes, problems = images.image_size_problems(refs, MAX_IMAGE_MB)
     for name, size_mb in sizes.items():
@@ -70,7 +73,7 @@ def _no_build_leftovers(built_images: dict[str, ImageRef], evidence: Evidence) -
 
 
 @then("every application image runs as user 1001")
-def _image_users(built_images: dict[str, Any]) -> None:
+def _image_users(built_images: dict[str, ImageRef]) -> None:
     problems = [
         p for image in _app_images(built_images).values() for p in images.own_user_problems(image.ref)
     ]

@@ -3,18 +3,20 @@ manifests, pod specs, pod logs, a diagnostics bundle (plain and base64), and key
 
 from __future__ import annotations
 
-from typing import Any
-
 import yaml
 from pytest_bdd import given, then
 
 from harness import diagnostics, leak_scan
 from harness.checks import repository, usable_secrets
+from harness.images import ImageRef
+from harness.k8s import K8s
 from harness.proc import run
+from harness.release import Release
+from steps.evidence import Evidence
 
 
 @given("the release's real secret values", target_fixture="real_secrets")
-def _real_secrets(release: Any, k8s: Any, evidence: Any) -> set[str]:
+def _real_secrets(release: Release, k8s: K8s, evidence: Evidence) -> set[str]:
     """Read from the namespace's Secret objects (what the cluster holds), not from the harness's own list."""
     values = set(usable_secrets(diagnostics.namespace_secret_values(k8s, release.namespace)))
     evidence.figure("secret values searched for (from the cluster's Secrets)", len(values))
@@ -23,14 +25,14 @@ def _real_secrets(release: Any, k8s: Any, evidence: Any) -> set[str]:
 
 
 @then("the release notes hold none of them")
-def _notes_clean(release: Any, real_secrets: set[str]) -> None:
+def _notes_clean(release: Release, real_secrets: set[str]) -> None:
     notes = release.notes()
     leaks = leak_scan.leaks_in({"NOTES": notes}, real_secrets)
     assert not leaks, f"the release notes show secrets: {[str(x) for x in leaks]}"
 
 
 @then("the rendered manifests hold them only in Secret objects")
-def _manifests_clean(release: Any, real_secrets: set[str], evidence: Any) -> None:
+def _manifests_clean(release: Release, real_secrets: set[str], evidence: Evidence) -> None:
     manifest = run(release.helm_argv("get", "manifest", release.name), quiet=True).stdout
     places = {}
     for index, doc in enumerate(d for d in yaml.safe_load_all(manifest) if d):
@@ -44,7 +46,7 @@ def _manifests_clean(release: Any, real_secrets: set[str], evidence: Any) -> Non
 
 
 @then("no pod spec of the release holds any of them")
-def _pod_specs_clean(release: Any, k8s: Any, real_secrets: set[str], evidence: Any) -> None:
+def _pod_specs_clean(release: Release, k8s: K8s, real_secrets: set[str], evidence: Evidence) -> None:
     pods = k8s.pods(release.namespace)
     places = {
         f"pod/{p.metadata.name}": yaml.safe_dump(k8s.api_client.sanitize_for_serialization(p)) for p in pods
@@ -56,7 +58,7 @@ def _pod_specs_clean(release: Any, k8s: Any, real_secrets: set[str], evidence: A
 
 
 @then("no pod log of the release holds any of them")
-def _pod_logs_clean(release: Any, k8s: Any, real_secrets: set[str], evidence: Any) -> None:
+def _pod_logs_clean(release: Release, k8s: K8s, real_secrets: set[str], evidence: Evidence) -> None:
     places = {}
     for pod in k8s.pods(release.namespace):
         for container in [*(pod.spec.init_containers or []), *pod.spec.containers]:
@@ -72,7 +74,7 @@ def _pod_logs_clean(release: Any, k8s: Any, real_secrets: set[str], evidence: An
 
 
 @then("no application image holds a local secret file or key material")
-def _images_hold_no_key_material(built_images: dict[str, Any], evidence: Any) -> None:
+def _images_hold_no_key_material(built_images: dict[str, ImageRef], evidence: Evidence) -> None:
     findings = {name: leak_scan.scan_saved_image(image.ref) for name, image in built_images.items()}
     evidence.json("key material per image", findings)
     found = {name: f for name, f in findings.items() if f}

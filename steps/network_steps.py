@@ -3,10 +3,13 @@ the release (`python3 -c` in its container) to a Service of the release."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from pytest_bdd import parsers, then
 
+from harness.clusters.base import ClusterInfo
+from harness.k8s import K8s
+from harness.release import Release
+from harness.timeouts import Timeouts
+from steps.evidence import Evidence
 from steps.plugin import not_verified
 
 # a TCP connect that says what happened; exit 0 = connected, 1 = refused or dropped (timed out)
@@ -19,10 +22,11 @@ except OSError as error:
     print(f"not connected: {{type(error).__name__}}: {{error}}")
     sys.exit(1)
 """
-DENIED_TIMEOUT = 4  # a dropped SYN is never answered: how long to wait before calling it denied
 
 
-def _connect(release: Any, k8s: Any, source: str, target: str, evidence: Any) -> tuple[bool, str]:
+def _connect(
+    release: Release, k8s: K8s, source: str, target: str, evidence: Evidence, timeouts: Timeouts
+) -> tuple[bool, str]:
     pods = [
         p
         for p in k8s.pods(release.namespace, release.component_selector(source))
@@ -37,9 +41,10 @@ def _connect(release: Any, k8s: Any, source: str, target: str, evidence: Any) ->
     code, output = k8s.exec_python(
         release.namespace,
         pod.metadata.name,
-        CONNECT.format(host=host, port=port, timeout=DENIED_TIMEOUT),
+        # a dropped SYN is never answered: after connect_denied the connection is judged denied
+        CONNECT.format(host=host, port=port, timeout=timeouts.connect_denied),
         container=pod.spec.containers[0].name,
-        timeout=DENIED_TIMEOUT + 20,
+        timeout=timeouts.connect_denied + 2 * timeouts.request,  # the connect, and the exec's round trips
     )
     evidence.text(
         f"{source} -> {target}", f"{pod.metadata.name} -> {host}:{port}: exit {code}: {output.strip()}"
@@ -48,14 +53,24 @@ def _connect(release: Any, k8s: Any, source: str, target: str, evidence: Any) ->
 
 
 @then(parsers.parse("a {source} pod can open a connection to {target}"))
-def _allowed(release: Any, k8s: Any, source: str, target: str, evidence: Any) -> None:
-    connected, output = _connect(release, k8s, source, target, evidence)
+def _allowed(
+    release: Release, k8s: K8s, source: str, target: str, evidence: Evidence, timeouts: Timeouts
+) -> None:
+    connected, output = _connect(release, k8s, source, target, evidence, timeouts)
     assert connected, f"{source} could not reach {target}, which the chart allows: {output}"
 
 
 @then(parsers.parse("a {source} pod cannot open a connection to {target}"))
-def _denied(release: Any, k8s: Any, cluster_info: Any, source: str, target: str, evidence: Any) -> None:
-    connected, _ = _connect(release, k8s, source, target, evidence)
+def _denied(
+    release: Release,
+    k8s: K8s,
+    cluster_info: ClusterInfo,
+    source: str,
+    target: str,
+    evidence: Evidence,
+    timeouts: Timeouts,
+) -> None:
+    connected, _ = _connect(release, k8s, source, target, evidence, timeouts)
     if not connected:
         return
     enforcer = cluster_info.notes.get("network_policy")

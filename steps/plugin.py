@@ -9,6 +9,7 @@ import base64
 import os
 from collections.abc import Generator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -39,7 +40,7 @@ def _record_fixture_request(request: pytest.FixtureRequest) -> None:
     request.node.stash[USED_FIXTURES] = request
 
 
-def _html_extras() -> Any:
+def _html_extras() -> ModuleType | None:
     try:
         from pytest_html import extras
     except ImportError:
@@ -47,8 +48,8 @@ def _html_extras() -> Any:
     return extras
 
 
-def _evidence_extras(item: pytest.Item, extras: Any) -> list[Any]:
-    out = []
+def _evidence_extras(item: pytest.Item, extras: ModuleType) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
     for entry in evidence_of(item):
         if entry.kind == "text":
             out.append(extras.text(str(entry.value), name=entry.name))
@@ -102,7 +103,7 @@ def _used(item: pytest.Item) -> set[str]:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
     report: pytest.TestReport = yield
     extras = _html_extras()
-    added: list[Any] = []
+    added: list[dict[str, Any]] = []
     if report.when == "call" and extras is not None:
         added += _evidence_extras(item, extras)
     hs = item.config.stash.get(STATE, None)
@@ -127,7 +128,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 added.append(extras.text(summary, name="diagnostics summary"))
                 added.append(extras.url(os.path.relpath(bundle, hs.report_dir), name="diagnostics bundle"))
     if added:
-        html_report: Any = report  # pytest-html reads the `extras` attribute its docs say to set here
+        # pytest-html reads the `extras` attribute its docs say to set here (TestReport does not declare it)
+        html_report: Any = report
         html_report.extras = [*getattr(report, "extras", []), *added]
     return report
 

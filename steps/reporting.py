@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from pytest_bdd.feature import get_features
+from pytest_bdd.parser import Feature, Step
 
 from harness import traceability
 from harness.log import QUIET, get_logger, progress
@@ -117,7 +118,7 @@ class TraceabilityRecorder:
         if report.when == "call" and record.steps and record.steps[-1]["ended"] is None:
             record.steps[-1].update(ended=time.time(), status=report.outcome)  # a skip ends a step too
 
-    def pytest_bdd_before_step(self, request: pytest.FixtureRequest, step: Any) -> None:
+    def pytest_bdd_before_step(self, request: pytest.FixtureRequest, step: Step) -> None:
         record = self.scenarios.get(request.node.nodeid)
         if record is not None:
             # a step that starts and never ends stopped on a skip: not verified
@@ -133,7 +134,7 @@ class TraceabilityRecorder:
                 }
             )
 
-    def pytest_bdd_after_step(self, request: pytest.FixtureRequest, step: Any) -> None:
+    def pytest_bdd_after_step(self, request: pytest.FixtureRequest, step: Step) -> None:
         record = self.scenarios.get(request.node.nodeid)
         if record is not None:
             record.steps_done += 1
@@ -141,7 +142,7 @@ class TraceabilityRecorder:
             if record.steps:
                 record.steps[-1].update(ended=time.time(), status="passed")
 
-    def pytest_bdd_step_error(self, request: pytest.FixtureRequest, step: Any) -> None:
+    def pytest_bdd_step_error(self, request: pytest.FixtureRequest, step: Step) -> None:
         record = self.scenarios.get(request.node.nodeid)
         if record is not None:
             record.step_status[step.line_number] = traceability.FAILED
@@ -205,7 +206,6 @@ class TraceabilityRecorder:
             traceability.load_requirements(), outcomes, self.run_info, self.timings
         )
         self.written = traceability.write_reports(self.matrix, report_dir(self.config))
-        _fix_cucumber(self.config, self.scenarios)
         self.gate_failures = gate_failures(self.matrix, allow_not_verified=_allow_not_verified(self.config))
         if self.gate_failures and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
@@ -218,6 +218,8 @@ class TraceabilityRecorder:
             return
         from harness.report import ReportInputError, build_report
 
+        if self.config.option.cucumber_json_path:  # written by pytest-bdd's sessionfinish, which ran before
+            _fix_cucumber(Path(self.config.option.cucumber_json_path), self.scenarios)
         directory = report_dir(self.config)
         try:
             self.report_files = build_report(directory)
@@ -255,7 +257,7 @@ class TraceabilityRecorder:
         }
         (directory / "timeline.json").write_text(json.dumps(data, indent=1) + "\n")
 
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if self.matrix is None:
             return
         for label, flag in (("success criteria", True), ("tasks", False)):
@@ -395,7 +397,7 @@ def _image_layers(built: dict[str, Any]) -> dict[str, Any]:
     try:
         from harness.docker_engine import docker_client
 
-        client = docker_client(timeout=60)
+        client = docker_client(timeout=60)  # each API call's bound (an image's history), not a wait
         out = {}
         for name, image in built.items():
             history = client.images.get(image.ref).history()
@@ -442,18 +444,21 @@ def _configure_progress(config: pytest.Config) -> None:
     config.add_cleanup(restore)
 
 
-def _fix_cucumber(config: pytest.Config, scenarios: dict[str, _ScenarioRecord]) -> None:
-    """Make cucumber.json tell the truth about skips and setup errors.
+def _fix_cucumber(path: Path, scenarios: dict[str, _ScenarioRecord]) -> None:
+    """Make the cucumber.json pytest-bdd wrote tell the truth about skips and setup errors.
 
     pytest-bdd marks every step of a scenario skipped mid-way as passed (a skip is not an error to it) and
-    leaves out scenarios that never reached their first step (a fixture failed or skipped).
+    leaves out scenarios that never reached their first step (a fixture failed or skipped). The file is
+    rewritten, not pytest-bdd's log in memory (a private attribute of the config).
     """
-    log = getattr(config, "_bddcucumberjson", None)
-    if log is None:
+    if not path.is_file():
         return
-    by_key = {(r.feature_file, r.item_name): r for r in scenarios.values()}
+    features: list[dict[str, Any]] = json.loads(path.read_text())
+    # a feature's "uri" is its rel_filename; pytest-bdd parsed each file once, so the records' agree
+    by_key = {(_feature_of(r).rel_filename, r.item_name): r for r in scenarios.values()}
     seen: set[tuple[str, str]] = set()
-    for filename, feature in log.features.items():
+    for feature in features:
+        filename = feature["uri"]
         for element in feature["elements"]:
             record = by_key.get((filename, element["id"]))
             if record is None:
@@ -472,19 +477,26 @@ def _fix_cucumber(config: pytest.Config, scenarios: dict[str, _ScenarioRecord]) 
         status, reason = traceability.outcome_from_reports(record.reports)
         if status in (traceability.PASSED, traceability.NOT_RUN):
             continue
-        _add_unreached_scenario(log, record, status, reason)
+        _add_unreached_scenario(features, record, status, reason)
+    path.write_text(json.dumps(features))
 
 
-def _add_unreached_scenario(log: Any, record: _ScenarioRecord, status: str, reason: str) -> None:
+def _feature_of(record: _ScenarioRecord) -> Feature:
+    return get_features([record.feature_file])[0]
+
+
+def _add_unreached_scenario(
+    features: list[dict[str, Any]], record: _ScenarioRecord, status: str, reason: str
+) -> None:
     """A scenario that stopped before its first step: its steps are listed as skipped, the first one failed
     (with the error) if setup failed."""
-    features = [f for f in get_features([record.feature_file])]
-    if not features or record.name not in features[0].scenarios:
+    feature = _feature_of(record)
+    if record.name not in feature.scenarios:
         return
-    feature, scenario = features[0], features[0].scenarios[record.name]
-    entry = log.features.setdefault(
-        feature.filename,
-        {
+    scenario = feature.scenarios[record.name]
+    entry = next((f for f in features if f["uri"] == feature.rel_filename), None)
+    if entry is None:
+        entry = {
             "keyword": feature.keyword,
             "uri": feature.rel_filename,
             "name": feature.name or feature.rel_filename,
@@ -494,8 +506,8 @@ def _add_unreached_scenario(log: Any, record: _ScenarioRecord, status: str, reas
             "language": feature.language,
             "tags": [{"name": t, "line": feature.line_number - 1} for t in sorted(feature.tags)],
             "elements": [],
-        },
-    )
+        }
+        features.append(entry)
     steps = []
     for index, step in enumerate(scenario.steps):
         result: dict[str, Any] = {"status": "skipped", "duration": 0}

@@ -70,7 +70,7 @@ class HarnessSession:
         overlay.write_text(yaml.safe_dump(ACCEPTANCE_VALUES))
         return [overlay, *self.option("values")]
 
-    def option(self, name: str) -> Any:
+    def option(self, name: str) -> Any:  # each option has its own type (pytest.Config.getoption)
         return self.config.getoption(name)
 
     def failed(self, session: pytest.Session) -> bool:

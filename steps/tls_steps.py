@@ -9,13 +9,18 @@ import secrets
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 import pytest
 from pytest_bdd import given, then
 
+from harness.clusters.base import ClusterInfo
+from harness.k8s import K8s
+from harness.release import Release
+from harness.timeouts import Timeouts
 from harness.tls import TlsBundle, prepare_release_tls, ssl_context
+from steps.evidence import Evidence
+from steps.session import HarnessSession
 
 HIDDEN_INPUT = re.compile(r"<input[^>]*type=\"hidden\"[^>]*>", re.IGNORECASE)
 ATTRIBUTE = re.compile(r"(name|value)=\"([^\"]*)\"")
@@ -23,7 +28,7 @@ ATTRIBUTE = re.compile(r"(name|value)=\"([^\"]*)\"")
 
 @dataclass
 class SecondRelease:
-    release: Any
+    release: Release
     bundle: TlsBundle
     frontend: str  # https://<node>:<NodePort>
     backend: str  # http://<node>:<NodePort>
@@ -31,7 +36,7 @@ class SecondRelease:
 
 @pytest.fixture(scope="session")
 def second_release(
-    request: pytest.FixtureRequest, harness_session: Any, cluster_info: Any, k8s: Any
+    request: pytest.FixtureRequest, harness_session: HarnessSession, cluster_info: ClusterInfo, k8s: K8s
 ) -> Iterator[SecondRelease]:
     """A second release of the chart in a new namespace, its frontend on HTTPS (tls.enabled) with a
     self-signed certificate; the namespace (and its retained data volume) is deleted at the end."""
@@ -72,16 +77,16 @@ def second_release(
 
 
 @given("a second release serving the frontend over HTTPS", target_fixture="https_release")
-def _https_release(second_release: SecondRelease, k8s: Any) -> SecondRelease:
+def _https_release(second_release: SecondRelease, k8s: K8s, timeouts: Timeouts) -> SecondRelease:
     # the release may just have had its backend stopped and started again (a restore): its frontend is
     # ready again once it reaches the backend
     rel = second_release.release
-    k8s.wait_pods_ready(rel.namespace, rel.component_selector("frontend"), timeout=120)
+    k8s.wait_pods_ready(rel.namespace, rel.component_selector("frontend"), timeout=timeouts.pods_ready)
     return second_release
 
 
 @then("the frontend's certificate is the one from the release's Secret, valid for the node's address")
-def _certificate(https_release: SecondRelease, evidence: Any) -> None:
+def _certificate(https_release: SecondRelease, evidence: Evidence) -> None:
     response = httpx.get(f"{https_release.frontend}/api/health", verify=ssl_context(https_release.bundle))
     assert response.status_code == 200, response.text[:200]
     host, port = https_release.frontend.removeprefix("https://").rsplit(":", 1)
@@ -94,10 +99,10 @@ def _certificate(https_release: SecondRelease, evidence: Any) -> None:
 
 
 @then("plain HTTP on the frontend's port gets no page")
-def _no_plain_http(https_release: SecondRelease) -> None:
+def _no_plain_http(https_release: SecondRelease, timeouts: Timeouts) -> None:
     plain = https_release.frontend.replace("https://", "http://", 1)
     try:
-        response = httpx.get(f"{plain}/login", timeout=5)
+        response = httpx.get(f"{plain}/login", timeout=timeouts.request)
     except httpx.HTTPError:
         return  # the TLS server drops a plain-HTTP request: nothing served in clear text
     assert response.status_code >= 400 and "login-form" not in response.text, (
@@ -122,7 +127,7 @@ def _submit(client: httpx.Client, path: str, fields: dict[str, str]) -> httpx.Re
 
 
 @then("a user signs up, logs out and logs in again through the HTTPS frontend with a Secure session cookie")
-def _login_over_https(https_release: SecondRelease, evidence: Any) -> None:
+def _login_over_https(https_release: SecondRelease, evidence: Evidence) -> None:
     email = f"tls-{secrets.token_hex(4)}@example.com"
     password = secrets.token_urlsafe(12)
     with httpx.Client(base_url=https_release.frontend, verify=ssl_context(https_release.bundle)) as client:

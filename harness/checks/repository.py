@@ -15,6 +15,7 @@ from pathlib import Path
 from harness.checks import usable_secrets
 from harness.paths import REPO
 from harness.proc import run
+from harness.timeouts import DEFAULT_TIMEOUTS
 
 # values in docs and templates that look like credentials but are placeholders (e.g. user:password@host)
 PLACEHOLDER = re.compile(
@@ -290,7 +291,13 @@ def command_problems(command: str, root: Path = REPO) -> list[str]:
             if check.returncode:
                 problems.append(f"{program} does not parse: {check.stderr.strip()[:300]}")
         else:
-            check = run([str(path), *argv[1:], "--help"], check=False, quiet=True, cwd=root, timeout=60)
+            check = run(
+                [str(path), *argv[1:], "--help"],
+                check=False,
+                quiet=True,
+                cwd=root,
+                timeout=DEFAULT_TIMEOUTS.command,
+            )
             if check.returncode:
                 problems.append(
                     f"`{part} --help` exited {check.returncode}: {(check.stderr or check.stdout)[-300:]}"

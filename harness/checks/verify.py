@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.components import APP_COMPONENTS
+from harness.timeouts import DEFAULT_TIMEOUTS, Timeouts
 
 VERIFY_CHECKS = (
     "pods running",
@@ -17,7 +18,14 @@ VERIFY_CHECKS = (
 )
 
 
-def verify_release(k8s: Any, namespace: str, selector: str, frontend: str, backend: str) -> dict[str, str]:
+def verify_release(
+    k8s: Any,
+    namespace: str,
+    selector: str,
+    frontend: str,
+    backend: str,
+    timeouts: Timeouts = DEFAULT_TIMEOUTS,
+) -> dict[str, str]:
     """The six checks of the original verify.sh against an installed release: check name -> problem
     ("" when it passed). Each check runs even if an earlier one failed, so the result names every problem."""
     import httpx
@@ -44,7 +52,7 @@ def verify_release(k8s: Any, namespace: str, selector: str, frontend: str, backe
         return f"no Service for {missing}" if missing else ""
 
     def answers(url: str, expect: str = "") -> str:
-        response = httpx.get(url, timeout=10, follow_redirects=True)
+        response = httpx.get(url, timeout=timeouts.request, follow_redirects=True)
         if response.status_code != 200:
             return f"{url} answered {response.status_code}"
         return "" if expect.lower() in response.text.lower() else f"{url} does not show {expect!r}"

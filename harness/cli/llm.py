@@ -62,6 +62,7 @@ def evaluate(
         typer.Option(help="An OpenAI-compatible API (LLM_BASE_URL); default: start the local one."),
     ] = None,
     model: Annotated[str | None, typer.Option(help="LLM_MODEL for --base-url.")] = None,
+    # a setting the chatbot is started with, not a wait of the harness
     timeout: Annotated[float, typer.Option(help="LLM_TIMEOUT_SECONDS of the chatbot.")] = 10.0,
     limit: Annotated[int | None, typer.Option(help="Only the first N cases of the table.")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write per-case results here.")] = None,

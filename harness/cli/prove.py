@@ -28,10 +28,10 @@ def prove(
     ] = "auto",
     deploy_timeout: Annotated[
         float, typer.Option("--deploy-timeout", help="seconds each run waits for the chart's rollouts")
-    ] = 300.0,
+    ] = 300.0,  # ProveOptions.deploy_timeout: an option of each nested run, not a wait here
     run_timeout: Annotated[
         float, typer.Option("--run-timeout", help="seconds one defect's acceptance run may take in all")
-    ] = 1800.0,
+    ] = 1800.0,  # ProveOptions.run_timeout: one nested run's process bound, not a wait
     report_dir: Annotated[
         Path, typer.Option("--report-dir", help="where mutants.json/.html/.md and each run's reports go")
     ] = REPORTS,

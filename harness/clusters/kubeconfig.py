@@ -24,7 +24,11 @@ def default_kubeconfig() -> Path:
     return Path(first) if first else Path.home() / ".kube" / "config"
 
 
-def probe_kubeconfig(kubeconfig: Path, context: str | None = None, timeout: float = 3.0) -> tuple[bool, str]:
+def probe_kubeconfig(
+    kubeconfig: Path,
+    context: str | None = None,
+    timeout: float = 3.0,  # a probe's bound, not a wait
+) -> tuple[bool, str]:
     """Does the (current) context of this kubeconfig answer /version within `timeout` seconds?"""
     if not kubeconfig.is_file():
         return False, f"no kubeconfig at {kubeconfig}"

@@ -25,40 +25,37 @@ from pathlib import Path
 from typing import IO, Any
 
 import httpx
-import yaml
 
-from harness.clusters import local_build, local_host
+from harness.clusters import local_build, local_config, local_host
 from harness.clusters.base import ClusterInfo
+from harness.clusters.local_config import (
+    APISERVER_PORT,
+    CNI_BIN,
+    CNI_BRIDGE,
+    CNI_NETWORK,
+    DNS_IP,
+    DOMAIN,
+    ETCD_PORT,
+    KUBE_ROUTER_USER,
+    NODE_IP,
+    NODE_LABEL,
+    NODE_NAME,
+    NODE_PORT_RANGE,
+    PROVISIONER_USER,
+    SERVICE_CIDR,
+    SERVICE_IP,
+)
 from harness.clusters.local_images import Containerd, ImageSpec
 from harness.clusters.local_manifests import addons
 from harness.clusters.local_pki import Pki
 from harness.log import get_logger
 from harness.paths import STATE, ensure
 from harness.proc import CommandError, Daemon, run, running_program, which
+from harness.timeouts import DEFAULT_TIMEOUTS, Timeouts
 from harness.waits import wait_until
 
 log = get_logger("local-cluster")
 
-NODE_NAME = "tcb-local"
-# the node IP: a fixed private address on lo survives a VM without (or with a changing) default route, needs
-# no dummy-interface driver (this kernel has none), and is not a loopback address, so Kubernetes accepts it
-NODE_LABEL = "lo:tcb"
-NODE_IP = "10.254.0.1"
-POD_CIDR = "10.244.0.0/24"
-SERVICE_CIDR = "10.96.0.0/12"
-SERVICE_IP = "10.96.0.1"  # first address of SERVICE_CIDR: the `kubernetes` Service
-DNS_IP = "10.96.0.10"
-DOMAIN = "cluster.local"
-CNI_NETWORK = "tcb-pods"
-CNI_BRIDGE = "tcb-cni0"
-CNI_BIN = Path("/usr/lib/cni")  # Debian's containernetworking-plugins
-ETCD_PORT = 12379  # not 2379: Debian's etcd-server package may run its own etcd
-APISERVER_PORT = 6443
-PROVISIONER_USER = "tcb:local-path-provisioner"
-KUBE_ROUTER_USER = "tcb:kube-router"
-NODE_PORT_RANGE = "30000-32767"
-# NodePorts answer on loopback and the node address only, not on the host's other interfaces
-NODE_PORT_ADDRESSES = ["127.0.0.0/8", f"{NODE_IP}/32"]
 # how the state dir is laid out and the components wired; a running cluster of another layout is never mixed
 # with this one (2: etcd client-cert TLS, apiserver/kubelet on the node address, kube-router, host record)
 LAYOUT = "2"
@@ -70,14 +67,20 @@ class Component:
     name: str
     argv: Callable[[], list[str]]
     health: Callable[[], tuple[bool, str]]
-    start_timeout: float = 60
+    start_timeout: float | None = None  # None: the cluster's Timeouts.cluster_component
 
 
 class LocalCluster:
     name = "local"
 
-    def __init__(self, state_dir: Path | None = None, cgroup_root: str | None = None) -> None:
+    def __init__(
+        self,
+        state_dir: Path | None = None,
+        cgroup_root: str | None = None,
+        timeouts: Timeouts = DEFAULT_TIMEOUTS,
+    ) -> None:
         self.dir = state_dir or STATE / "local-cluster"
+        self.timeouts = timeouts  # how long each start wait may take (--timeout-scale in an acceptance run)
         # the kubelet's cgroup parent; a second cluster (the isolated cycle, or a developer's cluster in its
         # own netns with TCB_STATE and TCB_CGROUP_ROOT set) uses its own
         self.cgroup_root = cgroup_root or os.environ.get("TCB_CGROUP_ROOT", "/")
@@ -272,69 +275,10 @@ class LocalCluster:
             for hierarchy in Path("/sys/fs/cgroup").iterdir():
                 if (hierarchy / "cgroup.procs").exists():
                     ensure(hierarchy / self.cgroup_root.strip("/"))
-        addresses = run(["ip", "-4", "-o", "addr", "show", "dev", "lo"], quiet=True).stdout
-        if f" {NODE_IP}/" not in addresses:
-            log.info("adding the node address %s to lo (label %s)", NODE_IP, NODE_LABEL)
-            run(["ip", "addr", "add", f"{NODE_IP}/32", "dev", "lo", "label", NODE_LABEL])
-        # pods are routed through the host, and bridged pod traffic must traverse iptables for Services
-        for key, value in (
-            ("net/ipv4/ip_forward", "1"),
-            ("net/bridge/bridge-nf-call-iptables", "1"),
-            ("net/bridge/bridge-nf-call-ip6tables", "1"),
-        ):
-            path = Path("/proc/sys") / key
-            if not path.exists():
-                raise RuntimeError(f"{path} missing: the kernel needs br_netfilter (`modprobe br_netfilter`)")
-            if path.read_text().strip() != value:
-                path.write_text(value)
-        self._guard_service_range()
-        self._guard_node_address()
-
-    def _guard_service_range(self) -> None:
-        """Reject traffic to Service IPs that kube-proxy has not (yet) programmed.
-
-        Programmed Service IPs are DNAT-ed to pod IPs before the filter table sees them, so only unknown ones
-        reach this rule; without it they would follow the default route and leave the machine.
-        """
-        chain = "TCB-NO-LEAK"
-        if run(["iptables", "-t", "filter", "-n", "-L", chain], check=False, quiet=True).returncode == 0:
-            return
-        run(["iptables", "-t", "filter", "-N", chain], quiet=True)
-        run(
-            [
-                "iptables",
-                "-t",
-                "filter",
-                "-A",
-                chain,
-                "-d",
-                SERVICE_CIDR,
-                "-j",
-                "REJECT",
-                "--reject-with",
-                "icmp-net-unreachable",
-            ],
-            quiet=True,
-        )
-        for hook in ("OUTPUT", "FORWARD"):
-            run(["iptables", "-t", "filter", "-I", hook, "1", "-j", chain], quiet=True)
-
-    def _guard_node_address(self) -> None:
-        """Only this host and its pods may send to the node address (apiserver, kubelet, NodePorts there).
-
-        The address sits on lo but, like any local address, a neighbour routing 10.254.0.1 to this host could
-        reach it; the raw table drops such packets before connection tracking and NodePort DNAT see them.
-        """
-        chain = "TCB-NODE-GUARD"
-        if run(["iptables", "-t", "raw", "-n", "-L", chain], check=False, quiet=True).returncode == 0:
-            return
-        run(["iptables", "-t", "raw", "-N", chain], quiet=True)
-        for interface in ("lo", CNI_BRIDGE):
-            run(["iptables", "-t", "raw", "-A", chain, "-i", interface, "-j", "RETURN"], quiet=True)
-        run(["iptables", "-t", "raw", "-A", chain, "-j", "DROP"], quiet=True)
-        run(
-            ["iptables", "-t", "raw", "-I", "PREROUTING", "1", "-d", f"{NODE_IP}/32", "-j", chain], quiet=True
-        )
+        local_host.add_node_address(NODE_IP, NODE_LABEL)
+        local_host.route_pod_traffic()
+        local_host.guard_service_range(SERVICE_CIDR)
+        local_host.guard_node_address(NODE_IP, CNI_BRIDGE)
 
     def _write_config(self) -> None:
         self.pki.ensure(NODE_NAME, NODE_IP, SERVICE_IP)
@@ -349,134 +293,17 @@ class LocalCluster:
             "kube-router",
         ):
             self.pki.write_kubeconfig(self._p("config", f"{user}.kubeconfig"), user, server)
-        pki = self.pki.path
-        kubelet = {
-            "apiVersion": "kubelet.config.k8s.io/v1beta1",
-            "kind": "KubeletConfiguration",
-            "failCgroupV1": False,  # 1.35 refuses cgroup v1 hosts unless told otherwise (KEP-5573)
-            # must match containerd's SystemdCgroup=false: containerd 1.6 cannot report its driver
-            "cgroupDriver": "cgroupfs",
-            "containerRuntimeEndpoint": f"unix://{self.sock}",
-            "imageServiceEndpoint": f"unix://{self.sock}",
-            "address": NODE_IP,  # the apiserver reaches the kubelet at the node IP; nothing else needs it
-            "port": 10250,
-            "healthzBindAddress": "127.0.0.1",
-            "healthzPort": 10248,
-            "readOnlyPort": 0,
-            "tlsCertFile": str(pki("kubelet-serving.crt")),
-            "tlsPrivateKeyFile": str(pki("kubelet-serving.key")),
-            "rotateCertificates": False,
-            "authentication": {
-                "anonymous": {"enabled": False},
-                "webhook": {"enabled": True},
-                "x509": {"clientCAFile": str(pki("ca.crt"))},
-            },
-            "authorization": {"mode": "Webhook"},
-            "clusterDNS": [DNS_IP],
-            "clusterDomain": DOMAIN,
-            "resolvConf": "/etc/resolv.conf",
-            "cgroupRoot": self.cgroup_root,
-            "failSwapOn": False,
-            # no registry to pull from: never evict or garbage-collect images, and tolerate a full-ish disk
-            "imageGCHighThresholdPercent": 100,
-            "imageGCLowThresholdPercent": 99,
-            "evictionHard": {
-                "memory.available": "100Mi",
-                "nodefs.available": "1%",
-                "imagefs.available": "1%",
-                "nodefs.inodesFree": "1%",
-            },
-            "podLogsDir": str(self._p("data", "pod-logs")),
-            "volumePluginDir": str(self._p("data", "kubelet-plugins")),
-            "serializeImagePulls": False,
-            "nodeStatusReportFrequency": "10s",
-            "syncFrequency": "10s",
-            "fileCheckFrequency": "10s",
-        }
-        proxy = {
-            "apiVersion": "kubeproxy.config.k8s.io/v1alpha1",
-            "kind": "KubeProxyConfiguration",
-            "clientConnection": {"kubeconfig": str(self._p("config", "kube-proxy.kubeconfig"))},
-            "hostnameOverride": NODE_NAME,
-            "mode": "iptables",
-            "clusterCIDR": POD_CIDR,
-            "healthzBindAddress": "127.0.0.1:10256",
-            "metricsBindAddress": "127.0.0.1:10249",
-            # leave conntrack sysctls alone (kube-proxy would otherwise resize the table on a shared host)
-            "conntrack": {
-                "maxPerCore": 0,
-                "min": 0,
-                "tcpEstablishedTimeout": "0s",
-                "tcpCloseWaitTimeout": "0s",
-            },
-            "iptables": {"localhostNodePorts": True},  # NodePorts answer on 127.0.0.1 too
-            "nodePortAddresses": NODE_PORT_ADDRESSES,
-        }
-        cni = {
-            "cniVersion": "1.0.0",
-            "name": CNI_NETWORK,
-            "plugins": [
-                {
-                    "type": "bridge",
-                    "bridge": CNI_BRIDGE,
-                    "isGateway": True,
-                    "ipMasq": True,
-                    "hairpinMode": True,
-                    "ipam": {
-                        "type": "host-local",
-                        "ranges": [[{"subnet": POD_CIDR}]],
-                        "routes": [{"dst": "0.0.0.0/0"}],
-                        "dataDir": str(self._p("data", "cni-ipam")),
-                    },
-                },
-                {"type": "portmap", "capabilities": {"portMappings": True}},
-                # accepts pod traffic in FORWARD: Docker sets the FORWARD policy to DROP
-                {"type": "firewall", "backend": "iptables"},
-            ],
-        }
         # AppArmor profiles need both the kernel module and apparmor_parser (this VM kernel has no AppArmor)
         apparmor = Path("/sys/module/apparmor").exists() and which("apparmor_parser") is not None
-        sys_resource = _has_capability(CAP_SYS_RESOURCE)
-        containerd = f"""\
-version = 2
-root = "{self._p("data", "containerd")}"
-state = "{self._p("run", "containerd")}"
-disabled_plugins = []
-[grpc]
-  address = "{self.sock}"
-[ttrpc]
-  address = "{self.sock}.ttrpc"
-[debug]
-  address = ""
-[metrics]
-  address = ""
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "{self.pause_image.ref}"
-  disable_apparmor = {"false" if apparmor else "true"}
-  stream_server_address = "127.0.0.1"
-  # clamp pods' oom_score_adj to ours: this VM withholds CAP_SYS_RESOURCE from root, so runc can't lower it
-  restrict_oom_score_adj = {"false" if sys_resource else "true"}
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "overlayfs"
-    default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        SystemdCgroup = false
-        Root = "{self._p("run", "runc")}"
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "{CNI_BIN}"
-    conf_dir = "{self._p("config", "cni")}"
-    max_conf_num = 1
-[plugins."io.containerd.internal.v1.opt"]
-  path = "{self._p("data", "containerd-opt")}"
-"""
-        files = {
-            "config/kubelet.yaml": yaml.safe_dump(kubelet, sort_keys=False),
-            "config/kube-proxy.yaml": yaml.safe_dump(proxy, sort_keys=False),
-            "config/cni/10-tcb-pods.conflist": json.dumps(cni, indent=2),
-            "config/containerd.toml": containerd,
-        }
+        files = local_config.config_files(
+            self.dir,
+            sock=self.sock,
+            cgroup_root=self.cgroup_root,
+            pki=self.pki.path,
+            pause_image=self.pause_image.ref,
+            apparmor=apparmor,
+            sys_resource=_has_capability(CAP_SYS_RESOURCE),
+        )
         for rel, text in files.items():
             path = self._p(rel)
             if not path.exists() or path.read_text() != text:
@@ -591,7 +418,7 @@ disabled_plugins = []
                     "--v=1",
                 ],
                 lambda: self._http(f"https://{NODE_IP}:{APISERVER_PORT}/readyz", "ok", client="admin"),
-                120,
+                self.timeouts.apiserver,
             ),
             Component(
                 "kube-controller-manager",
@@ -693,7 +520,8 @@ disabled_plugins = []
         return not missing, f"KUBE-ROUTER-* chains not hooked into {', '.join(missing)} yet"
 
     def _http(self, url: str, expect: str, *, client: str | None = None) -> tuple[bool, str]:
-        response = httpx.get(url, verify=self._client_tls(client) if client else False, timeout=2)
+        tls = self._client_tls(client) if client else False
+        response = httpx.get(url, verify=tls, timeout=2)  # one probe of a health wait, not a wait
         return (
             response.status_code == 200 and expect in response.text,
             f"{response.status_code} {response.text[:200]}",
@@ -706,9 +534,8 @@ disabled_plugins = []
 
     def _api_get(self, path: str) -> dict[str, Any]:
         """GET an object from the apiserver (cheaper than spawning kubectl for the readiness checks)."""
-        response = httpx.get(
-            f"https://{NODE_IP}:{APISERVER_PORT}{path}", verify=self._client_tls(), timeout=5
-        )
+        url = f"https://{NODE_IP}:{APISERVER_PORT}{path}"
+        response = httpx.get(url, verify=self._client_tls(), timeout=5)  # one probe's call, not a wait
         response.raise_for_status()
         body: dict[str, Any] = response.json()
         return body
@@ -752,7 +579,7 @@ disabled_plugins = []
             self._started.append(component.name)
 
     def _wait_healthy(self, component: Component) -> None:
-        self._daemon(component).wait_healthy(component.start_timeout)
+        self._daemon(component).wait_healthy(component.start_timeout or self.timeouts.cluster_component)
 
     # ---- add-ons and readiness --------------------------------------------------------------------------
     def kubectl(self, *args: str, input: str | None = None, quiet: bool = False) -> str:
@@ -795,7 +622,7 @@ disabled_plugins = []
                 ),
                 "applied",
             ),
-            timeout=60,
+            timeout=self.timeouts.cluster_addons,
             interval=1,
         )
         stamp.write_text(digest)
@@ -808,7 +635,12 @@ disabled_plugins = []
                 return False, f"GET node: {exc.response.status_code}"
             return True, "registered"
 
-        wait_until(f"node {NODE_NAME} to be registered by the kubelet", registered, timeout=60, interval=0.2)
+        wait_until(
+            f"node {NODE_NAME} to be registered by the kubelet",
+            registered,
+            timeout=self.timeouts.node_registered,
+            interval=0.2,
+        )
 
     def _wait_ready(self) -> None:
         def node_ready() -> tuple[bool, str]:
@@ -823,11 +655,13 @@ disabled_plugins = []
             )
             return status.get("readyReplicas", 0) >= 1, f"coredns status {status.get('conditions', status)}"
 
-        wait_until(f"node {NODE_NAME} to be Ready", node_ready, timeout=120, interval=0.5)
-        wait_until("CoreDNS to be Ready", dns_ready, timeout=120, interval=0.5)
+        wait_until(
+            f"node {NODE_NAME} to be Ready", node_ready, timeout=self.timeouts.node_ready, interval=0.5
+        )
+        wait_until("CoreDNS to be Ready", dns_ready, timeout=self.timeouts.node_ready, interval=0.5)
 
     # ---- teardown helpers -------------------------------------------------------------------------------
-    def _stop(self, name: str, timeout: float = 15) -> None:
+    def _stop(self, name: str, timeout: float = DEFAULT_TIMEOUTS.daemon_stop) -> None:
         daemon = self._daemons.pop(name, None) or Daemon(
             name, [name], self._p("logs", f"{name}.log"), pid_file=self._pid_file(name)
         )
@@ -858,7 +692,9 @@ disabled_plugins = []
             return not running, "\n".join(running)
 
         if tasks:
-            wait_until("pod containers to stop", stopped, timeout=20, interval=0.2)
+            wait_until(
+                "pod containers to stop", stopped, timeout=self.timeouts.containers_stopped, interval=0.2
+            )
         for task in tasks:
             with contextlib.suppress(CommandError):
                 self.containerd.ctr("tasks", "delete", task, quiet=True)

@@ -228,7 +228,7 @@ def ensure_go_toolchain() -> Path:
     ).rstrip("/")
     name, version = module.split("@")
     log.info("Go %s not found: downloading the toolchain module %s from %s", GO_TOOLCHAIN, module, proxy)
-    with httpx.Client(timeout=600, follow_redirects=True) as http:
+    with httpx.Client(timeout=600, follow_redirects=True) as http:  # each request's bound, not a wait
         lookup = http.get(f"{proxy}/sumdb/sum.golang.org/lookup/{module}")
         lookup.raise_for_status()
         expected = next(

@@ -195,3 +195,72 @@ def host_state(root: Path = SYSCTL_ROOT) -> dict[str, object]:
         "ipsets": list_ipsets(),
         "sysctls": read_sysctls(root),
     }
+
+
+# ---- the changes `up` makes to the host's network (record() runs before them, restore() undoes them) ----
+def add_node_address(address: str, label: str) -> None:
+    """The node address on lo (a fixed private address: survives a VM without a default route)."""
+    addresses = run(["ip", "-4", "-o", "addr", "show", "dev", "lo"], quiet=True).stdout
+    if f" {address}/" not in addresses:
+        log.info("adding the node address %s to lo (label %s)", address, label)
+        run(["ip", "addr", "add", f"{address}/32", "dev", "lo", "label", label])
+
+
+def route_pod_traffic(root: Path = SYSCTL_ROOT) -> None:
+    """Pods are routed through the host, and bridged pod traffic must traverse iptables for Services."""
+    for key, value in (
+        ("net/ipv4/ip_forward", "1"),
+        ("net/bridge/bridge-nf-call-iptables", "1"),
+        ("net/bridge/bridge-nf-call-ip6tables", "1"),
+    ):
+        path = root / key
+        if not path.exists():
+            raise RuntimeError(f"{path} missing: the kernel needs br_netfilter (`modprobe br_netfilter`)")
+        if path.read_text().strip() != value:
+            path.write_text(value)
+
+
+def guard_service_range(cidr: str) -> None:
+    """Reject traffic to Service IPs that kube-proxy has not (yet) programmed.
+
+    Programmed Service IPs are DNAT-ed to pod IPs before the filter table sees them, so only unknown ones
+    reach this rule; without it they would follow the default route and leave the machine.
+    """
+    chain = "TCB-NO-LEAK"
+    if run(["iptables", "-t", "filter", "-n", "-L", chain], check=False, quiet=True).returncode == 0:
+        return
+    run(["iptables", "-t", "filter", "-N", chain], quiet=True)
+    run(
+        [
+            "iptables",
+            "-t",
+            "filter",
+            "-A",
+            chain,
+            "-d",
+            cidr,
+            "-j",
+            "REJECT",
+            "--reject-with",
+            "icmp-net-unreachable",
+        ],
+        quiet=True,
+    )
+    for hook in ("OUTPUT", "FORWARD"):
+        run(["iptables", "-t", "filter", "-I", hook, "1", "-j", chain], quiet=True)
+
+
+def guard_node_address(address: str, bridge: str) -> None:
+    """Only this host and its pods may send to the node address (apiserver, kubelet, NodePorts there).
+
+    The address sits on lo but, like any local address, a neighbour routing it to this host could
+    reach it; the raw table drops such packets before connection tracking and NodePort DNAT see them.
+    """
+    chain = "TCB-NODE-GUARD"
+    if run(["iptables", "-t", "raw", "-n", "-L", chain], check=False, quiet=True).returncode == 0:
+        return
+    run(["iptables", "-t", "raw", "-N", chain], quiet=True)
+    for interface in ("lo", bridge):
+        run(["iptables", "-t", "raw", "-A", chain, "-i", interface, "-j", "RETURN"], quiet=True)
+    run(["iptables", "-t", "raw", "-A", chain, "-j", "DROP"], quiet=True)
+    run(["iptables", "-t", "raw", "-I", "PREROUTING", "1", "-d", f"{address}/32", "-j", chain], quiet=True)

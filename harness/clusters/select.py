@@ -9,6 +9,7 @@ from pathlib import Path
 
 from harness.clusters.base import Cluster
 from harness.log import get_logger
+from harness.timeouts import DEFAULT_TIMEOUTS, Timeouts
 
 log = get_logger("target")
 
@@ -30,8 +31,14 @@ class TargetChoice:
         return text
 
 
-def make_target(name: str, *, kubeconfig: Path | None = None, image_registry: str | None = None) -> Cluster:
-    """Construct (without starting anything) the target called `name`."""
+def make_target(
+    name: str,
+    *,
+    kubeconfig: Path | None = None,
+    image_registry: str | None = None,
+    timeouts: Timeouts = DEFAULT_TIMEOUTS,
+) -> Cluster:
+    """Construct (without starting anything) the target called `name`; `timeouts` bound its start waits."""
     if name == "kubeconfig":
         from harness.clusters.kubeconfig import KubeconfigCluster
 
@@ -47,7 +54,7 @@ def make_target(name: str, *, kubeconfig: Path | None = None, image_registry: st
     if name == "local":
         from harness.clusters.local import LocalCluster
 
-        return LocalCluster()
+        return LocalCluster(timeouts=timeouts)
     raise ValueError(f"unknown target {name!r}: choose one of auto, {', '.join(TARGETS)}")
 
 
@@ -57,6 +64,7 @@ def choose_target(
     kubeconfig: Path | None = None,
     reuse: bool = False,
     image_registry: str | None = None,
+    timeouts: Timeouts = DEFAULT_TIMEOUTS,
     factory: Callable[[str], Cluster] | None = None,
     order: Sequence[str] = AUTO_ORDER,
 ) -> TargetChoice:
@@ -65,7 +73,9 @@ def choose_target(
     Every target finds and reuses a running cluster of its kind; `reuse` does not change the choice, it
     travels with it so the caller knows at the end not to stop a cluster this run started.
     """
-    build = factory or (lambda n: make_target(n, kubeconfig=kubeconfig, image_registry=image_registry))
+    build = factory or (
+        lambda n: make_target(n, kubeconfig=kubeconfig, image_registry=image_registry, timeouts=timeouts)
+    )
     if name != "auto":
         cluster = build(name)
         ok, why = cluster.available()

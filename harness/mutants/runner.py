@@ -47,8 +47,10 @@ class ProveOptions:
     source: Path = REPO
     report_dir: Path = REPORTS
     target: str = "auto"
-    deploy_timeout: float = 300.0  # a broken rollout is the defect's doing: do not wait the default 900 s
-    run_timeout: float = 1800.0  # one defect's whole acceptance run
+    # tcb prove's options, given to each nested run as --deploy-timeout (not a wait of this process):
+    # a broken rollout is the defect's doing, so do not wait the default 900 s
+    deploy_timeout: float = 300.0  # not a wait here: an option of the nested run
+    run_timeout: float = 1800.0  # one defect's whole acceptance run (a process bound, not a wait)
     jobs: int = 1
     fresh_baseline: bool = False
     skip_baseline: bool = False

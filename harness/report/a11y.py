@@ -9,6 +9,7 @@ from typing import Any
 from harness import proc
 from harness.log import get_logger
 from harness.paths import CACHE
+from harness.timeouts import DEFAULT_TIMEOUTS
 
 log = get_logger("a11y")
 
@@ -39,7 +40,7 @@ def axe_script() -> Path:
             "--no-save",
             f"axe-core@{AXE_VERSION}",
         ],
-        timeout=300,
+        timeout=DEFAULT_TIMEOUTS.tool_install,
     )
     if not script.is_file():
         raise FileNotFoundError(f"npm installed axe-core {AXE_VERSION} but {script} is missing")

@@ -48,7 +48,11 @@ _IMAGES_JS = """() => Array.from(document.images).map(img => ({
 
 
 def check_reports(
-    report_dir: Path, screenshot_dir: Path, *, accessibility: bool = True, timeout_ms: float = 30_000
+    report_dir: Path,
+    screenshot_dir: Path,
+    *,
+    accessibility: bool = True,
+    timeout_ms: float = 30_000,  # each report page's load bound, not a wait
 ) -> list[PageCheck]:
     from playwright.sync_api import sync_playwright
 

@@ -171,3 +171,55 @@ def test_host_state_ignores_counters_and_tables_left_empty_by_the_nft_backend() 
     assert _normalize(empty_mangle.replace("COMMIT", ":KUBE-X - [0:0]\nCOMMIT")) != []
     assert _normalize(before.replace(":OUTPUT ACCEPT", ":OUTPUT DROP")) != _normalize(before)
     assert _normalize(before.replace("COMMIT", "-A INPUT -j DROP\nCOMMIT")) != _normalize(before)
+
+
+def test_the_components_config_is_rendered_from_the_layout_without_touching_anything(tmp_path: Path) -> None:
+    from harness.clusters import local_config
+
+    state = tmp_path / "state"
+    files = local_config.config_files(
+        state,
+        sock=state / "run" / "containerd.sock",
+        cgroup_root="/tcb-test",
+        pki=lambda name: state / "pki" / name,
+        pause_image="todo-chatbot/pause:3.10-abc",
+        apparmor=False,
+        sys_resource=False,
+    )
+    assert not state.exists(), "rendering wrote to the state dir"
+    assert sorted(files) == [
+        "config/cni/10-tcb-pods.conflist",
+        "config/containerd.toml",
+        "config/kube-proxy.yaml",
+        "config/kubelet.yaml",
+    ]
+    kubelet = yaml.safe_load(files["config/kubelet.yaml"])
+    assert kubelet["address"] == local_config.NODE_IP and kubelet["clusterDNS"] == [local_config.DNS_IP]
+    assert kubelet["cgroupRoot"] == "/tcb-test"
+    assert kubelet["tlsCertFile"] == str(state / "pki" / "kubelet-serving.crt")
+    proxy = yaml.safe_load(files["config/kube-proxy.yaml"])
+    assert proxy["nodePortAddresses"] == ["127.0.0.0/8", f"{local_config.NODE_IP}/32"]
+    cni = json.loads(files["config/cni/10-tcb-pods.conflist"])
+    assert cni["plugins"][0]["ipam"]["ranges"] == [[{"subnet": local_config.POD_CIDR}]]
+    containerd = files["config/containerd.toml"]
+    assert 'sandbox_image = "todo-chatbot/pause:3.10-abc"' in containerd
+    assert "disable_apparmor = true" in containerd and "restrict_oom_score_adj = true" in containerd
+
+
+def test_pod_traffic_routing_sets_the_forwarding_sysctls_and_names_a_missing_module(tmp_path: Path) -> None:
+    from harness.clusters import local_host
+
+    root = tmp_path / "sys"
+    for key in ("net/ipv4/ip_forward", "net/bridge/bridge-nf-call-iptables"):
+        (root / key).parent.mkdir(parents=True, exist_ok=True)
+        (root / key).write_text("0\n")
+    with pytest.raises(RuntimeError, match=r"bridge-nf-call-ip6tables missing: .*modprobe br_netfilter"):
+        local_host.route_pod_traffic(root)
+    (root / "net/bridge/bridge-nf-call-ip6tables").write_text("0\n")
+    local_host.route_pod_traffic(root)
+    assert [
+        (root / k).read_text() for k in ("net/ipv4/ip_forward", "net/bridge/bridge-nf-call-iptables")
+    ] == [
+        "1",
+        "1",
+    ]

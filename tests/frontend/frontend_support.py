@@ -29,7 +29,7 @@ class BrowserLikeClient(httpx.AsyncClient):
         assert found, f"no csrf-token meta tag on {page.url}: {page.status_code} {page.text[:300]}"
         return found.group(1)
 
-    async def post(self, url: Any, *, data: Any = None, **kwargs: Any) -> httpx.Response:  # type: ignore[override]
+    async def post(self, url: Any, *, data: Any = None, **kwargs: Any) -> httpx.Response:
         if not str(url).startswith("/api/") and "csrf_token" not in (data or {}):
             data = {**(data or {}), "csrf_token": await self.form_token()}
         return await super().post(url, data=data, **kwargs)

@@ -14,7 +14,9 @@ from harness.drain import DrainObserver
 
 def pod(name: str, terminating: bool) -> V1Pod:
     return V1Pod(
-        metadata=V1ObjectMeta(name=name, deletion_timestamp=datetime(2026, 11, 30, tzinfo=UTC) if terminating else None),
+        metadata=V1ObjectMeta(
+            name=name, deletion_timestamp=datetime(2026, 11, 30, tzinfo=UTC) if terminating else None
+        ),
         spec=V1PodSpec(containers=[V1Container(name="app", ports=[V1ContainerPort(container_port=8000)])]),
     )
 

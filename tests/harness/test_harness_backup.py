@@ -10,6 +10,7 @@ from unittest import mock
 import pytest
 
 from harness import backup
+from harness.waits import WaitTimeout
 
 
 def test_a_file_that_is_not_a_pg_dump_archive_is_refused_naming_the_cause(tmp_path: Path) -> None:
@@ -51,3 +52,43 @@ def test_the_restore_drops_the_schemas_and_aborts_on_a_bad_archive_in_one_transa
     # pg_restore failing must put a failing statement before COMMIT (ON_ERROR_STOP then stops psql)
     assert "pg_restore --no-comments -f - || echo" in script and "ON_ERROR_STOP=1" in script
     assert "$$" not in script, "sh would expand $$ to its pid"
+
+
+class _StuckApps:
+    """A release whose backend and chatbot pods never stop (a finalizer, a stuck kubelet): the restore's wait
+    for them times out after the services were scaled to 0."""
+
+    name, namespace, selector = "tcb", "ns", "app.kubernetes.io/instance=tcb"
+
+    def __init__(self) -> None:
+        self.replicas = {"tcb-backend": 2, "tcb-chatbot": 1}
+        self.k8s = self
+
+    def component_selector(self, component: str) -> str:
+        return f"{self.selector},app.kubernetes.io/component={component}"
+
+    def deployment_name(self, component: str) -> str:
+        return f"tcb-{component}"
+
+    def pods(self, namespace: str, selector: str) -> list[SimpleNamespace]:
+        ready = SimpleNamespace(conditions=[SimpleNamespace(type="Ready", status="True")])
+        name = "tcb-postgres-0" if "postgres" in selector else "tcb-backend-stuck"
+        return [SimpleNamespace(metadata=SimpleNamespace(name=name, deletion_timestamp=None), status=ready)]
+
+    def deployment(self, namespace: str, name: str) -> SimpleNamespace:
+        return SimpleNamespace(spec=SimpleNamespace(replicas=self.replicas[name]))
+
+    def scale(self, namespace: str, name: str, replicas: int) -> None:
+        self.replicas[name] = replicas
+
+    def wait_for_rollout(self, kind: str, name: str, namespace: str, timeout: float) -> float:
+        return 0.0
+
+
+def test_a_restore_that_fails_while_stopping_the_services_starts_them_again(tmp_path: Path) -> None:
+    archive = tmp_path / "todo.dump"
+    archive.write_bytes(b"PGDMP\x01\x0e\x00")
+    release = _StuckApps()
+    with pytest.raises(WaitTimeout, match="pods to stop for the restore"):
+        backup.restore(release, archive, timeout=0.3)
+    assert release.replicas == {"tcb-backend": 2, "tcb-chatbot": 1}, "the services were left stopped"

@@ -49,7 +49,7 @@ def test_daemon_starts_is_found_again_and_stops_its_whole_group(tmp_path: Path) 
     assert again.pid() == pid and again.start() is False
     again.stop(timeout=5)
     assert not _alive(pid) and not _alive(child), "stop must signal the whole process group"
-    assert not daemon.pid_file.exists()  # type: ignore[union-attr]
+    assert daemon.pid_file is not None and not daemon.pid_file.exists()
     assert "serving" in daemon.log_tail()
 
 

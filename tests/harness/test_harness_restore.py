@@ -1,5 +1,6 @@
-"""Disruptive steps (scaling Postgres, scaling the backend, upgrading the release) put the release back when
-the scenario ends, even when a later step fails: run the real step definitions in a separate pytest against a
+"""Disruptive steps (scaling or stopping Postgres, scaling the backend directly or with `tcb scale`, upgrading
+the release, refusing a service's database logins) put the release back when the scenario ends, even when a
+later step fails: run the real step definitions in a separate pytest against a
 stand-in release, and read what the stand-in cluster holds afterwards."""
 
 from __future__ import annotations
@@ -29,6 +30,18 @@ Feature: Disruptive steps put the release back
   Scenario: A scenario that puts things back itself
     When the backend is scaled to 4 replicas
     And the backend is scaled to 2 replicas
+
+  Scenario: Postgres is stopped, then a step fails
+    When the Postgres StatefulSet is stopped
+    Then this step fails
+
+  Scenario: The database refuses the backend's logins, then a step fails
+    When the database refuses the backend's logins
+    Then this step fails
+
+  Scenario: The backend is scaled with tcb scale, then a step fails
+    When the backend is scaled to 4 replicas with `tcb scale`
+    Then this step fails
 """
 
 TESTS = """
@@ -39,11 +52,14 @@ scenarios("disruptive.feature")
 
 CONFTEST = '''
 import json
+import re
 from pathlib import Path
 
 import pytest
 from pytest_bdd import then
 
+import harness.backup
+import steps.cli_steps
 from harness.timeouts import DEFAULT_TIMEOUTS
 
 STATE = Path(__file__).parent / "cluster.json"
@@ -57,6 +73,7 @@ class StandInCluster:
             "replicas": {"Deployment/tcb-backend": 2, "StatefulSet/tcb-postgres": 1},
             "revision": 1,
             "values": {"config.logLevel": "INFO"},
+            "role_limits": {"todo_backend": 20, "todo_chatbot": 10},
             "changes": [],
         }
         self.history = {1: dict(self.state["values"])}
@@ -127,9 +144,34 @@ class StandInRelease:
         self._new_revision(self.k8s.history[revision], f"rollback to {revision}")
 
 
+CLUSTER = StandInCluster()
+
+
 @pytest.fixture(scope="session")
 def k8s():
-    return StandInCluster()
+    return CLUSTER
+
+
+def run_sql(release, sql, timeout=None):
+    """psql in the Postgres pod: the services' roles and their connection limits."""
+    limits = CLUSTER.state["role_limits"]
+    for role, limit in re.findall(r"ALTER ROLE (\\w+) CONNECTION LIMIT (\\d+)", sql):
+        limits[role] = int(limit)
+        CLUSTER.state["changes"].append(f"role {role} limit {limit}")
+        CLUSTER.save()
+    asked = re.search(r"rolname = '(\\w+)'", sql)
+    return str(limits[asked.group(1)]) if asked else ""
+
+
+def tcb(release, *args, timeout=None):
+    """`tcb scale backend N` as the CLI does it, without a process."""
+    component, replicas = args[1], int(args[2])
+    release.scale(component, replicas)
+    return steps.cli_steps.TcbRun(["tcb", *args], 0, f"{component}: {replicas} replicas Ready in 0.1s")
+
+
+harness.backup.run_sql = run_sql
+steps.cli_steps.tcb = tcb
 
 
 @pytest.fixture(scope="session")
@@ -150,6 +192,14 @@ def release_restorer(release):
     from harness.release import ReleaseRestorer
 
     return ReleaseRestorer(release)
+
+
+@pytest.fixture
+def role_limits(release):
+    """A seeded defect: the roles' connection limits are read, never put back."""
+    from steps.database_steps import SERVICE_ROLES, role_limit_sql
+
+    return {role: int(run_sql(release, role_limit_sql(role))) for role in SERVICE_ROLES.values()}
 '''
 
 
@@ -168,6 +218,10 @@ def run_scenarios(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, co
             "steps.cluster_steps",
             "-p",
             "steps.app_steps",
+            "-p",
+            "steps.database_steps",
+            "-p",
+            "steps.cli_steps",
         ),
         *("--report-dir", str(pytester.path / "out"), "-p", "no:cacheprovider"),
     )
@@ -176,9 +230,10 @@ def run_scenarios(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, co
 
 def test_a_scenario_failing_midway_leaves_the_release_as_it_was(pytester, monkeypatch):
     result, cluster = run_scenarios(pytester, monkeypatch, CONFTEST)
-    result.assert_outcomes(failed=3, passed=1)
+    result.assert_outcomes(failed=6, passed=1)
     assert cluster["replicas"] == {"Deployment/tcb-backend": 2, "StatefulSet/tcb-postgres": 1}
     assert cluster["values"] == {"config.logLevel": "INFO"}
+    assert cluster["role_limits"] == {"todo_backend": 20, "todo_chatbot": 10}
     # each disruption happened, and was undone at the end of its own scenario, the latest change first
     assert cluster["changes"] == [
         "StatefulSet/tcb-postgres=0",
@@ -191,12 +246,20 @@ def test_a_scenario_failing_midway_leaves_the_release_as_it_was(pytester, monkey
         "revision 3: rollback to 1",
         "Deployment/tcb-backend=4",
         "Deployment/tcb-backend=2",
+        "StatefulSet/tcb-postgres=0",
+        "StatefulSet/tcb-postgres=1",
+        "role todo_backend limit 0",
+        "role todo_backend limit 20",
+        "role todo_chatbot limit 10",
+        "Deployment/tcb-backend=4",
+        "Deployment/tcb-backend=2",
     ]
 
 
 def test_without_the_restorer_the_failing_scenarios_leave_the_release_changed(pytester, monkeypatch):
     """The seeded defect the test above catches: nothing put back."""
     result, cluster = run_scenarios(pytester, monkeypatch, CONFTEST + NO_RESTORE)
-    result.assert_outcomes(failed=3, passed=1)
-    assert cluster["replicas"] != {"Deployment/tcb-backend": 2, "StatefulSet/tcb-postgres": 1}
+    result.assert_outcomes(failed=6, passed=1)
+    assert cluster["replicas"] == {"Deployment/tcb-backend": 4, "StatefulSet/tcb-postgres": 0}
     assert cluster["values"] == {"config.logLevel": "DEBUG"}
+    assert cluster["role_limits"] == {"todo_backend": 0, "todo_chatbot": 10}

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from harness.tls import self_signed, ssl_context
+from harness.tls import TlsBundle, self_signed, ssl_context
 
 
-def _serve_once(bundle: object, port_holder: list[int], ready: threading.Event) -> None:
+def _serve_once(bundle: TlsBundle, port_holder: list[int], ready: threading.Event) -> None:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     with tempfile.TemporaryDirectory() as tmp:
         cert, key = Path(tmp, "tls.crt"), Path(tmp, "tls.key")
-        cert.write_bytes(bundle.cert_pem)  # type: ignore[attr-defined]
-        key.write_bytes(bundle.key_pem)  # type: ignore[attr-defined]
+        cert.write_bytes(bundle.cert_pem)
+        key.write_bytes(bundle.key_pem)
         context.load_cert_chain(cert, key)
     with socket.create_server(("127.0.0.1", 0)) as server:
         port_holder.append(server.getsockname()[1])

@@ -138,6 +138,9 @@ def test_timeouts_come_from_the_options():
     assert timeouts.install == 1200
     assert timeouts.rollout == 2 * DEFAULT_TIMEOUTS.rollout
     assert timeouts.pods_ready == 2 * DEFAULT_TIMEOUTS.pods_ready
+    assert timeouts.recovery == 2 * DEFAULT_TIMEOUTS.recovery
+    # a verdict's threshold stays: a scale below 1 must not judge a slow connection as denied
+    assert Timeouts.from_options(scale=0.5).connect_denied == DEFAULT_TIMEOUTS.connect_denied
     assert Timeouts.from_options() == DEFAULT_TIMEOUTS
     with pytest.raises(ValueError, match="positive"):
         Timeouts.from_options(scale=0)

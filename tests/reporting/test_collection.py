@@ -70,6 +70,41 @@ def test_a_run_reports_skips_as_not_verified_and_never_as_passed(tmp_path: Path)
     assert "forced by the test" in skipped["steps"][1]["result"]["error_message"]
 
 
+def test_a_scenario_whose_setup_failed_is_in_cucumber_json_with_the_error(tmp_path: Path) -> None:
+    """pytest-bdd leaves a scenario that never reached its first step out of cucumber.json; the reporting
+    plugin adds it, its first step failed with the setup's error and the rest skipped."""
+    plugin = tmp_path / "force_error.py"
+    plugin.write_text(
+        "import pytest\n"
+        "@pytest.fixture(autouse=True)\n"
+        "def _broken_setup(request):\n"
+        "    if 'ignored_by_git' in request.node.name:\n"
+        "        raise RuntimeError('setup broken by the test')\n"
+    )
+    reports = tmp_path / "reports"
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "force_error"),
+            *("features/setup.feature", "--report-dir", str(reports), "-q", "--no-report-check"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
+    cucumber = json.loads((reports / "cucumber.json").read_text())
+    assert [f["uri"] for f in cucumber] == ["features/setup.feature"]
+    elements = {e["name"]: e for f in cucumber for e in f["elements"]}
+    assert len(elements) == 3, list(elements)
+    broken = elements["Local secret files are ignored by git and none is tracked"]
+    statuses = [s["result"]["status"] for s in broken["steps"]]
+    assert statuses == ["failed", "skipped"], statuses
+    assert "setup broken by the test" in broken["steps"][0]["result"]["error_message"]
+
+
 def _run_with_forced_skip(reports: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     tmp_path = reports.parent
     tmp_path.mkdir(parents=True, exist_ok=True)

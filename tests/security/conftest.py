@@ -7,9 +7,6 @@ so probes do not share per-address counters; through the frontend the address is
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +16,8 @@ from security_support import PROXY_TOKEN, SECRET, Services
 
 from harness.devserver import free_port
 from harness.pgserver import PostgresServer
-from harness.waits import wait_until
+from harness.proc import Daemon, uvicorn_argv
+from harness.timeouts import DEFAULT_TIMEOUTS
 
 SECURITY_ENV = {
     "SIGNUP_LIMIT_PER_ADDRESS": "5/3600",
@@ -34,32 +32,26 @@ SECURITY_ENV = {
 }
 
 
-def _serve(module: str, env: dict[str, str], logs: Path, name: str) -> tuple[str, subprocess.Popen[bytes]]:
+def _serve(module: str, env: dict[str, str], logs: Path, name: str) -> tuple[str, Daemon]:
+    """The service as its image runs it (harness.proc's uvicorn command line), healthy on a free port."""
     port = free_port()
-    argv = [sys.executable, "-m", "uvicorn", module, "--host", "127.0.0.1", "--port", str(port)]
-    with (logs / f"{name}.log").open("w") as log:
-        process = subprocess.Popen(argv, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
 
-    def up() -> tuple[bool, str]:
-        if process.poll() is not None:
-            raise AssertionError(
-                f"{name} exited {process.returncode}: {(logs / f'{name}.log').read_text()[-3000:]}"
-            )
-        try:
-            response = httpx.get(f"{url}/api/health", timeout=2)
-        except httpx.HTTPError as exc:
-            return False, str(exc)
+    def health() -> tuple[bool, str]:
+        response = httpx.get(f"{url}/api/health", timeout=2)  # one probe of the start wait
         return response.status_code == 200, response.text
 
-    wait_until(f"{name} on {url}", up, timeout=90, interval=0.2)
-    return url, process
+    argv = uvicorn_argv(module, "127.0.0.1", port)
+    daemon = Daemon(name, argv, logs / f"{name}.log", health=health, env=env, append_log=False)
+    daemon.start()
+    daemon.wait_healthy(DEFAULT_TIMEOUTS.dev_servers)  # an exit while starting ends it, with the log tail
+    return url, daemon
 
 
 @pytest.fixture(scope="session")
 def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     logs = tmp_path_factory.mktemp("security-logs")
-    processes: list[subprocess.Popen[bytes]] = []
+    processes: list[Daemon] = []
     with PostgresServer() as pg:
         database = pg.create_database("security")
         # The backend and chatbot believe X-Forwarded-For only with the proxy token (uvicorn's own trust of
@@ -91,6 +83,4 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
             yield Services(backend, backend_b, chatbot, frontend, database, pg)
         finally:
             for process in processes:
-                process.terminate()
-            for process in processes:
-                process.wait(timeout=30)
+                process.stop(timeout=30)
