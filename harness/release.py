@@ -175,13 +175,17 @@ class Release:
         log.info("rolled release %s back to revision %d", self.name, revision)
         self.k8s.wait_all_rollouts(self.namespace, self.selector, timeout)
 
-    def uninstall(self, *, delete_namespace: bool = True, timeout: float | None = None) -> None:
+    def uninstall(
+        self, *, delete_namespace: bool = True, timeout: float | None = None, wait: bool = True
+    ) -> None:
+        """`helm uninstall`, then delete the namespace. wait=False: return once both are asked for (the
+        caller waits for the namespace to be gone, e.g. for several at once: K8s.wait_namespaces_gone)."""
         self.close()
         timeout = timeout or self.timeouts.uninstall
-        self.helm().uninstall(self.name, self.namespace, timeout=timeout)
+        self.helm().uninstall(self.name, self.namespace, timeout=timeout, wait=wait)
         log.info("uninstalled release %s from %s", self.name, self.namespace)
         if delete_namespace:
-            self.k8s.delete_namespace(self.namespace, timeout=timeout)
+            self.k8s.delete_namespace(self.namespace, timeout=timeout, wait=wait)
 
     # --- URLs ---------------------------------------------------------------------------------------------
     def node_port(self, component: str) -> int:
