@@ -15,6 +15,7 @@ from pytest_bdd.feature import get_features
 from harness import docs_sync
 from harness.paths import REPO
 from harness.proc import run
+from steps.cli_steps import NESTED_RUN_PLUGINS_OFF
 
 
 @then("every acceptance option `pytest --help` offers is documented, and no other")
@@ -67,6 +68,7 @@ def _nested_run(tmp_path: Path, evidence: Any) -> tuple[int, Path, str]:
             str(reports),
             "-p",
             "no:cacheprovider",
+            *NESTED_RUN_PLUGINS_OFF,
             "--no-report-check",
         ],
         cwd=REPO,
