@@ -90,14 +90,14 @@ class RunningLoad:
 
 
 # The scenarios' load (issue 13 item 6): LOAD_USERS users, LOAD_WORKERS threads, LOAD_RATE requests/s in
-# all, a mix of task reads, creates (every 4th request) and chat messages (every 10th) through the frontend's
+# all, a mix of task reads, creates (every 4th request) and chat messages (every 20th) through the frontend's
 # /api/chat (frontend -> chatbot -> backend). Bounded in time and count, loopback/NodePort only, stopped with
 # the scenario: it runs exactly as long as the disruption it watches.
 LOAD_USERS = 10
 LOAD_WORKERS = 20
 LOAD_RATE = 100.0
 LOAD_CREATE_EVERY = 4
-LOAD_CHAT_EVERY = 10
+LOAD_CHAT_EVERY = 20
 
 
 def _load_users(load_user: User, new_user: Callable[..., User]) -> list[User]:
