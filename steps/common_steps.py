@@ -94,7 +94,7 @@ class RunningLoad:
 # /api/chat (frontend -> chatbot -> backend). Bounded in time and count, loopback/NodePort only, stopped with
 # the scenario: it runs exactly as long as the disruption it watches.
 LOAD_USERS = 10
-LOAD_WORKERS = 20
+LOAD_WORKERS = LOAD_USERS  # one per user: at most 10 requests in flight, so a slow pod queues 10, not 20
 LOAD_RATE = 100.0
 LOAD_CREATE_EVERY = 4
 LOAD_CHAT_EVERY = 20
