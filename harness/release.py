@@ -319,8 +319,10 @@ def install_release(
     set_values: SetValues = (),
     timeouts: Timeouts = DEFAULT_TIMEOUTS,
     k8s: K8s | None = None,
+    chart: Path = components.CHART,
 ) -> Release:
     """Install (or upgrade) the chart into `namespace` (created restricted), then wait for every rollout.
+    `chart`: this tree's chart/ unless another checkout's is measured (benchmarks/install_bench.py).
 
     Not atomic on purpose: a failed install stays in place so the diagnostics bundle can show why; the caller
     uninstalls. Raises RuntimeError with helm's message, or WaitTimeout saying which rollout did not finish.
@@ -342,7 +344,7 @@ def install_release(
         namespace,
         ", ".join(f"{v.repository}:{v.tag}" for v in images.values()),
     )
-    revision = rel.helm().install_or_upgrade(release, namespace, values, timeout=timeout)
+    revision = rel.helm().install_or_upgrade(release, namespace, values, timeout=timeout, chart=chart)
     log.info(
         "helm applied release %s revision %s (%.1fs); waiting for rollouts",
         release,
