@@ -1,10 +1,16 @@
-"""Time the acceptance run: `pytest features/` end to end, then the per-phase figures it recorded.
+"""Time the acceptance run: `pytest features/` end to end, then where the time went — per phase, per scenario
+and, for the slow scenarios, per step — read from the run's own outputs.
 
     .venv/bin/python benchmarks/acceptance_bench.py [--runs 2] [-- extra pytest args, e.g. --target local]
+    .venv/bin/python benchmarks/acceptance_bench.py --report-dir reports/          # a run already made
+    .venv/bin/python benchmarks/acceptance_bench.py --report-dir after/ --compare before/   # before/after
 
 Run it twice (or --runs 2) to see warm figures: images and cluster binaries come from the caches. The
 phases are the setup times of the session fixtures (cluster, build, load, install, app reachable) and
-the scenarios' own time, read from the run's traceability.json.
+the scenarios' own time (traceability.json). A scenario's time is its junit time (setup, steps and
+teardown); its steps come from timeline.json, and "outside steps" is the rest: fixtures a step asked for
+(a second release, a load's users), restoring the release afterwards, and the session's teardown in the
+last scenario. Target (issue 13): warm run <= 150 s on 2 cores; issue 10: never above 240 s.
 """
 
 from __future__ import annotations
@@ -16,52 +22,115 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
 
 REPO = Path(__file__).resolve().parent.parent
+PHASES = ("cluster", "build", "load", "install", "app reachable", "scenarios", "total")
 
 
-def one_run(extra: list[str]) -> tuple[float, int, dict[str, float], dict[str, int]]:
-    with tempfile.TemporaryDirectory(prefix="tcb-bench-") as tmp:
-        started = time.monotonic()
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "features/",
-                "-q",
-                "-p",
-                "no:cacheprovider",
-                "--report-dir",
-                tmp,
-                *extra,
-            ],
-            cwd=REPO,
-            check=False,
-        )
-        wall = time.monotonic() - started
-        matrix_file = Path(tmp) / "traceability.json"
-        if not matrix_file.is_file():
-            print(f"the run wrote no traceability.json (pytest exited {result.returncode})", file=sys.stderr)
-            return wall, result.returncode, {}, {}
-        matrix = json.loads(matrix_file.read_text())
-        return wall, result.returncode, matrix["timings_seconds"], matrix["summary"]["all"]
+def scenario_times(report_dir: Path) -> dict[str, float]:
+    """feature::test name -> seconds (junit: setup, call and teardown), slowest first."""
+    times = {}
+    root = ElementTree.parse(report_dir / "junit.xml").getroot()  # noqa: S314 - our own run's output
+    for case in root.iter("testcase"):
+        feature = str(case.get("classname", "")).removeprefix("features.").removesuffix(".feature")
+        times[f"{feature}::{case.get('name', '')}"] = float(case.get("time") or 0.0)
+    return dict(sorted(times.items(), key=lambda kv: -kv[1]))
+
+
+def step_times(report_dir: Path) -> dict[str, list[tuple[str, float]]]:
+    """feature::test name -> [(step, seconds)] from timeline.json."""
+    timeline = json.loads((report_dir / "timeline.json").read_text())
+    out: dict[str, list[tuple[str, float]]] = {}
+    for nodeid, record in timeline.get("scenarios", {}).items():
+        feature = nodeid.split("::")[0].removeprefix("features/").removesuffix(".feature")
+        out[f"{feature}::{record['item']}"] = [
+            (f"{s['keyword']} {s['name']}", (s["ended"] or s["started"]) - s["started"])
+            for s in record.get("steps", [])
+        ]
+    return out
+
+
+def analyse(report_dir: Path, *, compare: Path | None = None, top: int = 15, step_floor: float = 1.0) -> None:
+    """Print phases, every scenario's time (against `compare`'s when given) and the slow scenarios' steps."""
+    matrix = json.loads((report_dir / "traceability.json").read_text())
+    timings: dict[str, float] = matrix["timings_seconds"]
+    before_timings: dict[str, float] = {}
+    before: dict[str, float] = {}
+    if compare is not None:
+        before_timings = json.loads((compare / "traceability.json").read_text())["timings_seconds"]
+        before = scenario_times(compare)
+    print(f"\n== phases ({report_dir})" + (f" against {compare}" if compare else ""))
+    for phase in PHASES:
+        if phase in timings:
+            was = f"   (before {before_timings[phase]:7.1f} s)" if phase in before_timings else ""
+            print(f"  {phase:<14} {timings[phase]:8.1f} s{was}")
+    scenarios = scenario_times(report_dir)
+    steps = step_times(report_dir)
+    print(f"\n== scenarios, slowest first ({len(scenarios)}, {sum(scenarios.values()):.1f} s in all)")
+    for name, seconds in scenarios.items():
+        was = f"  (before {before[name]:6.1f})" if name in before else ""
+        print(f"  {seconds:7.1f} s{was}  {name}")
+    print(f"\n== steps of the {top} slowest scenarios (steps of {step_floor:g} s or more)")
+    for name, seconds in list(scenarios.items())[:top]:
+        own = steps.get(name, [])
+        outside = seconds - sum(s for _, s in own)
+        print(f"  {seconds:7.1f} s  {name}")
+        for step, took in own:
+            if took >= step_floor:
+                print(f"      {took:7.1f} s  {step[:100]}")
+        if outside >= step_floor:
+            print(f"      {outside:7.1f} s  (outside steps: fixtures' setup and teardown)")
+
+
+def one_run(extra: list[str]) -> tuple[float, int, Path | None]:
+    keep = Path(tempfile.mkdtemp(prefix="tcb-bench-"))
+    started = time.monotonic()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "features/",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--report-dir",
+            str(keep),
+            *extra,
+        ],
+        cwd=REPO,
+        check=False,
+    )
+    wall = time.monotonic() - started
+    if not (keep / "traceability.json").is_file():
+        print(f"the run wrote no traceability.json (pytest exited {result.returncode})", file=sys.stderr)
+        return wall, result.returncode, None
+    return wall, result.returncode, keep
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1, help="how many runs (the first may be cold)")
+    parser.add_argument("--report-dir", type=Path, help="analyse this run's reports instead of running")
+    parser.add_argument("--compare", type=Path, help="another run's report dir: its times as 'before'")
+    parser.add_argument("--top", type=int, default=15, help="how many slow scenarios to show step by step")
     args, extra = parser.parse_known_args()
     extra = [a for a in extra if a != "--"]
+    if args.report_dir:
+        analyse(args.report_dir, compare=args.compare, top=args.top)
+        return 0
     status = 0
     for index in range(1, args.runs + 1):
-        wall, code, timings, summary = one_run(extra)
+        wall, code, reports = one_run(extra)
         status = status or code
         print(f"\nrun {index}: {wall:.1f} s wall, pytest exit {code}")
-        for phase in ("cluster", "build", "load", "install", "app reachable", "scenarios", "total"):
-            if phase in timings:
-                print(f"  {phase:<14} {timings[phase]:8.1f} s")
-        print("  requirements: " + ", ".join(f"{n} {status}" for status, n in summary.items() if n))
+        if reports is not None:
+            summary: dict[str, Any] = json.loads((reports / "traceability.json").read_text())["summary"]
+            print("  requirements: " + ", ".join(f"{n} {s}" for s, n in summary["all"].items() if n))
+            analyse(reports, compare=args.compare, top=args.top)
+            print(f"  (reports kept in {reports})")
     return status
 
 

@@ -14,6 +14,7 @@ containers' logs give tenths. Each install goes into its own namespace, deleted 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 import secrets
 import statistics
@@ -22,10 +23,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from harness import deploy
 from harness.clusters.select import choose_target
+from harness.components import CHART
 from harness.images import build_images
 from harness.k8s import K8s
+from harness.release import install_release
+from harness.timeouts import DEFAULT_TIMEOUTS
 
 WAITED = re.compile(r"(answers|answers at \S+) after ([0-9.]+)s")
 
@@ -92,11 +95,18 @@ def volume_events(k8s: K8s, namespace: str, t0: datetime) -> list[str]:
 
 def one_install(info: Any, images: Any, chart: Path, k8s: K8s) -> tuple[float, float, list[dict[str, Any]]]:
     namespace = f"tcb-installbench-{secrets.token_hex(3)}"
-    deploy.CHART = chart  # the chart to measure (this tree's, or another checkout's for a before/after)
     started = time.monotonic()
     t0 = datetime.now().astimezone()
     try:
-        rel = deploy.install_release(info, images, namespace=namespace, release="bench", timeout=600, k8s=k8s)
+        rel = install_release(
+            info,
+            images,
+            namespace=namespace,
+            release="bench",
+            timeouts=dataclasses.replace(DEFAULT_TIMEOUTS, install=600),
+            k8s=k8s,
+            chart=chart,  # this tree's, or another checkout's for a before/after
+        )
         total = time.monotonic() - started
         rows = timeline(k8s, namespace, t0)
         last_ready = max((r["ready"] or 0.0) for r in rows)
@@ -131,7 +141,7 @@ def main() -> None:
         help="chart directory (repeatable; default: this tree's chart/)",
     )
     args = parser.parse_args()
-    charts = args.chart or [deploy.CHART]
+    charts = args.chart or [CHART]
     choice = choose_target(args.target, reuse=True)
     info = choice.cluster.ensure_up()
     images = build_images(progress=False)

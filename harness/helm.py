@@ -258,12 +258,15 @@ class Helm:
         what = "helm upgrade" if reuse_values else "helm upgrade --install"
         return int(_helm_call(what, go).revision)
 
-    def uninstall(self, release: str, namespace: str, *, timeout: float | None = None) -> None:
+    def uninstall(
+        self, release: str, namespace: str, *, timeout: float | None = None, wait: bool = True
+    ) -> None:
+        """`helm uninstall`; wait: until its objects are gone (pods after their preStop drain)."""
         client = self.client()
-        wait_for = f"{int(timeout)}s" if timeout is not None else None
+        wait_for = f"{int(timeout)}s" if timeout is not None and wait else None
         _helm_call(
             "helm uninstall",
-            lambda: client.uninstall_release(release, namespace=namespace, wait=True, timeout=wait_for),
+            lambda: client.uninstall_release(release, namespace=namespace, wait=wait, timeout=wait_for),
         )
 
     def current_revision(self, release: str, namespace: str) -> Any:

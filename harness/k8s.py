@@ -111,6 +111,21 @@ class K8s:
             )
         log.info("deleted namespace %s%s", name, "" if wait else " (terminating in the background)")
 
+    def wait_namespaces_gone(
+        self, names: list[str], timeout: float = DEFAULT_TIMEOUTS.namespace_gone
+    ) -> None:
+        """Wait until every one of these namespaces (deleted with wait=False) is gone: one wait for all, so
+        their pods drain and their volumes are released side by side."""
+        if not names:
+            return
+
+        def probe() -> tuple[bool, list[str]]:
+            left = [name for name in names if self.namespace_exists(name)]
+            return not left, left
+
+        wait_until(f"namespaces {', '.join(names)} to be deleted", probe, timeout=timeout, interval=1.0)
+        log.info("deleted namespaces %s", ", ".join(names))
+
     # --- workloads ----------------------------------------------------------------------------------------
     def workloads(self, namespace: str, selector: str | None = None) -> list[tuple[str, str]]:
         """(kind, name) of every Deployment and StatefulSet in the namespace."""

@@ -1,6 +1,7 @@
-"""A bounded load generator for resilience checks: a few threads send a mix of task reads and creates (and
-optionally chat messages) at a fixed rate or as fast as a fixed concurrency allows, stop by themselves after a
-maximum duration or request count, and report counts, failures, latency percentiles and recovery time."""
+"""A bounded load generator for resilience checks: threads send a mix of task reads and creates (and
+optionally chat messages) as one or more users at a fixed rate or as fast as a fixed concurrency allows, stop
+by themselves after a maximum duration or request count, and report counts, failures, latency percentiles,
+recovery time and the tasks each user created."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import itertools
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +32,7 @@ class Sample:
     reason: str  # why it failed ("" when ok)
     task_number: int | None = None
     resent: bool = False  # sent a second time after the connection closed before any answer (see _one)
+    user: int = 0  # which of the generator's users (tokens) sent it
 
 
 @dataclass
@@ -44,21 +47,25 @@ class LoadReport:
     p99_ms: float
     rps: float
     duration_s: float
-    created_task_numbers: list[int]
+    created_task_numbers: list[int]  # every user's, together (task numbers count per user)
     first_failure_s: float | None  # since start
     last_failure_s: float | None
     recovered: bool  # no failures, or a success came after the last failure
     recovery_time_s: float | None  # first failure -> first success after the last failure; None if none/never
     operations: dict[str, int] = field(default_factory=dict)
     resent: int = 0  # requests sent again after a keep-alive connection closed before any answer
+    users: int = 1
+    created_by_user: dict[int, list[int]] = field(default_factory=dict)  # user index -> task numbers
 
     @property
     def failure_rate(self) -> float:
         return self.failures / self.requests if self.requests else 0.0
 
     def summary(self) -> str:
+        mix = ", ".join(f"{n} {op}" for op, n in sorted(self.operations.items()))
         text = (
-            f"{self.requests} requests in {self.duration_s:.1f}s ({self.rps:.1f}/s), {self.failures} failed"
+            f"{self.requests} requests ({mix}) from {self.users} user{'s' if self.users != 1 else ''}"
+            f" in {self.duration_s:.1f}s ({self.rps:.1f}/s), {self.failures} failed"
             f" ({self.failure_rate:.1%}); latency p50 {self.p50_ms:.0f} ms, p95 {self.p95_ms:.0f} ms,"
             f" p99 {self.p99_ms:.0f} ms; statuses {self.status_histogram}"
         )
@@ -76,6 +83,8 @@ class LoadReport:
 class LoadGenerator:
     """Send requests to the app until `max_duration` seconds or `max_requests` requests, whichever first.
 
+    `token` is one user's bearer token or a sequence of them: worker i sends as user i % len(tokens), and
+    each user's created tasks are reported apart (`created_by_user`).
     `rate` (requests/s over all workers) paces the requests; None means each of `concurrency` workers sends
     its next request as soon as the last one returned. Every `create_every`-th request is a create (a task
     with a unique title), every `chat_every`-th a chat message (0 disables), the rest are `GET /api/tasks`.
@@ -86,7 +95,7 @@ class LoadGenerator:
     def __init__(
         self,
         base_url: str,
-        token: str,
+        token: str | Sequence[str],
         *,
         concurrency: int = 4,
         rate: float | None = 20.0,
@@ -101,9 +110,14 @@ class LoadGenerator:
     ) -> None:
         if max_duration <= 0 or max_requests <= 0:
             raise ValueError("a load run needs a positive max_duration and max_requests")
+        self.tokens = [token] if isinstance(token, str) else list(token)
+        if not self.tokens or concurrency < len(self.tokens):
+            raise ValueError(
+                f"a load run needs at least one user and a worker per user ({len(self.tokens)} users,"
+                f" {concurrency} workers)"
+            )
         self.base_url = base_url.rstrip("/")
         self.chat_url = (chat_url or base_url).rstrip("/")
-        self.token = token
         self.concurrency = concurrency
         self.rate = rate
         self.max_duration = max_duration
@@ -128,7 +142,8 @@ class LoadGenerator:
         self._t0 = time.monotonic()
         self._wall0 = datetime.now(UTC)
         log.info(
-            "load: %d workers, %s, at most %.0fs / %d requests against %s",
+            "load: %d users, %d workers, %s, at most %.0fs / %d requests against %s",
+            len(self.tokens),
             self.concurrency,
             f"{self.rate:g} req/s" if self.rate else "unpaced",
             self.max_duration,
@@ -136,7 +151,7 @@ class LoadGenerator:
             self.base_url,
         )
         for i in range(self.concurrency):
-            thread = threading.Thread(target=self._work, name=f"load-{i}", daemon=True)
+            thread = threading.Thread(target=self._work, args=(i,), name=f"load-{i}", daemon=True)
             thread.start()
             self._threads.append(thread)
         return self
@@ -219,6 +234,7 @@ class LoadGenerator:
             duration=(self._ended or time.monotonic()) - self._t0,
             wall0=self._wall0,
             keep_reasons=self.keep_reasons,
+            users=len(self.tokens),
         )
 
     # --- workers ------------------------------------------------------------------------------------------
@@ -228,8 +244,9 @@ class LoadGenerator:
             return None
         return index
 
-    def _work(self) -> None:
-        headers = {"Authorization": f"Bearer {self.token}"}
+    def _work(self, worker: int) -> None:
+        user = worker % len(self.tokens)
+        headers = {"Authorization": f"Bearer {self.tokens[user]}"}
         with httpx.Client(timeout=self.request_timeout, headers=headers) as http:
             while not self._stop.is_set():
                 index = self._next_index()
@@ -241,10 +258,10 @@ class LoadGenerator:
                         break
                 if time.monotonic() - self._t0 >= self.max_duration:
                     break
-                self._record(self._one(http, index))
+                self._record(self._one(http, index, user))
         self._ended = time.monotonic()
 
-    def _one(self, http: httpx.Client, index: int) -> Sample:
+    def _one(self, http: httpx.Client, index: int, user: int = 0) -> Sample:
         if self.chat_every and index % self.chat_every == self.chat_every - 1:
             operation, method, url, body, expected = (
                 "chat",
@@ -284,6 +301,7 @@ class LoadGenerator:
                 False,
                 f"{method} {url}: {type(exc).__name__}: {exc}",
                 resent=resent,
+                user=user,
             )
         latency = time.monotonic() - started
         if response.status_code != expected:
@@ -295,12 +313,21 @@ class LoadGenerator:
                 False,
                 f"{method} {url} -> {response.status_code}: {response.text[:200]}",
                 resent=resent,
+                user=user,
             )
         number = None
         if operation == "create":
             number = _task_number(response)
         return Sample(
-            started - self._t0, latency, operation, response.status_code, True, "", number, resent=resent
+            started - self._t0,
+            latency,
+            operation,
+            response.status_code,
+            True,
+            "",
+            number,
+            resent=resent,
+            user=user,
         )
 
     def _record(self, sample: Sample) -> None:
@@ -326,7 +353,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def summarise(
-    samples: list[Sample], *, duration: float, wall0: datetime, keep_reasons: int = 20
+    samples: list[Sample], *, duration: float, wall0: datetime, keep_reasons: int = 20, users: int = 1
 ) -> LoadReport:
     failures = [s for s in samples if not s.ok]
     histogram = Counter("error" if s.status is None else str(s.status) for s in samples)
@@ -365,6 +392,11 @@ def summarise(
         else None,
         operations=dict(Counter(s.operation for s in samples)),
         resent=sum(1 for s in samples if s.resent),
+        users=users,
+        created_by_user={
+            user: sorted(s.task_number for s in samples if s.user == user and s.task_number is not None)
+            for user in range(users)
+        },
     )
 
 

@@ -175,13 +175,17 @@ class Release:
         log.info("rolled release %s back to revision %d", self.name, revision)
         self.k8s.wait_all_rollouts(self.namespace, self.selector, timeout)
 
-    def uninstall(self, *, delete_namespace: bool = True, timeout: float | None = None) -> None:
+    def uninstall(
+        self, *, delete_namespace: bool = True, timeout: float | None = None, wait: bool = True
+    ) -> None:
+        """`helm uninstall`, then delete the namespace. wait=False: return once both are asked for (the
+        caller waits for the namespace to be gone, e.g. for several at once: K8s.wait_namespaces_gone)."""
         self.close()
         timeout = timeout or self.timeouts.uninstall
-        self.helm().uninstall(self.name, self.namespace, timeout=timeout)
+        self.helm().uninstall(self.name, self.namespace, timeout=timeout, wait=wait)
         log.info("uninstalled release %s from %s", self.name, self.namespace)
         if delete_namespace:
-            self.k8s.delete_namespace(self.namespace, timeout=timeout)
+            self.k8s.delete_namespace(self.namespace, timeout=timeout, wait=wait)
 
     # --- URLs ---------------------------------------------------------------------------------------------
     def node_port(self, component: str) -> int:
@@ -314,8 +318,10 @@ def install_release(
     set_values: SetValues = (),
     timeouts: Timeouts = DEFAULT_TIMEOUTS,
     k8s: K8s | None = None,
+    chart: Path = components.CHART,
 ) -> Release:
     """Install (or upgrade) the chart into `namespace` (created restricted), then wait for every rollout.
+    `chart`: this tree's chart/ unless another checkout's is measured (benchmarks/install_bench.py).
 
     Not atomic on purpose: a failed install stays in place so the diagnostics bundle can show why; the caller
     uninstalls. Raises RuntimeError with helm's message, or WaitTimeout saying which rollout did not finish.
@@ -337,7 +343,7 @@ def install_release(
         namespace,
         ", ".join(f"{v.repository}:{v.tag}" for v in images.values()),
     )
-    revision = rel.helm().install_or_upgrade(release, namespace, values, timeout=timeout)
+    revision = rel.helm().install_or_upgrade(release, namespace, values, timeout=timeout, chart=chart)
     log.info(
         "helm applied release %s revision %s (%.1fs); waiting for rollouts",
         release,

@@ -57,7 +57,7 @@ def _ready(app_urls: AppUrls, component: str, port: int, timeouts: Timeouts) -> 
         return response.status_code == 200, f"{response.status_code} {response.text[:300]}"
 
     # kube-proxy may take a moment to route to pods that just became ready again
-    wait_until(f"{url}/api/ready to answer 200", probe, timeout=timeouts.app_answers, interval=1)
+    wait_until(f"{url}/api/ready to answer 200", probe, timeout=timeouts.app_answers, interval=0.5)
 
 
 @then(parsers.parse("the backend's API docs at NodePort {port:d} are served"))

@@ -117,7 +117,7 @@ def _all_ready(release: Release, k8s: K8s, evidence: Evidence, timeouts: Timeout
             f"every pod of release {release.name} to be Running and Ready",
             probe,
             timeout=timeouts.pods_ready,
-            interval=2,
+            interval=0.5,
         ),
     )
 
@@ -182,7 +182,7 @@ def _running_not_ready(release: Release, k8s: K8s, timeouts: Timeouts) -> None:
         done = bool(pods) and all(p.status.phase == "Running" and not pod_ready(p) for p in pods)
         return done, "; ".join(pod_summary(p) for p in pods) or "no pods"
 
-    wait_until("every backend pod to be Running but not Ready", probe, timeout=timeouts.unready, interval=1)
+    wait_until("every backend pod to be Running but not Ready", probe, timeout=timeouts.unready, interval=0.5)
 
 
 # ---- endpoints, scaling, deletion ----
@@ -202,7 +202,7 @@ def _wait_endpoints(release: Release, k8s: K8s, component: str, count: int, time
         return len(addresses) == count, addresses
 
     return list(
-        wait_until(f"service {service} to have {count} ready endpoints", probe, timeout=timeout, interval=1)
+        wait_until(f"service {service} to have {count} ready endpoints", probe, timeout=timeout, interval=0.5)
     )
 
 
@@ -320,7 +320,7 @@ def _postgres_back(release: Release, k8s: K8s, deleted_pod: DeletedPod, timeouts
         new = [p for p in pods if p.metadata.uid != deleted_pod.uid and pod_ready(p)]
         return bool(new), "; ".join(pod_summary(p) for p in pods) or "no pods"
 
-    wait_until("a new Postgres pod to be Ready", probe, timeout=timeouts.pods_ready, interval=1)
+    wait_until("a new Postgres pod to be Ready", probe, timeout=timeouts.pods_ready, interval=0.5)
 
 
 @when("the backend Deployment is restarted")
@@ -603,6 +603,6 @@ def _pods_log_at(
         return not missing, f"no {level} line yet from {missing}"
 
     wait_until(
-        f"every application pod to write a {level} line", probe, timeout=timeouts.config_applied, interval=3
+        f"every application pod to write a {level} line", probe, timeout=timeouts.config_applied, interval=1.5
     )
     evidence.json(f"a {level} line per pod", excerpts)

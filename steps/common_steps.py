@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 from pytest_bdd import given, parsers, then
 
@@ -65,8 +66,9 @@ def _signed_up_user(user: User) -> User:
 class RunningLoad:
     """A load run for the length of a scenario; the first look at its report stops it."""
 
-    def __init__(self, generator: LoadGenerator) -> None:
+    def __init__(self, generator: LoadGenerator, users: list[User]) -> None:
         self.generator = generator
+        self.users = users  # users[i] sent as the generator's user i
         self._report: LoadReport | None = None
 
     def report(self, evidence: Evidence) -> LoadReport:
@@ -75,6 +77,9 @@ class RunningLoad:
             evidence.text("load", self._report.summary() + "\n" + "\n".join(self._report.failure_reasons))
             evidence.json("load trace", self.generator.trace())
             evidence.figure("requests", self._report.requests)
+            evidence.figure("achieved rate", round(self._report.rps, 1), "req/s")
+            evidence.figure("users", self._report.users)
+            evidence.json("requests per operation", self._report.operations)
             evidence.figure("failed requests", self._report.failures)
             evidence.figure("requests sent again (keep-alive race)", self._report.resent)
             evidence.figure("latency p95", round(self._report.p95_ms), "ms")
@@ -83,44 +88,79 @@ class RunningLoad:
         return self._report
 
 
-def _bounded_load(url: str, token: str, title_prefix: str, chat_every: int = 0) -> Iterator[RunningLoad]:
-    """The scenarios' load: 4 workers, 20 requests/s, bounded in time and count, stopped with the scenario."""
+# The scenarios' load (issue 13 item 6): LOAD_USERS users, LOAD_WORKERS threads, LOAD_RATE requests/s in
+# all, a mix of task reads, creates (every 4th request) and chat messages (every 20th) through the frontend's
+# /api/chat (frontend -> chatbot -> backend). Bounded in time and count, loopback/NodePort only, stopped with
+# the scenario: it runs exactly as long as the disruption it watches.
+LOAD_USERS = 10
+LOAD_WORKERS = LOAD_USERS  # one per user: at most 10 requests in flight, so a slow pod queues 10, not 20
+LOAD_RATE = 100.0
+LOAD_CREATE_EVERY = 4
+LOAD_CHAT_EVERY = 20
+
+
+def _load_users(load_user: User, new_user: Callable[..., User]) -> list[User]:
+    """The scenario's signed-up user and LOAD_USERS - 1 more, signed up side by side."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        others = list(pool.map(lambda n: new_user(f"Load User {n}"), range(1, LOAD_USERS)))
+    return [load_user, *others]
+
+
+def _bounded_load(url: str, chat_url: str, users: list[User], title_prefix: str) -> Iterator[RunningLoad]:
     generator = LoadGenerator(
         url,
-        token,
-        concurrency=4,
-        rate=20.0,
+        [u.token for u in users],
+        concurrency=LOAD_WORKERS,
+        rate=LOAD_RATE,
         max_duration=600,
-        max_requests=20_000,
-        chat_every=chat_every,
+        max_requests=60_000,
+        create_every=LOAD_CREATE_EVERY,
+        chat_every=LOAD_CHAT_EVERY,
+        chat_url=chat_url,
         title_prefix=title_prefix,
     )
     with generator:
-        yield RunningLoad(generator)
+        yield RunningLoad(generator, users)
 
 
 @given(parsers.parse("load on the app through NodePort {port:d}"), target_fixture="load")
-def _load_on_app(app_urls: AppUrls, load_user: User, port: int) -> Iterator[RunningLoad]:
-    yield from _bounded_load(nodeport_url(app_urls, "backend", port), load_user.token, "acceptance-load")
+def _load_on_app(
+    app_urls: AppUrls, load_user: User, new_user: Callable[..., User], port: int
+) -> Iterator[RunningLoad]:
+    """Task reads and creates at the backend's NodePort; the chats through the frontend's."""
+    users = _load_users(load_user, new_user)
+    yield from _bounded_load(
+        nodeport_url(app_urls, "backend", port), app_urls.frontend, users, "acceptance-load"
+    )
 
 
 @then("no request of the load failed")
 def _no_request_failed(load: RunningLoad, evidence: Evidence) -> None:
     report = load.report(evidence)
     assert report.requests > 0, "the load sent no request"
+    missing = {"read", "create", "chat"} - set(report.operations)
+    assert not missing, f"the load sent no {sorted(missing)} request, so none of those was shown not to fail"
     assert report.failures == 0, f"{report.failures} of {report.requests} requests failed: " + "; ".join(
         report.failure_reasons[:5]
     )
 
 
 @then("no task the load created is lost")
-def _no_task_lost(load: RunningLoad, load_user: User, evidence: Evidence) -> None:
+def _no_task_lost(load: RunningLoad, evidence: Evidence) -> None:
+    """Every task a create answered 201 for is still in its user's list, user by user."""
     report = load.report(evidence)
     assert report.created_task_numbers, "the load created no task, so there is nothing to check"
-    present = {task["number"] for task in load_user.api.list_tasks()}
-    lost = sorted(set(report.created_task_numbers) - present)
+    lost: dict[str, list[int]] = {}
+    for index, user in enumerate(load.users):
+        created = set(report.created_by_user.get(index, []))
+        if created:
+            present = {task["number"] for task in user.api.list_tasks(status="all")}
+            if gone := sorted(created - present):
+                lost[user.email] = gone
     evidence.figure("tasks created under load", len(report.created_task_numbers))
-    assert not lost, f"{len(lost)} tasks answered 201 but are gone: {lost[:20]}"
+    assert not lost, f"{sum(len(g) for g in lost.values())} tasks answered 201 but are gone: " + "; ".join(
+        f"{email}: {gone[:10]}" for email, gone in lost.items()
+    )
 
 
 @then(parsers.parse("the app recovers within {seconds:d} seconds"))
@@ -134,8 +174,10 @@ def _app_recovers(load: RunningLoad, evidence: Evidence, seconds: int) -> None:
     parsers.parse("load on the frontend, backend and chatbot through NodePort {port:d}"),
     target_fixture="load",
 )
-def _load_through_frontend(app_urls: AppUrls, load_user: User, port: int) -> Iterator[RunningLoad]:
-    """Reads and creates go frontend -> backend, every fourth request is a chat (frontend -> chatbot ->
-    backend): a rollout of any of the three services happens under load."""
+def _load_through_frontend(
+    app_urls: AppUrls, load_user: User, new_user: Callable[..., User], port: int
+) -> Iterator[RunningLoad]:
+    """Reads and creates go frontend -> backend, the chats frontend -> chatbot -> backend: a rollout of any of
+    the three services happens under load."""
     url = nodeport_url(app_urls, "frontend", port)
-    yield from _bounded_load(url, load_user.token, "acceptance-load-all", chat_every=4)
+    yield from _bounded_load(url, url, _load_users(load_user, new_user), "acceptance-load-all")

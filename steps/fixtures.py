@@ -70,11 +70,16 @@ def cluster_info(
 
 
 @pytest.fixture(scope="session")
-def k8s(harness_session: HarnessSession, cluster_info: ClusterInfo) -> K8s:
+def k8s(harness_session: HarnessSession, cluster_info: ClusterInfo) -> Iterator[K8s]:
+    """The Kubernetes client. At the end it waits for the namespaces the run deleted (the releases'), which
+    are deleted side by side: each one's pods drain (preStop) and volumes go at the same time."""
     from harness.k8s import K8s
 
     harness_session.k8s = K8s(cluster_info.kubeconfig, cluster_info.context)
-    return harness_session.k8s
+    yield harness_session.k8s
+    harness_session.k8s.wait_namespaces_gone(
+        harness_session.deleting_namespaces, harness_session.timeouts.namespace_gone
+    )
 
 
 # --- images -------------------------------------------------------------------------------------------------
@@ -128,9 +133,11 @@ def release(
         if hs.keep_everything(request.session):
             return
         if hs.release is not None:
-            hs.release.uninstall()
+            hs.release.uninstall(wait=False)  # the k8s fixture waits for the namespace to be gone
+            hs.deleting_namespaces.append(hs.namespace)
         elif k8s.namespace_exists(hs.namespace):  # the install failed half-way
-            k8s.delete_namespace(hs.namespace)
+            k8s.delete_namespace(hs.namespace, wait=False)
+            hs.deleting_namespaces.append(hs.namespace)
 
     request.addfinalizer(cleanup)
     rel = install_release(

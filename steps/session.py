@@ -62,6 +62,7 @@ class HarnessSession:
         self.secret_values: set[str] = set()
         self.setup_bundles: dict[str, Path] = {}
         self.pod_watch: PodIncidentWatch | None = None  # the release's namespace, from before the install
+        self.deleting_namespaces: list[str] = []  # deleted without waiting; waited for at the very end
 
     def values_files(self) -> list[Path]:
         """The chart values of this run: the acceptance overlay, then the --values files (later wins)."""

@@ -73,7 +73,9 @@ def second_release(
         )
     finally:
         if not harness_session.keep_everything(request.session):
-            k8s.delete_namespace(namespace)  # the retained data volume goes with its namespace
+            # the retained data volume goes with its namespace; the k8s fixture waits until it is gone
+            k8s.delete_namespace(namespace, wait=False)
+            harness_session.deleting_namespaces.append(namespace)
 
 
 @given("a second release serving the frontend over HTTPS", target_fixture="https_release")

@@ -3,7 +3,9 @@ the Dockerfiles' shape, and the README (quick-start commands, local links)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.checks import usable_secrets
-from harness.paths import REPO
+from harness.paths import CACHE, REPO, ensure
 from harness.proc import run
 from harness.timeouts import DEFAULT_TIMEOUTS
 
@@ -73,28 +75,89 @@ class Finding:
 def scan_for_secret_looking_values(
     files: Iterable[Path], label: dict[Path, str] | None = None
 ) -> list[Finding]:
-    """detect-secrets over the files, minus placeholders (user:password@host in a help text is not a leak)."""
-    from detect_secrets import SecretsCollection
-    from detect_secrets.settings import default_settings
+    """detect-secrets over the files, minus placeholders (user:password@host in a help text is not a leak).
 
-    collection = SecretsCollection()
-    with default_settings():
-        for path in files:
-            collection.scan_file(str(path))
+    What detect-secrets finds in a file depends only on its bytes, the name it is scanned under and the
+    plugin settings, so each file's findings (line, kind, hash: never the value) are cached under a key of
+    exactly those (`secret_scan_cache`): a file seen before costs a hash, a new or changed one is scanned.
+    Reviewed findings are filtered after the cache, so recording a review takes effect at once."""
     label = label or {}
     reviewed = reviewed_values()
     findings: list[Finding] = []
-    for filename, secret in collection:
-        if secret.secret_value is not None and PLACEHOLDER.match(secret.secret_value.strip()):
-            continue
-        where = label.get(
-            Path(filename),
-            str(Path(filename).relative_to(REPO)) if filename.startswith(str(REPO)) else filename,
-        )
-        finding = Finding(where, secret.line_number, secret.type, secret.secret_hash)
-        if (finding.kind, finding.secret_hash) not in reviewed:
-            findings.append(finding)
+    for path, raw in _raw_findings(list(files)).items():
+        where = label.get(path, str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path))
+        for line, kind, secret_hash in raw:
+            finding = Finding(where, line, kind, secret_hash)
+            if (finding.kind, finding.secret_hash) not in reviewed:
+                findings.append(finding)
     return sorted(findings, key=str)
+
+
+# part of every cache key: bump it when what a cached entry means changes
+SECRET_SCAN_CACHE_VERSION = 1
+RawFinding = tuple[int, str, str]  # line, detect-secrets' kind, its SHA-1 of the value
+
+
+def secret_scan_cache() -> Path:
+    return CACHE / "secret-scan"
+
+
+def _scan_name(path: Path) -> str:
+    """The name a file is scanned under, as detect-secrets' filename heuristics see it (lock files, swagger
+    files): its path in the repository, or its own name for a file outside it (a history blob)."""
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else path.name
+
+
+def _scan_key(settings: str, name: str, content: bytes) -> str:
+    digest = hashlib.sha256(f"{SECRET_SCAN_CACHE_VERSION}\0{settings}\0{name}\0".encode())
+    digest.update(content)
+    return digest.hexdigest()
+
+
+def _detect_settings() -> str:
+    """detect-secrets' version and its default plugins and filters, as one string for the cache key."""
+    from importlib.metadata import version
+
+    from detect_secrets.settings import default_settings, get_settings
+
+    with default_settings():
+        return version("detect-secrets") + json.dumps(get_settings().json(), sort_keys=True)
+
+
+def _raw_findings(files: list[Path]) -> dict[Path, list[RawFinding]]:
+    """Each file's findings minus placeholders: from the cache, else from detect-secrets (then cached)."""
+    settings = _detect_settings()
+    cache = ensure(secret_scan_cache())
+    keys = {path: _scan_key(settings, _scan_name(path), path.read_bytes()) for path in files}
+    result: dict[Path, list[RawFinding]] = {}
+    for path, key in keys.items():
+        try:
+            result[path] = [
+                (int(line), str(kind), str(h)) for line, kind, h in json.loads((cache / key).read_text())
+            ]
+        except (OSError, ValueError):
+            continue  # not cached yet (or a torn entry): scanned below
+    missing = [path for path in files if path not in result]
+    if missing:
+        from detect_secrets import SecretsCollection
+        from detect_secrets.settings import default_settings
+
+        collection = SecretsCollection()
+        with default_settings():
+            for path in missing:
+                collection.scan_file(str(path))
+        found: dict[str, list[RawFinding]] = {}
+        for filename, secret in collection:
+            if secret.secret_value is not None and PLACEHOLDER.match(secret.secret_value.strip()):
+                continue
+            found.setdefault(filename, []).append((secret.line_number or 0, secret.type, secret.secret_hash))
+        for path in missing:
+            result[path] = sorted(found.get(str(path), []))
+            entry = cache / keys[path]
+            partial = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
+            partial.write_text(json.dumps(result[path]))
+            partial.replace(entry)  # atomic: concurrent runs share the cache
+    return result
 
 
 def reviewed_values(baseline: Path = SECRETS_BASELINE) -> set[tuple[str, str]]:

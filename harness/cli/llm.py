@@ -1,4 +1,5 @@
-"""CLI area — llm build|serve|eval: the optional local model server and the NLU evaluation."""
+"""CLI area — llm build|serve|eval: the optional local model server and the NLU evaluation. The engine is
+imported by each command, so `tcb` (and every other command's --help) does not load the chatbot's NLU."""
 
 from __future__ import annotations
 
@@ -11,11 +12,8 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
-import anyio
 import typer
-from todo_chatbot.nlu.llm import ChatCompletionsClient, LLMUnavailable
 
-from harness import llm_eval, llm_server
 from harness.log import get_logger
 
 log = get_logger("llm")
@@ -25,6 +23,8 @@ llm_app = typer.Typer(no_args_is_help=True, help="The optional local LLM for NLU
 @llm_app.command()
 def build() -> None:
     """Build llama-cpp-python once (about 5 min on 2 cores) and fetch the server's wheels and the model."""
+    from harness import llm_server
+
     runtime = llm_server.ensure_llm_runtime()
     typer.echo(f"wheels: {llm_server.WHEELHOUSE}\nserver: {runtime.python}\nmodel:  {runtime.model}")
 
@@ -35,6 +35,8 @@ def serve(
     threads: Annotated[int, typer.Option(help="CPU threads for inference.")] = 2,
 ) -> None:
     """Serve SmolLM2-135M-Instruct on an OpenAI-compatible API on loopback until Ctrl-C."""
+    from harness import llm_server
+
     with llm_server.LLMServer(port=port or None, threads=threads) as server:
         typer.secho(f"\n  LLM_BASE_URL={server.base_url}", fg=typer.colors.GREEN, bold=True)
         typer.echo(f"  LLM_MODEL={server.model_id}")
@@ -69,6 +71,8 @@ def evaluate(
     show_failures: Annotated[bool, typer.Option("--failures", help="List the failed cases.")] = False,
 ) -> None:
     """Run the chatbot's NLU table through each provider; print accuracy per intent and latency p50/p95."""
+    from harness import llm_eval, llm_server
+
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the servers it started are stopped too
     chosen = [m.strip() for m in modes.split(",") if m.strip()]
     unknown = set(chosen) - set(llm_eval.MODES)
@@ -102,6 +106,9 @@ def evaluate(
 
 def _warm_up(base_url: str) -> None:
     """One request first, so the prompt prefix is cached and latency figures are of a warm server."""
+    import anyio
+    from todo_chatbot.nlu.llm import ChatCompletionsClient, LLMUnavailable
+
     try:
         anyio.run(ChatCompletionsClient(base_url, None, None, 60).ask, "hello")
     except LLMUnavailable as exc:

@@ -6,8 +6,6 @@ from typing import Annotated
 
 import typer
 
-from harness import chart_checks, helm
-
 
 def tools(
     checkov: Annotated[
@@ -15,6 +13,8 @@ def tools(
     ] = True,
 ) -> None:
     """Install (first run) or find (cached) the pinned tools and print where they are."""
+    from harness import chart_checks, helm  # here, not at the top: every `tcb` command would load pyhelm3
+
     helm_binary = helm.ensure_helm()
     typer.echo(f"helm {helm.HELM_VERSION}: {helm_binary}")
     if checkov:

@@ -14,26 +14,30 @@ from fastapi import FastAPI, Header, HTTPException
 
 
 def tiny_app() -> FastAPI:
-    """Just enough of the backend's task API for the load generator: list and create, behind a token."""
+    """Just enough of the backend's task API for the load generator: list and create, behind a token. Every
+    token starting "good-token" is a user of its own, with its own task numbers (as the backend numbers
+    each user's tasks from 1)."""
     app = FastAPI()
-    tasks: list[dict[str, Any]] = []
+    tasks: dict[str, list[dict[str, Any]]] = {}
     lock = threading.Lock()
 
-    def check(authorization: str | None) -> None:
-        if authorization != "Bearer good-token":
+    def check(authorization: str | None) -> str:
+        if not (authorization or "").startswith("Bearer good-token"):
             raise HTTPException(401, "bad token")
+        return str(authorization)
 
     @app.get("/api/tasks")
     def list_tasks(authorization: str | None = Header(None)) -> list[dict[str, Any]]:
-        check(authorization)
-        return tasks[-5:]
+        user = check(authorization)
+        return tasks.get(user, [])[-5:]
 
     @app.post("/api/tasks", status_code=201)
     def create(body: dict[str, Any], authorization: str | None = Header(None)) -> dict[str, Any]:
-        check(authorization)
+        user = check(authorization)
         with lock:
-            task = {"number": len(tasks) + 1, "title": body["title"]}
-            tasks.append(task)
+            own = tasks.setdefault(user, [])
+            task = {"number": len(own) + 1, "title": body["title"]}
+            own.append(task)
         return task
 
     return app

@@ -28,6 +28,36 @@ def test_stops_at_max_requests_and_counts_every_request(loopback_server):
     assert 0 < report.p50_ms <= report.p95_ms <= report.p99_ms
 
 
+def test_several_users_each_get_their_own_tasks_reported(loopback_server):
+    tokens = [f"good-token-{n}" for n in range(4)]
+    with LoadGenerator(loopback_server.url, tokens, concurrency=8, rate=None, max_requests=200) as load:
+        load.join(timeout=30)
+        report = load.report()
+    assert report.requests == 200 and report.failures == 0, report.summary()
+    assert report.users == 4 and "from 4 users" in report.summary()
+    assert set(report.created_by_user) == {0, 1, 2, 3}
+    # each user numbers its own tasks from 1: every user's created numbers are 1..n without a gap
+    for user, numbers in report.created_by_user.items():
+        assert numbers == list(range(1, len(numbers) + 1)), (user, numbers)
+    assert sum(len(n) for n in report.created_by_user.values()) == report.operations["create"] == 50
+
+
+def test_a_user_whose_token_is_refused_fails_alone(loopback_server):
+    with LoadGenerator(
+        loopback_server.url, ["good-token", "revoked"], concurrency=2, rate=80, max_requests=40
+    ) as load:
+        load.join(timeout=30)
+        report = load.report()
+    assert report.failures > 0 and set(report.status_histogram) <= {"200", "201", "401"}, report.summary()
+    assert report.status_histogram["401"] == report.failures
+    assert report.created_by_user[1] == [] and report.created_by_user[0], report.created_by_user
+
+
+def test_needs_a_worker_per_user():
+    with pytest.raises(ValueError, match="a worker per user"):
+        LoadGenerator("http://127.0.0.1:1", ["a", "b", "c"], concurrency=2)
+
+
 def test_stops_at_max_duration_at_the_given_rate(loopback_server):
     started = time.monotonic()
     with LoadGenerator(

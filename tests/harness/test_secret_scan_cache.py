@@ -1,0 +1,98 @@
+"""The detect-secrets cache (harness.checks.repository): a file seen before is not scanned again, yet a
+finding is reported from the cache as from a scan, and a file whose bytes change is scanned again. Each test
+seeds a secret-looking value (an AWS-shaped key) and must find it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.checks import repository
+
+# an AWS-shaped access key id: detect-secrets' AWSKeyDetector reports it (built here so this file holds none)
+SEEDED = "AKIA" + "Z7QW4KXN2PLM5RTY"
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = tmp_path / "cache"
+    monkeypatch.setattr(repository, "secret_scan_cache", lambda: directory)
+    return directory
+
+
+def _scans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records every file detect-secrets really scans."""
+    from detect_secrets import SecretsCollection
+
+    scanned: list[str] = []
+    original = SecretsCollection.scan_file
+
+    def scan_file(self: SecretsCollection, filename: str) -> None:
+        scanned.append(Path(filename).name)
+        original(self, filename)
+
+    monkeypatch.setattr(SecretsCollection, "scan_file", scan_file)
+    return scanned
+
+
+def test_a_cached_finding_is_still_reported(
+    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    leaky = tmp_path / "settings.py"
+    leaky.write_text(f'aws_key = "{SEEDED}"\n')
+    clean = tmp_path / "clean.py"
+    clean.write_text("print('nothing to see')\n")
+    scanned = _scans(monkeypatch)
+
+    cold = repository.scan_for_secret_looking_values([leaky, clean])
+    assert [f.kind for f in cold] == ["AWS Access Key"], cold
+    assert sorted(scanned) == ["clean.py", "settings.py"]
+
+    scanned.clear()
+    warm = repository.scan_for_secret_looking_values([leaky, clean])
+    assert scanned == [], "a file already scanned was scanned again"
+    assert warm == cold, "the cache changed what the scan reports"
+    # the cache holds where and what, never the value
+    assert all(SEEDED not in entry.read_text() for entry in cache.iterdir())
+
+
+def test_a_changed_file_is_scanned_again(
+    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "config.py"
+    target.write_text("debug = True\n")
+    assert repository.scan_for_secret_looking_values([target]) == []
+    scanned = _scans(monkeypatch)
+
+    target.write_text(f'debug = True\naws_key = "{SEEDED}"\n')  # a secret added to a file seen clean
+    findings = repository.scan_for_secret_looking_values([target])
+    assert scanned == ["config.py"]
+    assert [(f.line, f.kind) for f in findings] == [(2, "AWS Access Key")]
+
+
+def test_a_review_recorded_after_the_scan_applies_to_cached_findings(
+    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "fixture.py"
+    target.write_text(f'aws_key = "{SEEDED}"\n')
+    [finding] = repository.scan_for_secret_looking_values([target])
+    baseline = tmp_path / "reviewed.json"
+    baseline.write_text(
+        json.dumps({"reviewed": [{"type": finding.kind, "hashed_secret": finding.secret_hash}]})
+    )
+    original = repository.reviewed_values
+    monkeypatch.setattr(repository, "reviewed_values", lambda: original(baseline))
+    assert repository.scan_for_secret_looking_values([target]) == []
+
+
+def test_a_torn_cache_entry_is_scanned_again(
+    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "app.py"
+    target.write_text(f'aws_key = "{SEEDED}"\n')
+    assert len(repository.scan_for_secret_looking_values([target])) == 1
+    for entry in cache.iterdir():
+        entry.write_text("[[1, ")  # a half-written entry from a run that was killed
+    assert len(repository.scan_for_secret_looking_values([target])) == 1
