@@ -22,3 +22,4 @@ Feature: Secrets — never in git, never in images, never in ConfigMaps
     Given the images are built
     Then no application image sets a secret-named environment variable
     And no application image holds a local secret file or key material
+    And no application image's own files hold a secret-looking value (detect-secrets, high-entropy strings)

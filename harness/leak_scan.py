@@ -131,3 +131,59 @@ def scan_saved_image(ref: str, allowed: Iterable[str] = ()) -> list[str]:
         findings = key_material_in_image(save_image(ref, Path(tmp) / "image.tar"), allow)
     cached.write_text(json.dumps(findings))
     return [f"{ref} {f}" for f in findings]
+
+
+# high-entropy strings (detect-secrets' own entropy measure and its default limits): a generated key or token
+HIGH_ENTROPY_TOKEN = re.compile(rb"[A-Za-z0-9+/=_-]{32,}")
+HEX_TOKEN = re.compile(r"[0-9a-fA-F]+")
+HEX_ENTROPY_LIMIT = 3.0
+BASE64_ENTROPY_LIMIT = 4.5
+# not searched: installed third-party distributions (from pinned wheels; their metadata is full of hashes,
+# SBOM digests and example tokens) and a wheel's RECORD of its files' hashes
+NOT_SEARCHED = re.compile(r"^app/deps/|\.dist-info/RECORD$")
+
+
+def high_entropy_strings(data: bytes) -> list[str]:
+    """Kinds of the high-entropy tokens in a text (hex or base64/url-safe, >= 32 characters), never values."""
+    from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString, HexHighEntropyString
+
+    hex_plugin, base64_plugin = HexHighEntropyString(), Base64HighEntropyString()
+    kinds = []
+    for raw in HIGH_ENTROPY_TOKEN.findall(data):
+        token = raw.decode()
+        if HEX_TOKEN.fullmatch(token):
+            if hex_plugin.calculate_shannon_entropy(token) > HEX_ENTROPY_LIMIT:
+                kinds.append(f"hex string of {len(token)} characters")
+        elif base64_plugin.calculate_shannon_entropy(token) > BASE64_ENTROPY_LIMIT:
+            kinds.append(f"base64 string of {len(token)} characters")
+    return kinds
+
+
+def secret_looking_files(files: Mapping[str, bytes | None]) -> list[str]:
+    """Among an image's own files (path -> bytes): text files holding what detect-secrets reports (keywords,
+    private keys, cloud tokens) or a high-entropy string (a key generated at build time), outside installed
+    third-party distributions. Findings name the file and the kind, never the value."""
+    from harness.checks.repository import scan_for_secret_looking_values
+
+    texts: dict[str, bytes] = {
+        name: data
+        for name, data in files.items()
+        if data is not None
+        and not NOT_SEARCHED.search(name)
+        and b"\0" not in data[:8192]
+        and len(data) <= 1_000_000
+    }
+    findings = [
+        f"{name}: {kind}" for name, data in texts.items() for kind in sorted(set(high_entropy_strings(data)))
+    ]
+    with tempfile.TemporaryDirectory(prefix="tcb-image-files-") as tmp:
+        label: dict[Path, str] = {}
+        for index, (name, data) in enumerate(texts.items()):
+            path = Path(tmp) / str(index) / Path(name).name  # its own name: detect-secrets' filename rules
+            path.parent.mkdir()
+            path.write_bytes(data)
+            label[path] = name
+        findings += [
+            f"{f.where}: {f.kind} (line {f.line})" for f in scan_for_secret_looking_values(label, label)
+        ]
+    return sorted(set(findings))

@@ -8,6 +8,7 @@ from pytest_bdd import given, then
 
 from harness import diagnostics, leak_scan
 from harness.checks import repository, usable_secrets
+from harness.components import APP_COMPONENTS
 from harness.images import ImageRef
 from harness.k8s import K8s
 from harness.proc import run
@@ -79,6 +80,23 @@ def _images_hold_no_key_material(built_images: dict[str, ImageRef], evidence: Ev
     evidence.json("key material per image", findings)
     found = {name: f for name, f in findings.items() if f}
     assert not found, f"images carrying secret files or key material: {found}"
+
+
+@then("no application image's own files hold a secret-looking value (detect-secrets, high-entropy strings)")
+def _images_own_files_clean(built_images: dict[str, ImageRef], evidence: Evidence) -> None:
+    """Not only this run's secrets: a key generated at build time, or a token pasted into a file the build
+    copies, is in no Secret. Searched in the files each image's own stage adds (not its base, not the
+    third-party distributions it installs from pinned wheels)."""
+    from harness.checks.images import own_files
+
+    findings = {}
+    for name, image in built_images.items():
+        if name not in APP_COMPONENTS:
+            continue
+        findings[name] = leak_scan.secret_looking_files(own_files(image.ref, contents=True))
+    evidence.json("secret-looking values per image", findings)
+    found = {name: f for name, f in findings.items() if f}
+    assert not found, f"images whose own files hold secret-looking values: {found}"
 
 
 @then("no tracked file holds any of them")

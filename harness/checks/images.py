@@ -130,10 +130,11 @@ BUILD_ONLY = re.compile(
 )
 
 
-def own_files(ref: str) -> dict[str, bytes | None]:
+def own_files(ref: str, contents: bool = False) -> dict[str, bytes | None]:
     """The files the image's own Dockerfile stage added on top of its base (paths present in the image but not
     in the base named by its `org.opencontainers.image.base.name` label); zip archives among them (Python code
-    packed for zipimport) are listed member by member as `archive.zip!/member`. Values: None (names only)."""
+    packed for zipimport) are listed member by member as `archive.zip!/member`. Values: each file's bytes with
+    `contents` (zip members: None), else None (names only)."""
     from harness.images import ensure_docker_engine, image_files
 
     client = ensure_docker_engine()
@@ -153,15 +154,15 @@ def own_files(ref: str) -> dict[str, bytes | None]:
             name = member.name.removeprefix("./")
             if name in base or not member.isfile():
                 continue
-            found[name] = None
-            if name.endswith(".zip"):
-                handle = tar.extractfile(member)
-                if handle is not None:
-                    try:
-                        with zipfile.ZipFile(io.BytesIO(handle.read())) as packed:
-                            found.update({f"{name}!/{inner}": None for inner in packed.namelist()})
-                    except zipfile.BadZipFile:
-                        pass
+            handle = tar.extractfile(member)
+            data = handle.read() if handle is not None and (contents or name.endswith(".zip")) else None
+            found[name] = data if contents else None
+            if name.endswith(".zip") and data is not None:
+                try:
+                    with zipfile.ZipFile(io.BytesIO(data)) as packed:
+                        found.update({f"{name}!/{inner}": None for inner in packed.namelist()})
+                except zipfile.BadZipFile:
+                    pass
     return found
 
 

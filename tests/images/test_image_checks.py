@@ -13,7 +13,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from harness import images
+from harness import images, leak_scan
 from harness.checks import images as checks
 from harness.images import ImageRef
 
@@ -125,5 +125,45 @@ def test_a_wheelhouse_left_in_the_runtime_stage_is_found_in_the_images_own_files
         assert "wheels/httpx-0.27.0-py3-none-any.whl" in own
         assert not any(path.startswith("app/") for path in own), "the base's files count as the image's own"
         assert checks.build_leftovers(own) == ["wheels/httpx-0.27.0-py3-none-any.whl"]
+    finally:
+        docker_client.images.remove(ref, force=True)
+
+
+def test_high_entropy_strings_are_found_and_ordinary_text_is_not() -> None:
+    generated = secrets.token_hex(32).encode()
+    token = secrets.token_urlsafe(40).encode()
+    assert leak_scan.high_entropy_strings(b"key = " + generated) == ["hex string of 64 characters"]
+    assert leak_scan.high_entropy_strings(token)[0].startswith("base64 string of")
+    ordinary = (
+        b"def handler(request_timeout_seconds_for_the_backend): return aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    )
+    assert leak_scan.high_entropy_strings(ordinary) == []
+
+
+def test_a_key_generated_into_an_image_at_build_time_is_found_in_its_own_files(
+    app_images: dict[str, ImageRef], docker_client: docker.DockerClient
+) -> None:
+    """The seeded defect: a Dockerfile writes a generated signing key into the image. It is no value of any
+    Secret, so only a search of the image's own files for secret-looking values can see it. The real images'
+    own files hold none (third-party distributions, full of hashes, are not searched)."""
+    for name in ("backend", "chatbot", "frontend"):
+        assert leak_scan.secret_looking_files(checks.own_files(app_images[name].ref, contents=True)) == []
+    base = app_images["frontend"].ref
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w") as tar:
+        dockerfile = f"FROM {base}\nLABEL {checks.BASE_LABEL}={base}\nCOPY session.key /app/svc/session.key\n"
+        for path, data in (
+            ("Dockerfile", dockerfile.encode()),
+            ("session.key", secrets.token_hex(32).encode()),
+        ):
+            info = tarfile.TarInfo(path)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    ref = f"todo-chatbot-keytest-{secrets.token_hex(3)}/app:seeded"
+    context.seek(0)
+    docker_client.images.build(fileobj=context, custom_context=True, tag=ref, rm=True)
+    try:
+        found = leak_scan.secret_looking_files(checks.own_files(ref, contents=True))
+        assert found == ["app/svc/session.key: hex string of 64 characters"], found
     finally:
         docker_client.images.remove(ref, force=True)
