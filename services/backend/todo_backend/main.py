@@ -219,9 +219,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
     app.state.read_sessionmaker = create_sessionmaker(app.state.read_engine)
 
-    app.include_router(health.router)
-    app.include_router(auth.router)
+    # The hot routes first: the router tries routes in order (no path here overlaps another).
     app.include_router(tasks.router)
+    app.include_router(auth.router)
+    app.include_router(health.router)
 
     registry = _metrics_registry()
 
