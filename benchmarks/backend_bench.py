@@ -250,11 +250,12 @@ def report(
 ) -> bool:
     """Prints the tables; True when the backend meets every target."""
     backend = servers[0]
+    chart_workers = chart_backend()[0]
     print(
-        f"\nGET /api/tasks ({TASKS} tasks), uvicorn workers={workers}, pool {pool} (chart/values.yaml), "
-        f"wrk -t2 -c{args.connections}, {args.rounds} x {args.duration} s per server, {os.cpu_count()} CPUs, "
-        f"load avg {os.getloadavg()[0]:.1f}.\nMedians over rounds; ratio = CPU per request / the reference's "
-        "in the same round, [min-max] over rounds:"
+        f"\nGET /api/tasks ({TASKS} tasks), uvicorn workers={workers} (chart/values.yaml: {chart_workers}), "
+        f"pool {pool} per worker (chart/values.yaml), wrk -t2 -c{args.connections}, {args.rounds} x "
+        f"{args.duration} s per server, {os.cpu_count()} CPUs, load avg {os.getloadavg()[0]:.1f}.\n"
+        "Medians over rounds; ratio = CPU per request / the reference's in the same round, [min-max]:"
     )
     print(HEADER + f"{'ratio':>8}")
     for server in [*servers, reference]:
@@ -292,12 +293,16 @@ def main() -> int:
     parser.add_argument(
         "--before", metavar="REV", help="also run the backend of this git revision (e.g. main)"
     )
+    parser.add_argument(
+        "--workers", type=int, help="uvicorn workers, to compare (default: the chart's backend.workers)"
+    )
     parser.add_argument("--uvicorn-args", default="", help="extra uvicorn options, to compare settings")
     args = parser.parse_args()
     if which("wrk") is None:
         print("wrk not found: run scripts/setup (Debian package wrk)", file=sys.stderr)
         return 2
     workers, pool = chart_backend()
+    workers = args.workers or workers
 
     with PostgresServer() as pg, tempfile.TemporaryDirectory(prefix="tcb-bench-") as tmp_name:
         tmp = Path(tmp_name)
