@@ -90,7 +90,11 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
+        if declared is None and b"transfer-encoding" not in headers:
+            await self.app(scope, receive, send)  # no body (HTTP/1.1): nothing to count, as for every GET
+            return
         if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             await _too_large(scope, receive, send)
             return
