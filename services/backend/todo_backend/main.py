@@ -224,6 +224,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.read_sessionmaker = create_sessionmaker(app.state.read_engine)
 
     # The hot routes first: the router tries routes in order (no path here overlaps another).
+    app.include_router(tasks.reads)
     app.include_router(tasks.router)
     app.include_router(auth.router)
     app.include_router(health.router)

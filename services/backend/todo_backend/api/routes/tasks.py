@@ -11,10 +11,12 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, st
 from todo_backend import crud
 from todo_backend.api.deps import (
     ACCOUNT_GONE,
+    BEARER_SECURITY,
+    AuthenticatedRoute,
     CurrentUser,
-    CurrentUserId,
     SessionDep,
     SettingsDep,
+    route_user,
     unauthorized,
 )
 from todo_backend.models import Task
@@ -28,7 +30,14 @@ from todo_backend.schemas import (
     TaskUpdate,
 )
 
-router = APIRouter(prefix="/api/tasks", tags=["tasks"], responses={401: {"description": "Not authenticated"}})
+_ROUTER_OPTIONS: dict[str, Any] = {
+    "prefix": "/api/tasks",
+    "tags": ["tasks"],
+    "responses": {401: {"description": "Not authenticated"}},
+}
+router = APIRouter(**_ROUTER_OPTIONS)
+# The hot reads: the token is checked by the route itself, not by a dependency (AuthenticatedRoute).
+reads = APIRouter(route_class=AuthenticatedRoute, **_ROUTER_OPTIONS)
 
 # The same JSON as TaskOut's (pydantic writes UTC as "Z" too); tests/backend compares the two.
 _JSON_OPTIONS = orjson.OPT_UTC_Z
@@ -47,17 +56,16 @@ async def _get_or_404(session: SessionDep, user_id: int, number: int) -> Task:
     return task
 
 
-@router.get("", response_model=list[TaskOut])
+@reads.get("", response_model=list[TaskOut], openapi_extra=BEARER_SECURITY)
 async def list_tasks(
     request: Request,
-    user: CurrentUserId,
     status_: Annotated[TaskStatus, Query(alias="status")] = TaskStatus.all,
     priority: Priority | None = None,
 ) -> Response:
     # The hot path: no session, one query on the driver that also checks the account exists and the token is
     # not revoked, rows serialized by orjson (from our own typed columns: nothing to validate).
     tasks = await crud.list_tasks(
-        request.app.state.read_engine, user, status_, priority.value if priority else None
+        request.app.state.read_engine, route_user(request), status_, priority.value if priority else None
     )
     if tasks is None:
         raise unauthorized(ACCOUNT_GONE)
@@ -95,10 +103,10 @@ async def clear_completed(
     return ClearedOut(deleted=deleted)
 
 
-@router.get("/{number}", responses=_NOT_FOUND, response_model=TaskOut)
-async def get_task(number: TaskNumber, request: Request, user: CurrentUserId) -> Response:
+@reads.get("/{number}", responses=_NOT_FOUND, response_model=TaskOut, openapi_extra=BEARER_SECURITY)
+async def get_task(number: TaskNumber, request: Request) -> Response:
     # Read path like list_tasks: one query, no session.
-    found = await crud.find_task(request.app.state.read_engine, user, number)
+    found = await crud.find_task(request.app.state.read_engine, route_user(request), number)
     if found is None:
         raise unauthorized(ACCOUNT_GONE)
     if not found:
