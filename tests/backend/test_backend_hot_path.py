@@ -56,6 +56,23 @@ async def test_the_reads_still_check_the_account_and_the_token(client: httpx.Asy
     assert missing.status_code == 401, "the token is checked before the query parameters, as before"
 
 
+async def test_the_list_route_answers_as_the_endpoint_does(client: httpx.AsyncClient) -> None:
+    """Without query parameters TaskListRoute answers by itself; with them FastAPI runs the endpoint: the same
+    answers, errors included."""
+    auth = await sign_up(client, "route@example.com")
+    assert (
+        await client.post("/api/tasks", json={"title": "a", "due_date": "2031-01-02"}, headers=auth)
+    ).is_success
+    revoked = await sign_up(client, "route-revoked@example.com")
+    assert (await client.post("/api/auth/logout", headers=revoked)).status_code == 204
+    cases = [auth, revoked, {}, {"Authorization": "Bearer nonsense"}, {"Authorization": "Basic eDp5"}]
+    for headers in cases:
+        routed = await client.get("/api/tasks", headers=headers)
+        endpoint = await client.get("/api/tasks", params={"status": "all"}, headers=headers)
+        assert (routed.status_code, routed.content) == (endpoint.status_code, endpoint.content), headers
+        assert routed.headers == endpoint.headers, headers
+
+
 async def test_the_reads_keep_their_security_scheme_in_openapi(client: httpx.AsyncClient) -> None:
     schema = (await client.get("/openapi.json")).json()
     expected: list[dict[str, list[str]]] = [{"HTTPBearer": []}]
