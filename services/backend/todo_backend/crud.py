@@ -7,8 +7,9 @@ import functools
 from typing import Any, cast
 
 from sqlalchemy import Executable, and_, bindparam, delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from todo_backend.core.db import fetch_rows
 from todo_backend.core.security import TokenUser, hash_password
 from todo_backend.models import Task, User, utcnow
 from todo_backend.schemas import SignupRequest, TaskCreate, TaskRestore, TaskRow, TaskStatus, TaskUpdate
@@ -45,7 +46,7 @@ def _list_statement(status: TaskStatus, by_priority: bool) -> Executable:
 
     The user's row is outer-joined so one round trip also says whether the account still exists and the
     token is still valid (same token version): no row at all means it is not; one row with NULL task
-    columns means it has no (matching) tasks."""
+    columns means it has no (matching) tasks. Compiled once more for the driver (db.fetch_rows)."""
     on = [Task.user_id == User.id]
     if status is TaskStatus.pending:
         on.append(Task.completed.is_(False))
@@ -54,7 +55,7 @@ def _list_statement(status: TaskStatus, by_priority: bool) -> Executable:
     if by_priority:
         on.append(Task.priority == bindparam("priority"))
     return (
-        select(*TASK_COLUMNS, User.id)
+        select(*TASK_COLUMNS)
         .select_from(User)
         .outerjoin(Task, and_(*on))
         .where(User.id == bindparam("user_id"), User.token_version == bindparam("token_version"))
@@ -67,7 +68,7 @@ def _by_number_statement() -> Executable:
     """One task by number, with the same account check as _list_statement."""
     on = and_(Task.user_id == User.id, Task.number == bindparam("number"))
     return (
-        select(*TASK_COLUMNS, User.id)
+        select(*TASK_COLUMNS)
         .select_from(User)
         .outerjoin(Task, on)
         .where(User.id == bindparam("user_id"), User.token_version == bindparam("token_version"))
@@ -75,31 +76,30 @@ def _by_number_statement() -> Executable:
 
 
 async def _task_rows(
-    conn: AsyncConnection, statement: Executable, params: dict[str, Any]
+    engine: AsyncEngine, statement: Executable, params: dict[str, Any]
 ) -> list[TaskRow] | None:
-    rows = (await conn.execute(statement, params)).all()
+    rows = await fetch_rows(engine, statement, params)
     if not rows:
         return None
-    # zip stops before the trailing users.id column.
-    tasks = [dict(zip(_TASK_KEYS, row, strict=False)) for row in rows if row[0] is not None]
+    tasks = [dict(zip(_TASK_KEYS, row, strict=True)) for row in rows if row[0] is not None]
     return cast(list[TaskRow], tasks)
 
 
 async def list_tasks(
-    conn: AsyncConnection, user: TokenUser, status: TaskStatus, priority: str | None
+    engine: AsyncEngine, user: TokenUser, status: TaskStatus, priority: str | None
 ) -> list[TaskRow] | None:
     """The user's tasks ordered by number, or None when the user does not exist or the token is revoked."""
     params: dict[str, Any] = {"user_id": user.id, "token_version": user.version}
     if priority is not None:
         params["priority"] = priority
-    return await _task_rows(conn, _list_statement(status, priority is not None), params)
+    return await _task_rows(engine, _list_statement(status, priority is not None), params)
 
 
-async def find_task(conn: AsyncConnection, user: TokenUser, number: int) -> list[TaskRow] | None:
+async def find_task(engine: AsyncEngine, user: TokenUser, number: int) -> list[TaskRow] | None:
     """[the task] or [] when the user has no such task; None when the user does not exist or the token
     is revoked."""
     params = {"user_id": user.id, "token_version": user.version, "number": number}
-    return await _task_rows(conn, _by_number_statement(), params)
+    return await _task_rows(engine, _by_number_statement(), params)
 
 
 async def get_task(session: AsyncSession, user_id: int, number: int) -> Task | None:

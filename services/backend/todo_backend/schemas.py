@@ -165,8 +165,8 @@ class TaskOut(BaseModel):
 
 
 class TaskRow(TypedDict):
-    """TaskOut's fields as a plain dict, in TaskOut's order, for the list endpoint: database rows are
-    serialized by pydantic-core straight to the same JSON as TaskOut, without building a model each."""
+    """TaskOut's fields as a plain dict, in TaskOut's order, for the read endpoints: database rows are
+    serialized by orjson straight to the same JSON as TaskOut, without building a model each."""
 
     number: int
     title: str
