@@ -15,7 +15,7 @@ import pytest
 from todo_backend.core.config import Rate
 from todo_backend.core.config import Settings as BackendSettings
 from todo_backend.main import create_app as create_backend
-from todo_chatbot.config import Settings as ChatbotSettings
+from todo_chatbot.core.config import Settings as ChatbotSettings
 from todo_chatbot.main import create_app as create_chatbot
 
 SECRET = "chatbot-tests-0123456789abcdefghijklmnopqrstuvwxyz"

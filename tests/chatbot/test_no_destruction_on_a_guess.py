@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from todo_chatbot import chat
 from todo_chatbot.chat import ChatService
-from todo_chatbot.db import ConversationState, ConversationStore
+from todo_chatbot.crud import ConversationState, ConversationStore
 from todo_chatbot.nlu.rules import VERBS, RulesProvider
 from todo_chatbot.nlu.stems import same_word
 

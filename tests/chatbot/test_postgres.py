@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import text
-from todo_chatbot.db import make_engine
+from todo_chatbot.core.db import make_engine
 from todo_chatbot.main import create_app
 
 from harness.pgserver import PostgresServer

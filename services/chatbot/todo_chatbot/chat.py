@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from todo_chatbot.backend import TURN_WRITES, BackendClient, BackendNotFound, BackendRejected, Task
-from todo_chatbot.db import ConversationState, ConversationStore
+from todo_chatbot.crud import ConversationState, ConversationStore
 from todo_chatbot.nlu.intent import ChatIntent, Intent, ListFilter, NLUContext, NLUProvider, TaskRef
 from todo_chatbot.nlu.rules import clean, title_problem
 from todo_chatbot.resolve import MAX_TASKS, Resolution, resolve

@@ -14,27 +14,18 @@ import math
 import random
 from typing import Any
 
-from sqlalchemy import Integer, String, case, delete, func, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.orm import Mapped, mapped_column
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from todo_chatbot.config import Rate
-from todo_chatbot.db import Base, ChatMessage, Conversation
+from todo_chatbot.core.config import Rate
+from todo_chatbot.models import ChatMessage, Conversation, RateLimitCounter
 
 MAX_WINDOW_SECONDS = 24 * 3600
 _CLEANUP_ONE_IN = 200
-
-
-class RateLimitCounter(Base):
-    __tablename__ = "chatbot_rate_limits"
-
-    key: Mapped[str] = mapped_column(String(400), primary_key=True)
-    window_start: Mapped[int] = mapped_column(Integer)
-    hits: Mapped[int] = mapped_column(Integer)
 
 
 class RateLimited(Exception):
