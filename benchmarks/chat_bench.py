@@ -234,8 +234,21 @@ async def _drive_concurrent(
                     await backend.post("/api/tasks", json=body, headers={"Authorization": f"Bearer {token}"})
                 ).raise_for_status()
 
+        csrf: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
+        for token in tokens:  # as the page does: its <meta name="csrf-token"> goes into X-CSRF-Token
+            frontend.cookies.clear()  # each user is its own browser: no cookie of the one before
+            page = await frontend.get("/", cookies={"todo_session": token})
+            page.raise_for_status()
+            found = re.search(r'name="csrf-token" content="([0-9a-f]+)"', page.text)
+            if not found or "todo_csrf" not in page.cookies:
+                raise SystemExit("the frontend's page carries no CSRF token: the chat proxy would answer 403")
+            cookies = {"todo_session": token, "todo_csrf": page.cookies["todo_csrf"]}
+            csrf[token] = (cookies, {"X-CSRF-Token": found.group(1)})
+        frontend.cookies.clear()
+
         async def user(token: str, measure: bool, count: int) -> None:
             conversation: str | None = None
+            cookies, headers = csrf[token]
             for i in range(count):
                 body: dict[str, Any] = {
                     "message": E2E_MESSAGES[i % len(E2E_MESSAGES)],
@@ -244,7 +257,7 @@ async def _drive_concurrent(
                 if conversation:
                     body["conversation_id"] = conversation
                 started = time.perf_counter()
-                r = await frontend.post("/api/chat", json=body, cookies={"todo_session": token})
+                r = await frontend.post("/api/chat", json=body, cookies=cookies, headers=headers)
                 elapsed = (time.perf_counter() - started) * 1000
                 r.raise_for_status()
                 conversation = r.json()["conversation_id"]
