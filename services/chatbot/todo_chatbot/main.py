@@ -69,6 +69,7 @@ def create_app(
 
     app = FastAPI(title="todo-chatbot chatbot", version=__version__, lifespan=lifespan)
     app.state.settings = settings
+    app.state.engine = engine
     app.state.store = store
     app.state.backend = backend
     app.state.service = service

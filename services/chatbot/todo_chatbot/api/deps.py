@@ -18,7 +18,9 @@ from todo_chatbot.crud import ConversationStore
 bearer = HTTPBearer(auto_error=False)
 
 
-def bearer_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
+async def bearer_token(  # async: FastAPI runs a sync dependency in a worker thread
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> str:
     if credentials is None or not credentials.credentials:
         raise BackendUnauthorized(
             "missing bearer token: send 'Authorization: Bearer <token>' from /api/auth/login"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import random
 import time
 
 from fastapi import APIRouter, Request, Response
 
 from todo_chatbot.api.deps import LimiterDep, ServiceDep, SettingsDep, Token
-from todo_chatbot.core.limits import RateLimited, client_address, token_subject
+from todo_chatbot.core.limits import CLEANUP_ONE_IN, TurnLimits, client_address, counter, token_subject
 from todo_chatbot.core.metrics import LATENCY, MESSAGES
 from todo_chatbot.schemas import ChatAction, ChatRequest, ChatResponse
 
@@ -31,20 +32,26 @@ async def chat(
     started = time.perf_counter()
     now = time.time()
     address = client_address(request, settings.proxy_token.get_secret_value())
-    await limiter.hit(f"chat:address:{address}", settings.chat_limit_per_address, now, "messages")
     account = token_subject(token)
-    account_key = f"chat:account:{account}" if account else None
-    if account_key:  # looked at before, counted after the backend has accepted the token
-        await limiter.check(account_key, settings.chat_limit_per_account, now, "messages")
-    result = await service.handle(token, body.message, body.conversation_id, body.client_time)
-    if account_key:
-        try:
-            await limiter.hit(account_key, settings.chat_limit_per_account, now, "messages")
-        except RateLimited:
-            pass  # this message was answered; the next one gets the 429
+    limits = TurnLimits(
+        address=counter(f"chat:address:{address}", settings.chat_limit_per_address, now),
+        address_rate=settings.chat_limit_per_address,
+        account=counter(f"chat:account:{account}", settings.chat_limit_per_account, now) if account else None,
+        account_rate=settings.chat_limit_per_account,
+        now=now,
+    )
+    result = await service.handle(token, body.message, body.conversation_id, body.client_time, limits)
+    housekeeping = time.perf_counter()
     if result.conversation_id != body.conversation_id:  # a new conversation: keep the newest N
         await limiter.trim_conversations(result.conversation_id, settings.max_conversations_per_user)
-    LATENCY.observe(time.perf_counter() - started)
+    if random.randrange(CLEANUP_ONE_IN) == 0:  # noqa: S311 - sampling, not security
+        await limiter.forget_old_windows(now)
+    finished = time.perf_counter()
+    LATENCY.observe(finished - started)
+    timings = result.timings
+    timings["db"] += (finished - housekeeping) * 1000
+    timings["total"] = (finished - started) * 1000
+    timings["chatbot"] = timings["total"] - timings["db"] - timings["backend"]
     response.headers["Server-Timing"] = result.server_timing()
     MESSAGES.labels(intent=result.intent).inc()
     return ChatResponse(
