@@ -25,6 +25,11 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
         (r"^make sure (?:that )?i (?:remember )?to ", "remind me to "),
         (r"^(?:don'?t|do not|dont) let me forget (?:to |about )?", "remind me to "),
         (r"^i (?:need|have|want|ought|'d like) to remember (?:to |that )?", "remind me to "),
+        (
+            r"^(?:i )?(?:gotta|got to|must|should|have to|need to|better|'d better|had better) remember"
+            r" (?:to |that )?",
+            "remind me to ",
+        ),
         (r"^remember (?:that )?i (?:need|have|must|should) to ", "remind me to "),
         (r"^(?:i'll|i will|i'd|i would) (?:need|have) to ", "remind me to "),
         (
@@ -113,13 +118,19 @@ _PRIORITY_EDIT: list[tuple[str, Priority | None]] = [
         r"riority)$",
         "high",
     ),
+    (
+        r"^(?P<ref>.+?)(?: isn'?t| is not| isnt|'s not| is no longer| aren'?t| are not)"
+        r"(?: really| that| very| so)? (?:urgent|important|a priority|pressing)(?: any ?more| after all)?$",
+        "low",
+    ),
     (r"^(?P<ref>.+?) should be (?P<p>high|low|medium|top) priority$", None),
     (r"^(?:lower|reduce|decrease|drop) (?:the )?priority (?:of|on|for) (?P<ref>.+)$", "low"),
     (r"^(?:raise|increase|bump up|bump) (?:the )?priority (?:of|on|for) (?P<ref>.+)$", "high"),
     (r"^make (?P<ref>.+?) (?:a |an )?(?P<p>high|low|medium|top)(?: |-)?priority(?: task| one)?$", None),
 ]
 _DELETE = [
-    r"^i (?:don'?t|do not|dont) need (?:to )?(?P<ref>.+?) any ?more$",
+    r"^i (?:don'?t|do not|dont) (?:need|have) (?:to )?(?P<ref>.+?) any ?more$",
+    r"^i (?:no longer|don'?t (?:really )?any longer) (?:need|have|want) (?:to )?(?P<ref>.+?)(?: any ?more)?$",
     r"^no need (?:to |for )?(?P<ref>.+?)(?: any ?more)?$",
     r"^(?:stop tracking|scratch|kill|nix|ditch|axe|cross out|strike) (?P<ref>.+)$",
     r"^take (?P<ref>.+?) off (?:my |the )?(?:list|todo list|to do list|tasks)$",
@@ -132,7 +143,7 @@ _REOPEN = [
     r"^i (?:haven'?t|have not|didn'?t|did not|havent|didnt)(?: actually| really| yet)? (?P<ref>.+?)(?: yet)?"
     r"$",
     r"^(?P<ref>.+?) (?:isn'?t|is not|wasn'?t|hasn'?t been|has not been|aren'?t|isnt)(?: actually| really)?"
-    r" (?P<pp>\w+)(?: yet| after all)?$",
+    r" (?!urgent|important|pressing|a priority)(?P<pp>\w+)(?: yet| after all)?$",
     r"^(?P<ref>.+?) still needs(?: to be)? (?P<pp>\w+)$",
     r"^(?P<ref>.+?) is still (?:pending|open|to do|todo|not done)$",
     r"^put (?P<ref>.+?) back (?:on|in|onto) (?:my |the )?(?:list|todo list|tasks)$",
@@ -152,6 +163,7 @@ UNDO = re.compile(
     r"(?:undo(?: that| it| the last (?:change|one|action))?|that was (?:wrong|a mistake|not right|an acciden"
     r"t)"
     r"|put it back|bring it back|revert(?: that| it)?|go back|take that back|undo please|undo that please"
+    r"|(?:change|set|switch|turn|put) (?:it|that) back(?: (?:to how|the way|as) it was)?|reverse that"
     r"|i didn'?t mean (?:that|to do that))(?: please)?"
 )
 _PASSIVE = re.compile(
