@@ -36,7 +36,9 @@ def load_cases(path: Path = CASES_FILE, split: Split | None = None) -> list[dict
         case["setup_tasks"] = data["setups"][case["setup"]]
         explicit = raw.get("split")
         if explicit not in (None, "dev"):
-            raise ValueError(f"case {case['id']}: an explicit split can only be 'dev' (held-out is by id hash)")
+            raise ValueError(
+                f"case {case['id']}: an explicit split can only be 'dev' (held-out: by the id hash)"
+            )
         case["split"] = explicit or split_of(case["id"])
         if split is None or case["split"] == split:
             cases.append(case)

@@ -59,7 +59,8 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
 # "tomorrow I have to X" / "in 2 days remind me to X": the date moves behind the title
 _LEADING_DATE = re.compile(
     r"^(?P<date>today|tonight|tomorrow|tmrw|(?:on |this |next )?(?:monday|tuesday|wednesday|thursday|friday"
-    r"|saturday|sunday)|in (?:\d+|a|an|one|two|three|four|five|a couple of) (?:days?|weeks?|months?)),? "
+    r"|saturday|sunday)|in (?:\d+|a|an|one|two|three|four|five|a couple of) (?:days?|weeks?|months?)"
+    r"|next week|this weekend|next weekend|next month|end of the (?:week|month)),? "
     r"(?:i (?:have|need|must|should) to|i gotta|remind me to|remind me) (?P<rest>.+)$"
 )
 _REMIND_DATE_FIRST = re.compile(
@@ -129,8 +130,9 @@ _PRIORITY_EDIT: list[tuple[str, Priority | None]] = [
     (r"^make (?P<ref>.+?) (?:a |an )?(?P<p>high|low|medium|top)(?: |-)?priority(?: task| one)?$", None),
 ]
 _DELETE = [
-    r"^i (?:don'?t|do not|dont) (?:need|have) (?:to )?(?P<ref>.+?) any ?more$",
-    r"^i (?:no longer|don'?t (?:really )?any longer) (?:need|have|want) (?:to )?(?P<ref>.+?)(?: any ?more)?$",
+    r"^(?:i|we) (?:don'?t|do not|dont) (?:need|have) (?:to )?(?P<ref>.+?) any ?more$",
+    r"^(?:i|we) (?:no longer|don'?t (?:really )?any longer) (?:need|have|want) (?:to )?(?P<ref>.+?)"
+    r"(?: any ?more)?$",
     r"^no need (?:to |for )?(?P<ref>.+?)(?: any ?more)?$",
     r"^(?:stop tracking|scratch|kill|nix|ditch|axe|cross out|strike) (?P<ref>.+)$",
     r"^take (?P<ref>.+?) off (?:my |the )?(?:list|todo list|to do list|tasks)$",
@@ -153,6 +155,7 @@ _REOPEN = [
     r"^undo (?:completing|finishing|ticking off|checking off) (?P<ref>.+)$",
 ]
 _COMPLETE = [
+    r"^(?:mark|tick|check|set)(?:ed)? (?:as )?(?:done|complete|completed|finished) (?P<ref>.+)$",
     r"^i'?m (?:done|finished) with (?P<ref>.+)$",
     r"^(?:you can |please )?(?:tick|check|cross|mark)(?:ed)? off (?P<ref>.+)$",
     r"^(?:crossed|ticked|checked) off (?P<ref>.+)$",
@@ -202,9 +205,19 @@ def statement(text: str) -> ChatIntent | None:
     return None
 
 
+_NO_DUE_DATE = re.compile(
+    r"^(?P<ref>.+?) (?:doesn'?t|does not|don'?t|do not) (?:need|have) (?:a |any )?(?:deadline|due date|date)"
+    r"(?: any ?more)?$"
+)
+
+
 def update(text: str, today_parse: date) -> ChatIntent | None:
     """Relative date shifts, date edits and priority edits said in everyday words."""
     from todo_chatbot.nlu.rules import _priority, parse_date
+
+    m = _NO_DUE_DATE.match(text)
+    if m:
+        return ChatIntent(intent=Intent.UPDATE, ref=_ref(m.group("ref")), clear_due_date=True)
 
     for pattern in _SHIFT:
         m = pattern.match(text)

@@ -395,7 +395,7 @@ def list_filter(text: str) -> ListFilter:
     ):
         status = "completed"
     due = None
-    if re.search(r"\b(overdue|past due|late|missed|behind)\b", text):
+    if re.search(r"\b(overdue|past due|late|miss|missed|behind)\b", text):
         due = "overdue"
     elif re.search(r"\btoday\b|\btonight\b", text):
         due = "today"
@@ -475,7 +475,7 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
     if (
         due is not None or priority is not None
     ):  # the separator left where it was ("pay the bill, high priority")
-        title = re.sub(r"\s*[,;\u2013\u2014]+$|\s+-+$", "", title)
+        title = re.sub(r"\s*[,;\u2013\u2014]+$|\s+-+$|\s+(?:as|with)$", "", title)
     return ChatIntent(intent=Intent.ADD, title=title or None, due_date=due, priority=priority)
 
 
@@ -570,6 +570,11 @@ def parse(message: str, context: NLUContext) -> ChatIntent:
     # "todo: call plumber" (the colon is gone from the normalised words, so look at the user's own token)
     if len(words.orig) > 1 and re.fullmatch(r"(todo|to-do|task|reminder|remember):", words.orig[0].lower()):
         return _finish_add(_title_parts(Words(words.orig[1:], words.norm[1:]), context))
+    # "urgent: call the landlord": a high-priority task (only with the colon: "urgent tasks?" is a list)
+    if len(words.orig) > 1 and re.fullmatch(r"(urgent|important|asap|high priority):", words.orig[0].lower()):
+        added = _title_parts(Words(words.orig[1:], words.norm[1:]), context)
+        added.priority = added.priority or "high"
+        return _finish_add(added)
 
     fixes: list[str] = []
     words = _strip_prefixes(words)
