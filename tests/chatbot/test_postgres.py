@@ -12,6 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from todo_chatbot import crud
 from todo_chatbot.api.routes import chat as chat_route
 from todo_chatbot.core.db import make_engine, migrate
 from todo_chatbot.core.limits import Counter
@@ -152,4 +153,23 @@ async def test_a_turn_never_writes_into_another_users_conversation(pg: PostgresS
     found = await store.find(alice.id)
     assert found is not None and found[0] == "1" and found[1].last_task_number is None
     assert await store.counts(alice.id) == 2  # user 2's turn added no message to alice's conversation
+    await engine.dispose()
+
+
+async def test_the_owner_check_is_what_keeps_another_user_out(pg: PostgresServer) -> None:
+    """Seeded defect: the upsert without its `WHERE c.user_id = excluded.user_id` lets user 2 write into
+    alice's conversation, and the owner test above would see it."""
+    engine = make_engine(pg.create_database("chatbot_owner_defect"))
+    await migrate(engine)
+    store = ConversationStore(engine)
+    guard = " WHERE c.user_id = excluded.user_id"
+    assert guard in crud._CLOSE_PG
+    store._close_pg = crud._sql(crud._CLOSE_PG.replace(guard, ""))
+    alice = store.owned_by("1", None)
+    await store.close_turn("1", alice, "add buy milk", "Added #1 buy milk.", "add", Counter("k", 0))
+    stolen = ConversationState(alice.id, False, last_task_number=99)
+    await store.close_turn("2", stolen, "delete it", "…", "delete", Counter("k", 0))
+    found = await store.find(alice.id)
+    assert found is not None and found[1].last_task_number == 99  # written into alice's conversation
+    assert await store.counts(alice.id) == 4
     await engine.dispose()
