@@ -34,15 +34,18 @@ from tests.chatbot.conftest import Stack, running_stack  # noqa: E402
 from tests.chatbot.realistic import Outcome, format_table, load_cases, run_case  # noqa: E402
 
 
-async def evaluate(provider: str, llm_url: str | None, table: bool) -> dict[str, list[Outcome]]:
+async def evaluate(
+    provider: str, llm_url: str | None, table: bool, splits: tuple[str, ...] = ("dev", "heldout")
+) -> dict[str, list[Outcome]]:
     overrides: dict[str, Any] = {"nlu_provider": provider}
     if provider != "rules":
         overrides.update(llm_base_url=llm_url, llm_timeout_seconds=30)
     with tempfile.TemporaryDirectory(prefix="chat-accuracy-") as state:
         async with running_stack(Path(state), **overrides) as stack:
-            results: dict[str, list[Outcome]] = {"dev": [], "heldout": []}
+            results: dict[str, list[Outcome]] = {split: [] for split in splits}
             for case in load_cases():
-                results[case["split"]].append(await _one(stack, case))
+                if case["split"] in results:  # the held-out half is not even run while tuning (--split dev)
+                    results[case["split"]].append(await _one(stack, case))
             if table:
                 results["table"] = [await _table_case(stack, c) for c in nlu_table.load_cases()]
             return results
@@ -103,6 +106,12 @@ def main() -> None:
     parser.add_argument("--start-llm", action="store_true", help="start the local SmolLM2 server")
     parser.add_argument("--failures", choices=["none", "dev", "heldout", "table"], default="none")
     parser.add_argument("--no-table", action="store_true", help="skip the NLU table")
+    parser.add_argument(
+        "--split",
+        choices=["dev", "heldout", "both"],
+        default="both",
+        help="which half of the phrasings to run",
+    )
     args = parser.parse_args()
     providers = [p.strip() for p in args.providers.split(",") if p.strip()]
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
@@ -112,7 +121,8 @@ def main() -> None:
             if provider != "rules" and not url:
                 sys.exit(f"{provider} needs a model server: pass --llm-url URL or --start-llm")
             started = time.monotonic()
-            results = asyncio.run(evaluate(provider, url, not args.no_table))
+            splits = ("dev", "heldout") if args.split == "both" else (args.split,)
+            results = asyncio.run(evaluate(provider, url, not args.no_table, splits))
             print(f"{provider}: {time.monotonic() - started:.0f} s")
             for split, outcomes in results.items():
                 columns[f"{provider} {split}"] = outcomes

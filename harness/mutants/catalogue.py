@@ -405,7 +405,7 @@ CATALOGUE: tuple[Defect, ...] = (
     Defect(
         "chatbot-ready-always-200",
         "SC-024",
-        "services/chatbot/todo_chatbot/main.py",
+        "services/chatbot/todo_chatbot/api/routes/health.py",
         "the chatbot's /api/ready says 'not ready' in its body but answers 200",
         (Edit("status_code=200 if ok else 503,", "status_code=200,"),),
         expected="survives",

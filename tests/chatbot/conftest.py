@@ -12,10 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from todo_backend.core.config import Rate
 from todo_backend.core.config import Settings as BackendSettings
 from todo_backend.main import create_app as create_backend
-from todo_chatbot.config import Settings as ChatbotSettings
+from todo_chatbot.core.config import Settings as ChatbotSettings
 from todo_chatbot.main import create_app as create_chatbot
 
 SECRET = "chatbot-tests-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -33,6 +34,7 @@ class Stack:
 
     backend: httpx.AsyncClient
     chatbot: httpx.AsyncClient
+    chatbot_app: FastAPI | None = None  # for tests that look inside (its engine, its store)
 
     async def signup(self, email: str | None = None) -> str:
         email = email or f"user{next(_users)}@example.com"
@@ -116,7 +118,7 @@ async def running_stack(directory: Path, **chatbot_overrides: Any) -> AsyncItera
         chatbot = await stack.enter_async_context(
             httpx.AsyncClient(transport=httpx.ASGITransport(app=chatbot_app), base_url="http://chatbot")
         )
-        yield Stack(backend, chatbot)
+        yield Stack(backend, chatbot, chatbot_app)
 
 
 @pytest.fixture

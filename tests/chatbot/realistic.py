@@ -34,7 +34,12 @@ def load_cases(path: Path = CASES_FILE, split: Split | None = None) -> list[dict
     for raw in data["cases"]:
         case = {**data["defaults"], **raw}
         case["setup_tasks"] = data["setups"][case["setup"]]
-        case["split"] = split_of(case["id"])
+        explicit = raw.get("split")
+        if explicit not in (None, "dev"):
+            raise ValueError(
+                f"case {case['id']}: an explicit split can only be 'dev' (held-out: by the id hash)"
+            )
+        case["split"] = explicit or split_of(case["id"])
         if split is None or case["split"] == split:
             cases.append(case)
     return cases

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from todo_chatbot import chat
 from todo_chatbot.chat import ChatService
-from todo_chatbot.db import ConversationState, ConversationStore
+from todo_chatbot.crud import ConversationState, ConversationStore, OpenedTurn
 from todo_chatbot.nlu.rules import VERBS, RulesProvider
 from todo_chatbot.nlu.stems import same_word
 
@@ -96,13 +96,13 @@ class FakeStore:
     def __init__(self) -> None:
         self.saved: dict[str, ConversationState] = {}
 
-    async def find(self, conversation_id: str | None) -> tuple[str, ConversationState] | None:
+    async def open_turn(self, conversation_id: str | None, *counters: Any) -> OpenedTurn:
         state = self.saved.get(conversation_id or "")
-        return ("1", state) if state else None
+        return OpenedTurn(("1", state) if state else None)
 
     owned_by = staticmethod(ConversationStore.owned_by)
 
-    async def save(self, user_id: str, state: ConversationState, *args: Any) -> None:
+    async def close_turn(self, user_id: str, state: ConversationState, *args: Any) -> None:
         state.is_new = False
         self.saved[state.id] = state
 

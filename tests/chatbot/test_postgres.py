@@ -1,21 +1,27 @@
-"""The chatbot on a real PostgreSQL (harness.pgserver): concurrent starts migrate once; readiness."""
+"""The chatbot on a real PostgreSQL (harness.pgserver): concurrent starts migrate once; readiness; a chat
+turn is two statements of its database (the rate counters, the conversation and its messages)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
-from todo_chatbot.db import make_engine
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from todo_chatbot import crud
+from todo_chatbot.api.routes import chat as chat_route
+from todo_chatbot.core.db import make_engine, migrate
+from todo_chatbot.core.limits import Counter
+from todo_chatbot.crud import ConversationState, ConversationStore
 from todo_chatbot.main import create_app
 
 from harness.pgserver import PostgresServer
 
-from .conftest import chatbot_settings
+from .conftest import chatbot_settings, running_stack
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
 
@@ -76,3 +82,94 @@ async def test_still_ready_while_postgres_is_down_and_says_so(tmp_path: Path) ->
             assert r.json()["checks"]["database"] == "unavailable"
     finally:
         server.stop()
+
+
+@contextmanager
+def statements_of(engine: AsyncEngine) -> Iterator[list[str]]:
+    """The SQL statements the engine sends while the block runs (pool pre-pings are not statements)."""
+    sent: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        sent.append(" ".join(statement.split())[:120])
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def test_a_chat_turn_costs_two_statements_and_keeps_context_messages_and_limits(
+    pg: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(chat_route, "CLEANUP_ONE_IN", 10**12)  # no sampled clean-up in this turn
+    url = pg.create_database("chatbot_turns")
+    async with running_stack(tmp_path, database_url=url, chat_limit_per_account="3/60") as stack:
+        assert stack.chatbot_app is not None
+        engine: AsyncEngine = stack.chatbot_app.state.engine
+        token = await stack.signup()
+        first = await stack.chat(token, "add buy milk")  # a new conversation (the oldest ones trimmed)
+        conversation = first["conversation_id"]
+        with statements_of(engine) as sent:
+            second = await stack.chat(token, "delete it", conversation)
+        assert second["actions"][0]["type"] == "deleted", second  # "it" read back from the conversation
+        assert len(sent) == 2, sent  # rate counters + conversation read; conversation + messages + counter
+        third = await stack.chat(token, "undo", conversation)
+        assert third["actions"][0]["type"] == "restored", third
+        assert await stack.chatbot_app.state.store.counts(conversation) == 6  # 2 messages a turn
+        refused = await stack.chat_raw(token, {"message": "show my tasks", "conversation_id": conversation})
+        assert refused.status_code == 429, refused.text  # the account's 3 a minute were used
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert await stack.chatbot_app.state.store.counts(conversation) == 6  # the refused one left nothing
+
+
+async def test_the_statement_count_sees_a_turn_that_takes_more(
+    pg: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check above can fail: the same turn through the statement-by-statement path (the one SQLite
+    takes) is counted as more than two."""
+    monkeypatch.setattr(chat_route, "CLEANUP_ONE_IN", 10**12)
+    url = pg.create_database("chatbot_turns_split")
+    async with running_stack(tmp_path, database_url=url) as stack:
+        assert stack.chatbot_app is not None
+        store = stack.chatbot_app.state.store
+        token = await stack.signup()
+        first = await stack.chat(token, "add buy milk")
+        monkeypatch.setattr(store, "_postgres", False)
+        with statements_of(stack.chatbot_app.state.engine) as sent:
+            second = await stack.chat(token, "delete it", first["conversation_id"])
+        assert second["actions"][0]["type"] == "deleted", second
+        assert len(sent) > 2, sent
+
+
+async def test_a_turn_never_writes_into_another_users_conversation(pg: PostgresServer) -> None:
+    engine = make_engine(pg.create_database("chatbot_owner"))
+    await migrate(engine)
+    store = ConversationStore(engine)
+    alice = store.owned_by("1", None)
+    await store.close_turn("1", alice, "add buy milk", "Added #1 buy milk.", "add", Counter("k", 0))
+    stolen = ConversationState(alice.id, False, last_task_number=99)  # user 2 naming alice's id
+    assert await store.close_turn("2", stolen, "delete it", "…", "delete", Counter("k", 0)) == 2
+    found = await store.find(alice.id)
+    assert found is not None and found[0] == "1" and found[1].last_task_number is None
+    assert await store.counts(alice.id) == 2  # user 2's turn added no message to alice's conversation
+    await engine.dispose()
+
+
+async def test_the_owner_check_is_what_keeps_another_user_out(pg: PostgresServer) -> None:
+    """Seeded defect: the upsert without its `WHERE c.user_id = excluded.user_id` lets user 2 write into
+    alice's conversation, and the owner test above would see it."""
+    engine = make_engine(pg.create_database("chatbot_owner_defect"))
+    await migrate(engine)
+    store = ConversationStore(engine)
+    guard = " WHERE c.user_id = excluded.user_id"
+    assert guard in crud._CLOSE_PG
+    store._close_pg = crud._sql(crud._CLOSE_PG.replace(guard, ""))
+    alice = store.owned_by("1", None)
+    await store.close_turn("1", alice, "add buy milk", "Added #1 buy milk.", "add", Counter("k", 0))
+    stolen = ConversationState(alice.id, False, last_task_number=99)
+    await store.close_turn("2", stolen, "delete it", "…", "delete", Counter("k", 0))
+    found = await store.find(alice.id)
+    assert found is not None and found[1].last_task_number == 99  # written into alice's conversation
+    assert await store.counts(alice.id) == 4
+    await engine.dispose()

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 from todo_chatbot import resolve as resolve_module
-from todo_chatbot.db import ConversationStore, make_engine, migrate
+from todo_chatbot.core.db import make_engine, migrate
+from todo_chatbot.crud import ConversationStore
 from todo_chatbot.nlu.intent import NLUContext
 from todo_chatbot.nlu.rules import parse, warm_up
 from todo_chatbot.resolve import resolve

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from todo_chatbot.config import Settings
+from todo_chatbot.core.config import Settings
 from todo_chatbot.nlu import llm_guard, make_provider
 from todo_chatbot.nlu.intent import Intent, NLUContext, TaskRef
 from todo_chatbot.nlu.llm import ANSWER_SCHEMA, LLMAnswer, Refused, to_intent

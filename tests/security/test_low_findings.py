@@ -67,7 +67,7 @@ def test_ready_and_error_bodies_name_no_internals(services: Services) -> None:
 
     from todo_backend.core.config import Settings
     from todo_backend.main import create_app
-    from todo_chatbot.config import Settings as ChatbotSettings
+    from todo_chatbot.core.config import Settings as ChatbotSettings
     from todo_chatbot.main import create_app as create_chatbot
 
     url = make_url(services.database)

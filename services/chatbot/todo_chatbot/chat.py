@@ -13,7 +13,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from todo_chatbot.backend import TURN_WRITES, BackendClient, BackendNotFound, BackendRejected, Task
-from todo_chatbot.db import ConversationState, ConversationStore
+from todo_chatbot.core.limits import TurnLimits
+from todo_chatbot.crud import ConversationState, ConversationStore
 from todo_chatbot.nlu.intent import ChatIntent, Intent, ListFilter, NLUContext, NLUProvider, TaskRef
 from todo_chatbot.nlu.rules import clean, title_problem
 from todo_chatbot.resolve import MAX_TASKS, Resolution, resolve
@@ -58,8 +59,9 @@ class ChatResult:
     conversation_id: str
     intent: str
     actions: list[dict[str, Any]] = field(default_factory=list)
-    # where the turn's time went, in ms: lookup (backend GET /api/tasks ∥ conversation read), nlu (parse),
-    # engine (resolution and replies, backend writes included), write (backend writes alone), save (DB)
+    # where the turn's time went, in ms: db (the chatbot's own database: rate counters, conversation),
+    # backend (the calls to the backend: its tasks, the write), nlu (parsing); the route adds total (its
+    # whole handler) and chatbot (total less db and backend: the chatbot's own work)
     timings: dict[str, float] = field(default_factory=dict)
 
     def server_timing(self) -> str:
@@ -149,24 +151,34 @@ class ChatService:
         return user_id
 
     async def handle(
-        self, token: str, message: str, conversation_id: str | None, client_time: datetime | None
+        self,
+        token: str,
+        message: str,
+        conversation_id: str | None,
+        client_time: datetime | None,
+        limits: TurnLimits | None = None,
     ) -> ChatResult:
-        # concurrently, so a message costs one backend round trip: the user's tasks (this call also checks
-        # the token: a rejected one is a 401), the conversation (used only if that user owns it) and, the
-        # first time a token is seen, whom it belongs to
+        # Two statements of the chatbot's database and one backend round trip (plus the write, if any): the
+        # rate counters and the conversation in one statement; then the user's tasks (this call also checks
+        # the token: a rejected one is a 401) and, the first time a token is seen, whom it belongs to; at the
+        # end the conversation, its messages and the account's counter in one statement.
         clock = time.perf_counter
         started = clock()
+        opened = await self.store.open_turn(
+            conversation_id, limits.address if limits else None, limits.account if limits else None
+        )
+        if limits:
+            limits.admit(opened)  # RateLimited before the backend is asked anything
+        opened_at = clock()
         token_key = hashlib.sha256(token.encode()).hexdigest()
         known = self._identities.get(token_key)
         lookups = await asyncio.gather(
-            self.backend.list_tasks(token),
-            self.store.find(conversation_id),
-            *([] if known else [self.backend.me(token)]),
+            self.backend.list_tasks(token), *([] if known else [self.backend.me(token)])
         )
-        tasks, found = lookups[0], lookups[1]
+        tasks = lookups[0]
         looked_up = clock()
-        user_id = known or self._remember(token_key, str(lookups[2]["id"]))
-        state = self.store.owned_by(user_id, found)
+        user_id = known or self._remember(token_key, str(lookups[1]["id"]))
+        state = self.store.owned_by(user_id, opened.found)
         today = (client_time or datetime.now().astimezone()).date()
         pending = state.pending
         context = NLUContext(
@@ -189,14 +201,15 @@ class ChatService:
         TURN_WRITES.set(writes)
         reply = await self._answer(intent, pending, text, turn)
         answered = clock()
-        await self.store.save(user_id, state, text, reply, intent.intent.value)
-        saved = clock()
+        await self.store.close_turn(
+            user_id, state, text, reply, intent.intent.value, limits.account if limits else None
+        )
+        # the answer went out; past its limit, the account's next message gets the 429
+        closed = clock()
         timings = {
-            "lookup": looked_up - started,
+            "db": (opened_at - started) + (closed - answered),
+            "backend": (looked_up - opened_at) + sum(writes),
             "nlu": parsed - looked_up,
-            "engine": answered - parsed,
-            "write": sum(writes),
-            "save": saved - answered,
         }
         ms = {k: v * 1000 for k, v in timings.items()}
         return ChatResult(reply, state.id, intent.intent.value, turn.actions, ms)

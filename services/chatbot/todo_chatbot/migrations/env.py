@@ -7,8 +7,9 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from todo_chatbot.config import Settings
-from todo_chatbot.db import VERSION_TABLE, Base, make_engine
+from todo_chatbot.core.config import Settings
+from todo_chatbot.core.db import VERSION_TABLE, make_engine
+from todo_chatbot.models import Base
 
 
 def _run(connection: Connection) -> None:
@@ -26,6 +27,6 @@ async def _run_standalone() -> None:
 
 connection = context.config.attributes.get("connection")
 if connection is not None:
-    _run(connection)  # called from todo_chatbot.db.migrate on the app's own connection
+    _run(connection)  # called from todo_chatbot.core.db.migrate on the app's own connection
 else:
     asyncio.run(_run_standalone())

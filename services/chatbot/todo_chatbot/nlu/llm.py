@@ -22,7 +22,7 @@ from typing import Any, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from todo_chatbot.config import Settings
+from todo_chatbot.core.config import Settings
 from todo_chatbot.nlu import llm_guard
 from todo_chatbot.nlu.intent import ChatIntent, Intent, NLUContext, NLUProvider, Priority, TaskRef
 from todo_chatbot.nlu.rules import Words, list_filter, title_problem

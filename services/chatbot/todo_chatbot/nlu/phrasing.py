@@ -25,6 +25,11 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
         (r"^make sure (?:that )?i (?:remember )?to ", "remind me to "),
         (r"^(?:don'?t|do not|dont) let me forget (?:to |about )?", "remind me to "),
         (r"^i (?:need|have|want|ought|'d like) to remember (?:to |that )?", "remind me to "),
+        (
+            r"^(?:i )?(?:gotta|got to|must|should|have to|need to|better|'d better|had better) remember"
+            r" (?:to |that )?",
+            "remind me to ",
+        ),
         (r"^remember (?:that )?i (?:need|have|must|should) to ", "remind me to "),
         (r"^(?:i'll|i will|i'd|i would) (?:need|have) to ", "remind me to "),
         (
@@ -54,7 +59,8 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
 # "tomorrow I have to X" / "in 2 days remind me to X": the date moves behind the title
 _LEADING_DATE = re.compile(
     r"^(?P<date>today|tonight|tomorrow|tmrw|(?:on |this |next )?(?:monday|tuesday|wednesday|thursday|friday"
-    r"|saturday|sunday)|in (?:\d+|a|an|one|two|three|four|five|a couple of) (?:days?|weeks?|months?)),? "
+    r"|saturday|sunday)|in (?:\d+|a|an|one|two|three|four|five|a couple of) (?:days?|weeks?|months?)"
+    r"|next week|this weekend|next weekend|next month|end of the (?:week|month)),? "
     r"(?:i (?:have|need|must|should) to|i gotta|remind me to|remind me) (?P<rest>.+)$"
 )
 _REMIND_DATE_FIRST = re.compile(
@@ -113,13 +119,20 @@ _PRIORITY_EDIT: list[tuple[str, Priority | None]] = [
         r"riority)$",
         "high",
     ),
+    (
+        r"^(?P<ref>.+?)(?: isn'?t| is not| isnt|'s not| is no longer| aren'?t| are not)"
+        r"(?: really| that| very| so)? (?:urgent|important|a priority|pressing)(?: any ?more| after all)?$",
+        "low",
+    ),
     (r"^(?P<ref>.+?) should be (?P<p>high|low|medium|top) priority$", None),
     (r"^(?:lower|reduce|decrease|drop) (?:the )?priority (?:of|on|for) (?P<ref>.+)$", "low"),
     (r"^(?:raise|increase|bump up|bump) (?:the )?priority (?:of|on|for) (?P<ref>.+)$", "high"),
     (r"^make (?P<ref>.+?) (?:a |an )?(?P<p>high|low|medium|top)(?: |-)?priority(?: task| one)?$", None),
 ]
 _DELETE = [
-    r"^i (?:don'?t|do not|dont) need (?:to )?(?P<ref>.+?) any ?more$",
+    r"^(?:i|we) (?:don'?t|do not|dont) (?:need|have) (?:to )?(?P<ref>.+?) any ?more$",
+    r"^(?:i|we) (?:no longer|don'?t (?:really )?any longer) (?:need|have|want) (?:to )?(?P<ref>.+?)"
+    r"(?: any ?more)?$",
     r"^no need (?:to |for )?(?P<ref>.+?)(?: any ?more)?$",
     r"^(?:stop tracking|scratch|kill|nix|ditch|axe|cross out|strike) (?P<ref>.+)$",
     r"^take (?P<ref>.+?) off (?:my |the )?(?:list|todo list|to do list|tasks)$",
@@ -132,7 +145,7 @@ _REOPEN = [
     r"^i (?:haven'?t|have not|didn'?t|did not|havent|didnt)(?: actually| really| yet)? (?P<ref>.+?)(?: yet)?"
     r"$",
     r"^(?P<ref>.+?) (?:isn'?t|is not|wasn'?t|hasn'?t been|has not been|aren'?t|isnt)(?: actually| really)?"
-    r" (?P<pp>\w+)(?: yet| after all)?$",
+    r" (?!urgent|important|pressing|a priority)(?P<pp>\w+)(?: yet| after all)?$",
     r"^(?P<ref>.+?) still needs(?: to be)? (?P<pp>\w+)$",
     r"^(?P<ref>.+?) is still (?:pending|open|to do|todo|not done)$",
     r"^put (?P<ref>.+?) back (?:on|in|onto) (?:my |the )?(?:list|todo list|tasks)$",
@@ -142,6 +155,7 @@ _REOPEN = [
     r"^undo (?:completing|finishing|ticking off|checking off) (?P<ref>.+)$",
 ]
 _COMPLETE = [
+    r"^(?:mark|tick|check|set)(?:ed)? (?:as )?(?:done|complete|completed|finished) (?P<ref>.+)$",
     r"^i'?m (?:done|finished) with (?P<ref>.+)$",
     r"^(?:you can |please )?(?:tick|check|cross|mark)(?:ed)? off (?P<ref>.+)$",
     r"^(?:crossed|ticked|checked) off (?P<ref>.+)$",
@@ -152,6 +166,7 @@ UNDO = re.compile(
     r"(?:undo(?: that| it| the last (?:change|one|action))?|that was (?:wrong|a mistake|not right|an acciden"
     r"t)"
     r"|put it back|bring it back|revert(?: that| it)?|go back|take that back|undo please|undo that please"
+    r"|(?:change|set|switch|turn|put) (?:it|that) back(?: (?:to how|the way|as) it was)?|reverse that"
     r"|i didn'?t mean (?:that|to do that))(?: please)?"
 )
 _PASSIVE = re.compile(
@@ -190,9 +205,19 @@ def statement(text: str) -> ChatIntent | None:
     return None
 
 
+_NO_DUE_DATE = re.compile(
+    r"^(?P<ref>.+?) (?:doesn'?t|does not|don'?t|do not) (?:need|have) (?:a |any )?(?:deadline|due date|date)"
+    r"(?: any ?more)?$"
+)
+
+
 def update(text: str, today_parse: date) -> ChatIntent | None:
     """Relative date shifts, date edits and priority edits said in everyday words."""
     from todo_chatbot.nlu.rules import _priority, parse_date
+
+    m = _NO_DUE_DATE.match(text)
+    if m:
+        return ChatIntent(intent=Intent.UPDATE, ref=_ref(m.group("ref")), clear_due_date=True)
 
     for pattern in _SHIFT:
         m = pattern.match(text)

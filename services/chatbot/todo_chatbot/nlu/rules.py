@@ -395,7 +395,7 @@ def list_filter(text: str) -> ListFilter:
     ):
         status = "completed"
     due = None
-    if re.search(r"\b(overdue|past due|late|missed|behind)\b", text):
+    if re.search(r"\b(overdue|past due|late|miss|missed|behind)\b", text):
         due = "overdue"
     elif re.search(r"\btoday\b|\btonight\b", text):
         due = "today"
@@ -472,6 +472,10 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
     if len(title) >= 2 and title[0] in "\"'\u201c\u2018" and title[-1] in "\"'\u201d\u2019":
         title = title[1:-1].strip()
     title = title.rstrip(".!?").strip()
+    if (
+        due is not None or priority is not None
+    ):  # the separator left where it was ("pay the bill, high priority")
+        title = re.sub(r"\s*[,;\u2013\u2014]+$|\s+-+$|\s+(?:as|with)$", "", title)
     return ChatIntent(intent=Intent.ADD, title=title or None, due_date=due, priority=priority)
 
 
@@ -517,6 +521,16 @@ def warm_up() -> None:
             )
 
 
+# questions about the world, not the user's list (unless they also name tasks: "what's due if it snows")
+OFF_TOPIC = re.compile(
+    r"\b(weather|forecast|temperature|raining|rain|snow|snowing|sunny|news|headlines|score|stocks?|"
+    r"exchange rate|time is it|traffic|recipe|movie|film)\b"
+)
+TASK_NOUNS = re.compile(
+    r"\b(tasks?|todos?|to-dos?|items?|list|things?|stuff|agenda|plate|due|deadlines?|reminders?)\b"
+)
+
+
 class RulesProvider:
     name = "rules"
 
@@ -556,6 +570,11 @@ def parse(message: str, context: NLUContext) -> ChatIntent:
     # "todo: call plumber" (the colon is gone from the normalised words, so look at the user's own token)
     if len(words.orig) > 1 and re.fullmatch(r"(todo|to-do|task|reminder|remember):", words.orig[0].lower()):
         return _finish_add(_title_parts(Words(words.orig[1:], words.norm[1:]), context))
+    # "urgent: call the landlord": a high-priority task (only with the colon: "urgent tasks?" is a list)
+    if len(words.orig) > 1 and re.fullmatch(r"(urgent|important|asap|high priority):", words.orig[0].lower()):
+        added = _title_parts(Words(words.orig[1:], words.norm[1:]), context)
+        added.priority = added.priority or "high"
+        return _finish_add(added)
 
     fixes: list[str] = []
     words = _strip_prefixes(words)
@@ -572,6 +591,13 @@ def parse(message: str, context: NLUContext) -> ChatIntent:
         text = words.text.rstrip(" .!?")
 
     intent = _two_clauses(words, text, context) or _classify(words, text, context)
+    if (
+        intent.intent in (Intent.LIST, Intent.COUNT)
+        and OFF_TOPIC.search(text)
+        and not TASK_NOUNS.search(text)
+    ):
+        # "what's the weather like tomorrow" names a day, not the user's tasks
+        return ChatIntent(intent=Intent.UNKNOWN)
     if OTHER_USER.search(text) and intent.intent not in (Intent.ADD, Intent.HELP, Intent.GREETING):
         return ChatIntent(intent=Intent.UNKNOWN, refusal="other_user")
     if fixes and intent.intent is not Intent.UNKNOWN:

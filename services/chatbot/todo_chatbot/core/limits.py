@@ -2,7 +2,8 @@
 address counted in the database (so they hold across replicas), and the number of conversations a user keeps.
 
 The rate counter is the backend's fixed-window design (todo_backend.core.limits) on the chatbot's own table,
-so the chatbot needs no access to the backend's tables."""
+so the chatbot needs no access to the backend's tables; its statements are part of the two the conversation
+store makes per turn (todo_chatbot.crud)."""
 
 from __future__ import annotations
 
@@ -11,30 +12,20 @@ import binascii
 import hmac
 import json
 import math
-import random
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, String, case, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.orm import Mapped, mapped_column
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from todo_chatbot.config import Rate
-from todo_chatbot.db import Base, ChatMessage, Conversation
+from todo_chatbot.core.config import Rate
+from todo_chatbot.models import ChatMessage, Conversation, RateLimitCounter
 
 MAX_WINDOW_SECONDS = 24 * 3600
-_CLEANUP_ONE_IN = 200
-
-
-class RateLimitCounter(Base):
-    __tablename__ = "chatbot_rate_limits"
-
-    key: Mapped[str] = mapped_column(String(400), primary_key=True)
-    window_start: Mapped[int] = mapped_column(Integer)
-    hits: Mapped[int] = mapped_column(Integer)
+CLEANUP_ONE_IN = 200
 
 
 class RateLimited(Exception):
@@ -43,48 +34,51 @@ class RateLimited(Exception):
         super().__init__(f"too many {what}: try again in {self.retry_after} s")
 
 
+class Counter(NamedTuple):
+    """A fixed-window rate counter: its key and the start of the current window (seconds since the epoch)."""
+
+    key: str
+    window: int
+
+
+def counter(key: str, rate: Rate, now: float) -> Counter:
+    return Counter(key, int(now // rate.seconds) * rate.seconds)
+
+
+@dataclass
+class TurnLimits:
+    """A chat message's limits: the address is counted as the turn opens; the account is only looked at
+    then, and counted as the turn closes, once the backend has accepted the token (so a forged token cannot
+    spend another account's budget). The store does both within its two statements of the turn."""
+
+    address: Counter
+    address_rate: Rate
+    account: Counter | None
+    account_rate: Rate
+    now: float
+    what: str = "messages"
+
+    def admit(self, opened: Any) -> None:
+        """RateLimited when the address went past its limit with this message, or the account had used
+        up its own before it (`opened`: the store's OpenedTurn, with `hits` and `peeked`)."""
+        if opened.hits is not None and opened.hits > self.address_rate.limit:
+            raise RateLimited(self.address.window + self.address_rate.seconds - self.now, self.what)
+        if self.account and opened.peeked is not None and opened.peeked >= self.account_rate.limit:
+            raise RateLimited(self.account.window + self.account_rate.seconds - self.now, self.what)
+
+
 class RateLimiter:
     def __init__(self, engine: AsyncEngine) -> None:
         # autocommit: a count is kept whatever the request's outcome
         self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
 
-    async def hit(self, key: str, rate: Rate, now: float, what: str) -> None:
-        """Count one event; RateLimited when that makes more than rate.limit in the current window."""
-        window = int(now // rate.seconds) * rate.seconds
-        counter = RateLimitCounter
+    async def forget_old_windows(self, now: float) -> None:
+        """Counters of windows long past (they are reset on their key's next hit anyway): the table stays
+        the size of the recently active keys. Called for about one message in CLEANUP_ONE_IN."""
         async with self._engine.connect() as conn:
-            insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-            upsert = (
-                insert(counter)
-                .values(key=key, window_start=window, hits=1)
-                .on_conflict_do_update(
-                    index_elements=[counter.key],
-                    set_={
-                        "hits": case((counter.window_start == window, counter.hits + 1), else_=1),
-                        "window_start": window,
-                    },
-                )
-                .returning(counter.hits)
+            await conn.execute(
+                delete(RateLimitCounter).where(RateLimitCounter.window_start < now - MAX_WINDOW_SECONDS)
             )
-            hits = (await conn.execute(upsert)).scalar_one()
-            if random.randrange(_CLEANUP_ONE_IN) == 0:  # noqa: S311 - sampling, not security
-                await conn.execute(delete(counter).where(counter.window_start < now - MAX_WINDOW_SECONDS))
-        if hits > rate.limit:
-            raise RateLimited(window + rate.seconds - now, what)
-
-    async def check(self, key: str, rate: Rate, now: float, what: str) -> None:
-        """RateLimited when `key` already used up its window, without counting anything."""
-        window = int(now // rate.seconds) * rate.seconds
-        async with self._engine.connect() as conn:
-            hits = (
-                await conn.execute(
-                    select(RateLimitCounter.hits).where(
-                        RateLimitCounter.key == key, RateLimitCounter.window_start == window
-                    )
-                )
-            ).scalar_one_or_none()
-        if hits is not None and hits >= rate.limit:
-            raise RateLimited(window + rate.seconds - now, what)
 
     async def trim_conversations(self, conversation_id: str, keep: int) -> int:
         """Deletes the oldest conversations of this conversation's owner beyond `keep` (their context only:

@@ -1,0 +1,84 @@
+"""The database engine for DATABASE_URL, and the migrations of the chatbot's tables at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # todo_chatbot/
+VERSION_TABLE = "alembic_version_chatbot"
+# any fixed 64-bit number unique to this service: serialises migrations of concurrently starting replicas
+MIGRATION_LOCK_KEY = 0x7C4A7B07
+
+
+# SQLSTATEs that refuse this pod's own login while the database itself is up (as the backend's
+# core/availability.py): only these make the chatbot unready; an outage keeps it serving 503s
+POD_SPECIFIC_SQLSTATES = {
+    "28000": "invalid authorization",
+    "28P01": "password refused",
+    "3D000": "database does not exist",
+    "42501": "insufficient privilege",
+    "53300": "too many connections for this role",
+}
+
+
+def make_engine(
+    url: str, pool_size: int = 5, connect_timeout: float = 3.0, pool_timeout: float = 5.0
+) -> AsyncEngine:
+    if make_url(url).get_backend_name() == "sqlite":
+        engine = create_async_engine(url, pool_pre_ping=True)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=0,  # the chart budgets max_connections for exactly pool_size per pod
+        pool_timeout=pool_timeout,
+        connect_args={"timeout": connect_timeout},
+    )
+
+
+def pod_specific_problem(exc: BaseException) -> str | None:
+    """Why the database refuses this pod in particular (login, privileges, connection limit), else None."""
+    current: BaseException | None = exc
+    for _ in range(5):
+        if current is None:
+            break
+        state = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
+        if isinstance(state, str) and state in POD_SPECIFIC_SQLSTATES:
+            return POD_SPECIFIC_SQLSTATES[state]
+        current = getattr(current, "orig", None) or current.__cause__
+    return None
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers run beside the writer; synchronous=NORMAL skips the fsync per commit (a power cut may
+    # lose the last turns of context, never corrupt the file): a chat turn is one small write
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config(str(PACKAGE_DIR / "alembic.ini"))
+    config.set_main_option("script_location", str(PACKAGE_DIR / "migrations"))
+    config.attributes["connection"] = connection
+    return config
+
+
+async def migrate(engine: AsyncEngine) -> None:
+    """Apply the chatbot's migrations (to head), one starter at a time on Postgres."""
+    async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # released at commit; a replica starting meanwhile waits here, then finds the schema at head
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        await conn.run_sync(lambda sync_conn: command.upgrade(alembic_config(sync_conn), "head"))
