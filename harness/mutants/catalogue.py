@@ -137,9 +137,6 @@ CATALOGUE: tuple[Defect, ...] = (
         "services/backend/Dockerfile",
         "the backend Dockerfile loses its `USER 1001:1001` line (on python:3.11-slim it would run as root)",
         (Edit("USER 1001:1001\n", ""),),
-        expected="survives",
-        should_catch="the image user check must read the Dockerfile's final stage (or build on a base without"
-        " a user), not the User the locally built base image hands down",
         tags=("dockerfile",),
     ),
     Defect(
@@ -161,9 +158,6 @@ CATALOGUE: tuple[Defect, ...] = (
         "services/chatbot/Dockerfile",
         "the chatbot Dockerfile's default base becomes `python:latest` (unpinned; only FROM lines are read)",
         (Edit("ARG BASE_IMAGE=python:3.11-slim\n", "ARG BASE_IMAGE=python:latest\n"),),
-        expected="survives",
-        should_catch="the Dockerfile check must resolve ARG defaults used in FROM lines and refuse :latest"
-        " or untagged bases",
         tags=("dockerfile",),
     ),
     # -- SC-017 chart: lint, render, dry run, install, helm test --
@@ -173,9 +167,6 @@ CATALOGUE: tuple[Defect, ...] = (
         "chart/templates/tests/test-services.yaml",
         "the `helm test` pods print failures but always exit 0 (made 'non-blocking' after a flaky run)",
         (Edit("sys.exit(1 if failed else 0)", "sys.exit(0)"),),
-        expected="survives",
-        should_catch="helm test must be shown able to fail: run it once against a deliberately broken"
-        " component (e.g. chatbot scaled to 0) and expect a failed test pod",
         tags=("chart",),
     ),
     Defect(
@@ -189,9 +180,6 @@ CATALOGUE: tuple[Defect, ...] = (
                 '"llm": {\n          "type": "object",\n',
             ),
         ),
-        expected="survives",
-        should_catch="a schema test that walks values.schema.json and requires every object to be closed"
-        " (and the T052 schema scenario tagged SC-017)",
         tags=("values",),
     ),
     Defect(
@@ -214,9 +202,6 @@ CATALOGUE: tuple[Defect, ...] = (
                 "livenessProbe:\n  httpGet: {path: /api/healthz, port: http, scheme: {{ .scheme }}}",
             ),
         ),
-        expected="survives",
-        should_catch="restart counts watched for the whole run (every pod of the release, from install to"
-        " the end), not sampled once right after the install",
     ),
     Defect(
         "chatbot-memory-limit-too-low",
@@ -280,9 +265,6 @@ CATALOGUE: tuple[Defect, ...] = (
         "services/chatbot/todo_chatbot/main.py",
         "the chatbot reports LOG_LEVEL on /api/health but its logger stays at INFO",
         (Edit("    log.setLevel(settings.log_level)\n", '    log.setLevel("INFO")\n'),),
-        expected="survives",
-        should_catch="the effective log level: a DEBUG line each service really emits after the upgrade,"
-        " read from the pod logs",
         tags=("code",),
     ),
     Defect(
@@ -339,9 +321,6 @@ CATALOGUE: tuple[Defect, ...] = (
                 ' && python3 -c "import secrets; print(secrets.token_hex(32))" > /app/svc/session.key\n',
             ),
         ),
-        expected="survives",
-        should_catch="image filesystems scanned with detect-secrets and for high-entropy key material, not"
-        " only for this run's secret values",
         tags=("dockerfile",),
     ),
     Defect(
@@ -356,8 +335,6 @@ CATALOGUE: tuple[Defect, ...] = (
                 " password {{ .Values.secrets.postgresPassword }})",
             ),
         ),
-        expected="survives",
-        should_catch="the release's NOTES (helm get notes) searched for the run's secrets",
         tags=("chart",),
     ),
     Defect(
@@ -383,9 +360,6 @@ CATALOGUE: tuple[Defect, ...] = (
         _HELPERS,
         "the preStop sleep is removed: a pod stops while kube-proxy still sends it connections",
         (Edit(r"lifecycle:\n  preStop:\n(?:.*\n)*?      seconds: 10\n", "", regex=True),),
-        expected="survives",  # measured 2026-11-29: the load saw 97 requests in 4.8 s, none failed
-        should_catch="load that spans the whole termination window of the removed pods (new connections for"
-        " >= 10 s after the scale-down), and a check that every app container has its preStop drain",
         tags=("chart",),
     ),
     Defect(
@@ -408,9 +382,6 @@ CATALOGUE: tuple[Defect, ...] = (
         "services/chatbot/todo_chatbot/api/routes/health.py",
         "the chatbot's /api/ready says 'not ready' in its body but answers 200",
         (Edit("status_code=200 if ok else 503,", "status_code=200,"),),
-        expected="survives",
-        should_catch="readiness effect proven for every service: each leaves its Service's endpoints when"
-        " its dependency is gone, not only the backend",
         tags=("code",),
     ),
     Defect(
