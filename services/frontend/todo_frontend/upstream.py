@@ -12,6 +12,12 @@ from todo_frontend.config import Settings
 
 log = logging.getLogger("todo_frontend.upstream")
 
+# Pooled connections are dropped after 2 s idle, before uvicorn's own keep-alive timeout (5 s) closes them
+# from its side: otherwise a request sent on a connection the server is closing that moment fails.
+KEEPALIVE_EXPIRY_S = 2.0
+# Methods sent once more when the first try could not have been processed (see `request`)
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
 
 class UpstreamUnavailable(Exception):
     """The backend or chatbot could not be reached (connection refused, DNS, timeout) or failed.
@@ -45,7 +51,11 @@ class Upstreams:
         self.proxy_token = settings.proxy_token.get_secret_value()
         self._timeout = httpx.Timeout(settings.upstream_timeout_seconds, connect=5.0)
         self._transport = transport
-        self.client = httpx.AsyncClient(timeout=self._timeout, transport=transport)
+        self.client = httpx.AsyncClient(
+            timeout=self._timeout,
+            transport=transport,
+            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_S),
+        )
 
     def service_for(self, path: str) -> tuple[str, str]:
         """(name, base URL) of the service owning an /api path: /api/chat… goes to the chatbot."""
@@ -70,9 +80,22 @@ class Upstreams:
         if token and not any(k.lower() == "authorization" for k in all_headers):
             all_headers["Authorization"] = f"Bearer {token}"
         try:
-            return await self.client.request(
-                method, base + path, json=json, params=params, headers=all_headers, content=content
-            )
+            try:
+                return await self.client.request(
+                    method, base + path, json=json, params=params, headers=all_headers, content=content
+                )
+            except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as first:
+                # A pod that is shutting down (a rollout, a scale-down) closes the pooled keep-alive
+                # connections to it; a request sent on one that moment gets no answer. Sent once more, on
+                # a new connection, when it cannot have been processed: the connection was never made, or
+                # the server closed it without a byte of answer (what browsers resend too); a reset
+                # (ReadError) only for idempotent methods. A second failure is reported.
+                if isinstance(first, httpx.ReadError) and method.upper() not in IDEMPOTENT:
+                    raise
+                log.info("%s %s%s: %s, sent once more", method, base, path, type(first).__name__)
+                return await self.client.request(
+                    method, base + path, json=json, params=params, headers=all_headers, content=content
+                )
         except httpx.TimeoutException as exc:
             log.warning("%s %s%s: no answer in time", method, base, path)
             raise UpstreamUnavailable(service, "no answer in time", timed_out=True) from exc

@@ -1,0 +1,77 @@
+"""The frontend's upstream client against a real socket that drops the first connection, as a pod that is
+shutting down drops its keep-alive connections: the request is sent once more when it cannot have been
+processed, and a second failure is still a 502."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+
+import pytest
+from todo_frontend.config import Settings
+from todo_frontend.upstream import Upstreams, UpstreamUnavailable
+
+pytestmark = pytest.mark.anyio
+
+OK = b'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\n\r\n{"ok": 1}\r\n'
+
+
+async def serve(drops: int, how: str) -> tuple[asyncio.Server, list[int]]:
+    """A server whose first `drops` connections read the request and then close ("close": no answer at all)
+    or reset ("reset": RST); later connections answer 200."""
+    seen: list[int] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        seen.append(1)
+        if len(seen) <= drops:
+            if how == "reset":
+                sock = writer.get_extra_info("socket")
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.close()
+            return
+        writer.write(OK)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return server, seen
+
+
+async def call(server: asyncio.Server, method: str) -> int:
+    port = server.sockets[0].getsockname()[1]
+    upstreams = Upstreams(Settings(backend_url=f"http://127.0.0.1:{port}", chatbot_url="http://unused:1"))
+    try:
+        response = await upstreams.request(method, "/api/tasks", json={} if method == "POST" else None)
+        return response.status_code
+    finally:
+        await upstreams.aclose()
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "DELETE"])
+async def test_a_connection_closed_without_an_answer_is_sent_once_more(method: str) -> None:
+    server, seen = await serve(drops=1, how="close")
+    async with server:
+        assert await call(server, method) == 200
+    assert len(seen) == 2
+
+
+async def test_a_reset_is_sent_once_more_only_for_idempotent_methods() -> None:
+    server, seen = await serve(drops=1, how="reset")
+    async with server:
+        assert await call(server, "GET") == 200
+    assert len(seen) == 2
+    server, seen = await serve(drops=1, how="reset")
+    async with server:
+        with pytest.raises(UpstreamUnavailable, match="unreachable"):
+            await call(server, "POST")  # the request may have been processed: not sent twice
+    assert len(seen) == 1
+
+
+async def test_a_second_failure_is_reported_not_retried_again() -> None:
+    server, seen = await serve(drops=5, how="close")
+    async with server:
+        with pytest.raises(UpstreamUnavailable, match="unreachable"):
+            await call(server, "GET")
+    assert len(seen) == 2
