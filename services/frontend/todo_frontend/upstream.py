@@ -54,7 +54,9 @@ class Upstreams:
         self.client = httpx.AsyncClient(
             timeout=self._timeout,
             transport=transport,
-            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_S),
+            limits=httpx.Limits(
+                max_connections=100, max_keepalive_connections=20, keepalive_expiry=KEEPALIVE_EXPIRY_S
+            ),  # httpx's defaults, but the expiry
         )
 
     def service_for(self, path: str) -> tuple[str, str]:
