@@ -17,7 +17,9 @@ pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 DEADLINE = 600  # what a wait that cannot end early would sit out
 
 
-def deployment(name: str, image: str, command: list[str] | None = None) -> client.V1Deployment:
+def deployment(
+    name: str, image: str, command: list[str] | None = None, readiness: client.V1Probe | None = None
+) -> client.V1Deployment:
     labels = {"app": name}
     return client.V1Deployment(
         metadata=client.V1ObjectMeta(name=name, labels=labels),
@@ -30,7 +32,11 @@ def deployment(name: str, image: str, command: list[str] | None = None) -> clien
                     termination_grace_period_seconds=1,
                     containers=[
                         client.V1Container(
-                            name="main", image=image, image_pull_policy="IfNotPresent", command=command
+                            name="main",
+                            image=image,
+                            image_pull_policy="IfNotPresent",
+                            command=command,
+                            readiness_probe=readiness,
                         )
                     ],
                 ),
@@ -53,8 +59,17 @@ def test_a_crash_looping_container_ends_the_wait_with_its_log(
     local_cluster: ClusterInfo, apps: client.AppsV1Api, namespace: str, busybox_image: str
 ) -> None:
     k8s = K8s(local_cluster.kubeconfig, local_cluster.context)
+    # with a readiness probe, as every app container of the chart has: without one, a container that exits at
+    # once counts as Ready for a moment, and that moment completes the rollout (Kubernetes' own semantics)
     dep = deployment(
-        "crasher", busybox_image, ["/bin/busybox", "sh", "-c", "echo cannot start: no config; exit 3"]
+        "crasher",
+        busybox_image,
+        ["/bin/busybox", "sh", "-c", "echo cannot start: no config; exit 3"],
+        readiness=client.V1Probe(
+            _exec=client.V1ExecAction(command=["/bin/busybox", "true"]),
+            initial_delay_seconds=2,
+            period_seconds=1,
+        ),
     )
     message, took = wait_ends_early(k8s, apps, namespace, dep, "crasher")
     assert took < 60, f"the wait took {took:.0f}s"
