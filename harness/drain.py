@@ -49,6 +49,7 @@ class DrainObserver:
         self.interval = interval
         self.terminations: dict[str, Termination] = {}
         self._ports: dict[str, int] = {}
+        self._serving: set[str] = set()  # pods seen not terminating: only their termination can be timed
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -87,7 +88,10 @@ class DrainObserver:
             if pod.spec.containers and pod.spec.containers[0].ports:
                 self._ports[name] = int(pod.spec.containers[0].ports[0].container_port)
             if pod.metadata.deletion_timestamp is None:
+                self._serving.add(name)
                 continue
+            if name not in self._serving:
+                continue  # already terminating when first seen (an earlier rollout): its start is unknown
             with self._lock:
                 termination = self.terminations.setdefault(name, Termination(name, time.monotonic()))
             if not termination.ended:

@@ -57,8 +57,10 @@ def test_a_pod_that_drains_is_measured_from_termination_to_its_last_answer() -> 
 
 def test_a_pod_that_stops_at_once_served_zero_seconds_and_a_vanished_pod_has_ended() -> None:
     k8s = FakeK8s()
-    k8s.pods = [pod("a", terminating=True)]  # no drain: it refuses from the first probe on
+    k8s.pods = [pod("a", terminating=False), pod("b", terminating=False), pod("old", terminating=True)]
     observer = DrainObserver(k8s, "ns", "sel")
+    observer.poll()  # "old" was terminating before it was first seen (an earlier rollout): not timed
+    k8s.pods = [pod("a", terminating=True), pod("b", terminating=False)]  # a: no drain, refuses at once
     observer.poll()
     observer.poll()
     k8s.pods = [pod("b", terminating=True)]
