@@ -4,10 +4,12 @@ the image's content."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import secrets
 import shutil
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import docker
@@ -109,24 +111,16 @@ def test_a_wheelhouse_left_in_the_runtime_stage_is_found_in_the_images_own_files
     only its own files show it. The real images carry no such file."""
     for name in ("backend", "chatbot", "frontend"):
         assert checks.build_leftovers(checks.own_files(app_images[name].ref)) == []
-    base = app_images["frontend"].ref
-    context = io.BytesIO()
-    with tarfile.open(fileobj=context, mode="w") as tar:
-        dockerfile = f"FROM {base}\nLABEL {checks.BASE_LABEL}={base}\nCOPY wheels /wheels\n".encode()
-        for path, data in (("Dockerfile", dockerfile), ("wheels/httpx-0.27.0-py3-none-any.whl", b"PK")):
-            info = tarfile.TarInfo(path)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    ref = f"todo-chatbot-leftovertest-{secrets.token_hex(3)}/app:seeded"
-    context.seek(0)
-    docker_client.images.build(fileobj=context, custom_context=True, tag=ref, rm=True)
-    try:
+    with seeded_image(
+        docker_client,
+        app_images["frontend"].ref,
+        "wheels /wheels",
+        {"wheels/httpx-0.27.0-py3-none-any.whl": b"PK"},
+    ) as ref:
         own = checks.own_files(ref)
         assert "wheels/httpx-0.27.0-py3-none-any.whl" in own
         assert not any(path.startswith("app/") for path in own), "the base's files count as the image's own"
         assert checks.build_leftovers(own) == ["wheels/httpx-0.27.0-py3-none-any.whl"]
-    finally:
-        docker_client.images.remove(ref, force=True)
 
 
 def test_high_entropy_strings_are_found_and_ordinary_text_is_not() -> None:
@@ -148,22 +142,33 @@ def test_a_key_generated_into_an_image_at_build_time_is_found_in_its_own_files(
     own files hold none (third-party distributions, full of hashes, are not searched)."""
     for name in ("backend", "chatbot", "frontend"):
         assert leak_scan.secret_looking_files(checks.own_files(app_images[name].ref, contents=True)) == []
-    base = app_images["frontend"].ref
+    with seeded_image(
+        docker_client,
+        app_images["frontend"].ref,
+        "session.key /app/svc/session.key",
+        {"session.key": secrets.token_hex(32).encode()},
+    ) as ref:
+        found = leak_scan.secret_looking_files(checks.own_files(ref, contents=True))
+        assert found == ["app/svc/session.key: hex string of 64 characters"], found
+
+
+@contextlib.contextmanager
+def seeded_image(
+    docker_client: docker.DockerClient, base: str, copy: str, files: dict[str, bytes]
+) -> Iterator[str]:
+    """An image built FROM `base` (named by the base label, as the services' Dockerfiles do) whose own stage
+    is one `COPY <copy>` of `files`; removed afterwards."""
     context = io.BytesIO()
     with tarfile.open(fileobj=context, mode="w") as tar:
-        dockerfile = f"FROM {base}\nLABEL {checks.BASE_LABEL}={base}\nCOPY session.key /app/svc/session.key\n"
-        for path, data in (
-            ("Dockerfile", dockerfile.encode()),
-            ("session.key", secrets.token_hex(32).encode()),
-        ):
+        dockerfile = f"FROM {base}\nLABEL {checks.BASE_LABEL}={base}\nCOPY {copy}\n".encode()
+        for path, data in {"Dockerfile": dockerfile, **files}.items():
             info = tarfile.TarInfo(path)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
-    ref = f"todo-chatbot-keytest-{secrets.token_hex(3)}/app:seeded"
+    ref = f"todo-chatbot-seededtest-{secrets.token_hex(3)}/app:seeded"
     context.seek(0)
     docker_client.images.build(fileobj=context, custom_context=True, tag=ref, rm=True)
     try:
-        found = leak_scan.secret_looking_files(checks.own_files(ref, contents=True))
-        assert found == ["app/svc/session.key: hex string of 64 characters"], found
+        yield ref
     finally:
         docker_client.images.remove(ref, force=True)
