@@ -72,8 +72,19 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-# A read whose connection was lost under it (closed by the server) is tried once more, on a fresh connection.
-READ_ATTEMPTS = 2
+# A read whose connection turns out lost (closed by the server) is tried again on another. After a restart
+# every idle pooled connection may be one the server has ended whose EOF the event loop has not read yet:
+# asyncpg then refuses the query before sending it ("cannot switch to state 12; another operation (2) is in
+# progress") and closes the connection. So: once per pooled connection, plus a fresh one. No statement runs
+# twice: a try on such a connection sends nothing.
+RETRY_LOST_READS = True
+
+
+def _read_attempts(engine: AsyncEngine) -> int:
+    if not RETRY_LOST_READS:
+        return 1
+    size = getattr(engine.pool, "size", None)
+    return (size() if callable(size) else 1) + 1
 
 
 @functools.cache
@@ -92,9 +103,9 @@ async def fetch_rows(engine: AsyncEngine, statement: Executable, params: Mapping
     connection itself (asyncpg prepares it once per connection and decodes the rows in C), without
     SQLAlchemy's cursor adapter and result objects, which cost more CPU than the query; outside a transaction,
     so no BEGIN/ROLLBACK. A connection lost under the query (a restart the checkout did not see yet) is
-    dropped and the read retried once on a fresh one. Driver errors reach the app as SQLAlchemy's DBAPIError,
-    like every other query's (503 for an outage, 500 otherwise). Other databases (SQLite) go through
-    SQLAlchemy; there `engine` should be the AUTOCOMMIT one."""
+    dropped and the read retried on another (`_read_attempts`). Driver errors reach the app as SQLAlchemy's
+    DBAPIError, like every other query's (503 for an outage, 500 otherwise). Other databases (SQLite) go
+    through SQLAlchemy; there `engine` should be the AUTOCOMMIT one."""
     if engine.dialect.name != "postgresql":
         async with engine.connect() as conn:
             return (await conn.execute(statement, params)).all()
@@ -102,7 +113,8 @@ async def fetch_rows(engine: AsyncEngine, statement: Executable, params: Mapping
     sql, names, defaults = _driver_sql(statement, engine.dialect)
     args = [params[name] if name in params else defaults[name] for name in names]
     dbapi_error = engine.dialect.loaded_dbapi.Error
-    for attempt in range(1, READ_ATTEMPTS + 1):
+    attempts = _read_attempts(engine)
+    for attempt in range(1, attempts + 1):
         try:
             pooled = await engine.raw_connection()
         except dbapi_error as exc:  # could not connect: as SQLAlchemy's own checkout reports it
@@ -114,7 +126,7 @@ async def fetch_rows(engine: AsyncEngine, statement: Executable, params: Mapping
             lost = bool(driver.is_closed())
             if lost:
                 pooled.invalidate(exc)
-            if lost and attempt < READ_ATTEMPTS:
+            if lost and attempt < attempts:
                 continue
             raise DBAPIError(sql, args, exc, connection_invalidated=lost) from exc
         finally:
