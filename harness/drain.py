@@ -49,7 +49,9 @@ class DrainObserver:
         self.interval = interval
         self.terminations: dict[str, Termination] = {}
         self._ports: dict[str, int] = {}
-        self._serving: set[str] = set()  # pods seen not terminating: only their termination can be timed
+        # pods seen Ready and not terminating: only their termination can be timed. A pod deleted before it
+        # was ever Ready (scaling down removes unready pods first) never served, so it has nothing to drain.
+        self._serving: set[str] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -88,10 +90,11 @@ class DrainObserver:
             if pod.spec.containers and pod.spec.containers[0].ports:
                 self._ports[name] = int(pod.spec.containers[0].ports[0].container_port)
             if pod.metadata.deletion_timestamp is None:
-                self._serving.add(name)
+                if _ready(pod):
+                    self._serving.add(name)
                 continue
             if name not in self._serving:
-                continue  # already terminating when first seen (an earlier rollout): its start is unknown
+                continue  # terminating when first seen (an earlier rollout), or never Ready: nothing to time
             with self._lock:
                 termination = self.terminations.setdefault(name, Termination(name, time.monotonic()))
             if not termination.ended:
@@ -120,3 +123,8 @@ class DrainObserver:
         with self._lock:
             termination.last_answer = time.monotonic()
             termination.misses = 0
+
+
+def _ready(pod: Any) -> bool:
+    conditions = (pod.status.conditions if pod.status is not None else None) or []
+    return any(c.type == "Ready" and c.status == "True" for c in conditions)

@@ -7,17 +7,27 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from kubernetes.client import V1Container, V1ContainerPort, V1ObjectMeta, V1Pod, V1PodList, V1PodSpec
+from kubernetes.client import (
+    V1Container,
+    V1ContainerPort,
+    V1ObjectMeta,
+    V1Pod,
+    V1PodCondition,
+    V1PodList,
+    V1PodSpec,
+    V1PodStatus,
+)
 
 from harness.drain import DrainObserver
 
 
-def pod(name: str, terminating: bool) -> V1Pod:
+def pod(name: str, terminating: bool, ready: bool = True) -> V1Pod:
     return V1Pod(
         metadata=V1ObjectMeta(
             name=name, deletion_timestamp=datetime(2026, 11, 30, tzinfo=UTC) if terminating else None
         ),
         spec=V1PodSpec(containers=[V1Container(name="app", ports=[V1ContainerPort(container_port=8000)])]),
+        status=V1PodStatus(conditions=[V1PodCondition(type="Ready", status=str(ready))]),
     )
 
 
@@ -71,3 +81,17 @@ def test_a_pod_that_stops_at_once_served_zero_seconds_and_a_vanished_pod_has_end
     a, b = sorted(observer.snapshot(), key=lambda t: t.pod)
     assert (a.ended, a.served_s) == (True, 0.0)
     assert b.ended and b.failures[-1] == "pod gone" and b.served_s < 0.1  # answered once, at once
+
+
+def test_a_pod_deleted_before_it_was_ever_ready_is_not_timed() -> None:
+    """Scaling down removes unready pods first: one that never served has nothing to drain (it failed a CI
+    run's drain check as "kept serving 0.0 s" in the making). A Ready pod deleted alongside it still is."""
+    k8s = FakeK8s()
+    k8s.pods = [pod("new", terminating=False, ready=False), pod("old", terminating=False)]
+    observer = DrainObserver(k8s, "ns", "sel")
+    observer.poll()
+    k8s.pods = [pod("new", terminating=True, ready=False), pod("old", terminating=True)]
+    observer.poll()
+    observer.poll()
+    (old,) = observer.snapshot()
+    assert old.pod == "old" and old.ended and old.served_s == 0.0
