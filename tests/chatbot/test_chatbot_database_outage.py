@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
+from sqlalchemy.exc import DBAPIError
+from todo_chatbot.core.db import is_outage
 from todo_chatbot.main import create_app
 
 from harness.pgserver import PostgresServer
 
-from .conftest import chatbot_settings
+from .conftest import chatbot_settings, running_stack
 
 pytestmark = pytest.mark.anyio
 
@@ -63,3 +67,68 @@ async def test_a_database_that_refuses_the_chatbots_login_makes_it_unready(
         ready = await client.get("/api/ready")
         assert ready.status_code == 503
         assert ready.json()["checks"]["database"] == "refuses this pod: password refused"
+
+
+async def _turn_ended_by_the_server(pg: PostgresServer, tmp_path: Path, database: str) -> httpx.Response:
+    """A chat turn whose database session Postgres ends while its statement runs, as a restart does: the turn
+    waits on a table lock held elsewhere, then its server process is terminated (SQLSTATE 57P01)."""
+    url = pg.create_database(database)
+    plain = pg.url_for(database, driver="postgresql")
+    async with running_stack(tmp_path, database_url=url) as stack:
+        token = await stack.signup()
+        await stack.chat(token, "show my tasks")  # tables exist, pool warm
+        holder, watcher = await asyncpg.connect(plain), await asyncpg.connect(plain)
+        try:
+            await holder.execute("BEGIN; LOCK TABLE chatbot_rate_limits IN ACCESS EXCLUSIVE MODE")
+            turn = asyncio.create_task(stack.chat_raw(token, {"message": "show my tasks"}))
+            waiting = None
+            for _ in range(100):
+                waiting = await watcher.fetchval(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock' LIMIT 1"
+                )
+                if waiting or turn.done():
+                    break
+                await asyncio.sleep(0.05)
+            assert waiting, "the chat turn never waited on the lock: " + (
+                turn.result().text if turn.done() else "still running"
+            )
+            await watcher.execute("SELECT pg_terminate_backend($1)", waiting)
+            return await asyncio.wait_for(turn, 10)
+        finally:
+            await holder.close()
+            await watcher.close()
+
+
+@pytest.mark.postgres
+async def test_a_turn_whose_session_the_server_ends_gets_503_not_500(
+    pg: PostgresServer, tmp_path: Path
+) -> None:
+    """Behind the CI failure of 2026-11-30 (one 500 in the load while Postgres was replaced; the load's chats
+    are the only requests that reach the chatbot, and the backend already answered these 503): an error with
+    which the server ends the session (57P01 admin shutdown mid-statement, 57P03 "shutting down" at connect)
+    is SQLAlchemy's generic DBAPIError, not an OperationalError, and the chatbot answered it 500."""
+    answer = await _turn_ended_by_the_server(pg, tmp_path, "chatbot_ended_mid_turn")
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["Retry-After"] == "2"
+
+
+def _driver_error(exc: Exception) -> DBAPIError:
+    """How SQLAlchemy hands the app an asyncpg error: its DBAPIError around the driver's."""
+    return DBAPIError("SELECT 1", None, exc)
+
+
+def test_an_outage_is_told_from_a_bug_by_its_sqlstate() -> None:
+    outages = [
+        asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator command"),
+        asyncpg.exceptions.CannotConnectNowError("the database system is shutting down"),
+        asyncpg.exceptions.TooManyConnectionsError("sorry, too many clients already"),
+        asyncpg.exceptions.InvalidPasswordError("password authentication failed"),
+    ]
+    bugs = [
+        asyncpg.exceptions.UniqueViolationError("duplicate key value"),
+        asyncpg.exceptions.UndefinedColumnError('column "x" does not exist'),
+    ]
+    assert [is_outage(_driver_error(e)) for e in outages] == [True] * len(outages)
+    assert [is_outage(_driver_error(e)) for e in bugs] == [False] * len(bugs)
+    assert is_outage(ConnectionRefusedError()) and not is_outage(ValueError())

@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from todo_chatbot import __version__
@@ -22,7 +22,7 @@ from todo_chatbot.api.routes import chat, health
 from todo_chatbot.backend import BackendClient, BackendUnauthorized, BackendUnavailable
 from todo_chatbot.chat import ChatService
 from todo_chatbot.core.config import Settings, get_settings
-from todo_chatbot.core.db import make_engine, migrate
+from todo_chatbot.core.db import is_outage, make_engine, migrate
 from todo_chatbot.core.limits import BodyLimitMiddleware, RateLimited, RateLimiter
 from todo_chatbot.core.metrics import BACKEND_ERRORS
 from todo_chatbot.crud import ConversationStore
@@ -92,7 +92,11 @@ def create_app(
         )
 
     async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-        # the conversation store is away (Postgres restarting): a quick 503 the client can retry
+        # the conversation store is away (Postgres restarting): a quick 503 the client can retry; any other
+        # database error is a bug (500)
+        if not is_outage(exc):
+            log.error("unexpected database error in %s %s", request.method, request.url.path, exc_info=exc)
+            return JSONResponse({"detail": "internal server error"}, status_code=500)
         log.warning("database unavailable: %s", str(exc).splitlines()[0][:200] if str(exc) else type(exc))
         return JSONResponse(
             {"detail": "The chat history is unavailable right now; try again shortly."},
@@ -100,7 +104,7 @@ def create_app(
             headers={"Retry-After": "2"},
         )
 
-    for db_error in (OperationalError, InterfaceError, PoolTimeout, OSError, TimeoutError):
+    for db_error in (DBAPIError, PoolTimeout, OSError, TimeoutError):
         app.add_exception_handler(db_error, database_unavailable)
 
     @app.exception_handler(RateLimited)

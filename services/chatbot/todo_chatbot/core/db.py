@@ -9,6 +9,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # todo_chatbot/
@@ -45,17 +47,42 @@ def make_engine(
     )
 
 
-def pod_specific_problem(exc: BaseException) -> str | None:
-    """Why the database refuses this pod in particular (login, privileges, connection limit), else None."""
+# SQLSTATE classes of a database that is away or going (as the backend's core/availability.py): connection
+# exceptions, operator intervention (admin shutdown, "shutting down", "starting up"), insufficient resources
+OUTAGE_SQLSTATE_PREFIXES = ("08", "57P", "53")
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a driver error, looking through SQLAlchemy's and the asyncpg adapter's wrappers."""
+    seen: set[int] = set()
     current: BaseException | None = exc
-    for _ in range(5):
-        if current is None:
-            break
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
         state = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
-        if isinstance(state, str) and state in POD_SPECIFIC_SQLSTATES:
-            return POD_SPECIFIC_SQLSTATES[state]
+        if isinstance(state, str) and state:
+            return state
         current = getattr(current, "orig", None) or current.__cause__
     return None
+
+
+def pod_specific_problem(exc: BaseException) -> str | None:
+    """Why the database refuses this pod in particular (login, privileges, connection limit), else None."""
+    state = _sqlstate(exc)
+    return POD_SPECIFIC_SQLSTATES.get(state) if state else None
+
+
+def is_outage(exc: BaseException) -> bool:
+    """True when a database error says the database is unreachable, going or starting (a 503 the client can
+    retry), not a bug or a bad query (a 500). Postgres ending a session (a restart: 57P01 while a statement
+    runs, 57P03 at connect) reaches the app as SQLAlchemy's generic DBAPIError, not an OperationalError."""
+    if isinstance(exc, (OperationalError, InterfaceError, PoolTimeout, OSError, TimeoutError)):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated or pod_specific_problem(exc):
+            return True
+        state = _sqlstate(exc)
+        return state is not None and state.startswith(OUTAGE_SQLSTATE_PREFIXES)
+    return False
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
