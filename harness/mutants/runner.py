@@ -293,16 +293,7 @@ def prove_defect(
 ) -> dict[str, Any]:
     """Apply one defect to a fresh clone of the snapshot, run its criterion's scenarios, judge the outcome."""
     started = time.monotonic()
-    entry: dict[str, Any] = {
-        "id": defect.id,
-        "criterion": defect.criterion,
-        "file": defect.file,
-        "description": defect.description,
-        "expected": defect.expected,
-        "should_catch": defect.should_catch,
-        "scope": "cluster-free scenarios" if options.cluster_free else "all scenarios",
-        "tree": scratch.tree_id(snapshot),
-    }
+    entry = _defect_fields(defect, options.cluster_free) | {"tree": scratch.tree_id(snapshot)}
     repo = scratch.make_scratch(snapshot)
     try:
         try:
@@ -367,14 +358,30 @@ def _earlier_results(options: ProveOptions, base: dict[str, Any]) -> dict[str, d
     return kept
 
 
-def _verdict(verdict: outcomes.Verdict, started: float) -> dict[str, Any]:
+def _defect_fields(defect: Defect, cluster_free: bool) -> dict[str, Any]:
+    """What a result entry says about the defect itself (the catalogue's fields and the run's scope)."""
+    return {
+        "id": defect.id,
+        "criterion": defect.criterion,
+        "file": defect.file,
+        "description": defect.description,
+        "expected": defect.expected,
+        "should_catch": defect.should_catch,
+        "scope": "cluster-free scenarios" if cluster_free else "all scenarios",
+    }
+
+
+def _verdict_fields(verdict: outcomes.Verdict) -> dict[str, Any]:
     return {
         "outcome": verdict.outcome,
         "scenario": verdict.scenario,
         "step": verdict.step,
         "reason": verdict.reason,
-        "seconds": round(time.monotonic() - started, 1),
     }
+
+
+def _verdict(verdict: outcomes.Verdict, started: float) -> dict[str, Any]:
+    return _verdict_fields(verdict) | {"seconds": round(time.monotonic() - started, 1)}
 
 
 # ---- the catalogue ----------------------------------------------------------------------------------------
@@ -494,12 +501,7 @@ def rejudge(
             int(entry.get("exit_status", 0)),
             _run_text(cucumber.parent),
         )
-        entry = entry | {
-            "outcome": verdict.outcome,
-            "scenario": verdict.scenario,
-            "step": verdict.step,
-            "reason": verdict.reason,
-        }
+        entry = entry | _verdict_fields(verdict)
         progress(f"{defect.criterion} {defect.id}: {verdict.outcome.upper()}: {verdict.reason[:200]}")
         results.append(entry)
     data = report.new_report(base, options, sys.argv) | {"judged_again": True}
@@ -532,16 +534,7 @@ def _entry_on_disk(defect: Defect, out_dir: Path) -> dict[str, Any] | None:
     last = [line for line in text.splitlines() if " in " in line and ("passed" in line or "failed" in line)]
     summary = last[-1] if last else ""
     seconds = re.search(r" in ([0-9.]+)s", summary)
-    return {
-        "id": defect.id,
-        "criterion": defect.criterion,
-        "file": defect.file,
-        "description": defect.description,
-        "expected": defect.expected,
-        "should_catch": defect.should_catch,
-        "scope": "cluster-free scenarios"
-        if CLUSTER_FREE_MODULE in text.split("\n", 1)[0]
-        else "all scenarios",
+    return _defect_fields(defect, CLUSTER_FREE_MODULE in text.split("\n", 1)[0]) | {
         "outcome": outcomes.ERROR,
         "seconds": float(seconds.group(1)) if seconds else 0.0,
         "exit_status": 1 if re.search(r"\d+ (failed|error)", summary) else 0,
