@@ -73,6 +73,7 @@ class ClosingDelayProxy:
                         return
                     server_writer.write(data)
                     await server_writer.drain()
+            server_writer.close()  # the client went away: so does its server session
 
         async def to_client() -> None:
             with contextlib.suppress(ConnectionError):
