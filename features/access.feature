@@ -15,6 +15,7 @@ Feature: Access — the app answers at its NodePorts and works in a real browser
     And the backend's /api/ready at NodePort 30081 answers 200
     And the backend's API docs at NodePort 30081 are served
     And the backend's OpenAPI document lists the task and auth endpoints
+    And a new user signs up, logs in and creates, reads, updates, completes and deletes a task through the backend API at NodePort 30081
 
   @SC-019 @T053 @T054 @T055 @T086 @T067 @browser
   Scenario: A user signs up, logs in and adds a task by chat in Chromium

@@ -68,6 +68,38 @@ def _docs(app_urls: AppUrls, port: int, timeouts: Timeouts) -> None:
     assert "swagger" in response.text.lower(), f"{url}/docs is not the API documentation page"
 
 
+@then(
+    parsers.parse(
+        "a new user signs up, logs in and creates, reads, updates, completes and deletes a task "
+        "through the backend API at NodePort {port:d}"
+    )
+)
+def _api_round_trip(app_urls: AppUrls, port: int, evidence: Evidence) -> None:
+    """The API used as a client would, each call's answer checked: what the OpenAPI document only claims."""
+    url = nodeport_url(app_urls, "backend", port)
+    calls: list[str] = []
+    with AppClient(url) as client:
+        email, password = client.signup_new_user("API User")
+        client.login(email, password)
+        calls.append(f"signup + login {email}: token for user {client.me().get('email')}")
+        created = client.create_task("api round trip", priority="high", due_date="2031-01-02")
+        number = created["number"]
+        calls.append(f"POST /api/tasks -> #{number} {created['title']!r}")
+        assert client.get_task(number)["title"] == "api round trip", "GET /api/tasks/{n} lost the title"
+        assert [t["number"] for t in client.list_tasks()] == [number], "GET /api/tasks does not list it alone"
+        renamed = client.update_task(number, title="api round trip, renamed")
+        assert (renamed["title"], renamed["priority"]) == ("api round trip, renamed", "high"), renamed
+        done = client.update_task(number, completed=True)
+        assert done["completed"] is True, done
+        calls.append(f"PATCH /api/tasks/{number} -> {done['title']!r}, completed")
+        client.delete_task(number)
+        gone = client.raw("GET", f"/api/tasks/{number}")
+        calls.append(f"DELETE /api/tasks/{number}; then GET -> {gone.status_code}")
+        assert gone.status_code == 404, f"task #{number} still answers {gone.status_code} after DELETE"
+        assert client.list_tasks() == [], "the deleted task is still listed"
+    evidence.text("API round trip", "\n".join(calls))
+
+
 @then("the backend's OpenAPI document lists the task and auth endpoints")
 def _openapi(app_urls: AppUrls, timeouts: Timeouts) -> None:
     paths = httpx.get(f"{app_urls.backend}/openapi.json", timeout=timeouts.request).json().get("paths", {})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -46,8 +46,8 @@ def tiny_app() -> FastAPI:
 class LoopbackServer:
     """uvicorn in a thread on a fixed loopback port, so a test can stop and restart it mid-run."""
 
-    def __init__(self) -> None:
-        self.app = tiny_app()
+    def __init__(self, app: Any = None) -> None:
+        self.app = app or tiny_app()
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
@@ -79,3 +79,19 @@ def loopback_server() -> Iterator[LoopbackServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def serve_app() -> Iterator[Callable[[Any], LoopbackServer]]:
+    """serve_app(app): the ASGI app on a loopback port (uvicorn runs its lifespan), stopped after the test."""
+    servers: list[LoopbackServer] = []
+
+    def start(app: Any) -> LoopbackServer:
+        server = LoopbackServer(app)
+        server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
