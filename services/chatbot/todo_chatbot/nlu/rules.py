@@ -12,7 +12,7 @@ from todo_chatbot.nlu import phrasing
 from todo_chatbot.nlu.dates import NUMBER_WORDS, find_date, parse_date
 from todo_chatbot.nlu.fuzzy import closest
 from todo_chatbot.nlu.intent import ChatIntent, Intent, ListFilter, NLUContext, Priority, TaskRef
-from todo_chatbot.nlu.stems import same_word
+from todo_chatbot.nlu.stems import PAST_TENSE, same_word
 
 MAX_TITLE = 500
 
@@ -156,12 +156,25 @@ _POLITE = [
 _POLITE_TAIL = ["please", "pls", "thanks", "thank you", "for me", "now", "asap please"]
 
 GREETING = re.compile(
-    r"(hi|hello|hey|hiya|howdy|yo|greetings|hola|good (morning|afternoon|evening|day)|sup|what's up|whats up)"
+    r"(hi|hello|hey|hiya|heya|howdy|yo|greetings|hola|(good )?(morning|afternoon|evening|day)|sup|what's up"
+    r"|whats up|bye|goodbye|bye bye|see you|see ya|good night|goodnight)"
     r"( there| bot| chatbot| you| again)?|how are you( doing)?|how's it going"
 )
 THANKS = re.compile(
     r"(thanks|thank you|thx|ty|cheers|great|awesome|perfect|cool|nice)( so much| a lot| bot| mate| buddy| pal"
     r"| a bunch| heaps)?"
+)
+# "hey there, how's it going", "great, cheers": every part a greeting or a thank-you
+_GREETING_PARTS = re.compile(r"\s*(?:[,;!.]+|\band\b)\s*")
+NEGATED_STATUS = frozenset({"unfinished", "incomplete", "uncompleted", "undone", "unchecked", "unticked"})
+# "how do I remove a task", "what are my options": questions about the bot, not about the user's tasks
+HELP_QUESTION = re.compile(
+    r"^(?:how (?:do|can|should|would|does|did) (?:i|you|we|one|this|it|that)\b|how to\b|is there a way to\b"
+    r"|(?:can|could) you (?:explain|tell me how|show me how)\b|explain\b|what (?:can|could|should|do) i (?:say"
+    r"|type|ask|write|enter)\b|what (?:are|r) (?:my|the|your) options\b|(?:show|give|tell) me (?:some )?"
+    r"(?:examples?|example commands)\b|not sure how (?:to|this)\b|i (?:don'?t|do not) (?:know|get) how\b"
+    r"|where do i (?:start|begin)\b|what (?:things|kinds? of things|sorts? of things|commands) (?:do|can)"
+    r" you\b|tell me what you(?:'re| are) (?:capable|able)\b|what (?:are|r) you (?:capable|able)\b)"
 )
 CONFIRM = re.compile(r"(yes|y|yeah|yep|yup|sure|ok|okay|confirm|confirmed|do it|go ahead|please do|correct)")
 CANCEL = re.compile(r"(no|n|nope|nah|cancel|never ?mind|nevermind|stop|forget it|abort|don't|dont)")
@@ -190,6 +203,12 @@ CLEAR_COMPLETED = re.compile(
     rf"( the| my)?( {TASK_NOUN})? ?( that are| which are| that's| that is| thats| which is| i've| i have|"
     rf" already)? ?{COMPLETED_WORD}( ones| {TASK_NOUN})?"
     r"( from (my|the) list)?$|^clear (my )?(completed|done|finished)$"
+)
+# "remove everything marked done", "clear all the ticked off tasks", "bin all the completed ones"
+CLEAR_ALL_DONE = re.compile(
+    r"^(?:clear|clean|purge|delete|remove|erase|drop|archive|trash|get rid of|wipe|bin|scrap|ditch|lose)"
+    r"(?: out| up| away)? (?:.{0,30}\b)?(?:all|everything|every)\b.{0,30}\b(?:completed|complete|done|finished"
+    r"|ticked off|checked off|ticked|checked|closed)(?: ones| tasks| items| things| stuff)?$"
 )
 PRIORITY_VALUE = re.compile(
     r"^(?:(?:a|to|as|be)\s+)*(?:(?P<p>high|low|medium|normal|top|urgent|important|critical|minor)(?:[-"
@@ -293,7 +312,7 @@ def _correct(
     words: "the dome" is not "the done") stay as typed. Each correction is noted in `fixes`."""
     norm = list(words.norm)
     for i in positions:
-        if 0 <= i < len(norm) and norm[i] not in vocabulary and norm[i] not in keep:
+        if 0 <= i < len(norm) and norm[i] not in vocabulary and norm[i] not in keep and norm[i] not in PAST_TENSE:
             fixed = closest(norm[i], vocabulary)
             if fixed is not None:
                 if fixes is not None and not same_word(norm[i], fixed):  # "completed": not a typo
@@ -382,7 +401,7 @@ def _priority(value: str | None) -> Priority | None:
 def list_filter(text: str) -> ListFilter:
     status = "all"
     if re.search(
-        r"\b(pending|open|remaining|left|incomplete|outstanding|unfinished|uncompleted|undone|not done|"
+        r"\b(pending|open|remaining|remain|left|incomplete|outstanding|unfinished|uncompleted|undone|not done|"
         r"not completed|not finished|still to do|active|to be done|not yet done|unchecked|(?:still )?(?:have|"
         r"need|got) to do|on my plate)\b",
         text,
@@ -445,7 +464,24 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
         words = Words(words.orig[:-1], words.norm[:-1])  # "on friday evening": the time of day is the date's
     if m and len(words.norm) > 1 and words.norm[-1] in ("task", "item", "todo", "one", "thing"):
         words = Words(words.orig[:-1], words.norm[:-1])  # "… as a low priority task"
+    colon = next((i for i, t in enumerate(words.orig[:7]) if t.endswith(":")), None)
+    if (
+        colon is not None
+        and colon + 1 < len(words.orig)
+        and re.search(
+            r"\b(this|following|something|task|item|reminder|note|list|todo|thing|one)\b",
+            " ".join(words.norm[: colon + 1]),
+        )
+    ):
+        # "this to my list: book the MOT", "the following: clean the oven", "a task for tomorrow: …"
+        words = Words(words.orig[colon + 1 :], words.norm[colon + 1 :])
     text = words.text
+    m_adj = re.match(r"^(?:(?:a|an)\s+)?(?P<p>important|urgent|high priority|low priority|high-priority"
+                     r"|low-priority)\s+(?=(?:task|todo|to-do|item|reminder)\b)", text)  # fmt: skip
+    if m_adj:
+        priority = priority or ("low" if m_adj.group("p").startswith("low") else "high")
+        words = words.tail(m_adj.end())
+        text = words.text
     lead = re.match(
         r"^(?:(?:a|an)\s+)?(?:new\s+)?(?:task|todo|to-do|item|reminder|entry|note)s?\b\s*(?:to|called|named"
         r"|titled|for|"
@@ -539,17 +575,27 @@ class RulesProvider:
 
 
 def parse(message: str, context: NLUContext) -> ChatIntent:
+    """The rules, then the trained intent classifier where the rules found nothing or it is very sure
+    (nlu/arbiter.py)."""
+    from todo_chatbot.nlu.arbiter import arbitrate
+
+    return arbitrate(message, context, parse_rules(message, context))
+
+
+def parse_rules(message: str, context: NLUContext) -> ChatIntent:
+    """The rule parser alone."""
     words = Words.of(clean(message))
     plain = words.text.strip(" .!?")
     if not plain:
         return ChatIntent(intent=Intent.HELP)
-    if GREETING.fullmatch(plain) or THANKS.fullmatch(plain):
+    parts = [p.strip(_STRIP) for p in _GREETING_PARTS.split(words.original().lower()) if p.strip(_STRIP)]
+    if parts and all(GREETING.fullmatch(p) or THANKS.fullmatch(p) for p in parts):
         return ChatIntent(intent=Intent.GREETING)
     if CONFIRM.fullmatch(plain):
         return ChatIntent(intent=Intent.CONFIRM)
     if CANCEL.fullmatch(plain):
         return ChatIntent(intent=Intent.CANCEL)
-    if HELP.fullmatch(plain) or re.match(r"^help\b", plain):
+    if HELP.fullmatch(plain) or re.match(r"^help\b", plain) or HELP_QUESTION.match(plain):
         return ChatIntent(intent=Intent.HELP)
 
     if phrasing.UNDO.fullmatch(plain):
@@ -557,6 +603,13 @@ def parse(message: str, context: NLUContext) -> ChatIntent:
     words = _rewritten(_strip_prefixes(words))
     plain = words.text.strip(" .!?")
 
+    m = re.match(r"^[^,;:]{1,30}?(?:,|;| -+| \u2013) (?=(?:add|remind me to|remind me about) \S)", plain)
+    if m and not re.search(r"\b(it|that|this)\b", plain[m.end() :]):
+        # a short lead-in clause before the command
+        words = words.tail(m.end())
+        plain = words.text.strip(" .!?")
+        if plain.startswith("add "):
+            return _finish_add(_title_parts(words.tail(4), context))
     # add-phrasings that start with a word a typo fix could mistake for a verb ("dont" → "done")
     m = re.match(
         r"^(?:remind me(?! what| how| which| of)(?: to| that| about)?|reminder:?|remember to|"
@@ -579,7 +632,7 @@ def parse(message: str, context: NLUContext) -> ChatIntent:
     fixes: list[str] = []
     words = _strip_prefixes(words)
     words = _correct(words, [0], VERBS, context.vocabulary, fixes)
-    words = _correct(words, [len(words.norm) - 1], STATUS_WORDS, context.vocabulary, fixes)
+    words = _correct(words, [len(words.norm) - 1], STATUS_WORDS, context.vocabulary | NEGATED_STATUS, fixes)
     text = words.text.rstrip(" .!?")
     if re.match(
         r"^(how many|how much|hw many|count|number of|what's the number|what is the number|show|list|display|"
@@ -587,7 +640,9 @@ def parse(message: str, context: NLUContext) -> ChatIntent:
         text,
     ):
         # questions are short: correcting the first words bounds the cost of a 2000-character message
-        words = _correct(words, list(range(min(len(words.norm), 16))), FILTER_WORDS, context.vocabulary)
+        words = _correct(
+            words, list(range(min(len(words.norm), 16))), FILTER_WORDS, context.vocabulary | NEGATED_STATUS
+        )
         text = words.text.rstrip(" .!?")
 
     intent = _two_clauses(words, text, context) or _classify(words, text, context)
@@ -655,7 +710,7 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         text,
     ):
         return ChatIntent(intent=Intent.LIST, filter=list_filter(text + " pending"))
-    if CLEAR_COMPLETED.match(text) and not re.search(r"\d", text):
+    if (CLEAR_COMPLETED.match(text) or CLEAR_ALL_DONE.match(text)) and not re.search(r"\d", text):
         return ChatIntent(intent=Intent.CLEAR_COMPLETED)
     if BULK.match(text):
         return ChatIntent(intent=Intent.UNKNOWN, refusal="bulk_delete")
@@ -743,7 +798,7 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
 
     m = re.match(
         r"^(?:delete|remove|erase|drop|trash|discard|forget(?: about)?|cancel|get rid of|scrap|ditch|del|rm|"
-        r"throw away|throw out|bin)(?: (?P<ref>.+))?$",
+        r"throw away|throw out|bin|lose|chuck|axe)(?: (?P<ref>.+))?$",
         text,
     )
     if m:
