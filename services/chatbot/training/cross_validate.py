@@ -1,7 +1,7 @@
 """k-fold cross-validation of the intent decision over the development half only (never a held-out case):
-for each fold, the classifier is trained on the other folds plus the NLU table and the fold's cases are read by
-(a) the rules alone, (b) the classifier alone, (c) both (nlu/arbiter.py). Intent only, in-process (no backend):
-the end-to-end figure is benchmarks/chat_accuracy.py's.
+for each fold, the classifier is trained on the other folds plus the NLU table and the fold's cases are read
+by (a) the rules alone, (b) the classifier alone, (c) both (nlu/arbiter.py). Intent only, in-process (no
+backend): the end-to-end figure is benchmarks/chat_accuracy.py's.
 
     .venv/bin/python services/chatbot/training/cross_validate.py [--folds 5] [--c 8] [--accept 0.5]
                                                                    [--override 0.85] [--show]
@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import train_intent  # noqa: E402
+import train_intent
+from todo_chatbot.nlu import arbiter
+from todo_chatbot.nlu.classifier import IntentClassifier
+from todo_chatbot.nlu.intent import NLUContext
+from todo_chatbot.nlu.rules import parse_rules
 
-from tests.chatbot import realistic  # noqa: E402
-from todo_chatbot.nlu import arbiter  # noqa: E402
-from todo_chatbot.nlu.classifier import IntentClassifier  # noqa: E402
-from todo_chatbot.nlu.intent import NLUContext  # noqa: E402
-from todo_chatbot.nlu.rules import parse_rules  # noqa: E402
+from tests.chatbot import realistic
 
 
 def fold_of(case_id: str, folds: int) -> int:
@@ -41,7 +41,9 @@ def context(case: dict[str, Any]) -> NLUContext:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--c", type=float, default=train_intent.C)
     parser.add_argument("--accept", type=float, default=arbiter.ACCEPT_WHEN_UNKNOWN)
@@ -72,14 +74,18 @@ def main() -> None:
                 ruled.intent.value == case["intent"] and both.intent != ruled.intent
             ):
                 shown.append(
-                    f"- {case['id']}: {case['message']!r} expected {case['intent']}; rules {ruled.intent.value},"
-                    f" classifier {said.intent} ({said.probability:.2f}), both {both.intent.value}"
+                    f"- {case['id']}: {case['message']!r} expected {case['intent']};"
+                    f" rules {ruled.intent.value}, classifier {said.intent} ({said.probability:.2f}),"
+                    f" both {both.intent.value}"
                 )
     print(f"{args.folds}-fold, C={args.c}, accept {args.accept}, override {args.override}")
     print("| cases | n | rules | classifier | rules + classifier |\n|---|---|---|---|---|")
     for group in ("r1-2", "r3d", "all"):
         n = total[group]
-        cells = [f"{right[(group, w)]}/{n} ({100 * right[(group, w)] / n:.0f} %)" for w in ("rules", "classifier", "both")]
+        cells = [
+            f"{right[(group, w)]}/{n} ({100 * right[(group, w)] / n:.0f} %)"
+            for w in ("rules", "classifier", "both")
+        ]
         print(f"| {group} | {n} | " + " | ".join(cells) + " |")
     if args.show:
         print("\n".join(shown))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,8 +27,9 @@ REPO = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "services" / "chatbot"))
 
-from tests.chatbot import nlu_table, realistic  # noqa: E402
 from todo_chatbot.nlu.classifier import MODEL_FILE, features  # noqa: E402
+
+from tests.chatbot import nlu_table, realistic  # noqa: E402
 
 C = 16.0  # inverse regularisation (chosen by --cv on the development half)
 MIN_WEIGHT = 0.01  # smaller weights are dropped from the JSON (no measurable change, a third of the size)
@@ -35,8 +37,6 @@ Example = tuple[str, str, tuple[str, ...]]  # message, intent, title words
 
 
 def _vocabulary(setup_tasks: Sequence[dict[str, Any]]) -> tuple[str, ...]:
-    import re
-
     return tuple(sorted({w for t in setup_tasks for w in re.findall(r"[\w']+", t["title"].lower())}))
 
 
@@ -76,7 +76,7 @@ def fit(data: Sequence[Example], c: float = C) -> dict[str, Any]:
         if row:
             weights[f] = row
     return {
-        "about": "intent classifier weights; written by services/chatbot/training/train_intent.py, do not edit",
+        "about": "intent classifier weights, written by services/chatbot/training/train_intent.py",
         "classes": classes,
         "intercept": [round(float(v), 4) for v in model.intercept_],
         "c": c,
@@ -86,26 +86,40 @@ def fit(data: Sequence[Example], c: float = C) -> dict[str, Any]:
     }
 
 
+def stale(path: Path = MODEL_FILE) -> str | None:
+    """Why the weights at `path` cannot be used with the current training data, or None."""
+    if not path.exists():
+        return f"{path.name} is missing: run {Path(__file__).name} to train it"
+    have = json.loads(path.read_text()).get("training_hash")
+    if have != training_hash(examples()):
+        return (
+            f"{path.name} is stale (the development cases or the NLU table changed since it was trained): "
+            f"run {Path(__file__).name} to retrain"
+        )
+    return None
+
+
 def write(model: dict[str, Any], path: Path = MODEL_FILE) -> None:
     path.write_text(json.dumps(model, separators=(",", ":"), sort_keys=True) + "\n")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 if intent_model.json is stale")
-    parser.add_argument("--c", type=float, default=C)
+    parser.add_argument("--c", type=float, default=C, help="inverse regularisation")
     args = parser.parse_args()
-    data = examples()
     if args.check:
-        have = json.loads(MODEL_FILE.read_text()).get("training_hash") if MODEL_FILE.exists() else None
-        if have != training_hash(data):
-            sys.exit(f"{MODEL_FILE.name} is stale or missing: run {Path(__file__).name} to retrain")
+        if problem := stale():
+            sys.exit(problem)
         print("intent_model.json matches the training data")
         return
-    model = fit(data, args.c)
+    model = fit(examples(), args.c)
     write(model)
     size = MODEL_FILE.stat().st_size
-    print(f"{len(data)} examples, {len(model['weights'])} features, {size / 1024:.0f} KiB -> {MODEL_FILE}")
+    n, features_kept = model["training_examples"], len(model["weights"])
+    print(f"{n} examples, {features_kept} features, {size / 1024:.0f} KiB -> {MODEL_FILE}")
 
 
 if __name__ == "__main__":

@@ -3,10 +3,9 @@
 The rule parser reads each message first; it is exact where rules are exact (numbers, dates, references,
 typo-corrected command words) and its answer stands unless
   - it found no intent (`unknown`) and the classifier is sure enough of one (`ACCEPT_WHEN_UNKNOWN`), or
-  - the classifier is very sure (`OVERRIDE`) of an intent whose slots need no reading at all (help, greeting,
-    clear-completed, undo) or only the list filter (list, count), or the rules only inferred their intent
-    from a statement ("got a dentist appointment tomorrow" read as a completion), and the rules named no task
-    by number.
+  - the rules themselves guessed (they only inferred the intent from a statement — "got a dentist appointment
+    tomorrow" read as a completion — or reached it through a typo correction), the classifier is very sure
+    (`OVERRIDE`), and the rules named no task by number. An explicit command ("add …", "show …") stands.
 The classifier's intent is then filled from the message with the rules' own slot readers: the list filter,
 the date finder, the add-title reader; the task reference is the words of the message that are words of the
 user's own titles. What the classifier decides is marked: `guessed` (so the engine asks before a delete, a
@@ -19,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from todo_chatbot.nlu.classifier import IntentClassifier, load
+from todo_chatbot.nlu.classifier import Classifier, load
 from todo_chatbot.nlu.dates import NUMBER_WORDS, find_date
 from todo_chatbot.nlu.intent import ChatIntent, Intent, NLUContext, TaskRef
 from todo_chatbot.nlu.stems import same_word, stem
@@ -52,7 +51,7 @@ _STATEMENT_LEAD = re.compile(
 
 
 def arbitrate(
-    message: str, context: NLUContext, ruled: ChatIntent, model: IntentClassifier | None = None
+    message: str, context: NLUContext, ruled: ChatIntent, model: Classifier | None = None
 ) -> ChatIntent:
     if context.awaiting in ("reference", "title") or ruled.intent in (Intent.CONFIRM, Intent.CANCEL):
         return ruled  # an answer to the bot's own question is the rules' business
@@ -70,7 +69,7 @@ def arbitrate(
         if said.probability < ACCEPT_WHEN_UNKNOWN or (guess is Intent.ADD and said.probability < ACCEPT_ADD):
             return ruled  # an add from nothing makes a task of any sentence: it needs more certainty
     elif (
-        ruled.intent in (Intent.HELP, Intent.GREETING)  # said in so many words ("how do I …")
+        not (ruled.inferred or ruled.guessed)  # an explicit command stands ("add …", "show …", "delete #2")
         or said.probability < OVERRIDE
         or (guess not in OVERRIDES_TO and not ruled.inferred)
         or (ruled.ref is not None and ruled.ref.number is not None and not ruled.ref.loose)
@@ -93,10 +92,8 @@ def fill(intent: Intent, message: str, context: NLUContext, ruled: ChatIntent) -
     if intent in (Intent.LIST, Intent.COUNT):
         return ChatIntent(intent=intent, filter=list_filter(text))
     if intent is Intent.ADD:
-        m = None
-        for m in _CLAUSE_ADD.finditer(text):
-            pass  # the last "…, add X" / "- add X": what follows is the task
-        rest = words.tail(m.end()) if m else words
+        clauses = list(_CLAUSE_ADD.finditer(text))  # the last "…, add X" / "- add X": X is the task
+        rest = words.tail(clauses[-1].end()) if clauses else words
         lead = _STATEMENT_LEAD.match(rest.text)
         if lead and lead.end() < len(rest.text):
             rest = rest.tail(lead.end())

@@ -13,12 +13,14 @@ nothing added to the image but the JSON, ~0.1 ms a message.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 from todo_chatbot.nlu.stems import stem
 
@@ -26,8 +28,8 @@ MODEL_FILE = Path(__file__).with_name("intent_model.json")
 MAX_WORDS = 40  # a message's first 40 words decide its intent (bounds the work on a 2,000-character message)
 
 _DATE_WORDS = frozenset(
-    "today tonight tomorrow tmrw tmr tomorow yesterday monday tuesday wednesday thursday friday saturday sunday"
-    " weekend week month january february march april may june july august september october november"
+    "today tonight tomorrow tmrw tmr tomorow yesterday monday tuesday wednesday thursday friday saturday"
+    " sunday weekend week month january february march april may june july august september october november"
     " december jan feb mar apr jun jul aug sep sept oct nov dec".split()
 )
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[?!:#-]")
@@ -54,7 +56,7 @@ def features(message: str, vocabulary: frozenset[str]) -> set[str]:
             masked.append(w)
     out: set[str] = set()
     seq = ["<s>", *masked, "</s>"]
-    for a, b in zip(seq, seq[1:], strict=False):
+    for a, b in itertools.pairwise(seq):
         out.add(f"b:{a} {b}")
     for w, m in zip(words, masked, strict=True):
         out.add(f"w:{w}")
@@ -72,6 +74,10 @@ class Prediction:
     probability: float
     runner_up: str
     margin: float  # probability of the best less that of the runner-up
+
+
+class Classifier(Protocol):
+    def predict(self, message: str, vocabulary: frozenset[str] = ...) -> Prediction: ...
 
 
 class IntentClassifier:

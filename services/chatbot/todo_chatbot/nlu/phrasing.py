@@ -38,8 +38,11 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
         ),
         (r"^(?:i've|ive|i have) got to ", "remind me to "),
         (r"^(?:i|we) (?:also |still |really |just )?need to ", "remind me to "),
-        (r"^(?:i |we )?(?:also |still |really )?need (?:a reminder|reminding|to be reminded) (?:to|about) ",
-         "remind me to "),
+        (
+            r"^(?:i |we )?(?:also |still |really )?need (?:a reminder|reminding|to be reminded)"
+            r" (?:to|about) ",
+            "remind me to ",
+        ),
         (r"^we (?:really |also |still )?(?:have to|must|should|gotta|got to|ought to) ", "remind me to "),
         (
             r"^(?:set|create|make|add|put in)(?: me)? (?:a )?(?:reminder|note) (?:to|for|about|that) ",

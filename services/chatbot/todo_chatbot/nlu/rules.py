@@ -170,8 +170,9 @@ NEGATED_STATUS = frozenset({"unfinished", "incomplete", "uncompleted", "undone",
 # "how do I remove a task", "what are my options": questions about the bot, not about the user's tasks
 HELP_QUESTION = re.compile(
     r"^(?:how (?:do|can|should|would|does|did) (?:i|you|we|one|this|it|that)\b|how to\b|is there a way to\b"
-    r"|(?:can|could) you (?:explain|tell me how|show me how)\b|explain\b|what (?:can|could|should|do) i (?:say"
-    r"|type|ask|write|enter)\b|what (?:are|r) (?:my|the|your) options\b|(?:show|give|tell) me (?:some )?"
+    r"|(?:can|could) you (?:explain|tell me how|show me how)\b|explain\b"
+    r"|what (?:can|could|should|do) i (?:say|type|ask|write|enter)\b|what (?:are|r) (?:my|the|your) options\b"
+    r"|(?:show|give|tell) me (?:some )?"
     r"(?:examples?|example commands)\b|not sure how (?:to|this)\b|i (?:don'?t|do not) (?:know|get) how\b"
     r"|where do i (?:start|begin)\b|what (?:things|kinds? of things|sorts? of things|commands) (?:do|can)"
     r" you\b|tell me what you(?:'re| are) (?:capable|able)\b|what (?:are|r) you (?:capable|able)\b)"
@@ -207,8 +208,9 @@ CLEAR_COMPLETED = re.compile(
 # "remove everything marked done", "clear all the ticked off tasks", "bin all the completed ones"
 CLEAR_ALL_DONE = re.compile(
     r"^(?:clear|clean|purge|delete|remove|erase|drop|archive|trash|get rid of|wipe|bin|scrap|ditch|lose)"
-    r"(?: out| up| away)? (?:.{0,30}\b)?(?:all|everything|every)\b.{0,30}\b(?:completed|complete|done|finished"
-    r"|ticked off|checked off|ticked|checked|closed)(?: ones| tasks| items| things| stuff)?$"
+    r"(?: out| up| away)? (?:.{0,30}\b)?(?:all|everything|every)\b.{0,30}\b"
+    r"(?:completed|complete|done|finished|ticked off|checked off|ticked|checked|closed)"
+    r"(?: ones| tasks| items| things| stuff)?$"
 )
 PRIORITY_VALUE = re.compile(
     r"^(?:(?:a|to|as|be)\s+)*(?:(?P<p>high|low|medium|normal|top|urgent|important|critical|minor)(?:[-"
@@ -312,7 +314,12 @@ def _correct(
     words: "the dome" is not "the done") stay as typed. Each correction is noted in `fixes`."""
     norm = list(words.norm)
     for i in positions:
-        if 0 <= i < len(norm) and norm[i] not in vocabulary and norm[i] not in keep and norm[i] not in PAST_TENSE:
+        if (
+            0 <= i < len(norm)
+            and norm[i] not in vocabulary
+            and norm[i] not in keep
+            and norm[i] not in PAST_TENSE
+        ):
             fixed = closest(norm[i], vocabulary)
             if fixed is not None:
                 if fixes is not None and not same_word(norm[i], fixed):  # "completed": not a typo
@@ -401,9 +408,9 @@ def _priority(value: str | None) -> Priority | None:
 def list_filter(text: str) -> ListFilter:
     status = "all"
     if re.search(
-        r"\b(pending|open|remaining|remain|left|incomplete|outstanding|unfinished|uncompleted|undone|not done|"
-        r"not completed|not finished|still to do|active|to be done|not yet done|unchecked|(?:still )?(?:have|"
-        r"need|got) to do|on my plate)\b",
+        r"\b(pending|open|remaining|remain|left|incomplete|outstanding|unfinished|uncompleted|undone"
+        r"|not done|not completed|not finished|still to do|active|to be done|not yet done|unchecked"
+        r"|(?:still )?(?:have|need|got) to do|on my plate)\b",
         text,
     ):
         status = "pending"
@@ -418,7 +425,7 @@ def list_filter(text: str) -> ListFilter:
         due = "overdue"
     elif re.search(r"\btoday\b|\btonight\b", text):
         due = "today"
-    elif re.search(r"\btomorrow\b", text):
+    elif re.search(r"\b(tomorrow|tmrw|tmr|tomorow|tommorow|tommorrow)\b", text):
         due = "tomorrow"
     elif re.search(r"\b(this week|the week|week|weekend)\b", text):
         due = "week"
@@ -435,14 +442,34 @@ def list_filter(text: str) -> ListFilter:
 def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
     """Title, due date and priority from the words after an add verb."""
     due = None
+    head: Words | None = None
+    colon = next((i for i, t in enumerate(words.orig[:7]) if t.endswith(":")), None)
+    if (
+        colon is not None
+        and colon + 1 < len(words.orig)
+        and re.search(
+            r"\b(this|following|something|task|item|reminder|note|list|todo|thing|one)\b",
+            " ".join(words.norm[: colon + 1]),
+        )
+    ):
+        # "this to my list: book the MOT", "the following: clean the oven", "something for friday: …"
+        head = Words(words.orig[: colon + 1], words.norm[: colon + 1])
+        words = Words(words.orig[colon + 1 :], words.norm[colon + 1 :])
     found = find_date(words.text, today_ctx.today)
+    time_of_day = False
     if found is not None:
         due = found.value
+        after = words.tail(found.end + 1).norm
+        time_of_day = bool(after) and after[0] in ("evening", "morning", "afternoon", "night")
         words = words.without_span(found.start, found.end)
+    elif head is not None and (in_head := find_date(head.text, today_ctx.today)) is not None:
+        due = in_head.value
     priority: Priority | None = None
+    if head is not None and (in_head_p := PRIORITY_IN_TEXT.search(head.text)) is not None:
+        priority = _priority(in_head_p.group("p") or in_head_p.group("p2") or in_head_p.group("p3"))
     m = PRIORITY_IN_TEXT.search(words.text)
     if m:
-        priority = _priority(m.group("p") or m.group("p2") or m.group("p3"))
+        priority = _priority(m.group("p") or m.group("p2") or m.group("p3")) or priority
         words = words.without_span(m.start(), m.end())
     for edge in (0, -1):
         if (
@@ -456,25 +483,10 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
                 if edge == -1
                 else Words(words.orig[1:], words.norm[1:])
             )
-    if (
-        due is not None
-        and len(words.norm) > 1
-        and words.norm[-1] in ("evening", "morning", "afternoon", "night")
-    ):
+    if time_of_day and len(words.norm) > 1 and words.norm[-1] in ("evening", "morning", "afternoon", "night"):
         words = Words(words.orig[:-1], words.norm[:-1])  # "on friday evening": the time of day is the date's
     if m and len(words.norm) > 1 and words.norm[-1] in ("task", "item", "todo", "one", "thing"):
         words = Words(words.orig[:-1], words.norm[:-1])  # "… as a low priority task"
-    colon = next((i for i, t in enumerate(words.orig[:7]) if t.endswith(":")), None)
-    if (
-        colon is not None
-        and colon + 1 < len(words.orig)
-        and re.search(
-            r"\b(this|following|something|task|item|reminder|note|list|todo|thing|one)\b",
-            " ".join(words.norm[: colon + 1]),
-        )
-    ):
-        # "this to my list: book the MOT", "the following: clean the oven", "a task for tomorrow: …"
-        words = Words(words.orig[colon + 1 :], words.norm[colon + 1 :])
     text = words.text
     m_adj = re.match(r"^(?:(?:a|an)\s+)?(?P<p>important|urgent|high priority|low priority|high-priority"
                      r"|low-priority)\s+(?=(?:task|todo|to-do|item|reminder)\b)", text)  # fmt: skip
@@ -603,13 +615,17 @@ def parse_rules(message: str, context: NLUContext) -> ChatIntent:
     words = _rewritten(_strip_prefixes(words))
     plain = words.text.strip(" .!?")
 
-    m = re.match(r"^[^,;:]{1,30}?(?:,|;| -+| \u2013) (?=(?:add|remind me to|remind me about) \S)", plain)
-    if m and not re.search(r"\b(it|that|this)\b", plain[m.end() :]):
-        # a short lead-in clause before the command
-        words = words.tail(m.end())
-        plain = words.text.strip(" .!?")
-        if plain.startswith("add "):
-            return _finish_add(_title_parts(words.tail(4), context))
+    cut = next(
+        (
+            i + 1
+            for i, t in enumerate(words.orig[:6])
+            if (t.endswith((",", ";")) or t in ("-", "--", "\u2013")) and i + 2 < len(words.norm)
+        ),
+        None,
+    )
+    if cut is not None and words.norm[cut] == "add" and not {"it", "that", "this"} & set(words.norm[cut:]):
+        # a short lead-in clause before the command: "one more thing, add …", "quick one - add …"
+        return _finish_add(_title_parts(Words(words.orig[cut + 1 :], words.norm[cut + 1 :]), context))
     # add-phrasings that start with a word a typo fix could mistake for a verb ("dont" → "done")
     m = re.match(
         r"^(?:remind me(?! what| how| which| of)(?: to| that| about)?|reminder:?|remember to|"
@@ -675,6 +691,11 @@ def _two_clauses(words: Words, text: str, context: NLUContext) -> ChatIntent | N
     subject = re.sub(r"\s+(?:is|isn't|is not|was|are|has been|'s|needs|should)\b.*$", "", m_a)
     subject = re.sub(r"^(?:nevermind|never mind|forget(?: about)?|ok|so|and)\s+", "", subject)
     subject = re.sub(r"'s$", "", subject)
+    named = [
+        w for w in subject.split() if w in context.vocabulary and w not in ("the", "a", "an", "my", "to")
+    ]
+    if named and len(named) < len(subject.split()):
+        subject = " ".join(named)  # "we're not doing the dentist anymore, delete it": the dentist
     b = re.sub(r"\b(?:it|that)\b", subject, m.group("b"), count=1)
     intent = _classify(Words.of(b), b, context)
     return intent if intent.intent is not Intent.UNKNOWN else None
