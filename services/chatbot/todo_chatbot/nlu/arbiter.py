@@ -43,6 +43,10 @@ _CLAUSE_ADD = re.compile(
     r"(?:^|[,;:\u2013\u2014]\s*|\s-+\s*)(?:please |pls |can you |could you )?(?:add|remind me to|remind me"
     r" about|put down|jot down|note down)\s+(?=\S)"
 )
+_ABOUT_TASKS = re.compile(
+    r"\b(tasks?|todos?|to-dos?|items?|things|stuff|list|plate|jobs|chores|reminders?|due|overdue|late|done|"
+    r"finished|completed|pending|open|left|remaining|outstanding|priority|urgent|today|tomorrow|week)\b"
+)
 _STATEMENT_LEAD = re.compile(
     r"^(?:(?:i|we|you|i've|ive|we've|i'll|we'll|i'm|we're|there's|theres|there|got|gotta|have|has|had|need|"
     r"needs|must|should|ought|want|wanna|going|gonna|to|be|is|are|really|also|still|just|definitely|"
@@ -90,6 +94,8 @@ def fill(intent: Intent, message: str, context: NLUContext, ruled: ChatIntent) -
     if intent is Intent.UNDO:
         return ChatIntent(intent=intent, guessed=why)
     if intent in (Intent.LIST, Intent.COUNT):
+        if ruled.intent is Intent.UNKNOWN and not _ABOUT_TASKS.search(text):
+            return None  # "what's your favourite colour": a question, but not about the user's tasks
         return ChatIntent(intent=intent, filter=list_filter(text))
     if intent is Intent.ADD:
         clauses = list(_CLAUSE_ADD.finditer(text))  # the last "…, add X" / "- add X": X is the task

@@ -45,6 +45,12 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
         ),
         (r"^we (?:really |also |still )?(?:have to|must|should|gotta|got to|ought to) ", "remind me to "),
         (
+            r"^(?:note|remember|jot down|write down) (?:that )?(?:i|we) (?:need|have|must|should) to ",
+            "remind me to ",
+        ),
+        (r"^(?:i'?d|i had|we'?d|we had) better ", "remind me to "),
+        (r"^(?:i'?m|i am|we'?re|we are) (?:going|gonna) (?:to )?(?:need|have) to ", "remind me to "),
+        (
             r"^(?:set|create|make|add|put in)(?: me)? (?:a )?(?:reminder|note) (?:to|for|about|that) ",
             "remind me to ",
         ),
@@ -185,7 +191,8 @@ UNDO = re.compile(
     r"|put it back|bring it back|revert(?: that| it)?|go back|take that back|undo please|undo that please"
     r"|(?:change|set|switch|turn|put) (?:it|that) back(?: (?:to how|the way|as) it was)?|reverse that"
     r"|i didn'?t mean (?:that|to do that)"
-    r"|undo (?:the |that )?(?:last )?(?:\w+ )?(?:change|edit|deletion|delete|update)"
+    r"|(?:undo|revert|reverse) (?:the |that |my )?(?:last )?(?:\w+ )?(?:change|edit|deletion|delete|update|rename"
+    r"|renaming|move|completion)"
     r"|(?:restore|bring back|recover) (?:the |my )?(?:deleted|removed|last) (?:task|one|item)"
     r"|.{1,60}\bundo(?: that| it)?)(?: please)?"
 )
@@ -253,7 +260,7 @@ def update(text: str, today_parse: date) -> ChatIntent | None:
         m = re.match(p, text)
         if m:
             value = re.sub(r"^(?:the )?(\d{1,2})(?:st|nd|rd|th)$", r"\1", m.group("value"))
-            due = parse_date(value, today_parse) or _day_of_month(value, today_parse)
+            due = parse_date(value, today_parse) or day_of_month(value, today_parse)
             if due is not None:
                 return ChatIntent(intent=Intent.UPDATE, ref=_ref(m.group("ref")), due_date=due)
     for p, fixed in _PRIORITY_EDIT:
@@ -264,7 +271,7 @@ def update(text: str, today_parse: date) -> ChatIntent | None:
     return None
 
 
-def _day_of_month(value: str, today: date) -> date | None:
+def day_of_month(value: str, today: date) -> date | None:
     """ "the 1st": that day of this month, or of next month once it has passed."""
     from dateutil.relativedelta import relativedelta
 

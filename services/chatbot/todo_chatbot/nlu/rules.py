@@ -12,7 +12,7 @@ from todo_chatbot.nlu import phrasing
 from todo_chatbot.nlu.dates import NUMBER_WORDS, find_date, parse_date
 from todo_chatbot.nlu.fuzzy import closest
 from todo_chatbot.nlu.intent import ChatIntent, Intent, ListFilter, NLUContext, Priority, TaskRef
-from todo_chatbot.nlu.stems import PAST_TENSE, same_word
+from todo_chatbot.nlu.stems import PAST_TENSE, same_word, stem
 
 MAX_TITLE = 500
 
@@ -90,6 +90,13 @@ VERBS = (
     "called",
     "paid",
     "bought",
+    # more delete verbs, kept as typed ("chuck" is not "check")
+    "chuck",
+    "lose",
+    "ditch",
+    "scrap",
+    "nix",
+    "axe",
 )
 STATUS_WORDS = ("done", "complete", "completed", "finished")
 # Words of list/count questions whose typos are corrected ("how many taks are pendng").
@@ -157,7 +164,7 @@ _POLITE_TAIL = ["please", "pls", "thanks", "thank you", "for me", "now", "asap p
 
 GREETING = re.compile(
     r"(hi|hello|hey|hiya|heya|howdy|yo|greetings|hola|(good )?(morning|afternoon|evening|day)|sup|what's up"
-    r"|whats up|bye|goodbye|bye bye|see you|see ya|good night|goodnight)"
+    r"|whats up|(?:bye|goodbye|bye bye|see you|see ya|good night|goodnight)(?: for now| then| later)?)"
     r"( there| bot| chatbot| you| again)?|how are you( doing)?|how's it going"
 )
 THANKS = re.compile(
@@ -175,7 +182,10 @@ HELP_QUESTION = re.compile(
     r"|(?:show|give|tell) me (?:some )?"
     r"(?:examples?|example commands)\b|not sure how (?:to|this)\b|i (?:don'?t|do not) (?:know|get) how\b"
     r"|where do i (?:start|begin)\b|what (?:things|kinds? of things|sorts? of things|commands) (?:do|can)"
-    r" you\b|tell me what you(?:'re| are) (?:capable|able)\b|what (?:are|r) you (?:capable|able)\b)"
+    r" you\b|tell me what you(?:'re| are) (?:capable|able)\b|what (?:are|r) you (?:capable|able)\b"
+    r"|(?:can you |could you |please )?(?:give|show|send) me (?:a |some )?(?:quick |short )?(?:tutorial"
+    r"|walkthrough|walk-through|guide)\b|(?:is there|do you have|got) (?:a |an )?(?:tutorial|walkthrough"
+    r"|user guide|guide)\b)"
 )
 CONFIRM = re.compile(r"(yes|y|yeah|yep|yup|sure|ok|okay|confirm|confirmed|do it|go ahead|please do|correct)")
 CANCEL = re.compile(r"(no|n|nope|nah|cancel|never ?mind|nevermind|stop|forget it|abort|don't|dont)")
@@ -185,7 +195,7 @@ HELP = re.compile(
     r"|options|menu|usage|how do i use (this|you)|what are (the|your) commands|instructions|info)"
 )
 
-TASK_NOUN = r"(?:tasks?|todos?|to-dos?|to dos|items?|things|stuff|everything|agenda|list|plate|reminders?)"
+TASK_NOUN = r"(?:tasks?|todos?|to-dos?|to dos|items?|things|stuff|everything|agenda|list|plate|reminders?|jobs|chores)"
 OTHER_USER = re.compile(
     r"\busers?\s*#?\d+|\b(everyone|everybody|all users|other users?|another user|someone else|other people|"
     r"all accounts|every user|any user)\b|(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.]+|\badmin\b|\broot\b"
@@ -210,7 +220,11 @@ CLEAR_ALL_DONE = re.compile(
     r"^(?:clear|clean|purge|delete|remove|erase|drop|archive|trash|get rid of|wipe|bin|scrap|ditch|lose)"
     r"(?: out| up| away)? (?:.{0,30}\b)?(?:all|everything|every)\b.{0,30}\b"
     r"(?:completed|complete|done|finished|ticked off|checked off|ticked|checked|closed)"
-    r"(?: ones| tasks| items| things| stuff)?$"
+    r"(?: ones| tasks| items| things| stuff| jobs| chores)?$"
+    # "clear the ones I've done"
+    r"|^(?:clear|clean|purge|delete|remove|erase|drop|get rid of|wipe|bin|scrap|ditch)(?: out| up)? (?:the |all"
+    r" the |all )?(?:ones|tasks|items|things|stuff|jobs|chores) (?:that )?(?:i've|i have|i|we've|we have)"
+    r" (?:already )?(?:done|finished|completed|ticked off|checked off|crossed off)$"
 )
 PRIORITY_VALUE = re.compile(
     r"^(?:(?:a|to|as|be)\s+)*(?:(?P<p>high|low|medium|normal|top|urgent|important|critical|minor)(?:[-"
@@ -416,7 +430,8 @@ def list_filter(text: str) -> ListFilter:
         status = "pending"
     elif re.search(
         r"\b(completed|complete|done|finished|checked off|ticked off|closed"
-        r"|did i (?:already )?(finish|complete|do)|already (?:did|done))\b",
+        r"|did i (?:already )?(finish|complete|do)|already (?:did|done)|crossed off|crossed out|have i done"
+        r"|did i (?:get )?done)\b",
         text,
     ):
         status = "completed"
@@ -464,9 +479,16 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
         words = words.without_span(found.start, found.end)
     elif head is not None and (in_head := find_date(head.text, today_ctx.today)) is not None:
         due = in_head.value
+    else:
+        nth = re.search(r"\b(?:on|by|for) the (\d{1,2})(?:st|nd|rd|th)\b", words.text)
+        if nth is not None and (day := phrasing.day_of_month(nth.group(1), today_ctx.today)) is not None:
+            due = day  # "on the 9th": that day of this month, or of the next once it has passed
+            words = words.without_span(nth.start(), nth.end())
     priority: Priority | None = None
     if head is not None and (in_head_p := PRIORITY_IN_TEXT.search(head.text)) is not None:
         priority = _priority(in_head_p.group("p") or in_head_p.group("p2") or in_head_p.group("p3"))
+    elif head is not None and re.search(r"\b(urgent|important)\b", head.text):
+        priority = "high"  # "add an urgent one: …"
     m = PRIORITY_IN_TEXT.search(words.text)
     if m:
         priority = _priority(m.group("p") or m.group("p2") or m.group("p3")) or priority
@@ -623,9 +645,13 @@ def parse_rules(message: str, context: NLUContext) -> ChatIntent:
         ),
         None,
     )
-    if cut is not None and words.norm[cut] == "add" and not {"it", "that", "this"} & set(words.norm[cut:]):
-        # a short lead-in clause before the command: "one more thing, add …", "quick one - add …"
-        return _finish_add(_title_parts(Words(words.orig[cut + 1 :], words.norm[cut + 1 :]), context))
+    if cut is not None and cut <= 4 and not {"it", "that", "this"} & set(words.norm[cut:]):
+        # a short lead-in clause before an add: "one more thing, add …", "quick one - add …",
+        # "heads up, I have to …"
+        rest = _rewritten(Words(words.orig[cut:], words.norm[cut:]))
+        lead_in = re.match(r"^(?:add|remind me to|remind me about)\s+", rest.text)
+        if lead_in and not set(words.norm[:cut]) & context.vocabulary:
+            return _finish_add(_title_parts(rest.tail(lead_in.end()), context))
     # add-phrasings that start with a word a typo fix could mistake for a verb ("dont" → "done")
     m = re.match(
         r"^(?:remind me(?! what| how| which| of)(?: to| that| about)?|reminder:?|remember to|"
@@ -691,9 +717,8 @@ def _two_clauses(words: Words, text: str, context: NLUContext) -> ChatIntent | N
     subject = re.sub(r"\s+(?:is|isn't|is not|was|are|has been|'s|needs|should)\b.*$", "", m_a)
     subject = re.sub(r"^(?:nevermind|never mind|forget(?: about)?|ok|so|and)\s+", "", subject)
     subject = re.sub(r"'s$", "", subject)
-    named = [
-        w for w in subject.split() if w in context.vocabulary and w not in ("the", "a", "an", "my", "to")
-    ]
+    title_stems = {stem(w) for w in context.vocabulary if w not in ("the", "a", "an", "my", "to")}
+    named = [w for w in subject.split() if stem(w) in title_stems]
     if named and len(named) < len(subject.split()):
         subject = " ".join(named)  # "we're not doing the dentist anymore, delete it": the dentist
     b = re.sub(r"\b(?:it|that)\b", subject, m.group("b"), count=1)
@@ -748,7 +773,7 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         text,
     ) or (
         re.match(
-            r"^(show|sho|list|display|view|see|get(?! rid)|give|print|tell|what|what's|whats|which|anything"
+            r"^(show|sho|list|display|view|see|get(?! rid)|give|gimme|print|tell|what|what's|whats|which|anything"
             r"|is there|are there|is anything|am i|lemme see|let me see|pull up|bring up|"
             r"do i have|read|remind me what)\b",
             text,
@@ -850,8 +875,8 @@ def _classify_update(words: Words, text: str, context: NLUContext) -> ChatIntent
     """rename / change / move / set priority / clear the due date: the task reference and the new value."""
     forms: list[tuple[str, str]] = [
         (
-            r"^(?:remove|clear|delete|drop|unset)(?: the)? (?:due date|deadline|date)(?: (?:from|of|for"
-            r"|on))? (?P<ref>.+)$",
+            r"^(?:remove|clear|delete|drop|unset|take)(?: the)? (?:due date|deadline|date)(?: (?:from|of|for"
+            r"|on|off))? (?P<ref>.+)$",
             "nodate",
         ),
         (r"^(?:remove|clear|delete|drop|unset) (?P<ref>.+?)(?:'s)? (?:due date|deadline)$", "nodate"),
