@@ -191,8 +191,8 @@ UNDO = re.compile(
     r"|put it back|bring it back|revert(?: that| it)?|go back|take that back|undo please|undo that please"
     r"|(?:change|set|switch|turn|put) (?:it|that) back(?: (?:to how|the way|as) it was)?|reverse that"
     r"|i didn'?t mean (?:that|to do that)"
-    r"|(?:undo|revert|reverse) (?:the |that |my )?(?:last )?(?:\w+ )?(?:change|edit|deletion|delete|update|rename"
-    r"|renaming|move|completion)"
+    r"|(?:undo|revert|reverse) (?:the |that |my )?(?:last )?(?:\w+ )?"
+    r"(?:change|edit|deletion|delete|update|rename|renaming|move|completion)"
     r"|(?:restore|bring back|recover) (?:the |my )?(?:deleted|removed|last) (?:task|one|item)"
     r"|.{1,60}\bundo(?: that| it)?)(?: please)?"
 )

@@ -195,7 +195,10 @@ HELP = re.compile(
     r"|options|menu|usage|how do i use (this|you)|what are (the|your) commands|instructions|info)"
 )
 
-TASK_NOUN = r"(?:tasks?|todos?|to-dos?|to dos|items?|things|stuff|everything|agenda|list|plate|reminders?|jobs|chores)"
+TASK_NOUN = (
+    r"(?:tasks?|todos?|to-dos?|to dos|items?|things|stuff|everything|agenda|list|plate|reminders?"
+    r"|jobs|chores)"
+)
 OTHER_USER = re.compile(
     r"\busers?\s*#?\d+|\b(everyone|everybody|all users|other users?|another user|someone else|other people|"
     r"all accounts|every user|any user)\b|(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.]+|\badmin\b|\broot\b"
@@ -222,8 +225,9 @@ CLEAR_ALL_DONE = re.compile(
     r"(?:completed|complete|done|finished|ticked off|checked off|ticked|checked|closed)"
     r"(?: ones| tasks| items| things| stuff| jobs| chores)?$"
     # "clear the ones I've done"
-    r"|^(?:clear|clean|purge|delete|remove|erase|drop|get rid of|wipe|bin|scrap|ditch)(?: out| up)? (?:the |all"
-    r" the |all )?(?:ones|tasks|items|things|stuff|jobs|chores) (?:that )?(?:i've|i have|i|we've|we have)"
+    r"|^(?:clear|clean|purge|delete|remove|erase|drop|get rid of|wipe|bin|scrap|ditch)(?: out| up)?"
+    r" (?:the |all the |all )?(?:ones|tasks|items|things|stuff|jobs|chores) (?:that )?"
+    r"(?:i've|i have|i|we've|we have)"
     r" (?:already )?(?:done|finished|completed|ticked off|checked off|crossed off)$"
 )
 PRIORITY_VALUE = re.compile(
@@ -773,8 +777,8 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         text,
     ) or (
         re.match(
-            r"^(show|sho|list|display|view|see|get(?! rid)|give|gimme|print|tell|what|what's|whats|which|anything"
-            r"|is there|are there|is anything|am i|lemme see|let me see|pull up|bring up|"
+            r"^(show|sho|list|display|view|see|get(?! rid)|give|gimme|print|tell|what|what's|whats|which"
+            r"|anything|is there|are there|is anything|am i|lemme see|let me see|pull up|bring up|"
             r"do i have|read|remind me what)\b",
             text,
         )
