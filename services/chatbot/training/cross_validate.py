@@ -8,7 +8,8 @@ backend): the end-to-end figure is benchmarks/chat_accuracy.py's.
 
 The rules were tuned on the round-1/2 development cases, so on those (a) is in-sample; the round-3 cases
 (`r3d-*`, then `r3e-*`) were written before the round-3 changes made for them, so run on the parser as it was
-then they are out-of-sample for the rules as well (README, "Accuracy, round 3"): the table shows each subset. `--show` prints the cases where (c) is wrong (development cases only).
+then they are out-of-sample for the rules as well (README, "Accuracy, round 3"): the table shows each
+subset. `--show` prints the cases where (c) is wrong (development cases only).
 """
 
 from __future__ import annotations
