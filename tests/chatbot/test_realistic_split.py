@@ -3,6 +3,8 @@ development half explicitly (phrasings written after a held-out measurement), ne
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -24,5 +26,34 @@ def test_an_explicit_held_out_split_is_refused(tmp_path: Path) -> None:
         "defaults: {client_time: '2026-11-23T10:00:00+00:00'}\nsetups: {empty: []}\ncases:\n"
         "  - {id: sneaky, split: heldout, setup: empty, message: 'hello', intent: greeting}\n"
     )
-    with pytest.raises(ValueError, match="explicit split can only be 'dev'"):
+    with pytest.raises(ValueError, match="explicit split can only be 'dev' or 'heldout2'"):
         load_cases(cases)
+
+
+# The second held-out set (round 3): 178 `r3h-*` cases written before that round changed the parser,
+# committed alone (95c9436). Their content, setups included, is fixed by this hash: editing, adding or
+# removing one fails.
+HELDOUT2_SHA256 = "86ee31032cc9b58a2e95d0eed9f8bdf2dd348e0fe6449b62b22eabba24c7636f"
+
+
+def heldout2_hash(path: Path | None = None) -> str:
+    cases = load_cases(path, split="heldout2") if path else load_cases(split="heldout2")
+    return hashlib.sha256(json.dumps(cases, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def test_the_sealed_second_held_out_set_is_unchanged() -> None:
+    held = load_cases(split="heldout2")
+    assert len(held) == 178
+    assert all(c["id"].startswith("r3h-") for c in held)
+    assert heldout2_hash() == HELDOUT2_SHA256
+
+
+def test_the_seal_catches_an_edited_held_out_case(tmp_path: Path) -> None:
+    """Shown able to fail: one expected date changed in a copy of the cases file."""
+    text = (Path(__file__).with_name("realistic_cases.yaml")).read_text()
+    line = next(x for x in text.splitlines() if "id: r3h-add-gutters-weekend," in x)
+    edited = text.replace(line, line.replace('"2026-11-28"', '"2026-11-29"'))
+    assert edited != text
+    copy = tmp_path / "cases.yaml"
+    copy.write_text(edited)
+    assert heldout2_hash(copy) != HELDOUT2_SHA256

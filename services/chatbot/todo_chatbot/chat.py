@@ -95,6 +95,17 @@ def title_vocabulary(tasks: list[Task]) -> frozenset[str]:
     return frozenset(w for t in tasks[:MAX_TASKS] for w in re.findall(r"[\w']+", t["title"][:400].lower()))
 
 
+def undo_destroys(change: dict[str, Any], tasks: list[Task]) -> bool:
+    """Undoing `change` would delete a task (an add undone) or mark one done (a reopening undone)."""
+    if change["kind"] == "created":
+        return True
+    now = {t["number"]: t for t in tasks}
+    return change["kind"] == "updated" and any(
+        saved.get("completed") and not now.get(saved["number"], {}).get("completed", True)
+        for saved in change["tasks"]
+    )
+
+
 def snapshot(task: Task) -> dict[str, Any]:
     """What undo needs to put a task back as it was."""
     return {k: task.get(k) for k in ("number", "title", "description", "due_date", "priority", "completed")}
@@ -216,6 +227,10 @@ class ChatService:
 
     async def _answer(self, intent: ChatIntent, pending: dict[str, Any] | None, text: str, turn: Turn) -> str:
         if intent.intent is Intent.UNDO:
+            change = turn.state.last_change
+            if intent.guessed and change and undo_destroys(change, turn.tasks):
+                # the classifier, not the rules, read "undo", and undoing would delete or complete a task
+                return self._ask_confirm(intent, turn, f"Should I undo the last change (I {intent.guessed})?")
             return await self._undo(turn)
         if pending is not None:
             asked = ChatIntent.model_validate(pending["intent"])

@@ -37,7 +37,19 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
             "remind me to ",
         ),
         (r"^(?:i've|ive|i have) got to ", "remind me to "),
-        (r"^i (?:also |still )?need to ", "remind me to "),
+        (r"^(?:i|we) (?:also |still |really |just )?need to ", "remind me to "),
+        (
+            r"^(?:i |we )?(?:also |still |really )?need (?:a reminder|reminding|to be reminded)"
+            r" (?:to|about) ",
+            "remind me to ",
+        ),
+        (r"^we (?:really |also |still )?(?:have to|must|should|gotta|got to|ought to) ", "remind me to "),
+        (
+            r"^(?:note|remember|jot down|write down) (?:that )?(?:i|we) (?:need|have|must|should) to ",
+            "remind me to ",
+        ),
+        (r"^(?:i'?d|i had|we'?d|we had) better ", "remind me to "),
+        (r"^(?:i'?m|i am|we'?re|we are) (?:going|gonna) (?:to )?(?:need|have) to ", "remind me to "),
         (
             r"^(?:set|create|make|add|put in)(?: me)? (?:a )?(?:reminder|note) (?:to|for|about|that) ",
             "remind me to ",
@@ -87,6 +99,7 @@ def rewrite(text: str) -> str:
         if text == before:
             break
     text = re.sub(r"\babt\b", "about", text)
+    text = re.sub(r"^put (.+?) down\b", r"add \1", text)  # "put X down for thursday"
     return text
 
 
@@ -96,8 +109,14 @@ _SHIFT = [
     # "move the rent three days later", "push the dentist back two days", "delay the rent by a week",
     # "move the flights a day earlier", "push back the rent two days"
     re.compile(
-        rf"^(?:move|push|shift|bump|delay|postpone|put off|defer)(?: back)? (?P<ref>.+?)(?: back| forward)?"
-        rf"(?: by)? {_N} (?P<unit>days?|weeks?)(?P<dir> later| earlier| back| forward| sooner)?$"
+        rf"^(?:move|push|shift|bump|delay|postpone|put off|defer|bring|pull)(?: back)? (?P<ref>.+?)"
+        rf"(?P<pre> back| forward)?(?: by)? {_N} (?P<unit>days?|weeks?)(?P<dir> later| earlier| back| forward"
+        rf"| sooner)?$"
+    ),
+    # "the dentist should be two days earlier"
+    re.compile(
+        rf"^(?P<ref>.+?) (?:should be|needs to be|can be|could be|has to be|is) {_N} (?P<unit>days?|weeks?)"
+        rf"(?P<dir> later| earlier| sooner)$"
     ),
 ]
 _DATE_EDIT = [
@@ -106,6 +125,7 @@ _DATE_EDIT = [
     r"^(?P<ref>.+?) can wait (?:till|until|to|for) (?P<value>.+)$",
     r"^can (?:we|i|you) (?:do|move|have) (?P<ref>.+?) (?:on|to|for) (?P<value>.+?)(?: instead)?$",
     r"^(?P<ref>.+?) should be (?:due |done )?(?:on |by )?(?P<value>.+)$",
+    r"^(?P<ref>.+?) (?:can|could|will|should) be (?:done|finished|sorted) (?:on|by|for) (?P<value>.+)$",
     r"^(?P<ref>.+?) (?:is|'s) (?:actually |now |really )?due (?:on |by )?(?P<value>.+?)(?: now| instead)?$",
     r"^(?:reschedule|shift|set|move|bump) (?P<ref>.+?) (?:for|to|till|until) (?P<value>.+)$",
     r"^give (?P<ref>.+?) a (?:deadline|due date) of (?P<value>.+)$",
@@ -125,6 +145,7 @@ _PRIORITY_EDIT: list[tuple[str, Priority | None]] = [
         "low",
     ),
     (r"^(?P<ref>.+?) should be (?P<p>high|low|medium|top) priority$", None),
+    (r"^(?P<ref>.+?)(?: is|'s)(?: now)? (?:a )?(?P<p>high|low|medium|top)(?: |-)?priority(?: now)?$", None),
     (r"^(?:lower|reduce|decrease|drop) (?:the )?priority (?:of|on|for) (?P<ref>.+)$", "low"),
     (r"^(?:raise|increase|bump up|bump) (?:the )?priority (?:of|on|for) (?P<ref>.+)$", "high"),
     (r"^make (?P<ref>.+?) (?:a |an )?(?P<p>high|low|medium|top)(?: |-)?priority(?: task| one)?$", None),
@@ -145,6 +166,8 @@ _REOPEN = [
     r"^i (?:haven'?t|have not|didn'?t|did not|havent|didnt)(?: actually| really| yet)? (?P<ref>.+?)(?: yet)?"
     r"$",
     r"^(?P<ref>.+?) (?:isn'?t|is not|wasn'?t|hasn'?t been|has not been|aren'?t|isnt)(?: actually| really)?"
+    r" (?!urgent|important|pressing|a priority)(?P<pp>\w+)(?: yet| after all)?$",
+    r"^(?P<ref>.+?) (?:hasn'?t|has not|haven'?t|have not)(?: actually| really| yet)? been"
     r" (?!urgent|important|pressing|a priority)(?P<pp>\w+)(?: yet| after all)?$",
     r"^(?P<ref>.+?) still needs(?: to be)? (?P<pp>\w+)$",
     r"^(?P<ref>.+?) is still (?:pending|open|to do|todo|not done)$",
@@ -167,7 +190,11 @@ UNDO = re.compile(
     r"t)"
     r"|put it back|bring it back|revert(?: that| it)?|go back|take that back|undo please|undo that please"
     r"|(?:change|set|switch|turn|put) (?:it|that) back(?: (?:to how|the way|as) it was)?|reverse that"
-    r"|i didn'?t mean (?:that|to do that))(?: please)?"
+    r"|i didn'?t mean (?:that|to do that)"
+    r"|(?:undo|revert|reverse) (?:the |that |my )?(?:last )?(?:\w+ )?"
+    r"(?:change|edit|deletion|delete|update|rename|renaming|move|completion)"
+    r"|(?:restore|bring back|recover) (?:the |my )?(?:deleted|removed|last) (?:task|one|item)"
+    r"|.{1,60}\bundo(?: that| it)?)(?: please)?"
 )
 _PASSIVE = re.compile(
     r"^(?P<ref>.+?)(?:'s| is| are| was| were| has been| have been|'s been| got| is now| now)? (?P<pp>\w+)"
@@ -225,7 +252,7 @@ def update(text: str, today_parse: date) -> ChatIntent | None:
             raw = m.group("n")
             n = int(raw) if raw.isdigit() else NUMBER_WORDS.get(raw, 1)
             days = n * _UNITS[m.group("unit")]
-            direction = (m.group("dir") or " later").strip()
+            direction = (m.group("dir") or m.groupdict().get("pre") or " later").strip()
             if direction in ("earlier", "forward", "sooner"):
                 days = -days
             return ChatIntent(intent=Intent.UPDATE, ref=_ref(m.group("ref")), due_shift_days=days)
@@ -233,7 +260,7 @@ def update(text: str, today_parse: date) -> ChatIntent | None:
         m = re.match(p, text)
         if m:
             value = re.sub(r"^(?:the )?(\d{1,2})(?:st|nd|rd|th)$", r"\1", m.group("value"))
-            due = parse_date(value, today_parse) or _day_of_month(value, today_parse)
+            due = parse_date(value, today_parse) or day_of_month(value, today_parse)
             if due is not None:
                 return ChatIntent(intent=Intent.UPDATE, ref=_ref(m.group("ref")), due_date=due)
     for p, fixed in _PRIORITY_EDIT:
@@ -244,7 +271,7 @@ def update(text: str, today_parse: date) -> ChatIntent | None:
     return None
 
 
-def _day_of_month(value: str, today: date) -> date | None:
+def day_of_month(value: str, today: date) -> date | None:
     """ "the 1st": that day of this month, or of next month once it has passed."""
     from dateutil.relativedelta import relativedelta
 

@@ -12,7 +12,7 @@ from todo_chatbot.nlu import phrasing
 from todo_chatbot.nlu.dates import NUMBER_WORDS, find_date, parse_date
 from todo_chatbot.nlu.fuzzy import closest
 from todo_chatbot.nlu.intent import ChatIntent, Intent, ListFilter, NLUContext, Priority, TaskRef
-from todo_chatbot.nlu.stems import same_word
+from todo_chatbot.nlu.stems import PAST_TENSE, same_word, stem
 
 MAX_TITLE = 500
 
@@ -90,6 +90,13 @@ VERBS = (
     "called",
     "paid",
     "bought",
+    # more delete verbs, kept as typed ("chuck" is not "check")
+    "chuck",
+    "lose",
+    "ditch",
+    "scrap",
+    "nix",
+    "axe",
 )
 STATUS_WORDS = ("done", "complete", "completed", "finished")
 # Words of list/count questions whose typos are corrected ("how many taks are pendng").
@@ -156,12 +163,29 @@ _POLITE = [
 _POLITE_TAIL = ["please", "pls", "thanks", "thank you", "for me", "now", "asap please"]
 
 GREETING = re.compile(
-    r"(hi|hello|hey|hiya|howdy|yo|greetings|hola|good (morning|afternoon|evening|day)|sup|what's up|whats up)"
+    r"(hi|hello|hey|hiya|heya|howdy|yo|greetings|hola|(good )?(morning|afternoon|evening|day)|sup|what's up"
+    r"|whats up|(?:bye|goodbye|bye bye|see you|see ya|good night|goodnight)(?: for now| then| later)?)"
     r"( there| bot| chatbot| you| again)?|how are you( doing)?|how's it going"
 )
 THANKS = re.compile(
     r"(thanks|thank you|thx|ty|cheers|great|awesome|perfect|cool|nice)( so much| a lot| bot| mate| buddy| pal"
     r"| a bunch| heaps)?"
+)
+# "hey there, how's it going", "great, cheers": every part a greeting or a thank-you
+_GREETING_PARTS = re.compile(r"\s*(?:[,;!.]+|\band\b)\s*")
+NEGATED_STATUS = frozenset({"unfinished", "incomplete", "uncompleted", "undone", "unchecked", "unticked"})
+# "how do I remove a task", "what are my options": questions about the bot, not about the user's tasks
+HELP_QUESTION = re.compile(
+    r"^(?:how (?:do|can|should|would|does|did) (?:i|you|we|one|this|it|that)\b|how to\b|is there a way to\b"
+    r"|(?:can|could) you (?:explain|tell me how|show me how)\b|explain\b"
+    r"|what (?:can|could|should|do) i (?:say|type|ask|write|enter)\b|what (?:are|r) (?:my|the|your) options\b"
+    r"|(?:show|give|tell) me (?:some )?"
+    r"(?:examples?|example commands)\b|not sure how (?:to|this)\b|i (?:don'?t|do not) (?:know|get) how\b"
+    r"|where do i (?:start|begin)\b|what (?:things|kinds? of things|sorts? of things|commands) (?:do|can)"
+    r" you\b|tell me what you(?:'re| are) (?:capable|able)\b|what (?:are|r) you (?:capable|able)\b"
+    r"|(?:can you |could you |please )?(?:give|show|send) me (?:a |some )?(?:quick |short )?(?:tutorial"
+    r"|walkthrough|walk-through|guide)\b|(?:is there|do you have|got) (?:a |an )?(?:tutorial|walkthrough"
+    r"|user guide|guide)\b)"
 )
 CONFIRM = re.compile(r"(yes|y|yeah|yep|yup|sure|ok|okay|confirm|confirmed|do it|go ahead|please do|correct)")
 CANCEL = re.compile(r"(no|n|nope|nah|cancel|never ?mind|nevermind|stop|forget it|abort|don't|dont)")
@@ -171,7 +195,10 @@ HELP = re.compile(
     r"|options|menu|usage|how do i use (this|you)|what are (the|your) commands|instructions|info)"
 )
 
-TASK_NOUN = r"(?:tasks?|todos?|to-dos?|to dos|items?|things|stuff|everything|agenda|list|plate|reminders?)"
+TASK_NOUN = (
+    r"(?:tasks?|todos?|to-dos?|to dos|items?|things|stuff|everything|agenda|list|plate|reminders?"
+    r"|jobs|chores)"
+)
 OTHER_USER = re.compile(
     r"\busers?\s*#?\d+|\b(everyone|everybody|all users|other users?|another user|someone else|other people|"
     r"all accounts|every user|any user)\b|(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.]+|\badmin\b|\broot\b"
@@ -190,6 +217,18 @@ CLEAR_COMPLETED = re.compile(
     rf"( the| my)?( {TASK_NOUN})? ?( that are| which are| that's| that is| thats| which is| i've| i have|"
     rf" already)? ?{COMPLETED_WORD}( ones| {TASK_NOUN})?"
     r"( from (my|the) list)?$|^clear (my )?(completed|done|finished)$"
+)
+# "remove everything marked done", "clear all the ticked off tasks", "bin all the completed ones"
+CLEAR_ALL_DONE = re.compile(
+    r"^(?:clear|clean|purge|delete|remove|erase|drop|archive|trash|get rid of|wipe|bin|scrap|ditch|lose)"
+    r"(?: out| up| away)? (?:.{0,30}\b)?(?:all|everything|every)\b.{0,30}\b"
+    r"(?:completed|complete|done|finished|ticked off|checked off|ticked|checked|closed)"
+    r"(?: ones| tasks| items| things| stuff| jobs| chores)?$"
+    # "clear the ones I've done"
+    r"|^(?:clear|clean|purge|delete|remove|erase|drop|get rid of|wipe|bin|scrap|ditch)(?: out| up)?"
+    r" (?:the |all the |all )?(?:ones|tasks|items|things|stuff|jobs|chores) (?:that )?"
+    r"(?:i've|i have|i|we've|we have)"
+    r" (?:already )?(?:done|finished|completed|ticked off|checked off|crossed off)$"
 )
 PRIORITY_VALUE = re.compile(
     r"^(?:(?:a|to|as|be)\s+)*(?:(?P<p>high|low|medium|normal|top|urgent|important|critical|minor)(?:[-"
@@ -293,7 +332,12 @@ def _correct(
     words: "the dome" is not "the done") stay as typed. Each correction is noted in `fixes`."""
     norm = list(words.norm)
     for i in positions:
-        if 0 <= i < len(norm) and norm[i] not in vocabulary and norm[i] not in keep:
+        if (
+            0 <= i < len(norm)
+            and norm[i] not in vocabulary
+            and norm[i] not in keep
+            and norm[i] not in PAST_TENSE
+        ):
             fixed = closest(norm[i], vocabulary)
             if fixed is not None:
                 if fixes is not None and not same_word(norm[i], fixed):  # "completed": not a typo
@@ -382,15 +426,16 @@ def _priority(value: str | None) -> Priority | None:
 def list_filter(text: str) -> ListFilter:
     status = "all"
     if re.search(
-        r"\b(pending|open|remaining|left|incomplete|outstanding|unfinished|uncompleted|undone|not done|"
-        r"not completed|not finished|still to do|active|to be done|not yet done|unchecked|(?:still )?(?:have|"
-        r"need|got) to do|on my plate)\b",
+        r"\b(pending|open|remaining|remain|left|incomplete|outstanding|unfinished|uncompleted|undone"
+        r"|not done|not completed|not finished|still to do|active|to be done|not yet done|unchecked"
+        r"|(?:still )?(?:have|need|got) to do|on my plate)\b",
         text,
     ):
         status = "pending"
     elif re.search(
         r"\b(completed|complete|done|finished|checked off|ticked off|closed"
-        r"|did i (?:already )?(finish|complete|do)|already (?:did|done))\b",
+        r"|did i (?:already )?(finish|complete|do)|already (?:did|done)|crossed off|crossed out|have i done"
+        r"|did i (?:get )?done)\b",
         text,
     ):
         status = "completed"
@@ -399,7 +444,7 @@ def list_filter(text: str) -> ListFilter:
         due = "overdue"
     elif re.search(r"\btoday\b|\btonight\b", text):
         due = "today"
-    elif re.search(r"\btomorrow\b", text):
+    elif re.search(r"\b(tomorrow|tmrw|tmr|tomorow|tommorow|tommorrow)\b", text):
         due = "tomorrow"
     elif re.search(r"\b(this week|the week|week|weekend)\b", text):
         due = "week"
@@ -416,14 +461,41 @@ def list_filter(text: str) -> ListFilter:
 def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
     """Title, due date and priority from the words after an add verb."""
     due = None
+    head: Words | None = None
+    colon = next((i for i, t in enumerate(words.orig[:7]) if t.endswith(":")), None)
+    if (
+        colon is not None
+        and colon + 1 < len(words.orig)
+        and re.search(
+            r"\b(this|following|something|task|item|reminder|note|list|todo|thing|one)\b",
+            " ".join(words.norm[: colon + 1]),
+        )
+    ):
+        # "this to my list: book the MOT", "the following: clean the oven", "something for friday: …"
+        head = Words(words.orig[: colon + 1], words.norm[: colon + 1])
+        words = Words(words.orig[colon + 1 :], words.norm[colon + 1 :])
     found = find_date(words.text, today_ctx.today)
+    time_of_day = False
     if found is not None:
         due = found.value
+        after = words.tail(found.end + 1).norm
+        time_of_day = bool(after) and after[0] in ("evening", "morning", "afternoon", "night")
         words = words.without_span(found.start, found.end)
+    elif head is not None and (in_head := find_date(head.text, today_ctx.today)) is not None:
+        due = in_head.value
+    else:
+        nth = re.search(r"\b(?:on|by|for) the (\d{1,2})(?:st|nd|rd|th)\b", words.text)
+        if nth is not None and (day := phrasing.day_of_month(nth.group(1), today_ctx.today)) is not None:
+            due = day  # "on the 9th": that day of this month, or of the next once it has passed
+            words = words.without_span(nth.start(), nth.end())
     priority: Priority | None = None
+    if head is not None and (in_head_p := PRIORITY_IN_TEXT.search(head.text)) is not None:
+        priority = _priority(in_head_p.group("p") or in_head_p.group("p2") or in_head_p.group("p3"))
+    elif head is not None and re.search(r"\b(urgent|important)\b", head.text):
+        priority = "high"  # "add an urgent one: …"
     m = PRIORITY_IN_TEXT.search(words.text)
     if m:
-        priority = _priority(m.group("p") or m.group("p2") or m.group("p3"))
+        priority = _priority(m.group("p") or m.group("p2") or m.group("p3")) or priority
         words = words.without_span(m.start(), m.end())
     for edge in (0, -1):
         if (
@@ -437,15 +509,17 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
                 if edge == -1
                 else Words(words.orig[1:], words.norm[1:])
             )
-    if (
-        due is not None
-        and len(words.norm) > 1
-        and words.norm[-1] in ("evening", "morning", "afternoon", "night")
-    ):
+    if time_of_day and len(words.norm) > 1 and words.norm[-1] in ("evening", "morning", "afternoon", "night"):
         words = Words(words.orig[:-1], words.norm[:-1])  # "on friday evening": the time of day is the date's
     if m and len(words.norm) > 1 and words.norm[-1] in ("task", "item", "todo", "one", "thing"):
         words = Words(words.orig[:-1], words.norm[:-1])  # "… as a low priority task"
     text = words.text
+    m_adj = re.match(r"^(?:(?:a|an)\s+)?(?P<p>important|urgent|high priority|low priority|high-priority"
+                     r"|low-priority)\s+(?=(?:task|todo|to-do|item|reminder)\b)", text)  # fmt: skip
+    if m_adj:
+        priority = priority or ("low" if m_adj.group("p").startswith("low") else "high")
+        words = words.tail(m_adj.end())
+        text = words.text
     lead = re.match(
         r"^(?:(?:a|an)\s+)?(?:new\s+)?(?:task|todo|to-do|item|reminder|entry|note)s?\b\s*(?:to|called|named"
         r"|titled|for|"
@@ -539,17 +613,27 @@ class RulesProvider:
 
 
 def parse(message: str, context: NLUContext) -> ChatIntent:
+    """The rules, then the trained intent classifier where the rules found nothing or it is very sure
+    (nlu/arbiter.py)."""
+    from todo_chatbot.nlu.arbiter import arbitrate
+
+    return arbitrate(message, context, parse_rules(message, context))
+
+
+def parse_rules(message: str, context: NLUContext) -> ChatIntent:
+    """The rule parser alone."""
     words = Words.of(clean(message))
     plain = words.text.strip(" .!?")
     if not plain:
         return ChatIntent(intent=Intent.HELP)
-    if GREETING.fullmatch(plain) or THANKS.fullmatch(plain):
+    parts = [p.strip(_STRIP) for p in _GREETING_PARTS.split(words.original().lower()) if p.strip(_STRIP)]
+    if parts and all(GREETING.fullmatch(p) or THANKS.fullmatch(p) for p in parts):
         return ChatIntent(intent=Intent.GREETING)
     if CONFIRM.fullmatch(plain):
         return ChatIntent(intent=Intent.CONFIRM)
     if CANCEL.fullmatch(plain):
         return ChatIntent(intent=Intent.CANCEL)
-    if HELP.fullmatch(plain) or re.match(r"^help\b", plain):
+    if HELP.fullmatch(plain) or re.match(r"^help\b", plain) or HELP_QUESTION.match(plain):
         return ChatIntent(intent=Intent.HELP)
 
     if phrasing.UNDO.fullmatch(plain):
@@ -557,6 +641,21 @@ def parse(message: str, context: NLUContext) -> ChatIntent:
     words = _rewritten(_strip_prefixes(words))
     plain = words.text.strip(" .!?")
 
+    cut = next(
+        (
+            i + 1
+            for i, t in enumerate(words.orig[:6])
+            if (t.endswith((",", ";")) or t in ("-", "--", "\u2013")) and i + 2 < len(words.norm)
+        ),
+        None,
+    )
+    if cut is not None and cut <= 4 and not {"it", "that", "this"} & set(words.norm[cut:]):
+        # a short lead-in clause before an add: "one more thing, add …", "quick one - add …",
+        # "heads up, I have to …"
+        rest = _rewritten(Words(words.orig[cut:], words.norm[cut:]))
+        lead_in = re.match(r"^(?:add|remind me to|remind me about)\s+", rest.text)
+        if lead_in and not set(words.norm[:cut]) & context.vocabulary:
+            return _finish_add(_title_parts(rest.tail(lead_in.end()), context))
     # add-phrasings that start with a word a typo fix could mistake for a verb ("dont" → "done")
     m = re.match(
         r"^(?:remind me(?! what| how| which| of)(?: to| that| about)?|reminder:?|remember to|"
@@ -579,7 +678,7 @@ def parse(message: str, context: NLUContext) -> ChatIntent:
     fixes: list[str] = []
     words = _strip_prefixes(words)
     words = _correct(words, [0], VERBS, context.vocabulary, fixes)
-    words = _correct(words, [len(words.norm) - 1], STATUS_WORDS, context.vocabulary, fixes)
+    words = _correct(words, [len(words.norm) - 1], STATUS_WORDS, context.vocabulary | NEGATED_STATUS, fixes)
     text = words.text.rstrip(" .!?")
     if re.match(
         r"^(how many|how much|hw many|count|number of|what's the number|what is the number|show|list|display|"
@@ -587,7 +686,9 @@ def parse(message: str, context: NLUContext) -> ChatIntent:
         text,
     ):
         # questions are short: correcting the first words bounds the cost of a 2000-character message
-        words = _correct(words, list(range(min(len(words.norm), 16))), FILTER_WORDS, context.vocabulary)
+        words = _correct(
+            words, list(range(min(len(words.norm), 16))), FILTER_WORDS, context.vocabulary | NEGATED_STATUS
+        )
         text = words.text.rstrip(" .!?")
 
     intent = _two_clauses(words, text, context) or _classify(words, text, context)
@@ -620,6 +721,10 @@ def _two_clauses(words: Words, text: str, context: NLUContext) -> ChatIntent | N
     subject = re.sub(r"\s+(?:is|isn't|is not|was|are|has been|'s|needs|should)\b.*$", "", m_a)
     subject = re.sub(r"^(?:nevermind|never mind|forget(?: about)?|ok|so|and)\s+", "", subject)
     subject = re.sub(r"'s$", "", subject)
+    title_stems = {stem(w) for w in context.vocabulary if w not in ("the", "a", "an", "my", "to")}
+    named = [w for w in subject.split() if stem(w) in title_stems]
+    if named and len(named) < len(subject.split()):
+        subject = " ".join(named)  # "we're not doing the dentist anymore, delete it": the dentist
     b = re.sub(r"\b(?:it|that)\b", subject, m.group("b"), count=1)
     intent = _classify(Words.of(b), b, context)
     return intent if intent.intent is not Intent.UNKNOWN else None
@@ -655,7 +760,7 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         text,
     ):
         return ChatIntent(intent=Intent.LIST, filter=list_filter(text + " pending"))
-    if CLEAR_COMPLETED.match(text) and not re.search(r"\d", text):
+    if (CLEAR_COMPLETED.match(text) or CLEAR_ALL_DONE.match(text)) and not re.search(r"\d", text):
         return ChatIntent(intent=Intent.CLEAR_COMPLETED)
     if BULK.match(text):
         return ChatIntent(intent=Intent.UNKNOWN, refusal="bulk_delete")
@@ -672,8 +777,8 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         text,
     ) or (
         re.match(
-            r"^(show|sho|list|display|view|see|get(?! rid)|give|print|tell|what|what's|whats|which|anything"
-            r"|is there|are there|is anything|am i|lemme see|let me see|pull up|bring up|"
+            r"^(show|sho|list|display|view|see|get(?! rid)|give|gimme|print|tell|what|what's|whats|which"
+            r"|anything|is there|are there|is anything|am i|lemme see|let me see|pull up|bring up|"
             r"do i have|read|remind me what)\b",
             text,
         )
@@ -743,7 +848,7 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
 
     m = re.match(
         r"^(?:delete|remove|erase|drop|trash|discard|forget(?: about)?|cancel|get rid of|scrap|ditch|del|rm|"
-        r"throw away|throw out|bin)(?: (?P<ref>.+))?$",
+        r"throw away|throw out|bin|lose|chuck|axe)(?: (?P<ref>.+))?$",
         text,
     )
     if m:
@@ -774,8 +879,8 @@ def _classify_update(words: Words, text: str, context: NLUContext) -> ChatIntent
     """rename / change / move / set priority / clear the due date: the task reference and the new value."""
     forms: list[tuple[str, str]] = [
         (
-            r"^(?:remove|clear|delete|drop|unset)(?: the)? (?:due date|deadline|date)(?: (?:from|of|for"
-            r"|on))? (?P<ref>.+)$",
+            r"^(?:remove|clear|delete|drop|unset|take)(?: the)? (?:due date|deadline|date)(?: (?:from|of|for"
+            r"|on|off))? (?P<ref>.+)$",
             "nodate",
         ),
         (r"^(?:remove|clear|delete|drop|unset) (?P<ref>.+?)(?:'s)? (?:due date|deadline)$", "nodate"),

@@ -1,0 +1,164 @@
+"""Rules and the trained intent classifier together (the `rules` provider's parse).
+
+The rule parser reads each message first; it is exact where rules are exact (numbers, dates, references,
+typo-corrected command words) and its answer stands unless
+  - it found no intent (`unknown`) and the classifier is sure enough of one (`ACCEPT_WHEN_UNKNOWN`), or
+  - the rules themselves guessed (they only inferred the intent from a statement — "got a dentist appointment
+    tomorrow" read as a completion — or reached it through a typo correction), the classifier is very sure
+    (`OVERRIDE`), and the rules named no task by number. An explicit command ("add …", "show …") stands.
+The classifier's intent is then filled from the message with the rules' own slot readers: the list filter,
+the date finder, the add-title reader; the task reference is the words of the message that are words of the
+user's own titles. What the classifier decides is marked: `guessed` (so the engine asks before a delete, a
+completion or an undo that would remove or complete something) and `inferred` (so a message that names none of
+the user's tasks is answered as not understood, never "no such task"). Clear-completed always asks anyway.
+The thresholds were chosen by 5-fold cross-validation over the development half (README, "Accuracy, round 3").
+"""
+
+from __future__ import annotations
+
+import re
+
+from todo_chatbot.nlu.classifier import Classifier, load
+from todo_chatbot.nlu.dates import NUMBER_WORDS, find_date
+from todo_chatbot.nlu.intent import ChatIntent, Intent, NLUContext, TaskRef
+from todo_chatbot.nlu.stems import same_word, stem
+
+ACCEPT_WHEN_UNKNOWN = 0.35
+ACCEPT_ADD = 0.6
+OVERRIDE = 0.65
+# intents the classifier may put in place of another the rules read (their slots are trivial or a filter)
+OVERRIDES_TO = {Intent.HELP, Intent.GREETING, Intent.CLEAR_COMPLETED, Intent.UNDO, Intent.LIST, Intent.COUNT}
+ON_TASK = {Intent.COMPLETE, Intent.REOPEN, Intent.DELETE, Intent.UPDATE}
+_NOT_REF = frozenset(
+    "the a an my to for of on in at and with about up out off is it this that one task todo item list".split()
+)
+_UNITS = {"day": 1, "days": 1, "week": 7, "weeks": 7}
+_SHIFT = re.compile(
+    r"\b(?P<n>\d+|a|an|one|two|three|four|five|six|seven|ten|a couple of|couple of) (?P<unit>days?|weeks?)\b"
+)
+_EARLIER = re.compile(r"\b(earlier|sooner|forward|ahead|before)\b")
+_PRIORITY = re.compile(r"\b(?P<p>high|low|medium|normal|top|urgent|important|critical|minor)\b")
+_NO_DATE = re.compile(r"\b(no|without a|without|remove the|clear the|drop the) (due date|deadline|date)\b")
+_CLAUSE_ADD = re.compile(
+    r"(?:^|[,;:\u2013\u2014]\s*|\s-+\s*)(?:please |pls |can you |could you )?(?:add|remind me to|remind me"
+    r" about|put down|jot down|note down)\s+(?=\S)"
+)
+_ABOUT_TASKS = re.compile(
+    r"\b(tasks?|todos?|to-dos?|items?|things|stuff|list|plate|jobs|chores|reminders?|due|overdue|late|done|"
+    r"finished|completed|pending|open|left|remaining|outstanding|priority|urgent|today|tomorrow|week)\b"
+)
+_STATEMENT_LEAD = re.compile(
+    r"^(?:(?:i|we|you|i've|ive|we've|i'll|we'll|i'm|we're|there's|theres|there|got|gotta|have|has|had|need|"
+    r"needs|must|should|ought|want|wanna|going|gonna|to|be|is|are|really|also|still|just|definitely|"
+    r"probably|better|a|an|reminder|remind|me|remember|don't|dont|forget)\s+)+"
+)
+
+
+def arbitrate(
+    message: str, context: NLUContext, ruled: ChatIntent, model: Classifier | None = None
+) -> ChatIntent:
+    if context.awaiting in ("reference", "title") or ruled.intent in (Intent.CONFIRM, Intent.CANCEL):
+        return ruled  # an answer to the bot's own question is the rules' business
+    if ruled.refusal is not None or (ruled.intent is Intent.UNKNOWN and ruled.ref is not None):
+        return ruled
+    model = model or load()
+    said = model.predict(message, context.vocabulary)
+    try:
+        guess = Intent(said.intent)
+    except ValueError:
+        return ruled
+    if guess is ruled.intent or guess in (Intent.UNKNOWN, Intent.CONFIRM, Intent.CANCEL):
+        return ruled
+    if ruled.intent is Intent.UNKNOWN:
+        if said.probability < ACCEPT_WHEN_UNKNOWN or (guess is Intent.ADD and said.probability < ACCEPT_ADD):
+            return ruled  # an add from nothing makes a task of any sentence: it needs more certainty
+    elif (
+        not (ruled.inferred or ruled.guessed)  # an explicit command stands ("add …", "show …", "delete #2")
+        or said.probability < OVERRIDE
+        or (guess not in OVERRIDES_TO and not ruled.inferred)
+        or (ruled.ref is not None and ruled.ref.number is not None and not ruled.ref.loose)
+    ):
+        return ruled  # a statement the rules read as a completion ("got a X tomorrow") may be an add
+    return fill(guess, message, context, ruled) or ruled
+
+
+def fill(intent: Intent, message: str, context: NLUContext, ruled: ChatIntent) -> ChatIntent | None:
+    """The classifier's intent with its slots read from the message, or None when they cannot be."""
+    from todo_chatbot.nlu.rules import Words, _strip_prefixes, _title_parts, clean, list_filter
+
+    words = _strip_prefixes(Words.of(clean(message)))
+    text = words.text.rstrip(" .!?")
+    why = f"took this as '{intent.value.replace('_', ' ')}' from the way it was worded"
+    if intent in (Intent.HELP, Intent.GREETING, Intent.CLEAR_COMPLETED):
+        return ChatIntent(intent=intent)
+    if intent is Intent.UNDO:
+        return ChatIntent(intent=intent, guessed=why)
+    if intent in (Intent.LIST, Intent.COUNT):
+        if ruled.intent is Intent.UNKNOWN and not _ABOUT_TASKS.search(text):
+            return None  # "what's your favourite colour": a question, but not about the user's tasks
+        return ChatIntent(intent=intent, filter=list_filter(text))
+    if intent is Intent.ADD:
+        clauses = list(_CLAUSE_ADD.finditer(text))  # the last "…, add X" / "- add X": X is the task
+        rest = words.tail(clauses[-1].end()) if clauses else words
+        lead = _STATEMENT_LEAD.match(rest.text)
+        if lead and lead.end() < len(rest.text):
+            rest = rest.tail(lead.end())
+        added = _title_parts(rest, context)
+        return added if added.title else None
+    ref = reference(words.norm, context)
+    if ref is None:
+        return None
+    out = ChatIntent(intent=intent, ref=ref, inferred=ref.number is None, guessed=why)
+    if intent is Intent.UPDATE:
+        return _update_values(out, text, context)
+    return out
+
+
+def reference(tokens: list[str], context: NLUContext) -> TaskRef | None:
+    """A task number said with "task"/"#"/"number", else the message's words that are words of the user's
+    titles (inflected or not), in order."""
+    for i, t in enumerate(tokens):
+        if t.startswith("#") and t[1:].isdigit():
+            return TaskRef(number=int(t[1:]))
+        if t in ("task", "number", "item", "todo") and i + 1 < len(tokens):
+            nxt = tokens[i + 1].lstrip("#")
+            if nxt.isdigit():
+                return TaskRef(number=int(nxt))
+            if nxt in NUMBER_WORDS:
+                return TaskRef(number=NUMBER_WORDS[nxt])
+    vocab = [w for w in context.vocabulary if w not in _NOT_REF]
+    stems = {stem(w) for w in vocab}
+    named = [
+        t
+        for t in tokens[:40]
+        if t not in _NOT_REF
+        and t.isalpha()
+        and (stem(t) in stems or any(same_word(t, w) for w in vocab if w[:2] == t[:2]))
+    ]
+    return TaskRef(words=" ".join(named)) if named else None
+
+
+def _update_values(intent: ChatIntent, text: str, context: NLUContext) -> ChatIntent | None:
+    if _NO_DATE.search(text):
+        intent.clear_due_date = True
+        return intent
+    m = _SHIFT.search(text)
+    if m and re.search(r"\b(later|earlier|sooner|forward|back|more|ahead|by|delay|postpone|push)\b", text):
+        raw = m.group("n")
+        n = int(raw) if raw.isdigit() else NUMBER_WORDS.get(raw, 2 if "couple" in raw else 1)
+        days = n * _UNITS[m.group("unit")]
+        intent.due_shift_days = -days if _EARLIER.search(text) else days
+        return intent
+    found = find_date(text, context.today)
+    if found is not None:
+        intent.due_date = found.value
+        return intent
+    p = _PRIORITY.search(text)
+    if p:
+        value = p.group("p")
+        intent.priority = {
+            "high": "high", "top": "high", "urgent": "high", "important": "high", "critical": "high",
+            "low": "low", "minor": "low", "medium": "medium", "normal": "medium",
+        }[value]  # type: ignore[assignment]  # fmt: skip
+        return intent
+    return None
