@@ -7,7 +7,6 @@ destructive-action guard.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import sys
 import time
@@ -28,9 +27,6 @@ from .test_no_destruction_on_a_guess import FakeBackend, FakeStore, make_tasks
 TRAINING = Path(__file__).resolve().parents[2] / "services" / "chatbot" / "training"
 sys.path.insert(0, str(TRAINING))
 import train_intent  # noqa: E402
-
-HAS_SKLEARN = importlib.util.find_spec("sklearn") is not None
-
 
 # ---- the weights: present, current, trained on development data only ----
 
@@ -80,9 +76,6 @@ def test_no_held_out_case_is_training_data() -> None:
 # ---- the run-time dot product ----
 
 
-@pytest.mark.skipif(
-    not HAS_SKLEARN, reason="scikit-learn is a training-time extra: pip install -e 'services/chatbot[train]'"
-)
 def test_the_pure_python_dot_product_gives_scikit_learns_probabilities() -> None:
     from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
