@@ -46,7 +46,7 @@ def test_stale_weights_are_detected(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert "stale" in (train_intent.stale(copy) or "")
     monkeypatch.undo()
     model = json.loads(copy.read_text())
-    copy.write_text(json.dumps({**model, "training_hash": "0" * 64}))
+    copy.write_text(json.dumps({**model, "training_hash": 0}))
     assert "stale" in (train_intent.stale(copy) or "")
     copy.unlink()
     assert "missing" in (train_intent.stale(copy) or "")

@@ -89,7 +89,7 @@ class IntentClassifier:
             f: [(int(i), float(w)) for i, w in row]
             for f, row in model["weights"].items()  # type: ignore[attr-defined]
         }
-        self.training_hash: str = str(model.get("training_hash", ""))
+        self.training_hash = int(model.get("training_hash", 0))  # type: ignore[call-overload]
 
     def predict(self, message: str, vocabulary: frozenset[str] = frozenset()) -> Prediction:
         every = features(message, vocabulary)
