@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from todo_backend.core.config import Settings
 
 from harness.app_client import AppError
-from harness.mutants.catalogue import CATALOGUE
+from harness.mutants.catalogue import CATALOGUE, apply_defect
 from harness.release import AppUrls
 from steps import app_steps
 from steps.evidence import Evidence
@@ -25,26 +25,24 @@ from steps.evidence import Evidence
 SECRET = "round-trip-tests-0123456789abcdefghijklmnopqrstuvwxyz"  # pragma: allowlist secret
 
 
-def _seeded_create_app() -> Callable[[Settings], FastAPI]:
-    """todo_backend.main.create_app with the catalogue's defect applied to its source (the edit `tcb prove`
-    makes), compiled among the module's own globals (re-running the whole module would register its
-    Prometheus metrics twice)."""
+def _seeded_create_app(tmp_path: Path) -> Callable[[Settings], FastAPI]:
+    """todo_backend.main.create_app with the catalogue's defect applied by `apply_defect` (as `tcb prove`
+    does) to a scratch file holding the function's source, compiled among the module's own globals
+    (re-running the whole module would register its Prometheus metrics twice)."""
     (defect,) = [d for d in CATALOGUE if d.id == "backend-task-routes-dropped"]
-    assert defect.file.endswith("todo_backend/main.py")
-    source = inspect.getsource(todo_backend.main.create_app)
-    for edit in defect.edits:
-        assert len(edit.pattern().findall(source)) == 1, f"{defect.id}: {edit.find!r} not in create_app"
-        match = edit.pattern().search(source)
-        assert match is not None
-        source = source[: match.start()] + edit.replace + source[match.end() :]
+    scratch = tmp_path / "seeded"
+    source = scratch / defect.file
+    source.parent.mkdir(parents=True)
+    source.write_text(inspect.getsource(todo_backend.main.create_app))
+    apply_defect(defect, scratch)  # raises StaleDefect unless each edit matches create_app exactly once
     namespace = dict(vars(todo_backend.main))
-    exec(compile(source, todo_backend.main.__file__, "exec"), namespace)  # noqa: S102 (our own source, edited)
+    exec(compile(source.read_text(), todo_backend.main.__file__, "exec"), namespace)  # noqa: S102 (our source)
     seeded: Callable[[Settings], FastAPI] = namespace["create_app"]
     return seeded
 
 
 def _backend(tmp_path: Path, seeded: bool) -> FastAPI:
-    create_app = _seeded_create_app() if seeded else todo_backend.main.create_app
+    create_app = _seeded_create_app(tmp_path) if seeded else todo_backend.main.create_app
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'todo.db'}",
         better_auth_secret=SECRET,
