@@ -4,7 +4,6 @@ new_user / user; release_restorer puts back what a disruptive step changed."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -62,24 +61,31 @@ def cluster_info(
     harness_session.info = info
     log.info("cluster: %s at %s (%s)", info.target, info.node_address, info.notes["selection"])
     yield info
-    keep_local = info.target == "local" and os.environ.get("TCB_KEEP_CLUSTER") == "1"
-    if not info.started_by_us or cluster_target.reuse or keep_local:
+    if not cluster_target.stops_at_end(info):
         log.info("leaving the %s cluster running", info.target)
     elif not harness_session.keep_everything(request.session):
         cluster_target.cluster.teardown()
 
 
 @pytest.fixture(scope="session")
-def k8s(harness_session: HarnessSession, cluster_info: ClusterInfo) -> Iterator[K8s]:
+def k8s(
+    harness_session: HarnessSession, cluster_target: TargetChoice, cluster_info: ClusterInfo
+) -> Iterator[K8s]:
     """The Kubernetes client. At the end it waits for the namespaces the run deleted (the releases'), which
-    are deleted side by side: each one's pods drain (preStop) and volumes go at the same time."""
+    are deleted side by side: each one's pods drain (preStop) and volumes go at the same time. It does not
+    wait when the run stops the cluster next (that removes every namespace with it): a cluster that stays
+    is left with no namespace of this run terminating, so the next run's NodePorts are free."""
     from harness.k8s import K8s
 
     harness_session.k8s = K8s(cluster_info.kubeconfig, cluster_info.context)
     yield harness_session.k8s
-    harness_session.k8s.wait_namespaces_gone(
-        harness_session.deleting_namespaces, harness_session.timeouts.namespace_gone
-    )
+    deleting = harness_session.deleting_namespaces
+    if deleting and cluster_target.stops_at_end(cluster_info):
+        log.info(
+            "not waiting for namespaces %s to be deleted: the cluster is stopped next", ", ".join(deleting)
+        )
+        return
+    harness_session.k8s.wait_namespaces_gone(deleting, harness_session.timeouts.namespace_gone)
 
 
 # --- images -------------------------------------------------------------------------------------------------

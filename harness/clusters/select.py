@@ -3,11 +3,12 @@ kubeconfig context, kind, minikube and the project's own `local` cluster. Why ea
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.clusters.base import Cluster
+from harness.clusters.base import Cluster, ClusterInfo
 from harness.log import get_logger
 from harness.timeouts import DEFAULT_TIMEOUTS, Timeouts
 
@@ -23,6 +24,12 @@ class TargetChoice:
     reason: str  # why this target was chosen
     skipped: dict[str, str] = field(default_factory=dict)  # target -> why auto passed it over
     reuse: bool = False  # leave the cluster running at the end even if this run started it
+
+    def stops_at_end(self, info: ClusterInfo) -> bool:
+        """Whether the run stops this cluster when it ends: only one it started itself, unless --reuse-cluster
+        (or, for the `local` cluster, TCB_KEEP_CLUSTER=1) keeps it."""
+        keep_local = info.target == "local" and os.environ.get("TCB_KEEP_CLUSTER") == "1"
+        return info.started_by_us and not self.reuse and not keep_local
 
     def describe(self) -> str:
         text = f"{self.cluster.name}: {self.reason}"

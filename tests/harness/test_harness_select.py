@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import ClassVar
 
 import pytest
 
-from harness.clusters.select import AUTO_ORDER, choose_target
+from harness.clusters.base import ClusterInfo
+from harness.clusters.select import AUTO_ORDER, TargetChoice, choose_target
 
 
 @dataclass
@@ -132,3 +136,66 @@ def test_kubeconfig_target_with_an_unreachable_server_is_skipped_quickly(tmp_pat
     assert not ok
     assert "not reachable" in why
     assert time.monotonic() - started < 5
+
+
+def _info(target: str = "local", started_by_us: bool = True) -> ClusterInfo:
+    return ClusterInfo(target, Path("/nonexistent/kubeconfig"), None, "127.0.0.1", started_by_us)
+
+
+@pytest.mark.parametrize(
+    ("started_by_us", "reuse", "keep_local", "stops"),
+    [
+        (True, False, None, True),  # a cluster this run started goes with it
+        (False, False, None, False),  # one it found stays
+        (True, True, None, False),  # --reuse-cluster keeps it
+        (True, False, "1", False),  # TCB_KEEP_CLUSTER=1 keeps the local cluster
+    ],
+)
+def test_the_run_stops_only_a_cluster_it_started_and_was_not_told_to_keep(
+    monkeypatch: pytest.MonkeyPatch, started_by_us: bool, reuse: bool, keep_local: str | None, stops: bool
+) -> None:
+    if keep_local is None:
+        monkeypatch.delenv("TCB_KEEP_CLUSTER", raising=False)
+    else:
+        monkeypatch.setenv("TCB_KEEP_CLUSTER", keep_local)
+    choice = TargetChoice(cluster=FakeTarget("local", True, "ok"), reason="ok", reuse=reuse)  # type: ignore[arg-type]
+    assert choice.stops_at_end(_info(started_by_us=started_by_us)) is stops
+
+
+def test_tcb_keep_cluster_keeps_only_the_local_cluster(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TCB_KEEP_CLUSTER", "1")
+    choice = TargetChoice(cluster=FakeTarget("kind", True, "ok"), reason="ok")  # type: ignore[arg-type]
+    assert choice.stops_at_end(_info(target="kind")) is True
+
+
+class _RecordingK8s:
+    waited: ClassVar[list[list[str]]] = []
+
+    def __init__(self, kubeconfig: Path, context: str | None) -> None:
+        pass
+
+    def wait_namespaces_gone(self, names: list[str], timeout: float) -> None:
+        self.waited.append(list(names))
+
+
+@pytest.mark.parametrize(("reuse", "waits"), [(True, True), (False, False)])
+def test_the_run_waits_for_its_deleted_namespaces_only_on_a_cluster_that_stays(
+    monkeypatch: pytest.MonkeyPatch, reuse: bool, waits: bool
+) -> None:
+    """The k8s fixture's teardown: the wait for terminating namespaces (tens of seconds: their pods drain)
+    is for the next run on the same cluster; a cluster stopped next takes them with it."""
+    import harness.k8s
+    from harness.timeouts import DEFAULT_TIMEOUTS
+    from steps import fixtures
+
+    monkeypatch.delenv("TCB_KEEP_CLUSTER", raising=False)
+    monkeypatch.setattr(harness.k8s, "K8s", _RecordingK8s)
+    _RecordingK8s.waited = []
+    session = SimpleNamespace(deleting_namespaces=["tcb-x", "tcb-x-2"], timeouts=DEFAULT_TIMEOUTS, k8s=None)
+    choice = TargetChoice(cluster=FakeTarget("local", True, "ok"), reason="ok", reuse=reuse)  # type: ignore[arg-type]
+    fixture = fixtures.k8s.__wrapped__  # type: ignore[attr-defined]
+    teardown = fixture(session, choice, _info())
+    next(teardown)
+    with pytest.raises(StopIteration):
+        next(teardown)
+    assert _RecordingK8s.waited == ([["tcb-x", "tcb-x-2"]] if waits else [])
