@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kubernetes.client.exceptions import ApiException
+
 from harness.diagnostics import kubectl
 from harness.k8s import pod_ready
 from harness.log import get_logger
@@ -34,6 +36,8 @@ SCHEMAS = ("backend", "chatbot")
 # pg_dump's custom format starts with these bytes; anything else is refused before the database is touched.
 ARCHIVE_MAGIC = b"PGDMP"
 APP_COMPONENTS = ("backend", "chatbot")
+# Seconds the backend and chatbot pods get to stop for a restore (the chart: 30, the preStop drain first).
+RESTORE_STOP_GRACE = 1
 
 
 class BackupError(RuntimeError):
@@ -177,6 +181,14 @@ def _stop_apps(rel: Any, replicas: dict[str, int], timeout: float) -> None:
     for name in replicas:
         rel.k8s.scale(rel.namespace, name, 0)
     selector = ",".join([rel.selector, f"app.kubernetes.io/component in ({','.join(APP_COMPONENTS)})"])
+    # Without the preStop drain (10 s): it keeps a pod serving while kube-proxy moves its traffic to the pods
+    # that stay, and here none stays. A 1 s grace period still lets each service close its pool on SIGTERM.
+    for pod in rel.k8s.pods(rel.namespace, selector):
+        try:
+            rel.k8s.delete_pod(rel.namespace, pod.metadata.name, grace_period_seconds=RESTORE_STOP_GRACE)
+        except ApiException as exc:
+            if exc.status != 404:  # 404: gone already
+                raise
 
     def gone() -> tuple[bool, str]:
         left = [p.metadata.name for p in rel.k8s.pods(rel.namespace, selector)]

@@ -21,10 +21,6 @@ from harness.timeouts import DEFAULT_TIMEOUTS, Timeouts
 from steps.evidence import Evidence
 from steps.session import HarnessSession
 
-# pytest plugins a nested acceptance run never uses (the services' property-based tests load them): about 2 s
-# of imports per nested run on this machine
-NESTED_RUN_PLUGINS_OFF = ("-p", "no:schemathesis", "-p", "no:hypothesispytest")
-
 
 @dataclass
 class TcbRun:
@@ -84,7 +80,6 @@ def _verify(release: Release, namespace: str, report_dir: Path, timeouts: Timeou
         str(report_dir),
         "-p",
         "no:cacheprovider",
-        *NESTED_RUN_PLUGINS_OFF,
         "-q",
         "--no-report-check",
         timeout=timeouts.tcb_command,

@@ -15,7 +15,6 @@ from harness import docs_sync
 from harness.paths import REPO
 from harness.proc import run
 from harness.timeouts import Timeouts
-from steps.cli_steps import NESTED_RUN_PLUGINS_OFF
 from steps.evidence import Evidence
 
 
@@ -69,7 +68,6 @@ def _nested_run(tmp_path: Path, evidence: Evidence, timeouts: Timeouts) -> tuple
             str(reports),
             "-p",
             "no:cacheprovider",
-            *NESTED_RUN_PLUGINS_OFF,
             "--no-report-check",
         ],
         cwd=REPO,

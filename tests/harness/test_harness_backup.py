@@ -62,6 +62,7 @@ class _StuckApps:
 
     def __init__(self) -> None:
         self.replicas = {"tcb-backend": 2, "tcb-chatbot": 1}
+        self.deleted: list[tuple[str, int | None]] = []
         self.k8s = self
 
     def component_selector(self, component: str) -> str:
@@ -81,6 +82,9 @@ class _StuckApps:
     def scale(self, namespace: str, name: str, replicas: int) -> None:
         self.replicas[name] = replicas
 
+    def delete_pod(self, namespace: str, name: str, grace_period_seconds: int | None = None) -> None:
+        self.deleted.append((name, grace_period_seconds))
+
     def wait_for_rollout(self, kind: str, name: str, namespace: str, timeout: float) -> float:
         return 0.0
 
@@ -92,3 +96,16 @@ def test_a_restore_that_fails_while_stopping_the_services_starts_them_again(tmp_
     with pytest.raises(WaitTimeout, match="pods to stop for the restore"):
         backup.restore(release, archive, timeout=0.3)
     assert release.replicas == {"tcb-backend": 2, "tcb-chatbot": 1}, "the services were left stopped"
+
+
+def test_a_restore_stops_the_services_without_their_preStop_drain(tmp_path: Path) -> None:
+    """Every service pod stops for a restore, so none takes over their traffic: the pods are deleted with a
+    1 s grace period instead of waiting out the 10 s drain (the stuck pods here never go, so the wait times
+    out after the deletes)."""
+    archive = tmp_path / "todo.dump"
+    archive.write_bytes(b"PGDMP\x01\x0e\x00")
+    release = _StuckApps()
+    with pytest.raises(WaitTimeout):
+        backup.restore(release, archive, timeout=0.3)
+    assert release.deleted == [("tcb-backend-stuck", backup.RESTORE_STOP_GRACE)]
+    assert backup.RESTORE_STOP_GRACE <= 2
