@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -319,9 +319,11 @@ def install_release(
     timeouts: Timeouts = DEFAULT_TIMEOUTS,
     k8s: K8s | None = None,
     chart: Path = components.CHART,
+    after_apply: Callable[[], None] | None = None,
 ) -> Release:
     """Install (or upgrade) the chart into `namespace` (created restricted), then wait for every rollout.
     `chart`: this tree's chart/ unless another checkout's is measured (benchmarks/install_bench.py).
+    `after_apply` runs once helm has created the objects (the release's NodePorts are taken), before the wait.
 
     Not atomic on purpose: a failed install stays in place so the diagnostics bundle can show why; the caller
     uninstalls. Raises RuntimeError with helm's message, or WaitTimeout saying which rollout did not finish.
@@ -350,6 +352,8 @@ def install_release(
         revision,
         time.monotonic() - started,
     )
+    if after_apply is not None:
+        after_apply()
     rel.wait_ready(max(30.0, timeout - (time.monotonic() - started)))
     log.info(
         "release %s ready in %.1fs: %s",

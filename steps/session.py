@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from harness.k8s import K8s
     from harness.pod_watch import PodIncidentWatch
     from harness.release import Release
+    from steps.tls_steps import SecondReleaseInstall
 
 log = get_logger("plugin")
 
@@ -63,6 +64,8 @@ class HarnessSession:
         self.setup_bundles: dict[str, Path] = {}
         self.pod_watch: PodIncidentWatch | None = None  # the release's namespace, from before the install
         self.deleting_namespaces: list[str] = []  # deleted without waiting; waited for at the very end
+        # the second release (steps/tls_steps.py), when its install started beside the run's release
+        self.second_release_install: SecondReleaseInstall | None = None
 
     def values_files(self) -> list[Path]:
         """The chart values of this run: the acceptance overlay, then the --values files (later wins)."""
