@@ -11,15 +11,15 @@ Feature: Health checks — probes are configured and effective
   @SC-024 @T066 @SC-017
   Scenario: Pods that cannot serve leave their Service's endpoints and come back
     The backend and the chatbot cannot serve when the database refuses their own role, the frontend cannot
-    without the backend: each service's readiness must take its pods out of its Service. `helm test` must fail
-    meanwhile, or it cannot tell a broken release from a working one.
+    without the backend: each service's readiness must take its pods out of its Service. `helm test` of the
+    backend must fail meanwhile, or it cannot tell a broken release from a working one.
     Given the release is installed
     And the backend Service has 2 ready endpoints
     When the database refuses the backend's logins
     Then the backend Service has no ready endpoints
     And the frontend Service has no ready endpoints
     And the backend pods are Running but not Ready
-    And helm test fails for the release
+    And helm test of the backend fails
     When the database admits the backend's logins again
     Then the backend Service has 2 ready endpoints
     And the frontend Service has 2 ready endpoints

@@ -36,8 +36,8 @@ SCHEMAS = ("backend", "chatbot")
 # pg_dump's custom format starts with these bytes; anything else is refused before the database is touched.
 ARCHIVE_MAGIC = b"PGDMP"
 APP_COMPONENTS = ("backend", "chatbot")
-# Seconds the backend and chatbot pods get to stop for a restore (the chart: 30, the preStop drain first).
-RESTORE_STOP_GRACE = 1
+# The grace period with which the backend and chatbot pods are deleted for a restore: 0, at once (_stop_apps)
+RESTORE_STOP_GRACE = 0
 
 
 class BackupError(RuntimeError):
@@ -182,7 +182,10 @@ def _stop_apps(rel: Any, replicas: dict[str, int], timeout: float) -> None:
         rel.k8s.scale(rel.namespace, name, 0)
     selector = ",".join([rel.selector, f"app.kubernetes.io/component in ({','.join(APP_COMPONENTS)})"])
     # Without the preStop drain (10 s): it keeps a pod serving while kube-proxy moves its traffic to the pods
-    # that stay, and here none stays. A 1 s grace period still lets each service close its pool on SIGTERM.
+    # that stay, and here none stays. Scaling to 0 has started that drain already, and the kubelet cannot cut
+    # a running preStop short, so the pods are deleted at once instead (grace period 0): they leave the API
+    # and every Service's endpoints now, and their containers, which no request reaches any more, end when
+    # the drain does. A statement one of them still runs only delays the restore's DROP SCHEMA (a lock).
     for pod in rel.k8s.pods(rel.namespace, selector):
         try:
             rel.k8s.delete_pod(rel.namespace, pod.metadata.name, grace_period_seconds=RESTORE_STOP_GRACE)

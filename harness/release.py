@@ -113,12 +113,25 @@ class Release:
         self.wait_ready(timeout)
         return revision
 
-    def test(self, timeout: float | None = None) -> list[HelmTestResult]:
-        """`helm test`: one result per test pod, with its phase and log (a failed pod is a result)."""
+    def test(self, timeout: float | None = None, components: Iterable[str] = ()) -> list[HelmTestResult]:
+        """`helm test`: one result per test pod, with its phase and log (a failed pod is a result).
+        `components`: only their test pods (`helm test --filter`), e.g. the one a scenario has broken."""
         helm = self.helm()
-        result = helm.run_tests(self.name, self.namespace, timeout or self.timeouts.helm_test)
+        only = [f"-test-{component}" for component in components]
+        names = [
+            hook.name
+            for hook in helm.test_hooks(self.name, self.namespace)
+            if not only or hook.name.endswith(tuple(only))
+        ]
+        if only and not names:
+            raise LookupError(f"release {self.name} has no helm test pod for {list(components)}")
+        result = helm.run_tests(
+            self.name, self.namespace, timeout or self.timeouts.helm_test, only=names if only else ()
+        )
         results = []
         for hook in helm.test_hooks(self.name, self.namespace):
+            if hook.name not in names:
+                continue
             phase = str(getattr(hook.phase, "value", hook.phase))
             try:
                 text = self.k8s.logs(self.namespace, hook.name)

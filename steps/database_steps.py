@@ -24,10 +24,11 @@ from steps.cluster_steps import DeletedPod, scale_postgres
 from steps.common_steps import RunningLoad, nodeport_url
 from steps.evidence import Evidence
 from steps.fixtures import User
+from steps.second_release import SECOND_RELEASE_STEPS
 from steps.session import HarnessSession
 
 if TYPE_CHECKING:  # a step module is imported by pytest first, so that its asserts are rewritten
-    from steps.tls_steps import SecondRelease
+    from steps.second_release import SecondRelease
 
 # Each service's role (chart/files/postgres-setup.sql): its connection limit, and the SQL that refuses it new
 # connections and closes its open ones, so each of its pods' next readiness check must log in again.
@@ -280,7 +281,7 @@ def _backed_up(release: Release, harness_session: HarnessSession, evidence: Evid
     return path
 
 
-@when("the backup is restored into a fresh release", target_fixture="restored")
+@when(SECOND_RELEASE_STEPS[1], target_fixture="restored")
 def _restored(second_release: SecondRelease, backup_file: Path, evidence: Evidence) -> SecondRelease:
     """Into the run's second release (steps/tls_steps.py): installed fresh in its own namespace."""
     took = db_backup.restore(second_release.release, backup_file)

@@ -15,6 +15,7 @@ from harness.clusters.base import ClusterInfo
 from harness.clusters.select import TargetChoice, choose_target
 from harness.log import get_logger
 from harness.timeouts import Timeouts
+from steps import second_release
 from steps.session import STATE, HarnessSession
 
 if TYPE_CHECKING:  # imported where used: a unit-test run loads this plugin too and needs none of them
@@ -147,11 +148,11 @@ def release(
 
     request.addfinalizer(cleanup)
     second = None
-    if any("second_release" in getattr(item, "fixturenames", ()) for item in request.session.items):
-        from steps.tls_steps import SecondReleaseInstall
-
+    if second_release.needed_by(request.session.items):
         # its install starts once this one's NodePorts are taken, and the two wait for their pods side by side
-        second = hs.second_release_install = SecondReleaseInstall(hs, cluster_info, k8s, images)
+        second = hs.second_release_install = second_release.SecondReleaseInstall(
+            hs, cluster_info, k8s, images
+        )
         request.addfinalizer(lambda: second.cleanup(request.session))
     rel = install_release(
         cluster_info,

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from harness.k8s import K8s
     from harness.pod_watch import PodIncidentWatch
     from harness.release import Release
-    from steps.tls_steps import SecondReleaseInstall
+    from steps.second_release import SecondReleaseInstall
 
 log = get_logger("plugin")
 

@@ -7,10 +7,7 @@ from __future__ import annotations
 import re
 import secrets
 import ssl
-from collections.abc import Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -18,97 +15,14 @@ from pytest_bdd import given, then
 
 from harness.clusters.base import ClusterInfo
 from harness.k8s import K8s
-from harness.log import get_logger
-from harness.release import Release
 from harness.timeouts import Timeouts
-from harness.tls import TlsBundle, prepare_release_tls, ssl_context
+from harness.tls import ssl_context
 from steps.evidence import Evidence
+from steps.second_release import SECOND_RELEASE_STEPS, SecondRelease, SecondReleaseInstall
 from steps.session import HarnessSession
-
-log = get_logger("plugin")
 
 HIDDEN_INPUT = re.compile(r"<input[^>]*type=\"hidden\"[^>]*>", re.IGNORECASE)
 ATTRIBUTE = re.compile(r"(name|value)=\"([^\"]*)\"")
-
-
-@dataclass
-class SecondRelease:
-    release: Release
-    bundle: TlsBundle
-    frontend: str  # https://<node>:<NodePort>
-    backend: str  # http://<node>:<NodePort>
-
-
-# one replica each: it only has to serve its scenarios, beside the run's release, on 2 cores
-SECOND_RELEASE_VALUES = {
-    "tls.enabled": True,
-    "tls.secretName": "second-tls",  # pragma: allowlist secret
-    "backend.replicaCount": 1,
-    "frontend.replicaCount": 1,
-    "backend.podDisruptionBudget.enabled": False,
-    "frontend.podDisruptionBudget.enabled": False,
-}
-
-
-class SecondReleaseInstall:
-    """The second release's install, run in a thread of its own: started beside the run's own install when
-    the run has a scenario that needs it (steps/fixtures.py: the two installs' waits overlap), else when a
-    scenario first asks. `cleanup` waits for it to end and deletes its namespace (volume included)."""
-
-    def __init__(
-        self, harness_session: HarnessSession, cluster_info: ClusterInfo, k8s: K8s, images: Mapping[str, Any]
-    ) -> None:
-        self.hs, self.info, self.k8s, self.images = harness_session, cluster_info, k8s, images
-        self.namespace = f"{harness_session.namespace}-2"[:63]
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="second-release")
-        self._future: Future[SecondRelease] | None = None
-
-    def start(self) -> None:
-        if self._future is None:
-            log.info("installing the second release (namespace %s) in the background", self.namespace)
-            self._future = self._executor.submit(self._install)
-
-    def result(self) -> SecondRelease:
-        """The installed release (waits for the install; raises what it raised)."""
-        self.start()
-        assert self._future is not None
-        second = self._future.result()
-        self.hs.secret_values |= set(second.release.secret_values)
-        return second
-
-    def _install(self) -> SecondRelease:
-        from harness.release import install_release
-
-        bundle = prepare_release_tls(self.info, self.k8s, self.namespace, "second-tls")
-        rel = install_release(
-            self.info,
-            self.images,
-            namespace=self.namespace,
-            release="second",
-            set_values=SECOND_RELEASE_VALUES,
-            timeouts=self.hs.timeouts,
-            k8s=self.k8s,
-        )
-        host = self.info.node_address
-        return SecondRelease(
-            rel,
-            bundle,
-            f"https://{host}:{rel.node_port('frontend')}",
-            f"http://{host}:{rel.node_port('backend')}",
-        )
-
-    def cleanup(self, session: pytest.Session) -> None:
-        if self._future is None:
-            return
-        try:  # a failure was reported by the scenario that used it; here it is only logged
-            self._future.result(timeout=self.hs.timeouts.install)
-        except Exception as exc:
-            log.info("the second release's install failed: %s", exc)
-        self._executor.shutdown(wait=False)
-        if not self.hs.keep_everything(session):
-            # the retained data volume goes with its namespace; the k8s fixture waits until it is gone
-            self.k8s.delete_namespace(self.namespace, wait=False)
-            self.hs.deleting_namespaces.append(self.namespace)
 
 
 @pytest.fixture(scope="session")
@@ -130,7 +44,7 @@ def second_release(
         install.cleanup(request.session)
 
 
-@given("a second release serving the frontend over HTTPS", target_fixture="https_release")
+@given(SECOND_RELEASE_STEPS[0], target_fixture="https_release")
 def _https_release(second_release: SecondRelease, k8s: K8s, timeouts: Timeouts) -> SecondRelease:
     # the release may just have had its backend stopped and started again (a restore): its frontend is
     # ready again once it reaches the backend

@@ -13,7 +13,7 @@ import pytest
 import harness.release
 from harness.clusters.base import ClusterInfo
 from harness.timeouts import DEFAULT_TIMEOUTS
-from steps import tls_steps
+from steps import second_release as tls_steps
 
 GENERATED = "generated-by-the-install"
 
@@ -93,3 +93,22 @@ def test_never_started_it_cleans_up_nothing(installs: list[Any]) -> None:
     k8s, hs = _K8s(), _session()
     _install(k8s, hs).cleanup(pytest.Session)  # type: ignore[arg-type]
     assert k8s.deleted == [] and len(installs) == 1
+
+
+def _scenario_item(feature: str, scenario: str) -> Any:
+    def test() -> None:
+        pass
+
+    test.__doc__ = f"{Path('features', feature).resolve()}: {scenario}"
+    return SimpleNamespace(function=test)
+
+
+def test_the_run_installs_it_early_only_when_a_selected_scenario_uses_it() -> None:
+    restore = _scenario_item("durability.feature", "A backup restored into a fresh release holds every task")
+    https = _scenario_item(
+        "tls.feature", "A user logs in over HTTPS with the certificate from the release's Secret"
+    )
+    other = _scenario_item("access.feature", "The frontend answers at NodePort 30080")
+    assert tls_steps.needed_by([other, restore]) and tls_steps.needed_by([https])
+    not_a_scenario: Any = SimpleNamespace(function=None)
+    assert not tls_steps.needed_by([other]) and not tls_steps.needed_by([not_a_scenario])
