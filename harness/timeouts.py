@@ -87,6 +87,9 @@ class Timeouts:
     compose_healthy: float = 240.0
     # a daemon's process group gone after SIGTERM; then it is killed
     daemon_stop: float = 15.0
+    # the same for a cluster component whose state is deleted next (local cluster teardown): the API server
+    # otherwise waits up to 60 s for open watches to end, for nothing
+    discarded_daemon_stop: float = 2.0
     # Chromium: one action of a step (a click, a form submitted, a text to appear)
     browser_action: float = 20.0
     # initdb and pg_ctl (start waits until it accepts connections) of a test Postgres (harness/pgserver.py)

@@ -221,7 +221,8 @@ class LocalCluster:
                 for cached in Path("/var/lib/cni/results").glob(f"{CNI_NETWORK}-{container}-*"):
                     cached.unlink()
         for name in ("containerd", "kube-apiserver", "etcd"):
-            self._stop(name)
+            # a graceful stop keeps nothing the state dir's removal below does not discard
+            self._stop(name, self.timeouts.discarded_daemon_stop)
         self._kill_leftover_shims()
         self._unmount_all()
         # sysctls back first (route_localnet before the rule that protects it goes), then chains and ipsets
@@ -721,8 +722,7 @@ class LocalCluster:
             ours = sorted({m for m in mounts if m.startswith(prefix)}, key=len, reverse=True)
             if not ours:
                 return
-            for mount in ours:
-                run(["umount", "--lazy", mount], check=False, quiet=True)
+            run(["umount", "--lazy", *ours], check=False, quiet=True)  # one umount for all of them
 
     def _remove_cgroups(self) -> None:
         for hierarchy in Path("/sys/fs/cgroup").iterdir():
