@@ -295,12 +295,9 @@ class Helm:
 
         return _sync(hooks())
 
-    def run_tests(
-        self, release: str, namespace: str, timeout: float, only: Sequence[str] = ()
-    ) -> subprocess.CompletedProcess[str]:
-        """`helm test` (a failed test pod is a result, not an error); `only`: these test pods' names."""
-        filters = [arg for name in only for arg in ("--filter", f"name={name}")]
-        argv = self.argv("test", release, "--timeout", f"{int(timeout)}s", *filters, namespace=namespace)
+    def run_tests(self, release: str, namespace: str, timeout: float) -> subprocess.CompletedProcess[str]:
+        """`helm test` (a failed test pod is a result, not an error)."""
+        argv = self.argv("test", release, "--timeout", f"{int(timeout)}s", namespace=namespace)
         return run(argv, check=False)
 
     def rollback(self, release: str, namespace: str, revision: int, *, timeout: float) -> None:

@@ -114,30 +114,32 @@ class Release:
         return revision
 
     def test(self, timeout: float | None = None, components: Iterable[str] = ()) -> list[HelmTestResult]:
-        """`helm test`: one result per test pod, with its phase and log (a failed pod is a result).
-        `components`: only their test pods (`helm test --filter`), e.g. the one a scenario has broken."""
+        """`helm test`: one result per check, i.e. per container of each test pod (the chart's one test pod
+        has one per service), with its outcome and log; a failed check is a result.
+        `components`: only their checks."""
         helm = self.helm()
-        only = [f"-test-{component}" for component in components]
-        names = [
-            hook.name
-            for hook in helm.test_hooks(self.name, self.namespace)
-            if not only or hook.name.endswith(tuple(only))
-        ]
-        if only and not names:
-            raise LookupError(f"release {self.name} has no helm test pod for {list(components)}")
-        result = helm.run_tests(
-            self.name, self.namespace, timeout or self.timeouts.helm_test, only=names if only else ()
-        )
+        result = helm.run_tests(self.name, self.namespace, timeout or self.timeouts.helm_test)
+        only = set(components)
         results = []
         for hook in helm.test_hooks(self.name, self.namespace):
-            if hook.name not in names:
-                continue
-            phase = str(getattr(hook.phase, "value", hook.phase))
             try:
-                text = self.k8s.logs(self.namespace, hook.name)
+                pod = self.k8s.core.read_namespaced_pod(hook.name, self.namespace)
             except ApiException as exc:
-                text = f"(no log: {exc.reason})"
-            results.append(HelmTestResult(hook.name, phase, text))
+                phase = str(getattr(hook.phase, "value", hook.phase))
+                results.append(HelmTestResult(hook.name, phase, f"(no pod: {exc.reason})"))
+                continue
+            for status in pod.status.container_statuses or []:
+                if only and status.name not in only:
+                    continue
+                ended = status.state.terminated if status.state else None
+                phase = "Running" if ended is None else "Succeeded" if ended.exit_code == 0 else "Failed"
+                try:
+                    text = self.k8s.logs(self.namespace, hook.name, status.name)
+                except ApiException as exc:
+                    text = f"(no log: {exc.reason})"
+                results.append(HelmTestResult(f"{hook.name}/{status.name}", phase, text))
+        if only and not {r.name.rsplit("/", 1)[-1] for r in results} >= only:
+            raise LookupError(f"release {self.name} has no helm test check for {sorted(only)}: {results}")
         if not results:
             results.append(
                 HelmTestResult(

@@ -182,9 +182,8 @@ def _notes(release: Release, evidence: Evidence, front: int, back: int) -> None:
 
 @then(parsers.parse("helm test of the {component} fails"))
 def _helm_test_fails(release: Release, evidence: Evidence, component: str) -> None:
-    """`helm test` shown able to fail: run while a service cannot serve, its test pod must fail. Only that
-    pod runs (`helm test --filter`): each pod retries refused connections for 20 s, and every other pod of
-    a service without endpoints would wait that out too, before failing for the same reason."""
+    """`helm test` shown able to fail: run while a service cannot serve, its check must fail (and with it
+    the test pod: every service's check runs in it)."""
     results = release.test(components=[component])
     evidence.text(
         f"helm test of the {component} while it cannot serve",

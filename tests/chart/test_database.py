@@ -141,8 +141,8 @@ def test_tls_serves_the_frontend_over_https_with_the_secrets_certificate(render:
         assert container[probe]["httpGet"]["scheme"] == "HTTPS", probe
     backend = named(objects, "Deployment", "-backend")["spec"]["template"]["spec"]["containers"][0]
     assert backend["readinessProbe"]["httpGet"]["scheme"] == "HTTP", "only the frontend serves TLS"
-    test_pod = named(objects, "Pod", "-test-frontend")["spec"]["containers"][0]
-    assert test_pod["command"][-2].startswith("https://")
+    checks = {c["name"]: c["command"][-2] for c in named(objects, "Pod", "-test")["spec"]["containers"]}
+    assert checks["frontend"].startswith("https://") and checks["backend"].startswith("http://")
 
 
 def test_tls_without_a_secret_name_fails_naming_it(render: Render) -> None:

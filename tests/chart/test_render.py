@@ -399,5 +399,14 @@ def test_helm_test_pods_check_every_service(render: Render) -> None:
         for pod in of_kind(_render_set(render, "default"), "Pod")
         if pod["metadata"]["annotations"].get("helm.sh/hook") == "test"
     ]
-    targets = sorted(pod["spec"]["containers"][0]["command"][-1] for pod in pods)
-    assert targets == ["backend", "chatbot", "frontend"]
+    assert len(pods) == 1, "one helm test pod: helm runs test pods one after another, containers side by side"
+    containers = pods[0]["spec"]["containers"]
+    assert [(c["name"], c["command"][-1]) for c in containers] == [
+        ("backend", "backend"),
+        ("chatbot", "chatbot"),
+        ("frontend", "frontend"),
+    ]
+    urls = [c["command"][-2] for c in containers]
+    assert all(
+        url.startswith("http://") and f"-{c['name']}:" in url for url, c in zip(urls, containers, strict=True)
+    )
