@@ -197,14 +197,17 @@ class Daemon:
             raise DaemonError(f"{exc}\nlast lines of {self.log_path}:\n{self.log_tail()}") from exc
         return str(seen)
 
-    def stop(self, timeout: float = DEFAULT_TIMEOUTS.daemon_stop) -> None:
-        """SIGTERM its process group, SIGKILL it after `timeout`; reap it and remove the pid file."""
+    def stop(self, timeout: float = DEFAULT_TIMEOUTS.daemon_stop, *, warn: bool = True) -> None:
+        """SIGTERM its process group, SIGKILL it after `timeout`; reap it and remove the pid file.
+        `warn=False`: being killed is expected (its state is discarded), so it is not a warning."""
         pid = self.pid()
         if pid is not None:
             log.info("stopping %s (pid %d)", self.name, pid)
             _signal_group(pid, signal.SIGTERM)
             if not self._wait_gone(timeout, group=pid):
-                log.warning("%s did not stop within %.0f s: killing it", self.name, timeout)
+                (log.warning if warn else log.info)(
+                    "%s did not stop within %.0f s: killing it", self.name, timeout
+                )
                 _signal_group(pid, signal.SIGKILL)
                 # SIGKILL cannot be ignored: a bound on the kernel's reaping, not a wait on the daemon
                 self._wait_gone(10, group=pid)

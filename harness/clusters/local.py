@@ -222,7 +222,7 @@ class LocalCluster:
                     cached.unlink()
         for name in ("containerd", "kube-apiserver", "etcd"):
             # a graceful stop keeps nothing the state dir's removal below does not discard
-            self._stop(name, self.timeouts.discarded_daemon_stop)
+            self._stop(name, self.timeouts.discarded_daemon_stop, warn=False)
         self._kill_leftover_shims()
         self._unmount_all()
         # sysctls back first (route_localnet before the rule that protects it goes), then chains and ipsets
@@ -662,11 +662,11 @@ class LocalCluster:
         wait_until("CoreDNS to be Ready", dns_ready, timeout=self.timeouts.node_ready, interval=0.5)
 
     # ---- teardown helpers -------------------------------------------------------------------------------
-    def _stop(self, name: str, timeout: float = DEFAULT_TIMEOUTS.daemon_stop) -> None:
+    def _stop(self, name: str, timeout: float = DEFAULT_TIMEOUTS.daemon_stop, *, warn: bool = True) -> None:
         daemon = self._daemons.pop(name, None) or Daemon(
             name, [name], self._p("logs", f"{name}.log"), pid_file=self._pid_file(name)
         )
-        daemon.stop(timeout)
+        daemon.stop(timeout, warn=warn)
 
     def _stop_pods(self) -> list[str]:
         """Kill every container and sandbox (the kubelet is stopped already), drop their netns; return ids."""

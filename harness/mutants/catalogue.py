@@ -210,10 +210,8 @@ CATALOGUE: tuple[Defect, ...] = (
         "the chatbot's memory limit is set to 48Mi (copied from a sidecar): it is OOMKilled at start",
         (
             Edit(
-                "    port: 8001\n  resources:\n    requests: {cpu: 100m, memory: 160Mi}\n"
-                "    limits: {cpu: 500m, memory: 384Mi}",
-                "    port: 8001\n  resources:\n    requests: {cpu: 100m, memory: 48Mi}\n"
-                "    limits: {cpu: 500m, memory: 48Mi}",
+                '    requests: {cpu: 100m, memory: 160Mi}\n    limits: {cpu: "1", memory: 384Mi}\n  nlu:',
+                '    requests: {cpu: 100m, memory: 48Mi}\n    limits: {cpu: "1", memory: 48Mi}\n  nlu:',
             ),
         ),
         tags=("values",),
