@@ -86,8 +86,9 @@ class LoadGenerator:
     `token` is one user's bearer token or a sequence of them: worker i sends as user i % len(tokens), and
     each user's created tasks are reported apart (`created_by_user`).
     `rate` (requests/s over all workers) paces the requests; None means each of `concurrency` workers sends
-    its next request as soon as the last one returned. Every `create_every`-th request is a create (a task
-    with a unique title), every `chat_every`-th a chat message (0 disables), the rest are `GET /api/tasks`.
+    its next request as soon as the last one returned. Every `create_every`-th request of each worker is a
+    create (a task with a unique title), every `chat_every`-th a chat message (0 disables), the rest are
+    `GET /api/tasks`: the mix holds per user, however the workers interleave.
     Use as a context manager around a disruption:
     `with LoadGenerator(...) as load: ...; report = load.report()`.
     """
@@ -247,6 +248,9 @@ class LoadGenerator:
     def _work(self, worker: int) -> None:
         user = worker % len(self.tokens)
         headers = {"Authorization": f"Bearer {self.tokens[user]}"}
+        sent = (
+            0  # this worker's own count: the mix is each user's, whatever order the workers take indexes in
+        )
         with httpx.Client(timeout=self.request_timeout, headers=headers) as http:
             while not self._stop.is_set():
                 index = self._next_index()
@@ -258,11 +262,15 @@ class LoadGenerator:
                         break
                 if time.monotonic() - self._t0 >= self.max_duration:
                     break
-                self._record(self._one(http, index, user))
+                self._record(self._one(http, index, user, nth=sent))
+                sent += 1
         self._ended = time.monotonic()
 
-    def _one(self, http: httpx.Client, index: int, user: int = 0) -> Sample:
-        if self.chat_every and index % self.chat_every == self.chat_every - 1:
+    def _one(self, http: httpx.Client, index: int, user: int = 0, nth: int | None = None) -> Sample:
+        """One request: `index` in the whole run (its pace, a unique title), `nth` in its worker's sequence
+        (which operation: every worker's first request is a create, so every user creates tasks)."""
+        nth = index if nth is None else nth
+        if self.chat_every and nth % self.chat_every == self.chat_every - 1:
             operation, method, url, body, expected = (
                 "chat",
                 "POST",
@@ -270,7 +278,7 @@ class LoadGenerator:
                 {"message": "how many tasks do I have?"},
                 200,
             )
-        elif self.create_every and index % self.create_every == 0:
+        elif self.create_every and nth % self.create_every == 0:
             operation, method, url, body, expected = (
                 "create",
                 "POST",
