@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from todo_chatbot.nlu.dates import NUMBER_WORDS
+from todo_chatbot.nlu.dates import NUMBER_WORDS, find_date
 from todo_chatbot.nlu.intent import ChatIntent, Intent, Priority, TaskRef
 from todo_chatbot.nlu.stems import is_past
 
@@ -45,7 +45,8 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
         ),
         (r"^we (?:really |also |still )?(?:have to|must|should|gotta|got to|ought to) ", "remind me to "),
         (
-            r"^(?:note|remember|jot down|write down) (?:that )?(?:i|we) (?:need|have|must|should) to ",
+            r"^(?:note|remember|jot down|write down|remind me) (?:that )?(?:i|we) (?:need|have|must|should|'ve got"
+            r"|gotta) to ",
             "remind me to ",
         ),
         (r"^(?:i'?d|i had|we'?d|we had) better ", "remind me to "),
@@ -55,7 +56,7 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
             "remind me to ",
         ),
         (r"^(?:note to self|memo|new reminder|reminder|note)\b ?(?:-|:)? ?", "remind me to "),
-        (r"^(?:put|jot|write|note) down ", "add "),
+        (r"^(?:put|jot|write|note|take) (?:this |that |it )?down\b ?(?:-+|:)? ?", "add "),
         (r"^(?:todo|to-do|to do)\b ?(?:-|:) ?", "add "),
         (r"^ad ", "add "),
         (
@@ -82,6 +83,37 @@ _REMIND_DATE_FIRST = re.compile(
 )
 
 
+# after a date said first ("in a fortnight I need to X", "remind me a week from today to X")
+_AFTER_LEADING_DATE = re.compile(
+    r"^,? (?:i (?:have|need|must|should|'ll need|'ll have) to|i gotta|we (?:have|need|must) to|remind me to"
+    r"|remind me)\s+(?=\S)"
+)
+_AFTER_REMIND_DATE = re.compile(r"^,? (?:to|that|about)\s+(?=\S)")
+# "pop 'buy coffee' on my list", "stick X on the list for the 1st": an add ("put X back on my list" is not)
+_ONTO_LIST = re.compile(
+    r"^(?:pop|stick|bung|whack|slap|throw|put)\s+(?!back\b)(?P<x>.+?)\s+(?:on|onto|in|into|to)\s+(?:my|the)"
+    r"\s+(?:todo\s+|to-do\s+|to do\s+|task\s+|shopping\s+)?list\b(?P<rest>.*)$"
+)
+
+
+def _date_first(text: str) -> str:
+    """A date said before the task moves behind it."""
+    found = find_date(text, date.today())
+    if found is not None and found.start == 0:
+        m = _AFTER_LEADING_DATE.match(text[found.end :])
+        if m:
+            rest = text[found.end + m.end() :]
+            return f"remind me to {rest} {text[: found.end]}"
+    if text.startswith("remind me "):
+        found = find_date(text[10:], date.today())
+        if found is not None and found.start == 0:
+            m = _AFTER_REMIND_DATE.match(text[10 + found.end :])
+            if m:
+                rest = text[10 + found.end + m.end() :]
+                return f"remind me to {rest} {text[10 : 10 + found.end]}"
+    return text
+
+
 def rewrite(text: str) -> str:
     """The canonical form of an indirect request; unchanged text when none applies."""
     for _ in range(4):
@@ -96,6 +128,10 @@ def rewrite(text: str) -> str:
         m = _REMIND_DATE_FIRST.match(text)
         if m:
             text = f"remind me to {m.group('rest')} {m.group('date')}"
+        text = _date_first(text)
+        m = _ONTO_LIST.match(text)
+        if m and " back " not in f" {m.group('x')} ":
+            text = f"add {m.group('x')}{m.group('rest')}"
         if text == before:
             break
     text = re.sub(r"\babt\b", "about", text)
@@ -109,7 +145,7 @@ _SHIFT = [
     # "move the rent three days later", "push the dentist back two days", "delay the rent by a week",
     # "move the flights a day earlier", "push back the rent two days"
     re.compile(
-        rf"^(?:move|push|shift|bump|delay|postpone|put off|defer|bring|pull)(?: back)? (?P<ref>.+?)"
+        rf"^(?:move|push|shift|bump|delay|postpone|put off|defer|bring|pull|put)(?: back)? (?P<ref>.+?)"
         rf"(?P<pre> back| forward)?(?: by)? {_N} (?P<unit>days?|weeks?)(?P<dir> later| earlier| back| forward"
         rf"| sooner)?$"
     ),
@@ -125,6 +161,9 @@ _DATE_EDIT = [
     r"^(?P<ref>.+?) can wait (?:till|until|to|for) (?P<value>.+)$",
     r"^can (?:we|i|you) (?:do|move|have) (?P<ref>.+?) (?:on|to|for) (?P<value>.+?)(?: instead)?$",
     r"^(?P<ref>.+?) should be (?:due |done )?(?:on |by )?(?P<value>.+)$",
+    r"^(?P<ref>.+?) (?:needs to|has to|should|must|will|is going to|is gonna|can) (?:happen|take place|get done"
+    r"|be done|go ahead) (?:on |by |for )?(?P<value>.+)$",
+    r"^(?P<ref>.+?) (?:is|'s) (?:now |actually )?(?:happening|taking place|moved to|moving to) (?P<value>.+)$",
     r"^(?P<ref>.+?) (?:can|could|will|should) be (?:done|finished|sorted) (?:on|by|for) (?P<value>.+)$",
     r"^(?P<ref>.+?) (?:is|'s) (?:actually |now |really )?due (?:on |by )?(?P<value>.+?)(?: now| instead)?$",
     r"^(?:reschedule|shift|set|move|bump) (?P<ref>.+?) (?:for|to|till|until) (?P<value>.+)$",
@@ -147,6 +186,8 @@ _PRIORITY_EDIT: list[tuple[str, Priority | None]] = [
     (r"^(?P<ref>.+?) should be (?P<p>high|low|medium|top) priority$", None),
     (r"^(?P<ref>.+?)(?: is|'s)(?: now)? (?:a )?(?P<p>high|low|medium|top)(?: |-)?priority(?: now)?$", None),
     (r"^(?:lower|reduce|decrease|drop) (?:the )?priority (?:of|on|for) (?P<ref>.+)$", "low"),
+    (r"^(?:there'?s |there is )?no (?:rush|hurry|urgency) (?:on|for|with|about) (?P<ref>.+)$", "low"),
+    (r"^(?P<ref>.+?) (?:can|could) wait(?: a bit| for now| a while)?$", "low"),
     (r"^(?:raise|increase|bump up|bump) (?:the )?priority (?:of|on|for) (?P<ref>.+)$", "high"),
     (r"^make (?P<ref>.+?) (?:a |an )?(?P<p>high|low|medium|top)(?: |-)?priority(?: task| one)?$", None),
 ]
@@ -169,7 +210,12 @@ _REOPEN = [
     r" (?!urgent|important|pressing|a priority)(?P<pp>\w+)(?: yet| after all)?$",
     r"^(?P<ref>.+?) (?:hasn'?t|has not|haven'?t|have not)(?: actually| really| yet)? been"
     r" (?!urgent|important|pressing|a priority)(?P<pp>\w+)(?: yet| after all)?$",
+    r"^(?:put|set|mark|change|switch|turn) (?P<ref>.+?) back (?:to|as) (?:not done|undone|incomplete|open|pending"
+    r"|to do|todo|unfinished|not finished)$",
+    r"^(?P<ref>.+?) still (?:has|have|needs|need) to (?:be )?(?P<pp>\w+)(?: out| off| in| up| back)?$",
     r"^(?P<ref>.+?) still needs(?: to be)? (?P<pp>\w+)$",
+    r"^(?P<ref>.+?) (?:still )?needs (?:another|a second|a new|one more|a fresh|a proper) (?P<pp>\w+)$",
+    r"^(?P<ref>.+?) (?:still )?needs (?:doing|to be done|redoing|to be redone) (?:again|over)$",
     r"^(?P<ref>.+?) is still (?:pending|open|to do|todo|not done)$",
     r"^put (?P<ref>.+?) back (?:on|in|onto) (?:my |the )?(?:list|todo list|tasks)$",
     r"^(?:mark|set|make|put) (?P<ref>.+?) (?:as )?(?:open|active|pending|not done|undone|todo) again$",
@@ -183,6 +229,10 @@ _COMPLETE = [
     r"^(?:you can |please )?(?:tick|check|cross|mark)(?:ed)? off (?P<ref>.+)$",
     r"^(?:crossed|ticked|checked) off (?P<ref>.+)$",
     r"^(?P<ref>.+?), (?:tick|check|cross|mark) (?:it|that) (?:off|done|as done)$",
+    r"^that'?s (?P<ref>.+?) (?:done|sorted|finished|dealt with|taken care of|out of the way|ticked off)$",
+    r"^(?P<ref>.+?)(?:'s| is| are| has been| have been|'s been| was| got)? (?:all |now |finally |already )?"
+    r"(?:taken care of|dealt with|sorted out|out of the way|over with|all done|all sorted|ticked off|crossed off"
+    r"|checked off)$",
 ]
 UNDO = re.compile(
     r"(?:oops,? |wait,? |no,? |no wait,? |sorry,? |hmm,? |actually,? |i didn'?t mean (?:that|to),? )*"
@@ -194,6 +244,10 @@ UNDO = re.compile(
     r"|(?:undo|revert|reverse) (?:the |that |my )?(?:last )?(?:\w+ )?"
     r"(?:change|edit|deletion|delete|update|rename|renaming|move|completion)"
     r"|(?:restore|bring back|recover) (?:the |my )?(?:deleted|removed|last) (?:task|one|item)"
+    r"|(?:undo|revert|reverse) (?:the |that |my )?(?:last|previous) (?:thing|step|bit|action|move|command)"
+    r"|(?:restore|recover|unremove|undelete) (?:it|that|that one)"
+    r"|(?:go|change it|set it|switch it|put it) back to (?:the |how it was|what it was)?(?:old|previous|original"
+    r"|last)? ?(?:name|title|date|due date|deadline|priority|one|version|way)?"
     r"|.{1,60}\bundo(?: that| it)?)(?: please)?"
 )
 _PASSIVE = re.compile(
@@ -212,6 +266,13 @@ def _ref(words: str) -> TaskRef | None:
     return parse_ref(words)
 
 
+# "the bike's broken again" (reopen), "the scoreboard's working again" (done): the task's state, again
+_AGAIN = re.compile(
+    r"^(?P<ref>.+?)(?:'s| is| are| has| have)(?: gone| got| become| been)? (?P<state>\w+)(?: up| down)? again$"
+)
+_GOOD_STATE = frozenset({"working", "fine", "ok", "okay", "sorted", "fixed", "good", "running", "clean", "tidy"})
+
+
 def statement(text: str) -> ChatIntent | None:
     """A statement or indirect command about an existing task, or None."""
     for pattern in _DELETE:
@@ -221,10 +282,20 @@ def statement(text: str) -> ChatIntent | None:
     for pattern in _REOPEN:
         m = re.match(pattern, text)
         if m:
-            ref = m.group("ref") + (" " + m.group("pp") if "pp" in m.groupdict() and m.group("pp") else "")
-            if "pp" in m.groupdict() and m.group("pp") in ("done", "finished", "complete", "completed"):
+            pp = m.groupdict().get("pp")
+            # the participle names the task only when it is one ("isn't renewed": Renew passport); "aren't
+            # ready", "has to go out" say how it is, not which
+            ref = m.group("ref") + (f" {pp}" if pp and is_past(pp) else "")
+            if pp in ("done", "finished", "complete", "completed"):
                 ref = m.group("ref")
             return ChatIntent(intent=Intent.REOPEN, ref=_ref(ref), inferred=True)
+    m = _AGAIN.match(text)
+    if m:
+        if m.group("state") in _GOOD_STATE:
+            words = m.group("ref") + (" fixed" if m.group("state") == "fixed" else "")
+            why = f"took '{m.group('state')} again' to mean it is done"
+            return ChatIntent(intent=Intent.COMPLETE, ref=_ref(words), inferred=True, guessed=why)
+        return ChatIntent(intent=Intent.REOPEN, ref=_ref(m.group("ref")), inferred=True)
     for pattern in _COMPLETE:
         m = re.match(pattern, text)
         if m:
@@ -292,8 +363,24 @@ def day_of_month(value: str, today: date) -> date | None:
     return None
 
 
+# a finished task described by its state: "the oven's clean" (Clean the oven), "the kitchen is tidy"
+_DONE_STATE = frozenset({"clean", "tidy", "empty"})
+_MARK_AS = re.compile(r"^(?:mark|set|flag|tick|record|log) (?P<ref>.+?) (?:as|to) (?P<pp>\w+)$")
+_NEGATED = frozenset({"unfinished", "incomplete", "uncompleted", "undone", "unchecked", "unticked", "not"})
+
+
 def past_statement(text: str) -> ChatIntent | None:
     """ "called mom", "I already paid the rent", "the passport is renewed", "report sent": done (inferred)."""
+    m = _MARK_AS.match(text)  # "mark the tap as fixed": the tap task, done
+    if m and m.group("pp") not in _NEGATED and is_past(m.group("pp")):
+        return ChatIntent(
+            intent=Intent.COMPLETE, ref=TaskRef(words=f"{m.group('ref')} {m.group('pp')}"), inferred=True
+        )
+    m = _PASSIVE.match(text)
+    if m and m.group("pp") in _DONE_STATE and len(m.group("ref").split()) <= 8:
+        return ChatIntent(
+            intent=Intent.COMPLETE, ref=TaskRef(words=f"{m.group('ref')} {m.group('pp')}"), inferred=True
+        )
     m = _PAST_FIRST.match(text)
     if m and is_past(m.group("verb")) and m.group("verb") not in ("needed", "wanted", "planned"):
         return ChatIntent(
