@@ -145,9 +145,7 @@ def bench_parse(rounds: int) -> tuple[list[float], list[float]]:
         return frozenset(w for t in case["setup_tasks"] for w in re.findall(r"[\w']+", t["title"].lower()))
 
     cases = [*load_cases(), *realistic.load_cases(split="dev")]
-    inputs = [
-        (c["message"], NLUContext(today=date(2026, 11, 23), vocabulary=vocabulary(c))) for c in cases
-    ]
+    inputs = [(c["message"], NLUContext(today=date(2026, 11, 23), vocabulary=vocabulary(c))) for c in cases]
     for message, context in inputs:  # warm the caches and the classifier's weights
         parse(message, context)
     wall, cpu = [], []

@@ -59,9 +59,9 @@ def test_a_missing_weights_file_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_no_held_out_case_is_training_data() -> None:
     """The examples are exactly the development cases and the NLU table; no message of the sealed second
-    or third held-out set is among them. (Five round-1 held-out messages also occur, word for word, as development
-    or table cases written earlier: "what do I still need to do?" and four more; they are trained on as those
-    cases.)"""
+    or third held-out set is among them. (Five round-1 held-out messages also occur, word for word, as
+    development or table cases written earlier: "what do I still need to do?" and four more; they are trained
+    on as those cases.)"""
     examples = train_intent.examples()
     dev = realistic.load_cases(split="dev")
     table = train_intent.nlu_table.load_cases()

@@ -45,8 +45,8 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
         ),
         (r"^we (?:really |also |still )?(?:have to|must|should|gotta|got to|ought to) ", "remind me to "),
         (
-            r"^(?:note|remember|jot down|write down|remind me) (?:that )?(?:i|we) (?:need|have|must|should|'ve got"
-            r"|gotta) to ",
+            r"^(?:note|remember|jot down|write down|remind me) (?:that )?(?:i|we)"
+            r" (?:need|have|must|should|'ve got|gotta) to ",
             "remind me to ",
         ),
         (r"^(?:i'?d|i had|we'?d|we had) better ", "remind me to "),
@@ -161,9 +161,10 @@ _DATE_EDIT = [
     r"^(?P<ref>.+?) can wait (?:till|until|to|for) (?P<value>.+)$",
     r"^can (?:we|i|you) (?:do|move|have) (?P<ref>.+?) (?:on|to|for) (?P<value>.+?)(?: instead)?$",
     r"^(?P<ref>.+?) should be (?:due |done )?(?:on |by )?(?P<value>.+)$",
-    r"^(?P<ref>.+?) (?:needs to|has to|should|must|will|is going to|is gonna|can) (?:happen|take place|get done"
-    r"|be done|go ahead) (?:on |by |for )?(?P<value>.+)$",
-    r"^(?P<ref>.+?) (?:is|'s) (?:now |actually )?(?:happening|taking place|moved to|moving to) (?P<value>.+)$",
+    r"^(?P<ref>.+?) (?:needs to|has to|should|must|will|is going to|is gonna|can)"
+    r" (?:happen|take place|get done|be done|go ahead) (?:on |by |for )?(?P<value>.+)$",
+    r"^(?P<ref>.+?) (?:is|'s) (?:now |actually )?(?:happening|taking place|moved to|moving to)"
+    r" (?P<value>.+)$",
     r"^(?P<ref>.+?) (?:can|could|will|should) be (?:done|finished|sorted) (?:on|by|for) (?P<value>.+)$",
     r"^(?P<ref>.+?) (?:is|'s) (?:actually |now |really )?due (?:on |by )?(?P<value>.+?)(?: now| instead)?$",
     r"^(?:reschedule|shift|set|move|bump) (?P<ref>.+?) (?:for|to|till|until) (?P<value>.+)$",
@@ -210,8 +211,8 @@ _REOPEN = [
     r" (?!urgent|important|pressing|a priority)(?P<pp>\w+)(?: yet| after all)?$",
     r"^(?P<ref>.+?) (?:hasn'?t|has not|haven'?t|have not)(?: actually| really| yet)? been"
     r" (?!urgent|important|pressing|a priority)(?P<pp>\w+)(?: yet| after all)?$",
-    r"^(?:put|set|mark|change|switch|turn) (?P<ref>.+?) back (?:to|as) (?:not done|undone|incomplete|open|pending"
-    r"|to do|todo|unfinished|not finished)$",
+    r"^(?:put|set|mark|change|switch|turn) (?P<ref>.+?) back (?:to|as)"
+    r" (?:not done|undone|incomplete|open|pending|to do|todo|unfinished|not finished)$",
     r"^(?P<ref>.+?) still (?:has|have|needs|need) to (?:be )?(?P<pp>\w+)(?: out| off| in| up| back)?$",
     r"^(?P<ref>.+?) still needs(?: to be)? (?P<pp>\w+)$",
     r"^(?P<ref>.+?) (?:still )?needs (?:another|a second|a new|one more|a fresh|a proper) (?P<pp>\w+)$",
@@ -231,8 +232,8 @@ _COMPLETE = [
     r"^(?P<ref>.+?), (?:tick|check|cross|mark) (?:it|that) (?:off|done|as done)$",
     r"^that'?s (?P<ref>.+?) (?:done|sorted|finished|dealt with|taken care of|out of the way|ticked off)$",
     r"^(?P<ref>.+?)(?:'s| is| are| has been| have been|'s been| was| got)? (?:all |now |finally |already )?"
-    r"(?:taken care of|dealt with|sorted out|out of the way|over with|all done|all sorted|ticked off|crossed off"
-    r"|checked off)$",
+    r"(?:taken care of|dealt with|sorted out|out of the way|over with|all done|all sorted|ticked off"
+    r"|crossed off|checked off)$",
 ]
 UNDO = re.compile(
     r"(?:oops,? |wait,? |no,? |no wait,? |sorry,? |hmm,? |actually,? |i didn'?t mean (?:that|to),? )*"
@@ -246,8 +247,8 @@ UNDO = re.compile(
     r"|(?:restore|bring back|recover) (?:the |my )?(?:deleted|removed|last) (?:task|one|item)"
     r"|(?:undo|revert|reverse) (?:the |that |my )?(?:last|previous) (?:thing|step|bit|action|move|command)"
     r"|(?:restore|recover|unremove|undelete) (?:it|that|that one)"
-    r"|(?:go|change it|set it|switch it|put it) back to (?:the |how it was|what it was)?(?:old|previous|original"
-    r"|last)? ?(?:name|title|date|due date|deadline|priority|one|version|way)?"
+    r"|(?:go|change it|set it|switch it|put it) back to (?:the |how it was|what it was)?"
+    r"(?:old|previous|original|last)? ?(?:name|title|date|due date|deadline|priority|one|version|way)?"
     r"|.{1,60}\bundo(?: that| it)?)(?: please)?"
 )
 _PASSIVE = re.compile(
@@ -268,9 +269,12 @@ def _ref(words: str) -> TaskRef | None:
 
 # "the bike's broken again" (reopen), "the scoreboard's working again" (done): the task's state, again
 _AGAIN = re.compile(
-    r"^(?P<ref>.+?)(?:'s| is| are| has| have)(?: gone| got| become| been)? (?P<state>\w+)(?: up| down)? again$"
+    r"^(?P<ref>.+?)(?:'s| is| are| has| have)(?: gone| got| become| been)? (?P<state>\w+)(?: up| down)?"
+    r" again$"
 )
-_GOOD_STATE = frozenset({"working", "fine", "ok", "okay", "sorted", "fixed", "good", "running", "clean", "tidy"})
+_GOOD_STATE = frozenset(
+    {"working", "fine", "ok", "okay", "sorted", "fixed", "good", "running", "clean", "tidy"}
+)
 
 
 def statement(text: str) -> ChatIntent | None:

@@ -171,8 +171,8 @@ _POLITE_TAIL = ["please", "pls", "thanks", "thank you", "for me", "now", "asap p
 GREETING = re.compile(
     r"(hi|hello|hey|hiya|heya|howdy|yo|greetings|hola|(good )?(morning|afternoon|evening|day)|sup|what's up"
     r"|whats up|(?:bye|goodbye|bye bye|see you|see ya|good night|goodnight)(?: for now| then| later)?)"
-    r"( there| bot| chatbot| you| again)?|how are you( doing)?( today)?|how's it going|how are things|how's things|how's life"
-    r"|how have you been"
+    r"( there| bot| chatbot| you| again)?|how are you( doing)?( today)?|how's it going|how are things"
+    r"|how's things|how's life|how have you been"
     r"|(?:i )?hope (?:you're|you are|all is|everything is|you've been) (?:well|good|ok|okay|fine|doing well)"
 )
 THANKS = re.compile(
@@ -248,8 +248,8 @@ PRIORITY_VALUE = re.compile(
     r"|priority (?P<p2>high|low|medium|normal))$"
 )
 PRIORITY_IN_TEXT = re.compile(
-    r"\b(?:(?:with|at|as|of)\s+)?(?:an?\s+)?(?P<p>high|low|medium|normal|top)[- ]prio(?:rity)?\b|\bprio(?:rity)?[:"
-    r" ]+(?P<p2>high|low|medium|normal)\b"
+    r"\b(?:(?:with|at|as|of)\s+)?(?:an?\s+)?(?P<p>high|low|medium|normal|top)[- ]prio(?:rity)?\b"
+    r"|\bprio(?:rity)?[: ]+(?P<p2>high|low|medium|normal)\b"
     r"|\((?P<p3>urgent|important|asap)\)"
 )
 _PRIORITY_NAMES: dict[str, Priority] = {
@@ -507,8 +507,8 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
     elif head is not None and re.search(r"\b(urgent|important)\b", head.text):
         priority = "high"  # "add an urgent one: …"
     low = re.search(
-        r"(?:^|,|\s-+|\s)\s*(?:(?:it'?s|its|it is)\s+)?(?:not (?:that |very |too |so )?(?:urgent|important|a priority"
-        r"|pressing)|no rush|no hurry|whenever|low prio)$",
+        r"(?:^|,|\s-+|\s)\s*(?:(?:it'?s|its|it is)\s+)?(?:not (?:that |very |too |so )?"
+        r"(?:urgent|important|a priority|pressing)|no rush|no hurry|whenever|low prio)$",
         words.text,
     )
     if low and low.start() > 0:
@@ -829,8 +829,8 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         text,
     ) or (
         re.match(
-            r"^(show|sho|list|display|view|see|get(?! rid)|give(?! .{1,60} (?:a|an|the) (?:due date|deadline))"
-            r"|gimme|print|tell|what|what's|whats|which"
+            r"^(show|sho|list|display|view|see|get(?! rid)"
+            r"|give(?! .{1,60} (?:a|an|the) (?:due date|deadline))|gimme|print|tell|what|what's|whats|which"
             r"|anything|is there|are there|is anything|am i|lemme see|let me see|pull up|bring up|"
             r"do i have|read|remind me what)\b",
             text,
@@ -867,9 +867,10 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         r"^(?P<ref>.+?) (?:isn't|is not|wasn't) (?:done|finished|complete|completed)(?: yet| after all)?$",
     ]
     if re.fullmatch(
-        r"(?:(?:hmm|no|nope|wait|oops|actually|sorry|ah|oh|hang on|hold on)\s+)*(?:(?:it'?s|it is|that'?s|that is)"
-        r" not|(?:it|that) (?:isn'?t|wasn'?t|is not|was not))(?: actually| really)? (?:done|finished|complete"
-        r"|completed)(?: yet| after all)?(?: (?:so |please )?(?:reopen|re-open|uncheck|untick)(?: it| that)?)?",
+        r"(?:(?:hmm|no|nope|wait|oops|actually|sorry|ah|oh|hang on|hold on)\s+)*"
+        r"(?:(?:it'?s|it is|that'?s|that is) not|(?:it|that) (?:isn'?t|wasn'?t|is not|was not))"
+        r"(?: actually| really)? (?:done|finished|complete|completed)(?: yet| after all)?"
+        r"(?: (?:so |please )?(?:reopen|re-open|uncheck|untick)(?: it| that)?)?",
         text,
     ):
         return ChatIntent(intent=Intent.REOPEN, ref=TaskRef(pronoun=True))  # "hmm no, it's not done, reopen"
@@ -897,8 +898,8 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
                 from todo_chatbot.nlu.arbiter import NOT_REF, reference
 
                 named = reference(ref.words.split(), context)
-                said = [w for w in ref.words.split() if w not in NOT_REF]
-                if named is not None and named.words and named.words.split() != said:
+                typed = [w for w in ref.words.split() if w not in NOT_REF]
+                if named is not None and named.words and named.words.split() != typed:
                     why = f"took '{named.words}' as the task"
                     return ChatIntent(intent=Intent.COMPLETE, ref=named, inferred=True, guessed=why)
             return ChatIntent(intent=Intent.COMPLETE, ref=ref)
@@ -956,7 +957,10 @@ def _classify_update(words: Words, text: str, context: NLUContext) -> ChatIntent
         (r"^(?:remove|clear|delete|drop|unset) (?P<ref>.+?)(?:'s)? (?:due date|deadline)$", "nodate"),
         (r"^(?:rename|retitle|call) (?P<ref>.+?) (?:to|as|into) (?P<value>.+)$", "title"),
         # "rename task 2 'water the roses'": after a numbered reference the rest is the new title
-        (r"^(?:rename|retitle) (?P<ref>(?:task |number |no |item )#?\d{1,9}|#\d{1,9}) (?P<value>.+)$", "title"),
+        (
+            r"^(?:rename|retitle) (?P<ref>(?:task |number |no |item )#?\d{1,9}|#\d{1,9}) (?P<value>.+)$",
+            "title",
+        ),
         (
             r"^(?:change|update|edit|set|make)(?: the)? (?:title|name|text|description) (?:of|for|on)"
             r" (?P<ref>.+?) (?:to|as|into) (?P<value>.+)$",
