@@ -88,11 +88,15 @@ _AFTER_LEADING_DATE = re.compile(
     r"^,? (?:i (?:have|need|must|should|'ll need|'ll have) to|i gotta|we (?:have|need|must) to|remind me to"
     r"|remind me)\s+(?=\S)"
 )
+# "remind me on the 15th to X", "remind me to … " after "add a reminder for the 15th to X" was rewritten
+_REMIND_LEAD = re.compile(r"^remind me (?:to )?(?:for |on |by )?")
+_NTH = re.compile(r"^the \d{1,2}(?:st|nd|rd|th)\b")
 _AFTER_REMIND_DATE = re.compile(r"^,? (?:to|that|about)\s+(?=\S)")
 # "pop 'buy coffee' on my list", "stick X on the list for the 1st": an add ("put X back on my list" is not)
 _ONTO_LIST = re.compile(
     r"^(?:pop|stick|bung|whack|slap|throw|put)\s+(?!back\b)(?P<x>.+?)\s+(?:on|onto|in|into|to)\s+(?:my|the)"
-    r"\s+(?:todo\s+|to-do\s+|to do\s+|task\s+|shopping\s+)?list\b(?P<rest>.*)$"
+    r"\s+(?:(?:todo\s+|to-do\s+|to do\s+|task\s+|shopping\s+)?list|diary|calendar|planner|agenda|schedule)\b"
+    r"(?P<rest>.*)$"
 )
 
 
@@ -104,13 +108,17 @@ def _date_first(text: str) -> str:
         if m:
             rest = text[found.end + m.end() :]
             return f"remind me to {rest} {text[: found.end]}"
-    if text.startswith("remind me "):
-        found = find_date(text[10:], date.today())
-        if found is not None and found.start == 0:
-            m = _AFTER_REMIND_DATE.match(text[10 + found.end :])
+    lead = _REMIND_LEAD.match(text)
+    if lead:
+        said = text[lead.end() :]
+        found = find_date(said, date.today())
+        nth = _NTH.match(said)
+        end = found.end if found is not None and found.start == 0 else nth.end() if nth else None
+        if end is not None:
+            m = _AFTER_REMIND_DATE.match(said[end:])
             if m:
-                rest = text[10 + found.end + m.end() :]
-                return f"remind me to {rest} {text[10 : 10 + found.end]}"
+                on = "on " if nth and found is None else ""
+                return f"remind me to {said[end + m.end() :]} {on}{said[:end]}"
     return text
 
 
@@ -166,7 +174,8 @@ _DATE_EDIT = [
     r"^(?P<ref>.+?) (?:is|'s) (?:now |actually )?(?:happening|taking place|moved to|moving to)"
     r" (?P<value>.+)$",
     r"^(?P<ref>.+?) (?:can|could|will|should) be (?:done|finished|sorted) (?:on|by|for) (?P<value>.+)$",
-    r"^(?P<ref>.+?) (?:is|'s) (?:actually |now |really )?due (?:on |by )?(?P<value>.+?)(?: now| instead)?$",
+    r"^(?P<ref>.+?) (?:is|'s|are) (?:actually |now |really )?due (?:on |by )?(?P<value>.+?)"
+    r"(?: now| instead)?$",
     r"^(?:reschedule|shift|set|move|bump) (?P<ref>.+?) (?:for|to|till|until) (?P<value>.+)$",
     r"^give (?P<ref>.+?) a (?:deadline|due date) of (?P<value>.+)$",
     r"^(?:change|update|set|move) (?:the )?(?:due date|deadline|date) (?:on|of|for) (?P<ref>.+?) (?:to|as|fo"

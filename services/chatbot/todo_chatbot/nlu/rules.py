@@ -170,7 +170,8 @@ _POLITE_TAIL = ["please", "pls", "thanks", "thank you", "for me", "now", "asap p
 
 GREETING = re.compile(
     r"(hi|hello|hey|hiya|heya|howdy|yo|greetings|hola|(good )?(morning|afternoon|evening|day)|sup|what's up"
-    r"|whats up|(?:bye|goodbye|bye bye|see you|see ya|good night|goodnight)(?: for now| then| later)?)"
+    r"|whats up|(?:bye|goodbye|bye bye|see you|see ya|good night|goodnight|nite|night night|nighty night"
+    r"|cya|ttyl)(?: for now| then| later)?)"
     r"( there| bot| chatbot| you| again)?|how are you( doing)?( today)?|how's it going|how are things"
     r"|how's things|how's life|how have you been"
     r"|(?:i )?hope (?:you're|you are|all is|everything is|you've been) (?:well|good|ok|okay|fine|doing well)"
@@ -368,7 +369,14 @@ def _rewritten(words: Words) -> Words:
         same += 1
     head = new[: len(new) - same]
     tail = len(words.norm) - same
-    return Words(head + words.orig[tail:], head + words.norm[tail:])
+    # words the rewrite moved ("remind me on the 3rd to call Jo" -> "… call jo on the 3rd") keep their
+    # spelling
+    spelt: dict[str, list[str]] = {}
+    for norm, orig in zip(words.norm[:tail], words.orig[:tail], strict=True):
+        if norm and orig.lower() == norm:
+            spelt.setdefault(norm, []).append(orig)
+    head_orig = [spelt[w].pop(0) if spelt.get(w) else w for w in head]
+    return Words(head_orig + words.orig[tail:], head + words.norm[tail:])
 
 
 _ONE_NUMBER = r"(?:(?:tasks?|numbers?|no\.?)\s*)?#?\d+"
@@ -441,7 +449,9 @@ def list_filter(text: str) -> ListFilter:
     if re.search(
         r"\b(pending|open|remaining|remain|left|incomplete|outstanding|unfinished|uncompleted|undone"
         r"|not done|not completed|not finished|still to do|active|to be done|not yet done|unchecked"
-        r"|(?:still )?(?:have|need|got) to do|on my plate|working on|in progress|on the go|to go)\b",
+        r"|(?:still )?(?:have|need|got) to do|on my plate|working on|in progress|on the go|to go"
+        r"|(?:haven'?t|have not|didn'?t|did not|not yet) (?:done|finished|completed|got to|gotten to|started)"
+        r"|still (?:got|have|need|to))\b",
         text,
     ):
         status = "pending"
@@ -566,13 +576,13 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
             intent=Intent.ADD, due_date=due, priority=priority
         )  # "add a task tomorrow": ask for the title
     title = words.original().lstrip(",;:- ").strip()
-    if len(title) >= 2 and title[0] in "\"'\u201c\u2018" and title[-1] in "\"'\u201d\u2019":
-        title = title[1:-1].strip()
-    title = title.rstrip(".!?").strip()
     if (
         due is not None or priority is not None
     ):  # the separator left where it was ("pay the bill, high priority")
         title = re.sub(r"\s*[,;\u2013\u2014]+$|\s+-+$|\s+(?:as|with)$", "", title)
+    if len(title) >= 2 and title[0] in "\"'\u201c\u2018" and title[-1] in "\"'\u201d\u2019":
+        title = title[1:-1].strip()
+    title = title.rstrip(".!?").strip()
     return ChatIntent(intent=Intent.ADD, title=title or None, due_date=due, priority=priority)
 
 
