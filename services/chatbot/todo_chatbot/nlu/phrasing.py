@@ -58,7 +58,7 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
         (r"^(?:note to self|memo|new reminder|reminder|note)\b ?(?:-|:)? ?", "remind me to "),
         (r"^(?:put|jot|write|note|take) (?:this |that |it )?down\b ?(?:-+|:)? ?", "add "),
         (r"^(?:todo|to-do|to do)\b ?(?:-|:) ?", "add "),
-        (r"^ad ", "add "),
+        (r"^(?:ad|adn|addd|aad|sdd|adds) ", "add "),
         (
             r"^(?:set up|arrange|organise|organize|book in|pencil in|shedule|schedual|scedule|schedule)"
             r" (?:a |an )?",
@@ -194,6 +194,11 @@ _PRIORITY_EDIT: list[tuple[str, Priority | None]] = [
         "low",
     ),
     (r"^(?P<ref>.+?) should be (?P<p>high|low|medium|top) priority$", None),
+    (
+        r"^(?P<ref>.+?)(?: is|'s| are)(?: now)? (?:less|not as|not so|a lot less|much less)"
+        r" (?:urgent|important|pressing)(?: now| any ?more| than it was)?$",
+        "low",
+    ),
     (r"^(?P<ref>.+?)(?: is|'s)(?: now)? (?:a )?(?P<p>high|low|medium|top)(?: |-)?priority(?: now)?$", None),
     (r"^(?:lower|reduce|decrease|drop) (?:the )?priority (?:of|on|for) (?P<ref>.+)$", "low"),
     (r"^(?:there'?s |there is )?no (?:rush|hurry|urgency) (?:on|for|with|about) (?P<ref>.+)$", "low"),
@@ -346,7 +351,10 @@ def update(text: str, today_parse: date) -> ChatIntent | None:
             value = re.sub(r"^(?:the )?(\d{1,2})(?:st|nd|rd|th)$", r"\1", m.group("value"))
             due = parse_date(value, today_parse) or day_of_month(value, today_parse)
             if due is not None:
-                return ChatIntent(intent=Intent.UPDATE, ref=_ref(m.group("ref")), due_date=due)
+                ref = re.sub(
+                    r"(?:'s)? (?:due date|deadline|due|date)$", "", m.group("ref")
+                )  # "set X's due date to"
+                return ChatIntent(intent=Intent.UPDATE, ref=_ref(ref), due_date=due)
     for p, fixed in _PRIORITY_EDIT:
         m = re.match(p, text)
         if m:

@@ -197,7 +197,8 @@ HELP_QUESTION = re.compile(
     r"|walkthrough|walk-through|guide)\b|(?:is there|do you have|got) (?:a |an )?(?:tutorial|walkthrough"
     r"|user guide|guide)\b|(?:any|some|got any|do you have any) (?:tips|hints|pointers|advice)\b"
     r"|how (?:do i|to|should i|can i) (?:use|work) (?:this|you|it|the bot|the app)\b"
-    r"|what(?:'s| is) the (?:syntax|format|command|right way|best way) (?:for|to|of)\b)"
+    r"|what(?:'s| is) the (?:syntax|format|command|right way|best way) (?:for|to|of)\b"
+    r"|what (?:can|could|do|else can) you help (?:me )?with\b|what else can you do\b)"
 )
 CONFIRM = re.compile(r"(yes|y|yeah|yep|yup|sure|ok|okay|confirm|confirmed|do it|go ahead|please do|correct)")
 CANCEL = re.compile(r"(no|n|nope|nah|cancel|never ?mind|nevermind|stop|forget it|abort|don't|dont)")
@@ -688,7 +689,7 @@ def parse_rules(message: str, context: NLUContext) -> ChatIntent:
     if cut is not None and cut <= 4 and not {"it", "that", "this"} & set(words.norm[cut:]):
         # a short lead-in clause before an add: "one more thing, add …", "quick one - add …",
         # "heads up, I have to …"
-        rest = _rewritten(Words(words.orig[cut:], words.norm[cut:]))
+        rest = _rewritten(_strip_prefixes(Words(words.orig[cut:], words.norm[cut:])))
         lead_in = re.match(r"^(?:add|remind me to|remind me about)\s+", rest.text)
         if lead_in and not set(words.norm[:cut]) & context.vocabulary:
             return _finish_add(_title_parts(rest.tail(lead_in.end()), context))
@@ -717,7 +718,8 @@ def parse_rules(message: str, context: NLUContext) -> ChatIntent:
     words = _correct(words, [len(words.norm) - 1], STATUS_WORDS, context.vocabulary | NEGATED_STATUS, fixes)
     text = words.text.rstrip(" .!?")
     if re.match(
-        r"^(how many|how much|hw many|count|number of|what's the number|what is the number|show|list|display|"
+        r"^(how many|how much|hw many|how mnay|how mny|how manny|how meny|how amny|"
+        r"count|number of|what's the number|what is the number|show|list|display|"
         r"view|what|whats|what's|which|do i have|is there|are there|any)\b",
         text,
     ):
@@ -828,7 +830,8 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         return ChatIntent(intent=Intent.UNKNOWN, refusal="bulk_delete")
 
     if re.match(
-        r"^(how many|how much|hw many|count|number of|what's the number of|what is the number of|total|"
+        r"^(how many|how much|hw many|how mnay|how mny|how manny|how meny|how amny|"
+        r"count|number of|what's the number of|what is the number of|total|"
         r"what's my total|what is my total|tell me how many)\b",
         text,
     ):
