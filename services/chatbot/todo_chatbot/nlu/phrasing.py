@@ -100,9 +100,18 @@ _ONTO_LIST = re.compile(
 )
 
 
+# a date phrase can only start with one of these words (checked first: the date finder is the costly part)
+_DATE_START = re.compile(
+    r"^(?:(?:a|an|the|one|two|three|four|five|six|seven|eight|nine|ten)"
+    r" (?:days?|weeks?|fortnights?|months?|day|end|couple|\d)|(?:in|on|by|for|next|this|end of|day after) "
+    r"|today|tonight|tomorrow|tmrw|tmr|tomorow|eod|\d|mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul"
+    r"|aug|sep|oct|nov|dec)"
+)
+
+
 def _date_first(text: str) -> str:
     """A date said before the task moves behind it."""
-    found = find_date(text, date.today())
+    found = find_date(text, date.today()) if _DATE_START.match(text) else None
     if found is not None and found.start == 0:
         m = _AFTER_LEADING_DATE.match(text[found.end :])
         if m:
@@ -111,7 +120,7 @@ def _date_first(text: str) -> str:
     lead = _REMIND_LEAD.match(text)
     if lead:
         said = text[lead.end() :]
-        found = find_date(said, date.today())
+        found = find_date(said, date.today()) if _DATE_START.match(said) else None
         nth = _NTH.match(said)
         end = found.end if found is not None and found.start == 0 else nth.end() if nth else None
         if end is not None:

@@ -318,18 +318,24 @@ class Words:
         return " ".join(self.orig)
 
 
+# (first word, last word, words) of each polite phrase: a phrase is compared in full only when the word at
+# its edge is the message's (the same order and result as comparing every phrase, at a fraction of the cost)
+_POLITE_SPLIT = [(p.split()[0], p.split()) for p in _POLITE]
+_POLITE_TAIL_SPLIT = [(p.split()[-1], p.split()) for p in _POLITE_TAIL]
+
+
 def _strip_prefixes(words: Words) -> Words:
     changed = True
     while changed and words.norm:
         changed = False
-        for phrase in _POLITE:
-            n = len(phrase.split())
-            if " ".join(words.norm[:n]) == phrase and len(words.norm) > n:
+        for first, phrase in _POLITE_SPLIT:
+            n = len(phrase)
+            if words.norm and words.norm[0] == first and words.norm[:n] == phrase and len(words.norm) > n:
                 words = Words(words.orig[n:], words.norm[n:])
                 changed = True
-        for phrase in _POLITE_TAIL:
-            n = len(phrase.split())
-            if " ".join(words.norm[-n:]) == phrase and len(words.norm) > n:
+        for last, phrase in _POLITE_TAIL_SPLIT:
+            n = len(phrase)
+            if words.norm and words.norm[-1] == last and words.norm[-n:] == phrase and len(words.norm) > n:
                 words = Words(words.orig[:-n], words.norm[:-n])
                 changed = True
     return words
