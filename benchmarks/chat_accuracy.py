@@ -3,15 +3,16 @@ and on the NLU table (tests/chatbot/nlu_cases.yaml). Targets: held-out >= 95 %, 
 actions on a wrong guess.
 
     .venv/bin/python benchmarks/chat_accuracy.py [--providers rules,hybrid] [--llm-url URL | --start-llm]
-                                                 [--failures dev|table] [--split dev,heldout,heldout2]
+                                                 [--failures dev|table]
+                                                 [--split dev,heldout,heldout2,heldout3]
 
 Every case runs through POST /api/chat of the real chatbot app against the real backend app (both in-process,
 SQLite files, as in tests/chatbot/conftest.py) and is judged by the tasks read back from the backend.
 `hybrid` needs an OpenAI-compatible model server: --llm-url, or --start-llm to start the project's local
 SmolLM2 server (harness.llm_server; needs `tcb llm build` once).
 `--failures dev` prints the failing dev cases (tune on these only). For the held-out halves (`heldout`, the
-round-1 id-hash half, and `heldout2`, round 3's sealed set) only the per-intent counts are ever printed: there
-is no option to list their failing cases.
+round-1 id-hash half, `heldout2`, round 3's sealed set, and `heldout3`, round 4's) only the per-intent counts
+are ever printed: there is no option to list their failing cases.
 """
 
 from __future__ import annotations
@@ -109,8 +110,8 @@ def main() -> None:
     parser.add_argument("--no-table", action="store_true", help="skip the NLU table")
     parser.add_argument(
         "--split",
-        default="dev,heldout,heldout2",
-        help="comma-separated halves of the phrasings to run: dev, heldout, heldout2 (or 'none')",
+        default="dev,heldout,heldout2,heldout3",
+        help="comma-separated halves of the phrasings to run: dev, heldout, heldout2, heldout3 (or 'none')",
     )
     args = parser.parse_args()
     providers = [p.strip() for p in args.providers.split(",") if p.strip()]
@@ -123,7 +124,8 @@ def main() -> None:
             started = time.monotonic()
             splits = tuple(s.strip() for s in args.split.split(",") if s.strip() not in ("", "none"))
             if unknown := set(splits) - {"dev", *HELD_OUT}:
-                sys.exit(f"--split: unknown half {sorted(unknown)}; use dev, heldout, heldout2 or none")
+                halves = ", ".join(("dev", *HELD_OUT))
+                sys.exit(f"--split: unknown half {sorted(unknown)}; use {halves} or none")
             results = asyncio.run(evaluate(provider, url, not args.no_table, splits))
             print(f"{provider}: {time.monotonic() - started:.0f} s")
             for split, outcomes in results.items():

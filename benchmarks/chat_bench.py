@@ -2,7 +2,10 @@
 (frontend -> chatbot -> backend -> Postgres) p95 <= 25 ms at 20 concurrent users (issue 11).
 
     .venv/bin/python benchmarks/chat_bench.py [--rounds 5] [--messages 400] [--postgres]
-                                              [--users 20] [--think 1] [--seconds 30] [--only concurrent]
+                                              [--users 20] [--think 1] [--seconds 30] [--only concurrent|nlu]
+
+`--only nlu` prints only the parse alone (rules + classifier, no resolution): wall time and this thread's CPU
+time per message over the NLU table and the development phrasings, each with its user's title words.
 
 1. NLU only: parse + task resolution (+ list filtering) of every NLU-table message on an in-memory list of
    60 tasks, no backend round trip.
@@ -131,6 +134,28 @@ def bench_nlu(rounds: int) -> list[float]:
                 filter_tasks(tasks, intent.filter, context.today)
             samples.append((time.perf_counter() - started) * 1000)
     return samples
+
+
+def bench_parse(rounds: int) -> tuple[list[float], list[float]]:
+    """The parse alone, per message: (wall ms, thread CPU ms). Thread CPU time does not count other processes'
+    load, so it compares runs on a busy machine; the wall time is what a caller waits."""
+    from tests.chatbot import realistic
+
+    def vocabulary(case: dict[str, Any]) -> frozenset[str]:
+        return frozenset(w for t in case["setup_tasks"] for w in re.findall(r"[\w']+", t["title"].lower()))
+
+    cases = [*load_cases(), *realistic.load_cases(split="dev")]
+    inputs = [(c["message"], NLUContext(today=date(2026, 11, 23), vocabulary=vocabulary(c))) for c in cases]
+    for message, context in inputs:  # warm the caches and the classifier's weights
+        parse(message, context)
+    wall, cpu = [], []
+    for _ in range(rounds):
+        for message, context in inputs:
+            started, started_cpu = time.perf_counter(), time.thread_time()
+            parse(message, context)
+            cpu.append((time.thread_time() - started_cpu) * 1000)
+            wall.append((time.perf_counter() - started) * 1000)
+    return wall, cpu
 
 
 @contextlib.contextmanager
@@ -393,13 +418,19 @@ def main() -> None:
         help="mean seconds a user waits between messages; 0: none (part 3)",
     )
     parser.add_argument("--seconds", type=float, default=30.0, help="measured phase (part 3)")
-    parser.add_argument("--only", choices=["all", "concurrent"], default="all")
+    parser.add_argument("--only", choices=["all", "concurrent", "nlu"], default="all")
     args = parser.parse_args()
     # the figures depend on what else the machine runs: say how busy it was
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
     if args.only == "concurrent":
         return concurrent(args)
+    if args.only == "nlu":
+        wall, cpu = bench_parse(args.rounds)
+        print("NLU parse alone (rules + classifier), NLU table + development phrasings")
+        print("   wall:       " + percentiles(wall))
+        print("   thread CPU: " + percentiles(cpu).split("->")[0])
+        return None
     print("1. NLU parse + resolution, in memory (no backend round trip)")
     print("   " + percentiles(bench_nlu(args.rounds)))
     print(

@@ -47,6 +47,13 @@ SUNDAY = date(2026, 11, 29)
         ("next weekend", MONDAY, date(2026, 12, 5)),
         ("next week", FRIDAY, date(2026, 11, 30)),
         ("next month", MONDAY, date(2026, 12, 1)),
+        # round 4
+        ("in a fortnight", MONDAY, date(2026, 12, 7)),
+        ("a week from today", MONDAY, date(2026, 11, 30)),
+        ("3 days from now", MONDAY, date(2026, 11, 26)),
+        ("on fri", MONDAY, date(2026, 11, 27)),
+        ("by wed", MONDAY, date(2026, 11, 25)),
+        ("next sat", MONDAY, date(2026, 12, 5)),
     ],
 )
 def test_phrase_resolves(phrase: str, today: date, expected: date) -> None:
@@ -56,6 +63,17 @@ def test_phrase_resolves(phrase: str, today: date, expected: date) -> None:
 @pytest.mark.parametrize("phrase", ["13/5", "2026-02-30", "someday", "soon", "sat", "the sun", "chapter 5"])
 def test_not_a_date(phrase: str) -> None:
     assert parse_date(phrase, MONDAY) is None
+
+
+@pytest.mark.parametrize(
+    "text", ["buy sun cream", "a holder for sat nav", "fix the mon key", "wed photos", "call Sat tomorrow"]
+)
+def test_a_short_weekday_is_a_day_only_after_a_preposition_at_a_clause_end(text: str) -> None:
+    """Shown able to fail: "on sun" alone is a date, so without the clause-end rule "for sat nav" would be
+    one."""
+    found = find_date(text, MONDAY)
+    assert found is None or text[found.start : found.end] == "tomorrow"
+    assert find_date("on sun", MONDAY) is not None
 
 
 def test_date_inside_a_sentence_reports_its_span() -> None:

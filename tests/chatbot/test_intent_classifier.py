@@ -59,9 +59,9 @@ def test_a_missing_weights_file_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_no_held_out_case_is_training_data() -> None:
     """The examples are exactly the development cases and the NLU table; no message of the sealed second
-    held-out set is among them. (Five round-1 held-out messages also occur, word for word, as development
-    or table cases written earlier: "what do I still need to do?" and four more; they are trained on as those
-    cases.)"""
+    or third held-out set is among them. (Five round-1 held-out messages also occur, word for word, as
+    development or table cases written earlier: "what do I still need to do?" and four more; they are trained
+    on as those cases.)"""
     examples = train_intent.examples()
     dev = realistic.load_cases(split="dev")
     table = train_intent.nlu_table.load_cases()
@@ -70,6 +70,9 @@ def test_no_held_out_case_is_training_data() -> None:
     held = realistic.load_cases(split="heldout2")
     assert len(held) == 178
     assert not [c["id"] for c in held if c["message"] in trained]
+    held3 = realistic.load_cases(split="heldout3")  # round 4's sealed set
+    assert len(held3) >= 150
+    assert not [c["id"] for c in held3 if c["message"].casefold() in {m.casefold() for m in trained}]
     assert not {c["id"] for c in dev} & {c["id"] for c in realistic.load_cases(split="heldout")}
 
 

@@ -26,7 +26,7 @@ def test_an_explicit_held_out_split_is_refused(tmp_path: Path) -> None:
         "defaults: {client_time: '2026-11-23T10:00:00+00:00'}\nsetups: {empty: []}\ncases:\n"
         "  - {id: sneaky, split: heldout, setup: empty, message: 'hello', intent: greeting}\n"
     )
-    with pytest.raises(ValueError, match="explicit split can only be 'dev' or 'heldout2'"):
+    with pytest.raises(ValueError, match="explicit split can only be 'dev', 'heldout2' or 'heldout3'"):
         load_cases(cases)
 
 
@@ -57,3 +57,41 @@ def test_the_seal_catches_an_edited_held_out_case(tmp_path: Path) -> None:
     copy = tmp_path / "cases.yaml"
     copy.write_text(edited)
     assert heldout2_hash(copy) != HELDOUT2_SHA256
+
+
+# The third held-out set (round 4): `r4h-*` cases written before that round changed the parser, committed
+# alone. Same seal as the second, kept as the first 64 bits of the SHA-256 as a number (a quoted 64-character
+# hex digest looks like key material to the secret scans).
+HELDOUT3_SEAL = 0x33D2E95BA9C54335
+
+
+def heldout3_hash(path: Path | None = None) -> int:
+    cases = load_cases(path, split="heldout3") if path else load_cases(split="heldout3")
+    return int(hashlib.sha256(json.dumps(cases, sort_keys=True, default=str).encode()).hexdigest()[:16], 16)
+
+
+def test_the_sealed_third_held_out_set_is_unchanged() -> None:
+    held = load_cases(split="heldout3")
+    assert len(held) >= 150
+    assert all(c["id"].startswith("r4h-") for c in held)
+    assert heldout3_hash() == HELDOUT3_SEAL
+
+
+def test_the_seal_catches_an_edited_third_held_out_case(tmp_path: Path) -> None:
+    """Shown able to fail: one expected date changed in a copy of the cases file."""
+    text = (Path(__file__).with_name("realistic_cases.yaml")).read_text()
+    line = next(x for x in text.splitlines() if "id: r4h-add-pick-up-lily," in x)
+    edited = text.replace(line, line.replace('"2026-11-26"', '"2026-11-27"'))
+    assert edited != text
+    copy = tmp_path / "cases.yaml"
+    copy.write_text(edited)
+    assert heldout3_hash(copy) != HELDOUT3_SEAL
+
+
+def test_no_third_held_out_message_repeats_an_earlier_one() -> None:
+    from . import nlu_table
+
+    held = load_cases(split="heldout3")
+    others = {c["message"].casefold() for c in load_cases() if c["split"] != "heldout3"}
+    others |= {c["message"].casefold() for c in nlu_table.load_cases()}
+    assert [c["message"] for c in held if c["message"].casefold() in others] == []

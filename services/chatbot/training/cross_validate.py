@@ -8,8 +8,9 @@ backend): the end-to-end figure is benchmarks/chat_accuracy.py's.
 
 The rules were tuned on the round-1/2 development cases, so on those (a) is in-sample; the round-3 cases
 (`r3d-*`, then `r3e-*`) were written before the round-3 changes made for them, so run on the parser as it was
-then they are out-of-sample for the rules as well (README, "Accuracy, round 3"): the table shows each
-subset. `--show` prints the cases where (c) is wrong (development cases only).
+then they are out-of-sample for the rules as well (README, "Accuracy, round 3"); so are round 4's `r4d-*`
+(then `r4e-*`, `r4f-*`, `r4g-*`, `r4k-*`) on the parser before round 4. The table shows each subset.
+`--show` prints the cases where (c) is wrong (development cases only).
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from todo_chatbot.nlu.intent import NLUContext
 from todo_chatbot.nlu.rules import parse_rules
 
 from tests.chatbot import realistic
+
+# development batches of rounds 3 and 4
+ROUND_BATCHES = ("r3d-", "r3e-", "r4d-", "r4e-", "r4f-", "r4g-", "r4k-")
 
 
 def fold_of(case_id: str, folds: int) -> int:
@@ -62,7 +66,7 @@ def main() -> None:
         model = IntentClassifier(train_intent.fit(train_intent.examples(train), args.c))
         for case in test:
             ctx = context(case)
-            subset = case["id"][:3] if case["id"].startswith(("r3d-", "r3e-")) else "r1-2"
+            subset = case["id"][:3] if case["id"].startswith(ROUND_BATCHES) else "r1-2"
             ruled = parse_rules(case["message"], ctx)
             said = model.predict(case["message"], ctx.vocabulary)
             both = arbiter.arbitrate(case["message"], ctx, ruled.model_copy(deep=True), model)
@@ -81,7 +85,7 @@ def main() -> None:
                 )
     print(f"{args.folds}-fold, C={args.c}, accept {args.accept}, override {args.override}")
     print("| cases | n | rules | classifier | rules + classifier |\n|---|---|---|---|---|")
-    for group in ("r1-2", "r3d", "r3e", "all"):
+    for group in ("r1-2", *(b[:3] for b in ROUND_BATCHES), "all"):
         n = total[group]
         cells = [
             f"{right[(group, w)]}/{n} ({100 * right[(group, w)] / n:.0f} %)"

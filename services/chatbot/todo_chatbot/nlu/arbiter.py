@@ -29,7 +29,7 @@ OVERRIDE = 0.65
 # intents the classifier may put in place of another the rules read (their slots are trivial or a filter)
 OVERRIDES_TO = {Intent.HELP, Intent.GREETING, Intent.CLEAR_COMPLETED, Intent.UNDO, Intent.LIST, Intent.COUNT}
 ON_TASK = {Intent.COMPLETE, Intent.REOPEN, Intent.DELETE, Intent.UPDATE}
-_NOT_REF = frozenset(
+NOT_REF = frozenset(
     "the a an my to for of on in at and with about up out off is it this that one task todo item list".split()
 )
 _UNITS = {"day": 1, "days": 1, "week": 7, "weeks": 7}
@@ -46,6 +46,10 @@ _CLAUSE_ADD = re.compile(
 _ABOUT_TASKS = re.compile(
     r"\b(tasks?|todos?|to-dos?|items?|things|stuff|list|plate|jobs|chores|reminders?|due|overdue|late|done|"
     r"finished|completed|pending|open|left|remaining|outstanding|priority|urgent|today|tomorrow|week)\b"
+)
+_GREETING_WORD = re.compile(
+    r"\b(hi|hello|hey|hiya|heya|howdy|yo|sup|morning|afternoon|evening|night|thanks|thank|thx|ta|cheers|bye"
+    r"|goodbye|later|welcome|appreciate|appreciated|great|awesome|lovely|nice|cool|brilliant|well|going)\b"
 )
 _STATEMENT_LEAD = re.compile(
     r"^(?:(?:i|we|you|i've|ive|we've|i'll|we'll|i'm|we're|there's|theres|there|got|gotta|have|has|had|need|"
@@ -72,6 +76,8 @@ def arbitrate(
     if ruled.intent is Intent.UNKNOWN:
         if said.probability < ACCEPT_WHEN_UNKNOWN or (guess is Intent.ADD and said.probability < ACCEPT_ADD):
             return ruled  # an add from nothing makes a task of any sentence: it needs more certainty
+        if guess is Intent.GREETING and not _GREETING_WORD.search(message.lower()):
+            return ruled  # "who are you voting for" is not a greeting because it is short and says "you"
     elif (
         not (ruled.inferred or ruled.guessed)  # an explicit command stands ("add …", "show …", "delete #2")
         or said.probability < OVERRIDE
@@ -126,12 +132,12 @@ def reference(tokens: list[str], context: NLUContext) -> TaskRef | None:
                 return TaskRef(number=int(nxt))
             if nxt in NUMBER_WORDS:
                 return TaskRef(number=NUMBER_WORDS[nxt])
-    vocab = [w for w in context.vocabulary if w not in _NOT_REF]
+    vocab = [w for w in context.vocabulary if w not in NOT_REF]
     stems = {stem(w) for w in vocab}
     named = [
         t
         for t in tokens[:40]
-        if t not in _NOT_REF
+        if t not in NOT_REF
         and t.isalpha()
         and (stem(t) in stems or any(same_word(t, w) for w in vocab if w[:2] == t[:2]))
     ]

@@ -32,6 +32,9 @@ WEEKDAYS = {
     "saturday": 5,
     "sunday": 6,
 }
+# the short forms are read only right after a preposition and at the end of a clause ("on fri", "by wed,",
+# "next sat"), where they cannot be words of a title ("buy sun cream", "a holder for sat nav")
+SHORT_WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "thur": 3, "fri": 4, "sat": 5, "sun": 6}
 MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
 MONTHS["sept"] = 9
@@ -55,6 +58,8 @@ NUMBER_WORDS = {
 }
 
 _WD = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
+_SWD = "|".join(sorted(SHORT_WEEKDAYS, key=len, reverse=True))
+_CLAUSE_END = r"(?=\s*$|\s*[,.;!?]|\s+(?:morning|afternoon|evening|night|at|to|and)\b)"
 _MON = "|".join(sorted(MONTHS, key=len, reverse=True))
 _NUM = r"\d{1,3}|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
 _ORD = r"(?P<d>\d{1,2})(?:st|nd|rd|th)?"
@@ -69,7 +74,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ("day_after_tomorrow", r"day after (?:tomorrow|tmrw|tomorow)"),
         ("today", r"(?:today|tonight|this evening|this afternoon|this morning|end of (?:the )?day|eod)"),
         ("tomorrow", r"(?:tomorrow|tmrw|tmr|tomorow|tommorow|tommorrow)"),
-        ("in_n", rf"in (?P<n>{_NUM}) (?P<unit>days?|weeks?|months?)"),
+        ("in_n", rf"in (?P<n>{_NUM}) (?P<unit>days?|weeks?|fortnights?|months?)"),
+        # "a week from today", "two weeks today", "3 days from now"
+        ("in_n", rf"(?P<n>{_NUM}) (?P<unit>days?|weeks?|fortnights?|months?) (?:from )?(?:today|now)"),
         ("end_of_week", r"end of (?:the |this )?week"),
         ("end_of_month", r"end of (?:the |this )?month"),
         ("next_week", r"next week"),
@@ -77,6 +84,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ("weekend", r"(?P<next>next )?weekend"),
         ("next_weekday", rf"next (?P<wd>{_WD})"),
         ("weekday", rf"(?P<wd>{_WD})"),
+        ("next_weekday", rf"next (?P<swd>{_SWD})\.?{_CLAUSE_END}"),
+        ("weekday", rf"(?:on|by|for|until|till|before|due|this) (?P<swd>{_SWD})\.?{_CLAUSE_END}"),
         ("month_day", rf"(?P<mon>{_MON})\.? {_ORD}(?:,? (?P<y>\d{{4}}))?"),
         ("day_month", rf"{_ORD} (?:of )?(?P<mon>{_MON})\.?(?:,? (?P<y>\d{{4}}))?"),
     ]
@@ -104,6 +113,11 @@ def _upcoming(today: date, month: int, day: int, year: int | None) -> date | Non
         return None
 
 
+def _weekday(g: dict[str, str | None]) -> int:
+    full, short = g.get("wd"), g.get("swd")
+    return WEEKDAYS[full.lower()] if full else SHORT_WEEKDAYS[(short or "").lower()]
+
+
 def _resolve(name: str, m: re.Match[str], today: date) -> date | None:
     g = m.groupdict()
     year = int(g["y"]) if g.get("y") else None
@@ -123,6 +137,7 @@ def _resolve(name: str, m: re.Match[str], today: date) -> date | None:
             delta = {
                 "day": relativedelta(days=n),
                 "week": relativedelta(weeks=n),
+                "fortnight": relativedelta(weeks=2 * n),
                 "month": relativedelta(months=n),
             }
             return today + delta[unit]
@@ -139,9 +154,9 @@ def _resolve(name: str, m: re.Match[str], today: date) -> date | None:
             return saturday + timedelta(days=7) if g.get("next") else saturday
         case "next_weekday":
             monday_next_week = today + timedelta(days=7 - today.weekday())
-            return monday_next_week + timedelta(days=WEEKDAYS[g["wd"].lower()])
+            return monday_next_week + timedelta(days=_weekday(g))
         case "weekday":
-            return _next_weekday(today, WEEKDAYS[g["wd"].lower()])
+            return _next_weekday(today, _weekday(g))
         case "month_day" | "day_month":
             return _upcoming(today, MONTHS[g["mon"].lower()], int(g["d"]), year)
     return None

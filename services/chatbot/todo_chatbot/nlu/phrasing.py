@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from todo_chatbot.nlu.dates import NUMBER_WORDS
+from todo_chatbot.nlu.dates import NUMBER_WORDS, find_date
 from todo_chatbot.nlu.intent import ChatIntent, Intent, Priority, TaskRef
 from todo_chatbot.nlu.stems import is_past
 
@@ -45,7 +45,8 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
         ),
         (r"^we (?:really |also |still )?(?:have to|must|should|gotta|got to|ought to) ", "remind me to "),
         (
-            r"^(?:note|remember|jot down|write down) (?:that )?(?:i|we) (?:need|have|must|should) to ",
+            r"^(?:note|remember|jot down|write down|remind me) (?:that )?(?:i|we)"
+            r" (?:need|have|must|should|'ve got|gotta) to ",
             "remind me to ",
         ),
         (r"^(?:i'?d|i had|we'?d|we had) better ", "remind me to "),
@@ -55,9 +56,9 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
             "remind me to ",
         ),
         (r"^(?:note to self|memo|new reminder|reminder|note)\b ?(?:-|:)? ?", "remind me to "),
-        (r"^(?:put|jot|write|note) down ", "add "),
+        (r"^(?:put|jot|write|note|take) (?:this |that |it )?down\b ?(?:-+|:)? ?", "add "),
         (r"^(?:todo|to-do|to do)\b ?(?:-|:) ?", "add "),
-        (r"^ad ", "add "),
+        (r"^(?:ad|adn|addd|aad|sdd|adds) ", "add "),
         (
             r"^(?:set up|arrange|organise|organize|book in|pencil in|shedule|schedual|scedule|schedule)"
             r" (?:a |an )?",
@@ -82,6 +83,54 @@ _REMIND_DATE_FIRST = re.compile(
 )
 
 
+# after a date said first ("in a fortnight I need to X", "remind me a week from today to X")
+_AFTER_LEADING_DATE = re.compile(
+    r"^,? (?:i (?:have|need|must|should|'ll need|'ll have) to|i gotta|we (?:have|need|must) to|remind me to"
+    r"|remind me)\s+(?=\S)"
+)
+# "remind me on the 15th to X", "remind me to … " after "add a reminder for the 15th to X" was rewritten
+_REMIND_LEAD = re.compile(r"^remind me (?:to )?(?:for |on |by )?")
+_NTH = re.compile(r"^the \d{1,2}(?:st|nd|rd|th)\b")
+_AFTER_REMIND_DATE = re.compile(r"^,? (?:to|that|about)\s+(?=\S)")
+# "pop 'buy coffee' on my list", "stick X on the list for the 1st": an add ("put X back on my list" is not)
+_ONTO_LIST = re.compile(
+    r"^(?:pop|stick|bung|whack|slap|throw|put)\s+(?!back\b)(?P<x>.+?)\s+(?:on|onto|in|into|to)\s+(?:my|the)"
+    r"\s+(?:(?:todo\s+|to-do\s+|to do\s+|task\s+|shopping\s+)?list|diary|calendar|planner|agenda|schedule)\b"
+    r"(?P<rest>.*)$"
+)
+
+
+# a date phrase can only start with one of these words (checked first: the date finder is the costly part)
+_DATE_START = re.compile(
+    r"^(?:(?:a|an|the|one|two|three|four|five|six|seven|eight|nine|ten)"
+    r" (?:days?|weeks?|fortnights?|months?|day|end|couple|\d)|(?:in|on|by|for|next|this|end of|day after) "
+    r"|today|tonight|tomorrow|tmrw|tmr|tomorow|eod|\d|mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul"
+    r"|aug|sep|oct|nov|dec)"
+)
+
+
+def _date_first(text: str) -> str:
+    """A date said before the task moves behind it."""
+    found = find_date(text, date.today()) if _DATE_START.match(text) else None
+    if found is not None and found.start == 0:
+        m = _AFTER_LEADING_DATE.match(text[found.end :])
+        if m:
+            rest = text[found.end + m.end() :]
+            return f"remind me to {rest} {text[: found.end]}"
+    lead = _REMIND_LEAD.match(text)
+    if lead:
+        said = text[lead.end() :]
+        found = find_date(said, date.today()) if _DATE_START.match(said) else None
+        nth = _NTH.match(said)
+        end = found.end if found is not None and found.start == 0 else nth.end() if nth else None
+        if end is not None:
+            m = _AFTER_REMIND_DATE.match(said[end:])
+            if m:
+                on = "on " if nth and found is None else ""
+                return f"remind me to {said[end + m.end() :]} {on}{said[:end]}"
+    return text
+
+
 def rewrite(text: str) -> str:
     """The canonical form of an indirect request; unchanged text when none applies."""
     for _ in range(4):
@@ -96,6 +145,10 @@ def rewrite(text: str) -> str:
         m = _REMIND_DATE_FIRST.match(text)
         if m:
             text = f"remind me to {m.group('rest')} {m.group('date')}"
+        text = _date_first(text)
+        m = _ONTO_LIST.match(text)
+        if m and " back " not in f" {m.group('x')} ":
+            text = f"add {m.group('x')}{m.group('rest')}"
         if text == before:
             break
     text = re.sub(r"\babt\b", "about", text)
@@ -109,7 +162,7 @@ _SHIFT = [
     # "move the rent three days later", "push the dentist back two days", "delay the rent by a week",
     # "move the flights a day earlier", "push back the rent two days"
     re.compile(
-        rf"^(?:move|push|shift|bump|delay|postpone|put off|defer|bring|pull)(?: back)? (?P<ref>.+?)"
+        rf"^(?:move|push|shift|bump|delay|postpone|put off|defer|bring|pull|put)(?: back)? (?P<ref>.+?)"
         rf"(?P<pre> back| forward)?(?: by)? {_N} (?P<unit>days?|weeks?)(?P<dir> later| earlier| back| forward"
         rf"| sooner)?$"
     ),
@@ -125,8 +178,13 @@ _DATE_EDIT = [
     r"^(?P<ref>.+?) can wait (?:till|until|to|for) (?P<value>.+)$",
     r"^can (?:we|i|you) (?:do|move|have) (?P<ref>.+?) (?:on|to|for) (?P<value>.+?)(?: instead)?$",
     r"^(?P<ref>.+?) should be (?:due |done )?(?:on |by )?(?P<value>.+)$",
+    r"^(?P<ref>.+?) (?:needs to|has to|should|must|will|is going to|is gonna|can)"
+    r" (?:happen|take place|get done|be done|go ahead) (?:on |by |for )?(?P<value>.+)$",
+    r"^(?P<ref>.+?) (?:is|'s) (?:now |actually )?(?:happening|taking place|moved to|moving to)"
+    r" (?P<value>.+)$",
     r"^(?P<ref>.+?) (?:can|could|will|should) be (?:done|finished|sorted) (?:on|by|for) (?P<value>.+)$",
-    r"^(?P<ref>.+?) (?:is|'s) (?:actually |now |really )?due (?:on |by )?(?P<value>.+?)(?: now| instead)?$",
+    r"^(?P<ref>.+?) (?:is|'s|are) (?:actually |now |really )?due (?:on |by )?(?P<value>.+?)"
+    r"(?: now| instead)?$",
     r"^(?:reschedule|shift|set|move|bump) (?P<ref>.+?) (?:for|to|till|until) (?P<value>.+)$",
     r"^give (?P<ref>.+?) a (?:deadline|due date) of (?P<value>.+)$",
     r"^(?:change|update|set|move) (?:the )?(?:due date|deadline|date) (?:on|of|for) (?P<ref>.+?) (?:to|as|fo"
@@ -145,8 +203,15 @@ _PRIORITY_EDIT: list[tuple[str, Priority | None]] = [
         "low",
     ),
     (r"^(?P<ref>.+?) should be (?P<p>high|low|medium|top) priority$", None),
+    (
+        r"^(?P<ref>.+?)(?: is|'s| are)(?: now)? (?:less|not as|not so|a lot less|much less)"
+        r" (?:urgent|important|pressing)(?: now| any ?more| than it was)?$",
+        "low",
+    ),
     (r"^(?P<ref>.+?)(?: is|'s)(?: now)? (?:a )?(?P<p>high|low|medium|top)(?: |-)?priority(?: now)?$", None),
     (r"^(?:lower|reduce|decrease|drop) (?:the )?priority (?:of|on|for) (?P<ref>.+)$", "low"),
+    (r"^(?:there'?s |there is )?no (?:rush|hurry|urgency) (?:on|for|with|about) (?P<ref>.+)$", "low"),
+    (r"^(?P<ref>.+?) (?:can|could) wait(?: a bit| for now| a while)?$", "low"),
     (r"^(?:raise|increase|bump up|bump) (?:the )?priority (?:of|on|for) (?P<ref>.+)$", "high"),
     (r"^make (?P<ref>.+?) (?:a |an )?(?P<p>high|low|medium|top)(?: |-)?priority(?: task| one)?$", None),
 ]
@@ -169,7 +234,12 @@ _REOPEN = [
     r" (?!urgent|important|pressing|a priority)(?P<pp>\w+)(?: yet| after all)?$",
     r"^(?P<ref>.+?) (?:hasn'?t|has not|haven'?t|have not)(?: actually| really| yet)? been"
     r" (?!urgent|important|pressing|a priority)(?P<pp>\w+)(?: yet| after all)?$",
+    r"^(?:put|set|mark|change|switch|turn) (?P<ref>.+?) back (?:to|as)"
+    r" (?:not done|undone|incomplete|open|pending|to do|todo|unfinished|not finished)$",
+    r"^(?P<ref>.+?) still (?:has|have|needs|need) to (?:be )?(?P<pp>\w+)(?: out| off| in| up| back)?$",
     r"^(?P<ref>.+?) still needs(?: to be)? (?P<pp>\w+)$",
+    r"^(?P<ref>.+?) (?:still )?needs (?:another|a second|a new|one more|a fresh|a proper) (?P<pp>\w+)$",
+    r"^(?P<ref>.+?) (?:still )?needs (?:doing|to be done|redoing|to be redone) (?:again|over)$",
     r"^(?P<ref>.+?) is still (?:pending|open|to do|todo|not done)$",
     r"^put (?P<ref>.+?) back (?:on|in|onto) (?:my |the )?(?:list|todo list|tasks)$",
     r"^(?:mark|set|make|put) (?P<ref>.+?) (?:as )?(?:open|active|pending|not done|undone|todo) again$",
@@ -183,6 +253,10 @@ _COMPLETE = [
     r"^(?:you can |please )?(?:tick|check|cross|mark)(?:ed)? off (?P<ref>.+)$",
     r"^(?:crossed|ticked|checked) off (?P<ref>.+)$",
     r"^(?P<ref>.+?), (?:tick|check|cross|mark) (?:it|that) (?:off|done|as done)$",
+    r"^that'?s (?P<ref>.+?) (?:done|sorted|finished|dealt with|taken care of|out of the way|ticked off)$",
+    r"^(?P<ref>.+?)(?:'s| is| are| has been| have been|'s been| was| got)? (?:all |now |finally |already )?"
+    r"(?:taken care of|dealt with|sorted out|out of the way|over with|all done|all sorted|ticked off"
+    r"|crossed off|checked off)$",
 ]
 UNDO = re.compile(
     r"(?:oops,? |wait,? |no,? |no wait,? |sorry,? |hmm,? |actually,? |i didn'?t mean (?:that|to),? )*"
@@ -194,6 +268,10 @@ UNDO = re.compile(
     r"|(?:undo|revert|reverse) (?:the |that |my )?(?:last )?(?:\w+ )?"
     r"(?:change|edit|deletion|delete|update|rename|renaming|move|completion)"
     r"|(?:restore|bring back|recover) (?:the |my )?(?:deleted|removed|last) (?:task|one|item)"
+    r"|(?:undo|revert|reverse) (?:the |that |my )?(?:last|previous) (?:thing|step|bit|action|move|command)"
+    r"|(?:restore|recover|unremove|undelete) (?:it|that|that one)"
+    r"|(?:go|change it|set it|switch it|put it) back to (?:the |how it was|what it was)?"
+    r"(?:old|previous|original|last)? ?(?:name|title|date|due date|deadline|priority|one|version|way)?"
     r"|.{1,60}\bundo(?: that| it)?)(?: please)?"
 )
 _PASSIVE = re.compile(
@@ -212,6 +290,16 @@ def _ref(words: str) -> TaskRef | None:
     return parse_ref(words)
 
 
+# "the bike's broken again" (reopen), "the scoreboard's working again" (done): the task's state, again
+_AGAIN = re.compile(
+    r"^(?P<ref>.+?)(?:'s| is| are| has| have)(?: gone| got| become| been)? (?P<state>\w+)(?: up| down)?"
+    r" again$"
+)
+_GOOD_STATE = frozenset(
+    {"working", "fine", "ok", "okay", "sorted", "fixed", "good", "running", "clean", "tidy"}
+)
+
+
 def statement(text: str) -> ChatIntent | None:
     """A statement or indirect command about an existing task, or None."""
     for pattern in _DELETE:
@@ -221,10 +309,20 @@ def statement(text: str) -> ChatIntent | None:
     for pattern in _REOPEN:
         m = re.match(pattern, text)
         if m:
-            ref = m.group("ref") + (" " + m.group("pp") if "pp" in m.groupdict() and m.group("pp") else "")
-            if "pp" in m.groupdict() and m.group("pp") in ("done", "finished", "complete", "completed"):
+            pp = m.groupdict().get("pp")
+            # the participle names the task only when it is one ("isn't renewed": Renew passport); "aren't
+            # ready", "has to go out" say how it is, not which
+            ref = m.group("ref") + (f" {pp}" if pp and is_past(pp) else "")
+            if pp in ("done", "finished", "complete", "completed"):
                 ref = m.group("ref")
             return ChatIntent(intent=Intent.REOPEN, ref=_ref(ref), inferred=True)
+    m = _AGAIN.match(text)
+    if m:
+        if m.group("state") in _GOOD_STATE:
+            words = m.group("ref") + (" fixed" if m.group("state") == "fixed" else "")
+            why = f"took '{m.group('state')} again' to mean it is done"
+            return ChatIntent(intent=Intent.COMPLETE, ref=_ref(words), inferred=True, guessed=why)
+        return ChatIntent(intent=Intent.REOPEN, ref=_ref(m.group("ref")), inferred=True)
     for pattern in _COMPLETE:
         m = re.match(pattern, text)
         if m:
@@ -262,7 +360,10 @@ def update(text: str, today_parse: date) -> ChatIntent | None:
             value = re.sub(r"^(?:the )?(\d{1,2})(?:st|nd|rd|th)$", r"\1", m.group("value"))
             due = parse_date(value, today_parse) or day_of_month(value, today_parse)
             if due is not None:
-                return ChatIntent(intent=Intent.UPDATE, ref=_ref(m.group("ref")), due_date=due)
+                ref = re.sub(
+                    r"(?:'s)? (?:due date|deadline|due|date)$", "", m.group("ref")
+                )  # "set X's due date to"
+                return ChatIntent(intent=Intent.UPDATE, ref=_ref(ref), due_date=due)
     for p, fixed in _PRIORITY_EDIT:
         m = re.match(p, text)
         if m:
@@ -292,8 +393,24 @@ def day_of_month(value: str, today: date) -> date | None:
     return None
 
 
+# a finished task described by its state: "the oven's clean" (Clean the oven), "the kitchen is tidy"
+_DONE_STATE = frozenset({"clean", "tidy", "empty"})
+_MARK_AS = re.compile(r"^(?:mark|set|flag|tick|record|log) (?P<ref>.+?) (?:as|to) (?P<pp>\w+)$")
+_NEGATED = frozenset({"unfinished", "incomplete", "uncompleted", "undone", "unchecked", "unticked", "not"})
+
+
 def past_statement(text: str) -> ChatIntent | None:
     """ "called mom", "I already paid the rent", "the passport is renewed", "report sent": done (inferred)."""
+    m = _MARK_AS.match(text)  # "mark the tap as fixed": the tap task, done
+    if m and m.group("pp") not in _NEGATED and is_past(m.group("pp")):
+        return ChatIntent(
+            intent=Intent.COMPLETE, ref=TaskRef(words=f"{m.group('ref')} {m.group('pp')}"), inferred=True
+        )
+    m = _PASSIVE.match(text)
+    if m and m.group("pp") in _DONE_STATE and len(m.group("ref").split()) <= 8:
+        return ChatIntent(
+            intent=Intent.COMPLETE, ref=TaskRef(words=f"{m.group('ref')} {m.group('pp')}"), inferred=True
+        )
     m = _PAST_FIRST.match(text)
     if m and is_past(m.group("verb")) and m.group("verb") not in ("needed", "wanted", "planned"):
         return ChatIntent(

@@ -97,6 +97,12 @@ VERBS = (
     "scrap",
     "nix",
     "axe",
+    # add verbs of "pop/stick X on my list" (not "tick"), and "restore"
+    "pop",
+    "stick",
+    "bung",
+    "whack",
+    "restore",
 )
 STATUS_WORDS = ("done", "complete", "completed", "finished")
 # Words of list/count questions whose typos are corrected ("how many taks are pendng").
@@ -164,12 +170,16 @@ _POLITE_TAIL = ["please", "pls", "thanks", "thank you", "for me", "now", "asap p
 
 GREETING = re.compile(
     r"(hi|hello|hey|hiya|heya|howdy|yo|greetings|hola|(good )?(morning|afternoon|evening|day)|sup|what's up"
-    r"|whats up|(?:bye|goodbye|bye bye|see you|see ya|good night|goodnight)(?: for now| then| later)?)"
-    r"( there| bot| chatbot| you| again)?|how are you( doing)?|how's it going"
+    r"|whats up|(?:bye|goodbye|bye bye|see you|see ya|good night|goodnight|nite|night night|nighty night"
+    r"|cya|ttyl)(?: for now| then| later)?)"
+    r"( there| bot| chatbot| you| again)?|how are you( doing)?( today)?|how's it going|how are things"
+    r"|how's things|how's life|how have you been"
+    r"|(?:i )?hope (?:you're|you are|all is|everything is|you've been) (?:well|good|ok|okay|fine|doing well)"
 )
 THANKS = re.compile(
-    r"(thanks|thank you|thx|ty|cheers|great|awesome|perfect|cool|nice)( so much| a lot| bot| mate| buddy| pal"
-    r"| a bunch| heaps)?"
+    r"(thanks|thank you|thx|ty|cheers|great|awesome|perfect|cool|nice|many thanks|much appreciated"
+    r"|appreciate it|i appreciate it|thanks again|ta|lovely|brilliant|brill|ace)( so much| a lot| bot| mate"
+    r"| buddy| pal| a bunch| heaps| very much| again)?"
 )
 # "hey there, how's it going", "great, cheers": every part a greeting or a thank-you
 _GREETING_PARTS = re.compile(r"\s*(?:[,;!.]+|\band\b)\s*")
@@ -185,7 +195,10 @@ HELP_QUESTION = re.compile(
     r" you\b|tell me what you(?:'re| are) (?:capable|able)\b|what (?:are|r) you (?:capable|able)\b"
     r"|(?:can you |could you |please )?(?:give|show|send) me (?:a |some )?(?:quick |short )?(?:tutorial"
     r"|walkthrough|walk-through|guide)\b|(?:is there|do you have|got) (?:a |an )?(?:tutorial|walkthrough"
-    r"|user guide|guide)\b)"
+    r"|user guide|guide)\b|(?:any|some|got any|do you have any) (?:tips|hints|pointers|advice)\b"
+    r"|how (?:do i|to|should i|can i) (?:use|work) (?:this|you|it|the bot|the app)\b"
+    r"|what(?:'s| is) the (?:syntax|format|command|right way|best way) (?:for|to|of)\b"
+    r"|what (?:can|could|do|else can) you help (?:me )?with\b|what else can you do\b)"
 )
 CONFIRM = re.compile(r"(yes|y|yeah|yep|yup|sure|ok|okay|confirm|confirmed|do it|go ahead|please do|correct)")
 CANCEL = re.compile(r"(no|n|nope|nah|cancel|never ?mind|nevermind|stop|forget it|abort|don't|dont)")
@@ -212,7 +225,8 @@ BULK = re.compile(
 )
 COMPLETED_WORD = r"(completed|complete|done|finished|checked|ticked|closed)"
 CLEAR_COMPLETED = re.compile(
-    rf"^(clear|clean|purge|delete|remove|erase|drop|archive|trash|get rid of|wipe)( out| up| away)?( all)?("
+    rf"^(clear|clean|purge|delete|remove|erase|drop|archive|trash|get rid of|wipe|bin|scrap|ditch|chuck|lose)"
+    rf"( out| up| away| off)?( all)?("
     rf" of)?"
     rf"( the| my)?( {TASK_NOUN})? ?( that are| which are| that's| that is| thats| which is| i've| i have|"
     rf" already)? ?{COMPLETED_WORD}( ones| {TASK_NOUN})?"
@@ -221,7 +235,7 @@ CLEAR_COMPLETED = re.compile(
 # "remove everything marked done", "clear all the ticked off tasks", "bin all the completed ones"
 CLEAR_ALL_DONE = re.compile(
     r"^(?:clear|clean|purge|delete|remove|erase|drop|archive|trash|get rid of|wipe|bin|scrap|ditch|lose)"
-    r"(?: out| up| away)? (?:.{0,30}\b)?(?:all|everything|every)\b.{0,30}\b"
+    r"(?: out| up| away)? (?:.{0,30}\b)?(?:all|everything|every|whatever|anything)\b.{0,30}\b"
     r"(?:completed|complete|done|finished|ticked off|checked off|ticked|checked|closed)"
     r"(?: ones| tasks| items| things| stuff| jobs| chores)?$"
     # "clear the ones I've done"
@@ -236,8 +250,8 @@ PRIORITY_VALUE = re.compile(
     r"|priority (?P<p2>high|low|medium|normal))$"
 )
 PRIORITY_IN_TEXT = re.compile(
-    r"\b(?:(?:with|at|as|of)\s+)?(?:an?\s+)?(?P<p>high|low|medium|normal|top)[- ]priority\b|\bpriority[:"
-    r" ]+(?P<p2>high|low|medium|normal)\b"
+    r"\b(?:(?:with|at|as|of)\s+)?(?:an?\s+)?(?P<p>high|low|medium|normal|top)[- ]prio(?:rity)?\b"
+    r"|\bprio(?:rity)?[: ]+(?P<p2>high|low|medium|normal)\b"
     r"|\((?P<p3>urgent|important|asap)\)"
 )
 _PRIORITY_NAMES: dict[str, Priority] = {
@@ -304,18 +318,24 @@ class Words:
         return " ".join(self.orig)
 
 
+# (first word, last word, words) of each polite phrase: a phrase is compared in full only when the word at
+# its edge is the message's (the same order and result as comparing every phrase, at a fraction of the cost)
+_POLITE_SPLIT = [(p.split()[0], p.split()) for p in _POLITE]
+_POLITE_TAIL_SPLIT = [(p.split()[-1], p.split()) for p in _POLITE_TAIL]
+
+
 def _strip_prefixes(words: Words) -> Words:
     changed = True
     while changed and words.norm:
         changed = False
-        for phrase in _POLITE:
-            n = len(phrase.split())
-            if " ".join(words.norm[:n]) == phrase and len(words.norm) > n:
+        for first, phrase in _POLITE_SPLIT:
+            n = len(phrase)
+            if words.norm and words.norm[0] == first and words.norm[:n] == phrase and len(words.norm) > n:
                 words = Words(words.orig[n:], words.norm[n:])
                 changed = True
-        for phrase in _POLITE_TAIL:
-            n = len(phrase.split())
-            if " ".join(words.norm[-n:]) == phrase and len(words.norm) > n:
+        for last, phrase in _POLITE_TAIL_SPLIT:
+            n = len(phrase)
+            if words.norm and words.norm[-1] == last and words.norm[-n:] == phrase and len(words.norm) > n:
                 words = Words(words.orig[:-n], words.norm[:-n])
                 changed = True
     return words
@@ -356,7 +376,14 @@ def _rewritten(words: Words) -> Words:
         same += 1
     head = new[: len(new) - same]
     tail = len(words.norm) - same
-    return Words(head + words.orig[tail:], head + words.norm[tail:])
+    # words the rewrite moved ("remind me on the 3rd to call Jo" -> "… call jo on the 3rd") keep their
+    # spelling
+    spelt: dict[str, list[str]] = {}
+    for norm, orig in zip(words.norm[:tail], words.orig[:tail], strict=True):
+        if norm and orig.lower() == norm:
+            spelt.setdefault(norm, []).append(orig)
+    head_orig = [spelt[w].pop(0) if spelt.get(w) else w for w in head]
+    return Words(head_orig + words.orig[tail:], head + words.norm[tail:])
 
 
 _ONE_NUMBER = r"(?:(?:tasks?|numbers?|no\.?)\s*)?#?\d+"
@@ -373,6 +400,7 @@ def parse_ref(text: str) -> TaskRef | None:
     """A task reference: "task 2", "#2", "number 2", "it", "the second one", "the milk one", "buy milk"."""
     t = text.strip(" .!?,:;\"'")
     t = re.sub(r"^(?:on |for |of |from |to )?(?:the |my |a |an )?", "", t)
+    t = re.sub(r"(?<=\w)'s$", "", t)  # "the second one's (done)"
     if re.fullmatch(
         r"(it|that|this|them|that one|this one|that task|this task|same one|the same one|"
         r"the one i just added|the one you just added|the previous one|the last task|that item)",
@@ -428,12 +456,14 @@ def list_filter(text: str) -> ListFilter:
     if re.search(
         r"\b(pending|open|remaining|remain|left|incomplete|outstanding|unfinished|uncompleted|undone"
         r"|not done|not completed|not finished|still to do|active|to be done|not yet done|unchecked"
-        r"|(?:still )?(?:have|need|got) to do|on my plate)\b",
+        r"|(?:still )?(?:have|need|got) to do|on my plate|working on|in progress|on the go|to go"
+        r"|(?:haven'?t|have not|didn'?t|did not|not yet) (?:done|finished|completed|got to|gotten to|started)"
+        r"|still (?:got|have|need|to))\b",
         text,
     ):
         status = "pending"
     elif re.search(
-        r"\b(completed|complete|done|finished|checked off|ticked off|closed"
+        r"\b(completed|complete|done|finished|checked off|ticked off|closed|ticked|checked|knocked off"
         r"|did i (?:already )?(finish|complete|do)|already (?:did|done)|crossed off|crossed out|have i done"
         r"|did i (?:get )?done)\b",
         text,
@@ -493,6 +523,14 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
         priority = _priority(in_head_p.group("p") or in_head_p.group("p2") or in_head_p.group("p3"))
     elif head is not None and re.search(r"\b(urgent|important)\b", head.text):
         priority = "high"  # "add an urgent one: …"
+    low = re.search(
+        r"(?:^|,|\s-+|\s)\s*(?:(?:it'?s|its|it is)\s+)?(?:not (?:that |very |too |so )?"
+        r"(?:urgent|important|a priority|pressing)|no rush|no hurry|whenever|low prio)$",
+        words.text,
+    )
+    if low and low.start() > 0:
+        priority = "low"  # "add sort the attic, not urgent"
+        words = words.without_span(low.start() + (words.text[low.start()] == " "), low.end())
     m = PRIORITY_IN_TEXT.search(words.text)
     if m:
         priority = _priority(m.group("p") or m.group("p2") or m.group("p3")) or priority
@@ -511,6 +549,8 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
             )
     if time_of_day and len(words.norm) > 1 and words.norm[-1] in ("evening", "morning", "afternoon", "night"):
         words = Words(words.orig[:-1], words.norm[:-1])  # "on friday evening": the time of day is the date's
+    if due is not None and len(words.norm) > 2 and words.text.endswith(("first thing", "first thing in the")):
+        words = Words(words.orig[:-2], words.norm[:-2])  # "first thing tomorrow"
     if m and len(words.norm) > 1 and words.norm[-1] in ("task", "item", "todo", "one", "thing"):
         words = Words(words.orig[:-1], words.norm[:-1])  # "… as a low priority task"
     text = words.text
@@ -543,13 +583,13 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
             intent=Intent.ADD, due_date=due, priority=priority
         )  # "add a task tomorrow": ask for the title
     title = words.original().lstrip(",;:- ").strip()
-    if len(title) >= 2 and title[0] in "\"'\u201c\u2018" and title[-1] in "\"'\u201d\u2019":
-        title = title[1:-1].strip()
-    title = title.rstrip(".!?").strip()
     if (
         due is not None or priority is not None
     ):  # the separator left where it was ("pay the bill, high priority")
         title = re.sub(r"\s*[,;\u2013\u2014]+$|\s+-+$|\s+(?:as|with)$", "", title)
+    if len(title) >= 2 and title[0] in "\"'\u201c\u2018" and title[-1] in "\"'\u201d\u2019":
+        title = title[1:-1].strip()
+    title = title.rstrip(".!?").strip()
     return ChatIntent(intent=Intent.ADD, title=title or None, due_date=due, priority=priority)
 
 
@@ -567,7 +607,10 @@ def _update_value(
     ):
         intent.clear_due_date = True
         return intent
-    due = parse_date(re.sub(r"^(be )?due ", "", v), today_ctx.today)
+    bare = re.sub(r"^(be )?due ", "", v)
+    due = parse_date(bare, today_ctx.today) or phrasing.day_of_month(
+        re.sub(r"^(?:on|by|for|before) ", "", bare), today_ctx.today
+    )
     if due is not None and prefer != "title":
         intent.due_date = due
         return intent
@@ -652,7 +695,7 @@ def parse_rules(message: str, context: NLUContext) -> ChatIntent:
     if cut is not None and cut <= 4 and not {"it", "that", "this"} & set(words.norm[cut:]):
         # a short lead-in clause before an add: "one more thing, add …", "quick one - add …",
         # "heads up, I have to …"
-        rest = _rewritten(Words(words.orig[cut:], words.norm[cut:]))
+        rest = _rewritten(_strip_prefixes(Words(words.orig[cut:], words.norm[cut:])))
         lead_in = re.match(r"^(?:add|remind me to|remind me about)\s+", rest.text)
         if lead_in and not set(words.norm[:cut]) & context.vocabulary:
             return _finish_add(_title_parts(rest.tail(lead_in.end()), context))
@@ -665,7 +708,7 @@ def parse_rules(message: str, context: NLUContext) -> ChatIntent:
         plain,
     )
     if m:
-        return _finish_add(_title_parts(words.tail(m.end()), context))
+        return _again(_finish_add(_title_parts(words.tail(m.end()), context)), context)
     # "todo: call plumber" (the colon is gone from the normalised words, so look at the user's own token)
     if len(words.orig) > 1 and re.fullmatch(r"(todo|to-do|task|reminder|remember):", words.orig[0].lower()):
         return _finish_add(_title_parts(Words(words.orig[1:], words.norm[1:]), context))
@@ -681,7 +724,8 @@ def parse_rules(message: str, context: NLUContext) -> ChatIntent:
     words = _correct(words, [len(words.norm) - 1], STATUS_WORDS, context.vocabulary | NEGATED_STATUS, fixes)
     text = words.text.rstrip(" .!?")
     if re.match(
-        r"^(how many|how much|hw many|count|number of|what's the number|what is the number|show|list|display|"
+        r"^(how many|how much|hw many|how mnay|how mny|how manny|how meny|how amny|"
+        r"count|number of|what's the number|what is the number|show|list|display|"
         r"view|what|whats|what's|which|do i have|is there|are there|any)\b",
         text,
     ):
@@ -725,9 +769,23 @@ def _two_clauses(words: Words, text: str, context: NLUContext) -> ChatIntent | N
     named = [w for w in subject.split() if stem(w) in title_stems]
     if named and len(named) < len(subject.split()):
         subject = " ".join(named)  # "we're not doing the dentist anymore, delete it": the dentist
-    b = re.sub(r"\b(?:it|that)\b", subject, m.group("b"), count=1)
+    if not named and not _near_titles(subject.split(), context):
+        # "just did it, mark it done", "on reflection, remove it": the first clause names no task, so "it"
+        # is the task of the previous turn
+        b = m.group("b")
+    else:
+        b = re.sub(r"\b(?:it|that)\b", subject, m.group("b"), count=1)
     intent = _classify(Words.of(b), b, context)
     return intent if intent.intent is not Intent.UNKNOWN else None
+
+
+def _near_titles(words: list[str], context: NLUContext) -> bool:
+    """Some word (of four letters or more) is a small typo of a title word; with a very large vocabulary,
+    assumed so (bounded work)."""
+    vocab = tuple(w for w in context.vocabulary if len(w) > 3)
+    if len(vocab) > 400:
+        return True
+    return any(closest(w, vocab) for w in words[:12] if len(w) > 3)
 
 
 def title_problem(title: str) -> str | None:
@@ -735,6 +793,18 @@ def title_problem(title: str) -> str | None:
     if len(title) > MAX_TITLE:
         return f"That title is {len(title)} characters long; titles can have at most {MAX_TITLE}."
     return None
+
+
+def _again(intent: ChatIntent, context: NLUContext) -> ChatIntent:
+    """ "I need to walk the dog again": when every word names one of the user's tasks, that task is to be done
+    again (reopened), not added a second time."""
+    title = (intent.title or "").lower()
+    if intent.due_date is None and title.endswith(" again"):
+        said = [w for w in re.findall(r"[\w']+", title[:-6]) if w not in ("the", "a", "an", "my")]
+        stems = {stem(w) for w in context.vocabulary}
+        if said and all(stem(w) in stems for w in said):
+            return ChatIntent(intent=Intent.REOPEN, ref=TaskRef(words=" ".join(said)), inferred=True)
+    return intent
 
 
 def _finish_add(intent: ChatIntent) -> ChatIntent:
@@ -766,7 +836,8 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         return ChatIntent(intent=Intent.UNKNOWN, refusal="bulk_delete")
 
     if re.match(
-        r"^(how many|how much|hw many|count|number of|what's the number of|what is the number of|total|"
+        r"^(how many|how much|hw many|how mnay|how mny|how manny|how meny|how amny|"
+        r"count|number of|what's the number of|what is the number of|total|"
         r"what's my total|what is my total|tell me how many)\b",
         text,
     ):
@@ -777,7 +848,8 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         text,
     ) or (
         re.match(
-            r"^(show|sho|list|display|view|see|get(?! rid)|give|gimme|print|tell|what|what's|whats|which"
+            r"^(show|sho|list|display|view|see|get(?! rid)"
+            r"|give(?! .{1,60} (?:a|an|the) (?:due date|deadline))|gimme|print|tell|what|what's|whats|which"
             r"|anything|is there|are there|is anything|am i|lemme see|let me see|pull up|bring up|"
             r"do i have|read|remind me what)\b",
             text,
@@ -785,7 +857,7 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         and re.search(
             rf"\b{TASK_NOUN}\b|\b(due|overdue|late|pending|open|remaining|left|done|completed|finished|"
             r"incomplete|outstanding|unfinished|today|tomorrow|week|weekend|priority|urgent|important|on my|"
-            r"behind|did i|have i|got to do|to do)\b",
+            r"behind|did i|have i|got to do|to do|on the go|in progress|working on)\b",
             text,
         )
     ):
@@ -813,6 +885,14 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         r"|complete|completed)$",
         r"^(?P<ref>.+?) (?:isn't|is not|wasn't) (?:done|finished|complete|completed)(?: yet| after all)?$",
     ]
+    if re.fullmatch(
+        r"(?:(?:hmm|no|nope|wait|oops|actually|sorry|ah|oh|hang on|hold on)\s+)*"
+        r"(?:(?:it'?s|it is|that'?s|that is) not|(?:it|that) (?:isn'?t|wasn'?t|is not|was not))"
+        r"(?: actually| really)? (?:done|finished|complete|completed)(?: yet| after all)?"
+        r"(?: (?:so |please )?(?:reopen|re-open|uncheck|untick)(?: it| that)?)?",
+        text,
+    ):
+        return ChatIntent(intent=Intent.REOPEN, ref=TaskRef(pronoun=True))  # "hmm no, it's not done, reopen"
     for pattern in reopen:
         m = re.match(pattern, text)
         if m:
@@ -831,7 +911,17 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
     for pattern in complete:
         m = re.match(pattern, text)
         if m:
-            return ChatIntent(intent=Intent.COMPLETE, ref=parse_ref(m.group("ref")))
+            ref = parse_ref(m.group("ref"))
+            if ref is not None and ref.words and len(ref.words.split()) > 3:
+                # "just got off the phone with the bank, done": the words of it that name a task, asked about
+                from todo_chatbot.nlu.arbiter import NOT_REF, reference
+
+                named = reference(ref.words.split(), context)
+                typed = [w for w in ref.words.split() if w not in NOT_REF]
+                if named is not None and named.words and named.words.split() != typed:
+                    why = f"took '{named.words}' as the task"
+                    return ChatIntent(intent=Intent.COMPLETE, ref=named, inferred=True, guessed=why)
+            return ChatIntent(intent=Intent.COMPLETE, ref=ref)
     if re.fullmatch(
         r"(mark|complete|finish|done|check off|tick off)( it| that| this)?( as)? ?(done|complete|completed"
         r"|finished)?",
@@ -885,6 +975,11 @@ def _classify_update(words: Words, text: str, context: NLUContext) -> ChatIntent
         ),
         (r"^(?:remove|clear|delete|drop|unset) (?P<ref>.+?)(?:'s)? (?:due date|deadline)$", "nodate"),
         (r"^(?:rename|retitle|call) (?P<ref>.+?) (?:to|as|into) (?P<value>.+)$", "title"),
+        # "rename task 2 'water the roses'": after a numbered reference the rest is the new title
+        (
+            r"^(?:rename|retitle) (?P<ref>(?:task |number |no |item )#?\d{1,9}|#\d{1,9}) (?P<value>.+)$",
+            "title",
+        ),
         (
             r"^(?:change|update|edit|set|make)(?: the)? (?:title|name|text|description) (?:of|for|on)"
             r" (?P<ref>.+?) (?:to|as|into) (?P<value>.+)$",
