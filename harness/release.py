@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from harness.k8s import POD_SECURITY_RESTRICTED, K8s
 from harness.log import get_logger
 from harness.timeouts import DEFAULT_TIMEOUTS, Timeouts
 from harness.values import ImageLike, free_node_ports, install_values, merge, secret_strings
-from harness.waits import wait_until
+from harness.waits import StopWaiting, wait_until
 
 log = get_logger("deploy")
 
@@ -128,16 +129,7 @@ class Release:
                 phase = str(getattr(hook.phase, "value", hook.phase))
                 results.append(HelmTestResult(hook.name, phase, f"(no pod: {exc.reason})"))
                 continue
-            for status in pod.status.container_statuses or []:
-                if only and status.name not in only:
-                    continue
-                ended = status.state.terminated if status.state else None
-                phase = "Running" if ended is None else "Succeeded" if ended.exit_code == 0 else "Failed"
-                try:
-                    text = self.k8s.logs(self.namespace, hook.name, status.name)
-                except ApiException as exc:
-                    text = f"(no log: {exc.reason})"
-                results.append(HelmTestResult(f"{hook.name}/{status.name}", phase, text))
+            results += self._check_results(pod, only)
         if only and not {r.name.rsplit("/", 1)[-1] for r in results} >= only:
             raise LookupError(f"release {self.name} has no helm test check for {sorted(only)}: {results}")
         if not results:
@@ -147,6 +139,80 @@ class Release:
                 )
             )
         log.info("helm test: %s", ", ".join(f"{r.name} {r.phase}" for r in results))
+        return results
+
+    def test_checks(
+        self, components: Iterable[str], timeout: float | None = None
+    ) -> tuple[list[HelmTestResult], threading.Thread]:
+        """`helm test`, read as soon as the checks of `components` have ended: the test pod's other checks may
+        still be retrying refused connections (up to 20 s) when these have long failed. Returns their results
+        and the thread that runs `helm test` to its end: join it before the release changes again."""
+        helm = self.helm()
+        timeout = timeout or self.timeouts.helm_test
+        only = set(components)
+        hooks = [hook.name for hook in helm.test_hooks(self.name, self.namespace)]
+        before = {name: self._pod_uid(name) for name in hooks}  # the last run's pods, replaced by this one
+        finished: list[Any] = []  # helm test's CompletedProcess, once it has returned
+        run = threading.Thread(
+            target=lambda: finished.append(helm.run_tests(self.name, self.namespace, timeout)),
+            name="helm-test",
+            daemon=True,
+        )
+        run.start()
+
+        def ended() -> tuple[bool, Any]:
+            done, seen = _ended()
+            if not done and finished:  # helm test has returned, and these checks never ended: they never ran
+                output = finished[0].stdout + finished[0].stderr
+                raise StopWaiting(f"helm test ended ({seen})", output[-2000:])
+            return done, seen
+
+        def _ended() -> tuple[bool, Any]:
+            results: list[HelmTestResult] = []
+            for name in hooks:
+                try:
+                    pod = self.k8s.core.read_namespaced_pod(name, self.namespace)
+                except ApiException as exc:
+                    if exc.status == 404:
+                        return False, f"test pod {name} not created yet"
+                    raise
+                if pod.metadata.uid == before[name]:
+                    return False, f"test pod {name} is the last run's"
+                results += self._check_results(pod, only)
+            running = [r.name for r in results if r.phase == "Running"]
+            done = bool(results) and not running and {r.name.rsplit("/", 1)[-1] for r in results} >= only
+            return (
+                done,
+                results if done else f"checks still running or not started: {running or sorted(only)}",
+            )
+
+        results = wait_until(
+            f"the helm test checks of {sorted(only)} to end", ended, timeout=timeout, interval=0.5
+        )
+        log.info("helm test (read early): %s", ", ".join(f"{r.name} {r.phase}" for r in results))
+        return results, run
+
+    def _pod_uid(self, name: str) -> str | None:
+        try:
+            return str(self.k8s.core.read_namespaced_pod(name, self.namespace).metadata.uid)
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def _check_results(self, pod: Any, only: set[str]) -> list[HelmTestResult]:
+        """One result per container of a test pod (a check), with its log; only `only`'s if given."""
+        results = []
+        for status in pod.status.container_statuses or []:
+            if only and status.name not in only:
+                continue
+            ended = status.state.terminated if status.state else None
+            phase = "Running" if ended is None else "Succeeded" if ended.exit_code == 0 else "Failed"
+            try:
+                text = self.k8s.logs(self.namespace, pod.metadata.name, status.name) if ended else ""
+            except ApiException as exc:
+                text = f"(no log: {exc.reason})"
+            results.append(HelmTestResult(f"{pod.metadata.name}/{status.name}", phase, text))
         return results
 
     def images(self) -> dict[str, Any]:

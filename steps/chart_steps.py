@@ -21,6 +21,7 @@ from harness.images import ImageRef
 from harness.paths import REPO
 from harness.proc import CommandError
 from harness.release import Release
+from harness.timeouts import Timeouts
 from harness.values import generated_secrets, image_values, merge
 from steps.evidence import Evidence
 
@@ -181,10 +182,15 @@ def _notes(release: Release, evidence: Evidence, front: int, back: int) -> None:
 
 
 @then(parsers.parse("helm test of the {component} fails"))
-def _helm_test_fails(release: Release, evidence: Evidence, component: str) -> None:
+def _helm_test_fails(
+    request: pytest.FixtureRequest, release: Release, evidence: Evidence, component: str, timeouts: Timeouts
+) -> None:
     """`helm test` shown able to fail: run while a service cannot serve, its check must fail (and with it
-    the test pod: every service's check runs in it)."""
-    results = release.test(components=[component])
+    the test pod: every service's check runs in it). Read as soon as that check has ended: the pod's other
+    checks retry refused connections for 20 s (the frontend has no endpoints either); `helm test` runs on to
+    its end beside the scenario's next steps, and the scenario waits for it before it ends."""
+    results, helm_run = release.test_checks([component])
+    request.addfinalizer(lambda: helm_run.join(timeouts.helm_test))
     evidence.text(
         f"helm test of the {component} while it cannot serve",
         "\n\n".join(f"== {r.name}: {r.phase}\n{r.log}" for r in results),
