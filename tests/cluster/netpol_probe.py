@@ -127,8 +127,16 @@ def check_enforced(
     """Backend reaches the database (pod IP and Service); frontend is refused on both, within `timeout` of the
     policies being created. Raises AssertionError naming what was not enforced."""
     for name, target in targets.items():
-        allowed = connect(cluster, namespace, "backend", target)
-        assert allowed.connected, f"allowed path broken ({name}): {allowed.detail}"
+        # a Service created a moment ago answers once kube-proxy has programmed it (its next sync, about a
+        # second on an idle node, more on a busy one): the allowed path is retried within the same bound
+        def allowed(target: str = target) -> tuple[bool, Outcome]:
+            outcome = connect(cluster, namespace, "backend", target)
+            return outcome.connected, outcome
+
+        try:
+            wait_until(f"backend -> postgres ({name}) to connect", allowed, timeout=timeout, interval=1)
+        except TimeoutError as exc:
+            raise AssertionError(f"allowed path broken ({name}): {exc}") from exc
 
     denied: dict[str, Outcome] = {}
 
