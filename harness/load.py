@@ -248,9 +248,10 @@ class LoadGenerator:
     def _work(self, worker: int) -> None:
         user = worker % len(self.tokens)
         headers = {"Authorization": f"Bearer {self.tokens[user]}"}
-        sent = (
-            0  # this worker's own count: the mix is each user's, whatever order the workers take indexes in
-        )
+        # this worker's own count picks the operation, so the mix holds per user in whatever order the workers
+        # take the run's indexes; it starts at the worker's number, so the workers' chats and creates are
+        # spread over time instead of every worker sending its 20th request as a chat at the same moment
+        sent = worker
         with httpx.Client(timeout=self.request_timeout, headers=headers) as http:
             while not self._stop.is_set():
                 index = self._next_index()
