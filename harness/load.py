@@ -268,8 +268,8 @@ class LoadGenerator:
         self._ended = time.monotonic()
 
     def _one(self, http: httpx.Client, index: int, user: int = 0, nth: int | None = None) -> Sample:
-        """One request: `index` in the whole run (its pace, a unique title), `nth` in its worker's sequence
-        (which operation: every worker's first request is a create, so every user creates tasks)."""
+        """One request: `index` in the whole run (its pace, a unique title), `nth` in its worker's count
+        (which operation: the mix holds for each worker, so every user creates tasks)."""
         nth = index if nth is None else nth
         if self.chat_every and nth % self.chat_every == self.chat_every - 1:
             operation, method, url, body, expected = (
