@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .realistic import load_cases, split_of
+from .realistic import Split, load_cases, split_of
 
 
 def test_the_held_out_half_is_the_id_hash_and_no_case_is_moved_into_it() -> None:
@@ -36,9 +36,25 @@ def test_an_explicit_held_out_split_is_refused(tmp_path: Path) -> None:
 HELDOUT2_SHA256 = "86ee31032cc9b58a2e95d0eed9f8bdf2dd348e0fe6449b62b22eabba24c7636f"
 
 
-def heldout2_hash(path: Path | None = None) -> str:
-    cases = load_cases(path, split="heldout2") if path else load_cases(split="heldout2")
+def _split_sha256(split: Split, path: Path | None = None) -> str:
+    """SHA-256 of a split's cases as loaded (from `path`, a copy of the cases file, if given)."""
+    cases = load_cases(path, split=split) if path else load_cases(split=split)
     return hashlib.sha256(json.dumps(cases, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _edited_copy(tmp_path: Path, case_id: str, old: str, new: str) -> Path:
+    """A copy of the cases file with one value of one case changed (a seal must catch it)."""
+    text = (Path(__file__).with_name("realistic_cases.yaml")).read_text()
+    line = next(x for x in text.splitlines() if f"id: {case_id}," in x)
+    edited = text.replace(line, line.replace(old, new))
+    assert edited != text
+    copy = tmp_path / "cases.yaml"
+    copy.write_text(edited)
+    return copy
+
+
+def heldout2_hash(path: Path | None = None) -> str:
+    return _split_sha256("heldout2", path)
 
 
 def test_the_sealed_second_held_out_set_is_unchanged() -> None:
@@ -50,12 +66,7 @@ def test_the_sealed_second_held_out_set_is_unchanged() -> None:
 
 def test_the_seal_catches_an_edited_held_out_case(tmp_path: Path) -> None:
     """Shown able to fail: one expected date changed in a copy of the cases file."""
-    text = (Path(__file__).with_name("realistic_cases.yaml")).read_text()
-    line = next(x for x in text.splitlines() if "id: r3h-add-gutters-weekend," in x)
-    edited = text.replace(line, line.replace('"2026-11-28"', '"2026-11-29"'))
-    assert edited != text
-    copy = tmp_path / "cases.yaml"
-    copy.write_text(edited)
+    copy = _edited_copy(tmp_path, "r3h-add-gutters-weekend", '"2026-11-28"', '"2026-11-29"')
     assert heldout2_hash(copy) != HELDOUT2_SHA256
 
 
@@ -66,8 +77,7 @@ HELDOUT3_SEAL = 0x33D2E95BA9C54335
 
 
 def heldout3_hash(path: Path | None = None) -> int:
-    cases = load_cases(path, split="heldout3") if path else load_cases(split="heldout3")
-    return int(hashlib.sha256(json.dumps(cases, sort_keys=True, default=str).encode()).hexdigest()[:16], 16)
+    return int(_split_sha256("heldout3", path)[:16], 16)
 
 
 def test_the_sealed_third_held_out_set_is_unchanged() -> None:
@@ -79,12 +89,7 @@ def test_the_sealed_third_held_out_set_is_unchanged() -> None:
 
 def test_the_seal_catches_an_edited_third_held_out_case(tmp_path: Path) -> None:
     """Shown able to fail: one expected date changed in a copy of the cases file."""
-    text = (Path(__file__).with_name("realistic_cases.yaml")).read_text()
-    line = next(x for x in text.splitlines() if "id: r4h-add-pick-up-lily," in x)
-    edited = text.replace(line, line.replace('"2026-11-26"', '"2026-11-27"'))
-    assert edited != text
-    copy = tmp_path / "cases.yaml"
-    copy.write_text(edited)
+    copy = _edited_copy(tmp_path, "r4h-add-pick-up-lily", '"2026-11-26"', '"2026-11-27"')
     assert heldout3_hash(copy) != HELDOUT3_SEAL
 
 
