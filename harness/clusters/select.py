@@ -18,6 +18,12 @@ TARGETS = ("kubeconfig", "kind", "minikube", "local")
 AUTO_ORDER = TARGETS
 
 
+def keep_local_cluster() -> bool:
+    """TCB_KEEP_CLUSTER=1 keeps a `local` cluster the run (or test session) started; any other value, "0"
+    included, or none lets it stop at the end."""
+    return os.environ.get("TCB_KEEP_CLUSTER") == "1"
+
+
 @dataclass
 class TargetChoice:
     cluster: Cluster
@@ -28,7 +34,7 @@ class TargetChoice:
     def stops_at_end(self, info: ClusterInfo) -> bool:
         """Whether the run stops this cluster when it ends: only one it started itself, unless --reuse-cluster
         (or, for the `local` cluster, TCB_KEEP_CLUSTER=1) keeps it."""
-        keep_local = info.target == "local" and os.environ.get("TCB_KEEP_CLUSTER") == "1"
+        keep_local = info.target == "local" and keep_local_cluster()
         return info.started_by_us and not self.reuse and not keep_local
 
     def describe(self) -> str:

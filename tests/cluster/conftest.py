@@ -4,7 +4,6 @@ and a tiny locally built image (busybox httpd, built by Docker, moved into the n
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -15,19 +14,20 @@ from kubernetes import client, config
 
 from harness.clusters.base import ClusterInfo
 from harness.clusters.local import LocalCluster
+from harness.clusters.select import keep_local_cluster
 
 
 @pytest.fixture(scope="session")
 def local_cluster() -> Iterator[ClusterInfo]:
     """The running local cluster; stopped at the end only if this session started it (and TCB_KEEP_CLUSTER
-    is unset)."""
+    is not "1": `.ci/run` sets it to "0")."""
     cluster = LocalCluster()
     ok, why = cluster.available()
     if not ok:
         pytest.skip(f"local cluster not usable here: {why}")
     info = cluster.ensure_up()
     yield info
-    if info.started_by_us and not os.environ.get("TCB_KEEP_CLUSTER"):
+    if info.started_by_us and not keep_local_cluster():
         cluster.teardown()
 
 

@@ -149,6 +149,8 @@ def _info(target: str = "local", started_by_us: bool = True) -> ClusterInfo:
         (False, False, None, False),  # one it found stays
         (True, True, None, False),  # --reuse-cluster keeps it
         (True, False, "1", False),  # TCB_KEEP_CLUSTER=1 keeps the local cluster
+        (True, False, "0", True),  # .ci/run's "0" does not
+        (True, False, "", True),
     ],
 )
 def test_the_run_stops_only_a_cluster_it_started_and_was_not_told_to_keep(
@@ -166,6 +168,23 @@ def test_tcb_keep_cluster_keeps_only_the_local_cluster(monkeypatch: pytest.Monke
     monkeypatch.setenv("TCB_KEEP_CLUSTER", "1")
     choice = TargetChoice(cluster=FakeTarget("kind", True, "ok"), reason="ok")  # type: ignore[arg-type]
     assert choice.stops_at_end(_info(target="kind")) is True
+
+
+@pytest.mark.parametrize(
+    ("value", "keeps"), [("1", True), ("0", False), ("", False), ("yes", False), (None, False)]
+)
+def test_keep_local_cluster_reads_only_1_as_keep(
+    monkeypatch: pytest.MonkeyPatch, value: str | None, keeps: bool
+) -> None:
+    """One reading for the acceptance fixtures and tests/cluster's fixture (the latter took any non-empty
+    value, "0" included, as "keep", so CI left its cluster running)."""
+    from harness.clusters.select import keep_local_cluster
+
+    if value is None:
+        monkeypatch.delenv("TCB_KEEP_CLUSTER", raising=False)
+    else:
+        monkeypatch.setenv("TCB_KEEP_CLUSTER", value)
+    assert keep_local_cluster() is keeps
 
 
 class _RecordingK8s:
