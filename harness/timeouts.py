@@ -90,6 +90,9 @@ class Timeouts:
     # the same for a cluster component whose state is deleted next (local cluster teardown): the API server
     # otherwise waits up to 60 s for open watches to end, for nothing
     discarded_daemon_stop: float = 2.0
+    # the acceptance run's cluster teardown, run beside the end-of-run reports: waited for before pytest exits
+    # (its own steps are bounded by the fields above; this bounds the whole of it)
+    cluster_teardown: float = 180.0
     # Chromium: one action of a step (a click, a form submitted, a text to appear)
     browser_action: float = 20.0
     # initdb and pg_ctl (start waits until it accepts connections) of a test Postgres (harness/pgserver.py)

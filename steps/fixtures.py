@@ -65,7 +65,8 @@ def cluster_info(
     if not cluster_target.stops_at_end(info):
         log.info("leaving the %s cluster running", info.target)
     elif not harness_session.keep_everything(request.session):
-        cluster_target.cluster.teardown()
+        # beside the end-of-run reports; steps/plugin.py's pytest_sessionfinish waits for it
+        harness_session.stop_cluster_in_background(cluster_target.cluster.teardown)
 
 
 @pytest.fixture(scope="session")
@@ -117,7 +118,11 @@ def loaded_images(
 # --- release ------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def release(
-    request: pytest.FixtureRequest, harness_session: HarnessSession, cluster_info: ClusterInfo, k8s: K8s
+    request: pytest.FixtureRequest,
+    harness_session: HarnessSession,
+    cluster_target: TargetChoice,
+    cluster_info: ClusterInfo,
+    k8s: K8s,
 ) -> Iterator[Release]:
     """The chart installed into a fresh restricted namespace (or, with --release, the release to verify)."""
     from harness.pod_watch import PodIncidentWatch
@@ -138,6 +143,9 @@ def release(
 
     def cleanup() -> None:
         if hs.keep_everything(request.session):
+            return
+        if cluster_target.stops_at_end(cluster_info):  # the cluster's teardown takes the release with it
+            log.info("not uninstalling release %s: the cluster is stopped next", hs.release_name)
             return
         if hs.release is not None:
             hs.release.uninstall(wait=False)  # the k8s fixture waits for the namespace to be gone

@@ -134,6 +134,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_sessionfinish(session: pytest.Session) -> Generator[None, None, None]:
+    """After every other end-of-run hook (reports written and checked): wait for the cluster's teardown,
+    which ran beside them; a teardown that failed or did not end fails the run as it did when it ran in the
+    last scenario's teardown."""
+    yield
+    hs = session.config.stash.get(STATE, None)
+    problem = hs.wait_cluster_stopped() if hs is not None else None
+    if problem is not None:
+        log.error("%s", problem)
+        if session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_html_results_summary(
     prefix: list[str], summary: list[str], postfix: list[str], session: pytest.Session

@@ -4,6 +4,9 @@ what the fixtures created, so hooks (diagnostics, report summary) can reach it w
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,6 +69,31 @@ class HarnessSession:
         self.deleting_namespaces: list[str] = []  # deleted without waiting; waited for at the very end
         # the second release (steps/tls_steps.py), when its install started beside the run's release
         self.second_release_install: SecondReleaseInstall | None = None
+        self.cluster_stop: Future[None] | None = None  # the cluster's teardown, running beside the reports
+
+    def stop_cluster_in_background(self, teardown: Callable[[], None]) -> None:
+        """Start the cluster's teardown in a thread: the end-of-run reports are written and checked in
+        Chromium meanwhile (neither needs the cluster); `wait_cluster_stopped` ends it before pytest exits."""
+        log.info("stopping the %s cluster beside the reports", self.info.target if self.info else "")
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cluster-stop")
+        self.cluster_stop = executor.submit(teardown)
+        executor.shutdown(wait=False)
+
+    def wait_cluster_stopped(self) -> str | None:
+        """Wait for the background teardown; None when it ended well, else what went wrong."""
+        if self.cluster_stop is None:
+            return None
+        future, self.cluster_stop = self.cluster_stop, None
+        try:
+            future.result(timeout=self.timeouts.cluster_teardown)
+        except FutureTimeout:
+            return (
+                f"the cluster's teardown had not ended after {self.timeouts.cluster_teardown:.0f} s"
+                " (still running; `tcb cluster status` shows what is left)"
+            )
+        except Exception as exc:
+            return f"the cluster's teardown failed: {exc}"
+        return None
 
     def values_files(self) -> list[Path]:
         """The chart values of this run: the acceptance overlay, then the --values files (later wins)."""
