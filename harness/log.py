@@ -58,6 +58,7 @@ class Phase:
     last: float | None  # the duration recorded by the last successful run of this phase
     nested: float = 0.0  # seconds spent in phases started inside this one (not counted as its own)
     step: str = ""
+    thread: int = field(default_factory=threading.get_ident)  # phases nest only within their own thread
     children: list[str] = field(default_factory=list)
 
     def elapsed(self, now: float | None = None) -> float:
@@ -154,8 +155,9 @@ class Progress:
         now = time.monotonic()
         current = Phase(key, title or key, now, self.last_duration(key))
         with self._lock:
-            if self._stack:
-                self._stack[-1].children.append(key)
+            parent = self._innermost(current.thread)
+            if parent is not None:
+                parent.children.append(key)
             self._stack.append(current)
             if self.mode == PLAIN:
                 last = f" (last took {format_seconds(current.last)})" if current.last is not None else ""
@@ -175,8 +177,9 @@ class Progress:
         with self._lock:
             if current in self._stack:
                 self._stack.remove(current)
-            if self._stack:
-                self._stack[-1].nested += current.elapsed(now)
+            parent = self._innermost(current.thread)
+            if parent is not None:
+                parent.nested += current.elapsed(now)
             if failure is None:
                 own = current.own(now)
                 self.finished.append((current.key, own))
@@ -185,6 +188,11 @@ class Progress:
             else:
                 self._line(f"{current.title}: {failure}", mark="✗")
             self._render_live()
+
+    def _innermost(self, thread: int) -> Phase | None:
+        """The innermost running phase started by `thread` (a phase run in a background thread, e.g. the
+        acceptance run's early start, neither holds nor is held by the main thread's phases)."""
+        return next((p for p in reversed(self._stack) if p.thread == thread), None)
 
     def step(self, text: str, level: int = logging.INFO) -> None:
         """A log line: the running phase's current step (a line of its own unless live or quiet)."""

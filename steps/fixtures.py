@@ -16,14 +16,62 @@ from harness.clusters.select import TargetChoice, choose_target
 from harness.log import get_logger
 from harness.timeouts import Timeouts
 from steps import second_release
+from steps.early_start import EarlyStart
 from steps.session import STATE, HarnessSession
 
 if TYPE_CHECKING:  # imported where used: a unit-test run loads this plugin too and needs none of them
+    from collections.abc import Mapping
+
     from harness.images import ImageRef
     from harness.k8s import K8s
     from harness.release import AppUrls, Release, ReleaseRestorer
 
 log = get_logger("plugin")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """At the first scenario: prepare the cluster, images and release in the background (steps/early_start.py)
+    when a selected scenario may need them, so the scenarios that need none run meanwhile."""
+    hs = item.config.stash.get(STATE, None)
+    if hs is None or hs.early is not None or not hs.prepare_early or item.path.suffix != ".feature":
+        return
+    items = item.session.items
+
+    def install(info: ClusterInfo, k8s: K8s, images: Mapping[str, ImageRef]) -> Release:
+        return _install_run_release(hs, items, info, k8s, images)
+
+    hs.early = EarlyStart(hs, install=install)
+    hs.early.start()
+
+
+def _install_run_release(
+    hs: HarnessSession, items: list[pytest.Item], info: ClusterInfo, k8s: K8s, images: Mapping[str, ImageRef]
+) -> Release:
+    """The run's release: the restart watch first (SC-018 counts from before the install), the second release
+    beside it when a selected scenario needs one, then the chart installed and every component Ready."""
+    from harness.pod_watch import PodIncidentWatch
+    from harness.release import install_release
+
+    # every restart and OOM kill from now to the end of the run, in pods that come and go (SC-018)
+    hs.pod_watch = PodIncidentWatch(k8s.core, hs.namespace).start()
+    second = None
+    if second_release.needed_by(items):
+        # its install starts once this one's NodePorts are taken, and the two wait for their pods side by side
+        second = hs.second_release_install = second_release.SecondReleaseInstall(hs, info, k8s, images)
+    rel = install_release(
+        info,
+        images,
+        namespace=hs.namespace,
+        release=hs.release_name,
+        values_files=hs.values_files(),
+        timeouts=hs.timeouts,
+        k8s=k8s,
+        after_apply=second.start if second is not None else None,
+    )
+    hs.release = rel
+    hs.secret_values = set(rel.secret_values)
+    return rel
 
 
 @pytest.fixture(scope="session")
@@ -41,6 +89,10 @@ def timeouts(harness_session: HarnessSession) -> Timeouts:
 @pytest.fixture(scope="session")
 def cluster_target(harness_session: HarnessSession) -> TargetChoice:
     """The chosen target and why (auto records why each earlier target was skipped)."""
+    if harness_session.early is not None:
+        choice: TargetChoice = harness_session.early.result("cluster_target")[0]
+        harness_session.choice = choice
+        return choice
     choice = choose_target(
         harness_session.option("target"),
         kubeconfig=harness_session.option("kubeconfig"),
@@ -57,8 +109,11 @@ def cluster_info(
     request: pytest.FixtureRequest, harness_session: HarnessSession, cluster_target: TargetChoice
 ) -> Iterator[ClusterInfo]:
     """The running cluster (found or started); notes["selection"] says why this target was chosen."""
-    info = cluster_target.cluster.ensure_up()
-    info.notes["selection"] = cluster_target.describe()
+    if harness_session.early is not None:
+        info: ClusterInfo = harness_session.early.result("cluster_info")[1]
+    else:
+        info = cluster_target.cluster.ensure_up()
+        info.notes["selection"] = cluster_target.describe()
     harness_session.info = info
     log.info("cluster: %s at %s (%s)", info.target, info.node_address, info.notes["selection"])
     yield info
@@ -79,7 +134,10 @@ def k8s(
     is left with no namespace of this run terminating, so the next run's NodePorts are free."""
     from harness.k8s import K8s
 
-    harness_session.k8s = K8s(cluster_info.kubeconfig, cluster_info.context)
+    if harness_session.early is not None:
+        harness_session.k8s = harness_session.early.result("k8s")[2]
+    else:
+        harness_session.k8s = K8s(cluster_info.kubeconfig, cluster_info.context)
     yield harness_session.k8s
     deleting = harness_session.deleting_namespaces
     if deleting and cluster_target.stops_at_end(cluster_info):
@@ -97,6 +155,8 @@ def built_images(request: pytest.FixtureRequest, harness_session: HarnessSession
     With --release: the images that release runs (what is being verified); nothing is built."""
     if harness_session.attach:
         return dict(request.getfixturevalue("release").images())
+    if harness_session.early is not None:
+        return dict(harness_session.early.result("built_images"))
     from harness.images import build_images
 
     return dict(build_images(progress=True))
@@ -110,6 +170,8 @@ def loaded_images(
     cluster_info: ClusterInfo,
 ) -> dict[str, ImageRef]:
     """The built images, made available to the cluster's node (or pushed to --image-registry)."""
+    if harness_session.early is not None:
+        return dict(harness_session.early.result("loaded_images"))
     if not harness_session.attach:  # an installed release's images are on its node already
         cluster_target.cluster.load_images([image.ref for image in built_images.values()])
     return built_images
@@ -125,21 +187,20 @@ def release(
     k8s: K8s,
 ) -> Iterator[Release]:
     """The chart installed into a fresh restricted namespace (or, with --release, the release to verify)."""
-    from harness.pod_watch import PodIncidentWatch
-    from harness.release import attach_release, install_release
-
     hs = harness_session
-    # every restart and OOM kill from now to the end of the run, in pods that come and go (SC-018)
-    hs.pod_watch = PodIncidentWatch(k8s.core, hs.namespace).start()
-    request.addfinalizer(hs.pod_watch.stop)
     if hs.attach:
+        from harness.pod_watch import PodIncidentWatch
+        from harness.release import attach_release
+
+        # every restart and OOM kill from now to the end of the run, in pods that come and go (SC-018)
+        hs.pod_watch = PodIncidentWatch(k8s.core, hs.namespace).start()
+        request.addfinalizer(hs.pod_watch.stop)
         rel = attach_release(cluster_info, hs.release_name, hs.namespace, k8s)
         rel.timeouts = hs.timeouts
         hs.release = rel
         yield rel
         rel.close()
         return
-    images = request.getfixturevalue("loaded_images")
 
     def cleanup() -> None:
         if hs.keep_everything(request.session):
@@ -154,26 +215,18 @@ def release(
             k8s.delete_namespace(hs.namespace, wait=False)
             hs.deleting_namespaces.append(hs.namespace)
 
+    # registered before the install (which may fail half-way); run in reverse: the second release, the
+    # run's release, then the restart watch
+    request.addfinalizer(lambda: hs.pod_watch.stop() if hs.pod_watch is not None else None)
     request.addfinalizer(cleanup)
-    second = None
-    if second_release.needed_by(request.session.items):
-        # its install starts once this one's NodePorts are taken, and the two wait for their pods side by side
-        second = hs.second_release_install = second_release.SecondReleaseInstall(
-            hs, cluster_info, k8s, images
-        )
-        request.addfinalizer(lambda: second.cleanup(request.session))
-    rel = install_release(
-        cluster_info,
-        images,
-        namespace=hs.namespace,
-        release=hs.release_name,
-        values_files=hs.values_files(),
-        timeouts=hs.timeouts,
-        k8s=k8s,
-        after_apply=second.start if second is not None else None,
+    request.addfinalizer(
+        lambda: hs.second_release_install.cleanup(request.session) if hs.second_release_install else None
     )
-    hs.release = rel
-    hs.secret_values = set(rel.secret_values)
+    if hs.early is not None:
+        rel = hs.early.result("release")
+    else:
+        images = request.getfixturevalue("loaded_images")
+        rel = _install_run_release(hs, request.session.items, cluster_info, k8s, images)
     yield rel
 
 

@@ -111,6 +111,13 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.xmlpath = str(report_dir / "junit.xml")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Scenarios tagged @at_end judge the whole run (e.g. no restart since the install): run them last."""
-    items.sort(key=lambda item: item.get_closest_marker("at_end") is not None)  # stable: order kept otherwise
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Scenarios that need no cluster first (they run while it is prepared, steps/early_start.py), then the
+    others; scenarios tagged @at_end judge the whole run (e.g. no restart since the install): last."""
+    from steps.early_start import order_items
+
+    hs = config.stash[STATE]
+    order_items(items, hs.cluster_use)
+    hs.prepare_early = not hs.attach and any(
+        item.path.suffix == ".feature" and hs.cluster_use.needs(item.nodeid) for item in items
+    )

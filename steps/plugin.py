@@ -102,11 +102,13 @@ def _used(item: pytest.Item) -> set[str]:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
     report: pytest.TestReport = yield
+    hs = item.config.stash.get(STATE, None)
+    if report.when == "call" and report.passed and hs is not None and item.path.suffix == ".feature":
+        hs.cluster_use.record(item.nodeid, _used(item))  # the next run's order (steps/early_start.py)
     extras = _html_extras()
     added: list[dict[str, Any]] = []
     if report.when == "call" and extras is not None:
         added += _evidence_extras(item, extras)
-    hs = item.config.stash.get(STATE, None)
     if (
         report.failed
         and report.when in ("setup", "call")
@@ -141,11 +143,43 @@ def pytest_sessionfinish(session: pytest.Session) -> Generator[None, None, None]
     last scenario's teardown."""
     yield
     hs = session.config.stash.get(STATE, None)
+    if hs is not None:
+        hs.cluster_use.save()
+        if hs.early is not None:
+            discard_unused_early_start(hs, session)
     problem = hs.wait_cluster_stopped() if hs is not None else None
     if problem is not None:
         log.error("%s", problem)
         if session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def discard_unused_early_start(hs: HarnessSession, session: pytest.Session) -> None:
+    """What the early start prepared but no scenario asked for (the run stopped before, e.g. -x or a
+    deselected scenario the last run needed the cluster for) is cleaned up as its fixtures would have: the
+    release uninstalled, the cluster stopped if this run started it."""
+    early = hs.early
+    assert early is not None
+    if not early.wait_all(hs.timeouts.install):
+        log.warning("the background install had not ended; leaving what it made")
+        return
+    if hs.keep_everything(session) or ("cluster_info" in early.waited and "release" in early.waited):
+        return  # the fixtures clean up after themselves
+    cluster = early.futures["cluster"]
+    if cluster.exception() is not None:
+        return
+    choice, info, k8s = cluster.result()
+    stops = choice.stops_at_end(info)
+    if "release" not in early.waited:
+        if hs.pod_watch is not None:
+            hs.pod_watch.stop()
+        if hs.second_release_install is not None:
+            hs.second_release_install.cleanup(session)
+        if not stops and k8s.namespace_exists(hs.namespace):
+            log.info("removing namespace %s: no scenario used the release installed in it", hs.namespace)
+            k8s.delete_namespace(hs.namespace, wait=False)
+    if "cluster_info" not in early.waited and stops:
+        hs.stop_cluster_in_background(choice.cluster.teardown)
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -21,7 +21,9 @@ from pytest_bdd.parser import Feature, Step
 from harness import traceability
 from harness.log import QUIET, get_logger, progress
 from harness.paths import REPORTS
+from steps.early_start import STAGE_FIXTURES
 from steps.plugin import _is_acceptance_run
+from steps.session import STATE
 
 STEPS_DIR = Path(__file__).resolve().parent
 FEATURES_DIR = STEPS_DIR.parent / "features"
@@ -86,6 +88,7 @@ class TraceabilityRecorder:
         self.image_layers: dict[str, Any] = {}
         self.report_files: list[Path] = []
         self.report_check: list[Any] = []  # harness.report.check.PageCheck per page
+        self.blocking = 0.0  # seconds of the scenarios' time spent in the phases (not the scenarios' own)
 
     # -- collection / run ------------------------------------------------------------------------------------
 
@@ -154,6 +157,10 @@ class TraceabilityRecorder:
         self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
     ) -> Generator[None, Any, Any]:
         phase = PHASE_FIXTURES.get(fixturedef.argname)
+        hs = self.config.stash.get(STATE, None)
+        early = hs.early if hs is not None else None
+        if phase is not None and early is not None and fixturedef.argname in STAGE_FIXTURES:
+            phase = None  # prepared in the background: its phase is the early start's (end of session)
         if phase is None:
             result = yield
         else:
@@ -166,6 +173,7 @@ class TraceabilityRecorder:
                 finally:
                     own = running.own()
                     self.timings[phase] = self.timings.get(phase, 0.0) + own
+                    self.blocking += own
                     self.phases.append(
                         {
                             "key": phase,
@@ -197,9 +205,15 @@ class TraceabilityRecorder:
             return  # not an acceptance run (e.g. `pytest tests/`): leave the last run's reports alone
         outcomes = self._outcomes()
         total = time.monotonic() - self.started
-        self.timings["scenarios"] = sum(r.duration for r in self.scenarios.values()) - sum(
-            v for k, v in self.timings.items() if k != "scenarios"
-        )
+        hs = self.config.stash.get(STATE, None)
+        if hs is not None and hs.early is not None:
+            # the stages ran beside the scenarios: only the fixtures' waits for them held a scenario up
+            for stage, record in hs.early.phases.items():
+                self.timings[stage] = record["seconds"]
+                self.phases.append(record)
+            self.phases.sort(key=lambda record: record["started"])
+            self.blocking += sum(hs.early.waited.values())
+        self.timings["scenarios"] = sum(r.duration for r in self.scenarios.values()) - self.blocking
         self.timings["total"] = total
         self.timings = {k: round(max(v, 0.0), 2) for k, v in self.timings.items()}
         self.matrix = traceability.build_matrix(

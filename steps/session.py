@@ -18,11 +18,13 @@ from harness.clusters.base import ClusterInfo
 from harness.clusters.select import TargetChoice
 from harness.log import get_logger
 from harness.timeouts import Timeouts
+from steps.early_start import ClusterUse
 
 if TYPE_CHECKING:
     from harness.k8s import K8s
     from harness.pod_watch import PodIncidentWatch
     from harness.release import Release
+    from steps.early_start import EarlyStart
     from steps.second_release import SecondReleaseInstall
 
 log = get_logger("plugin")
@@ -70,6 +72,11 @@ class HarnessSession:
         # the second release (steps/tls_steps.py), when its install started beside the run's release
         self.second_release_install: SecondReleaseInstall | None = None
         self.cluster_stop: Future[None] | None = None  # the cluster's teardown, running beside the reports
+        # cluster, images and release prepared in the background from the first scenario on
+        # (steps/early_start.py); prepare_early: a selected scenario may need them
+        self.early: EarlyStart | None = None
+        self.prepare_early = False
+        self.cluster_use = ClusterUse()  # which scenarios used the cluster, in the runs before and this one
 
     def stop_cluster_in_background(self, teardown: Callable[[], None]) -> None:
         """Start the cluster's teardown in a thread: the end-of-run reports are written and checked in

@@ -147,10 +147,10 @@ def test_the_release_is_uninstalled_only_from_a_cluster_that_stays(
     rel = _Release()
     monkeypatch.delenv("TCB_KEEP_CLUSTER", raising=False)
     monkeypatch.setattr(harness.release, "install_release", lambda *a, **k: rel)
+    stopped: list[bool] = []
+    watch = SimpleNamespace(stop=lambda: stopped.append(True))
     monkeypatch.setattr(
-        harness.pod_watch,
-        "PodIncidentWatch",
-        lambda *a: SimpleNamespace(start=lambda: SimpleNamespace(stop=None)),
+        harness.pod_watch, "PodIncidentWatch", lambda *a: SimpleNamespace(start=lambda: watch)
     )
     hs: Any = SimpleNamespace(
         attach=False,
@@ -161,6 +161,10 @@ def test_the_release_is_uninstalled_only_from_a_cluster_that_stays(
         deleting_namespaces=[],
         values_files=lambda: [],
         keep_everything=lambda session: False,
+        early=None,
+        pod_watch=None,
+        second_release_install=None,
+        secret_values=set(),
     )
     info = ClusterInfo("local", Path("/nonexistent/kubeconfig"), None, "127.0.0.1", True)
     choice = TargetChoice(cluster=SimpleNamespace(name="local"), reason="ok", reuse=reuse)  # type: ignore[arg-type]
@@ -168,8 +172,8 @@ def test_the_release_is_uninstalled_only_from_a_cluster_that_stays(
     k8s: Any = SimpleNamespace(core=None, namespace_exists=lambda ns: True)
     gen = fixtures.release.__wrapped__(request, hs, choice, info, k8s)  # type: ignore[attr-defined]
     assert next(gen) is rel
-    for finalizer in request.finalizers:
-        if finalizer is not None and getattr(finalizer, "__name__", "") == "cleanup":
-            finalizer()
+    for finalizer in reversed(request.finalizers):  # as pytest runs them
+        finalizer()
     assert rel.uninstalled == ([False] if uninstalls else [])
     assert hs.deleting_namespaces == (["tcb-x"] if uninstalls else [])
+    assert stopped == [True]  # the restart watch ends either way

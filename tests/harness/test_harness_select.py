@@ -210,7 +210,9 @@ def test_the_run_waits_for_its_deleted_namespaces_only_on_a_cluster_that_stays(
     monkeypatch.delenv("TCB_KEEP_CLUSTER", raising=False)
     monkeypatch.setattr(harness.k8s, "K8s", _RecordingK8s)
     _RecordingK8s.waited = []
-    session = SimpleNamespace(deleting_namespaces=["tcb-x", "tcb-x-2"], timeouts=DEFAULT_TIMEOUTS, k8s=None)
+    session = SimpleNamespace(
+        deleting_namespaces=["tcb-x", "tcb-x-2"], timeouts=DEFAULT_TIMEOUTS, k8s=None, early=None
+    )
     choice = TargetChoice(cluster=FakeTarget("local", True, "ok"), reason="ok", reuse=reuse)  # type: ignore[arg-type]
     fixture = fixtures.k8s.__wrapped__  # type: ignore[attr-defined]
     teardown = fixture(session, choice, _info())

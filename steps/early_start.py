@@ -1,0 +1,218 @@
+"""The run's cluster, images and release, prepared in a thread of their own from the first scenario on, while
+the scenarios that need none of them run (the repository, chart, image and docs checks: tens of seconds on
+the warm run). The session fixtures (steps/fixtures.py) take each result from here, waiting only for what is
+not ready yet; what a stage raised, the fixture raises, so a failure lands on the scenario that needed it.
+
+Which scenarios need the cluster is learnt from the runs before (`ClusterUse`): a scenario's fixtures are
+fetched by its steps as they run, so they are only known once it has run. The scenarios known to need none
+run first; an unknown one counts as needing it (the first run on a machine keeps the files' order). Getting
+it wrong costs time, never a result: a scenario that needs a stage waits for it.
+
+Not a step module: steps/fixtures.py imports it before pytest loads the step modules."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from harness.clusters.base import ClusterInfo
+from harness.clusters.select import TargetChoice, choose_target
+from harness.log import get_logger, progress
+from harness.paths import CACHE
+
+if TYPE_CHECKING:
+    from harness.images import ImageRef
+    from harness.k8s import K8s
+    from harness.release import Release
+    from steps.session import HarnessSession
+
+log = get_logger("plugin")
+
+# the stages in the order they run, and the session fixture each one stands for
+STAGES = ("build", "cluster", "load", "install")
+STAGE_FIXTURES = {
+    "built_images": "build",
+    "cluster_target": "cluster",
+    "cluster_info": "cluster",
+    "k8s": "cluster",
+    "loaded_images": "load",
+    "release": "install",
+}
+# a scenario that fetched any of these used the cluster (the images alone do not count: they are the first
+# stage, ready in about a second when nothing changed)
+CLUSTER_FIXTURES = frozenset(STAGE_FIXTURES) - {"built_images"} | {"app_urls", "api", "new_user", "user"}
+
+CLUSTER_USE_FILE = CACHE / "scenario-cluster-use.json"
+
+
+class ClusterUse:
+    """Per scenario (node id), whether its last run used the cluster (fetched one of CLUSTER_FIXTURES)."""
+
+    def __init__(self, path: Path = CLUSTER_USE_FILE) -> None:
+        self.path = path
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            data = {}
+        self.known: dict[str, bool] = (
+            {str(k): bool(v) for k, v in data.items()} if isinstance(data, dict) else {}
+        )
+        self.seen: dict[str, bool] = {}
+
+    def needs(self, nodeid: str) -> bool:
+        """True unless a run before saw this scenario use no cluster."""
+        return self.known.get(nodeid, True)
+
+    def record(self, nodeid: str, fixtures: Iterable[str]) -> None:
+        self.seen[nodeid] = bool(CLUSTER_FIXTURES.intersection(fixtures))
+
+    def save(self) -> None:
+        if not self.seen:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.tmp")
+            tmp.write_text(json.dumps({**self.known, **self.seen}, indent=1, sort_keys=True) + "\n")
+            tmp.replace(self.path)
+        except OSError as exc:  # only the next run's order depends on it
+            log.info("could not record which scenarios use the cluster (%s): %s", self.path, exc)
+
+
+def order_items(items: list[pytest.Item], use: ClusterUse) -> None:
+    """Scenarios known to need no cluster first, then the others; @at_end scenarios last (stable sort: the
+    files' order otherwise; tests that are not scenarios keep their place before the scenarios)."""
+
+    def key(item: pytest.Item) -> tuple[bool, bool]:
+        scenario = item.path.suffix == ".feature"
+        return item.get_closest_marker("at_end") is not None, scenario and use.needs(item.nodeid)
+
+    items.sort(key=key)
+
+
+class EarlyStart:
+    """Build the images, find or start the cluster, load the images and install the release, in one thread,
+    each stage's result (or exception) in a Future the fixtures wait for. Each stage is a progress phase and
+    records when it ran and its own seconds (the report's phases)."""
+
+    def __init__(
+        self,
+        hs: HarnessSession,
+        *,
+        install: Callable[[ClusterInfo, K8s, Mapping[str, ImageRef]], Release],
+        choose: Callable[[], TargetChoice] | None = None,
+        build: Callable[[], dict[str, ImageRef]] | None = None,
+        connect: Callable[[ClusterInfo], K8s] | None = None,
+    ) -> None:
+        self.hs = hs
+        self._install = install
+        self._choose = choose or self._choose_target
+        self._build = build or self._build_images
+        self._connect = connect or self._k8s_client
+        self.futures: dict[str, Future[Any]] = {stage: Future() for stage in STAGES}
+        self.phases: dict[str, dict[str, Any]] = {}  # stage -> key, title, started, seconds, last, ok
+        self.waited: dict[str, float] = {}  # fixture -> seconds its setup waited here
+        self._thread: threading.Thread | None = None
+
+    # --- the thread ---------------------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is None:
+            log.info("preparing the cluster, images and release in the background")
+            self._thread = threading.Thread(target=self._run, name="early-start", daemon=True)
+            self._thread.start()
+
+    @property
+    def started(self) -> bool:
+        return self._thread is not None
+
+    def _run(self) -> None:
+        from steps.reporting import PHASE_TITLES
+
+        steps: dict[str, Callable[[], Any]] = {
+            "build": self._build,
+            "cluster": self._cluster,
+            "load": self._load,
+            "install": self._install_release,
+        }
+        for stage in STAGES:
+            wall = time.time()
+            try:
+                with progress.phase(stage, PHASE_TITLES.get(stage)) as running:
+                    try:
+                        value = steps[stage]()
+                    finally:
+                        self.phases[stage] = {
+                            "key": stage,
+                            "title": running.title,
+                            "started": wall,
+                            "seconds": round(running.own(), 2),
+                            "last": running.last,
+                            "ok": False,
+                        }
+            except BaseException as exc:  # the fixtures waiting for this or a later stage raise it
+                for later in STAGES[STAGES.index(stage) :]:
+                    self.futures[later].set_exception(exc)
+                return
+            self.phases[stage]["ok"] = True
+            self.futures[stage].set_result(value)
+
+    def _choose_target(self) -> TargetChoice:
+        hs = self.hs
+        return choose_target(
+            hs.option("target"),
+            kubeconfig=hs.option("kubeconfig"),
+            reuse=bool(hs.option("reuse_cluster")),
+            image_registry=hs.option("image_registry"),
+            timeouts=hs.timeouts,
+        )
+
+    @staticmethod
+    def _build_images() -> dict[str, ImageRef]:
+        from harness.images import build_images
+
+        return dict(build_images(progress=True))
+
+    @staticmethod
+    def _k8s_client(info: ClusterInfo) -> K8s:
+        from harness.k8s import K8s
+
+        return K8s(info.kubeconfig, info.context)
+
+    def _cluster(self) -> tuple[TargetChoice, ClusterInfo, K8s]:
+        choice = self._choose()
+        info = choice.cluster.ensure_up()
+        info.notes["selection"] = choice.describe()
+        return choice, info, self._connect(info)
+
+    def _load(self) -> dict[str, ImageRef]:
+        images: dict[str, ImageRef] = self.futures["build"].result()
+        choice, _, _ = self.futures["cluster"].result()
+        choice.cluster.load_images([image.ref for image in images.values()])
+        return images
+
+    def _install_release(self) -> Release:
+        _, info, k8s = self.futures["cluster"].result()
+        return self._install(info, k8s, self.futures["load"].result())
+
+    # --- the fixtures' side -------------------------------------------------------------------------------
+    def result(self, fixture: str) -> Any:
+        """What the stage behind this session fixture made (waits for it; raises what it raised)."""
+        stage = STAGE_FIXTURES[fixture]
+        begun = time.monotonic()
+        try:
+            return self.futures[stage].result()
+        finally:
+            self.waited[fixture] = time.monotonic() - begun
+
+    def wait_all(self, timeout: float) -> bool:
+        """Whether the thread ended within `timeout` (at the end of a run that never asked for a stage)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True

@@ -1,0 +1,135 @@
+"""The early start (steps/early_start.py): the cluster, images and release prepared in a thread while the
+scenarios that need none of them run; the order that puts those scenarios first, learnt from earlier runs."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from harness.clusters.base import ClusterInfo
+from harness.timeouts import DEFAULT_TIMEOUTS
+from steps.early_start import ClusterUse, EarlyStart, order_items
+
+INFO = ClusterInfo("local", Path("/nonexistent/kubeconfig"), None, "127.0.0.1", True)
+
+
+class _Cluster:
+    name = "local"
+
+    def __init__(self, log: list[str], fail: str = "") -> None:
+        self.log, self.fail = log, fail
+
+    def ensure_up(self) -> ClusterInfo:
+        self.log.append("cluster")
+        if self.fail == "cluster":
+            raise RuntimeError("etcd did not start")
+        return INFO
+
+    def load_images(self, refs: list[str]) -> None:
+        self.log.append(f"load {','.join(refs)}")
+
+
+def _early(log: list[str], fail: str = "", gate: threading.Event | None = None) -> EarlyStart:
+    cluster = _Cluster(log, fail)
+    choice = SimpleNamespace(cluster=cluster, describe=lambda: "local: test")
+
+    def build() -> dict[str, Any]:
+        log.append("build")
+        if gate is not None:
+            gate.wait(5)
+        return {"backend": SimpleNamespace(ref="todo-chatbot/backend:1")}
+
+    def install(info: ClusterInfo, k8s: Any, images: Any) -> str:
+        log.append(f"install on {info.node_address} with {sorted(images)}")
+        return "the release"
+
+    hs: Any = SimpleNamespace(timeouts=DEFAULT_TIMEOUTS)
+    fakes: dict[str, Any] = {"install": install, "choose": lambda: choice, "connect": lambda info: "k8s"}
+    return EarlyStart(hs, build=build, **fakes)
+
+
+def test_each_fixture_gets_its_stage_and_the_stages_run_in_order() -> None:
+    log: list[str] = []
+    early = _early(log)
+    early.start()
+    assert early.result("release") == "the release"
+    assert early.result("cluster_info")[1] is INFO and early.result("k8s")[2] == "k8s"
+    assert early.result("loaded_images") == early.result("built_images")
+    assert log == ["build", "cluster", "load todo-chatbot/backend:1", "install on 127.0.0.1 with ['backend']"]
+    assert [early.phases[s]["ok"] for s in ("build", "cluster", "load", "install")] == [True] * 4
+    assert set(early.waited) == {"release", "cluster_info", "k8s", "loaded_images", "built_images"}
+
+
+def test_a_fixture_waits_only_for_its_own_stage() -> None:
+    """The build waits on a gate: nothing is ready and the fixture waits; then it gets its images while the
+    later stages may still run."""
+    log: list[str] = []
+    gate = threading.Event()
+    early = _early(log, gate=gate)
+    early.start()
+    assert not early.futures["build"].done()
+    threading.Timer(0.3, gate.set).start()
+    assert "backend" in early.result("built_images")
+    assert early.waited["built_images"] >= 0.2
+
+
+def test_a_failed_stage_fails_it_and_every_later_stage_with_its_own_error() -> None:
+    log: list[str] = []
+    early = _early(log, fail="cluster")
+    early.start()
+    assert "backend" in early.result("built_images")  # the stage before it stands
+    for fixture in ("cluster_info", "loaded_images", "release"):
+        with pytest.raises(RuntimeError, match="etcd did not start"):
+            early.result(fixture)
+    assert early.phases["cluster"]["ok"] is False and "install" not in early.phases
+    assert not any(entry.startswith("install") for entry in log)
+    assert early.wait_all(1.0)
+
+
+# --- the order -------------------------------------------------------------------------------------------
+def _item(nodeid: str, at_end: bool = False) -> Any:
+    path = Path(nodeid.split("::")[0])
+    return SimpleNamespace(
+        nodeid=nodeid,
+        path=path,
+        get_closest_marker=lambda name: object() if at_end and name == "at_end" else None,
+    )
+
+
+def test_scenarios_known_to_need_no_cluster_run_first_and_at_end_ones_last(tmp_path: Path) -> None:
+    use = ClusterUse(tmp_path / "use.json")
+    use.known = {"features/chart.feature::test_lint": False, "features/access.feature::test_front": True}
+    items = [
+        _item("tests/harness/test_x.py::test_unit"),  # not a scenario: keeps its place
+        _item("features/access.feature::test_front"),
+        _item("features/deployment.feature::test_no_restart", at_end=True),
+        _item("features/chart.feature::test_render"),  # never seen: may need the cluster
+        _item("features/chart.feature::test_lint"),
+    ]
+    order_items(items, use)
+    assert [i.nodeid.split("::")[1] for i in items] == [
+        "test_unit",
+        "test_lint",
+        "test_front",
+        "test_render",
+        "test_no_restart",
+    ]
+
+
+def test_what_a_run_saw_is_the_next_runs_knowledge(tmp_path: Path) -> None:
+    path = tmp_path / "cache" / "use.json"
+    use = ClusterUse(path)
+    assert use.needs("features/x.feature::test_a")  # unknown: as if it needed the cluster
+    use.record("features/x.feature::test_a", ["request", "evidence"])
+    use.record("features/x.feature::test_b", ["request", "user"])
+    use.record("features/x.feature::test_c", ["request", "built_images"])  # the images alone: no cluster
+    use.save()
+    again = ClusterUse(path)
+    assert not again.needs("features/x.feature::test_a") and again.needs("features/x.feature::test_b")
+    assert not again.needs("features/x.feature::test_c")
+    path.write_text("not json")
+    assert ClusterUse(path).needs("features/x.feature::test_a")  # a broken record orders nothing first
