@@ -33,6 +33,7 @@ class Sample:
     task_number: int | None = None
     resent: bool = False  # sent a second time after the connection closed before any answer (see _one)
     user: int = 0  # which of the generator's users (tokens) sent it
+    retry_after: bool = False  # the answer carried a Retry-After header
 
 
 @dataclass
@@ -56,6 +57,8 @@ class LoadReport:
     resent: int = 0  # requests sent again after a keep-alive connection closed before any answer
     users: int = 1
     created_by_user: dict[int, list[int]] = field(default_factory=dict)  # user index -> task numbers
+    # 503 answers without Retry-After: a client is told "unavailable" but not when to come back
+    unavailable_without_retry_after: int = 0
 
     @property
     def failure_rate(self) -> float:
@@ -71,6 +74,8 @@ class LoadReport:
         )
         if self.resent:
             text += f"; {self.resent} sent again after a connection closed before any answer"
+        if self.unavailable_without_retry_after:
+            text += f"; {self.unavailable_without_retry_after} answered 503 without Retry-After"
         if self.failures:
             text += (
                 f"; recovered after {self.recovery_time_s:.1f}s"
@@ -313,6 +318,7 @@ class LoadGenerator:
                 user=user,
             )
         latency = time.monotonic() - started
+        retry_after = "retry-after" in response.headers
         if response.status_code != expected:
             return Sample(
                 started - self._t0,
@@ -320,9 +326,11 @@ class LoadGenerator:
                 operation,
                 response.status_code,
                 False,
-                f"{method} {url} -> {response.status_code}: {response.text[:200]}",
+                f"{method} {url} -> {response.status_code}"
+                f"{'' if retry_after else ' (no Retry-After)'}: {response.text[:200]}",
                 resent=resent,
                 user=user,
+                retry_after=retry_after,
             )
         number = None
         if operation == "create":
@@ -337,6 +345,7 @@ class LoadGenerator:
             number,
             resent=resent,
             user=user,
+            retry_after=retry_after,
         )
 
     def _record(self, sample: Sample) -> None:
@@ -406,6 +415,7 @@ def summarise(
             user: sorted(s.task_number for s in samples if s.user == user and s.task_number is not None)
             for user in range(users)
         },
+        unavailable_without_retry_after=sum(1 for s in samples if s.status == 503 and not s.retry_after),
     )
 
 

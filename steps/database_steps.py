@@ -258,6 +258,11 @@ def _failures_are_503(load: RunningLoad, evidence: Evidence) -> None:
     assert not other, f"failures other than 503 (error = refused, reset or timed out): {other}; " + "; ".join(
         report.failure_reasons[:5]
     )
+    # a clean 503 tells the client when to come back (issue 12: "a clean 503 with Retry-After")
+    assert not report.unavailable_without_retry_after, (
+        f"{report.unavailable_without_retry_after} of the 503s came without Retry-After; "
+        + "; ".join(report.failure_reasons[:5])
+    )
 
 
 # ---- backup and restore into a fresh release ----

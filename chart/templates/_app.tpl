@@ -162,6 +162,10 @@ metadata:
     {{- include "todo-chatbot.labels" $ctx | nindent 4 }}
 spec:
   type: {{ $service.type | default "ClusterIP" }}
+  {{- if and (has ($service.type | default "ClusterIP") (list "NodePort" "LoadBalancer")) $service.externalTrafficPolicy }}
+  {{- /* Local keeps the client's address (per-address limits, the lockout: docs/security.md); Cluster masquerades it. */}}
+  externalTrafficPolicy: {{ $service.externalTrafficPolicy }}
+  {{- end }}
   selector:
     {{- include "todo-chatbot.selectorLabels" $ctx | nindent 4 }}
   ports:

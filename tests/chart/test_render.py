@@ -4,6 +4,7 @@ the contract's ports and replicas, Pod Security "restricted", no :latest."""
 from __future__ import annotations
 
 import base64
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -391,6 +392,38 @@ def test_uninstall_keeps_the_database_volume_and_its_password_unless_asked_not_t
     policy = named(dropped, "StatefulSet", "-postgres")["spec"]["persistentVolumeClaimRetentionPolicy"]
     assert policy["whenDeleted"] == "Delete"
     assert "annotations" not in of_kind(dropped, "Secret")[0]["metadata"]
+
+
+_OUTSIDE = ("NodePort", "LoadBalancer")  # Service types reachable from outside the cluster
+
+
+def _masquerading_services(objects: list[dict[str, Any]]) -> list[str]:
+    """Services reachable from outside the cluster whose pods do not see the client's own address: kube-proxy
+    masquerades every client of an externalTrafficPolicy: Cluster Service behind the node's address, and the
+    per-address rate limits and the failed-login lockout (docs/security.md) would count them all as one."""
+    return [
+        service["metadata"]["name"]
+        for service in of_kind(objects, "Service")
+        if service["spec"].get("type") in _OUTSIDE
+        and service["spec"].get("externalTrafficPolicy", "Cluster") != "Local"
+    ]
+
+
+@pytest.mark.parametrize("value_set", list(VALUE_SETS))
+def test_services_outside_the_cluster_keep_the_clients_address(render: Render, value_set: str) -> None:
+    objects = _render_set(render, value_set)
+    exposed = [s for s in of_kind(objects, "Service") if s["spec"].get("type") in _OUTSIDE]
+    assert len(exposed) == 2, "the frontend and backend NodePorts"
+    assert _masquerading_services(objects) == []
+
+
+def test_a_service_that_masquerades_its_clients_is_caught(render: Render) -> None:
+    """The check above can fail: the chart's opt-out (Cluster) and a rendered Service without the field."""
+    opted_out = render([], {**IMAGE_TAGS, **SECRETS, "frontend.service.externalTrafficPolicy": "Cluster"})
+    assert [name.rsplit("-", 1)[-1] for name in _masquerading_services(opted_out)] == ["frontend"]
+    objects = copy.deepcopy(_render_set(render, "default"))
+    del named(objects, "Service", "-backend")["spec"]["externalTrafficPolicy"]
+    assert [name.rsplit("-", 1)[-1] for name in _masquerading_services(objects)] == ["backend"]
 
 
 def test_helm_test_pods_check_every_service(render: Render) -> None:

@@ -26,9 +26,10 @@ from harness.proc import run
 from harness.waits import wait_until
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.cluster import netpol_probe  # run as a script: the repository root is put on sys.path first
+from tests.cluster import exposure, netpol_probe  # run as a script: the repo root is put on sys.path first
 
 CGROUP_ROOT = "/tcb-isolated"
+NODE_PORT = 30999  # the exercise's web Service
 # what another tenant of a host already has: chains and a set named like ours, sysctls the cluster changes
 FOREIGN = [
     ["iptables", "-t", "filter", "-N", "KUBE-FOREIGN"],
@@ -110,13 +111,13 @@ spec:
 apiVersion: v1
 kind: Service
 metadata: {{name: web, namespace: default}}
-spec: {{type: NodePort, selector: {{app: web}}, ports: [{{port: 8080, nodePort: 30999}}]}}
+spec: {{type: NodePort, selector: {{app: web}}, ports: [{{port: 8080, nodePort: {NODE_PORT}}}]}}
 """
     cluster.kubectl("apply", "-f", "-", input=manifest)
     cluster.kubectl("rollout", "status", "deployment/web", "--timeout=120s")
 
     def answers() -> tuple[bool, str]:
-        status = httpx.get("http://127.0.0.1:30999/hostname", timeout=3).status_code
+        status = httpx.get(f"http://127.0.0.1:{NODE_PORT}/hostname", timeout=3).status_code
         return status == 200, str(status)
 
     wait_until("the NodePort inside the isolated cluster", answers, timeout=30)
@@ -182,6 +183,7 @@ def main() -> None:
         again = cluster.ensure_up()
         second = time.monotonic() - start
         netns = exercise(cluster)
+        exposed = exposure.exposure(cluster.pki.path, NODE_PORT)
         policy = policies(cluster)
     finally:
         start = time.monotonic()
@@ -194,6 +196,7 @@ def main() -> None:
         "teardown_seconds": round(time.monotonic() - start, 1),
         "pod_netns_seen": len(netns),
         "network_policy": policy,
+        "exposure": exposed,
         "leftovers": leftovers(cluster, netns),
         "host_changes": differences(host_before, local_host.host_state()),
         "host_before": host_before,

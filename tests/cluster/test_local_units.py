@@ -223,3 +223,21 @@ def test_pod_traffic_routing_sets_the_forwarding_sysctls_and_names_a_missing_mod
         "1",
         "1",
     ]
+
+
+def test_the_listener_scan_finds_only_sockets_listening_on_every_address() -> None:
+    """tests/cluster/exposure.py's scan of /proc/net/tcp{,6}: loopback and node-address listeners and
+    connections pass; a listener on 0.0.0.0 or :: is found (the seeded defect)."""
+    from tests.cluster.exposure import wildcard_listeners
+
+    head = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout\n"
+    tcp = head + (
+        "   0: 0100007F:3053 00000000:0000 0A 00000000:00000000 00:00000000 0 0 1\n"  # 127.0.0.1:12371
+        "   1: 0100FE0A:192B 00000000:0000 0A 00000000:00000000 00:00000000 0 0 2\n"  # 10.254.0.1:6443
+        "   2: 00000000:2A1F 0100007F:C60F 01 00000000:00000000 00:00000000 0 0 3\n"  # connected
+    )
+    tcp6 = head + "   0: 00000000000000000000000001000000:1F90 " + "0" * 32 + ":0000 0A 0 0 0 0 0 4 1\n"
+    assert wildcard_listeners({"tcp": tcp, "tcp6": tcp6}) == []
+    seeded = tcp + "   3: 00000000:2FB3 00000000:0000 0A 00000000:00000000 00:00000000 0 0 5\n"
+    seeded6 = tcp6 + "   1: " + "0" * 32 + ":280A " + "0" * 32 + ":0000 0A 0 0 0 0 0 6 1\n"
+    assert wildcard_listeners({"tcp": seeded, "tcp6": seeded6}) == ["0.0.0.0:12211", "[::]:10250"]

@@ -33,10 +33,16 @@ def test_restore_puts_back_exactly_what_the_cluster_changed() -> None:
         assert seen in damage, f"{seen} not detected in:\n{damage}"
 
 
+@pytest.fixture(scope="module")
+def cycle() -> dict:
+    """One up → use → teardown cycle of a second cluster in its own network namespace, for the tests below."""
+    return _in_own_netns("isolated_cycle.py", timeout=900)
+
+
 @needs_root
 @pytest.mark.slow
-def test_up_then_teardown_leaves_nothing_behind() -> None:
-    report = _in_own_netns("isolated_cycle.py", timeout=900)
+def test_up_then_teardown_leaves_nothing_behind(cycle: dict) -> None:
+    report = cycle
     assert report["pod_netns_seen"] >= 2, "the cycle ran no pods, so teardown proved nothing"
     assert report["second_started_by_us"] is False  # the second ensure_up found it running
     policy = report["network_policy"]
@@ -54,3 +60,23 @@ def test_up_then_teardown_leaves_nothing_behind() -> None:
         "state_dir": [],
     }
     assert report["host_changes"] == []
+
+
+@needs_root
+@pytest.mark.slow
+def test_the_running_cluster_exposes_nothing_beyond_its_host(cycle: dict) -> None:
+    """No listener on every address, etcd only for the cluster's certificates, NodePorts on loopback and the
+    node address only (issue 12 item 10; tests/cluster/exposure.py); each probe next to its control."""
+    exposed = cycle["exposure"]
+    assert exposed["wildcard_listeners"] == [], "a cluster component listens on every address"
+    assert exposed["seeded_wildcard_listener_seen"], "the scan did not see a listener opened on 0.0.0.0"
+    etcd = exposed["etcd"]
+    allowed = etcd["apiserver_client_cert"]
+    assert allowed.startswith("200 ") and '"health":"true"' in allowed, f"the control failed: {etcd}"
+    for client in ("plain_http", "tls_without_client_cert"):
+        assert '"health":"true"' not in etcd[client], f"etcd answered {client}: {etcd[client]}"
+    assert etcd["tls_without_client_cert"].startswith("no answer"), etcd
+    reach = exposed["node_port"]
+    assert reach["loopback"].startswith("200 "), reach
+    assert reach["other_address"].startswith("no answer"), f"the NodePort answers on another address: {reach}"
+    assert reach["other_address_seeded"].startswith("200 "), f"the probe cannot tell: {reach}"

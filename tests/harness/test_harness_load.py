@@ -6,6 +6,8 @@ import threading
 import time
 
 import pytest
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
 from harness.load import LoadGenerator, percentile
 from harness.waits import wait_until
@@ -81,6 +83,34 @@ def test_unexpected_status_is_a_failure_with_its_reason(loopback_server):
     assert report.status_histogram == {"401": 5}
     assert "401" in report.failure_reasons[0] and "bad token" in report.failure_reasons[0]
     assert not report.recovered and report.recovery_time_s is None
+
+
+def _unavailable_app(retry_after: bool) -> FastAPI:
+    """Every request answered as the database outage answers it: 503, with or without Retry-After."""
+    app = FastAPI()
+
+    @app.api_route("/api/tasks", methods=["GET", "POST"])
+    def unavailable() -> JSONResponse:
+        headers = {"Retry-After": "2"} if retry_after else None
+        return JSONResponse({"detail": "database unavailable"}, status_code=503, headers=headers)
+
+    return app
+
+
+def test_503s_without_retry_after_are_counted(serve_app):
+    """The resilience scenario requires a clean 503 (with Retry-After) for every request of an outage: the
+    generator counts the 503s that came without one, and a server that always sends it counts none."""
+    counts = {}
+    for retry_after in (True, False):
+        server = serve_app(_unavailable_app(retry_after))
+        with LoadGenerator(server.url, "good-token", concurrency=1, rate=None, max_requests=8) as load:
+            load.join(timeout=10)
+            report = load.report()
+        assert report.status_histogram == {"503": 8}, report.summary()
+        counts[retry_after] = report.unavailable_without_retry_after
+    assert counts == {True: 0, False: 8}
+    assert "no Retry-After" in report.failure_reasons[0]
+    assert "8 answered 503 without Retry-After" in report.summary()
 
 
 def test_server_stopped_mid_run_then_restarted_gives_failures_and_recovery_time(loopback_server):
