@@ -80,7 +80,8 @@ def load_chart(scenario: Scenario) -> Chart | None:
         f"Requests per second, latency p50/p95/p99 and failures over {trace.duration:.0f}s:"
         f" {len(trace.samples)} requests, {failed} failed. Events: {events or 'none'}.",
         f"{len(trace.samples)} requests over {trace.duration:.0f}s, {failed} failed; dashed lines: what"
-        " happened while the load ran — the scenario's steps as they ended (numbered below the chart).",
+        " happened while the load ran — the scenario's steps as they ended, and where a long When step"
+        " began (numbered below the chart).",
     )
 
 
