@@ -16,7 +16,12 @@ from harness.report.outputs import RunRecord, Scenario
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MARKS = {"passed": "✓", "failed": "✗", "not verified": "⚠", "not run": "·", "uncovered": "?"}
-VERDICT_WORDS = {"passed": "PASSED", "failed": "FAILED", "passed with gaps": "PASSED WITH GAPS"}
+VERDICT_WORDS = {
+    "passed": "PASSED",
+    "failed": "FAILED",
+    "passed with gaps": "PASSED WITH GAPS",
+    "partial run": "PARTIAL RUN: NO FAILURE, NOT EVERY CRITERION RUN",
+}
 SCENARIO_ORDER = ("failed", "not verified", "passed", "not run")
 MAX_TEXT = 60_000  # characters of one text evidence shown inline (the file link has all of it)
 

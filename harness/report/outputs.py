@@ -95,11 +95,15 @@ class RunRecord:
 
     @property
     def verdict(self) -> str:
+        """failed; passed with gaps (something not verified or uncovered); partial run (all that ran passed,
+        but a success criterion was not run: a run of selected scenarios); passed."""
         statuses = {s.status for s in self.scenarios} | {c.status for c in self.criteria}
         if "failed" in statuses:
             return "failed"
         if statuses & {"not verified", "uncovered"}:
             return "passed with gaps"
+        if "not run" in {c.status for c in self.criteria}:
+            return "partial run"
         return "passed"
 
     def scenario(self, key: str) -> Scenario | None:
