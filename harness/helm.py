@@ -27,7 +27,7 @@ import pyhelm3.errors
 import yaml
 
 from harness.components import CHART
-from harness.log import get_logger
+from harness.log import get_logger, phase
 from harness.paths import TOOLS_BIN, ensure
 from harness.proc import CommandError, run, which
 from harness.timeouts import DEFAULT_TIMEOUTS
@@ -67,7 +67,13 @@ def ensure_helm(version: str = HELM_VERSION) -> Path:
     log.info("building helm %s with go install (first run only; a few minutes on a small machine)", version)
     started = time.monotonic()
     # Build into a scratch dir and rename, so an interrupted build never leaves a half-written binary behind.
-    with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
+    # A progress phase: on the terminal, the build's elapsed time against the last build of this version.
+    with (
+        phase(
+            f"go build helm {version}", f"helm {version}: go install from the module proxy (first run only)"
+        ),
+        tempfile.TemporaryDirectory(dir=target.parent) as scratch,
+    ):
         run(
             [
                 go,

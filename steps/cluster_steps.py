@@ -33,8 +33,8 @@ from steps.session import HarnessSession
 
 
 @then("the Docker engine answers with its version")
-def _docker(evidence: Evidence) -> None:
-    version = ensure_docker_engine().version()
+def _docker(evidence: Evidence, timeouts: Timeouts) -> None:
+    version = ensure_docker_engine(timeout=timeouts.docker_engine).version()
     evidence.text("docker version", f"{version.get('Version')} (API {version.get('ApiVersion')})")
     assert version.get("Version"), f"docker answered without a version: {version}"
 

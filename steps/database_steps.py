@@ -69,24 +69,29 @@ def _ready_since(pod: V1Pod) -> datetime | None:
 
 
 @pytest.fixture
-def role_limits(release: Release) -> Iterator[dict[str, int]]:
+def role_limits(release: Release, timeouts: Timeouts) -> Iterator[dict[str, int]]:
     """Each service role's connection limit, put back after the scenario whatever its outcome (the release is
     shared with later scenarios)."""
-    limits = {role: int(db_backup.run_sql(release, role_limit_sql(role))) for role in SERVICE_ROLES.values()}
+    limits = {
+        role: int(db_backup.run_sql(release, role_limit_sql(role), timeout=timeouts.command))
+        for role in SERVICE_ROLES.values()
+    }
     yield limits
     for role, limit in limits.items():
-        db_backup.run_sql(release, f"ALTER ROLE {role} CONNECTION LIMIT {limit:d};")
+        db_backup.run_sql(release, f"ALTER ROLE {role} CONNECTION LIMIT {limit:d};", timeout=timeouts.command)
 
 
 @when(parsers.parse("the database refuses the {component}'s logins"))
-def _refuse_logins(release: Release, role_limits: dict[str, int], component: str) -> None:
-    db_backup.run_sql(release, refuse_role_sql(SERVICE_ROLES[component]))
+def _refuse_logins(release: Release, role_limits: dict[str, int], component: str, timeouts: Timeouts) -> None:
+    db_backup.run_sql(release, refuse_role_sql(SERVICE_ROLES[component]), timeout=timeouts.command)
 
 
 @when(parsers.parse("the database admits the {component}'s logins again"))
-def _admit_logins(release: Release, role_limits: dict[str, int], component: str) -> None:
+def _admit_logins(release: Release, role_limits: dict[str, int], component: str, timeouts: Timeouts) -> None:
     role = SERVICE_ROLES[component]
-    db_backup.run_sql(release, f"ALTER ROLE {role} CONNECTION LIMIT {role_limits[role]:d};")
+    db_backup.run_sql(
+        release, f"ALTER ROLE {role} CONNECTION LIMIT {role_limits[role]:d};", timeout=timeouts.command
+    )
 
 
 # ---- a database outage: pods stay, requests get 503 + Retry-After ----
@@ -278,18 +283,22 @@ def _user_tasks(load_user: User, count: int) -> list[dict[str, Any]]:
 
 
 @when("the release is backed up", target_fixture="backup_file")
-def _backed_up(release: Release, harness_session: HarnessSession, evidence: Evidence) -> Path:
+def _backed_up(
+    release: Release, harness_session: HarnessSession, evidence: Evidence, timeouts: Timeouts
+) -> Path:
     path = harness_session.report_dir / "backups" / f"{release.namespace}.dump"
-    result = db_backup.backup(release, path)
+    result = db_backup.backup(release, path, timeout=timeouts.backup)
     evidence.figure("backup size", result.bytes, "bytes")
     evidence.figure("backup time", round(result.seconds, 1), "s")
     return path
 
 
 @when(SECOND_RELEASE_STEPS[1], target_fixture="restored")
-def _restored(second_release: SecondRelease, backup_file: Path, evidence: Evidence) -> SecondRelease:
+def _restored(
+    second_release: SecondRelease, backup_file: Path, evidence: Evidence, timeouts: Timeouts
+) -> SecondRelease:
     """Into the run's second release (steps/tls_steps.py): installed fresh in its own namespace."""
-    took = db_backup.restore(second_release.release, backup_file)
+    took = db_backup.restore(second_release.release, backup_file, timeout=timeouts.backup)
     evidence.figure("restore time (backend and chatbot stopped and started)", round(took, 1), "s")
     return second_release
 

@@ -5,7 +5,9 @@
 
 The generated files are committed (so `docker build` works on a context without the harness);
 tests/images/test_dockerfiles.py fails when a Dockerfile drifts from what the template renders. What differs
-between the services is this table and nothing else.
+between the services is this table and nothing else; each service's package and container port come from the
+component registry (harness.components: the port from chart/values.yaml), so a port changed in the chart makes
+the committed Dockerfiles drift until they are generated again.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import components
+
 TEMPLATE = Path(__file__).with_name("service.Dockerfile.in")
 SERVICES_DIR = Path(__file__).resolve().parents[2] / "services"
 PLACEHOLDER = re.compile(r"@[A-Z_]+@")
@@ -23,19 +27,22 @@ PLACEHOLDER = re.compile(r"@[A-Z_]+@")
 
 @dataclass(frozen=True)
 class ServiceDockerfile:
-    service: str
-    package: str
-    port: int
+    service: str  # a component of harness.components: its package and container port are read from there
     description: str
     access_log: bool  # uvicorn's per-request access log line
     cmd_note: str
 
-    def render(self, template: str) -> str:
+    def render(self, template: str, chart: Path = components.CHART) -> str:
+        component = components.component(self.service)
+        if component.package is None:
+            raise ValueError(
+                f"{self.service} is not a Python service of harness.components: no package to run"
+            )
         extra = "" if self.access_log else ', "--no-access-log"'
         values = {
             "SERVICE": self.service,
-            "PACKAGE": self.package,
-            "PORT": str(self.port),
+            "PACKAGE": component.package,
+            "PORT": str(component.container_port(chart)),
             "DESCRIPTION": self.description,
             "EXTRA_ARGS": extra,
             "CMD_NOTE": self.cmd_note,
@@ -54,31 +61,31 @@ class ServiceDockerfile:
 
 DOCKERFILES = (
     ServiceDockerfile(
-        "backend", "todo_backend", 8000, "FastAPI backend: accounts and numbered tasks", access_log=False,
+        "backend", "FastAPI backend: accounts and numbered tasks", access_log=False,
         cmd_note="no access log: the backend is the hot path (a log line costs CPU on every request); "
         "requests are counted in /metrics",
     ),
     ServiceDockerfile(
-        "chatbot", "todo_chatbot", 8001, "Chat service: plain English to task operations", access_log=True,
+        "chatbot", "Chat service: plain English to task operations", access_log=True,
         cmd_note="with uvicorn's access log: one line per chat request",
     ),
     ServiceDockerfile(
-        "frontend", "todo_frontend", 3000, "Server-rendered web frontend and /api proxy", access_log=True,
+        "frontend", "Server-rendered web frontend and /api proxy", access_log=True,
         cmd_note="with uvicorn's access log: one line per page or /api request",
     ),
 )  # fmt: skip
 
 
-def rendered(services_dir: Path = SERVICES_DIR) -> dict[Path, str]:
+def rendered(services_dir: Path = SERVICES_DIR, chart: Path = components.CHART) -> dict[Path, str]:
     template = TEMPLATE.read_text()
-    return {spec.path(services_dir): spec.render(template) for spec in DOCKERFILES}
+    return {spec.path(services_dir): spec.render(template, chart) for spec in DOCKERFILES}
 
 
-def drifted(services_dir: Path = SERVICES_DIR) -> list[Path]:
+def drifted(services_dir: Path = SERVICES_DIR, chart: Path = components.CHART) -> list[Path]:
     """The Dockerfiles whose text differs from what the template renders (or that are missing)."""
     return [
         path
-        for path, text in rendered(services_dir).items()
+        for path, text in rendered(services_dir, chart).items()
         if not path.is_file() or path.read_text() != text
     ]
 

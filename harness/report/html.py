@@ -16,7 +16,12 @@ from harness.report.outputs import RunRecord, Scenario
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MARKS = {"passed": "✓", "failed": "✗", "not verified": "⚠", "not run": "·", "uncovered": "?"}
-VERDICT_WORDS = {"passed": "PASSED", "failed": "FAILED", "passed with gaps": "PASSED WITH GAPS"}
+VERDICT_WORDS = {
+    "passed": "PASSED",
+    "failed": "FAILED",
+    "passed with gaps": "PASSED WITH GAPS",
+    "partial run": "PARTIAL RUN: NO FAILURE, NOT EVERY CRITERION RUN",
+}
 SCENARIO_ORDER = ("failed", "not verified", "passed", "not run")
 MAX_TEXT = 60_000  # characters of one text evidence shown inline (the file link has all of it)
 
@@ -80,7 +85,8 @@ def load_chart(scenario: Scenario) -> Chart | None:
         f"Requests per second, latency p50/p95/p99 and failures over {trace.duration:.0f}s:"
         f" {len(trace.samples)} requests, {failed} failed. Events: {events or 'none'}.",
         f"{len(trace.samples)} requests over {trace.duration:.0f}s, {failed} failed; dashed lines: what"
-        " happened while the load ran — the scenario's steps as they ended (numbered below the chart).",
+        " happened while the load ran — the scenario's steps as they ended, and where a long When step"
+        " began (numbered below the chart).",
     )
 
 

@@ -22,6 +22,7 @@ from harness.traceability import scenario_anchor
 
 REQUIRED = ("traceability.json", "cucumber.json")
 LOAD_TRACE = "load trace"  # the evidence name under which a load run's trace is recorded
+LONG_STEP = 1.0  # seconds: a When step this long shows where it began on the load chart, not only its end
 
 
 class ReportInputError(RuntimeError):
@@ -94,11 +95,15 @@ class RunRecord:
 
     @property
     def verdict(self) -> str:
+        """failed; passed with gaps (something not verified or uncovered); partial run (all that ran passed,
+        but a success criterion was not run: a run of selected scenarios); passed."""
         statuses = {s.status for s in self.scenarios} | {c.status for c in self.criteria}
         if "failed" in statuses:
             return "failed"
         if statuses & {"not verified", "uncovered"}:
             return "passed with gaps"
+        if "not run" in {c.status for c in self.criteria}:
+            return "partial run"
         return "passed"
 
     def scenario(self, key: str) -> Scenario | None:
@@ -303,7 +308,9 @@ def _attach_clock(scenario: Scenario, clock: dict[str, Any] | None) -> None:
 
 def _attach_load(scenario: Scenario) -> None:
     """The scenario's load trace, with its events: those it marked itself and each step that ended while
-    the load ran after the load started (a pod deleted, replicas Ready, a rollout done)."""
+    the load ran (a pod deleted, replicas Ready, a rollout done). A When step that took LONG_STEP or more (a
+    scale, an upgrade or a restart that waits for its rollout) is an interval: its start is an event too
+    (`…: began`, the disruption issued), and its end says `…: done`."""
     trace_file = next(
         (e.path for e in scenario.evidence if e.kind == "json" and e.name == LOAD_TRACE and e.path), None
     )
@@ -317,12 +324,19 @@ def _attach_load(scenario: Scenario) -> None:
         scenario.load_trace = {"broken": str(trace_file)}
         return
     events = [(float(t), str(label)) for t, label in trace.get("events", [])]
+
+    def during_load(wall: float, label: str) -> None:
+        if 0 < wall - start <= duration:
+            events.append((round(wall - start, 2), label))
+
     for step in scenario.steps:
         if step.ended is None or step.type == "given" or (not step.type and step.keyword == "Given"):
             continue
-        at = step.ended - start
-        if 0 < at <= duration:
-            events.append((round(at, 2), f"{step.keyword} {step.name}".strip()))
+        label = f"{step.keyword} {step.name}".strip()
+        if step.type == "when" and step.started is not None and step.ended - step.started >= LONG_STEP:
+            during_load(step.started, f"{label}: began")
+            label += ": done"
+        during_load(step.ended, label)
     trace["events"] = sorted(events)
     scenario.load_trace = trace
     scenario.load_events = trace["events"]

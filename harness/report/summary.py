@@ -26,9 +26,12 @@ def _first_sentence(text: str, limit: int = 90) -> str:
 
 
 def to_markdown(run: RunRecord) -> str:
-    verdict = {"passed": "✅ PASSED", "failed": "❌ FAILED", "passed with gaps": "⚠️ PASSED WITH GAPS"}[
-        run.verdict
-    ]
+    verdict = {
+        "passed": "✅ PASSED",
+        "failed": "❌ FAILED",
+        "passed with gaps": "⚠️ PASSED WITH GAPS",
+        "partial run": "⏭️ PARTIAL RUN: no failure, not every criterion run",
+    }[run.verdict]
     facts = ", ".join(f"{k} `{run.run_info[k]}`" for k in ("target", "namespace") if run.run_info.get(k))
     total = run.timings.get("total")
     lines = [f"## Acceptance: {verdict}", ""]

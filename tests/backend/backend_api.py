@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 import httpx
 
+from harness import components
 from harness.pgserver import free_port
 from harness.proc import Daemon, uvicorn_argv
 
@@ -64,7 +65,7 @@ def running_backend(database_url: str, log_path: Path, **env: str) -> Iterator[R
         "ENVIRONMENT": "production",
         **env,
     }
-    argv = uvicorn_argv("todo_backend.main:app", "127.0.0.1", port)
+    argv = uvicorn_argv(str(components.component("backend").app_module), "127.0.0.1", port)
     server = Daemon("backend", argv, log_path, health=ready, env=environment, append_log=False)
     server.start()
     try:

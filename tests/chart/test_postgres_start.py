@@ -5,6 +5,7 @@ start (a restarted pod) keeps the data and applies a changed connection limit.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import os
 import shutil
@@ -23,6 +24,8 @@ from chart_manifests import IMAGE_TAGS, SECRETS, Render, named
 
 from harness.devserver import free_port
 from harness.pgserver import find_bin_dir
+from harness.proc import Daemon, DaemonError
+from harness.timeouts import DEFAULT_TIMEOUTS
 
 pytestmark = pytest.mark.postgres
 
@@ -41,7 +44,7 @@ def _image_entrypoint() -> str:
 class Server:
     port: int
     env: dict[str, str]
-    process: subprocess.Popen[bytes]
+    daemon: Daemon  # start.sh, run by harness.proc.Daemon as every server the project starts
     log: Path
 
 
@@ -105,38 +108,46 @@ def _start(rendered: Rendered, work: Path, port: int, **env_overrides: str) -> S
     if os.geteuid() == 0:
         subprocess.run(["chown", "-R", "postgres", str(work)], check=True)
     log = work / f"server-{time.monotonic_ns()}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                *_as_postgres_user(),
-                "env",
-                "-i",
-                *(f"{k}={v}" for k, v in env.items()),
-                "sh",
-                str(work / "etc" / "start.sh"),
-                *args,
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
+
+    def ready() -> tuple[bool, str]:
+        """Ready once start.sh's setup is done and the server it then starts accepts connections."""
+        text = log.read_text()
+        done = (
+            "setup done" in text
+            and "database system is ready to accept connections" in text.split("setup done")[-1]
         )
-    server = Server(port, env, process, log)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"start.sh exited with {process.returncode}:\n{log.read_text()}")
-        if "database system is ready to accept connections" in log.read_text().split("setup done")[-1]:
-            if "setup done" in log.read_text():
-                return server
-        time.sleep(0.2)
-    raise AssertionError(f"PostgreSQL did not start in 120 s:\n{log.read_text()}")
+        return done, (text.strip().splitlines() or ["(no output yet)"])[-1]
+
+    argv = [
+        *_as_postgres_user(),
+        "env",
+        "-i",
+        *(f"{k}={v}" for k, v in env.items()),
+        "sh",
+        str(work / "etc" / "start.sh"),
+        *args,
+    ]
+    daemon = Daemon("PostgreSQL (start.sh)", argv, log, health=ready, append_log=False)
+    daemon.start()
+    try:
+        daemon.wait_healthy(timeout=DEFAULT_TIMEOUTS.local_postgres)
+    except DaemonError as exc:
+        daemon.stop()
+        raise AssertionError(f"{exc}\nthe whole log:\n{log.read_text()}") from None
+    return Server(port, env, daemon, log)
 
 
 def _stop(server: Server) -> None:
+    process = server.daemon.process
+    assert process is not None
     pid_file = Path(server.env["PGDATA"]) / "postmaster.pid"
-    if server.process.poll() is None and pid_file.is_file():
-        # to the postmaster itself (runuser does not pass SIGINT on): PostgreSQL's fast shutdown
+    if process.poll() is None and pid_file.is_file():
+        # to the postmaster itself (runuser does not pass SIGINT on): PostgreSQL's fast shutdown, which the
+        # second start of a test relies on finding clean; then the daemon's group is reaped (or killed)
         os.kill(int(pid_file.read_text().split()[0]), signal.SIGINT)
-    server.process.wait(60)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(60)  # a fast shutdown's bound, not a wait
+    server.daemon.stop()
 
 
 def _password(rendered: Rendered, role: str) -> str:

@@ -7,7 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
+from harness import components
 from harness.images_recipes import dockerfiles
 
 
@@ -50,3 +52,24 @@ def test_a_placeholder_without_a_value_is_refused() -> None:
     spec = dockerfiles.DOCKERFILES[0]
     with pytest.raises(ValueError, match="@UNKNOWN@"):
         spec.render("FROM x\nEXPOSE @UNKNOWN@\n")
+
+
+def test_package_and_port_come_from_the_component_registry() -> None:
+    for spec, (path, text) in zip(dockerfiles.DOCKERFILES, dockerfiles.rendered().items(), strict=True):
+        component = components.component(spec.service)
+        port = components.container_port(spec.service)
+        assert f"EXPOSE {port}\n" in text, path
+        assert f'"{component.app_module}", "--host", "0.0.0.0", "--port", "{port}"' in text, path
+
+
+def test_a_port_changed_in_the_chart_makes_that_dockerfile_drift(tmp_path: Path) -> None:
+    """The image must listen where the chart's Service and probes send traffic: the chart's port."""
+    chart = tmp_path / "chart"
+    chart.mkdir()
+    values = yaml.safe_load((components.CHART / "values.yaml").read_text())
+    values["chatbot"]["service"]["port"] = 9001
+    (chart / "values.yaml").write_text(yaml.safe_dump(values))
+    chatbot = dockerfiles.SERVICES_DIR / "chatbot" / "Dockerfile"
+    assert dockerfiles.drifted(chart=chart) == [chatbot]
+    text = dockerfiles.rendered(chart=chart)[chatbot]
+    assert "EXPOSE 9001\n" in text and '"--port", "9001"' in text

@@ -11,6 +11,7 @@ import asyncpg
 import docker
 import pytest
 
+from harness import components
 from harness.images import REGISTRY_BASE, ImageRef, image_files, image_user, resolve_bases
 from harness.waits import wait_until
 from tests.images.conftest import host_port, process_uids, running, wait_for_http
@@ -22,7 +23,6 @@ SERVICE_ENV = {
     "chatbot": {"DATABASE_URL": "sqlite+aiosqlite:////tmp/chat.db", "BACKEND_URL": "http://127.0.0.1:9"},
     "frontend": {"BACKEND_URL": "http://127.0.0.1:9", "CHATBOT_URL": "http://127.0.0.1:9"},
 }
-PORTS = {"backend": 8000, "chatbot": 8001, "frontend": 3000}
 # what an attacker or a careless operator could use inside a container; none of it belongs in a runtime image
 FORBIDDEN = {
     "bin/sh", "usr/bin/sh", "bin/bash", "usr/bin/bash", "usr/bin/dash", "bin/dash", "usr/bin/busybox",
@@ -37,7 +37,7 @@ def test_service_answers_health_as_uid_1001_on_a_read_only_root(
 ) -> None:
     ref = app_images[service].ref
     assert image_user(ref) == "1001:1001"
-    port = f"{PORTS[service]}/tcp"
+    port = f"{components.container_port(service)}/tcp"  # the chart's port: the image listens there
     with running(
         docker_client, ref,
         environment={"ENVIRONMENT": "development", **SERVICE_ENV[service]},
