@@ -4,9 +4,11 @@ the warm run). The session fixtures (steps/fixtures.py) take each result from he
 not ready yet; what a stage raised, the fixture raises, so a failure lands on the scenario that needed it.
 
 Which scenarios need the cluster is learnt from the runs before (`ClusterUse`): a scenario's fixtures are
-fetched by its steps as they run, so they are only known once it has run. The scenarios known to need none
-run first; an unknown one counts as needing it (the first run on a machine keeps the files' order). Getting
-it wrong costs time, never a result: a scenario that needs a stage waits for it.
+fetched by its steps as they run, so they are only known once it has run. A scenario not seen before is
+judged by its steps' texts: one that names the release or the cluster (CLUSTER_STEPS) needs it. The
+scenarios that need none run first; the early start begins only when a selected scenario needs the cluster
+(a run of the repository checks alone starts nothing). Getting it wrong costs time, never a result: a
+scenario that needs a stage waits for it, and without the early start the fixtures do the work themselves.
 
 Not a step module: steps/fixtures.py imports it before pytest loads the step modules."""
 
@@ -26,6 +28,7 @@ from harness.clusters.base import ClusterInfo
 from harness.clusters.select import TargetChoice, choose_target
 from harness.log import get_logger, progress
 from harness.paths import CACHE
+from steps import second_release
 
 if TYPE_CHECKING:
     from harness.images import ImageRef
@@ -51,6 +54,13 @@ CLUSTER_FIXTURES = frozenset(STAGE_FIXTURES) - {"built_images"} | {"app_urls", "
 
 CLUSTER_USE_FILE = CACHE / "scenario-cluster-use.json"
 
+# the Given steps by which a scenario says it needs the cluster (a first guess, before a run has seen it)
+CLUSTER_STEPS = (
+    "the release is installed",
+    "the cluster chosen for this run",
+    *second_release.SECOND_RELEASE_STEPS,
+)
+
 
 class ClusterUse:
     """Per scenario (node id), whether its last run used the cluster (fetched one of CLUSTER_FIXTURES)."""
@@ -66,9 +76,14 @@ class ClusterUse:
         )
         self.seen: dict[str, bool] = {}
 
-    def needs(self, nodeid: str) -> bool:
-        """True unless a run before saw this scenario use no cluster."""
-        return self.known.get(nodeid, True)
+    def needs(self, item: pytest.Item) -> bool:
+        """Whether this scenario needs the cluster: as a run before saw it, else as its steps say."""
+        if item.path.suffix != ".feature":
+            return False
+        known = self.known.get(item.nodeid)
+        if known is not None:
+            return known
+        return any(text in CLUSTER_STEPS for text in second_release.scenario_step_texts(item))
 
     def record(self, nodeid: str, fixtures: Iterable[str]) -> None:
         self.seen[nodeid] = bool(CLUSTER_FIXTURES.intersection(fixtures))
@@ -90,8 +105,7 @@ def order_items(items: list[pytest.Item], use: ClusterUse) -> None:
     files' order otherwise; tests that are not scenarios keep their place before the scenarios)."""
 
     def key(item: pytest.Item) -> tuple[bool, bool]:
-        scenario = item.path.suffix == ".feature"
-        return item.get_closest_marker("at_end") is not None, scenario and use.needs(item.nodeid)
+        return item.get_closest_marker("at_end") is not None, use.needs(item)
 
     items.sort(key=key)
 

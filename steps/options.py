@@ -118,6 +118,4 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     hs = config.stash[STATE]
     order_items(items, hs.cluster_use)
-    hs.prepare_early = not hs.attach and any(
-        item.path.suffix == ".feature" and hs.cluster_use.needs(item.nodeid) for item in items
-    )
+    hs.prepare_early = not hs.attach and any(hs.cluster_use.needs(item) for item in items)

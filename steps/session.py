@@ -18,13 +18,12 @@ from harness.clusters.base import ClusterInfo
 from harness.clusters.select import TargetChoice
 from harness.log import get_logger
 from harness.timeouts import Timeouts
-from steps.early_start import ClusterUse
 
 if TYPE_CHECKING:
     from harness.k8s import K8s
     from harness.pod_watch import PodIncidentWatch
     from harness.release import Release
-    from steps.early_start import EarlyStart
+    from steps.early_start import ClusterUse, EarlyStart
     from steps.second_release import SecondReleaseInstall
 
 log = get_logger("plugin")
@@ -76,7 +75,9 @@ class HarnessSession:
         # (steps/early_start.py); prepare_early: a selected scenario may need them
         self.early: EarlyStart | None = None
         self.prepare_early = False
-        self.cluster_use = ClusterUse()  # which scenarios used the cluster, in the runs before and this one
+        from steps.early_start import ClusterUse  # it imports steps.second_release, which imports this module
+
+        self.cluster_use: ClusterUse = ClusterUse()  # which scenarios used the cluster, before and now
 
     def stop_cluster_in_background(self, teardown: Callable[[], None]) -> None:
         """Start the cluster's teardown in a thread: the end-of-run reports are written and checked in

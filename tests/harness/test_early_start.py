@@ -91,31 +91,51 @@ def test_a_failed_stage_fails_it_and_every_later_stage_with_its_own_error() -> N
 
 
 # --- the order -------------------------------------------------------------------------------------------
-def _item(nodeid: str, at_end: bool = False) -> Any:
+def _item(nodeid: str, at_end: bool = False, scenario: str = "") -> Any:
+    """A collected test; `scenario` (a scenario's name in the feature file of `nodeid`) gives it steps."""
     path = Path(nodeid.split("::")[0])
+
+    def test() -> None:
+        pass
+
+    if scenario:
+        test.__doc__ = f"{path.resolve()}: {scenario}"  # what pytest-bdd writes
     return SimpleNamespace(
         nodeid=nodeid,
         path=path,
+        function=test,
         get_closest_marker=lambda name: object() if at_end and name == "at_end" else None,
     )
 
 
-def test_scenarios_known_to_need_no_cluster_run_first_and_at_end_ones_last(tmp_path: Path) -> None:
+def test_scenarios_that_need_no_cluster_run_first_and_at_end_ones_last(tmp_path: Path) -> None:
     use = ClusterUse(tmp_path / "use.json")
-    use.known = {"features/chart.feature::test_lint": False, "features/access.feature::test_front": True}
+    use.known = {
+        "features/chart.feature::test_lint": False,
+        "features/access.feature::test_front": True,
+        "features/images.feature::test_non_root": True,  # its Given names no cluster, a later step uses it
+    }
     items = [
         _item("tests/harness/test_x.py::test_unit"),  # not a scenario: keeps its place
         _item("features/access.feature::test_front"),
         _item("features/deployment.feature::test_no_restart", at_end=True),
-        _item("features/chart.feature::test_render"),  # never seen: may need the cluster
+        _item("features/images.feature::test_non_root", scenario="The images run as a non-root user"),
+        # never seen: judged by its steps
+        _item("features/access.feature::test_backend", scenario="The backend API answers at NodePort 30081"),
+        _item(
+            "features/chart.feature::test_render",
+            scenario="The chart renders valid manifests for the whole app",
+        ),
         _item("features/chart.feature::test_lint"),
     ]
     order_items(items, use)
     assert [i.nodeid.split("::")[1] for i in items] == [
         "test_unit",
+        "test_render",
         "test_lint",
         "test_front",
-        "test_render",
+        "test_non_root",
+        "test_backend",
         "test_no_restart",
     ]
 
@@ -123,13 +143,14 @@ def test_scenarios_known_to_need_no_cluster_run_first_and_at_end_ones_last(tmp_p
 def test_what_a_run_saw_is_the_next_runs_knowledge(tmp_path: Path) -> None:
     path = tmp_path / "cache" / "use.json"
     use = ClusterUse(path)
-    assert use.needs("features/x.feature::test_a")  # unknown: as if it needed the cluster
-    use.record("features/x.feature::test_a", ["request", "evidence"])
-    use.record("features/x.feature::test_b", ["request", "user"])
-    use.record("features/x.feature::test_c", ["request", "built_images"])  # the images alone: no cluster
+    a, b, c = (_item(f"features/x.feature::test_{n}") for n in "abc")
+    use.known = {a.nodeid: True}
+    assert use.needs(a)
+    use.record(a.nodeid, ["request", "evidence"])
+    use.record(b.nodeid, ["request", "user"])
+    use.record(c.nodeid, ["request", "built_images"])  # the images alone: no cluster
     use.save()
     again = ClusterUse(path)
-    assert not again.needs("features/x.feature::test_a") and again.needs("features/x.feature::test_b")
-    assert not again.needs("features/x.feature::test_c")
+    assert not again.needs(a) and again.needs(b) and not again.needs(c)
     path.write_text("not json")
-    assert ClusterUse(path).needs("features/x.feature::test_a")  # a broken record orders nothing first
+    assert ClusterUse(path).known == {}  # a broken record is as if none were kept
