@@ -3,6 +3,7 @@ scenarios that need none of them run; the order that puts those scenarios first,
 
 from __future__ import annotations
 
+import io
 import threading
 from pathlib import Path
 from types import SimpleNamespace
@@ -11,10 +12,23 @@ from typing import Any
 import pytest
 
 from harness.clusters.base import ClusterInfo
+from harness.log import PLAIN, Progress
 from harness.timeouts import DEFAULT_TIMEOUTS
+from steps import early_start
 from steps.early_start import ClusterUse, EarlyStart, order_items
 
 INFO = ClusterInfo("local", Path("/nonexistent/kubeconfig"), None, "127.0.0.1", True)
+
+
+@pytest.fixture(autouse=True)
+def _own_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
+    """The stages' progress lines and durations go to this test's own display (not the machine's recorded
+    durations, which the next real run compares with)."""
+    out = io.StringIO()
+    own = Progress()
+    own.configure(out, mode=PLAIN, history=tmp_path / "durations.json")
+    monkeypatch.setattr(early_start, "progress", own)
+    return out
 
 
 class _Cluster:
@@ -52,7 +66,7 @@ def _early(log: list[str], fail: str = "", gate: threading.Event | None = None) 
     return EarlyStart(hs, build=build, **fakes)
 
 
-def test_each_fixture_gets_its_stage_and_the_stages_run_in_order() -> None:
+def test_each_fixture_gets_its_stage_and_the_stages_run_in_order(_own_progress: io.StringIO) -> None:
     log: list[str] = []
     early = _early(log)
     early.start()
@@ -62,6 +76,8 @@ def test_each_fixture_gets_its_stage_and_the_stages_run_in_order() -> None:
     assert log == ["build", "cluster", "load todo-chatbot/backend:1", "install on 127.0.0.1 with ['backend']"]
     assert [early.phases[s]["ok"] for s in ("build", "cluster", "load", "install")] == [True] * 4
     assert set(early.waited) == {"release", "cluster_info", "k8s", "loaded_images", "built_images"}
+    shown = _own_progress.getvalue()
+    assert "✓ cluster: find or start it" in shown and "✓ install: the chart" in shown
 
 
 def test_a_fixture_waits_only_for_its_own_stage() -> None:
