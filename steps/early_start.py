@@ -15,6 +15,7 @@ Not a step module: steps/fixtures.py imports it before pytest loads the step mod
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -93,7 +94,7 @@ class ClusterUse:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.tmp")
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")  # runs side by side (tcb prove)
             tmp.write_text(json.dumps({**self.known, **self.seen}, indent=1, sort_keys=True) + "\n")
             tmp.replace(self.path)
         except OSError as exc:  # only the next run's order depends on it

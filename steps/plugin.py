@@ -160,6 +160,9 @@ def discard_unused_early_start(hs: HarnessSession, session: pytest.Session) -> N
     release uninstalled, the cluster stopped if this run started it."""
     early = hs.early
     assert early is not None
+    if session.exitstatus == pytest.ExitCode.INTERRUPTED and not early.wait_all(0):
+        log.warning("interrupted while the cluster and release were being prepared: left as they are")
+        return
     if not early.wait_all(hs.timeouts.install):
         log.warning("the background install had not ended; leaving what it made")
         return

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from harness.clusters.base import ClusterInfo
+from harness.clusters.select import TargetChoice
 from harness.log import PLAIN, Progress
 from harness.timeouts import DEFAULT_TIMEOUTS
 from steps import early_start
@@ -36,12 +37,16 @@ class _Cluster:
 
     def __init__(self, log: list[str], fail: str = "") -> None:
         self.log, self.fail = log, fail
+        self.info = INFO
 
     def ensure_up(self) -> ClusterInfo:
         self.log.append("cluster")
         if self.fail == "cluster":
             raise RuntimeError("etcd did not start")
-        return INFO
+        return self.info
+
+    def teardown(self) -> None:
+        self.log.append("teardown")
 
     def load_images(self, refs: list[str]) -> None:
         self.log.append(f"load {','.join(refs)}")
@@ -170,3 +175,69 @@ def test_what_a_run_saw_is_the_next_runs_knowledge(tmp_path: Path) -> None:
     assert not again.needs(a) and again.needs(b) and not again.needs(c)
     path.write_text("not json")
     assert ClusterUse(path).known == {}  # a broken record is as if none were kept
+
+
+# --- what no scenario asked for -------------------------------------------------------------------------
+class _K8s:
+    def __init__(self) -> None:
+        self.deleted: list[str] = []
+
+    def namespace_exists(self, name: str) -> bool:
+        return True
+
+    def delete_namespace(self, name: str, wait: bool = True) -> None:
+        self.deleted.append(name)
+
+
+@pytest.mark.parametrize(
+    ("started_by_us", "stops_cluster", "deletes_namespace"), [(True, True, False), (False, False, True)]
+)
+def test_what_the_early_start_made_for_nobody_is_cleaned_up(
+    monkeypatch: pytest.MonkeyPatch, started_by_us: bool, stops_cluster: bool, deletes_namespace: bool
+) -> None:
+    """A run that ended before any scenario asked for the release (e.g. -x): the release's namespace goes
+    from a cluster that stays; a cluster the run started is stopped (and takes the release with it)."""
+    from steps.plugin import discard_unused_early_start
+
+    monkeypatch.delenv("TCB_KEEP_CLUSTER", raising=False)
+    cluster = _Cluster([])
+    cluster.info = ClusterInfo("local", Path("/nonexistent/kubeconfig"), None, "127.0.0.1", started_by_us)
+    k8s = _K8s()
+    stopped: list[Any] = []
+    watch_stopped: list[bool] = []
+    choice = TargetChoice(cluster=cluster, reason="ok")  # type: ignore[arg-type]
+    hs: Any = SimpleNamespace(
+        timeouts=DEFAULT_TIMEOUTS,
+        namespace="tcb-x",
+        keep_everything=lambda session: False,
+        pod_watch=SimpleNamespace(stop=lambda: watch_stopped.append(True)),
+        second_release_install=None,
+        stop_cluster_in_background=stopped.append,
+    )
+    fakes: dict[str, Any] = {
+        "install": lambda *a: "release",
+        "choose": lambda: choice,
+        "connect": lambda i: k8s,
+    }
+    hs.early = EarlyStart(hs, build=dict, **fakes)
+    hs.early.start()
+    assert hs.early.wait_all(5)
+    discard_unused_early_start(hs, SimpleNamespace(exitstatus=pytest.ExitCode.OK))  # type: ignore[arg-type]
+    assert stopped == ([cluster.teardown] if stops_cluster else [])
+    assert k8s.deleted == (["tcb-x"] if deletes_namespace else [])
+    assert watch_stopped == [True]
+
+
+def test_what_the_fixtures_took_is_left_to_them() -> None:
+    from steps.plugin import discard_unused_early_start
+
+    stopped: list[Any] = []
+    hs: Any = SimpleNamespace(
+        timeouts=DEFAULT_TIMEOUTS, keep_everything=lambda s: False, stop_cluster_in_background=stopped.append
+    )
+    hs.early = _early([])
+    hs.early.start()
+    hs.early.result("cluster_info")
+    hs.early.result("release")
+    discard_unused_early_start(hs, SimpleNamespace(exitstatus=pytest.ExitCode.OK))  # type: ignore[arg-type]
+    assert stopped == []
