@@ -4,12 +4,15 @@ itself sets, and secret-named environment variables. (What the layers carry: har
 from __future__ import annotations
 
 import io
+import json
+import os
 import re
 import tarfile
 import zipfile
 from typing import Any
 
 from harness.checks import SECRET_NAME
+from harness.paths import CACHE
 
 CONTENT_HASH_TAG = re.compile(r"(^|-)[0-9a-f]{12,64}$")  # e.g. 3f2a…, or 15-3f2a… (version-hash)
 
@@ -31,6 +34,7 @@ def is_content_hash_tag(ref: str) -> bool:
     return bool(CONTENT_HASH_TAG.search(tag))
 
 
+OWN_FILES_CACHE = CACHE / "image-own-files"
 USER_INSTRUCTION = re.compile(r"^(?:/bin/sh -c )?(?:#\(nop\)\s+)?USER\s+(\S+)", re.I)
 BASE_LABEL = "org.opencontainers.image.base.name"
 
@@ -142,7 +146,16 @@ def own_files(ref: str, contents: bool = False) -> dict[str, bytes | None]:
     if image is None:
         raise LookupError(f"{ref}: not in the Docker engine")
     base_ref = ((image.attrs.get("Config") or {}).get("Labels") or {}).get(BASE_LABEL, "")
-    base = image_files(base_ref) if base_ref and _engine_image(client, base_ref) is not None else set()
+    base_image = _engine_image(client, base_ref) if base_ref else None
+    # names only: kept by the two image IDs (content hashes of the images' configs, which name every layer),
+    # so an unchanged image is not exported again; any rebuild has a new ID
+    cache = OWN_FILES_CACHE / f"{_id_hex(image.id)}-{_id_hex(base_image.id) if base_image else 'none'}.json"
+    if not contents:
+        try:
+            return dict.fromkeys(json.loads(cache.read_text()))
+        except (OSError, ValueError):
+            pass
+    base = image_files(base_ref) if base_image is not None else set()
     container = client.containers.create(ref, command=["true"], entrypoint=[])
     try:
         exported = io.BytesIO(b"".join(container.export()))
@@ -163,7 +176,18 @@ def own_files(ref: str, contents: bool = False) -> dict[str, bytes | None]:
                         found.update({f"{name}!/{inner}": None for inner in packed.namelist()})
                 except zipfile.BadZipFile:
                     pass
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(f".{cache.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(sorted(found)))
+        tmp.replace(cache)
+    except OSError:  # only the next check's time depends on it
+        pass
     return found
+
+
+def _id_hex(image_id: str) -> str:
+    return image_id.removeprefix("sha256:")[:32]
 
 
 def build_leftovers(paths: Any) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import secrets
 import shutil
 import tarfile
@@ -121,6 +122,29 @@ def test_a_wheelhouse_left_in_the_runtime_stage_is_found_in_the_images_own_files
         assert "wheels/httpx-0.27.0-py3-none-any.whl" in own
         assert not any(path.startswith("app/") for path in own), "the base's files count as the image's own"
         assert checks.build_leftovers(own) == ["wheels/httpx-0.27.0-py3-none-any.whl"]
+
+
+def test_an_images_own_files_are_listed_once_per_image_id(
+    app_images: dict[str, ImageRef],
+    docker_client: docker.DockerClient,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The names are kept by image ID (and its base's): an unchanged image is not exported again, and an
+    image built anew (new ID) is listed afresh, never from another image's listing."""
+    monkeypatch.setattr(checks, "OWN_FILES_CACHE", tmp_path)
+    ref = app_images["frontend"].ref
+    first = checks.own_files(ref)
+    (kept,) = tmp_path.glob("*.json")
+    assert sorted(json.loads(kept.read_text())) == sorted(first)
+    kept.write_text(json.dumps([*first, "planted/by-the-test"]))  # served from here from now on
+    assert "planted/by-the-test" in checks.own_files(ref)
+    assert "planted/by-the-test" not in checks.own_files(ref, contents=True)  # bytes are never kept
+    with seeded_image(
+        docker_client, ref, "wheels /wheels", {"wheels/x-1.0-py3-none-any.whl": b"PK"}
+    ) as seeded:
+        own = checks.own_files(seeded)
+        assert "wheels/x-1.0-py3-none-any.whl" in own and "planted/by-the-test" not in own
 
 
 def test_high_entropy_strings_are_found_and_ordinary_text_is_not() -> None:
