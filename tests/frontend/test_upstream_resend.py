@@ -1,6 +1,7 @@
 """The frontend's upstream client against a real socket that drops the first connection, as a pod that is
 shutting down drops its keep-alive connections: the request is sent once more when it cannot have been
-processed, and a second failure is still a 502."""
+processed (no byte of an answer came: closed or reset), an answer cut off is sent again only for an
+idempotent method, and a second failure is still a 502."""
 
 from __future__ import annotations
 
@@ -18,15 +19,19 @@ OK = b'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r
 
 
 async def serve(drops: int, how: str) -> tuple[asyncio.Server, list[int]]:
-    """A server whose first `drops` connections read the request and then close ("close": no answer at all)
-    or reset ("reset": RST); later connections answer 200."""
+    """A server whose first `drops` connections read the request's head and then close ("close": no answer at
+    all), reset ("reset": RST, the body unread, as a shutting-down uvicorn does) or answer half and reset
+    ("cut": the head of a 200 and part of its body); later connections answer 200."""
     seen: list[int] = []
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b"\r\n\r\n")
         seen.append(1)
         if len(seen) <= drops:
-            if how == "reset":
+            if how == "cut":
+                writer.write(OK[:-6])
+                await writer.drain()
+            if how in ("reset", "cut"):
                 sock = writer.get_extra_info("socket")
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             writer.close()
@@ -57,15 +62,25 @@ async def test_a_connection_closed_without_an_answer_is_sent_once_more(method: s
     assert len(seen) == 2
 
 
-async def test_a_reset_is_sent_once_more_only_for_idempotent_methods() -> None:
+@pytest.mark.parametrize("method", ["GET", "POST", "DELETE"])
+async def test_a_reset_before_any_answer_is_sent_once_more(method: str) -> None:
+    """The server reset the connection with the request unread (what a shutting-down pod does to a request
+    sent on a pooled connection that moment): it was not processed, so even a POST is sent again."""
     server, seen = await serve(drops=1, how="reset")
+    async with server:
+        assert await call(server, method) == 200
+    assert len(seen) == 2
+
+
+async def test_an_answer_cut_off_is_sent_once_more_only_for_idempotent_methods() -> None:
+    server, seen = await serve(drops=1, how="cut")
     async with server:
         assert await call(server, "GET") == 200
     assert len(seen) == 2
-    server, seen = await serve(drops=1, how="reset")
+    server, seen = await serve(drops=1, how="cut")
     async with server:
         with pytest.raises(UpstreamUnavailable, match="unreachable"):
-            await call(server, "POST")  # the request may have been processed: not sent twice
+            await call(server, "POST")  # its answer had begun: it was processed, so it is not sent twice
     assert len(seen) == 1
 
 

@@ -15,7 +15,7 @@ log = logging.getLogger("todo_frontend.upstream")
 # Pooled connections are dropped after 2 s idle, before uvicorn's own keep-alive timeout (5 s) closes them
 # from its side: otherwise a request sent on a connection the server is closing that moment fails.
 KEEPALIVE_EXPIRY_S = 2.0
-# Methods sent once more when the first try could not have been processed (see `request`)
+# Methods sent once more when their answer was cut off (see `request`)
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
@@ -81,23 +81,47 @@ class Upstreams:
         all_headers = {**(headers or {}), **client_headers(client_host, self.proxy_token)}
         if token and not any(k.lower() == "authorization" for k in all_headers):
             all_headers["Authorization"] = f"Bearer {token}"
+        request = self.client.build_request(
+            method, base + path, json=json, params=params, headers=all_headers, content=content
+        )
         try:
-            try:
-                return await self.client.request(
-                    method, base + path, json=json, params=params, headers=all_headers, content=content
-                )
-            except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as first:
-                # A pod that is shutting down (a rollout, a scale-down) closes the pooled keep-alive
-                # connections to it; a request sent on one that moment gets no answer. Sent once more, on
-                # a new connection, when it cannot have been processed: the connection was never made, or
-                # the server closed it without a byte of answer (what browsers resend too); a reset
-                # (ReadError) only for idempotent methods. A second failure is reported.
-                if isinstance(first, httpx.ReadError) and method.upper() not in IDEMPOTENT:
-                    raise
-                log.info("%s %s%s: %s, sent once more", method, base, path, type(first).__name__)
-                return await self.client.request(
-                    method, base + path, json=json, params=params, headers=all_headers, content=content
-                )
+            for attempt in (1, 2):
+                try:
+                    response = await self.client.send(request, stream=True)
+                except (
+                    httpx.ConnectError,
+                    httpx.RemoteProtocolError,
+                    httpx.ReadError,
+                    httpx.WriteError,
+                ) as exc:
+                    # No byte of an answer came. A pod that is shutting down (a rollout, a scale-down)
+                    # closes its pooled keep-alive connections, and a request sent on one that moment is
+                    # never read: the server closes it (FIN: "disconnected without a response") or, with
+                    # the request's bytes still unread in its socket, resets it (RST). Either way it was not
+                    # processed, so it is sent once more, on a new connection, whatever its method (as
+                    # browsers resend on a reused connection). A second failure is reported.
+                    if attempt == 2:
+                        raise
+                    log.info(
+                        "%s %s%s: %s before any answer, sent once more",
+                        method,
+                        base,
+                        path,
+                        type(exc).__name__,
+                    )
+                    continue
+                try:
+                    await response.aread()
+                except (httpx.RemoteProtocolError, httpx.ReadError):
+                    # the answer began and was cut off: the request was processed; only an idempotent one
+                    # may be sent again
+                    await response.aclose()
+                    if attempt == 2 or method.upper() not in IDEMPOTENT:
+                        raise
+                    log.info("%s %s%s: answer cut off, sent once more", method, base, path)
+                    continue
+                return response
+            raise AssertionError("unreachable: the second attempt returns or raises")  # pragma: no cover
         except httpx.TimeoutException as exc:
             log.warning("%s %s%s: no answer in time", method, base, path)
             raise UpstreamUnavailable(service, "no answer in time", timed_out=True) from exc
