@@ -24,6 +24,11 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
         (r"^make sure (?:that )?i (?:don'?t|do not|dont) forget (?:to |about )?", "remind me to "),
         (r"^make sure (?:that )?i (?:remember )?to ", "remind me to "),
         (r"^(?:don'?t|do not|dont) let me forget (?:to |about )?", "remind me to "),
+        (
+            r"^(?:i|we) (?:must not|mustn'?t|mustnt|should not|shouldn'?t|can'?t|cannot|can not|better not"
+            r"|had better not|'d better not) forget (?:to |about )?",
+            "remind me to ",
+        ),
         (r"^i (?:need|have|want|ought|'d like) to remember (?:to |that )?", "remind me to "),
         (
             r"^(?:i )?(?:gotta|got to|must|should|have to|need to|better|'d better|had better) remember"
@@ -270,6 +275,10 @@ UNDO = re.compile(
     r"|(?:restore|bring back|recover) (?:the |my )?(?:deleted|removed|last) (?:task|one|item)"
     r"|(?:undo|revert|reverse) (?:the |that |my )?(?:last|previous) (?:thing|step|bit|action|move|command)"
     r"|(?:restore|recover|unremove|undelete) (?:it|that|that one)"
+    r"|(?:can you |could you |please )?(?:undo|revert|reverse) (?:that|the|my|this) (?:last|previous|latest)"
+    r"(?: one| change| action| thing| step| bit| edit)?"
+    r"|(?:put|change|set|switch|turn|move) (?:the |its |it'?s )?(?:date|due date|deadline|name|title|priority)"
+    r" back(?: (?:to )?(?:how|what|the way|as) it was)?"
     r"|(?:go|change it|set it|switch it|put it) back to (?:the |how it was|what it was)?"
     r"(?:old|previous|original|last)? ?(?:name|title|date|due date|deadline|priority|one|version|way)?"
     r"|.{1,60}\bundo(?: that| it)?)(?: please)?"

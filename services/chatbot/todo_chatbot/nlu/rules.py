@@ -180,6 +180,7 @@ THANKS = re.compile(
     r"(thanks|thank you|thx|ty|cheers|great|awesome|perfect|cool|nice|many thanks|much appreciated"
     r"|appreciate it|i appreciate it|thanks again|ta|lovely|brilliant|brill|ace)( so much| a lot| bot| mate"
     r"| buddy| pal| a bunch| heaps| very much| again)?"
+    r"(?: for (?:that|this|everything|all that|all this|your help|the help|helping))?"
 )
 # "hey there, how's it going", "great, cheers": every part a greeting or a thank-you
 _GREETING_PARTS = re.compile(r"\s*(?:[,;!.]+|\band\b)\s*")
@@ -192,7 +193,8 @@ HELP_QUESTION = re.compile(
     r"|(?:show|give|tell) me (?:some )?"
     r"(?:examples?|example commands)\b|not sure how (?:to|this)\b|i (?:don'?t|do not) (?:know|get) how\b"
     r"|where do i (?:start|begin)\b|what (?:things|kinds? of things|sorts? of things|commands) (?:do|can)"
-    r" you\b|tell me what you(?:'re| are) (?:capable|able)\b|what (?:are|r) you (?:capable|able)\b"
+    r" you\b|what (?:are|r) (?:the |some (?:of )?(?:the )?)?(?:things|kinds? of things|sorts? of things|commands"
+    r"|tasks|jobs)(?: that)? you (?:can|could|are able to) (?:do|help with|handle|understand)\b|tell me what you(?:'re| are) (?:capable|able)\b|what (?:are|r) you (?:capable|able)\b"
     r"|(?:can you |could you |please )?(?:give|show|send) me (?:a |some )?(?:quick |short )?(?:tutorial"
     r"|walkthrough|walk-through|guide)\b|(?:is there|do you have|got) (?:a |an )?(?:tutorial|walkthrough"
     r"|user guide|guide)\b|(?:any|some|got any|do you have any) (?:tips|hints|pointers|advice)\b"
@@ -458,6 +460,8 @@ def list_filter(text: str) -> ListFilter:
         r"|not done|not completed|not finished|still to do|active|to be done|not yet done|unchecked"
         r"|(?:still )?(?:have|need|got) to do|on my plate|working on|in progress|on the go|to go"
         r"|(?:haven'?t|have not|didn'?t|did not|not yet) (?:done|finished|completed|got to|gotten to|started)"
+        r"|(?:haven'?t|have not|didn'?t|did not|havent|didnt) (?:i|we) (?:yet )?(?:done|finished|completed"
+        r"|ticked off|checked off|crossed off|got to|gotten to|started|do|finish|complete)"
         r"|still (?:got|have|need|to))\b",
         text,
     ):
@@ -531,6 +535,15 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
     if low and low.start() > 0:
         priority = "low"  # "add sort the attic, not urgent"
         words = words.without_span(low.start() + (words.text[low.start()] == " "), low.end())
+    high = re.search(
+        r"(?:(?:,|\s-+)\s*(?:(?:it'?s|its|it is|this is|that'?s)\s+)?|\s(?:it'?s|it is|this is|that'?s)\s+)"
+        r"(?:(?:very|really|super|quite|pretty)\s+)?"
+        r"(?:urgent|important|a priority|high priority|top priority|asap|a high priority)$",
+        words.text,
+    )
+    if high and high.start() > 0 and priority is None:
+        priority = "high"  # "add fix the gate, it's important"
+        words = words.without_span(high.start() + (words.text[high.start()] == " "), high.end())
     m = PRIORITY_IN_TEXT.search(words.text)
     if m:
         priority = _priority(m.group("p") or m.group("p2") or m.group("p3")) or priority
@@ -863,7 +876,9 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
     ):
         return ChatIntent(intent=Intent.LIST, filter=list_filter(text))
 
-    said = phrasing.statement(text) or phrasing.update(text, context.today)
+    # a statement about an existing task never starts with "add" ("add X, it's important" is an add)
+    explicit_add = re.match(r"^add (?!(?:a |an |the )?(?:due date|deadline|date|priority)\b)", text)
+    said = None if explicit_add else phrasing.statement(text) or phrasing.update(text, context.today)
     if said is not None:
         return said
     m = re.match(
