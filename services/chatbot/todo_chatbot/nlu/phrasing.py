@@ -20,6 +20,7 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(p), r)
     for p, r in [
         (r"^(?:rmind|remidn|reminde|remnd|remind|reminding) me\b", "remind me"),
+        (r"^remind me 2 (?=[a-z])", "remind me to "),  # texting: "remind me 2 call gran"
         (r"^(?:would you mind|do you mind|mind) ", ""),
         (r"^make sure (?:that )?i (?:don'?t|do not|dont) forget (?:to |about )?", "remind me to "),
         (r"^make sure (?:that )?i (?:remember )?to ", "remind me to "),
@@ -264,6 +265,7 @@ _COMPLETE = [
     r"|crossed off|checked off)$",
 ]
 UNDO = re.compile(
+    r"(?:(?:can|could|would) you (?:please )?|please |pls )?"
     r"(?:oops,? |wait,? |no,? |no wait,? |sorry,? |hmm,? |actually,? |i didn'?t mean (?:that|to),? )*"
     r"(?:undo(?: that| it| the last (?:change|one|action))?|that was (?:wrong|a mistake|not right|an acciden"
     r"t)"
@@ -281,7 +283,7 @@ UNDO = re.compile(
     r"|priority) back(?: (?:to )?(?:how|what|the way|as) it was)?"
     r"|(?:go|change it|set it|switch it|put it) back to (?:the |how it was|what it was)?"
     r"(?:old|previous|original|last)? ?(?:name|title|date|due date|deadline|priority|one|version|way)?"
-    r"|.{1,60}\bundo(?: that| it)?)(?: please)?"
+    r"|.{1,60}\bundo(?: that| it)?)(?: (?:i|you|we) (?:just )?(?:made|did))?(?: please)?"
 )
 _PASSIVE = re.compile(
     r"^(?P<ref>.+?)(?:'s| is| are| was| were| has been| have been|'s been| got| is now| now)? (?P<pp>\w+)"
@@ -408,8 +410,19 @@ _MARK_AS = re.compile(r"^(?:mark|set|flag|tick|record|log) (?P<ref>.+?) (?:as|to
 _NEGATED = frozenset({"unfinished", "incomplete", "uncompleted", "undone", "unchecked", "unticked", "not"})
 
 
+# when a past statement says it happened: not part of the task ("ordered the cake this morning")
+_WHEN_DONE = re.compile(
+    r"(?:,? (?:this|yesterday|last) (?:morning|afternoon|evening|night)|,? earlier(?: on| today)?|,? just now"
+    r"|,? (?:an hour|a few minutes|a while|two days|a couple of days|a day) ago|,? (?:at|over) the weekend"
+    r"|,? on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|,? last week)+$"
+)
+
+
 def past_statement(text: str) -> ChatIntent | None:
     """ "called mom", "I already paid the rent", "the passport is renewed", "report sent": done (inferred)."""
+    when = _WHEN_DONE.search(text)
+    if when and when.start() > 0:
+        text = text[: when.start()]
     m = _MARK_AS.match(text)  # "mark the tap as fixed": the tap task, done
     if m and m.group("pp") not in _NEGATED and is_past(m.group("pp")):
         return ChatIntent(

@@ -195,6 +195,8 @@ HELP_QUESTION = re.compile(
     r"|where do i (?:start|begin)\b|what (?:things|kinds? of things|sorts? of things|commands) (?:do|can)"
     r" you\b|what (?:are|r) (?:the |some (?:of )?(?:the )?)?(?:things|kinds? of things|sorts? of things"
     r"|commands|tasks|jobs)(?: that)? you (?:can|could|are able to) (?:do|help with|handle|understand)\b"
+    r"|what (?:kinds?|sorts?|types?) of (?:stuff|things|tasks|jobs|commands|requests) (?:can|could|do|will)"
+    r" you\b"
     r"|tell me what you(?:'re| are) (?:capable|able)\b|what (?:are|r) you (?:capable|able)\b"
     r"|(?:can you |could you |please )?(?:give|show|send) me (?:a |some )?(?:quick |short )?(?:tutorial"
     r"|walkthrough|walk-through|guide)\b|(?:is there|do you have|got) (?:a |an )?(?:tutorial|walkthrough"
@@ -561,6 +563,14 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
                 if edge == -1
                 else Words(words.orig[1:], words.norm[1:])
             )
+    if priority is not None or due is not None:
+        # "add 'post the parcel' and make it high priority": the value is read, its verb goes
+        said = re.search(
+            r"(?:^|,|\s)\s*(?:and\s+)?(?:make|set|mark|have|put)\s+(?:it|that|this)(?:\s+(?:as|to|be|a|an|due))*$",
+            words.text,
+        )
+        if said and said.start() > 0:
+            words = words.without_span(said.start() + (words.text[said.start()] in " ,"), said.end())
     if time_of_day and len(words.norm) > 1 and words.norm[-1] in ("evening", "morning", "afternoon", "night"):
         words = Words(words.orig[:-1], words.norm[:-1])  # "on friday evening": the time of day is the date's
     if due is not None and len(words.norm) > 2 and words.text.endswith(("first thing", "first thing in the")):
@@ -813,8 +823,12 @@ def _again(intent: ChatIntent, context: NLUContext) -> ChatIntent:
     """ "I need to walk the dog again": when every word names one of the user's tasks, that task is to be done
     again (reopened), not added a second time."""
     title = (intent.title or "").lower()
-    if intent.due_date is None and title.endswith(" again"):
-        said = [w for w in re.findall(r"[\w']+", title[:-6]) if w not in ("the", "a", "an", "my")]
+    redo = re.match(r"(?:redo|re-do|do over) ", title)
+    if intent.due_date is None and (title.endswith(" again") or redo):
+        rest = title[redo.end() :] if redo else title[:-6]
+        if rest.endswith(" again"):
+            rest = rest[:-6]
+        said = [w for w in re.findall(r"[\w']+", rest) if w not in ("the", "a", "an", "my")]
         stems = {stem(w) for w in context.vocabulary}
         if said and all(stem(w) in stems for w in said):
             return ChatIntent(intent=Intent.REOPEN, ref=TaskRef(words=" ".join(said)), inferred=True)
