@@ -283,7 +283,9 @@ UNDO = re.compile(
     r"|priority) back(?: (?:to )?(?:how|what|the way|as) it was)?"
     r"|(?:go|change it|set it|switch it|put it) back to (?:the |how it was|what it was)?"
     r"(?:old|previous|original|last)? ?(?:name|title|date|due date|deadline|priority|one|version|way)?"
-    r"|.{1,60}\bundo(?: that| it)?)(?: (?:i|you|we) (?:just )?(?:made|did))?(?: please)?"
+    r"|.{1,60}\bundo(?: that| it)?)(?: (?:i|you|we) (?:just )?(?:made|did))?"
+    r"(?:,? (?:that'?s|that was|that is|it'?s|it was) (?:wrong|a mistake|not right|incorrect"
+    r"|not what i (?:meant|wanted)))?(?: please)?"
 )
 _PASSIVE = re.compile(
     r"^(?P<ref>.+?)(?:'s| is| are| was| were| has been| have been|'s been| got| is now| now)? (?P<pp>\w+)"
@@ -306,6 +308,10 @@ _AGAIN = re.compile(
     r"^(?P<ref>.+?)(?:'s| is| are| has| have)(?: gone| got| become| been)? (?P<state>\w+)(?: up| down)?"
     r" again$"
 )
+_WORKS_AGAIN = re.compile(
+    r"^(?P<ref>.+?) (?P<verb>works|runs|starts|drains|flushes|locks|opens|closes|shuts|fits|charges|prints)"
+    r"(?: properly| fine| ok| okay| perfectly| normally)? again$"
+)
 _GOOD_STATE = frozenset(
     {"working", "fine", "ok", "okay", "sorted", "fixed", "good", "running", "clean", "tidy"}
 )
@@ -327,6 +333,10 @@ def statement(text: str) -> ChatIntent | None:
             if pp in ("done", "finished", "complete", "completed"):
                 ref = m.group("ref")
             return ChatIntent(intent=Intent.REOPEN, ref=_ref(ref), inferred=True)
+    m = _WORKS_AGAIN.match(text)
+    if m:  # "the cat flap works again": fixed
+        why = f"took '{m.group('verb')} again' to mean it is done"
+        return ChatIntent(intent=Intent.COMPLETE, ref=_ref(m.group("ref")), inferred=True, guessed=why)
     m = _AGAIN.match(text)
     if m:
         if m.group("state") in _GOOD_STATE:

@@ -172,7 +172,8 @@ GREETING = re.compile(
     r"(hi|hello|hey|hiya|heya|howdy|yo|greetings|hola|(good )?(morning|afternoon|evening|day)|sup|what's up"
     r"|whats up|(?:bye|goodbye|bye bye|see you|see ya|good night|goodnight|nite|night night|nighty night"
     r"|cya|ttyl)(?: for now| then| later)?)"
-    r"( there| bot| chatbot| you| again)?|how are you( doing)?( today)?|how's it going|how are things"
+    r"( there| bot| chatbot| you| again| all| everyone| everybody| folks| guys| mate| friend| to you)?"
+    r"|how are you( doing)?( today)?|how's it going|how are things"
     r"|how's things|how's life|how have you been"
     r"|(?:i )?hope (?:you're|you are|all is|everything is|you've been) (?:well|good|ok|okay|fine|doing well)"
 )
@@ -571,6 +572,13 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
         )
         if said and said.start() > 0:
             words = words.without_span(said.start() + (words.text[said.start()] in " ,"), said.end())
+    vague = re.search(
+        r"(?:^|,|\s)\s*(?:at some point|some ?time(?: soon)?|one of these days|when i (?:get|have)"
+        r" (?:a |the )?(?:chance|minute|moment|time)|when(?:ever)? i can|eventually|at some stage)$",
+        words.text,
+    )
+    if vague and vague.start() > 0:
+        words = words.without_span(vague.start() + (words.text[vague.start()] in " ,"), vague.end())
     if time_of_day and len(words.norm) > 1 and words.norm[-1] in ("evening", "morning", "afternoon", "night"):
         words = Words(words.orig[:-1], words.norm[:-1])  # "on friday evening": the time of day is the date's
     if due is not None and len(words.norm) > 2 and words.text.endswith(("first thing", "first thing in the")):
@@ -585,7 +593,8 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
         words = words.tail(m_adj.end())
         text = words.text
     lead = re.match(
-        r"^(?:(?:a|an)\s+)?(?:new\s+)?(?:task|todo|to-do|item|reminder|entry|note)s?\b\s*(?:to|called|named"
+        r"^(?:(?:a|an)\s+)?(?:new\s+)?(?:task|todo|to-do|item|reminder|entry|note)s?\b\s*(?:for me\b[\s,:-]*"
+        r"(?:to\s+)?|to|called|named"
         r"|titled|for|"
         r"about|that says|saying|:|-)?\s*|^(?:to|that|about)\s+",
         text,
@@ -972,7 +981,7 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         text,
     )
     if m:
-        ref_text = m.group("ref") or ""
+        ref_text = _before_clause(words, m.group("ref") or "")
         ref_text = re.sub(r"\s+from (my |the )?(list|tasks|todos|todo list)$", "", ref_text)
         return ChatIntent(intent=Intent.DELETE, ref=parse_ref(ref_text) if ref_text else None)
 
@@ -993,6 +1002,20 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
             intent=Intent.UPDATE, ref=parse_ref(re.sub(r"^\w+\s*", "", text)) if " " in text else None
         )
     return ChatIntent(intent=Intent.UNKNOWN)
+
+
+_CLAUSE_START = re.compile(
+    r"^(?:we|i|it|that|they|there|he|she|you|not|no|don'?t|because|cos|as|since|so)(?:'\w+)?\b"
+)
+
+
+def _before_clause(words: Words, ref_text: str) -> str:
+    """ "forget the cat litter, we've got loads": a reference ends where a new clause starts after a comma."""
+    tokens = ref_text.split()
+    for i, orig in enumerate(words.orig[-len(tokens) :][:-1] if tokens else []):
+        if orig.endswith(",") and _CLAUSE_START.match(" ".join(tokens[i + 1 :])):
+            return " ".join(tokens[: i + 1])
+    return ref_text
 
 
 def _classify_update(words: Words, text: str, context: NLUContext) -> ChatIntent | None:
