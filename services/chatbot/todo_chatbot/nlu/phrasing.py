@@ -101,7 +101,8 @@ _AFTER_REMIND_DATE = re.compile(r"^,? (?:to|that|about)\s+(?=\S)")
 # "pop 'buy coffee' on my list", "stick X on the list for the 1st": an add ("put X back on my list" is not)
 _ONTO_LIST = re.compile(
     r"^(?:pop|stick|bung|whack|slap|throw|put)\s+(?!back\b)(?P<x>.+?)\s+(?:on|onto|in|into|to)\s+(?:my|the)"
-    r"\s+(?:(?:todo\s+|to-do\s+|to do\s+|task\s+|shopping\s+)?list|diary|calendar|planner|agenda|schedule)\b"
+    r"\s+(?:(?:todo\s+|to-do\s+|to do\s+|task\s+|shopping\s+|jobs?\s+|chores?\s+|work\s+|house\s+"
+    r"|home\s+)?list|diary|calendar|planner|agenda|schedule)\b"
     r"(?P<rest>.*)$"
 )
 
@@ -193,6 +194,9 @@ _DATE_EDIT = [
     r"(?: now| instead)?$",
     r"^(?:reschedule|shift|set|move|bump) (?P<ref>.+?) (?:for|to|till|until) (?P<value>.+)$",
     r"^give (?P<ref>.+?) a (?:deadline|due date) of (?P<value>.+)$",
+    # "set a deadline of next friday for the wiper blades": the date first
+    r"^(?:set|put|add|give) (?:a |the )?(?:new )?(?:deadline|due date)(?: of| for| to| on| as)?"
+    r" (?P<value>.+?) (?:for|on|to) (?P<ref>.+)$",
     r"^(?:change|update|set|move) (?:the )?(?:due date|deadline|date) (?:on|of|for) (?P<ref>.+?) (?:to|as|fo"
     r"r)"
     r" (?P<value>.+)$",
@@ -277,6 +281,8 @@ UNDO = re.compile(
     r"|(?:restore|bring back|recover) (?:the |my )?(?:deleted|removed|last) (?:task|one|item)"
     r"|(?:undo|revert|reverse) (?:the |that |my )?(?:last|previous) (?:thing|step|bit|action|move|command)"
     r"|(?:restore|recover|unremove|undelete) (?:it|that|that one)"
+    r"|(?:restore|recover|undelete|bring back|get back|undo) (?:what|the one|the task|the thing|whatever)"
+    r" (?:i|you|we) (?:just )?(?:deleted|removed|cleared|binned|got rid of|did|changed|ticked off)"
     r"|(?:can you |could you |please )?(?:undo|revert|reverse) (?:that|the|my|this) (?:last|previous|latest)"
     r"(?: one| change| action| thing| step| bit| edit)?"
     r"|(?:put|change|set|switch|turn|move) (?:the |its |it'?s )?(?:date|due date|deadline|name|title"

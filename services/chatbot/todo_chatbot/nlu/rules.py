@@ -466,7 +466,7 @@ def list_filter(text: str) -> ListFilter:
         r"|(?:haven'?t|have not|didn'?t|did not|not yet) (?:done|finished|completed|got to|gotten to|started)"
         r"|(?:haven'?t|have not|didn'?t|did not|havent|didnt) (?:i|we) (?:yet )?(?:done|finished|completed"
         r"|ticked off|checked off|crossed off|got to|gotten to|started|do|finish|complete)"
-        r"|still (?:got|have|need|to))\b",
+        r"|still (?:got|have|need|to)|needs? doing|needs? to be done)\b",
         text,
     ):
         status = "pending"
@@ -478,7 +478,11 @@ def list_filter(text: str) -> ListFilter:
     ):
         status = "completed"
     due = None
-    if re.search(r"\b(overdue|past due|late|miss|missed|behind)\b", text):
+    if re.search(
+        r"\b(overdue|past due|late|miss|missed|behind|past (?:its|their|the) (?:due date|deadline|due dates"
+        r"|deadlines))\b",
+        text,
+    ):
         due = "overdue"
     elif re.search(r"\btoday\b|\btonight\b", text):
         due = "today"
@@ -596,7 +600,10 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
         r"^(?:(?:a|an)\s+)?(?:new\s+)?(?:task|todo|to-do|item|reminder|entry|note)s?\b\s*(?:for me\b[\s,:-]*"
         r"(?:to\s+)?|to|called|named"
         r"|titled|for|"
-        r"about|that says|saying|:|-)?\s*|^(?:to|that|about)\s+",
+        r"about|that says|saying|:|-)?\s*|^(?:to|that|about)\s+"
+        # "add that I need to fix the doorbell"
+        r"(?:(?:i|we)\s+(?:really\s+|still\s+|also\s+)?(?:need|have|must|should|ought|'ve got|have got|gotta)"
+        r"(?:\s+to)?\s+)?",
         text,
     )
     if lead and lead.end() > 0 and lead.end() < len(text):
@@ -894,7 +901,8 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         and re.search(
             rf"\b{TASK_NOUN}\b|\b(due|overdue|late|pending|open|remaining|left|done|completed|finished|"
             r"incomplete|outstanding|unfinished|today|tomorrow|week|weekend|priority|urgent|important|on my|"
-            r"behind|did i|have i|got to do|to do|on the go|in progress|working on)\b",
+            r"behind|did i|have i|got to do|to do|on the go|in progress|working on|needs? doing"
+            r"|needs? to be done|the lot|the whole lot)\b",
             text,
         )
     ):
