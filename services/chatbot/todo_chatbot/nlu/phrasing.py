@@ -170,8 +170,8 @@ _SHIFT = [
     # "move the flights a day earlier", "push back the rent two days"
     re.compile(
         rf"^(?:move|push|shift|bump|delay|postpone|put off|defer|bring|pull|put)(?: back)? (?P<ref>.+?)"
-        rf"(?P<pre> back| forward)?(?: by)? {_N} (?P<unit>days?|weeks?)(?P<dir> later| earlier| back| forward"
-        rf"| sooner)?$"
+        rf"(?P<pre> back| forward| off)?(?: by)? {_N} (?P<unit>days?|weeks?)"
+        rf"(?P<dir> later| earlier| back| forward| sooner)?$"
     ),
     # "the dentist should be two days earlier"
     re.compile(
@@ -183,6 +183,7 @@ _DATE_EDIT = [
     # each: the task, then the new date ("value"); handed to the update parser's date reading
     r"^(?:bring|move|pull) (?P<ref>.+?) forward (?:to|till|until) (?P<value>.+)$",
     r"^(?P<ref>.+?) can wait (?:till|until|to|for) (?P<value>.+)$",
+    r"^(?:put|push|hold) (?P<ref>.+?) off (?:till|until|til|to|for) (?P<value>.+)$",
     r"^can (?:we|i|you) (?:do|move|have) (?P<ref>.+?) (?:on|to|for) (?P<value>.+?)(?: instead)?$",
     r"^(?P<ref>.+?) should be (?:due |done )?(?:on |by )?(?P<value>.+)$",
     r"^(?P<ref>.+?) (?:needs to|has to|should|must|will|is going to|is gonna|can)"
@@ -238,8 +239,8 @@ _DELETE = [
     r" (?:it|that)$",
 ]
 _REOPEN = [
-    r"^i (?:haven'?t|have not|didn'?t|did not|havent|didnt)(?: actually| really| yet)? (?P<ref>.+?)(?: yet)?"
-    r"$",
+    r"^i (?:haven'?t|have not|didn'?t|did not|havent|didnt)(?: actually| really| yet)? (?P<ref>.+?)"
+    r"(?: yet| after all| at all)?$",
     r"^(?P<ref>.+?) (?:isn'?t|is not|wasn'?t|hasn'?t been|has not been|aren'?t|isnt)(?: actually| really)?"
     r" (?!urgent|important|pressing|a priority)(?P<pp>\w+)(?: yet| after all)?$",
     r"^(?P<ref>.+?) (?:hasn'?t|has not|haven'?t|have not)(?: actually| really| yet)? been"

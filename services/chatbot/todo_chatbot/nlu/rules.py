@@ -243,7 +243,7 @@ CLEAR_ALL_DONE = re.compile(
     r"^(?:clear|clean|purge|delete|remove|erase|drop|archive|trash|get rid of|wipe|bin|scrap|ditch|lose)"
     r"(?: out| up| away)? (?:.{0,30}\b)?(?:all|everything|every|whatever|anything)\b.{0,30}\b"
     r"(?:completed|complete|done|finished|ticked off|checked off|ticked|checked|closed)"
-    r"(?: ones| tasks| items| things| stuff| jobs| chores)?$"
+    r"(?: ones?| tasks?| items?| things?| stuff| jobs?| chores?| todos?)?$"
     # "clear the ones I've done"
     r"|^(?:clear|clean|purge|delete|remove|erase|drop|get rid of|wipe|bin|scrap|ditch)(?: out| up)?"
     r" (?:the |all the |all )?(?:ones|tasks|items|things|stuff|jobs|chores) (?:that )?"
@@ -479,7 +479,8 @@ def list_filter(text: str) -> ListFilter:
         status = "completed"
     due = None
     if re.search(
-        r"\b(overdue|past due|late|miss|missed|behind|past (?:its|their|the) (?:due date|deadline|due dates"
+        r"\b(overdue|past due|late|miss|missed|behind|slipped|slipping|lapsed"
+        r"|past (?:its|their|the) (?:due date|deadline|due dates"
         r"|deadlines))\b",
         text,
     ):
@@ -504,6 +505,8 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
     """Title, due date and priority from the words after an add verb."""
     due = None
     head: Words | None = None
+    if len(words.norm) > 1 and words.norm[0] in ("pls", "please", "plz"):
+        words = Words(words.orig[1:], words.norm[1:])  # "new task pls: …"
     colon = next((i for i, t in enumerate(words.orig[:7]) if t.endswith(":")), None)
     if (
         colon is not None
@@ -525,6 +528,12 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
         words = words.without_span(found.start, found.end)
     elif head is not None and (in_head := find_date(head.text, today_ctx.today)) is not None:
         due = in_head.value
+    elif (
+        head is not None
+        and (nth_head := re.search(r"\b(?:on|by|for) the (\d{1,2})(?:st|nd|rd|th)\b", head.text)) is not None
+        and (day_head := phrasing.day_of_month(nth_head.group(1), today_ctx.today)) is not None
+    ):
+        due = day_head  # "a reminder for the 14th: renew the domain"
     else:
         nth = re.search(r"\b(?:on|by|for) the (\d{1,2})(?:st|nd|rd|th)\b", words.text)
         if nth is not None and (day := phrasing.day_of_month(nth.group(1), today_ctx.today)) is not None:
