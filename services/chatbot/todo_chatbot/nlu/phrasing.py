@@ -71,6 +71,13 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
             "add ",
         ),
         (r"^it would be (?:great|nice|good) if you could ", ""),
+        (
+            r"^it (?:would|'d|might) be (?:good|nice|great|wise|sensible|a good idea|smart|best)"
+            r" (?:for me )?to ",
+            "remind me to ",
+        ),
+        (r"^remind me to (?:remember|not forget) (?:to |that )?", "remind me to "),
+        (r"^(?:i )?(?:ned|nede|neeed|nedd|nee) to ", "remind me to "),  # typos of "need to"
         (r"^(?:let's|lets) add ", "add "),
         (r"^(?:oh|oops|ah|ugh|right|wait|yay|yes|ok|okay|so|and|also|actually|btw|by the way)\b,? ", ""),
     ]
@@ -225,6 +232,11 @@ _PRIORITY_EDIT: list[tuple[str, Priority | None]] = [
     (r"^(?P<ref>.+?) (?:can|could) wait(?: a bit| for now| a while)?$", "low"),
     (r"^(?:raise|increase|bump up|bump) (?:the )?priority (?:of|on|for) (?P<ref>.+)$", "high"),
     (r"^make (?P<ref>.+?) (?:a |an )?(?P<p>high|low|medium|top)(?: |-)?priority(?: task| one)?$", None),
+    (
+        r"^(?:put|set|move|bump) (?P<ref>.+?) (?:at|to|on|as) (?:a |an )?(?P<p>high|low|medium|top)"
+        r"(?: |-)?priority$",
+        None,
+    ),
 ]
 _DELETE = [
     r"^(?:i|we) (?:don'?t|do not|dont) (?:need|have) (?:to )?(?P<ref>.+?) any ?more$",

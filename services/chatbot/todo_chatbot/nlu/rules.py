@@ -126,6 +126,7 @@ FILTER_WORDS = (
     "due",
     "high",
     "everything",
+    "list",
 )
 
 _STRIP = ".,!?;:\"()[]{}\u201c\u201d\u2018\u2019'`"  # ASCII and typographic quotes
@@ -174,6 +175,7 @@ GREETING = re.compile(
     r"|cya|ttyl)(?: for now| then| later)?)"
     r"( there| bot| chatbot| you| again| all| everyone| everybody| folks| guys| mate| friend| to you)?"
     r"|how are you( doing)?( today)?|how's it going|how are things"
+    r"|(?:you )?(?:alright|all right)(?: there| mate| bot| all| everyone| folks| guys| friend| pal)"
     r"|how's things|how's life|how have you been"
     r"|(?:i )?hope (?:you're|you are|all is|everything is|you've been) (?:well|good|ok|okay|fine|doing well)"
 )
@@ -204,7 +206,8 @@ HELP_QUESTION = re.compile(
     r"|user guide|guide)\b|(?:any|some|got any|do you have any) (?:tips|hints|pointers|advice)\b"
     r"|how (?:do i|to|should i|can i) (?:use|work) (?:this|you|it|the bot|the app)\b"
     r"|what(?:'s| is) the (?:syntax|format|command|right way|best way) (?:for|to|of)\b"
-    r"|what (?:can|could|do|else can) you help (?:me )?with\b|what else can you do\b)"
+    r"|what (?:can|could|do|else can) you help (?:me )?with\b|what else can you do\b"
+    r"|what (?:are|r) you (?:for|good for|here for)$|what(?:'s| is) this (?:bot |app |thing )?for$)"
 )
 CONFIRM = re.compile(r"(yes|y|yeah|yep|yup|sure|ok|okay|confirm|confirmed|do it|go ahead|please do|correct)")
 CANCEL = re.compile(r"(no|n|nope|nah|cancel|never ?mind|nevermind|stop|forget it|abort|don't|dont)")
@@ -762,8 +765,21 @@ def parse_rules(message: str, context: NLUContext) -> ChatIntent:
     if len(words.orig) > 1 and re.fullmatch(r"(todo|to-do|task|reminder|remember):", words.orig[0].lower()):
         return _finish_add(_title_parts(Words(words.orig[1:], words.norm[1:]), context))
     # "urgent: call the landlord": a high-priority task (only with the colon: "urgent tasks?" is a list)
-    if len(words.orig) > 1 and re.fullmatch(r"(urgent|important|asap|high priority):", words.orig[0].lower()):
-        added = _title_parts(Words(words.orig[1:], words.norm[1:]), context)
+    lead_p = next(
+        (
+            n
+            for n in (1, 2, 3)
+            if len(words.orig) > n
+            and re.fullmatch(
+                r"(?:(?:very|super|really|quite|top|high) )?"
+                r"(?:urgent|important|asap|priority|high priority):",
+                " ".join(words.orig[:n]).lower(),
+            )
+        ),
+        None,
+    )
+    if lead_p is not None:
+        added = _title_parts(Words(words.orig[lead_p:], words.norm[lead_p:]), context)
         added.priority = added.priority or "high"
         return _finish_add(added)
 
@@ -774,7 +790,7 @@ def parse_rules(message: str, context: NLUContext) -> ChatIntent:
     text = words.text.rstrip(" .!?")
     if re.match(
         r"^(how many|how much|hw many|how mnay|how mny|how manny|how meny|how amny|"
-        r"count|number of|what's the number|what is the number|show|list|display|"
+        r"count|number of|what's the number|what is the number|show|sho|shw|list|display|"
         r"view|what|whats|what's|which|do i have|is there|are there|any)\b",
         text,
     ):
@@ -911,7 +927,7 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
             rf"\b{TASK_NOUN}\b|\b(due|overdue|late|pending|open|remaining|left|done|completed|finished|"
             r"incomplete|outstanding|unfinished|today|tomorrow|week|weekend|priority|urgent|important|on my|"
             r"behind|did i|have i|got to do|to do|on the go|in progress|working on|needs? doing"
-            r"|needs? to be done|the lot|the whole lot)\b",
+            r"|needs? to be done|the lot|the whole lot|still to)\b",
             text,
         )
     ):
