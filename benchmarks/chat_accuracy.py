@@ -3,16 +3,16 @@ and on the NLU table (tests/chatbot/nlu_cases.yaml). Targets: held-out >= 95 %, 
 actions on a wrong guess.
 
     .venv/bin/python benchmarks/chat_accuracy.py [--providers rules,hybrid] [--llm-url URL | --start-llm]
-                                                 [--failures dev|table]
-                                                 [--split dev,heldout,heldout2,heldout3]
+                                                 [--failures dev|table] [--batch ID-PREFIX]
+                                                 [--split dev,heldout,heldout2,heldout3,heldout4]
 
 Every case runs through POST /api/chat of the real chatbot app against the real backend app (both in-process,
 SQLite files, as in tests/chatbot/conftest.py) and is judged by the tasks read back from the backend.
 `hybrid` needs an OpenAI-compatible model server: --llm-url, or --start-llm to start the project's local
 SmolLM2 server (harness.llm_server; needs `tcb llm build` once).
 `--failures dev` prints the failing dev cases (tune on these only). For the held-out halves (`heldout`, the
-round-1 id-hash half, `heldout2`, round 3's sealed set, and `heldout3`, round 4's) only the per-intent counts
-are ever printed: there is no option to list their failing cases.
+round-1 id-hash half, `heldout2`, round 3's sealed set, `heldout3`, round 4's, and `heldout4`, round 5's) only
+the per-intent counts are ever printed: there is no option to list their failing cases.
 """
 
 from __future__ import annotations
@@ -37,7 +37,11 @@ from tests.chatbot.realistic import HELD_OUT, Outcome, format_table, load_cases,
 
 
 async def evaluate(
-    provider: str, llm_url: str | None, table: bool, splits: tuple[str, ...] = ("dev", *HELD_OUT)
+    provider: str,
+    llm_url: str | None,
+    table: bool,
+    splits: tuple[str, ...] = ("dev", *HELD_OUT),
+    batch: str = "",
 ) -> dict[str, list[Outcome]]:
     overrides: dict[str, Any] = {"nlu_provider": provider}
     if provider != "rules":
@@ -46,6 +50,8 @@ async def evaluate(
         async with running_stack(Path(state), **overrides) as stack:
             results: dict[str, list[Outcome]] = {split: [] for split in splits}
             for case in load_cases():
+                if case["split"] == "dev" and not case["id"].startswith(batch):
+                    continue  # --batch: one development batch (its id prefix)
                 if case["split"] in results:  # the held-out half is not even run while tuning (--split dev)
                     results[case["split"]].append(await _one(stack, case))
             if table:
@@ -108,10 +114,12 @@ def main() -> None:
     parser.add_argument("--start-llm", action="store_true", help="start the local SmolLM2 server")
     parser.add_argument("--failures", choices=["none", "dev", "table"], default="none")
     parser.add_argument("--no-table", action="store_true", help="skip the NLU table")
+    parser.add_argument("--batch", default="", help="only the dev cases whose id starts so (e.g. r5a-)")
     parser.add_argument(
         "--split",
-        default="dev,heldout,heldout2,heldout3",
-        help="comma-separated halves of the phrasings to run: dev, heldout, heldout2, heldout3 (or 'none')",
+        default="dev,heldout,heldout2,heldout3,heldout4",
+        help="comma-separated halves of the phrasings to run: dev, heldout, heldout2, heldout3, heldout4 "
+        "(or 'none')",
     )
     args = parser.parse_args()
     providers = [p.strip() for p in args.providers.split(",") if p.strip()]
@@ -126,7 +134,7 @@ def main() -> None:
             if unknown := set(splits) - {"dev", *HELD_OUT}:
                 halves = ", ".join(("dev", *HELD_OUT))
                 sys.exit(f"--split: unknown half {sorted(unknown)}; use {halves} or none")
-            results = asyncio.run(evaluate(provider, url, not args.no_table, splits))
+            results = asyncio.run(evaluate(provider, url, not args.no_table, splits, args.batch))
             print(f"{provider}: {time.monotonic() - started:.0f} s")
             for split, outcomes in results.items():
                 columns[f"{provider} {split}"] = outcomes

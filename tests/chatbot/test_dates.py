@@ -54,6 +54,9 @@ SUNDAY = date(2026, 11, 29)
         ("on fri", MONDAY, date(2026, 11, 27)),
         ("by wed", MONDAY, date(2026, 11, 25)),
         ("next sat", MONDAY, date(2026, 12, 5)),
+        # round 5
+        ("in 3 days time", MONDAY, date(2026, 11, 26)),
+        ("in a week's time", MONDAY, date(2026, 11, 30)),
     ],
 )
 def test_phrase_resolves(phrase: str, today: date, expected: date) -> None:

@@ -58,8 +58,8 @@ def test_a_missing_weights_file_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_no_held_out_case_is_training_data() -> None:
-    """The examples are exactly the development cases and the NLU table; no message of the sealed second
-    or third held-out set is among them. (Five round-1 held-out messages also occur, word for word, as
+    """The examples are exactly the development cases and the NLU table; no message of the sealed second,
+    third or fourth held-out set is among them. (Five round-1 held-out messages also occur, word for word, as
     development or table cases written earlier: "what do I still need to do?" and four more; they are trained
     on as those cases.)"""
     examples = train_intent.examples()
@@ -73,6 +73,9 @@ def test_no_held_out_case_is_training_data() -> None:
     held3 = realistic.load_cases(split="heldout3")  # round 4's sealed set
     assert len(held3) >= 150
     assert not [c["id"] for c in held3 if c["message"].casefold() in {m.casefold() for m in trained}]
+    held4 = realistic.load_cases(split="heldout4")  # round 5's sealed set
+    assert len(held4) == 172
+    assert not [c["id"] for c in held4 if c["message"].casefold() in {m.casefold() for m in trained}]
     assert not {c["id"] for c in dev} & {c["id"] for c in realistic.load_cases(split="heldout")}
 
 

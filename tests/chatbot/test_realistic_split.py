@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,7 +28,7 @@ def test_an_explicit_held_out_split_is_refused(tmp_path: Path) -> None:
         "defaults: {client_time: '2026-11-23T10:00:00+00:00'}\nsetups: {empty: []}\ncases:\n"
         "  - {id: sneaky, split: heldout, setup: empty, message: 'hello', intent: greeting}\n"
     )
-    with pytest.raises(ValueError, match="explicit split can only be 'dev', 'heldout2' or 'heldout3'"):
+    with pytest.raises(ValueError, match="explicit split can only be 'dev', 'heldout2', 'heldout3' or"):
         load_cases(cases)
 
 
@@ -100,3 +102,80 @@ def test_no_third_held_out_message_repeats_an_earlier_one() -> None:
     others = {c["message"].casefold() for c in load_cases() if c["split"] != "heldout3"}
     others |= {c["message"].casefold() for c in nlu_table.load_cases()}
     assert [c["message"] for c in held if c["message"].casefold() in others] == []
+
+
+# The fourth held-out set (round 5): `r5h-*` cases written before that round changed the parser (and before
+# its author read the parser's code), committed alone. Same seal as the third.
+HELDOUT4_SEAL = 0x367963082254CD2A
+
+
+def heldout4_hash(path: Path | None = None) -> int:
+    return int(_split_sha256("heldout4", path)[:16], 16)
+
+
+def test_the_sealed_fourth_held_out_set_is_unchanged() -> None:
+    held = load_cases(split="heldout4")
+    assert len(held) == 172
+    assert all(c["id"].startswith("r5h-") for c in held)
+    assert heldout4_hash() == HELDOUT4_SEAL
+
+
+def test_the_seal_catches_an_edited_fourth_held_out_case(tmp_path: Path) -> None:
+    """Shown able to fail: one expected date changed in a copy of the cases file."""
+    copy = _edited_copy(tmp_path, "r5h-add-auntie-pat-sunday", '"2026-11-29"', '"2026-11-30"')
+    assert heldout4_hash(copy) != HELDOUT4_SEAL
+
+
+def _bare(message: str) -> str:
+    return re.sub(r"[^a-z0-9 ]", "", message.casefold()).strip()
+
+
+def _earlier_cases() -> list[dict[str, Any]]:
+    """Every case but heldout4's, and the NLU table."""
+    from . import nlu_table
+
+    return [c for c in load_cases() if c["split"] != "heldout4"] + nlu_table.load_cases()
+
+
+def _repeats(messages: list[str]) -> list[str]:
+    """The messages equal, case and punctuation aside, to an earlier case's or a table message."""
+    earlier = {_bare(c["message"]) for c in _earlier_cases()}
+    return [m for m in messages if _bare(m) in earlier]
+
+
+def test_no_fourth_held_out_message_repeats_an_earlier_one() -> None:
+    """It failed on the first draft: 16 short messages ("cheers mate", …) were reworded before the commit."""
+    assert _repeats([c["message"] for c in load_cases(split="heldout4")]) == []
+
+
+def test_a_repeated_message_is_caught() -> None:
+    """Shown able to fail: a table message with other case and punctuation."""
+    assert _repeats(["Hello!!", "varnish the orchid"]) == ["Hello!!"]
+
+
+# The title words of heldout4's new setups `workshop` and `family` that occur in no earlier case.
+NEW_TITLE_WORDS = (
+    "varnish bookshelf locksmith restring guitar regrout tiles watercolour knives orchid permission swimming "
+    "lessons karate toaster sleepover curtain"
+).split()
+
+
+def _seen_before(words: list[str]) -> list[str]:
+    """The words that occur in an earlier case's message, previous turns or task titles, or the table's."""
+    texts = [
+        " ".join([c["message"], *c.get("before", []), *(t["title"] for t in c["setup_tasks"])])
+        for c in _earlier_cases()
+    ]
+    seen = " ".join(texts).casefold()
+    return [w for w in words if re.search(rf"\b{w}\b", seen)]
+
+
+def test_the_fourth_held_out_setups_use_new_title_words() -> None:
+    titles = " ".join(t["title"] for c in load_cases(split="heldout4") for t in c["setup_tasks"]).casefold()
+    assert [w for w in NEW_TITLE_WORDS if w not in titles] == []
+    assert _seen_before(NEW_TITLE_WORDS) == []
+
+
+def test_a_title_word_seen_before_is_caught() -> None:
+    """Shown able to fail: "milk" is in the NLU table."""
+    assert _seen_before(["milk", "orchid"]) == ["milk"]

@@ -24,7 +24,7 @@ _STOPWORDS = {
     "with", "about", "called", "named", "titled", "thing", "is", "as", "stuff", "ones", "tasks", "it",
     "i", "i've", "ive", "im", "i'm", "just", "already", "finally", "yay", "now", "also", "actually", "all",
     "today", "yesterday", "tonight", "please", "pls", "off", "list", "back", "again", "yet", "some", "our",
-    "at", "in", "from", "up", "be", "been", "has", "have", "was", "are", "were", "so", "still",
+    "at", "in", "from", "up", "be", "been", "has", "have", "was", "are", "were", "so", "still", "out",
 }  # fmt: skip
 # verbs that say *that* something was done, not what: "I did the groceries", "got the groceries"
 GENERIC_VERBS = {stem(w) for w in ("do", "get", "finish", "complete", "handle", "sort", "deal", "take")}

@@ -32,8 +32,12 @@ from todo_chatbot.nlu.rules import parse_rules
 
 from tests.chatbot import realistic
 
-# development batches of rounds 3 and 4
-ROUND_BATCHES = ("r3d-", "r3e-", "r4d-", "r4e-", "r4f-", "r4g-", "r4k-")
+# development batches of rounds 3, 4 and 5
+ROUND_BATCHES = (
+    *("r3d-", "r3e-"),
+    *("r4d-", "r4e-", "r4f-", "r4g-", "r4k-"),
+    *("r5a-", "r5b-", "r5c-", "r5d-", "r5e-", "r5f-"),
+)
 
 
 def fold_of(case_id: str, folds: int) -> int:

@@ -74,7 +74,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ("day_after_tomorrow", r"day after (?:tomorrow|tmrw|tomorow)"),
         ("today", r"(?:today|tonight|this evening|this afternoon|this morning|end of (?:the )?day|eod)"),
         ("tomorrow", r"(?:tomorrow|tmrw|tmr|tomorow|tommorow|tommorrow)"),
-        ("in_n", rf"in (?P<n>{_NUM}) (?P<unit>days?|weeks?|fortnights?|months?)"),
+        # "in 3 days", "in 3 days' time", "in a week's time"
+        ("in_n", rf"in (?P<n>{_NUM}) (?P<unit>days?|weeks?|fortnights?|months?)(?:(?:'s|')? time)?"),
         # "a week from today", "two weeks today", "3 days from now"
         ("in_n", rf"(?P<n>{_NUM}) (?P<unit>days?|weeks?|fortnights?|months?) (?:from )?(?:today|now)"),
         ("end_of_week", r"end of (?:the |this )?week"),

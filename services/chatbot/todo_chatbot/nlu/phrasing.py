@@ -20,10 +20,16 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(p), r)
     for p, r in [
         (r"^(?:rmind|remidn|reminde|remnd|remind|reminding) me\b", "remind me"),
+        (r"^remind me 2 (?=[a-z])", "remind me to "),  # texting: "remind me 2 call gran"
         (r"^(?:would you mind|do you mind|mind) ", ""),
         (r"^make sure (?:that )?i (?:don'?t|do not|dont) forget (?:to |about )?", "remind me to "),
         (r"^make sure (?:that )?i (?:remember )?to ", "remind me to "),
         (r"^(?:don'?t|do not|dont) let me forget (?:to |about )?", "remind me to "),
+        (
+            r"^(?:i|we) (?:must not|mustn'?t|mustnt|should not|shouldn'?t|can'?t|cannot|can not|better not"
+            r"|had better not|'d better not) forget (?:to |about )?",
+            "remind me to ",
+        ),
         (r"^i (?:need|have|want|ought|'d like) to remember (?:to |that )?", "remind me to "),
         (
             r"^(?:i )?(?:gotta|got to|must|should|have to|need to|better|'d better|had better) remember"
@@ -65,6 +71,13 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
             "add ",
         ),
         (r"^it would be (?:great|nice|good) if you could ", ""),
+        (
+            r"^it (?:would|'d|might) be (?:good|nice|great|wise|sensible|a good idea|smart|best)"
+            r" (?:for me )?to ",
+            "remind me to ",
+        ),
+        (r"^remind me to (?:remember|not forget) (?:to |that )?", "remind me to "),
+        (r"^(?:i )?(?:ned|nede|neeed|nedd|nee) to ", "remind me to "),  # typos of "need to"
         (r"^(?:let's|lets) add ", "add "),
         (r"^(?:oh|oops|ah|ugh|right|wait|yay|yes|ok|okay|so|and|also|actually|btw|by the way)\b,? ", ""),
     ]
@@ -95,7 +108,8 @@ _AFTER_REMIND_DATE = re.compile(r"^,? (?:to|that|about)\s+(?=\S)")
 # "pop 'buy coffee' on my list", "stick X on the list for the 1st": an add ("put X back on my list" is not)
 _ONTO_LIST = re.compile(
     r"^(?:pop|stick|bung|whack|slap|throw|put)\s+(?!back\b)(?P<x>.+?)\s+(?:on|onto|in|into|to)\s+(?:my|the)"
-    r"\s+(?:(?:todo\s+|to-do\s+|to do\s+|task\s+|shopping\s+)?list|diary|calendar|planner|agenda|schedule)\b"
+    r"\s+(?:(?:todo\s+|to-do\s+|to do\s+|task\s+|shopping\s+|jobs?\s+|chores?\s+|work\s+|house\s+"
+    r"|home\s+)?list|diary|calendar|planner|agenda|schedule)\b"
     r"(?P<rest>.*)$"
 )
 
@@ -163,8 +177,8 @@ _SHIFT = [
     # "move the flights a day earlier", "push back the rent two days"
     re.compile(
         rf"^(?:move|push|shift|bump|delay|postpone|put off|defer|bring|pull|put)(?: back)? (?P<ref>.+?)"
-        rf"(?P<pre> back| forward)?(?: by)? {_N} (?P<unit>days?|weeks?)(?P<dir> later| earlier| back| forward"
-        rf"| sooner)?$"
+        rf"(?P<pre> back| forward| off)?(?: by)? {_N} (?P<unit>days?|weeks?)"
+        rf"(?P<dir> later| earlier| back| forward| sooner)?$"
     ),
     # "the dentist should be two days earlier"
     re.compile(
@@ -176,6 +190,7 @@ _DATE_EDIT = [
     # each: the task, then the new date ("value"); handed to the update parser's date reading
     r"^(?:bring|move|pull) (?P<ref>.+?) forward (?:to|till|until) (?P<value>.+)$",
     r"^(?P<ref>.+?) can wait (?:till|until|to|for) (?P<value>.+)$",
+    r"^(?:put|push|hold) (?P<ref>.+?) off (?:till|until|til|to|for) (?P<value>.+)$",
     r"^can (?:we|i|you) (?:do|move|have) (?P<ref>.+?) (?:on|to|for) (?P<value>.+?)(?: instead)?$",
     r"^(?P<ref>.+?) should be (?:due |done )?(?:on |by )?(?P<value>.+)$",
     r"^(?P<ref>.+?) (?:needs to|has to|should|must|will|is going to|is gonna|can)"
@@ -187,6 +202,9 @@ _DATE_EDIT = [
     r"(?: now| instead)?$",
     r"^(?:reschedule|shift|set|move|bump) (?P<ref>.+?) (?:for|to|till|until) (?P<value>.+)$",
     r"^give (?P<ref>.+?) a (?:deadline|due date) of (?P<value>.+)$",
+    # "set a deadline of next friday for the wiper blades": the date first
+    r"^(?:set|put|add|give) (?:a |the )?(?:new )?(?:deadline|due date)(?: of| for| to| on| as)?"
+    r" (?P<value>.+?) (?:for|on|to) (?P<ref>.+)$",
     r"^(?:change|update|set|move) (?:the )?(?:due date|deadline|date) (?:on|of|for) (?P<ref>.+?) (?:to|as|fo"
     r"r)"
     r" (?P<value>.+)$",
@@ -214,6 +232,11 @@ _PRIORITY_EDIT: list[tuple[str, Priority | None]] = [
     (r"^(?P<ref>.+?) (?:can|could) wait(?: a bit| for now| a while)?$", "low"),
     (r"^(?:raise|increase|bump up|bump) (?:the )?priority (?:of|on|for) (?P<ref>.+)$", "high"),
     (r"^make (?P<ref>.+?) (?:a |an )?(?P<p>high|low|medium|top)(?: |-)?priority(?: task| one)?$", None),
+    (
+        r"^(?:put|set|move|bump) (?P<ref>.+?) (?:at|to|on|as) (?:a |an )?(?P<p>high|low|medium|top)"
+        r"(?: |-)?priority$",
+        None,
+    ),
 ]
 _DELETE = [
     r"^(?:i|we) (?:don'?t|do not|dont) (?:need|have) (?:to )?(?P<ref>.+?) any ?more$",
@@ -228,8 +251,8 @@ _DELETE = [
     r" (?:it|that)$",
 ]
 _REOPEN = [
-    r"^i (?:haven'?t|have not|didn'?t|did not|havent|didnt)(?: actually| really| yet)? (?P<ref>.+?)(?: yet)?"
-    r"$",
+    r"^i (?:haven'?t|have not|didn'?t|did not|havent|didnt)(?: actually| really| yet)? (?P<ref>.+?)"
+    r"(?: yet| after all| at all)?$",
     r"^(?P<ref>.+?) (?:isn'?t|is not|wasn'?t|hasn'?t been|has not been|aren'?t|isnt)(?: actually| really)?"
     r" (?!urgent|important|pressing|a priority)(?P<pp>\w+)(?: yet| after all)?$",
     r"^(?P<ref>.+?) (?:hasn'?t|has not|haven'?t|have not)(?: actually| really| yet)? been"
@@ -259,6 +282,7 @@ _COMPLETE = [
     r"|crossed off|checked off)$",
 ]
 UNDO = re.compile(
+    r"(?:(?:can|could|would) you (?:please )?|please |pls )?"
     r"(?:oops,? |wait,? |no,? |no wait,? |sorry,? |hmm,? |actually,? |i didn'?t mean (?:that|to),? )*"
     r"(?:undo(?: that| it| the last (?:change|one|action))?|that was (?:wrong|a mistake|not right|an acciden"
     r"t)"
@@ -270,9 +294,17 @@ UNDO = re.compile(
     r"|(?:restore|bring back|recover) (?:the |my )?(?:deleted|removed|last) (?:task|one|item)"
     r"|(?:undo|revert|reverse) (?:the |that |my )?(?:last|previous) (?:thing|step|bit|action|move|command)"
     r"|(?:restore|recover|unremove|undelete) (?:it|that|that one)"
+    r"|(?:restore|recover|undelete|bring back|get back|undo) (?:what|the one|the task|the thing|whatever)"
+    r" (?:i|you|we) (?:just )?(?:deleted|removed|cleared|binned|got rid of|did|changed|ticked off)"
+    r"|(?:can you |could you |please )?(?:undo|revert|reverse) (?:that|the|my|this) (?:last|previous|latest)"
+    r"(?: one| change| action| thing| step| bit| edit)?"
+    r"|(?:put|change|set|switch|turn|move) (?:the |its |it'?s )?(?:date|due date|deadline|name|title"
+    r"|priority) back(?: (?:to )?(?:how|what|the way|as) it was)?"
     r"|(?:go|change it|set it|switch it|put it) back to (?:the |how it was|what it was)?"
     r"(?:old|previous|original|last)? ?(?:name|title|date|due date|deadline|priority|one|version|way)?"
-    r"|.{1,60}\bundo(?: that| it)?)(?: please)?"
+    r"|.{1,60}\bundo(?: that| it)?)(?: (?:i|you|we) (?:just )?(?:made|did))?"
+    r"(?:,? (?:that'?s|that was|that is|it'?s|it was) (?:wrong|a mistake|not right|incorrect"
+    r"|not what i (?:meant|wanted)))?(?: please)?"
 )
 _PASSIVE = re.compile(
     r"^(?P<ref>.+?)(?:'s| is| are| was| were| has been| have been|'s been| got| is now| now)? (?P<pp>\w+)"
@@ -295,6 +327,10 @@ _AGAIN = re.compile(
     r"^(?P<ref>.+?)(?:'s| is| are| has| have)(?: gone| got| become| been)? (?P<state>\w+)(?: up| down)?"
     r" again$"
 )
+_WORKS_AGAIN = re.compile(
+    r"^(?P<ref>.+?) (?P<verb>works|runs|starts|drains|flushes|locks|opens|closes|shuts|fits|charges|prints)"
+    r"(?: properly| fine| ok| okay| perfectly| normally)? again$"
+)
 _GOOD_STATE = frozenset(
     {"working", "fine", "ok", "okay", "sorted", "fixed", "good", "running", "clean", "tidy"}
 )
@@ -316,6 +352,10 @@ def statement(text: str) -> ChatIntent | None:
             if pp in ("done", "finished", "complete", "completed"):
                 ref = m.group("ref")
             return ChatIntent(intent=Intent.REOPEN, ref=_ref(ref), inferred=True)
+    m = _WORKS_AGAIN.match(text)
+    if m:  # "the cat flap works again": fixed
+        why = f"took '{m.group('verb')} again' to mean it is done"
+        return ChatIntent(intent=Intent.COMPLETE, ref=_ref(m.group("ref")), inferred=True, guessed=why)
     m = _AGAIN.match(text)
     if m:
         if m.group("state") in _GOOD_STATE:
@@ -399,8 +439,19 @@ _MARK_AS = re.compile(r"^(?:mark|set|flag|tick|record|log) (?P<ref>.+?) (?:as|to
 _NEGATED = frozenset({"unfinished", "incomplete", "uncompleted", "undone", "unchecked", "unticked", "not"})
 
 
+# when a past statement says it happened: not part of the task ("ordered the cake this morning")
+_WHEN_DONE = re.compile(
+    r"(?:,? (?:this|yesterday|last) (?:morning|afternoon|evening|night)|,? earlier(?: on| today)?|,? just now"
+    r"|,? (?:an hour|a few minutes|a while|two days|a couple of days|a day) ago|,? (?:at|over) the weekend"
+    r"|,? on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|,? last week)+$"
+)
+
+
 def past_statement(text: str) -> ChatIntent | None:
     """ "called mom", "I already paid the rent", "the passport is renewed", "report sent": done (inferred)."""
+    when = _WHEN_DONE.search(text)
+    if when and when.start() > 0:
+        text = text[: when.start()]
     m = _MARK_AS.match(text)  # "mark the tap as fixed": the tap task, done
     if m and m.group("pp") not in _NEGATED and is_past(m.group("pp")):
         return ChatIntent(

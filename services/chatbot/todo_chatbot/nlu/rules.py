@@ -126,6 +126,7 @@ FILTER_WORDS = (
     "due",
     "high",
     "everything",
+    "list",
 )
 
 _STRIP = ".,!?;:\"()[]{}\u201c\u201d\u2018\u2019'`"  # ASCII and typographic quotes
@@ -172,7 +173,9 @@ GREETING = re.compile(
     r"(hi|hello|hey|hiya|heya|howdy|yo|greetings|hola|(good )?(morning|afternoon|evening|day)|sup|what's up"
     r"|whats up|(?:bye|goodbye|bye bye|see you|see ya|good night|goodnight|nite|night night|nighty night"
     r"|cya|ttyl)(?: for now| then| later)?)"
-    r"( there| bot| chatbot| you| again)?|how are you( doing)?( today)?|how's it going|how are things"
+    r"( there| bot| chatbot| you| again| all| everyone| everybody| folks| guys| mate| friend| to you)?"
+    r"|how are you( doing)?( today)?|how's it going|how are things"
+    r"|(?:you )?(?:alright|all right)(?: there| mate| bot| all| everyone| folks| guys| friend| pal)"
     r"|how's things|how's life|how have you been"
     r"|(?:i )?hope (?:you're|you are|all is|everything is|you've been) (?:well|good|ok|okay|fine|doing well)"
 )
@@ -180,6 +183,7 @@ THANKS = re.compile(
     r"(thanks|thank you|thx|ty|cheers|great|awesome|perfect|cool|nice|many thanks|much appreciated"
     r"|appreciate it|i appreciate it|thanks again|ta|lovely|brilliant|brill|ace)( so much| a lot| bot| mate"
     r"| buddy| pal| a bunch| heaps| very much| again)?"
+    r"(?: for (?:that|this|everything|all that|all this|your help|the help|helping))?"
 )
 # "hey there, how's it going", "great, cheers": every part a greeting or a thank-you
 _GREETING_PARTS = re.compile(r"\s*(?:[,;!.]+|\band\b)\s*")
@@ -192,13 +196,18 @@ HELP_QUESTION = re.compile(
     r"|(?:show|give|tell) me (?:some )?"
     r"(?:examples?|example commands)\b|not sure how (?:to|this)\b|i (?:don'?t|do not) (?:know|get) how\b"
     r"|where do i (?:start|begin)\b|what (?:things|kinds? of things|sorts? of things|commands) (?:do|can)"
-    r" you\b|tell me what you(?:'re| are) (?:capable|able)\b|what (?:are|r) you (?:capable|able)\b"
+    r" you\b|what (?:are|r) (?:the |some (?:of )?(?:the )?)?(?:things|kinds? of things|sorts? of things"
+    r"|commands|tasks|jobs)(?: that)? you (?:can|could|are able to) (?:do|help with|handle|understand)\b"
+    r"|what (?:kinds?|sorts?|types?) of (?:stuff|things|tasks|jobs|commands|requests) (?:can|could|do|will)"
+    r" you\b"
+    r"|tell me what you(?:'re| are) (?:capable|able)\b|what (?:are|r) you (?:capable|able)\b"
     r"|(?:can you |could you |please )?(?:give|show|send) me (?:a |some )?(?:quick |short )?(?:tutorial"
     r"|walkthrough|walk-through|guide)\b|(?:is there|do you have|got) (?:a |an )?(?:tutorial|walkthrough"
     r"|user guide|guide)\b|(?:any|some|got any|do you have any) (?:tips|hints|pointers|advice)\b"
     r"|how (?:do i|to|should i|can i) (?:use|work) (?:this|you|it|the bot|the app)\b"
     r"|what(?:'s| is) the (?:syntax|format|command|right way|best way) (?:for|to|of)\b"
-    r"|what (?:can|could|do|else can) you help (?:me )?with\b|what else can you do\b)"
+    r"|what (?:can|could|do|else can) you help (?:me )?with\b|what else can you do\b"
+    r"|what (?:are|r) you (?:for|good for|here for)$|what(?:'s| is) this (?:bot |app |thing )?for$)"
 )
 CONFIRM = re.compile(r"(yes|y|yeah|yep|yup|sure|ok|okay|confirm|confirmed|do it|go ahead|please do|correct)")
 CANCEL = re.compile(r"(no|n|nope|nah|cancel|never ?mind|nevermind|stop|forget it|abort|don't|dont)")
@@ -237,7 +246,7 @@ CLEAR_ALL_DONE = re.compile(
     r"^(?:clear|clean|purge|delete|remove|erase|drop|archive|trash|get rid of|wipe|bin|scrap|ditch|lose)"
     r"(?: out| up| away)? (?:.{0,30}\b)?(?:all|everything|every|whatever|anything)\b.{0,30}\b"
     r"(?:completed|complete|done|finished|ticked off|checked off|ticked|checked|closed)"
-    r"(?: ones| tasks| items| things| stuff| jobs| chores)?$"
+    r"(?: ones?| tasks?| items?| things?| stuff| jobs?| chores?| todos?)?$"
     # "clear the ones I've done"
     r"|^(?:clear|clean|purge|delete|remove|erase|drop|get rid of|wipe|bin|scrap|ditch)(?: out| up)?"
     r" (?:the |all the |all )?(?:ones|tasks|items|things|stuff|jobs|chores) (?:that )?"
@@ -458,7 +467,9 @@ def list_filter(text: str) -> ListFilter:
         r"|not done|not completed|not finished|still to do|active|to be done|not yet done|unchecked"
         r"|(?:still )?(?:have|need|got) to do|on my plate|working on|in progress|on the go|to go"
         r"|(?:haven'?t|have not|didn'?t|did not|not yet) (?:done|finished|completed|got to|gotten to|started)"
-        r"|still (?:got|have|need|to))\b",
+        r"|(?:haven'?t|have not|didn'?t|did not|havent|didnt) (?:i|we) (?:yet )?(?:done|finished|completed"
+        r"|ticked off|checked off|crossed off|got to|gotten to|started|do|finish|complete)"
+        r"|still (?:got|have|need|to)|needs? doing|needs? to be done)\b",
         text,
     ):
         status = "pending"
@@ -470,7 +481,12 @@ def list_filter(text: str) -> ListFilter:
     ):
         status = "completed"
     due = None
-    if re.search(r"\b(overdue|past due|late|miss|missed|behind)\b", text):
+    if re.search(
+        r"\b(overdue|past due|late|miss|missed|behind|slipped|slipping|lapsed"
+        r"|past (?:its|their|the) (?:due date|deadline|due dates"
+        r"|deadlines))\b",
+        text,
+    ):
         due = "overdue"
     elif re.search(r"\btoday\b|\btonight\b", text):
         due = "today"
@@ -492,6 +508,8 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
     """Title, due date and priority from the words after an add verb."""
     due = None
     head: Words | None = None
+    if len(words.norm) > 1 and words.norm[0] in ("pls", "please", "plz"):
+        words = Words(words.orig[1:], words.norm[1:])  # "new task pls: …"
     colon = next((i for i, t in enumerate(words.orig[:7]) if t.endswith(":")), None)
     if (
         colon is not None
@@ -513,6 +531,12 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
         words = words.without_span(found.start, found.end)
     elif head is not None and (in_head := find_date(head.text, today_ctx.today)) is not None:
         due = in_head.value
+    elif (
+        head is not None
+        and (nth_head := re.search(r"\b(?:on|by|for) the (\d{1,2})(?:st|nd|rd|th)\b", head.text)) is not None
+        and (day_head := phrasing.day_of_month(nth_head.group(1), today_ctx.today)) is not None
+    ):
+        due = day_head  # "a reminder for the 14th: renew the domain"
     else:
         nth = re.search(r"\b(?:on|by|for) the (\d{1,2})(?:st|nd|rd|th)\b", words.text)
         if nth is not None and (day := phrasing.day_of_month(nth.group(1), today_ctx.today)) is not None:
@@ -531,6 +555,15 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
     if low and low.start() > 0:
         priority = "low"  # "add sort the attic, not urgent"
         words = words.without_span(low.start() + (words.text[low.start()] == " "), low.end())
+    high = re.search(
+        r"(?:(?:,|\s-+)\s*(?:(?:it'?s|its|it is|this is|that'?s)\s+)?|\s(?:it'?s|it is|this is|that'?s)\s+)"
+        r"(?:(?:very|really|super|quite|pretty)\s+)?"
+        r"(?:urgent|important|a priority|high priority|top priority|asap|a high priority)$",
+        words.text,
+    )
+    if high and high.start() > 0 and priority is None:
+        priority = "high"  # "add fix the gate, it's important"
+        words = words.without_span(high.start() + (words.text[high.start()] == " "), high.end())
     m = PRIORITY_IN_TEXT.search(words.text)
     if m:
         priority = _priority(m.group("p") or m.group("p2") or m.group("p3")) or priority
@@ -547,6 +580,21 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
                 if edge == -1
                 else Words(words.orig[1:], words.norm[1:])
             )
+    if priority is not None or due is not None:
+        # "add 'post the parcel' and make it high priority": the value is read, its verb goes
+        said = re.search(
+            r"(?:^|,|\s)\s*(?:and\s+)?(?:make|set|mark|have|put)\s+(?:it|that|this)(?:\s+(?:as|to|be|a|an|due))*$",
+            words.text,
+        )
+        if said and said.start() > 0:
+            words = words.without_span(said.start() + (words.text[said.start()] in " ,"), said.end())
+    vague = re.search(
+        r"(?:^|,|\s)\s*(?:at some point|some ?time(?: soon)?|one of these days|when i (?:get|have)"
+        r" (?:a |the )?(?:chance|minute|moment|time)|when(?:ever)? i can|eventually|at some stage)$",
+        words.text,
+    )
+    if vague and vague.start() > 0:
+        words = words.without_span(vague.start() + (words.text[vague.start()] in " ,"), vague.end())
     if time_of_day and len(words.norm) > 1 and words.norm[-1] in ("evening", "morning", "afternoon", "night"):
         words = Words(words.orig[:-1], words.norm[:-1])  # "on friday evening": the time of day is the date's
     if due is not None and len(words.norm) > 2 and words.text.endswith(("first thing", "first thing in the")):
@@ -561,9 +609,13 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
         words = words.tail(m_adj.end())
         text = words.text
     lead = re.match(
-        r"^(?:(?:a|an)\s+)?(?:new\s+)?(?:task|todo|to-do|item|reminder|entry|note)s?\b\s*(?:to|called|named"
+        r"^(?:(?:a|an)\s+)?(?:new\s+)?(?:task|todo|to-do|item|reminder|entry|note)s?\b\s*(?:for me\b[\s,:-]*"
+        r"(?:to\s+)?|to|called|named"
         r"|titled|for|"
-        r"about|that says|saying|:|-)?\s*|^(?:to|that|about)\s+",
+        r"about|that says|saying|:|-)?\s*|^(?:to|that|about)\s+"
+        # "add that I need to fix the doorbell"
+        r"(?:(?:i|we)\s+(?:really\s+|still\s+|also\s+)?(?:need|have|must|should|ought|'ve got|have got|gotta)"
+        r"(?:\s+to)?\s+)?",
         text,
     )
     if lead and lead.end() > 0 and lead.end() < len(text):
@@ -713,8 +765,21 @@ def parse_rules(message: str, context: NLUContext) -> ChatIntent:
     if len(words.orig) > 1 and re.fullmatch(r"(todo|to-do|task|reminder|remember):", words.orig[0].lower()):
         return _finish_add(_title_parts(Words(words.orig[1:], words.norm[1:]), context))
     # "urgent: call the landlord": a high-priority task (only with the colon: "urgent tasks?" is a list)
-    if len(words.orig) > 1 and re.fullmatch(r"(urgent|important|asap|high priority):", words.orig[0].lower()):
-        added = _title_parts(Words(words.orig[1:], words.norm[1:]), context)
+    lead_p = next(
+        (
+            n
+            for n in (1, 2, 3)
+            if len(words.orig) > n
+            and re.fullmatch(
+                r"(?:(?:very|super|really|quite|top|high) )?"
+                r"(?:urgent|important|asap|priority|high priority):",
+                " ".join(words.orig[:n]).lower(),
+            )
+        ),
+        None,
+    )
+    if lead_p is not None:
+        added = _title_parts(Words(words.orig[lead_p:], words.norm[lead_p:]), context)
         added.priority = added.priority or "high"
         return _finish_add(added)
 
@@ -725,7 +790,7 @@ def parse_rules(message: str, context: NLUContext) -> ChatIntent:
     text = words.text.rstrip(" .!?")
     if re.match(
         r"^(how many|how much|hw many|how mnay|how mny|how manny|how meny|how amny|"
-        r"count|number of|what's the number|what is the number|show|list|display|"
+        r"count|number of|what's the number|what is the number|show|sho|shw|list|display|"
         r"view|what|whats|what's|which|do i have|is there|are there|any)\b",
         text,
     ):
@@ -799,8 +864,12 @@ def _again(intent: ChatIntent, context: NLUContext) -> ChatIntent:
     """ "I need to walk the dog again": when every word names one of the user's tasks, that task is to be done
     again (reopened), not added a second time."""
     title = (intent.title or "").lower()
-    if intent.due_date is None and title.endswith(" again"):
-        said = [w for w in re.findall(r"[\w']+", title[:-6]) if w not in ("the", "a", "an", "my")]
+    redo = re.match(r"(?:redo|re-do|do over) ", title)
+    if intent.due_date is None and (title.endswith(" again") or redo):
+        rest = title[redo.end() :] if redo else title[:-6]
+        if rest.endswith(" again"):
+            rest = rest[:-6]
+        said = [w for w in re.findall(r"[\w']+", rest) if w not in ("the", "a", "an", "my")]
         stems = {stem(w) for w in context.vocabulary}
         if said and all(stem(w) in stems for w in said):
             return ChatIntent(intent=Intent.REOPEN, ref=TaskRef(words=" ".join(said)), inferred=True)
@@ -857,13 +926,16 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         and re.search(
             rf"\b{TASK_NOUN}\b|\b(due|overdue|late|pending|open|remaining|left|done|completed|finished|"
             r"incomplete|outstanding|unfinished|today|tomorrow|week|weekend|priority|urgent|important|on my|"
-            r"behind|did i|have i|got to do|to do|on the go|in progress|working on)\b",
+            r"behind|did i|have i|got to do|to do|on the go|in progress|working on|needs? doing"
+            r"|needs? to be done|the lot|the whole lot|still to)\b",
             text,
         )
     ):
         return ChatIntent(intent=Intent.LIST, filter=list_filter(text))
 
-    said = phrasing.statement(text) or phrasing.update(text, context.today)
+    # a statement about an existing task never starts with "add" ("add X, it's important" is an add)
+    explicit_add = re.match(r"^add (?!(?:a |an |the )?(?:due date|deadline|date|priority)\b)", text)
+    said = None if explicit_add else phrasing.statement(text) or phrasing.update(text, context.today)
     if said is not None:
         return said
     m = re.match(
@@ -942,7 +1014,7 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         text,
     )
     if m:
-        ref_text = m.group("ref") or ""
+        ref_text = _before_clause(words, m.group("ref") or "")
         ref_text = re.sub(r"\s+from (my |the )?(list|tasks|todos|todo list)$", "", ref_text)
         return ChatIntent(intent=Intent.DELETE, ref=parse_ref(ref_text) if ref_text else None)
 
@@ -963,6 +1035,20 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
             intent=Intent.UPDATE, ref=parse_ref(re.sub(r"^\w+\s*", "", text)) if " " in text else None
         )
     return ChatIntent(intent=Intent.UNKNOWN)
+
+
+_CLAUSE_START = re.compile(
+    r"^(?:we|i|it|that|they|there|he|she|you|not|no|don'?t|because|cos|as|since|so)(?:'\w+)?\b"
+)
+
+
+def _before_clause(words: Words, ref_text: str) -> str:
+    """ "forget the cat litter, we've got loads": a reference ends where a new clause starts after a comma."""
+    tokens = ref_text.split()
+    for i, orig in enumerate(words.orig[-len(tokens) :][:-1] if tokens else []):
+        if orig.endswith(",") and _CLAUSE_START.match(" ".join(tokens[i + 1 :])):
+            return " ".join(tokens[: i + 1])
+    return ref_text
 
 
 def _classify_update(words: Words, text: str, context: NLUContext) -> ChatIntent | None:
