@@ -127,9 +127,11 @@ class Daemon:
     _pump: threading.Thread | None = field(default=None, init=False, repr=False)
 
     def pid(self) -> int | None:
-        """The pid while it runs: our child's exact state, else the pid file checked against /proc."""
-        if self.process is not None:
-            return self.process.pid if self.process.poll() is None else None
+        """The pid while it runs: our child's exact state, else the pid file checked against /proc (also once
+        our child has died: another process may have started it again since, as `ensure_up` from another
+        harness instance does, and stopping must reach that one)."""
+        if self.process is not None and self.process.poll() is None:
+            return self.process.pid
         if self.pid_file is None:
             return None
         try:

@@ -53,6 +53,35 @@ def test_daemon_starts_is_found_again_and_stops_its_whole_group(tmp_path: Path) 
     assert "serving" in daemon.log_tail()
 
 
+def test_a_daemon_restarted_by_another_instance_is_stopped_by_the_first(tmp_path: Path) -> None:
+    """The instance that started it (and holds its dead child) stops the copy another instance started again
+    since, found by the pid file: the local cluster's teardown left a restarted kube-scheduler running, and
+    every later cluster start failed on its port."""
+    pid_file = tmp_path / "run" / "sleeper.pid"
+
+    def sleeper() -> Daemon:
+        argv = [sys.executable, "-c", "import time; time.sleep(600)"]
+        return Daemon(
+            "sleeper", argv, tmp_path / "sleeper.log", pid_file=pid_file, program=Path(argv[0]).name
+        )
+
+    first = sleeper()
+    assert first.start() is True
+    first_pid = first.pid()
+    assert first_pid is not None
+    os.kill(first_pid, 9)
+    deadline = time.monotonic() + 10
+    while first.process is not None and first.process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # the kill's delivery: a bound, not a wait on the daemon
+    second = sleeper()
+    assert second.start() is True  # another instance: the first's child is dead
+    restarted = second.pid()
+    assert restarted is not None and restarted != first_pid
+    first.stop(timeout=5)
+    assert not _alive(restarted), "the restarted copy outlived the stop"
+    assert not pid_file.exists()
+
+
 def test_a_daemon_that_exits_while_starting_fails_fast_with_its_log(tmp_path: Path) -> None:
     daemon = Daemon(
         "broken",
