@@ -34,9 +34,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """At the first scenario: prepare the cluster, images and release in the background (steps/early_start.py)
     when a selected scenario may need them, so the scenarios that need none run meanwhile."""
     hs = item.config.stash.get(STATE, None)
-    if hs is None or hs.early is not None or not hs.prepare_early or item.path.suffix != ".feature":
+    if hs is None or hs.prepare_early is not None or item.path.suffix != ".feature":
         return
-    items = item.session.items
+    items = item.session.items  # what was selected (-k, -m and deselection are done by now)
+    hs.prepare_early = not hs.attach and any(hs.cluster_use.needs(other) for other in items)
+    if not hs.prepare_early:
+        return
 
     def install(info: ClusterInfo, k8s: K8s, images: Mapping[str, ImageRef]) -> Release:
         return _install_run_release(hs, items, info, k8s, images)

@@ -116,6 +116,4 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     others; scenarios tagged @at_end judge the whole run (e.g. no restart since the install): last."""
     from steps.early_start import order_items
 
-    hs = config.stash[STATE]
-    order_items(items, hs.cluster_use)
-    hs.prepare_early = not hs.attach and any(hs.cluster_use.needs(item) for item in items)
+    order_items(items, config.stash[STATE].cluster_use)

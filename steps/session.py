@@ -72,9 +72,9 @@ class HarnessSession:
         self.second_release_install: SecondReleaseInstall | None = None
         self.cluster_stop: Future[None] | None = None  # the cluster's teardown, running beside the reports
         # cluster, images and release prepared in the background from the first scenario on
-        # (steps/early_start.py); prepare_early: a selected scenario may need them
+        # (steps/early_start.py); prepare_early: whether a selected scenario needs them (None: undecided)
         self.early: EarlyStart | None = None
-        self.prepare_early = False
+        self.prepare_early: bool | None = None
         from steps.early_start import ClusterUse  # it imports steps.second_release, which imports this module
 
         self.cluster_use: ClusterUse = ClusterUse()  # which scenarios used the cluster, before and now

@@ -17,6 +17,7 @@ from harness.log import PLAIN, Progress
 from harness.timeouts import DEFAULT_TIMEOUTS
 from steps import early_start
 from steps.early_start import ClusterUse, EarlyStart, order_items, release_used_after
+from steps.session import STATE
 
 INFO = ClusterInfo("local", Path("/nonexistent/kubeconfig"), None, "127.0.0.1", True)
 
@@ -332,3 +333,28 @@ def test_the_restore_is_skipped_only_when_no_later_scenario_uses_the_release_the
     with pytest.raises(StopIteration):
         next(gen)
     assert _Restorer.restored == (["tcb"] if restores else [])
+
+
+# --- when it starts -------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("selected_needs", "starts"), [(False, False), (True, True)])
+def test_it_starts_only_when_a_selected_scenario_needs_the_cluster(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, selected_needs: bool, starts: bool
+) -> None:
+    """Decided at the first scenario from what is selected by then (-k and -m deselect after collection
+    hooks ran): `-k history` of secrets.feature selects one cluster-free scenario of three and started a
+    cluster for nobody."""
+    from steps import fixtures
+
+    started: list[bool] = []
+    monkeypatch.setattr(
+        fixtures, "EarlyStart", lambda hs, install: SimpleNamespace(start=lambda: started.append(True))
+    )
+    use = ClusterUse(tmp_path / "use.json")
+    use.known = {"features/s.feature::history": False, "features/s.feature::release": True}
+    first = _item("features/s.feature::history")
+    _session(first, *([_item("features/s.feature::release")] if selected_needs else []))
+    hs: Any = SimpleNamespace(prepare_early=None, attach=False, cluster_use=use, early=None)
+    first.config = SimpleNamespace(stash={STATE: hs})
+    fixtures.pytest_runtest_setup(first)
+    fixtures.pytest_runtest_setup(first)  # decided once
+    assert started == ([True] if starts else []) and hs.prepare_early is starts
