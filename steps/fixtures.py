@@ -238,19 +238,17 @@ def release_restorer(
     request: pytest.FixtureRequest, harness_session: HarnessSession, release: Release
 ) -> Iterator[ReleaseRestorer]:
     """Disruptive steps (scaling, upgrades) record here how the release was; when the scenario ends, passed
-    or failed, it is put back, so the next scenario finds the release as it was installed — unless the run
-    installed this release itself, removes it at its end (no --keep-on-failure) and no later scenario uses it
-    (the @late scenarios run last for that): a rollout of every service for nobody."""
+    or failed, it is put back, so the next scenario finds the release as it was installed — unless no later
+    scenario of the run uses the release (the @late scenarios run last for that): a rollout of every service
+    for nobody. The release is then uninstalled or its cluster stopped as it is."""
     from harness.release import ReleaseRestorer
 
-    hs = harness_session
     restorer = ReleaseRestorer(release)
     yield restorer
-    discarded = hs.release is release and not hs.attach and not hs.option("keep_on_failure")
-    if discarded and not release_used_after(request.node, hs.cluster_use):
-        log.info("not restoring release %s: no later scenario of this run uses it", release.name)
-    else:
+    if harness_session.attach or release_used_after(request.node, harness_session.cluster_use):
         restorer.restore()
+    else:
+        log.info("not restoring release %s: no later scenario of this run uses it", release.name)
 
 
 @pytest.fixture(scope="session")

@@ -293,24 +293,12 @@ class _Restorer:
 
 
 @pytest.mark.parametrize(
-    ("used_after", "attach", "ours", "keep", "restores"),
-    [
-        (True, False, True, False, True),
-        (False, False, True, False, False),  # the only case it is skipped
-        (False, True, True, False, True),  # --release: someone else's release
-        (False, False, False, False, True),  # not the one this run installed (and will remove)
-        (False, False, True, True, True),  # --keep-on-failure may leave it for inspection
-    ],
+    ("used_after", "attach", "restores"), [(True, False, True), (False, False, False), (False, True, True)]
 )
-def test_the_restore_is_skipped_only_when_no_later_scenario_uses_the_release_the_run_removes(
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    used_after: bool,
-    attach: bool,
-    ours: bool,
-    keep: bool,
-    restores: bool,
+def test_the_restore_is_skipped_only_when_no_later_scenario_uses_the_release(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, used_after: bool, attach: bool, restores: bool
 ) -> None:
+    """A release the run did not install (--release) is always put back: it is someone else's."""
     import harness.release
     from steps import fixtures
 
@@ -320,15 +308,9 @@ def test_the_restore_is_skipped_only_when_no_later_scenario_uses_the_release_the
     use.known = {"features/f.feature::upgrade": True, "features/f.feature::next": True}
     upgrade = _item("features/f.feature::upgrade", late=True)
     _session(upgrade, *([_item("features/f.feature::next")] if used_after else []))
-    release = SimpleNamespace(name="tcb")
-    hs: Any = SimpleNamespace(
-        attach=attach,
-        cluster_use=use,
-        release=release if ours else SimpleNamespace(name="tcb"),
-        option=lambda name: keep if name == "keep_on_failure" else None,
-    )
+    hs: Any = SimpleNamespace(attach=attach, cluster_use=use)
     fixture: Any = fixtures.release_restorer
-    gen = fixture.__wrapped__(SimpleNamespace(node=upgrade), hs, release)
+    gen = fixture.__wrapped__(SimpleNamespace(node=upgrade), hs, SimpleNamespace(name="tcb"))
     next(gen)
     with pytest.raises(StopIteration):
         next(gen)
