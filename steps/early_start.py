@@ -103,14 +103,10 @@ class ClusterUse:
 
 def release_used_after(item: pytest.Item, use: ClusterUse) -> bool:
     """Whether a scenario after `item` in this session uses the release (one that judges the whole run,
-    @at_end, reads only what was recorded meanwhile; a @late one counts as using it, whatever was learnt)."""
+    @at_end, reads only what was recorded meanwhile)."""
     items = item.session.items
     later = items[items.index(item) + 1 :] if item in items else items
-    return any(
-        (use.needs(other) or other.get_closest_marker("late") is not None)
-        and other.get_closest_marker("at_end") is None
-        for other in later
-    )
+    return any(use.needs(other) and other.get_closest_marker("at_end") is None for other in later)
 
 
 def order_items(items: list[pytest.Item], use: ClusterUse) -> None:

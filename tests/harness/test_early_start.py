@@ -275,10 +275,6 @@ def test_the_release_counts_as_used_after_a_scenario_only_by_a_later_one_that_ne
     assert release_used_after(free, use) and release_used_after(scale, use)
     assert not release_used_after(upgrade, use)  # only the run's own verdict follows it
     assert not release_used_after(restarts, use)
-    second_late = _item("features/f.feature::another_upgrade", late=True)  # learnt as free, wrongly
-    use.known["features/f.feature::another_upgrade"] = False
-    _session(free, scale, upgrade, second_late, restarts)
-    assert release_used_after(upgrade, use)
 
 
 class _Restorer:
