@@ -101,23 +101,12 @@ class ClusterUse:
             log.info("could not record which scenarios use the cluster (%s): %s", self.path, exc)
 
 
-def release_used_after(item: pytest.Item, use: ClusterUse) -> bool:
-    """Whether a scenario after `item` in this session uses the release (one that judges the whole run,
-    @at_end, reads only what was recorded meanwhile)."""
-    items = item.session.items
-    later = items[items.index(item) + 1 :] if item in items else items
-    return any(use.needs(other) and other.get_closest_marker("at_end") is None for other in later)
-
-
 def order_items(items: list[pytest.Item], use: ClusterUse) -> None:
-    """Scenarios known to need no cluster first, then the others, then @late ones, @at_end ones last (a
-    stable sort: the files' order otherwise; tests that are not scenarios keep their place before them)."""
+    """Scenarios known to need no cluster first, then the others; @at_end scenarios last (stable sort: the
+    files' order otherwise; tests that are not scenarios keep their place before the scenarios)."""
 
-    def key(item: pytest.Item) -> tuple[bool, bool, bool]:
-        def tagged(name: str) -> bool:
-            return item.get_closest_marker(name) is not None
-
-        return tagged("at_end"), tagged("late"), use.needs(item)
+    def key(item: pytest.Item) -> tuple[bool, bool]:
+        return item.get_closest_marker("at_end") is not None, use.needs(item)
 
     items.sort(key=key)
 

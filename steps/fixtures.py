@@ -16,7 +16,7 @@ from harness.clusters.select import TargetChoice, choose_target
 from harness.log import get_logger
 from harness.timeouts import Timeouts
 from steps import second_release
-from steps.early_start import EarlyStart, release_used_after
+from steps.early_start import EarlyStart
 from steps.session import STATE, HarnessSession
 
 if TYPE_CHECKING:  # imported where used: a unit-test run loads this plugin too and needs none of them
@@ -234,21 +234,14 @@ def release(
 
 
 @pytest.fixture
-def release_restorer(
-    request: pytest.FixtureRequest, harness_session: HarnessSession, release: Release
-) -> Iterator[ReleaseRestorer]:
+def release_restorer(release: Release) -> Iterator[ReleaseRestorer]:
     """Disruptive steps (scaling, upgrades) record here how the release was; when the scenario ends, passed
-    or failed, it is put back, so the next scenario finds the release as it was installed — unless no later
-    scenario of the run uses the release (the @late scenarios run last for that): a rollout of every service
-    for nobody. The release is then uninstalled or its cluster stopped as it is."""
+    or failed, it is put back, so the next scenario finds the release as it was installed."""
     from harness.release import ReleaseRestorer
 
     restorer = ReleaseRestorer(release)
     yield restorer
-    if harness_session.attach or release_used_after(request.node, harness_session.cluster_use):
-        restorer.restore()
-    else:
-        log.info("not restoring release %s: no later scenario of this run uses it", release.name)
+    restorer.restore()
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import io
 import threading
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
@@ -16,7 +16,7 @@ from harness.clusters.select import TargetChoice
 from harness.log import PLAIN, Progress
 from harness.timeouts import DEFAULT_TIMEOUTS
 from steps import early_start
-from steps.early_start import ClusterUse, EarlyStart, order_items, release_used_after
+from steps.early_start import ClusterUse, EarlyStart, order_items
 from steps.session import STATE
 
 INFO = ClusterInfo("local", Path("/nonexistent/kubeconfig"), None, "127.0.0.1", True)
@@ -113,10 +113,9 @@ def test_a_failed_stage_fails_it_and_every_later_stage_with_its_own_error() -> N
 
 
 # --- the order -------------------------------------------------------------------------------------------
-def _item(nodeid: str, at_end: bool = False, scenario: str = "", late: bool = False) -> Any:
+def _item(nodeid: str, at_end: bool = False, scenario: str = "") -> Any:
     """A collected test; `scenario` (a scenario's name in the feature file of `nodeid`) gives it steps."""
     path = Path(nodeid.split("::")[0])
-    tags = {name for name, on in (("at_end", at_end), ("late", late)) if on}
 
     def test() -> None:
         pass
@@ -127,7 +126,7 @@ def _item(nodeid: str, at_end: bool = False, scenario: str = "", late: bool = Fa
         nodeid=nodeid,
         path=path,
         function=test,
-        get_closest_marker=lambda name: object() if name in tags else None,
+        get_closest_marker=lambda name: object() if at_end and name == "at_end" else None,
     )
 
 
@@ -142,7 +141,6 @@ def test_scenarios_that_need_no_cluster_run_first_and_at_end_ones_last(tmp_path:
         _item("tests/harness/test_x.py::test_unit"),  # not a scenario: keeps its place
         _item("features/access.feature::test_front"),
         _item("features/deployment.feature::test_no_restart", at_end=True),
-        _item("features/configuration.feature::test_upgrade", late=True),
         _item("features/images.feature::test_non_root", scenario="The images run as a non-root user"),
         # never seen: judged by its steps
         _item("features/access.feature::test_backend", scenario="The backend API answers at NodePort 30081"),
@@ -160,7 +158,6 @@ def test_scenarios_that_need_no_cluster_run_first_and_at_end_ones_last(tmp_path:
         "test_front",
         "test_non_root",
         "test_backend",
-        "test_upgrade",
         "test_no_restart",
     ]
 
@@ -247,70 +244,11 @@ def test_what_the_fixtures_took_is_left_to_them() -> None:
     assert stopped == []
 
 
-# --- the restore of a @late scenario ------------------------------------------------------------------------
 def _session(*items: Any) -> list[Any]:
     session = SimpleNamespace(items=list(items))
     for item in items:
         item.session = session
     return list(items)
-
-
-def test_the_release_counts_as_used_after_a_scenario_only_by_a_later_one_that_needs_it(
-    tmp_path: Path,
-) -> None:
-    use = ClusterUse(tmp_path / "use.json")
-    use.known = {
-        "features/f.feature::free": False,
-        "features/f.feature::upgrade": True,
-        "features/f.feature::scale": True,
-        "features/f.feature::restarts": True,
-    }
-    free, scale, upgrade = (
-        _item("features/f.feature::free"),
-        _item("features/f.feature::scale"),
-        _item("features/f.feature::upgrade", late=True),
-    )
-    restarts = _item("features/f.feature::restarts", at_end=True)
-    _session(free, scale, upgrade, restarts)
-    assert release_used_after(free, use) and release_used_after(scale, use)
-    assert not release_used_after(upgrade, use)  # only the run's own verdict follows it
-    assert not release_used_after(restarts, use)
-
-
-class _Restorer:
-    restored: ClassVar[list[str]] = []
-
-    def __init__(self, release: Any) -> None:
-        self.release = release
-
-    def restore(self) -> list[str]:
-        self.restored.append(self.release.name)
-        return []
-
-
-@pytest.mark.parametrize(
-    ("used_after", "attach", "restores"), [(True, False, True), (False, False, False), (False, True, True)]
-)
-def test_the_restore_is_skipped_only_when_no_later_scenario_uses_the_release(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, used_after: bool, attach: bool, restores: bool
-) -> None:
-    """A release the run did not install (--release) is always put back: it is someone else's."""
-    import harness.release
-    from steps import fixtures
-
-    monkeypatch.setattr(harness.release, "ReleaseRestorer", _Restorer)
-    _Restorer.restored = []
-    use = ClusterUse(tmp_path / "use.json")
-    use.known = {"features/f.feature::upgrade": True, "features/f.feature::next": True}
-    upgrade = _item("features/f.feature::upgrade", late=True)
-    _session(upgrade, *([_item("features/f.feature::next")] if used_after else []))
-    hs: Any = SimpleNamespace(attach=attach, cluster_use=use)
-    fixture: Any = fixtures.release_restorer
-    gen = fixture.__wrapped__(SimpleNamespace(node=upgrade), hs, SimpleNamespace(name="tcb"))
-    next(gen)
-    with pytest.raises(StopIteration):
-        next(gen)
-    assert _Restorer.restored == (["tcb"] if restores else [])
 
 
 # --- when it starts -------------------------------------------------------------------------------------

@@ -41,8 +41,7 @@ def test_every_tag_in_features_names_a_requirement() -> None:
     requirement_like = {tag for tag in tags if re.match(r"^(SC-|T)\d", tag)}
     assert requirement_like - known == set()
     # the other tags must be markers pytest knows (pyproject's list), or --strict-markers rejects them
-    markers = {"browser", "slow", "cluster", "docker", "postgres", "llm", "at_end", "late"}
-    assert tags - requirement_like <= markers
+    assert tags - requirement_like <= {"browser", "slow", "cluster", "docker", "postgres", "llm", "at_end"}
 
 
 def test_every_success_criterion_has_a_scenario_and_not_applicable_tasks_have_none() -> None:
