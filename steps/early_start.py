@@ -201,6 +201,9 @@ class EarlyStart:
 
     def _cluster(self) -> tuple[TargetChoice, ClusterInfo, K8s]:
         choice = self._choose()
+        preload = getattr(choice.cluster, "preload", None)
+        if preload is not None:  # the local cluster moves them to its node while its control plane starts
+            preload([image.ref for image in self.futures["build"].result().values()])
         info = choice.cluster.ensure_up()
         info.notes["selection"] = choice.describe()
         return choice, info, self._connect(info)

@@ -19,6 +19,7 @@ import signal
 import ssl
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -91,6 +92,7 @@ class LocalCluster:
         self.containerd = Containerd(self.sock)
         self._started: list[str] = []
         self._daemons: dict[str, Daemon] = {}  # what this object started: exact exit status
+        self._preload: list[str] = []  # Docker images to move to the node while the control plane starts
 
     # ---- Cluster protocol -------------------------------------------------------------------------------
     def available(self) -> tuple[bool, str]:
@@ -136,6 +138,7 @@ class LocalCluster:
             self._start(components[name])
         self._wait_healthy(components["containerd"])
         self._ensure_node_images()
+        preload = self._start_preload()
         for name in ("etcd", "kube-apiserver"):
             self._wait_healthy(components[name])
         self._apply_addons()
@@ -153,6 +156,8 @@ class LocalCluster:
         self._start(components["kube-router"])
         self._wait_ready()  # node and CoreDNS get ready while kube-router syncs
         self._wait_healthy(components["kube-router"])
+        if preload is not None:
+            preload.result()  # raises what the image move raised
         log.info(
             "local cluster ready in %.1f s (%s): kubeconfig %s",
             time.monotonic() - started,
@@ -182,6 +187,21 @@ class LocalCluster:
 
     def load_images(self, images: list[str]) -> None:
         self.containerd.load_from_docker(images)
+
+    def preload(self, images: list[str]) -> None:
+        """Images the next `ensure_up` moves to the node while the control plane starts (the acceptance run
+        knows them before the cluster is up: `load_images` then finds them there)."""
+        self._preload = list(images)
+
+    def _start_preload(self) -> Future[None] | None:
+        """`load_images` of the preloaded images in a thread (containerd answers by now); None if none."""
+        if not self._preload:
+            return None
+        images, self._preload = self._preload, []
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="preload-images")
+        future = executor.submit(self.containerd.load_from_docker, images)
+        executor.shutdown(wait=False)
+        return future
 
     def status(self) -> dict[str, str]:
         """Each component: `running (healthy)`, `running (<why not healthy>)` or `stopped`."""

@@ -274,3 +274,30 @@ def test_it_starts_only_when_a_selected_scenario_needs_the_cluster(
     fixtures.pytest_runtest_setup(first)
     fixtures.pytest_runtest_setup(first)  # decided once
     assert started == ([True] if starts else []) and hs.prepare_early is starts
+
+
+def test_the_local_cluster_is_given_the_images_to_move_while_it_starts() -> None:
+    """A cluster that can preload (the local one) gets the built images before `ensure_up`, so they move to
+    its node while its control plane starts; the load stage then finds them there."""
+    log: list[str] = []
+    early = _early(log)
+    cluster: Any = early._choose().cluster
+    cluster.preload = lambda refs: log.append(f"preload {','.join(refs)}")
+    early.start()
+    early.result("release")
+    assert log[:3] == ["build", "preload todo-chatbot/backend:1", "cluster"]
+
+
+def test_preloaded_images_are_moved_once_beside_the_start(tmp_path: Path) -> None:
+    from harness.clusters.local import LocalCluster
+
+    cluster = LocalCluster(state_dir=tmp_path / "local-cluster")
+    moved: list[list[str]] = []
+    cluster.containerd = SimpleNamespace(load_from_docker=moved.append)  # type: ignore[assignment]
+    assert cluster._start_preload() is None  # nothing to move
+    cluster.preload(["todo-chatbot/backend:1", "todo-chatbot/frontend:2"])
+    future = cluster._start_preload()
+    assert future is not None
+    future.result(timeout=5)
+    assert moved == [["todo-chatbot/backend:1", "todo-chatbot/frontend:2"]]
+    assert cluster._start_preload() is None  # moved once
