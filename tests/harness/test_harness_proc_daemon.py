@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness.proc import Daemon, DaemonError, running_program, uvicorn_argv
+from harness.waits import wait_until
 
 # a daemon that forks a child (like uvicorn workers or dockerd's containerd), then becomes healthy; the child
 # takes a moment to shut down on SIGTERM (as a worker draining its requests does), so it outlives the leader
@@ -77,6 +78,8 @@ def test_a_daemon_restarted_by_another_instance_is_stopped_by_the_first(tmp_path
     assert second.start() is True  # another instance: the first's child is dead
     restarted = second.pid()
     assert restarted is not None and restarted != first_pid
+    # /proc names the new program a moment after Popen returns: until then no pid-file lookup can see it
+    wait_until("the restarted copy to run its program", lambda: (_alive(restarted), "not yet"), timeout=10)
     first.stop(timeout=5)
     assert not _alive(restarted), "the restarted copy outlived the stop"
     assert not pid_file.exists()
