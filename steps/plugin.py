@@ -138,9 +138,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 @pytest.hookimpl(wrapper=True)
 def pytest_sessionfinish(session: pytest.Session) -> Generator[None, None, None]:
-    """After every other end-of-run hook (reports written and checked): wait for the cluster's teardown,
-    which ran beside them; a teardown that failed or did not end fails the run as it did when it ran in the
-    last scenario's teardown."""
+    """After every other end-of-run hook (reports written and checked): record which scenarios used the
+    cluster (the next run's order), clean up what the early start made for no scenario, and wait for the
+    cluster's teardown, which ran beside the reports; a teardown that failed or did not end fails the run as
+    it did when it ran in the last scenario's teardown."""
     yield
     hs = session.config.stash.get(STATE, None)
     if hs is not None:
