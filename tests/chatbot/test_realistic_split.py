@@ -78,21 +78,22 @@ def test_the_seal_catches_an_edited_held_out_case(tmp_path: Path) -> None:
 HELDOUT3_SEAL = 0x33D2E95BA9C54335
 
 
-def heldout3_hash(path: Path | None = None) -> int:
-    return int(_split_sha256("heldout3", path)[:16], 16)
+def _split_seal(split: Split, path: Path | None = None) -> int:
+    """The first 64 bits of the split's SHA-256, as a number (the seal of the third and later sets)."""
+    return int(_split_sha256(split, path)[:16], 16)
 
 
 def test_the_sealed_third_held_out_set_is_unchanged() -> None:
     held = load_cases(split="heldout3")
     assert len(held) >= 150
     assert all(c["id"].startswith("r4h-") for c in held)
-    assert heldout3_hash() == HELDOUT3_SEAL
+    assert _split_seal("heldout3") == HELDOUT3_SEAL
 
 
 def test_the_seal_catches_an_edited_third_held_out_case(tmp_path: Path) -> None:
     """Shown able to fail: one expected date changed in a copy of the cases file."""
     copy = _edited_copy(tmp_path, "r4h-add-pick-up-lily", '"2026-11-26"', '"2026-11-27"')
-    assert heldout3_hash(copy) != HELDOUT3_SEAL
+    assert _split_seal("heldout3", copy) != HELDOUT3_SEAL
 
 
 def test_no_third_held_out_message_repeats_an_earlier_one() -> None:
@@ -109,21 +110,17 @@ def test_no_third_held_out_message_repeats_an_earlier_one() -> None:
 HELDOUT4_SEAL = 0x367963082254CD2A
 
 
-def heldout4_hash(path: Path | None = None) -> int:
-    return int(_split_sha256("heldout4", path)[:16], 16)
-
-
 def test_the_sealed_fourth_held_out_set_is_unchanged() -> None:
     held = load_cases(split="heldout4")
     assert len(held) == 172
     assert all(c["id"].startswith("r5h-") for c in held)
-    assert heldout4_hash() == HELDOUT4_SEAL
+    assert _split_seal("heldout4") == HELDOUT4_SEAL
 
 
 def test_the_seal_catches_an_edited_fourth_held_out_case(tmp_path: Path) -> None:
     """Shown able to fail: one expected date changed in a copy of the cases file."""
     copy = _edited_copy(tmp_path, "r5h-add-auntie-pat-sunday", '"2026-11-29"', '"2026-11-30"')
-    assert heldout4_hash(copy) != HELDOUT4_SEAL
+    assert _split_seal("heldout4", copy) != HELDOUT4_SEAL
 
 
 def _bare(message: str) -> str:
