@@ -140,11 +140,10 @@ class Progress:
         except (OSError, ValueError):
             data = {}
         data[key] = round(seconds, 2)
+        from harness.paths import write_replacing  # imported where used, as _default_history does
+
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}")
-            tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
-            tmp.replace(path)
+            write_replacing(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
         except OSError:
             pass  # a read-only cache only costs the comparison next time
 

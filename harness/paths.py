@@ -17,3 +17,12 @@ TOOLS_BIN = CACHE / "bin"  # pinned tools installed by the harness (helm, …)
 def ensure(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def write_replacing(path: Path, text: str) -> None:
+    """Write `path` whole or not at all: through a temporary file of this process, then renamed over it
+    (readers and other processes writing it side by side never see half a file). Raises OSError."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(text)
+    tmp.replace(path)

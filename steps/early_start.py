@@ -15,7 +15,6 @@ Not a step module: steps/fixtures.py imports it before pytest loads the step mod
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -28,7 +27,7 @@ import pytest
 from harness.clusters.base import ClusterInfo
 from harness.clusters.select import TargetChoice, choose_target
 from harness.log import get_logger, progress
-from harness.paths import CACHE
+from harness.paths import CACHE, write_replacing
 from steps import second_release
 
 if TYPE_CHECKING:
@@ -92,11 +91,10 @@ class ClusterUse:
     def save(self) -> None:
         if not self.seen:
             return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")  # runs side by side (tcb prove)
-            tmp.write_text(json.dumps({**self.known, **self.seen}, indent=1, sort_keys=True) + "\n")
-            tmp.replace(self.path)
+        try:  # runs side by side (tcb prove) may write it at the same moment
+            write_replacing(
+                self.path, json.dumps({**self.known, **self.seen}, indent=1, sort_keys=True) + "\n"
+            )
         except OSError as exc:  # only the next run's order depends on it
             log.info("could not record which scenarios use the cluster (%s): %s", self.path, exc)
 

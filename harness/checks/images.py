@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import tarfile
 import zipfile
 from typing import Any
 
 from harness.checks import SECRET_NAME
-from harness.paths import CACHE
+from harness.paths import CACHE, write_replacing
 
 CONTENT_HASH_TAG = re.compile(r"(^|-)[0-9a-f]{12,64}$")  # e.g. 3f2a…, or 15-3f2a… (version-hash)
 
@@ -177,10 +176,7 @@ def own_files(ref: str, contents: bool = False) -> dict[str, bytes | None]:
                 except zipfile.BadZipFile:
                     pass
     try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_name(f".{cache.name}.{os.getpid()}")
-        tmp.write_text(json.dumps(sorted(found)))
-        tmp.replace(cache)
+        write_replacing(cache, json.dumps(sorted(found)))
     except OSError:  # only the next check's time depends on it
         pass
     return found
