@@ -31,6 +31,9 @@ def docker_client(timeout: int = 1800) -> docker.DockerClient:  # each call's re
     return docker.from_env(timeout=timeout)
 
 
+_REPORTED: set[str] = set()  # engines this process has said are running
+
+
 def engine_status() -> tuple[bool, str]:
     """(answers, what was seen): whether the engine's API answers a ping."""
     try:
@@ -57,7 +60,9 @@ def ensure_docker_engine(timeout: float = DEFAULT_TIMEOUTS.docker_engine) -> doc
     """Return a client for a running engine, starting dockerd detached if none answers. Idempotent."""
     answers, seen = engine_status()
     if answers:
-        log.info("docker: %s is running", seen)
+        # said once per process: every image check asks, and the same line each time is noise in the progress
+        (log.info if seen not in _REPORTED else log.debug)("docker: %s is running", seen)
+        _REPORTED.add(seen)
         return docker_client()
     if os.environ.get("DOCKER_HOST"):
         raise DockerEngineError(

@@ -43,9 +43,17 @@ def tcb(release: Release, *args: str, timeout: float = DEFAULT_TIMEOUTS.tcb_comm
     return TcbRun(argv, result.returncode, result.stdout + result.stderr)
 
 
+def shown_command(argv: list[str]) -> str:
+    """The command as a user types it (`tcb …`), the session's private kubeconfig path replaced by a name."""
+    args = argv[3:] if argv[1:3] == ["-m", "harness.cli"] else argv[1:]
+    return " ".join(
+        ["tcb", *("<kubeconfig>" if i and args[i - 1] == "--kubeconfig" else a for i, a in enumerate(args))]
+    )
+
+
 def _record(evidence: Evidence, name: str, done: TcbRun) -> None:
-    shown = " ".join(a if "kubeconfig" not in a else "<kubeconfig>" for a in done.argv[2:])
-    evidence.text(name, f"$ tcb {shown}\nexit {done.returncode}\n{done.output[-4000:]}")
+    shown = shown_command(done.argv)
+    evidence.text(name, f"$ {shown}\nexit {done.returncode}\n{done.output[-4000:]}")
 
 
 @when(parsers.parse("the backend is scaled to {replicas:d} replicas with `tcb scale`"))

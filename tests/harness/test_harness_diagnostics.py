@@ -47,25 +47,27 @@ def test_scrub_replaces_the_longest_secret_first():
     assert scrub(text, [PG_PASSWORD, DB_URL]) == f"connecting to {REDACTED} as {REDACTED}"
 
 
-def _pod(name: str, ready: bool, restarts: int = 0) -> NS:
-    container = NS(
-        name="app",
-        ready=ready,
-        restart_count=restarts,
-        state=NS(
-            waiting=None if ready else NS(reason="CrashLoopBackOff", message="back-off"),
-            running=NS() if ready else None,
-            terminated=None,
-        ),
+def _pod(name: str, ready: bool, restarts: int = 0) -> Any:
+    """A real client model (what the API returns): the bundle's describe fallback serialises it."""
+    m = kubernetes.client
+    state = (
+        m.V1ContainerState(running=m.V1ContainerStateRunning())
+        if ready
+        else m.V1ContainerState(
+            waiting=m.V1ContainerStateWaiting(reason="CrashLoopBackOff", message="back-off")
+        )
     )
-    return NS(
-        metadata=NS(name=name, deletion_timestamp=None),
-        spec=NS(containers=[container]),
-        status=NS(
+    status = m.V1ContainerStatus(
+        name="app", ready=ready, restart_count=restarts, state=state, image="app:1", image_id="app@1"
+    )
+    return m.V1Pod(
+        metadata=m.V1ObjectMeta(name=name),
+        spec=m.V1PodSpec(containers=[m.V1Container(name="app")]),
+        status=m.V1PodStatus(
             phase="Running",
-            container_statuses=[container],
+            container_statuses=[status],
             init_container_statuses=[],
-            conditions=[NS(type="Ready", status="True" if ready else "False", message=None)],
+            conditions=[m.V1PodCondition(type="Ready", status="True" if ready else "False")],
         ),
     )
 
