@@ -29,8 +29,8 @@ spec:
   strategy:
     type: RollingUpdate
     rollingUpdate:
-      # Start the new pod before stopping an old one: capacity never drops during a rollout.
-      maxSurge: 1
+      # Start the new pods before stopping an old one: capacity never drops during a rollout.
+      maxSurge: {{ $root.Values.rollout.maxSurge }}
       maxUnavailable: 0
   template:
     metadata:

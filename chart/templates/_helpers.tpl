@@ -181,14 +181,14 @@ required external URL (the chatbot's own one when given). Call with (dict "root"
 
 {{/*
 The database connection budget as JSON: how many connections each service's pools can open at most (its most
-pods, the rollout's surge pod included, x workers x pool size) and the max_connections PostgreSQL needs for
+pods, the rollout's new pods (rollout.maxSurge) included, x workers x pool size) and the max_connections PostgreSQL needs for
 them. An explicit postgres.maxConnections below that fails the render.
 */}}
 {{- define "todo-chatbot.connectionBudget" -}}
 {{- $v := .Values }}
-{{- $backendPods := add (max (int $v.backend.replicaCount) (int $v.backend.autoscaling.maxReplicas)) 1 }}
+{{- $backendPods := add (max (int $v.backend.replicaCount) (int $v.backend.autoscaling.maxReplicas)) (int $v.rollout.maxSurge) }}
 {{- $backend := mul $backendPods (int $v.backend.workers) (int $v.backend.database.poolSize) }}
-{{- $chatbotPods := add (int $v.chatbot.replicaCount) 1 }}
+{{- $chatbotPods := add (int $v.chatbot.replicaCount) (int $v.rollout.maxSurge) }}
 {{- $chatbot := mul $chatbotPods (int $v.chatbot.database.poolSize) }}
 {{- $reserved := int $v.postgres.superuserReservedConnections }}
 {{- $needed := add $backend $chatbot $reserved (int $v.postgres.adminConnections) }}

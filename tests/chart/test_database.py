@@ -35,12 +35,20 @@ def test_the_pools_fit_max_connections_at_the_hpa_maximum(render: Render, name: 
     assert connection_budget_problems(budget) == []
 
 
-def test_the_budget_counts_the_hpa_maximum_and_the_surge_pod(render: Render) -> None:
+def test_the_budget_counts_the_hpa_maximum_and_the_surge_pods(render: Render) -> None:
     budget = connection_budget(render([], {**BASE, **BUDGETS["hpa to 12"]}))
     assert budget is not None
-    assert budget.backend_pods == 13  # 12 from the HPA + 1 surge pod of a rollout
+    assert budget.backend_pods == 14  # 12 from the HPA + the 2 new pods a rollout starts (rollout.maxSurge)
     assert budget.backend_per_pod == 10
-    assert budget.max_connections >= 13 * 10 + 2 * 5 + budget.superuser_reserved
+    assert budget.chatbot_pods == 3  # 1 replica + 2
+    assert budget.max_connections >= 14 * 10 + 3 * 5 + budget.superuser_reserved
+
+
+def test_the_budget_follows_rollout_max_surge(render: Render) -> None:
+    budget = connection_budget(render([], {**BASE, **BUDGETS["hpa to 12"], "rollout.maxSurge": 1}))
+    assert budget is not None
+    assert (budget.backend_pods, budget.chatbot_pods) == (13, 2)
+    assert connection_budget_problems(budget) == []
 
 
 def test_a_seeded_too_small_max_connections_is_caught(render: Render) -> None:
@@ -71,9 +79,9 @@ def test_an_explicit_max_connections_below_the_pools_fails_the_render_naming_the
     with pytest.raises(CommandError) as failure:
         render([], {**BASE, "postgres.maxConnections": 40})
     message = str(failure.value)
-    # default budget: backend (5 + 1) pods x 1 worker x 10 + chatbot (1 + 1) x 5 + 3 reserved + 2 admin = 75
+    # default budget: backend (5 + 2) pods x 1 worker x 10 + chatbot (1 + 2) x 5 + 3 reserved + 2 admin = 90
     assert "postgres.maxConnections=40 is too small" in message
-    assert "75 in all" in message and "raise postgres.maxConnections to 75" in message
+    assert "90 in all" in message and "raise postgres.maxConnections to 90" in message
 
 
 def test_each_service_logs_in_as_its_own_role_and_never_sees_the_superuser_password(render: Render) -> None:

@@ -306,7 +306,8 @@ def test_http_services_drain_before_stopping_and_roll_without_downtime(render: R
     objects = _render_set(render, "default")
     for name in ("backend", "chatbot", "frontend"):
         deployment = named(objects, "Deployment", f"-{name}")
-        assert deployment["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": 1, "maxUnavailable": 0}
+        # both pods of a 2-replica service start in one round; none stops before its replacement is Ready
+        assert deployment["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": 2, "maxUnavailable": 0}
         pod = deployment["spec"]["template"]["spec"]
         assert pod["terminationGracePeriodSeconds"] >= 20
         (container,) = pod["containers"]
