@@ -12,6 +12,7 @@ YAML scalar, except that keys ending in `tag` stay strings (image tags made of d
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -134,6 +135,15 @@ def _parse_pair(pair: str) -> tuple[str, Any]:
     return key, yaml.safe_load(raw) if raw else ""
 
 
+@functools.lru_cache(maxsize=32)
+def _pyhelm3_client(executable: str, kubeconfig: Path, context: str | None, timeout: str) -> pyhelm3.Client:
+    """One pyhelm3 client per helm binary and cluster: each new one runs `helm version` first (a process of
+    0.2-0.5 s), and a run makes dozens of helm calls. It keeps no state between calls but that version."""
+    return pyhelm3.Client(
+        executable=executable, kubeconfig=kubeconfig, kubecontext=context, default_timeout=timeout
+    )
+
+
 # --- the front door ---------------------------------------------------------------------------------------
 class Helm:
     """The pinned helm against one cluster (kubeconfig and context), or offline (no kubeconfig)."""
@@ -229,12 +239,7 @@ class Helm:
             raise ValueError(
                 "Helm() without a kubeconfig only lints and renders: pass the cluster's kubeconfig"
             )
-        return pyhelm3.Client(
-            executable=str(ensure_helm()),
-            kubeconfig=self.kubeconfig,
-            kubecontext=self.context,
-            default_timeout=self.timeout,
-        )
+        return _pyhelm3_client(str(ensure_helm()), self.kubeconfig, self.context, self.timeout)
 
     def install_or_upgrade(
         self,
