@@ -217,9 +217,11 @@ livenessProbe:
   timeoutSeconds: 3
   failureThreshold: 3
 readinessProbe:
-  # The first readiness check comes up to one period after the startup probe passed: 2 s, not more.
+  # The first readiness check comes up to one period after the startup probe passed, so every second: each
+  # install, rollout, scale-up and recovery waits up to a period for it. Five app pods probed once a second
+  # cost little (/api/ready is one query at most); removal still takes failureThreshold checks in a row.
   httpGet: {path: /api/ready, port: http, scheme: {{ .scheme }}}
-  periodSeconds: 2
+  periodSeconds: 1
   timeoutSeconds: 3
   failureThreshold: 2
   successThreshold: 1
