@@ -137,7 +137,7 @@ class LocalCluster:
         for name in ("etcd", "containerd", "kube-apiserver"):
             self._start(components[name])
         self._wait_healthy(components["containerd"])
-        self._ensure_node_images()
+        node_images = self._in_thread("node-images", self._ensure_node_images)
         preload = self._start_preload()
         for name in ("etcd", "kube-apiserver"):
             self._wait_healthy(components[name])
@@ -148,6 +148,10 @@ class LocalCluster:
             if name not in ("etcd", "containerd", "kube-apiserver", "kube-router")
         ]
         for component in later:
+            if component.name == "kubelet":
+                # the pause, CoreDNS and helper images must be on the node before the kubelet can start a pod
+                # (it would try to pull them from a registry that does not exist, and back off)
+                node_images.result()
             self._start(component)
         for component in later:
             self._wait_healthy(component)
@@ -198,8 +202,13 @@ class LocalCluster:
         if not self._preload:
             return None
         images, self._preload = self._preload, []
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="preload-images")
-        future = executor.submit(self.containerd.load_from_docker, images)
+        return self._in_thread("preload-images", self.containerd.load_from_docker, images)
+
+    @staticmethod
+    def _in_thread(name: str, work: Callable[..., None], *args: Any) -> Future[None]:
+        """`work(*args)` in a thread of its own; the future raises what it raised."""
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        future = executor.submit(work, *args)
         executor.shutdown(wait=False)
         return future
 
