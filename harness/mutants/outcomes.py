@@ -11,6 +11,8 @@ from typing import Any
 
 CAUGHT, SURVIVED, STALE, ERROR = "caught", "survived", "stale", "error"
 INCONCLUSIVE = "inconclusive:"  # an error that says nothing about the defect: proven once more
+# no verdict because the unchanged tree failed too: not proven again (the same baseline would judge it alike)
+BASELINE_FAILED = "inconclusive, the unchanged tree failed too:"
 PASSED, FAILED, NOT_VERIFIED = "passed", "failed", "not verified"
 NOT_VERIFIED_PREFIX = "NOT VERIFIED"
 # the install moved the NodePorts because another namespace held them: NodePort steps fail for that reason
@@ -86,8 +88,10 @@ def judge(
 
     caught: a scenario that passed on the unchanged tree failed (not merely because another namespace held
     the NodePorts); or one turned NOT VERIFIED and the run's exit status is non-zero (the gate is red).
-    survived: everything that passed before still passes (or only skips while the gate stays green).
-    error: the run produced no scenario results.
+    survived: everything that passed before still passes (or only skips while the gate stays green), and no
+    scenario of the run failed on the unchanged tree.
+    error: the run produced no scenario results, or it is inconclusive (another namespace held the NodePorts,
+    the cluster stopped answering, a scenario that could have caught the defect failed on the unchanged tree).
     """
     if not results:
         return Verdict(ERROR, reason=_log_tail(run_log) or f"the run wrote no results (exit {exit_status})")
@@ -126,6 +130,17 @@ def judge(
         first = newly_unverified[0]
         return Verdict(
             SURVIVED, first.scenario, first.step, f"turned {first.reason}, yet the run's exit status was 0"
+        )
+    already_failing = [r for r in results if baseline.get(r.key) == FAILED]
+    if already_failing:
+        # the one that fails anyway may be the very check that would catch the defect: no verdict either way
+        names = "; ".join(r.scenario for r in already_failing)
+        return Verdict(
+            ERROR,
+            already_failing[0].scenario,
+            reason=f"{BASELINE_FAILED} {len(already_failing)} scenario(s) of this criterion failed on the "
+            f"unchanged tree, so they could not show the defect ({names}); the rest still passed. Run again "
+            "with --fresh-baseline once the unchanged tree passes",
         )
     return Verdict(SURVIVED, reason="every scenario that passes on the unchanged tree still passed")
 

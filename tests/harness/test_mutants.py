@@ -130,9 +130,14 @@ def test_a_newly_failing_scenario_is_caught():
     assert (verdict.outcome, verdict.scenario, verdict.step) == (outcomes.CAUGHT, "b", "Then x")
 
 
-def test_a_scenario_that_already_failed_on_the_clean_tree_catches_nothing():
+def test_a_scenario_that_already_failed_on_the_clean_tree_catches_nothing_and_proves_no_survival():
+    """It may be the very check that would catch the defect: the verdict is inconclusive, not survived (a
+    baseline whose configuration scenario failed under load once reported two defects as survived)."""
     verdict = outcomes.judge([A, B_FAILED], {**BASE, "F: b": outcomes.FAILED}, 1)
-    assert verdict.outcome == outcomes.SURVIVED
+    assert verdict.outcome == outcomes.ERROR
+    assert verdict.reason.startswith(outcomes.BASELINE_FAILED) and "--fresh-baseline" in verdict.reason
+    assert not verdict.reason.startswith(outcomes.INCONCLUSIVE)  # not proven again: the baseline decides it
+    assert outcomes.judge([A], BASE, 0).outcome == outcomes.SURVIVED  # a clean baseline: survived stands
 
 
 def test_nodeport_failures_caused_by_another_namespace_are_inconclusive():
@@ -311,7 +316,7 @@ def test_runs_on_disk_are_judged_again_against_a_later_baseline(tmp_path: Path):
     # the same scenario also fails on the unchanged tree: the defect run proves nothing
     options.baseline_from = cucumber(tmp_path / "lead" / "cucumber.json", "failed")
     data = rejudge([defect], options, progress=lambda _line: None)
-    assert [(d["id"], d["outcome"], d["seconds"]) for d in data["defects"]] == [(defect.id, "survived", 9.0)]
+    assert [(d["id"], d["outcome"], d["seconds"]) for d in data["defects"]] == [(defect.id, "error", 9.0)]
     options.baseline_from = cucumber(tmp_path / "lead2" / "cucumber.json", "passed")
     assert rejudge([defect], options, progress=lambda _line: None)["defects"][0]["outcome"] == "caught"
 
