@@ -4,14 +4,15 @@ actions on a wrong guess.
 
     .venv/bin/python benchmarks/chat_accuracy.py [--providers rules,hybrid] [--llm-url URL | --start-llm]
                                                  [--failures dev|table] [--batch ID-PREFIX]
-                                                 [--split dev,heldout,heldout2,heldout3,heldout4]
+                                                 [--split dev,heldout,heldout2,heldout3,heldout4,heldout5]
 
 Every case runs through POST /api/chat of the real chatbot app against the real backend app (both in-process,
 SQLite files, as in tests/chatbot/conftest.py) and is judged by the tasks read back from the backend.
 `hybrid` needs an OpenAI-compatible model server: --llm-url, or --start-llm to start the project's local
 SmolLM2 server (harness.llm_server; needs `tcb llm build` once).
 `--failures dev` prints the failing dev cases (tune on these only). For the held-out halves (`heldout`, the
-round-1 id-hash half, `heldout2`, round 3's sealed set, `heldout3`, round 4's, and `heldout4`, round 5's) only
+round-1 id-hash half, `heldout2`, round 3's sealed set, `heldout3`, round 4's, `heldout4`, round 5's, and
+`heldout5`, round 6's) only
 the per-intent counts are ever printed: there is no option to list their failing cases.
 """
 
@@ -117,9 +118,9 @@ def main() -> None:
     parser.add_argument("--batch", default="", help="only the dev cases whose id starts so (e.g. r5a-)")
     parser.add_argument(
         "--split",
-        default="dev,heldout,heldout2,heldout3,heldout4",
-        help="comma-separated halves of the phrasings to run: dev, heldout, heldout2, heldout3, heldout4 "
-        "(or 'none')",
+        default="dev,heldout,heldout2,heldout3,heldout4,heldout5",
+        help="comma-separated halves of the phrasings to run: dev, heldout, heldout2, heldout3, heldout4, "
+        "heldout5 (or 'none')",
     )
     args = parser.parse_args()
     providers = [p.strip() for p in args.providers.split(",") if p.strip()]
