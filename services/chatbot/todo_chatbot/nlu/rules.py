@@ -469,7 +469,9 @@ def list_filter(text: str) -> ListFilter:
         r"|(?:haven'?t|have not|didn'?t|did not|not yet) (?:done|finished|completed|got to|gotten to|started)"
         r"|(?:haven'?t|have not|didn'?t|did not|havent|didnt) (?:i|we) (?:yet )?(?:done|finished|completed"
         r"|ticked off|checked off|crossed off|got to|gotten to|started|do|finish|complete)"
-        r"|still (?:got|have|need|to)|needs? doing|needs? to be done)\b",
+        r"|still (?:got|have|need|to)|needs? doing|needs? to be done"
+        r"|(?:isn'?t|is not|aren'?t|are not|wasn'?t|weren'?t|hasn'?t been|haven'?t been|not been) (?:yet )?(?:done"
+        r"|finished|completed|ticked off|checked off|crossed off))\b",
         text,
     ):
         status = "pending"
@@ -712,7 +714,25 @@ def parse(message: str, context: NLUContext) -> ChatIntent:
     (nlu/arbiter.py)."""
     from todo_chatbot.nlu.arbiter import arbitrate
 
-    return arbitrate(message, context, parse_rules(message, context))
+    return refine_title(arbitrate(message, context, parse_rules(message, context)))
+
+
+def refine_title(intent: ChatIntent) -> ChatIntent:
+    """An add's title without the lead-in and trailer words the trained title tagger finds
+    (nlu/title_tagger.py: "not forget to email the school" -> "email the school"); a cut "urgent" or
+    "important" still makes it high priority."""
+    if intent.intent is not Intent.ADD or not intent.title:
+        return intent
+    from todo_chatbot.nlu.title_tagger import load as load_tagger
+
+    title, cut = load_tagger().trim(intent.title)
+    if cut:
+        if intent.problem == title_problem(intent.title):
+            intent.problem = title_problem(title)
+        intent.title = title
+        if intent.priority is None and re.search(r"\b(urgent|urgently|important|asap)\b", cut.lower()):
+            intent.priority = "high"
+    return intent
 
 
 def parse_rules(message: str, context: NLUContext) -> ChatIntent:
