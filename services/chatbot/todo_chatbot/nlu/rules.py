@@ -207,7 +207,9 @@ HELP_QUESTION = re.compile(
     r"|how (?:do i|to|should i|can i) (?:use|work) (?:this|you|it|the bot|the app)\b"
     r"|what(?:'s| is) the (?:syntax|format|command|right way|best way) (?:for|to|of)\b"
     r"|what (?:can|could|do|else can) you help (?:me )?with\b|what else can you do\b"
-    r"|what (?:are|r) you (?:for|good for|here for)$|what(?:'s| is) this (?:bot |app |thing )?for$)"
+    r"|what (?:are|r) you (?:for|good for|here for)$|what(?:'s| is) this (?:bot |app |thing )?for$"
+    r"|(?:is there|do you have|have you got|got|where(?:'s| is)) (?:a |an |the )?(?:list|menu|set) of"
+    r" (?:commands|options|instructions|things you (?:can do|understand)))"
 )
 CONFIRM = re.compile(r"(yes|y|yeah|yep|yup|sure|ok|okay|confirm|confirmed|do it|go ahead|please do|correct)")
 CANCEL = re.compile(r"(no|n|nope|nah|cancel|never ?mind|nevermind|stop|forget it|abort|don't|dont)")
@@ -350,6 +352,13 @@ def _strip_prefixes(words: Words) -> Words:
     return words
 
 
+# closed-class English words are spelled as meant: "that hull job is finished" is not "what hull job…"
+NOT_TYPOS = frozenset(
+    "that this these those there then than they them their the it its is as at an and or of on in if be by"
+    " we us me my our you your no not so to too up what which who how when where why".split()
+)
+
+
 def _correct(
     words: Words,
     positions: list[int],
@@ -366,6 +375,7 @@ def _correct(
             and norm[i] not in vocabulary
             and norm[i] not in keep
             and norm[i] not in PAST_TENSE
+            and norm[i] not in NOT_TYPOS
         ):
             fixed = closest(norm[i], vocabulary)
             if fixed is not None:
@@ -927,7 +937,8 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
     if re.match(
         r"^(how many|how much|hw many|how mnay|how mny|how manny|how meny|how amny|"
         r"count|number of|what's the number of|what is the number of|total|"
-        r"what's my total|what is my total|tell me how many)\b",
+        r"what's my total|what is my total|tell me how many"
+        r"|(?:what's|what is|whats) the (?:total|overall|combined) (?:number|count|amount))\b",
         text,
     ):
         return ChatIntent(intent=Intent.COUNT, filter=list_filter(text))
