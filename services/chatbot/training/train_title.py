@@ -43,7 +43,7 @@ from tests.chatbot import nlu_table, realistic  # noqa: E402
 
 EPOCHS = 12
 SEED = 6
-MARGIN = 1.0  # chosen by --cv 5 (README, "Accuracy, round 6")
+MARGIN = 2.0  # chosen by --cv 5 (README, "Accuracy, round 6")
 Example = tuple[tuple[str, ...], tuple[str, ...]]  # words, labels
 
 # How people frame a task before its title (lower case; the generator also capitalises some). General
@@ -149,12 +149,13 @@ def _case(text: str, rng: random.Random) -> str:
 
 
 def augmented(pool: Sequence[str], leads: Sequence[str], trails: Sequence[str], seed: int) -> list[Example]:
-    """Each title three times: with a lead-in, with a trailer, with both (frames drawn with a seeded RNG)."""
+    """Each title four times: as it is, with a lead-in, with a trailer, with both (frames drawn with a seeded
+    RNG)."""
     rng = random.Random(seed)
     out: list[Example] = []
     for title in pool:
         body = title.split()
-        for kind in ("lead", "trail", "both"):
+        for kind in ("none", "lead", "trail", "both"):
             lead = _case(rng.choice(leads), rng).split() if kind in ("lead", "both") else []
             trail = rng.choice(trails).split() if kind in ("trail", "both") else []
             if trail and rng.random() < 0.4:
@@ -292,6 +293,10 @@ def cross_validate(folds: int, margins: Sequence[float]) -> None:
         test += [("aug", e) for e in augmented(te_pool, te_leads, te_trails, SEED + k)]
         for kind, (words, gold) in test:
             path, gain = tagger.best(list(words))
+            lead = [w for w, label in zip(words, path, strict=True) if label == "L"]
+            if lead and not (lead[-1].endswith((":", ",", "-", ";")) or title_tagger._norm(lead[-1]) in
+                             title_tagger.LEAD_END):
+                gain = float("-inf")  # as trim(): a lead-in ends with a closed-class word or a separator
             whole = all(g == "T" for g in gold)
             n_real += kind == "real"
             n_aug += kind == "aug"

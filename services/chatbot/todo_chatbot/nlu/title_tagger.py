@@ -29,7 +29,7 @@ LABELS = ("L", "T", "R")
 # allowed label transitions (L* T+ R*); the first word is L or T, the last T or R
 _NEXT = {"L": ("L", "T"), "T": ("T", "R"), "R": ("R",)}
 MAX_WORDS = 40
-MARGIN = 1.0  # the cut must beat the whole title by this much (chosen by cross-validation, train_title.py)
+MARGIN = 2.0  # the cut must beat the whole title by this much (chosen by cross-validation, train_title.py)
 # closed-class English words (pronouns, auxiliaries and modals, particles, politeness, fillers): the words
 # frames are made of, so a frame the training never had still looks like one
 FUNCTION_WORDS = frozenset(
@@ -41,6 +41,13 @@ FUNCTION_WORDS = frozenset(
     " then now later soon still again remember forget forgetting reminder remind note memo task todo list"
     " some sometime time when if or something anything better try make sure keep meaning supposed meant"
     " promised hope hoping plan planning intend mean think guess".split()
+)
+# a lead-in ends with one of these (or a separator: "note:", "me,", "urgent -"): the title starts after a
+# closed-class word, never at a content verb ("make a cake for mum" keeps its "make")
+LEAD_END = frozenset(
+    "to that i we me so and also just please pls plz must should better gotta can could might will would"
+    " shall ok okay oh btw fyi plus then now maybe probably definitely really kindly quickly possibly ideally"
+    " of for about i'll i'd we'll we'd i'm".split()
 )
 _QUOTES = "\"'\u201c\u201d\u2018\u2019"
 _EDGE = "\"'\u201c\u201d\u2018\u2019,;:.!?()-\u2013\u2014"
@@ -166,6 +173,9 @@ class TitleTagger:
             return title, ""
         path, gain = self.best(tokens)
         if gain < self.margin or ("L" not in path and "R" not in path):
+            return title, ""
+        lead = [t for t, label in zip(tokens, path, strict=True) if label == "L"]
+        if lead and not (lead[-1].endswith((":", ",", "-", ";")) or _norm(lead[-1]) in LEAD_END):
             return title, ""
         kept = [t for t, label in zip(tokens, path, strict=True) if label == "T"]
         cut = " ".join(t for t, label in zip(tokens, path, strict=True) if label != "T")
