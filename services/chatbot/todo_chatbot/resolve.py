@@ -18,6 +18,9 @@ from todo_chatbot.nlu.stems import same_word, stem
 
 MAX_QUERY_WORDS = 12
 MAX_TASKS = 2000
+# a reference that no title has in full names the one task with the most of its words, if that is at least
+# this share of them (round 6)
+MIN_OVERLAP = 0.5
 
 _STOPWORDS = {
     "the", "a", "an", "my", "one", "task", "todo", "item", "to", "for", "of", "on", "and", "that", "this",
@@ -116,11 +119,9 @@ def _best_overlap(
     wanted = [(q, s) for q, s in zip(query, stems, strict=True) if s not in GENERIC_VERBS and len(q) > 2]
     if not wanted:
         return []
-    counts = [
-        sum(bool(near.get(q, {s}) & have) for q, s in wanted) if have else 0 for have in title_stems
-    ]
+    counts = [sum(bool(near.get(q, {s}) & have) for q, s in wanted) if have else 0 for have in title_stems]
     best = max(counts, default=0)
-    if best == 0 or 2 * best < len(wanted) or counts.count(best) != 1:
+    if best == 0 or best < MIN_OVERLAP * len(wanted) or counts.count(best) != 1:
         return []
     return [tasks[counts.index(best)]]
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import random
 import re
@@ -49,33 +50,34 @@ Example = tuple[tuple[str, ...], tuple[str, ...]]  # words, labels
 # How people frame a task before its title (lower case; the generator also capitalises some). General
 # phrasings of obligation, memory, list-keeping and politeness, with the separators people type.
 LEADS = [
-    "i need to", "i have to", "i must", "i should", "i ought to", "i'll have to", "i'll need to", "i've got to",
-    "i gotta", "i really must", "i really need to", "i want to", "i'd like to", "we need to", "we should",
-    "we have to", "we must", "remember to", "must remember to", "need to remember to", "don't forget to",
-    "not forget to", "must not forget to", "it would be good to", "it'd be nice to", "would be good to",
-    "i keep meaning to", "i keep forgetting to", "i'm supposed to", "i promised to", "i was meant to",
-    "time to", "i'd better", "better", "gotta", "got to", "try to", "make sure to", "make sure i",
-    "need to", "have to", "ned to", "nede to", "i ned to", "hav to", "2", "to", "that i need to", "that we have to",
-    "note:", "note to self:", "memo:", "reminder:", "task:", "todo:", "new:", "pls:", "please:", "adding:",
-    "add:", "new one:", "another one:", "one more:", "quick one:", "for me,", "me,", "for me:", "for",
-    "something for me:", "fyi", "ok so", "so", "also", "and", "oh and", "btw", "plus", "and also",
-    "can you", "could you", "please", "pls", "kindly", "just", "quickly", "maybe", "possibly", "ideally",
-    "a reminder to", "a task to", "a note to", "reminder to", "reminder that i need to", "the task of",
-    "i think i should", "i guess i need to", "i probably need to", "i definitely need to", "i might",
-    "i'm going to", "i'm gonna", "gonna", "going to", "i wanna", "wanna", "i plan to", "planning to",
-    "i hope to", "hoping to", "i mean to", "i intend to", "it's time to", "about time i", "don't let me forget to",
+    x
+    for x in (
+        "i need to|i have to|i must|i should|i ought to|i'll have to|i'll need to|i've got to|i gotta|"
+        "i really must|i really need to|i want to|i'd like to|we need to|we should|we have to|we must|"
+        "remember to|must remember to|need to remember to|don't forget to|not forget to|must not forget to|"
+        "it would be good to|it'd be nice to|would be good to|i keep meaning to|i keep forgetting to|"
+        "i'm supposed to|i promised to|i was meant to|time to|i'd better|better|gotta|got to|try to|"
+        "make sure to|make sure i|need to|have to|ned to|nede to|i ned to|hav to|2|to|that i need to|"
+        "that we have to|note:|note to self:|memo:|reminder:|task:|todo:|new:|pls:|please:|adding:|add:|"
+        "new one:|another one:|one more:|quick one:|for me,|me,|for me:|for|something for me:|fyi|ok so|so|"
+        "also|and|oh and|btw|plus|and also|can you|could you|please|pls|kindly|just|quickly|maybe|possibly|"
+        "ideally|a reminder to|a task to|a note to|reminder to|reminder that i need to|the task of|"
+        "i think i should|i guess i need to|i probably need to|i definitely need to|i might|i'm going to|"
+        "i'm gonna|gonna|going to|i wanna|wanna|i plan to|planning to|i hope to|hoping to|i mean to|"
+        "i intend to|it's time to|about time i|don't let me forget to"
+    ).split("|")
 ]
 TRAILS = [
-    "at some point", "sometime", "some time soon", "when i get a chance", "when i can", "when i have time",
-    "eventually", "one of these days", "on my list", "to my list", "to the list", "on the list",
-    "on my jobs list", "on my todo list", "to my todo list", "for me", "please", "pls", "thanks",
-    "thank you", "thx", "cheers", "if you can", "if possible", "when you get a sec", "ok?", "ok", "x",
-    "as a task", "as a reminder", "as a todo", "in my tasks", "on there", "for later", "later",
-    "before i forget", "so i don't forget", "in case i forget", "if that's ok", "if you would", "ta",
-    "or something", "or so", "i guess", "i think", "maybe", "too", "as well", "also", "again pls",
+    x
+    for x in (
+        "at some point|sometime|some time soon|when i get a chance|when i can|when i have time|eventually|"
+        "one of these days|on my list|to my list|to the list|on the list|on my jobs list|on my todo list|"
+        "to my todo list|for me|please|pls|thanks|thank you|thx|cheers|if you can|if possible|"
+        "when you get a sec|ok?|ok|x|as a task|as a reminder|as a todo|in my tasks|on there|for later|later|"
+        "before i forget|so i don't forget|in case i forget|if that's ok|if you would|ta|or something|or so|"
+        "i guess|i think|maybe|too|as well|also|again pls"
+    ).split("|")
 ]
-LEADS = [x for x in LEADS if x]
-TRAILS = [x for x in TRAILS if x]
 
 
 def _core(token: str) -> str:
@@ -151,7 +153,7 @@ def _case(text: str, rng: random.Random) -> str:
 def augmented(pool: Sequence[str], leads: Sequence[str], trails: Sequence[str], seed: int) -> list[Example]:
     """Each title four times: as it is, with a lead-in, with a trailer, with both (frames drawn with a seeded
     RNG)."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311  (seeded data augmentation, not security)
     out: list[Example] = []
     for title in pool:
         body = title.split()
@@ -173,14 +175,16 @@ def augmented(pool: Sequence[str], leads: Sequence[str], trails: Sequence[str], 
 class _Live(TitleTagger):
     """A tagger over weights being trained (no JSON)."""
 
-    def __init__(self, weights: dict[str, dict[str, float]], trans: dict[str, float], starters: frozenset[str]):
+    def __init__(
+        self, weights: dict[str, dict[str, float]], trans: dict[str, float], starters: frozenset[str]
+    ):
         self.weights, self.transitions, self.starters = weights, trans, starters
         self.margin, self.training_hash = 0.0, 0
 
 
 def _transitions(labels: Sequence[str]) -> list[str]:
     seq = ["<s>", *labels, "</s>"]
-    return [f"{a}>{b}" for a, b in zip(seq, seq[1:], strict=False)]
+    return [f"{a}>{b}" for a, b in itertools.pairwise(seq)]
 
 
 def fit(data: Sequence[Example], starters: frozenset[str], epochs: int = EPOCHS) -> dict[str, Any]:
@@ -190,7 +194,7 @@ def fit(data: Sequence[Example], starters: frozenset[str], epochs: int = EPOCHS)
     tw: dict[str, float] = defaultdict(float)
     tu: dict[str, float] = defaultdict(float)
     live = _Live(w, tw, starters)
-    rng = random.Random(SEED)
+    rng = random.Random(SEED)  # noqa: S311  (seeded shuffling, not security)
     order = list(data)
     c = 1
     feats_of = {words: [features(list(words), i, starters) for i in range(len(words))] for words, _ in data}
@@ -294,8 +298,10 @@ def cross_validate(folds: int, margins: Sequence[float]) -> None:
         for kind, (words, gold) in test:
             path, gain = tagger.best(list(words))
             lead = [w for w, label in zip(words, path, strict=True) if label == "L"]
-            if lead and not (lead[-1].endswith((":", ",", "-", ";")) or title_tagger._norm(lead[-1]) in
-                             title_tagger.LEAD_END):
+            if lead and not (
+                lead[-1].endswith((":", ",", "-", ";"))
+                or title_tagger._norm(lead[-1]) in title_tagger.LEAD_END
+            ):
                 gain = float("-inf")  # as trim(): a lead-in ends with a closed-class word or a separator
             whole = all(g == "T" for g in gold)
             n_real += kind == "real"
@@ -308,9 +314,8 @@ def cross_validate(folds: int, margins: Sequence[float]) -> None:
     print(f"{folds}-fold over titles and frames; real = development/table add cases, aug = unseen frames")
     print("| margin | real cases right | augmented right | whole titles wrongly cut |\n|---|---|---|---|")
     for m in margins:
-        print(
-            f"| {m} | {right[('real', m)]}/{n_real} | {right[('aug', m)]}/{n_aug} | {whole_cut[m]}/{n_whole} |"
-        )
+        real, aug = right[("real", m)], right[("aug", m)]
+        print(f"| {m} | {real}/{n_real} | {aug}/{n_aug} | {whole_cut[m]}/{n_whole} |")
 
 
 def _unpack(model: dict[str, Any]) -> tuple[dict[str, dict[str, float]], dict[str, float]]:

@@ -480,8 +480,8 @@ def list_filter(text: str) -> ListFilter:
         r"|(?:haven'?t|have not|didn'?t|did not|havent|didnt) (?:i|we) (?:yet )?(?:done|finished|completed"
         r"|ticked off|checked off|crossed off|got to|gotten to|started|do|finish|complete)"
         r"|still (?:got|have|need|to)|needs? doing|needs? to be done"
-        r"|(?:isn'?t|is not|aren'?t|are not|wasn'?t|weren'?t|hasn'?t been|haven'?t been|not been) (?:yet )?(?:done"
-        r"|finished|completed|ticked off|checked off|crossed off))\b",
+        r"|(?:isn'?t|is not|aren'?t|are not|wasn'?t|weren'?t|hasn'?t been|haven'?t been|not been)"
+        r" (?:yet )?(?:done|finished|completed|ticked off|checked off|crossed off))\b",
         text,
     ):
         status = "pending"

@@ -1,15 +1,16 @@
 """A trained sequence tagger for the edges of an add's title (round 6; Rasa-style entity extraction beside the
 intent classifier).
 
-The rules take a title as "everything after the add verb, less the date and the priority", and each fresh batch
-of phrasings found a lead-in or a trailer they did not know left in the title ("not forget to email the school",
-"me, wash the duvet", "pls: return the library dvd", "order more dog food at some point" — a third of the
-development failures, round 6's diagnosis). This model labels each word of the rules' title as lead-in (`L`),
-title (`T`) or trailer (`R`), in that order only (L* T+ R*), from features of the word and its neighbours:
-the word, its shape and punctuation, whether it is a word that starts titles in the training data, the words
-around it. Trained offline (`services/chatbot/training/train_title.py`: an averaged structured perceptron on
-the development phrasings' add titles and on titles x lead-in/trailer frames), exported to `title_model.json`
-and applied here in pure Python (Viterbi over three states): deterministic, offline, ~0.05 ms a title.
+The rules take a title as "everything after the add verb, less the date and the priority", and each fresh
+batch of phrasings found a lead-in or a trailer they did not know left in the title ("not forget to email the
+school", "me, wash the duvet", "pls: return the library dvd", "order more dog food at some point" — a third
+of the development failures, round 6's diagnosis). This model labels each word of the rules' title as
+lead-in (`L`), title (`T`) or trailer (`R`), in that order only (L* T+ R*), from features of the word and its
+neighbours: the word, its shape and punctuation, whether it is a closed-class word, whether it starts titles
+in the training data, the words around it. A lead-in it cuts must end with a closed-class word or a separator.
+Trained offline (`services/chatbot/training/train_title.py`: an averaged structured perceptron on the
+development phrasings' add titles and on titles x lead-in/trailer frames), exported to `title_model.json` and
+applied here in pure Python (Viterbi over three states): deterministic, offline, ~0.05 ms a title.
 
 It only ever cuts words off the edges of a title the rules already read, and only when the best path beats
 keeping the whole title by `MARGIN` (chosen by cross-validation); a title that is quoted is left alone. An add
@@ -167,7 +168,8 @@ class TitleTagger:
         return path, score - keep
 
     def trim(self, title: str) -> tuple[str, str]:
-        """The title without the lead-in and trailer words the model finds (or as it was), and the words cut."""
+        """The title without the lead-in and trailer words the model finds (or as it was), and the words
+        cut."""
         tokens = title.split()
         if len(tokens) < 2 or len(tokens) > MAX_WORDS or (title[0] in _QUOTES and title[-1] in _QUOTES):
             return title, ""
