@@ -303,6 +303,12 @@ def cross_validate(folds: int, margins: Sequence[float]) -> None:
                 or title_tagger._norm(lead[-1]) in title_tagger.LEAD_END
             ):
                 gain = float("-inf")  # as trim(): a lead-in ends with a closed-class word or a separator
+            trail = [i for i, label in enumerate(path) if label == "R"]
+            if trail and not (
+                title_tagger._norm(words[trail[0]]) in title_tagger.TRAIL_START
+                or words[trail[0] - 1].endswith((",", ";", "-"))
+            ):
+                gain = float("-inf")  # as trim(): a trailer starts with a closed-class word or after a comma
             whole = all(g == "T" for g in gold)
             n_real += kind == "real"
             n_aug += kind == "aug"

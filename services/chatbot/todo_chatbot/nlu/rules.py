@@ -487,7 +487,8 @@ def list_filter(text: str) -> ListFilter:
         status = "pending"
     elif re.search(
         r"\b(completed|complete|done|finished|checked off|ticked off|closed|ticked|checked|knocked off"
-        r"|did i (?:already )?(finish|complete|do)|already (?:did|done)|crossed off|crossed out|have i done"
+        r"|did i (?:already )?(?:manage to |get round to |get around to )?(finish|complete|do)"
+        r"|already (?:did|done)|crossed off|crossed out|have i done"
         r"|did i (?:get )?done)\b",
         text,
     ):
@@ -785,6 +786,8 @@ def parse_rules(message: str, context: NLUContext) -> ChatIntent:
     m = re.match(
         r"^(?:remind me(?! what| how| which| of)(?: to| that| about)?|reminder:?|remember to|"
         r"don'?t forget to|dont forget to|i need to|i have to|i must|i should|i gotta|need to|have to|"
+        # spoken contractions of "ought to", "have to", "need to" (round 6)
+        r"(?:i |we )?(?:really |definitely |probably |just )?(?:oughta|ought to|hafta|needa)|"
         r"todo:|to-do:|task:|"
         r"new task:?|add to (?:my )?list:?|put on (?:my )?list:?)\s+",
         plain,

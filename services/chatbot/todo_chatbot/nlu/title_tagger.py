@@ -50,6 +50,12 @@ LEAD_END = frozenset(
     " shall ok okay oh btw fyi plus then now maybe probably definitely really kindly quickly possibly ideally"
     " of for about i'll i'd we'll we'd i'm".split()
 )
+# a trailer starts with one of these (or after a separator: "…, thanks"): "send the rent reminder" keeps its
+# last word
+TRAIL_START = frozenset(
+    "at on to in into onto for when whenever if please pls plz thanks thank thx cheers ta ok okay x as before"
+    " so or i too also eventually sometime sometimes later again some asap soon maybe one by".split()
+)
 _QUOTES = "\"'\u201c\u201d\u2018\u2019"
 _EDGE = "\"'\u201c\u201d\u2018\u2019,;:.!?()-\u2013\u2014"
 
@@ -178,6 +184,11 @@ class TitleTagger:
             return title, ""
         lead = [t for t, label in zip(tokens, path, strict=True) if label == "L"]
         if lead and not (lead[-1].endswith((":", ",", "-", ";")) or _norm(lead[-1]) in LEAD_END):
+            return title, ""
+        trail = [i for i, label in enumerate(path) if label == "R"]
+        if trail and not (
+            _norm(tokens[trail[0]]) in TRAIL_START or tokens[trail[0] - 1].endswith((",", ";", "-"))
+        ):
             return title, ""
         kept = [t for t, label in zip(tokens, path, strict=True) if label == "T"]
         cut = " ".join(t for t, label in zip(tokens, path, strict=True) if label != "T")
