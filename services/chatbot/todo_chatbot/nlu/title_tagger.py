@@ -48,7 +48,7 @@ FUNCTION_WORDS = frozenset(
 LEAD_END = frozenset(
     "to that i we me so and also just please pls plz must should better gotta can could might will would"
     " shall ok okay oh btw fyi plus then now maybe probably definitely really kindly quickly possibly ideally"
-    " of for about i'll i'd we'll we'd i'm".split()
+    " of for about i'll i'd we'll we'd i'm down".split()
 )
 # a trailer starts with one of these (or after a separator: "…, thanks"): "send the rent reminder" keeps its
 # last word
