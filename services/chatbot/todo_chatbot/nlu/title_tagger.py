@@ -10,7 +10,7 @@ neighbours: the word, its shape and punctuation, whether it is a closed-class wo
 in the training data, the words around it. A lead-in it cuts must end with a closed-class word or a separator.
 Trained offline (`services/chatbot/training/train_title.py`: an averaged structured perceptron on the
 development phrasings' add titles and on titles x lead-in/trailer frames), exported to `title_model.json` and
-applied here in pure Python (Viterbi over three states): deterministic, offline, ~0.05 ms a title.
+applied here in pure Python (Viterbi over three states): deterministic, offline, ~0.1 ms a title.
 
 It only ever cuts words off the edges of a title the rules already read, and only when the best path beats
 keeping the whole title by `MARGIN` (chosen by cross-validation); a title that is quoted is left alone. An add
