@@ -3,16 +3,20 @@ and on the NLU table (tests/chatbot/nlu_cases.yaml). Targets: held-out >= 95 %, 
 actions on a wrong guess.
 
     .venv/bin/python benchmarks/chat_accuracy.py [--providers rules,hybrid] [--llm-url URL | --start-llm]
-                                                 [--failures dev|table] [--batch ID-PREFIX]
-                                                 [--split dev,heldout,heldout2,heldout3,heldout4]
+                                                 [--failures dev|table] [--batch ID-PREFIX] [--diagnose]
+                                                 [--split dev,heldout,heldout2,heldout3,heldout4,heldout5]
 
 Every case runs through POST /api/chat of the real chatbot app against the real backend app (both in-process,
 SQLite files, as in tests/chatbot/conftest.py) and is judged by the tasks read back from the backend.
 `hybrid` needs an OpenAI-compatible model server: --llm-url, or --start-llm to start the project's local
 SmolLM2 server (harness.llm_server; needs `tcb llm build` once).
 `--failures dev` prints the failing dev cases (tune on these only). For the held-out halves (`heldout`, the
-round-1 id-hash half, `heldout2`, round 3's sealed set, `heldout3`, round 4's, and `heldout4`, round 5's) only
+round-1 id-hash half, `heldout2`, round 3's sealed set, `heldout3`, round 4's, `heldout4`, round 5's, and
+`heldout5`, round 6's) only
 the per-intent counts are ever printed: there is no option to list their failing cases.
+`--diagnose` (development half only: it refuses to run with a held-out split) counts the failures by cause —
+wrong intent, no or wrong task reference, title text, date, priority, list/count filter, a question where an
+action was expected, … (tests/chatbot/realistic.py: cause_of) — and with `--failures dev` names each one's.
 """
 
 from __future__ import annotations
@@ -33,7 +37,15 @@ sys.path.insert(0, str(REPO))  # tests/ and harness/ when run as a script
 
 from tests.chatbot import nlu_table  # noqa: E402
 from tests.chatbot.conftest import Stack, running_stack  # noqa: E402
-from tests.chatbot.realistic import HELD_OUT, Outcome, format_table, load_cases, run_case  # noqa: E402
+from tests.chatbot.realistic import (  # noqa: E402
+    HELD_OUT,
+    Outcome,
+    cause_of,
+    diagnosis,
+    format_table,
+    load_cases,
+    run_case,
+)
 
 
 async def evaluate(
@@ -116,10 +128,13 @@ def main() -> None:
     parser.add_argument("--no-table", action="store_true", help="skip the NLU table")
     parser.add_argument("--batch", default="", help="only the dev cases whose id starts so (e.g. r5a-)")
     parser.add_argument(
+        "--diagnose", action="store_true", help="count the dev failures by cause (not for held-out splits)"
+    )
+    parser.add_argument(
         "--split",
-        default="dev,heldout,heldout2,heldout3,heldout4",
-        help="comma-separated halves of the phrasings to run: dev, heldout, heldout2, heldout3, heldout4 "
-        "(or 'none')",
+        default="dev,heldout,heldout2,heldout3,heldout4,heldout5",
+        help="comma-separated halves of the phrasings to run: dev, heldout, heldout2, heldout3, heldout4, "
+        "heldout5 (or 'none')",
     )
     args = parser.parse_args()
     providers = [p.strip() for p in args.providers.split(",") if p.strip()]
@@ -134,19 +149,26 @@ def main() -> None:
             if unknown := set(splits) - {"dev", *HELD_OUT}:
                 halves = ", ".join(("dev", *HELD_OUT))
                 sys.exit(f"--split: unknown half {sorted(unknown)}; use {halves} or none")
+            if args.diagnose and (held := sorted(set(splits) & set(HELD_OUT))):
+                sys.exit(f"--diagnose reads failures, so it runs on the development half only: drop {held}")
             results = asyncio.run(evaluate(provider, url, not args.no_table, splits, args.batch))
             print(f"{provider}: {time.monotonic() - started:.0f} s")
             for split, outcomes in results.items():
                 columns[f"{provider} {split}"] = outcomes
     print(format_table(columns))
+    if args.diagnose:
+        for label, outcomes in columns.items():
+            if label.endswith(" dev"):
+                print(f"\n{label}:\n{diagnosis(outcomes)}")
     if args.failures != "none":
         for label, outcomes in columns.items():
             if not label.endswith(args.failures):
                 continue
             for o in outcomes:
                 if not o.ok:
+                    cause = f" ({cause_of(o)})" if args.diagnose else ""
                     print(
-                        f"- [{label}] {o.case['id']}: {o.case['message']!r} -> {o.replies!r}: "
+                        f"- [{label}] {o.case['id']}{cause}: {o.case['message']!r} -> {o.replies!r}: "
                         + "; ".join(o.problems)
                     )
 

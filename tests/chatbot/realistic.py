@@ -20,13 +20,14 @@ import yaml
 CASES_FILE = Path(__file__).with_name("realistic_cases.yaml")
 FIELDS = ("title", "due_date", "priority", "completed")
 DEFAULTS = {"due_date": None, "priority": "medium", "completed": False}
-Split = Literal["dev", "heldout", "heldout2", "heldout3", "heldout4"]
+Split = Literal["dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5"]
 # Halves a case may name explicitly. "heldout" never: that half is the id hash of the phrasings written before
 # the parser was changed (round 1). "heldout2" is the sealed second held-out set written by round 3 before its
 # parser changes, "heldout3" the third, written by round 4 before its parser changes, "heldout4" the fourth,
-# written by round 5 before its parser changes (test_realistic_split.py fixes the content of all three).
-EXPLICIT_SPLITS = ("dev", "heldout2", "heldout3", "heldout4")
-HELD_OUT = ("heldout", "heldout2", "heldout3", "heldout4")
+# written by round 5 before its parser changes, "heldout5" the fifth, written by round 6 before its parser
+# changes (test_realistic_split.py fixes the content of all four).
+EXPLICIT_SPLITS = ("dev", "heldout2", "heldout3", "heldout4", "heldout5")
+HELD_OUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5")
 
 
 def split_of(case_id: str) -> Split:
@@ -43,8 +44,8 @@ def load_cases(path: Path = CASES_FILE, split: Split | None = None) -> list[dict
         explicit = raw.get("split")
         if explicit is not None and explicit not in EXPLICIT_SPLITS:
             raise ValueError(
-                f"case {case['id']}: an explicit split can only be 'dev', 'heldout2', 'heldout3' or "
-                "'heldout4' (the first held-out half is the id hash of the round-1 cases)"
+                f"case {case['id']}: an explicit split can only be 'dev', 'heldout2', 'heldout3', 'heldout4' "
+                "or 'heldout5' (the first held-out half is the id hash of the round-1 cases)"
             )
         case["split"] = explicit or split_of(case["id"])
         if split is None or case["split"] == split:
@@ -86,6 +87,13 @@ class Outcome:
     # tasks deleted or completed that the case does not expect to be: a destructive action on a wrong guess
     wrongly_destroyed: list[int] = field(default_factory=list)
     replies: list[str] = field(default_factory=list)
+    # for the failure diagnosis (cause_of): the intent answered, the actions of the reply to `message`, and
+    # the tasks before `message`, right after it and at the end (after the `then` messages)
+    intent: str = ""
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    before: list[dict[str, Any]] = field(default_factory=list)
+    first: list[dict[str, Any]] = field(default_factory=list)
+    after: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -115,6 +123,7 @@ async def run_case(case: dict[str, Any], chat: Chat, tasks: Tasks) -> Outcome:
     before = await tasks()
     reply = await chat(case["message"], conversation)
     outcome.replies.append(reply["reply"])
+    outcome.intent, outcome.actions = reply["intent"], reply["actions"]
     if reply["intent"] != case["intent"]:
         outcome.problems.append(f"intent {reply['intent']!r}, expected {case['intent']!r}")
     first = await tasks()
@@ -143,6 +152,7 @@ async def run_case(case: dict[str, Any], chat: Chat, tasks: Tasks) -> Outcome:
             n: (got.get(n), want.get(n)) for n in sorted(set(got) | set(want)) if got.get(n) != want.get(n)
         }
         outcome.problems.append(f"tasks (got, expected): {diff}")
+    outcome.before, outcome.first, outcome.after = before, first, after
     allowed = destroyed(before, [{"number": n, **v} for n, v in want.items()])
     outcome.wrongly_destroyed = sorted((destroyed(before, first) | destroyed(before, after)) - allowed)
     return outcome
@@ -171,4 +181,73 @@ def format_table(columns: dict[str, Sequence[Outcome]]) -> str:
         rows.append(f"| {intent} | " + " | ".join(cells) + " |")
     unsafe = [str(sum(bool(o.wrongly_destroyed) for o in outcomes)) for outcomes in columns.values()]
     rows.append("| destructive action on a wrong guess | " + " | ".join(unsafe) + " |")
+    return "\n".join(rows)
+
+
+# ---- why a case failed (development splits only: benchmarks/chat_accuracy.py --diagnose) ----
+
+CAUSES = (
+    "intent: not understood",  # answered `unknown` where a task operation (or help/greeting) was expected
+    "intent: another intent",  # understood as another operation
+    "reference: no task found",  # right intent, but it found no task (or asked which one) and did nothing
+    "reference: wrong task",  # right intent, but another task was changed
+    "title text",  # add/rename: the right operation, but the title differs
+    "date",  # the right task and operation, but the due date differs (or is missing)
+    "priority",  # the right task and operation, but the priority differs
+    "list/count filter",  # a list or count showed other tasks or another number
+    "asked where an action was expected",  # a confirmation question, nothing done, no "yes" in the case
+    "acted where a question was expected",  # a destructive action at once where the case expects a question
+    "other",
+)
+
+
+def _asked(outcome: Outcome) -> bool:
+    return bool(outcome.replies) and outcome.replies[0].rstrip().endswith(("?", "(yes/no)"))
+
+
+def cause_of(outcome: Outcome) -> str:
+    """The first cause (in CAUSES' order of reading a reply) of a failing case, from its expected intent and
+    task state against what the bot answered and did."""
+    case = outcome.case
+    if outcome.intent != case["intent"]:
+        return CAUSES[0] if outcome.intent == "unknown" else CAUSES[1]
+    if case.get("asks") and any("acted at once" in p for p in outcome.problems):
+        return "acted where a question was expected"
+    if "listed" in case or "count" in case:
+        return "list/count filter"
+    want = expected_tasks(case, outcome.before)
+    got = {t["number"]: _view(t) for t in outcome.after}
+    old = {t["number"]: _view(t) for t in outcome.before}
+    wrong = {n for n in set(got) | set(want) if got.get(n) != want.get(n)}
+    if not wrong:
+        return "other"  # the tasks are right: the reply's wording or a question (reply_has, asks)
+    expected_changes = {n for n in set(want) | set(old) if want.get(n) != old.get(n)}
+    changed = {n for n in set(got) | set(old) if got.get(n) != old.get(n)}
+    if not changed:
+        if _asked(outcome) and not case.get("then") and "(yes/no)" in outcome.replies[0]:
+            return "asked where an action was expected"
+        if case["intent"] == "add":
+            return "other"  # an add that added nothing
+        return "reference: no task found"
+    if changed - expected_changes and case["intent"] != "add":
+        return "reference: wrong task"
+    fields = {k for n in wrong for k in FIELDS if (got.get(n) or {}).get(k) != (want.get(n) or {}).get(k)}
+    if case["intent"] == "add" and changed - set(old) != set(want) - set(old):
+        return "other"  # added another number of tasks than expected
+    for name, cause in (("title", "title text"), ("due_date", "date"), ("priority", "priority")):
+        if name in fields:
+            return cause
+    return "other"
+
+
+def diagnosis(outcomes: Sequence[Outcome]) -> str:
+    """Markdown: the failures counted by cause, with each cause's share of the failures."""
+    failures = [o for o in outcomes if not o.ok]
+    counts = {cause: 0 for cause in CAUSES}
+    for o in failures:
+        counts[cause_of(o)] += 1
+    rows = [f"| cause ({len(failures)} failures of {len(outcomes)}) | cases | share |", "|---|---|---|"]
+    for cause, n in sorted(counts.items(), key=lambda kv: -kv[1]):
+        if n:
+            rows.append(f"| {cause} | {n} | {100 * n / len(failures):.0f} % |")
     return "\n".join(rows)

@@ -28,7 +28,8 @@ def test_an_explicit_held_out_split_is_refused(tmp_path: Path) -> None:
         "defaults: {client_time: '2026-11-23T10:00:00+00:00'}\nsetups: {empty: []}\ncases:\n"
         "  - {id: sneaky, split: heldout, setup: empty, message: 'hello', intent: greeting}\n"
     )
-    with pytest.raises(ValueError, match="explicit split can only be 'dev', 'heldout2', 'heldout3' or"):
+    refused = "explicit split can only be 'dev', 'heldout2', 'heldout3', 'heldout4' or"
+    with pytest.raises(ValueError, match=refused):
         load_cases(cases)
 
 
@@ -127,16 +128,17 @@ def _bare(message: str) -> str:
     return re.sub(r"[^a-z0-9 ]", "", message.casefold()).strip()
 
 
-def _earlier_cases() -> list[dict[str, Any]]:
-    """Every case but heldout4's, and the NLU table."""
+def _earlier_cases(split: Split = "heldout4") -> list[dict[str, Any]]:
+    """Every case but `split`'s, and the NLU table."""
     from . import nlu_table
 
-    return [c for c in load_cases() if c["split"] != "heldout4"] + nlu_table.load_cases()
+    return [c for c in load_cases() if c["split"] != split] + nlu_table.load_cases()
 
 
-def _repeats(messages: list[str]) -> list[str]:
-    """The messages equal, case and punctuation aside, to an earlier case's or a table message."""
-    earlier = {_bare(c["message"]) for c in _earlier_cases()}
+def _repeats(messages: list[str], split: Split = "heldout4") -> list[str]:
+    """The messages equal, case and punctuation aside, to the message of a case outside `split` or of the
+    table."""
+    earlier = {_bare(c["message"]) for c in _earlier_cases(split)}
     return [m for m in messages if _bare(m) in earlier]
 
 
@@ -157,11 +159,12 @@ NEW_TITLE_WORDS = (
 ).split()
 
 
-def _seen_before(words: list[str]) -> list[str]:
-    """The words that occur in an earlier case's message, previous turns or task titles, or the table's."""
+def _seen_before(words: list[str], split: Split = "heldout4") -> list[str]:
+    """The words that occur in the message, previous turns or task titles of a case outside `split`, or the
+    table's."""
     texts = [
         " ".join([c["message"], *c.get("before", []), *(t["title"] for t in c["setup_tasks"])])
-        for c in _earlier_cases()
+        for c in _earlier_cases(split)
     ]
     seen = " ".join(texts).casefold()
     return [w for w in words if re.search(rf"\b{w}\b", seen)]
@@ -176,3 +179,50 @@ def test_the_fourth_held_out_setups_use_new_title_words() -> None:
 def test_a_title_word_seen_before_is_caught() -> None:
     """Shown able to fail: "milk" is in the NLU table."""
     assert _seen_before(["milk", "orchid"]) == ["milk"]
+
+
+# The fifth held-out set (round 6): `r6h-*` cases written before that round changed the parser (and before
+# its author read the parser's code), committed alone. Same seal as the third.
+HELDOUT5_SEAL = 0x68C8C8F29FC3582D
+
+
+def test_the_sealed_fifth_held_out_set_is_unchanged() -> None:
+    held = load_cases(split="heldout5")
+    assert len(held) == 172
+    assert all(c["id"].startswith("r6h-") for c in held)
+    assert _split_seal("heldout5") == HELDOUT5_SEAL
+
+
+def test_the_seal_catches_an_edited_fifth_held_out_case(tmp_path: Path) -> None:
+    """Shown able to fail: one expected date changed in a copy of the cases file."""
+    copy = _edited_copy(tmp_path, "r6h-add-saturday-christmas-tree", '"2026-11-28"', '"2026-11-29"')
+    assert _split_seal("heldout5", copy) != HELDOUT5_SEAL
+
+
+def test_no_fifth_held_out_message_repeats_an_earlier_one() -> None:
+    assert _repeats([c["message"] for c in load_cases(split="heldout5")], "heldout5") == []
+
+
+def test_a_repeated_message_is_caught_for_the_fifth_set() -> None:
+    """Shown able to fail: a table message with other case and punctuation, and a heldout4 message."""
+    heldout4 = load_cases(split="heldout4")[0]["message"]
+    drafts = ["Hello!!", heldout4.upper(), "swept the chimney"]
+    assert _repeats(drafts, "heldout5") == ["Hello!!", heldout4.upper()]
+
+
+# The title words of heldout5's new setups `cottage` and `choir` that occur in no earlier case.
+NEW_TITLE_WORDS_5 = (
+    "chimney glazier hinges unclog drainpipe firewood brass doorknob reseal bathtub alto harmony photocopy "
+    "harpsichord rehearsal conductor launder robes"
+).split()
+
+
+def test_the_fifth_held_out_setups_use_new_title_words() -> None:
+    titles = " ".join(t["title"] for c in load_cases(split="heldout5") for t in c["setup_tasks"]).casefold()
+    assert [w for w in NEW_TITLE_WORDS_5 if w not in titles] == []
+    assert _seen_before(NEW_TITLE_WORDS_5, "heldout5") == []
+
+
+def test_a_title_word_seen_before_the_fifth_set_is_caught() -> None:
+    """Shown able to fail: "orchid" is a heldout4 title word."""
+    assert _seen_before(["orchid", "chimney"], "heldout5") == ["orchid"]

@@ -18,6 +18,9 @@ from todo_chatbot.nlu.stems import same_word, stem
 
 MAX_QUERY_WORDS = 12
 MAX_TASKS = 2000
+# a reference that no title has in full names the one task with the most of its words, if that is at least
+# this share of them (round 6)
+MIN_OVERLAP = 0.5
 
 _STOPWORDS = {
     "the", "a", "an", "my", "one", "task", "todo", "item", "to", "for", "of", "on", "and", "that", "this",
@@ -97,7 +100,30 @@ def match_title(words: str, tasks: list[Task]) -> tuple[list[Task], bool]:
         )
 
     found = [i for i in range(len(tasks)) if fuzzy(i)]
-    return _prefer_whole_title(found, tasks, stems, title_stems), False
+    if found:
+        return _prefer_whole_title(found, tasks, stems, title_stems), False
+    return _best_overlap(query, stems, near, title_stems, tasks), False
+
+
+def _best_overlap(
+    query: list[str],
+    stems: list[str],
+    near: dict[str, set[str]],
+    title_stems: list[frozenset[str]],
+    tasks: list[Task],
+) -> list[Task]:
+    """Round 6: when no title has every word, the one task that has the most of them, if it has at least half
+    of them and no other task has as many ("bin the hull job" names "Scrape the hull"; "spoke to Jim about the
+    anchor chain" names "Ask Jim about the anchor chain"). Never exact: a delete or completion it reaches
+    asks first, and a statement it does not reach is still "not understood"."""
+    wanted = [(q, s) for q, s in zip(query, stems, strict=True) if s not in GENERIC_VERBS and len(q) > 2]
+    if not wanted:
+        return []
+    counts = [sum(bool(near.get(q, {s}) & have) for q, s in wanted) if have else 0 for have in title_stems]
+    best = max(counts, default=0)
+    if best == 0 or best < MIN_OVERLAP * len(wanted) or counts.count(best) != 1:
+        return []
+    return [tasks[counts.index(best)]]
 
 
 @lru_cache(maxsize=8192)

@@ -32,11 +32,12 @@ from todo_chatbot.nlu.rules import parse_rules
 
 from tests.chatbot import realistic
 
-# development batches of rounds 3, 4 and 5
+# development batches of rounds 3 to 6
 ROUND_BATCHES = (
     *("r3d-", "r3e-"),
     *("r4d-", "r4e-", "r4f-", "r4g-", "r4k-"),
     *("r5a-", "r5b-", "r5c-", "r5d-", "r5e-", "r5f-"),
+    *("r6a-", "r6b-", "r6c-"),
 )
 
 
@@ -57,9 +58,11 @@ def main() -> None:
     parser.add_argument("--c", type=float, default=train_intent.C)
     parser.add_argument("--accept", type=float, default=arbiter.ACCEPT_WHEN_UNKNOWN)
     parser.add_argument("--override", type=float, default=arbiter.OVERRIDE)
+    parser.add_argument("--weak", type=float, default=arbiter.OVERRIDE_WEAK_REFERENCE)
     parser.add_argument("--show", action="store_true")
     args = parser.parse_args()
     arbiter.ACCEPT_WHEN_UNKNOWN, arbiter.OVERRIDE = args.accept, args.override
+    arbiter.OVERRIDE_WEAK_REFERENCE = args.weak
     dev = realistic.load_cases(split="dev")
     right: Counter[str] = Counter()
     total: Counter[str] = Counter()
@@ -87,7 +90,7 @@ def main() -> None:
                     f" rules {ruled.intent.value}, classifier {said.intent} ({said.probability:.2f}),"
                     f" both {both.intent.value}"
                 )
-    print(f"{args.folds}-fold, C={args.c}, accept {args.accept}, override {args.override}")
+    print(f"{args.folds}-fold, C={args.c}, accept {args.accept}, override {args.override}, weak {args.weak}")
     print("| cases | n | rules | classifier | rules + classifier |\n|---|---|---|---|---|")
     for group in ("r1-2", *(b[:3] for b in ROUND_BATCHES), "all"):
         n = total[group]

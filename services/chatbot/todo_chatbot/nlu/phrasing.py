@@ -290,7 +290,7 @@ UNDO = re.compile(
     r"|(?:change|set|switch|turn|put) (?:it|that) back(?: (?:to how|the way|as) it was)?|reverse that"
     r"|i didn'?t mean (?:that|to do that)"
     r"|(?:undo|revert|reverse) (?:the |that |my )?(?:last )?(?:\w+ )?"
-    r"(?:change|edit|deletion|delete|update|rename|renaming|move|completion)"
+    r"(?:change|edit|deletion|delete|update|rename|renaming|move|completion|add|addition)"
     r"|(?:restore|bring back|recover) (?:the |my )?(?:deleted|removed|last) (?:task|one|item)"
     r"|(?:undo|revert|reverse) (?:the |that |my )?(?:last|previous) (?:thing|step|bit|action|move|command)"
     r"|(?:restore|recover|unremove|undelete) (?:it|that|that one)"

@@ -207,7 +207,9 @@ HELP_QUESTION = re.compile(
     r"|how (?:do i|to|should i|can i) (?:use|work) (?:this|you|it|the bot|the app)\b"
     r"|what(?:'s| is) the (?:syntax|format|command|right way|best way) (?:for|to|of)\b"
     r"|what (?:can|could|do|else can) you help (?:me )?with\b|what else can you do\b"
-    r"|what (?:are|r) you (?:for|good for|here for)$|what(?:'s| is) this (?:bot |app |thing )?for$)"
+    r"|what (?:are|r) you (?:for|good for|here for)$|what(?:'s| is) this (?:bot |app |thing )?for$"
+    r"|(?:is there|do you have|have you got|got|where(?:'s| is)) (?:a |an |the )?(?:list|menu|set) of"
+    r" (?:commands|options|instructions|things you (?:can do|understand)))"
 )
 CONFIRM = re.compile(r"(yes|y|yeah|yep|yup|sure|ok|okay|confirm|confirmed|do it|go ahead|please do|correct)")
 CANCEL = re.compile(r"(no|n|nope|nah|cancel|never ?mind|nevermind|stop|forget it|abort|don't|dont)")
@@ -350,6 +352,13 @@ def _strip_prefixes(words: Words) -> Words:
     return words
 
 
+# closed-class English words are spelled as meant: "that hull job is finished" is not "what hull job…"
+NOT_TYPOS = frozenset(
+    "that this these those there then than they them their the it its is as at an and or of on in if be by"
+    " we us me my our you your no not so to too up what which who how when where why".split()
+)
+
+
 def _correct(
     words: Words,
     positions: list[int],
@@ -366,6 +375,7 @@ def _correct(
             and norm[i] not in vocabulary
             and norm[i] not in keep
             and norm[i] not in PAST_TENSE
+            and norm[i] not in NOT_TYPOS
         ):
             fixed = closest(norm[i], vocabulary)
             if fixed is not None:
@@ -469,13 +479,16 @@ def list_filter(text: str) -> ListFilter:
         r"|(?:haven'?t|have not|didn'?t|did not|not yet) (?:done|finished|completed|got to|gotten to|started)"
         r"|(?:haven'?t|have not|didn'?t|did not|havent|didnt) (?:i|we) (?:yet )?(?:done|finished|completed"
         r"|ticked off|checked off|crossed off|got to|gotten to|started|do|finish|complete)"
-        r"|still (?:got|have|need|to)|needs? doing|needs? to be done)\b",
+        r"|still (?:got|have|need|to)|needs? doing|needs? to be done"
+        r"|(?:isn'?t|is not|aren'?t|are not|wasn'?t|weren'?t|hasn'?t been|haven'?t been|not been)"
+        r" (?:yet )?(?:done|finished|completed|ticked off|checked off|crossed off))\b",
         text,
     ):
         status = "pending"
     elif re.search(
         r"\b(completed|complete|done|finished|checked off|ticked off|closed|ticked|checked|knocked off"
-        r"|did i (?:already )?(finish|complete|do)|already (?:did|done)|crossed off|crossed out|have i done"
+        r"|did i (?:already )?(?:manage to |get round to |get around to )?(finish|complete|do)"
+        r"|already (?:did|done)|crossed off|crossed out|have i done"
         r"|did i (?:get )?done)\b",
         text,
     ):
@@ -712,7 +725,25 @@ def parse(message: str, context: NLUContext) -> ChatIntent:
     (nlu/arbiter.py)."""
     from todo_chatbot.nlu.arbiter import arbitrate
 
-    return arbitrate(message, context, parse_rules(message, context))
+    return refine_title(arbitrate(message, context, parse_rules(message, context)))
+
+
+def refine_title(intent: ChatIntent) -> ChatIntent:
+    """An add's title without the lead-in and trailer words the trained title tagger finds
+    (nlu/title_tagger.py: "not forget to email the school" -> "email the school"); a cut "urgent" or
+    "important" still makes it high priority."""
+    if intent.intent is not Intent.ADD or not intent.title:
+        return intent
+    from todo_chatbot.nlu.title_tagger import load as load_tagger
+
+    title, cut = load_tagger().trim(intent.title)
+    if cut:
+        if intent.problem == title_problem(intent.title):
+            intent.problem = title_problem(title)
+        intent.title = title
+        if intent.priority is None and re.search(r"\b(urgent|urgently|important|asap)\b", cut.lower()):
+            intent.priority = "high"
+    return intent
 
 
 def parse_rules(message: str, context: NLUContext) -> ChatIntent:
@@ -755,6 +786,8 @@ def parse_rules(message: str, context: NLUContext) -> ChatIntent:
     m = re.match(
         r"^(?:remind me(?! what| how| which| of)(?: to| that| about)?|reminder:?|remember to|"
         r"don'?t forget to|dont forget to|i need to|i have to|i must|i should|i gotta|need to|have to|"
+        # spoken contractions of "ought to", "have to", "need to" (round 6)
+        r"(?:i |we )?(?:really |definitely |probably |just )?(?:oughta|ought to|hafta|needa)|"
         r"todo:|to-do:|task:|"
         r"new task:?|add to (?:my )?list:?|put on (?:my )?list:?)\s+",
         plain,
@@ -907,7 +940,8 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
     if re.match(
         r"^(how many|how much|hw many|how mnay|how mny|how manny|how meny|how amny|"
         r"count|number of|what's the number of|what is the number of|total|"
-        r"what's my total|what is my total|tell me how many)\b",
+        r"what's my total|what is my total|tell me how many"
+        r"|(?:what's|what is|whats) the (?:total|overall|combined) (?:number|count|amount))\b",
         text,
     ):
         return ChatIntent(intent=Intent.COUNT, filter=list_filter(text))
