@@ -387,12 +387,21 @@ class K8s:
         *,
         previous: bool = False,
         tail_lines: int | None = None,
+        since_seconds: int | None = None,
     ) -> str:
-        return str(
-            self.core.read_namespaced_pod_log(
-                pod, namespace, container=container, previous=previous, tail_lines=tail_lines
-            )
+        """A container's log as text. Read raw and decoded here: the client's own reading of this `str`
+        endpoint gives `str(bytes)` in some versions ("b'line one\\nline two'"), which would make every log
+        one line with its newlines, quotes and non-ASCII characters escaped."""
+        optional = {"tail_lines": tail_lines, "since_seconds": since_seconds}
+        response = self.core.read_namespaced_pod_log(
+            pod,
+            namespace,
+            container=container,
+            previous=previous,
+            _preload_content=False,
+            **{k: v for k, v in optional.items() if v is not None},
         )
+        return bytes(response.data).decode("utf-8", errors="replace")
 
     def pod_get(
         self, namespace: str, pod: str, port: int, path: str, timeout: float = DEFAULT_TIMEOUTS.request

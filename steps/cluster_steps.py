@@ -589,13 +589,10 @@ def _pods_log_at(
                 port = pod.spec.containers[0].ports[0].container_port
                 with contextlib.suppress(Exception):  # a request that each service logs at DEBUG
                     k8s.pod_get(release.namespace, pod.metadata.name, port, "api/health", timeouts.request)
-                text = k8s.core.read_namespaced_pod_log(
-                    pod.metadata.name,
-                    release.namespace,
-                    container=pod.spec.containers[0].name,
-                    since_seconds=since,
+                text = k8s.logs(
+                    release.namespace, pod.metadata.name, pod.spec.containers[0].name, since_seconds=since
                 )
-                lines = [line for line in str(text).splitlines() if marker in f" {line} "]
+                lines = [line for line in text.splitlines() if marker in f" {line} "]
                 if lines:
                     excerpts[pod.metadata.name] = lines[-1][:300]
                 else:
