@@ -194,6 +194,7 @@ def host_state(root: Path = SYSCTL_ROOT) -> dict[str, object]:
         "nft_tables": sorted(t for t in listed.splitlines() if t and t not in iptables_nft),
         "ipsets": list_ipsets(),
         "sysctls": read_sysctls(root),
+        "ip_rules": run(["ip", "rule", "show"], check=False, quiet=True).stdout.splitlines(),
     }
 
 
@@ -248,6 +249,34 @@ def guard_service_range(cidr: str) -> None:
     )
     for hook in ("OUTPUT", "FORWARD"):
         run(["iptables", "-t", "filter", "-I", hook, "1", "-j", chain], quiet=True)
+
+
+def route_service_range_nowhere_from_pods(cidr: str, bridge: str) -> None:
+    """Pods' packets to a Service address that was not DNAT-ed to a pod (a Service with no endpoints, or an
+    address no Service has) are refused by the routing policy ("No route to host") instead of leaving the
+    machine by the default route.
+
+    The filter rules cannot do it for pods: kube-router's FORWARD chain comes first and ACCEPTs what a pod
+    without NetworkPolicy sends (and a new pod's first packets), so kube-proxy's "has no endpoints" REJECT
+    and TCB-NO-LEAK are never reached; a `helm test` pod's request to a Service with no ready endpoints was
+    answered by something outside with an HTTP 404. Routing is decided after the DNAT of Service addresses
+    that have endpoints, so they are not affected; nor is the host's own traffic (it does not arrive on the
+    bridge), which TCB-NO-LEAK guards.
+    """
+    rule = ["to", cidr, "iif", bridge, "prohibit", "priority", str(SERVICE_RULE_PRIORITY)]
+    if f"to {cidr} iif {bridge} prohibit" not in run(["ip", "rule", "show"], quiet=True).stdout:
+        run(["ip", "rule", "add", *rule], quiet=True)
+
+
+def remove_service_range_route_rule(cidr: str, bridge: str) -> None:
+    run(
+        ["ip", "rule", "del", "to", cidr, "iif", bridge, "prohibit", "priority", str(SERVICE_RULE_PRIORITY)],
+        check=False,
+        quiet=True,
+    )
+
+
+SERVICE_RULE_PRIORITY = 100  # before the main table's lookup (32766)
 
 
 def guard_node_address(address: str, bridge: str) -> None:

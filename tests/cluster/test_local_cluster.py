@@ -84,7 +84,7 @@ def _run_pod(core: CoreApi, namespace: str, name: str, image: str, script: str, 
         return phase in ("Succeeded", "Failed"), phase
 
     phase = wait_until(f"pod {namespace}/{name} to finish", finished, timeout=90)
-    log = core.read_namespaced_pod_log(name, namespace)
+    log = core.read_namespaced_pod_log(name, namespace, _preload_content=False).data.decode()
     assert phase == "Succeeded", f"pod {name} {phase}; log:\n{log}"
     return log
 
@@ -180,6 +180,37 @@ def test_unknown_service_address_is_refused_on_the_node(local_cluster: ClusterIn
     tls = ssl.create_default_context(cafile=str(ca))
     response = httpx.get(f"https://{local.SERVICE_IP}/version", verify=tls, timeout=5)
     assert response.status_code in (200, 401, 403)
+
+
+def test_a_pods_request_to_a_service_address_without_endpoints_never_leaves_the_machine(
+    core: CoreApi, namespace: str, busybox_image: str
+) -> None:
+    """From a pod (FORWARD, where kube-router ACCEPTs what a pod without NetworkPolicy sends, before
+    kube-proxy's "has no endpoints" rule): a Service with no endpoints, and an address no Service has, fail
+    on the node. They used to follow the default route out of the machine, where something answered HTTP
+    404. The namespace has no NetworkPolicy: only the node's routing rule can refuse them."""
+    empty = core.create_namespaced_service(
+        namespace,
+        client.V1Service(
+            metadata=client.V1ObjectMeta(name="empty"),
+            spec=client.V1ServiceSpec(selector={"app": "nothing"}, ports=[client.V1ServicePort(port=8080)]),
+        ),
+    )
+    log = _run_pod(
+        core,
+        namespace,
+        "leak-probe",
+        busybox_image,
+        f"for address in {empty.spec.cluster_ip} 10.111.222.33; do "
+        'echo "== $address"; wget -qO- "http://$address:8080/" 2>&1; echo "exit $?"; done',
+    )
+    answers = log.split("== ")[1:]
+    assert len(answers) == 2, log
+    for answer in answers:
+        assert "exit 0" not in answer and "server returned error" not in answer, (
+            f"a pod's request to a Service address with no endpoints got an answer (it left the node): {log}"
+        )
+        assert "can't connect" in answer and ("No route to host" in answer or "refused" in answer), log
 
 
 def test_deleted_pod_is_replaced(web: Service, apps: AppsApi, core: CoreApi, namespace: str) -> None:
