@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 Task = dict[str, Any]
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # seconds each backend write (POST/PATCH/DELETE) of the current chat turn took (the turn sets a fresh list)
 TURN_WRITES: ContextVar[list[float] | None] = ContextVar("turn_writes", default=None)
 
@@ -42,9 +43,7 @@ class BackendClient:
     async def _call(self, method: str, path: str, token: str, **kwargs: Any) -> httpx.Response:
         started = time.perf_counter()
         try:
-            response = await self._client.request(
-                method, path, headers={"Authorization": f"Bearer {token}"}, **kwargs
-            )
+            response = await self._send(method, path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
         except httpx.HTTPError as exc:
             raise BackendUnavailable(f"{type(exc).__name__}: {exc}") from exc
         finally:
@@ -60,6 +59,31 @@ class BackendClient:
         if response.status_code >= 400:
             raise BackendRejected(_detail(response))
         return response
+
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The request, sent once more when it cannot have been processed. A backend pod that is shutting
+        down (a rollout, a scale-down) closes its pooled keep-alive connections, and a request sent on one
+        that moment is never read: the server closes it ("disconnected without a response") or resets it with
+        the request unread. Sent again on a new connection whatever its method; an answer that began and was
+        cut off was processed, so only an idempotent request is sent again. The frontend's rule, the same
+        reason (a chat turn once failed with 503 when a scale-down's old pod closed the connection)."""
+        request = self._client.build_request(method, path, **kwargs)
+        for attempt in (1, 2):
+            try:
+                response = await self._client.send(request, stream=True)
+            except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+                if attempt == 2:
+                    raise
+                continue
+            try:
+                await response.aread()
+            except (httpx.RemoteProtocolError, httpx.ReadError):
+                await response.aclose()
+                if attempt == 2 or method.upper() not in IDEMPOTENT:
+                    raise
+                continue
+            return response
+        raise AssertionError("unreachable: the second attempt returns or raises")  # pragma: no cover
 
     async def me(self, token: str) -> dict[str, Any]:
         return (await self._call("GET", "/api/auth/me", token)).json()
