@@ -6,39 +6,13 @@ method, and a second failure is still BackendUnavailable (the chat turn's 503)."
 from __future__ import annotations
 
 import asyncio
-import socket
-import struct
 
 import pytest
 from todo_chatbot.backend import BackendClient, BackendUnavailable
 
+from tests.dropping_server import serve
+
 pytestmark = pytest.mark.anyio
-
-OK = b'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\n\r\n{"ok": 1}\r\n'
-
-
-async def serve(drops: int, how: str) -> tuple[asyncio.Server, list[int]]:
-    """The first `drops` connections read the request's head, then close ("close"), reset ("reset": RST with
-    the request unread) or send half an answer and reset ("cut"); later ones answer 200."""
-    seen: list[int] = []
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.readuntil(b"\r\n\r\n")
-        seen.append(1)
-        if len(seen) <= drops:
-            if how == "cut":
-                writer.write(OK[:-6])
-                await writer.drain()
-            if how in ("reset", "cut"):
-                sock = writer.get_extra_info("socket")
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            writer.close()
-            return
-        writer.write(OK)
-        await writer.drain()
-        writer.close()
-
-    return await asyncio.start_server(handle, "127.0.0.1", 0), seen
 
 
 async def call(server: asyncio.Server, method: str) -> int:
