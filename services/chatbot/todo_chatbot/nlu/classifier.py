@@ -106,11 +106,16 @@ class IntentClassifier:
         return Prediction(probs[0][1], probs[0][0], probs[1][1], probs[0][0] - probs[1][0])
 
 
-@lru_cache(maxsize=4)
-def load(path: Path = MODEL_FILE) -> IntentClassifier:
+def read_weights(path: Path, trainer: str) -> dict:
+    """A trained model's JSON; a missing file names the training script that writes it."""
     try:
-        return IntentClassifier(json.loads(path.read_text()))
+        return dict(json.loads(path.read_text()))
     except FileNotFoundError as exc:
         raise FileNotFoundError(
-            f"{path} is missing: train it with `.venv/bin/python services/chatbot/training/train_intent.py`"
+            f"{path} is missing: train it with `.venv/bin/python services/chatbot/training/{trainer}`"
         ) from exc
+
+
+@lru_cache(maxsize=4)
+def load(path: Path = MODEL_FILE) -> IntentClassifier:
+    return IntentClassifier(read_weights(path, "train_intent.py"))

@@ -20,10 +20,11 @@ is not destructive, so no guard is needed beyond that; what it cuts is shown in 
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
 from pathlib import Path
+
+from todo_chatbot.nlu.classifier import read_weights
 
 MODEL_FILE = Path(__file__).with_name("title_model.json")
 LABELS = ("L", "T", "R")
@@ -201,9 +202,4 @@ class TitleTagger:
 
 @lru_cache(maxsize=4)
 def load(path: Path = MODEL_FILE) -> TitleTagger:
-    try:
-        return TitleTagger(json.loads(path.read_text()))
-    except FileNotFoundError as exc:
-        raise FileNotFoundError(
-            f"{path} is missing: train it with `.venv/bin/python services/chatbot/training/train_title.py`"
-        ) from exc
+    return TitleTagger(read_weights(path, "train_title.py"))
