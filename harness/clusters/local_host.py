@@ -263,20 +263,17 @@ def route_service_range_nowhere_from_pods(cidr: str, bridge: str) -> None:
     that have endpoints, so they are not affected; nor is the host's own traffic (it does not arrive on the
     bridge), which TCB-NO-LEAK guards.
     """
-    rule = ["to", cidr, "iif", bridge, "prohibit", "priority", str(SERVICE_RULE_PRIORITY)]
     if f"to {cidr} iif {bridge} prohibit" not in run(["ip", "rule", "show"], quiet=True).stdout:
-        run(["ip", "rule", "add", *rule], quiet=True)
+        run(["ip", "rule", "add", *_service_rule(cidr, bridge)], quiet=True)
 
 
 def remove_service_range_route_rule(cidr: str, bridge: str) -> None:
-    run(
-        ["ip", "rule", "del", "to", cidr, "iif", bridge, "prohibit", "priority", str(SERVICE_RULE_PRIORITY)],
-        check=False,
-        quiet=True,
-    )
+    run(["ip", "rule", "del", *_service_rule(cidr, bridge)], check=False, quiet=True)
 
 
-SERVICE_RULE_PRIORITY = 100  # before the main table's lookup (32766)
+def _service_rule(cidr: str, bridge: str) -> list[str]:
+    # priority 100: before the main table's lookup (32766)
+    return ["to", cidr, "iif", bridge, "prohibit", "priority", "100"]
 
 
 def guard_node_address(address: str, bridge: str) -> None:
