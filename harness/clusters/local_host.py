@@ -263,7 +263,13 @@ def route_service_range_nowhere_from_pods(cidr: str, bridge: str) -> None:
     that have endpoints, so they are not affected; nor is the host's own traffic (it does not arrive on the
     bridge), which TCB-NO-LEAK guards.
     """
-    if f"to {cidr} iif {bridge} prohibit" not in run(["ip", "rule", "show"], quiet=True).stdout:
+    # `ip rule show` says "iif tcb-cni0 [detached] prohibit" until the bridge exists (the first pod makes it)
+    present = [
+        line
+        for line in run(["ip", "rule", "show"], quiet=True).stdout.splitlines()
+        if f"to {cidr} iif {bridge} " in line and line.rstrip().endswith("prohibit")
+    ]
+    if not present:
         run(["ip", "rule", "add", *_service_rule(cidr, bridge)], quiet=True)
 
 
