@@ -186,9 +186,10 @@ def _helm_test_fails(
     request: pytest.FixtureRequest, release: Release, evidence: Evidence, component: str, timeouts: Timeouts
 ) -> None:
     """`helm test` shown able to fail: run while a service cannot serve, its check must fail (and with it
-    the test pod: every service's check runs in it). Read as soon as that check has ended: the pod's other
-    checks retry refused connections for 20 s (the frontend has no endpoints either); `helm test` runs on to
-    its end beside the scenario's next steps, and the scenario waits for it before it ends."""
+    the test pod: every service's check runs in it). Read as soon as that check has ended (3 s after another
+    check of the pod had an answer, see chart/templates/tests); `helm test` runs on to its end beside the
+    scenario's next steps (the frontend has no endpoints either), and the scenario waits for it before it
+    ends."""
     results, helm_run = release.test_checks([component])
     request.addfinalizer(lambda: helm_run.join(timeouts.helm_test))
     evidence.text(
