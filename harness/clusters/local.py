@@ -257,6 +257,7 @@ class LocalCluster:
         # sysctls back first (route_localnet before the rule that protects it goes), then chains and ipsets
         local_host.restore(local_host.HostRecord.load(self._host_record))
         run(["ip", "link", "delete", CNI_BRIDGE], check=False, quiet=True)
+        local_host.remove_unmapped_service_address_refusal()
         local_host.remove_service_range_route_rule(SERVICE_CIDR, CNI_BRIDGE)
         run(["ip", "addr", "delete", f"{NODE_IP}/32", "dev", "lo"], check=False, quiet=True)
         self._remove_cgroups()
@@ -309,7 +310,7 @@ class LocalCluster:
         local_host.add_node_address(NODE_IP, NODE_LABEL)
         local_host.route_pod_traffic()
         local_host.guard_service_range(SERVICE_CIDR)
-        local_host.route_service_range_nowhere_from_pods(SERVICE_CIDR, CNI_BRIDGE)
+        local_host.refuse_unmapped_service_addresses_from_pods(SERVICE_CIDR, CNI_BRIDGE)
         local_host.guard_node_address(NODE_IP, CNI_BRIDGE)
 
     def _write_config(self) -> None:

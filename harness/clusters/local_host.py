@@ -251,35 +251,63 @@ def guard_service_range(cidr: str) -> None:
         run(["iptables", "-t", "filter", "-I", hook, "1", "-j", chain], quiet=True)
 
 
-def route_service_range_nowhere_from_pods(cidr: str, bridge: str) -> None:
-    """Pods' packets to a Service address that was not DNAT-ed to a pod (a Service with no endpoints, or an
-    address no Service has) are refused by the routing policy ("No route to host") instead of leaving the
-    machine by the default route.
+NO_LEAK_TABLE = "tcb-no-leak"  # an nftables table of its own, in the cluster's network namespace
 
-    The filter rules cannot do it for pods: kube-router's FORWARD chain comes first and ACCEPTs what a pod
-    without NetworkPolicy sends (and a new pod's first packets), so kube-proxy's "has no endpoints" REJECT
-    and TCB-NO-LEAK are never reached; a `helm test` pod's request to a Service with no ready endpoints was
-    answered by something outside with an HTTP 404. Routing is decided after the DNAT of Service addresses
-    that have endpoints, so they are not affected; nor is the host's own traffic (it does not arrive on the
-    bridge), which TCB-NO-LEAK guards.
-    """
-    # `ip rule show` says "iif tcb-cni0 [detached] prohibit" until the bridge exists (the first pod makes it)
-    present = [
-        line
-        for line in run(["ip", "rule", "show"], quiet=True).stdout.splitlines()
-        if f"to {cidr} iif {bridge} " in line and line.rstrip().endswith("prohibit")
-    ]
-    if not present:
-        run(["ip", "rule", "add", *_service_rule(cidr, bridge)], quiet=True)
+
+def refuse_unmapped_service_addresses_from_pods(cidr: str, bridge: str) -> None:
+    """Pods' packets to a Service address that was not DNAT-ed to a pod (a Service with no ready endpoints,
+    or an address no Service has) are refused on the node at once (TCP: a reset, so the client sees
+    "Connection refused"; anything else: ICMP admin-prohibited), as kube-proxy's own "has no endpoints" rule
+    means to, instead of leaving the machine by the default route.
+
+    The iptables filter rules cannot do it for pods: kube-router keeps its FORWARD chain first and ACCEPTs
+    what a pod without NetworkPolicy sends (and a new pod's first packets), so kube-proxy's REJECT and
+    TCB-NO-LEAK are never reached; a `helm test` pod's request to a Service with no ready endpoints was once
+    answered by something outside with HTTP 404. An nftables base chain on the forward hook at a priority
+    before iptables' filter table (-10 < 0) sees every forwarded packet first, whatever kube-router does to
+    its rules; a reject there is final, and its reset is tied to the connection it answers (so a pod whose
+    NetworkPolicy denies ingress still receives it, unlike the ICMP error of an unroutable packet).
+    Service addresses with endpoints were DNAT-ed to pod addresses before (nat prerouting), so they are not
+    affected; nor is the host's own traffic (not forwarded), which TCB-NO-LEAK guards."""
+    if which("nft") is None:
+        raise RuntimeError(
+            "nft (Debian package nftables) is missing: the local cluster needs it to keep pods' packets to "
+            "Service addresses on this machine; run scripts/setup (it installs scripts/apt-packages.txt)"
+        )
+    # declared, deleted and defined again in one transaction: the same table whether or not it existed
+    ruleset = f"""table ip {NO_LEAK_TABLE} {{}}
+delete table ip {NO_LEAK_TABLE}
+table ip {NO_LEAK_TABLE} {{
+  chain forward {{
+    type filter hook forward priority -10; policy accept;
+    iifname "{bridge}" ip daddr {cidr} meta l4proto tcp reject with tcp reset
+    iifname "{bridge}" ip daddr {cidr} reject with icmp type admin-prohibited
+  }}
+}}
+"""
+    run(["nft", "-f", "-"], input=ruleset, quiet=True)
+    # the routing rule an earlier harness used instead refused these packets before the forward hook
+    remove_service_range_route_rule(cidr, bridge)
+
+
+def remove_unmapped_service_address_refusal() -> None:
+    if which("nft") is not None:
+        run(["nft", "delete", "table", "ip", NO_LEAK_TABLE], check=False, quiet=True)
 
 
 def remove_service_range_route_rule(cidr: str, bridge: str) -> None:
-    run(["ip", "rule", "del", *_service_rule(cidr, bridge)], check=False, quiet=True)
-
-
-def _service_rule(cidr: str, bridge: str) -> list[str]:
-    # priority 100: before the main table's lookup (32766)
-    return ["to", cidr, "iif", bridge, "prohibit", "priority", "100"]
+    """The routing-policy rule of harnesses before 2026-11-30 evening (`prohibit` for the Service range from
+    the pod bridge): its ICMP errors were rate-limited and, to pods under a NetworkPolicy, dropped, so their
+    connections timed out; removed wherever a cluster is brought up or torn down."""
+    while (
+        run(
+            ["ip", "rule", "del", "to", cidr, "iif", bridge, "prohibit", "priority", "100"],
+            check=False,
+            quiet=True,
+        ).returncode
+        == 0
+    ):
+        pass
 
 
 def guard_node_address(address: str, bridge: str) -> None:

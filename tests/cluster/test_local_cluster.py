@@ -59,10 +59,18 @@ def _wait_available(apps: AppsApi, namespace: str, name: str, replicas: int = 1)
     wait_until(f"deployment {namespace}/{name} to have {replicas} ready pod(s)", probe, timeout=90)
 
 
-def _run_pod(core: CoreApi, namespace: str, name: str, image: str, script: str, **spec: Any) -> str:
+def _run_pod(
+    core: CoreApi,
+    namespace: str,
+    name: str,
+    image: str,
+    script: str,
+    labels: dict[str, str] | None = None,
+    **spec: Any,
+) -> str:
     """Run a one-shot busybox pod to completion and return its log (fails if the pod fails)."""
     pod = client.V1Pod(
-        metadata=client.V1ObjectMeta(name=name),
+        metadata=client.V1ObjectMeta(name=name, labels=labels),
         spec=client.V1PodSpec(
             restart_policy="Never",
             containers=[
@@ -182,13 +190,26 @@ def test_unknown_service_address_is_refused_on_the_node(local_cluster: ClusterIn
     assert response.status_code in (200, 401, 403)
 
 
-def test_a_pods_request_to_a_service_address_without_endpoints_never_leaves_the_machine(
-    core: CoreApi, namespace: str, busybox_image: str
+@pytest.mark.parametrize("policy", ["no NetworkPolicy", "a NetworkPolicy denying all ingress"])
+def test_a_pods_request_to_a_service_address_without_endpoints_is_refused_on_the_node(
+    core: CoreApi, api: client.ApiClient, namespace: str, busybox_image: str, policy: str
 ) -> None:
     """From a pod (FORWARD, where kube-router ACCEPTs what a pod without NetworkPolicy sends, before
-    kube-proxy's "has no endpoints" rule): a Service with no endpoints, and an address no Service has, fail
-    on the node. They used to follow the default route out of the machine, where something answered HTTP
-    404. The namespace has no NetworkPolicy: only the node's routing rule can refuse them."""
+    kube-proxy's "has no endpoints" rule): a Service with no endpoints, and an address no Service has, are
+    refused on the node at once, as kube-proxy means them to be. They used to follow the default route out of
+    the machine, where something answered HTTP 404; then (a routing rule) a pod under a NetworkPolicy never
+    saw the node's ICMP error and its connections timed out."""
+    if policy != "no NetworkPolicy":
+        client.NetworkingV1Api(api).create_namespaced_network_policy(
+            namespace,
+            client.V1NetworkPolicy(
+                metadata=client.V1ObjectMeta(name="deny-ingress"),
+                spec=client.V1NetworkPolicySpec(
+                    pod_selector=client.V1LabelSelector(match_labels={"role": "guarded"}),
+                    policy_types=["Ingress"],
+                ),
+            ),
+        )
     empty = core.create_namespaced_service(
         namespace,
         client.V1Service(
@@ -201,8 +222,10 @@ def test_a_pods_request_to_a_service_address_without_endpoints_never_leaves_the_
         namespace,
         "leak-probe",
         busybox_image,
+        # `timeout`: a connection that is not refused shows as "Terminated" instead of hanging the pod
         f"for address in {empty.spec.cluster_ip} 10.111.222.33; do "
-        'echo "== $address"; wget -qO- "http://$address:8080/" 2>&1; echo "exit $?"; done',
+        'echo "== $address"; timeout 8 wget -qO- "http://$address:8080/" 2>&1; echo "exit $?"; done',
+        labels={"role": "guarded"},
     )
     answers = log.split("== ")[1:]
     assert len(answers) == 2, log
@@ -210,7 +233,7 @@ def test_a_pods_request_to_a_service_address_without_endpoints_never_leaves_the_
         assert "exit 0" not in answer and "server returned error" not in answer, (
             f"a pod's request to a Service address with no endpoints got an answer (it left the node): {log}"
         )
-        assert "can't connect" in answer and ("No route to host" in answer or "refused" in answer), log
+        assert "Connection refused" in answer, f"not refused on the node at once ({policy}): {log}"
 
 
 def test_deleted_pod_is_replaced(web: Service, apps: AppsApi, core: CoreApi, namespace: str) -> None:
