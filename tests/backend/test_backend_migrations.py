@@ -65,3 +65,41 @@ async def test_concurrent_migrations_all_succeed_and_reach_head(empty_database: 
     assert revision == head_revision()
     assert {"users", "tasks", "alembic_version"} <= tables
     assert drift == [], f"models and migrations differ: {drift}"
+
+
+def test_the_recorded_head_is_alembics_head() -> None:
+    from todo_backend.migrate import HEAD
+
+    assert head_revision() == HEAD, (
+        f"todo_backend.migrate.HEAD is {HEAD!r}, the newest migration {head_revision()!r}: set HEAD to it"
+    )
+
+
+START_AT_HEAD = """
+import asyncio, logging, sys
+from sqlalchemy.ext.asyncio import create_async_engine
+from todo_backend.migrate import upgrade_to_head
+logging.basicConfig(level=logging.INFO, format="%(message)s")
+engine = create_async_engine(sys.argv[1])
+asyncio.run(upgrade_to_head(engine))
+print("alembic imported:", any(m == "alembic" or m.startswith("alembic.") for m in sys.modules))
+"""
+
+
+def test_a_start_that_finds_the_schema_at_head_does_not_load_alembic(tmp_path: Path) -> None:
+    """Every pod start but a new release's first: one row read, no Alembic import (its CPU is on the path to
+    Ready). A fresh database still takes the full migration, which does load it."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
+    env = {**os.environ, "DATABASE_URL": url}
+
+    def start() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", START_AT_HEAD, url], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout + done.stderr
+
+    first = start()
+    assert "migrated from empty" in first and "alembic imported: True" in first, first
+    again = start()
+    assert "already at" in again and "alembic imported: False" in again, again
