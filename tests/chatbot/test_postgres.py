@@ -173,3 +173,36 @@ async def test_the_owner_check_is_what_keeps_another_user_out(pg: PostgresServer
     assert found is not None and found[1].last_task_number == 99  # written into alice's conversation
     assert await store.counts(alice.id) == 4
     await engine.dispose()
+
+
+def test_the_recorded_head_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+    from todo_chatbot.core.db import HEAD, alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head == HEAD, f"todo_chatbot.core.db.HEAD is {HEAD!r}, the newest migration {head!r}: set it"
+
+
+START = """
+import asyncio, sys
+from todo_chatbot.core.db import make_engine, migrate
+asyncio.run(migrate(make_engine(sys.argv[1])))
+print("alembic imported:", any(m == "alembic" or m.startswith("alembic.") for m in sys.modules))
+"""
+
+
+def test_a_start_that_finds_the_schema_at_head_does_not_load_alembic(pg: PostgresServer) -> None:
+    """Every pod start but a new release's first reads one row and never imports Alembic (its CPU is on the
+    path to Ready); a fresh database still takes the full migration."""
+    import subprocess
+    import sys
+
+    url = pg.create_database("chatbot_at_head")
+
+    def start() -> str:
+        done = subprocess.run([sys.executable, "-c", START, url], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert "alembic imported: True" in start()
+    assert "alembic imported: False" in start()
