@@ -8,6 +8,7 @@ and (optionally) that axe-core finds no accessibility violation; keeps a screens
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,55 +55,68 @@ def check_reports(
     accessibility: bool = True,
     timeout_ms: float = 30_000,  # each report page's load bound, not a wait
 ) -> list[PageCheck]:
+    """Each page in a browser of its own, side by side (one Playwright per thread, as Playwright's sync API
+    allows): axe-core and a full-page screenshot cost a few seconds of a renderer's CPU per page."""
+    report_dir = Path(report_dir).resolve()
+    expected = _expected(report_dir)
+    screenshot_dir.mkdir(parents=True, exist_ok=True)
+    with ThreadPoolExecutor(len(PAGES), thread_name_prefix="report-check") as pool:
+        checks = [
+            pool.submit(_check_page, name, report_dir, screenshot_dir, expected, accessibility, timeout_ms)
+            for name in PAGES
+        ]
+        return [check.result() for check in checks]
+
+
+def _check_page(
+    name: str,
+    report_dir: Path,
+    screenshot_dir: Path,
+    expected: tuple[dict[str, str], dict[str, tuple[str, str]], dict[str, str]],
+    accessibility: bool,
+    timeout_ms: float,
+) -> PageCheck:
     from playwright.sync_api import sync_playwright
 
     from harness.browser import CHROMIUM, CHROMIUM_ARGS
 
-    report_dir = Path(report_dir).resolve()
-    criteria, scenarios, requirements = _expected(report_dir)
-    screenshot_dir.mkdir(parents=True, exist_ok=True)
-    results: list[PageCheck] = []
+    criteria, scenarios, requirements = expected
+    check = PageCheck(name)
+    path = report_dir / name
+    if not path.is_file():
+        check.problems.append(f"{path} is missing")
+        return check
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            for name in PAGES:
-                check = PageCheck(name)
-                results.append(check)
-                path = report_dir / name
-                if not path.is_file():
-                    check.problems.append(f"{path} is missing")
-                    continue
-                page = browser.new_page(viewport={"width": 1280, "height": 900})
-                page.set_default_timeout(timeout_ms)
-                offline = _Offline()
-                page.route("**/*", offline)
-                page.goto(path.as_uri(), wait_until="load")
-                if name == "acceptance.html":
-                    page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
-                    check.problems += _check_acceptance(page, criteria, scenarios)
-                else:
-                    check.problems += _check_traceability(page, requirements)
-                images = page.evaluate(_IMAGES_JS)
-                check.images = len(images)
-                check.problems += [
-                    f"image did not load: {i['alt'] or i['src']}" for i in images if not i["ok"]
-                ]
-                check.problems += [f"the page fetches {url} from the network" for url in offline.refused]
-                if accessibility:
-                    from harness.report.a11y import axe_violations
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(timeout_ms)
+            offline = _Offline()
+            page.route("**/*", offline)
+            page.goto(path.as_uri(), wait_until="load")
+            if name == "acceptance.html":
+                page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+                check.problems += _check_acceptance(page, criteria, scenarios)
+            else:
+                check.problems += _check_traceability(page, requirements)
+            images = page.evaluate(_IMAGES_JS)
+            check.images = len(images)
+            check.problems += [f"image did not load: {i['alt'] or i['src']}" for i in images if not i["ok"]]
+            check.problems += [f"the page fetches {url} from the network" for url in offline.refused]
+            if accessibility:
+                from harness.report.a11y import axe_violations
 
-                    check.violations = axe_violations(page)
-                    check.problems += [
-                        f"accessibility: {v['id']} ({v['impact']}): {v['help']}"
-                        f" at {'; '.join(v['nodes'][:3])}"
-                        for v in check.violations
-                    ]
-                check.screenshot = screenshot_dir / f"{Path(name).stem}.png"
-                page.screenshot(path=str(check.screenshot), full_page=name == "traceability.html")
-                page.close()
+                check.violations = axe_violations(page)
+                check.problems += [
+                    f"accessibility: {v['id']} ({v['impact']}): {v['help']} at {'; '.join(v['nodes'][:3])}"
+                    for v in check.violations
+                ]
+            check.screenshot = screenshot_dir / f"{Path(name).stem}.png"
+            page.screenshot(path=str(check.screenshot), full_page=name == "traceability.html")
+            page.close()
         finally:
             browser.close()
-    return results
+    return check
 
 
 _PAGE_JS = """() => ({
