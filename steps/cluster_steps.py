@@ -265,15 +265,20 @@ def _kept_serving_while_terminating(
     drain_observer: DrainObserver, component: str, seconds: float, timeouts: Timeouts, evidence: Evidence
 ) -> None:
     """The preStop drain, observed: each removed pod still answered on its own address while the Service
-    and kube-proxy dropped it (on a busy node that takes up to a kube-proxy sync period, 1 s by default)."""
+    and kube-proxy dropped it (on a busy node that takes up to a kube-proxy sync period, 1 s by default).
+    Decided for each pod as soon as it has answered `seconds` after it began terminating, or has stopped
+    answering before: the rest of its drain cannot change the verdict, so it is not waited for."""
 
-    def all_ended() -> tuple[bool, str]:
+    def all_decided() -> tuple[bool, str]:
         seen = drain_observer.snapshot()
-        return bool(seen) and all(t.ended for t in seen), "; ".join(
-            map(str, seen)
-        ) or "no pod terminating yet"
+        decided = bool(seen) and all(t.ended or t.served_s >= seconds for t in seen)
+        return decided, "; ".join(map(str, seen)) or "no pod terminating yet"
 
-    wait_until(f"the removed {component} pods to stop serving", all_ended, timeout=timeouts.rollout)
+    wait_until(
+        f"each removed {component} pod to serve {seconds:g} s while terminating, or to stop",
+        all_decided,
+        timeout=timeouts.rollout,
+    )
     seen = drain_observer.snapshot()
     evidence.text(f"{component} pods while terminating", "\n".join(map(str, seen)))
     short = [str(t) for t in seen if t.served_s < seconds]
