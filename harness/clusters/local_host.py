@@ -1,13 +1,13 @@
 """What the local cluster changes on the host outside its state directory, recorded before `up` and put back
 by `down`: kernel settings (sysctls) and packet-filter state (iptables chains and the rules jumping to them,
-ipsets).
+ipsets, the `tcb-no-leak` nftables table).
 
 `record()` runs before the first component starts and keeps the host's values in the state dir; `restore()`
 (teardown) sets each recorded sysctl back, and removes only chains and ipsets that did not exist before `up`
 and carry a name the cluster's components use (KUBE-*, CNI-*, TCB-*; ipsets KUBE-*/TMP-*), together with the
 rules in other chains that jump to them. Chains another Kubernetes, Docker or the admin created are left as
 they were. `host_state()` is the comparison the tests make: normalized iptables-save of both families, nft
-tables, ipsets and the sysctls.
+tables, ipsets, the sysctls and the routing-policy rules.
 """
 
 from __future__ import annotations
