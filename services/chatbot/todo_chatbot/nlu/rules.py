@@ -207,6 +207,7 @@ HELP_QUESTION = re.compile(
     r"|how (?:do i|to|should i|can i) (?:use|work) (?:this|you|it|the bot|the app)\b"
     r"|what(?:'s| is) the (?:syntax|format|command|right way|best way) (?:for|to|of)\b"
     r"|what (?:can|could|do|else can) you help (?:me )?with\b|what else can you do\b"
+    r"|what (?:can|could) i (?:get|ask|have) you (?:to )?do\b"
     r"|what (?:are|r) you (?:for|good for|here for)$|what(?:'s| is) this (?:bot |app |thing )?for$"
     r"|(?:(?:can|could|would) you |please )?(?:list|show me|tell me|give me) (?:all )?(?:your|the|all"
     r" (?:the|your)) (?:commands|options)$"
@@ -976,7 +977,8 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         r"^(how many|how much|hw many|how mnay|how mny|how manny|how meny|how amny|"
         r"count|number of|what's the number of|what is the number of|total|"
         r"what's my total|what is my total|tell me how many"
-        r"|(?:what's|what is|whats) the (?:total|overall|combined) (?:number|count|amount))\b",
+        r"|(?:what's|what is|whats) the (?:total|overall|combined) (?:number|count|amount)"
+        r"|(?:what's|what is|whats) the (?:count|tally) of)\b",
         text,
     ):
         return ChatIntent(intent=Intent.COUNT, filter=list_filter(text, context.today))
