@@ -66,7 +66,8 @@ _STATEMENT_LEAD = re.compile(
 
 # a question about the world ("where's the nearest petrol station", "who won"): never an add from nothing
 _QUESTION = re.compile(
-    r"^\s*(?:where|who|whom|whose|why)\b|^\s*(?:what|when|how|which)(?:'s|s| is| are| was| were| do| does| did)\b"
+    r"^\s*(?:where|who|whom|whose|why)\b"
+    r"|^\s*(?:what|when|how|which)(?:'s|s| is| are| was| were| do| does| did)\b"
 )
 
 

@@ -62,7 +62,11 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
             "remind me to ",
         ),
         (r"^(?:note to self|memo|new reminder|reminder|note)\b ?(?:-|:)? ?", "remind me to "),
-        (r"^(?:put|jot|write|note|take|stick|pop|scribble|pencil|mark) (?:this |that |it )?down\b ?(?:-+|:)? ?", "add "),
+        (
+            r"^(?:put|jot|write|note|take|stick|pop|scribble|pencil|mark) (?:this |that |it )?down\b"
+            r" ?(?:-+|:)? ?",
+            "add ",
+        ),
         (r"^(?:todo|to-do|to do)\b ?(?:-|:) ?", "add "),
         (r"^(?:ad|adn|addd|aad|sdd|adds) ", "add "),
         (

@@ -171,7 +171,8 @@ _POLITE_TAIL = ["please", "pls", "thanks", "thank you", "for me", "now", "asap p
 
 GREETING = re.compile(
     r"(hi|hello|hey|hiya|heya|howdy|yo|greetings|hola|(good )?(morning|afternoon|evening|day)|sup|what's up"
-    r"|whats up|(?:bye|goodbye|bye bye|see you|see ya|good night|goodnight|g'?night|nite|night night|nighty night"
+    r"|whats up|(?:bye|goodbye|bye bye|see you|see ya|good night|goodnight|g'?night|nite|night night"
+    r"|nighty night"
     r"|cya|ttyl)(?: for now| then| later)?)"
     r"( there| bot| chatbot| you| again| all| everyone| everybody| folks| guys| mate| friend| to you)?"
     r"|how are you( doing)?( today)?|how's it going|how are things"
@@ -254,11 +255,13 @@ CLEAR_ALL_DONE = re.compile(
     r"(?: ones?| tasks?| items?| things?| stuff| jobs?| chores?| todos?)?"
     r"(?: (?:off|from|out of) (?:my|the) (?:\w+ )?list)?$"
     # "get all the completed stuff off my list", "take the done ones off the list"
-    r"|^(?:get|take|clear|wipe|strike|knock)(?: all)?(?: of)? (?:the |my )?(?:completed|done|finished|ticked off"
+    r"|^(?:get|take|clear|wipe|strike|knock)(?: all)?(?: of)? (?:the |my )?"
+    r"(?:completed|done|finished|ticked off"
     r"|ticked|checked off|crossed off) (?:ones|tasks|items|things|stuff|jobs|chores|todos)"
     r" (?:off|from|out of) (?:my |the )?(?:\w+ )?list$"
     # "tidy my list by removing finished tasks"
-    r"|^.{0,40}\bby (?:removing|deleting|clearing|getting rid of|binning) (?:all )?(?:the |my )?(?:completed|done"
+    r"|^.{0,40}\bby (?:removing|deleting|clearing|getting rid of|binning) (?:all )?(?:the |my )?"
+    r"(?:completed|done"
     r"|finished|ticked off|ticked) (?:ones|tasks|items|things|stuff|jobs|chores|todos)$"
     # "clear the ones I've done"
     r"|^(?:clear|clean|purge|delete|remove|erase|drop|get rid of|wipe|bin|scrap|ditch)(?: out| up)?"
@@ -496,7 +499,8 @@ def list_filter(text: str, today: date | None = None) -> ListFilter:
         r"|(?:haven'?t|have not|didn'?t|did not|not yet) (?:done|finished|completed|got to|gotten to|started)"
         r"|(?:haven'?t|have not|didn'?t|did not|havent|didnt) (?:i|we) (?:yet )?(?:done|finished|completed"
         r"|ticked off|checked off|crossed off|got to|gotten to|started|do|finish|complete)"
-        r"|still (?:got|have|need|to|hanging around|around|waiting|sitting there)|needs? doing|needs? to be done"
+        r"|still (?:got|have|need|to|hanging around|around|waiting|sitting there)|needs? doing"
+        r"|needs? to be done"
         r"|(?:(?:have|got) (?:i |we )?|i(?:'ve| have) )got on(?! (?:my|the|your) (?:\w+ )?list)"
         r"|(?:isn'?t|is not|aren'?t|are not|wasn'?t|weren'?t|hasn'?t been|haven'?t been|not been)"
         r" (?:yet )?(?:done|finished|completed|ticked off|checked off|crossed off))\b",
@@ -507,7 +511,8 @@ def list_filter(text: str, today: date | None = None) -> ListFilter:
         r"\b(completed|complete|done|finished|checked off|ticked off|closed|ticked|checked|knocked off"
         r"|did i (?:already )?(?:manage to |get round to |get around to )?(finish|complete|do)"
         r"|already (?:did|done|sorted|dealt with)|crossed off|crossed out|have i done"
-        r"|(?:i'?ve|i have|have i|did i|has been|have been|been|got) (?:already )?(?:sorted|dealt with|taken care of)"
+        r"|(?:i'?ve|i have|have i|did i|has been|have been|been|got) (?:already )?"
+        r"(?:sorted|dealt with|taken care of)"
         r"|(?:sorted|dealt with|taken care of) already"
         r"|did i (?:get )?done)\b",
         text,
@@ -537,12 +542,14 @@ def list_filter(text: str, today: date | None = None) -> ListFilter:
     on = None
     if due is None and today is not None:
         found = find_date(text, today)
-        if found is not None and not re.search(r"\b(?:next|this) (?:week|month)\b", text[found.start : found.end]):
+        said = text[found.start : found.end] if found is not None else ""
+        if found is not None and not re.search(r"\b(?:next|this) (?:week|month)\b", said):
             on = found.value
         else:
             nth = re.search(r"\b(?:on|for|by|due) the (\d{1,2})(?:st|nd|rd|th)\b", text)
             on = phrasing.day_of_month(nth.group(1), today) if nth else None
-    if (due is not None or on is not None) and status == "all" and not re.search(r"\b(all|everything)\b", text):
+    named = due is not None or on is not None
+    if named and status == "all" and not re.search(r"\b(all|everything)\b", text):
         status = "pending"  # "what's due today" asks what is still to do
     m = re.search(
         r"\b(high|low|medium|normal)[- ]priority\b|\bpriority (high|low|medium)\b|\b(urgent|important)\b",
@@ -558,7 +565,9 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
     head: Words | None = None
     if len(words.norm) > 1 and words.norm[0] in ("pls", "please", "plz"):
         words = Words(words.orig[1:], words.norm[1:])  # "new task pls: …"
-    colon = next((i for i, t in enumerate(words.orig[:7]) if t.endswith(":") or t in ("-", "--", "\u2013")), None)
+    colon = next(  # "…: title", or "… - title"
+        (i for i, t in enumerate(words.orig[:7]) if t.endswith(":") or t in ("-", "--", "\u2013")), None
+    )
     if (
         colon is not None
         and colon + 1 < len(words.orig)
@@ -586,7 +595,9 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
     ):
         due = day_head  # "a reminder for the 14th: renew the domain"
     else:
-        nth = re.search(r"\b(?:on|by|for|before|until|till|due(?: on| by)?) the (\d{1,2})(?:st|nd|rd|th)\b", words.text)
+        nth = re.search(
+            r"\b(?:on|by|for|before|until|till|due(?: on| by)?) the (\d{1,2})(?:st|nd|rd|th)\b", words.text
+        )
         if nth is not None and (day := phrasing.day_of_month(nth.group(1), today_ctx.today)) is not None:
             due = day  # "on the 9th": that day of this month, or of the next once it has passed
             words = words.without_span(nth.start(), nth.end())
@@ -987,23 +998,36 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         r"(show|list|display|view)( me)?( it| them| all| everything)?",
         text,
     ) or (
-        re.match(
-            r"^(show|sho|list|display|view|see|get(?! rid)(?!.* (?:off|out of) (?:my|the) )"
-            r"|give(?! .{1,60} (?:a|an|the) (?:due date|deadline))|gimme|print|tell|what|what's|whats|which"
-            r"|anything|is there|are there|is anything|am i|lemme see|let me see|pull up|bring up|"
-            r"do i have|read|remind me what|can i (?:see|have a look at|look at|check|get)|have a look at"
-            r"|let me (?:look at|check)|i(?:'d| would) like to see|i want to see|everything|the whole list)\b",
-            text,
+        (
+            re.match(
+                r"^(show|sho|list|display|view|see|get(?! rid)(?!.* (?:off|out of) (?:my|the) )"
+                r"|give(?! .{1,60} (?:a|an|the) (?:due date|deadline))|gimme|print|tell|what|what's|whats"
+                r"|which"
+                r"|anything|is there|are there|is anything|am i|lemme see|let me see|pull up|bring up|"
+                r"do i have|read|remind me what|can i (?:see|have a look at|look at|check|get)|have a look at"
+                r"|let me (?:look at|check)|i(?:'d| would) like to see|i want to see|everything"
+                r"|the whole list)\b",
+                text,
+            )
+            and re.search(
+                rf"\b{TASK_NOUN}\b|\b(due|overdue|late|pending|open|remaining|left|done|completed|finished|"
+                r"incomplete|outstanding|unfinished|today|tomorrow|week|weekend|priority|urgent|important"
+                r"|on my|"
+                r"behind|did i|have i|got to do|to do|on the go|in progress|working on|needs? doing"
+                r"|needs? to be done|the lot|the whole lot|still to|or not|got on)\b",
+                text,
+            )
         )
-        and re.search(
-            rf"\b{TASK_NOUN}\b|\b(due|overdue|late|pending|open|remaining|left|done|completed|finished|"
-            r"incomplete|outstanding|unfinished|today|tomorrow|week|weekend|priority|urgent|important|on my|"
-            r"behind|did i|have i|got to do|to do|on the go|in progress|working on|needs? doing"
-            r"|needs? to be done|the lot|the whole lot|still to|or not|got on)\b",
-            text,
+        or (
+            re.match(
+                r"^(?:what's|whats|what is|what have i got|anything|is there anything) (?:on|due|planned)\b",
+                text,
+            )
+            and (
+                find_date(text, context.today) is not None
+                or re.search(r"\bthe \d{1,2}(?:st|nd|rd|th)\b", text)
+            )
         )
-        or re.match(r"^(?:what's|whats|what is|what have i got|anything|is there anything) (?:on|due|planned)\b", text)
-        and (find_date(text, context.today) is not None or re.search(r"\bthe \d{1,2}(?:st|nd|rd|th)\b", text))
     ):
         return ChatIntent(intent=Intent.LIST, filter=list_filter(text, context.today))
 
