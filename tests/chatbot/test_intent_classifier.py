@@ -59,9 +59,9 @@ def test_a_missing_weights_file_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_no_held_out_case_is_training_data() -> None:
     """The examples are exactly the development cases and the NLU table; no message of the sealed second,
-    third, fourth or fifth held-out set is among them. (Five round-1 held-out messages also occur, word for
-    word, as development or table cases written earlier: "what do I still need to do?" and four more; they
-    are trained on as those cases.)"""
+    third, fourth, fifth or sixth held-out set is among them. (Five round-1 held-out messages also occur,
+    word for word, as development or table cases written earlier: "what do I still need to do?" and four
+    more; they are trained on as those cases.)"""
     examples = train_intent.examples()
     dev = realistic.load_cases(split="dev")
     table = train_intent.nlu_table.load_cases()
@@ -79,6 +79,9 @@ def test_no_held_out_case_is_training_data() -> None:
     held5 = realistic.load_cases(split="heldout5")  # round 6's sealed set
     assert len(held5) == 172
     assert not [c["id"] for c in held5 if c["message"].casefold() in {m.casefold() for m in trained}]
+    held6 = realistic.load_cases(split="heldout6")  # round 7's sealed set
+    assert len(held6) == 172
+    assert not [c["id"] for c in held6 if c["message"].casefold() in {m.casefold() for m in trained}]
     assert not {c["id"] for c in dev} & {c["id"] for c in realistic.load_cases(split="heldout")}
 
 

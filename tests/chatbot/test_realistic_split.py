@@ -28,7 +28,7 @@ def test_an_explicit_held_out_split_is_refused(tmp_path: Path) -> None:
         "defaults: {client_time: '2026-11-23T10:00:00+00:00'}\nsetups: {empty: []}\ncases:\n"
         "  - {id: sneaky, split: heldout, setup: empty, message: 'hello', intent: greeting}\n"
     )
-    refused = "explicit split can only be 'dev', 'heldout2', 'heldout3', 'heldout4' or"
+    refused = "explicit split can only be 'dev', 'heldout2', 'heldout3', 'heldout4', 'heldout5' or"
     with pytest.raises(ValueError, match=refused):
         load_cases(cases)
 
@@ -226,3 +226,60 @@ def test_the_fifth_held_out_setups_use_new_title_words() -> None:
 def test_a_title_word_seen_before_the_fifth_set_is_caught() -> None:
     """Shown able to fail: "orchid" is a heldout4 title word."""
     assert _seen_before(["orchid", "chimney"], "heldout5") == ["orchid"]
+
+
+# The sixth held-out set (round 7): `r7h-*` cases written before that round changed the parser (and before
+# its author read the parser's code in that round), committed alone. Same seal as the third.
+HELDOUT6_SEAL = 0x3042F0FF9815496E
+
+
+def test_the_sealed_sixth_held_out_set_is_unchanged() -> None:
+    held = load_cases(split="heldout6")
+    assert len(held) == 172
+    assert all(c["id"].startswith("r7h-") for c in held)
+    assert _split_seal("heldout6") == HELDOUT6_SEAL
+
+
+def test_the_seal_catches_an_edited_sixth_held_out_case(tmp_path: Path) -> None:
+    """Shown able to fail: one expected date changed in a copy of the cases file."""
+    copy = _edited_copy(tmp_path, "r7h-add-on-friday-gotta-hand-in-the", '"2026-11-27"', '"2026-11-28"')
+    assert _split_seal("heldout6", copy) != HELDOUT6_SEAL
+
+
+def test_the_sixth_held_out_set_has_heldout5s_proportions_per_intent() -> None:
+    def per_intent(split: Split) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for case in load_cases(split=split):
+            counts[case["intent"]] = counts.get(case["intent"], 0) + 1
+        return counts
+
+    assert per_intent("heldout6") == per_intent("heldout5")
+
+
+def test_no_sixth_held_out_message_repeats_an_earlier_one() -> None:
+    assert _repeats([c["message"] for c in load_cases(split="heldout6")], "heldout6") == []
+
+
+def test_a_repeated_message_is_caught_for_the_sixth_set() -> None:
+    """Shown able to fail: a table message with other case and punctuation, and a heldout5 message."""
+    heldout5 = load_cases(split="heldout5")[0]["message"]
+    drafts = ["Hello!!", heldout5.upper(), "collimated the big scope"]
+    assert _repeats(drafts, "heldout6") == ["Hello!!", heldout5.upper()]
+
+
+# The title words of heldout6's new setups `apiary` and `stargazing` that occur in no earlier case.
+NEW_TITLE_WORDS_6 = (
+    "beehives heather smoker bellows creosote fondant beesuit gwen swarm collimate telescope campsite "
+    "kielder eyepieces dovetail clamp meteor sketches oona dew astronomy"
+).split()
+
+
+def test_the_sixth_held_out_setups_use_new_title_words() -> None:
+    titles = " ".join(t["title"] for c in load_cases(split="heldout6") for t in c["setup_tasks"]).casefold()
+    assert [w for w in NEW_TITLE_WORDS_6 if w not in titles] == []
+    assert _seen_before(NEW_TITLE_WORDS_6, "heldout6") == []
+
+
+def test_a_title_word_seen_before_the_sixth_set_is_caught() -> None:
+    """Shown able to fail: "chimney" is a heldout5 title word."""
+    assert _seen_before(["chimney", "telescope"], "heldout6") == ["chimney"]

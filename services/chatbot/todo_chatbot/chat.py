@@ -117,11 +117,13 @@ def filter_tasks(tasks: list[Task], f: ListFilter, today: date) -> list[Task]:
             return False
         if f.priority and task["priority"] != f.priority:
             return False
-        if f.due is None:
+        if f.due is None and f.on is None:
             return True
         due = date.fromisoformat(task["due_date"]) if task.get("due_date") else None
         if due is None:
             return False
+        if f.due is None:
+            return due == f.on
         monday = today - timedelta(days=today.weekday())
         return {
             "today": due == today,
@@ -143,7 +145,8 @@ def describe_filter(f: ListFilter) -> str:
         "week": " due this week",
         "overdue": " overdue",
     }
-    return f"{words}task{{s}}{due[f.due]}"
+    on = f" due {f.on:%a %Y-%m-%d}" if f.on is not None and f.due is None else ""
+    return f"{words}task{{s}}{due[f.due]}{on}"
 
 
 class ChatService:

@@ -64,6 +64,13 @@ _STATEMENT_LEAD = re.compile(
 )
 
 
+# a question about the world ("where's the nearest petrol station", "who won"): never an add from nothing
+_QUESTION = re.compile(
+    r"^\s*(?:where|who|whom|whose|why)\b"
+    r"|^\s*(?:what|when|how|which)(?:'s|s| is| are| was| were| do| does| did)\b"
+)
+
+
 def arbitrate(
     message: str, context: NLUContext, ruled: ChatIntent, model: Classifier | None = None
 ) -> ChatIntent:
@@ -82,6 +89,8 @@ def arbitrate(
     if ruled.intent is Intent.UNKNOWN:
         if said.probability < ACCEPT_WHEN_UNKNOWN or (guess is Intent.ADD and said.probability < ACCEPT_ADD):
             return ruled  # an add from nothing makes a task of any sentence: it needs more certainty
+        if guess is Intent.ADD and _QUESTION.match(message.lower()):
+            return ruled  # "where's the nearest petrol station" asks something; it is not a task
         if guess is Intent.GREETING and not _GREETING_WORD.search(message.lower()):
             return ruled  # "who are you voting for" is not a greeting because it is short and says "you"
     elif _names_no_task(ruled, context) and guess in OVERRIDES_TO:
@@ -119,7 +128,7 @@ def fill(intent: Intent, message: str, context: NLUContext, ruled: ChatIntent) -
     if intent in (Intent.LIST, Intent.COUNT):
         if ruled.intent is Intent.UNKNOWN and not _ABOUT_TASKS.search(text):
             return None  # "what's your favourite colour": a question, but not about the user's tasks
-        return ChatIntent(intent=intent, filter=list_filter(text))
+        return ChatIntent(intent=intent, filter=list_filter(text, context.today))
     if intent is Intent.ADD:
         clauses = list(_CLAUSE_ADD.finditer(text))  # the last "…, add X" / "- add X": X is the task
         rest = words.tail(clauses[-1].end()) if clauses else words

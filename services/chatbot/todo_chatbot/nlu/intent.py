@@ -45,6 +45,7 @@ class ListFilter(BaseModel):
     status: Literal["all", "pending", "completed"] = "all"
     due: Literal["today", "tomorrow", "week", "overdue"] | None = None
     priority: Priority | None = None
+    on: date | None = None  # "what's due on friday", "anything on the 3rd": due that day
 
 
 class ChatIntent(BaseModel):

@@ -179,7 +179,7 @@ def to_intent(answer: LLMAnswer, message: str, context: NLUContext) -> ChatInten
     Raises Refused when a task number, reference or title is not in the message."""
     intent = ChatIntent(intent=Intent(answer.intent), source="llm")
     if intent.intent in (Intent.LIST, Intent.COUNT):
-        intent.filter = list_filter(Words.of(message).text)  # filters are read in code, like the rules do
+        intent.filter = list_filter(Words.of(message).text, context.today)  # read in code, like the rules do
         return intent
     if intent.intent not in (Intent.ADD, Intent.UPDATE, Intent.COMPLETE, Intent.REOPEN, Intent.DELETE):
         return intent

@@ -62,7 +62,11 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
             "remind me to ",
         ),
         (r"^(?:note to self|memo|new reminder|reminder|note)\b ?(?:-|:)? ?", "remind me to "),
-        (r"^(?:put|jot|write|note|take) (?:this |that |it )?down\b ?(?:-+|:)? ?", "add "),
+        (
+            r"^(?:put|jot|write|note|take|stick|pop|scribble|pencil|mark) (?:this |that |it )?down\b"
+            r" ?(?:-+|:)? ?",
+            "add ",
+        ),
         (r"^(?:todo|to-do|to do)\b ?(?:-|:) ?", "add "),
         (r"^(?:ad|adn|addd|aad|sdd|adds) ", "add "),
         (
@@ -91,7 +95,8 @@ _LEADING_DATE = re.compile(
 )
 _REMIND_DATE_FIRST = re.compile(
     r"^remind me (?P<date>today|tonight|tomorrow|tmrw|in (?:\d+|a|an|one|two|three|four|five) (?:days?|weeks?"
-    r"|months?)|on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)) (?:to |that |about )?"
+    r"|months?)|on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))"
+    r"(?: (?:morning|afternoon|evening|night|lunchtime))? (?:to |that |about )?"
     r"(?P<rest>.+)$"
 )
 
@@ -244,7 +249,10 @@ _DELETE = [
     r"(?: any ?more)?$",
     r"^no need (?:to |for )?(?P<ref>.+?)(?: any ?more)?$",
     r"^(?:stop tracking|scratch|kill|nix|ditch|axe|cross out|strike) (?P<ref>.+)$",
-    r"^take (?P<ref>.+?) off (?:my |the )?(?:list|todo list|to do list|tasks)$",
+    r"^(?:take|get) (?P<ref>.+?) (?:off|out of) (?:my |the )?(?:list|todo list|to do list|to-do list|tasks)$",
+    # "I don't want the shrimp one on there any more"
+    r"^(?:i|we) (?:don'?t|do not|dont) (?:want|need) (?P<ref>.+?) (?:on there|in there|on (?:my|the) list"
+    r"|on here)(?: any ?more| any longer)?$",
     r"^(?:nevermind|never mind|forget) (?P<ref>.+?),? (?:remove|delete|drop) (?:it|that)$",
     r"^(?P<ref>.+?) (?:is|was|got|has been) (?:cancelled|canceled|called off),? (?:so )?(?:delete|remove|dro"
     r"p)"
@@ -302,6 +310,9 @@ UNDO = re.compile(
     r"|priority) back(?: (?:to )?(?:how|what|the way|as) it was)?"
     r"|(?:go|change it|set it|switch it|put it) back to (?:the |how it was|what it was)?"
     r"(?:old|previous|original|last)? ?(?:name|title|date|due date|deadline|priority|one|version|way)?"
+    # "put it how it was", "make it like it was before", "set things back the way they were"
+    r"|(?:put|make|set|change|turn|get|have) (?:it|that|them|things|everything|this)(?: back)?(?: to)?"
+    r" (?:how|the way|as|like|what) (?:it|they|things|everything|that) (?:was|were|used to be)(?: before)?"
     r"|.{1,60}\bundo(?: that| it)?)(?: (?:i|you|we) (?:just )?(?:made|did))?"
     r"(?:,? (?:that'?s|that was|that is|it'?s|it was) (?:wrong|a mistake|not right|incorrect"
     r"|not what i (?:meant|wanted)))?(?: please)?"

@@ -171,7 +171,8 @@ _POLITE_TAIL = ["please", "pls", "thanks", "thank you", "for me", "now", "asap p
 
 GREETING = re.compile(
     r"(hi|hello|hey|hiya|heya|howdy|yo|greetings|hola|(good )?(morning|afternoon|evening|day)|sup|what's up"
-    r"|whats up|(?:bye|goodbye|bye bye|see you|see ya|good night|goodnight|nite|night night|nighty night"
+    r"|whats up|(?:bye|goodbye|bye bye|see you|see ya|good night|goodnight|g'?night|nite|night night"
+    r"|nighty night"
     r"|cya|ttyl)(?: for now| then| later)?)"
     r"( there| bot| chatbot| you| again| all| everyone| everybody| folks| guys| mate| friend| to you)?"
     r"|how are you( doing)?( today)?|how's it going|how are things"
@@ -207,7 +208,10 @@ HELP_QUESTION = re.compile(
     r"|how (?:do i|to|should i|can i) (?:use|work) (?:this|you|it|the bot|the app)\b"
     r"|what(?:'s| is) the (?:syntax|format|command|right way|best way) (?:for|to|of)\b"
     r"|what (?:can|could|do|else can) you help (?:me )?with\b|what else can you do\b"
+    r"|what (?:can|could) i (?:get|ask|have) you (?:to )?do\b"
     r"|what (?:are|r) you (?:for|good for|here for)$|what(?:'s| is) this (?:bot |app |thing )?for$"
+    r"|(?:(?:can|could|would) you |please )?(?:list|show me|tell me|give me) (?:all )?(?:your|the|all"
+    r" (?:the|your)) (?:commands|options)$"
     r"|(?:is there|do you have|have you got|got|where(?:'s| is)) (?:a |an |the )?(?:list|menu|set) of"
     r" (?:commands|options|instructions|things you (?:can do|understand)))"
 )
@@ -248,7 +252,17 @@ CLEAR_ALL_DONE = re.compile(
     r"^(?:clear|clean|purge|delete|remove|erase|drop|archive|trash|get rid of|wipe|bin|scrap|ditch|lose)"
     r"(?: out| up| away)? (?:.{0,30}\b)?(?:all|everything|every|whatever|anything)\b.{0,30}\b"
     r"(?:completed|complete|done|finished|ticked off|checked off|ticked|checked|closed)"
-    r"(?: ones?| tasks?| items?| things?| stuff| jobs?| chores?| todos?)?$"
+    r"(?: ones?| tasks?| items?| things?| stuff| jobs?| chores?| todos?)?"
+    r"(?: (?:off|from|out of) (?:my|the) (?:\w+ )?list)?$"
+    # "get all the completed stuff off my list", "take the done ones off the list"
+    r"|^(?:get|take|clear|wipe|strike|knock)(?: all)?(?: of)? (?:the |my )?"
+    r"(?:completed|done|finished|ticked off"
+    r"|ticked|checked off|crossed off) (?:ones|tasks|items|things|stuff|jobs|chores|todos)"
+    r" (?:off|from|out of) (?:my |the )?(?:\w+ )?list$"
+    # "tidy my list by removing finished tasks"
+    r"|^.{0,40}\bby (?:removing|deleting|clearing|getting rid of|binning) (?:all )?(?:the |my )?"
+    r"(?:completed|done"
+    r"|finished|ticked off|ticked) (?:ones|tasks|items|things|stuff|jobs|chores|todos)$"
     # "clear the ones I've done"
     r"|^(?:clear|clean|purge|delete|remove|erase|drop|get rid of|wipe|bin|scrap|ditch)(?: out| up)?"
     r" (?:the |all the |all )?(?:ones|tasks|items|things|stuff|jobs|chores) (?:that )?"
@@ -466,11 +480,17 @@ def parse_ref(text: str) -> TaskRef | None:
     return TaskRef(words=words) if words else None
 
 
+# "…, pretty urgent": the word before a trailing "urgent" that goes with it
+_INTENSIFIERS = frozenset("very really super quite pretty kinda fairly rather well extremely".split())
+
+
 def _priority(value: str | None) -> Priority | None:
     return _PRIORITY_NAMES.get(value) if value else None
 
 
-def list_filter(text: str) -> ListFilter:
+def list_filter(text: str, today: date | None = None) -> ListFilter:
+    """Status, due and priority filters of a list or count question; with `today`, also a named day
+    ("what's due on friday", "anything for the 3rd")."""
     status = "all"
     if re.search(
         r"\b(pending|open|remaining|remain|left|incomplete|outstanding|unfinished|uncompleted|undone"
@@ -479,7 +499,9 @@ def list_filter(text: str) -> ListFilter:
         r"|(?:haven'?t|have not|didn'?t|did not|not yet) (?:done|finished|completed|got to|gotten to|started)"
         r"|(?:haven'?t|have not|didn'?t|did not|havent|didnt) (?:i|we) (?:yet )?(?:done|finished|completed"
         r"|ticked off|checked off|crossed off|got to|gotten to|started|do|finish|complete)"
-        r"|still (?:got|have|need|to)|needs? doing|needs? to be done"
+        r"|still (?:got|have|need|to|hanging around|around|waiting|sitting there)|needs? doing"
+        r"|needs? to be done"
+        r"|(?:(?:have|got) (?:i |we )?|i(?:'ve| have) )got on(?! (?:my|the|your) (?:\w+ )?list)"
         r"|(?:isn'?t|is not|aren'?t|are not|wasn'?t|weren'?t|hasn'?t been|haven'?t been|not been)"
         r" (?:yet )?(?:done|finished|completed|ticked off|checked off|crossed off))\b",
         text,
@@ -488,11 +510,21 @@ def list_filter(text: str) -> ListFilter:
     elif re.search(
         r"\b(completed|complete|done|finished|checked off|ticked off|closed|ticked|checked|knocked off"
         r"|did i (?:already )?(?:manage to |get round to |get around to )?(finish|complete|do)"
-        r"|already (?:did|done)|crossed off|crossed out|have i done"
+        r"|already (?:did|done|sorted|dealt with)|crossed off|crossed out|have i done"
+        r"|(?:i'?ve|i have|have i|did i|has been|have been|been|got) (?:already )?"
+        r"(?:sorted|dealt with|taken care of)"
+        r"|(?:sorted|dealt with|taken care of) already"
         r"|did i (?:get )?done)\b",
         text,
     ):
         status = "completed"
+    if re.search(
+        r"\b(?:(?:done|finished|completed|complete|ticked off) or not|or not(?: done| finished| completed)?"
+        r"|(?:done|finished|completed) (?:ones|tasks|items|stuff)? ?(?:too|as well|included)|including"
+        r" (?:the )?(?:done|finished|completed))\b",
+        text,
+    ):
+        status = "all"  # "everything, finished or not", "give me the whole list, done ones too"
     due = None
     if re.search(
         r"\b(overdue|past due|late|miss|missed|behind|slipped|slipping|lapsed"
@@ -507,14 +539,24 @@ def list_filter(text: str) -> ListFilter:
         due = "tomorrow"
     elif re.search(r"\b(this week|the week|week|weekend)\b", text):
         due = "week"
-    if due is not None and status == "all" and not re.search(r"\b(all|everything)\b", text):
+    on = None
+    if due is None and today is not None:
+        found = find_date(text, today)
+        said = text[found.start : found.end] if found is not None else ""
+        if found is not None and not re.search(r"\b(?:next|this) (?:week|month)\b", said):
+            on = found.value
+        else:
+            nth = re.search(r"\b(?:on|for|by|due) the (\d{1,2})(?:st|nd|rd|th)\b", text)
+            on = phrasing.day_of_month(nth.group(1), today) if nth else None
+    named = due is not None or on is not None
+    if named and status == "all" and not re.search(r"\b(all|everything)\b", text):
         status = "pending"  # "what's due today" asks what is still to do
     m = re.search(
         r"\b(high|low|medium|normal)[- ]priority\b|\bpriority (high|low|medium)\b|\b(urgent|important)\b",
         text,
     )
     priority = _priority(next(g for g in m.groups() if g)) if m else None
-    return ListFilter(status=status, due=due, priority=priority)  # type: ignore[arg-type]
+    return ListFilter(status=status, due=due, priority=priority, on=on)  # type: ignore[arg-type]
 
 
 def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
@@ -523,7 +565,9 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
     head: Words | None = None
     if len(words.norm) > 1 and words.norm[0] in ("pls", "please", "plz"):
         words = Words(words.orig[1:], words.norm[1:])  # "new task pls: …"
-    colon = next((i for i, t in enumerate(words.orig[:7]) if t.endswith(":")), None)
+    colon = next(  # "…: title", or "… - title"
+        (i for i, t in enumerate(words.orig[:7]) if t.endswith(":") or t in ("-", "--", "\u2013")), None
+    )
     if (
         colon is not None
         and colon + 1 < len(words.orig)
@@ -551,7 +595,9 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
     ):
         due = day_head  # "a reminder for the 14th: renew the domain"
     else:
-        nth = re.search(r"\b(?:on|by|for) the (\d{1,2})(?:st|nd|rd|th)\b", words.text)
+        nth = re.search(
+            r"\b(?:on|by|for|before|until|till|due(?: on| by)?) the (\d{1,2})(?:st|nd|rd|th)\b", words.text
+        )
         if nth is not None and (day := phrasing.day_of_month(nth.group(1), today_ctx.today)) is not None:
             due = day  # "on the 9th": that day of this month, or of the next once it has passed
             words = words.without_span(nth.start(), nth.end())
@@ -570,7 +616,7 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
         words = words.without_span(low.start() + (words.text[low.start()] == " "), low.end())
     high = re.search(
         r"(?:(?:,|\s-+)\s*(?:(?:it'?s|its|it is|this is|that'?s)\s+)?|\s(?:it'?s|it is|this is|that'?s)\s+)"
-        r"(?:(?:very|really|super|quite|pretty)\s+)?"
+        r"(?:(?:very|really|super|quite|pretty|kinda|kind of|sort of|fairly|rather|a bit|well)\s+)?"
         r"(?:urgent|important|a priority|high priority|top priority|asap|a high priority)$",
         words.text,
     )
@@ -588,8 +634,9 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
             and len(words.norm) > 1
         ):
             priority = priority or "high"
+            cut = 2 if edge == -1 and len(words.norm) > 2 and words.norm[-2] in _INTENSIFIERS else 1
             words = (
-                Words(words.orig[:-1], words.norm[:-1])
+                Words(words.orig[:-cut], words.norm[:-cut])
                 if edge == -1
                 else Words(words.orig[1:], words.norm[1:])
             )
@@ -931,7 +978,7 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         r"\bwhat should i do\b|\bwhat(?:'s| is) (?:still )?open\b",
         text,
     ):
-        return ChatIntent(intent=Intent.LIST, filter=list_filter(text + " pending"))
+        return ChatIntent(intent=Intent.LIST, filter=list_filter(text + " pending", context.today))
     if (CLEAR_COMPLETED.match(text) or CLEAR_ALL_DONE.match(text)) and not re.search(r"\d", text):
         return ChatIntent(intent=Intent.CLEAR_COMPLETED)
     if BULK.match(text):
@@ -941,31 +988,48 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         r"^(how many|how much|hw many|how mnay|how mny|how manny|how meny|how amny|"
         r"count|number of|what's the number of|what is the number of|total|"
         r"what's my total|what is my total|tell me how many"
-        r"|(?:what's|what is|whats) the (?:total|overall|combined) (?:number|count|amount))\b",
+        r"|(?:what's|what is|whats) the (?:total|overall|combined) (?:number|count|amount)"
+        r"|(?:what's|what is|whats) the (?:count|tally) of)\b",
         text,
     ):
-        return ChatIntent(intent=Intent.COUNT, filter=list_filter(text))
+        return ChatIntent(intent=Intent.COUNT, filter=list_filter(text, context.today))
     if re.fullmatch(
         rf"(my |all |all my |the )?{TASK_NOUN}( list)?|todo list|to-do list|to do list|"
         r"(show|list|display|view)( me)?( it| them| all| everything)?",
         text,
     ) or (
-        re.match(
-            r"^(show|sho|list|display|view|see|get(?! rid)"
-            r"|give(?! .{1,60} (?:a|an|the) (?:due date|deadline))|gimme|print|tell|what|what's|whats|which"
-            r"|anything|is there|are there|is anything|am i|lemme see|let me see|pull up|bring up|"
-            r"do i have|read|remind me what)\b",
-            text,
+        (
+            re.match(
+                r"^(show|sho|list|display|view|see|get(?! rid)(?!.* (?:off|out of) (?:my|the) )"
+                r"|give(?! .{1,60} (?:a|an|the) (?:due date|deadline))|gimme|print|tell|what|what's|whats"
+                r"|which"
+                r"|anything|is there|are there|is anything|am i|lemme see|let me see|pull up|bring up|"
+                r"do i have|read|remind me what|can i (?:see|have a look at|look at|check|get)|have a look at"
+                r"|let me (?:look at|check)|i(?:'d| would) like to see|i want to see|everything"
+                r"|the whole list)\b",
+                text,
+            )
+            and re.search(
+                rf"\b{TASK_NOUN}\b|\b(due|overdue|late|pending|open|remaining|left|done|completed|finished|"
+                r"incomplete|outstanding|unfinished|today|tomorrow|week|weekend|priority|urgent|important"
+                r"|on my|"
+                r"behind|did i|have i|got to do|to do|on the go|in progress|working on|needs? doing"
+                r"|needs? to be done|the lot|the whole lot|still to|or not|got on)\b",
+                text,
+            )
         )
-        and re.search(
-            rf"\b{TASK_NOUN}\b|\b(due|overdue|late|pending|open|remaining|left|done|completed|finished|"
-            r"incomplete|outstanding|unfinished|today|tomorrow|week|weekend|priority|urgent|important|on my|"
-            r"behind|did i|have i|got to do|to do|on the go|in progress|working on|needs? doing"
-            r"|needs? to be done|the lot|the whole lot|still to)\b",
-            text,
+        or (
+            re.match(
+                r"^(?:what's|whats|what is|what have i got|anything|is there anything) (?:on|due|planned)\b",
+                text,
+            )
+            and (
+                find_date(text, context.today) is not None
+                or re.search(r"\bthe \d{1,2}(?:st|nd|rd|th)\b", text)
+            )
         )
     ):
-        return ChatIntent(intent=Intent.LIST, filter=list_filter(text))
+        return ChatIntent(intent=Intent.LIST, filter=list_filter(text, context.today))
 
     # a statement about an existing task never starts with "add" ("add X, it's important" is an add)
     explicit_add = re.match(r"^add (?!(?:a |an |the )?(?:due date|deadline|date|priority)\b)", text)

@@ -51,6 +51,8 @@ LEAD_END = frozenset(
     " shall ok okay oh btw fyi plus then now maybe probably definitely really kindly quickly possibly ideally"
     " of for about i'll i'd we'll we'd i'm down".split()
 )
+# a title does not start with these after an infinitive "to" (so "a trip to the coast" keeps its trip)
+DETERMINERS = frozenset("the a an my your his her our their this that these those".split())
 # a trailer starts with one of these (or after a separator: "…, thanks"): "send the rent reminder" keeps its
 # last word
 TRAIL_START = frozenset(
@@ -186,6 +188,9 @@ class TitleTagger:
         lead = [t for t, label in zip(tokens, path, strict=True) if label == "L"]
         if lead and not (lead[-1].endswith((":", ",", "-", ";")) or _norm(lead[-1]) in LEAD_END):
             return title, ""
+        kept_first = next((t for t, label in zip(tokens, path, strict=True) if label == "T"), "")
+        if lead and _norm(lead[-1]) == "to" and _norm(kept_first) in DETERMINERS:
+            return title, ""  # "a trip to the coast": that "to" is a preposition, not "(need) to"
         trail = [i for i, label in enumerate(path) if label == "R"]
         if trail and not (
             _norm(tokens[trail[0]]) in TRAIL_START or tokens[trail[0] - 1].endswith((",", ";", "-"))
