@@ -88,8 +88,8 @@ class Timeouts:
     # a daemon's process group gone after SIGTERM; then it is killed
     daemon_stop: float = 15.0
     # the same for a cluster component whose state is deleted next (local cluster teardown): the API server
-    # otherwise waits up to 60 s for open watches to end, for nothing
-    discarded_daemon_stop: float = 2.0
+    # otherwise waits up to 60 s for open watches to end, for nothing; containerd and etcd exit within it
+    discarded_daemon_stop: float = 0.5
     # the acceptance run's cluster teardown, run beside the end-of-run reports: waited for before pytest exits
     # (its own steps are bounded by the fields above; this bounds the whole of it)
     cluster_teardown: float = 180.0
