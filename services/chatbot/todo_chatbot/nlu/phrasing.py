@@ -205,6 +205,8 @@ _DATE_EDIT = [
     r"^(?P<ref>.+?) (?:can|could|will|should) be (?:done|finished|sorted) (?:on|by|for) (?P<value>.+)$",
     r"^(?P<ref>.+?) (?:is|'s|are) (?:actually |now |really )?due (?:on |by )?(?P<value>.+?)"
     r"(?: now| instead)?$",
+    # "the brewery tour is on the 11th now", "the fitting's now for friday"
+    r"^(?P<ref>.+?) (?:is|'s|are) (?:actually |now )?(?:on|for) (?P<value>.+?)(?: now| instead)?$",
     r"^(?:reschedule|shift|set|move|bump) (?P<ref>.+?) (?:for|to|till|until) (?P<value>.+)$",
     r"^give (?P<ref>.+?) a (?:deadline|due date) of (?P<value>.+)$",
     # "set a deadline of next friday for the wiper blades": the date first
@@ -294,7 +296,7 @@ UNDO = re.compile(
     r"(?:oops,? |wait,? |no,? |no wait,? |sorry,? |hmm,? |actually,? |i didn'?t mean (?:that|to),? )*"
     r"(?:undo(?: that| it| the last (?:change|one|action))?|that was (?:wrong|a mistake|not right|an acciden"
     r"t)"
-    r"|put it back|bring it back|revert(?: that| it)?|go back|take that back|undo please|undo that please"
+    r"|(?:put|bring) (?:it|that|this|that one|this one|them) back|revert(?: that| it)?|go back|take that back|undo please|undo that please"
     r"|(?:change|set|switch|turn|put) (?:it|that) back(?: (?:to how|the way|as) it was)?|reverse that"
     r"|i didn'?t mean (?:that|to do that)"
     r"|(?:undo|revert|reverse) (?:the |that |my )?(?:last )?(?:\w+ )?"

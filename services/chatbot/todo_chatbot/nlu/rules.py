@@ -176,7 +176,7 @@ GREETING = re.compile(
     r"|cya|ttyl)(?: for now| then| later)?)"
     r"( there| bot| chatbot| you| again| all| everyone| everybody| folks| guys| mate| friend| to you)?"
     r"|how are you( doing)?( today)?|how's it going|how are things"
-    r"|(?:you )?(?:alright|all right)(?: there| mate| bot| all| everyone| folks| guys| friend| pal)"
+    r"|(?:you )?(?:alright|all right)(?: there| mate| bot| all| everyone| folks| guys| friend| pal)?"
     r"|how's things|how's life|how have you been"
     r"|(?:i )?hope (?:you're|you are|all is|everything is|you've been) (?:well|good|ok|okay|fine|doing well)"
 )
