@@ -200,7 +200,11 @@ class TitleTagger:
             _norm(tokens[trail[0]]) in TRAIL_START or tokens[trail[0] - 1].endswith((",", ";", "-"))
         ):
             return title, ""
-        if trail and _norm(tokens[trail[0]]) in TO_TRAIL and not {_norm(tokens[i]) for i in trail} & LIST_WORDS:
+        if (
+            trail
+            and _norm(tokens[trail[0]]) in TO_TRAIL
+            and not {_norm(tokens[i]) for i in trail} & LIST_WORDS
+        ):
             return title, ""
         kept = [t for t, label in zip(tokens, path, strict=True) if label == "T"]
         cut = " ".join(t for t, label in zip(tokens, path, strict=True) if label != "T")
