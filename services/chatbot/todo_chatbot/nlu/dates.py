@@ -117,11 +117,11 @@ def _upcoming(today: date, month: int, day: int, year: int | None) -> date | Non
 
 
 def _weekday_nth(today: date, weekday: int, day: int) -> date | None:
-    """The next day `day` of a month (today included), the first within a year that falls on `weekday`, else
-    the nearest."""
+    """The next day `day` of a month (today included): the first of the next three that falls on `weekday`,
+    else the nearest."""
     found: list[date] = []
     year, month = today.year, today.month
-    for _ in range(12):
+    for _ in range(3):
         try:
             candidate = date(year, month, day)
         except ValueError:
