@@ -82,6 +82,9 @@ def test_no_held_out_case_is_training_data() -> None:
     held6 = realistic.load_cases(split="heldout6")  # round 7's sealed set
     assert len(held6) == 172
     assert not [c["id"] for c in held6 if c["message"].casefold() in {m.casefold() for m in trained}]
+    held7 = realistic.load_cases(split="heldout7")  # round 8's sealed set
+    assert len(held7) == 172
+    assert not [c["id"] for c in held7 if c["message"].casefold() in {m.casefold() for m in trained}]
     assert not {c["id"] for c in dev} & {c["id"] for c in realistic.load_cases(split="heldout")}
 
 

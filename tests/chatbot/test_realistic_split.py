@@ -28,7 +28,9 @@ def test_an_explicit_held_out_split_is_refused(tmp_path: Path) -> None:
         "defaults: {client_time: '2026-11-23T10:00:00+00:00'}\nsetups: {empty: []}\ncases:\n"
         "  - {id: sneaky, split: heldout, setup: empty, message: 'hello', intent: greeting}\n"
     )
-    refused = "explicit split can only be 'dev', 'heldout2', 'heldout3', 'heldout4', 'heldout5' or"
+    refused = (
+        "explicit split can only be 'dev', 'heldout2', 'heldout3', 'heldout4', 'heldout5', 'heldout6' or"
+    )
     with pytest.raises(ValueError, match=refused):
         load_cases(cases)
 
@@ -283,3 +285,61 @@ def test_the_sixth_held_out_setups_use_new_title_words() -> None:
 def test_a_title_word_seen_before_the_sixth_set_is_caught() -> None:
     """Shown able to fail: "chimney" is a heldout5 title word."""
     assert _seen_before(["chimney", "telescope"], "heldout6") == ["chimney"]
+
+
+# The seventh held-out set (round 8): `r8h-*` cases written before that round changed the parser (and before
+# its author read the parser's code in that round), committed alone. Same seal as the third.
+HELDOUT7_SEAL = 0x99DCA70C21B5B242
+
+
+def test_the_sealed_seventh_held_out_set_is_unchanged() -> None:
+    held = load_cases(split="heldout7")
+    assert len(held) == 172
+    assert all(c["id"].startswith("r8h-") for c in held)
+    assert _split_seal("heldout7") == HELDOUT7_SEAL
+
+
+def test_the_seal_catches_an_edited_seventh_held_out_case(tmp_path: Path) -> None:
+    """Shown able to fail: one expected date changed in a copy of the cases file."""
+    copy = _edited_copy(tmp_path, "r8h-add-put-feed-the-neighbours-cat-on", '"2026-11-28"', '"2026-11-29"')
+    assert _split_seal("heldout7", copy) != HELDOUT7_SEAL
+
+
+def test_the_seventh_held_out_set_has_heldout6s_proportions_per_intent() -> None:
+    def per_intent(split: Split) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for case in load_cases(split=split):
+            counts[case["intent"]] = counts.get(case["intent"], 0) + 1
+        return counts
+
+    assert per_intent("heldout7") == per_intent("heldout6")
+
+
+def test_no_seventh_held_out_message_repeats_an_earlier_one() -> None:
+    """It failed on the first draft: 19 messages ("hiya", "reopen 3", …) were reworded before the commit."""
+    assert _repeats([c["message"] for c in load_cases(split="heldout7")], "heldout7") == []
+
+
+def test_a_repeated_message_is_caught_for_the_seventh_set() -> None:
+    """Shown able to fail: a table message with other case and punctuation, and a heldout6 message."""
+    heldout6 = load_cases(split="heldout6")[0]["message"]
+    drafts = ["Hello!!", heldout6.upper(), "weighed the merlin"]
+    assert _repeats(drafts, "heldout7") == ["Hello!!", heldout6.upper()]
+
+
+# The title words of heldout7's new setups `falconry` and `quilting` that occur in no earlier case.
+NEW_TITLE_WORDS_7 = (
+    "weigh kestrel quail aviary jesses mews tarpaulin falconry certificate perches tobias gauntlet calico "
+    "squares wadding quilt bobbins unpick crooked seam marguerite rotary cutter enrol applique masterclass"
+).split()
+
+
+def test_the_seventh_held_out_setups_use_new_title_words() -> None:
+    titles = " ".join(t["title"] for c in load_cases(split="heldout7") for t in c["setup_tasks"]).casefold()
+    assert [w for w in NEW_TITLE_WORDS_7 if w not in titles] == []
+    assert _seen_before(NEW_TITLE_WORDS_7, "heldout7") == []
+
+
+def test_a_title_word_seen_before_the_seventh_set_is_caught() -> None:
+    """Shown able to fail: "telescope" is a heldout6 title word."""
+    assert _seen_before(["telescope", "kestrel"], "heldout7") == ["telescope"]

@@ -83,6 +83,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ("next_week", r"next week"),
         ("next_month", r"next month"),
         ("weekend", r"(?P<next>next )?weekend"),
+        # "friday the 4th", "tuesday 1st": the day of the month (the weekday only picks between months)
+        ("weekday_nth", rf"(?P<wd>{_WD}),? (?:the )?(?P<d>\d{{1,2}})(?:st|nd|rd|th)"),
         ("next_weekday", rf"next (?P<wd>{_WD})"),
         ("weekday", rf"(?P<wd>{_WD})"),
         ("next_weekday", rf"next (?P<swd>{_SWD})\.?{_CLAUSE_END}"),
@@ -112,6 +114,24 @@ def _upcoming(today: date, month: int, day: int, year: int | None) -> date | Non
         return candidate if candidate >= today else date(today.year + 1, month, day)
     except ValueError:
         return None
+
+
+def _weekday_nth(today: date, weekday: int, day: int) -> date | None:
+    """The next day `day` of a month (today included): the first of the next three that falls on `weekday`,
+    else the nearest."""
+    found: list[date] = []
+    year, month = today.year, today.month
+    for _ in range(3):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            candidate = None
+        if candidate is not None and candidate >= today:
+            if candidate.weekday() == weekday:
+                return candidate
+            found.append(candidate)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return found[0] if found else None
 
 
 def _weekday(g: dict[str, str | None]) -> int:
@@ -153,6 +173,8 @@ def _resolve(name: str, m: re.Match[str], today: date) -> date | None:
         case "weekend":
             saturday = today if today.weekday() >= 5 else today + timedelta(days=5 - today.weekday())
             return saturday + timedelta(days=7) if g.get("next") else saturday
+        case "weekday_nth":
+            return _weekday_nth(today, _weekday(g), int(g["d"]))
         case "next_weekday":
             monday_next_week = today + timedelta(days=7 - today.weekday())
             return monday_next_week + timedelta(days=_weekday(g))

@@ -22,8 +22,20 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
         (r"^(?:rmind|remidn|reminde|remnd|remind|reminding) me\b", "remind me"),
         (r"^remind me 2 (?=[a-z])", "remind me to "),  # texting: "remind me 2 call gran"
         (r"^(?:would you mind|do you mind|mind) ", ""),
+        # "would be great if you could add …", "it'd be nice if you could …"
+        (
+            r"^(?:it(?:'d| would|'ll| will)|would|will) be"
+            r" (?:great|good|nice|lovely|helpful|handy|ace|brilliant)"
+            r" if you (?:could|can|would) ",
+            "",
+        ),
         (r"^make sure (?:that )?i (?:don'?t|do not|dont) forget (?:to |about )?", "remind me to "),
         (r"^make sure (?:that )?i (?:remember )?to ", "remind me to "),
+        # "make sure i hand in the library book tomorrow"
+        (
+            r"^make sure (?:that )?(?:i|we) (?!(?:don'?t|do not|dont|have|had|did|am|was|'m)\b)",
+            "remind me to ",
+        ),
         (r"^(?:don'?t|do not|dont) let me forget (?:to |about )?", "remind me to "),
         (
             r"^(?:i|we) (?:must not|mustn'?t|mustnt|should not|shouldn'?t|can'?t|cannot|can not|better not"
@@ -205,6 +217,8 @@ _DATE_EDIT = [
     r"^(?P<ref>.+?) (?:can|could|will|should) be (?:done|finished|sorted) (?:on|by|for) (?P<value>.+)$",
     r"^(?P<ref>.+?) (?:is|'s|are) (?:actually |now |really )?due (?:on |by )?(?P<value>.+?)"
     r"(?: now| instead)?$",
+    # "the brewery tour is on the 11th now", "the fitting's now for friday"
+    r"^(?P<ref>.+?) (?:is|'s|are) (?:actually |now )?(?:on|for) (?P<value>.+?)(?: now| instead)?$",
     r"^(?:reschedule|shift|set|move|bump) (?P<ref>.+?) (?:for|to|till|until) (?P<value>.+)$",
     r"^give (?P<ref>.+?) a (?:deadline|due date) of (?P<value>.+)$",
     # "set a deadline of next friday for the wiper blades": the date first
@@ -294,7 +308,8 @@ UNDO = re.compile(
     r"(?:oops,? |wait,? |no,? |no wait,? |sorry,? |hmm,? |actually,? |i didn'?t mean (?:that|to),? )*"
     r"(?:undo(?: that| it| the last (?:change|one|action))?|that was (?:wrong|a mistake|not right|an acciden"
     r"t)"
-    r"|put it back|bring it back|revert(?: that| it)?|go back|take that back|undo please|undo that please"
+    r"|(?:put|bring) (?:it|that|this|that one|this one|them) back"
+    r"|revert(?: that| it)?|go back|take that back|undo please|undo that please"
     r"|(?:change|set|switch|turn|put) (?:it|that) back(?: (?:to how|the way|as) it was)?|reverse that"
     r"|i didn'?t mean (?:that|to do that)"
     r"|(?:undo|revert|reverse) (?:the |that |my )?(?:last )?(?:\w+ )?"
@@ -307,7 +322,7 @@ UNDO = re.compile(
     r"|(?:can you |could you |please )?(?:undo|revert|reverse) (?:that|the|my|this) (?:last|previous|latest)"
     r"(?: one| change| action| thing| step| bit| edit)?"
     r"|(?:put|change|set|switch|turn|move) (?:the |its |it'?s )?(?:date|due date|deadline|name|title"
-    r"|priority) back(?: (?:to )?(?:how|what|the way|as) it was)?"
+    r"|priority) back(?: (?:to )?(?:how|what|the way|as) it was(?: before)?)?"
     r"|(?:go|change it|set it|switch it|put it) back to (?:the |how it was|what it was)?"
     r"(?:old|previous|original|last)? ?(?:name|title|date|due date|deadline|priority|one|version|way)?"
     # "put it how it was", "make it like it was before", "set things back the way they were"

@@ -172,11 +172,12 @@ _POLITE_TAIL = ["please", "pls", "thanks", "thank you", "for me", "now", "asap p
 GREETING = re.compile(
     r"(hi|hello|hey|hiya|heya|howdy|yo|greetings|hola|(good )?(morning|afternoon|evening|day)|sup|what's up"
     r"|whats up|(?:bye|goodbye|bye bye|see you|see ya|good night|goodnight|g'?night|nite|night night"
+    r"|nite nite|nighty nite"
     r"|nighty night"
     r"|cya|ttyl)(?: for now| then| later)?)"
     r"( there| bot| chatbot| you| again| all| everyone| everybody| folks| guys| mate| friend| to you)?"
     r"|how are you( doing)?( today)?|how's it going|how are things"
-    r"|(?:you )?(?:alright|all right)(?: there| mate| bot| all| everyone| folks| guys| friend| pal)"
+    r"|(?:you )?(?:alright|all right)(?: there| mate| bot| all| everyone| folks| guys| friend| pal)?"
     r"|how's things|how's life|how have you been"
     r"|(?:i )?hope (?:you're|you are|all is|everything is|you've been) (?:well|good|ok|okay|fine|doing well)"
 )
@@ -236,7 +237,7 @@ BULK = re.compile(
     rf"( all| every| each| the whole| my whole| entire| my entire)?( of)?( my| the)?( {TASK_NOUN}| all|"
     rf" everything)"
     rf"( {TASK_NOUN})?( list)?$|^(delete|remove|erase|clear|wipe|purge|drop)( it| them)? all$|^(wipe|nuke"
-    rf"|reset)\b"
+    rf"|reset)\b(?! (?:task |number |no\.? |item )?#?\d)"
 )
 COMPLETED_WORD = r"(completed|complete|done|finished|checked|ticked|closed)"
 CLEAR_COMPLETED = re.compile(
@@ -892,7 +893,21 @@ def parse_rules(message: str, context: NLUContext) -> ChatIntent:
         return ChatIntent(intent=Intent.UNKNOWN, refusal="other_user")
     if fixes and intent.intent is not Intent.UNKNOWN:
         intent.guessed = "read " + ", ".join(fixes)
+    if intent.intent is Intent.UNKNOWN and intent.refusal is None:
+        # "I want to print the beach photos on sunday": a plan the rules read no command in is a task to add
+        # (a command after it was read above: "i want to delete task 3", "i want to see my list")
+        plan = WANT_TO.match(clean(message).strip())
+        if plan and not plan.group("rest").rstrip().endswith("?"):
+            return parse_rules("remind me to " + plan.group("rest"), context)
     return intent
+
+
+WANT_TO = re.compile(
+    r"^i(?: really| just| also)?(?: want to|'d like to| would like to| plan to|'m planning to| am planning to"
+    r"| intend to| hope to| wanna)"
+    r" (?P<rest>(?!know\b|ask\b|see\b|check\b|understand\b|talk\b|chat\b)[a-z].+)$",
+    re.IGNORECASE,
+)
 
 
 def _two_clauses(words: Words, text: str, context: NLUContext) -> ChatIntent | None:
@@ -1111,6 +1126,8 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         r"throw away|throw out|bin|lose|chuck|axe)(?: (?P<ref>.+))?$",
         text,
     )
+    # "wipe task 1", "nix number 3": these verbs delete only a numbered task ("wipe the counters" is a chore)
+    m = m or re.match(r"^(?:wipe|nix|kill|strike) (?P<ref>(?:task |number |no\.? |item )?#?\d{1,9})$", text)
     if m:
         ref_text = _before_clause(words, m.group("ref") or "")
         ref_text = re.sub(r"\s+from (my |the )?(list|tasks|todos|todo list)$", "", ref_text)
@@ -1159,6 +1176,12 @@ def _classify_update(words: Words, text: str, context: NLUContext) -> ChatIntent
         ),
         (r"^(?:remove|clear|delete|drop|unset) (?P<ref>.+?)(?:'s)? (?:due date|deadline)$", "nodate"),
         (r"^(?:rename|retitle|call) (?P<ref>.+?) (?:to|as|into) (?P<value>.+)$", "title"),
+        # "call the negatives task scan and file the negatives": the reference ends with "task"/"item"
+        (
+            r"^(?:rename|retitle|call|name) (?P<ref>(?:the |my )?\w+(?: \w+){0,3} (?:task|item))"
+            r" (?P<value>.+)$",
+            "title",
+        ),
         # "rename task 2 'water the roses'": after a numbered reference the rest is the new title
         (
             r"^(?:rename|retitle) (?P<ref>(?:task |number |no |item )#?\d{1,9}|#\d{1,9}) (?P<value>.+)$",

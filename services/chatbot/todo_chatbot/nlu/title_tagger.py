@@ -59,6 +59,10 @@ TRAIL_START = frozenset(
     "at on to in into onto for when whenever if please pls plz thanks thank thx cheers ta ok okay x as before"
     " so or i too also eventually sometime sometimes later again some asap soon maybe one by".split()
 )
+# a trailer starting with "to"/"into"/"onto" is cut only when it names where the task goes ("… to my list"),
+# never a destination that is part of the task ("take the bins round to gran's")
+TO_TRAIL = frozenset("to into onto".split())
+LIST_WORDS = frozenset("list lists to-do todo todos tasks jobs things reminders board agenda planner".split())
 _QUOTES = "\"'\u201c\u201d\u2018\u2019"
 _EDGE = "\"'\u201c\u201d\u2018\u2019,;:.!?()-\u2013\u2014"
 
@@ -194,6 +198,12 @@ class TitleTagger:
         trail = [i for i, label in enumerate(path) if label == "R"]
         if trail and not (
             _norm(tokens[trail[0]]) in TRAIL_START or tokens[trail[0] - 1].endswith((",", ";", "-"))
+        ):
+            return title, ""
+        if (
+            trail
+            and _norm(tokens[trail[0]]) in TO_TRAIL
+            and not {_norm(tokens[i]) for i in trail} & LIST_WORDS
         ):
             return title, ""
         kept = [t for t, label in zip(tokens, path, strict=True) if label == "T"]
