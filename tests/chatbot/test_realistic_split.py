@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -183,163 +184,124 @@ def test_a_title_word_seen_before_is_caught() -> None:
     assert _seen_before(["milk", "orchid"]) == ["milk"]
 
 
-# The fifth held-out set (round 6): `r6h-*` cases written before that round changed the parser (and before
-# its author read the parser's code), committed alone. Same seal as the third.
-HELDOUT5_SEAL = 0x68C8C8F29FC3582D
+# The fifth, sixth and seventh held-out sets (rounds 6, 7 and 8): cases written before their round changed the
+# parser (and before their author read the parser's code in that round), each committed alone. Same seal as
+# the third; each new set has the one before's proportions per intent (from the sixth on), repeats no earlier
+# message and uses title words no earlier case has. Every check is shown able to fail on a seeded input: an
+# edited expected date, a table message and a message of the set before, a title word of the set before.
+@dataclass(frozen=True)
+class SealedSet:
+    split: Split
+    id_prefix: str
+    seal: int
+    edit: tuple[str, str, str]  # a case id, an expected date, the date it is changed to
+    before: Split  # the set written just before it
+    new_title_words: list[str]  # of its new setups, in no earlier case
+    same_proportions: bool  # per intent as `before`
+    new_draft: str  # a message no earlier case has
+    old_title_word: str  # a title word of `before`
 
 
-def test_the_sealed_fifth_held_out_set_is_unchanged() -> None:
-    held = load_cases(split="heldout5")
-    assert len(held) == 172
-    assert all(c["id"].startswith("r6h-") for c in held)
-    assert _split_seal("heldout5") == HELDOUT5_SEAL
-
-
-def test_the_seal_catches_an_edited_fifth_held_out_case(tmp_path: Path) -> None:
-    """Shown able to fail: one expected date changed in a copy of the cases file."""
-    copy = _edited_copy(tmp_path, "r6h-add-saturday-christmas-tree", '"2026-11-28"', '"2026-11-29"')
-    assert _split_seal("heldout5", copy) != HELDOUT5_SEAL
-
-
-def test_no_fifth_held_out_message_repeats_an_earlier_one() -> None:
-    assert _repeats([c["message"] for c in load_cases(split="heldout5")], "heldout5") == []
-
-
-def test_a_repeated_message_is_caught_for_the_fifth_set() -> None:
-    """Shown able to fail: a table message with other case and punctuation, and a heldout4 message."""
-    heldout4 = load_cases(split="heldout4")[0]["message"]
-    drafts = ["Hello!!", heldout4.upper(), "swept the chimney"]
-    assert _repeats(drafts, "heldout5") == ["Hello!!", heldout4.upper()]
-
-
-# The title words of heldout5's new setups `cottage` and `choir` that occur in no earlier case.
+# heldout5's setups `cottage` and `choir`, heldout6's `apiary` and `stargazing`, heldout7's `falconry` and
+# `quilting`
 NEW_TITLE_WORDS_5 = (
     "chimney glazier hinges unclog drainpipe firewood brass doorknob reseal bathtub alto harmony photocopy "
     "harpsichord rehearsal conductor launder robes"
 ).split()
-
-
-def test_the_fifth_held_out_setups_use_new_title_words() -> None:
-    titles = " ".join(t["title"] for c in load_cases(split="heldout5") for t in c["setup_tasks"]).casefold()
-    assert [w for w in NEW_TITLE_WORDS_5 if w not in titles] == []
-    assert _seen_before(NEW_TITLE_WORDS_5, "heldout5") == []
-
-
-def test_a_title_word_seen_before_the_fifth_set_is_caught() -> None:
-    """Shown able to fail: "orchid" is a heldout4 title word."""
-    assert _seen_before(["orchid", "chimney"], "heldout5") == ["orchid"]
-
-
-# The sixth held-out set (round 7): `r7h-*` cases written before that round changed the parser (and before
-# its author read the parser's code in that round), committed alone. Same seal as the third.
-HELDOUT6_SEAL = 0x3042F0FF9815496E
-
-
-def test_the_sealed_sixth_held_out_set_is_unchanged() -> None:
-    held = load_cases(split="heldout6")
-    assert len(held) == 172
-    assert all(c["id"].startswith("r7h-") for c in held)
-    assert _split_seal("heldout6") == HELDOUT6_SEAL
-
-
-def test_the_seal_catches_an_edited_sixth_held_out_case(tmp_path: Path) -> None:
-    """Shown able to fail: one expected date changed in a copy of the cases file."""
-    copy = _edited_copy(tmp_path, "r7h-add-on-friday-gotta-hand-in-the", '"2026-11-27"', '"2026-11-28"')
-    assert _split_seal("heldout6", copy) != HELDOUT6_SEAL
-
-
-def test_the_sixth_held_out_set_has_heldout5s_proportions_per_intent() -> None:
-    def per_intent(split: Split) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for case in load_cases(split=split):
-            counts[case["intent"]] = counts.get(case["intent"], 0) + 1
-        return counts
-
-    assert per_intent("heldout6") == per_intent("heldout5")
-
-
-def test_no_sixth_held_out_message_repeats_an_earlier_one() -> None:
-    assert _repeats([c["message"] for c in load_cases(split="heldout6")], "heldout6") == []
-
-
-def test_a_repeated_message_is_caught_for_the_sixth_set() -> None:
-    """Shown able to fail: a table message with other case and punctuation, and a heldout5 message."""
-    heldout5 = load_cases(split="heldout5")[0]["message"]
-    drafts = ["Hello!!", heldout5.upper(), "collimated the big scope"]
-    assert _repeats(drafts, "heldout6") == ["Hello!!", heldout5.upper()]
-
-
-# The title words of heldout6's new setups `apiary` and `stargazing` that occur in no earlier case.
 NEW_TITLE_WORDS_6 = (
     "beehives heather smoker bellows creosote fondant beesuit gwen swarm collimate telescope campsite "
     "kielder eyepieces dovetail clamp meteor sketches oona dew astronomy"
 ).split()
-
-
-def test_the_sixth_held_out_setups_use_new_title_words() -> None:
-    titles = " ".join(t["title"] for c in load_cases(split="heldout6") for t in c["setup_tasks"]).casefold()
-    assert [w for w in NEW_TITLE_WORDS_6 if w not in titles] == []
-    assert _seen_before(NEW_TITLE_WORDS_6, "heldout6") == []
-
-
-def test_a_title_word_seen_before_the_sixth_set_is_caught() -> None:
-    """Shown able to fail: "chimney" is a heldout5 title word."""
-    assert _seen_before(["chimney", "telescope"], "heldout6") == ["chimney"]
-
-
-# The seventh held-out set (round 8): `r8h-*` cases written before that round changed the parser (and before
-# its author read the parser's code in that round), committed alone. Same seal as the third.
-HELDOUT7_SEAL = 0x99DCA70C21B5B242
-
-
-def test_the_sealed_seventh_held_out_set_is_unchanged() -> None:
-    held = load_cases(split="heldout7")
-    assert len(held) == 172
-    assert all(c["id"].startswith("r8h-") for c in held)
-    assert _split_seal("heldout7") == HELDOUT7_SEAL
-
-
-def test_the_seal_catches_an_edited_seventh_held_out_case(tmp_path: Path) -> None:
-    """Shown able to fail: one expected date changed in a copy of the cases file."""
-    copy = _edited_copy(tmp_path, "r8h-add-put-feed-the-neighbours-cat-on", '"2026-11-28"', '"2026-11-29"')
-    assert _split_seal("heldout7", copy) != HELDOUT7_SEAL
-
-
-def test_the_seventh_held_out_set_has_heldout6s_proportions_per_intent() -> None:
-    def per_intent(split: Split) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for case in load_cases(split=split):
-            counts[case["intent"]] = counts.get(case["intent"], 0) + 1
-        return counts
-
-    assert per_intent("heldout7") == per_intent("heldout6")
-
-
-def test_no_seventh_held_out_message_repeats_an_earlier_one() -> None:
-    """It failed on the first draft: 19 messages ("hiya", "reopen 3", …) were reworded before the commit."""
-    assert _repeats([c["message"] for c in load_cases(split="heldout7")], "heldout7") == []
-
-
-def test_a_repeated_message_is_caught_for_the_seventh_set() -> None:
-    """Shown able to fail: a table message with other case and punctuation, and a heldout6 message."""
-    heldout6 = load_cases(split="heldout6")[0]["message"]
-    drafts = ["Hello!!", heldout6.upper(), "weighed the merlin"]
-    assert _repeats(drafts, "heldout7") == ["Hello!!", heldout6.upper()]
-
-
-# The title words of heldout7's new setups `falconry` and `quilting` that occur in no earlier case.
 NEW_TITLE_WORDS_7 = (
     "weigh kestrel quail aviary jesses mews tarpaulin falconry certificate perches tobias gauntlet calico "
     "squares wadding quilt bobbins unpick crooked seam marguerite rotary cutter enrol applique masterclass"
 ).split()
 
+SEALED_SETS = [
+    SealedSet(
+        "heldout5",
+        "r6h-",
+        0x68C8C8F29FC3582D,
+        ("r6h-add-saturday-christmas-tree", '"2026-11-28"', '"2026-11-29"'),
+        "heldout4",
+        NEW_TITLE_WORDS_5,
+        False,
+        "swept the chimney",
+        "orchid",
+    ),
+    SealedSet(
+        "heldout6",
+        "r7h-",
+        0x3042F0FF9815496E,
+        ("r7h-add-on-friday-gotta-hand-in-the", '"2026-11-27"', '"2026-11-28"'),
+        "heldout5",
+        NEW_TITLE_WORDS_6,
+        True,
+        "collimated the big scope",
+        "chimney",
+    ),
+    SealedSet(
+        "heldout7",
+        "r8h-",
+        0x99DCA70C21B5B242,
+        ("r8h-add-put-feed-the-neighbours-cat-on", '"2026-11-28"', '"2026-11-29"'),
+        "heldout6",
+        NEW_TITLE_WORDS_7,
+        True,
+        "weighed the merlin",
+        "telescope",
+    ),
+]
+sealed_sets = pytest.mark.parametrize("held", SEALED_SETS, ids=lambda held: held.split)
 
-def test_the_seventh_held_out_setups_use_new_title_words() -> None:
-    titles = " ".join(t["title"] for c in load_cases(split="heldout7") for t in c["setup_tasks"]).casefold()
-    assert [w for w in NEW_TITLE_WORDS_7 if w not in titles] == []
-    assert _seen_before(NEW_TITLE_WORDS_7, "heldout7") == []
+
+def _per_intent(split: Split) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for case in load_cases(split=split):
+        counts[case["intent"]] = counts.get(case["intent"], 0) + 1
+    return counts
 
 
-def test_a_title_word_seen_before_the_seventh_set_is_caught() -> None:
-    """Shown able to fail: "telescope" is a heldout6 title word."""
-    assert _seen_before(["telescope", "kestrel"], "heldout7") == ["telescope"]
+@sealed_sets
+def test_the_sealed_held_out_set_is_unchanged(held: SealedSet) -> None:
+    cases = load_cases(split=held.split)
+    assert len(cases) == 172
+    assert all(c["id"].startswith(held.id_prefix) for c in cases)
+    assert _split_seal(held.split) == held.seal
+
+
+@sealed_sets
+def test_the_seal_catches_an_edited_case_of_the_set(held: SealedSet, tmp_path: Path) -> None:
+    copy = _edited_copy(tmp_path, *held.edit)
+    assert _split_seal(held.split, copy) != held.seal
+
+
+@pytest.mark.parametrize("held", [h for h in SEALED_SETS if h.same_proportions], ids=lambda held: held.split)
+def test_the_set_has_the_proportions_per_intent_of_the_one_before(held: SealedSet) -> None:
+    assert _per_intent(held.split) == _per_intent(held.before)
+
+
+@sealed_sets
+def test_no_message_of_the_set_repeats_an_earlier_one(held: SealedSet) -> None:
+    """heldout7's first draft failed it: 19 messages ("hiya", "reopen 3", …) were reworded before commit."""
+    assert _repeats([c["message"] for c in load_cases(split=held.split)], held.split) == []
+
+
+@sealed_sets
+def test_a_repeated_message_is_caught_for_the_set(held: SealedSet) -> None:
+    previous = load_cases(split=held.before)[0]["message"]
+    drafts = ["Hello!!", previous.upper(), held.new_draft]
+    assert _repeats(drafts, held.split) == ["Hello!!", previous.upper()]
+
+
+@sealed_sets
+def test_the_sets_setups_use_new_title_words(held: SealedSet) -> None:
+    titles = " ".join(t["title"] for c in load_cases(split=held.split) for t in c["setup_tasks"]).casefold()
+    assert [w for w in held.new_title_words if w not in titles] == []
+    assert _seen_before(held.new_title_words, held.split) == []
+
+
+@sealed_sets
+def test_a_title_word_seen_before_the_set_is_caught(held: SealedSet) -> None:
+    new = held.new_title_words[0]
+    assert _seen_before([held.old_title_word, new], held.split) == [held.old_title_word]
