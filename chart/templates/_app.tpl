@@ -1,8 +1,8 @@
 {{/*
 Deployment of one of the HTTP services (backend, chatbot, frontend): same shape, different port, replicas and
 secrets. Call with (dict "root" $ "component" "backend" "values" .Values.backend "secretEnv" (list ...)),
-where each secretEnv item is (dict "name" ENV "key" SECRET_KEY "optional" bool); "needsDatabase" true adds an
-init container that waits for the in-chart PostgreSQL, "needsBackend" true one that waits for the backend.
+where each secretEnv item is (dict "name" ENV "key" SECRET_KEY "optional" bool). There are no init containers:
+the pods start beside PostgreSQL and the backend, and wait for what they need in-process (docs/chart.md).
 */}}
 {{- define "todo-chatbot.appDeployment" -}}
 {{- $root := .root -}}
@@ -47,39 +47,6 @@ spec:
       securityContext:
         {{- include "todo-chatbot.podSecurityContext" $root | nindent 8 }}
       {{- $image := include "todo-chatbot.image" (dict "image" $values.image "key" (printf "%s.image.tag" .component)) }}
-      {{- $waitForDatabase := and .needsDatabase $root.Values.postgres.enabled }}
-      {{- if or $waitForDatabase .needsBackend }}
-      initContainers:
-        {{- if $waitForDatabase }}
-        # Start only once PostgreSQL accepts connections through its Service (it has an endpoint only once
-        # PostgreSQL is ready, its roles set up): the service migrates its schema at start and would
-        # crash-loop before that.
-        - name: wait-for-database
-          image: {{ $image | quote }}
-          imagePullPolicy: {{ $root.Values.image.pullPolicy }}
-          command:
-            - python3
-            - -c
-            - {{ include "todo-chatbot.waitForPostgresScript" . | quote }}
-            - {{ include "todo-chatbot.componentName" (dict "root" $root "component" "postgres") | quote }}
-            - "5432"
-          {{- include "todo-chatbot.initContainerBasics" $root | nindent 10 }}
-        {{- end }}
-        {{- if .needsBackend }}
-        # Start only once the backend answers through its Service. A connection opened before kube-proxy
-        # has programmed a new Service's address can leave the cluster and stay pinned there (keep-alive).
-        - name: wait-for-backend
-          image: {{ $image | quote }}
-          imagePullPolicy: {{ $root.Values.image.pullPolicy }}
-          command:
-            - python3
-            - -c
-            - {{ include "todo-chatbot.waitForHttpScript" . | quote }}
-            - {{ printf "%s/api/health" (include "todo-chatbot.backendUrl" $root) | quote }}
-            - backend
-          {{- include "todo-chatbot.initContainerBasics" $root | nindent 10 }}
-        {{- end }}
-      {{- end }}
       containers:
         - name: {{ .component }}
           image: {{ $image | quote }}
@@ -199,64 +166,3 @@ spec:
 {{- end }}
 {{- end }}
 
-{{/*
-python3 script for an init container: wait until PostgreSQL at host (argv 1), port (argv 2) answers, saying what
-it waits for and what it saw (the images have no shell, nc or sleep). A TCP connect alone is not enough: on the
-local cluster a connection to a Service address kube-proxy has not programmed yet can leave the node and be
-accepted by something else, so it sends PostgreSQL's SSLRequest, which a PostgreSQL server answers "S" or "N".
-*/}}
-{{- define "todo-chatbot.waitForPostgresScript" -}}
-import socket, struct, sys, time
-host, port = sys.argv[1], int(sys.argv[2])
-started, last = time.monotonic(), ""
-while True:
-    try:
-        with socket.create_connection((host, port), timeout=1) as conn:
-            conn.settimeout(1)
-            conn.sendall(struct.pack("!ii", 8, 80877103))
-            answer = conn.recv(1)
-        if answer in (b"S", b"N"):
-            break
-        seen = f"not PostgreSQL (it answered {answer!r})"
-    except OSError as error:
-        seen = f"{error}"
-    if seen != last:  # a line per change, not per attempt: it polls 4 times a second
-        print(f"waiting for PostgreSQL at {host}:{port} ({time.monotonic() - started:.1f}s): {seen}", flush=True)
-        last = seen
-    time.sleep(0.25)
-print(f"PostgreSQL at {host}:{port} answers after {time.monotonic() - started:.1f}s")
-{{- end }}
-
-{{/*
-python3 script for an init container: wait until URL (argv 1) answers 200 with JSON naming the service
-(argv 2), saying what it waits for and what it saw.
-*/}}
-{{- define "todo-chatbot.waitForHttpScript" -}}
-import json, sys, time, urllib.request
-url, service = sys.argv[1], sys.argv[2]
-started, last = time.monotonic(), ""
-while True:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            seen = f"HTTP {response.status}"
-            if json.load(response).get("service") == service:
-                break
-    except (OSError, ValueError) as error:
-        seen = repr(error)
-    if seen != last:  # a line per change, not per attempt: it polls 4 times a second
-        print(f"waiting for {service} at {url} ({time.monotonic() - started:.1f}s): {seen}", flush=True)
-        last = seen
-    time.sleep(0.25)
-print(f"{service} answers at {url} after {time.monotonic() - started:.1f}s")
-{{- end }}
-
-{{/*
-Resources and security context of the small wait-for-* init containers.
-*/}}
-{{- define "todo-chatbot.initContainerBasics" -}}
-resources:
-  requests: {cpu: 10m, memory: 32Mi}
-  limits: {cpu: 100m, memory: 64Mi}
-securityContext:
-  {{- include "todo-chatbot.containerSecurityContext" . | nindent 2 }}
-{{- end }}

@@ -320,22 +320,20 @@ def test_http_services_drain_before_stopping_and_roll_without_downtime(render: R
     assert postgres["readinessProbe"]["tcpSocket"]["port"] == "postgres"
 
 
-def test_services_wait_for_what_they_need_before_starting(render: Render) -> None:
-    def init_containers(objects: list[dict[str, Any]], name: str) -> dict[str, list[str]]:
-        pod = named(objects, "Deployment", f"-{name}")["spec"]["template"]["spec"]
-        return {init["name"]: init["command"][-2:] for init in pod.get("initContainers", [])}
-
-    objects = _render_set(render, "default")
-    postgres = named(objects, "Service", "-postgres")["metadata"]["name"]
-    backend = named(objects, "Service", "-backend")["metadata"]["name"]
-    wait_for_database = {"wait-for-database": [postgres, "5432"]}
-    wait_for_backend = {"wait-for-backend": [f"http://{backend}:8000/api/health", "backend"]}
-    assert init_containers(objects, "backend") == wait_for_database
-    assert init_containers(objects, "chatbot") == {**wait_for_database, **wait_for_backend}
-    assert init_containers(objects, "frontend") == wait_for_backend
-    prod = _render_set(render, "prod")  # external database: nothing in the chart to wait for
-    assert init_containers(prod, "backend") == {}
-    assert list(init_containers(prod, "chatbot")) == ["wait-for-backend"]
+def test_services_start_beside_their_dependencies_and_stop_waiting_before_the_probe(render: Render) -> None:
+    """No init containers: the backend and the chatbot wait for PostgreSQL in their own start (importing
+    meanwhile), the frontend's readiness requires the backend. The in-process wait must end, with its last
+    error in the log, before the startup probe's window would kill the container without one."""
+    for values in ("default", "prod"):
+        objects = _render_set(render, values)
+        config = named(objects, "ConfigMap", "-todo-chatbot")["data"]
+        for name in ("backend", "chatbot", "frontend"):
+            pod = named(objects, "Deployment", f"-{name}")["spec"]["template"]["spec"]
+            assert "initContainers" not in pod, (values, name)
+            (container,) = pod["containers"]
+            startup = container["startupProbe"]
+            window = startup["periodSeconds"] * startup["failureThreshold"]
+            assert 60 <= float(config["DB_STARTUP_TIMEOUT_SECONDS"]) < window - 5, (values, name, window)
 
 
 def test_requests_fit_a_two_core_node(render: Render) -> None:

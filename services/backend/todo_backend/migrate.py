@@ -84,19 +84,28 @@ async def _sqlite_file_lock(database: str | None) -> AsyncIterator[None]:
         os.close(fd)  # closing releases the flock
 
 
-async def wait_for_database(engine: AsyncEngine, timeout: float) -> None:
-    """Retry until the database answers, so a backend started alongside Postgres waits instead of crashing."""
-    deadline = time.monotonic() + timeout
+async def wait_for_database(engine: AsyncEngine, timeout: float, poll: float = 0.25) -> None:
+    """Retry until the database answers. The chart starts the pods beside PostgreSQL (no init container): they
+    import and start meanwhile, and connect within `poll` seconds of it accepting connections. A line per
+    change of what it sees, not per attempt; past `timeout` it fails, naming the last error."""
+    started, last = time.monotonic(), ""
     while True:
         try:
             async with engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
-            return
         except (OSError, SQLAlchemyError) as exc:
-            if time.monotonic() >= deadline:
-                raise RuntimeError(f"database not reachable after {timeout:g}s: {exc}") from exc
-            log.warning("waiting for the database: %s", str(exc).splitlines()[0][:200])
-            await asyncio.sleep(0.5)
+            waited = time.monotonic() - started
+            seen = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            if waited >= timeout:
+                raise RuntimeError(f"database not reachable after {timeout:g}s: {seen}") from exc
+            if seen != last:
+                log.warning("waiting for the database (%.1fs): %s", waited, seen)
+                last = seen
+            await asyncio.sleep(poll)
+        else:
+            if last:
+                log.info("the database answers after %.1fs", time.monotonic() - started)
+            return
 
 
 async def upgrade_to_head(engine: AsyncEngine) -> None:

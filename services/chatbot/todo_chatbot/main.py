@@ -22,7 +22,7 @@ from todo_chatbot.api.routes import chat, health
 from todo_chatbot.backend import BackendClient, BackendUnauthorized, BackendUnavailable
 from todo_chatbot.chat import ChatService
 from todo_chatbot.core.config import Settings, get_settings
-from todo_chatbot.core.db import is_outage, make_engine, migrate
+from todo_chatbot.core.db import is_outage, make_engine, migrate, wait_for_database
 from todo_chatbot.core.limits import BodyLimitMiddleware, RateLimited, RateLimiter
 from todo_chatbot.core.metrics import BACKEND_ERRORS
 from todo_chatbot.crud import ConversationStore
@@ -60,8 +60,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        warm_up()  # patterns compiled, stem caches filled: before any message, while the database starts
+        await wait_for_database(engine, settings.db_startup_timeout_seconds)
         await migrate(engine)
-        warm_up()  # patterns compiled and stem caches filled before the first message
         log.info("chatbot ready: NLU provider %s, backend %s", provider.name, settings.backend_url)
         yield
         await backend.aclose()

@@ -94,6 +94,7 @@ class DatabaseSettings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///./todo.db"
     # How long startup waits for the database (e.g. a Postgres pod starting at the same time) before failing.
+    # The chart sets it just below its startup probe's window (DB_STARTUP_TIMEOUT_SECONDS in the ConfigMap).
     db_startup_timeout_seconds: float = Field(default=60.0, ge=0, le=600)
 
 

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # bounded waits for the database in a request, so an outage answers 503 quickly instead of hanging
     db_connect_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
     db_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # How long the start waits for the database (a Postgres pod starting beside this one) before failing; the
+    # chart sets it just below its startup probe's window (DB_STARTUP_TIMEOUT_SECONDS in the ConfigMap).
+    db_startup_timeout_seconds: float = Field(default=60.0, ge=0, le=600)
     nlu_provider: str = "rules"
     llm_base_url: str | None = None
     llm_model: str | None = None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 if TYPE_CHECKING:
     from alembic.config import Config
 
+log = logging.getLogger("todo_chatbot.db")
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # todo_chatbot/
 VERSION_TABLE = "alembic_version_chatbot"
 # The newest revision under migrations/versions. A start that finds the schema there (every start but a new
@@ -118,6 +122,30 @@ async def _recorded_revision(engine: AsyncEngine) -> str | None:
     except DBAPIError:
         return None
     return rows[0] if len(rows) == 1 else None
+
+
+async def wait_for_database(engine: AsyncEngine, timeout: float, poll: float = 0.25) -> None:
+    """Retry until the database answers: the chart starts the pods beside PostgreSQL (no init container), so
+    they import and warm up meanwhile and connect within `poll` seconds of it accepting connections. Logs
+    each change of what it sees (not each attempt); past `timeout` it fails, naming the last error."""
+    started, last = time.monotonic(), ""
+    while True:
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except (OSError, DBAPIError, PoolTimeout) as exc:
+            waited = time.monotonic() - started
+            seen = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            if waited >= timeout:
+                raise RuntimeError(f"database not reachable after {timeout:g}s: {seen}") from exc
+            if seen != last:
+                log.warning("waiting for the database (%.1fs): %s", waited, seen)
+                last = seen
+            await asyncio.sleep(poll)
+        else:
+            if last:
+                log.info("the database answers after %.1fs", time.monotonic() - started)
+            return
 
 
 async def migrate(engine: AsyncEngine) -> None:
