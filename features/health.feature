@@ -30,7 +30,7 @@ Feature: Health checks — probes are configured and effective
     Then the chatbot Service has 1 ready endpoints
     And no backend container has restarted
 
-  @SC-024 @T093
+  @SC-024 @T093 @replaces_pods
   Scenario: While Postgres is away the backend pods stay in the Service and answer 503 with Retry-After
     Given the release is installed
     And a signed-up user

@@ -1,7 +1,7 @@
 Feature: Scaling — the backend scales out and in under load
   Replicas are added and removed while users keep working, and none of their requests fails.
 
-  @SC-023 @T063 @T064 @T074 @T080 @T088 @T067
+  @SC-023 @T063 @T064 @T074 @T080 @T088 @T067 @replaces_pods
   Scenario: The backend scales 2 → 4 → 2 under load with no failed request
     Given the release is installed
     And a signed-up user

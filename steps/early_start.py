@@ -100,11 +100,15 @@ class ClusterUse:
 
 
 def order_items(items: list[pytest.Item], use: ClusterUse) -> None:
-    """Scenarios known to need no cluster first, then the others; @at_end scenarios last (stable sort: the
-    files' order otherwise; tests that are not scenarios keep their place before the scenarios)."""
+    """Scenarios known to need no cluster first, then the others: those tagged @replaces_pods (they delete,
+    restart or scale the release's pods) before the rest, so the pods they leave have aged by the end;
+    @at_end scenarios last (the restart verdict waits until a pod of each component has lived long enough for
+    a failing liveness probe to have restarted it). A stable sort: the files' order otherwise; tests that are
+    not scenarios keep their place before the scenarios."""
 
-    def key(item: pytest.Item) -> tuple[bool, bool]:
-        return item.get_closest_marker("at_end") is not None, use.needs(item)
+    def key(item: pytest.Item) -> tuple[bool, bool, bool]:
+        at_end = item.get_closest_marker("at_end") is not None
+        return at_end, use.needs(item), item.get_closest_marker("replaces_pods") is None
 
     items.sort(key=key)
 

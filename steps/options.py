@@ -113,7 +113,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Scenarios that need no cluster first (they run while it is prepared, steps/early_start.py), then the
-    others; scenarios tagged @at_end judge the whole run (e.g. no restart since the install): last."""
+    others, those tagged @replaces_pods first; scenarios tagged @at_end judge the whole run (e.g. no restart
+    since the install): last."""
     from steps.early_start import order_items
 
     order_items(items, config.stash[STATE].cluster_use)

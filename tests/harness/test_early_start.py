@@ -113,7 +113,7 @@ def test_a_failed_stage_fails_it_and_every_later_stage_with_its_own_error() -> N
 
 
 # --- the order -------------------------------------------------------------------------------------------
-def _item(nodeid: str, at_end: bool = False, scenario: str = "") -> Any:
+def _item(nodeid: str, at_end: bool = False, scenario: str = "", replaces_pods: bool = False) -> Any:
     """A collected test; `scenario` (a scenario's name in the feature file of `nodeid`) gives it steps."""
     path = Path(nodeid.split("::")[0])
 
@@ -126,16 +126,21 @@ def _item(nodeid: str, at_end: bool = False, scenario: str = "") -> Any:
         nodeid=nodeid,
         path=path,
         function=test,
-        get_closest_marker=lambda name: object() if at_end and name == "at_end" else None,
+        get_closest_marker=lambda name: (
+            object() if (at_end and name == "at_end") or (replaces_pods and name == "replaces_pods") else None
+        ),
     )
 
 
-def test_scenarios_that_need_no_cluster_run_first_and_at_end_ones_last(tmp_path: Path) -> None:
+def test_scenarios_that_need_no_cluster_run_first_then_those_replacing_pods_and_at_end_ones_last(
+    tmp_path: Path,
+) -> None:
     use = ClusterUse(tmp_path / "use.json")
     use.known = {
         "features/chart.feature::test_lint": False,
         "features/access.feature::test_front": True,
         "features/images.feature::test_non_root": True,  # its Given names no cluster, a later step uses it
+        "features/resilience.feature::test_pod_deleted": True,
     }
     items = [
         _item("tests/harness/test_x.py::test_unit"),  # not a scenario: keeps its place
@@ -149,12 +154,14 @@ def test_scenarios_that_need_no_cluster_run_first_and_at_end_ones_last(tmp_path:
             scenario="The chart renders valid manifests for the whole app",
         ),
         _item("features/chart.feature::test_lint"),
+        _item("features/resilience.feature::test_pod_deleted", replaces_pods=True),
     ]
     order_items(items, use)
     assert [i.nodeid.split("::")[1] for i in items] == [
         "test_unit",
         "test_render",
         "test_lint",
+        "test_pod_deleted",  # replaces the release's pods: first among the cluster scenarios
         "test_front",
         "test_non_root",
         "test_backend",
