@@ -85,6 +85,8 @@ class SecondReleaseInstall:
             self.images,
             namespace=self.namespace,
             release="second",
+            # the raised limits, not the --values files (they are the run's release's)
+            values_files=[self.hs.acceptance_overlay()],
             set_values=SECOND_RELEASE_VALUES,
             timeouts=self.hs.timeouts,
             k8s=self.k8s,

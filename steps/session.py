@@ -31,7 +31,8 @@ log = get_logger("plugin")
 
 # Every request of the run comes from this one machine (one client address, through kube-proxy) and it signs
 # up dozens of users and chats under load: the chart's abuse limits would throttle the proof itself. They are
-# raised for the run's release only; tests/security proves the limits against the real services.
+# raised for the run's releases (the second one too: it receives the run's backup, whose rate counters hold
+# every sign-up the run made from this address); tests/security proves the limits against the real services.
 ACCEPTANCE_VALUES = {
     "config": {
         "limits": {
@@ -103,12 +104,16 @@ class HarnessSession:
             return f"the cluster's teardown failed: {exc}"
         return None
 
-    def values_files(self) -> list[Path]:
-        """The chart values of this run: the acceptance overlay, then the --values files (later wins)."""
+    def acceptance_overlay(self) -> Path:
+        """ACCEPTANCE_VALUES as a values file in the report directory."""
         overlay = self.report_dir / "acceptance-values.yaml"
         overlay.parent.mkdir(parents=True, exist_ok=True)
         overlay.write_text(yaml.safe_dump(ACCEPTANCE_VALUES))
-        return [overlay, *self.option("values")]
+        return overlay
+
+    def values_files(self) -> list[Path]:
+        """The chart values of this run: the acceptance overlay, then the --values files (later wins)."""
+        return [self.acceptance_overlay(), *self.option("values")]
 
     def option(self, name: str) -> Any:  # each option has its own type (pytest.Config.getoption)
         return self.config.getoption(name)
