@@ -129,14 +129,7 @@ def build_all() -> Binaries:
             ],
             cwd=K8S_MODULE,
         )
-    if not b.coredns.exists():
-        _go_build(
-            f"CoreDNS {COREDNS_VERSION} (the Corefile's plugins)",
-            b.coredns.parent,
-            ["build", "-p", "2", "-trimpath", "-ldflags", "-s -w", "-o", "{out}/coredns", "."],
-            cwd=COREDNS_MODULE,
-            verify=lambda out: check_coredns_plugins(out / "coredns"),
-        )
+    build_coredns()
     if not b.local_path_provisioner.exists():
         _go_install(
             f"local-path-provisioner {LOCAL_PATH_VERSION}",
@@ -189,6 +182,20 @@ def pin_kubernetes(version: str) -> None:
     (K8S_MODULE / "go.sum").unlink(missing_ok=True)
     run([go, "mod", "tidy"], cwd=K8S_MODULE, env=env)
     log.info("wrapper module now pins Kubernetes %s (%d staging modules replaced)", version, len(staging))
+
+
+def build_coredns() -> Path:
+    """The cached CoreDNS binary of gobuild/coredns, built (and checked against the Corefile) if missing."""
+    binary = binaries().coredns
+    if not binary.exists():
+        _go_build(
+            f"CoreDNS {COREDNS_VERSION} (the Corefile's plugins)",
+            binary.parent,
+            ["build", "-p", "2", "-trimpath", "-ldflags", "-s -w", "-o", "{out}/coredns", "."],
+            cwd=COREDNS_MODULE,
+            verify=lambda out: check_coredns_plugins(out / "coredns"),
+        )
+    return binary
 
 
 def coredns_key() -> str:
