@@ -1,8 +1,9 @@
 """Builds the local cluster's binaries from Go modules, pinned and cached by version outside the repo.
 
 Kubernetes comes from the `k8s.io/kubernetes` module through the wrapper module in gobuild/k8s (its go.mod
-pins the version and replaces the staging modules with their published tags); CoreDNS and Rancher's
-local-path-provisioner are `go install`ed at pinned tags; the pause binary is a tiny Go program
+pins the version and replaces the staging modules with their published tags); CoreDNS from gobuild/coredns,
+a main package that links only the plugins the cluster's Corefile uses (cached by a hash of its files);
+Rancher's local-path-provisioner is `go install`ed at a pinned tag; the pause binary is a tiny Go program
 (gobuild/pause).
 A second call finds everything under CACHE/<name>/<version>/bin and builds nothing.
 """
@@ -28,7 +29,11 @@ log = get_logger("local-cluster")
 GOBUILD = Path(__file__).resolve().parent / "gobuild"
 K8S_MODULE = GOBUILD / "k8s"
 PAUSE_MODULE = GOBUILD / "pause"
+COREDNS_MODULE = GOBUILD / "coredns"  # go.mod pins it; main.go names the plugins (docs/local-cluster.md)
 COREDNS_VERSION = "v1.14.7"
+# plugins that register themselves because a plugin we use imports their package (forward: debug, dnstap,
+# metadata; kubernetes and cache: metadata, transfer); not in main.go's directives: no Corefile can use them
+COREDNS_IMPORTED_ONLY = frozenset({"debug", "dnstap", "metadata", "transfer"})
 LOCAL_PATH_VERSION = "v0.0.30"  # the newest tag on the module proxy here; its go line (1.23) fits our Go
 # NetworkPolicy enforcement: kube-router run with only its network-policy controller. v2.1.0 is the only v2
 # tag the module proxy serves here; its published advisory (GHSA-phqm-jgc3-qf8g) is in the service proxy,
@@ -74,7 +79,7 @@ def binaries() -> Binaries:
     pause_key = _pause_key()
     return Binaries(
         k8s=CACHE / "k8s" / k8s_version() / "bin",
-        coredns=CACHE / "coredns" / COREDNS_VERSION / "bin" / "coredns",
+        coredns=CACHE / "coredns" / f"{COREDNS_VERSION}-{coredns_key()}" / "bin" / "coredns",
         local_path_provisioner=CACHE
         / "local-path-provisioner"
         / LOCAL_PATH_VERSION
@@ -124,10 +129,7 @@ def build_all() -> Binaries:
             ],
             cwd=K8S_MODULE,
         )
-    if not b.coredns.exists():
-        _go_install(
-            f"CoreDNS {COREDNS_VERSION}", b.coredns.parent, f"github.com/coredns/coredns@{COREDNS_VERSION}"
-        )
+    build_coredns()
     if not b.local_path_provisioner.exists():
         _go_install(
             f"local-path-provisioner {LOCAL_PATH_VERSION}",
@@ -180,6 +182,73 @@ def pin_kubernetes(version: str) -> None:
     (K8S_MODULE / "go.sum").unlink(missing_ok=True)
     run([go, "mod", "tidy"], cwd=K8S_MODULE, env=env)
     log.info("wrapper module now pins Kubernetes %s (%d staging modules replaced)", version, len(staging))
+
+
+def build_coredns() -> Path:
+    """The cached CoreDNS binary of gobuild/coredns, built (and checked against the Corefile) if missing."""
+    binary = binaries().coredns
+    if not binary.exists():
+        _go_build(
+            f"CoreDNS {COREDNS_VERSION} (the Corefile's plugins)",
+            binary.parent,
+            ["build", "-p", "2", "-trimpath", "-ldflags", "-s -w", "-o", "{out}/coredns", "."],
+            cwd=COREDNS_MODULE,
+            verify=lambda out: check_coredns_plugins(out / "coredns"),
+        )
+    return binary
+
+
+def coredns_key() -> str:
+    """The CoreDNS build's cache key: its module's files (go.mod, go.sum, main.go) and the pinned version."""
+    import hashlib
+
+    go_mod = (COREDNS_MODULE / "go.mod").read_text()
+    pinned = re.search(r"^(?:require)?\s*github\.com/coredns/coredns (v\S+)", go_mod, re.MULTILINE)
+    if not pinned or pinned.group(1) != COREDNS_VERSION:
+        raise RuntimeError(
+            f"{COREDNS_MODULE / 'go.mod'} requires CoreDNS {pinned.group(1) if pinned else '(none)'} but "
+            f"local_build.COREDNS_VERSION is {COREDNS_VERSION}: set both to the same version, then run "
+            "`go mod tidy` in that directory"
+        )
+    digest = hashlib.sha256(COREDNS_VERSION.encode())
+    for name in ("go.mod", "go.sum", "main.go"):
+        digest.update(b"\0" + name.encode() + b"\0" + (COREDNS_MODULE / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def cluster_corefile() -> str:
+    """The Corefile the local cluster's CoreDNS runs (from its ConfigMap in local_manifests)."""
+    import yaml
+
+    from harness.clusters.local_config import DNS_IP, DOMAIN
+    from harness.clusters.local_manifests import COREDNS_MANIFEST
+
+    docs = yaml.safe_load_all(COREDNS_MANIFEST.format(image="coredns", dns_ip=DNS_IP, domain=DOMAIN))
+    return str(next(d["data"]["Corefile"] for d in docs if d and d["kind"] == "ConfigMap"))
+
+
+def corefile_directives(corefile: str) -> list[str]:
+    """The plugins a Corefile uses: the first word of each line directly inside a server block."""
+    found: list[str] = []
+    depth = 0
+    for line in corefile.splitlines():
+        words = line.split("#", 1)[0].split()
+        if words and depth == 1 and words[0] not in ("{", "}") and words[0] not in found:
+            found.append(words[0])
+        depth += line.count("{") - line.count("}")
+    return found
+
+
+def check_coredns_plugins(binary: Path) -> None:
+    """The binary registers exactly the local cluster's Corefile plugins (plus COREDNS_IMPORTED_ONLY)."""
+    listed = set(run([str(binary), "-plugins"], quiet=True).stdout.split())
+    wanted = set(corefile_directives(cluster_corefile())) | COREDNS_IMPORTED_ONLY
+    if listed != wanted:
+        raise RuntimeError(
+            f"{binary} has plugins {sorted(listed - wanted)} the Corefile does not use and lacks "
+            f"{sorted(wanted - listed)}: make the imports and `directives` in {COREDNS_MODULE / 'main.go'} "
+            "match the Corefile in harness/clusters/local_manifests.py (docs/local-cluster.md, CoreDNS)"
+        )
 
 
 def _pause_key() -> str:
@@ -274,13 +343,17 @@ def _go_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     }
 
 
-def _go_build(what: str, out: Path, args: list[str], *, cwd: Path) -> None:
+def _go_build(
+    what: str, out: Path, args: list[str], *, cwd: Path, verify: Callable[[Path], None] | None = None
+) -> None:
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     ensure(tmp)
     _with_heartbeat(
         what, lambda: run([_go(), *(a.replace("{out}", str(tmp)) for a in args)], cwd=cwd, env=_go_env())
     )
+    if verify:
+        verify(tmp)  # raises before the build is published, so a wrong binary is never cached
     _publish(tmp, out)
 
 

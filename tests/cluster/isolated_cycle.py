@@ -124,6 +124,32 @@ spec: {{type: NodePort, selector: {{app: web}}, ports: [{{port: 8080, nodePort: 
     return sandbox_netns(cluster)
 
 
+def dns(cluster: local.LocalCluster) -> dict[str, str]:
+    """A pod resolves the web Service by name and its address back to the name through the cluster's CoreDNS
+    (the kubernetes plugin); a name that does not exist is the control and must fail (NXDOMAIN)."""
+    service_ip = cluster.kubectl("get", "service", "web", "-o", "jsonpath={.spec.clusterIP}").strip()
+    lookups = [f"web.default.svc.{local.DOMAIN}.", service_ip, f"no-such-service.default.svc.{local.DOMAIN}."]
+    script = "; ".join(f'echo "== {name}"; nslookup {name}; echo "rc=$?"' for name in lookups)
+    manifest = f"""
+apiVersion: v1
+kind: Pod
+metadata: {{name: dns-client, namespace: default}}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {{name: dns, image: "{cluster.busybox_image.ref}", imagePullPolicy: Never, command: [sh, -c, '{script}']}}
+"""
+    cluster.kubectl("apply", "-f", "-", input=manifest)
+    cluster.kubectl("wait", "pod/dns-client", "--for=jsonpath={.status.phase}=Succeeded", "--timeout=90s")
+    image = cluster.kubectl("get", "deployment/coredns", "-n", "kube-system", "-o", "jsonpath={..image}")
+    return {
+        "coredns_image": image,
+        "service_ip": service_ip,
+        "output": cluster.kubectl("logs", "pod/dns-client"),
+    }
+
+
 def seed_foreign_state() -> None:
     for argv in FOREIGN:
         run(argv)
@@ -183,6 +209,7 @@ def main() -> None:
         again = cluster.ensure_up()
         second = time.monotonic() - start
         netns = exercise(cluster)
+        resolved = dns(cluster)
         exposed = exposure.exposure(cluster.pki.path, NODE_PORT)
         policy = policies(cluster)
     finally:
@@ -195,6 +222,7 @@ def main() -> None:
         "second_started_by_us": again.started_by_us,
         "teardown_seconds": round(time.monotonic() - start, 1),
         "pod_netns_seen": len(netns),
+        "dns": resolved,
         "network_policy": policy,
         "exposure": exposed,
         "leftovers": leftovers(cluster, netns),

@@ -80,3 +80,50 @@ def test_the_running_cluster_exposes_nothing_beyond_its_host(cycle: dict) -> Non
     assert reach["loopback"].startswith("200 "), reach
     assert reach["other_address"].startswith("no answer"), f"the NodePort answers on another address: {reach}"
     assert reach["other_address_seeded"].startswith("200 "), f"the probe cannot tell: {reach}"
+
+
+def _dns_problems(dns: dict[str, str]) -> list[str]:
+    """What is wrong with the cycle's lookups: the Service's name, its address (PTR), a missing name."""
+    ip, output = dns["service_ip"], dns["output"]
+    sections = [part.split("\n", 1)[1] for part in output.split("== ")[1:]]
+    if len(sections) != 3:
+        return [f"expected 3 lookups, got {len(sections)}: {output}"]
+    name, address, missing = sections
+    problems = []
+    if "rc=0" not in name or f"Address: {ip}" not in name:
+        problems.append(f"the Service's name did not resolve to {ip}: {name}")
+    if "rc=0" not in address or "name = web.default.svc.cluster.local" not in address:
+        problems.append(f"{ip} did not resolve back to the Service's name: {address}")
+    if "rc=1" not in missing or "NXDOMAIN" not in missing:
+        problems.append(f"a name that does not exist resolved: {missing}")
+    return problems
+
+
+@needs_root
+@pytest.mark.slow
+def test_a_pod_resolves_a_service_through_the_clusters_coredns(cycle: dict) -> None:
+    """The CoreDNS built with only the Corefile's plugins (gobuild/coredns) answers names and addresses of
+    Services, and NXDOMAIN for a name that does not exist."""
+    assert _dns_problems(cycle["dns"]) == []
+
+
+def test_the_dns_check_fails_on_a_wrong_answer() -> None:
+    """_dns_problems on seeded outputs: each wrong answer is reported (busybox nslookup's real format)."""
+    server = "Server:\t\t10.96.0.10\nAddress:\t10.96.0.10:53\n\n"
+    nx = "** server can't find {}: NXDOMAIN\n\nrc=1\n"
+    good = [
+        f"== web.default.svc.cluster.local.\n{server}"
+        "Name:\tweb.default.svc.cluster.local\nAddress: 10.96.1.2\n\nrc=0\n",
+        f"== 10.96.1.2\n{server}2.1.96.10.in-addr.arpa\tname = web.default.svc.cluster.local\n\nrc=0\n",
+        f"== no-such-service.default.svc.cluster.local.\n{server}" + nx.format("no-such-service"),
+    ]
+    assert _dns_problems({"service_ip": "10.96.1.2", "output": "".join(good)}) == []
+    seeded = {
+        "name": [f"== web.default.svc.cluster.local.\n{server}" + nx.format("web"), *good[1:]],
+        "address": [good[0], f"== 10.96.1.2\n{server}" + nx.format("2.1.96.10.in-addr.arpa"), good[2]],
+        "missing": [*good[:2], good[0].replace("web.default", "no-such-service.default", 1)],
+        "lookups": good[:2],
+    }
+    for defect, parts in seeded.items():
+        assert _dns_problems({"service_ip": "10.96.1.2", "output": "".join(parts)}), f"{defect} passed"
+    assert _dns_problems({"service_ip": "10.96.9.9", "output": "".join(good)}), "a wrong address passed"
