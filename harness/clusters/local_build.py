@@ -1,10 +1,10 @@
 """Builds the local cluster's binaries from Go modules, pinned and cached by version outside the repo.
 
 Kubernetes comes from the `k8s.io/kubernetes` module through the wrapper module in gobuild/k8s (its go.mod
-pins the version and replaces the staging modules with their published tags); CoreDNS and Rancher's
-local-path-provisioner are `go install`ed at pinned tags; the pause binary is a tiny Go program
-(gobuild/pause).
-A second call finds everything under CACHE/<name>/<version>/bin and builds nothing.
+pins the version and replaces the staging modules with their published tags); CoreDNS and kube-router are
+`go install`ed at pinned tags; the pause binary and the volume provisioner are small Go programs of ours
+(gobuild/pause, gobuild/provisioner), cached by a hash of their sources.
+A second call finds everything under CACHE/<name>/<version or hash>/bin and builds nothing.
 """
 
 from __future__ import annotations
@@ -28,8 +28,12 @@ log = get_logger("local-cluster")
 GOBUILD = Path(__file__).resolve().parent / "gobuild"
 K8S_MODULE = GOBUILD / "k8s"
 PAUSE_MODULE = GOBUILD / "pause"
+# the volume provisioner (sig-storage-lib-external-provisioner; client-go pinned to the Kubernetes build's, so
+# the Go build cache holds most of its packages already)
+PROVISIONER_MODULE = GOBUILD / "provisioner"
+PROVISIONER_NAME = "todo-chatbot.local/hostpath"  # the StorageClass `standard`'s provisioner
+LEGACY_PROVISIONER_NAME = "rancher.io/local-path"  # what state dirs from before served their volumes with
 COREDNS_VERSION = "v1.14.7"
-LOCAL_PATH_VERSION = "v0.0.30"  # the newest tag on the module proxy here; its go line (1.23) fits our Go
 # NetworkPolicy enforcement: kube-router run with only its network-policy controller. v2.1.0 is the only v2
 # tag the module proxy serves here; its published advisory (GHSA-phqm-jgc3-qf8g) is in the service proxy,
 # which the local cluster does not run
@@ -61,7 +65,7 @@ def k8s_version() -> str:
 class Binaries:
     k8s: Path  # directory with the six Kubernetes commands
     coredns: Path
-    local_path_provisioner: Path
+    provisioner: Path
     kube_router: Path
     pause: Path
 
@@ -71,24 +75,19 @@ class Binaries:
 
 def binaries() -> Binaries:
     """Where the cached binaries are (or will be) for the pinned versions."""
-    pause_key = _pause_key()
     return Binaries(
         k8s=CACHE / "k8s" / k8s_version() / "bin",
         coredns=CACHE / "coredns" / COREDNS_VERSION / "bin" / "coredns",
-        local_path_provisioner=CACHE
-        / "local-path-provisioner"
-        / LOCAL_PATH_VERSION
-        / "bin"
-        / "local-path-provisioner",
+        provisioner=CACHE / "tcb-provisioner" / provisioner_key() / "bin" / "tcb-provisioner",
         kube_router=CACHE / "kube-router" / KUBE_ROUTER_VERSION / "bin" / "kube-router",
-        pause=CACHE / "pause" / pause_key / "bin" / "pause",
+        pause=CACHE / "pause" / _pause_key() / "bin" / "pause",
     )
 
 
 def is_built() -> bool:
     b = binaries()
     return all((b.k8s / c).exists() for c in K8S_COMMANDS) and all(
-        p.exists() for p in (b.coredns, b.local_path_provisioner, b.kube_router, b.pause)
+        p.exists() for p in (b.coredns, b.provisioner, b.kube_router, b.pause)
     )
 
 
@@ -128,12 +127,8 @@ def build_all() -> Binaries:
         _go_install(
             f"CoreDNS {COREDNS_VERSION}", b.coredns.parent, f"github.com/coredns/coredns@{COREDNS_VERSION}"
         )
-    if not b.local_path_provisioner.exists():
-        _go_install(
-            f"local-path-provisioner {LOCAL_PATH_VERSION}",
-            b.local_path_provisioner.parent,
-            f"github.com/rancher/local-path-provisioner@{LOCAL_PATH_VERSION}",
-        )
+    if not b.provisioner.exists():
+        build_provisioner(b.provisioner.parent)
     if not b.kube_router.exists():
         _go_install(
             f"kube-router {KUBE_ROUTER_VERSION}",
@@ -180,6 +175,50 @@ def pin_kubernetes(version: str) -> None:
     (K8S_MODULE / "go.sum").unlink(missing_ok=True)
     run([go, "mod", "tidy"], cwd=K8S_MODULE, env=env)
     log.info("wrapper module now pins Kubernetes %s (%d staging modules replaced)", version, len(staging))
+
+
+def build_provisioner(out: Path) -> None:
+    """`go build` the volume provisioner into out/ (the flags the Kubernetes build uses, so packages both
+    compile, client-go above all, come out of the same Go build cache entries)."""
+    _go_build(
+        f"tcb-provisioner {provisioner_key()}",
+        out,
+        ["build", "-p", "2", "-trimpath", "-ldflags", "-s -w", "-o", "{out}/tcb-provisioner", "."],
+        cwd=PROVISIONER_MODULE,
+    )
+
+
+def provisioner_key() -> str:
+    """The provisioner's cache key: a hash of its module's sources (go.mod, go.sum, non-test .go files)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(PROVISIONER_MODULE.iterdir()):
+        if path.name in ("go.mod", "go.sum") or (path.suffix == ".go" and not path.stem.endswith("_test")):
+            digest.update(f"{path.name}\0".encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def provisioner_version_skew(module: Path = PROVISIONER_MODULE) -> list[str]:
+    """Modules the provisioner compiles at another version than the Kubernetes build: each one's packages
+    (and everything importing them) would be compiled twice instead of coming out of the shared Go build
+    cache. Empty when go.mod's replace block keeps them in step (`module version, kubernetes version`)."""
+    go = _go()
+    env = _go_env({"GOPROXY": "off"})  # no network: go.sum and the module cache have everything
+    fmt = "{{with .Module}}{{.Path}} {{with .Replace}}{{.Version}}{{else}}{{.Version}}{{end}}{{end}}"
+    listed = run([go, "list", "-deps", "-f", fmt, "."], cwd=module, env=env, quiet=True).stdout
+    ours = dict(line.split() for line in listed.splitlines() if len(line.split()) == 2)
+    theirs: dict[str, str] = {}
+    listed = run([go, "list", "-m", "all"], cwd=K8S_MODULE, env=env, quiet=True).stdout
+    for line in listed.splitlines():
+        fields = line.split()  # `path version` or `path version => path version`
+        if len(fields) >= 2:
+            theirs[fields[0]] = fields[-1]
+    return sorted(
+        f"{path} {version}, kubernetes {theirs[path]}"
+        for path, version in ours.items()
+        if path in theirs and theirs[path] != version
+    )
 
 
 def _pause_key() -> str:
