@@ -199,25 +199,30 @@ def provisioner_key() -> str:
     return digest.hexdigest()[:12]
 
 
-def provisioner_version_skew(module: Path = PROVISIONER_MODULE) -> list[str]:
-    """Modules the provisioner compiles at another version than the Kubernetes build: each one's packages
-    (and everything importing them) would be compiled twice instead of coming out of the shared Go build
-    cache. Empty when go.mod's replace block keeps them in step (`module version, kubernetes version`)."""
+def provisioner_version_skew(module: Path = PROVISIONER_MODULE, kubernetes: Path = K8S_MODULE) -> list[str]:
+    """Modules the provisioner compiles at another version than the Kubernetes build, as
+    `path ours, kubernetes theirs` (a version `a=>b` is one replaced). With -trimpath the Go build cache keys
+    a package by its module's version, so each of these modules' packages, and every package importing them,
+    is compiled twice. The k8s.io modules (client-go, api, apimachinery) must never be here."""
     go = _go()
     env = _go_env({"GOPROXY": "off"})  # no network: go.sum and the module cache have everything
-    fmt = "{{with .Module}}{{.Path}} {{with .Replace}}{{.Version}}{{else}}{{.Version}}{{end}}{{end}}"
+
+    def version(fields: list[str]) -> str:  # `path v` or `path v => path w` / `path v => ./dir`
+        return fields[1] if len(fields) < 4 else f"{fields[1]}=>{fields[-1]}"
+
+    fmt = "{{with .Module}}{{.Path}} {{.Version}}{{with .Replace}} => {{.Path}} {{.Version}}{{end}}{{end}}"
     listed = run([go, "list", "-deps", "-f", fmt, "."], cwd=module, env=env, quiet=True).stdout
-    ours = dict(line.split() for line in listed.splitlines() if len(line.split()) == 2)
-    theirs: dict[str, str] = {}
-    listed = run([go, "list", "-m", "all"], cwd=K8S_MODULE, env=env, quiet=True).stdout
-    for line in listed.splitlines():
-        fields = line.split()  # `path version` or `path version => path version`
-        if len(fields) >= 2:
-            theirs[fields[0]] = fields[-1]
+    ours = {line.split()[0]: version(line.split()) for line in listed.splitlines() if len(line.split()) >= 2}
+    listed = run([go, "list", "-m", "all"], cwd=kubernetes, env=env, quiet=True).stdout
+    theirs = {
+        line.split()[0]: version(line.split()) for line in listed.splitlines() if len(line.split()) >= 2
+    }
+    # the wrapper replaces each staging module by its own published version (`v0.35.4=>v0.35.4`)
+    theirs = {path: v.split("=>")[0] if len(set(v.split("=>"))) == 1 else v for path, v in theirs.items()}
     return sorted(
-        f"{path} {version}, kubernetes {theirs[path]}"
-        for path, version in ours.items()
-        if path in theirs and theirs[path] != version
+        f"{path} {v}, kubernetes {theirs[path]}"
+        for path, v in ours.items()
+        if path in theirs and theirs[path] != v
     )
 
 

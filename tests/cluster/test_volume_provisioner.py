@@ -89,18 +89,21 @@ def test_each_seeded_defect_fails_the_go_tests(tmp_path: Path, defect: str) -> N
 
 
 @needs_go
-def test_the_provisioner_compiles_its_dependencies_at_the_kubernetes_builds_versions() -> None:
-    assert local_build.provisioner_version_skew() == []
+def test_the_provisioner_compiles_client_go_api_and_apimachinery_at_the_kubernetes_builds_version() -> None:
+    skew = local_build.provisioner_version_skew()
+    assert [line for line in skew if line.startswith("k8s.io/")] == [], skew
 
 
 @needs_go
-def test_a_go_mod_without_the_pins_is_reported_as_skewed(tmp_path: Path) -> None:
-    copy = tmp_path / "provisioner"
-    shutil.copytree(MODULE, copy)
-    go_mod = (copy / "go.mod").read_text()
-    (copy / "go.mod").write_text(go_mod[: go_mod.index("replace (")])  # the pins gone: the library's versions
-    # go.sum for the unpinned graph, from the module cache (both graphs' modules are there)
-    env = local_build._go_env({"GOPROXY": "off", "GOFLAGS": ""})
-    run([local_build._go(), "mod", "tidy"], cwd=copy, env=env)
-    skew = local_build.provisioner_version_skew(copy)
-    assert any(line.startswith("github.com/davecgh/go-spew ") for line in skew), skew
+def test_a_client_go_other_than_the_kubernetes_builds_is_reported_as_skewed(tmp_path: Path) -> None:
+    kubernetes = tmp_path / "k8s"
+    shutil.copytree(local_build.K8S_MODULE, kubernetes)
+    go_mod = (kubernetes / "go.mod").read_text()
+    pinned = "k8s.io/client-go => k8s.io/client-go v0.35.4"
+    assert pinned in go_mod
+    # the seeded defect: Kubernetes built against another client-go (a local copy: no network needed)
+    (kubernetes / "client-go").mkdir()
+    (kubernetes / "client-go" / "go.mod").write_text("module k8s.io/client-go\n\ngo 1.25.0\n")
+    (kubernetes / "go.mod").write_text(go_mod.replace(pinned, "k8s.io/client-go => ./client-go"))
+    skew = local_build.provisioner_version_skew(kubernetes=kubernetes)
+    assert "k8s.io/client-go v0.35.4, kubernetes v0.35.4=>./client-go" in skew, skew
