@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import httpx
 import pytest
 
 from harness.clusters import local_build
@@ -107,3 +108,60 @@ def test_a_client_go_other_than_the_kubernetes_builds_is_reported_as_skewed(tmp_
     (kubernetes / "go.mod").write_text(go_mod.replace(pinned, "k8s.io/client-go => ./client-go"))
     skew = local_build.provisioner_version_skew(kubernetes=kubernetes)
     assert "k8s.io/client-go v0.35.4, kubernetes v0.35.4=>./client-go" in skew, skew
+
+
+# ---- taking over a state dir where local-path-provisioner ran (LocalCluster._retire_local_path_provisioner)
+
+
+class _Recorder:
+    """A LocalCluster with its API calls, kubectl and daemon stops recorded instead of made."""
+
+    def __init__(self, tmp_path: Path, storage_class: dict[str, str] | None, legacy_log: bool) -> None:
+        from harness.clusters.local import LocalCluster
+
+        self.cluster = LocalCluster(state_dir=tmp_path / "local-cluster")
+        (self.cluster.dir / "logs").mkdir(parents=True)
+        self.legacy_log = self.cluster.dir / "logs" / "local-path-provisioner.log"
+        if legacy_log:
+            self.legacy_log.write_text("old provisioner\n")
+        self.calls: list[str] = []
+        self.storage_class = storage_class
+
+        def api_get(path: str) -> dict[str, str]:
+            if self.storage_class is None:
+                request = httpx.Request("GET", f"https://node{path}")
+                raise httpx.HTTPStatusError(
+                    "404", request=request, response=httpx.Response(404, request=request)
+                )
+            return self.storage_class
+
+        self.cluster._api_get = api_get  # type: ignore[method-assign,assignment]
+        self.cluster.kubectl = lambda *args, **_: self.calls.append("kubectl " + " ".join(args)) or ""  # type: ignore[method-assign,func-returns-value]
+        self.cluster._stop = lambda name, *a, **k: self.calls.append(f"stop {name}")  # type: ignore[method-assign,func-returns-value]
+
+
+def test_a_state_dir_of_the_old_provisioner_is_taken_over(tmp_path: Path) -> None:
+    r = _Recorder(tmp_path, {"provisioner": local_build.LEGACY_PROVISIONER_NAME}, legacy_log=True)
+    r.cluster._retire_local_path_provisioner()
+    assert r.calls[0] == "stop local-path-provisioner"
+    assert (
+        "namespace/local-path-storage" in r.calls[1]
+        and "clusterrole/local-path-provisioner-role" in r.calls[1]
+    )
+    # the StorageClass's provisioner field is immutable: apply would fail, so it is deleted and re-applied
+    assert r.calls[2] == "kubectl delete storageclass standard --ignore-not-found"
+    assert not r.legacy_log.exists() and r.legacy_log.with_name("local-path-provisioner.log.old").exists()
+
+
+def test_a_storage_class_of_ours_or_none_is_left_alone(tmp_path: Path) -> None:
+    ours = _Recorder(tmp_path / "a", {"provisioner": local_build.PROVISIONER_NAME}, legacy_log=False)
+    ours.cluster._retire_local_path_provisioner()
+    fresh = _Recorder(tmp_path / "b", None, legacy_log=False)
+    fresh.cluster._retire_local_path_provisioner()
+    assert ours.calls == [] and fresh.calls == []
+
+
+def test_a_storage_class_of_another_provisioner_is_recreated_without_the_old_log(tmp_path: Path) -> None:
+    r = _Recorder(tmp_path, {"provisioner": "example.com/other"}, legacy_log=False)
+    r.cluster._retire_local_path_provisioner()
+    assert r.calls == ["kubectl delete storageclass standard --ignore-not-found"]
