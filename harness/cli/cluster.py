@@ -13,14 +13,14 @@ def build(
         "", help="re-pin the wrapper module to this k8s.io/kubernetes version first, e.g. v1.36.3"
     ),
 ) -> None:
-    """Build (or find cached) Kubernetes, CoreDNS, local-path-provisioner and pause binaries."""
+    """Build (or find cached) Kubernetes, CoreDNS, kube-router, the volume provisioner and pause binaries."""
     from harness.clusters import local_build
 
     if kubernetes and kubernetes != local_build.k8s_version():
         local_build.pin_kubernetes(kubernetes)
     bins = local_build.build_all()
     typer.echo(f"Kubernetes {local_build.k8s_version()}: {bins.k8s}")
-    for path in (bins.coredns, bins.local_path_provisioner, bins.pause):
+    for path in (bins.coredns, bins.kube_router, bins.provisioner, bins.pause):
         typer.echo(f"{path.name}: {path}")
 
 

@@ -1,10 +1,10 @@
 """The `local` target: a real single-node Kubernetes run as host processes (like hack/local-up-cluster.sh).
 
-Kubernetes, CoreDNS and local-path-provisioner are built from Go modules (local_build); etcd, containerd, runc
-and the CNI plugins come from Debian packages. Everything the cluster writes lives under one state directory
-(STATE/local-cluster): certificates, kubeconfigs, configs, pids, logs, etcd data, containerd root/state,
-kubelet root, volumes. Components are started detached (own session) so they outlive the caller, and
-`ensure_up` finds a healthy cluster in about a second, restarting whatever died.
+Kubernetes, CoreDNS, kube-router and our volume provisioner are built from Go modules (local_build); etcd,
+containerd, runc and the CNI plugins come from Debian packages. Everything the cluster writes lives under one
+state directory (STATE/local-cluster): certificates, kubeconfigs, configs, pids, logs, etcd data, containerd
+root/state, kubelet root, volumes. Components are started detached (own session) so they outlive the caller,
+and `ensure_up` finds a healthy cluster in about a second, restarting whatever died.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from harness.clusters.local_config import (
     SERVICE_IP,
 )
 from harness.clusters.local_images import Containerd, ImageSpec
-from harness.clusters.local_manifests import addons
+from harness.clusters.local_manifests import LEGACY_LOCAL_PATH_OBJECTS, addons
 from harness.clusters.local_pki import Pki
 from harness.log import get_logger
 from harness.paths import STATE, ensure
@@ -61,6 +61,9 @@ log = get_logger("local-cluster")
 # with this one (2: etcd client-cert TLS, apiserver/kubelet on the node address, kube-router, host record)
 LAYOUT = "2"
 CAP_SYS_RESOURCE = 24
+# the volume provisioner of older harnesses (rancher's local-path-provisioner, through helper pods): a state
+# dir it ran in is taken over in place (see _retire_local_path_provisioner)
+LEGACY_PROVISIONER = "local-path-provisioner"
 
 
 @dataclass
@@ -184,7 +187,7 @@ class LocalCluster:
                 "kubectl": f"{self.bins.k8s_bin('kubectl')} --kubeconfig {self.kubeconfig}",
                 "state_dir": str(self.dir),
                 "coredns": local_build.COREDNS_VERSION,
-                "storage": f"local-path-provisioner {local_build.LOCAL_PATH_VERSION} (StorageClass standard)",
+                "storage": f"{local_build.PROVISIONER_NAME} (tcb-provisioner, StorageClass standard)",
                 "network_policy": f"kube-router {local_build.KUBE_ROUTER_VERSION} (netpol controller)",
             },
         )
@@ -238,7 +241,8 @@ class LocalCluster:
         # side by side: none of them waits for another to be gone (each stop is SIGTERM, a wait, SIGKILL)
         self._stop_side_by_side(
             "kube-router",
-            "local-path-provisioner",
+            "tcb-provisioner",
+            LEGACY_PROVISIONER,  # a cluster started by an older harness
             "kube-proxy",
             "kubelet",
             "kube-scheduler",
@@ -271,6 +275,11 @@ class LocalCluster:
     # ---- layout and configuration -----------------------------------------------------------------------
     def _p(self, *parts: str) -> Path:
         return self.dir.joinpath(*parts)
+
+    @property
+    def volumes_dir(self) -> Path:
+        """Where each volume is a directory (the provisioner's root)."""
+        return self._p("data", "volumes")
 
     @property
     def _host_record(self) -> Path:
@@ -323,7 +332,7 @@ class LocalCluster:
             "scheduler",
             "kubelet",
             "kube-proxy",
-            "local-path-provisioner",
+            "volume-provisioner",
             "kube-router",
         ):
             self.pki.write_kubeconfig(self._p("config", f"{user}.kubeconfig"), user, server)
@@ -359,7 +368,7 @@ class LocalCluster:
 
     @cached_property
     def busybox_image(self) -> ImageSpec:
-        """Debian's static busybox with every applet linked in /bin: for helper pods and tests."""
+        """Debian's static busybox with every applet linked in /bin: for tests' pods."""
         busybox = Path("/bin/busybox")
         version = run([str(busybox)], check=False, quiet=True).stdout.split()[1].lstrip("v")
         applets = run([str(busybox), "--list"], quiet=True).stdout.split()
@@ -505,17 +514,20 @@ class LocalCluster:
                 lambda: self._http("http://127.0.0.1:10256/healthz", ""),
             ),
             Component(
-                "local-path-provisioner",
+                # volumes: makes each claim's directory itself (no helper pod) and serves it as a hostPath PV
+                # pinned to the node; also serves the volumes of rancher.io/local-path, which state dirs from
+                # before used (gobuild/provisioner, docs/local-cluster.md)
+                "tcb-provisioner",
                 lambda: [
-                    str(self.bins.local_path_provisioner),
-                    "start",
-                    f"--kubeconfig={cfg('local-path-provisioner.kubeconfig')}",
-                    "--namespace=local-path-storage",
-                    "--provisioner-name=rancher.io/local-path",
-                    "--service-account-name=local-path-provisioner-service-account",
-                    f"--helper-image={self.busybox_image.ref}",
+                    str(self.bins.provisioner),
+                    f"--kubeconfig={cfg('volume-provisioner.kubeconfig')}",
+                    f"--provisioner-name={local_build.PROVISIONER_NAME}",
+                    f"--also-serve={local_build.LEGACY_PROVISIONER_NAME}",
+                    f"--root={self.volumes_dir}",
+                    f"--node-name={NODE_NAME}",
+                    "--v=2",
                 ],
-                lambda: (True, "no health endpoint; the process is alive"),
+                lambda: (True, "no health endpoint (it would be a listener); the process is alive"),
             ),
             Component(
                 # NetworkPolicy enforcement: kube-router with only its network-policy controller (iptables +
@@ -626,10 +638,9 @@ class LocalCluster:
     def _apply_addons(self) -> None:
         manifest = addons(
             coredns_image=self.coredns_image.ref,
-            busybox_image=self.busybox_image.ref,
             dns_ip=DNS_IP,
             domain=DOMAIN,
-            storage_dir=str(self._p("data", "volumes")),
+            provisioner=local_build.PROVISIONER_NAME,
             provisioner_user=PROVISIONER_USER,
             kube_router_user=KUBE_ROUTER_USER,
         )
@@ -637,7 +648,8 @@ class LocalCluster:
         digest = hashlib.sha256(manifest.encode()).hexdigest()
         if stamp.exists() and stamp.read_text() == digest:
             return
-        log.info("applying cluster add-ons (RBAC, CoreDNS, local-path storage)")
+        log.info("applying cluster add-ons (RBAC, CoreDNS, StorageClass)")
+        self._retire_local_path_provisioner()
         # the default namespace/RBAC bootstrap of a fresh apiserver can lag /readyz by a moment
         wait_until(
             "the apiserver to accept the add-ons",
@@ -660,6 +672,32 @@ class LocalCluster:
             interval=1,
         )
         stamp.write_text(digest)
+
+    def _retire_local_path_provisioner(self) -> None:
+        """Take over a state dir where an older harness ran rancher's local-path-provisioner: stop it, delete
+        its namespace and RBAC, and recreate the StorageClass `standard` if it names another provisioner (the
+        field is immutable, so apply would fail). Its volumes stay: the new provisioner serves
+        rancher.io/local-path's PVs too (same directory layout), and bound claims keep their PVs."""
+        legacy_log = self._p("logs", f"{LEGACY_PROVISIONER}.log")
+        if legacy_log.exists():
+            self._stop(LEGACY_PROVISIONER)
+            self.kubectl(
+                "delete", "--ignore-not-found", "--wait=false", *LEGACY_LOCAL_PATH_OBJECTS, quiet=True
+            )
+            legacy_log.rename(legacy_log.with_name(f"{legacy_log.name}.old"))
+        try:
+            storage_class = self._api_get("/apis/storage.k8s.io/v1/storageclasses/standard")
+        except httpx.HTTPStatusError as exc:
+            if exc.response.status_code == 404:
+                return
+            raise
+        if storage_class.get("provisioner") != local_build.PROVISIONER_NAME:
+            log.info(
+                "StorageClass standard names provisioner %s: recreating it for %s",
+                storage_class.get("provisioner"),
+                local_build.PROVISIONER_NAME,
+            )
+            self.kubectl("delete", "storageclass", "standard", "--ignore-not-found", quiet=True)
 
     def _wait_node_registered(self) -> None:
         def registered() -> tuple[bool, str]:

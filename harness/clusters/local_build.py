@@ -2,10 +2,10 @@
 
 Kubernetes comes from the `k8s.io/kubernetes` module through the wrapper module in gobuild/k8s (its go.mod
 pins the version and replaces the staging modules with their published tags); CoreDNS from gobuild/coredns,
-a main package that links only the plugins the cluster's Corefile uses (cached by a hash of its files);
-Rancher's local-path-provisioner is `go install`ed at a pinned tag; the pause binary is a tiny Go program
-(gobuild/pause).
-A second call finds everything under CACHE/<name>/<version>/bin and builds nothing.
+a main package that links only the plugins the cluster's Corefile uses; kube-router is `go install`ed at a
+pinned tag; the pause binary and the volume provisioner are small Go programs of ours (gobuild/pause,
+gobuild/provisioner). CoreDNS, the pause binary and the provisioner are cached by a hash of their sources.
+A second call finds everything under CACHE/<name>/<version or hash>/bin and builds nothing.
 """
 
 from __future__ import annotations
@@ -34,7 +34,11 @@ COREDNS_VERSION = "v1.14.7"
 # plugins that register themselves because a plugin we use imports their package (forward: debug, dnstap,
 # metadata; kubernetes and cache: metadata, transfer); not in main.go's directives: no Corefile can use them
 COREDNS_IMPORTED_ONLY = frozenset({"debug", "dnstap", "metadata", "transfer"})
-LOCAL_PATH_VERSION = "v0.0.30"  # the newest tag on the module proxy here; its go line (1.23) fits our Go
+# the volume provisioner (sig-storage-lib-external-provisioner; client-go pinned to the Kubernetes build's, so
+# the Go build cache holds most of its packages already)
+PROVISIONER_MODULE = GOBUILD / "provisioner"
+PROVISIONER_NAME = "todo-chatbot.local/hostpath"  # the StorageClass `standard`'s provisioner
+LEGACY_PROVISIONER_NAME = "rancher.io/local-path"  # what state dirs from before served their volumes with
 # NetworkPolicy enforcement: kube-router run with only its network-policy controller. v2.1.0 is the only v2
 # tag the module proxy serves here; its published advisory (GHSA-phqm-jgc3-qf8g) is in the service proxy,
 # which the local cluster does not run
@@ -66,7 +70,7 @@ def k8s_version() -> str:
 class Binaries:
     k8s: Path  # directory with the six Kubernetes commands
     coredns: Path
-    local_path_provisioner: Path
+    provisioner: Path
     kube_router: Path
     pause: Path
 
@@ -76,24 +80,19 @@ class Binaries:
 
 def binaries() -> Binaries:
     """Where the cached binaries are (or will be) for the pinned versions."""
-    pause_key = _pause_key()
     return Binaries(
         k8s=CACHE / "k8s" / k8s_version() / "bin",
         coredns=CACHE / "coredns" / f"{COREDNS_VERSION}-{coredns_key()}" / "bin" / "coredns",
-        local_path_provisioner=CACHE
-        / "local-path-provisioner"
-        / LOCAL_PATH_VERSION
-        / "bin"
-        / "local-path-provisioner",
+        provisioner=CACHE / "tcb-provisioner" / provisioner_key() / "bin" / "tcb-provisioner",
         kube_router=CACHE / "kube-router" / KUBE_ROUTER_VERSION / "bin" / "kube-router",
-        pause=CACHE / "pause" / pause_key / "bin" / "pause",
+        pause=CACHE / "pause" / _pause_key() / "bin" / "pause",
     )
 
 
 def is_built() -> bool:
     b = binaries()
     return all((b.k8s / c).exists() for c in K8S_COMMANDS) and all(
-        p.exists() for p in (b.coredns, b.local_path_provisioner, b.kube_router, b.pause)
+        p.exists() for p in (b.coredns, b.provisioner, b.kube_router, b.pause)
     )
 
 
@@ -130,12 +129,8 @@ def build_all() -> Binaries:
             cwd=K8S_MODULE,
         )
     build_coredns()
-    if not b.local_path_provisioner.exists():
-        _go_install(
-            f"local-path-provisioner {LOCAL_PATH_VERSION}",
-            b.local_path_provisioner.parent,
-            f"github.com/rancher/local-path-provisioner@{LOCAL_PATH_VERSION}",
-        )
+    if not b.provisioner.exists():
+        build_provisioner(b.provisioner.parent)
     if not b.kube_router.exists():
         _go_install(
             f"kube-router {KUBE_ROUTER_VERSION}",
@@ -249,6 +244,55 @@ def check_coredns_plugins(binary: Path) -> None:
             f"{sorted(wanted - listed)}: make the imports and `directives` in {COREDNS_MODULE / 'main.go'} "
             "match the Corefile in harness/clusters/local_manifests.py (docs/local-cluster.md, CoreDNS)"
         )
+
+
+def build_provisioner(out: Path) -> None:
+    """`go build` the volume provisioner into out/ (the flags the Kubernetes build uses, so packages both
+    compile, client-go above all, come out of the same Go build cache entries)."""
+    _go_build(
+        f"tcb-provisioner {provisioner_key()}",
+        out,
+        ["build", "-p", "2", "-trimpath", "-ldflags", "-s -w", "-o", "{out}/tcb-provisioner", "."],
+        cwd=PROVISIONER_MODULE,
+    )
+
+
+def provisioner_key() -> str:
+    """The provisioner's cache key: a hash of its module's sources (go.mod, go.sum, non-test .go files)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(PROVISIONER_MODULE.iterdir()):
+        if path.name in ("go.mod", "go.sum") or (path.suffix == ".go" and not path.stem.endswith("_test")):
+            digest.update(f"{path.name}\0".encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def provisioner_version_skew(module: Path = PROVISIONER_MODULE, kubernetes: Path = K8S_MODULE) -> list[str]:
+    """Modules the provisioner compiles at another version than the Kubernetes build, as
+    `path ours, kubernetes theirs` (a version `a=>b` is one replaced). With -trimpath the Go build cache keys
+    a package by its module's version, so each of these modules' packages, and every package importing them,
+    is compiled twice. The k8s.io modules (client-go, api, apimachinery) must never be here."""
+    go = _go()
+    env = _go_env({"GOPROXY": "off"})  # no network: go.sum and the module cache have everything
+
+    def version(fields: list[str]) -> str:  # `path v` or `path v => path w` / `path v => ./dir`
+        return fields[1] if len(fields) < 4 else f"{fields[1]}=>{fields[-1]}"
+
+    fmt = "{{with .Module}}{{.Path}} {{.Version}}{{with .Replace}} => {{.Path}} {{.Version}}{{end}}{{end}}"
+    listed = run([go, "list", "-deps", "-f", fmt, "."], cwd=module, env=env, quiet=True).stdout
+    ours = {line.split()[0]: version(line.split()) for line in listed.splitlines() if len(line.split()) >= 2}
+    listed = run([go, "list", "-m", "all"], cwd=kubernetes, env=env, quiet=True).stdout
+    theirs = {
+        line.split()[0]: version(line.split()) for line in listed.splitlines() if len(line.split()) >= 2
+    }
+    # the wrapper replaces each staging module by its own published version (`v0.35.4=>v0.35.4`)
+    theirs = {path: v.split("=>")[0] if len(set(v.split("=>"))) == 1 else v for path, v in theirs.items()}
+    return sorted(
+        f"{path} {v}, kubernetes {theirs[path]}"
+        for path, v in ours.items()
+        if path in theirs and theirs[path] != v
+    )
 
 
 def _pause_key() -> str:

@@ -26,7 +26,7 @@ CNI_BRIDGE = "tcb-cni0"
 CNI_BIN = Path("/usr/lib/cni")  # Debian's containernetworking-plugins
 ETCD_PORT = 12379  # not 2379: Debian's etcd-server package may run its own etcd
 APISERVER_PORT = 6443
-PROVISIONER_USER = "tcb:local-path-provisioner"
+PROVISIONER_USER = "tcb:volume-provisioner"
 KUBE_ROUTER_USER = "tcb:kube-router"
 NODE_PORT_RANGE = "30000-32767"
 # NodePorts answer on loopback and the node address only, not on the host's other interfaces

@@ -1,9 +1,8 @@
 """Cluster add-ons of the local target, applied server-side with kubectl: RBAC for apiserver→kubelet, CoreDNS
-(from Kubernetes' cluster/addons/dns/coredns manifest), and local-path storage (default StorageClass)."""
+(from Kubernetes' cluster/addons/dns/coredns manifest), kube-router's and the volume provisioner's RBAC, and
+the default StorageClass `standard`."""
 
 from __future__ import annotations
-
-import json
 
 COREDNS_MANIFEST = """\
 apiVersion: v1
@@ -120,41 +119,30 @@ spec:
   - {{name: metrics, port: 9153, protocol: TCP}}
 """
 
-# the provisioner runs on the host (like the other components) with its own client certificate; its helper
-# pods (mkdir/rm of volume directories) run in-cluster under this service account
-LOCAL_PATH_MANIFEST = """\
-apiVersion: v1
-kind: Namespace
-metadata: {{name: local-path-storage}}
----
-apiVersion: v1
-kind: ServiceAccount
-metadata: {{name: local-path-provisioner-service-account, namespace: local-path-storage}}
----
+# the volume provisioner (gobuild/provisioner) runs on the host with its own client certificate and makes the
+# volume directories itself; it needs the API objects sig-storage-lib-external-provisioner's controller uses
+VOLUME_PROVISIONER_MANIFEST = """\
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
-metadata: {{name: local-path-provisioner-role}}
+metadata: {{name: "tcb:volume-provisioner"}}
 rules:
 - apiGroups: [""]
-  resources: [nodes, persistentvolumeclaims, configmaps, pods, pods/log]
-  verbs: [get, list, watch]
+  resources: [persistentvolumeclaims]
+  verbs: [get, list, watch, update]
 - apiGroups: [""]
   resources: [persistentvolumes]
   verbs: [get, list, watch, create, patch, update, delete]
 - apiGroups: [""]
   resources: [events]
-  verbs: [create, patch]
+  verbs: [create, patch, update]
 - apiGroups: [storage.k8s.io]
   resources: [storageclasses]
   verbs: [get, list, watch]
-- apiGroups: [""]
-  resources: [pods]
-  verbs: [get, list, watch, create, patch, update, delete]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
-metadata: {{name: local-path-provisioner-bind}}
-roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: local-path-provisioner-role}}
+metadata: {{name: "tcb:volume-provisioner"}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "tcb:volume-provisioner"}}
 subjects: [{{apiGroup: rbac.authorization.k8s.io, kind: User, name: "{user}"}}]
 ---
 apiVersion: storage.k8s.io/v1
@@ -162,39 +150,18 @@ kind: StorageClass
 metadata:
   name: standard
   annotations: {{storageclass.kubernetes.io/is-default-class: "true"}}
-provisioner: rancher.io/local-path
+provisioner: {provisioner}
 volumeBindingMode: WaitForFirstConsumer
 reclaimPolicy: Delete
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {{name: local-path-config, namespace: local-path-storage}}
-data:
-  config.json: '{config_json}'
-  setup: |-
-    #!/bin/sh
-    set -eu
-    mkdir -m 0777 -p "$VOL_DIR"
-  teardown: |-
-    #!/bin/sh
-    set -eu
-    rm -rf "$VOL_DIR"
-  helperPod.yaml: |-
-    apiVersion: v1
-    kind: Pod
-    metadata:
-      name: helper-pod
-    spec:
-      priorityClassName: system-node-critical
-      tolerations:
-      - key: node.kubernetes.io/disk-pressure
-        operator: Exists
-        effect: NoSchedule
-      containers:
-      - name: helper-pod
-        image: {helper_image}
-        imagePullPolicy: Never
 """
+
+# what the rancher.io/local-path add-on of an older harness left in the API (`up` deletes it when it finds its
+# log in the state dir; the StorageClass is recreated, its provisioner field being immutable)
+LEGACY_LOCAL_PATH_OBJECTS = (
+    "namespace/local-path-storage",
+    "clusterrole/local-path-provisioner-role",
+    "clusterrolebinding/local-path-provisioner-bind",
+)
 
 KUBELET_API_RBAC = """\
 apiVersion: rbac.authorization.k8s.io/v1
@@ -232,23 +199,17 @@ subjects: [{{apiGroup: rbac.authorization.k8s.io, kind: User, name: "{user}"}}]
 def addons(
     *,
     coredns_image: str,
-    busybox_image: str,
     dns_ip: str,
     domain: str,
-    storage_dir: str,
+    provisioner: str,
     provisioner_user: str,
     kube_router_user: str,
 ) -> str:
-    config_json = json.dumps(
-        {"nodePathMap": [{"node": "DEFAULT_PATH_FOR_NON_LISTED_NODES", "paths": [storage_dir]}]}
-    )
     return "---\n".join(
         [
             KUBELET_API_RBAC,
             KUBE_ROUTER_RBAC.format(user=kube_router_user),
             COREDNS_MANIFEST.format(image=coredns_image, dns_ip=dns_ip, domain=domain),
-            LOCAL_PATH_MANIFEST.format(
-                config_json=config_json, helper_image=busybox_image, user=provisioner_user
-            ),
+            VOLUME_PROVISIONER_MANIFEST.format(provisioner=provisioner, user=provisioner_user),
         ]
     )

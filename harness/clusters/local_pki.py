@@ -22,7 +22,7 @@ CLIENTS: dict[str, tuple[str, str | None]] = {
     "scheduler": ("system:kube-scheduler", None),
     "kube-proxy": ("system:kube-proxy", None),
     "apiserver-kubelet-client": ("kube-apiserver", None),
-    "local-path-provisioner": ("tcb:local-path-provisioner", None),
+    "volume-provisioner": ("tcb:volume-provisioner", None),
     "kube-router": ("tcb:kube-router", None),
     "apiserver-etcd-client": ("kube-apiserver-etcd-client", None),
 }

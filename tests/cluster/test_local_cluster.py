@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import signal
 import ssl
+import stat
+from pathlib import Path
 from typing import Any, TypeAlias
 
 import httpx
@@ -291,6 +293,102 @@ def test_volume_claim_binds_and_keeps_data_across_pods(
         _run_pod(core, namespace, "reader", busybox_image, "cat /data/proof", **dict(volume))
         == "kept-across-pods\n"
     )
+
+
+def test_a_claims_volume_is_a_world_writable_directory_under_the_root_removed_with_the_claim(
+    core: CoreApi, namespace: str, busybox_image: str, local_cluster: ClusterInfo
+) -> None:
+    """tcb-provisioner makes the directory itself (mode 0777: a non-root pod writes to it) and removes it
+    when the claim (reclaim policy Delete) goes."""
+    root = Path(local_cluster.notes["state_dir"]) / "data" / "volumes"
+    core.create_namespaced_persistent_volume_claim(
+        namespace,
+        client.V1PersistentVolumeClaim(
+            metadata=client.V1ObjectMeta(name="scratch"),
+            spec=client.V1PersistentVolumeClaimSpec(
+                access_modes=["ReadWriteOnce"],
+                resources=client.V1VolumeResourceRequirements(requests={"storage": "16Mi"}),
+            ),
+        ),
+    )
+    _run_pod(
+        core,
+        namespace,
+        "writer",
+        busybox_image,
+        "echo written-by-1000 > /data/proof",
+        volumes=[
+            client.V1Volume(
+                name="data",
+                persistent_volume_claim=client.V1PersistentVolumeClaimVolumeSource(claim_name="scratch"),
+            )
+        ],
+        volume_mounts=[client.V1VolumeMount(name="data", mount_path="/data")],
+        security_context=client.V1PodSecurityContext(run_as_user=1000, run_as_group=1000),
+    )
+    pv_name = core.read_namespaced_persistent_volume_claim("scratch", namespace).spec.volume_name
+    pv = core.read_persistent_volume(pv_name)
+    assert pv.metadata.annotations["pv.kubernetes.io/provisioned-by"] == local_build.PROVISIONER_NAME
+    directory = Path(pv.spec.host_path.path)
+    assert directory.parent == root, f"{directory} is not directly under {root}"
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o777
+    assert (directory / "proof").read_text() == "written-by-1000\n"
+    assert (directory / "proof").stat().st_uid == 1000
+    terms = pv.spec.node_affinity.required.node_selector_terms
+    assert terms[0].match_expressions[0].values == [local.NODE_NAME]
+
+    core.delete_namespaced_pod("writer", namespace, grace_period_seconds=0)
+    core.delete_namespaced_persistent_volume_claim("scratch", namespace)
+
+    def removed() -> tuple[bool, str]:
+        names = [v.metadata.name for v in core.list_persistent_volume().items]
+        return not directory.exists() and pv_name not in names, (
+            f"directory exists: {directory.exists()}, PV listed: {pv_name in names}"
+        )
+
+    wait_until("the claim's directory and PV to be removed", removed, timeout=60)
+
+
+def test_a_volume_whose_path_is_outside_the_volumes_root_is_refused(
+    core: CoreApi, namespace: str, tmp_path: Path
+) -> None:
+    """A released PV of ours that names a host directory elsewhere (anyone who may write PVs can make one):
+    the provisioner refuses to delete it, says why in an event, and the directory keeps its data."""
+    outside = tmp_path / "host-data"
+    outside.mkdir()
+    (outside / "keep").write_text("host data")
+    name = f"{namespace}-outside"
+    core.create_persistent_volume(
+        client.V1PersistentVolume(
+            metadata=client.V1ObjectMeta(
+                name=name, annotations={"pv.kubernetes.io/provisioned-by": local_build.PROVISIONER_NAME}
+            ),
+            spec=client.V1PersistentVolumeSpec(
+                capacity={"storage": "1Mi"},
+                access_modes=["ReadWriteOnce"],
+                persistent_volume_reclaim_policy="Delete",
+                storage_class_name="standard",
+                host_path=client.V1HostPathVolumeSource(path=str(outside)),
+                # bound to a claim that does not exist: the PV controller marks it Released at once
+                claim_ref=client.V1ObjectReference(
+                    namespace=namespace, name="gone", uid="00000000-0000-0000-0000-000000000001"
+                ),
+            ),
+        )
+    )
+    try:
+
+        def refused() -> tuple[bool, str]:
+            events = core.list_event_for_all_namespaces(field_selector=f"involvedObject.name={name}").items
+            seen = [f"{e.reason}: {e.message}" for e in events]
+            ok = any(e.reason == "VolumeFailedDelete" and "refusing" in e.message for e in events)
+            return ok, str(seen)
+
+        wait_until(f"a VolumeFailedDelete event refusing {outside}", refused, timeout=60)
+        assert (outside / "keep").read_text() == "host data"
+        assert core.read_persistent_volume(name).status.phase in ("Released", "Failed")
+    finally:
+        core.delete_persistent_volume(name)
 
 
 def test_restricted_namespace_rejects_a_privileged_pod(

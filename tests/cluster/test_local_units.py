@@ -140,10 +140,9 @@ def test_addons_grant_kube_router_read_only_access_to_what_it_watches() -> None:
         yaml.safe_load_all(
             addons(
                 coredns_image="c",
-                busybox_image="b",
                 dns_ip="10.96.0.10",
                 domain="cluster.local",
-                storage_dir="/v",
+                provisioner="todo-chatbot.local/hostpath",
                 provisioner_user="p",
                 kube_router_user="tcb:kube-router",
             )
