@@ -3,6 +3,7 @@
 
     .venv/bin/python benchmarks/chat_bench.py [--rounds 5] [--messages 400] [--postgres]
                                               [--users 20] [--think 1] [--seconds 30] [--only concurrent|nlu]
+                                              [--before REF [--repeat 2]]
 
 `--only nlu` prints only the parse alone (rules + classifier, no resolution): wall time and this thread's CPU
 time per message over the NLU table and the development phrasings, each with its user's title words.
@@ -20,7 +21,12 @@ time per message over the NLU table and the development phrasings, each with its
    (chatbot work, of which NLU; backend calls; the chatbot's own database), the time outside the chatbot's
    handler (frontend hop, HTTP), reference requests measured one at a time during the same phase (the
    machine's floor at that moment: a frontend hop alone, and frontend -> backend -> database without the
-   chatbot), and the CPU each process spent per turn (from /proc; robust against other load on the machine).
+   chatbot), and the CPU each process spent per turn (from /proc; robust against other load on the machine),
+   this benchmark's own process included ("driver": it shares the cores). With `--before REF` the phase runs
+   2 x --repeat times, alternating the services of git revision REF (its services/ exported to a scratch
+   directory and put ahead on PYTHONPATH) and this tree's, each on a fresh stack and fresh databases, and
+   ends with both sides' pooled percentiles, load averages and CPU per turn: a before/after comparison under
+   the same load.
 """
 
 from __future__ import annotations
@@ -31,7 +37,9 @@ import contextlib
 import os
 import random
 import re
+import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -230,36 +238,51 @@ class ConcurrentRun:
     parts: dict[str, list[float]]  # Server-Timing entries of the chatbot, ms per turn
     reference: dict[str, list[float]]  # reference requests measured during the same phase, ms
     cpu_ms: dict[str, float]  # CPU time each process spent in the measured phase, ms
+    load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average as the measured phase began and ended
 
 
-def bench_concurrent(users: int, seconds: float, think: float, postgres: bool) -> ConcurrentRun:
+def bench_concurrent(
+    users: int, seconds: float, think: float, pg: Any, source: Path | None = None, phase: int = 0
+) -> ConcurrentRun:
+    """One measured phase on a fresh stack (own databases on `pg`, a shared PostgreSQL, or SQLite files);
+    `source` runs the services from another tree's services/ (see `export_services`)."""
     ports = {"backend": free_port(), "chatbot": free_port(), "frontend": free_port()}
+    extra: dict[str, dict[str, str]] = {name: {} for name in ports}
+    if pg:
+        extra["backend"]["DATABASE_URL"] = pg.create_database(f"bench_backend_{phase}")
+        extra["chatbot"]["DATABASE_URL"] = pg.create_database(f"bench_chatbot_{phase}")
+    if source is not None:  # ahead of the editable installs of this tree on sys.path
+        for name in ports:
+            extra[name]["PYTHONPATH"] = str(source / "services" / name)
     with (
         tempfile.TemporaryDirectory() as state,
-        postgres_server(postgres) as pg,
-    ):
-        extra = (
-            {
-                "backend": {"DATABASE_URL": pg.create_database("bench_backend")},
-                "chatbot": {"DATABASE_URL": pg.create_database("bench_chatbot")},
-            }
-            if pg
-            else {}
-        )
-        with start_dev_stack(
+        start_dev_stack(
             Path(state),
             ports=ports,
             only=("backend", "chatbot", "frontend"),
             extra_env=extra,
             log_level="WARNING",
-        ) as stack:
-            pids = {name: service.process.pid for name, service in stack.services.items()}
-            postmaster = _postmaster_pid(pg) if pg else None
-            return asyncio.run(
-                _drive_concurrent(
-                    stack.backend_url, stack.frontend_url, users, seconds, think, pids, postmaster
-                )
-            )
+        ) as stack,
+    ):
+        pids = {name: service.process.pid for name, service in stack.services.items()}
+        postmaster = _postmaster_pid(pg) if pg else None
+        return asyncio.run(
+            _drive_concurrent(stack.backend_url, stack.frontend_url, users, seconds, think, pids, postmaster)
+        )
+
+
+def export_services(ref: str, into: Path) -> Path:
+    """services/ of git revision `ref` written under `into` (for --before); returns `into`."""
+    try:
+        archive = subprocess.run(
+            ["git", "-C", str(REPO), "archive", ref, "services"], check=True, capture_output=True
+        ).stdout
+    except subprocess.CalledProcessError as exc:
+        raise SystemExit(
+            f"--before {ref}: git archive failed ({exc.stderr.decode().strip()}): name a commit or branch"
+        ) from exc
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
 
 
 @contextlib.contextmanager
@@ -388,18 +411,24 @@ async def _drive_concurrent(
         processes = {**pids, **({"postgres": postmaster} if postmaster else {})}
 
         def cpu() -> dict[str, float]:
+            usage = resource.getrusage(resource.RUSAGE_SELF)  # this driver: its load is on the same cores
             return {
-                name: _family_cpu(pid) if name == "postgres" else _cpu_seconds(pid)
-                for name, pid in processes.items()
+                **{
+                    name: _family_cpu(pid) if name == "postgres" else _cpu_seconds(pid)
+                    for name, pid in processes.items()
+                },
+                "driver": usage.ru_utime + usage.ru_stime,
             }
 
         before = cpu()
+        load_before = os.getloadavg()[0]
         started = time.monotonic()
         until = started + seconds
         await asyncio.gather(reference(until), *(user(t, until, True) for t in tokens))
         run.seconds = time.monotonic() - started
         after = cpu()
-        run.cpu_ms = {name: (after[name] - before[name]) * 1000 for name in processes}
+        run.load = (load_before, os.getloadavg()[0])
+        run.cpu_ms = {name: (after[name] - before[name]) * 1000 for name in before}
     return run
 
 
@@ -419,6 +448,12 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=float, default=30.0, help="measured phase (part 3)")
     parser.add_argument("--only", choices=["all", "concurrent", "nlu"], default="all")
+    parser.add_argument(
+        "--before",
+        metavar="REF",
+        help="part 3 also with the services of git revision REF (e.g. main), alternated with this tree's",
+    )
+    parser.add_argument("--repeat", type=int, default=2, help="runs per side with --before (part 3)")
     args = parser.parse_args()
     # the figures depend on what else the machine runs: say how busy it was
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
@@ -459,13 +494,48 @@ def concurrent(args: argparse.Namespace) -> None:
         f"3. End to end at {args.users} concurrent users, {pace}, {args.seconds:g} s:"
         f" frontend -> chatbot -> backend -> {db}"
     )
-    run = bench_concurrent(args.users, args.seconds, args.think, args.postgres)
+    runs: dict[str, list[ConcurrentRun]] = {"before": [], "after": []}
+    with tempfile.TemporaryDirectory() as scratch, postgres_server(args.postgres) as pg:
+        if not args.before:
+            report(bench_concurrent(args.users, args.seconds, args.think, pg))
+            return
+        source = export_services(args.before, Path(scratch))
+        # alternated, so that a change in the machine's other load falls on both sides alike
+        for phase in range(2 * args.repeat):
+            side = ("before", "after")[phase % 2]
+            print(f"   --- {side} ({args.before if side == 'before' else 'this tree'}), run {phase // 2 + 1}")
+            run = bench_concurrent(
+                args.users, args.seconds, args.think, pg, source if side == "before" else None, phase
+            )
+            runs[side].append(run)
+            report(run)
+    print(f"   === before ({args.before}) and after (this tree), {args.repeat} runs each, pooled:")
+    print(f"   {'':<22} {'p50 / p95 / p99 ms':>24} {'rate':>7}  load  CPU per turn (ms)")
+    for side, side_runs in runs.items():
+        latencies = [ms for run in side_runs for ms in run.latencies]
+        p50, p95, p99 = quantiles(latencies)
+        turns = len(latencies)
+        rate = turns / sum(run.seconds for run in side_runs)
+        loads = [x for run in side_runs for x in run.load]
+        names = side_runs[0].cpu_ms
+        cpu = {name: sum(run.cpu_ms[name] for run in side_runs) / max(turns, 1) for name in names}
+        services = sum(ms for name, ms in cpu.items() if name != "driver")
+        print(
+            f"   {side:<22} {p50:7.1f} / {p95:6.1f} / {p99:6.1f} {rate:6.1f}/s"
+            f"  {min(loads):.1f}-{max(loads):.1f}  "
+            + "  ".join(f"{name} {ms:.2f}" for name, ms in cpu.items())
+            + f"  (services {services:.2f})"
+        )
+
+
+def report(run: ConcurrentRun) -> None:
     n = len(run.latencies)
     p50, p95, p99 = quantiles(run.latencies)
     verdict = "met" if p95 <= TARGET_E2E_P95_MS else "MISSED"
     print(
         f"   chat turn: n={n}  rate={n / run.seconds:.1f}/s  p50={p50:.1f} ms  p95={p95:.1f} ms"
         f"  p99={p99:.1f} ms -> p95 target {TARGET_E2E_P95_MS:.0f} ms {verdict}"
+        f"  (load average {run.load[0]:.1f} -> {run.load[1]:.1f})"
     )
     print("   where a turn's time went (the chatbot's Server-Timing; mean / p95 ms):")
     labels = {
@@ -490,7 +560,7 @@ def concurrent(args: argparse.Namespace) -> None:
     for label, values in run.reference.items():
         r50, r95, _ = quantiles(values)
         print(f"   {label:<52} {r50:7.2f} / {r95:7.2f}  (n={len(values)})")
-    print("   CPU per chat turn, by process (ms; the reference requests included):")
+    print("   CPU per chat turn, by process (ms; the reference requests included; driver: this benchmark):")
     print("   " + "  ".join(f"{name} {ms / max(n, 1):.2f}" for name, ms in run.cpu_ms.items()))
 
 
