@@ -22,7 +22,8 @@ time per message over the NLU table and the development phrasings, each with its
    handler (frontend hop, HTTP), reference requests measured one at a time during the same phase (the
    machine's floor at that moment: a frontend hop alone, and frontend -> backend -> database without the
    chatbot), and the CPU each process spent per turn (from /proc; robust against other load on the machine),
-   this benchmark's own process included ("driver": it shares the cores). With `--before REF` the phase runs
+   this benchmark's own process included ("driver": it shares the cores; its users' requests go through
+   aiohttp on uvloop, about a quarter of the CPU httpx took per request before round 4). With `--before REF` the phase runs
    2 x --repeat times, alternating the services of git revision REF (its services/ exported to a scratch
    directory and put ahead on PYTHONPATH) and this tree's, each on a fresh stack and fresh databases, and
    ends with both sides' pooled percentiles, load averages and CPU per turn: a before/after comparison under
@@ -34,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import random
 import re
@@ -49,7 +51,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
+import uvloop
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # harness/ and tests/ when run as a script
@@ -266,7 +270,7 @@ def bench_concurrent(
     ):
         pids = {name: service.process.pid for name, service in stack.services.items()}
         postmaster = _postmaster_pid(pg) if pg else None
-        return asyncio.run(
+        return uvloop.run(
             _drive_concurrent(stack.backend_url, stack.frontend_url, users, seconds, think, pids, postmaster)
         )
 
@@ -335,9 +339,9 @@ async def _drive_concurrent(
     limits = httpx.Limits(max_connections=users * 2, max_keepalive_connections=users * 2)
     run = ConcurrentRun([], 0.0, {}, {"frontend GET /api/health": [], "frontend GET /api/tasks": []}, {})
     async with (
+        contextlib.AsyncExitStack() as stack,
         httpx.AsyncClient(base_url=backend_url, timeout=30, limits=limits) as backend,
         httpx.AsyncClient(base_url=frontend_url, timeout=30, limits=limits) as frontend,
-        httpx.AsyncClient(base_url=frontend_url, timeout=30) as probe,
     ):
         tokens = []
         for u in range(users):  # sign-ups one at a time: password hashing is deliberately slow
@@ -365,10 +369,26 @@ async def _drive_concurrent(
             csrf[token] = (cookies, {"X-CSRF-Token": found.group(1)})
         frontend.cookies.clear()
         rng = random.Random(11)
+        # The users' requests go through aiohttp (a quarter of httpx's CPU per request): the driver shares the
+        # two cores with the services it measures. No cookie jar: each request carries its own user's cookies.
+        chat = await stack.enter_async_context(
+            aiohttp.ClientSession(
+                frontend_url,
+                connector=aiohttp.TCPConnector(limit=users * 2, keepalive_timeout=2.0),
+                cookie_jar=aiohttp.DummyCookieJar(),
+                timeout=aiohttp.ClientTimeout(total=30),
+            )
+        )
+        probe = await stack.enter_async_context(
+            aiohttp.ClientSession(
+                frontend_url, cookie_jar=aiohttp.DummyCookieJar(), timeout=aiohttp.ClientTimeout(total=30)
+            )
+        )
 
         async def user(token: str, until: float, measure: bool) -> None:
             conversation: str | None = None
             cookies, headers = csrf[token]
+            sent = {**headers, "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
             await asyncio.sleep(rng.uniform(0, think))  # users do not start in step
             i = 0
             while time.monotonic() < until:
@@ -380,13 +400,15 @@ async def _drive_concurrent(
                 if conversation:
                     body["conversation_id"] = conversation
                 started = time.perf_counter()
-                r = await frontend.post("/api/chat", json=body, cookies=cookies, headers=headers)
-                elapsed = (time.perf_counter() - started) * 1000
-                r.raise_for_status()
-                conversation = r.json()["conversation_id"]
+                async with chat.post("/api/chat", json=body, headers=sent) as r:
+                    answer = await r.read()
+                    elapsed = (time.perf_counter() - started) * 1000
+                    r.raise_for_status()
+                    timing = r.headers.get("server-timing", "")
+                conversation = json.loads(answer)["conversation_id"]
                 if measure:
                     run.latencies.append(elapsed)
-                    for name, ms in re.findall(r"(\w+);dur=([\d.]+)", r.headers.get("server-timing", "")):
+                    for name, ms in re.findall(r"(\w+);dur=([\d.]+)", timing):
                         run.parts.setdefault(name, []).append(float(ms))
                 if think:
                     await asyncio.sleep(rng.expovariate(1 / think))
@@ -394,16 +416,17 @@ async def _drive_concurrent(
         async def reference(until: float) -> None:
             # one request at a time, 4 a second: the same machine's floor at the same moment, without the
             # chatbot (a frontend hop alone; frontend -> backend -> Postgres)
-            cookies = {"todo_session": tokens[0]}
+            sent = {"Cookie": f"todo_session={tokens[0]}"}
             while time.monotonic() < until:
                 for label, path in (
                     ("frontend GET /api/health", "/api/health"),
                     ("frontend GET /api/tasks", "/api/tasks"),
                 ):
                     started = time.perf_counter()
-                    r = await probe.get(path, cookies=cookies)
-                    run.reference[label].append((time.perf_counter() - started) * 1000)
-                    r.raise_for_status()
+                    async with probe.get(path, headers=sent) as r:
+                        await r.read()
+                        run.reference[label].append((time.perf_counter() - started) * 1000)
+                        r.raise_for_status()
                 await asyncio.sleep(0.5)
 
         warm = time.monotonic() + 3.0
