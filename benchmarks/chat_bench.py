@@ -23,11 +23,11 @@ time per message over the NLU table and the development phrasings, each with its
    machine's floor at that moment: a frontend hop alone, and frontend -> backend -> database without the
    chatbot), and the CPU each process spent per turn (from /proc; robust against other load on the machine),
    this benchmark's own process included ("driver": it shares the cores; its users' requests go through
-   aiohttp on uvloop, about a quarter of the CPU httpx took per request before round 4). With `--before REF` the phase runs
-   2 x --repeat times, alternating the services of git revision REF (its services/ exported to a scratch
-   directory and put ahead on PYTHONPATH) and this tree's, each on a fresh stack and fresh databases, and
-   ends with both sides' pooled percentiles, load averages and CPU per turn: a before/after comparison under
-   the same load.
+   aiohttp on uvloop, about a quarter of the CPU httpx took per request before round 4). With `--before REF`
+   the phase runs 2 x --repeat times, alternating the services of git revision REF (its services/ exported
+   to a scratch directory and put ahead on PYTHONPATH) and this tree's, each on a fresh stack and fresh
+   databases, and ends with both sides' pooled percentiles, load averages and CPU per turn: a before/after
+   comparison under the same load.
 """
 
 from __future__ import annotations
