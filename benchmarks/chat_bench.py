@@ -3,6 +3,7 @@
 
     .venv/bin/python benchmarks/chat_bench.py [--rounds 5] [--messages 400] [--postgres]
                                               [--users 20] [--think 1] [--seconds 30] [--only concurrent|nlu]
+                                              [--before REF [--repeat 2]]
 
 `--only nlu` prints only the parse alone (rules + classifier, no resolution): wall time and this thread's CPU
 time per message over the NLU table and the development phrasings, each with its user's title words.
@@ -20,7 +21,13 @@ time per message over the NLU table and the development phrasings, each with its
    (chatbot work, of which NLU; backend calls; the chatbot's own database), the time outside the chatbot's
    handler (frontend hop, HTTP), reference requests measured one at a time during the same phase (the
    machine's floor at that moment: a frontend hop alone, and frontend -> backend -> database without the
-   chatbot), and the CPU each process spent per turn (from /proc; robust against other load on the machine).
+   chatbot), and the CPU each process spent per turn (from /proc; robust against other load on the machine),
+   this benchmark's own process included ("driver": it shares the cores; its users' requests go through
+   aiohttp on uvloop, about a quarter of the CPU httpx took per request before round 4). With `--before REF`
+   the phase runs 2 x --repeat times, alternating the services of git revision REF (its services/ exported
+   to a scratch directory and put ahead on PYTHONPATH) and this tree's, each on a fresh stack and fresh
+   databases, and ends with both sides' pooled percentiles, load averages and CPU per turn: a before/after
+   comparison under the same load.
 """
 
 from __future__ import annotations
@@ -28,10 +35,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import random
 import re
+import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -41,7 +51,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
+import uvloop
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # harness/ and tests/ when run as a script
@@ -230,36 +242,51 @@ class ConcurrentRun:
     parts: dict[str, list[float]]  # Server-Timing entries of the chatbot, ms per turn
     reference: dict[str, list[float]]  # reference requests measured during the same phase, ms
     cpu_ms: dict[str, float]  # CPU time each process spent in the measured phase, ms
+    load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average as the measured phase began and ended
 
 
-def bench_concurrent(users: int, seconds: float, think: float, postgres: bool) -> ConcurrentRun:
+def bench_concurrent(
+    users: int, seconds: float, think: float, pg: Any, source: Path | None = None, phase: int = 0
+) -> ConcurrentRun:
+    """One measured phase on a fresh stack (own databases on `pg`, a shared PostgreSQL, or SQLite files);
+    `source` runs the services from another tree's services/ (see `export_services`)."""
     ports = {"backend": free_port(), "chatbot": free_port(), "frontend": free_port()}
+    extra: dict[str, dict[str, str]] = {name: {} for name in ports}
+    if pg:
+        extra["backend"]["DATABASE_URL"] = pg.create_database(f"bench_backend_{phase}")
+        extra["chatbot"]["DATABASE_URL"] = pg.create_database(f"bench_chatbot_{phase}")
+    if source is not None:  # ahead of the editable installs of this tree on sys.path
+        for name in ports:
+            extra[name]["PYTHONPATH"] = str(source / "services" / name)
     with (
         tempfile.TemporaryDirectory() as state,
-        postgres_server(postgres) as pg,
-    ):
-        extra = (
-            {
-                "backend": {"DATABASE_URL": pg.create_database("bench_backend")},
-                "chatbot": {"DATABASE_URL": pg.create_database("bench_chatbot")},
-            }
-            if pg
-            else {}
-        )
-        with start_dev_stack(
+        start_dev_stack(
             Path(state),
             ports=ports,
             only=("backend", "chatbot", "frontend"),
             extra_env=extra,
             log_level="WARNING",
-        ) as stack:
-            pids = {name: service.process.pid for name, service in stack.services.items()}
-            postmaster = _postmaster_pid(pg) if pg else None
-            return asyncio.run(
-                _drive_concurrent(
-                    stack.backend_url, stack.frontend_url, users, seconds, think, pids, postmaster
-                )
-            )
+        ) as stack,
+    ):
+        pids = {name: service.process.pid for name, service in stack.services.items()}
+        postmaster = _postmaster_pid(pg) if pg else None
+        return uvloop.run(
+            _drive_concurrent(stack.backend_url, stack.frontend_url, users, seconds, think, pids, postmaster)
+        )
+
+
+def export_services(ref: str, into: Path) -> Path:
+    """services/ of git revision `ref` written under `into` (for --before); returns `into`."""
+    try:
+        archive = subprocess.run(
+            ["git", "-C", str(REPO), "archive", ref, "services"], check=True, capture_output=True
+        ).stdout
+    except subprocess.CalledProcessError as exc:
+        raise SystemExit(
+            f"--before {ref}: git archive failed ({exc.stderr.decode().strip()}): name a commit or branch"
+        ) from exc
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
 
 
 @contextlib.contextmanager
@@ -312,9 +339,9 @@ async def _drive_concurrent(
     limits = httpx.Limits(max_connections=users * 2, max_keepalive_connections=users * 2)
     run = ConcurrentRun([], 0.0, {}, {"frontend GET /api/health": [], "frontend GET /api/tasks": []}, {})
     async with (
+        contextlib.AsyncExitStack() as stack,
         httpx.AsyncClient(base_url=backend_url, timeout=30, limits=limits) as backend,
         httpx.AsyncClient(base_url=frontend_url, timeout=30, limits=limits) as frontend,
-        httpx.AsyncClient(base_url=frontend_url, timeout=30) as probe,
     ):
         tokens = []
         for u in range(users):  # sign-ups one at a time: password hashing is deliberately slow
@@ -342,10 +369,26 @@ async def _drive_concurrent(
             csrf[token] = (cookies, {"X-CSRF-Token": found.group(1)})
         frontend.cookies.clear()
         rng = random.Random(11)
+        # The users' requests go through aiohttp (a quarter of httpx's CPU per request): the driver shares the
+        # two cores with the services it measures. No cookie jar: each request carries its own user's cookies.
+        chat = await stack.enter_async_context(
+            aiohttp.ClientSession(
+                frontend_url,
+                connector=aiohttp.TCPConnector(limit=users * 2, keepalive_timeout=2.0),
+                cookie_jar=aiohttp.DummyCookieJar(),
+                timeout=aiohttp.ClientTimeout(total=30),
+            )
+        )
+        probe = await stack.enter_async_context(
+            aiohttp.ClientSession(
+                frontend_url, cookie_jar=aiohttp.DummyCookieJar(), timeout=aiohttp.ClientTimeout(total=30)
+            )
+        )
 
         async def user(token: str, until: float, measure: bool) -> None:
             conversation: str | None = None
             cookies, headers = csrf[token]
+            sent = {**headers, "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
             await asyncio.sleep(rng.uniform(0, think))  # users do not start in step
             i = 0
             while time.monotonic() < until:
@@ -357,13 +400,15 @@ async def _drive_concurrent(
                 if conversation:
                     body["conversation_id"] = conversation
                 started = time.perf_counter()
-                r = await frontend.post("/api/chat", json=body, cookies=cookies, headers=headers)
-                elapsed = (time.perf_counter() - started) * 1000
-                r.raise_for_status()
-                conversation = r.json()["conversation_id"]
+                async with chat.post("/api/chat", json=body, headers=sent) as r:
+                    answer = await r.read()
+                    elapsed = (time.perf_counter() - started) * 1000
+                    r.raise_for_status()
+                    timing = r.headers.get("server-timing", "")
+                conversation = json.loads(answer)["conversation_id"]
                 if measure:
                     run.latencies.append(elapsed)
-                    for name, ms in re.findall(r"(\w+);dur=([\d.]+)", r.headers.get("server-timing", "")):
+                    for name, ms in re.findall(r"(\w+);dur=([\d.]+)", timing):
                         run.parts.setdefault(name, []).append(float(ms))
                 if think:
                     await asyncio.sleep(rng.expovariate(1 / think))
@@ -371,16 +416,17 @@ async def _drive_concurrent(
         async def reference(until: float) -> None:
             # one request at a time, 4 a second: the same machine's floor at the same moment, without the
             # chatbot (a frontend hop alone; frontend -> backend -> Postgres)
-            cookies = {"todo_session": tokens[0]}
+            sent = {"Cookie": f"todo_session={tokens[0]}"}
             while time.monotonic() < until:
                 for label, path in (
                     ("frontend GET /api/health", "/api/health"),
                     ("frontend GET /api/tasks", "/api/tasks"),
                 ):
                     started = time.perf_counter()
-                    r = await probe.get(path, cookies=cookies)
-                    run.reference[label].append((time.perf_counter() - started) * 1000)
-                    r.raise_for_status()
+                    async with probe.get(path, headers=sent) as r:
+                        await r.read()
+                        run.reference[label].append((time.perf_counter() - started) * 1000)
+                        r.raise_for_status()
                 await asyncio.sleep(0.5)
 
         warm = time.monotonic() + 3.0
@@ -388,18 +434,24 @@ async def _drive_concurrent(
         processes = {**pids, **({"postgres": postmaster} if postmaster else {})}
 
         def cpu() -> dict[str, float]:
+            usage = resource.getrusage(resource.RUSAGE_SELF)  # this driver: its load is on the same cores
             return {
-                name: _family_cpu(pid) if name == "postgres" else _cpu_seconds(pid)
-                for name, pid in processes.items()
+                **{
+                    name: _family_cpu(pid) if name == "postgres" else _cpu_seconds(pid)
+                    for name, pid in processes.items()
+                },
+                "driver": usage.ru_utime + usage.ru_stime,
             }
 
         before = cpu()
+        load_before = os.getloadavg()[0]
         started = time.monotonic()
         until = started + seconds
         await asyncio.gather(reference(until), *(user(t, until, True) for t in tokens))
         run.seconds = time.monotonic() - started
         after = cpu()
-        run.cpu_ms = {name: (after[name] - before[name]) * 1000 for name in processes}
+        run.load = (load_before, os.getloadavg()[0])
+        run.cpu_ms = {name: (after[name] - before[name]) * 1000 for name in before}
     return run
 
 
@@ -419,6 +471,12 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=float, default=30.0, help="measured phase (part 3)")
     parser.add_argument("--only", choices=["all", "concurrent", "nlu"], default="all")
+    parser.add_argument(
+        "--before",
+        metavar="REF",
+        help="part 3 also with the services of git revision REF (e.g. main), alternated with this tree's",
+    )
+    parser.add_argument("--repeat", type=int, default=2, help="runs per side with --before (part 3)")
     args = parser.parse_args()
     # the figures depend on what else the machine runs: say how busy it was
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
@@ -459,13 +517,48 @@ def concurrent(args: argparse.Namespace) -> None:
         f"3. End to end at {args.users} concurrent users, {pace}, {args.seconds:g} s:"
         f" frontend -> chatbot -> backend -> {db}"
     )
-    run = bench_concurrent(args.users, args.seconds, args.think, args.postgres)
+    runs: dict[str, list[ConcurrentRun]] = {"before": [], "after": []}
+    with tempfile.TemporaryDirectory() as scratch, postgres_server(args.postgres) as pg:
+        if not args.before:
+            report(bench_concurrent(args.users, args.seconds, args.think, pg))
+            return
+        source = export_services(args.before, Path(scratch))
+        # alternated, so that a change in the machine's other load falls on both sides alike
+        for phase in range(2 * args.repeat):
+            side = ("before", "after")[phase % 2]
+            print(f"   --- {side} ({args.before if side == 'before' else 'this tree'}), run {phase // 2 + 1}")
+            run = bench_concurrent(
+                args.users, args.seconds, args.think, pg, source if side == "before" else None, phase
+            )
+            runs[side].append(run)
+            report(run)
+    print(f"   === before ({args.before}) and after (this tree), {args.repeat} runs each, pooled:")
+    print(f"   {'':<22} {'p50 / p95 / p99 ms':>24} {'rate':>7}  load  CPU per turn (ms)")
+    for side, side_runs in runs.items():
+        latencies = [ms for run in side_runs for ms in run.latencies]
+        p50, p95, p99 = quantiles(latencies)
+        turns = len(latencies)
+        rate = turns / sum(run.seconds for run in side_runs)
+        loads = [x for run in side_runs for x in run.load]
+        names = side_runs[0].cpu_ms
+        cpu = {name: sum(run.cpu_ms[name] for run in side_runs) / max(turns, 1) for name in names}
+        services = sum(ms for name, ms in cpu.items() if name != "driver")
+        print(
+            f"   {side:<22} {p50:7.1f} / {p95:6.1f} / {p99:6.1f} {rate:6.1f}/s"
+            f"  {min(loads):.1f}-{max(loads):.1f}  "
+            + "  ".join(f"{name} {ms:.2f}" for name, ms in cpu.items())
+            + f"  (services {services:.2f})"
+        )
+
+
+def report(run: ConcurrentRun) -> None:
     n = len(run.latencies)
     p50, p95, p99 = quantiles(run.latencies)
     verdict = "met" if p95 <= TARGET_E2E_P95_MS else "MISSED"
     print(
         f"   chat turn: n={n}  rate={n / run.seconds:.1f}/s  p50={p50:.1f} ms  p95={p95:.1f} ms"
         f"  p99={p99:.1f} ms -> p95 target {TARGET_E2E_P95_MS:.0f} ms {verdict}"
+        f"  (load average {run.load[0]:.1f} -> {run.load[1]:.1f})"
     )
     print("   where a turn's time went (the chatbot's Server-Timing; mean / p95 ms):")
     labels = {
@@ -490,7 +583,7 @@ def concurrent(args: argparse.Namespace) -> None:
     for label, values in run.reference.items():
         r50, r95, _ = quantiles(values)
         print(f"   {label:<52} {r50:7.2f} / {r95:7.2f}  (n={len(values)})")
-    print("   CPU per chat turn, by process (ms; the reference requests included):")
+    print("   CPU per chat turn, by process (ms; the reference requests included; driver: this benchmark):")
     print("   " + "  ".join(f"{name} {ms / max(n, 1):.2f}" for name, ms in run.cpu_ms.items()))
 
 

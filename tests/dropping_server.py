@@ -35,3 +35,36 @@ async def serve(drops: int, how: str) -> tuple[asyncio.Server, list[int]]:
 
     server = await asyncio.start_server(handle, "127.0.0.1", 0)
     return server, seen
+
+
+async def serve_answer(answer: bytes | None) -> tuple[asyncio.Server, list[bytes]]:
+    """A server that records each request's head and answers every request with `answer` (raw HTTP, on a
+    connection it keeps open), or never answers (None). Returns the server and the list of heads seen."""
+    heads: list[bytes] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                heads.append(head)
+                length = next(
+                    (
+                        int(line.split(b":")[1])
+                        for line in head.lower().split(b"\r\n")
+                        if line.startswith(b"content-length:")
+                    ),
+                    0,
+                )
+                await reader.readexactly(length)
+                if answer is None:
+                    await reader.read()  # until the client gives up and closes
+                    return
+                writer.write(answer)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return server, heads

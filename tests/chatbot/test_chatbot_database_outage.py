@@ -132,3 +132,31 @@ def test_an_outage_is_told_from_a_bug_by_its_sqlstate() -> None:
     assert [is_outage(_driver_error(e)) for e in outages] == [True] * len(outages)
     assert [is_outage(_driver_error(e)) for e in bugs] == [False] * len(bugs)
     assert is_outage(ConnectionRefusedError()) and not is_outage(ValueError())
+
+
+@pytest.mark.postgres
+async def test_pooled_connections_the_server_ended_are_replaced_before_use(
+    pg: PostgresServer, tmp_path: Path
+) -> None:
+    """The pool has no pre-ping (three round trips a checkout): a Postgres restart ends every pooled session,
+    and the next turn must still be answered, on new connections, not with a 503. Ended here as a restart
+    ends them: the server terminates each idle session of the chatbot's database."""
+    database = "chatbot_sessions_ended"
+    url = pg.create_database(database)
+    async with running_stack(tmp_path, database_url=url) as stack:
+        token = await stack.signup()
+        conversation = (await stack.chat(token, "add buy milk"))["conversation_id"]  # pool warm
+        watcher = await asyncpg.connect(pg.url_for(database, driver="postgresql"))
+        try:
+            ended = await watcher.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await watcher.close()
+        assert ended >= 1
+        await asyncio.sleep(0.2)  # the sessions' sockets close (a restart takes seconds)
+        for message in ("show my tasks", "delete it"):  # both statements of a turn, twice
+            answer = await stack.chat_raw(token, {"message": message, "conversation_id": conversation})
+            assert answer.status_code == 200, answer.text
+        assert answer.json()["actions"][0]["type"] == "deleted"  # the conversation's context was read back

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -206,3 +207,46 @@ def test_a_start_that_finds_the_schema_at_head_does_not_load_alembic(pg: Postgre
 
     assert "alembic imported: True" in start()
     assert "alembic imported: False" in start()
+
+
+async def test_on_postgres_a_conversation_keeps_its_newest_turns_and_expires(
+    pg: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Retention (issue 11 item 6) on the path production takes: the one-statement close of a turn (with
+    the account's counter), pruned to the newest max_turns turns every PRUNE_EVERY_TURNS, replies stored cut
+    to MAX_STORED_REPLY characters, and a conversation idle past the TTL forgotten, messages and all."""
+    engine = make_engine(pg.create_database("chatbot_retention"))
+    await migrate(engine)
+    store = ConversationStore(engine, max_turns=5)
+    state = await store.load("u1", None)
+    for i in range(23):
+        await store.close_turn(
+            "u1", state, f"message {i}", "reply " * 400, "list", Counter("chat:account:1", 0)
+        )
+        state.is_new = False
+    async with engine.connect() as conn:
+        texts = (
+            (
+                await conn.execute(
+                    text("SELECT text FROM chatbot_messages WHERE conversation_id = :id ORDER BY id"),
+                    {"id": state.id},
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert 2 * 5 <= len(texts) <= 2 * (5 + crud.PRUNE_EVERY_TURNS), len(texts)
+    assert texts[-2] == "message 22"  # the newest turns are the ones kept
+    assert "message 0" not in texts
+    assert max(len(t) for t in texts) == crud.MAX_STORED_REPLY
+    assert (await store.find(state.id)) is not None
+    store.ttl = timedelta(seconds=-1)  # every conversation is older than the TTL now
+    assert (await store.find(state.id)) is None  # an expired conversation starts afresh
+    assert await store.counts(state.id) > 0  # until the next expiry pass, due every EXPIRE_EVERY_SECONDS:
+    monkeypatch.setattr(crud, "EXPIRE_EVERY_SECONDS", 0.0)  # now, at any turn's end
+    other = await store.load("u2", None)
+    await store.close_turn("u2", other, "hello", "hi", "greeting", Counter("chat:account:2", 0))
+    assert await store.counts(state.id) == 0  # another conversation's turn deleted it, messages and all
+    store.ttl = crud.TTL
+    assert (await store.find(state.id)) is None  # the row itself is gone, not only too old to be read
+    await engine.dispose()

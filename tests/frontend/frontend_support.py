@@ -46,12 +46,20 @@ def api_csrf_header(client: httpx.AsyncClient) -> dict[str, str]:
     return {"X-CSRF-Token": csrf_token(request)}
 
 
+class _AppTransport(httpx.ASGITransport):
+    """The app in-process. Closing the client also closes the app's pooled upstream session, as the app's
+    lifespan would (ASGITransport runs no lifespan)."""
+
+    async def aclose(self) -> None:
+        await self.app.state.upstreams.aclose()  # type: ignore[attr-defined]
+
+
 def frontend_client(
     settings: Settings, transport: httpx.AsyncBaseTransport | None = None
 ) -> BrowserLikeClient:
     """A client of a fresh frontend app in-process (ASGI); `transport` stands in for the upstreams."""
     app = create_app(settings, transport)
-    return BrowserLikeClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    return BrowserLikeClient(transport=_AppTransport(app=app), base_url="http://testserver")
 
 
 def unique_email() -> str:

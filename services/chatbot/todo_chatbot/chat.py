@@ -186,12 +186,12 @@ class ChatService:
         opened_at = clock()
         token_key = hashlib.sha256(token.encode()).hexdigest()
         known = self._identities.get(token_key)
-        lookups = await asyncio.gather(
-            self.backend.list_tasks(token), *([] if known else [self.backend.me(token)])
-        )
-        tasks = lookups[0]
+        if known:  # the usual case: one call, awaited as it is (no task to schedule for a gather of one)
+            tasks, user_id = await self.backend.list_tasks(token), known
+        else:
+            tasks, me = await asyncio.gather(self.backend.list_tasks(token), self.backend.me(token))
+            user_id = self._remember(token_key, str(me["id"]))
         looked_up = clock()
-        user_id = known or self._remember(token_key, str(lookups[1]["id"]))
         state = self.store.owned_by(user_id, opened.found)
         today = (client_time or datetime.now().astimezone()).date()
         pending = state.pending

@@ -49,7 +49,9 @@ _DROP_RESPONSE = {
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
-def get_upstreams(request: Request) -> Upstreams:
+# The dependencies are async: FastAPI runs a plain `def` dependency in a worker thread, a thread hop on every
+# proxied request (the chat's among them) for reading an attribute.
+async def get_upstreams(request: Request) -> Upstreams:
     upstreams: Upstreams = request.app.state.upstreams
     return upstreams
 
@@ -59,9 +61,13 @@ def get_app_settings(request: Request) -> Settings:
     return settings
 
 
+async def app_settings(request: Request) -> Settings:
+    return get_app_settings(request)
+
+
 log = logging.getLogger("todo_frontend.health")
 UpstreamsDep = Annotated[Upstreams, Depends(get_upstreams)]
-SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+SettingsDep = Annotated[Settings, Depends(app_settings)]
 
 
 @router.get("/api/health")

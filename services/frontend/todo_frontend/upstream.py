@@ -1,4 +1,10 @@
-"""The one HTTP client to the backend and the chatbot, shared by the pages and the /api proxy."""
+"""The one HTTP client to the backend and the chatbot, shared by the pages and the /api proxy.
+
+Requests go through one pooled `aiohttp` session (about a quarter of the CPU of httpx per request: every
+chat turn and every page passes here, benchmarks/chat_bench.py); answers are handed on as `httpx.Response`
+objects. `transport` instead sends them through httpx to that transport (tests: an in-process app or a mock).
+Both feed one resend rule (`Upstreams.request`) through the two ways an attempt can fail: nothing of an
+answer came, or the answer was cut off."""
 
 from __future__ import annotations
 
@@ -6,7 +12,10 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+import aiohttp
 import httpx
+import orjson
+from starlette.datastructures import ImmutableMultiDict
 
 from todo_frontend.config import Settings
 
@@ -44,19 +53,105 @@ def client_headers(client_host: str | None, proxy_token: str) -> dict[str, str]:
     return headers
 
 
+class NoAnswer(Exception):
+    """Not one byte of an answer came (refused, closed or reset): the request cannot have been processed."""
+
+
+class CutOff(Exception):
+    """The answer began and was cut off: the request was processed."""
+
+
+class _Aiohttp:
+    """One attempt through the pooled aiohttp session (made on first use: it belongs to the running loop)."""
+
+    def __init__(self, timeout: float) -> None:
+        # as httpx.Timeout(timeout, connect=5) was: the pool wait and each read bounded by `timeout`, the
+        # TCP connect by 5 s; not the whole request
+        self.timeout = aiohttp.ClientTimeout(total=None, connect=timeout, sock_connect=5.0, sock_read=timeout)
+        self._session: aiohttp.ClientSession | None = None
+
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = new_session(
+                self.timeout, aiohttp.TCPConnector(limit=100, keepalive_timeout=KEEPALIVE_EXPIRY_S)
+            )
+        return self._session
+
+    async def attempt(
+        self, method: str, url: str, headers: dict[str, str], params: Any, body: bytes | None
+    ) -> httpx.Response:
+        try:
+            response = await self.session().request(
+                method, url, headers=headers, params=params, data=body, allow_redirects=False
+            )
+        except TimeoutError:  # aiohttp's timeouts are connection errors too, but never sent again
+            raise
+        except aiohttp.ClientConnectionError as exc:  # refused, closed or reset before an answer
+            raise NoAnswer(f"{type(exc).__name__}: {exc}") from exc
+        try:
+            content = await response.read()
+        except TimeoutError:
+            raise
+        except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError) as exc:
+            raise CutOff(f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            response.release()
+        # the raw header lines keep repeated headers (several Set-Cookie) in order
+        return httpx.Response(response.status, headers=list(response.raw_headers), content=content)
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+def new_session(timeout: aiohttp.ClientTimeout, connector: aiohttp.TCPConnector) -> aiohttp.ClientSession:
+    session = aiohttp.ClientSession(
+        timeout=timeout,
+        connector=connector,
+        cookie_jar=aiohttp.DummyCookieJar(),  # the users' requests share the pool: never their cookies
+        auto_decompress=False,  # the answer goes on as it came (httpx.Response decodes it when read)
+        skip_auto_headers=("Content-Type",),  # none unless the request's own headers say it
+    )
+    # the resend rule is Upstreams.request's alone: aiohttp would otherwise send an idempotent request once
+    # more itself first (the switch aiohttp's own test client turns off the same way)
+    session._retry_connection = False
+    return session
+
+
+class _Httpx:
+    """One attempt through httpx to `transport` (tests: an in-process app or a mock of the upstreams)."""
+
+    def __init__(self, timeout: float, transport: httpx.AsyncBaseTransport) -> None:
+        self.client = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0), transport=transport)
+
+    async def attempt(
+        self, method: str, url: str, headers: dict[str, str], params: Any, body: bytes | None
+    ) -> httpx.Response:
+        request = self.client.build_request(method, url, params=params, headers=headers, content=body)
+        try:
+            response = await self.client.send(request, stream=True)
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            raise NoAnswer(f"{type(exc).__name__}: {exc}") from exc
+        try:
+            await response.aread()
+        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            await response.aclose()
+            raise CutOff(f"{type(exc).__name__}: {exc}") from exc
+        return response
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
 class Upstreams:
     def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.backend_url = settings.backend_url.rstrip("/")
         self.chatbot_url = settings.chatbot_url.rstrip("/")
         self.proxy_token = settings.proxy_token.get_secret_value()
-        self._timeout = httpx.Timeout(settings.upstream_timeout_seconds, connect=5.0)
+        self._timeout = settings.upstream_timeout_seconds
         self._transport = transport
-        self.client = httpx.AsyncClient(
-            timeout=self._timeout,
-            transport=transport,
-            limits=httpx.Limits(
-                max_connections=100, max_keepalive_connections=20, keepalive_expiry=KEEPALIVE_EXPIRY_S
-            ),  # httpx's defaults, but the expiry
+        self._http: _Aiohttp | _Httpx = (
+            _Aiohttp(self._timeout) if transport is None else _Httpx(self._timeout, transport)
         )
 
     def service_for(self, path: str) -> tuple[str, str]:
@@ -81,19 +176,16 @@ class Upstreams:
         all_headers = {**(headers or {}), **client_headers(client_host, self.proxy_token)}
         if token and not any(k.lower() == "authorization" for k in all_headers):
             all_headers["Authorization"] = f"Bearer {token}"
-        request = self.client.build_request(
-            method, base + path, json=json, params=params, headers=all_headers, content=content
-        )
+        if json is not None:
+            content = orjson.dumps(json)
+            all_headers["Content-Type"] = "application/json"
+        # every value of a repeated query parameter (a Starlette QueryParams keeps them all)
+        query = params.multi_items() if isinstance(params, ImmutableMultiDict) else params
         try:
             for attempt in (1, 2):
                 try:
-                    response = await self.client.send(request, stream=True)
-                except (
-                    httpx.ConnectError,
-                    httpx.RemoteProtocolError,
-                    httpx.ReadError,
-                    httpx.WriteError,
-                ) as exc:
+                    return await self._http.attempt(method, base + path, all_headers, query, content or None)
+                except NoAnswer as exc:
                     # No byte of an answer came. A pod that is shutting down (a rollout, a scale-down)
                     # closes its pooled keep-alive connections, and a request sent on one that moment is
                     # never read: the server closes it (FIN: "disconnected without a response") or, with
@@ -102,30 +194,18 @@ class Upstreams:
                     # browsers resend on a reused connection). A second failure is reported.
                     if attempt == 2:
                         raise
-                    log.info(
-                        "%s %s%s: %s before any answer, sent once more",
-                        method,
-                        base,
-                        path,
-                        type(exc).__name__,
-                    )
-                    continue
-                try:
-                    await response.aread()
-                except (httpx.RemoteProtocolError, httpx.ReadError):
+                    log.info("%s %s%s: %s before any answer, sent once more", method, base, path, exc)
+                except CutOff:
                     # the answer began and was cut off: the request was processed; only an idempotent one
                     # may be sent again
-                    await response.aclose()
                     if attempt == 2 or method.upper() not in IDEMPOTENT:
                         raise
                     log.info("%s %s%s: answer cut off, sent once more", method, base, path)
-                    continue
-                return response
             raise AssertionError("unreachable: the second attempt returns or raises")  # pragma: no cover
-        except httpx.TimeoutException as exc:
+        except (TimeoutError, httpx.TimeoutException) as exc:
             log.warning("%s %s%s: no answer in time", method, base, path)
             raise UpstreamUnavailable(service, "no answer in time", timed_out=True) from exc
-        except httpx.TransportError as exc:
+        except (NoAnswer, CutOff, aiohttp.ClientError, httpx.TransportError) as exc:
             log.warning("%s %s%s: %s: %s", method, base, path, type(exc).__name__, exc)
             raise UpstreamUnavailable(service, "unreachable") from exc
 
@@ -136,13 +216,20 @@ class Upstreams:
         if self._transport is not None:  # an in-process app (tests): there is no Service to go through
             return await self.request("GET", path)
         service, base = self.service_for(path)
+        timeout = aiohttp.ClientTimeout(
+            total=None, connect=self._timeout, sock_connect=5.0, sock_read=self._timeout
+        )
         try:
-            async with httpx.AsyncClient(timeout=self._timeout) as client:
-                return await client.get(base + path, headers={"connection": "close"})
-        except httpx.TimeoutException as exc:
+            async with (
+                new_session(timeout, aiohttp.TCPConnector(force_close=True)) as session,
+                session.get(base + path, allow_redirects=False) as response,
+            ):
+                content = await response.read()
+                return httpx.Response(response.status, headers=list(response.raw_headers), content=content)
+        except TimeoutError as exc:
             raise UpstreamUnavailable(service, "no answer in time", timed_out=True) from exc
-        except httpx.TransportError as exc:
+        except aiohttp.ClientError as exc:
             raise UpstreamUnavailable(service, "unreachable") from exc
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        await self._http.aclose()
