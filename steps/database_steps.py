@@ -300,7 +300,22 @@ def _restored(
     """Into the run's second release (steps/tls_steps.py): installed fresh in its own namespace."""
     took = db_backup.restore(second_release.release, backup_file, timeout=timeouts.backup)
     evidence.figure("restore time (backend and chatbot stopped and started)", round(took, 1), "s")
+    # The rollout is complete when the new pod is Ready; its address reaches the Service's endpoints and the
+    # node's kube-proxy rules a moment later (a login at once was refused). Users come back when it answers.
+    started = time.monotonic()
+    wait_until(
+        f"the restored release's backend to answer {second_release.backend}/api/ready",
+        lambda: _answers(f"{second_release.backend}/api/ready"),
+        timeout=timeouts.app_answers,
+        interval=0.25,
+    )
+    evidence.figure("backend answering after its rollout", round(time.monotonic() - started, 2), "s")
     return second_release
+
+
+def _answers(url: str) -> tuple[bool, str]:
+    response = httpx.get(url, timeout=2)
+    return response.status_code == 200, f"HTTP {response.status_code}"
 
 
 @then("the user logs in to the fresh release and finds every task")
