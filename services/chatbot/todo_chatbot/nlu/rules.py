@@ -141,6 +141,13 @@ _POLITE = [
     "will you",
     "can u",
     "could u",
+    # "can ya / could ya / would ya put down …" (round 9)
+    "can ya",
+    "could ya",
+    "would ya",
+    "will ya",
+    "would u",
+    "will u",
     "i want you to",
     "i need you to",
     "i'd like you to",
@@ -165,6 +172,16 @@ _POLITE = [
     "quickly",
     "oh",
     "um",
+    # interjections before a request: "oi can u add …", "erm remind me …" (round 9)
+    "oi",
+    "oy",
+    "erm",
+    "umm",
+    "uh",
+    "uhh",
+    "ah",
+    "ahh",
+    "ooh",
     "hmm",
 ]
 _POLITE_TAIL = ["please", "pls", "thanks", "thank you", "for me", "now", "asap please"]
@@ -189,6 +206,23 @@ THANKS = re.compile(
 )
 # "hey there, how's it going", "great, cheers": every part a greeting or a thank-you
 _GREETING_PARTS = re.compile(r"\s*(?:[,;!.]+|\band\b)\s*")
+# a letter typed three times or more, or twice at the end of a word: "heyyy", "hiii", "byee" (round 9)
+_STRETCHED = re.compile(r"([a-z])\1{2,}|([a-z])\2\b")
+
+
+def _unstretch(text: str) -> str:
+    """ "heyyy bot" -> "hey bot", "thanksss" -> "thanks": a greeting's letters drawn out (tried only after the
+    words as typed)."""
+    return _STRETCHED.sub(lambda m: m.group(1) or m.group(2), text)
+
+
+def _greeting_part(part: str) -> bool:
+    if GREETING.fullmatch(part) or THANKS.fullmatch(part):
+        return True
+    plain = _unstretch(part)
+    return plain != part and bool(GREETING.fullmatch(plain) or THANKS.fullmatch(plain))
+
+
 NEGATED_STATUS = frozenset({"unfinished", "incomplete", "uncompleted", "undone", "unchecked", "unticked"})
 # "how do I remove a task", "what are my options": questions about the bot, not about the user's tasks
 HELP_QUESTION = re.compile(
@@ -202,6 +236,9 @@ HELP_QUESTION = re.compile(
     r"|commands|tasks|jobs)(?: that)? you (?:can|could|are able to) (?:do|help with|handle|understand)\b"
     r"|what (?:kinds?|sorts?|types?) of (?:stuff|things|tasks|jobs|commands|requests) (?:can|could|do|will)"
     r" you\b"
+    # "what sort of things can i type here" (round 9)
+    r"|what (?:kinds?|sorts?|types?) of (?:stuff|things|commands|requests|messages|words|phrases)"
+    r" (?:can|could|should|do) i (?:type|say|ask|write|use|enter|send|put)\b"
     r"|tell me what you(?:'re| are) (?:capable|able)\b|what (?:are|r) you (?:capable|able)\b"
     r"|(?:can you |could you |please )?(?:give|show|send) me (?:a |some )?(?:quick |short )?(?:tutorial"
     r"|walkthrough|walk-through|guide)\b|(?:is there|do you have|got) (?:a |an )?(?:tutorial|walkthrough"
@@ -521,6 +558,12 @@ def list_filter(text: str, today: date | None = None) -> ListFilter:
         status = "completed"
     if re.search(
         r"\b(?:(?:done|finished|completed|complete|ticked off) or not|or not(?: done| finished| completed)?"
+        # "done and not done", "finished and unfinished", "open and closed" (round 9)
+        r"|(?:done|finished|completed|complete|ticked off|closed) (?:and|&|or) (?:not(?: yet)?"
+        r" (?:done|finished|completed)|undone|unfinished|incomplete|open|pending|outstanding)"
+        r"|(?:open|pending|unfinished|not done|outstanding|incomplete) (?:and|&|or) (?:done|finished"
+        r"|completed|closed)"
+        r"|(?:done|finished|completed) and what(?:'s| is)? ?(?:not|isn'?t|is not|hasn'?t|aren'?t|are not)"
         r"|(?:done|finished|completed) (?:ones|tasks|items|stuff)? ?(?:too|as well|included)|including"
         r" (?:the )?(?:done|finished|completed))\b",
         text,
@@ -530,7 +573,7 @@ def list_filter(text: str, today: date | None = None) -> ListFilter:
     if re.search(
         r"\b(overdue|past due|late|miss|missed|behind|slipped|slipping|lapsed"
         r"|past (?:its|their|the) (?:due date|deadline|due dates"
-        r"|deadlines))\b",
+        r"|deadlines|dates?))\b",
         text,
     ):
         due = "overdue"
@@ -801,7 +844,7 @@ def parse_rules(message: str, context: NLUContext) -> ChatIntent:
     if not plain:
         return ChatIntent(intent=Intent.HELP)
     parts = [p.strip(_STRIP) for p in _GREETING_PARTS.split(words.original().lower()) if p.strip(_STRIP)]
-    if parts and all(GREETING.fullmatch(p) or THANKS.fullmatch(p) for p in parts):
+    if parts and all(_greeting_part(p) for p in parts):
         return ChatIntent(intent=Intent.GREETING)
     if CONFIRM.fullmatch(plain):
         return ChatIntent(intent=Intent.CONFIRM)
@@ -1029,13 +1072,16 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
                 r"incomplete|outstanding|unfinished|today|tomorrow|week|weekend|priority|urgent|important"
                 r"|on my|"
                 r"behind|did i|have i|got to do|to do|on the go|in progress|working on|needs? doing"
-                r"|needs? to be done|the lot|the whole lot|still to|or not|got on)\b",
+                r"|needs? to be done|the lot|the whole lot|still to|or not|got on"
+                # overdue wordings (round 9: "what's slipped past its date")
+                r"|slipped|slipping|past due|past (?:its|their|the) (?:due )?(?:dates?|deadlines?)|lapsed)\b",
                 text,
             )
         )
         or (
             re.match(
-                r"^(?:what's|whats|what is|what have i got|anything|is there anything) (?:on|due|planned)\b",
+                r"^(?:what's|whats|what is|what have i got|anything|is there anything) (?:on|due|planned"
+                r"|happening|going on|coming up|scheduled|lined up|booked in)\b",
                 text,
             )
             and (
