@@ -210,17 +210,18 @@ _GREETING_PARTS = re.compile(r"\s*(?:[,;!.]+|\band\b)\s*")
 _STRETCHED = re.compile(r"([a-z])\1{2,}|([a-z])\2\b")
 
 
-def _unstretch(text: str) -> str:
-    """ "heyyy bot" -> "hey bot", "thanksss" -> "thanks": a greeting's letters drawn out (tried only after the
-    words as typed)."""
-    return _STRETCHED.sub(lambda m: m.group(1) or m.group(2), text)
+def _unstretch(text: str, word_ends: bool = True) -> str:
+    """ "heyyy bot" -> "hey bot", "thanksss" -> "thanks", "hii" -> "hi": a greeting's letters drawn out
+    (tried only after the words as typed; the doubled last letter only if the run of three was not enough,
+    so "morninggg all" keeps its "all")."""
+    return _STRETCHED.sub(lambda m: m.group(1) or (m.group(2) if word_ends else m.group(0)), text)
 
 
 def _greeting_part(part: str) -> bool:
-    if GREETING.fullmatch(part) or THANKS.fullmatch(part):
-        return True
-    plain = _unstretch(part)
-    return plain != part and bool(GREETING.fullmatch(plain) or THANKS.fullmatch(plain))
+    for plain in (part, _unstretch(part, word_ends=False), _unstretch(part)):
+        if GREETING.fullmatch(plain) or THANKS.fullmatch(plain):
+            return True
+    return False
 
 
 NEGATED_STATUS = frozenset({"unfinished", "incomplete", "uncompleted", "undone", "unchecked", "unticked"})
