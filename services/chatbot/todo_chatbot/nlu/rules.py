@@ -193,7 +193,7 @@ GREETING = re.compile(
     r"|nighty night"
     r"|cya|ttyl)(?: for now| then| later)?)"
     r"( there| bot| chatbot| you| again| all| everyone| everybody| folks| guys| mate| friend| to you)?"
-    r"|how are you( doing)?( today)?|how's it going|how are things"
+    r"|how (?:are|r) (?:you|u|ya)( doing)?( today)?|how's it going|how are things"
     r"|(?:you )?(?:alright|all right)(?: there| mate| bot| all| everyone| folks| guys| friend| pal)?"
     r"|how's things|how's life|how have you been"
     r"|(?:i )?hope (?:you're|you are|all is|everything is|you've been) (?:well|good|ok|okay|fine|doing well)"
@@ -220,6 +220,10 @@ def _unstretch(text: str, word_ends: bool = True) -> str:
 def _greeting_part(part: str) -> bool:
     for plain in (part, _unstretch(part, word_ends=False), _unstretch(part)):
         if GREETING.fullmatch(plain) or THANKS.fullmatch(plain):
+            return True
+        # "hey how r u", "hi how's it going": a greeting and a how-are-you with no comma between (round 9)
+        head, _, rest = plain.partition(" ")
+        if rest.startswith("how") and GREETING.fullmatch(head) and GREETING.fullmatch(rest):
             return True
     return False
 
@@ -388,7 +392,22 @@ _POLITE_SPLIT = [(p.split()[0], p.split()) for p in _POLITE]
 _POLITE_TAIL_SPLIT = [(p.split()[-1], p.split()) for p in _POLITE_TAIL]
 
 
+# lead-in words whose letters are drawn out at times: "heyy can you add …", "okayyy so …" (round 9)
+_STRETCHABLE_LEADS = frozenset("hey hi hello hiya heya oi oh ooh um erm hmm ok okay so".split())
+
+
+def _unstretched_lead(words: Words) -> Words:
+    first = words.norm[0] if words.norm else ""
+    if first in _STRETCHABLE_LEADS or not _STRETCHED.search(first):
+        return words
+    for plain in (_unstretch(first, word_ends=False), _unstretch(first)):
+        if plain in _STRETCHABLE_LEADS:
+            return Words(words.orig, [plain, *words.norm[1:]])
+    return words
+
+
 def _strip_prefixes(words: Words) -> Words:
+    words = _unstretched_lead(words)
     changed = True
     while changed and words.norm:
         changed = False
@@ -553,7 +572,10 @@ def list_filter(text: str, today: date | None = None) -> ListFilter:
         r"|(?:i'?ve|i have|have i|did i|has been|have been|been|got) (?:already )?"
         r"(?:sorted|dealt with|taken care of)"
         r"|(?:sorted|dealt with|taken care of) already"
-        r"|did i (?:get )?done)\b",
+        r"|did i (?:get )?done"
+        # "how many did i tick off" (round 9)
+        r"|(?:did|have) (?:i|we) (?:already )?(?:tick|check|cross|knock|ticked|checked|crossed"
+        r"|knocked) off)\b",
         text,
     ):
         status = "completed"
@@ -564,7 +586,8 @@ def list_filter(text: str, today: date | None = None) -> ListFilter:
         r" (?:done|finished|completed)|undone|unfinished|incomplete|open|pending|outstanding)"
         r"|(?:open|pending|unfinished|not done|outstanding|incomplete) (?:and|&|or) (?:done|finished"
         r"|completed|closed)"
-        r"|(?:done|finished|completed) and what(?:'s| is)? ?(?:not|isn'?t|is not|hasn'?t|aren'?t|are not)"
+        r"|(?:done|finished|completed) and what(?:'s| is)? ?(?:not|isn'?t|is not|hasn'?t|aren'?t|are not"
+        r"|(?:still )?(?:open|left|to do|pending|outstanding))"
         r"|(?:done|finished|completed) (?:ones|tasks|items|stuff)? ?(?:too|as well|included)|including"
         r" (?:the )?(?:done|finished|completed))\b",
         text,
@@ -1074,8 +1097,10 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
                 r"|on my|"
                 r"behind|did i|have i|got to do|to do|on the go|in progress|working on|needs? doing"
                 r"|needs? to be done|the lot|the whole lot|still to|or not|got on"
-                # overdue wordings (round 9: "what's slipped past its date")
-                r"|slipped|slipping|past due|past (?:its|their|the) (?:due )?(?:dates?|deadlines?)|lapsed)\b",
+                # overdue and open wordings (round 9: "what's slipped past its date", "still sat there
+                # undone")
+                r"|slipped|slipping|past due|past (?:its|their|the) (?:due )?(?:dates?|deadlines?)|lapsed"
+                r"|undone|not done|unticked|unchecked|not finished|not ticked off)\b",
                 text,
             )
         )
