@@ -160,3 +160,63 @@ def test_a_thank_you_card_stays_in_the_title() -> None:
     said = _parse("pls remind me to send Gran a thank you card", EMPTY)
     assert said.title == "send Gran a thank you card"
     assert _parse("add call the bank, thanks a lot", EMPTY).title == "call the bank"
+
+
+# ---- batch r9c: drawn-out lead-ins, "hey how r u", undo with a reason, yes/no questions ----
+
+
+def test_a_drawn_out_lead_in_is_cut(monkeypatch: pytest.MonkeyPatch) -> None:
+    said = _parse("heyy can you add pick up the turkey on the 22nd of december", EMPTY)
+    assert (said.title, said.due_date) == ("pick up the turkey", date(2026, 12, 22))
+    assert _parse("okayyy add buy milk", EMPTY).title == "buy milk"
+    # seeded: with no lead-in read as drawn out, "heyy" stays in the title
+    monkeypatch.setattr(rules, "_STRETCHABLE_LEADS", frozenset())
+    assert rules.parse_rules("okayyy add buy milk", EMPTY).title != "buy milk"
+
+
+@pytest.mark.parametrize("message", ["heyy how r u", "hi how's it going", "hello how are you doing today"])
+def test_a_greeting_and_a_how_are_you_without_a_comma(message: str) -> None:
+    assert _parse(message, EMPTY).intent is Intent.GREETING
+
+
+def test_hey_how_do_i_is_still_help() -> None:
+    assert _parse("hey how do i add a task", EMPTY).intent is Intent.HELP
+
+
+@pytest.mark.parametrize(
+    "message", ["hmm undo that please, i changed my mind", "undo, my mistake", "undo that, the wrong one"]
+)
+def test_undo_with_a_reason_after_it(message: str) -> None:
+    assert rules.parse_rules(message, CONTEXT).intent is Intent.UNDO
+
+
+@pytest.mark.parametrize(
+    ("message", "status"),
+    [
+        ("which ones are still sat there undone", "pending"),
+        ("how many did i tick off", "completed"),
+        ("what's finished and what's still open", "all"),
+    ],
+)
+def test_open_and_done_wordings(message: str, status: str) -> None:
+    said = _parse(message)
+    assert said.intent in (Intent.LIST, Intent.COUNT) and said.filter.status == status
+
+
+def test_a_yes_no_question_about_the_world_is_never_an_add_from_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from todo_chatbot.nlu import arbiter
+
+    message = "is the shop open on sundays"
+    ruled = rules.parse_rules(message, EMPTY)
+    assert ruled.intent is Intent.UNKNOWN
+
+    class SureAdd:
+        def predict(self, message: str, vocabulary: frozenset[str]) -> Any:
+            return type("Said", (), {"intent": "add", "probability": 0.99})()
+
+    assert arbiter.arbitrate(message, EMPTY, ruled, SureAdd()).intent is Intent.UNKNOWN  # type: ignore[arg-type]
+    # seeded: without the question rule, a sure classifier makes it a task
+    monkeypatch.setattr(arbiter, "_QUESTION", re.compile(r"(?!)"))
+    assert arbiter.arbitrate(message, EMPTY, ruled, SureAdd()).intent is Intent.ADD  # type: ignore[arg-type]
