@@ -220,3 +220,21 @@ def test_a_yes_no_question_about_the_world_is_never_an_add_from_nothing(
     # seeded: without the question rule, a sure classifier makes it a task
     monkeypatch.setattr(arbiter, "_QUESTION", re.compile(r"(?!)"))
     assert arbiter.arbitrate(message, EMPTY, ruled, SureAdd()).intent is Intent.ADD  # type: ignore[arg-type]
+
+
+# ---- a typo that turns a title word into a passed-over word is not an exact reference ----
+
+
+def test_a_title_word_typed_as_a_stop_word_is_not_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by test_no_destruction_on_a_guess.py's Hypothesis property (on main's code too): "please delete
+    walk the do" deleted "Walk the dog" at once, "do" being passed over as a generic verb."""
+    from todo_chatbot import resolve
+
+    tasks: Any = [{"number": 1, "title": "Walk the dog"}, {"number": 2, "title": "Call Tom"}]
+    assert resolve.match_title("walk the do", tasks) == ([tasks[0]], False)
+    assert resolve.match_title("call to", tasks) == ([tasks[1]], False)
+    assert resolve.match_title("walk the dog", tasks) == ([tasks[0]], True)
+    assert resolve.match_title("the dog", tasks) == ([tasks[0]], True)
+    # seeded: without the check, the slip is taken as exact
+    monkeypatch.setattr(resolve, "_typo_of_an_unnamed_word", lambda *args: False)
+    assert resolve.match_title("walk the do", tasks) == ([tasks[0]], True)
