@@ -30,7 +30,8 @@ def test_an_explicit_held_out_split_is_refused(tmp_path: Path) -> None:
         "  - {id: sneaky, split: heldout, setup: empty, message: 'hello', intent: greeting}\n"
     )
     refused = (
-        "explicit split can only be 'dev', 'heldout2', 'heldout3', 'heldout4', 'heldout5', 'heldout6' or"
+        "explicit split can only be 'dev', 'heldout2', 'heldout3', 'heldout4', 'heldout5', 'heldout6', "
+        "'heldout7' or 'heldout8'"
     )
     with pytest.raises(ValueError, match=refused):
         load_cases(cases)
@@ -184,7 +185,7 @@ def test_a_title_word_seen_before_is_caught() -> None:
     assert _seen_before(["milk", "orchid"]) == ["milk"]
 
 
-# The fifth, sixth and seventh held-out sets (rounds 6, 7 and 8): cases written before their round changed the
+# The fifth to eighth held-out sets (rounds 6 to 9): cases written before their round changed the
 # parser (and before their author read the parser's code in that round), each committed alone. Same seal as
 # the third; each new set has the one before's proportions per intent (from the sixth on), repeats no earlier
 # message and uses title words no earlier case has. Every check is shown able to fail on a seeded input: an
@@ -203,7 +204,7 @@ class SealedSet:
 
 
 # heldout5's setups `cottage` and `choir`, heldout6's `apiary` and `stargazing`, heldout7's `falconry` and
-# `quilting`
+# `quilting`, heldout8's `archery` and `amdram`
 NEW_TITLE_WORDS_5 = (
     "chimney glazier hinges unclog drainpipe firewood brass doorknob reseal bathtub alto harmony photocopy "
     "harpsichord rehearsal conductor launder robes"
@@ -215,6 +216,12 @@ NEW_TITLE_WORDS_6 = (
 NEW_TITLE_WORDS_7 = (
     "weigh kestrel quail aviary jesses mews tarpaulin falconry certificate perches tobias gauntlet calico "
     "squares wadding quilt bobbins unpick crooked seam marguerite rotary cutter enrol applique masterclass"
+).split()
+
+NEW_TITLE_WORDS_8 = (
+    "bowstring fletch arrows glue loose nocks straw target archery league subs tighten sight pin rashid "
+    "quiver lines act hem pirate costumes forest backdrop spotlight dimmer pantomime programmes tape "
+    "blocking marks perpetua wigs"
 ).split()
 
 SEALED_SETS = [
@@ -251,6 +258,17 @@ SEALED_SETS = [
         "weighed the merlin",
         "telescope",
     ),
+    SealedSet(
+        "heldout8",
+        "r9h-",
+        0x5BF3CFE9085F3ABD,
+        ("r9h-add-remind-me-saturday-to-buy-a", '"2026-11-28"', '"2026-11-29"'),
+        "heldout7",
+        NEW_TITLE_WORDS_8,
+        True,
+        "fletched the spare arrows",
+        "kestrel",
+    ),
 ]
 sealed_sets = pytest.mark.parametrize("held", SEALED_SETS, ids=lambda held: held.split)
 
@@ -283,7 +301,8 @@ def test_the_set_has_the_proportions_per_intent_of_the_one_before(held: SealedSe
 
 @sealed_sets
 def test_no_message_of_the_set_repeats_an_earlier_one(held: SealedSet) -> None:
-    """heldout7's first draft failed it: 19 messages ("hiya", "reopen 3", …) were reworded before commit."""
+    """heldout7's first draft failed it: 19 messages ("hiya", "reopen 3", …) were reworded before commit;
+    heldout8's first draft 20 ("scrap task 5", "hello again", …), and three of their rewordings once more."""
     assert _repeats([c["message"] for c in load_cases(split=held.split)], held.split) == []
 
 

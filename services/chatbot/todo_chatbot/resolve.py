@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Literal
 
 from todo_chatbot.backend import Task
-from todo_chatbot.nlu.fuzzy import FuzzyIndex
+from todo_chatbot.nlu.fuzzy import FuzzyIndex, osa_distance
 from todo_chatbot.nlu.intent import NLUContext, TaskRef
 from todo_chatbot.nlu.stems import same_word, stem
 
@@ -70,6 +70,10 @@ def match_title(words: str, tasks: list[Task]) -> tuple[list[Task], bool]:
     title_stems = [info[1] for info in infos]
     stems = [stem(q) for q in query]
 
+    # words the match passes over (stop words, generic verbs): one of them may be a title word with a typo
+    # ("walk the do" for "walk the dog", "call to" for "call Tom"), so the match is then not exact (round 9)
+    skipped = [w for w in words_of(words[:400])[:24] if w in _STOPWORDS or stem(w) in GENERIC_VERBS]
+
     def exact(i: int) -> bool:
         have = title_stems[i]
         needed = [(q, s) for q, s in zip(query, stems, strict=True) if s not in GENERIC_VERBS or s in have]
@@ -77,6 +81,7 @@ def match_title(words: str, tasks: list[Task]) -> tuple[list[Task], bool]:
             bool(needed)
             and all(s in have for _, s in needed)  # cheap: a set look-up per word
             and all(any(same_word(q, w) for w in titles[i]) for q, _ in needed)  # as typed, not a typo
+            and not _typo_of_an_unnamed_word(skipped, titles[i], {s for _, s in needed})
         )
 
     found = [i for i in range(len(tasks)) if exact(i)]
@@ -124,6 +129,13 @@ def _best_overlap(
     if best == 0 or best < MIN_OVERLAP * len(wanted) or counts.count(best) != 1:
         return []
     return [tasks[counts.index(best)]]
+
+
+def _typo_of_an_unnamed_word(skipped: list[str], title: tuple[str, ...], named: set[str]) -> bool:
+    """Is a passed-over word of the reference one slip away from a word of the title that the reference did
+    not name ("do" for "dog")? Then the match was reached through that slip."""
+    unnamed = [w for w in title if stem(w) not in named and len(w) > 1]
+    return any(w != t and osa_distance(w, t, 1) <= 1 for w in skipped if w not in title for t in unnamed)
 
 
 @lru_cache(maxsize=8192)

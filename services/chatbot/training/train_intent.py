@@ -6,7 +6,7 @@
     .venv/bin/python services/chatbot/training/train_intent.py --cv 5    # k-fold over the development half
 
 Training data: the development half of tests/chatbot/realistic_cases.yaml and the NLU table
-(tests/chatbot/nlu_cases.yaml) — never a held-out case (`heldout`, `heldout2`, … `heldout6`).
+(tests/chatbot/nlu_cases.yaml) — never a held-out case (`heldout`, `heldout2`, … `heldout8`).
 Each example is the message, its expected intent and the words of the user's task titles at that moment
 (the setup), because the features see title words as `<t>`. The JSON records a hash of the examples, so a
 test fails when the cases change and the weights were not retrained.

@@ -68,6 +68,9 @@ _STATEMENT_LEAD = re.compile(
 _QUESTION = re.compile(
     r"^\s*(?:where|who|whom|whose|why)\b"
     r"|^\s*(?:what|when|how|which)(?:'s|s| is| are| was| were| do| does| did)\b"
+    # a yes/no question about something ("is the shop open on sundays", "does the bus run late"; round 9)
+    r"|^\s*(?:is|are|was|were|does|did|will|has|should|isn't|aren't|doesn't) (?:the|a|an|it|there|this|that"
+    r"|he|she|they|my|your|his|her|their|our)\b"
 )
 
 

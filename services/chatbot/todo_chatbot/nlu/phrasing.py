@@ -331,6 +331,9 @@ UNDO = re.compile(
     r"|.{1,60}\bundo(?: that| it)?)(?: (?:i|you|we) (?:just )?(?:made|did))?"
     r"(?:,? (?:that'?s|that was|that is|it'?s|it was) (?:wrong|a mistake|not right|incorrect"
     r"|not what i (?:meant|wanted)))?(?: please)?"
+    # a reason after it: "undo that please, i changed my mind" (round 9)
+    r"(?:,? (?:i(?:'ve| have)? (?:just )?changed my mind|changed my mind|my (?:mistake|bad)|sorry"
+    r"|(?:i (?:picked|ticked|chose|did) )?the wrong one))?"
 )
 _PASSIVE = re.compile(
     r"^(?P<ref>.+?)(?:'s| is| are| was| were| has been| have been|'s been| got| is now| now)? (?P<pp>\w+)"

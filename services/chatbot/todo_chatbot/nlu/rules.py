@@ -141,6 +141,13 @@ _POLITE = [
     "will you",
     "can u",
     "could u",
+    # "can ya / could ya / would ya put down …" (round 9)
+    "can ya",
+    "could ya",
+    "would ya",
+    "will ya",
+    "would u",
+    "will u",
     "i want you to",
     "i need you to",
     "i'd like you to",
@@ -165,6 +172,16 @@ _POLITE = [
     "quickly",
     "oh",
     "um",
+    # interjections before a request: "oi can u add …", "erm remind me …" (round 9)
+    "oi",
+    "oy",
+    "erm",
+    "umm",
+    "uh",
+    "uhh",
+    "ah",
+    "ahh",
+    "ooh",
     "hmm",
 ]
 _POLITE_TAIL = ["please", "pls", "thanks", "thank you", "for me", "now", "asap please"]
@@ -176,7 +193,7 @@ GREETING = re.compile(
     r"|nighty night"
     r"|cya|ttyl)(?: for now| then| later)?)"
     r"( there| bot| chatbot| you| again| all| everyone| everybody| folks| guys| mate| friend| to you)?"
-    r"|how are you( doing)?( today)?|how's it going|how are things"
+    r"|how (?:are|r) (?:you|u|ya)( doing)?( today)?|how's it going|how are things"
     r"|(?:you )?(?:alright|all right)(?: there| mate| bot| all| everyone| folks| guys| friend| pal)?"
     r"|how's things|how's life|how have you been"
     r"|(?:i )?hope (?:you're|you are|all is|everything is|you've been) (?:well|good|ok|okay|fine|doing well)"
@@ -189,6 +206,28 @@ THANKS = re.compile(
 )
 # "hey there, how's it going", "great, cheers": every part a greeting or a thank-you
 _GREETING_PARTS = re.compile(r"\s*(?:[,;!.]+|\band\b)\s*")
+# a letter typed three times or more, or twice at the end of a word: "heyyy", "hiii", "byee" (round 9)
+_STRETCHED = re.compile(r"([a-z])\1{2,}|([a-z])\2\b")
+
+
+def _unstretch(text: str, word_ends: bool = True) -> str:
+    """ "heyyy bot" -> "hey bot", "thanksss" -> "thanks", "hii" -> "hi": a greeting's letters drawn out
+    (tried only after the words as typed; the doubled last letter only if the run of three was not enough,
+    so "morninggg all" keeps its "all")."""
+    return _STRETCHED.sub(lambda m: m.group(1) or (m.group(2) if word_ends else m.group(0)), text)
+
+
+def _greeting_part(part: str) -> bool:
+    for plain in (part, _unstretch(part, word_ends=False), _unstretch(part)):
+        if GREETING.fullmatch(plain) or THANKS.fullmatch(plain):
+            return True
+        # "hey how r u", "hi how's it going": a greeting and a how-are-you with no comma between (round 9)
+        head, _, rest = plain.partition(" ")
+        if rest.startswith("how") and GREETING.fullmatch(head) and GREETING.fullmatch(rest):
+            return True
+    return False
+
+
 NEGATED_STATUS = frozenset({"unfinished", "incomplete", "uncompleted", "undone", "unchecked", "unticked"})
 # "how do I remove a task", "what are my options": questions about the bot, not about the user's tasks
 HELP_QUESTION = re.compile(
@@ -202,6 +241,9 @@ HELP_QUESTION = re.compile(
     r"|commands|tasks|jobs)(?: that)? you (?:can|could|are able to) (?:do|help with|handle|understand)\b"
     r"|what (?:kinds?|sorts?|types?) of (?:stuff|things|tasks|jobs|commands|requests) (?:can|could|do|will)"
     r" you\b"
+    # "what sort of things can i type here" (round 9)
+    r"|what (?:kinds?|sorts?|types?) of (?:stuff|things|commands|requests|messages|words|phrases)"
+    r" (?:can|could|should|do) i (?:type|say|ask|write|use|enter|send|put)\b"
     r"|tell me what you(?:'re| are) (?:capable|able)\b|what (?:are|r) you (?:capable|able)\b"
     r"|(?:can you |could you |please )?(?:give|show|send) me (?:a |some )?(?:quick |short )?(?:tutorial"
     r"|walkthrough|walk-through|guide)\b|(?:is there|do you have|got) (?:a |an )?(?:tutorial|walkthrough"
@@ -350,7 +392,22 @@ _POLITE_SPLIT = [(p.split()[0], p.split()) for p in _POLITE]
 _POLITE_TAIL_SPLIT = [(p.split()[-1], p.split()) for p in _POLITE_TAIL]
 
 
+# lead-in words whose letters are drawn out at times: "heyy can you add …", "okayyy so …" (round 9)
+_STRETCHABLE_LEADS = frozenset("hey hi hello hiya heya oi oh ooh um erm hmm ok okay so".split())
+
+
+def _unstretched_lead(words: Words) -> Words:
+    first = words.norm[0] if words.norm else ""
+    if first in _STRETCHABLE_LEADS or not _STRETCHED.search(first):
+        return words
+    for plain in (_unstretch(first, word_ends=False), _unstretch(first)):
+        if plain in _STRETCHABLE_LEADS:
+            return Words(words.orig, [plain, *words.norm[1:]])
+    return words
+
+
 def _strip_prefixes(words: Words) -> Words:
+    words = _unstretched_lead(words)
     changed = True
     while changed and words.norm:
         changed = False
@@ -515,12 +572,22 @@ def list_filter(text: str, today: date | None = None) -> ListFilter:
         r"|(?:i'?ve|i have|have i|did i|has been|have been|been|got) (?:already )?"
         r"(?:sorted|dealt with|taken care of)"
         r"|(?:sorted|dealt with|taken care of) already"
-        r"|did i (?:get )?done)\b",
+        r"|did i (?:get )?done"
+        # "how many did i tick off" (round 9)
+        r"|(?:did|have) (?:i|we) (?:already )?(?:tick|check|cross|knock|ticked|checked|crossed"
+        r"|knocked) off)\b",
         text,
     ):
         status = "completed"
     if re.search(
         r"\b(?:(?:done|finished|completed|complete|ticked off) or not|or not(?: done| finished| completed)?"
+        # "done and not done", "finished and unfinished", "open and closed" (round 9)
+        r"|(?:done|finished|completed|complete|ticked off|closed) (?:and|&|or) (?:not(?: yet)?"
+        r" (?:done|finished|completed)|undone|unfinished|incomplete|open|pending|outstanding)"
+        r"|(?:open|pending|unfinished|not done|outstanding|incomplete) (?:and|&|or) (?:done|finished"
+        r"|completed|closed)"
+        r"|(?:done|finished|completed) and what(?:'s| is)? ?(?:not|isn'?t|is not|hasn'?t|aren'?t|are not"
+        r"|(?:still )?(?:open|left|to do|pending|outstanding))"
         r"|(?:done|finished|completed) (?:ones|tasks|items|stuff)? ?(?:too|as well|included)|including"
         r" (?:the )?(?:done|finished|completed))\b",
         text,
@@ -530,7 +597,7 @@ def list_filter(text: str, today: date | None = None) -> ListFilter:
     if re.search(
         r"\b(overdue|past due|late|miss|missed|behind|slipped|slipping|lapsed"
         r"|past (?:its|their|the) (?:due date|deadline|due dates"
-        r"|deadlines))\b",
+        r"|deadlines|dates?))\b",
         text,
     ):
         due = "overdue"
@@ -801,7 +868,7 @@ def parse_rules(message: str, context: NLUContext) -> ChatIntent:
     if not plain:
         return ChatIntent(intent=Intent.HELP)
     parts = [p.strip(_STRIP) for p in _GREETING_PARTS.split(words.original().lower()) if p.strip(_STRIP)]
-    if parts and all(GREETING.fullmatch(p) or THANKS.fullmatch(p) for p in parts):
+    if parts and all(_greeting_part(p) for p in parts):
         return ChatIntent(intent=Intent.GREETING)
     if CONFIRM.fullmatch(plain):
         return ChatIntent(intent=Intent.CONFIRM)
@@ -1029,13 +1096,18 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
                 r"incomplete|outstanding|unfinished|today|tomorrow|week|weekend|priority|urgent|important"
                 r"|on my|"
                 r"behind|did i|have i|got to do|to do|on the go|in progress|working on|needs? doing"
-                r"|needs? to be done|the lot|the whole lot|still to|or not|got on)\b",
+                r"|needs? to be done|the lot|the whole lot|still to|or not|got on"
+                # overdue and open wordings (round 9: "what's slipped past its date", "still sat there
+                # undone")
+                r"|slipped|slipping|past due|past (?:its|their|the) (?:due )?(?:dates?|deadlines?)|lapsed"
+                r"|undone|not done|unticked|unchecked|not finished|not ticked off)\b",
                 text,
             )
         )
         or (
             re.match(
-                r"^(?:what's|whats|what is|what have i got|anything|is there anything) (?:on|due|planned)\b",
+                r"^(?:what's|whats|what is|what have i got|anything|is there anything) (?:on|due|planned"
+                r"|happening|going on|coming up|scheduled|lined up|booked in)\b",
                 text,
             )
             and (

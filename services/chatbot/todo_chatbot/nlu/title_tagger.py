@@ -62,6 +62,13 @@ TRAIL_START = frozenset(
 # a trailer starting with "to"/"into"/"onto" is cut only when it names where the task goes ("… to my list"),
 # never a destination that is part of the task ("take the bins round to gran's")
 TO_TRAIL = frozenset("to into onto".split())
+# a trailer starting with a thank-you is cut only when every word of it is politeness ("…, thanks a lot"),
+# never "… a thank you card" (round 9)
+THANKS_START = frozenset("thanks thank thx cheers ta".split())
+POLITE = frozenset(
+    "thanks thank you thx cheers ta very much so a lot lots loads bunch mate pals pal buddy love x xx please"
+    " pls plz in advance again".split()
+)
 LIST_WORDS = frozenset("list lists to-do todo todos tasks jobs things reminders board agenda planner".split())
 _QUOTES = "\"'\u201c\u201d\u2018\u2019"
 _EDGE = "\"'\u201c\u201d\u2018\u2019,;:.!?()-\u2013\u2014"
@@ -200,6 +207,12 @@ class TitleTagger:
             _norm(tokens[trail[0]]) in TRAIL_START or tokens[trail[0] - 1].endswith((",", ";", "-"))
         ):
             return title, ""
+        if (
+            trail
+            and _norm(tokens[trail[0]]) in THANKS_START
+            and not {_norm(tokens[i]) for i in trail} <= POLITE
+        ):
+            return title, ""  # "send Gran a thank you card": a thank-you is cut only when it is all thanks
         if (
             trail
             and _norm(tokens[trail[0]]) in TO_TRAIL
