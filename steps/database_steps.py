@@ -305,7 +305,7 @@ def _restored(
     started = time.monotonic()
     wait_until(
         f"the restored release's backend to answer {second_release.backend}/api/ready",
-        lambda: _answers(f"{second_release.backend}/api/ready"),
+        lambda: _answers(f"{second_release.backend}/api/ready", timeouts.request),
         timeout=timeouts.app_answers,
         interval=0.25,
     )
@@ -313,8 +313,8 @@ def _restored(
     return second_release
 
 
-def _answers(url: str) -> tuple[bool, str]:
-    response = httpx.get(url, timeout=2)
+def _answers(url: str, timeout: float) -> tuple[bool, str]:
+    response = httpx.get(url, timeout=timeout)
     return response.status_code == 200, f"HTTP {response.status_code}"
 
 

@@ -41,7 +41,16 @@ def test_every_tag_in_features_names_a_requirement() -> None:
     requirement_like = {tag for tag in tags if re.match(r"^(SC-|T)\d", tag)}
     assert requirement_like - known == set()
     # the other tags must be markers pytest knows (pyproject's list), or --strict-markers rejects them
-    assert tags - requirement_like <= {"browser", "slow", "cluster", "docker", "postgres", "llm", "at_end"}
+    assert tags - requirement_like <= {
+        "browser",
+        "slow",
+        "cluster",
+        "docker",
+        "postgres",
+        "llm",
+        "at_end",
+        "replaces_pods",
+    }
 
 
 def test_every_success_criterion_has_a_scenario_and_not_applicable_tasks_have_none() -> None:
