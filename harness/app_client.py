@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from harness import http_client
+
 JSON = Any
 
 
@@ -42,7 +44,7 @@ class AppClient:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.user: JSON = None
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
+        self._http = http_client.client(base_url=self.base_url, timeout=timeout, transport=transport)
 
     def close(self) -> None:
         self._http.close()

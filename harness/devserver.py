@@ -15,9 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
-from harness import components
+from harness import components, http_client
 from harness.log import get_logger
 from harness.paths import REPO, ensure
 from harness.proc import Daemon, DaemonError, uvicorn_argv
@@ -213,7 +211,7 @@ def _spawn(
     url = f"http://{connect_host(host)}:{port}/api/health"
 
     def health() -> tuple[bool, str]:
-        response = httpx.get(url, timeout=2.0)  # one probe of the health wait, not a wait itself
+        response = http_client.get(url, timeout=2.0)  # one probe of the health wait, not a wait itself
         return response.status_code == 200, f"GET {url}: HTTP {response.status_code} {response.text[:200]}"
 
     daemon = Daemon(name, argv, log_path, health=health, env=env, cwd=cwd, echo=name if echo else None)

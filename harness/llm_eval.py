@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from harness import http_client
 from harness.devserver import free_port, start_dev_stack
 from harness.log import get_logger
 from harness.paths import REPO
@@ -99,7 +100,7 @@ def evaluate(
                 only=("backend", "chatbot"),
                 extra_env={"chatbot": llm_env} if mode != "rules" else None,
             ) as stack,  # fmt: skip
-            httpx.Client(timeout=60) as http,  # each reply's bound (an LLM on 2 cores), not a wait
+            http_client.client(timeout=60) as http,  # each reply's bound (an LLM on 2 cores), not a wait
         ):
             urls = {"backend": stack.backend_url, "chatbot": stack.chatbot_url}
             started = time.monotonic()

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-import httpx
-
+from harness import http_client
 from harness.baseimages import build_lock
 from harness.devserver import free_port
 from harness.log import get_logger
@@ -220,7 +219,7 @@ class LLMServer:
         return self
 
     def _probe(self) -> tuple[bool, str]:
-        response = httpx.get(f"{self.base_url}/models", timeout=2.0)  # one probe of a wait, not a wait
+        response = http_client.get(f"{self.base_url}/models", timeout=2.0)  # one probe of a wait, not a wait
         return response.status_code == 200, f"HTTP {response.status_code} {response.text[:200]}"
 
     def stop(self, timeout: float = DEFAULT_TIMEOUTS.daemon_stop) -> None:

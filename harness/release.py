@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pyhelm3.errors
 from kubernetes.client.exceptions import ApiException
 
-from harness import components
+from harness import components, http_client
 from harness.clusters.base import ClusterInfo
 from harness.helm import Helm, SetValues, values_tree
 from harness.k8s import POD_SECURITY_RESTRICTED, K8s
@@ -380,7 +379,7 @@ def _local_image_size(image: Mapping[str, Any]) -> int:
 
 
 def _health(url: str) -> tuple[bool, str]:
-    response = httpx.get(f"{url}/api/health", timeout=3)  # one probe of the NodePort wait, not a wait
+    response = http_client.get(f"{url}/api/health", timeout=3)  # one probe of the NodePort wait, not a wait
     return response.status_code == 200, f"{response.status_code} {response.text[:120]}"
 
 

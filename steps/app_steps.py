@@ -10,10 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from harness import http_client
 from harness.app_client import AppClient
 from harness.browser import BrowserSession
 from harness.components import container_port
@@ -31,7 +31,7 @@ from steps.fixtures import User
 @then(parsers.parse("the frontend's page at NodePort {port:d} is the todo app"))
 def _frontend_page(app_urls: AppUrls, port: int, evidence: Evidence, timeouts: Timeouts) -> None:
     url = nodeport_url(app_urls, "frontend", port)
-    response = httpx.get(f"{url}/", follow_redirects=True, timeout=timeouts.request)
+    response = http_client.get(f"{url}/", follow_redirects=True, timeout=timeouts.request)
     evidence.text("frontend page", f"{response.status_code} {response.url}\n{response.text[:2000]}")
     assert response.status_code == 200, f"{url}/ answered {response.status_code}"
     assert "text/html" in response.headers.get("content-type", ""), "the frontend did not answer with a page"
@@ -53,7 +53,7 @@ def _ready(app_urls: AppUrls, component: str, port: int, timeouts: Timeouts) -> 
     url = nodeport_url(app_urls, component, port)
 
     def probe() -> tuple[bool, str]:
-        response = httpx.get(f"{url}/api/ready", timeout=timeouts.request)
+        response = http_client.get(f"{url}/api/ready", timeout=timeouts.request)
         return response.status_code == 200, f"{response.status_code} {response.text[:300]}"
 
     # kube-proxy may take a moment to route to pods that just became ready again
@@ -63,7 +63,7 @@ def _ready(app_urls: AppUrls, component: str, port: int, timeouts: Timeouts) -> 
 @then(parsers.parse("the backend's API docs at NodePort {port:d} are served"))
 def _docs(app_urls: AppUrls, port: int, timeouts: Timeouts) -> None:
     url = nodeport_url(app_urls, "backend", port)
-    response = httpx.get(f"{url}/docs", timeout=timeouts.request)
+    response = http_client.get(f"{url}/docs", timeout=timeouts.request)
     assert response.status_code == 200, f"{url}/docs answered {response.status_code}"
     assert "swagger" in response.text.lower(), f"{url}/docs is not the API documentation page"
 
@@ -102,7 +102,9 @@ def _api_round_trip(app_urls: AppUrls, port: int, evidence: Evidence) -> None:
 
 @then("the backend's OpenAPI document lists the task and auth endpoints")
 def _openapi(app_urls: AppUrls, timeouts: Timeouts) -> None:
-    paths = httpx.get(f"{app_urls.backend}/openapi.json", timeout=timeouts.request).json().get("paths", {})
+    paths = (
+        http_client.get(f"{app_urls.backend}/openapi.json", timeout=timeouts.request).json().get("paths", {})
+    )
     wanted = ["/api/auth/signup", "/api/auth/login", "/api/tasks", "/api/tasks/{number}"]
     missing = [p for p in wanted if p not in paths]
     assert not missing, f"/openapi.json does not list {missing}"

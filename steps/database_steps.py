@@ -16,6 +16,7 @@ from kubernetes.client import V1Pod
 from pytest_bdd import given, parsers, then, when
 
 from harness import backup as db_backup
+from harness import http_client
 from harness.k8s import K8s, pod_ready
 from harness.release import AppUrls, Release, ReleaseRestorer
 from harness.timeouts import Timeouts
@@ -140,7 +141,7 @@ def _keeps_endpoints(
 
 
 def _task_request(url: str, token: str, timeouts: Timeouts) -> httpx.Response:
-    return httpx.get(
+    return http_client.get(
         f"{url}/api/tasks", headers={"Authorization": f"Bearer {token}"}, timeout=timeouts.request
     )
 
@@ -314,7 +315,7 @@ def _restored(
 
 
 def _answers(url: str, timeout: float) -> tuple[bool, str]:
-    response = httpx.get(url, timeout=timeout)
+    response = http_client.get(url, timeout=timeout)
     return response.status_code == 200, f"HTTP {response.status_code}"
 
 

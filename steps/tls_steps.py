@@ -13,6 +13,7 @@ import httpx
 import pytest
 from pytest_bdd import given, then
 
+from harness import http_client
 from harness.clusters.base import ClusterInfo
 from harness.k8s import K8s
 from harness.timeouts import Timeouts
@@ -70,7 +71,7 @@ def _certificate(https_release: SecondRelease, evidence: Evidence) -> None:
 def _no_plain_http(https_release: SecondRelease, timeouts: Timeouts) -> None:
     plain = https_release.frontend.replace("https://", "http://", 1)
     try:
-        response = httpx.get(f"{plain}/login", timeout=timeouts.request)
+        response = http_client.get(f"{plain}/login", timeout=timeouts.request)
     except httpx.HTTPError:
         return  # the TLS server drops a plain-HTTP request: nothing served in clear text
     assert response.status_code >= 400 and "login-form" not in response.text, (

@@ -28,8 +28,7 @@ def verify_release(
 ) -> dict[str, str]:
     """The six checks of the original verify.sh against an installed release: check name -> problem
     ("" when it passed). Each check runs even if an earlier one failed, so the result names every problem."""
-    import httpx
-
+    from harness import http_client
     from harness.app_client import AppClient
     from harness.k8s import pod_ready, pod_summary
 
@@ -52,7 +51,7 @@ def verify_release(
         return f"no Service for {missing}" if missing else ""
 
     def answers(url: str, expect: str = "") -> str:
-        response = httpx.get(url, timeout=timeouts.request, follow_redirects=True)
+        response = http_client.get(url, timeout=timeouts.request, follow_redirects=True)
         if response.status_code != 200:
             return f"{url} answered {response.status_code}"
         return "" if expect.lower() in response.text.lower() else f"{url} does not show {expect!r}"

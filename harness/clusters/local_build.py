@@ -328,7 +328,7 @@ def ensure_go_toolchain() -> Path:
     import hashlib
     import zipfile
 
-    import httpx
+    from harness import http_client
 
     root = CACHE / "go-toolchain" / GO_TOOLCHAIN
     go = root / "bin" / "go"
@@ -341,7 +341,7 @@ def ensure_go_toolchain() -> Path:
     ).rstrip("/")
     name, version = module.split("@")
     log.info("Go %s not found: downloading the toolchain module %s from %s", GO_TOOLCHAIN, module, proxy)
-    with httpx.Client(timeout=600, follow_redirects=True) as http:  # each request's bound, not a wait
+    with http_client.client(timeout=600, follow_redirects=True) as http:  # each request's bound, not a wait
         lookup = http.get(f"{proxy}/sumdb/sum.golang.org/lookup/{module}")
         lookup.raise_for_status()
         expected = next(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import threading
 import time
 
@@ -11,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from harness.load import LoadGenerator, percentile
 from harness.waits import wait_until
+from tests import dropping_server
 
 
 def test_stops_at_max_requests_and_counts_every_request(loopback_server):
@@ -131,7 +134,7 @@ def test_server_stopped_mid_run_then_restarted_gives_failures_and_recovery_time(
         report = load.report()
     assert report.failures > 0
     assert report.status_histogram.get("error", 0) == report.failures
-    assert "ConnectError" in report.failure_reasons[0]
+    assert "ClientConnectorError" in report.failure_reasons[0]
     assert report.recovered
     assert report.recovery_time_s is not None and 0.8 <= report.recovery_time_s <= 8, report.summary()
     assert report.requests < 10_000 and report.duration_s < 20
@@ -194,66 +197,79 @@ def test_trace_records_every_request_and_marked_events_on_one_clock(loopback_ser
     assert trace["started"].endswith("+00:00")
 
 
-def test_a_request_cut_by_a_closing_keep_alive_connection_is_sent_once_more_and_counted() -> None:
-    """The keep-alive race (no answer at all) is sent again once, as browsers do; a second cut fails."""
-    import httpx
+def _run_one(generator: LoadGenerator, server_and_seen, count: int) -> list:
+    """`count` requests of `generator`'s _one, one after another in one session, against the loopback server
+    `server_and_seen` (a coroutine from tests/dropping_server.py); returns their samples."""
 
-    from harness.load import LoadGenerator
+    async def go() -> list:
+        server, _ = await server_and_seen
+        port = server.sockets[0].getsockname()[1]
+        generator.base_url = generator.chat_url = f"http://127.0.0.1:{port}"
+        async with server, generator._session({"Authorization": "Bearer t"}) as http:
+            return [await generator._one(http, index, nth=index) for index in range(1, count + 1)]
 
-    calls: list[int] = []
+    generator._t0 = time.monotonic()
+    return asyncio.run(go())
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        calls.append(1)
-        if len(calls) in (1, 3, 4):  # the 1st request's first try, then both tries of the 2nd request
-            raise httpx.ReadError("Connection reset by peer", request=request)
-        return httpx.Response(200, json=[])
 
+@pytest.mark.parametrize("how", ["close", "reset", "cut"])
+def test_a_request_cut_by_a_closing_keep_alive_connection_is_sent_once_more_and_counted(how: str) -> None:
+    """The keep-alive race (the connection closes or is reset before the whole answer came) is sent again
+    once, as browsers do, and counted; a second cut fails. Seeded: a server that drops the first 1 and then
+    3 connections."""
     generator = LoadGenerator("http://app", "t", concurrency=1, rate=None, max_requests=1, create_every=0)
-    with httpx.Client(transport=httpx.MockTransport(handler)) as http:
-        first = generator._one(http, 1)
-        second = generator._one(http, 2)
-    assert first.ok and first.resent
-    assert not second.ok and second.resent and "ReadError" in second.reason
+    (first,) = _run_one(generator, dropping_server.serve(1, how), 1)
+    assert first.ok and first.resent, first
+    (second,) = _run_one(generator, dropping_server.serve(3, how), 1)
+    assert not second.ok and second.resent and second.status is None, second
+    assert second.reason.startswith("GET http://127.0.0.1:"), second.reason
 
 
-def test_the_mix_is_each_users_whatever_indexes_its_worker_takes():
+def test_a_refused_connection_is_a_failure_and_not_sent_again() -> None:
+    """Nothing was sent, so nothing is resent: the failure names the refusal."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # bound, never listening: connections are refused
+        generator = LoadGenerator(
+            f"http://127.0.0.1:{port}", "t", concurrency=1, rate=None, max_requests=1, create_every=0
+        )
+        with generator:
+            generator.join(10)
+    (sample,) = generator._samples
+    assert not sample.ok and not sample.resent and "ClientConnectorError" in sample.reason, sample
+
+
+def test_the_mix_is_each_users_whatever_indexes_its_worker_takes() -> None:
     """Two workers that take the run's indexes alternately: one could get only indexes that are never a
     create (a user who creates nothing, whose lost tasks could never show). The operation follows each
     worker's own count, the pace and the title the run's index."""
-    import httpx
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(
-            201 if request.method == "POST" else 200, json={"number": 1} if request.method == "POST" else []
-        )
-
     generator = LoadGenerator("http://app", "t", concurrency=1, rate=None, max_requests=10, create_every=4)
-    with httpx.Client(transport=httpx.MockTransport(handler)) as http:
-        operations = [
-            generator._one(http, index, nth=nth).operation for nth, index in enumerate((1, 3, 5, 7, 9))
-        ]
-    assert operations == ["create", "read", "read", "read", "create"]
+    answer = b'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 13\r\n\r\n{"number": 1}'
+
+    async def go() -> list[str]:
+        server, heads = await dropping_server.serve_answer(answer)
+        port = server.sockets[0].getsockname()[1]
+        generator.base_url = f"http://127.0.0.1:{port}"
+        async with server, generator._session({}) as http:
+            samples = [
+                await generator._one(http, index, nth=nth) for nth, index in enumerate((1, 3, 5, 7, 9))
+            ]
+        assert [h.split(b" ")[0] for h in heads] == [b"POST", b"GET", b"GET", b"GET", b"POST"]
+        return [s.operation for s in samples]
+
+    assert asyncio.run(go()) == ["create", "read", "read", "read", "create"]
 
 
-def test_each_workers_count_starts_at_its_number_so_the_chats_are_spread(monkeypatch):
+def test_each_workers_count_starts_at_its_number_so_the_chats_are_spread(loopback_server) -> None:
     """Every worker's 20th request a chat, all at once, is a burst no population of users makes: each worker's
     count starts at its own number, so worker 3 sends its chat as its 17th request, worker 0 as its 20th."""
-    import httpx
-
-    import harness.load
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(201 if request.method == "POST" else 200, json={"number": 1})
-
-    real_client = httpx.Client
-    monkeypatch.setattr(
-        harness.load.httpx, "Client", lambda **kw: real_client(transport=httpx.MockTransport(handler), **kw)
-    )
     first_chat = {}
     for worker in (0, 3):
-        generator = LoadGenerator("http://app", "t", concurrency=4, rate=None, max_requests=25, chat_every=20)
+        generator = LoadGenerator(
+            loopback_server.url, "t", concurrency=4, rate=None, max_requests=25, chat_every=20
+        )
         generator._t0 = time.monotonic()
-        generator._work(worker)
+        asyncio.run(generator._work(worker))
         operations = [s.operation for s in generator._samples]
         first_chat[worker] = operations.index("chat") + 1
         assert operations[0] == ("create" if worker % 4 == 0 else "read")
