@@ -14,13 +14,14 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
-
-import aiohttp
+from typing import TYPE_CHECKING, Any
 
 from harness import http_client
 from harness.log import get_logger
 from harness.timeouts import DEFAULT_TIMEOUTS
+
+if TYPE_CHECKING:
+    import aiohttp  # imported where a run starts: 0.2 s of every process that only imports this module
 
 log = get_logger("load")
 
@@ -268,6 +269,8 @@ class LoadGenerator:
         await asyncio.gather(*(self._work(worker) for worker in range(self.concurrency)))
 
     def _session(self, headers: dict[str, str]) -> aiohttp.ClientSession:
+        import aiohttp
+
         session = aiohttp.ClientSession(
             headers=headers,
             timeout=aiohttp.ClientTimeout(total=self.request_timeout),
@@ -306,6 +309,8 @@ class LoadGenerator:
     ) -> Sample:
         """One request: `index` in the whole run (its pace, a unique title), `nth` in its worker's count
         (which operation: the mix holds for each worker, so every user creates tasks)."""
+        import aiohttp
+
         nth = index if nth is None else nth
         if self.chat_every and nth % self.chat_every == self.chat_every - 1:
             operation, method, url, body, expected = (
@@ -392,6 +397,8 @@ async def _send(
 ) -> tuple[int, bool, str]:
     """(status, whether it carried Retry-After, body text). A refused connection and a timeout are failures
     as they are; a connection that closed before the whole answer came raises NoAnswer."""
+    import aiohttp
+
     try:
         async with http.request(method, url, json=body) as response:
             return response.status, "Retry-After" in response.headers, await response.text()

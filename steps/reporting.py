@@ -6,8 +6,10 @@ Wiring only; the matrix is harness/traceability.py, the report harness/report/, 
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import threading
 import time
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -72,6 +74,21 @@ class _ScenarioRecord:
     steps: list[dict[str, Any]] = field(default_factory=list)  # keyword, name, started, ended, status
 
 
+# The report's modules (matplotlib above all: 2.6 s of CPU) are imported in the background while the run's
+# last scenarios go, most of them short reads that leave a core idle, instead of after the last one, where
+# every second is the run's. An import the main thread needs meanwhile waits for it (the import lock).
+PREIMPORT_WITH_SCENARIOS_LEFT = 15
+REPORT_MODULES = ("harness.report.html", "harness.report.allure", "harness.report.summary")  # html: plots
+
+
+def _preimport_report() -> None:
+    for name in REPORT_MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # the report's own build says what is wrong, in its place
+            log.debug("report module %s not imported ahead: %s", name, exc)
+
+
 class TraceabilityRecorder:
     """Collects scenario outcomes, run facts and phase timings; writes the reports when the session ends."""
 
@@ -89,6 +106,8 @@ class TraceabilityRecorder:
         self.report_files: list[Path] = []
         self.report_check: list[Any] = []  # harness.report.check.PageCheck per page
         self.blocking = 0.0  # seconds of the scenarios' time spent in the phases (not the scenarios' own)
+        self.order: list[str] = []  # the scenarios' node ids in the order they run
+        self.preimport: threading.Thread | None = None
 
     # -- collection / run ------------------------------------------------------------------------------------
 
@@ -106,11 +125,19 @@ class TraceabilityRecorder:
                 item_name=item.name,
                 tags=[m.name for m in item.iter_markers()],
             )
+        self.order = [item.nodeid for item in items if item.nodeid in self.scenarios]
 
     def pytest_runtest_logstart(self, nodeid: str) -> None:
         record = self.scenarios.get(nodeid)
         if record is not None and record.started is None:
             record.started = time.time()
+        if (
+            self.preimport is None
+            and nodeid in self.order
+            and len(self.order) - self.order.index(nodeid) <= PREIMPORT_WITH_SCENARIOS_LEFT
+        ):
+            self.preimport = threading.Thread(target=_preimport_report, name="report-imports", daemon=True)
+            self.preimport.start()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         record = self.scenarios.get(report.nodeid)
