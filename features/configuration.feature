@@ -2,7 +2,7 @@ Feature: Configuration — settings live in values, ConfigMaps and Secrets, not 
   A `helm upgrade` changes the log level the running app really uses, under load on all three services, with no
   failed request.
 
-  @SC-021 @T046 @T047 @T048 @T049 @T089 @replaces_pods
+  @SC-021 @T046 @T047 @T048 @T049 @T089 @replaces_pods @restores_beside
   Scenario: An upgrade to LOG_LEVEL=DEBUG reaches the pods with no failed request
     Given the release is installed
     And a signed-up user

@@ -326,6 +326,20 @@ class ReleaseRestorer:
         self._replicas: dict[tuple[str, str], int] = {}  # (kind, name) -> replicas before the first change
         self._revision: int | None = None
         self._order: list[tuple[str, str]] = []  # what was remembered, oldest first
+        self.unsettled: list[str] = []  # restored, its rollouts not waited for yet
+
+    def settle(self) -> None:
+        """Wait for the rollouts of what `restore` put back; raises RuntimeError naming it if they fail."""
+        if not self.unsettled:
+            return
+        restored, self.unsettled = self.unsettled, []
+        rel = self.release
+        try:
+            rel.k8s.wait_all_rollouts(rel.namespace, rel.selector, rel.timeouts.rollout)
+        except Exception as exc:
+            raise RuntimeError(
+                f"release {rel.name} did not come back after its restore ({'; '.join(restored)}): {exc}"
+            ) from exc
 
     def remember_replicas(self, kind: str, name: str) -> None:
         """Call before changing a workload's replicas."""
@@ -339,9 +353,10 @@ class ReleaseRestorer:
             self._revision = self.release.revision()
             self._order.append(("revision", ""))
 
-    def restore(self) -> list[str]:
-        """Put back everything remembered, the latest first, and wait for the release's rollouts; returns what
-        was restored. Tries everything, then raises RuntimeError naming what could not be restored."""
+    def restore(self, *, wait: bool = True) -> list[str]:
+        """Put back everything remembered, the latest first, and wait for the release's rollouts (wait=False:
+        leave that to `settle`); returns what was restored. Tries everything, then raises RuntimeError naming
+        what could not be restored."""
         rel, restored, errors = self.release, [], []
         for kind, name in reversed(self._order):
             try:
@@ -360,7 +375,9 @@ class ReleaseRestorer:
         self._revision = None
         if restored:
             log.info("restored after a disruptive scenario: %s", "; ".join(restored))
-            rel.k8s.wait_all_rollouts(rel.namespace, rel.selector, rel.timeouts.rollout)
+            self.unsettled = restored
+            if wait:
+                self.settle()
         if errors:
             raise RuntimeError(
                 f"could not restore release {rel.name} in {rel.namespace}: " + "; ".join(errors)

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +54,8 @@ STAGE_FIXTURES = {
 CLUSTER_FIXTURES = frozenset(STAGE_FIXTURES) - {"built_images"} | {"app_urls", "api", "new_user", "user"}
 
 CLUSTER_USE_FILE = CACHE / "scenario-cluster-use.json"
+# the last run's seconds: each scenario's (setup, call, teardown) and the background stages', for the order
+TIMING_FILE = CACHE / "scenario-seconds.json"
 
 # the Given steps by which a scenario says it needs the cluster (a first guess, before a run has seen it)
 CLUSTER_STEPS = (
@@ -65,7 +68,7 @@ CLUSTER_STEPS = (
 class ClusterUse:
     """Per scenario (node id), whether its last run used the cluster (fetched one of CLUSTER_FIXTURES)."""
 
-    def __init__(self, path: Path = CLUSTER_USE_FILE) -> None:
+    def __init__(self, path: Path = CLUSTER_USE_FILE, timing_path: Path | None = None) -> None:
         self.path = path
         try:
             data = json.loads(path.read_text())
@@ -75,6 +78,9 @@ class ClusterUse:
             {str(k): bool(v) for k, v in data.items()} if isinstance(data, dict) else {}
         )
         self.seen: dict[str, bool] = {}
+        self.timing_path = timing_path or path.with_name(TIMING_FILE.name)
+        self.timing = Timing.read(self.timing_path)
+        self.timing_now = Timing()
 
     def needs(self, item: pytest.Item) -> bool:
         """Whether this scenario needs the cluster: as a run before saw it, else as its steps say."""
@@ -95,8 +101,47 @@ class ClusterUse:
             write_replacing(
                 self.path, json.dumps({**self.known, **self.seen}, indent=1, sort_keys=True) + "\n"
             )
+            write_replacing(self.timing_path, self.timing.merged(self.timing_now).dumps())
         except OSError as exc:  # only the next run's order depends on it
             log.info("could not record which scenarios use the cluster (%s): %s", self.path, exc)
+
+
+@dataclass
+class Timing:
+    """Seconds of the last run that ran each: per scenario its whole time and its teardown's, and the
+    background stages' (cluster, load, install) together."""
+
+    scenario: dict[str, float] = field(default_factory=dict)
+    teardown: dict[str, float] = field(default_factory=dict)
+    background: float | None = None
+
+    @classmethod
+    def read(cls, path: Path) -> Timing:
+        try:
+            data = json.loads(path.read_text())
+            return cls(
+                {str(k): float(v) for k, v in data.get("scenario", {}).items()},
+                {str(k): float(v) for k, v in data.get("teardown", {}).items()},
+                float(data["background"]) if data.get("background") is not None else None,
+            )
+        except (OSError, ValueError, TypeError, AttributeError):
+            return cls()
+
+    def add(self, nodeid: str, when: str, seconds: float) -> None:
+        self.scenario[nodeid] = self.scenario.get(nodeid, 0.0) + seconds
+        if when == "teardown":
+            self.teardown[nodeid] = seconds
+
+    def merged(self, newer: Timing) -> Timing:
+        return Timing(
+            {**self.scenario, **newer.scenario},
+            {**self.teardown, **newer.teardown},
+            newer.background if newer.background is not None else self.background,
+        )
+
+    def dumps(self) -> str:
+        data = {"background": self.background, "scenario": self.scenario, "teardown": self.teardown}
+        return json.dumps(data, indent=1, sort_keys=True) + "\n"
 
 
 def order_items(items: list[pytest.Item], use: ClusterUse) -> None:
@@ -104,13 +149,48 @@ def order_items(items: list[pytest.Item], use: ClusterUse) -> None:
     restart or scale the release's pods) before the rest, so the pods they leave have aged by the end;
     @at_end scenarios last (the restart verdict waits until a pod of each component has lived long enough for
     a failing liveness probe to have restarted it). A stable sort: the files' order otherwise; tests that are
-    not scenarios keep their place before the scenarios."""
+    not scenarios keep their place before the scenarios.
 
-    def key(item: pytest.Item) -> tuple[bool, bool, bool]:
+    Then the first scenario tagged @restores_beside (its teardown's restore rolls the release's pods and is
+    waited for by the next scenario that needs the cluster) goes first among the cluster's, and scenarios
+    that need no cluster are moved behind it, to run while that rollout goes: the last of them, as many as
+    the last run's seconds say fit in its teardown while the rest still outlast the background stages (the
+    cluster and the install they cover). Without a run before, nothing moves."""
+
+    def key(item: pytest.Item) -> tuple[bool, bool, bool, bool]:
         at_end = item.get_closest_marker("at_end") is not None
-        return at_end, use.needs(item), item.get_closest_marker("replaces_pods") is None
+        restores = item.get_closest_marker("restores_beside") is None
+        return at_end, use.needs(item), item.get_closest_marker("replaces_pods") is None, restores
 
     items.sort(key=key)
+    beside = next(
+        (i for i in items if i.get_closest_marker("restores_beside") is not None and use.needs(i)), None
+    )
+    timing = use.timing
+    if beside is None or timing.background is None or beside.nodeid not in timing.teardown:
+        return
+    free = [i for i in items if i.path.suffix == ".feature" and not use.needs(i)]
+    if any(i.nodeid not in timing.scenario for i in free):
+        return  # a scenario not timed yet: keep them all before the cluster's
+    budget, left = timing.teardown[beside.nodeid], sum(timing.scenario[i.nodeid] for i in free)
+    moved: list[pytest.Item] = []
+    for item in reversed(free):
+        seconds = timing.scenario[item.nodeid]
+        if seconds <= budget and left - seconds >= timing.background:
+            moved.insert(0, item)
+            budget -= seconds
+            left -= seconds
+    for item in moved:
+        items.remove(item)
+    at = items.index(beside) + 1
+    items[at:at] = moved
+    if moved:
+        log.info(
+            "%d scenario(s) that need no cluster run beside %s's restore: %s",
+            len(moved),
+            beside.name,
+            ", ".join(i.name for i in moved),
+        )
 
 
 class EarlyStart:

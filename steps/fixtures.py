@@ -34,6 +34,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """At the first scenario: prepare the cluster, images and release in the background (steps/early_start.py)
     when a selected scenario may need them, so the scenarios that need none run meanwhile."""
     hs = item.config.stash.get(STATE, None)
+    if hs is not None and hs.unsettled is not None and hs.cluster_use.needs(item):
+        restorer, hs.unsettled = hs.unsettled, None
+        restorer.settle()  # a restore that did not come back fails here, naming it
     if hs is None or hs.prepare_early is not None or item.path.suffix != ".feature":
         return
     items = item.session.items  # what was selected (-k, -m and deselection are done by now)
@@ -234,14 +237,25 @@ def release(
 
 
 @pytest.fixture
-def release_restorer(release: Release) -> Iterator[ReleaseRestorer]:
+def release_restorer(
+    request: pytest.FixtureRequest, release: Release, harness_session: HarnessSession
+) -> Iterator[ReleaseRestorer]:
     """Disruptive steps (scaling, upgrades) record here how the release was; when the scenario ends, passed
-    or failed, it is put back, so the next scenario finds the release as it was installed."""
+    or failed, it is put back, so the next scenario finds the release as it was installed. A scenario tagged
+    @restores_beside leaves the wait for that rollout to the next scenario that needs the cluster (the ones
+    between need none: steps/early_start.py), when there is one."""
     from harness.release import ReleaseRestorer
 
     restorer = ReleaseRestorer(release)
     yield restorer
-    restorer.restore()
+    items = request.session.items
+    later = items[items.index(request.node) + 1 :] if request.node in items else []
+    beside = request.node.get_closest_marker("restores_beside") is not None and any(
+        harness_session.cluster_use.needs(item) for item in later
+    )
+    restorer.restore(wait=not beside)
+    if restorer.unsettled:
+        harness_session.unsettled = restorer
 
 
 @pytest.fixture(scope="session")

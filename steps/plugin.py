@@ -105,6 +105,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     hs = item.config.stash.get(STATE, None)
     if report.when == "call" and report.passed and hs is not None and item.path.suffix == ".feature":
         hs.cluster_use.record(item.nodeid, _used(item))  # the next run's order (steps/early_start.py)
+    if hs is not None and item.path.suffix == ".feature":
+        hs.cluster_use.timing_now.add(item.nodeid, report.when, report.duration)
     extras = _html_extras()
     added: list[dict[str, Any]] = []
     if report.when == "call" and extras is not None:
@@ -145,6 +147,8 @@ def pytest_sessionfinish(session: pytest.Session) -> Generator[None, None, None]
     yield
     hs = session.config.stash.get(STATE, None)
     if hs is not None:
+        if hs.early is not None and hs.early.phases:
+            hs.cluster_use.timing_now.background = sum(p["seconds"] for p in hs.early.phases.values())
         hs.cluster_use.save()
         if hs.early is not None:
             discard_unused_early_start(hs, session)

@@ -22,7 +22,7 @@ from harness.timeouts import Timeouts
 if TYPE_CHECKING:
     from harness.k8s import K8s
     from harness.pod_watch import PodIncidentWatch
-    from harness.release import Release
+    from harness.release import Release, ReleaseRestorer
     from steps.early_start import ClusterUse, EarlyStart
     from steps.second_release import SecondReleaseInstall
 
@@ -79,6 +79,7 @@ class HarnessSession:
         from steps.early_start import ClusterUse  # it imports steps.second_release, which imports this module
 
         self.cluster_use: ClusterUse = ClusterUse()  # which scenarios used the cluster, before and now
+        self.unsettled: ReleaseRestorer | None = None  # its rollout: the next cluster scenario waits
 
     def stop_cluster_in_background(self, teardown: Callable[[], None]) -> None:
         """Start the cluster's teardown in a thread: the end-of-run reports are written and checked in

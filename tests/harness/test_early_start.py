@@ -113,9 +113,16 @@ def test_a_failed_stage_fails_it_and_every_later_stage_with_its_own_error() -> N
 
 
 # --- the order -------------------------------------------------------------------------------------------
-def _item(nodeid: str, at_end: bool = False, scenario: str = "", replaces_pods: bool = False) -> Any:
+def _item(
+    nodeid: str,
+    at_end: bool = False,
+    scenario: str = "",
+    replaces_pods: bool = False,
+    restores_beside: bool = False,
+) -> Any:
     """A collected test; `scenario` (a scenario's name in the feature file of `nodeid`) gives it steps."""
     path = Path(nodeid.split("::")[0])
+    markers = {"at_end": at_end, "replaces_pods": replaces_pods, "restores_beside": restores_beside}
 
     def test() -> None:
         pass
@@ -126,9 +133,8 @@ def _item(nodeid: str, at_end: bool = False, scenario: str = "", replaces_pods: 
         nodeid=nodeid,
         path=path,
         function=test,
-        get_closest_marker=lambda name: (
-            object() if (at_end and name == "at_end") or (replaces_pods and name == "replaces_pods") else None
-        ),
+        get_closest_marker=lambda name: object() if markers.get(name) else None,
+        name=nodeid.split("::")[-1],
     )
 
 
@@ -276,7 +282,7 @@ def test_it_starts_only_when_a_selected_scenario_needs_the_cluster(
     use.known = {"features/s.feature::history": False, "features/s.feature::release": True}
     first = _item("features/s.feature::history")
     _session(first, *([_item("features/s.feature::release")] if selected_needs else []))
-    hs: Any = SimpleNamespace(prepare_early=None, attach=False, cluster_use=use, early=None)
+    hs: Any = SimpleNamespace(prepare_early=None, attach=False, cluster_use=use, early=None, unsettled=None)
     first.config = SimpleNamespace(stash={STATE: hs})
     fixtures.pytest_runtest_setup(first)
     fixtures.pytest_runtest_setup(first)  # decided once
@@ -344,3 +350,75 @@ def test_the_node_images_are_imported_beside_the_control_plane_and_before_the_ku
     cluster._ensure_up()
     assert events.index("node images imported") < events.index("start kubelet")
     assert events.index("start kube-scheduler") < events.index("node images imported")
+
+
+def _timed_run(
+    tmp_path: Path, background: float | None, teardown: float = 9.0
+) -> tuple[ClusterUse, list[Any]]:
+    """Five scenarios that need no cluster (10, 2, 3, 4 and 5 s in the last run), one tagged @restores_beside
+    whose teardown took `teardown` s, two more that need the cluster."""
+    use = ClusterUse(tmp_path / "use.json")
+    free = {"a": 10.0, "b": 2.0, "c": 3.0, "d": 4.0, "e": 5.0}
+    use.known = {f"features/d.feature::test_{n}": False for n in free}
+    use.known |= {f"features/r.feature::test_{n}": True for n in ("upgrade", "scale", "read")}
+    use.timing.scenario = {f"features/d.feature::test_{n}": s for n, s in free.items()}
+    use.timing.scenario["features/r.feature::test_upgrade"] = 25.0
+    use.timing.teardown = {"features/r.feature::test_upgrade": teardown}
+    use.timing.background = background
+    items = [_item(f"features/d.feature::test_{n}") for n in free]
+    items += [
+        _item("features/r.feature::test_read"),
+        _item("features/r.feature::test_scale", replaces_pods=True),
+        _item("features/r.feature::test_upgrade", replaces_pods=True, restores_beside=True),
+    ]
+    return use, items
+
+
+def _names(items: list[Any]) -> list[str]:
+    return [i.nodeid.split("::test_")[1] for i in items]
+
+
+def test_scenarios_that_need_no_cluster_fill_the_restore_a_tagged_scenario_leaves_rolling(
+    tmp_path: Path,
+) -> None:
+    """The last cluster-free scenarios that fit in the upgrade's 9 s teardown run right after it, as long as
+    those left before it still outlast the background stages (14 s): e (5 s) and d (4 s) move; c would
+    overrun the 9 s."""
+    use, items = _timed_run(tmp_path, background=14.0)
+    order_items(items, use)
+    assert _names(items) == ["a", "b", "c", "upgrade", "d", "e", "scale", "read"]
+
+
+def test_the_background_keeps_enough_scenarios_in_front(tmp_path: Path) -> None:
+    """With the background taking 20 s of the 24 s in front: moving e (5 s) would leave 19 s, too few; d
+    (4 s) leaves 20 s and moves alone."""
+    use, items = _timed_run(tmp_path, background=20.0)
+    order_items(items, use)
+    assert _names(items) == ["a", "b", "c", "e", "upgrade", "d", "scale", "read"]
+
+
+@pytest.mark.parametrize("background", [None, 100.0])
+def test_nothing_moves_without_a_timed_run_or_room(tmp_path: Path, background: float | None) -> None:
+    use, items = _timed_run(tmp_path, background=background)
+    order_items(items, use)
+    assert _names(items) == ["a", "b", "c", "d", "e", "upgrade", "scale", "read"]
+
+
+def test_nothing_moves_when_a_scenario_that_needs_no_cluster_was_never_timed(tmp_path: Path) -> None:
+    use, items = _timed_run(tmp_path, background=14.0)
+    del use.timing.scenario["features/d.feature::test_c"]
+    order_items(items, use)
+    assert _names(items) == ["a", "b", "c", "d", "e", "upgrade", "scale", "read"]
+
+
+def test_a_run_records_the_seconds_the_next_run_orders_by(tmp_path: Path) -> None:
+    use = ClusterUse(tmp_path / "cache" / "use.json")
+    use.record("features/d.feature::test_a", ["built_images"])
+    for when, seconds in (("setup", 0.5), ("call", 3.0), ("teardown", 1.5)):
+        use.timing_now.add("features/d.feature::test_a", when, seconds)
+    use.timing_now.background = 30.0
+    use.save()
+    again = ClusterUse(tmp_path / "cache" / "use.json")
+    assert again.timing.scenario == {"features/d.feature::test_a": 5.0}
+    assert again.timing.teardown == {"features/d.feature::test_a": 1.5}
+    assert again.timing.background == 30.0

@@ -263,3 +263,56 @@ def test_without_the_restorer_the_failing_scenarios_leave_the_release_changed(py
     assert cluster["replicas"] == {"Deployment/tcb-backend": 4, "StatefulSet/tcb-postgres": 0}
     assert cluster["values"] == {"config.logLevel": "DEBUG"}
     assert cluster["role_limits"] == {"todo_backend": 0, "todo_chatbot": 10}
+
+
+class _Replicas:
+    """What ReleaseRestorer uses of K8s for one Deployment, with a rollout wait that may fail."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.count, self.fail, self.waits = 2, fail, 0
+
+    def replicas(self, kind: str, namespace: str, name: str) -> int:
+        return self.count
+
+    def set_replicas(self, kind: str, namespace: str, name: str, replicas: int) -> None:
+        self.count = replicas
+
+    def wait_all_rollouts(self, namespace: str, selector: str, timeout: float) -> list[tuple[str, float]]:
+        self.waits += 1
+        if self.fail:
+            raise TimeoutError("deployment tcb-backend: 1/2 ready after 180s")
+        return []
+
+
+def _restorer(fail: bool = False):
+    from types import SimpleNamespace
+
+    from harness.release import ReleaseRestorer
+    from harness.timeouts import DEFAULT_TIMEOUTS
+
+    k8s = _Replicas(fail)
+    release = SimpleNamespace(k8s=k8s, name="tcb", namespace="ns", selector="s", timeouts=DEFAULT_TIMEOUTS)
+    restorer = ReleaseRestorer(release)  # type: ignore[arg-type]
+    restorer.remember_replicas("Deployment", "tcb-backend")
+    k8s.count = 4
+    return restorer, k8s
+
+
+def test_a_restore_not_waited_for_is_put_back_at_once_and_awaited_by_settle() -> None:
+    restorer, k8s = _restorer()
+    assert restorer.restore(wait=False) == ["deployment/tcb-backend back to 2 replicas"]
+    assert (k8s.count, k8s.waits) == (2, 0)
+    restorer.settle()
+    restorer.settle()  # once is enough
+    assert k8s.waits == 1
+    waited, k8s = _restorer()
+    waited.restore()
+    assert (k8s.waits, waited.unsettled) == (1, [])
+
+
+def test_a_restore_that_does_not_come_back_fails_settle_naming_it() -> None:
+    """Seeded: the rollout the restore started never completes."""
+    restorer, _ = _restorer(fail=True)
+    restorer.restore(wait=False)
+    with pytest.raises(RuntimeError, match=r"did not come back after its restore \(deployment/tcb-backend"):
+        restorer.settle()

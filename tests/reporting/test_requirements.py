@@ -50,6 +50,7 @@ def test_every_tag_in_features_names_a_requirement() -> None:
         "llm",
         "at_end",
         "replaces_pods",
+        "restores_beside",
     }
 
 
