@@ -311,12 +311,13 @@ class Helm:
         argv = self.argv("test", release, "--timeout", f"{int(timeout)}s", namespace=namespace)
         return run(argv, check=False)
 
-    def rollback(self, release: str, namespace: str, revision: int, *, timeout: float) -> None:
-        """`helm rollback` (pyhelm3 has none): back to `revision`'s values and manifests, waiting for them."""
-        argv = self.argv(
-            "rollback", release, str(revision), "--wait", "--timeout", f"{int(timeout)}s", namespace=namespace
-        )
-        run(argv, quiet=True)
+    def rollback(
+        self, release: str, namespace: str, revision: int, *, timeout: float, wait: bool = True
+    ) -> None:
+        """`helm rollback` (pyhelm3 has none): back to `revision`'s values and manifests, waiting for them
+        unless wait=False."""
+        waiting = ["--wait", "--timeout", f"{int(timeout)}s"] if wait else []
+        run(self.argv("rollback", release, str(revision), *waiting, namespace=namespace), quiet=True)
 
     def notes(self, release: str, namespace: str) -> str:
         return run(self.argv("get", "notes", release, namespace=namespace), quiet=True).stdout

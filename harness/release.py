@@ -244,12 +244,14 @@ class Release:
         """The number of the release's current revision."""
         return int(self.helm().current_revision(self.name, self.namespace).revision)
 
-    def rollback(self, revision: int, timeout: float | None = None) -> None:
-        """`helm rollback` to an earlier revision (its values and manifests), then wait for the rollouts."""
+    def rollback(self, revision: int, timeout: float | None = None, *, wait: bool = True) -> None:
+        """`helm rollback` to an earlier revision (its values and manifests), then wait for the rollouts
+        (wait=False: return once the objects are changed; the caller waits, `K8s.wait_all_rollouts`)."""
         timeout = timeout or self.timeouts.install
-        self.helm().rollback(self.name, self.namespace, revision, timeout=timeout)
+        self.helm().rollback(self.name, self.namespace, revision, timeout=timeout, wait=wait)
         log.info("rolled release %s back to revision %d", self.name, revision)
-        self.k8s.wait_all_rollouts(self.namespace, self.selector, timeout)
+        if wait:
+            self.k8s.wait_all_rollouts(self.namespace, self.selector, timeout)
 
     def uninstall(
         self, *, delete_namespace: bool = True, timeout: float | None = None, wait: bool = True
@@ -363,7 +365,7 @@ class ReleaseRestorer:
                 if kind == "revision":
                     assert self._revision is not None
                     if rel.revision() != self._revision:
-                        rel.rollback(self._revision)
+                        rel.rollback(self._revision, wait=False)  # one wait for everything, below
                         restored.append(f"release {rel.name} rolled back to revision {self._revision}")
                 elif rel.k8s.replicas(kind, rel.namespace, name) != self._replicas[(kind, name)]:
                     rel.k8s.set_replicas(kind, rel.namespace, name, self._replicas[(kind, name)])

@@ -140,7 +140,7 @@ class StandInRelease:
         pairs = dict(pair.split("=", 1) for pair in set_values)
         return self._new_revision({**self.k8s.state["values"], **pairs}, f"upgrade {pairs}")
 
-    def rollback(self, revision, timeout=None):
+    def rollback(self, revision, timeout=None, wait=True):
         self._new_revision(self.k8s.history[revision], f"rollback to {revision}")
 
 
