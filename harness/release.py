@@ -323,12 +323,15 @@ class ReleaseRestorer:
     workload's replicas, the helm revision) and puts it back when the scenario ends, passed or failed, so a
     failing scenario never leaves the release changed for the next (the e2e framework's DeferCleanup)."""
 
-    def __init__(self, release: Release) -> None:
+    def __init__(self, release: Release, scenario: str = "") -> None:
         self.release = release
+        self.scenario = scenario  # whose changes these are (a node id), for the run's timing
         self._replicas: dict[tuple[str, str], int] = {}  # (kind, name) -> replicas before the first change
         self._revision: int | None = None
         self._order: list[tuple[str, str]] = []  # what was remembered, oldest first
         self.unsettled: list[str] = []  # restored, its rollouts not waited for yet
+        self.restore_seconds: float | None = None  # from the restore's start until its rollouts completed
+        self._restore_started = 0.0
 
     def settle(self) -> None:
         """Wait for the rollouts of what `restore` put back; raises RuntimeError naming it if they fail."""
@@ -342,6 +345,7 @@ class ReleaseRestorer:
             raise RuntimeError(
                 f"release {rel.name} did not come back after its restore ({'; '.join(restored)}): {exc}"
             ) from exc
+        self.restore_seconds = time.monotonic() - self._restore_started
 
     def remember_replicas(self, kind: str, name: str) -> None:
         """Call before changing a workload's replicas."""
@@ -360,6 +364,7 @@ class ReleaseRestorer:
         leave that to `settle`); returns what was restored. Tries everything, then raises RuntimeError naming
         what could not be restored."""
         rel, restored, errors = self.release, [], []
+        self._restore_started = time.monotonic()
         for kind, name in reversed(self._order):
             try:
                 if kind == "revision":

@@ -108,11 +108,12 @@ class ClusterUse:
 
 @dataclass
 class Timing:
-    """Seconds of the last run that ran each: per scenario its whole time and its teardown's, and the
-    background stages' (cluster, load, install) together."""
+    """Seconds of the last run that ran each: per scenario its whole time (setup, call, teardown), per
+    scenario tagged @restores_beside its restore's (from the rollback to every rollout complete), and the
+    background stages' (build, cluster, load, install) together."""
 
     scenario: dict[str, float] = field(default_factory=dict)
-    teardown: dict[str, float] = field(default_factory=dict)
+    restore: dict[str, float] = field(default_factory=dict)
     background: float | None = None
 
     @classmethod
@@ -121,26 +122,24 @@ class Timing:
             data = json.loads(path.read_text())
             return cls(
                 {str(k): float(v) for k, v in data.get("scenario", {}).items()},
-                {str(k): float(v) for k, v in data.get("teardown", {}).items()},
+                {str(k): float(v) for k, v in data.get("restore", {}).items()},
                 float(data["background"]) if data.get("background") is not None else None,
             )
         except (OSError, ValueError, TypeError, AttributeError):
             return cls()
 
-    def add(self, nodeid: str, when: str, seconds: float) -> None:
+    def add(self, nodeid: str, seconds: float) -> None:
         self.scenario[nodeid] = self.scenario.get(nodeid, 0.0) + seconds
-        if when == "teardown":
-            self.teardown[nodeid] = seconds
 
     def merged(self, newer: Timing) -> Timing:
         return Timing(
             {**self.scenario, **newer.scenario},
-            {**self.teardown, **newer.teardown},
+            {**self.restore, **newer.restore},
             newer.background if newer.background is not None else self.background,
         )
 
     def dumps(self) -> str:
-        data = {"background": self.background, "scenario": self.scenario, "teardown": self.teardown}
+        data = {"background": self.background, "scenario": self.scenario, "restore": self.restore}
         return json.dumps(data, indent=1, sort_keys=True) + "\n"
 
 
@@ -154,7 +153,7 @@ def order_items(items: list[pytest.Item], use: ClusterUse) -> None:
     Then the first scenario tagged @restores_beside (its teardown's restore rolls the release's pods and is
     waited for by the next scenario that needs the cluster) goes first among the cluster's, and scenarios
     that need no cluster are moved behind it, to run while that rollout goes: the last of them, as many as
-    the last run's seconds say fit in its teardown while the rest still outlast the background stages (the
+    the last run's seconds say fit in its restore while the rest still outlast the background stages (the
     cluster and the install they cover). Without a run before, nothing moves."""
 
     def key(item: pytest.Item) -> tuple[bool, bool, bool, bool]:
@@ -167,12 +166,12 @@ def order_items(items: list[pytest.Item], use: ClusterUse) -> None:
         (i for i in items if i.get_closest_marker("restores_beside") is not None and use.needs(i)), None
     )
     timing = use.timing
-    if beside is None or timing.background is None or beside.nodeid not in timing.teardown:
+    if beside is None or timing.background is None or beside.nodeid not in timing.restore:
         return
     free = [i for i in items if i.path.suffix == ".feature" and not use.needs(i)]
     if any(i.nodeid not in timing.scenario for i in free):
         return  # a scenario not timed yet: keep them all before the cluster's
-    budget, left = timing.teardown[beside.nodeid], sum(timing.scenario[i.nodeid] for i in free)
+    budget, left = timing.restore[beside.nodeid], sum(timing.scenario[i.nodeid] for i in free)
     moved: list[pytest.Item] = []
     for item in reversed(free):
         seconds = timing.scenario[item.nodeid]

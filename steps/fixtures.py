@@ -37,6 +37,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if hs is not None and hs.unsettled is not None and hs.cluster_use.needs(item):
         restorer, hs.unsettled = hs.unsettled, None
         restorer.settle()  # a restore that did not come back fails here, naming it
+        if restorer.restore_seconds is not None and restorer.scenario:
+            hs.cluster_use.timing_now.restore[restorer.scenario] = restorer.restore_seconds
     if hs is None or hs.prepare_early is not None or item.path.suffix != ".feature":
         return
     items = item.session.items  # what was selected (-k, -m and deselection are done by now)
@@ -246,7 +248,7 @@ def release_restorer(
     between need none: steps/early_start.py), when there is one."""
     from harness.release import ReleaseRestorer
 
-    restorer = ReleaseRestorer(release)
+    restorer = ReleaseRestorer(release, scenario=request.node.nodeid)
     yield restorer
     items = request.session.items
     later = items[items.index(request.node) + 1 :] if request.node in items else []
@@ -256,6 +258,8 @@ def release_restorer(
     restorer.restore(wait=not beside)
     if restorer.unsettled:
         harness_session.unsettled = restorer
+    elif restorer.restore_seconds is not None:
+        harness_session.cluster_use.timing_now.restore[request.node.nodeid] = restorer.restore_seconds
 
 
 @pytest.fixture(scope="session")

@@ -106,7 +106,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.when == "call" and report.passed and hs is not None and item.path.suffix == ".feature":
         hs.cluster_use.record(item.nodeid, _used(item))  # the next run's order (steps/early_start.py)
     if hs is not None and item.path.suffix == ".feature":
-        hs.cluster_use.timing_now.add(item.nodeid, report.when, report.duration)
+        hs.cluster_use.timing_now.add(item.nodeid, report.duration)
     extras = _html_extras()
     added: list[dict[str, Any]] = []
     if report.when == "call" and extras is not None:

@@ -356,14 +356,14 @@ def _timed_run(
     tmp_path: Path, background: float | None, teardown: float = 9.0
 ) -> tuple[ClusterUse, list[Any]]:
     """Five scenarios that need no cluster (10, 2, 3, 4 and 5 s in the last run), one tagged @restores_beside
-    whose teardown took `teardown` s, two more that need the cluster."""
+    whose restore took `teardown` s, two more that need the cluster."""
     use = ClusterUse(tmp_path / "use.json")
     free = {"a": 10.0, "b": 2.0, "c": 3.0, "d": 4.0, "e": 5.0}
     use.known = {f"features/d.feature::test_{n}": False for n in free}
     use.known |= {f"features/r.feature::test_{n}": True for n in ("upgrade", "scale", "read")}
     use.timing.scenario = {f"features/d.feature::test_{n}": s for n, s in free.items()}
     use.timing.scenario["features/r.feature::test_upgrade"] = 25.0
-    use.timing.teardown = {"features/r.feature::test_upgrade": teardown}
+    use.timing.restore = {"features/r.feature::test_upgrade": teardown}
     use.timing.background = background
     items = [_item(f"features/d.feature::test_{n}") for n in free]
     items += [
@@ -381,7 +381,7 @@ def _names(items: list[Any]) -> list[str]:
 def test_scenarios_that_need_no_cluster_fill_the_restore_a_tagged_scenario_leaves_rolling(
     tmp_path: Path,
 ) -> None:
-    """The last cluster-free scenarios that fit in the upgrade's 9 s teardown run right after it, as long as
+    """The last cluster-free scenarios that fit in the upgrade's 9 s restore run right after it, as long as
     those left before it still outlast the background stages (14 s): e (5 s) and d (4 s) move; c would
     overrun the 9 s."""
     use, items = _timed_run(tmp_path, background=14.0)
@@ -414,11 +414,12 @@ def test_nothing_moves_when_a_scenario_that_needs_no_cluster_was_never_timed(tmp
 def test_a_run_records_the_seconds_the_next_run_orders_by(tmp_path: Path) -> None:
     use = ClusterUse(tmp_path / "cache" / "use.json")
     use.record("features/d.feature::test_a", ["built_images"])
-    for when, seconds in (("setup", 0.5), ("call", 3.0), ("teardown", 1.5)):
-        use.timing_now.add("features/d.feature::test_a", when, seconds)
+    for seconds in (0.5, 3.0, 1.5):  # setup, call, teardown
+        use.timing_now.add("features/d.feature::test_a", seconds)
+    use.timing_now.restore["features/r.feature::test_upgrade"] = 9.5
     use.timing_now.background = 30.0
     use.save()
     again = ClusterUse(tmp_path / "cache" / "use.json")
     assert again.timing.scenario == {"features/d.feature::test_a": 5.0}
-    assert again.timing.teardown == {"features/d.feature::test_a": 1.5}
+    assert again.timing.restore == {"features/r.feature::test_upgrade": 9.5}
     assert again.timing.background == 30.0

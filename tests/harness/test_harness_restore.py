@@ -305,6 +305,7 @@ def test_a_restore_not_waited_for_is_put_back_at_once_and_awaited_by_settle() ->
     restorer.settle()
     restorer.settle()  # once is enough
     assert k8s.waits == 1
+    assert restorer.restore_seconds is not None and restorer.restore_seconds >= 0
     waited, k8s = _restorer()
     waited.restore()
     assert (k8s.waits, waited.unsettled) == (1, [])
