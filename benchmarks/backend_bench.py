@@ -23,13 +23,16 @@ second user) is measured for the backend (and --before), not for the reference (
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +43,7 @@ from harness.pgserver import PostgresServer, free_port
 from harness.proc import Daemon, run, uvicorn_argv, which
 
 ROOT = Path(__file__).resolve().parent.parent
+PROBE = ROOT / "benchmarks" / "latency_probe"
 TARGET_RPS = 1000
 TARGET_P99_MS = 50.0
 TARGET_RATIO = 1.5
@@ -79,6 +83,7 @@ class Server:
     name: str
     daemon: Daemon
     base: str
+    probe_dir: Path | None = None
     reads: list[dict[str, float]] = field(default_factory=list)
     writes: list[dict[str, float]] = field(default_factory=list)
 
@@ -86,6 +91,10 @@ class Server:
     def pid(self) -> int:
         assert self.daemon.process is not None
         return self.daemon.process.pid
+
+    def processes(self) -> list[int]:
+        """The uvicorn process and its workers (its direct children)."""
+        return [self.pid, *map(int, Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split())]
 
 
 def chart_backend() -> tuple[int, int]:
@@ -134,39 +143,116 @@ def cpu_seconds(pid: int) -> float:
 
 
 def start_server(
-    name: str, app: str, port: int, env: Mapping[str, str], log_dir: Path, extra: list[str], ready_path: str
+    name: str,
+    app: str,
+    port: int,
+    env: Mapping[str, str],
+    log_dir: Path,
+    extra: list[str],
+    ready_path: str,
+    probe: bool = True,
 ) -> Server:
+    """A uvicorn server as the image runs it; with `probe`, benchmarks/latency_probe records inside it."""
     base = f"http://127.0.0.1:{port}"
+    probe_dir = log_dir / f"probe-{name}-{port}" if probe else None
     daemon = Daemon(
         name,
         uvicorn_argv(app, "127.0.0.1", port, *CMD_FLAGS, *extra),
-        log_dir / f"{name}.log",
+        log_dir / f"{name}-{port}.log",
         # any HTTP answer: the reference has no readiness route, a 401/404 from it means it serves
         health=lambda: (httpx.get(f"{base}{ready_path}", timeout=2).status_code < 500, "not serving"),
-        env=env,
+        env=probe_env(env, probe_dir) if probe_dir else env,
         append_log=False,
     )
     daemon.start()
     daemon.wait_healthy(timeout=90)
-    return Server(name, daemon, base)
+    return Server(name, daemon, base, probe_dir)
 
 
-def wrk(base: str, token: str, connections: int, seconds: int, script: Path) -> str:
-    argv = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script)]
+def wrk(
+    base: str, token: str, connections: int, seconds: int, script: Path, wrk_argv: Sequence[str] = ("wrk",)
+) -> str:
+    argv = [*wrk_argv, "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script)]
     argv += ["-H", f"Authorization: Bearer {token}", f"{base}/api/tasks"]
     return run(argv, quiet=True, timeout=seconds + 60).stdout
 
 
 def measure(
-    server: Server, postmaster: int, token: str, args: argparse.Namespace, script: Path
+    server: Server,
+    postmaster: int,
+    token: str,
+    args: argparse.Namespace,
+    script: Path,
+    connections: int | None = None,
+    wrk_argv: Sequence[str] = ("wrk",),
 ) -> dict[str, float]:
+    probe_reset(server)
     cpu, pg_cpu = cpu_seconds(server.pid), cpu_seconds(postmaster)
-    output = wrk(server.base, token, args.connections, args.duration, script)
+    output = wrk(server.base, token, connections or args.connections, args.duration, script, wrk_argv)
     cpu, pg_cpu = cpu_seconds(server.pid) - cpu, cpu_seconds(postmaster) - pg_cpu
     result = parse_wrk(output)
     requests = result["requests"] or float("nan")
     result["cpu_ms"] = cpu * 1000 / requests
     result["pg_cpu_ms"] = pg_cpu * 1000 / requests
+    result.update(probe_read(server, args.duration))
+    return result
+
+
+def probe_env(env: Mapping[str, str], probe_dir: Path) -> dict[str, str]:
+    """`env` with benchmarks/latency_probe loaded into the server (its sitecustomize), writing to
+    probe_dir."""
+    probe_dir.mkdir(parents=True, exist_ok=True)
+    pythonpath = os.pathsep.join(
+        filter(None, [str(PROBE), env.get("PYTHONPATH", os.environ.get("PYTHONPATH"))])
+    )
+    return {**env, "PYTHONPATH": pythonpath, "TCB_PROBE_DIR": str(probe_dir)}
+
+
+def probe_reset(server: Server) -> None:
+    if server.probe_dir is None:
+        return
+    for pid in server.processes():
+        os.kill(pid, signal.SIGUSR1)
+    time.sleep(0.05)  # the handlers run at the loops' next turn
+
+
+def _percentile(values: Sequence[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def probe_read(server: Server, seconds: float) -> dict[str, float]:
+    """The probe's records since the last reset, merged over the server's processes, as figures (ms)."""
+    if server.probe_dir is None:
+        return {}
+    for stale in server.probe_dir.glob("*.json"):
+        stale.unlink()
+    pids = server.processes()
+    for pid in pids:
+        os.kill(pid, signal.SIGUSR2)
+    deadline = time.monotonic() + 10
+    while len(list(server.probe_dir.glob("*.json"))) < len(pids):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{server.name}: the latency probe did not answer (is it on PYTHONPATH?)")
+        time.sleep(0.05)
+    time.sleep(0.05)  # the last file's write
+    records = [json.loads(path.read_text()) for path in server.probe_dir.glob("*.json")]
+    gc_pauses = {gen: [p for r in records for p in r["gc"][gen]] for gen in ("0", "1", "2")}
+    app = [value for r in records for value in r["app"]]
+    lag = [value for r in records for value in r["lag"]]
+    result = {
+        "gc_ms_per_s": sum(map(sum, gc_pauses.values())) * 1000 / seconds,
+        "app_p50_ms": _percentile(app, 0.50) * 1000,
+        "app_p99_ms": _percentile(app, 0.99) * 1000,
+        "lag_p99_ms": _percentile(lag, 0.99) * 1000,
+        "lag_max_ms": max(lag, default=float("nan")) * 1000,
+        "gc_tracked": float(max(r["gc_tracked"] for r in records)),
+    }
+    for gen, pauses in gc_pauses.items():
+        result[f"gc{gen}_per_s"] = len(pauses) / seconds
+        result[f"gc{gen}_max_ms"] = max(pauses, default=0.0) * 1000
     return result
 
 
@@ -231,6 +317,23 @@ HEADER = (
 )
 
 
+PROBE_HEADER = (
+    f"  {'server':<12}{'GC ms/s':>8}{'gen0/s':>8}{'max ms':>7}{'gen1/s':>7}{'max ms':>7}{'gen2/s':>7}"
+    f"{'max ms':>7}{'app p50':>9}{'app p99':>9}{'lag p99':>9}{'lag max':>9}{'objects':>9}"
+)
+
+
+def _probe_row(name: str, rounds: list[dict[str, float]]) -> str:
+    keys = ("gc_ms_per_s", "gc0_per_s", "gc0_max_ms", "gc1_per_s", "gc1_max_ms", "gc2_per_s", "gc2_max_ms")
+    row = f"  {name:<12}{_median(rounds, keys[0]):8.1f}{_median(rounds, keys[1]):8.0f}"
+    row += f"{_median(rounds, keys[2]):7.1f}{_median(rounds, keys[3]):7.1f}{_median(rounds, keys[4]):7.1f}"
+    row += f"{_median(rounds, keys[5]):7.2f}{_median(rounds, keys[6]):7.1f}"
+    row += "".join(
+        f"{_median(rounds, key):9.1f}" for key in ("app_p50_ms", "app_p99_ms", "lag_p99_ms", "lag_max_ms")
+    )
+    return row + f"{_median(rounds, 'gc_tracked'):9.0f}"
+
+
 def _row(name: str, rounds: list[dict[str, float]], ratios: list[float]) -> str:
     columns = [_median(rounds, key) for key in ("p50_ms", "p95_ms", "p99_ms", "cpu_ms", "pg_cpu_ms")]
     row = f"  {name:<12}{_median(rounds, 'rps'):7.0f}" + "".join(f"{value:9.1f}" for value in columns[:3])
@@ -273,6 +376,15 @@ def report(
         f"  (the reference's {ref_cpu:.2f} ms CPU/request => ~{1000 / ref_cpu:.0f} req/s per fully available "
         "core; wall-clock figures are only meaningful on an otherwise idle machine)"
     )
+    if backend.probe_dir is not None:
+        print(
+            "\nwhere the latency goes (benchmarks/latency_probe inside each server, medians over rounds): GC "
+            "pauses per second and the longest, by generation; time inside the app (the rest of wrk's "
+            "latency waits in socket queues and the event loop); how late a 5 ms timer wakes (loop lag):"
+        )
+        print(PROBE_HEADER)
+        for server in [*servers, reference]:
+            print(_probe_row(server.name, server.reads))
     print(
         "\nwrite path: POST /api/tasks and PATCH /api/tasks/{n}, half each; "
         f"ratio = CPU per request / {backend.name}'s:"
@@ -297,6 +409,16 @@ def main() -> int:
         "--workers", type=int, help="uvicorn workers, to compare (default: the chart's backend.workers)"
     )
     parser.add_argument("--uvicorn-args", default="", help="extra uvicorn options, to compare settings")
+    parser.add_argument(
+        "--backend-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment, backend only",
+    )
+    parser.add_argument(
+        "--no-probe", action="store_true", help="without benchmarks/latency_probe in the servers"
+    )
     args = parser.parse_args()
     if which("wrk") is None:
         print("wrk not found: run scripts/setup (Debian package wrk)", file=sys.stderr)
@@ -322,8 +444,10 @@ def main() -> int:
         extra = args.uvicorn_args.split()
         started: list[Server] = []  # stopped in the end, whatever happens
         try:
+            probe = not args.no_probe
+            backend_env = {**env, **dict(each.split("=", 1) for each in args.backend_env)}
             backend = start_server(
-                "backend", "todo_backend.main:app", free_port(), env, tmp, extra, "/api/ready"
+                "backend", "todo_backend.main:app", free_port(), backend_env, tmp, extra, "/api/ready", probe
             )
             started.append(backend)
             token = signup_with_tasks(backend.base, "bench@example.com")
@@ -335,12 +459,19 @@ def main() -> int:
                 app = "todo_backend.main:app"
                 started.append(
                     start_server(
-                        name, app, free_port(), {**env, "PYTHONPATH": pythonpath}, tmp, extra, "/api/ready"
+                        name,
+                        app,
+                        free_port(),
+                        {**env, "PYTHONPATH": pythonpath},
+                        tmp,
+                        extra,
+                        "/api/ready",
+                        probe,
                     )
                 )
             reference_flags = ["--app-dir", str(ROOT / "benchmarks"), *extra]
             reference = start_server(
-                "reference", "backend_reference:app", free_port(), env, tmp, reference_flags, "/"
+                "reference", "backend_reference:app", free_port(), env, tmp, reference_flags, "/", probe
             )
             started.append(reference)
             servers = started[:-1]
