@@ -232,11 +232,16 @@ def probe_read(server: Server, seconds: float) -> dict[str, float]:
     pids = server.processes()
     for pid in pids:
         os.kill(pid, signal.SIGUSR2)
-    deadline = time.monotonic() + 10
+    # Every uvicorn process answers; with workers, a helper process of the supervisor may not: after 2 s
+    # what has arrived is taken, and none at all is an error.
+    started = time.monotonic()
     while len(list(server.probe_dir.glob("*.json"))) < len(pids):
-        if time.monotonic() > deadline:
-            raise SystemExit(f"{server.name}: the latency probe did not answer (is it on PYTHONPATH?)")
+        waited = time.monotonic() - started
+        if waited > 10 or (waited > 2 and any(server.probe_dir.glob("*.json"))):
+            break
         time.sleep(0.05)
+    if not any(server.probe_dir.glob("*.json")):
+        raise SystemExit(f"{server.name}: the latency probe did not answer (is it on PYTHONPATH?)")
     time.sleep(0.05)  # the last file's write
     records = [json.loads(path.read_text()) for path in server.probe_dir.glob("*.json")]
     gc_pauses = {gen: [p for r in records for p in r["gc"][gen]] for gen in ("0", "1", "2")}
@@ -395,6 +400,174 @@ def report(
     return met
 
 
+VEGETA_INSTALL = "go install github.com/tsenart/vegeta/v12@v12.13.0"
+VEGETA_CACHE = Path(os.environ.get("TCB_CACHE", Path.home() / ".cache" / "todo-chatbot")) / "tools" / "vegeta"
+
+
+def find_vegeta() -> str | None:
+    """vegeta (the open-loop HTTP load tool) on PATH, in ~/go/bin or in the cache's tools/ directory."""
+    for candidate in (which("vegeta"), Path.home() / "go" / "bin" / "vegeta", VEGETA_CACHE):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return None
+
+
+def vegeta(tool: str, base: str, token: str, rate: int, seconds: int, tmp: Path) -> dict[str, float]:
+    """An open-loop run: `rate` requests per second whatever the answers' latency (vegeta adds connections
+    as needed), so a stall shows in every request sent meanwhile, not only in the few already in flight."""
+    targets = tmp / "vegeta-targets.txt"
+    targets.write_text(f"GET {base}/api/tasks\nAuthorization: Bearer {token}\n\n")
+    attack = subprocess.run(
+        [tool, "attack", f"-targets={targets}", f"-rate={rate}/s", f"-duration={seconds}s", "-timeout=10s"],
+        check=True,
+        capture_output=True,
+        timeout=seconds + 60,
+    ).stdout
+    text = subprocess.run(
+        [tool, "report", "-type=json"], input=attack, check=True, capture_output=True, timeout=60
+    ).stdout
+    report = json.loads(text)
+    latencies = report["latencies"]
+    return {
+        "rps": float(report["throughput"]),
+        "requests": float(report["requests"]),
+        "p50_ms": latencies["50th"] / 1e6,
+        "p95_ms": latencies["95th"] / 1e6,
+        "p99_ms": latencies["99th"] / 1e6,
+        "max_ms": latencies["max"] / 1e6,
+        "success": float(report["success"]),
+    }
+
+
+@dataclass
+class Bench:
+    """What every diagnostic run needs: the database, the accounts, the settings of the main runs."""
+
+    args: argparse.Namespace
+    env: dict[str, str]
+    backend_env: dict[str, str]
+    tmp: Path
+    extra: list[str]
+    token: str
+    postmaster: int
+    read_script: Path
+
+    def start(self, which_server: str, env_changes: Mapping[str, str], extra: Sequence[str] = ()) -> Server:
+        flags = [*self.extra, *extra]
+        if which_server == "backend":
+            env = {**self.backend_env, **env_changes}
+            return start_server(
+                "backend", "todo_backend.main:app", free_port(), env, self.tmp, flags, "/api/ready"
+            )
+        flags = ["--app-dir", str(ROOT / "benchmarks"), *flags]
+        env = {**self.env, **env_changes}
+        return start_server("reference", "backend_reference:app", free_port(), env, self.tmp, flags, "/")
+
+    def measure(
+        self, server: Server, connections: int | None = None, wrk_argv: Sequence[str] = ("wrk",)
+    ) -> dict[str, float]:
+        return measure(
+            server, self.postmaster, self.token, self.args, self.read_script, connections, wrk_argv
+        )
+
+
+DIAG_HEADER = (
+    f"  {'experiment':<26}{'server':<11}{'req/s':>7}{'p50 ms':>8}{'p99 ms':>8}{'CPU ms':>8}"
+    f"{'app p99':>9}{'lag p99':>9}{'GC ms/s':>9}{'gen2 max':>9}"
+)
+
+
+def _diag_row(label: str, name: str, result: Mapping[str, float]) -> str:
+    row = f"  {label:<26}{name:<11}{result['rps']:7.0f}{result['p50_ms']:8.1f}{result['p99_ms']:8.1f}"
+    row += f"{result.get('cpu_ms', float('nan')):8.2f}"
+    for key in ("app_p99_ms", "lag_p99_ms", "gc_ms_per_s", "gc2_max_ms"):
+        row += f"{result.get(key, float('nan')):9.1f}"
+    return row
+
+
+def _pin(pids: Sequence[int], cpus: set[int]) -> None:
+    """Every thread of these processes onto `cpus` (children forked later inherit it)."""
+    for pid in pids:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                os.sched_setaffinity(int(task.name), cpus)
+            except ProcessLookupError:
+                continue
+
+
+def _postgres_pids(postmaster: int) -> list[int]:
+    return [postmaster, *map(int, Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split())]
+
+
+def diagnose(bench: Bench, backend: Server, reference: Server) -> None:
+    """Where the p99 comes from: one round per experiment, the backend and the reference back to back (the
+    reference is the control: what the same change does to the floor). Printed as it goes."""
+    args = bench.args
+    print(
+        f"\nwhere the p99 comes from (one round of {args.duration} s per row; CPU ms = server CPU per "
+        "request; app p99 = time inside the app; lag = event-loop lag; gen2 max = longest full collection):"
+    )
+    print(DIAG_HEADER)
+    pair = (backend, reference)
+
+    def show(label: str, server: Server, result: Mapping[str, float]) -> None:
+        print(_diag_row(label, server.name, result), flush=True)
+
+    # 1. closed-loop offered load: wrk keeps N requests in flight, so latency is N / throughput (Little's law)
+    #    plus how unevenly the server takes them
+    for connections in (8, 16, 32):
+        for server in pair:
+            result = bench.measure(server, connections)
+            show(f"wrk -c{connections} (closed loop)", server, result)
+        print(f"  {'':<26}(Little's law: c{connections} at 1,000 req/s is {connections:.0f} ms mean latency)")
+    # 2. the same with the server alone on CPU 0, PostgreSQL and wrk on CPU 1 (no sharing of cores)
+    all_cpus = os.sched_getaffinity(0)
+    if len(all_cpus) >= 2:
+        first, second = sorted(all_cpus)[:2]
+        for server in pair:
+            _pin(server.processes(), {first})
+            _pin(_postgres_pids(bench.postmaster), {second})
+            try:
+                result = bench.measure(server, None, ["taskset", "-c", str(second), "wrk"])
+            finally:
+                _pin(server.processes(), all_cpus)
+                _pin(_postgres_pids(bench.postmaster), all_cpus)
+            show("server alone on 1 core", server, result)
+    # 3. open loop: a fixed rate, whatever the latency (no coordinated omission)
+    tool = find_vegeta()
+    if tool is None:
+        print(
+            f"  fixed-rate load skipped: vegeta not found (`{VEGETA_INSTALL}`, or put it in {VEGETA_CACHE})"
+        )
+    else:
+        capacity = reference.reads[-1]["rps"] if reference.reads else 1000.0
+        for share in (0.5, 0.75, 0.9):
+            rate = max(50, int(capacity * share / 50) * 50)
+            for server in pair:
+                probe_reset(server)
+                result = vegeta(tool, server.base, bench.token, rate, args.duration, bench.tmp)
+                result.update(probe_read(server, args.duration))
+                label = f"vegeta {rate}/s ({share:.0%} ref)"
+                show(label, server, result)
+                if result["success"] < 1:
+                    print(f"  {'':<26}  {1 - result['success']:.1%} of requests failed")
+    # 4. settings that need a restart: each variant started for both, measured once, stopped
+    variants: list[tuple[str, dict[str, str], list[str], bool]] = [
+        (f"pool {args.connections} (= connections)", {"DB_POOL_SIZE": str(args.connections)}, [], True),
+        ("asyncio loop (not uvloop)", {}, ["--loop", "asyncio"], True),
+        ("2 workers", {"WEB_CONCURRENCY": "2"}, [], True),
+        ("GC off (a bound only)", {"TCB_PROBE_GC_DISABLE": "1"}, [], False),
+    ]
+    for label, env_changes, extra, both in variants:
+        for kind in ("backend", "reference") if both else ("backend",):
+            server = bench.start(kind, env_changes, extra)
+            try:  # warm-up: its pool, statement cache, token cache
+                wrk(server.base, bench.token, args.connections, 2, bench.read_script)
+                show(label, server, bench.measure(server))
+            finally:
+                server.daemon.stop(timeout=30)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -418,6 +591,11 @@ def main() -> int:
     )
     parser.add_argument(
         "--no-probe", action="store_true", help="without benchmarks/latency_probe in the servers"
+    )
+    parser.add_argument(
+        "--diagnose",
+        action="store_true",
+        help="then where the p99 comes from: offered load, cores, fixed rate, pool, loop, workers, GC",
     )
     args = parser.parse_args()
     if which("wrk") is None:
@@ -485,10 +663,13 @@ def main() -> int:
                     server.reads.append(measure(server, postmaster, token, args, read_script))
                 for server in servers if index % 2 == 0 else servers[::-1]:
                     server.writes.append(measure(server, postmaster, writer, args, write_script))
+            report(servers, reference, workers, pool, args)
+            if args.diagnose and probe:
+                bench = Bench(args, env, backend_env, tmp, extra, token, postmaster, read_script)
+                diagnose(bench, backend, reference)
         finally:
             for server in reversed(started):
                 server.daemon.stop(timeout=30)
-    report(servers, reference, workers, pool, args)
     return 0  # a benchmark reports; the targets are read, not asserted
 
 
