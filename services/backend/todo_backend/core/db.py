@@ -183,7 +183,8 @@ async def fetch_rows(engine: AsyncEngine, statement: Executable, params: Mapping
     On Postgres this is the hot read path: the statement is compiled once, then run on the pooled asyncpg
     connection itself (asyncpg prepares it once per connection and decodes the rows in C), without
     SQLAlchemy's cursor adapter and result objects, which cost more CPU than the query; outside a transaction,
-    so no BEGIN/ROLLBACK. A connection lost under the query (a restart the checkout did not see yet) is
+    so no BEGIN/ROLLBACK. Reads wait for a connection in `read_gate`'s arrival order, not in the pool's
+    queue (FifoGate says why). A connection lost under the query (a restart the checkout did not see yet) is
     dropped and the read retried on another (`_read_attempts`). Driver errors reach the app as SQLAlchemy's
     DBAPIError, like every other query's (503 for an outage, 500 otherwise). Other databases (SQLite) go
     through SQLAlchemy; there `engine` should be the AUTOCOMMIT one."""
