@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import signal
 import statistics
 import subprocess
@@ -187,15 +188,23 @@ def measure(
     wrk_argv: Sequence[str] = ("wrk",),
 ) -> dict[str, float]:
     probe_reset(server)
-    cpu, pg_cpu = cpu_seconds(server.pid), cpu_seconds(postmaster)
+    cpu, pg_cpu, load_cpu = cpu_seconds(server.pid), cpu_seconds(postmaster), _children_cpu()
     output = wrk(server.base, token, connections or args.connections, args.duration, script, wrk_argv)
     cpu, pg_cpu = cpu_seconds(server.pid) - cpu, cpu_seconds(postmaster) - pg_cpu
+    load_cpu = _children_cpu() - load_cpu
     result = parse_wrk(output)
     requests = result["requests"] or float("nan")
     result["cpu_ms"] = cpu * 1000 / requests
     result["pg_cpu_ms"] = pg_cpu * 1000 / requests
+    result["load_cpu_ms"] = load_cpu * 1000 / requests
     result.update(probe_read(server, args.duration))
     return result
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's finished children: the load tool's own, measured around its run."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def probe_env(env: Mapping[str, str], probe_dir: Path) -> dict[str, str]:
@@ -319,6 +328,7 @@ def _ratios(mine: list[dict[str, float]], theirs: list[dict[str, float]]) -> lis
 
 HEADER = (
     f"  {'server':<12}{'req/s':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'CPU ms/req':>12}{'PG ms/req':>11}"
+    f"{'wrk ms/req':>11}"
 )
 
 
@@ -342,7 +352,7 @@ def _probe_row(name: str, rounds: list[dict[str, float]]) -> str:
 def _row(name: str, rounds: list[dict[str, float]], ratios: list[float]) -> str:
     columns = [_median(rounds, key) for key in ("p50_ms", "p95_ms", "p99_ms", "cpu_ms", "pg_cpu_ms")]
     row = f"  {name:<12}{_median(rounds, 'rps'):7.0f}" + "".join(f"{value:9.1f}" for value in columns[:3])
-    row += f"{columns[3]:12.2f}{columns[4]:11.2f}"
+    row += f"{columns[3]:12.2f}{columns[4]:11.2f}{_median(rounds, 'load_cpu_ms'):11.2f}"
     if ratios:
         low, high = min(ratios), max(ratios)
         row += f"{statistics.median(ratios):7.2f}x  [{low:.2f}-{high:.2f}]"
@@ -375,6 +385,21 @@ def report(
     print(
         f"  targets: CPU ratio {ratio:.2f}x (<= {TARGET_RATIO}), {rps:.0f} req/s (>= {TARGET_RPS}), "
         f"p99 {p99:.1f} ms (<= {TARGET_P99_MS:g}), no failed request: " + ("met" if met else "NOT met")
+    )
+    ref_p99 = _median(reference.reads, "p99_ms")
+    print(
+        f"  the issue's condition, p99 <= {TARGET_P99_MS:g} ms at wrk -c{args.connections} (closed loop), "
+        f"the chart's workers: backend {p99:.1f} ms, "
+        + ("met" if p99 <= TARGET_P99_MS else "NOT met")
+        + f"; the bare reference in the same run {ref_p99:.1f} ms, "
+        + ("met" if ref_p99 <= TARGET_P99_MS else "NOT met: beyond the floor on this machine")
+    )
+    cores = os.cpu_count() or 1
+    budget = sum(_median(backend.reads, key) for key in ("cpu_ms", "pg_cpu_ms", "load_cpu_ms"))
+    print(
+        f"  CPU per request on this machine's {os.cpu_count()} cores: backend + PostgreSQL + wrk = "
+        f"{budget:.2f} ms (all three share the cores: at most ~{1000 * cores / budget:.0f} req/s together, "
+        "the backend's one worker at most one core of it)"
     )
     ref_cpu = _median(reference.reads, "cpu_ms")
     print(
@@ -545,7 +570,11 @@ def diagnose(bench: Bench, backend: Server, reference: Server) -> None:
             rate = max(50, int(capacity * share / 50) * 50)
             for server in pair:
                 probe_reset(server)
+                cpu = cpu_seconds(server.pid)
                 result = vegeta(tool, server.base, bench.token, rate, args.duration, bench.tmp)
+                result["cpu_ms"] = (
+                    (cpu_seconds(server.pid) - cpu) * 1000 / (result["requests"] or float("nan"))
+                )
                 result.update(probe_read(server, args.duration))
                 label = f"vegeta {rate}/s ({share:.0%} ref)"
                 show(label, server, result)
