@@ -195,6 +195,7 @@ def measure(
     result = parse_wrk(output)
     requests = result["requests"] or float("nan")
     result["cpu_ms"] = cpu * 1000 / requests
+    result["core_share"] = cpu / args.duration
     result["pg_cpu_ms"] = pg_cpu * 1000 / requests
     result["load_cpu_ms"] = load_cpu * 1000 / requests
     result.update(probe_read(server, args.duration))
@@ -497,17 +498,17 @@ class Bench:
 
 
 DIAG_HEADER = (
-    f"  {'experiment':<26}{'server':<11}{'req/s':>7}{'p50 ms':>8}{'p99 ms':>8}{'CPU ms':>8}"
-    f"{'app p99':>9}{'lag p99':>9}{'GC ms/s':>9}{'gen2 max':>9}"
+    f"  {'experiment':<26}{'server':<11}{'req/s':>7}{'p50 ms':>8}{'p99 ms':>8}{'CPU ms':>8}{'core':>6}"
+    f"{'app p99':>9}{'lag p99':>9}{'GC ms/s':>9}{'gen2 max':>9}{'load':>6}"
 )
 
 
 def _diag_row(label: str, name: str, result: Mapping[str, float]) -> str:
     row = f"  {label:<26}{name:<11}{result['rps']:7.0f}{result['p50_ms']:8.1f}{result['p99_ms']:8.1f}"
-    row += f"{result.get('cpu_ms', float('nan')):8.2f}"
+    row += f"{result.get('cpu_ms', float('nan')):8.2f}{result.get('core_share', float('nan')):6.0%}"
     for key in ("app_p99_ms", "lag_p99_ms", "gc_ms_per_s", "gc2_max_ms"):
         row += f"{result.get(key, float('nan')):9.1f}"
-    return row
+    return row + f"{os.getloadavg()[0]:6.1f}"
 
 
 def _pin(pids: Sequence[int], cpus: set[int]) -> None:
@@ -530,7 +531,9 @@ def diagnose(bench: Bench, backend: Server, reference: Server) -> None:
     args = bench.args
     print(
         f"\nwhere the p99 comes from (one round of {args.duration} s per row; CPU ms = server CPU per "
-        "request; app p99 = time inside the app; lag = event-loop lag; gen2 max = longest full collection):"
+        "request; core = the server's CPU time / the run's: below ~95 % under wrk -c32 the server waited "
+        "for a core that other work, PostgreSQL or wrk had; app p99 = time inside the app; lag = event-loop "
+        "lag; gen2 max = longest full collection; load = the machine's 1-minute load average):"
     )
     print(DIAG_HEADER)
     pair = (backend, reference)
