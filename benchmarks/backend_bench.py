@@ -541,12 +541,15 @@ def diagnose(bench: Bench, backend: Server, reference: Server) -> None:
     def show(label: str, server: Server, result: Mapping[str, float]) -> None:
         print(_diag_row(label, server.name, result), flush=True)
 
+    closed_loop: dict[tuple[int, str], float] = {}
+    fixed_rate: dict[tuple[float, str], float] = {}
     # 1. closed-loop offered load: wrk keeps N requests in flight, so latency is N / throughput (Little's law)
     #    plus how unevenly the server takes them
     for connections in (8, 16, 32):
         for server in pair:
             result = bench.measure(server, connections)
             show(f"wrk -c{connections} (closed loop)", server, result)
+            closed_loop[(connections, server.name)] = result["p99_ms"]
         print(f"  {'':<26}(Little's law: c{connections} at 1,000 req/s is {connections:.0f} ms mean latency)")
     # 2. the same with the server alone on CPU 0, PostgreSQL and wrk on CPU 1 (no sharing of cores)
     all_cpus = os.sched_getaffinity(0)
@@ -568,19 +571,23 @@ def diagnose(bench: Bench, backend: Server, reference: Server) -> None:
             f"  fixed-rate load skipped: vegeta not found (`{VEGETA_INSTALL}`, or put it in {VEGETA_CACHE})"
         )
     else:
-        capacity = reference.reads[-1]["rps"] if reference.reads else 1000.0
-        for share in (0.5, 0.75, 0.9):
+        capacity = statistics.median(each["rps"] for each in reference.reads) if reference.reads else 1000.0
+        for share in (0.25, 0.5, 0.75):
             rate = max(50, int(capacity * share / 50) * 50)
             for server in pair:
+                # warm-up at the same rate: an open-loop run that starts on idle connections queues behind
+                # the first connects and snowballs (vegeta opens more connections while answers are late)
+                vegeta(tool, server.base, bench.token, rate, 2, bench.tmp)
                 probe_reset(server)
                 cpu = cpu_seconds(server.pid)
                 result = vegeta(tool, server.base, bench.token, rate, args.duration, bench.tmp)
-                result["cpu_ms"] = (
-                    (cpu_seconds(server.pid) - cpu) * 1000 / (result["requests"] or float("nan"))
-                )
+                cpu = cpu_seconds(server.pid) - cpu
+                result["cpu_ms"] = cpu * 1000 / (result["requests"] or float("nan"))
+                result["core_share"] = cpu / args.duration
                 result.update(probe_read(server, args.duration))
-                label = f"vegeta {rate}/s ({share:.0%} ref)"
+                label = f"vegeta {rate}/s ({share:.0%} of ref)"
                 show(label, server, result)
+                fixed_rate[(share, server.name)] = result["p99_ms"]
                 if result["success"] < 1:
                     print(f"  {'':<26}  {1 - result['success']:.1%} of requests failed")
     # 4. settings that need a restart: each variant started for both, measured once, stopped
@@ -598,6 +605,19 @@ def diagnose(bench: Bench, backend: Server, reference: Server) -> None:
                 show(label, server, bench.measure(server))
             finally:
                 server.daemon.stop(timeout=30)
+    names = (backend.name, reference.name)
+    print(
+        f"  the issue's condition, p99 <= {TARGET_P99_MS:g} ms at wrk -c32 (closed loop), in this section: "
+        + ", ".join(f"{name} {closed_loop[(32, name)]:.1f} ms" for name in names)
+        + f"; an added condition (not the issue's), p99 <= {TARGET_P99_MS:g} ms at wrk -c16: "
+        + ", ".join(f"{name} {closed_loop[(16, name)]:.1f} ms" for name in names)
+        + (
+            "; at a fixed 50 % of the floor's capacity (vegeta): "
+            + ", ".join(f"{name} {fixed_rate[(0.5, name)]:.1f} ms" for name in names)
+            if fixed_rate
+            else ""
+        )
+    )
 
 
 def main() -> int:
