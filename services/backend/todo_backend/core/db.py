@@ -99,9 +99,9 @@ class FifoGate:
     wait in SQLAlchemy's pool, whose wait is an asyncio.Queue.get under asyncio.wait_for: a new Task per
     waiter, and no order, because a woken waiter takes its connection only a loop turn later and a request
     arriving meanwhile takes it first; the waiter queues again at the back. Under wrk -c32 against a pool of
-    10 the median read waited 9 ms and the slowest 1 % over 160 ms (the p99's largest part; backend README,
-    "Tail latency"). Here nobody overtakes: the wait is the same for everyone, about the queue's length in
-    requests' service times. A place is free at once when nobody waits: no future, no timer.
+    10 the median read spent 9 ms in the app and the slowest 1 % 138-529 ms (the p99's largest part; backend
+    README, "Tail latency"). Here nobody overtakes: the wait is the same for everyone, about the queue's
+    length in requests' service times. A place is free at once when nobody waits: no future, no timer.
 
     A wait longer than `timeout` raises SQLAlchemy's pool TimeoutError, as a pool checkout would (a 503 with
     Retry-After while the database is away)."""
