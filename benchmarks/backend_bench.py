@@ -2,7 +2,7 @@
 bare reference endpoint measured in the same run; and the write path (POST/PATCH tasks).
 
     .venv/bin/python benchmarks/backend_bench.py [--rounds 3] [--duration 5] [--connections 32]
-        [--before main] [--uvicorn-args "--access-log"]
+        [--before main] [--uvicorn-args "--access-log"] [--diagnose] [--no-probe] [--backend-env NAME=VALUE]
 
 Starts a throwaway PostgreSQL (harness.pgserver), the backend with its image's start command
 (services/backend/Dockerfile CMD), production settings and the chart's worker count and pool size
@@ -18,6 +18,13 @@ On a shared machine wall-clock figures swing with other work; the ratio is the c
 `--before REV` also runs the backend of that git revision (`git archive`, same flags, same database), so
 before/after come from one run. The write path (POST /api/tasks and PATCH /api/tasks/{n}, half each, as a
 second user) is measured for the backend (and --before), not for the reference (it only lists).
+
+Where the latency goes is measured inside every server by benchmarks/latency_probe (GC pauses by generation,
+time inside the app, event-loop lag), printed per server. `--diagnose` then runs one round per row of: wrk
+-c8/-c16/-c32, the server alone on one core, a fixed rate (vegeta, open loop), a pool as large as the
+connections, the asyncio loop, 2 workers, the collector off; and prints the issue's p99 condition (c32) next
+to an added one (c16, fixed rate) for the backend and the reference (services/backend/README.md, "Tail
+latency").
 """
 
 from __future__ import annotations
