@@ -196,17 +196,33 @@ def measure(
 ) -> dict[str, float]:
     probe_reset(server)
     cpu, pg_cpu, load_cpu = cpu_seconds(server.pid), cpu_seconds(postmaster), _children_cpu()
+    delay = run_delay_seconds(server)
     output = wrk(server.base, token, connections or args.connections, args.duration, script, wrk_argv)
+    delay = run_delay_seconds(server) - delay
     cpu, pg_cpu = cpu_seconds(server.pid) - cpu, cpu_seconds(postmaster) - pg_cpu
     load_cpu = _children_cpu() - load_cpu
     result = parse_wrk(output)
     requests = result["requests"] or float("nan")
     result["cpu_ms"] = cpu * 1000 / requests
     result["core_share"] = cpu / args.duration
+    result["waited_share"] = delay / args.duration
     result["pg_cpu_ms"] = pg_cpu * 1000 / requests
     result["load_cpu_ms"] = load_cpu * 1000 / requests
     result.update(probe_read(server, args.duration))
     return result
+
+
+def run_delay_seconds(server: Server) -> float:
+    """How long the server's threads were runnable but waited for a core (/proc/<pid>/task/*/schedstat, the
+    second field, in ns): high means other work had the cores; low with little CPU means the server idled."""
+    total = 0
+    for pid in server.processes():
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                total += int((task / "schedstat").read_text().split()[1])
+            except (FileNotFoundError, IndexError, ValueError):
+                continue
+    return total / 1e9
 
 
 def _children_cpu() -> float:
@@ -336,7 +352,7 @@ def _ratios(mine: list[dict[str, float]], theirs: list[dict[str, float]]) -> lis
 
 HEADER = (
     f"  {'server':<12}{'req/s':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'CPU ms/req':>12}{'PG ms/req':>11}"
-    f"{'wrk ms/req':>11}"
+    f"{'wrk ms/req':>11}{'core':>6}{'queued':>7}"
 )
 
 
@@ -361,6 +377,7 @@ def _row(name: str, rounds: list[dict[str, float]], ratios: list[float]) -> str:
     columns = [_median(rounds, key) for key in ("p50_ms", "p95_ms", "p99_ms", "cpu_ms", "pg_cpu_ms")]
     row = f"  {name:<12}{_median(rounds, 'rps'):7.0f}" + "".join(f"{value:9.1f}" for value in columns[:3])
     row += f"{columns[3]:12.2f}{columns[4]:11.2f}{_median(rounds, 'load_cpu_ms'):11.2f}"
+    row += f"{_median(rounds, 'core_share'):6.0%}{_median(rounds, 'waited_share'):7.0%}"
     if ratios:
         low, high = min(ratios), max(ratios)
         row += f"{statistics.median(ratios):7.2f}x  [{low:.2f}-{high:.2f}]"
@@ -381,7 +398,9 @@ def report(
         f"\nGET /api/tasks ({TASKS} tasks), uvicorn workers={workers} (chart/values.yaml: {chart_workers}), "
         f"pool {pool} per worker (chart/values.yaml), wrk -t2 -c{args.connections}, {args.rounds} x "
         f"{args.duration} s per server, {os.cpu_count()} CPUs, load avg {os.getloadavg()[0]:.1f}.\n"
-        "Medians over rounds; ratio = CPU per request / the reference's in the same round, [min-max]:"
+        "Medians over rounds; core = the server's CPU time / the run's; queued = the time it was runnable "
+        "but waited for a core (schedstat run delay): other work had it; ratio = CPU per request / the "
+        "reference's in the same round, [min-max]:"
     )
     print(HEADER + f"{'ratio':>8}")
     for server in [*servers, reference]:
@@ -506,13 +525,14 @@ class Bench:
 
 DIAG_HEADER = (
     f"  {'experiment':<26}{'server':<11}{'req/s':>7}{'p50 ms':>8}{'p99 ms':>8}{'CPU ms':>8}{'core':>6}"
-    f"{'app p99':>9}{'lag p99':>9}{'GC ms/s':>9}{'gen2 max':>9}{'load':>6}"
+    f"{'queued':>7}{'app p99':>9}{'lag p99':>9}{'GC ms/s':>9}{'gen2 max':>9}{'load':>6}"
 )
 
 
 def _diag_row(label: str, name: str, result: Mapping[str, float]) -> str:
     row = f"  {label:<26}{name:<11}{result['rps']:7.0f}{result['p50_ms']:8.1f}{result['p99_ms']:8.1f}"
     row += f"{result.get('cpu_ms', float('nan')):8.2f}{result.get('core_share', float('nan')):6.0%}"
+    row += f"{result.get('waited_share', float('nan')):7.0%}"
     for key in ("app_p99_ms", "lag_p99_ms", "gc_ms_per_s", "gc2_max_ms"):
         row += f"{result.get(key, float('nan')):9.1f}"
     return row + f"{os.getloadavg()[0]:6.1f}"
@@ -538,9 +558,9 @@ def diagnose(bench: Bench, backend: Server, reference: Server) -> None:
     args = bench.args
     print(
         f"\nwhere the p99 comes from (one round of {args.duration} s per row; CPU ms = server CPU per "
-        "request; core = the server's CPU time / the run's: below ~95 % under wrk -c32 the server waited "
-        "for a core that other work, PostgreSQL or wrk had; app p99 = time inside the app; lag = event-loop "
-        "lag; gen2 max = longest full collection; load = the machine's 1-minute load average):"
+        "request; core = the server's CPU time / the run's; queued = runnable but waiting for a core; "
+        "app p99 = time inside the app; lag = event-loop lag; gen2 max = longest full collection; load = "
+        "the machine's 1-minute load average):"
     )
     print(DIAG_HEADER)
     pair = (backend, reference)
