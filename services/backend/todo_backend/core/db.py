@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import functools
+import sys
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -149,23 +150,23 @@ class FifoGate:
 
 
 _gates: weakref.WeakKeyDictionary[Pool, FifoGate] = weakref.WeakKeyDictionary()
+DEFAULT_GATE_TIMEOUT = 30.0  # a pool without a timeout (not ours): SQLAlchemy's own default
 
 
 def read_gate(engine: AsyncEngine) -> FifoGate:
-    """The hot reads' gate of this engine's pool (shared by the engine and its execution_options copies)."""
+    """The hot reads' gate of this engine's pool (shared by the engine and its execution_options copies). A
+    pool with no size (not one this app makes) gets a gate that never makes anyone wait."""
     pool = engine.pool
     gate = _gates.get(pool)
     if gate is None:
         size = getattr(pool, "size", None)
         timeout = getattr(pool, "timeout", None)
         gate = FifoGate(
-            size() if callable(size) else 1, timeout() if callable(timeout) else DEFAULT_GATE_TIMEOUT
+            size() if callable(size) else sys.maxsize,
+            timeout() if callable(timeout) else DEFAULT_GATE_TIMEOUT,
         )
         _gates[pool] = gate
     return gate
-
-
-DEFAULT_GATE_TIMEOUT = 30.0
 
 
 @functools.cache
