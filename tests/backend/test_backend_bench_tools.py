@@ -9,12 +9,15 @@ import hmac
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import httpx
 import jwt
 import pytest
 from backend_api import SECRET
 
 from benchmarks import backend_bench, backend_reference
+from harness.pgserver import free_port
 
 KEY = SECRET.encode()
 
@@ -94,3 +97,41 @@ def test_wrk_output_parses() -> None:
 def test_wrk_output_without_percentiles_is_an_error() -> None:
     with pytest.raises(ValueError, match="percentiles"):
         backend_bench.parse_wrk(WRK_OUTPUT.replace("PERCENTILES-US", "P"))
+
+
+PROBED_APP = """
+import asyncio, gc
+
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    if scope["path"] == "/collect":
+        gc.collect()  # a full collection inside a request: the probe must see a generation-2 pause
+    await asyncio.sleep(0.02)  # 20 ms inside the app
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+"""
+
+
+@pytest.mark.parametrize("path", ["/collect", "/plain"])
+def test_the_latency_probe_sees_time_in_the_app_and_full_collections(tmp_path: Path, path: str) -> None:
+    """benchmarks/latency_probe inside a real uvicorn: 20 ms in the app show as the app's time, and a full
+    collection per request as generation-2 pauses; a server that collects nothing shows none (so the GC
+    column can tell the two apart)."""
+    (tmp_path / "probed_app.py").write_text(PROBED_APP)
+    server = backend_bench.start_server(
+        "probed", "probed_app:app", free_port(), {}, tmp_path, ["--app-dir", str(tmp_path)], "/", probe=True
+    )
+    try:
+        backend_bench.probe_reset(server)
+        for _ in range(5):
+            assert httpx.get(f"{server.base}{path}", timeout=10).status_code == 200
+        figures = backend_bench.probe_read(server, seconds=1.0)
+    finally:
+        server.daemon.stop(timeout=30)
+    assert 19 <= figures["app_p50_ms"] < 1000, figures
+    if path == "/collect":
+        assert figures["gc2_per_s"] >= 5, figures
+        assert figures["gc2_max_ms"] > 0, figures
+    else:
+        assert figures["gc2_per_s"] == 0, figures

@@ -4,6 +4,7 @@ builds one for tests. The lifespan migrates the schema (under a cross-replica lo
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import logging
 import os
@@ -195,6 +196,20 @@ async def _unexpected_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"detail": "internal server error"}, status_code=500)
 
 
+def freeze_startup_objects() -> None:
+    """Puts everything start-up made out of the garbage collector's reach (gc.freeze): the modules, FastAPI's
+    routes and models, SQLAlchemy's tables, pydantic's validators, ~118,000 objects that live as long as the
+    process. Without it every full collection walks them all, every few seconds under load: 38-70 ms on a
+    quiet machine, 126-195 ms on a busy one, in which the event loop serves nothing and every request in
+    flight waits (backend README, "Tail latency"). With it a full collection walks what requests made since,
+    ~10,000 objects.
+    Collected first, so no garbage of the start-up is kept for good. Frozen objects are still freed by
+    reference counting; only a reference cycle among them would outlive its use, and start-up's live as long
+    as the process anyway."""
+    gc.collect()
+    gc.freeze()
+
+
 def _configure_logging(level: str) -> None:
     if not log.handlers:
         handler = logging.StreamHandler()
@@ -213,6 +228,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await wait_for_database(engine, settings.db_startup_timeout_seconds)
         await upgrade_to_head(engine)
+        freeze_startup_objects()
         log.info("backend %s ready (environment=%s)", __version__, settings.environment)
         yield
         # uvicorn has already let in-flight requests finish when this runs (SIGTERM drains first).
