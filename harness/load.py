@@ -1,7 +1,7 @@
-"""A bounded load generator for resilience checks: threads send a mix of task reads and creates (and
-optionally chat messages) as one or more users at a fixed rate or as fast as a fixed concurrency allows, stop
-by themselves after a maximum duration or request count, and report counts, failures, latency percentiles,
-recovery time and the tasks each user created."""
+"""A bounded load generator for resilience checks: workers (tasks on one asyncio loop) send a mix of task
+reads and creates (and optionally chat messages) as one or more users at a fixed rate or as fast as a fixed
+concurrency allows, stop by themselves after a maximum duration or request count, and report counts,
+failures, latency percentiles, recovery time and the tasks each user created."""
 
 from __future__ import annotations
 
@@ -65,6 +65,8 @@ class LoadReport:
     created_by_user: dict[int, list[int]] = field(default_factory=dict)  # user index -> task numbers
     # 503 answers without Retry-After: a client is told "unavailable" but not when to come back
     unavailable_without_retry_after: int = 0
+    # the run had ended by itself (its bounds) when it was stopped: it did not watch to the end
+    ended_before_stop: bool = False
 
     @property
     def failure_rate(self) -> float:
@@ -148,6 +150,7 @@ class LoadGenerator:
         self._wall0 = datetime.now(UTC)
         self._ended: float | None = None
         self._events: list[tuple[float, str]] = []
+        self.error: BaseException | None = None  # what broke the generator itself, if anything
 
     # --- lifecycle ----------------------------------------------------------------------------------------
     def start(self) -> LoadGenerator:
@@ -176,7 +179,7 @@ class LoadGenerator:
     def stop(self) -> None:
         self._stop.set()
         for thread in self._threads:
-            thread.join(self.request_timeout + 2)
+            thread.join(2 * self.request_timeout + 2)  # a request and its one resend: not a wait
         if self._ended is None:
             self._ended = time.monotonic()
 
@@ -233,20 +236,26 @@ class LoadGenerator:
         }
 
     def report(self, *, stop: bool = True) -> LoadReport:
-        """Stop the run (unless stop=False, which waits for it to end by itself) and summarise it."""
+        """Stop the run (unless stop=False, which waits for it to end by itself) and summarise it. Raises
+        RuntimeError if the generator itself broke (not a request: those are failed samples)."""
+        ended_before_stop = stop and self._threads != [] and not self.running
         if stop:
             self.stop()
         else:
             self.join()
+        if self.error is not None:
+            raise RuntimeError(f"the load generator stopped: {type(self.error).__name__}: {self.error}")
         with self._lock:
             samples = sorted(self._samples, key=lambda s: s.started)
-        return summarise(
+        report = summarise(
             samples,
             duration=(self._ended or time.monotonic()) - self._t0,
             wall0=self._wall0,
             keep_reasons=self.keep_reasons,
             users=len(self.tokens),
         )
+        report.ended_before_stop = ended_before_stop
+        return report
 
     # --- workers ------------------------------------------------------------------------------------------
     # One thread runs an asyncio loop with a task per worker, each with its own aiohttp session (its own
@@ -262,6 +271,9 @@ class LoadGenerator:
     def _run(self) -> None:
         try:
             asyncio.run(self._workers())
+        except BaseException as exc:  # kept for report(): a generator that broke is not a quiet run
+            self.error = exc
+            log.warning("the load generator stopped: %s: %s", type(exc).__name__, exc)
         finally:
             self._ended = time.monotonic()
 
@@ -273,6 +285,7 @@ class LoadGenerator:
 
         session = aiohttp.ClientSession(
             headers=headers,
+            cookie_jar=aiohttp.CookieJar(unsafe=True),  # a user's cookies, NodePort IP addresses included
             timeout=aiohttp.ClientTimeout(total=self.request_timeout),
             # below uvicorn's 5 s idle close, as httpx's pool kept them: fewer keep-alive races to resend
             connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_S, ssl=http_client.default_verify()),
@@ -301,7 +314,20 @@ class LoadGenerator:
                             break
                 if time.monotonic() - self._t0 >= self.max_duration:
                     break
-                self._record(await self._one(http, index, user, nth=sent))
+                started = time.monotonic()
+                try:
+                    sample = await self._one(http, index, user, nth=sent)
+                except Exception as exc:  # whatever one request raised fails that request, not the run
+                    sample = Sample(
+                        started - self._t0,
+                        time.monotonic() - started,
+                        "unknown",
+                        None,
+                        False,
+                        f"request {index}: {type(exc).__name__}: {exc}",
+                        user=user,
+                    )
+                self._record(sample)
                 sent += 1
 
     async def _one(
@@ -334,16 +360,28 @@ class LoadGenerator:
         resent = False
         try:
             try:
-                status, retry_after, text = await _send(http, method, url, body)
+                status, retry_after, text = await _send(http, method, url, body, self.request_timeout)
             except NoAnswer:
                 # The keep-alive race: a server that is going away closes an idle connection as the next
                 # request goes out on it, and no answer comes. Browsers send such a request again on a new
                 # connection (Chromium does for every method); so does this client, once, and counts it.
                 # A second failure is a failure; a task created twice would be an extra task, not a lost one.
                 resent = True
-                status, retry_after, text = await _send(http, method, url, body)
+                status, retry_after, text = await _send(http, method, url, body, self.request_timeout)
+        except CutAnswer as cut:  # the answer began: a browser would not send it again either
+            return Sample(
+                started - self._t0,
+                time.monotonic() - started,
+                operation,
+                cut.status,
+                False,
+                f"{method} {url} -> {cut.status}, then the connection ended mid-answer: {cut}",
+                resent=resent,
+                user=user,
+            )
         except (NoAnswer, aiohttp.ClientError, TimeoutError) as exc:
             cause = exc.__cause__ if isinstance(exc, NoAnswer) and exc.__cause__ else exc
+            cause = exc if isinstance(exc, TimeoutError) else cause
             return Sample(
                 started - self._t0,
                 time.monotonic() - started,
@@ -389,23 +427,43 @@ class LoadGenerator:
 
 
 class NoAnswer(Exception):
-    """The connection closed or was reset before any answer (or within it): the request may be sent again."""
+    """The connection closed or was reset before any byte of an answer: the request may be sent again."""
+
+
+class CutAnswer(Exception):
+    """The answer's status came, then the connection ended before its body did."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
 
 
 async def _send(
-    http: aiohttp.ClientSession, method: str, url: str, body: dict[str, Any] | None
+    http: aiohttp.ClientSession, method: str, url: str, body: dict[str, Any] | None, timeout: float
 ) -> tuple[int, bool, str]:
-    """(status, whether it carried Retry-After, body text). A refused connection and a timeout are failures
-    as they are; a connection that closed before the whole answer came raises NoAnswer."""
+    """(status, whether it carried Retry-After, body text, undecodable bytes replaced). A refused connection
+    is a failure as it is; a connection that closed before any answer raises NoAnswer, one that closed
+    within the answer CutAnswer; no answer within `timeout` seconds, TimeoutError saying so."""
     import aiohttp
 
+    closed = (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, aiohttp.ClientConnectionResetError)
     try:
-        async with http.request(method, url, json=body) as response:
-            return response.status, "Retry-After" in response.headers, await response.text()
+        response = await http.request(method, url, json=body)
     except aiohttp.ClientConnectorError:  # refused, unreachable: nothing was sent
         raise
-    except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, aiohttp.ClientPayloadError) as exc:
-        raise NoAnswer(str(exc)) from exc
+    except TimeoutError as exc:
+        raise TimeoutError(f"no answer within {timeout:g} s") from exc
+    except closed as exc:
+        raise NoAnswer(f"{type(exc).__name__}: {exc}") from exc
+    try:
+        data = await response.read()
+    except TimeoutError as exc:
+        raise CutAnswer(response.status, f"the rest of the answer not within {timeout:g} s") from exc
+    except (*closed, aiohttp.ClientPayloadError) as exc:
+        raise CutAnswer(response.status, f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        response.release()
+    return response.status, "Retry-After" in response.headers, data.decode("utf-8", "replace")
 
 
 def _task_number(text: str) -> int | None:

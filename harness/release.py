@@ -318,6 +318,9 @@ class Release:
         self._urls = None
 
 
+SETTLED_AT_ONCE_S = 0.5  # a rollout wait this short found it complete: how long it took is not known
+
+
 class ReleaseRestorer:
     """Undo for disruptive steps: remembers how the release was before the first change of each kind (a
     workload's replicas, the helm revision) and puts it back when the scenario ends, passed or failed, so a
@@ -339,13 +342,16 @@ class ReleaseRestorer:
             return
         restored, self.unsettled = self.unsettled, []
         rel = self.release
+        whose = f" after {self.scenario}" if self.scenario else ""
         try:
-            rel.k8s.wait_all_rollouts(rel.namespace, rel.selector, rel.timeouts.rollout)
+            waited = rel.k8s.wait_all_rollouts(rel.namespace, rel.selector, rel.timeouts.rollout)
         except Exception as exc:
             raise RuntimeError(
-                f"release {rel.name} did not come back after its restore ({'; '.join(restored)}): {exc}"
+                f"release {rel.name} did not come back from the restore{whose} ({'; '.join(restored)}): {exc}"
             ) from exc
-        self.restore_seconds = time.monotonic() - self._restore_started
+        if any(seconds >= SETTLED_AT_ONCE_S for _, seconds in waited or []):
+            # the rollouts were still going when asked: their time is the restore's (else it is unknown)
+            self.restore_seconds = time.monotonic() - self._restore_started
 
     def remember_replicas(self, kind: str, name: str) -> None:
         """Call before changing a workload's replicas."""

@@ -88,7 +88,7 @@ class RunningLoad:
         return self._report
 
 
-# The scenarios' load (issue 13 item 6): LOAD_USERS users, LOAD_WORKERS threads, LOAD_RATE requests/s in
+# The scenarios' load (issue 13 item 6): LOAD_USERS users, LOAD_WORKERS workers, LOAD_RATE requests/s in
 # all, a mix of task reads, creates (every 4th request) and chat messages (every 20th) through the frontend's
 # /api/chat (frontend -> chatbot -> backend). Bounded in time and count, loopback/NodePort only, stopped with
 # the scenario: it runs exactly as long as the disruption it watches.
@@ -138,6 +138,10 @@ def _load_on_app(
 def _no_request_failed(load: RunningLoad, evidence: Evidence) -> None:
     report = load.report(evidence)
     assert report.requests > 0, "the load sent no request"
+    assert not report.ended_before_stop, (
+        f"the load had ended by itself after {report.duration_s:.1f} s ({report.requests} requests), before"
+        " the scenario stopped it: what came after was not watched"
+    )
     missing = {"read", "create", "chat"} - set(report.operations)
     assert not missing, f"the load sent no {sorted(missing)} request, so none of those was shown not to fail"
     assert report.failures == 0, f"{report.failures} of {report.requests} requests failed: " + "; ".join(

@@ -151,7 +151,7 @@ def order_items(items: list[pytest.Item], use: ClusterUse) -> None:
     not scenarios keep their place before the scenarios.
 
     Then the first scenario tagged @restores_beside (its teardown's restore rolls the release's pods and is
-    waited for by the next scenario that needs the cluster) goes first among the cluster's, and scenarios
+    waited for by the next scenario that needs the cluster) goes first in its group, and scenarios
     that need no cluster are moved behind it, to run while that rollout goes: the last of them, as many as
     the last run's seconds say fit in its restore while the rest still outlast the background stages (the
     cluster and the install they cover). Without a run before, nothing moves."""
@@ -168,7 +168,7 @@ def order_items(items: list[pytest.Item], use: ClusterUse) -> None:
     timing = use.timing
     if beside is None or timing.background is None or beside.nodeid not in timing.restore:
         return
-    free = [i for i in items if i.path.suffix == ".feature" and not use.needs(i)]
+    free = [i for i in items[: items.index(beside)] if i.path.suffix == ".feature" and not use.needs(i)]
     if any(i.nodeid not in timing.scenario for i in free):
         return  # a scenario not timed yet: keep them all before the cluster's
     budget, left = timing.restore[beside.nodeid], sum(timing.scenario[i.nodeid] for i in free)

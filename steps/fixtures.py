@@ -211,6 +211,9 @@ def release(
         return
 
     def cleanup() -> None:
+        if hs.unsettled is not None:  # the run ended before the scenario that was to wait for it (-x, ^C)
+            restorer, hs.unsettled = hs.unsettled, None
+            restorer.settle()  # raises naming the restore if it did not come back
         if hs.keep_everything(request.session):
             return
         if cluster_target.stops_at_end(cluster_info):  # the cluster's teardown takes the release with it
@@ -255,11 +258,13 @@ def release_restorer(
     beside = request.node.get_closest_marker("restores_beside") is not None and any(
         harness_session.cluster_use.needs(item) for item in later
     )
-    restorer.restore(wait=not beside)
-    if restorer.unsettled:
-        harness_session.unsettled = restorer
-    elif restorer.restore_seconds is not None:
-        harness_session.cluster_use.timing_now.restore[request.node.nodeid] = restorer.restore_seconds
+    try:
+        restorer.restore(wait=not beside)
+    finally:  # what was put back before an error is still awaited
+        if restorer.unsettled:
+            harness_session.unsettled = restorer
+        elif restorer.restore_seconds is not None:
+            harness_session.cluster_use.timing_now.restore[request.node.nodeid] = restorer.restore_seconds
 
 
 @pytest.fixture(scope="session")

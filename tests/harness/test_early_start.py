@@ -423,3 +423,13 @@ def test_a_run_records_the_seconds_the_next_run_orders_by(tmp_path: Path) -> Non
     assert again.timing.scenario == {"features/d.feature::test_a": 5.0}
     assert again.timing.restore == {"features/r.feature::test_upgrade": 9.5}
     assert again.timing.background == 30.0
+
+
+def test_a_cluster_free_scenario_after_the_tagged_one_stays_where_it_is(tmp_path: Path) -> None:
+    """An @at_end scenario that needs no cluster runs last: it is neither moved nor counted in front."""
+    use, items = _timed_run(tmp_path, background=14.0)
+    items.append(_item("features/d.feature::test_z", at_end=True))
+    use.known["features/d.feature::test_z"] = False
+    use.timing.scenario["features/d.feature::test_z"] = 1.0
+    order_items(items, use)
+    assert _names(items) == ["a", "b", "c", "upgrade", "d", "e", "scale", "read", "z"]

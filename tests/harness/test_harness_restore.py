@@ -268,8 +268,8 @@ def test_without_the_restorer_the_failing_scenarios_leave_the_release_changed(py
 class _Replicas:
     """What ReleaseRestorer uses of K8s for one Deployment, with a rollout wait that may fail."""
 
-    def __init__(self, fail: bool = False) -> None:
-        self.count, self.fail, self.waits = 2, fail, 0
+    def __init__(self, fail: bool = False, took: float = 1.0) -> None:
+        self.count, self.fail, self.waits, self.took = 2, fail, 0, took
 
     def replicas(self, kind: str, namespace: str, name: str) -> int:
         return self.count
@@ -281,18 +281,18 @@ class _Replicas:
         self.waits += 1
         if self.fail:
             raise TimeoutError("deployment tcb-backend: 1/2 ready after 180s")
-        return []
+        return [("deployment/tcb-backend", self.took)]
 
 
-def _restorer(fail: bool = False):
+def _restorer(fail: bool = False, took: float = 1.0):
     from types import SimpleNamespace
 
     from harness.release import ReleaseRestorer
     from harness.timeouts import DEFAULT_TIMEOUTS
 
-    k8s = _Replicas(fail)
+    k8s = _Replicas(fail, took)
     release = SimpleNamespace(k8s=k8s, name="tcb", namespace="ns", selector="s", timeouts=DEFAULT_TIMEOUTS)
-    restorer = ReleaseRestorer(release)  # type: ignore[arg-type]
+    restorer = ReleaseRestorer(release, scenario="features/c.feature::test_upgrade")  # type: ignore[arg-type]
     restorer.remember_replicas("Deployment", "tcb-backend")
     k8s.count = 4
     return restorer, k8s
@@ -315,5 +315,17 @@ def test_a_restore_that_does_not_come_back_fails_settle_naming_it() -> None:
     """Seeded: the rollout the restore started never completes."""
     restorer, _ = _restorer(fail=True)
     restorer.restore(wait=False)
-    with pytest.raises(RuntimeError, match=r"did not come back after its restore \(deployment/tcb-backend"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"did not come back from the restore after features/c.feature::test_upgrade \(deployment/",
+    ):
         restorer.settle()
+
+
+def test_a_restore_found_complete_when_settled_has_no_known_time() -> None:
+    """Settled late (the scenarios in between took longer than the rollout), the wait finds it done at once:
+    the time since the restore began is not the rollout's, so none is recorded (the last run's stays)."""
+    restorer, _ = _restorer(took=0.01)
+    restorer.restore(wait=False)
+    restorer.settle()
+    assert restorer.restore_seconds is None
