@@ -160,6 +160,20 @@ class K8s:
     def deployment(self, namespace: str, name: str) -> Any:
         return self.apps.read_namespaced_deployment(name, namespace)
 
+    def rollouts_completed_at(self, namespace: str, selector: str | None = None) -> datetime | None:
+        """When the last of the namespace's Deployments finished its latest rollout (its Progressing
+        condition's NewReplicaSetAvailable, to the second); None if one has not, or has no such condition."""
+        latest = None
+        for deployment in self.apps.list_namespaced_deployment(namespace, label_selector=selector).items:
+            progressing = next(
+                (c for c in deployment.status.conditions or [] if c.type == "Progressing"), None
+            )
+            if progressing is None or progressing.reason != "NewReplicaSetAvailable":
+                return None
+            at = progressing.last_update_time
+            latest = at if latest is None or (at is not None and at > latest) else latest
+        return latest
+
     def scale(self, namespace: str, deployment: str, replicas: int) -> None:
         self.apps.patch_namespaced_deployment_scale(deployment, namespace, {"spec": {"replicas": replicas}})
         log.info("scaled deployment/%s to %d replicas", deployment, replicas)

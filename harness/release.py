@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -318,7 +319,7 @@ class Release:
         self._urls = None
 
 
-SETTLED_AT_ONCE_S = 0.5  # a rollout wait this short found it complete: how long it took is not known
+SETTLED_AT_ONCE_S = 0.5  # a rollout wait this short found it complete: the Deployments say when it did
 
 
 class ReleaseRestorer:
@@ -335,6 +336,7 @@ class ReleaseRestorer:
         self.unsettled: list[str] = []  # restored, its rollouts not waited for yet
         self.restore_seconds: float | None = None  # from the restore's start until its rollouts completed
         self._restore_started = 0.0
+        self._restore_started_at = datetime.now(UTC)
 
     def settle(self) -> None:
         """Wait for the rollouts of what `restore` put back; raises RuntimeError naming it if they fail."""
@@ -350,8 +352,13 @@ class ReleaseRestorer:
                 f"release {rel.name} did not come back from the restore{whose} ({'; '.join(restored)}): {exc}"
             ) from exc
         if any(seconds >= SETTLED_AT_ONCE_S for _, seconds in waited or []):
-            # the rollouts were still going when asked: their time is the restore's (else it is unknown)
+            # the rollouts were still going when asked: their time is the restore's
             self.restore_seconds = time.monotonic() - self._restore_started
+            return
+        # found complete: when they completed, as the Deployments recorded it
+        done = rel.k8s.rollouts_completed_at(rel.namespace, rel.selector)
+        if done is not None and done >= self._restore_started_at:
+            self.restore_seconds = (done - self._restore_started_at).total_seconds()
 
     def remember_replicas(self, kind: str, name: str) -> None:
         """Call before changing a workload's replicas."""
@@ -371,6 +378,7 @@ class ReleaseRestorer:
         what could not be restored."""
         rel, restored, errors = self.release, [], []
         self._restore_started = time.monotonic()
+        self._restore_started_at = datetime.now(UTC).replace(microsecond=0)  # the API's resolution
         for kind, name in reversed(self._order):
             try:
                 if kind == "revision":

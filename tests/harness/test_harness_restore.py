@@ -6,6 +6,7 @@ stand-in release, and read what the stand-in cluster holds afterwards."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -105,6 +106,9 @@ class StandInCluster:
 
     def wait_all_rollouts(self, *args, **kwargs):
         return []
+
+    def rollouts_completed_at(self, *args, **kwargs):
+        return None
 
 
 class StandInRelease:
@@ -270,6 +274,7 @@ class _Replicas:
 
     def __init__(self, fail: bool = False, took: float = 1.0) -> None:
         self.count, self.fail, self.waits, self.took = 2, fail, 0, took
+        self.completed_at: datetime | None = None
 
     def replicas(self, kind: str, namespace: str, name: str) -> int:
         return self.count
@@ -282,6 +287,9 @@ class _Replicas:
         if self.fail:
             raise TimeoutError("deployment tcb-backend: 1/2 ready after 180s")
         return [("deployment/tcb-backend", self.took)]
+
+    def rollouts_completed_at(self, namespace: str, selector: str) -> datetime | None:
+        return self.completed_at
 
 
 def _restorer(fail: bool = False, took: float = 1.0):
@@ -322,10 +330,16 @@ def test_a_restore_that_does_not_come_back_fails_settle_naming_it() -> None:
         restorer.settle()
 
 
-def test_a_restore_found_complete_when_settled_has_no_known_time() -> None:
+def test_a_restore_found_complete_when_settled_takes_its_time_from_the_deployments() -> None:
     """Settled late (the scenarios in between took longer than the rollout), the wait finds it done at once:
-    the time since the restore began is not the rollout's, so none is recorded (the last run's stays)."""
-    restorer, _ = _restorer(took=0.01)
+    the time since the restore began is not the rollout's; the Deployments' record of when they completed
+    is (none recorded: no time, the last run's stays)."""
+    restorer, k8s = _restorer(took=0.01)
     restorer.restore(wait=False)
+    k8s.completed_at = restorer._restore_started_at + timedelta(seconds=7)
     restorer.settle()
-    assert restorer.restore_seconds is None
+    assert restorer.restore_seconds == 7.0
+    unknown, _ = _restorer(took=0.01)
+    unknown.restore(wait=False)
+    unknown.settle()
+    assert unknown.restore_seconds is None
