@@ -41,18 +41,33 @@ SOURCES = [
 
 
 def unshared_clients(source: str, name: str = "<source>") -> list[str]:
-    """Each `httpx.<maker>(...)` call without a `verify=` keyword: `name:line: httpx.maker`."""
+    """Each call of an httpx client maker without a `verify=` keyword: `name:line: httpx.maker`. The maker is
+    reached through the module under any name (`import httpx as hx`; `hx.get(...)`) or imported by name under
+    any alias (`from httpx import Client as C`; `C(...)`)."""
+    tree = ast.parse(source)
+    modules: set[str] = set()  # names bound to the httpx module
+    makers: dict[str, str] = {}  # names bound to one of its client makers -> the maker
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules |= {alias.asname or alias.name for alias in node.names if alias.name == "httpx"}
+        elif isinstance(node, ast.ImportFrom) and node.module == "httpx":
+            makers |= {
+                alias.asname or alias.name: alias.name for alias in node.names if alias.name in CLIENT_MAKERS
+            }
     found = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or any(k.arg == "verify" for k in node.keywords):
+            continue
+        func = node.func
         if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and isinstance(node.func.value, ast.Name)
-            and node.func.value.id == "httpx"
-            and node.func.attr in CLIENT_MAKERS
-            and not any(k.arg == "verify" for k in node.keywords)
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id in modules
+            and func.attr in CLIENT_MAKERS
         ):
-            found.append(f"{name}:{node.lineno}: httpx.{node.func.attr}")
+            found.append(f"{name}:{node.lineno}: httpx.{func.attr}")
+        elif isinstance(func, ast.Name) and func.id in makers:
+            found.append(f"{name}:{node.lineno}: httpx.{makers[func.id]}")
     return found
 
 
@@ -70,6 +85,10 @@ def test_no_httpx_call_of_the_harness_makes_an_ssl_context_of_its_own() -> None:
         "import httpx\nwith httpx.Client(timeout=3) as c:\n    pass\n",
         "import httpx\nhttpx.AsyncClient()\n",
         "import httpx\nhttpx.post('http://x', json={})\n",
+        "import httpx as hx\nhx.Client()\n",
+        "from httpx import Client\nClient(timeout=1)\n",
+        "from httpx import AsyncClient as Async\nAsync()\n",
+        "from httpx import get as fetch\nfetch('http://x')\n",
     ],
 )
 def test_the_scan_finds_a_client_that_makes_its_own_context(seeded: str) -> None:
@@ -78,6 +97,9 @@ def test_the_scan_finds_a_client_that_makes_its_own_context(seeded: str) -> None
 
 def test_the_scan_passes_clients_that_name_their_verification() -> None:
     assert not unshared_clients("import httpx\nhttpx.get('https://x', verify=ctx)\nhttpx.Response(200)\n")
+    assert not unshared_clients("from httpx import Client, Response\nClient(verify=ctx)\nResponse(200)\n")
+    # a name that is not bound to httpx is not httpx's, whatever it is called
+    assert not unshared_clients("import requests\nrequests.get('http://x')\nClient()\n")
 
 
 def test_the_context_is_made_once_for_any_number_of_clients(monkeypatch: pytest.MonkeyPatch) -> None:
