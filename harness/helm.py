@@ -59,6 +59,17 @@ def ensure_helm(version: str = HELM_VERSION) -> Path:
     target = helm_path(version)
     if target.is_file() and os.access(target, os.X_OK):
         return target
+    from harness.baseimages import build_lock  # only on a build: the fast path above stays import-free
+
+    # one build at a time across threads and processes (the run's early start builds it beside the images
+    # while a chart scenario may ask for it too); whoever waited finds the binary the other one built
+    with build_lock(f"helm-{version}"):
+        if target.is_file() and os.access(target, os.X_OK):
+            return target
+        return _build_helm(version, target)
+
+
+def _build_helm(version: str, target: Path) -> Path:
     go = which("go", Path("/usr/local/go/bin"))
     if go is None:
         raise FileNotFoundError(

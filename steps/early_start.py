@@ -4,16 +4,20 @@ the warm run). The session fixtures (steps/fixtures.py) take each result from he
 not ready yet; what a stage raised, the fixture raises, so a failure lands on the scenario that needed it.
 
 Which scenarios need the cluster is learnt from the runs before (`ClusterUse`): a scenario's fixtures are
-fetched by its steps as they run, so they are only known once it has run. A scenario not seen before is
-judged by its steps' texts: one that names the release or the cluster (CLUSTER_STEPS) needs it. The
-scenarios that need none run first; the early start begins only when a selected scenario needs the cluster
-(a run of the repository checks alone starts nothing). Getting it wrong costs time, never a result: a
-scenario that needs a stage waits for it, and without the early start the fixtures do the work themselves.
+fetched by its steps as they run. A scenario not seen before (every scenario on a bare machine) is judged by
+the step definitions its steps match: their parameters and those fixtures' own, read through pytest-bdd's
+step lookup (`predicted_fixtures`); only where that cannot be read, by its Given steps' texts (CLUSTER_STEPS).
+The scenarios that need none run first, those that need only the built images (minutes away on a bare
+machine) last among them; the early start begins only when a selected scenario needs the cluster (a run of
+the repository checks alone starts nothing). The images build beside the cluster's start, not before it.
+Getting the order wrong costs time, never a result: a scenario that needs a stage waits for it, and without
+the early start the fixtures do the work themselves.
 
 Not a step module: steps/fixtures.py imports it before pytest loads the step modules."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import threading
 import time
@@ -65,6 +69,50 @@ CLUSTER_STEPS = (
 )
 
 
+def predicted_fixtures(item: pytest.Item) -> frozenset[str] | None:
+    """The fixtures a scenario's steps will ask for, read before it runs: the parameters of the step
+    definitions that match its steps (the arguments a step's text gives are not fixtures) and, through
+    pytest's fixture definitions visible to it, what those fixtures ask for in turn, with the scenario's own
+    (autouse ones included). Every definition that matches a step counts (pytest picks one of them; which,
+    does not change much here, and counting more errs toward waiting). None when this cannot be read: not a
+    scenario, a step no definition matches (the run fails it anyway), or a pytest-bdd without these internals
+    (the lookup is pytest-bdd's own, `find_fixturedefs_for_step`, as it resolves a step at run time)."""
+    steps = second_release.scenario_steps(item)
+    # pytest's fixture manager, as pytest registers it with its plugin manager (pytest offers no other public
+    # way to it); if a release changes that, the prediction is unknown and a test says so
+    config = getattr(item, "config", None)
+    manager = config.pluginmanager.get_plugin("funcmanage") if config is not None else None
+    if not steps or manager is None:
+        return None
+    try:
+        from pytest_bdd.compat import getfixturedefs
+        from pytest_bdd.scenario import STEP_ARGUMENTS_RESERVED_NAMES, find_fixturedefs_for_step
+        from pytest_bdd.steps import step_function_context_registry
+    except ImportError:
+        return None
+    wanted = set(getattr(item, "fixturenames", ()))
+    for step in steps:
+        contexts = [
+            context
+            for fixturedef in find_fixturedefs_for_step(step, manager, item)
+            if (context := step_function_context_registry.get(fixturedef.func)) is not None
+        ]
+        if not contexts:
+            return None
+        for context in contexts:
+            given = set(context.parser.parse_arguments(step.name) or {}) | STEP_ARGUMENTS_RESERVED_NAMES
+            wanted |= set(inspect.signature(context.step_func).parameters) - given
+    closure: set[str] = set()
+    while wanted:
+        name = wanted.pop()
+        if name in closure:
+            continue
+        closure.add(name)
+        for fixturedef in getfixturedefs(manager, name, item) or ():
+            wanted.update(fixturedef.argnames)
+    return frozenset(closure)
+
+
 class ClusterUse:
     """Per scenario (node id), whether its last run used the cluster (fetched one of CLUSTER_FIXTURES)."""
 
@@ -81,15 +129,31 @@ class ClusterUse:
         self.timing_path = timing_path or path.with_name(TIMING_FILE.name)
         self.timing = Timing.read(self.timing_path)
         self.timing_now = Timing()
+        self._predicted: dict[str, frozenset[str] | None] = {}
 
     def needs(self, item: pytest.Item) -> bool:
-        """Whether this scenario needs the cluster: as a run before saw it, else as its steps say."""
+        """Whether this scenario needs the cluster: as a run before saw it, else as its step definitions say
+        (the fixtures they ask for), else, where those cannot be read, as its Given steps' texts say."""
         if item.path.suffix != ".feature":
             return False
         known = self.known.get(item.nodeid)
         if known is not None:
             return known
+        predicted = self.predicted(item)
+        if predicted is not None:
+            return bool(CLUSTER_FIXTURES & predicted)
         return any(text in CLUSTER_STEPS for text in second_release.scenario_step_texts(item))
+
+    def needs_images(self, item: pytest.Item) -> bool:
+        """Whether this scenario's steps ask for the built images (the first background stage: minutes on a
+        bare machine, about a second otherwise); False when that cannot be read."""
+        return item.path.suffix == ".feature" and "built_images" in (self.predicted(item) or ())
+
+    def predicted(self, item: pytest.Item) -> frozenset[str] | None:
+        """`predicted_fixtures(item)`, read once per scenario."""
+        if item.nodeid not in self._predicted:
+            self._predicted[item.nodeid] = predicted_fixtures(item)
+        return self._predicted[item.nodeid]
 
     def record(self, nodeid: str, fixtures: Iterable[str]) -> None:
         self.seen[nodeid] = bool(CLUSTER_FIXTURES.intersection(fixtures))
@@ -144,7 +208,8 @@ class Timing:
 
 
 def order_items(items: list[pytest.Item], use: ClusterUse) -> None:
-    """Scenarios known to need no cluster first, then the others: those tagged @replaces_pods (they delete,
+    """Scenarios known to need no cluster first (those that need the built images last among them), then the
+    others: those tagged @replaces_pods (they delete,
     restart or scale the release's pods) before the rest, so the pods they leave have aged by the end;
     @at_end scenarios last (the restart verdict waits until a pod of each component has lived long enough for
     a failing liveness probe to have restarted it). A stable sort: the files' order otherwise; tests that are
@@ -156,10 +221,12 @@ def order_items(items: list[pytest.Item], use: ClusterUse) -> None:
     the last run's seconds say fit in its restore while the rest still outlast the background stages (the
     cluster and the install they cover). Without a run before, nothing moves."""
 
-    def key(item: pytest.Item) -> tuple[bool, bool, bool, bool]:
+    def key(item: pytest.Item) -> tuple[bool, bool, bool, bool, bool]:
         at_end = item.get_closest_marker("at_end") is not None
+        needs = use.needs(item)
         restores = item.get_closest_marker("restores_beside") is None
-        return at_end, use.needs(item), item.get_closest_marker("replaces_pods") is None, restores
+        images = not needs and use.needs_images(item)  # the built images: minutes away on a bare machine
+        return at_end, needs, images, item.get_closest_marker("replaces_pods") is None, restores
 
     items.sort(key=key)
     beside = next(
@@ -205,12 +272,14 @@ class EarlyStart:
         choose: Callable[[], TargetChoice] | None = None,
         build: Callable[[], dict[str, ImageRef]] | None = None,
         connect: Callable[[ClusterInfo], K8s] | None = None,
+        tools: Callable[[], None] | None = None,
     ) -> None:
         self.hs = hs
         self._install = install
         self._choose = choose or self._choose_target
         self._build = build or self._build_images
         self._connect = connect or self._k8s_client
+        self._tools = tools or self._helm
         self.futures: dict[str, Future[Any]] = {stage: Future() for stage in STAGES}
         self.phases: dict[str, dict[str, Any]] = {}  # stage -> key, title, started, seconds, last, ok
         self.waited: dict[str, float] = {}  # fixture -> seconds its setup waited here
@@ -228,6 +297,17 @@ class EarlyStart:
         return self._thread is not None
 
     def _run(self) -> None:
+        # The images build in a thread of their own beside the cluster's start (on a bare machine the cluster
+        # stage builds Kubernetes from Go modules for minutes, the images wait on downloads meanwhile); the
+        # load and the install wait for both.
+        builder = threading.Thread(target=self._stages, args=(("build",),), name="early-build", daemon=True)
+        builder.start()
+        threading.Thread(target=self._tools, name="early-tools", daemon=True).start()
+        self._stages(("cluster", "load", "install"))
+        builder.join()
+
+    def _stages(self, stages: tuple[str, ...]) -> None:
+        """Run these stages in order; a stage's exception goes to its future and to every later one's."""
         from steps.reporting import PHASE_TITLES
 
         steps: dict[str, Callable[[], Any]] = {
@@ -236,7 +316,7 @@ class EarlyStart:
             "load": self._load,
             "install": self._install_release,
         }
-        for stage in STAGES:
+        for stage in stages:
             wall = time.time()
             try:
                 with progress.phase(stage, PHASE_TITLES.get(stage)) as running:
@@ -252,7 +332,7 @@ class EarlyStart:
                             "ok": False,
                         }
             except BaseException as exc:  # the fixtures waiting for this or a later stage raise it
-                for later in STAGES[STAGES.index(stage) :]:
+                for later in stages[stages.index(stage) :]:
                     self.futures[later].set_exception(exc)
                 return
             self.phases[stage]["ok"] = True
@@ -275,6 +355,18 @@ class EarlyStart:
         return dict(build_images(progress=True))
 
     @staticmethod
+    def _helm() -> None:
+        """helm, built from Go modules on a bare machine (minutes), beside the images and the cluster: the
+        chart scenarios and the install ask for it later. Whoever asks while it builds waits for this build
+        (`ensure_helm` builds once); a failed build is raised by their own call."""
+        from harness import helm
+
+        try:
+            helm.ensure_helm()
+        except Exception as exc:  # each caller of ensure_helm raises it for itself
+            log.info("helm was not built in the background: %s", exc)
+
+    @staticmethod
     def _k8s_client(info: ClusterInfo) -> K8s:
         from harness.k8s import K8s
 
@@ -284,10 +376,19 @@ class EarlyStart:
         choice = self._choose()
         preload = getattr(choice.cluster, "preload", None)
         if preload is not None:  # the local cluster moves them to its node while its control plane starts
-            preload([image.ref for image in self.futures["build"].result().values()])
+            preload(self._built_refs)
         info = choice.cluster.ensure_up()
         info.notes["selection"] = choice.describe()
         return choice, info, self._connect(info)
+
+    def _built_refs(self) -> list[str]:
+        """The built images' references once they are built; none when the build failed (the load stage raises
+        its error: the cluster itself starts, and is stopped, as it would be without the build)."""
+        try:
+            images: dict[str, ImageRef] = self.futures["build"].result()
+        except BaseException:  # raised again by the load stage, to the fixtures that wait on it
+            return []
+        return [image.ref for image in images.values()]
 
     def _load(self) -> dict[str, ImageRef]:
         images: dict[str, ImageRef] = self.futures["build"].result()

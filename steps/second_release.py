@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from pytest_bdd.feature import get_features
+from pytest_bdd.parser import Step
 
 from harness.clusters.base import ClusterInfo
 from harness.k8s import K8s
@@ -113,8 +114,8 @@ class SecondReleaseInstall:
             self.hs.deleting_namespaces.append(self.namespace)
 
 
-def scenario_step_texts(item: pytest.Item) -> list[str]:
-    """The step texts of the scenario a collected test runs ([] for a test that is not a scenario). Known at
+def scenario_steps(item: pytest.Item) -> list[Step]:
+    """The steps of the scenario a collected test runs ([] for a test that is not a scenario). Known at
     collection, unlike the fixtures its steps will ask for (pytest-bdd resolves those as each step runs)."""
     # pytest-bdd sets the scenario function's docstring to "<feature file>: <scenario name>"
     doc = getattr(getattr(item, "function", None), "__doc__", None) or ""
@@ -124,8 +125,13 @@ def scenario_step_texts(item: pytest.Item) -> list[str]:
     for feature in get_features([feature_file]):
         scenario = feature.scenarios.get(name)
         if scenario is not None:
-            return [step.name for step in scenario.steps]
+            return list(scenario.steps)
     return []
+
+
+def scenario_step_texts(item: pytest.Item) -> list[str]:
+    """The step texts of the scenario a collected test runs ([] for a test that is not a scenario)."""
+    return [step.name for step in scenario_steps(item)]
 
 
 def needed_by(items: list[pytest.Item]) -> bool:

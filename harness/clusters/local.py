@@ -18,7 +18,7 @@ import shutil
 import signal
 import ssl
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
@@ -95,7 +95,9 @@ class LocalCluster:
         self.containerd = Containerd(self.sock)
         self._started: list[str] = []
         self._daemons: dict[str, Daemon] = {}  # what this object started: exact exit status
-        self._preload: list[str] = []  # Docker images to move to the node while the control plane starts
+        self._preload: (
+            Sequence[str] | Callable[[], Sequence[str]]
+        ) = []  # Docker images to move to the node while the control plane starts
 
     # ---- Cluster protocol -------------------------------------------------------------------------------
     def available(self) -> tuple[bool, str]:
@@ -195,17 +197,24 @@ class LocalCluster:
     def load_images(self, images: list[str]) -> None:
         self.containerd.load_from_docker(images)
 
-    def preload(self, images: list[str]) -> None:
+    def preload(self, images: Sequence[str] | Callable[[], Sequence[str]]) -> None:
         """Images the next `ensure_up` moves to the node while the control plane starts (the acceptance run
-        knows them before the cluster is up: `load_images` then finds them there)."""
-        self._preload = list(images)
+        knows them before the cluster is up: `load_images` then finds them there). A callable is called in
+        the moving thread, once containerd answers: the images may still be building as the cluster starts."""
+        self._preload = images
 
     def _start_preload(self) -> Future[None] | None:
         """`load_images` of the preloaded images in a thread (containerd answers by now); None if none."""
         if not self._preload:
             return None
-        images, self._preload = self._preload, []
-        return self._in_thread("preload-images", self.containerd.load_from_docker, images)
+        source, self._preload = self._preload, []
+
+        def move() -> None:
+            images = list(source() if callable(source) else source)
+            if images:
+                self.containerd.load_from_docker(images)
+
+        return self._in_thread("preload-images", move)
 
     @staticmethod
     def _in_thread(name: str, work: Callable[..., None], *args: Any) -> Future[None]:

@@ -165,6 +165,7 @@ def test_the_release_is_uninstalled_only_from_a_cluster_that_stays(
         pod_watch=None,
         second_release_install=None,
         secret_values=set(),
+        unsettled=None,  # no restore left to wait for
     )
     info = ClusterInfo("local", Path("/nonexistent/kubeconfig"), None, "127.0.0.1", True)
     choice = TargetChoice(cluster=SimpleNamespace(name="local"), reason="ok", reuse=reuse)  # type: ignore[arg-type]

@@ -61,6 +61,8 @@ def _early(log: list[str], fail: str = "", gate: threading.Event | None = None) 
         log.append("build")
         if gate is not None:
             gate.wait(5)
+        if fail == "build":
+            raise RuntimeError("docker build failed")
         return {"backend": SimpleNamespace(ref="todo-chatbot/backend:1")}
 
     def install(info: ClusterInfo, k8s: Any, images: Any) -> str:
@@ -68,7 +70,12 @@ def _early(log: list[str], fail: str = "", gate: threading.Event | None = None) 
         return "the release"
 
     hs: Any = SimpleNamespace(timeouts=DEFAULT_TIMEOUTS)
-    fakes: dict[str, Any] = {"install": install, "choose": lambda: choice, "connect": lambda info: "k8s"}
+    fakes: dict[str, Any] = {
+        "install": install,
+        "choose": lambda: choice,
+        "connect": lambda info: "k8s",
+        "tools": lambda: None,
+    }
     return EarlyStart(hs, build=build, **fakes)
 
 
@@ -79,7 +86,8 @@ def test_each_fixture_gets_its_stage_and_the_stages_run_in_order(_own_progress: 
     assert early.result("release") == "the release"
     assert early.result("cluster_info")[1] is INFO and early.result("k8s")[2] == "k8s"
     assert early.result("loaded_images") == early.result("built_images")
-    assert log == ["build", "cluster", "load todo-chatbot/backend:1", "install on 127.0.0.1 with ['backend']"]
+    assert sorted(log[:2]) == ["build", "cluster"]  # side by side
+    assert log[2:] == ["load todo-chatbot/backend:1", "install on 127.0.0.1 with ['backend']"]
     assert [early.phases[s]["ok"] for s in ("build", "cluster", "load", "install")] == [True] * 4
     assert set(early.waited) == {"release", "cluster_info", "k8s", "loaded_images", "built_images"}
     shown = _own_progress.getvalue()
@@ -97,6 +105,47 @@ def test_a_fixture_waits_only_for_its_own_stage() -> None:
     threading.Timer(0.3, gate.set).start()
     assert "backend" in early.result("built_images")
     assert early.waited["built_images"] >= 0.2
+
+
+def test_the_cluster_starts_while_the_images_build() -> None:
+    """On a bare machine the cluster stage builds Kubernetes for minutes: it must not wait for the images
+    (which wait on downloads meanwhile); the load waits for both."""
+    log: list[str] = []
+    gate = threading.Event()
+    early = _early(log, gate=gate)
+    early.start()
+    try:
+        assert early.futures["cluster"].result(timeout=5)[1] is INFO
+        assert not early.futures["build"].done() and not early.futures["load"].done()
+    finally:
+        gate.set()
+    assert early.result("release") == "the release"
+    assert log[-2:] == ["load todo-chatbot/backend:1", "install on 127.0.0.1 with ['backend']"]
+
+
+def test_the_tools_are_prepared_beside_the_stages() -> None:
+    """helm (minutes of `go install` on a bare machine) is built beside the images and the cluster, not when
+    the first chart scenario or the install asks for it."""
+    early = _early([])
+    helm_ready = threading.Event()
+    early._tools = helm_ready.set
+    early.start()
+    assert helm_ready.wait(5)
+    early.wait_all(5)
+
+
+def test_a_failed_build_fails_the_load_and_install_but_not_the_cluster() -> None:
+    """The cluster still starts (and is stopped as any started cluster is); the fixtures that need the images
+    raise the build's own error."""
+    log: list[str] = []
+    early = _early(log, fail="build")
+    early.start()
+    assert early.result("cluster_info")[1] is INFO
+    for fixture in ("built_images", "loaded_images", "release"):
+        with pytest.raises(RuntimeError, match="docker build failed"):
+            early.result(fixture)
+    assert early.phases["cluster"]["ok"] is True and early.phases["build"]["ok"] is False
+    assert not any(entry.startswith(("load", "install")) for entry in log)
 
 
 def test_a_failed_stage_fails_it_and_every_later_stage_with_its_own_error() -> None:
@@ -232,6 +281,7 @@ def test_what_the_early_start_made_for_nobody_is_cleaned_up(
         "install": lambda *a: "release",
         "choose": lambda: choice,
         "connect": lambda i: k8s,
+        "tools": lambda: None,
     }
     hs.early = EarlyStart(hs, build=dict, **fakes)
     hs.early.start()
@@ -290,15 +340,35 @@ def test_it_starts_only_when_a_selected_scenario_needs_the_cluster(
 
 
 def test_the_local_cluster_is_given_the_images_to_move_while_it_starts() -> None:
-    """A cluster that can preload (the local one) gets the built images before `ensure_up`, so they move to
-    its node while its control plane starts; the load stage then finds them there."""
+    """A cluster that can preload (the local one) is told, before `ensure_up`, how to get the built images:
+    a callable its moving thread calls once containerd answers, so they move to its node while its control
+    plane starts (the load stage then finds them there) even though they may still be building."""
     log: list[str] = []
     early = _early(log)
     cluster: Any = early._choose().cluster
-    cluster.preload = lambda refs: log.append(f"preload {','.join(refs)}")
+    given: list[Any] = []
+    cluster.preload = given.append
+    ensure_up = cluster.ensure_up
+
+    def up() -> ClusterInfo:
+        log.append("images to move: " + ",".join(given[0]()))  # as the moving thread calls it
+        return ensure_up()
+
+    cluster.ensure_up = up
     early.start()
     early.result("release")
-    assert log[:3] == ["build", "preload todo-chatbot/backend:1", "cluster"]
+    assert len(given) == 1 and callable(given[0])
+    assert log.index("images to move: todo-chatbot/backend:1") < log.index("cluster")
+
+
+def test_a_failed_build_leaves_nothing_to_preload() -> None:
+    early = _early([], fail="build")
+    cluster: Any = early._choose().cluster
+    given: list[Any] = []
+    cluster.preload = given.append
+    early.start()
+    early.result("cluster_info")
+    assert given[0]() == []
 
 
 def test_preloaded_images_are_moved_once_beside_the_start(tmp_path: Path) -> None:
@@ -314,6 +384,16 @@ def test_preloaded_images_are_moved_once_beside_the_start(tmp_path: Path) -> Non
     future.result(timeout=5)
     assert moved == [["todo-chatbot/backend:1", "todo-chatbot/frontend:2"]]
     assert cluster._start_preload() is None  # moved once
+    cluster.preload(lambda: ["todo-chatbot/chatbot:3"])  # refs known only once the images are built
+    later = cluster._start_preload()
+    assert later is not None
+    later.result(timeout=5)
+    assert moved[-1] == ["todo-chatbot/chatbot:3"]
+    cluster.preload(lambda: [])  # the build failed: nothing is moved
+    nothing = cluster._start_preload()
+    assert nothing is not None
+    nothing.result(timeout=5)
+    assert len(moved) == 2
 
 
 def test_the_node_images_are_imported_beside_the_control_plane_and_before_the_kubelet(
