@@ -196,15 +196,16 @@ class Progress:
     def step(self, text: str, level: int = logging.INFO) -> None:
         """A log line: the running phase's current step (a line of its own unless live or quiet)."""
         with self._lock:
-            if self._stack:
-                self._stack[-1].step = text
+            # the phase of the thread that logs: the images build beside the cluster's start, and a line of
+            # one must not read as the other's (a thread with no phase of its own logs its line bare)
+            current = self._innermost(threading.get_ident())
+            if current is not None:
+                current.step = text
             mode = self.mode
             if level >= logging.WARNING:
                 self._line(text, mark="!")
             elif mode == PLAIN:
-                self._line(
-                    f"{self._stack[-1].key} {self._stack[-1].clock()} · {text}" if self._stack else text
-                )
+                self._line(f"{current.key} {current.clock()} · {text}" if current is not None else text)
             elif mode == LIVE:
                 if self._stack:
                     self._render_live()

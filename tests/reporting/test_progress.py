@@ -49,6 +49,38 @@ def test_plain_lines_are_timestamped_and_compare_with_the_last_run(tmp_path: Pat
     assert recorded < 5, "this run's duration replaces the last one"
 
 
+def test_each_thread_s_lines_carry_its_own_phase(tmp_path: Path) -> None:
+    """The acceptance run builds the images in one thread while another builds the cluster: a line from the
+    image build must not be labelled with the cluster build's phase (the first parallel cold run's log read
+    "go build Kubernetes … · todo-chatbot/backend: built"); a thread with no phase logs its line bare."""
+    import threading
+
+    progress, out = _progress(tmp_path, PLAIN)
+    in_cluster, image_done = threading.Event(), threading.Event()
+
+    def cluster() -> None:
+        with progress.phase("cluster", "cluster: build it"):
+            in_cluster.set()
+            image_done.wait(5)
+            progress.step("kubelet built")
+
+    other = threading.Thread(target=cluster)
+    other.start()
+    assert in_cluster.wait(5)
+    with progress.phase("build", "build: the images"):  # started after the other thread's phase
+        progress.step("backend built")
+    image_done.set()
+    other.join(5)
+    loose = threading.Thread(target=lambda: progress.step("a line from a thread with no phase"))
+    with progress.phase("install"):
+        loose.start()
+        loose.join(5)
+    lines = [re.sub(r"^\[tcb [\d:]+\] ", "", line) for line in out.getvalue().splitlines()]
+    assert any(re.fullmatch(r"build [\d.]+s · backend built", line) for line in lines), lines
+    assert any(re.fullmatch(r"cluster [\d.]+s · kubelet built", line) for line in lines), lines
+    assert "a line from a thread with no phase" in lines, lines
+
+
 def test_quiet_is_one_line_per_phase_but_warnings_still_show(tmp_path: Path) -> None:
     progress, out = _progress(tmp_path, QUIET)
     for key in ("cluster", "install"):
