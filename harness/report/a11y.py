@@ -24,6 +24,17 @@ def axe_script() -> Path:
     script = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
     if script.is_file():
         return script
+    from harness.baseimages import build_lock  # only on an install: the fast path above stays import-free
+
+    # the report check opens both reports side by side, each asking for the script: one npm install into the
+    # prefix at a time (two at once raced into the same directory on a bare machine), the other finds it
+    with build_lock(f"axe-core-{AXE_VERSION}"):
+        if script.is_file():
+            return script
+        return _install(script)
+
+
+def _install(script: Path) -> Path:
     npm = shutil.which("npm")
     if npm is None:
         raise FileNotFoundError("npm not found on PATH: `apt-get install npm` (needed once for axe-core)")
