@@ -209,10 +209,10 @@ class Timing:
 
 def order_items(items: list[pytest.Item], use: ClusterUse) -> None:
     """Scenarios known to need no cluster first (those that need the built images last among them), then the
-    others: those tagged @replaces_pods (they delete, restart or scale the release's pods) before the rest,
-    so the pods they leave have aged by the end; @at_end scenarios last (the restart verdict waits until a
-    pod of each component has lived long enough for a failing liveness probe to have restarted it). A stable sort: the files' order otherwise; tests that are
-    not scenarios keep their place before the scenarios.
+    others: those tagged @replaces_pods (they delete, restart or scale the release's pods) before the rest, so
+    the pods they leave have aged by the end; @at_end scenarios last (the restart verdict waits until a pod of
+    each component has lived long enough for a failing liveness probe to have restarted it). A stable sort:
+    the files' order otherwise; tests that are not scenarios keep their place before the scenarios.
 
     Then the first scenario tagged @restores_beside (its teardown's restore rolls the release's pods and is
     waited for by the next scenario that needs the cluster) goes first in its group, and scenarios
