@@ -95,9 +95,8 @@ class LocalCluster:
         self.containerd = Containerd(self.sock)
         self._started: list[str] = []
         self._daemons: dict[str, Daemon] = {}  # what this object started: exact exit status
-        self._preload: (
-            Sequence[str] | Callable[[], Sequence[str]]
-        ) = []  # Docker images to move to the node while the control plane starts
+        # Docker images to move to the node while the control plane starts, or how to get them once built
+        self._preload: Sequence[str] | Callable[[], Sequence[str]] = []
 
     # ---- Cluster protocol -------------------------------------------------------------------------------
     def available(self) -> tuple[bool, str]:
