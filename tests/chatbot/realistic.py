@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 
@@ -40,28 +40,8 @@ Split = Literal[
 # by round 8 before its parser changes, "heldout8" the eighth, written by round 9 before its parser changes,
 # "heldout9" the ninth, written by round 10 before it read or changed the parser (test_realistic_split.py
 # fixes the content of all eight).
-EXPLICIT_SPLITS = (
-    "dev",
-    "heldout2",
-    "heldout3",
-    "heldout4",
-    "heldout5",
-    "heldout6",
-    "heldout7",
-    "heldout8",
-    "heldout9",
-)
-HELD_OUT = (
-    "heldout",
-    "heldout2",
-    "heldout3",
-    "heldout4",
-    "heldout5",
-    "heldout6",
-    "heldout7",
-    "heldout8",
-    "heldout9",
-)
+EXPLICIT_SPLITS: tuple[Split, ...] = tuple(s for s in get_args(Split) if s != "heldout")
+HELD_OUT: tuple[Split, ...] = tuple(s for s in get_args(Split) if s != "dev")
 
 
 def split_of(case_id: str) -> Split:

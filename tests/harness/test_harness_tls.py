@@ -4,32 +4,12 @@ from __future__ import annotations
 
 import socket
 import ssl
-import tempfile
 import threading
-from pathlib import Path
 
 import pytest
 
-from harness.tls import TlsBundle, self_signed, ssl_context
-
-
-def _serve_once(bundle: TlsBundle, port_holder: list[int], ready: threading.Event) -> None:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    with tempfile.TemporaryDirectory() as tmp:
-        cert, key = Path(tmp, "tls.crt"), Path(tmp, "tls.key")
-        cert.write_bytes(bundle.cert_pem)
-        key.write_bytes(bundle.key_pem)
-        context.load_cert_chain(cert, key)
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        port_holder.append(server.getsockname()[1])
-        ready.set()
-        for _ in range(2):
-            conn, _ = server.accept()
-            try:
-                with context.wrap_socket(conn, server_side=True) as tls:
-                    tls.recv(1)
-            except (ssl.SSLError, OSError):
-                pass
+from harness.tls import self_signed, ssl_context
+from tests.tls_server import serve
 
 
 def _handshake(port: int, hostname: str, context: ssl.SSLContext) -> None:
@@ -43,7 +23,7 @@ def test_the_bundle_is_trusted_for_its_hosts_and_refused_for_others() -> None:
     assert "10.1.2.3" in bundle.hosts and "127.0.0.1" in bundle.hosts
     port: list[int] = []
     ready = threading.Event()
-    thread = threading.Thread(target=_serve_once, args=(bundle, port, ready), daemon=True)
+    thread = threading.Thread(target=serve, args=(bundle, port, ready, 2), daemon=True)
     thread.start()
     assert ready.wait(10)
     _handshake(port[0], "127.0.0.1", ssl_context(bundle))
@@ -57,7 +37,7 @@ def test_another_runs_ca_does_not_trust_this_certificate() -> None:
     ours, theirs = self_signed("10.1.2.3"), self_signed("10.1.2.3")
     port: list[int] = []
     ready = threading.Event()
-    thread = threading.Thread(target=_serve_once, args=(ours, port, ready), daemon=True)
+    thread = threading.Thread(target=serve, args=(ours, port, ready, 2), daemon=True)
     thread.start()
     assert ready.wait(10)
     with pytest.raises(ssl.SSLCertVerificationError):

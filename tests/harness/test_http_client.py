@@ -4,9 +4,7 @@ call of harness/ and steps/ goes through it (or names its own `verify`)."""
 from __future__ import annotations
 
 import ast
-import socket
 import ssl
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,8 @@ import pytest
 
 from harness import http_client
 from harness.paths import REPO
-from harness.tls import TlsBundle, self_signed, ssl_context
+from harness.tls import self_signed, ssl_context
+from tests.tls_server import OK, serve
 
 # module-level httpx calls that build a client (and so an SSL context) of their own
 CLIENT_MAKERS = {
@@ -120,33 +119,13 @@ def test_the_context_is_made_once_for_any_number_of_clients(monkeypatch: pytest.
         http_client.default_verify.cache_clear()
 
 
-def _serve(bundle: TlsBundle, port: list[int], ready: threading.Event, answers: int) -> None:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    with tempfile.TemporaryDirectory() as tmp:
-        cert, key = Path(tmp, "tls.crt"), Path(tmp, "tls.key")
-        cert.write_bytes(bundle.cert_pem)
-        key.write_bytes(bundle.key_pem)
-        context.load_cert_chain(cert, key)
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        port.append(server.getsockname()[1])
-        ready.set()
-        for _ in range(answers):
-            conn, _ = server.accept()
-            try:
-                with context.wrap_socket(conn, server_side=True) as tls:
-                    tls.recv(4096)
-                    tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
-            except (ssl.SSLError, OSError):
-                pass
-
-
 def test_the_shared_context_still_refuses_a_certificate_no_public_ca_signed() -> None:
     """Seeded: a server whose certificate only the run's own CA signed. The shared context (httpx's default
     verification) refuses it; the same request with that CA gets its answer."""
     bundle = self_signed("127.0.0.1")
     port: list[int] = []
     ready = threading.Event()
-    thread = threading.Thread(target=_serve, args=(bundle, port, ready, 2), daemon=True)
+    thread = threading.Thread(target=serve, args=(bundle, port, ready, 2, OK), daemon=True)
     thread.start()
     assert ready.wait(10)
     url = f"https://127.0.0.1:{port[0]}/"
