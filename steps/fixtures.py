@@ -35,10 +35,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     when a selected scenario may need them, so the scenarios that need none run meanwhile."""
     hs = item.config.stash.get(STATE, None)
     if hs is not None and hs.unsettled is not None and hs.cluster_use.needs(item):
-        restorer, hs.unsettled = hs.unsettled, None
-        restorer.settle()  # a restore that did not come back fails here, naming it
-        if restorer.restore_seconds is not None and restorer.scenario:
-            hs.cluster_use.timing_now.restore[restorer.scenario] = restorer.restore_seconds
+        hs.settle_restore()  # a restore that did not come back fails here, naming it
     if hs is None or hs.prepare_early is not None or item.path.suffix != ".feature":
         return
     items = item.session.items  # what was selected (-k, -m and deselection are done by now)
@@ -212,8 +209,7 @@ def release(
 
     def cleanup() -> None:
         if hs.unsettled is not None:  # the run ended before the scenario that was to wait for it (-x, ^C)
-            restorer, hs.unsettled = hs.unsettled, None
-            restorer.settle()  # raises naming the restore if it did not come back
+            hs.settle_restore()  # raises naming the restore if it did not come back
         if hs.keep_everything(request.session):
             return
         if cluster_target.stops_at_end(cluster_info):  # the cluster's teardown takes the release with it
@@ -263,8 +259,8 @@ def release_restorer(
     finally:  # what was put back before an error is still awaited
         if restorer.unsettled:
             harness_session.unsettled = restorer
-        elif restorer.restore_seconds is not None:
-            harness_session.cluster_use.timing_now.restore[request.node.nodeid] = restorer.restore_seconds
+        else:
+            harness_session.record_restore(restorer)
 
 
 @pytest.fixture(scope="session")

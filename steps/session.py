@@ -81,6 +81,20 @@ class HarnessSession:
         self.cluster_use: ClusterUse = ClusterUse()  # which scenarios used the cluster, before and now
         self.unsettled: ReleaseRestorer | None = None  # its rollout: the next cluster scenario waits
 
+    def settle_restore(self) -> None:
+        """Wait for the rollouts of a restore left unsettled, if there is one (raises naming it if they did
+        not come back), and keep its seconds for the next run's order."""
+        restorer, self.unsettled = self.unsettled, None
+        if restorer is None:
+            return
+        restorer.settle()
+        self.record_restore(restorer)
+
+    def record_restore(self, restorer: ReleaseRestorer) -> None:
+        """The restore's seconds, when they were measured, for the next run's order (steps/early_start.py)."""
+        if restorer.restore_seconds is not None and restorer.scenario:
+            self.cluster_use.timing_now.restore[restorer.scenario] = restorer.restore_seconds
+
     def stop_cluster_in_background(self, teardown: Callable[[], None]) -> None:
         """Start the cluster's teardown in a thread: the end-of-run reports are written and checked in
         Chromium meanwhile (neither needs the cluster); `wait_cluster_stopped` ends it before pytest exits."""

@@ -513,3 +513,33 @@ def test_a_cluster_free_scenario_after_the_tagged_one_stays_where_it_is(tmp_path
     use.timing.scenario["features/d.feature::test_z"] = 1.0
     order_items(items, use)
     assert _names(items) == ["a", "b", "c", "upgrade", "d", "e", "scale", "read", "z"]
+
+
+def test_a_restore_left_unsettled_is_awaited_once_and_its_seconds_kept(tmp_path: Path) -> None:
+    """HarnessSession.settle_restore, as the next cluster scenario's setup and the release's teardown call it:
+    the rollout is awaited once, its seconds go to the next run's order; a restore that did not come back
+    raises (naming it: ReleaseRestorer.settle), and is not awaited again."""
+    from steps.session import HarnessSession
+
+    settled: list[str] = []
+
+    def restorer(fail: bool) -> Any:
+        def settle() -> None:
+            settled.append("settle")
+            if fail:
+                raise RuntimeError("release tcb did not come back from the restore after test_upgrade")
+
+        return SimpleNamespace(
+            settle=settle, restore_seconds=8.5, scenario="features/c.feature::test_upgrade"
+        )
+
+    hs: Any = SimpleNamespace(unsettled=restorer(False), cluster_use=ClusterUse(tmp_path / "use.json"))
+    hs.record_restore = lambda r: HarnessSession.record_restore(hs, r)
+    HarnessSession.settle_restore(hs)
+    HarnessSession.settle_restore(hs)  # nothing left
+    assert settled == ["settle"] and hs.unsettled is None
+    assert hs.cluster_use.timing_now.restore == {"features/c.feature::test_upgrade": 8.5}
+    hs.unsettled = restorer(True)
+    with pytest.raises(RuntimeError, match="did not come back from the restore after test_upgrade"):
+        HarnessSession.settle_restore(hs)
+    assert hs.unsettled is None
