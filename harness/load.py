@@ -52,8 +52,8 @@ class LoadReport:
     p50_ms: float
     p95_ms: float
     p99_ms: float
-    rps: float
-    duration_s: float
+    rps: float  # requests sent per second over the watched window (start to stop, or to the run's own end)
+    duration_s: float  # that window
     created_task_numbers: list[int]  # every user's, together (task numbers count per user)
     first_failure_s: float | None  # since start
     last_failure_s: float | None
@@ -67,6 +67,8 @@ class LoadReport:
     unavailable_without_retry_after: int = 0
     # the run had ended by itself (its bounds) when it was stopped: it did not watch to the end
     ended_before_stop: bool = False
+    offered_rps: float | None = None  # the pace the workers were given (None: unpaced)
+    workers: int = 1
 
     @property
     def failure_rate(self) -> float:
@@ -76,7 +78,7 @@ class LoadReport:
         mix = ", ".join(f"{n} {op}" for op, n in sorted(self.operations.items()))
         text = (
             f"{self.requests} requests ({mix}) from {self.users} user{'s' if self.users != 1 else ''}"
-            f" in {self.duration_s:.1f}s ({self.rps:.1f}/s), {self.failures} failed"
+            f" in {self.duration_s:.1f}s ({self.rps:.1f}/s{self._offered()}), {self.failures} failed"
             f" ({self.failure_rate:.1%}); latency p50 {self.p50_ms:.0f} ms, p95 {self.p95_ms:.0f} ms,"
             f" p99 {self.p99_ms:.0f} ms; statuses {self.status_histogram}"
         )
@@ -91,6 +93,10 @@ class LoadReport:
                 else "; NOT recovered by the end of the run"
             )
         return text
+
+    def _offered(self) -> str:
+        paced = f" of {self.offered_rps:g}/s offered" if self.offered_rps else " unpaced"
+        return f"{paced} by {self.workers} worker{'s' if self.workers != 1 else ''}"
 
 
 class LoadGenerator:
@@ -148,7 +154,8 @@ class LoadGenerator:
         self._threads: list[threading.Thread] = []
         self._t0 = 0.0
         self._wall0 = datetime.now(UTC)
-        self._ended: float | None = None
+        self._ended: float | None = None  # when the workers had all returned
+        self._stopped: float | None = None  # when stop() was asked: the end of the watched window
         self._events: list[tuple[float, str]] = []
         self.error: BaseException | None = None  # what broke the generator itself, if anything
 
@@ -177,6 +184,8 @@ class LoadGenerator:
         self.stop()
 
     def stop(self) -> None:
+        if self._stopped is None:
+            self._stopped = time.monotonic()
         self._stop.set()
         for thread in self._threads:
             thread.join(2 * self.request_timeout + 2)  # a request and its one resend: not a wait
@@ -227,7 +236,7 @@ class LoadGenerator:
             events = list(self._events)
         return {
             "started": self._wall0.isoformat(timespec="milliseconds"),
-            "duration_s": round((self._ended or time.monotonic()) - self._t0, 3),
+            "duration_s": round(self._window_end() - self._t0, 3),
             "columns": ["t", "latency", "operation", "status", "ok"],
             "samples": [
                 [round(s.started, 3), round(s.latency, 4), s.operation, s.status, s.ok] for s in samples
@@ -249,13 +258,22 @@ class LoadGenerator:
             samples = sorted(self._samples, key=lambda s: s.started)
         report = summarise(
             samples,
-            duration=(self._ended or time.monotonic()) - self._t0,
+            duration=self._window_end() - self._t0,
             wall0=self._wall0,
             keep_reasons=self.keep_reasons,
             users=len(self.tokens),
         )
         report.ended_before_stop = ended_before_stop
+        report.offered_rps = self.rate
+        report.workers = self.concurrency
         return report
+
+    def _window_end(self) -> float:
+        """The end of the run as the scenario watched it: when it was stopped, or when it ended by itself if
+        that came first. Not when the requests still in flight at the stop came back: the rate is what the
+        users sent while the disruption was watched, and the last answers' wait is not sending time."""
+        ends = [t for t in (self._stopped, self._ended) if t is not None]
+        return min(ends) if ends else time.monotonic()
 
     # --- workers ------------------------------------------------------------------------------------------
     # One thread runs an asyncio loop with a task per worker, each with its own aiohttp session (its own

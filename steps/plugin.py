@@ -147,8 +147,8 @@ def pytest_sessionfinish(session: pytest.Session) -> Generator[None, None, None]
     yield
     hs = session.config.stash.get(STATE, None)
     if hs is not None:
-        if hs.early is not None and hs.early.phases:
-            hs.cluster_use.timing_now.background = sum(p["seconds"] for p in hs.early.phases.values())
+        if hs.early is not None and hs.early.span is not None:
+            hs.cluster_use.timing_now.background = hs.early.span
         hs.cluster_use.save()
         if hs.early is not None:
             discard_unused_early_start(hs, session)

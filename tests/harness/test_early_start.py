@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -159,6 +160,38 @@ def test_a_failed_stage_fails_it_and_every_later_stage_with_its_own_error() -> N
     assert early.phases["cluster"]["ok"] is False and "install" not in early.phases
     assert not any(entry.startswith("install") for entry in log)
     assert early.wait_all(1.0)
+
+
+def test_the_background_figure_is_the_wall_span_not_the_stages_seconds_summed() -> None:
+    """The images build (0.5 s) beside the cluster stage (0.5 s): the scenarios in front of the first one
+    that needs the cluster must outlast about 0.5 s of wall time, not the 1 s the stages' own seconds add up
+    to (the next run's order compares its scenarios' seconds with this figure)."""
+    log: list[str] = []
+    early = _early(log)
+    early._build = lambda: (time.sleep(0.5), {"backend": SimpleNamespace(ref="todo-chatbot/backend:1")})[1]
+    ensure_up = early._choose().cluster.ensure_up
+    early._choose = lambda: SimpleNamespace(
+        cluster=SimpleNamespace(
+            name="local",
+            ensure_up=lambda: (time.sleep(0.5), ensure_up())[1],
+            load_images=lambda refs: None,
+            teardown=lambda: None,
+        ),
+        describe=lambda: "local: test",
+    )
+    early.start()
+    early.result("release")
+    assert early.wait_all(5.0)
+    summed = sum(p["seconds"] for p in early.phases.values())
+    assert early.span is not None and summed >= 1.0, (early.span, summed)
+    assert 0.5 <= early.span < 0.9, f"span {early.span} s: the side-by-side stages counted twice"
+
+
+def test_a_failed_stage_leaves_no_background_figure() -> None:
+    early = _early([], fail="cluster")
+    early.start()
+    assert early.wait_all(5.0)
+    assert early.span is None
 
 
 # --- the order -------------------------------------------------------------------------------------------

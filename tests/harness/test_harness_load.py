@@ -330,3 +330,61 @@ def test_each_workers_count_starts_at_its_number_so_the_chats_are_spread(loopbac
         first_chat[worker] = operations.index("chat") + 1
         assert operations[0] == ("create" if worker % 4 == 0 else "read")
     assert first_chat == {0: 20, 3: 17}
+
+
+def _slow_app(seconds: float) -> FastAPI:
+    """A task API whose every answer takes `seconds` (awaited, so many requests wait at once)."""
+    app = FastAPI()
+    numbers = iter(range(1, 1_000_000))
+
+    @app.get("/api/tasks")
+    async def list_tasks() -> list[dict[str, object]]:
+        await asyncio.sleep(seconds)
+        return []
+
+    @app.post("/api/tasks", status_code=201)
+    async def create() -> dict[str, object]:
+        await asyncio.sleep(seconds)
+        return {"number": next(numbers), "title": "t"}
+
+    return app
+
+
+def _watched(url: str, workers: int, rate: float, seconds: float) -> tuple[LoadGenerator, float]:
+    """A paced run watched for `seconds`, then stopped with requests in flight: (generator, watched)."""
+    load = LoadGenerator(url, "good-token", concurrency=workers, rate=rate, max_duration=30)
+    load.start()
+    time.sleep(seconds)
+    watched = load.elapsed()
+    load.report()
+    return load, watched
+
+
+def test_the_rate_is_what_the_users_sent_while_watched_not_the_last_answers_wait(serve_app):
+    """Answers take 0.4 s; the run is stopped with requests in flight. The rate and the duration end at the
+    stop: counting until the last answer came back would take 0.4 s more and understate the rate."""
+    server = serve_app(_slow_app(0.4))
+    load, watched = _watched(server.url, workers=20, rate=40, seconds=1.5)
+    report = load.report()
+    assert abs(report.duration_s - watched) < 0.1, (report.duration_s, watched)
+    assert 36 <= report.rps <= 44, report.summary()
+    assert "of 40/s offered by 20 workers" in report.summary()
+
+
+def test_the_rate_check_fails_when_slow_answers_keep_the_workers_from_the_pace(serve_app, request, tmp_path):
+    """The features' "the load kept at least N requests per second": two workers cannot send 40/s when each
+    answer takes 0.3 s (at most ~6.7/s), so the check fails and says why; with enough workers it passes."""
+    from steps.common_steps import RunningLoad, _load_kept_its_rate
+    from steps.evidence import Evidence
+
+    server = serve_app(_slow_app(0.3))
+    evidence = Evidence(request.node, tmp_path / "evidence")
+    starved, _ = _watched(server.url, workers=2, rate=40, seconds=1.5)
+    with pytest.raises(AssertionError, match=r"reached [0-9.]+ requests/s, under the 36/s required"):
+        _load_kept_its_rate(RunningLoad(starved, []), evidence, 36, 1)
+    assert starved.report().rps < 10
+
+    kept, _ = _watched(server.url, workers=20, rate=40, seconds=1.5)
+    _load_kept_its_rate(RunningLoad(kept, []), evidence, 36, 1)
+    with pytest.raises(AssertionError, match="from 1 users, not the 10 required"):
+        _load_kept_its_rate(RunningLoad(kept, []), evidence, 36, 10)
