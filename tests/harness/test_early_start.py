@@ -37,12 +37,13 @@ def _own_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> io.StringI
 class _Cluster:
     name = "local"
 
-    def __init__(self, log: list[str], fail: str = "") -> None:
-        self.log, self.fail = log, fail
+    def __init__(self, log: list[str], fail: str = "", slow: float = 0.0) -> None:
+        self.log, self.fail, self.slow = log, fail, slow
         self.info = INFO
 
     def ensure_up(self) -> ClusterInfo:
         self.log.append("cluster")
+        time.sleep(self.slow)
         if self.fail == "cluster":
             raise RuntimeError("etcd did not start")
         return self.info
@@ -54,12 +55,16 @@ class _Cluster:
         self.log.append(f"load {','.join(refs)}")
 
 
-def _early(log: list[str], fail: str = "", gate: threading.Event | None = None) -> EarlyStart:
-    cluster = _Cluster(log, fail)
+def _early(
+    log: list[str], fail: str = "", gate: threading.Event | None = None, slow: float = 0.0
+) -> EarlyStart:
+    """Fakes for every stage; `slow`: the build and the cluster stage each take that many seconds."""
+    cluster = _Cluster(log, fail, slow)
     choice = SimpleNamespace(cluster=cluster, describe=lambda: "local: test")
 
     def build() -> dict[str, Any]:
         log.append("build")
+        time.sleep(slow)
         if gate is not None:
             gate.wait(5)
         if fail == "build":
@@ -167,18 +172,7 @@ def test_the_background_figure_is_the_wall_span_not_the_stages_seconds_summed() 
     that needs the cluster must outlast about 0.5 s of wall time, not the 1 s the stages' own seconds add up
     to (the next run's order compares its scenarios' seconds with this figure)."""
     log: list[str] = []
-    early = _early(log)
-    early._build = lambda: (time.sleep(0.5), {"backend": SimpleNamespace(ref="todo-chatbot/backend:1")})[1]
-    ensure_up = early._choose().cluster.ensure_up
-    early._choose = lambda: SimpleNamespace(
-        cluster=SimpleNamespace(
-            name="local",
-            ensure_up=lambda: (time.sleep(0.5), ensure_up())[1],
-            load_images=lambda refs: None,
-            teardown=lambda: None,
-        ),
-        describe=lambda: "local: test",
-    )
+    early = _early(log, slow=0.5)
     early.start()
     early.result("release")
     assert early.wait_all(5.0)
