@@ -11,6 +11,10 @@ the scenarios' own time (traceability.json). A scenario's time is its junit time
 teardown); its steps come from timeline.json, and "outside steps" is the rest: fixtures a step asked for
 (a second release, a load's users), restoring the release afterwards, and the session's teardown in the
 last scenario. Target (issue 13): warm run <= 150 s on 2 cores; issue 10: never above 240 s.
+
+The load section reads each load scenario's `load_trace.json`: the rate its users achieved against the 100
+requests/s the scenarios offer (issue 13 item 6: at least 100/s), latency, and the slowest 3-second stretch
+(where a rollout held the load back).
 """
 
 from __future__ import annotations
@@ -52,6 +56,46 @@ def step_times(report_dir: Path) -> dict[str, list[tuple[str, float]]]:
     return out
 
 
+LOAD_TARGET = 100.0  # requests/s, issue 13 item 6
+
+
+def load_rates(report_dir: Path, window: int = 3) -> dict[str, dict[str, float]]:
+    """Scenario directory -> requests, seconds, achieved rate, p50/p95 ms and the lowest rate over `window`
+    seconds, from each load_trace.json under report_dir/evidence."""
+    out: dict[str, dict[str, float]] = {}
+    for trace_file in sorted((report_dir / "evidence").glob("*/load_trace.json")):
+        trace = json.loads(trace_file.read_text())
+        samples, seconds = trace["samples"], float(trace["duration_s"])
+        latencies = sorted(s[1] for s in samples)
+        per_second = [0] * (int(seconds) + 1)
+        for s in samples:
+            per_second[min(int(s[0]), len(per_second) - 1)] += 1
+        whole = per_second[: int(seconds)]  # the last, partial second left out
+        windows = [sum(whole[i : i + window]) / window for i in range(len(whole) - window + 1)]
+        out[trace_file.parent.name] = {
+            "requests": len(samples),
+            "seconds": seconds,
+            "rate": len(samples) / seconds if seconds else 0.0,
+            "p50_ms": 1000 * latencies[len(latencies) // 2] if latencies else 0.0,
+            "p95_ms": 1000 * latencies[int(len(latencies) * 0.95)] if latencies else 0.0,
+            "lowest": min(windows) if windows else 0.0,
+        }
+    return out
+
+
+def print_load(report_dir: Path) -> None:
+    rates = load_rates(report_dir)
+    if not rates:
+        return
+    print(f"\n== load (target >= {LOAD_TARGET:g} requests/s achieved; lowest: the slowest 3 s)")
+    for name, r in rates.items():
+        short = "" if r["rate"] >= LOAD_TARGET else "   UNDER the target"
+        print(
+            f"  {r['rate']:6.1f}/s  {r['requests']:5.0f} in {r['seconds']:5.1f} s, p50 {r['p50_ms']:4.0f} ms,"
+            f" p95 {r['p95_ms']:5.0f} ms, lowest {r['lowest']:5.1f}/s  {name[5:]}{short}"
+        )
+
+
 def analyse(report_dir: Path, *, compare: Path | None = None, top: int = 15, step_floor: float = 1.0) -> None:
     """Print phases, every scenario's time (against `compare`'s when given) and the slow scenarios' steps."""
     matrix = json.loads((report_dir / "traceability.json").read_text())
@@ -82,6 +126,7 @@ def analyse(report_dir: Path, *, compare: Path | None = None, top: int = 15, ste
                 print(f"      {took:7.1f} s  {step[:100]}")
         if outside >= step_floor:
             print(f"      {outside:7.1f} s  (outside steps: fixtures' setup and teardown)")
+    print_load(report_dir)
 
 
 def one_run(extra: list[str]) -> tuple[float, int, Path | None]:

@@ -8,7 +8,6 @@ Feature: Resilience — pods are deleted and replaced while users work
     And load on the app through NodePort 30081
     When a backend pod is deleted
     Then the backend Deployment has 2 Ready replicas
-    And the load kept at least 100 requests per second from 10 users
     And no request of the load failed
     And no task the load created is lost
 
@@ -20,7 +19,6 @@ Feature: Resilience — pods are deleted and replaced while users work
     When the Postgres pod is deleted
     Then the Postgres pod is Ready again
     And the app serves again within 5 seconds of the new Postgres pod being Ready
-    And the load kept at least 100 requests per second from 10 users
     And every failed request of the load was a 503, none refused or timed out
     And no task the load created is lost
 
@@ -31,6 +29,5 @@ Feature: Resilience — pods are deleted and replaced while users work
     And load on the app through NodePort 30081
     When the backend Deployment is restarted
     Then the rollout of the backend Deployment completes
-    And the load kept at least 100 requests per second from 10 users
     And no request of the load failed
     And no task the load created is lost

@@ -14,6 +14,5 @@ Feature: Scaling — the backend scales out and in under load
     When the backend is scaled to 2 replicas with `tcb scale`
     Then the backend Deployment has 2 Ready replicas
     And every backend pod the scale-down removed kept serving for at least 1 s after it began terminating
-    And the load kept at least 100 requests per second from 10 users
     And no request of the load failed
     And no task the load created is lost

@@ -371,20 +371,13 @@ def test_the_rate_is_what_the_users_sent_while_watched_not_the_last_answers_wait
     assert "of 40/s offered by 20 workers" in report.summary()
 
 
-def test_the_rate_check_fails_when_slow_answers_keep_the_workers_from_the_pace(serve_app, request, tmp_path):
-    """The features' "the load kept at least N requests per second": two workers cannot send 40/s when each
-    answer takes 0.3 s (at most ~6.7/s), so the check fails and says why; with enough workers it passes."""
-    from steps.common_steps import RunningLoad, _load_kept_its_rate
-    from steps.evidence import Evidence
-
+def test_slow_answers_show_as_a_rate_under_the_pace_and_more_workers_keep_it(serve_app):
+    """Two workers cannot send 40/s when each answer takes 0.3 s (at most ~6.7/s): the report says so (the
+    achieved rate against the offered one). Twenty workers keep the pace: the load does not ease off
+    because the app slowed down, which is when it is meant to press."""
     server = serve_app(_slow_app(0.3))
-    evidence = Evidence(request.node, tmp_path / "evidence")
     starved, _ = _watched(server.url, workers=2, rate=40, seconds=1.5)
-    with pytest.raises(AssertionError, match=r"reached [0-9.]+ requests/s, under the 36/s required"):
-        _load_kept_its_rate(RunningLoad(starved, []), evidence, 36, 1)
-    assert starved.report().rps < 10
-
+    report = starved.report()
+    assert report.rps < 8 and "of 40/s offered by 2 workers" in report.summary(), report.summary()
     kept, _ = _watched(server.url, workers=20, rate=40, seconds=1.5)
-    _load_kept_its_rate(RunningLoad(kept, []), evidence, 36, 1)
-    with pytest.raises(AssertionError, match="from 1 users, not the 10 required"):
-        _load_kept_its_rate(RunningLoad(kept, []), evidence, 36, 10)
+    assert kept.report().rps >= 36, kept.report().summary()
