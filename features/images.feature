@@ -22,6 +22,11 @@ Feature: Images — the services ship as small, non-root container images
     Then every application image runs as user 1001
     And every application container in the cluster runs as a non-root user
 
+  @SC-016
+  Scenario: The services in the images serve on uvloop and httptools, as they were benchmarked
+    Given the release is installed
+    Then every application pod serves HTTP on uvloop and httptools, as the benchmarks ran it
+
   @T077
   Scenario: `tcb build` builds (or finds) every image the run deploys
     Given the images are built
