@@ -4,13 +4,14 @@ new_user / user; release_restorer puts back what a disruptive step changed."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from harness.app_client import AppClient
+from harness.app_client import AppClient, AppError
 from harness.clusters.base import ClusterInfo
 from harness.clusters.select import TargetChoice, choose_target
 from harness.log import get_logger
@@ -286,14 +287,38 @@ class User:
     profile: dict[str, Any] = field(default_factory=dict)
 
 
+def signup_when_available(client: AppClient, name: str, within: float) -> tuple[str, str]:
+    """Sign up a fresh user, as a client told "503, Retry-After" would: wait and send it again, until `within`
+    seconds have passed. For the users a scenario starts with, not for a claim: a scenario that comes right
+    after a Postgres restart may find a backend replica still opening its first connections to the new pod
+    (seen once at load average 8: refused for ~3 s after the previous scenario saw 10 requests in a row
+    succeed). Any other status, or a 503 without Retry-After, fails at once; each retry is logged."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            return client.signup_new_user(name)
+        except AppError as exc:
+            retry_after = exc.response.headers.get("retry-after")
+            if exc.status != 503 or retry_after is None or time.monotonic() >= deadline:
+                raise
+            wait = min(float(retry_after) if retry_after.isdigit() else 1.0, 5.0)
+            log.info(
+                "sign-up answered 503 (Retry-After %s): %s; sending it again in %.0f s",
+                retry_after,
+                exc,
+                wait,
+            )
+            time.sleep(wait)
+
+
 @pytest.fixture
-def new_user(app_urls: AppUrls) -> Iterator[Callable[..., User]]:
+def new_user(app_urls: AppUrls, timeouts: Timeouts) -> Iterator[Callable[..., User]]:
     """Factory: new_user(name=...) signs up a fresh user (unique email, random password)."""
     clients: list[AppClient] = []
 
     def make(name: str = "Acceptance User") -> User:
         backend = AppClient(app_urls.backend)
-        email, password = backend.signup_new_user(name)
+        email, password = signup_when_available(backend, name, timeouts.recovery)
         assert backend.token is not None
         web = AppClient(app_urls.frontend, backend.token)
         clients.extend([backend, web])
