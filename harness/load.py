@@ -157,6 +157,7 @@ class LoadGenerator:
         self._ended: float | None = None  # when the workers had all returned
         self._stopped: float | None = None  # when stop() was asked: the end of the watched window
         self._events: list[tuple[float, str]] = []
+        self._in_flight: dict[int, float] = {}  # request index -> when it was sent (s since the start)
         self.error: BaseException | None = None  # what broke the generator itself, if anything
 
     # --- lifecycle ----------------------------------------------------------------------------------------
@@ -213,12 +214,19 @@ class LoadGenerator:
         return time.monotonic() - self._t0
 
     def wait_for_recovery(self, successes: int = 10, timeout: float = DEFAULT_TIMEOUTS.recovery) -> bool:
-        """After a disruption: wait until `successes` requests in a row succeeded (True) or time out."""
+        """After a disruption: wait until the last `successes` requests sent (in the order they were sent)
+        succeeded, with none sent before them still waiting for its answer (True), or time out. An earlier
+        request still out may yet fail: a connect that hangs through an outage is answered seconds later."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self.running:
             with self._lock:
                 tail = sorted(self._samples, key=lambda s: s.started)[-successes:]
-            if len(tail) == successes and all(s.ok for s in tail):
+                pending = min(self._in_flight.values(), default=None)
+            if (
+                len(tail) == successes
+                and all(s.ok for s in tail)
+                and (pending is None or pending > tail[0].started)
+            ):
                 return True
             time.sleep(0.2)
         return False
@@ -333,6 +341,8 @@ class LoadGenerator:
                 if time.monotonic() - self._t0 >= self.max_duration:
                     break
                 started = time.monotonic()
+                with self._lock:
+                    self._in_flight[index] = started - self._t0
                 try:
                     sample = await self._one(http, index, user, nth=sent)
                 except Exception as exc:  # whatever one request raised fails that request, not the run
@@ -345,7 +355,7 @@ class LoadGenerator:
                         f"request {index}: {type(exc).__name__}: {exc}",
                         user=user,
                     )
-                self._record(sample)
+                self._record(sample, index)
                 sent += 1
 
     async def _one(
@@ -439,9 +449,10 @@ class LoadGenerator:
             retry_after=retry_after,
         )
 
-    def _record(self, sample: Sample) -> None:
+    def _record(self, sample: Sample, index: int | None = None) -> None:
         with self._lock:
             self._samples.append(sample)
+            self._in_flight.pop(index, None)
 
 
 class NoAnswer(Exception):

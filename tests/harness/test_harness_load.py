@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import socket
 import threading
 import time
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from harness.load import LoadGenerator, percentile
@@ -381,3 +382,31 @@ def test_slow_answers_show_as_a_rate_under_the_pace_and_more_workers_keep_it(ser
     assert report.rps < 8 and "of 40/s offered by 2 workers" in report.summary(), report.summary()
     kept, _ = _watched(server.url, workers=20, rate=40, seconds=1.5)
     assert kept.report().rps >= 36, kept.report().summary()
+
+
+def test_recovery_waits_for_a_request_sent_before_the_successes_that_is_still_out(serve_app):
+    """The third request hangs 1.5 s and then fails, every other one answers at once: ten successes in a row
+    come long before it does. "Recovered" must not be said while it is out (a connect that hangs through an
+    outage is answered seconds later); by the time it is, its failure is in the samples."""
+    app = FastAPI()
+    count = itertools.count(1)
+
+    @app.api_route("/api/tasks", methods=["GET", "POST"])
+    async def tasks(request: Request) -> JSONResponse:
+        if next(count) == 3:
+            await asyncio.sleep(1.5)
+            return JSONResponse({"detail": "database unavailable"}, status_code=503)
+        if request.method == "POST":
+            return JSONResponse({"number": 1}, status_code=201)
+        return JSONResponse([])
+
+    server = serve_app(app)
+    with LoadGenerator(server.url, "good-token", concurrency=10, rate=40, max_duration=20) as load:
+        started = time.monotonic()
+        assert load.wait_for_recovery(successes=10, timeout=10)
+        took = time.monotonic() - started
+        with load._lock:
+            failed = [s for s in load._samples if not s.ok]
+        load.report()
+    assert failed and failed[0].status == 503, "said recovered while the failing request was still out"
+    assert took >= 1.2, took
