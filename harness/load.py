@@ -452,7 +452,8 @@ class LoadGenerator:
     def _record(self, sample: Sample, index: int | None = None) -> None:
         with self._lock:
             self._samples.append(sample)
-            self._in_flight.pop(index, None)
+            if index is not None:
+                self._in_flight.pop(index, None)
 
 
 class NoAnswer(Exception):
