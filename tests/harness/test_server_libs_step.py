@@ -5,17 +5,16 @@ without uvloop and httptools), and the step fails naming the pods whose server l
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from harness.proc import Daemon
 from harness.timeouts import DEFAULT_TIMEOUTS
 from steps import cluster_steps
 from steps.evidence import Evidence
@@ -29,32 +28,45 @@ def _libs_of(pid: int) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("fast", [True, False])
-def test_the_pod_code_sees_what_a_running_uvicorn_loaded(fast: bool) -> None:
+def test_the_pod_code_sees_what_a_running_uvicorn_loaded(fast: bool, tmp_path: Path) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     args = ["--loop", "uvloop", "--http", "httptools"] if fast else ["--loop", "asyncio", "--http", "h11"]
-    app = "tests.harness.conftest:tiny_app"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", app, "--factory", "--port", str(port), *args],
-        cwd=Path(__file__).resolve().parents[2],
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    repo = Path(__file__).resolve().parents[2]
+
+    def answers() -> tuple[bool, str]:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True, "listening"
+        except OSError as exc:
+            return False, str(exc)
+
+    server = Daemon(
+        "uvicorn",
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "tests.harness.conftest:tiny_app",
+            "--factory",
+            "--port",
+            str(port),
+            *args,
+        ],
+        tmp_path / "uvicorn.log",
+        health=answers,
+        env={"PYTHONPATH": str(repo)},
+        cwd=repo,
     )
+    server.start()
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "uvicorn did not start"
-                time.sleep(0.1)
-        found = _libs_of(server.pid)
+        server.wait_healthy(20)
+        pid = server.pid()
+        assert pid is not None
+        found = _libs_of(pid)
     finally:
-        server.terminate()
-        server.wait(10)
+        server.stop()
     assert "uvicorn" in found["cmd"]
     loaded = {
         lib for lib, path in cluster_steps.FAST_PATHS.items() if any(path in so for so in found["libs"])
