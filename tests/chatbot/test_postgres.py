@@ -111,6 +111,7 @@ async def test_a_chat_turn_costs_two_statements_and_keeps_context_messages_and_l
         token = await stack.signup()
         first = await stack.chat(token, "add buy milk")  # a new conversation (the oldest ones trimmed)
         conversation = first["conversation_id"]
+        await stack.chatbot_app.state.service.drain()  # the first turn's write, made after its reply
         with statements_of(engine) as sent:
             second = await stack.chat(token, "delete it", conversation)
         assert second["actions"][0]["type"] == "deleted", second  # "it" read back from the conversation
@@ -136,6 +137,7 @@ async def test_the_statement_count_sees_a_turn_that_takes_more(
         store = stack.chatbot_app.state.store
         token = await stack.signup()
         first = await stack.chat(token, "add buy milk")
+        await stack.chatbot_app.state.service.drain()
         monkeypatch.setattr(store, "_postgres", False)
         with statements_of(stack.chatbot_app.state.engine) as sent:
             second = await stack.chat(token, "delete it", first["conversation_id"])
