@@ -221,6 +221,13 @@ class ChatService:
                 return False
         return True
 
+    async def _after_earlier_write(self, conversation_id: str | None) -> None:
+        """This replica's order per conversation: the last turn's write lands before this turn reads it
+        (asyncio.wait: a cancelled request does not cancel that write; its failure is not this turn's)."""
+        earlier = self._writes.get(conversation_id) if conversation_id else None
+        if earlier is not None:
+            await asyncio.wait([earlier])
+
     async def drain(self, timeout: float = DRAIN_SECONDS) -> int:
         """Wait for the writes still running after their replies (at shutdown); how many did not finish."""
         running = set(self._writes.values())
@@ -255,8 +262,6 @@ class ChatService:
                         # context, messages and account count are what is lost
                         LATE_WRITE_FAILURES.inc()
                         log.exception("conversation %s: the write after the reply failed", conversation_id)
-                        if follow_up is not None:
-                            follow_up.close()
                         return
                     finally:
                         if account is not None:
@@ -271,6 +276,8 @@ class ChatService:
                     except Exception:
                         log.exception("conversation %s: housekeeping after the reply failed", conversation_id)
             finally:
+                if follow_up is not None:
+                    follow_up.close()  # not run (the write failed, or shutdown cancelled it): no warning
                 if self._writes.get(conversation_id) is task:
                     del self._writes[conversation_id]
 
@@ -302,11 +309,7 @@ class ChatService:
         # the conversation before it lands (stale_read_is_harmless).
         clock = time.perf_counter
         started = clock()
-        earlier = self._writes.get(conversation_id) if conversation_id else None
-        if earlier is not None:
-            # this replica's order per conversation: the last turn's write lands before this turn reads
-            # (asyncio.wait: a cancelled request does not cancel that write; its failure is not this turn's)
-            await asyncio.wait([earlier])
+        await self._after_earlier_write(conversation_id)
         waited = clock()
         address, account = (limits.address, limits.account) if limits else (None, None)
         token_key = hashlib.sha256(token.encode()).hexdigest()
