@@ -160,12 +160,12 @@ async def test_a_turn_never_writes_into_another_users_conversation(pg: PostgresS
 
 
 async def test_the_owner_check_is_what_keeps_another_user_out(pg: PostgresServer) -> None:
-    """Seeded defect: the upsert without its `WHERE c.user_id = excluded.user_id` lets user 2 write into
+    """Seeded defect: the upsert without its `AND c.user_id = excluded.user_id` lets user 2 write into
     alice's conversation, and the owner test above would see it."""
     engine = make_engine(pg.create_database("chatbot_owner_defect"))
     await migrate(engine)
     store = ConversationStore(engine)
-    guard = " WHERE c.user_id = excluded.user_id"
+    guard = " AND c.user_id = excluded.user_id"
     assert guard in crud._CLOSE_PG
     store._close_pg = crud._sql(crud._CLOSE_PG.replace(guard, ""))
     alice = store.owned_by("1", None)
@@ -176,6 +176,30 @@ async def test_the_owner_check_is_what_keeps_another_user_out(pg: PostgresServer
     assert found is not None and found[1].last_task_number == 99  # written into alice's conversation
     assert await store.counts(alice.id) == 4
     await engine.dispose()
+
+
+@pytest.mark.parametrize("guarded", [True, False], ids=["later-turn-kept", "seeded-defect-last-write-wins"])
+async def test_on_postgres_a_write_landing_late_never_replaces_a_later_turns_context(
+    pg: PostgresServer, guarded: bool
+) -> None:
+    from .test_write_after_reply import LATER_TURN_WINS, late_write_lands_last
+
+    engine = make_engine(pg.create_database(f"chatbot_late_{'guarded' if guarded else 'defect'}"))
+    await migrate(engine)
+    store = ConversationStore(engine)
+    assert LATER_TURN_WINS in crud._CLOSE_PG
+    if not guarded:
+        store._close_pg = crud._sql(crud._CLOSE_PG.replace(LATER_TURN_WINS, ""))
+    real = store.close_turn
+
+    async def counted(*args: object, **kwargs: object) -> int | None:  # the one-statement path: with a hit
+        return await real(*args, hit=Counter("k", 0), **kwargs)  # type: ignore[arg-type]
+
+    store.close_turn = counted  # type: ignore[method-assign]
+    try:
+        assert await late_write_lands_last(store) == ((1, 4) if guarded else (5, 6))
+    finally:
+        await engine.dispose()
 
 
 def test_the_recorded_head_is_alembics_head() -> None:

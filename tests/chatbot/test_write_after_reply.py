@@ -8,6 +8,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from todo_chatbot import chat as chat_module
+from todo_chatbot import crud
 from todo_chatbot.chat import ChatService, stale_read_is_harmless
-from todo_chatbot.core.db import make_engine
+from todo_chatbot.core.db import make_engine, migrate
 from todo_chatbot.core.limits import TurnLimits
 from todo_chatbot.core.metrics import LATE_WRITE_FAILURES
-from todo_chatbot.crud import ConversationStore
+from todo_chatbot.crud import ConversationState, ConversationStore
 from todo_chatbot.main import create_app as create_chatbot
 
 from .conftest import Stack, chatbot_settings, running_stack
@@ -296,3 +298,41 @@ async def test_shutdown_waits_for_the_writes_made_after_replies(
         for task in list(service._writes.values()):
             task.cancel()
     assert stored == (2 if drained else 0)
+
+
+# the part of the upsert's WHERE that keeps a later-begun turn's context (the seeded defect removes it)
+LATER_TURN_WINS = " c.updated_at <= excluded.updated_at AND"
+
+
+async def late_write_lands_last(store: ConversationStore) -> tuple[int | None, int]:
+    """A turn's write made after its reply lands after the write of a turn that began after it (on another
+    replica): the conversation's "it" afterwards, and its stored messages."""
+    began = datetime.now(UTC)
+    first = store.owned_by("1", None)
+    await store.close_turn("1", first, "show my tasks", "…", "list", begun=began)
+    earlier = ConversationState(first.id, False, 5, [], None, {"kind": "created", "tasks": [{"number": 5}]})
+    later = ConversationState(first.id, False, 1, [], None, {"kind": "deleted", "tasks": [{"number": 1}]})
+    await store.close_turn(
+        "1", later, "delete task 1", "Deleted #1.", "delete", begun=began + timedelta(seconds=2)
+    )
+    await store.close_turn("1", earlier, "add stamps", "Added #5.", "add", begun=began + timedelta(seconds=1))
+    found = await store.find(first.id)
+    assert found is not None
+    return found[1].last_task_number, await store.counts(first.id)
+
+
+@pytest.mark.parametrize("guarded", [True, False], ids=["later-turn-kept", "seeded-defect-last-write-wins"])
+async def test_a_write_landing_late_never_replaces_a_later_turns_context(
+    tmp_path: Path, guarded: bool
+) -> None:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'chatbot.db'}")
+    await migrate(engine)
+    store = ConversationStore(engine)
+    assert LATER_TURN_WINS in crud._UPSERT
+    if not guarded:
+        store._upsert = crud._sql(crud._UPSERT.replace(LATER_TURN_WINS, ""))
+    try:
+        # an "undo" now reverts the delete, the last change; without the guard it would delete #5
+        assert await late_write_lands_last(store) == ((1, 4) if guarded else (5, 6))
+    finally:
+        await engine.dispose()

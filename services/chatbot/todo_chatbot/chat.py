@@ -11,7 +11,7 @@ import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from todo_chatbot.backend import TURN_WRITES, BackendClient, BackendNotFound, BackendRejected, Task
@@ -309,6 +309,7 @@ class ChatService:
         # the conversation before it lands (stale_read_is_harmless).
         clock = time.perf_counter
         started = clock()
+        begun = datetime.now(UTC)
         await self._after_earlier_write(conversation_id)
         waited = clock()
         address, account = (limits.address, limits.account) if limits else (None, None)
@@ -382,7 +383,7 @@ class ChatService:
         answered = clock()
 
         def write() -> Coroutine[Any, Any, int | None]:
-            return self.store.close_turn(user_id, state, text, reply, intent.intent.value, account)
+            return self.store.close_turn(user_id, state, text, reply, intent.intent.value, account, begun)
 
         if self.write_after_reply and stale_read_is_harmless(read, context_of(state)):
             CONVERSATION_WRITES.labels(when="after_reply").inc()

@@ -71,7 +71,9 @@ _UPSERT = (
     " ON CONFLICT (id) DO UPDATE SET last_task_number = excluded.last_task_number,"
     " listed_numbers = excluded.listed_numbers, pending = excluded.pending,"
     " last_change = excluded.last_change, turns = c.turns + 1, updated_at = excluded.updated_at"
-    " WHERE c.user_id = excluded.user_id RETURNING turns"  # never another user's conversation
+    # never another user's conversation; never over a later-begun turn's context (a write made after its
+    # reply can land after the next turn's, when that turn ran on another replica)
+    " WHERE c.updated_at <= excluded.updated_at AND c.user_id = excluded.user_id RETURNING turns"
 )
 _MESSAGES = (
     "INSERT INTO chatbot_messages (conversation_id, role, text, intent, created_at)"
@@ -193,10 +195,13 @@ class ConversationStore:
         reply: str,
         intent: str,
         hit: Counter | None = None,
+        begun: datetime | None = None,
     ) -> int | None:
         """The end of a turn: the conversation and its two messages written, `hit` counted (one statement on
-        Postgres). Returns the hits of `hit` in its window, this one included (None without one)."""
-        params = _conversation_params(user_id, state, message, reply, intent, _now())
+        Postgres). `begun`: when the turn began (its updated_at; default now): a conversation already written
+        by a turn that began later is left as it is, and this turn's messages with it. Returns the hits of
+        `hit` in its window, this one included (None without one)."""
+        params = _conversation_params(user_id, state, message, reply, intent, begun or _now())
         hits = None
         if self._postgres and hit:
             params.update(hit_key=hit.key, hit_window=hit.window)
