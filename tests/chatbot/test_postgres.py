@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -201,6 +201,34 @@ async def test_on_postgres_a_write_landing_late_never_replaces_a_later_turns_con
         assert await late_write_lands_last(store) == ((1, 4) if guarded else (5, 6))
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize("clock", ["database", "seeded-defect-replica-clock"])
+async def test_on_postgres_a_replica_whose_clock_runs_ahead_does_not_hold_back_the_next_turns(
+    pg: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: str
+) -> None:
+    """A turn's time (its updated_at, which decides which of two late writes wins) is the database's clock:
+    a replica whose own clock runs an hour ahead does not make the next hour's turns lose their writes."""
+    monkeypatch.setattr(chat_route, "CLEANUP_ONE_IN", 10**12)
+    async with running_stack(
+        tmp_path, database_url=pg.create_database(f"chatbot_clock_{clock[:6]}")
+    ) as stack:
+        assert stack.chatbot_app is not None
+        store, service = stack.chatbot_app.state.store, stack.chatbot_app.state.service
+        token = await stack.signup()
+        with monkeypatch.context() as skewed:
+            skewed.setattr(crud, "_now", lambda: datetime.now(UTC) + timedelta(hours=1))
+            if clock != "database":  # seeded defect: the turn's time taken from this replica's clock
+                skewed.setattr(store, "_postgres", False)
+            conversation = (await stack.chat(token, "add buy milk"))["conversation_id"]
+            await service.drain()
+        deleted = await stack.chat(token, "delete it", conversation)  # a replica with a true clock
+        assert [a["type"] for a in deleted["actions"]] == ["deleted"], deleted
+        await service.drain()
+        found = await store.find(conversation)
+        assert found is not None
+        kept = found[1].last_change["kind"] if found[1].last_change else None
+        assert kept == ("deleted" if clock == "database" else "created")
 
 
 def test_the_recorded_head_is_alembics_head() -> None:

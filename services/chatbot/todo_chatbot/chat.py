@@ -309,7 +309,6 @@ class ChatService:
         # the conversation before it lands (stale_read_is_harmless).
         clock = time.perf_counter
         started = clock()
-        begun = datetime.now(UTC)
         await self._after_earlier_write(conversation_id)
         waited = clock()
         address, account = (limits.address, limits.account) if limits else (None, None)
@@ -318,16 +317,16 @@ class ChatService:
         spans: dict[str, float] = {}
 
         async def look_up() -> tuple[list[Task], str]:
-            begun = clock()
+            sent = clock()
             try:
                 if (
                     known
-                ):  # the usual case: one call, awaited as it is (no task to schedule for a gather of one)
+                ):  # the usual case: one call, awaited as it is (no task to schedule for a gather of 1)
                     return await self.backend.list_tasks(token), known
                 tasks, me = await asyncio.gather(self.backend.list_tasks(token), self.backend.me(token))
                 return tasks, self._remember(token_key, str(me["id"]))
             finally:
-                spans["backend"] = clock() - begun
+                spans["backend"] = clock() - sent
 
         def admit(opened: OpenedTurn) -> None:
             if limits:
@@ -359,6 +358,7 @@ class ChatService:
             db_ms = opened_at - waited
         state = self.store.owned_by(user_id, opened.found)
         read = context_of(state)
+        begun = opened.begun or datetime.now(UTC)
         today = (client_time or datetime.now().astimezone()).date()
         pending = state.pending
         context = NLUContext(
