@@ -35,6 +35,7 @@ class Stack:
     backend: httpx.AsyncClient
     chatbot: httpx.AsyncClient
     chatbot_app: FastAPI | None = None  # for tests that look inside (its engine, its store)
+    backend_transport: httpx.AsyncBaseTransport | None = None  # for a second chatbot replica on this backend
 
     async def signup(self, email: str | None = None) -> str:
         email = email or f"user{next(_users)}@example.com"
@@ -118,7 +119,7 @@ async def running_stack(directory: Path, **chatbot_overrides: Any) -> AsyncItera
         chatbot = await stack.enter_async_context(
             httpx.AsyncClient(transport=httpx.ASGITransport(app=chatbot_app), base_url="http://chatbot")
         )
-        yield Stack(backend, chatbot, chatbot_app)
+        yield Stack(backend, chatbot, chatbot_app, backend_transport)
 
 
 @pytest.fixture

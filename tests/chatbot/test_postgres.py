@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -111,6 +112,7 @@ async def test_a_chat_turn_costs_two_statements_and_keeps_context_messages_and_l
         token = await stack.signup()
         first = await stack.chat(token, "add buy milk")  # a new conversation (the oldest ones trimmed)
         conversation = first["conversation_id"]
+        await stack.chatbot_app.state.service.drain()  # the first turn's write, made after its reply
         with statements_of(engine) as sent:
             second = await stack.chat(token, "delete it", conversation)
         assert second["actions"][0]["type"] == "deleted", second  # "it" read back from the conversation
@@ -136,6 +138,7 @@ async def test_the_statement_count_sees_a_turn_that_takes_more(
         store = stack.chatbot_app.state.store
         token = await stack.signup()
         first = await stack.chat(token, "add buy milk")
+        await stack.chatbot_app.state.service.drain()
         monkeypatch.setattr(store, "_postgres", False)
         with statements_of(stack.chatbot_app.state.engine) as sent:
             second = await stack.chat(token, "delete it", first["conversation_id"])
@@ -158,12 +161,12 @@ async def test_a_turn_never_writes_into_another_users_conversation(pg: PostgresS
 
 
 async def test_the_owner_check_is_what_keeps_another_user_out(pg: PostgresServer) -> None:
-    """Seeded defect: the upsert without its `WHERE c.user_id = excluded.user_id` lets user 2 write into
+    """Seeded defect: the upsert without its `AND c.user_id = excluded.user_id` lets user 2 write into
     alice's conversation, and the owner test above would see it."""
     engine = make_engine(pg.create_database("chatbot_owner_defect"))
     await migrate(engine)
     store = ConversationStore(engine)
-    guard = " WHERE c.user_id = excluded.user_id"
+    guard = " AND c.user_id = excluded.user_id"
     assert guard in crud._CLOSE_PG
     store._close_pg = crud._sql(crud._CLOSE_PG.replace(guard, ""))
     alice = store.owned_by("1", None)
@@ -174,6 +177,58 @@ async def test_the_owner_check_is_what_keeps_another_user_out(pg: PostgresServer
     assert found is not None and found[1].last_task_number == 99  # written into alice's conversation
     assert await store.counts(alice.id) == 4
     await engine.dispose()
+
+
+@pytest.mark.parametrize("guarded", [True, False], ids=["later-turn-kept", "seeded-defect-last-write-wins"])
+async def test_on_postgres_a_write_landing_late_never_replaces_a_later_turns_context(
+    pg: PostgresServer, guarded: bool
+) -> None:
+    from .test_write_after_reply import LATER_TURN_WINS, late_write_lands_last
+
+    engine = make_engine(pg.create_database(f"chatbot_late_{'guarded' if guarded else 'defect'}"))
+    await migrate(engine)
+    store = ConversationStore(engine)
+    assert LATER_TURN_WINS in crud._CLOSE_PG
+    if not guarded:
+        store._close_pg = crud._sql(crud._CLOSE_PG.replace(LATER_TURN_WINS, ""))
+    real = store.close_turn
+
+    async def counted(*args: Any, **kwargs: Any) -> int | None:  # the one-statement path: with a hit
+        return await real(*args, **{**kwargs, "hit": Counter("k", 0)})
+
+    store.close_turn = counted  # type: ignore[method-assign]
+    try:
+        assert await late_write_lands_last(store) == ((1, 4) if guarded else (5, 6))
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("clock", ["database", "seeded-defect-replica-clock"])
+async def test_on_postgres_a_replica_whose_clock_runs_ahead_does_not_hold_back_the_next_turns(
+    pg: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: str
+) -> None:
+    """A turn's time (its updated_at, which decides which of two late writes wins) is the database's clock:
+    a replica whose own clock runs an hour ahead does not make the next hour's turns lose their writes."""
+    monkeypatch.setattr(chat_route, "CLEANUP_ONE_IN", 10**12)
+    async with running_stack(
+        tmp_path, database_url=pg.create_database(f"chatbot_clock_{clock[:6]}")
+    ) as stack:
+        assert stack.chatbot_app is not None
+        store, service = stack.chatbot_app.state.store, stack.chatbot_app.state.service
+        token = await stack.signup()
+        with monkeypatch.context() as skewed:
+            skewed.setattr(crud, "_now", lambda: datetime.now(UTC) + timedelta(hours=1))
+            if clock != "database":  # seeded defect: the turn's time taken from this replica's clock
+                skewed.setattr(store, "_postgres", False)
+            conversation = (await stack.chat(token, "add buy milk"))["conversation_id"]
+            await service.drain()
+        deleted = await stack.chat(token, "delete it", conversation)  # a replica with a true clock
+        assert [a["type"] for a in deleted["actions"]] == ["deleted"], deleted
+        await service.drain()
+        found = await store.find(conversation)
+        assert found is not None
+        kept = found[1].last_change["kind"] if found[1].last_change else None
+        assert kept == ("deleted" if clock == "database" else "created")
 
 
 def test_the_recorded_head_is_alembics_head() -> None:

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import hashlib
 import logging
 import re
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from todo_chatbot.backend import TURN_WRITES, BackendClient, BackendNotFound, BackendRejected, Task
 from todo_chatbot.core.limits import TurnLimits
-from todo_chatbot.crud import ConversationState, ConversationStore
+from todo_chatbot.core.metrics import CONVERSATION_WRITES, LATE_WRITE_FAILURES
+from todo_chatbot.crud import ConversationState, ConversationStore, OpenedTurn
 from todo_chatbot.nlu.intent import ChatIntent, Intent, ListFilter, NLUContext, NLUProvider, TaskRef
 from todo_chatbot.nlu.rules import clean, title_problem
 from todo_chatbot.resolve import MAX_TASKS, Resolution, resolve
@@ -48,6 +51,10 @@ VERB = {
     Intent.DELETE: "delete",
 }
 IDENTITY_CACHE_SIZE = 4096
+KNOWN_COUNTS_SIZE = 4096
+# how long a shutdown waits for the conversation writes still running after their replies (the chart gives a
+# pod 30 s between SIGTERM and SIGKILL; a write is one statement)
+DRAIN_SECONDS = 10.0
 DESTRUCTIVE = {Intent.DELETE, Intent.CLEAR_COMPLETED, Intent.COMPLETE, Intent.REOPEN}
 # reached through a typo correction or a typo-tolerant title match, these ask for a yes first (issue 11)
 GUESS_ASKS = {Intent.DELETE, Intent.COMPLETE}
@@ -76,6 +83,32 @@ class Turn:
     context: NLUContext
     tasks: list[Task]  # all the user's tasks as the turn began
     actions: list[dict[str, Any]] = field(default_factory=list)
+
+
+Context = tuple[Any, Any, int | None, list[int]]
+# the route's housekeeping once a turn's write has landed: (conversation id, new conversation?) -> what to
+# run after it, or None for nothing
+AfterWrite = Callable[[str, bool], Coroutine[Any, Any, None] | None]
+
+
+def context_of(state: ConversationState) -> Context:
+    """What a turn reads of its conversation to act on: the question waiting for an answer, the change
+    "undo" reverts, the task "it" names, the list "the second one" counts in."""
+    return (
+        copy.deepcopy(state.pending),
+        copy.deepcopy(state.last_change),
+        state.last_task_number,
+        list(state.listed_numbers),
+    )
+
+
+def stale_read_is_harmless(before: Context, after: Context) -> bool:
+    """True when a turn that reads `before` (the conversation as the database has it until this turn's write
+    lands) can do nothing that a turn reading `after` would not: each part is unchanged, or was empty
+    (no question: "yes" has nothing to confirm; no change: nothing to undo; no "it", no list: "which
+    task?"). Only then is the write made after the reply: a follow-up on ANOTHER replica, which the
+    in-process order does not cover, may read the conversation before the write lands."""
+    return all(old == new or old is None or old == [] for old, new in zip(before, after, strict=True))
 
 
 def describe(task: Task) -> str:
@@ -157,6 +190,99 @@ class ChatService:
         # sha256(token) -> user id from GET /api/auth/me: a token's owner never changes, and each message
         # still has the backend check the token (GET /api/tasks), so an expired or revoked token stays a 401
         self._identities: OrderedDict[str, str] = OrderedDict()
+        # conversation id -> the write (and housekeeping) of its last turn, still running after the reply: the
+        # conversation's next turn on this replica waits for it before it reads the conversation
+        self._writes: dict[str, asyncio.Task[None]] = {}
+        # account counter key -> hits of turns already answered whose write has not landed yet: added to the
+        # database's count when the account's next message is admitted
+        self._unwritten_hits: Counter[str] = Counter()
+        # counter key -> (window, hits) as this replica last saw them: decides whether the counters are read
+        # beside the backend's task list (well below the limits) or before it
+        self._known: OrderedDict[str, tuple[int, int]] = OrderedDict()
+        self.write_after_reply = True
+
+    def _note(self, key: str, window: int, hits: int | None) -> None:
+        if hits is None:
+            return
+        self._known[key] = (window, hits)
+        self._known.move_to_end(key)
+        if len(self._known) > KNOWN_COUNTS_SIZE:
+            self._known.popitem(last=False)
+
+    def _well_below(self, limits: TurnLimits) -> bool:
+        """This message keeps the address and the account at most at half their limits, as far as this
+        replica knows (its last count of each in the current window, plus the account's unwritten hits)."""
+        for counted, rate in ((limits.address, limits.address_rate), (limits.account, limits.account_rate)):
+            if counted is None:
+                continue
+            window, hits = self._known.get(counted.key, (counted.window, 0))
+            hits = hits if window == counted.window else 0
+            if 2 * (hits + self._unwritten_hits[counted.key] + 1) > rate.limit:
+                return False
+        return True
+
+    async def _after_earlier_write(self, conversation_id: str | None) -> None:
+        """This replica's order per conversation: the last turn's write lands before this turn reads it
+        (asyncio.wait: a cancelled request does not cancel that write; its failure is not this turn's)."""
+        earlier = self._writes.get(conversation_id) if conversation_id else None
+        if earlier is not None:
+            await asyncio.wait([earlier])
+
+    async def drain(self, timeout: float = DRAIN_SECONDS) -> int:
+        """Wait for the writes still running after their replies (at shutdown); how many did not finish."""
+        running = set(self._writes.values())
+        if not running:
+            return 0
+        _, unfinished = await asyncio.wait(running, timeout=timeout)
+        if unfinished:
+            log.error(
+                "shutdown: %d conversation writes did not finish within %.0f s", len(unfinished), timeout
+            )
+        return len(unfinished)
+
+    def _after_reply(
+        self,
+        conversation_id: str,
+        write: Callable[[], Coroutine[Any, Any, int | None]] | None,
+        limits: TurnLimits | None,
+        follow_up: Coroutine[Any, Any, None] | None,
+    ) -> None:
+        """Run the turn's write (if not done already) and then `follow_up`, after the reply has gone, as the
+        conversation's pending task."""
+        account = limits.account if limits else None
+        if write is not None and account is not None:
+            self._unwritten_hits[account.key] += 1
+
+        async def run() -> None:
+            try:
+                if write is not None:
+                    try:
+                        hits = await write()
+                    except Exception:  # the user has the reply (and the backend the task); this turn's
+                        # context, messages and account count are what is lost
+                        LATE_WRITE_FAILURES.inc()
+                        log.exception("conversation %s: the write after the reply failed", conversation_id)
+                        return
+                    finally:
+                        if account is not None:
+                            self._unwritten_hits[account.key] -= 1
+                            if self._unwritten_hits[account.key] <= 0:
+                                del self._unwritten_hits[account.key]
+                    if account is not None:
+                        self._note(account.key, account.window, hits)
+                if follow_up is not None:
+                    try:
+                        await follow_up
+                    except Exception:
+                        log.exception("conversation %s: housekeeping after the reply failed", conversation_id)
+            finally:
+                if follow_up is not None:
+                    follow_up.close()  # not run (the write failed, or shutdown cancelled it): no warning
+                if self._writes.get(conversation_id) is task:
+                    del self._writes[conversation_id]
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._writes[conversation_id] = task
 
     def _remember(self, token_key: str, user_id: str) -> str:
         self._identities[token_key] = user_id
@@ -171,28 +297,68 @@ class ChatService:
         conversation_id: str | None,
         client_time: datetime | None,
         limits: TurnLimits | None = None,
+        after_write: AfterWrite | None = None,
     ) -> ChatResult:
+        """One turn. What `after_write(conversation_id, is_new)` returns runs once the turn's write has
+        landed, after the reply (the route's housekeeping: trimming the user's old conversations)."""
         # Two statements of the chatbot's database and one backend round trip (plus the write, if any): the
-        # rate counters and the conversation in one statement; then the user's tasks (this call also checks
-        # the token: a rejected one is a 401) and, the first time a token is seen, whom it belongs to; at the
-        # end the conversation, its messages and the account's counter in one statement.
+        # rate counters and the conversation in one statement, beside (or, near a limit, before) the user's
+        # tasks (this call also checks the token: a rejected one is a 401) and, the first time a token is
+        # seen, whom it belongs to; after the answer the conversation, its messages and the account's counter
+        # in one statement, made after the reply has gone when no other replica could be misled by reading
+        # the conversation before it lands (stale_read_is_harmless).
         clock = time.perf_counter
         started = clock()
-        opened = await self.store.open_turn(
-            conversation_id, limits.address if limits else None, limits.account if limits else None
-        )
-        if limits:
-            limits.admit(opened)  # RateLimited before the backend is asked anything
-        opened_at = clock()
+        await self._after_earlier_write(conversation_id)
+        waited = clock()
+        address, account = (limits.address, limits.account) if limits else (None, None)
         token_key = hashlib.sha256(token.encode()).hexdigest()
         known = self._identities.get(token_key)
-        if known:  # the usual case: one call, awaited as it is (no task to schedule for a gather of one)
-            tasks, user_id = await self.backend.list_tasks(token), known
+        spans: dict[str, float] = {}
+
+        async def look_up() -> tuple[list[Task], str]:
+            sent = clock()
+            try:
+                if (
+                    known
+                ):  # the usual case: one call, awaited as it is (no task to schedule for a gather of 1)
+                    return await self.backend.list_tasks(token), known
+                tasks, me = await asyncio.gather(self.backend.list_tasks(token), self.backend.me(token))
+                return tasks, self._remember(token_key, str(me["id"]))
+            finally:
+                spans["backend"] = clock() - sent
+
+        def admit(opened: OpenedTurn) -> None:
+            if limits:
+                if address is not None:
+                    self._note(address.key, address.window, opened.hits)
+                if account is not None:
+                    self._note(account.key, account.window, opened.peeked or 0)
+                limits.admit(opened, self._unwritten_hits[account.key] if account else 0)
+
+        opening = self.store.open_turn(conversation_id, address, account)
+        if limits is None or self._well_below(limits):
+            # side by side: a message refused here has cost the backend one read of the tasks, nothing more
+            got = await asyncio.gather(opening, look_up(), return_exceptions=True)
+            opened_at = looked_up = clock()
+            if isinstance(got[0], BaseException):
+                raise got[0]  # the database's error first, as when it is asked first
+            admit(got[0])  # RateLimited: nothing is answered or changed
+            if isinstance(got[1], BaseException):
+                raise got[1]
+            opened, (tasks, user_id) = got[0], got[1]
+            db_ms = (looked_up - waited) - spans["backend"]  # the part not hidden behind the backend call
         else:
-            tasks, me = await asyncio.gather(self.backend.list_tasks(token), self.backend.me(token))
-            user_id = self._remember(token_key, str(me["id"]))
-        looked_up = clock()
+            # near a limit: a rate-limited message is refused before the backend is asked anything
+            opened = await opening
+            opened_at = clock()
+            admit(opened)
+            tasks, user_id = await look_up()
+            looked_up = clock()
+            db_ms = opened_at - waited
         state = self.store.owned_by(user_id, opened.found)
+        read = context_of(state)
+        begun = opened.begun or datetime.now(UTC)
         today = (client_time or datetime.now().astimezone()).date()
         pending = state.pending
         context = NLUContext(
@@ -215,14 +381,27 @@ class ChatService:
         TURN_WRITES.set(writes)
         reply = await self._answer(intent, pending, text, turn)
         answered = clock()
-        await self.store.close_turn(
-            user_id, state, text, reply, intent.intent.value, limits.account if limits else None
-        )
-        # the answer went out; past its limit, the account's next message gets the 429
+
+        def write() -> Coroutine[Any, Any, int | None]:
+            return self.store.close_turn(user_id, state, text, reply, intent.intent.value, account, begun)
+
+        if self.write_after_reply and stale_read_is_harmless(read, context_of(state)):
+            CONVERSATION_WRITES.labels(when="after_reply").inc()
+            follow_up = after_write(state.id, state.is_new) if after_write else None
+            self._after_reply(state.id, write, limits, follow_up)
+        else:
+            CONVERSATION_WRITES.labels(when="before_reply").inc()
+            hits = await write()
+            if account is not None:
+                self._note(account.key, account.window, hits)
+            # the answer went out; past its limit, the account's next message gets the 429
+            follow_up = after_write(state.id, state.is_new) if after_write else None
+            if follow_up is not None:
+                self._after_reply(state.id, None, limits, follow_up)
         closed = clock()
         timings = {
-            "db": (opened_at - started) + (closed - answered),
-            "backend": (looked_up - opened_at) + sum(writes),
+            "db": (waited - started) + db_ms + (closed - answered),
+            "backend": spans["backend"] + sum(writes),
             "nlu": parsed - looked_up,
         }
         ms = {k: v * 1000 for k, v in timings.items()}

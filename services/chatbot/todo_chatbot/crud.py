@@ -47,6 +47,9 @@ class OpenedTurn:
     found: tuple[str, ConversationState] | None  # the conversation and its owner's user id (see owned_by)
     hits: int | None = None  # the counted key's hits in its window, this message included
     peeked: int | None = None  # the peeked key's hits in its window so far (nothing counted)
+    # when the turn began, by the database's clock on PostgreSQL (one clock for every replica): the turn's
+    # updated_at, so that a write landing late never replaces a later-begun turn's context (close_turn)
+    begun: datetime | None = None
 
 
 # Each turn costs the store two statements, each one round trip on one pooled connection in autocommit (a
@@ -71,7 +74,9 @@ _UPSERT = (
     " ON CONFLICT (id) DO UPDATE SET last_task_number = excluded.last_task_number,"
     " listed_numbers = excluded.listed_numbers, pending = excluded.pending,"
     " last_change = excluded.last_change, turns = c.turns + 1, updated_at = excluded.updated_at"
-    " WHERE c.user_id = excluded.user_id RETURNING turns"  # never another user's conversation
+    # never another user's conversation; never over a later-begun turn's context (a write made after its
+    # reply can land after the next turn's, when that turn ran on another replica)
+    " WHERE c.updated_at <= excluded.updated_at AND c.user_id = excluded.user_id RETURNING turns"
 )
 _MESSAGES = (
     "INSERT INTO chatbot_messages (conversation_id, role, text, intent, created_at)"
@@ -79,6 +84,7 @@ _MESSAGES = (
 )
 _OPEN_PG = (
     f"WITH hit AS ({_HIT}) SELECT (SELECT hits FROM hit) AS hits, ({_PEEK}) AS peeked,"  # noqa: S608 - constants; values are bound
+    " statement_timestamp() AS begun,"
     " c.user_id, c.last_task_number, c.listed_numbers, c.pending, c.last_change, c.updated_at"
     " FROM (SELECT 1) AS one LEFT JOIN chatbot_conversations AS c ON c.id = :conversation_id"
 )
@@ -152,13 +158,14 @@ class ConversationStore:
         if self._postgres and hit:
             async with self._autocommit.connect() as conn:
                 row = (await conn.execute(self._open_pg, params)).one()
-            hits, peeked = row.hits, row.peeked
+            hits, peeked, begun = row.hits, row.peeked, row.begun
         else:
+            begun = _now()
             async with self._engine.begin() as conn:
                 hits = (await conn.execute(self._hit, params)).scalar_one() if hit else None
                 peeked = (await conn.execute(self._peek, params)).scalar_one_or_none() if peek else None
                 row = (await conn.execute(self._read, params)).one_or_none()
-        opened = OpenedTurn(None, hits, peeked if peek else None)
+        opened = OpenedTurn(None, hits, peeked if peek else None, begun)
         if row is None or row.user_id is None or not conversation_id:
             return opened
         if _aware(row.updated_at) < _now() - self.ttl:
@@ -193,10 +200,13 @@ class ConversationStore:
         reply: str,
         intent: str,
         hit: Counter | None = None,
+        begun: datetime | None = None,
     ) -> int | None:
         """The end of a turn: the conversation and its two messages written, `hit` counted (one statement on
-        Postgres). Returns the hits of `hit` in its window, this one included (None without one)."""
-        params = _conversation_params(user_id, state, message, reply, intent, _now())
+        Postgres). `begun`: when the turn began (its updated_at; default now): a conversation already written
+        by a turn that began later is left as it is, and this turn's messages with it. Returns the hits of
+        `hit` in its window, this one included (None without one)."""
+        params = _conversation_params(user_id, state, message, reply, intent, begun or _now())
         hits = None
         if self._postgres and hit:
             params.update(hit_key=hit.key, hit_window=hit.window)

@@ -65,6 +65,9 @@ def create_app(
         await migrate(engine)
         log.info("chatbot ready: NLU provider %s, backend %s", provider.name, settings.backend_url)
         yield
+        # uvicorn has answered the requests in flight; the conversation writes made after their replies land
+        # before the connections close (a rollout's old pod loses none)
+        await service.drain()
         await backend.aclose()
         await engine.dispose()
 

@@ -49,7 +49,8 @@ def counter(key: str, rate: Rate, now: float) -> Counter:
 class TurnLimits:
     """A chat message's limits: the address is counted as the turn opens; the account is only looked at
     then, and counted as the turn closes, once the backend has accepted the token (so a forged token cannot
-    spend another account's budget). The store does both within its two statements of the turn."""
+    spend another account's budget). The store does both within its two statements of the turn (the
+    second may run after the reply: the replica adds its unwritten counts to what the database says)."""
 
     address: Counter
     address_rate: Rate
@@ -58,12 +59,13 @@ class TurnLimits:
     now: float
     what: str = "messages"
 
-    def admit(self, opened: Any) -> None:
+    def admit(self, opened: Any, unwritten: int = 0) -> None:
         """RateLimited when the address went past its limit with this message, or the account had used
-        up its own before it (`opened`: the store's OpenedTurn, with `hits` and `peeked`)."""
+        up its own before it (`opened`: the store's OpenedTurn, with `hits` and `peeked`; `unwritten`: the
+        account's messages this replica has answered whose count has not reached the database yet)."""
         if opened.hits is not None and opened.hits > self.address_rate.limit:
             raise RateLimited(self.address.window + self.address_rate.seconds - self.now, self.what)
-        if self.account and opened.peeked is not None and opened.peeked >= self.account_rate.limit:
+        if self.account and (opened.peeked or 0) + unwritten >= self.account_rate.limit:
             raise RateLimited(self.account.window + self.account_rate.seconds - self.now, self.what)
 
 
