@@ -319,9 +319,7 @@ class ChatService:
         async def look_up() -> tuple[list[Task], str]:
             sent = clock()
             try:
-                if (
-                    known
-                ):  # the usual case: one call, awaited as it is (no task to schedule for a gather of 1)
+                if known:  # the usual case: one call, awaited as it is (no gather of one)
                     return await self.backend.list_tasks(token), known
                 tasks, me = await asyncio.gather(self.backend.list_tasks(token), self.backend.me(token))
                 return tasks, self._remember(token_key, str(me["id"]))
