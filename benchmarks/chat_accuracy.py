@@ -4,7 +4,7 @@ actions on a wrong guess.
 
     .venv/bin/python benchmarks/chat_accuracy.py [--providers rules,hybrid] [--llm-url URL | --start-llm]
                                                  [--failures dev|table] [--batch ID-PREFIX] [--diagnose]
-                                                 [--split dev,heldout,heldout2,...,heldout9]
+                                                 [--split dev,heldout,heldout2,...,heldout10]
 
 Every case runs through POST /api/chat of the real chatbot app against the real backend app (both in-process,
 SQLite files, as in tests/chatbot/conftest.py) and is judged by the tasks read back from the backend.
@@ -13,7 +13,7 @@ SmolLM2 server (harness.llm_server; needs `tcb llm build` once).
 `--failures dev` prints the failing dev cases (tune on these only). For the held-out halves (`heldout`, the
 round-1 id-hash half, `heldout2`, round 3's sealed set, `heldout3`, round 4's, `heldout4`, round 5's, and
 `heldout5`, round 6's, `heldout6`, round 7's, `heldout7`, round 8's, `heldout8`, round 9's, `heldout9`,
-round 10's) only the per-intent counts are ever printed: there is no option to list their failing cases.
+round 10's, `heldout10`, round 11's) only the per-intent counts are ever printed: there is no option to list their failing cases.
 `--diagnose` (development half only: it refuses to run with a held-out split) counts the failures by cause —
 wrong intent, no or wrong task reference, title text, date, priority, list/count filter, a question where an
 action was expected, … (tests/chatbot/realistic.py: cause_of) — and with `--failures dev` names each one's.
@@ -132,9 +132,8 @@ def main() -> None:
     )
     parser.add_argument(
         "--split",
-        default="dev,heldout,heldout2,heldout3,heldout4,heldout5,heldout6,heldout7,heldout8,heldout9",
-        help="comma-separated halves of the phrasings to run: dev, heldout, heldout2, heldout3, heldout4, "
-        "heldout5, heldout6, heldout7, heldout8, heldout9 (or 'none')",
+        default=",".join(("dev", *HELD_OUT)),
+        help=f"comma-separated halves of the phrasings to run: {', '.join(('dev', *HELD_OUT))} (or 'none')",
     )
     args = parser.parse_args()
     providers = [p.strip() for p in args.providers.split(",") if p.strip()]
