@@ -360,3 +360,48 @@ def test_the_sets_setups_use_new_title_words(held: SealedSet) -> None:
 def test_a_title_word_seen_before_the_set_is_caught(held: SealedSet) -> None:
     new = held.new_title_words[0]
     assert _seen_before([held.old_title_word, new], held.split) == [held.old_title_word]
+
+
+# Round 11 reads the failures of the held-out sets scored at the end of earlier rounds (no longer clean),
+# never those of the newest set.
+def test_only_the_newest_held_out_set_is_sealed() -> None:
+    from .realistic import HELD_OUT, SEALED, UNSEALED
+
+    assert SEALED == "heldout10"
+    assert SEALED not in UNSEALED
+    assert (*UNSEALED, SEALED) == HELD_OUT
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--failures", "heldout10"],
+        ["--diagnose", "--split", "heldout10"],
+        ["--diagnose", "--split", "dev,heldout10"],
+    ],
+)
+def test_the_accuracy_tool_never_reads_the_sealed_sets_failures(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It exits before anything runs; `--failures heldout9` (an unsealed set) is accepted."""
+    from benchmarks import chat_accuracy
+
+    ran: list[object] = []
+    monkeypatch.setattr(chat_accuracy, "evaluate", lambda *a, **k: ran.append(a))
+    monkeypatch.setattr("sys.argv", ["chat_accuracy.py", *argv])
+    with pytest.raises(SystemExit) as exit_:
+        chat_accuracy.main()
+    assert exit_.value.code != 0 and ran == []
+
+
+def test_the_accuracy_tool_lists_an_unsealed_sets_failures(monkeypatch: pytest.MonkeyPatch) -> None:
+    from benchmarks import chat_accuracy
+
+    async def evaluate(*args: object) -> dict[str, list[object]]:
+        return {"heldout9": []}
+
+    monkeypatch.setattr(chat_accuracy, "evaluate", evaluate)
+    monkeypatch.setattr(
+        "sys.argv", ["chat_accuracy.py", "--failures", "heldout9", "--diagnose", "--split", "heldout9"]
+    )
+    chat_accuracy.main()
