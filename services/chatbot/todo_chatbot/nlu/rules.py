@@ -642,6 +642,20 @@ def list_filter(text: str, today: date | None = None) -> ListFilter:
     return ListFilter(status=status, due=due, priority=priority, on=on)  # type: ignore[arg-type]
 
 
+# an instruction after the task: "…, put that down", "…, can you add that", "…, add it" (round 11)
+_TOLD = re.compile(
+    r"(?:^|,|\s)\s*(?:(?:so|and|please|pls|can you|could you|would you|will you|just)\s+)*"
+    r"(?:add|put|jot|note|write|stick|pop|pencil|bung)\s+(?:it|that|this)(?:\s+(?:down|in))?"
+    r"(?:\s+(?:on|to|onto)\s+(?:my|the)\s+(?:\w+\s+)?list)?(?:\s+for me)?(?:\s+(?:as|with))?"
+    r"(?:\s+please)?$"
+)
+# a filler clause before the task: "one more thing, ask Kemi …" (round 11)
+_FILLER_LEAD = re.compile(
+    r"^(?:(?:oh|and|also|ok|okay|right)\s+)*(?:one more thing|one last thing|another thing|last thing"
+    r"|quick one|before i forget|while i remember|while i think of it)\s+"
+)
+
+
 def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
     """Title, due date and priority from the words after an add verb."""
     due = None
@@ -741,21 +755,10 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
         )
         if said and said.start() > 0:
             words = words.without_span(said.start() + (words.text[said.start()] in " ,"), said.end())
-    # "…, put that down", "…, can you add that", "…, add it" (round 11): the instruction is not the task
-    told = re.search(
-        r"(?:^|,|\s)\s*(?:(?:so|and|please|pls|can you|could you|would you|will you|just)\s+)*"
-        r"(?:add|put|jot|note|write|stick|pop|pencil|bung)\s+(?:it|that|this)(?:\s+(?:down|in))?"
-        r"(?:\s+(?:on|to|onto)\s+(?:my|the)\s+(?:\w+\s+)?list)?(?:\s+for me)?(?:\s+(?:as|with))?"
-        r"(?:\s+please)?$",
-        words.text,
-    )
+    told = _TOLD.search(words.text)  # "…, put that down" (round 11): the instruction is not the task
     if told and told.start() > 0:
         words = words.without_span(told.start() + (words.text[told.start()] in " ,"), told.end())
-    filler = re.match(
-        r"^(?:(?:oh|and|also|ok|okay|right)\s+)*(?:one more thing|one last thing|another thing|last thing"
-        r"|quick one|before i forget|while i remember|while i think of it)\s+",
-        words.text,
-    )
+    filler = _FILLER_LEAD.match(words.text)
     if filler and filler.end() < len(words.text):
         words = words.tail(filler.end())  # "one more thing, ask Kemi if she wants the old sofa" (round 11)
     vague = re.search(
