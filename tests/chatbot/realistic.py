@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -189,7 +189,7 @@ def summary(outcomes: Sequence[Outcome]) -> dict[str, tuple[int, int]]:
     return {k: (v[0], v[1]) for k, v in counts.items()}
 
 
-def format_table(columns: dict[str, Sequence[Outcome]]) -> str:
+def format_table(columns: Mapping[str, Sequence[Outcome]]) -> str:
     """Markdown: one row per expected intent, one column per label (e.g. 'rules dev')."""
     tables = {label: summary(outcomes) for label, outcomes in columns.items()}
     intents = [*sorted({k for t in tables.values() for k in t if k != "all"}), "all"]
