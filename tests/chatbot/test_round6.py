@@ -265,8 +265,8 @@ def _accuracy(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_diagnosis_refuses_the_sealed_held_out_split() -> None:
-    """Since round 11 the held-out sets scored at the end of earlier rounds may be diagnosed (they are no longer
-    clean); the newest, sealed one never (test_realistic_split.py checks the rule for every set)."""
+    """Since round 11 the held-out sets scored at the end of earlier rounds may be diagnosed (they are no
+    longer clean); the newest, sealed one never (test_realistic_split.py checks the rule for every set)."""
     refused = _accuracy("--split", "dev,heldout10", "--diagnose")
     assert refused.returncode != 0 and "never runs on the sealed set" in refused.stderr
     # the same run on the development half alone (an empty batch) is not refused
