@@ -4,7 +4,7 @@ actions on a wrong guess.
 
     .venv/bin/python benchmarks/chat_accuracy.py [--providers rules,hybrid] [--llm-url URL | --start-llm]
                                                  [--failures dev|table] [--batch ID-PREFIX] [--diagnose]
-                                                 [--split dev,heldout,heldout2,...,heldout9]
+                                                 [--split dev,heldout,heldout2,...,heldout10]
 
 Every case runs through POST /api/chat of the real chatbot app against the real backend app (both in-process,
 SQLite files, as in tests/chatbot/conftest.py) and is judged by the tasks read back from the backend.
@@ -13,10 +13,13 @@ SmolLM2 server (harness.llm_server; needs `tcb llm build` once).
 `--failures dev` prints the failing dev cases (tune on these only). For the held-out halves (`heldout`, the
 round-1 id-hash half, `heldout2`, round 3's sealed set, `heldout3`, round 4's, `heldout4`, round 5's, and
 `heldout5`, round 6's, `heldout6`, round 7's, `heldout7`, round 8's, `heldout8`, round 9's, `heldout9`,
-round 10's) only the per-intent counts are ever printed: there is no option to list their failing cases.
-`--diagnose` (development half only: it refuses to run with a held-out split) counts the failures by cause —
-wrong intent, no or wrong task reference, title text, date, priority, list/count filter, a question where an
-action was expected, … (tests/chatbot/realistic.py: cause_of) — and with `--failures dev` names each one's.
+round 10's, `heldout10`, round 11's) only the per-intent counts are printed — except, from round 11 on,
+for the sets already scored at the end of an earlier round (`UNSEALED`: every held-out set but the newest,
+`SEALED`): `--failures heldout9` lists those, `--diagnose` counts them by cause. The newest set's failures
+are never listed. `--diagnose` (the development half and the unsealed sets; it refuses to run with `SEALED`)
+counts failures by cause — wrong intent, no or wrong task reference, title text, date, priority, list/count
+filter, a question where an action was expected, … (tests/chatbot/realistic.py: cause_of) — and with
+`--failures dev` (or an unsealed set) names each one's.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ from tests.chatbot import nlu_table  # noqa: E402
 from tests.chatbot.conftest import Stack, running_stack  # noqa: E402
 from tests.chatbot.realistic import (  # noqa: E402
     HELD_OUT,
+    SEALED,
+    UNSEALED,
     Outcome,
     cause_of,
     diagnosis,
@@ -124,17 +129,24 @@ def main() -> None:
     parser.add_argument("--providers", default="rules", help="comma-separated: rules, hybrid, llm")
     parser.add_argument("--llm-url", help="an OpenAI-compatible API root with /v1, for hybrid/llm")
     parser.add_argument("--start-llm", action="store_true", help="start the local SmolLM2 server")
-    parser.add_argument("--failures", choices=["none", "dev", "table"], default="none")
+    parser.add_argument(
+        "--failures",
+        choices=["none", "dev", "table", *UNSEALED],
+        default="none",
+        help="list the failing cases of the development half, the table, or a held-out set already scored "
+        f"at the end of an earlier round ({SEALED}, the newest, is not listable)",
+    )
     parser.add_argument("--no-table", action="store_true", help="skip the NLU table")
     parser.add_argument("--batch", default="", help="only the dev cases whose id starts so (e.g. r5a-)")
     parser.add_argument(
-        "--diagnose", action="store_true", help="count the dev failures by cause (not for held-out splits)"
+        "--diagnose",
+        action="store_true",
+        help=f"count the dev (and unsealed sets') failures by cause (not {SEALED})",
     )
     parser.add_argument(
         "--split",
-        default="dev,heldout,heldout2,heldout3,heldout4,heldout5,heldout6,heldout7,heldout8,heldout9",
-        help="comma-separated halves of the phrasings to run: dev, heldout, heldout2, heldout3, heldout4, "
-        "heldout5, heldout6, heldout7, heldout8, heldout9 (or 'none')",
+        default=",".join(("dev", *HELD_OUT)),
+        help=f"comma-separated halves of the phrasings to run: {', '.join(('dev', *HELD_OUT))} (or 'none')",
     )
     args = parser.parse_args()
     providers = [p.strip() for p in args.providers.split(",") if p.strip()]
@@ -149,8 +161,8 @@ def main() -> None:
             if unknown := set(splits) - {"dev", *HELD_OUT}:
                 halves = ", ".join(("dev", *HELD_OUT))
                 sys.exit(f"--split: unknown half {sorted(unknown)}; use {halves} or none")
-            if args.diagnose and (held := sorted(set(splits) & set(HELD_OUT))):
-                sys.exit(f"--diagnose reads failures, so it runs on the development half only: drop {held}")
+            if args.diagnose and SEALED in splits:
+                sys.exit(f"--diagnose reads failures, so it never runs on the sealed set: drop {SEALED}")
             results = asyncio.run(evaluate(provider, url, not args.no_table, splits, args.batch))
             print(f"{provider}: {time.monotonic() - started:.0f} s")
             for split, outcomes in results.items():
@@ -158,11 +170,11 @@ def main() -> None:
     print(format_table(columns))
     if args.diagnose:
         for label, outcomes in columns.items():
-            if label.endswith(" dev"):
+            if label.split()[-1] in ("dev", *UNSEALED):
                 print(f"\n{label}:\n{diagnosis(outcomes)}")
     if args.failures != "none":
         for label, outcomes in columns.items():
-            if not label.endswith(args.failures):
+            if label.split()[-1] != args.failures:
                 continue
             for o in outcomes:
                 if not o.ok:

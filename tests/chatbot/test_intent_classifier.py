@@ -91,6 +91,9 @@ def test_no_held_out_case_is_training_data() -> None:
     held9 = realistic.load_cases(split="heldout9")  # round 10's sealed set
     assert len(held9) == 172
     assert not [c["id"] for c in held9 if c["message"].casefold() in {m.casefold() for m in trained}]
+    held10 = realistic.load_cases(split="heldout10")  # round 11's sealed set
+    assert len(held10) == 172
+    assert not [c["id"] for c in held10 if c["message"].casefold() in {m.casefold() for m in trained}]
     assert not {c["id"] for c in dev} & {c["id"] for c in realistic.load_cases(split="heldout")}
 
 

@@ -31,7 +31,7 @@ def test_an_explicit_held_out_split_is_refused(tmp_path: Path) -> None:
     )
     refused = (
         "explicit split can only be 'dev', 'heldout2', 'heldout3', 'heldout4', 'heldout5', 'heldout6', "
-        "'heldout7', 'heldout8' or 'heldout9'"
+        "'heldout7', 'heldout8', 'heldout9' or 'heldout10'"
     )
     with pytest.raises(ValueError, match=refused):
         load_cases(cases)
@@ -185,7 +185,7 @@ def test_a_title_word_seen_before_is_caught() -> None:
     assert _seen_before(["milk", "orchid"]) == ["milk"]
 
 
-# The fifth to ninth held-out sets (rounds 6 to 10): cases written before their round changed the
+# The fifth to tenth held-out sets (rounds 6 to 11): cases written before their round changed the
 # parser (and before their author read the parser's code in that round), each committed alone. Same seal as
 # the third; each new set has the one before's proportions per intent (from the sixth on), repeats no earlier
 # message and uses title words no earlier case has. Every check is shown able to fail on a seeded input: an
@@ -229,6 +229,13 @@ NEW_TITLE_WORDS_9 = (
     "epee blade restitch fencing glove mask bib plastron piste lunge drills foil grips ingrid sabre bout "
     "transcribe wartime diaries baptism microfilm churchyard headstones parish ledgers emigration papers "
     "heirloom locket winnifred surname spelling"
+).split()
+
+# heldout10's `calligraphy` and `bellringing`
+NEW_TITLE_WORDS_10 = (
+    "grind sumi inkstick rule vellum guidelines soak quill nibs gouache tubes placecards copperplate gild "
+    "uncial alphabet thaddeus gesso splice tenor sally grease treble headstock belfry replacement clapper "
+    "tower quarter peal handbell methods bartholomew ringing"
 ).split()
 
 SEALED_SETS = [
@@ -287,6 +294,17 @@ SEALED_SETS = [
         "restitched the fencing glove",
         "bowstring",
     ),
+    SealedSet(
+        "heldout10",
+        "r11h-",
+        0x2313D2A04323E8B7,
+        ("r11h-add-can-you-add-pick-up-the", '"2026-11-25"', '"2026-11-26"'),
+        "heldout9",
+        NEW_TITLE_WORDS_10,
+        True,
+        "ground the sumi inkstick twice",
+        "epee",
+    ),
 ]
 sealed_sets = pytest.mark.parametrize("held", SEALED_SETS, ids=lambda held: held.split)
 
@@ -342,3 +360,48 @@ def test_the_sets_setups_use_new_title_words(held: SealedSet) -> None:
 def test_a_title_word_seen_before_the_set_is_caught(held: SealedSet) -> None:
     new = held.new_title_words[0]
     assert _seen_before([held.old_title_word, new], held.split) == [held.old_title_word]
+
+
+# Round 11 reads the failures of the held-out sets scored at the end of earlier rounds (no longer clean),
+# never those of the newest set.
+def test_only_the_newest_held_out_set_is_sealed() -> None:
+    from .realistic import HELD_OUT, SEALED, UNSEALED
+
+    assert SEALED == "heldout10"
+    assert SEALED not in UNSEALED
+    assert (*UNSEALED, SEALED) == HELD_OUT
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--failures", "heldout10"],
+        ["--diagnose", "--split", "heldout10"],
+        ["--diagnose", "--split", "dev,heldout10"],
+    ],
+)
+def test_the_accuracy_tool_never_reads_the_sealed_sets_failures(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It exits before anything runs; `--failures heldout9` (an unsealed set) is accepted."""
+    from benchmarks import chat_accuracy
+
+    ran: list[object] = []
+    monkeypatch.setattr(chat_accuracy, "evaluate", lambda *a, **k: ran.append(a))
+    monkeypatch.setattr("sys.argv", ["chat_accuracy.py", *argv])
+    with pytest.raises(SystemExit) as exit_:
+        chat_accuracy.main()
+    assert exit_.value.code != 0 and ran == []
+
+
+def test_the_accuracy_tool_lists_an_unsealed_sets_failures(monkeypatch: pytest.MonkeyPatch) -> None:
+    from benchmarks import chat_accuracy
+
+    async def evaluate(*args: object) -> dict[str, list[object]]:
+        return {"heldout9": []}
+
+    monkeypatch.setattr(chat_accuracy, "evaluate", evaluate)
+    monkeypatch.setattr(
+        "sys.argv", ["chat_accuracy.py", "--failures", "heldout9", "--diagnose", "--split", "heldout9"]
+    )
+    chat_accuracy.main()

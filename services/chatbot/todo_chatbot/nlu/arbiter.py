@@ -28,6 +28,13 @@ from todo_chatbot.nlu.dates import NUMBER_WORDS, find_date
 from todo_chatbot.nlu.intent import ChatIntent, Intent, NLUContext, TaskRef
 from todo_chatbot.nlu.stems import same_word, stem
 
+
+def how_to_in_the_world(plain: str) -> bool:
+    from todo_chatbot.nlu.rules import how_to_in_the_world as world
+
+    return world(plain)
+
+
 ACCEPT_WHEN_UNKNOWN = 0.35
 ACCEPT_ADD = 0.6
 OVERRIDE = 0.65
@@ -96,6 +103,8 @@ def arbitrate(
             return ruled  # "where's the nearest petrol station" asks something; it is not a task
         if guess is Intent.GREETING and not _GREETING_WORD.search(message.lower()):
             return ruled  # "who are you voting for" is not a greeting because it is short and says "you"
+        if guess is Intent.HELP and how_to_in_the_world(message.lower().strip(" .!?")):
+            return ruled  # "how do you boil an egg" asks about the world, not the bot (round 11)
     elif _names_no_task(ruled, context) and guess in OVERRIDES_TO:
         if said.probability < OVERRIDE_WEAK_REFERENCE:
             return ruled  # the rules' reading names nothing the user has: a surer classifier is taken

@@ -72,7 +72,10 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ("iso", r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"),
         ("numeric", r"(?P<m>\d{1,2})/(?P<d>\d{1,2})(?:/(?P<y>\d{4}|\d{2}))?"),
         ("day_after_tomorrow", r"day after (?:tomorrow|tmrw|tomorow)"),
-        ("today", r"(?:today|tonight|this evening|this afternoon|this morning|end of (?:the )?day|eod)"),
+        (
+            "today",
+            r"(?:today|tonight|tonite|this evening|this afternoon|this morning|end of (?:the )?day|eod)",
+        ),
         ("tomorrow", r"(?:tomorrow|tmrw|tmr|tomorow|tommorow|tommorrow)"),
         # "in 3 days", "in 3 days' time", "in a week's time"
         ("in_n", rf"in (?P<n>{_NUM}) (?P<unit>days?|weeks?|fortnights?|months?)(?:(?:'s|')? time)?"),

@@ -22,6 +22,22 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
         (r"^(?:rmind|remidn|reminde|remnd|remind|reminding) me\b", "remind me"),
         (r"^remind me 2 (?=[a-z])", "remind me to "),  # texting: "remind me 2 call gran"
         (r"^(?:would you mind|do you mind|mind) ", ""),
+        # "would you be able to add …", "is it possible to add …" (round 11)
+        (r"^(?:(?:would|could|will|can) you )?be able to ", ""),
+        (r"^(?:would|will|is) it (?:be )?possible (?:for you )?to ", ""),
+        # "lemme add sth - buy batteries", "let me add something: …" (round 11)
+        (
+            r"^(?:lemme|let me) add (?:sth|smth|something|another(?: one)?|one more|this)?\s*(?:-+|:)?\s*",
+            "add ",
+        ),
+        # "can I get a reminder to ring the bank" (round 11)
+        (r"^(?:can|could|may) (?:i|we) (?:get|have|set) (?:a )?reminder (?:to|about) ", "remind me to "),
+        # "I was thinking I should learn some Spanish" (round 11)
+        (
+            r"^(?:i was|i've been|i have been|i'm|i am) thinking (?:that )?(?:i|we)"
+            r" (?:should|could|might|ought to|need to|must) ",
+            "remind me to ",
+        ),
         # "would be great if you could add …", "it'd be nice if you could …"
         (
             r"^(?:it(?:'d| would|'ll| will)|would|will) be"
@@ -80,7 +96,7 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
             "add ",
         ),
         (r"^(?:todo|to-do|to do)\b ?(?:-|:) ?", "add "),
-        (r"^(?:ad|adn|addd|aad|sdd|adds) ", "add "),
+        (r"^(?:ad|adn|add{2,}|aad|sdd|adds) ", "add "),  # "adddd wash the car" (round 11)
         (
             r"^(?:set up|arrange|organise|organize|book in|pencil in|shedule|schedual|scedule|schedule)"
             r" (?:a |an )?",
@@ -94,8 +110,19 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
         ),
         (r"^remind me to (?:remember|not forget) (?:to |that )?", "remind me to "),
         (r"^(?:i )?(?:ned|nede|neeed|nedd|nee) to ", "remind me to "),  # typos of "need to"
+        (r"^(?:i |we )?(?:shoud|shuold|shoudl|sould|shold|shoul|shoudl) ", "remind me to "),  # of "should"
+        # no subject: "must post the parcel by thursday", "should probably order more ink" (round 11)
+        (
+            r"^(?:must|should)(?: really| probably| definitely| also)?"
+            r" (?!(?:i|we|you|it|this|that|the|they|he|she|there|my|a|an|be|not)\b)",
+            "remind me to ",
+        ),
         (r"^(?:let's|lets) add ", "add "),
-        (r"^(?:oh|oops|ah|ugh|right|wait|yay|yes|ok|okay|so|and|also|actually|btw|by the way)\b,? ", ""),
+        (
+            r"^(?:oh|oops|ah|ugh|right|wait|yay|yes|ok|okay|so|and|also|actually|btw|by the way"
+            r"|on second thoughts?|on reflection|come to think of it)\b,? ",
+            "",
+        ),
     ]
 ]
 # "tomorrow I have to X" / "in 2 days remind me to X": the date moves behind the title
@@ -128,6 +155,9 @@ _ONTO_LIST = re.compile(
     r"\s+(?:(?:todo\s+|to-do\s+|to do\s+|task\s+|shopping\s+|jobs?\s+|chores?\s+|work\s+|house\s+"
     r"|home\s+)?list|diary|calendar|planner|agenda|schedule)\b"
     r"(?P<rest>.*)$"
+    # "stick 'order the smoke machine' on there for tomorrow" (round 11)
+    r"|^(?:pop|stick|bung|whack|slap|throw|put)\s+(?!back\b)(?P<x2>.+?)\s+(?:on|in) (?:there|here)\b"
+    r"(?P<rest2>.*)$"
 )
 
 
@@ -178,8 +208,10 @@ def rewrite(text: str) -> str:
             text = f"remind me to {m.group('rest')} {m.group('date')}"
         text = _date_first(text)
         m = _ONTO_LIST.match(text)
-        if m and " back " not in f" {m.group('x')} ":
-            text = f"add {m.group('x')}{m.group('rest')}"
+        if m:
+            x, rest = (m.group("x"), m.group("rest")) if m.group("x") else (m.group("x2"), m.group("rest2"))
+            if " back " not in f" {x} ":
+                text = f"add {x}{rest}"
         if text == before:
             break
     text = re.sub(r"\babt\b", "about", text)
@@ -197,6 +229,11 @@ _SHIFT = [
         rf"(?P<pre> back| forward| off)?(?: by)? {_N} (?P<unit>days?|weeks?)"
         rf"(?P<dir> later| earlier| back| forward| sooner)?$"
     ),
+    # "give me two more days for the essay" (round 11)
+    re.compile(
+        rf"^give (?:me|us|myself|it|them|her|him) {_N} (?:more|extra) (?P<unit>days?|weeks?)"
+        rf" (?:for|on|with|to do|to finish) (?P<ref>.+)$"
+    ),
     # "the dentist should be two days earlier"
     re.compile(
         rf"^(?P<ref>.+?) (?:should be|needs to be|can be|could be|has to be|is) {_N} (?P<unit>days?|weeks?)"
@@ -210,8 +247,20 @@ _DATE_EDIT = [
     r"^(?:put|push|hold) (?P<ref>.+?) off (?:till|until|til|to|for) (?P<value>.+)$",
     r"^can (?:we|i|you) (?:do|move|have) (?P<ref>.+?) (?:on|to|for) (?P<value>.+?)(?: instead)?$",
     r"^(?P<ref>.+?) should be (?:due |done )?(?:on |by )?(?P<value>.+)$",
-    r"^(?P<ref>.+?) (?:needs to|has to|should|must|will|is going to|is gonna|can)"
-    r" (?:happen|take place|get done|be done|go ahead) (?:on |by |for )?(?P<value>.+)$",
+    r"^(?P<ref>.+?) (?:needs? to|has to|have to|should|must|will|is going to|is gonna|can)"
+    r" (?:happen|take place|get done|be done|go ahead) (?:on |by |for )?(?P<value>.+?)(?: now| instead)?$",
+    # "the emigration papers need to be in by the 4th now", "the rent needs to be paid by friday" (round 11)
+    r"^(?P<ref>.+?) (?:needs? to|has to|have to|should|must) be (?:\w+ )?(?:in |off |out |back )?"
+    r"(?:on|by|for)"
+    r" (?P<value>.+?)(?: now| instead)?$",
+    # "put the programmes back to the 8th" (round 11; "put X back on my list" is a reopen)
+    r"^(?:put|push|move|set) (?P<ref>.+?) back (?:to|till|until|til) (?P<value>.+)$",
+    # "can the chimney be done on the 2nd instead" (round 11)
+    r"^can (?P<ref>.+?) be (?:done|moved|pushed|finished|sorted|changed|shifted|rescheduled|put|due)"
+    r" (?:on|to|for|by|till|until) (?P<value>.+?)(?: instead)?$",
+    # "make that one for monday" (round 11; "make a cake for friday" is an add)
+    r"^make (?P<ref>it|that|this|that one|this one|the .+?|task \d+|#\d+|number \d+) (?:for|to)"
+    r" (?P<value>.+)$",
     r"^(?P<ref>.+?) (?:is|'s) (?:now |actually )?(?:happening|taking place|moved to|moving to)"
     r" (?P<value>.+)$",
     r"^(?P<ref>.+?) (?:can|could|will|should) be (?:done|finished|sorted) (?:on|by|for) (?P<value>.+)$",
@@ -256,6 +305,12 @@ _PRIORITY_EDIT: list[tuple[str, Priority | None]] = [
         r"(?: |-)?priority$",
         None,
     ),
+    # "put the dovetail clamp on high", "drop the heater call to medium priority" (round 11)
+    (
+        r"^(?:put|set|move|bump|drop|lower|raise) (?P<ref>.+?) (?:down |up )?(?:at|to|on|into) (?:a |an )?"
+        r"(?P<p>high|low|medium|top|normal)(?:(?: |-)?priority)?$",
+        None,
+    ),
 ]
 _DELETE = [
     r"^(?:i|we) (?:don'?t|do not|dont) (?:need|have) (?:to )?(?P<ref>.+?) any ?more$",
@@ -275,7 +330,8 @@ _DELETE = [
 _REOPEN = [
     r"^i (?:haven'?t|have not|didn'?t|did not|havent|didnt)(?: actually| really| yet)? (?P<ref>.+?)"
     r"(?: yet| after all| at all)?$",
-    r"^(?P<ref>.+?) (?:isn'?t|is not|wasn'?t|hasn'?t been|has not been|aren'?t|isnt)(?: actually| really)?"
+    r"^(?P<ref>.+?) (?:isn'?t|is not|wasn'?t|was not|weren'?t|were not|hasn'?t been|has not been|aren'?t"
+    r"|isnt)(?: actually| really)?"
     r" (?!urgent|important|pressing|a priority)(?P<pp>\w+)(?: yet| after all)?$",
     r"^(?P<ref>.+?) (?:hasn'?t|has not|haven'?t|have not)(?: actually| really| yet)? been"
     r" (?!urgent|important|pressing|a priority)(?P<pp>\w+)(?: yet| after all)?$",
@@ -285,8 +341,12 @@ _REOPEN = [
     r"^(?P<ref>.+?) still needs(?: to be)? (?P<pp>\w+)$",
     r"^(?P<ref>.+?) (?:still )?needs (?:another|a second|a new|one more|a fresh|a proper) (?P<pp>\w+)$",
     r"^(?P<ref>.+?) (?:still )?needs (?:doing|to be done|redoing|to be redone) (?:again|over)$",
+    # "the blocking marks need redoing" (round 11)
+    r"^(?P<ref>.+?) (?:still )?needs? (?:redoing|re-doing|to be redone|to be re-done|doing again"
+    r"|doing over)$",
     r"^(?P<ref>.+?) is still (?:pending|open|to do|todo|not done)$",
-    r"^put (?P<ref>.+?) back (?:on|in|onto) (?:my |the )?(?:list|todo list|tasks)$",
+    r"^put (?P<ref>.+?) back (?:on|in|onto) (?:my |the )?(?:list|todo list|to do list|to-do list|tasks|to do"
+    r"|to-do|todo|todos)$",
     r"^(?:mark|set|make|put) (?P<ref>.+?) (?:as )?(?:open|active|pending|not done|undone|todo) again$",
     r"^i (?:marked|ticked|checked|completed) (?P<ref>.+?)(?: as)?(?: done| off| complete)? by (?:mistake|acc"
     r"ident)$",
@@ -297,7 +357,10 @@ _COMPLETE = [
     r"^i'?m (?:done|finished) with (?P<ref>.+)$",
     r"^(?:you can |please )?(?:tick|check|cross|mark)(?:ed)? off (?P<ref>.+)$",
     r"^(?:crossed|ticked|checked) off (?P<ref>.+)$",
-    r"^(?P<ref>.+?), (?:tick|check|cross|mark) (?:it|that) (?:off|done|as done)$",
+    # "spoke to perpetua, you can tick that one" (round 11)
+    r"^(?P<ref>.+?),? (?:you can |please |so |just )+(?:(?:tick|cross) (?:it|that|that one|this one|this"
+    r"|them)(?: off)?|(?:check|mark) (?:it|that|that one|this one|this|them) (?:off|done|as done))$",
+    r"^(?P<ref>.+?),? (?:tick|check|cross|mark) (?:it|that) (?:off|done|as done)$",
     r"^that'?s (?P<ref>.+?) (?:done|sorted|finished|dealt with|taken care of|out of the way|ticked off)$",
     r"^(?P<ref>.+?)(?:'s| is| are| has been| have been|'s been| was| got)? (?:all |now |finally |already )?"
     r"(?:taken care of|dealt with|sorted out|out of the way|over with|all done|all sorted|ticked off"
@@ -305,12 +368,17 @@ _COMPLETE = [
 ]
 UNDO = re.compile(
     r"(?:(?:can|could|would) you (?:please )?|please |pls )?"
-    r"(?:oops,? |wait,? |no,? |no wait,? |sorry,? |hmm,? |actually,? |i didn'?t mean (?:that|to),? )*"
+    r"(?:oops,? |wait,? |no,? |no wait,? |sorry,? |hmm,? |actually,? |i didn'?t mean (?:that|to),? "
+    r"|that was (?:wrong|a mistake|not right|an accident),? |my bad,? )*"
     r"(?:undo(?: that| it| the last (?:change|one|action))?|that was (?:wrong|a mistake|not right|an acciden"
     r"t)"
     r"|(?:put|bring) (?:it|that|this|that one|this one|them) back"
     r"|revert(?: that| it)?|go back|take that back|undo please|undo that please"
-    r"|(?:change|set|switch|turn|put) (?:it|that) back(?: (?:to how|the way|as) it was)?|reverse that"
+    r"|(?:change|set|switch|turn|put|take) (?:it|that) back(?: (?:to how|the way|as) it was)?|reverse that"
+    # "undo adding that" (round 11)
+    r"|undo (?:the )?(?:adding|add|deleting|removing|completing|ticking|renaming|moving|changing|editing)"
+    r"(?: of)? (?:that|it|this)(?: one)?"
+    r"|cancel (?:that|the|my) (?:last|previous) (?:one|change|thing|action)"
     r"|i didn'?t mean (?:that|to do that)"
     r"|(?:undo|revert|reverse) (?:the |that |my )?(?:last )?(?:\w+ )?"
     r"(?:change|edit|deletion|delete|update|rename|renaming|move|completion|add|addition)"
@@ -330,7 +398,7 @@ UNDO = re.compile(
     r" (?:how|the way|as|like|what) (?:it|they|things|everything|that) (?:was|were|used to be)(?: before)?"
     r"|.{1,60}\bundo(?: that| it)?)(?: (?:i|you|we) (?:just )?(?:made|did))?"
     r"(?:,? (?:that'?s|that was|that is|it'?s|it was) (?:wrong|a mistake|not right|incorrect"
-    r"|not what i (?:meant|wanted)))?(?: please)?"
+    r"|not what i (?:meant|wanted)))?(?: please| pls| plz)?"
     # a reason after it: "undo that please, i changed my mind" (round 9)
     r"(?:,? (?:i(?:'ve| have)? (?:just )?changed my mind|changed my mind|my (?:mistake|bad)|sorry"
     r"|(?:i (?:picked|ticked|chose|did) )?the wrong one))?"
@@ -419,7 +487,7 @@ def update(text: str, today_parse: date) -> ChatIntent | None:
             raw = m.group("n")
             n = int(raw) if raw.isdigit() else NUMBER_WORDS.get(raw, 1)
             days = n * _UNITS[m.group("unit")]
-            direction = (m.group("dir") or m.groupdict().get("pre") or " later").strip()
+            direction = (m.groupdict().get("dir") or m.groupdict().get("pre") or " later").strip()
             if direction in ("earlier", "forward", "sooner"):
                 days = -days
             return ChatIntent(intent=Intent.UPDATE, ref=_ref(m.group("ref")), due_shift_days=days)

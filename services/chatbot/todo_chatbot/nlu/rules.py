@@ -183,6 +183,8 @@ _POLITE = [
     "ahh",
     "ooh",
     "hmm",
+    # "finally done #1" (round 11)
+    "finally",
 ]
 _POLITE_TAIL = ["please", "pls", "thanks", "thank you", "for me", "now", "asap please"]
 
@@ -197,6 +199,10 @@ GREETING = re.compile(
     r"|(?:you )?(?:alright|all right)(?: there| mate| bot| all| everyone| folks| guys| friend| pal)?"
     r"|how's things|how's life|how have you been"
     r"|(?:i )?hope (?:you're|you are|all is|everything is|you've been) (?:well|good|ok|okay|fine|doing well)"
+    # "hello again, me again", "thanks, that's everything for today" (round 11)
+    r"|(?:(?:it'?s|its) )?(?:only |just )?me again"
+    r"|(?:(?:ok|okay|right|well) )?(?:that'?s|that is|thats) (?:all|everything|it)(?: (?:for|from me for))?"
+    r"(?: (?:now|today|tonight|the day|the moment))?(?: then)?"
 )
 THANKS = re.compile(
     r"(thanks|thank you|thx|ty|cheers|great|awesome|perfect|cool|nice|many thanks|much appreciated"
@@ -244,7 +250,9 @@ HELP_QUESTION = re.compile(
     # "what sort of things can i type here" (round 9)
     r"|what (?:kinds?|sorts?|types?) of (?:stuff|things|commands|requests|messages|words|phrases)"
     r" (?:can|could|should|do) i (?:type|say|ask|write|use|enter|send|put)\b"
-    r"|tell me what you(?:'re| are) (?:capable|able)\b|what (?:are|r) you (?:capable|able)\b"
+    r"|tell me what you(?:'re| are) (?:capable|able)\b"
+    r"|what (?:are|r) you (?:actually |really |even )?(?:capable"
+    r"|able)\b"
     r"|(?:can you |could you |please )?(?:give|show|send) me (?:a |some )?(?:quick |short )?(?:tutorial"
     r"|walkthrough|walk-through|guide)\b|(?:is there|do you have|got) (?:a |an )?(?:tutorial|walkthrough"
     r"|user guide|guide)\b|(?:any|some|got any|do you have any) (?:tips|hints|pointers|advice)\b"
@@ -287,7 +295,7 @@ CLEAR_COMPLETED = re.compile(
     rf"( out| up| away| off)?( all)?("
     rf" of)?"
     rf"( the| my)?( {TASK_NOUN})? ?( that are| which are| that's| that is| thats| which is| i've| i have|"
-    rf" already)? ?{COMPLETED_WORD}( ones| {TASK_NOUN})?"
+    rf" already)? ?{COMPLETED_WORD}( ones| {TASK_NOUN})?( off| away)?"
     r"( from (my|the) list)?$|^clear (my )?(completed|done|finished)$"
 )
 # "remove everything marked done", "clear all the ticked off tasks", "bin all the completed ones"
@@ -295,7 +303,7 @@ CLEAR_ALL_DONE = re.compile(
     r"^(?:clear|clean|purge|delete|remove|erase|drop|archive|trash|get rid of|wipe|bin|scrap|ditch|lose)"
     r"(?: out| up| away)? (?:.{0,30}\b)?(?:all|everything|every|whatever|anything)\b.{0,30}\b"
     r"(?:completed|complete|done|finished|ticked off|checked off|ticked|checked|closed)"
-    r"(?: ones?| tasks?| items?| things?| stuff| jobs?| chores?| todos?)?"
+    r"(?: ones?| tasks?| items?| things?| stuff| jobs?| chores?| todos?)?(?: off| away)?"
     r"(?: (?:off|from|out of) (?:my|the) (?:\w+ )?list)?$"
     # "get all the completed stuff off my list", "take the done ones off the list"
     r"|^(?:get|take|clear|wipe|strike|knock)(?: all)?(?: of)? (?:the |my )?"
@@ -310,7 +318,7 @@ CLEAR_ALL_DONE = re.compile(
     r"|^(?:clear|clean|purge|delete|remove|erase|drop|get rid of|wipe|bin|scrap|ditch)(?: out| up)?"
     r" (?:the |all the |all )?(?:ones|tasks|items|things|stuff|jobs|chores) (?:that )?"
     r"(?:i've|i have|i|we've|we have)"
-    r" (?:already )?(?:done|finished|completed|ticked off|checked off|crossed off)$"
+    r" (?:already )?(?:done|did|finished|completed|ticked off|checked off|crossed off)$"
 )
 PRIORITY_VALUE = re.compile(
     r"^(?:(?:a|to|as|be)\s+)*(?:(?P<p>high|low|medium|normal|top|urgent|important|critical|minor)(?:[-"
@@ -492,6 +500,7 @@ def parse_ref(text: str) -> TaskRef | None:
     t = text.strip(" .!?,:;\"'")
     t = re.sub(r"^(?:on |for |of |from |to )?(?:the |my |a |an )?", "", t)
     t = re.sub(r"(?<=\w)'s$", "", t)  # "the second one's (done)"
+    t = re.sub(r"\s+(?:after all|anyway|anyways)$", "", t)  # "delete that one after all" (round 11)
     if re.fullmatch(
         r"(it|that|this|them|that one|this one|that task|this task|same one|the same one|"
         r"the one i just added|the one you just added|the previous one|the last task|that item)",
@@ -561,7 +570,9 @@ def list_filter(text: str, today: date | None = None) -> ListFilter:
         r"|needs? to be done"
         r"|(?:(?:have|got) (?:i |we )?|i(?:'ve| have) )got on(?! (?:my|the|your) (?:\w+ )?list)"
         r"|(?:isn'?t|is not|aren'?t|are not|wasn'?t|weren'?t|hasn'?t been|haven'?t been|not been)"
-        r" (?:yet )?(?:done|finished|completed|ticked off|checked off|crossed off))\b",
+        r" (?:yet )?(?:done|finished|completed|ticked off|checked off|crossed off)"
+        # "what else have i got to get through", "what do i need to get done" (round 11)
+        r"|get through|(?:need|have|got) to (?:get )?(?:done|finish|finished|sorted))\b",
         text,
     ):
         status = "pending"
@@ -575,7 +586,10 @@ def list_filter(text: str, today: date | None = None) -> ListFilter:
         r"|did i (?:get )?done"
         # "how many did i tick off" (round 9)
         r"|(?:did|have) (?:i|we) (?:already )?(?:tick|check|cross|knock|ticked|checked|crossed"
-        r"|knocked) off)\b",
+        r"|knocked) off"
+        # "how many have i managed to do so far" (round 11)
+        r"|(?:did|have) (?:i|we) (?:already )?(?:managed|manage|got round|got around|get round|get around)"
+        r" to (?:do|finish|complete|get done|tick off))\b",
         text,
     ):
         status = "completed"
@@ -588,14 +602,14 @@ def list_filter(text: str, today: date | None = None) -> ListFilter:
         r"|completed|closed)"
         r"|(?:done|finished|completed) and what(?:'s| is)? ?(?:not|isn'?t|is not|hasn'?t|aren'?t|are not"
         r"|(?:still )?(?:open|left|to do|pending|outstanding))"
-        r"|(?:done|finished|completed) (?:ones|tasks|items|stuff)? ?(?:too|as well|included)|including"
-        r" (?:the )?(?:done|finished|completed))\b",
+        r"|(?:done|finished|completed) (?:ones|tasks|items|stuff)? ?(?:too|as well|included)"
+        r"|(?:including|incl|inc) (?:the )?(?:done|finished|completed))\b",
         text,
     ):
         status = "all"  # "everything, finished or not", "give me the whole list, done ones too"
     due = None
     if re.search(
-        r"\b(overdue|past due|late|miss|missed|behind|slipped|slipping|lapsed"
+        r"\b(overdue|past due|late|miss|missed|behind|slip|slipped|slipping|lapsed"
         r"|past (?:its|their|the) (?:due date|deadline|due dates"
         r"|deadlines|dates?))\b",
         text,
@@ -620,11 +634,26 @@ def list_filter(text: str, today: date | None = None) -> ListFilter:
     if named and status == "all" and not re.search(r"\b(all|everything)\b", text):
         status = "pending"  # "what's due today" asks what is still to do
     m = re.search(
-        r"\b(high|low|medium|normal)[- ]priority\b|\bpriority (high|low|medium)\b|\b(urgent|important)\b",
+        r"\b(high|low|medium|normal)[- ]prio(?:rity)?\b|\bpriority (high|low|medium)\b"
+        r"|\b(urgent|important)\b",
         text,
     )
     priority = _priority(next(g for g in m.groups() if g)) if m else None
     return ListFilter(status=status, due=due, priority=priority, on=on)  # type: ignore[arg-type]
+
+
+# an instruction after the task: "…, put that down", "…, can you add that", "…, add it" (round 11)
+_TOLD = re.compile(
+    r"(?:^|,|\s)\s*(?:(?:so|and|please|pls|can you|could you|would you|will you|just)\s+)*"
+    r"(?:add|put|jot|note|write|stick|pop|pencil|bung)\s+(?:it|that|this)(?:\s+(?:down|in))?"
+    r"(?:\s+(?:on|to|onto)\s+(?:my|the)\s+(?:\w+\s+)?list)?(?:\s+for me)?(?:\s+(?:as|with))?"
+    r"(?:\s+please)?$"
+)
+# a filler clause before the task: "one more thing, ask Kemi …" (round 11)
+_FILLER_LEAD = re.compile(
+    r"^(?:(?:oh|and|also|ok|okay|right)\s+)*(?:one more thing|one last thing|another thing|last thing"
+    r"|quick one|before i forget|while i remember|while i think of it)\s+"
+)
 
 
 def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
@@ -633,14 +662,15 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
     head: Words | None = None
     if len(words.norm) > 1 and words.norm[0] in ("pls", "please", "plz"):
         words = Words(words.orig[1:], words.norm[1:])  # "new task pls: …"
-    colon = next(  # "…: title", or "… - title"
-        (i for i, t in enumerate(words.orig[:7]) if t.endswith(":") or t in ("-", "--", "\u2013")), None
+    # "…: title", or "… - title", within ten words ("stick a reminder in for the 10th of december: car MOT")
+    colon = next(
+        (i for i, t in enumerate(words.orig[:10]) if t.endswith(":") or t in ("-", "--", "\u2013")), None
     )
     if (
         colon is not None
         and colon + 1 < len(words.orig)
         and re.search(
-            r"\b(this|following|something|task|item|reminder|note|list|todo|thing|one)\b",
+            r"\b(this|following|something|sth|smth|task|item|reminder|note|list|todo|thing|one)\b",
             " ".join(words.norm[: colon + 1]),
         )
     ):
@@ -653,7 +683,16 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
         due = found.value
         after = words.tail(found.end + 1).norm
         time_of_day = bool(after) and after[0] in ("evening", "morning", "afternoon", "night")
+        at_end = not after
+        first = words._token_at(found.start)
         words = words.without_span(found.start, found.end)
+        if time_of_day and first == 0 and len(words.norm) > 1:
+            words = Words(
+                words.orig[1:], words.norm[1:]
+            )  # "tomorrow morning - defrost the chicken" (round 11)
+            time_of_day = False
+        if at_end and len(words.norm) > 1 and words.norm[-1] == "to":
+            words = Words(words.orig[:-1], words.norm[:-1])  # "add the plumber visit to thursday" (round 11)
     elif head is not None and (in_head := find_date(head.text, today_ctx.today)) is not None:
         due = in_head.value
     elif (
@@ -716,6 +755,12 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
         )
         if said and said.start() > 0:
             words = words.without_span(said.start() + (words.text[said.start()] in " ,"), said.end())
+    told = _TOLD.search(words.text)  # "…, put that down" (round 11): the instruction is not the task
+    if told and told.start() > 0:
+        words = words.without_span(told.start() + (words.text[told.start()] in " ,"), told.end())
+    filler = _FILLER_LEAD.match(words.text)
+    if filler and filler.end() < len(words.text):
+        words = words.tail(filler.end())  # "one more thing, ask Kemi if she wants the old sofa" (round 11)
     vague = re.search(
         r"(?:^|,|\s)\s*(?:at some point|some ?time(?: soon)?|one of these days|when i (?:get|have)"
         r" (?:a |the )?(?:chance|minute|moment|time)|when(?:ever)? i can|eventually|at some stage)$",
@@ -770,6 +815,8 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
     if len(title) >= 2 and title[0] in "\"'\u201c\u2018" and title[-1] in "\"'\u201d\u2019":
         title = title[1:-1].strip()
     title = title.rstrip(".!?").strip()
+    if told:
+        title = title.rstrip(",;:- ")  # "water the ferns, put that down": the comma went with the instruction
     return ChatIntent(intent=Intent.ADD, title=title or None, due_date=due, priority=priority)
 
 
@@ -821,7 +868,9 @@ def warm_up() -> None:
 # questions about the world, not the user's list (unless they also name tasks: "what's due if it snows")
 OFF_TOPIC = re.compile(
     r"\b(weather|forecast|temperature|raining|rain|snow|snowing|sunny|news|headlines|score|stocks?|"
-    r"exchange rate|time is it|traffic|recipe|movie|film)\b"
+    r"exchange rate|time is it|traffic|recipe|movie|film|sunset|sunrise"
+    # "what time does the sun set today" (round 11)
+    r"|what time (?:does|do|is|are|will|did))\b"
 )
 TASK_NOUNS = re.compile(
     r"\b(tasks?|todos?|to-dos?|items?|list|things?|stuff|agenda|plate|due|deadlines?|reminders?)\b"
@@ -874,13 +923,19 @@ def parse_rules(message: str, context: NLUContext) -> ChatIntent:
         return ChatIntent(intent=Intent.CONFIRM)
     if CANCEL.fullmatch(plain):
         return ChatIntent(intent=Intent.CANCEL)
-    if HELP.fullmatch(plain) or re.match(r"^help\b", plain) or HELP_QUESTION.match(plain):
+    if HELP.fullmatch(plain) or re.match(r"^help\b", plain):
         return ChatIntent(intent=Intent.HELP)
+    if HELP_QUESTION.match(plain):
+        return _help_or_world(plain)
 
     if phrasing.UNDO.fullmatch(plain):
         return ChatIntent(intent=Intent.UNDO)
     words = _rewritten(_strip_prefixes(words))
     plain = words.text.strip(" .!?")
+    # "so what are you actually able to do" (after the lead-in words); "I don't get it, how do I add stuff":
+    # a help question after a first clause that names none of the user's tasks (round 11)
+    if HELP_QUESTION.match(plain) or _help_after_clause(words, context):
+        return _help_or_world(plain)
 
     cut = next(
         (
@@ -908,7 +963,7 @@ def parse_rules(message: str, context: NLUContext) -> ChatIntent:
         plain,
     )
     if m:
-        return _again(_finish_add(_title_parts(words.tail(m.end()), context)), context)
+        return _again(_finish_add(_title_parts(words.tail(m.end()), context)), context, message)
     # "todo: call plumber" (the colon is gone from the normalised words, so look at the user's own token)
     if len(words.orig) > 1 and re.fullmatch(r"(todo|to-do|task|reminder|remember):", words.orig[0].lower()):
         return _finish_add(_title_parts(Words(words.orig[1:], words.norm[1:]), context))
@@ -969,6 +1024,35 @@ def parse_rules(message: str, context: NLUContext) -> ChatIntent:
     return intent
 
 
+# "how do you add a task" asks about the bot; "how do you boil an egg" about the world (round 11)
+_HOW_DO_YOU = re.compile(r"^how (?:do|does|can|would|should) (?:you|one)\b")
+_ABOUT_THE_BOT = re.compile(
+    rf"\b(?:{TASK_NOUN}|add|adding|delete|deleting|remove|removing|mark|marking|complete|completing|tick"
+    r"|ticking|reopen|rename|renaming|change|changing|move|moving|edit|editing|undo|use|using|work|works"
+    r"|set|setting|create|creating|clear|clearing|finish|count|counting|show|list|priority|due|date|remind"
+    r"|reminder|bot|app|this|you|it)\b"
+)
+
+
+def how_to_in_the_world(plain: str) -> bool:
+    """ "how do you boil an egg": a how-to question that names nothing of the bot's (round 11)."""
+    how = _HOW_DO_YOU.match(plain)
+    return how is not None and not _ABOUT_THE_BOT.search(plain[how.end() :])
+
+
+def _help_or_world(plain: str) -> ChatIntent:
+    return ChatIntent(intent=Intent.UNKNOWN if how_to_in_the_world(plain) else Intent.HELP)
+
+
+def _help_after_clause(words: Words, context: NLUContext) -> bool:
+    """ "i'm lost, how do i delete something": the first clause says how the user feels, the second asks."""
+    cut = next((i + 1 for i, t in enumerate(words.orig[:8]) if t.endswith((",", ";", ":"))), None)
+    if cut is None or cut >= len(words.norm) or set(words.norm[:cut]) & context.vocabulary:
+        return False
+    rest = re.sub(r"^(?:so|but|ok|okay|and) ", "", " ".join(words.norm[cut:]).strip(" .!?"))
+    return bool(re.match(r"^how (?:do|can|should) (?:i|we)\b", rest) and HELP_QUESTION.match(rest))
+
+
 WANT_TO = re.compile(
     r"^i(?: really| just| also)?(?: want to|'d like to| would like to| plan to|'m planning to| am planning to"
     r"| intend to| hope to| wanna)"
@@ -985,7 +1069,7 @@ def _two_clauses(words: Words, text: str, context: NLUContext) -> ChatIntent | N
         return None
     a, rest = " ".join(words.norm[: cut + 1]), " ".join(words.norm[cut + 1 :])
     m = re.match(r"^(?:so |just |please |and )?(?P<b>(?:make|mark|set|move|delete|remove|tick|change|push|"
-                 r"rename|drop|cancel)\b.*\b(?:it|that)\b.*)$", rest)  # fmt: skip
+                 r"rename|drop|cancel)\b.*\b(?:it|that|them|this|those)\b.*)$", rest)  # fmt: skip
     if not m:
         return None
     m_a = a
@@ -1001,7 +1085,7 @@ def _two_clauses(words: Words, text: str, context: NLUContext) -> ChatIntent | N
         # is the task of the previous turn
         b = m.group("b")
     else:
-        b = re.sub(r"\b(?:it|that)\b", subject, m.group("b"), count=1)
+        b = re.sub(r"\b(?:it|that|them|this|those)\b", subject, m.group("b"), count=1)
     intent = _classify(Words.of(b), b, context)
     return intent if intent.intent is not Intent.UNKNOWN else None
 
@@ -1022,10 +1106,47 @@ def title_problem(title: str) -> str | None:
     return None
 
 
-def _again(intent: ChatIntent, context: NLUContext) -> ChatIntent:
+_NOT_FINISHED = re.compile(
+    r"[,;]?\s+(?:but\s+)?(?:it'?s not|it is not|its not|it isn'?t|it wasn'?t|it was not|that'?s not"
+    r"|that isn'?t)"
+    r"(?: really| actually)? (?:done|finished|complete|completed)(?: yet)?$"
+)
+_TITLE_FILLER = ("the", "a", "an", "my", "do", "to")
+
+
+def _all_named(text: str, context: NLUContext) -> list[str]:
+    """The words of `text` (less articles and "do") if every one is a word of the user's titles, else []."""
+    said = [w for w in re.findall(r"[\w']+", text) if w not in _TITLE_FILLER]
+    stems = {stem(w) for w in context.vocabulary}
+    return said if said and all(stem(w) in stems for w in said) else []
+
+
+def _again(intent: ChatIntent, context: NLUContext, message: str = "") -> ChatIntent:
     """ "I need to walk the dog again": when every word names one of the user's tasks, that task is to be done
-    again (reopened), not added a second time."""
+    again (reopened), not added a second time. Likewise (round 11) "I still need to walk the dog", "I need
+    to fix the bike, it isn't finished" (reopen) and "I need to do the seam by wednesday instead" (a new
+    date)."""
     title = (intent.title or "").lower()
+    unfinished = _NOT_FINISHED.search(title)
+    if unfinished and intent.due_date is None:
+        stems = {stem(w) for w in context.vocabulary}
+        named = [w for w in re.findall(r"[\w']+", title[: unfinished.start()]) if stem(w) in stems]
+        named = [w for w in named if w not in _TITLE_FILLER]
+        if named:
+            return ChatIntent(intent=Intent.REOPEN, ref=TaskRef(words=" ".join(named)), inferred=True)
+    if intent.due_date is None and re.search(
+        r"\bstill (?:need|have|got|gotta|must|ought)\b", message.lower()
+    ):
+        said = _all_named(title, context)
+        if said:
+            return ChatIntent(intent=Intent.REOPEN, ref=TaskRef(words=" ".join(said)), inferred=True)
+    if intent.due_date is not None and title.endswith(" instead"):
+        said = _all_named(title[: -len(" instead")], context)
+        if said:
+            # "instead" says a task the user has is meant: not inferred, so the classifier's add does not win
+            return ChatIntent(
+                intent=Intent.UPDATE, ref=TaskRef(words=" ".join(said)), due_date=intent.due_date
+            )
     redo = re.match(r"(?:redo|re-do|do over) ", title)
     if intent.due_date is None and (title.endswith(" again") or redo):
         rest = title[redo.end() :] if redo else title[:-6]
@@ -1071,7 +1192,7 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         r"count|number of|what's the number of|what is the number of|total|"
         r"what's my total|what is my total|tell me how many"
         r"|(?:what's|what is|whats) the (?:total|overall|combined) (?:number|count|amount)"
-        r"|(?:what's|what is|whats) the (?:count|tally) of)\b",
+        r"|(?:what's|what is|whats) (?:the|my) (?:count|tally) of)\b",
         text,
     ):
         return ChatIntent(intent=Intent.COUNT, filter=list_filter(text, context.today))
@@ -1082,7 +1203,7 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
     ) or (
         (
             re.match(
-                r"^(show|sho|list|display|view|see|get(?! rid)(?!.* (?:off|out of) (?:my|the) )"
+                r"^(show|sho|shw|shwo|list|display|view|see|get(?! rid)(?!.* (?:off|out of) (?:my|the) )"
                 r"|give(?! .{1,60} (?:a|an|the) (?:due date|deadline))|gimme|print|tell|what|what's|whats"
                 r"|which"
                 r"|anything|is there|are there|is anything|am i|lemme see|let me see|pull up|bring up|"
@@ -1100,9 +1221,18 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
                 # overdue and open wordings (round 9: "what's slipped past its date", "still sat there
                 # undone")
                 r"|slipped|slipping|past due|past (?:its|their|the) (?:due )?(?:dates?|deadlines?)|lapsed"
-                r"|undone|not done|unticked|unchecked|not finished|not ticked off)\b",
+                r"|undone|not done|unticked|unchecked|not finished|not ticked off"
+                # "what's ticked off so far", "is there anything i've missed the deadline on" (round 11)
+                r"|ticked off|checked off|crossed off|ticked|missed|deadlines?|prio)\b",
                 text,
             )
+        )
+        # "have I missed any deadlines", "have i fallen behind on any of it" (round 11)
+        or re.match(
+            r"^(?:have|did|am|are|has) (?:i|we|anything)\b.*\b(?:missed|miss|fallen behind|behind|slip"
+            r"|slipped"
+            r"|overdue|late|lapsed|past (?:its|their|the) (?:due date|deadline)s?)\b",
+            text,
         )
         or (
             re.match(
@@ -1136,9 +1266,12 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         r"^(?:mark|set|flag|make|put) (?P<ref>.+?) (?:as |to |back to )?(?:not done|undone|incomplete|not"
         r" complete|not completed|"
         r"uncompleted|unfinished|pending|open|active|todo|to do|not finished|unchecked)$",
-        r"^(?:reopen|re-open|uncomplete|undo|unmark|uncheck|untick|unfinish|restore|un-complete|resume)"
+        r"^(?:reopen|re-open|uncomplete|undo|unmark|uncheck|untick|unfinish|restore|un-complete|resume|un-tick"
+        r"|un-check|un-mark)"
         r" (?P<ref>.+)$",
-        r"^(?P<ref>.+?) (?:is|are|was|isn't) (?:not|actually not|still not|not yet) (?:done|finished"
+        r"^(?P<ref>.+?) (?:is|are|was|were|isn't) (?:not|actually not|still not|not yet|not really"
+        r"|not actually"
+        r"|really not|never) (?:done|finished"
         r"|complete|completed)$",
         r"^(?P<ref>.+?) (?:isn't|is not|wasn't) (?:done|finished|complete|completed)(?: yet| after all)?$",
     ]
@@ -1259,6 +1392,11 @@ def _classify_update(words: Words, text: str, context: NLUContext) -> ChatIntent
             r"^(?:rename|retitle) (?P<ref>(?:task |number |no |item )#?\d{1,9}|#\d{1,9}) (?P<value>.+)$",
             "title",
         ),
+        # "call task 7 'reseal the shower tray' instead" (round 11)
+        (
+            r"^call (?P<ref>(?:task |number |no |item )#?\d{1,9}|#\d{1,9}) (?P<value>.+?)(?: instead)?$",
+            "title",
+        ),
         (
             r"^(?:change|update|edit|set|make)(?: the)? (?:title|name|text|description) (?:of|for|on)"
             r" (?P<ref>.+?) (?:to|as|into) (?P<value>.+)$",
@@ -1313,6 +1451,8 @@ def _classify_update(words: Words, text: str, context: NLUContext) -> ChatIntent
         else:
             # the new title keeps the user's spelling, so it is cut from the original words
             original = words.tail(m.start("value")).original().rstrip(".!?")
+            if kind == "title" and text.endswith(" instead") and not m.group("value").endswith(" instead"):
+                original = re.sub(r"\s+instead$", "", original)
             intent = _update_value(intent, m.group("value"), original, context, kind)
         return intent
     return None

@@ -31,6 +31,9 @@ IRREGULAR = {
     "forgotten": "forget", "understood": "understand", "stood": "stand", "sat": "sit", "slept": "sleep",
     "swept": "sweep", "felt": "feel", "heard": "hear", "led": "lead", "lost": "lose", "meant": "mean",
     "paid off": "pay",
+    # British -t past forms (round 11: "learnt my lines")
+    "learnt": "learn", "spelt": "spell", "burnt": "burn", "dreamt": "dream", "leapt": "leap",
+    "knelt": "kneel", "spilt": "spill", "smelt": "smell", "spoilt": "spoil", "dwelt": "dwell",
 }  # fmt: skip
 # past forms that are also the infinitive: "cut", "put", "set", "read", "hit", "shut" need no entry
 SYNONYMS = {"mum": "mom", "mommy": "mom", "mother": "mom", "dad": "dad", "father": "dad", "doc": "doctor"}
