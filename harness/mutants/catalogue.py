@@ -143,8 +143,8 @@ CATALOGUE: tuple[Defect, ...] = (
         "frontend-server-fast-paths-dropped",
         "SC-016",
         "services/frontend/pyproject.toml",
-        "uvloop and httptools are left out of the frontend's dependencies: its image serves on asyncio's loop"
-        " and the pure-Python h11 parser (as it did until 2026-12-01), the benchmarks' dev venv still has them",
+        "uvloop and httptools are left out of the frontend's dependencies: its image serves on asyncio's"
+        " loop and the pure-Python h11 parser (as until 2026-12-01); the benchmarks' dev venv still has them",
         (Edit('    "uvloop>=0.19",\n    "httptools>=0.6",\n', ""),),
         tags=("code",),
     ),
