@@ -94,16 +94,25 @@ def test_only_filling_an_empty_context_or_leaving_it_as_it_was_is_written_after_
     assert not stale_read_is_harmless(full, (question, change, 1, [2]))  # another list
 
 
-@pytest.mark.parametrize("in_order", [True, False], ids=["in-order", "seeded-defect-no-wait"])
-async def test_a_quick_yes_sees_the_question_it_answers(
+async def _dentist_with_slow_writes(
     stack: Stack, monkeypatch: pytest.MonkeyPatch, in_order: bool
-) -> None:
+) -> tuple[ChatService, str]:
+    """A user with the task "Call dentist" whose conversation writes land late; unless `in_order`, the seeded
+    defect: the next turn no longer waits for the last one's write."""
     service = service_of(stack.chatbot_app)
     token = await stack.signup()
     await stack.add_task(token, title="Call dentist")
     slow_writes(monkeypatch, service.store)
-    if not in_order:  # seeded defect: the next turn no longer waits for the last one's write
+    if not in_order:
         monkeypatch.setattr(service, "_after_earlier_write", lambda _conversation: asyncio.sleep(0))
+    return service, token
+
+
+@pytest.mark.parametrize("in_order", [True, False], ids=["in-order", "seeded-defect-no-wait"])
+async def test_a_quick_yes_sees_the_question_it_answers(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, in_order: bool
+) -> None:
+    service, token = await _dentist_with_slow_writes(stack, monkeypatch, in_order)
     asked = await stack.chat(token, "delete the dentsit one")  # a typo: asks first
     assert "(yes/no)" in asked["reply"], asked
     assert asked["conversation_id"] in service._writes  # answered while its write was still to land
@@ -120,12 +129,7 @@ async def test_a_quick_yes_sees_the_question_it_answers(
 async def test_undo_right_after_a_change_undoes_it(
     stack: Stack, monkeypatch: pytest.MonkeyPatch, in_order: bool
 ) -> None:
-    service = service_of(stack.chatbot_app)
-    token = await stack.signup()
-    await stack.add_task(token, title="Call dentist")
-    slow_writes(monkeypatch, service.store)
-    if not in_order:
-        monkeypatch.setattr(service, "_after_earlier_write", lambda _conversation: asyncio.sleep(0))
+    service, token = await _dentist_with_slow_writes(stack, monkeypatch, in_order)
     added = await stack.chat(token, "add buy stamps")
     assert added["conversation_id"] in service._writes
     undone = await stack.chat(token, "undo", added["conversation_id"])
