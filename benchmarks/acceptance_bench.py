@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+from harness.load import percentile
+
 REPO = Path(__file__).resolve().parent.parent
 PHASES = ("cluster", "build", "load", "install", "app reachable", "scenarios", "total")
 
@@ -66,7 +68,7 @@ def load_rates(report_dir: Path, window: int = 3) -> dict[str, dict[str, float]]
     for trace_file in sorted((report_dir / "evidence").glob("*/load_trace.json")):
         trace = json.loads(trace_file.read_text())
         samples, seconds = trace["samples"], float(trace["duration_s"])
-        latencies = sorted(s[1] for s in samples)
+        latencies = [s[1] for s in samples]
         per_second = [0] * (int(seconds) + 1)
         for s in samples:
             per_second[min(int(s[0]), len(per_second) - 1)] += 1
@@ -76,8 +78,8 @@ def load_rates(report_dir: Path, window: int = 3) -> dict[str, dict[str, float]]
             "requests": len(samples),
             "seconds": seconds,
             "rate": len(samples) / seconds if seconds else 0.0,
-            "p50_ms": 1000 * latencies[len(latencies) // 2] if latencies else 0.0,
-            "p95_ms": 1000 * latencies[int(len(latencies) * 0.95)] if latencies else 0.0,
+            "p50_ms": 1000 * percentile(latencies, 50),  # the load report's own nearest-rank percentile
+            "p95_ms": 1000 * percentile(latencies, 95),
             "lowest": min(windows) if windows else 0.0,
         }
     return out
