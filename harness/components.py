@@ -79,6 +79,7 @@ COMPONENTS: tuple[Component, ...] = (
 )
 BY_NAME = {c.name: c for c in COMPONENTS}
 # the three FastAPI services, in start order (the backend first: the others call it)
+COMPOSE_PROJECT = "todo-chatbot"  # `tcb compose`: the docker compose project
 APP_COMPONENTS: tuple[str, ...] = tuple(c.name for c in COMPONENTS if c.package)
 DEFAULT_IMAGES: tuple[str, ...] = tuple(c.image for c in COMPONENTS if c.default_image)
 

@@ -17,13 +17,13 @@ from pathlib import Path
 
 from harness import components, http_client
 from harness.log import get_logger
-from harness.paths import REPO, ensure
+from harness.paths import DEV_STATE_DIR, ensure
 from harness.proc import Daemon, DaemonError, uvicorn_argv
 from harness.timeouts import DEFAULT_TIMEOUTS
 
 log = get_logger("dev")
 
-DEFAULT_STATE_DIR = REPO / ".tcb" / "dev"
+DEFAULT_STATE_DIR = DEV_STATE_DIR
 SERVICES = components.APP_COMPONENTS
 APP_MODULES = {name: str(components.component(name).app_module) for name in SERVICES}
 

@@ -454,7 +454,7 @@ def _git_labels() -> dict[str, str]:
 
 COMPOSE_FILE = REPO / "compose.yaml"
 ENV_FILE = REPO / ".env"
-COMPOSE_PROJECT = "todo-chatbot"
+COMPOSE_PROJECT = components.COMPOSE_PROJECT
 COMPOSE_PROFILES = ("llm",)  # the optional services in compose.yaml
 # compose.yaml refuses to interpolate without these (`${VAR:?…}`); `down` needs none of them really
 _REQUIRED_VARIABLES = (

@@ -11,6 +11,7 @@ CACHE = Path(os.environ.get("TCB_CACHE", Path.home() / ".cache" / "todo-chatbot"
 # Mutable state of things the harness runs (the local cluster's data, logs, pids).
 STATE = Path(os.environ.get("TCB_STATE", "/var/lib/todo-chatbot"))
 REPORTS = Path(os.environ.get("TCB_REPORTS", REPO / "reports"))
+DEV_STATE_DIR = REPO / ".tcb" / "dev"  # `tcb dev`: SQLite files, JWT secret, logs
 TOOLS_BIN = CACHE / "bin"  # pinned tools installed by the harness (helm, …)
 
 

@@ -9,9 +9,9 @@ from typing import Annotated
 
 import typer
 
-from harness.components import container_port
-from harness.devserver import DEFAULT_STATE_DIR, SERVICES, DevServerError, start_dev_stack
+from harness.components import APP_COMPONENTS, container_port
 from harness.log import get_logger
+from harness.paths import DEV_STATE_DIR
 
 log = get_logger("dev")
 
@@ -23,12 +23,15 @@ def dev(
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 to reach it from elsewhere).")] = (
         "127.0.0.1"
     ),
-    state_dir: Annotated[Path, typer.Option(help="SQLite files, JWT secret and logs.")] = DEFAULT_STATE_DIR,
+    state_dir: Annotated[Path, typer.Option(help="SQLite files, JWT secret and logs.")] = DEV_STATE_DIR,
     nlu_provider: Annotated[str, typer.Option(help="Chatbot NLU: rules, llm or hybrid.")] = "rules",
     log_level: Annotated[str, typer.Option(help="LOG_LEVEL of the services.")] = "INFO",
     reset: Annotated[bool, typer.Option("--reset", help="Delete the local databases first.")] = False,
 ) -> None:
     """Start backend, chatbot and frontend on SQLite (no Docker, no cluster); Ctrl-C stops all three."""
+    # imported here, not at the top: every other tcb command (and `tcb --help`) starts without it
+    from harness.devserver import DevServerError, start_dev_stack
+
     if reset:
         # Only the databases: --state-dir may point anywhere, so never remove the directory itself.
         for db in [*state_dir.glob("backend.db*"), *state_dir.glob("chatbot.db*")]:
@@ -71,4 +74,4 @@ def dev(
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the main app."""
-    app.command("dev", help=f"Run {', '.join(SERVICES)} locally on SQLite (no cluster needed).")(dev)
+    app.command("dev", help=f"Run {', '.join(APP_COMPONENTS)} locally on SQLite (no cluster needed).")(dev)
