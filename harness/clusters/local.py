@@ -246,6 +246,15 @@ class LocalCluster:
 
     def _teardown(self) -> None:
         log.info("tearing down the local cluster in %s", self.dir)
+        steps: list[tuple[str, float]] = []
+        began = time.monotonic()
+
+        def step(name: str) -> None:  # the seconds since the step before, for the closing line
+            nonlocal began
+            now = time.monotonic()
+            steps.append((name, now - began))
+            began = now
+
         # side by side: none of them waits for another to be gone (each stop is SIGTERM, a wait, SIGKILL)
         self._stop_side_by_side(
             "kube-router",
@@ -256,29 +265,39 @@ class LocalCluster:
             "kube-scheduler",
             "kube-controller-manager",
         )
+        step("node components")
         if self._pid("containerd") is not None:
             for container in self._stop_pods():
                 # libcni's result cache (not configurable in containerd 1.6) lives outside the state dir
                 for cached in Path("/var/lib/cni/results").glob(f"{CNI_NETWORK}-{container}-*"):
                     cached.unlink()
+        step("pods")
         # a graceful stop keeps nothing the state dir's removal below does not discard
         self._stop_side_by_side(
             "containerd", "kube-apiserver", "etcd", timeout=self.timeouts.discarded_daemon_stop, warn=False
         )
         self._kill_leftover_shims()
+        step("containerd, API server, etcd")
         self._unmount_all()
+        step("mounts")
         # sysctls back first (route_localnet before the rule that protects it goes), then chains and ipsets
         local_host.restore(local_host.HostRecord.load(self._host_record))
         run(["ip", "link", "delete", CNI_BRIDGE], check=False, quiet=True)
         local_host.remove_unmapped_service_address_refusal()
         local_host.remove_service_range_route_rule(SERVICE_CIDR, CNI_BRIDGE)
         run(["ip", "addr", "delete", f"{NODE_IP}/32", "dev", "lo"], check=False, quiet=True)
+        step("host settings, links, rules")
         self._remove_cgroups()
         for log_link in Path("/var/log/containers").glob("*.log"):
             if log_link.is_symlink() and str(self.dir) in os.readlink(log_link):
                 log_link.unlink()
         shutil.rmtree(self.dir, ignore_errors=True)
-        log.info("local cluster removed")
+        step("cgroups and the state dir")
+        log.info(
+            "local cluster removed in %.1fs (%s)",
+            sum(seconds for _, seconds in steps),
+            ", ".join(f"{name} {seconds:.1f}s" for name, seconds in steps),
+        )
 
     # ---- layout and configuration -----------------------------------------------------------------------
     def _p(self, *parts: str) -> Path:
