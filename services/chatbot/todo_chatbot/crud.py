@@ -155,7 +155,7 @@ class ConversationStore:
         if hit:
             params.update(hit_key=hit.key, hit_window=hit.window)
         params.update(peek_key=peek.key if peek else "", peek_window=peek.window if peek else -1)
-        row: Mapping[str, Any] | None
+        row: Mapping[Any, Any] | None  # a driver row (Postgres) or a RowMapping (SQLite)
         if self._postgres and hit:
             row = await fetch_one(self._engine, self._open_pg, params)
             hits, peeked, begun = row["hits"], row["peeked"], row["begun"]
