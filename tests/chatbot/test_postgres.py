@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import httpx
 import pytest
@@ -88,15 +89,24 @@ async def test_still_ready_while_postgres_is_down_and_says_so(tmp_path: Path) ->
 
 @contextmanager
 def statements_of(engine: AsyncEngine) -> Iterator[list[str]]:
-    """The SQL statements the engine sends while the block runs (pool pre-pings are not statements)."""
+    """The SQL statements the engine sends while the block runs (pool pre-pings are not statements): through
+    SQLAlchemy, and on its pooled connections' driver (db.fetch_one, the turn's two statements)."""
     sent: list[str] = []
 
     def record(conn: object, cursor: object, statement: str, *args: object) -> None:
         sent.append(" ".join(statement.split())[:120])
 
+    on_driver = crud.fetch_one
+
+    async def recorded(on: AsyncEngine, statement: Any, params: Any) -> Any:
+        if on is engine:
+            record(None, None, str(statement))
+        return await on_driver(on, statement, params)
+
     event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:
-        yield sent
+        with mock.patch.object(crud, "fetch_one", recorded):
+            yield sent
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
 
@@ -144,6 +154,40 @@ async def test_the_statement_count_sees_a_turn_that_takes_more(
             second = await stack.chat(token, "delete it", first["conversation_id"])
         assert second["actions"][0]["type"] == "deleted", second
         assert len(sent) > 2, sent
+
+
+async def test_the_turns_two_statements_go_to_the_driver_and_store_json_as_before(
+    pg: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the turn's two statements run on the pooled connection's driver (db.fetch_one), not
+    through SQLAlchemy's connection and cursor (more CPU than the statements themselves: README, "Latency,
+    round 6"); the conversation's JSON columns are stored as SQLAlchemy's JSON type stores them (an empty
+    question as JSON null) and read back as Python values, timestamps by the database's clock."""
+    monkeypatch.setattr(chat_route, "CLEANUP_ONE_IN", 10**12)
+    url = pg.create_database("chatbot_turns_driver")
+    async with running_stack(tmp_path, database_url=url) as stack:
+        assert stack.chatbot_app is not None
+        engine: AsyncEngine = stack.chatbot_app.state.engine
+        token = await stack.signup()
+        first = await stack.chat(token, "add buy milk")
+        conversation = first["conversation_id"]
+        await stack.chatbot_app.state.service.drain()
+        through_sqlalchemy: list[str] = []
+        listener = lambda *args: through_sqlalchemy.append(str(args[2]))  # noqa: E731
+        event.listen(engine.sync_engine, "before_cursor_execute", listener)
+        try:
+            second = await stack.chat(token, "show my tasks", conversation)
+            third = await stack.chat(token, "mark the first one done", conversation)
+            await stack.chatbot_app.state.service.drain()
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", listener)
+        assert [(a["type"], a["task_numbers"]) for a in second["actions"]] == [("listed", [1])], second
+        assert [(a["type"], a["task_number"]) for a in third["actions"]] == [("completed", 1)], third
+        assert through_sqlalchemy == [], through_sqlalchemy
+        query = "SELECT json_typeof(pending), listed_numbers::text, json_typeof(last_change), turns"
+        query += f" FROM chatbot_conversations WHERE id = '{conversation}'"
+        stored = pg.sql(query, database="chatbot_turns_driver")
+        assert stored.split("|") == ["null", "[1]", "object", "3"], stored
 
 
 async def test_a_turn_never_writes_into_another_users_conversation(pg: PostgresServer) -> None:

