@@ -244,6 +244,17 @@ _DATE_EDIT = [
     # each: the task, then the new date ("value"); handed to the update parser's date reading
     r"^(?:bring|move|pull) (?P<ref>.+?) forward (?:to|till|until) (?P<value>.+)$",
     r"^(?P<ref>.+?) can wait (?:till|until|to|for) (?P<value>.+)$",
+    # a statement that a task moves to a date, said with any verb of moving, waiting or putting off: "the
+    # Wye trip is off till the 12th", "the licence renewal can slide to the 9th", "finding a stool can be
+    # left till december the 10th", "the boiler service got pushed to friday" (round 12)
+    r"^(?P<ref>.+?) (?:(?:can|could|will|should|may|might|must|would|'ll)(?: just| easily| probably)?"
+    r" (?:be |get )?|(?:is|'s|are|was|were|has been|have been|'s been|got|gets|has|have) (?:been )?)?"
+    r"(?:now |just |all |actually |officially )?"
+    r"(?:off|postponed|delayed|pushed|pushed back|pushed out|put off|put back|moved|moved back|shifted"
+    r"|bumped|rescheduled|left|parked|held over|carried over|slide|slip|slid|slipped|wait|drift|drifted"
+    r"|kicked|kicked back|deferred|bounced|rolled|rolled over|pencilled|penciled|penciled in"
+    r"|pencilled in)"
+    r" (?:till|until|til|to|for|over to|back to|into|onto) (?P<value>.+?)(?: now| instead)?$",
     r"^(?:put|push|hold) (?P<ref>.+?) off (?:till|until|til|to|for) (?P<value>.+)$",
     r"^can (?:we|i|you) (?:do|move|have) (?P<ref>.+?) (?:on|to|for) (?P<value>.+?)(?: instead)?$",
     r"^(?P<ref>.+?) should be (?:due |done )?(?:on |by )?(?P<value>.+)$",
@@ -270,6 +281,13 @@ _DATE_EDIT = [
     r"^(?P<ref>.+?) (?:is|'s|are) (?:actually |now )?(?:on|for) (?P<value>.+?)(?: now| instead)?$",
     r"^(?:reschedule|shift|set|move|bump) (?P<ref>.+?) (?:for|to|till|until) (?P<value>.+)$",
     r"^give (?P<ref>.+?) a (?:deadline|due date) of (?P<value>.+)$",
+    # "the tournament entry deadline is the 28th", "the hall's due date should be friday" (round 12)
+    r"^(?P<ref>.+?)(?:'s)? (?:deadline|due date|date) (?:is|'s|should be|can be|will be|needs to be|has to be"
+    r"|becomes|is now|changes to|moves to|is moving to|has moved to) (?:now |actually )?(?P<value>.+?)"
+    r"(?: now| instead)?$",
+    # "get the club hall done by the 5th" (round 12)
+    r"^(?:get|have) (?P<ref>.+?) (?:done|sorted|finished|booked|paid|sent|handled) (?:by|for|on|before)"
+    r" (?P<value>.+)$",
     # "set a deadline of next friday for the wiper blades": the date first
     r"^(?:set|put|add|give) (?:a |the )?(?:new )?(?:deadline|due date)(?: of| for| to| on| as)?"
     r" (?P<value>.+?) (?:for|on|to) (?P<ref>.+)$",
@@ -307,7 +325,8 @@ _PRIORITY_EDIT: list[tuple[str, Priority | None]] = [
     ),
     # "put the dovetail clamp on high", "drop the heater call to medium priority" (round 11)
     (
-        r"^(?:put|set|move|bump|drop|lower|raise) (?P<ref>.+?) (?:down |up )?(?:at|to|on|into) (?:a |an )?"
+        r"^(?:put|set|move|bump|drop|lower|raise|knock|bring|take|push|kick|shift|switch|turn|downgrade"
+        r"|upgrade|nudge|stick|pop) (?P<ref>.+?) (?:down |up |back )?(?:at|to|on|into) (?:a |an )?"
         r"(?P<p>high|low|medium|top|normal)(?:(?: |-)?priority)?$",
         None,
     ),
@@ -327,12 +346,20 @@ _DELETE = [
     r"p)"
     r" (?:it|that)$",
 ]
+# how a statement says a task was not done well enough: "the ropes weren't coiled properly" (round 12)
+_NOT_WELL = r"(?: yet| after all| at all| properly| right| correctly| fully| completely| in the end| really)*"
 _REOPEN = [
     r"^i (?:haven'?t|have not|didn'?t|did not|havent|didnt)(?: actually| really| yet)? (?P<ref>.+?)"
     r"(?: yet| after all| at all)?$",
     r"^(?P<ref>.+?) (?:isn'?t|is not|wasn'?t|was not|weren'?t|were not|hasn'?t been|has not been|aren'?t"
     r"|isnt)(?: actually| really)?"
-    r" (?!urgent|important|pressing|a priority)(?P<pp>\w+)(?: yet| after all)?$",
+    rf" (?!urgent|important|pressing|a priority)(?P<pp>\w+){_NOT_WELL}$",
+    # "I thought I'd coiled the ropes but I hadn't", "turns out I never coiled the ropes" (round 12)
+    r"^(?:i )?(?:thought|assumed|believed) (?:i'?d|i had|i'?ve|i have|i) (?P<pp>\w+) (?P<ref>.+?),?"
+    r" but (?:i )?(?:hadn'?t|had not|haven'?t|have not|didn'?t|did not|never|no)(?: \w+)?$",
+    # "take the tick off the ropes", "remove the tick from task 3" (round 12)
+    r"^(?:take|remove|get|clear|rub) (?:the |my )?(?:tick|check ?mark|checkmark|cross|done mark)"
+    r" (?:off|from|on) (?P<ref>.+)$",
     r"^(?P<ref>.+?) (?:hasn'?t|has not|haven'?t|have not)(?: actually| really| yet)? been"
     r" (?!urgent|important|pressing|a priority)(?P<pp>\w+)(?: yet| after all)?$",
     r"^(?:put|set|mark|change|switch|turn) (?P<ref>.+?) back (?:to|as)"
@@ -350,6 +377,11 @@ _REOPEN = [
     r"^(?:mark|set|make|put) (?P<ref>.+?) (?:as )?(?:open|active|pending|not done|undone|todo) again$",
     r"^i (?:marked|ticked|checked|completed) (?P<ref>.+?)(?: as)?(?: done| off| complete)? by (?:mistake|acc"
     r"ident)$",
+    # "I ticked off the chess clock too early", "marked the glass done a bit prematurely" (round 12)
+    r"^(?:i |i've |ive |i have |you )?(?:accidentally |wrongly |mistakenly )?(?:marked|ticked|checked|crossed"
+    r"|completed|closed)(?: off)? (?P<ref>.+?)(?: as)?(?: done| off| complete| finished)?"
+    r" (?:(?:a bit |way |far |much )?too (?:early|soon|quickly|fast)|prematurely|by mistake|by accident"
+    r"|in error|wrongly|accidentally|mistakenly|before it was (?:done|finished|ready))$",
     r"^undo (?:completing|finishing|ticking off|checking off) (?P<ref>.+)$",
 ]
 _COMPLETE = [
@@ -413,15 +445,24 @@ _PAST_FIRST = re.compile(
 _DONE_WORDS = re.compile(r"\b(done|finished|complete|completed)$")
 
 
+_REASON_FIRST = re.compile(r"^.+?\b(?:so|but|and so|which means|that means)\s+(?=\S)")
+
+
 def _ref(words: str) -> TaskRef | None:
+    """The task a statement is about; a reason said before it ("the weather's awful so the juniper question
+    can wait till friday") is not part of it (round 12)."""
     from todo_chatbot.nlu.rules import parse_ref
 
+    first = _REASON_FIRST.match(words)
+    if first and len(words[first.end() :].split()) >= 1:
+        words = words[first.end() :]
     return parse_ref(words)
 
 
 # "the bike's broken again" (reopen), "the scoreboard's working again" (done): the task's state, again
 _AGAIN = re.compile(
-    r"^(?P<ref>.+?)(?:'s| is| are| has| have)(?: gone| got| become| been)? (?P<state>\w+)(?: up| down)?"
+    r"^(?P<ref>.+?)(?:'s| is| are| has| have)(?: gone| got| become| been)?(?: all| really| very| so| a bit"
+    r"| totally| completely| quite| pretty)? (?P<state>\w+)(?: up| down)?"
     r" again$"
 )
 _WORKS_AGAIN = re.compile(
@@ -544,11 +585,21 @@ _WHEN_DONE = re.compile(
 )
 
 
+# a word that takes back what a statement says was done
+NEGATION = re.compile(
+    r"\b(?:not|never|no|hadn'?t|haven'?t|hasn'?t|didn'?t|isn'?t|wasn'?t|weren'?t|aren'?t|won'?t|can'?t"
+    r"|couldn'?t|doesn'?t|don'?t|hadnt|havent|hasnt|didnt|isnt|wasnt|werent|arent|dont|doesnt|untick"
+    r"|unticked|undo|undone|reopen|unmark|uncheck|unfinished|incomplete)\b"
+)
+
+
 def past_statement(text: str) -> ChatIntent | None:
     """ "called mom", "I already paid the rent", "the passport is renewed", "report sent": done (inferred)."""
     when = _WHEN_DONE.search(text)
     if when and when.start() > 0:
         text = text[: when.start()]
+    if NEGATION.search(text):
+        return None  # "I thought I'd coiled the ropes but I hadn't": not a completion (round 12)
     m = _MARK_AS.match(text)  # "mark the tap as fixed": the tap task, done
     if m and m.group("pp") not in _NEGATED and is_past(m.group("pp")):
         return ChatIntent(

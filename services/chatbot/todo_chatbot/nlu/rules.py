@@ -841,6 +841,15 @@ def _update_value(
     if due is not None and prefer != "title":
         intent.due_date = due
         return intent
+    both = re.match(r"(?P<date>.+?),? (?:and|&) (?:make it |set it to |set it as |mark it |it'?s )?(?P<rest>.+)$", v)
+    if both and prefer in ("date", "any"):
+        # "move the tuning to thursday and make it low priority": the date and the priority (round 12)
+        due = parse_date(both.group("date"), today_ctx.today)
+        p = PRIORITY_VALUE.match(both.group("rest")) or PRIORITY_IN_TEXT.search(both.group("rest"))
+        if due is not None and p is not None:
+            intent.due_date = due
+            intent.priority = _priority(p.group("p") or p.group("p2"))
+            return intent
     if prefer == "date":
         intent.problem = (
             f"I couldn't read '{v}' as a date. Try 'tomorrow', 'friday', 'next monday' or 'Dec 5'."
@@ -1021,7 +1030,30 @@ def parse_rules(message: str, context: NLUContext) -> ChatIntent:
         plan = WANT_TO.match(clean(message).strip())
         if plan and not plan.group("rest").rstrip().endswith("?"):
             return parse_rules("remind me to " + plan.group("rest"), context)
+        return _one_clause(message, context) or intent
     return intent
+
+
+_CLAUSE_CUT = re.compile(r"\s*[,;]\s*|\s+-+\s+|\s+(?:so|and so|but)\s+")
+_ON_TASK = (Intent.COMPLETE, Intent.REOPEN, Intent.UPDATE, Intent.DELETE)
+
+
+def _one_clause(message: str, context: NLUContext) -> ChatIntent | None:
+    """A message the rules read nothing in, one of whose clauses alone says what to do with a task (round
+    12): the last one as a command ("Jo isn't around till next month, push the juniper question to december
+    14th": the first clause gives the reason), else the first one as a statement ("stool's sorted - found
+    one at a car boot": the second says how). A guess (a typo fix) is never taken from a part."""
+    parts = [p for p in _CLAUSE_CUT.split(clean(message).strip()) if p.strip(_STRIP)]
+    if len(parts) < 2:
+        return None
+    if len(parts[-1].split()) >= 2:
+        intent = parse_rules(parts[-1], context)
+        if intent.intent in _ON_TASK and intent.ref is not None and not intent.inferred and not intent.guessed:
+            return intent
+    intent = parse_rules(parts[0], context)
+    if intent.intent in _ON_TASK and intent.ref is not None and intent.ref.words and not intent.guessed:
+        return intent
+    return None
 
 
 # "how do you add a task" asks about the bot; "how do you boil an egg" about the world (round 11)
@@ -1204,6 +1236,8 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         (
             re.match(
                 r"^(show|sho|shw|shwo|list|display|view|see|get(?! rid)(?!.* (?:off|out of) (?:my|the) )"
+                # "get the club hall done by the 5th" sets a date (round 12)
+                r"(?!.* (?:done|sorted|finished|booked|paid|sent) (?:by|for|on|before|till|until) )"
                 r"|give(?! .{1,60} (?:a|an|the) (?:due date|deadline))|gimme|print|tell|what|what's|whats"
                 r"|which"
                 r"|anything|is there|are there|is anything|am i|lemme see|let me see|pull up|bring up|"
@@ -1336,6 +1370,9 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
     if m:
         ref_text = _before_clause(words, m.group("ref") or "")
         ref_text = re.sub(r"\s+from (my |the )?(list|tasks|todos|todo list)$", "", ref_text)
+        kept = _not_the_task(ref_text, context)
+        if kept is not None:
+            return kept
         return ChatIntent(intent=Intent.DELETE, ref=parse_ref(ref_text) if ref_text else None)
 
     if re.fullmatch(
@@ -1357,6 +1394,29 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
     return ChatIntent(intent=Intent.UNKNOWN)
 
 
+# what a delete verb may remove that is not the task: a part of it ("the word mainsail from the patch task")
+_PART_OF_TASK = re.compile(
+    r"^(?:the |its |that |this )?(?:\w+ )?(?:word|words|letter|bit|part|text|note|tag|label|flag|star|time"
+    r"|reminder time|priority|urgency|date|deadline|due date)\b.*? (?:from|of|on|in|off|for) (?P<ref>.+)$"
+)
+_TO_A_DATE = re.compile(r"^(?P<ref>.+?) (?:to|till|until|til|back to|over to) (?P<value>.+)$")
+
+
+def _not_the_task(ref_text: str, context: NLUContext) -> ChatIntent | None:
+    """A delete verb whose object is not a task: "drop the life jackets to tomorrow" moves it; "delete the
+    word mainsail from the patch task" edits it (asked about: no change is read). Never a delete (round 12)."""
+    m = _TO_A_DATE.match(ref_text)
+    if m:
+        value = m.group("value")
+        due = parse_date(value, context.today) or phrasing.day_of_month(value, context.today)
+        if due is not None:
+            return ChatIntent(intent=Intent.UPDATE, ref=parse_ref(m.group("ref")), due_date=due)
+    part = _PART_OF_TASK.match(ref_text)
+    if part:
+        return ChatIntent(intent=Intent.UPDATE, ref=parse_ref(part.group("ref")))
+    return None
+
+
 _CLAUSE_START = re.compile(
     r"^(?:we|i|it|that|they|there|he|she|you|not|no|don'?t|because|cos|as|since|so)(?:'\w+)?\b"
 )
@@ -1371,13 +1431,28 @@ def _before_clause(words: Words, ref_text: str) -> str:
     return ref_text
 
 
+# verbs that delete a task, and remove an attribute of one ("drop the date on X")
+_DROP_VERBS = (
+    r"(?:remove|clear|delete|drop|unset|take|cancel|lose|scrap|ditch|get rid of|bin|axe|kill|nix|erase|strip"
+    r"|wipe|forget|del|rm|chuck|trash|discard)"
+)
+
+
 def _classify_update(words: Words, text: str, context: NLUContext) -> ChatIntent | None:
     """rename / change / move / set priority / clear the due date: the task reference and the new value."""
     forms: list[tuple[str, str]] = [
         (
-            r"^(?:remove|clear|delete|drop|unset|take)(?: the)? (?:due date|deadline|date)(?: (?:from|of|for"
-            r"|on|off))? (?P<ref>.+)$",
+            rf"^{_DROP_VERBS}(?: the| its| that| this)? (?:\w+ )?(?:due date|deadline|date|due day)(?: (?:from|of"
+            r"|for|on|off|in|attached to))? (?P<ref>.+)$",
             "nodate",
+        ),
+        # "remove the high priority from the marina fees", "drop the urgency on X" (round 12): the priority
+        # goes back to medium; the task stays
+        (
+            rf"^{_DROP_VERBS}(?: the| its)? (?:high |top |low |urgent )?(?:priority|urgency|urgent (?:flag|tag"
+            r"|label|status)|priority (?:flag|tag|label|status)|importance|flag|star)(?: (?:from|of|for|on|off"
+            r"|in))? (?P<ref>.+)$",
+            "medium",
         ),
         (r"^(?:remove|clear|delete|drop|unset) (?P<ref>.+?)(?:'s)? (?:due date|deadline)$", "nodate"),
         (r"^(?:rename|retitle|call) (?P<ref>.+?) (?:to|as|into) (?P<value>.+)$", "title"),
@@ -1446,13 +1521,18 @@ def _classify_update(words: Words, text: str, context: NLUContext) -> ChatIntent
         intent = ChatIntent(intent=Intent.UPDATE, ref=parse_ref(m.group("ref")))
         if kind == "nodate":
             intent.clear_due_date = True
-        elif kind in ("high", "low"):
+        elif kind in ("high", "low", "medium"):
             intent.priority = kind  # type: ignore[assignment]
         else:
             # the new title keeps the user's spelling, so it is cut from the original words
             original = words.tail(m.start("value")).original().rstrip(".!?")
             if kind == "title" and text.endswith(" instead") and not m.group("value").endswith(" instead"):
                 original = re.sub(r"\s+instead$", "", original)
+            if kind in ("title", "any"):
+                # "change the spreadsheet task to say update my elo sheet" (round 12)
+                said = re.match(r"(?:say|read|be called|be named)\s+(?=\S)", m.group("value"))
+                if said:
+                    original = words.tail(m.start("value") + said.end()).original().rstrip(".!?")
             intent = _update_value(intent, m.group("value"), original, context, kind)
         return intent
     return None
