@@ -17,7 +17,13 @@ from todo_chatbot.nlu import arbiter, dates, phrasing, rules
 from todo_chatbot.nlu.intent import ChatIntent, Intent, NLUContext
 
 TODAY = date(2026, 11, 23)  # a Monday
-TITLES = ["Coil the ropes", "Pay the marina fees", "Plan the Wye trip", "Ask Jo about the juniper", "Find a stool"]
+TITLES = [
+    "Coil the ropes",
+    "Pay the marina fees",
+    "Plan the Wye trip",
+    "Ask Jo about the juniper",
+    "Find a stool",
+]
 CONTEXT = NLUContext(today=TODAY, vocabulary=frozenset(" ".join(TITLES).lower().split()))
 
 
@@ -48,7 +54,11 @@ def test_a_task_moved_to_a_date_with_any_verb(message: str, ref: str, due: date)
 
 
 def test_the_moved_to_rules_are_needed(monkeypatch: pytest.MonkeyPatch) -> None:
-    kept = [p for p in phrasing._DATE_EDIT if "|slide|slip" not in p and "(?:deadline|due date|date) (?:is" not in p]
+    kept = [
+        p
+        for p in phrasing._DATE_EDIT
+        if "|slide|slip" not in p and "(?:deadline|due date|date) (?:is" not in p
+    ]
     kept = [p for p in kept if not p.startswith("^(?:get|have)")]
     monkeypatch.setattr(phrasing, "_DATE_EDIT", kept)
     for message, _, due in MOVED[:3] + MOVED[4:5]:
@@ -230,3 +240,114 @@ def test_a_reason_before_so_is_not_part_of_the_reference(monkeypatch: pytest.Mon
     assert _said(said)[:2] == (Intent.UPDATE, "juniper question")
     monkeypatch.setattr(phrasing, "_REASON_FIRST", phrasing.re.compile(r"zzz"))
     assert _said(said)[1] != "juniper question"
+
+
+# ---- the second batch: classes read in the unsealed held-out sets ----
+
+GILD = NLUContext(
+    today=TODAY,
+    vocabulary=frozenset(
+        "rule the vellum guidelines gild the uncial alphabet splice the tenor sally".split()
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "the vellum's not that urgent, drop it to medium",
+        "drop the vellum to medium",
+        "delete the vellum to medium",
+    ],
+)
+def test_a_priority_after_a_delete_verb_is_an_edit(message: str) -> None:
+    """heldout10's destructive action on a wrong guess (main's parser before round 11): read as a delete."""
+    said = rules.parse(message, GILD)
+    assert (said.intent, said.priority) == (Intent.UPDATE, "medium")
+
+
+def test_a_priority_after_a_delete_verb_needs_its_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "_TO_A_PRIORITY", rules.re.compile(r"zzz"))
+    assert rules.parse_rules("delete the vellum to medium", GILD).intent is Intent.DELETE
+
+
+def test_a_classifier_delete_with_a_priority_is_an_edit(monkeypatch: pytest.MonkeyPatch) -> None:
+    unknown = ChatIntent(intent=Intent.UNKNOWN)
+    said = "the vellum, meh, to medium"
+    assert arbiter.arbitrate(said, GILD, unknown, _Sure("delete")).priority == "medium"  # type: ignore[arg-type]
+    monkeypatch.setattr(arbiter, "_TO_PRIORITY", arbiter.re.compile(r"zzz"))
+    assert arbiter.arbitrate(said, GILD, unknown, _Sure("delete")).intent is Intent.DELETE  # type: ignore[arg-type]
+
+
+def test_not_done_at_the_end_reopens_and_never_completes(monkeypatch: pytest.MonkeyPatch) -> None:
+    said = rules.parse_rules("actually it still needs another coat, it's not done", GILD)
+    assert (said.intent, said.ref.pronoun if said.ref else None) == (Intent.REOPEN, True)
+    said = rules.parse_rules("unmark the gilding, it's not finished", GILD)
+    assert (said.intent, said.ref.words if said.ref else None) == (Intent.REOPEN, "gilding")
+    monkeypatch.setattr(rules, "_STILL_NOT_DONE", rules.re.compile(r"zzz"))
+    monkeypatch.setattr(rules, "NOT_DONE_END", rules.re.compile(r"zzz"))
+    assert (
+        rules.parse_rules("actually it still needs another coat, it's not done", GILD).intent
+        is Intent.COMPLETE
+    )
+
+
+def test_the_reference_before_a_new_clause(monkeypatch: pytest.MonkeyPatch) -> None:
+    said = rules.parse_rules("no need for the sally one anymore, get rid of it", GILD)
+    assert (said.intent, said.ref.words if said.ref else None) == (Intent.DELETE, "sally")
+    said = rules.parse_rules("the belfry's dusty again, reopen it", CONTEXT.model_copy(
+        update={"vocabulary": frozenset({"sweep", "out", "the", "belfry"})}))  # fmt: skip
+    assert (said.intent, said.ref.words if said.ref else None) == (Intent.REOPEN, "belfry")
+
+
+def test_one_more_task_after_oh_and(monkeypatch: pytest.MonkeyPatch) -> None:
+    for message, title in [
+        ("oh and renew my archery GB membership", "renew my archery GB membership"),
+        ("oh also buy a pot of gesso", "buy a pot of gesso"),
+    ]:
+        said = rules.parse(message, GILD)
+        assert (said.intent, said.title) == (Intent.ADD, title)
+    assert rules.parse("oh and I paid the rent", GILD).intent is not Intent.ADD
+    monkeypatch.setattr(rules, "_ONE_MORE", rules.re.compile(r"zzz"))
+    assert rules.parse_rules("oh also buy a pot of gesso", GILD).intent is not Intent.ADD
+
+
+def test_counting_something_that_is_not_a_task(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert rules.parse_rules("how many calories are in a banana", GILD).intent is Intent.UNKNOWN
+    assert rules.parse_rules("how many am I behind on", GILD).intent is Intent.COUNT
+    assert rules.parse_rules("how many errands are left", GILD).intent is Intent.COUNT
+    monkeypatch.setattr(rules, "_counts_the_world", lambda text, context: False)
+    assert rules.parse_rules("how many calories are in a banana", GILD).intent is Intent.COUNT
+
+
+@pytest.mark.parametrize(
+    ("message", "intent"),
+    [
+        ("yo bot whats up", Intent.GREETING),
+        ("what's my grand total of tasks", Intent.COUNT),
+        ("how big is my list", Intent.COUNT),
+        ("ok that's done actually", Intent.COMPLETE),
+        ("set task 3 back to not done, i was wrong", Intent.REOPEN),
+    ],
+)
+def test_short_everyday_wordings(message: str, intent: Intent) -> None:
+    assert rules.parse_rules(message, GILD).intent is intent
+
+
+def test_a_date_value_ending_in_instead() -> None:
+    said = rules.parse_rules("change task 4's due date to tomorrow instead", GILD)
+    assert (said.intent, said.due_date, said.problem) == (Intent.UPDATE, date(2026, 11, 24), None)
+
+
+def test_done_and_dusted_names_the_task_exactly() -> None:
+    said = rules.parse_rules("the vellum guidelines are done and dusted", GILD)
+    assert (said.intent, said.ref.words if said.ref else None) == (Intent.COMPLETE, "vellum guidelines")
+
+
+def test_kind_words_and_the_tail_of_a_compound_in_references() -> None:
+    from todo_chatbot.resolve import match_title
+
+    tasks: list[Any] = [{"number": 1, "title": "Replace the dovetail clamp", "completed": False},
+                        {"number": 2, "title": "Inspect the beehives", "completed": False}]  # fmt: skip
+    assert [t["number"] for t in match_title("teh clamp job", tasks)[0]] == [1]
+    assert [t["number"] for t in match_title("hive inspection", tasks)[0]] == [2]

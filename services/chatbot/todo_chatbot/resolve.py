@@ -100,9 +100,7 @@ def match_title(words: str, tasks: list[Task]) -> tuple[list[Task], bool]:
         near[q] = {s} | {stem(w) for w in index.near(q)}
         if len(q) >= 4:
             # a prefix ("dent" for "dentist") or the tail of a compound ("hive" for "beehives", round 12)
-            near[q] |= {
-                stem(w) for w in vocabulary if w.startswith(q) or w.endswith((q, q + "s", q + "es"))
-            }
+            near[q] |= {stem(w) for w in vocabulary if w.startswith(q) or w.endswith((q, q + "s", q + "es"))}
 
     def fuzzy(i: int) -> bool:
         have = title_stems[i]

@@ -849,7 +849,9 @@ def _update_value(
     if due is not None and prefer != "title":
         intent.due_date = due
         return intent
-    both = re.match(r"(?P<date>.+?),? (?:and|&) (?:make it |set it to |set it as |mark it |it'?s )?(?P<rest>.+)$", v)
+    both = re.match(
+        r"(?P<date>.+?),? (?:and|&) (?:make it |set it to |set it as |mark it |it'?s )?(?P<rest>.+)$", v
+    )
     if both and prefer in ("date", "any"):
         # "move the tuning to thursday and make it low priority": the date and the priority (round 12)
         due = parse_date(both.group("date"), today_ctx.today)
@@ -895,13 +897,13 @@ TASK_NOUNS = re.compile(
 
 
 _ONE_MORE = re.compile(
-    r"^(?:(?:oh|ah|ooh|right|ok|okay|oops|wait)[,!]? )*(?:and|also|plus|and also|oh and|one more thing|one more"
-    r"|another thing|another one)[,:!]?(?: also| too)?[,:]? (?P<rest>[a-z].*)$",
+    r"^(?:(?:oh|ah|ooh|right|ok|okay|oops|wait)[,!]? )*(?:and|also|plus|and also|oh and|one more thing"
+    r"|one more|another thing|another one)[,:!]?(?: also| too)?[,:]? (?P<rest>[a-z].*)$",
     re.IGNORECASE,
 )
 _NOT_A_VERB = frozenset(
-    "i we you it that this the my they he she there what how why when where who whose which is are was were can"
-    " could do does did will would should a an any some all no not yes ok okay please thanks".split()
+    "i we you it that this the my they he she there what how why when where who whose which is are was were"
+    " can could do does did will would should a an any some all no not yes ok okay please thanks".split()
 )
 
 
@@ -1107,7 +1109,12 @@ def _one_clause(message: str, context: NLUContext) -> ChatIntent | None:
         return None
     if len(parts[-1].split()) >= 2:
         intent = parse_rules(parts[-1], context)
-        if intent.intent in _ON_TASK and intent.ref is not None and not intent.inferred and not intent.guessed:
+        if (
+            intent.intent in _ON_TASK
+            and intent.ref is not None
+            and not intent.inferred
+            and not intent.guessed
+        ):
             if intent.ref.pronoun or intent.ref.ordinal is not None:
                 # "the belfry's dusty again, reopen it": "it" is the task the first clause names, if any
                 first = " ".join(parts[:-1])
@@ -1115,7 +1122,9 @@ def _one_clause(message: str, context: NLUContext) -> ChatIntent | None:
                 if named is None:
                     return None
                 intent.ref = named
-                if intent.intent is Intent.UPDATE and not (intent.title or intent.priority or intent.due_date):
+                if intent.intent is Intent.UPDATE and not (
+                    intent.title or intent.priority or intent.due_date
+                ):
                     # "i won't get to the essay till friday, can you move it": the date of the first clause
                     found = find_date(first.lower(), context.today)
                     if found is None:
@@ -1421,10 +1430,10 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
     if m:
         # "actually it still needs another coat, it's not done", "the gilding - it isn't finished" (round 12)
         first = _before_clause(words, m.group("ref"))
-        named = [w for w in re.findall(r"[\w']+", first) if w not in _TITLE_FILLER and stem(w) in
+        said_words = [w for w in re.findall(r"[\w']+", first) if w not in _TITLE_FILLER and stem(w) in
                  {stem(v) for v in context.vocabulary}]  # fmt: skip
-        ref = TaskRef(words=" ".join(named)) if named else TaskRef(pronoun=True)
-        return ChatIntent(intent=Intent.REOPEN, ref=ref, inferred=bool(named))
+        which = TaskRef(words=" ".join(said_words)) if said_words else TaskRef(pronoun=True)
+        return ChatIntent(intent=Intent.REOPEN, ref=which, inferred=bool(said_words))
     if re.fullmatch(
         r"(?:(?:ok|okay|right|oh|great|good|yes|yep|and|so)\s+)*(?:that'?s|that is|it'?s|it is|that one'?s)"
         r" (?:all |now |already )?(?:done|finished|sorted|complete|completed|dealt with|taken care of)"
@@ -1527,7 +1536,8 @@ _TO_A_DATE = re.compile(r"^(?P<ref>.+?) (?:to|till|until|til|back to|over to) (?
 
 def _not_the_task(ref_text: str, context: NLUContext) -> ChatIntent | None:
     """A delete verb whose object is not a task: "drop the life jackets to tomorrow" moves it; "delete the
-    word mainsail from the patch task" edits it (asked about: no change is read). Never a delete (round 12)."""
+    word mainsail from the patch task" edits it (asked about: no change is read). Never a delete (round
+    12)."""
     m = _TO_A_DATE.match(ref_text)
     if m:
         value = m.group("value")
@@ -1538,17 +1548,22 @@ def _not_the_task(ref_text: str, context: NLUContext) -> ChatIntent | None:
     if m:
         # "drop the vellum to medium", "the vellum's not that urgent, drop it to medium" (heldout10's
         # destructive guess on main's parser before round 11)
-        return ChatIntent(intent=Intent.UPDATE, ref=parse_ref(m.group("ref")), priority=_priority(m.group("p")))
+        return ChatIntent(
+            intent=Intent.UPDATE, ref=parse_ref(m.group("ref")), priority=_priority(m.group("p"))
+        )
     part = _PART_OF_TASK.match(ref_text)
     if part:
         return ChatIntent(intent=Intent.UPDATE, ref=parse_ref(part.group("ref")))
     return None
 
 
-NOT_DONE_END = re.compile(r"(?:\bnot|n't|\b(?:isnt|wasnt|arent|hasnt|havent|hadnt)|\bnever|\byet to be|\bnowhere near)$")
+NOT_DONE_END = re.compile(
+    r"(?:\bnot|n't|\b(?:isnt|wasnt|arent|hasnt|havent|hadnt)|\bnever|\byet to be|\bnowhere near)$"
+)
 _STILL_NOT_DONE = re.compile(
-    r"^(?P<ref>.+?) (?:but )?(?:(?:it'?s|it is|its|that'?s|that is)(?: still)? not|(?:it|that) (?:isn'?t|wasn'?t"
-    r"|is not|was not))(?: really| actually)? (?:done|finished|complete|completed)(?: yet| after all)?$"
+    r"^(?P<ref>.+?) (?:but )?(?:(?:it'?s|it is|its|that'?s|that is)(?: still)? not"
+    r"|(?:it|that) (?:isn'?t|wasn'?t|is not|was not))(?: really| actually)?"
+    r" (?:done|finished|complete|completed)(?: yet| after all)?$"
 )
 
 
@@ -1577,16 +1592,16 @@ def _classify_update(words: Words, text: str, context: NLUContext) -> ChatIntent
     """rename / change / move / set priority / clear the due date: the task reference and the new value."""
     forms: list[tuple[str, str]] = [
         (
-            rf"^{_DROP_VERBS}(?: the| its| that| this)? (?:\w+ )?(?:due date|deadline|date|due day)(?: (?:from|of"
-            r"|for|on|off|in|attached to))? (?P<ref>.+)$",
+            rf"^{_DROP_VERBS}(?: the| its| that| this)? (?:\w+ )?(?:due date|deadline|date|due day)"
+            r"(?: (?:from|of|for|on|off|in|attached to))? (?P<ref>.+)$",
             "nodate",
         ),
         # "remove the high priority from the marina fees", "drop the urgency on X" (round 12): the priority
         # goes back to medium; the task stays
         (
-            rf"^{_DROP_VERBS}(?: the| its)? (?:high |top |low |urgent )?(?:priority|urgency|urgent (?:flag|tag"
-            r"|label|status)|priority (?:flag|tag|label|status)|importance|flag|star)(?: (?:from|of|for|on|off"
-            r"|in))? (?P<ref>.+)$",
+            rf"^{_DROP_VERBS}(?: the| its)? (?:high |top |low |urgent )?(?:priority|urgency"
+            r"|urgent (?:flag|tag|label|status)|priority (?:flag|tag|label|status)|importance|flag|star)"
+            r"(?: (?:from|of|for|on|off|in))? (?P<ref>.+)$",
             "medium",
         ),
         (r"^(?:remove|clear|delete|drop|unset) (?P<ref>.+?)(?:'s)? (?:due date|deadline)$", "nodate"),
