@@ -352,3 +352,19 @@ def test_kind_words_and_the_tail_of_a_compound_in_references() -> None:
                         {"number": 2, "title": "Inspect the beehives", "completed": False}]  # fmt: skip
     assert [t["number"] for t in match_title("teh clamp job", tasks)[0]] == [1]
     assert [t["number"] for t in match_title("hive inspection", tasks)[0]] == [2]
+
+
+@pytest.mark.parametrize(
+    ("message", "number"),
+    [("task 6 isn't finished, reopen it", 6), ("number 3 isn't done yet, reopen it", 3)],
+)
+def test_a_numbered_task_before_reopen_it(message: str, number: int) -> None:
+    """A regression of the first round-12 run (heldout8, heldout9): "it" had become the last turn's task."""
+    said = rules.parse_rules(message, GILD)
+    assert (said.intent, said.ref.number if said.ref else None) == (Intent.REOPEN, number)
+
+
+def test_undo_that_with_a_reason_is_not_a_reopen_of_that() -> None:
+    """A regression of the first round-12 run (heldout9): the reference cut at the comma left "that"."""
+    said = rules.parse_rules("undo that, i marked the wrong task", GILD)
+    assert not (said.intent is Intent.REOPEN and said.ref is not None and said.ref.pronoun)

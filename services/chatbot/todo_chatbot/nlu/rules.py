@@ -1207,7 +1207,10 @@ def _two_clauses(words: Words, text: str, context: NLUContext) -> ChatIntent | N
     named = [w for w in subject.split() if stem(w) in title_stems]
     if named and len(named) < len(subject.split()):
         subject = " ".join(named)  # "we're not doing the dentist anymore, delete it": the dentist
-    if not named and not _near_titles(subject.split(), context):
+    numbered = parse_ref(subject)
+    if numbered is not None and numbered.number is not None and not numbered.loose:
+        b = re.sub(r"\b(?:it|that|them|this|those)\b", f"task {numbered.number}", m.group("b"), count=1)
+    elif not named and not _near_titles(subject.split(), context):
         # "just did it, mark it done", "on reflection, remove it": the first clause names no task, so "it"
         # is the task of the previous turn
         b = m.group("b")
@@ -1444,8 +1447,12 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
     for pattern in reopen:
         m = re.match(pattern, text)
         if m:
-            # "unmark the gilding, it's not finished": the reference ends at the comma (round 12)
-            return ChatIntent(intent=Intent.REOPEN, ref=parse_ref(_before_clause(words, m.group("ref"))))
+            # "unmark the gilding, it's not finished": the reference ends at the comma (round 12); not when
+            # only a pronoun is left ("undo that, i marked the wrong task" undoes the last change)
+            ref = parse_ref(_before_clause(words, m.group("ref")))
+            if ref is None or ref.pronoun:
+                ref = parse_ref(m.group("ref"))
+            return ChatIntent(intent=Intent.REOPEN, ref=ref)
     complete = [
         r"^(?:mark|set|flag|put) (?P<ref>.+?) (?:as |to )?(?:done|complete|completed|finished|checked|ticked"
         r" off|closed)$",
