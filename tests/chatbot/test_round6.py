@@ -20,7 +20,7 @@ from todo_chatbot.nlu import arbiter, rules, title_tagger
 from todo_chatbot.nlu.intent import ChatIntent, Intent, NLUContext
 from todo_chatbot.nlu.title_tagger import TitleTagger
 
-from .realistic import Outcome, cause_of, diagnosis
+from .realistic import SEALED, Outcome, cause_of, diagnosis
 from .test_intent_classifier import Says, run
 from .test_no_destruction_on_a_guess import FakeBackend, make_tasks
 
@@ -267,7 +267,7 @@ def _accuracy(*args: str) -> subprocess.CompletedProcess[str]:
 def test_the_diagnosis_refuses_the_sealed_held_out_split() -> None:
     """Since round 11 the held-out sets scored at the end of earlier rounds may be diagnosed (they are no
     longer clean); the newest, sealed one never (test_realistic_split.py checks the rule for every set)."""
-    refused = _accuracy("--split", "dev,heldout10", "--diagnose")
+    refused = _accuracy("--split", f"dev,{SEALED}", "--diagnose")
     assert refused.returncode != 0 and "never runs on the sealed set" in refused.stderr
     # the same run on the development half alone (an empty batch) is not refused
     allowed = _accuracy("--split", "dev", "--batch", "no-such-batch-", "--diagnose")

@@ -28,7 +28,10 @@ _STOPWORDS = {
     "i", "i've", "ive", "im", "i'm", "just", "already", "finally", "yay", "now", "also", "actually", "all",
     "today", "yesterday", "tonight", "please", "pls", "off", "list", "back", "again", "yet", "some", "our",
     "at", "in", "from", "up", "be", "been", "has", "have", "was", "are", "were", "so", "still", "out",
+    "teh", "hte", "th",  # typos of "the" ("mark teh clamp job done", round 12)
 }  # fmt: skip
+# a last word that says "the task about …", not a word of its title: "the clamp job" (round 12)
+_KIND_WORDS = {"job", "jobs", "bit", "business", "errand", "chore", "thingy", "bits"}
 # verbs that say *that* something was done, not what: "I did the groceries", "got the groceries"
 GENERIC_VERBS = {stem(w) for w in ("do", "get", "finish", "complete", "handle", "sort", "deal", "take")}
 
@@ -55,6 +58,8 @@ def query_stems(words: str) -> list[str]:
         out.append(w)
         if len(out) == MAX_QUERY_WORDS:
             break
+    if len(out) > 1 and out[-1] in _KIND_WORDS:
+        out.pop()
     return out
 
 
@@ -94,7 +99,8 @@ def match_title(words: str, tasks: list[Task]) -> tuple[list[Task], bool]:
     for q, s in list(zip(query, stems, strict=True))[:6]:
         near[q] = {s} | {stem(w) for w in index.near(q)}
         if len(q) >= 4:
-            near[q] |= {stem(w) for w in vocabulary if w.startswith(q)}
+            # a prefix ("dent" for "dentist") or the tail of a compound ("hive" for "beehives", round 12)
+            near[q] |= {stem(w) for w in vocabulary if w.startswith(q) or w.endswith((q, q + "s", q + "es"))}
 
     def fuzzy(i: int) -> bool:
         have = title_stems[i]

@@ -92,7 +92,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ("weekday", rf"(?P<wd>{_WD})"),
         ("next_weekday", rf"next (?P<swd>{_SWD})\.?{_CLAUSE_END}"),
         ("weekday", rf"(?:on|by|for|until|till|before|due|this) (?P<swd>{_SWD})\.?{_CLAUSE_END}"),
-        ("month_day", rf"(?P<mon>{_MON})\.? {_ORD}(?:,? (?P<y>\d{{4}}))?"),
+        # "Dec 5", "december the 10th" (round 12)
+        ("month_day", rf"(?P<mon>{_MON})\.? (?:the )?{_ORD}(?:,? (?P<y>\d{{4}}))?"),
         ("day_month", rf"{_ORD} (?:of )?(?P<mon>{_MON})\.?(?:,? (?P<y>\d{{4}}))?"),
     ]
 ]

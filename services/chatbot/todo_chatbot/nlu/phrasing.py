@@ -270,12 +270,32 @@ _DATE_EDIT = [
     r"^(?P<ref>.+?) (?:is|'s|are) (?:actually |now )?(?:on|for) (?P<value>.+?)(?: now| instead)?$",
     r"^(?:reschedule|shift|set|move|bump) (?P<ref>.+?) (?:for|to|till|until) (?P<value>.+)$",
     r"^give (?P<ref>.+?) a (?:deadline|due date) of (?P<value>.+)$",
+    # "the tournament entry deadline is the 28th", "the hall's due date should be friday" (round 12)
+    r"^(?P<ref>.+?)(?:'s)? (?:deadline|due date|date) (?:is|'s|should be|can be|will be|needs to be|has to be"
+    r"|becomes|is now|changes to|moves to|is moving to|has moved to) (?:now |actually )?(?P<value>.+?)"
+    r"(?: now| instead)?$",
+    # "get the club hall done by the 5th" (round 12)
+    r"^(?:get|have|i want|i'd like|i would like|i need|we need|we want|want) (?P<ref>.+?) (?:done|sorted"
+    r"|finished|booked|paid|sent|handled|fixed|ready|dealt with|out of the way|taken care of)"
+    r" (?:by|for|on|before) (?P<value>.+)$",
     # "set a deadline of next friday for the wiper blades": the date first
     r"^(?:set|put|add|give) (?:a |the )?(?:new )?(?:deadline|due date)(?: of| for| to| on| as)?"
     r" (?P<value>.+?) (?:for|on|to) (?P<ref>.+)$",
     r"^(?:change|update|set|move) (?:the )?(?:due date|deadline|date) (?:on|of|for) (?P<ref>.+?) (?:to|as|fo"
     r"r)"
     r" (?P<value>.+)$",
+    # a statement that a task moves to a date, said with any verb of moving, waiting or putting off: "the
+    # Wye trip is off till the 12th", "the licence renewal can slide to the 9th", "finding a stool can be
+    # left till december the 10th", "the boiler service got pushed to friday" (round 12)
+    r"^(?!(?:can|could|will|would|should|put|push|move|shift|bump|get|let'?s|please|may|might)\b)"
+    r"(?P<ref>.+?) (?:(?:can|could|will|should|may|might|must|would|'ll)(?: just| easily| probably)?"
+    r" (?:be |get )?|(?:is|'s|are|was|were|has been|have been|'s been|got|gets|has|have) (?:been )?)?"
+    r"(?:now |just |all |actually |officially )?"
+    r"(?:off|postponed|delayed|pushed|pushed back|pushed out|put off|put back|moved|moved back|shifted"
+    r"|bumped|rescheduled|left|parked|held over|carried over|slide|slip|slid|slipped|wait|drift|drifted"
+    r"|kicked|kicked back|deferred|bounced|rolled|rolled over|pencilled|penciled|penciled in"
+    r"|pencilled in)"
+    r" (?:till|until|til|to|for|over to|back to|into|onto) (?P<value>.+?)(?: now| instead)?$",
 ]
 _PRIORITY_EDIT: list[tuple[str, Priority | None]] = [
     (
@@ -307,7 +327,8 @@ _PRIORITY_EDIT: list[tuple[str, Priority | None]] = [
     ),
     # "put the dovetail clamp on high", "drop the heater call to medium priority" (round 11)
     (
-        r"^(?:put|set|move|bump|drop|lower|raise) (?P<ref>.+?) (?:down |up )?(?:at|to|on|into) (?:a |an )?"
+        r"^(?:put|set|move|bump|drop|lower|raise|knock|bring|take|push|kick|shift|switch|turn|downgrade"
+        r"|upgrade|nudge|stick|pop) (?P<ref>.+?) (?:down |up |back )?(?:at|to|on|into) (?:a |an )?"
         r"(?P<p>high|low|medium|top|normal)(?:(?: |-)?priority)?$",
         None,
     ),
@@ -327,12 +348,20 @@ _DELETE = [
     r"p)"
     r" (?:it|that)$",
 ]
+# how a statement says a task was not done well enough: "the ropes weren't coiled properly" (round 12)
+_NOT_WELL = r"(?: yet| after all| at all| properly| right| correctly| fully| completely| in the end| really)*"
 _REOPEN = [
     r"^i (?:haven'?t|have not|didn'?t|did not|havent|didnt)(?: actually| really| yet)? (?P<ref>.+?)"
     r"(?: yet| after all| at all)?$",
     r"^(?P<ref>.+?) (?:isn'?t|is not|wasn'?t|was not|weren'?t|were not|hasn'?t been|has not been|aren'?t"
     r"|isnt)(?: actually| really)?"
-    r" (?!urgent|important|pressing|a priority)(?P<pp>\w+)(?: yet| after all)?$",
+    rf" (?!urgent|important|pressing|a priority)(?P<pp>\w+){_NOT_WELL}$",
+    # "I thought I'd coiled the ropes but I hadn't", "turns out I never coiled the ropes" (round 12)
+    r"^(?:i )?(?:thought|assumed|believed) (?:i'?d|i had|i'?ve|i have|i) (?P<pp>\w+) (?P<ref>.+?),?"
+    r" but (?:i )?(?:hadn'?t|had not|haven'?t|have not|didn'?t|did not|never|no)(?: \w+)?$",
+    # "take the tick off the ropes", "remove the tick from task 3" (round 12)
+    r"^(?:take|remove|get|clear|rub) (?:the |my )?(?:tick|check ?mark|checkmark|cross|done mark)"
+    r" (?:off|from|on) (?P<ref>.+)$",
     r"^(?P<ref>.+?) (?:hasn'?t|has not|haven'?t|have not)(?: actually| really| yet)? been"
     r" (?!urgent|important|pressing|a priority)(?P<pp>\w+)(?: yet| after all)?$",
     r"^(?:put|set|mark|change|switch|turn) (?P<ref>.+?) back (?:to|as)"
@@ -350,6 +379,11 @@ _REOPEN = [
     r"^(?:mark|set|make|put) (?P<ref>.+?) (?:as )?(?:open|active|pending|not done|undone|todo) again$",
     r"^i (?:marked|ticked|checked|completed) (?P<ref>.+?)(?: as)?(?: done| off| complete)? by (?:mistake|acc"
     r"ident)$",
+    # "I ticked off the chess clock too early", "marked the glass done a bit prematurely" (round 12)
+    r"^(?:i |i've |ive |i have |you )?(?:accidentally |wrongly |mistakenly )?(?:marked|ticked|checked|crossed"
+    r"|completed|closed)(?: off)? (?P<ref>.+?)(?: as)?(?: done| off| complete| finished)?"
+    r" (?:(?:a bit |way |far |much )?too (?:early|soon|quickly|fast)|prematurely|by mistake|by accident"
+    r"|in error|wrongly|accidentally|mistakenly|before it was (?:done|finished|ready))$",
     r"^undo (?:completing|finishing|ticking off|checking off) (?P<ref>.+)$",
 ]
 _COMPLETE = [
@@ -364,7 +398,10 @@ _COMPLETE = [
     r"^that'?s (?P<ref>.+?) (?:done|sorted|finished|dealt with|taken care of|out of the way|ticked off)$",
     r"^(?P<ref>.+?)(?:'s| is| are| has been| have been|'s been| was| got)? (?:all |now |finally |already )?"
     r"(?:taken care of|dealt with|sorted out|out of the way|over with|all done|all sorted|ticked off"
-    r"|crossed off|checked off)$",
+    r"|crossed off|checked off"
+    # "the chemistry essay is done and dusted" (round 12)
+    r"|done and dusted|over and done with|wrapped up|all wrapped up|in the bag|finished off|signed off"
+    r"|put to bed|done now|finished now|all finished)$",
 ]
 UNDO = re.compile(
     r"(?:(?:can|could|would) you (?:please )?|please |pls )?"
@@ -413,15 +450,24 @@ _PAST_FIRST = re.compile(
 _DONE_WORDS = re.compile(r"\b(done|finished|complete|completed)$")
 
 
+_REASON_FIRST = re.compile(r"^.+?\b(?:so|but|and so|which means|that means)\s+(?=\S)")
+
+
 def _ref(words: str) -> TaskRef | None:
+    """The task a statement is about; a reason said before it ("the weather's awful so the juniper question
+    can wait till friday") is not part of it (round 12)."""
     from todo_chatbot.nlu.rules import parse_ref
 
+    first = _REASON_FIRST.match(words)
+    if first and len(words[first.end() :].split()) >= 1:
+        words = words[first.end() :]
     return parse_ref(words)
 
 
 # "the bike's broken again" (reopen), "the scoreboard's working again" (done): the task's state, again
 _AGAIN = re.compile(
-    r"^(?P<ref>.+?)(?:'s| is| are| has| have)(?: gone| got| become| been)? (?P<state>\w+)(?: up| down)?"
+    r"^(?P<ref>.+?)(?:'s| is| are| has| have)(?: gone| got| become| been)?(?: all| really| very| so| a bit"
+    r"| totally| completely| quite| pretty)? (?P<state>\w+)(?: up| down)?"
     r" again$"
 )
 _WORKS_AGAIN = re.compile(
@@ -531,7 +577,7 @@ def day_of_month(value: str, today: date) -> date | None:
 
 
 # a finished task described by its state: "the oven's clean" (Clean the oven), "the kitchen is tidy"
-_DONE_STATE = frozenset({"clean", "tidy", "empty"})
+_DONE_STATE = frozenset({"clean", "tidy", "empty", "out", "up"})  # "recycling's out" (round 12)
 _MARK_AS = re.compile(r"^(?:mark|set|flag|tick|record|log) (?P<ref>.+?) (?:as|to) (?P<pp>\w+)$")
 _NEGATED = frozenset({"unfinished", "incomplete", "uncompleted", "undone", "unchecked", "unticked", "not"})
 
@@ -544,11 +590,21 @@ _WHEN_DONE = re.compile(
 )
 
 
+# a word that takes back what a statement says was done
+NEGATION = re.compile(
+    r"\b(?:not|never|no|hadn'?t|haven'?t|hasn'?t|didn'?t|isn'?t|wasn'?t|weren'?t|aren'?t|won'?t|can'?t"
+    r"|couldn'?t|doesn'?t|don'?t|hadnt|havent|hasnt|didnt|isnt|wasnt|werent|arent|dont|doesnt|untick"
+    r"|unticked|undo|undone|reopen|unmark|uncheck|unfinished|incomplete)\b"
+)
+
+
 def past_statement(text: str) -> ChatIntent | None:
     """ "called mom", "I already paid the rent", "the passport is renewed", "report sent": done (inferred)."""
     when = _WHEN_DONE.search(text)
     if when and when.start() > 0:
         text = text[: when.start()]
+    if NEGATION.search(text):
+        return None  # "I thought I'd coiled the ropes but I hadn't": not a completion (round 12)
     m = _MARK_AS.match(text)  # "mark the tap as fixed": the tap task, done
     if m and m.group("pp") not in _NEGATED and is_past(m.group("pp")):
         return ChatIntent(

@@ -12,7 +12,7 @@ from todo_chatbot.nlu import phrasing
 from todo_chatbot.nlu.dates import NUMBER_WORDS, find_date, parse_date
 from todo_chatbot.nlu.fuzzy import closest
 from todo_chatbot.nlu.intent import ChatIntent, Intent, ListFilter, NLUContext, Priority, TaskRef
-from todo_chatbot.nlu.stems import PAST_TENSE, same_word, stem
+from todo_chatbot.nlu.stems import PAST_TENSE, is_past, same_word, stem
 
 MAX_TITLE = 500
 
@@ -230,6 +230,13 @@ def _greeting_part(part: str) -> bool:
         # "hey how r u", "hi how's it going": a greeting and a how-are-you with no comma between (round 9)
         head, _, rest = plain.partition(" ")
         if rest.startswith("how") and GREETING.fullmatch(head) and GREETING.fullmatch(rest):
+            return True
+        # "yo bot whats up", "hey you good morning": two greetings with no comma between (round 12)
+        words = plain.split()
+        if 2 <= len(words) <= 8 and any(
+            GREETING.fullmatch(" ".join(words[:i])) and GREETING.fullmatch(" ".join(words[i:]))
+            for i in range(1, len(words))
+        ):
             return True
     return False
 
@@ -835,12 +842,24 @@ def _update_value(
         intent.clear_due_date = True
         return intent
     bare = re.sub(r"^(be )?due ", "", v)
+    bare = re.sub(r"\s+(?:instead|now|please|pls|then|thanks|actually)$", "", bare)  # round 12
     due = parse_date(bare, today_ctx.today) or phrasing.day_of_month(
         re.sub(r"^(?:on|by|for|before) ", "", bare), today_ctx.today
     )
     if due is not None and prefer != "title":
         intent.due_date = due
         return intent
+    both = re.match(
+        r"(?P<date>.+?),? (?:and|&) (?:make it |set it to |set it as |mark it |it'?s )?(?P<rest>.+)$", v
+    )
+    if both and prefer in ("date", "any"):
+        # "move the tuning to thursday and make it low priority": the date and the priority (round 12)
+        due = parse_date(both.group("date"), today_ctx.today)
+        p = PRIORITY_VALUE.match(both.group("rest")) or PRIORITY_IN_TEXT.search(both.group("rest"))
+        if due is not None and p is not None:
+            intent.due_date = due
+            intent.priority = _priority(p.group("p") or p.group("p2"))
+            return intent
     if prefer == "date":
         intent.problem = (
             f"I couldn't read '{v}' as a date. Try 'tomorrow', 'friday', 'next monday' or 'Dec 5'."
@@ -875,6 +894,46 @@ OFF_TOPIC = re.compile(
 TASK_NOUNS = re.compile(
     r"\b(tasks?|todos?|to-dos?|items?|list|things?|stuff|agenda|plate|due|deadlines?|reminders?)\b"
 )
+
+
+_ONE_MORE = re.compile(
+    r"^(?:(?:oh|ah|ooh|right|ok|okay|oops|wait)[,!]? )*(?:and|also|plus|and also|oh and|one more thing"
+    r"|one more|another thing|another one)[,:!]?(?: also| too)?[,:]? (?P<rest>[a-z].*)$",
+    re.IGNORECASE,
+)
+_NOT_A_VERB = frozenset(
+    "i we you it that this the my they he she there what how why when where who whose which is are was were"
+    " can could do does did will would should a an any some all no not yes ok okay please thanks".split()
+)
+
+
+def _bare_verb(word: str) -> bool:
+    """ "renew", "get", "buy": a word that can start an imperative (not a pronoun, a question word or a past
+    tense)."""
+    return word.isalpha() and word not in _NOT_A_VERB and not is_past(word) and not word.endswith("ing")
+
+
+# "how many calories are in a banana": a count of something that is not the user's tasks (round 12)
+_HOW_MANY_OF = re.compile(r"^how (?:many|much) (?P<noun>[a-z]+)\b")
+_TASKISH = re.compile(
+    r"\b(tasks?|todos?|to-dos?|items?|things?|stuff|list|plate|jobs?|chores?|errands?|bits?|ones?|entries"
+    r"|reminders?|due|overdue|late|done|finished|completed|complete|pending|open|left|remaining|outstanding"
+    r"|priority|urgent|important|today|tomorrow|week|weekend|month|ticked|crossed|checked|did|do|doing"
+    r"|have|got|need|still|more|of|i|we|my|are|is|there|on|to|am|be|can|will|should|would|must|could|you"
+    r"|they|so|in|at|left|were|was|does)\b"
+)
+
+
+def _counts_the_world(text: str, context: NLUContext) -> bool:
+    m = _HOW_MANY_OF.match(text)
+    if not m or _TASKISH.fullmatch(m.group("noun")) or m.group("noun") in context.vocabulary:
+        return False
+    rest = text[m.end() :]
+    return not re.search(
+        r"\b(tasks?|todos?|to-dos?|items?|list|jobs|chores|errands|reminders|due|overdue|done|finished"
+        r"|completed|pending|open|left|remaining|outstanding|priority|urgent|ticked|crossed|to do)\b",
+        rest,
+    ) and not any(w in context.vocabulary for w in rest.split() if len(w) > 3)
 
 
 class RulesProvider:
@@ -1011,8 +1070,17 @@ def parse_rules(message: str, context: NLUContext) -> ChatIntent:
     ):
         # "what's the weather like tomorrow" names a day, not the user's tasks
         return ChatIntent(intent=Intent.UNKNOWN)
+    if intent.intent is Intent.COUNT and _counts_the_world(text, context):
+        return ChatIntent(intent=Intent.UNKNOWN)
     if OTHER_USER.search(text) and intent.intent not in (Intent.ADD, Intent.HELP, Intent.GREETING):
         return ChatIntent(intent=Intent.UNKNOWN, refusal="other_user")
+    if (intent.intent is Intent.UNKNOWN and intent.refusal is None) or (
+        intent.intent is Intent.COMPLETE and intent.inferred
+    ):
+        # "oh and renew my archery GB membership", "oh also buy a pot of gesso": one more task (round 12)
+        more = _ONE_MORE.match(clean(message).strip())
+        if more and _bare_verb(more.group("rest").split()[0].lower()):
+            return parse_rules("remind me to " + more.group("rest"), context)
     if fixes and intent.intent is not Intent.UNKNOWN:
         intent.guessed = "read " + ", ".join(fixes)
     if intent.intent is Intent.UNKNOWN and intent.refusal is None:
@@ -1021,7 +1089,64 @@ def parse_rules(message: str, context: NLUContext) -> ChatIntent:
         plan = WANT_TO.match(clean(message).strip())
         if plan and not plan.group("rest").rstrip().endswith("?"):
             return parse_rules("remind me to " + plan.group("rest"), context)
+        return _one_clause(message, context) or intent
     return intent
+
+
+_CLAUSE_CUT = re.compile(r"\s*[,;]\s*|\s+-+\s+|\s+(?:so|and so|but)\s+")
+_ON_TASK = (Intent.COMPLETE, Intent.REOPEN, Intent.UPDATE, Intent.DELETE)
+
+
+def _one_clause(message: str, context: NLUContext) -> ChatIntent | None:
+    """A message the rules read nothing in, one of whose clauses alone says what to do with a task (round
+    12): the last one as a command ("Jo isn't around till next month, push the juniper question to december
+    14th": the first clause gives the reason), else the first one as a statement ("stool's sorted - found
+    one at a car boot": the second says how). A guess (a typo fix) is never taken from a part."""
+    from todo_chatbot.nlu.arbiter import reference
+
+    parts = [p for p in _CLAUSE_CUT.split(clean(message).strip()) if p.strip(_STRIP)]
+    if len(parts) < 2:
+        return None
+    if len(parts[-1].split()) >= 2:
+        intent = parse_rules(parts[-1], context)
+        if (
+            intent.intent in _ON_TASK
+            and intent.ref is not None
+            and not intent.inferred
+            and not intent.guessed
+        ):
+            if intent.ref.pronoun or intent.ref.ordinal is not None:
+                # "the belfry's dusty again, reopen it": "it" is the task the first clause names, if any
+                first = " ".join(parts[:-1])
+                named = reference([re.sub(r"'s$", "", t) for t in Words.of(first).norm], context)
+                if named is None:
+                    return None
+                intent.ref = named
+                if intent.intent is Intent.UPDATE and not (
+                    intent.title or intent.priority or intent.due_date
+                ):
+                    # "i won't get to the essay till friday, can you move it": the date of the first clause
+                    found = find_date(first.lower(), context.today)
+                    if found is None:
+                        return None
+                    intent.due_date = found.value
+                return intent
+            if intent.ref.number is not None or _names_a_title_word(intent.ref.words or "", context):
+                return intent
+    intent = parse_rules(parts[0], context)
+    if (
+        intent.intent in _ON_TASK
+        and intent.ref is not None
+        and _names_a_title_word(intent.ref.words or "", context)
+        and not intent.guessed
+    ):
+        return intent
+    return None
+
+
+def _names_a_title_word(words: str, context: NLUContext) -> bool:
+    stems = {stem(w) for w in context.vocabulary if w not in _TITLE_FILLER}
+    return any(stem(w) in stems for w in re.findall(r"[\w']+", words) if w not in _TITLE_FILLER)
 
 
 # "how do you add a task" asks about the bot; "how do you boil an egg" about the world (round 11)
@@ -1069,7 +1194,9 @@ def _two_clauses(words: Words, text: str, context: NLUContext) -> ChatIntent | N
         return None
     a, rest = " ".join(words.norm[: cut + 1]), " ".join(words.norm[cut + 1 :])
     m = re.match(r"^(?:so |just |please |and )?(?P<b>(?:make|mark|set|move|delete|remove|tick|change|push|"
-                 r"rename|drop|cancel)\b.*\b(?:it|that|them|this|those)\b.*)$", rest)  # fmt: skip
+                 r"rename|drop|cancel|get rid of|bin|ditch|scrap|chuck|lose|axe|reopen|untick|unmark|uncheck"
+                 r"|cross|complete|postpone|bump|shift)\b.*\b(?:it|that|them|this|those)\b.*)$",
+                 rest)  # fmt: skip
     if not m:
         return None
     m_a = a
@@ -1080,13 +1207,25 @@ def _two_clauses(words: Words, text: str, context: NLUContext) -> ChatIntent | N
     named = [w for w in subject.split() if stem(w) in title_stems]
     if named and len(named) < len(subject.split()):
         subject = " ".join(named)  # "we're not doing the dentist anymore, delete it": the dentist
-    if not named and not _near_titles(subject.split(), context):
+    numbered = parse_ref(subject)
+    if numbered is not None and numbered.number is not None and not numbered.loose:
+        b = re.sub(r"\b(?:it|that|them|this|those)\b", f"task {numbered.number}", m.group("b"), count=1)
+    elif not named and not _near_titles(subject.split(), context):
         # "just did it, mark it done", "on reflection, remove it": the first clause names no task, so "it"
         # is the task of the previous turn
         b = m.group("b")
     else:
         b = re.sub(r"\b(?:it|that|them|this|those)\b", subject, m.group("b"), count=1)
     intent = _classify(Words.of(b), b, context)
+    if (
+        intent.intent is Intent.UPDATE
+        and not (intent.title or intent.priority or intent.due_date or intent.due_shift_days)
+        and not intent.clear_due_date
+    ):
+        # "the tailor said the suit will be ready on thursday, move it": the first clause's date (round 12)
+        found = find_date(a, context.today)
+        if found is not None:
+            intent.due_date, intent.problem = found.value, None
     return intent if intent.intent is not Intent.UNKNOWN else None
 
 
@@ -1192,7 +1331,10 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         r"count|number of|what's the number of|what is the number of|total|"
         r"what's my total|what is my total|tell me how many"
         r"|(?:what's|what is|whats) the (?:total|overall|combined) (?:number|count|amount)"
-        r"|(?:what's|what is|whats) (?:the|my) (?:count|tally) of)\b",
+        r"|(?:what's|what is|whats) (?:the|my) (?:count|tally) of"
+        # "what's my grand total of tasks", "how big is my list" (round 12)
+        r"|(?:what's|what is|whats) (?:the|my) (?:grand |overall |running |current )?(?:total|tally|count)"
+        r"|how (?:big|long|full|large) is (?:my|the) (?:list|to-?do list|to do list|task list))\b",
         text,
     ):
         return ChatIntent(intent=Intent.COUNT, filter=list_filter(text, context.today))
@@ -1204,6 +1346,8 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         (
             re.match(
                 r"^(show|sho|shw|shwo|list|display|view|see|get(?! rid)(?!.* (?:off|out of) (?:my|the) )"
+                # "get the club hall done by the 5th" sets a date (round 12)
+                r"(?!.* (?:done|sorted|finished|booked|paid|sent) (?:by|for|on|before|till|until) )"
                 r"|give(?! .{1,60} (?:a|an|the) (?:due date|deadline))|gimme|print|tell|what|what's|whats"
                 r"|which"
                 r"|anything|is there|are there|is anything|am i|lemme see|let me see|pull up|bring up|"
@@ -1265,7 +1409,9 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
     reopen = [
         r"^(?:mark|set|flag|make|put) (?P<ref>.+?) (?:as |to |back to )?(?:not done|undone|incomplete|not"
         r" complete|not completed|"
-        r"uncompleted|unfinished|pending|open|active|todo|to do|not finished|unchecked)$",
+        r"uncompleted|unfinished|pending|open|active|todo|to do|not finished|unchecked)"
+        # a reason after it: "set task 3 back to not done, i was wrong" (round 12)
+        r"(?: (?:i|it|that|sorry|my|oops|turns)\b.*)?$",
         r"^(?:reopen|re-open|uncomplete|undo|unmark|uncheck|untick|unfinish|restore|un-complete|resume|un-tick"
         r"|un-check|un-mark)"
         r" (?P<ref>.+)$",
@@ -1283,10 +1429,30 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         text,
     ):
         return ChatIntent(intent=Intent.REOPEN, ref=TaskRef(pronoun=True))  # "hmm no, it's not done, reopen"
+    m = _STILL_NOT_DONE.match(text)
+    if m:
+        # "actually it still needs another coat, it's not done", "the gilding - it isn't finished" (round 12)
+        first = _before_clause(words, m.group("ref"))
+        said_words = [w for w in re.findall(r"[\w']+", first) if w not in _TITLE_FILLER and stem(w) in
+                 {stem(v) for v in context.vocabulary}]  # fmt: skip
+        which = TaskRef(words=" ".join(said_words)) if said_words else TaskRef(pronoun=True)
+        return ChatIntent(intent=Intent.REOPEN, ref=which, inferred=bool(said_words))
+    if re.fullmatch(
+        r"(?:(?:ok|okay|right|oh|great|good|yes|yep|and|so)\s+)*(?:that'?s|that is|it'?s|it is|that one'?s)"
+        r" (?:all |now |already )?(?:done|finished|sorted|complete|completed|dealt with|taken care of)"
+        r"(?: now| actually| already| too| as well| then)*",
+        text,
+    ):
+        return ChatIntent(intent=Intent.COMPLETE, ref=TaskRef(pronoun=True))  # "ok that's done actually"
     for pattern in reopen:
         m = re.match(pattern, text)
         if m:
-            return ChatIntent(intent=Intent.REOPEN, ref=parse_ref(m.group("ref")))
+            # "unmark the gilding, it's not finished": the reference ends at the comma (round 12); not when
+            # only a pronoun is left ("undo that, i marked the wrong task" undoes the last change)
+            ref = parse_ref(_before_clause(words, m.group("ref")))
+            if ref is None or ref.pronoun:
+                ref = parse_ref(m.group("ref"))
+            return ChatIntent(intent=Intent.REOPEN, ref=ref)
     complete = [
         r"^(?:mark|set|flag|put) (?P<ref>.+?) (?:as |to )?(?:done|complete|completed|finished|checked|ticked"
         r" off|closed)$",
@@ -1300,6 +1466,9 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
     ]
     for pattern in complete:
         m = re.match(pattern, text)
+        if m and NOT_DONE_END.search(m.group("ref")):
+            # "actually it still needs another coat, it's not done": never a completion (round 12)
+            continue
         if m:
             ref = parse_ref(m.group("ref"))
             if ref is not None and ref.words and len(ref.words.split()) > 3:
@@ -1336,6 +1505,9 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
     if m:
         ref_text = _before_clause(words, m.group("ref") or "")
         ref_text = re.sub(r"\s+from (my |the )?(list|tasks|todos|todo list)$", "", ref_text)
+        kept = _not_the_task(ref_text, context)
+        if kept is not None:
+            return kept
         return ChatIntent(intent=Intent.DELETE, ref=parse_ref(ref_text) if ref_text else None)
 
     if re.fullmatch(
@@ -1357,6 +1529,51 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
     return ChatIntent(intent=Intent.UNKNOWN)
 
 
+# what a delete verb may remove that is not the task: a part of it ("the word mainsail from the patch task")
+_PART_OF_TASK = re.compile(
+    r"^(?:the |its |that |this )?(?:\w+ )?(?:word|words|letter|bit|part|text|note|tag|label|flag|star|time"
+    r"|reminder time|priority|urgency|date|deadline|due date)\b.*? (?:from|of|on|in|off|for) (?P<ref>.+)$"
+)
+_TO_A_PRIORITY = re.compile(
+    r"^(?P<ref>.+?) (?:down |back )?(?:to|into|at|as) (?:a |an )?(?P<p>high|low|medium|normal|top)"
+    r"(?:[- ]?priority| prio)?$"
+)
+_TO_A_DATE = re.compile(r"^(?P<ref>.+?) (?:to|till|until|til|back to|over to) (?P<value>.+)$")
+
+
+def _not_the_task(ref_text: str, context: NLUContext) -> ChatIntent | None:
+    """A delete verb whose object is not a task: "drop the life jackets to tomorrow" moves it; "delete the
+    word mainsail from the patch task" edits it (asked about: no change is read). Never a delete (round
+    12)."""
+    m = _TO_A_DATE.match(ref_text)
+    if m:
+        value = m.group("value")
+        due = parse_date(value, context.today) or phrasing.day_of_month(value, context.today)
+        if due is not None:
+            return ChatIntent(intent=Intent.UPDATE, ref=parse_ref(m.group("ref")), due_date=due)
+    m = _TO_A_PRIORITY.match(ref_text)
+    if m:
+        # "drop the vellum to medium", "the vellum's not that urgent, drop it to medium" (heldout10's
+        # destructive guess on main's parser before round 11)
+        return ChatIntent(
+            intent=Intent.UPDATE, ref=parse_ref(m.group("ref")), priority=_priority(m.group("p"))
+        )
+    part = _PART_OF_TASK.match(ref_text)
+    if part:
+        return ChatIntent(intent=Intent.UPDATE, ref=parse_ref(part.group("ref")))
+    return None
+
+
+NOT_DONE_END = re.compile(
+    r"(?:\bnot|n't|\b(?:isnt|wasnt|arent|hasnt|havent|hadnt)|\bnever|\byet to be|\bnowhere near)$"
+)
+_STILL_NOT_DONE = re.compile(
+    r"^(?P<ref>.+?) (?:but )?(?:(?:it'?s|it is|its|that'?s|that is)(?: still)? not"
+    r"|(?:it|that) (?:isn'?t|wasn'?t|is not|was not))(?: really| actually)?"
+    r" (?:done|finished|complete|completed)(?: yet| after all)?$"
+)
+
+
 _CLAUSE_START = re.compile(
     r"^(?:we|i|it|that|they|there|he|she|you|not|no|don'?t|because|cos|as|since|so)(?:'\w+)?\b"
 )
@@ -1371,13 +1588,28 @@ def _before_clause(words: Words, ref_text: str) -> str:
     return ref_text
 
 
+# verbs that delete a task, and remove an attribute of one ("drop the date on X")
+_DROP_VERBS = (
+    r"(?:remove|clear|delete|drop|unset|take|cancel|lose|scrap|ditch|get rid of|bin|axe|kill|nix|erase|strip"
+    r"|wipe|forget|del|rm|chuck|trash|discard)"
+)
+
+
 def _classify_update(words: Words, text: str, context: NLUContext) -> ChatIntent | None:
     """rename / change / move / set priority / clear the due date: the task reference and the new value."""
     forms: list[tuple[str, str]] = [
         (
-            r"^(?:remove|clear|delete|drop|unset|take)(?: the)? (?:due date|deadline|date)(?: (?:from|of|for"
-            r"|on|off))? (?P<ref>.+)$",
+            rf"^{_DROP_VERBS}(?: the| its| that| this)? (?:\w+ )?(?:due date|deadline|date|due day)"
+            r"(?: (?:from|of|for|on|off|in|attached to))? (?P<ref>.+)$",
             "nodate",
+        ),
+        # "remove the high priority from the marina fees", "drop the urgency on X" (round 12): the priority
+        # goes back to medium; the task stays
+        (
+            rf"^{_DROP_VERBS}(?: the| its)? (?:high |top |low |urgent )?(?:priority|urgency"
+            r"|urgent (?:flag|tag|label|status)|priority (?:flag|tag|label|status)|importance|flag|star)"
+            r"(?: (?:from|of|for|on|off|in))? (?P<ref>.+)$",
+            "medium",
         ),
         (r"^(?:remove|clear|delete|drop|unset) (?P<ref>.+?)(?:'s)? (?:due date|deadline)$", "nodate"),
         (r"^(?:rename|retitle|call) (?P<ref>.+?) (?:to|as|into) (?P<value>.+)$", "title"),
@@ -1446,13 +1678,18 @@ def _classify_update(words: Words, text: str, context: NLUContext) -> ChatIntent
         intent = ChatIntent(intent=Intent.UPDATE, ref=parse_ref(m.group("ref")))
         if kind == "nodate":
             intent.clear_due_date = True
-        elif kind in ("high", "low"):
+        elif kind in ("high", "low", "medium"):
             intent.priority = kind  # type: ignore[assignment]
         else:
             # the new title keeps the user's spelling, so it is cut from the original words
             original = words.tail(m.start("value")).original().rstrip(".!?")
             if kind == "title" and text.endswith(" instead") and not m.group("value").endswith(" instead"):
                 original = re.sub(r"\s+instead$", "", original)
+            if kind in ("title", "any"):
+                # "change the spreadsheet task to say update my elo sheet" (round 12)
+                said = re.match(r"(?:say|read|be called|be named)\s+(?=\S)", m.group("value"))
+                if said:
+                    original = words.tail(m.start("value") + said.end()).original().rstrip(".!?")
             intent = _update_value(intent, m.group("value"), original, context, kind)
         return intent
     return None
