@@ -49,7 +49,7 @@ def words_of(text: str) -> list[str]:
     return re.findall(r"[\w']+", text.lower())
 
 
-def query_stems(words: str) -> list[str]:
+def query_stems(words: str, keep_kind: bool = False) -> list[str]:
     """The reference's significant words, stemmed, at most MAX_QUERY_WORDS (keeps the cost bounded)."""
     out: list[str] = []
     for w in words_of(words[:400]):
@@ -58,15 +58,15 @@ def query_stems(words: str) -> list[str]:
         out.append(w)
         if len(out) == MAX_QUERY_WORDS:
             break
-    if len(out) > 1 and out[-1] in _KIND_WORDS:
+    if len(out) > 1 and out[-1] in _KIND_WORDS and not keep_kind:
         out.pop()
     return out
 
 
-def match_title(words: str, tasks: list[Task]) -> tuple[list[Task], bool]:
+def match_title(words: str, tasks: list[Task], keep_kind: bool = False) -> tuple[list[Task], bool]:
     """Tasks whose title has every significant word of `words` (as a stem: "calling" names "Call"), and
     whether that was exact; if no task matches exactly, the typo-tolerant match ("mlik" for "milk")."""
-    query = query_stems(words)
+    query = query_stems(words, keep_kind)
     if not query:
         return [], True
     tasks = tasks[:MAX_TASKS]
@@ -90,8 +90,13 @@ def match_title(words: str, tasks: list[Task]) -> tuple[list[Task], bool]:
         )
 
     found = [i for i in range(len(tasks)) if exact(i)]
+    # "the hull job": a last word passed over as a kind of task (_KIND_WORDS) makes the match a guess, so a
+    # delete or completion it reaches asks first; it is passed over only when one task is left (round 12)
+    kind_dropped = len(query) < len(query_stems(words, keep_kind=True))
+    if kind_dropped and len(found) != 1:
+        return match_title(words, tasks, keep_kind=True)
     if found:
-        return _prefer_whole_title(found, tasks, stems, title_stems), True
+        return _prefer_whole_title(found, tasks, stems, title_stems), not kind_dropped
     vocabulary = frozenset(w for title in titles for w in title if not w.isdigit())
     index = _index(vocabulary)
     # per query word, the title stems it may stand for: a typo ("mlik") or a prefix of 4+ letters ("dent")

@@ -926,11 +926,13 @@ _TASKISH = re.compile(
 
 def _counts_the_world(text: str, context: NLUContext) -> bool:
     m = _HOW_MANY_OF.match(text)
-    if not m or _TASKISH.fullmatch(m.group("noun")) or m.group("noun") in context.vocabulary:
-        return False
+    noun = m.group("noun") if m else ""
+    if not m or _TASKISH.fullmatch(noun) or noun in context.vocabulary or is_past(noun):
+        return False  # "how many slipped past their date" counts tasks
     rest = text[m.end() :]
     return not re.search(
-        r"\b(tasks?|todos?|to-dos?|items?|list|jobs|chores|errands|reminders|due|overdue|done|finished"
+        r"\b(tasks?|todos?|to-dos?|items?|list|jobs|chores|errands|reminders|due|overdue|done|finished|dates?"
+        r"|deadlines?"
         r"|completed|pending|open|left|remaining|outstanding|priority|urgent|ticked|crossed|to do)\b",
         rest,
     ) and not any(w in context.vocabulary for w in rest.split() if len(w) > 3)
