@@ -133,10 +133,16 @@ def _bare(message: str) -> str:
 
 
 def _earlier_cases(split: Split = "heldout4") -> list[dict[str, Any]]:
-    """Every case but `split`'s, and the NLU table."""
+    """Every case but `split`'s and those of the held-out sets written after it, and the NLU table. A later
+    held-out set is never tuned on, so it may use a word or a wording of an earlier one (heldout11, written
+    blind, has "varnish", "tiles" and "tower"); a development case or an earlier set may not."""
     from . import nlu_table
+    from .realistic import HELD_OUT
 
-    return [c for c in load_cases() if c["split"] != split] + nlu_table.load_cases()
+    later = set(HELD_OUT[HELD_OUT.index(split) + 1 :]) if split in HELD_OUT else set()
+    return [
+        c for c in load_cases() if c["split"] != split and c["split"] not in later
+    ] + nlu_table.load_cases()
 
 
 def _repeats(messages: list[str], split: Split = "heldout4") -> list[str]:
@@ -201,6 +207,7 @@ class SealedSet:
     same_proportions: bool  # per intent as `before`
     new_draft: str  # a message no earlier case has
     old_title_word: str  # a title word of `before`
+    cases: int = 172
 
 
 # heldout5's setups `cottage` and `choir`, heldout6's `apiary` and `stargazing`, heldout7's `falconry` and
@@ -236,6 +243,14 @@ NEW_TITLE_WORDS_10 = (
     "grind sumi inkstick rule vellum guidelines soak quill nibs gouache tubes placecards copperplate gild "
     "uncial alphabet thaddeus gesso splice tenor sally grease treble headstock belfry replacement clapper "
     "tower quarter peal handbell methods bartholomew ringing"
+).split()
+
+# heldout11's eight `h11-*` setups (written blind: its author never read the parser; "draft", "shared" and
+# "notice" had occurred before and are not among them)
+NEW_TITLE_WORDS_11 = (
+    "arrange auditors boards boxes choose claws clip couch dissertation economics floorboards guinea "
+    "licences physio pigs redirect rsvp skip skirting software speech stag tutor unpaid wallpaper worktop "
+    "worming"
 ).split()
 
 SEALED_SETS = [
@@ -305,6 +320,18 @@ SEALED_SETS = [
         "ground the sumi inkstick twice",
         "epee",
     ),
+    SealedSet(
+        "heldout11",
+        "r12h-",
+        0x55F31046527B811B,
+        ("r12h-add-dont-let-me-forget-defrost-turkey", '"2026-11-25"', '"2026-11-26"'),
+        "heldout10",
+        NEW_TITLE_WORDS_11,
+        False,  # 199 cases in other proportions: written blind, without the earlier sets' counts
+        "clipped the guinea pig claws",
+        "vellum",
+        199,  # 200 written; one repeated an NLU-table message the author was kept from, removed unscored
+    ),
 ]
 sealed_sets = pytest.mark.parametrize("held", SEALED_SETS, ids=lambda held: held.split)
 
@@ -319,7 +346,7 @@ def _per_intent(split: Split) -> dict[str, int]:
 @sealed_sets
 def test_the_sealed_held_out_set_is_unchanged(held: SealedSet) -> None:
     cases = load_cases(split=held.split)
-    assert len(cases) == 172
+    assert len(cases) == held.cases
     assert all(c["id"].startswith(held.id_prefix) for c in cases)
     assert _split_seal(held.split) == held.seal
 
@@ -364,7 +391,7 @@ def test_a_title_word_seen_before_the_set_is_caught(held: SealedSet) -> None:
 
 # Round 11 reads the failures of the held-out sets scored at the end of earlier rounds (no longer clean),
 # never those of the newest set. From round 12 the newest (heldout11) is written blind by a separate author
-# and merged after the round: until then it has no cases.
+# and merged after the round.
 def test_only_the_newest_held_out_set_is_sealed() -> None:
     from .realistic import HELD_OUT, SEALED, UNSEALED
 
@@ -413,12 +440,12 @@ def test_the_accuracy_tool_lists_an_unsealed_sets_failures(
 def test_the_sealed_set_without_cases_is_printed_as_0_cases(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Before heldout11 is merged it has no cases: the run neither crashes nor divides by 0, it says so."""
+    """A sealed set with no cases yet (a blind set is merged after its round): the run neither crashes nor
+    divides by 0, it says so."""
     from benchmarks import chat_accuracy
 
     from .realistic import SEALED, diagnosis, format_table
 
-    assert load_cases(split=SEALED) == []  # written blind, merged after round 12
     assert diagnosis([]) == "0 cases"
 
     async def evaluate(*args: object) -> dict[str, list[object]]:
