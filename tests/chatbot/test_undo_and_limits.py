@@ -170,7 +170,7 @@ def test_the_resolution_bound_is_what_keeps_it_fast(monkeypatch: pytest.MonkeyPa
 
     bounded = min(cost() for _ in range(3))
     monkeypatch.setattr(resolve_module, "MAX_QUERY_WORDS", 10_000)
-    monkeypatch.setattr(resolve_module, "query_stems", lambda w: resolve_module.words_of(w))
+    monkeypatch.setattr(resolve_module, "query_stems", lambda w, keep_kind=False: resolve_module.words_of(w))
     unbounded = min(cost() for _ in range(3))
     assert unbounded > 2 * bounded, (bounded, unbounded)
     assert context.today  # the context is what the engine would pass
