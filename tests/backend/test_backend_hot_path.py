@@ -4,7 +4,6 @@ that a Postgres restart closed fail no request, now that the pool no longer ping
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections.abc import AsyncIterator
 
 import httpx
@@ -18,6 +17,7 @@ from todo_backend.main import create_app
 
 from harness.pgserver import PostgresServer
 from harness.tcp_proxy import ClosingDelayProxy
+from tests.gc_freeze import assert_start_up_frozen
 
 pytestmark = pytest.mark.anyio
 
@@ -236,14 +236,5 @@ async def test_start_up_objects_are_out_of_the_collectors_reach(settings: Settin
     """Once the lifespan has started, what start-up made (here: the app's router, its routes) is frozen
     (gc.freeze), so a full collection under load does not walk ~120,000 long-lived objects while every
     request in flight waits (backend README, "Tail latency"). Requests' own objects are still collected."""
-    gc.unfreeze()  # whatever an earlier test froze is tracked again: this test sees only this app's freeze
     app = create_app(settings)
-    try:
-        async with app.router.lifespan_context(app):
-            tracked = {id(each) for each in gc.get_objects()}
-            assert id(app.router) not in tracked, "the app's router is still walked by every full collection"
-            assert not any(id(route) in tracked for route in app.router.routes)
-            made_now: list[list[str]] = [["a request's list"]]  # a container: tracked by the collector
-            assert id(made_now) in {id(each) for each in gc.get_objects()}
-    finally:
-        gc.unfreeze()
+    await assert_start_up_frozen(app)
