@@ -4,6 +4,8 @@ files, the chatbot reaching the backend through httpx.ASGITransport. Task state 
 from __future__ import annotations
 
 import itertools
+import time
+import types
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -26,6 +28,20 @@ _users = itertools.count(1)
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture
+def one_rate_window(monkeypatch: pytest.MonkeyPatch) -> float:
+    """The chat route's wall clock held at one instant, the middle of a minute: every message of the test
+    falls in the same fixed window of a per-minute limit. Without it a test counting to a limit fails when it
+    straddles a minute's end (the counter restarts; about 1 run in 30 for a 2-second test)."""
+    from todo_chatbot.api.routes import chat as chat_route
+
+    now = time.time() // 60 * 60 + 30
+    monkeypatch.setattr(
+        chat_route, "time", types.SimpleNamespace(time=lambda: now, perf_counter=time.perf_counter)
+    )
+    return now
 
 
 @dataclass

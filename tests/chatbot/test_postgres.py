@@ -112,7 +112,7 @@ def statements_of(engine: AsyncEngine) -> Iterator[list[str]]:
 
 
 async def test_a_chat_turn_costs_two_statements_and_keeps_context_messages_and_limits(
-    pg: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pg: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_rate_window: float
 ) -> None:
     monkeypatch.setattr(chat_route, "CLEANUP_ONE_IN", 10**12)  # no sampled clean-up in this turn
     url = pg.create_database("chatbot_turns")

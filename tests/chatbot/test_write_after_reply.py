@@ -201,7 +201,7 @@ async def test_a_follow_up_on_another_replica_never_acts_on_context_a_turn_repla
 
 @pytest.mark.parametrize("counted", [True, False], ids=["unwritten-counted", "seeded-defect-not-counted"])
 async def test_the_account_limit_counts_messages_whose_write_has_not_landed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, counted: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, counted: bool, one_rate_window: float
 ) -> None:
     async with running_stack(tmp_path, chat_limit_per_account="3/60") as stack:
         service = service_of(stack.chatbot_app)
@@ -225,7 +225,7 @@ async def test_the_account_limit_counts_messages_whose_write_has_not_landed(
     "ordered", [True, False], ids=["near-the-limit-in-order", "seeded-defect-side-by-side"]
 )
 async def test_near_its_limit_a_refused_message_never_reaches_the_backend(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ordered: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ordered: bool, one_rate_window: float
 ) -> None:
     async with running_stack(tmp_path, chat_limit_per_account="4/60") as stack:
         service = service_of(stack.chatbot_app)
