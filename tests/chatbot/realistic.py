@@ -33,6 +33,7 @@ Split = Literal[
     "heldout9",
     "heldout10",
     "heldout11",
+    "heldout12",
 ]
 # Halves a case may name explicitly. "heldout" never: that half is the id hash of the phrasings written before
 # the parser was changed (round 1). "heldout2" is the sealed second held-out set written by round 3 before its
@@ -42,8 +43,9 @@ Split = Literal[
 # by round 8 before its parser changes, "heldout8" the eighth, written by round 9 before its parser changes,
 # "heldout9" the ninth, written by round 10 before it read or changed the parser, "heldout10" the tenth,
 # likewise by round 11 (test_realistic_split.py fixes the content of all nine), "heldout11" the eleventh,
-# written blind by a separate author in round 12 (merged after that round: until then it has no cases, and
-# every tool prints "0 cases" for it).
+# written blind by a separate author in round 12 (merged after it), "heldout12" the twelfth, likewise written
+# blind in round 13 (merged after that round: until then it has no cases, and every tool prints "0 cases" for
+# it).
 EXPLICIT_SPLITS: tuple[Split, ...] = tuple(s for s in get_args(Split) if s != "heldout")
 HELD_OUT: tuple[Split, ...] = tuple(s for s in get_args(Split) if s != "dev")
 # The newest held-out set: scored at the start and the end of its round, its failures never listed. The
@@ -68,8 +70,8 @@ def load_cases(path: Path = CASES_FILE, split: Split | None = None) -> list[dict
         if explicit is not None and explicit not in EXPLICIT_SPLITS:
             raise ValueError(
                 f"case {case['id']}: an explicit split can only be 'dev', 'heldout2', 'heldout3', "
-                "'heldout4', 'heldout5', 'heldout6', 'heldout7', 'heldout8', 'heldout9', 'heldout10' or "
-                "'heldout11' (the first held-out half is the id hash of the round-1 cases)"
+                "'heldout4', 'heldout5', 'heldout6', 'heldout7', 'heldout8', 'heldout9', 'heldout10', "
+                "'heldout11' or 'heldout12' (the first held-out half is the id hash of the round-1 cases)"
             )
         case["split"] = explicit or split_of(case["id"])
         if split is None or case["split"] == split:
