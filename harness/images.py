@@ -349,11 +349,58 @@ def ensure_wheelhouse(service: ServiceImage) -> Path:
 # ---------------------------------------------------------------------------------------------- context
 
 
+# What assemble_context adds itself, whatever the service directory holds.
+GENERATED_SOURCES = ("wheels", "pypack.py")
+
+
+def dockerfile_sources(path: Path) -> list[str]:
+    """What the Dockerfile's COPY and ADD instructions take from the build context (not those that copy from
+    another stage), as written. Parsed with the `dockerfile` package (Docker's own Go parser: continuations,
+    the JSON form and flags are read as docker reads them)."""
+    import dockerfile
+
+    try:
+        commands = dockerfile.parse_file(str(path))
+    except dockerfile.GoParseError as exc:
+        raise ValueError(f"{path}: the Dockerfile does not parse: {exc}") from exc
+    sources: list[str] = []
+    for command in commands:
+        if command.cmd.upper() not in ("COPY", "ADD") or any(f.startswith("--from") for f in command.flags):
+            continue
+        for source in command.value[:-1]:
+            if "://" in source:
+                raise ValueError(
+                    f"{path}:{command.start_line}: {command.cmd} from a URL ({source}) is not offline"
+                )
+            sources.append(source)
+    return sources
+
+
 def assemble_context(service: ServiceImage, wheelhouse: Path) -> Path:
-    """A build context with only what the image needs: the service sources and its wheels (hard links)."""
+    """A build context with only what the image takes: the Dockerfile, what its COPY/ADD instructions name
+    from the service directory (without caches, tests, local databases), and its wheels (hard links). A file
+    no instruction names (the service's README, the chatbot's training scripts) is neither sent to docker nor
+    part of the content hash, so editing it builds nothing."""
     context = CONTEXTS / service.name
     shutil.rmtree(context, ignore_errors=True)
-    shutil.copytree(service.source_dir, context, ignore=shutil.ignore_patterns(*CONTEXT_IGNORE))
+    context.mkdir(parents=True)
+    dockerfile = service.source_dir / "Dockerfile"
+    shutil.copy2(dockerfile, context / "Dockerfile")
+    ignore = shutil.ignore_patterns(*CONTEXT_IGNORE)
+    for source in dockerfile_sources(dockerfile):
+        name = source.strip("/").removeprefix("./").strip("/") or "."
+        if name in GENERATED_SOURCES:
+            continue
+        found = [service.source_dir] if name == "." else sorted(service.source_dir.glob(name))
+        if not found:
+            raise FileNotFoundError(f"{dockerfile} copies {source!r}, which is not in {service.source_dir}")
+        for item in found:
+            if item.is_dir():
+                target = context / item.relative_to(service.source_dir)
+                shutil.copytree(item, target, ignore=ignore, dirs_exist_ok=True)
+            elif not ignore(str(item.parent), [item.name]):
+                (context / item.relative_to(service.source_dir)).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(item, context / item.relative_to(service.source_dir))
     # the Dockerfile's build stage packs the dependencies with it (see harness/images_recipes/pypack.py)
     shutil.copyfile(PYPACK, context / "pypack.py")
     (context / "wheels").mkdir()

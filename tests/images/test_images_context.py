@@ -10,6 +10,15 @@ import pytest
 from harness import images
 from harness.images_recipes.debian import resolve_in as _resolve_in
 
+# the shape of the services' Dockerfiles: generated parts, the pyproject, the package, a copy from a stage
+DOCKERFILE = """FROM scratch AS build
+COPY wheels/ /wheels/
+COPY pypack.py pyproject.toml ./
+COPY ["todo_demo/", "todo_demo/"]
+FROM scratch
+COPY --from=build /app /app
+"""
+
 
 @pytest.fixture
 def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> images.ServiceImage:
@@ -17,7 +26,10 @@ def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> images.ServiceIm
     src = repo / "services" / "demo"
     (src / "todo_demo" / "__pycache__").mkdir(parents=True)
     (src / "tests").mkdir()
-    (src / "Dockerfile").write_text("FROM scratch\n")
+    (src / "Dockerfile").write_text(DOCKERFILE)
+    (src / "README.md").write_text("# demo\n")
+    (src / "training").mkdir()
+    (src / "training" / "train.py").write_text("EPOCHS = 3\n")
     (src / "pyproject.toml").write_text('[project]\nname = "demo"\ndependencies = ["httpx>=0.27"]\n')
     (src / "todo_demo" / "__init__.py").write_text("VERSION = 1\n")
     (src / "todo_demo" / "page.html").write_text("<p>hi</p>\n")
@@ -79,3 +91,42 @@ def test_symlinks_resolve_inside_the_image_tree_not_on_the_host(tmp_path: Path) 
     # Debian ships this absolute link; followed naively it would pick the host's loader
     (tree / "usr/lib64/ld-linux-x86-64.so.2").symlink_to("/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2")
     assert _resolve_in(tree, "/usr/lib64/ld-linux-x86-64.so.2") == loader
+
+
+def test_a_file_the_dockerfile_does_not_copy_is_not_in_the_context_nor_the_tag(
+    service: images.ServiceImage, wheelhouse: Path
+) -> None:
+    """A service README or training script edited during a run built a new image (a new tag) and failed the
+    running acceptance run's image checks; now only what the Dockerfile copies counts. With the old context
+    (the whole service directory) seeded back, the README edit changes the tag."""
+    first = _tag(service, wheelhouse)
+    (service.source_dir / "README.md").write_text("# demo, documented better\n")
+    (service.source_dir / "training" / "train.py").write_text("EPOCHS = 4\n")
+    assert _tag(service, wheelhouse) == first
+    (service.source_dir / "pyproject.toml").write_text('[project]\nname = "demo"\ndependencies = []\n')
+    assert _tag(service, wheelhouse) != first
+
+
+def test_a_copy_of_the_whole_directory_takes_everything_but_caches(
+    service: images.ServiceImage, wheelhouse: Path
+) -> None:
+    (service.source_dir / "Dockerfile").write_text("FROM scratch\nCOPY . /src/\n")
+    context = images.assemble_context(service, wheelhouse)
+    files = sorted(p.relative_to(context).as_posix() for p in context.rglob("*") if p.is_file())
+    assert "README.md" in files and "training/train.py" in files and "todo_demo/__init__.py" in files
+    assert not [f for f in files if "__pycache__" in f or f.startswith("tests/")]
+
+
+def test_a_source_the_dockerfile_names_but_the_service_lacks_is_a_clear_error(
+    service: images.ServiceImage, wheelhouse: Path
+) -> None:
+    (service.source_dir / "Dockerfile").write_text(DOCKERFILE + "COPY config/ /etc/demo/\n")
+    with pytest.raises(FileNotFoundError, match="copies 'config/', which is not in"):
+        images.assemble_context(service, wheelhouse)
+
+
+def test_the_real_services_contexts_hold_what_their_dockerfiles_copy() -> None:
+    """The three services' Dockerfiles as they are: the package, the pyproject, the generated parts."""
+    for name in ("backend", "chatbot", "frontend"):
+        sources = images.dockerfile_sources(images.REPO / "services" / name / "Dockerfile")
+        assert sorted(sources) == sorted(["wheels/", "pypack.py", "pyproject.toml", f"todo_{name}/"]), name
