@@ -147,10 +147,23 @@ def register(app: typer.Typer) -> None:
         namespace: str = NamespaceOpt,
         release: str = ReleaseOpt,
     ) -> None:
-        """Run `pytest features/` against an installed release; extra arguments are passed to pytest."""
+        """Run `pytest features/` against an installed release; extra arguments are passed to pytest. Exits 2
+        at once, naming the release and the namespace, when that release is not installed there."""
         import pytest
+        from pyhelm3.errors import ReleaseNotFoundError
 
+        from harness.clusters.select import choose_target
+        from harness.helm import Helm
         from harness.paths import REPO
+
+        info = choose_target(target, kubeconfig=kubeconfig, reuse=True).cluster.ensure_up()
+        try:  # before pytest starts: a run against nothing would only fail later, in its first scenario
+            Helm(info.kubeconfig, info.context).current_revision(release, namespace)
+        except ReleaseNotFoundError:
+            typer.echo(
+                f"tcb verify: no release {release!r} in namespace {namespace!r}: nothing to verify", err=True
+            )
+            raise typer.Exit(2) from None
 
         args = [
             str(REPO / "features"),
