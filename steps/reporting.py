@@ -12,6 +12,7 @@ import os
 import threading
 import time
 from collections.abc import Generator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from pytest_bdd.parser import Feature, Step
 from harness import traceability
 from harness.log import QUIET, get_logger, progress
 from harness.paths import REPORTS
+from harness.report.outputs import LOAD_TRACE
 from steps.early_start import STAGE_FIXTURES
 from steps.plugin import _is_acceptance_run
 from steps.session import STATE
@@ -108,6 +110,8 @@ class TraceabilityRecorder:
         self.blocking = 0.0  # seconds of the scenarios' time spent in the phases (not the scenarios' own)
         self.order: list[str] = []  # the scenarios' node ids in the order they run
         self.preimport: threading.Thread | None = None
+        self.checker: Any = None  # harness.report.check.ReportCheck, launched when the session finishes
+        self.charts: ThreadPoolExecutor | None = None  # load charts drawn as their scenarios end
 
     # -- collection / run ------------------------------------------------------------------------------------
 
@@ -143,6 +147,8 @@ class TraceabilityRecorder:
         record = self.scenarios.get(report.nodeid)
         if record is None:
             return
+        if report.when == "teardown":
+            self._draw_load_chart_ahead(record, report)
         record.reports.append((report.when, report.outcome, _reason(report)))
         record.duration += report.duration
         if report.when == "call" and record.steps and record.steps[-1]["ended"] is None:
@@ -230,8 +236,10 @@ class TraceabilityRecorder:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if not self.scenarios or self.config.option.collectonly or self.config.option.generate_missing:
             return  # not an acceptance run (e.g. `pytest tests/`): leave the last run's reports alone
-        outcomes = self._outcomes()
         total = time.monotonic() - self.started
+        if not self.config.getoption("no_report_check", False):
+            self._launch_report_check()
+        outcomes = self._outcomes()
         hs = self.config.stash.get(STATE, None)
         if hs is not None and hs.early is not None:
             # the stages ran beside the scenarios: only the fixtures' waits for them held a scenario up
@@ -262,23 +270,54 @@ class TraceabilityRecorder:
         if self.config.option.cucumber_json_path:  # written by pytest-bdd's sessionfinish, which ran before
             _fix_cucumber(Path(self.config.option.cucumber_json_path), self.scenarios)
         directory = report_dir(self.config)
+        checker, self.checker = self.checker, None
+        if self.charts is not None:  # the charts still being drawn: the report takes them when done
+            self.charts.shutdown(wait=True)
         try:
             self.report_files = build_report(directory)
+            if self.charts is not None:
+                from harness.report.plots import taken
+
+                log.info("load charts: %d drawn as their scenarios ended, %d at the end", *taken.values())
         except ReportInputError as exc:  # the run's own outputs are incomplete: say so, keep the exit status
             log.warning("acceptance report not written: %s", exc)
+            if checker is not None:
+                checker.cancel()
             return
-        if self.config.getoption("no_report_check", False):
+        except BaseException:
+            if checker is not None:
+                checker.cancel()
+            raise
+        if checker is None:
             return
-        from harness.report.check import check_reports
-
         try:
             with progress.phase("report check", "report check: the reports in Chromium"):
-                self.report_check = check_reports(directory, directory / "evidence" / "report-check")
+                self.report_check = checker.check(directory, directory / "evidence" / "report-check")
         except Exception as exc:  # no browser here: the report stands, unchecked
             log.warning("the reports were not checked in Chromium: %s", exc)
             return
         if any(page.problems for page in self.report_check):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _draw_load_chart_ahead(self, record: _ScenarioRecord, report: pytest.TestReport) -> None:
+        """A scenario that ran load has ended: its chart is drawn now in a thread of its own (beside the next
+        scenarios, which mostly wait for pods) instead of at the run's end, where each second is the run's."""
+        trace = next((v for k, v in report.user_properties if k == f"json:{LOAD_TRACE}"), None)
+        if trace is None:
+            return
+        if self.charts is None:
+            self.charts = ThreadPoolExecutor(1, thread_name_prefix="load-chart")
+        steps = [dict(step) for step in record.steps]
+        self.charts.submit(_draw_load_chart, record.name, Path(str(trace)), steps)
+
+    def _launch_report_check(self) -> None:
+        """The report check's browsers start now, beside the reports' writing (harness.report.check)."""
+        try:
+            from harness.report.check import ReportCheck
+
+            self.checker = ReportCheck()
+        except Exception as exc:  # the check itself says so when it runs without one
+            log.debug("the report check's browsers were not launched ahead: %s", exc)
 
     def report_targets(self) -> dict[str, Path]:
         """The files the report generator writes at the end of this run."""
@@ -362,6 +401,15 @@ class TraceabilityRecorder:
                     )
                 )
         return outcomes
+
+
+def _draw_load_chart(name: str, trace_file: Path, steps: list[dict[str, Any]]) -> None:
+    try:
+        from harness.report.html import draw_load_chart_ahead
+
+        draw_load_chart_ahead(name, trace_file, steps)
+    except Exception as exc:  # the report draws it at the end instead
+        log.debug("load chart of %s not drawn ahead: %s", name, exc)
 
 
 def gherkin_steps(feature_file: str, scenario_name: str) -> list[Any]:

@@ -8,7 +8,8 @@ and (optionally) that axe-core finds no accessibility violation; keeps a screens
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 from harness.traceability import scenario_anchor
 
 PAGES = ("acceptance.html", "traceability.html")
+# How long a browser launched ahead waits for its report before it closes unused.
+WAIT_SECONDS = 600
 
 
 @dataclass
@@ -57,65 +60,116 @@ def check_reports(
 ) -> list[PageCheck]:
     """Each page in a browser of its own, side by side (one Playwright per thread, as Playwright's sync API
     allows): axe-core and a full-page screenshot cost a few seconds of a renderer's CPU per page."""
-    report_dir = Path(report_dir).resolve()
-    expected = _expected(report_dir)
-    screenshot_dir.mkdir(parents=True, exist_ok=True)
-    with ThreadPoolExecutor(len(PAGES), thread_name_prefix="report-check") as pool:
-        checks = [
-            pool.submit(_check_page, name, report_dir, screenshot_dir, expected, accessibility, timeout_ms)
-            for name in PAGES
-        ]
-        return [check.result() for check in checks]
+    return ReportCheck(accessibility=accessibility, timeout_ms=timeout_ms).check(report_dir, screenshot_dir)
+
+
+class ReportCheck:
+    """The report check with its browsers launched ahead: made before the reports are written, it starts
+    Playwright and one Chromium per page in threads of their own (about 2 s of a run's end otherwise), each
+    opening a blank page and waiting; `check()` then loads and checks the written pages, `cancel()` closes the
+    browsers unused. A failure to start (no Chromium here) is raised by `check()`."""
+
+    def __init__(self, *, accessibility: bool = True, timeout_ms: float = 30_000) -> None:
+        self.accessibility = accessibility
+        self.timeout_ms = timeout_ms
+        self._go = threading.Event()
+        self._where: tuple[Path, Path, Any] | None = None  # report dir, screenshot dir, expected verdicts
+        # daemon threads: a run that fails before check() or cancel() is not held at its exit
+        self._pages: list[Future[PageCheck | None]] = []
+        self._threads: list[threading.Thread] = []
+        for name in PAGES:
+            future: Future[PageCheck | None] = Future()
+            thread = threading.Thread(
+                target=self._settle, args=(future, name), name=f"report-check-{name}", daemon=True
+            )
+            thread.start()
+            self._pages.append(future)
+            self._threads.append(thread)
+
+    def _settle(self, future: Future[PageCheck | None], name: str) -> None:
+        try:
+            future.set_result(self._run(name))
+        except BaseException as exc:
+            future.set_exception(exc)
+
+    def check(self, report_dir: Path, screenshot_dir: Path) -> list[PageCheck]:
+        report_dir = Path(report_dir).resolve()
+        try:
+            expected = _expected(report_dir)
+            screenshot_dir.mkdir(parents=True, exist_ok=True)
+        except BaseException:
+            self.cancel()
+            raise
+        self._where = (report_dir, screenshot_dir, expected)
+        self._go.set()
+        checks = [page.result() for page in self._pages]
+        missed = [name for name, check in zip(PAGES, checks, strict=True) if check is None]
+        if missed:
+            raise RuntimeError(f"the browsers for {', '.join(missed)} stopped waiting after {WAIT_SECONDS} s")
+        return [check for check in checks if check is not None]
+
+    def cancel(self) -> None:
+        """Close the browsers without checking anything (the reports were not written, or no check asked)."""
+        self._where = None
+        self._go.set()
+        for thread in self._threads:
+            thread.join()
+
+    def _run(self, name: str) -> PageCheck | None:
+        from playwright.sync_api import sync_playwright
+
+        from harness.browser import CHROMIUM, CHROMIUM_ARGS
+
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page.set_default_timeout(self.timeout_ms)
+                self._go.wait(WAIT_SECONDS)  # bounded: a run that never calls check() or cancel() still ends
+                if self._where is None:
+                    return None
+                return _check_page(page, name, *self._where, self.accessibility)
+            finally:
+                browser.close()
 
 
 def _check_page(
+    page: Any,
     name: str,
     report_dir: Path,
     screenshot_dir: Path,
     expected: tuple[dict[str, str], dict[str, tuple[str, str]], dict[str, str]],
     accessibility: bool,
-    timeout_ms: float,
 ) -> PageCheck:
-    from playwright.sync_api import sync_playwright
-
-    from harness.browser import CHROMIUM, CHROMIUM_ARGS
-
     criteria, scenarios, requirements = expected
     check = PageCheck(name)
     path = report_dir / name
     if not path.is_file():
         check.problems.append(f"{path} is missing")
         return check
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.set_default_timeout(timeout_ms)
-            offline = _Offline()
-            page.route("**/*", offline)
-            page.goto(path.as_uri(), wait_until="load")
-            if name == "acceptance.html":
-                page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
-                check.problems += _check_acceptance(page, criteria, scenarios)
-            else:
-                check.problems += _check_traceability(page, requirements)
-            images = page.evaluate(_IMAGES_JS)
-            check.images = len(images)
-            check.problems += [f"image did not load: {i['alt'] or i['src']}" for i in images if not i["ok"]]
-            check.problems += [f"the page fetches {url} from the network" for url in offline.refused]
-            if accessibility:
-                from harness.report.a11y import axe_violations
+    offline = _Offline()
+    page.route("**/*", offline)
+    page.goto(path.as_uri(), wait_until="load")
+    if name == "acceptance.html":
+        page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+        check.problems += _check_acceptance(page, criteria, scenarios)
+    else:
+        check.problems += _check_traceability(page, requirements)
+    images = page.evaluate(_IMAGES_JS)
+    check.images = len(images)
+    check.problems += [f"image did not load: {i['alt'] or i['src']}" for i in images if not i["ok"]]
+    check.problems += [f"the page fetches {url} from the network" for url in offline.refused]
+    if accessibility:
+        from harness.report.a11y import axe_violations
 
-                check.violations = axe_violations(page)
-                check.problems += [
-                    f"accessibility: {v['id']} ({v['impact']}): {v['help']} at {'; '.join(v['nodes'][:3])}"
-                    for v in check.violations
-                ]
-            check.screenshot = screenshot_dir / f"{Path(name).stem}.png"
-            page.screenshot(path=str(check.screenshot), full_page=name == "traceability.html")
-            page.close()
-        finally:
-            browser.close()
+        check.violations = axe_violations(page)
+        check.problems += [
+            f"accessibility: {v['id']} ({v['impact']}): {v['help']} at {'; '.join(v['nodes'][:3])}"
+            for v in check.violations
+        ]
+    check.screenshot = screenshot_dir / f"{Path(name).stem}.png"
+    page.screenshot(path=str(check.screenshot), full_page=name == "traceability.html")
+    page.close()
     return check
 
 

@@ -7,12 +7,13 @@ import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
 from harness.log import format_seconds
 from harness.report import plots
-from harness.report.outputs import RunRecord, Scenario
+from harness.report.outputs import RunRecord, Scenario, Step, load_trace_with_steps
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MARKS = {"passed": "✓", "failed": "✗", "not verified": "⚠", "not run": "·", "uncovered": "?"}
@@ -70,6 +71,33 @@ def run_charts(run: RunRecord) -> list[Chart]:
     return charts
 
 
+def load_chart_title(scenario_name: str) -> str:
+    return f"Load during “{scenario_name}”"
+
+
+def draw_load_chart_ahead(scenario_name: str, trace_file: Path, steps: list[dict[str, Any]]) -> None:
+    """The scenario's load chart drawn as soon as it has ended (from its trace file and its steps as the run
+    recorded them, which timeline.json will hold), for the report to take at the run's end
+    (plots.draw_ahead) instead of drawing it there."""
+    clock = [
+        Step(
+            keyword=str(s.get("keyword", "")),
+            name=str(s.get("name", "")),
+            status=str(s.get("status", "")),
+            duration=0.0,
+            started=s.get("started"),
+            ended=s.get("ended"),
+            type=str(s.get("type") or ""),
+        )
+        for s in steps
+    ]
+    trace = load_trace_with_steps(trace_file, clock)
+    try:
+        plots.draw_ahead(plots.parse_trace(trace), load_chart_title(scenario_name))
+    except plots.TraceError:
+        return  # the report says why, in its place
+
+
 def load_chart(scenario: Scenario) -> Chart | None:
     if scenario.load_trace is None:
         return None
@@ -81,7 +109,7 @@ def load_chart(scenario: Scenario) -> Chart | None:
     events = "; ".join(f"{label} at {t:.1f}s" for t, label in trace.events)
     return Chart(
         "load",
-        svg_src(plots.load_chart(trace, f"Load during “{scenario.name}”")),
+        svg_src(plots.load_chart(trace, load_chart_title(scenario.name))),
         f"Requests per second, latency p50/p95/p99 and failures over {trace.duration:.0f}s:"
         f" {len(trace.samples)} requests, {failed} failed. Events: {events or 'none'}.",
         f"{len(trace.samples)} requests over {trace.duration:.0f}s, {failed} failed; dashed lines: what"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -316,20 +317,27 @@ def _attach_load(scenario: Scenario) -> None:
     )
     if trace_file is None:
         return
+    trace = load_trace_with_steps(trace_file, scenario.steps)
+    scenario.load_trace = trace
+    scenario.load_events = trace.get("events", [])
+
+
+def load_trace_with_steps(trace_file: Path, steps: Sequence[Step]) -> dict[str, Any]:
+    """The trace in `trace_file` with its events and the steps' (see _attach_load); {"broken": path} when the
+    file cannot be read as a trace."""
     try:
-        trace = json.loads(trace_file.read_text())
+        trace: dict[str, Any] = json.loads(trace_file.read_text())
         start = datetime.fromisoformat(trace["started"]).timestamp()
         duration = float(trace["duration_s"])
     except (OSError, ValueError, KeyError, TypeError):
-        scenario.load_trace = {"broken": str(trace_file)}
-        return
+        return {"broken": str(trace_file)}
     events = [(float(t), str(label)) for t, label in trace.get("events", [])]
 
     def during_load(wall: float, label: str) -> None:
         if 0 < wall - start <= duration:
             events.append((round(wall - start, 2), label))
 
-    for step in scenario.steps:
+    for step in steps:
         if step.ended is None or step.type == "given" or (not step.type and step.keyword == "Given"):
             continue
         label = f"{step.keyword} {step.name}".strip()
@@ -338,5 +346,4 @@ def _attach_load(scenario: Scenario) -> None:
             label += ": done"
         during_load(step.ended, label)
     trace["events"] = sorted(events)
-    scenario.load_trace = trace
-    scenario.load_events = trace["events"]
+    return trace

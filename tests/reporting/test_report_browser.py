@@ -69,3 +69,29 @@ def test_seeded_accessibility_defect_is_caught(report_dir: Path) -> None:
     problems = "\n".join(check_reports(report_dir, report_dir / "shots")[0].problems)
     assert "accessibility: image-alt" in problems
     assert "accessibility: color-contrast" in problems
+
+
+def test_browsers_launched_before_the_reports_exist_check_them_once_written(run_dir: Path) -> None:
+    """The run's end launches the check's browsers while the reports are still being written: the check made
+    that way finds a seeded defect written after the launch (it reads the page as it is when asked)."""
+    from harness.report.check import ReportCheck
+
+    checker = ReportCheck(accessibility=False)  # launched before acceptance.html exists
+    assert not (run_dir / "acceptance.html").exists()
+    build_report(run_dir)
+    _edit(run_dir / "acceptance.html", r'<tr id="SC-019".*?</tr>', "")
+    pages = checker.check(run_dir, run_dir / "shots")
+    assert "success criterion SC-019 is not in the criteria table" in "\n".join(pages[0].problems)
+    assert pages[1].problems == [] and pages[1].screenshot is not None
+
+
+def test_browsers_launched_ahead_and_cancelled_close(run_dir: Path) -> None:
+    import threading
+
+    from harness.report.check import ReportCheck
+
+    before = {t.name for t in threading.enumerate()}
+    ReportCheck().cancel()
+    assert not [
+        t for t in threading.enumerate() if t.name.startswith("report-check") and t.name not in before
+    ]
