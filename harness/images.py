@@ -389,18 +389,26 @@ def assemble_context(service: ServiceImage, wheelhouse: Path) -> Path:
     ignore = shutil.ignore_patterns(*CONTEXT_IGNORE)
     for source in dockerfile_sources(dockerfile):
         name = source.strip("/").removeprefix("./").strip("/") or "."
-        if name in GENERATED_SOURCES:
+        parts = Path(name).parts
+        if parts and parts[0] in GENERATED_SOURCES:
             continue
+        if ".." in parts or "$" in name:
+            raise ValueError(
+                f"{dockerfile} copies {source!r}: a build context source must be a plain path inside"
+                f" {service.source_dir} (no '..', no variables)"
+            )
         found = [service.source_dir] if name == "." else sorted(service.source_dir.glob(name))
         if not found:
             raise FileNotFoundError(f"{dockerfile} copies {source!r}, which is not in {service.source_dir}")
-        for item in found:
+        for (
+            item
+        ) in found:  # what is named is taken; inside a directory, caches, tests and local databases not
+            target = context / item.relative_to(service.source_dir)
             if item.is_dir():
-                target = context / item.relative_to(service.source_dir)
                 shutil.copytree(item, target, ignore=ignore, dirs_exist_ok=True)
-            elif not ignore(str(item.parent), [item.name]):
-                (context / item.relative_to(service.source_dir)).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(item, context / item.relative_to(service.source_dir))
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(item, target)
     # the Dockerfile's build stage packs the dependencies with it (see harness/images_recipes/pypack.py)
     shutil.copyfile(PYPACK, context / "pypack.py")
     (context / "wheels").mkdir()

@@ -99,6 +99,33 @@ class LoadReport:
         return f"{paced} by {self.workers} worker{'s' if self.workers != 1 else ''}"
 
 
+class LoadRuns:
+    """How many load runs of this process are under way: work that would share the process's interpreter
+    with their users (drawing a report chart) waits until none is, so it never slows the load it would
+    then report."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._changed = threading.Condition()
+
+    def started(self) -> None:
+        with self._changed:
+            self._count += 1
+
+    def ended(self) -> None:
+        with self._changed:
+            self._count -= 1
+            self._changed.notify_all()
+
+    def wait_until_none(self, timeout: float | None = None) -> bool:
+        """True once no load run is under way; False if one still was after `timeout` seconds."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._count == 0, timeout)
+
+
+LOAD_RUNS = LoadRuns()
+
+
 class LoadGenerator:
     """Send requests to the app until `max_duration` seconds or `max_requests` requests, whichever first.
 
@@ -173,10 +200,17 @@ class LoadGenerator:
             self.max_requests,
             self.base_url,
         )
-        thread = threading.Thread(target=self._run, name="load", daemon=True)
+        LOAD_RUNS.started()
+        thread = threading.Thread(target=self._run_counted, name="load", daemon=True)
         thread.start()
         self._threads.append(thread)
         return self
+
+    def _run_counted(self) -> None:
+        try:
+            self._run()
+        finally:
+            LOAD_RUNS.ended()
 
     def __enter__(self) -> LoadGenerator:
         return self.start()

@@ -154,13 +154,15 @@ def _verification_failed(verification: TcbRun, release: Release) -> None:
 
 
 def verification_failed_on_missing_release(verification: TcbRun, release: str) -> None:
-    """It failed because the release is not there (exit 2, saying so, naming the release and the namespace it
+    """It failed because the release is not there (exit 6, saying so, naming the release and the namespace it
     was asked for), not for any other reason: a crash, a wrong kubeconfig or a failing scenario also exits
     non-zero and would have passed a bare `returncode != 0`."""
+    from harness.cli.deploy import NO_RELEASE_EXIT
+
     assert verification.returncode != 0, "tcb verify passed against a namespace with no release"
     namespace = verification.argv[verification.argv.index("-n") + 1]
     said = f"no release {release!r} in namespace {namespace!r}"
-    assert verification.returncode == 2 and said in verification.output, (
+    assert verification.returncode == NO_RELEASE_EXIT and said in verification.output, (
         f"tcb verify exited {verification.returncode} without saying {said!r}: {verification.output[-1500:]}"
     )
 

@@ -271,9 +271,9 @@ class TraceabilityRecorder:
             _fix_cucumber(Path(self.config.option.cucumber_json_path), self.scenarios)
         directory = report_dir(self.config)
         checker, self.checker = self.checker, None
-        if self.charts is not None:  # the charts still being drawn: the report takes them when done
-            self.charts.shutdown(wait=True)
         try:
+            if self.charts is not None:  # the charts still being drawn: the report takes them when done
+                self.charts.shutdown(wait=True)
             self.report_files = build_report(directory)
             if self.charts is not None:
                 from harness.report.plots import taken
@@ -281,18 +281,21 @@ class TraceabilityRecorder:
                 log.info("load charts: %d drawn as their scenarios ended, %d at the end", *taken.values())
         except ReportInputError as exc:  # the run's own outputs are incomplete: say so, keep the exit status
             log.warning("acceptance report not written: %s", exc)
-            if checker is not None:
-                checker.cancel()
             return
-        except BaseException:
-            if checker is not None:
+        finally:
+            if checker is not None and not self.report_files:  # nothing to check: the browsers close
                 checker.cancel()
-            raise
-        if checker is None:
+        if self.config.getoption("no_report_check", False):
             return
         try:
             with progress.phase("report check", "report check: the reports in Chromium"):
-                self.report_check = checker.check(directory, directory / "evidence" / "report-check")
+                where = (directory, directory / "evidence" / "report-check")
+                if checker is not None:
+                    self.report_check = checker.check(*where)
+                else:  # not launched ahead (it failed to start then): launched now, as it says if it fails
+                    from harness.report.check import check_reports
+
+                    self.report_check = check_reports(*where)
         except Exception as exc:  # no browser here: the report stands, unchecked
             log.warning("the reports were not checked in Chromium: %s", exc)
             return
@@ -300,8 +303,8 @@ class TraceabilityRecorder:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def _draw_load_chart_ahead(self, record: _ScenarioRecord, report: pytest.TestReport) -> None:
-        """A scenario that ran load has ended: its chart is drawn now in a thread of its own (beside the next
-        scenarios, which mostly wait for pods) instead of at the run's end, where each second is the run's."""
+        """A scenario that ran load has ended: its chart is drawn in a thread of its own once no load runs
+        (beside the next scenarios, which mostly wait for pods) instead of at the run's end."""
         trace = next((v for k, v in report.user_properties if k == f"json:{LOAD_TRACE}"), None)
         if trace is None:
             return
@@ -403,7 +406,15 @@ class TraceabilityRecorder:
         return outcomes
 
 
+# A chart drawn ahead waits for the load runs under way (the next scenario's) to end first, at most this long:
+# drawing shares the interpreter with the load's users and would slow the very requests the next chart shows.
+CHART_WAITS_FOR_LOAD_S = 600.0
+
+
 def _draw_load_chart(name: str, trace_file: Path, steps: list[dict[str, Any]]) -> None:
+    from harness.load import LOAD_RUNS
+
+    LOAD_RUNS.wait_until_none(CHART_WAITS_FOR_LOAD_S)
     try:
         from harness.report.html import draw_load_chart_ahead
 

@@ -10,6 +10,8 @@ import typer
 from harness.timeouts import DEFAULT_TIMEOUTS
 
 NAMESPACE = "todo-chatbot"
+# `tcb verify`'s exit status when the release is not there: apart from pytest's own (0-5) and a usage error's
+NO_RELEASE_EXIT = 6
 
 TargetOpt = typer.Option("auto", "--target", help="auto | kubeconfig | kind | minikube | local")
 KubeconfigOpt = typer.Option(
@@ -147,8 +149,11 @@ def register(app: typer.Typer) -> None:
         namespace: str = NamespaceOpt,
         release: str = ReleaseOpt,
     ) -> None:
-        """Run `pytest features/` against an installed release; extra arguments are passed to pytest. Exits 2
-        at once, naming the release and the namespace, when that release is not installed there."""
+        """Run `pytest features/` against an installed release; extra arguments are passed to pytest. Exits
+        6 at once (pytest's own exit codes are 0-5), naming the release and the namespace, when that release
+        is not installed there."""
+        import argparse
+
         import pytest
         from pyhelm3.errors import ReleaseNotFoundError
 
@@ -156,14 +161,23 @@ def register(app: typer.Typer) -> None:
         from harness.helm import Helm
         from harness.paths import REPO
 
-        info = choose_target(target, kubeconfig=kubeconfig, reuse=True).cluster.ensure_up()
+        # the cluster, namespace and release pytest will use: the same options given again among the extra
+        # arguments win there (pytest takes an option's last value), so they win here too
+        given = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+        for option in ("--target", "--kubeconfig", "--namespace", "--release"):
+            given.add_argument(option)
+        extra = given.parse_known_args(ctx.args)[0]
+        where = (extra.target or target, Path(extra.kubeconfig) if extra.kubeconfig else kubeconfig)
+        checked = (extra.namespace or namespace, extra.release or release)
+        info = choose_target(where[0], kubeconfig=where[1], reuse=True).cluster.ensure_up()
         try:  # before pytest starts: a run against nothing would only fail later, in its first scenario
-            Helm(info.kubeconfig, info.context).current_revision(release, namespace)
+            Helm(info.kubeconfig, info.context).current_revision(checked[1], checked[0])
         except ReleaseNotFoundError:
             typer.echo(
-                f"tcb verify: no release {release!r} in namespace {namespace!r}: nothing to verify", err=True
+                f"tcb verify: no release {checked[1]!r} in namespace {checked[0]!r}: nothing to verify",
+                err=True,
             )
-            raise typer.Exit(2) from None
+            raise typer.Exit(NO_RELEASE_EXIT) from None
 
         args = [
             str(REPO / "features"),

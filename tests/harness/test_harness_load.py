@@ -410,3 +410,19 @@ def test_recovery_waits_for_a_request_sent_before_the_successes_that_is_still_ou
         load.report()
     assert failed and failed[0].status == 503, "said recovered while the failing request was still out"
     assert took >= 1.2, took
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the seeded failing run
+def test_a_running_load_is_counted_until_it_ends(loopback_server):
+    """What a report chart drawn ahead waits for (steps/reporting.py): no load run under way here."""
+    from harness.load import LOAD_RUNS
+
+    assert LOAD_RUNS.wait_until_none(0)
+    load = LoadGenerator(loopback_server.url, "good-token", rate=10, max_duration=60).start()
+    assert not LOAD_RUNS.wait_until_none(0.2)  # under way
+    load.report()
+    assert LOAD_RUNS.wait_until_none(5)
+    broken = LoadGenerator(loopback_server.url, "good-token", rate=10, max_duration=60)
+    broken._run = lambda: 1 / 0  # type: ignore[method-assign]  # a run that fails at once still ends
+    broken.start()
+    assert LOAD_RUNS.wait_until_none(5)

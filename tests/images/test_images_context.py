@@ -130,3 +130,25 @@ def test_the_real_services_contexts_hold_what_their_dockerfiles_copy() -> None:
     for name in ("backend", "chatbot", "frontend"):
         sources = images.dockerfile_sources(images.REPO / "services" / name / "Dockerfile")
         assert sorted(sources) == sorted(["wheels/", "pypack.py", "pyproject.toml", f"todo_{name}/"]), name
+
+
+@pytest.mark.parametrize("source", ["../backend/pyproject.toml", "${APP}/", "todo_demo/../../other"])
+def test_a_source_outside_the_service_or_with_a_variable_is_refused(
+    service: images.ServiceImage, wheelhouse: Path, source: str
+) -> None:
+    (service.source_dir / "Dockerfile").write_text(DOCKERFILE + f"COPY {source} /x/\n")
+    with pytest.raises(ValueError, match="a build context source must be a plain path inside"):
+        images.assemble_context(service, wheelhouse)
+
+
+def test_a_file_named_by_the_dockerfile_is_taken_even_where_a_cache_pattern_matches(
+    service: images.ServiceImage, wheelhouse: Path
+) -> None:
+    """`COPY seed.db …` takes seed.db (an ignore pattern applies inside copied directories only); a
+    generated source named by a path below it (`wheels/*.whl`) is the harness's, not looked up."""
+    (service.source_dir / "seed.db").write_bytes(b"sqlite")
+    (service.source_dir / "todo_demo" / "cache.db").write_bytes(b"local")
+    (service.source_dir / "Dockerfile").write_text(DOCKERFILE + "COPY seed.db wheels/*.whl /data/\n")
+    context = images.assemble_context(service, wheelhouse)
+    assert (context / "seed.db").read_bytes() == b"sqlite"
+    assert not (context / "todo_demo" / "cache.db").exists()

@@ -85,13 +85,39 @@ def test_browsers_launched_before_the_reports_exist_check_them_once_written(run_
     assert pages[1].problems == [] and pages[1].screenshot is not None
 
 
-def test_browsers_launched_ahead_and_cancelled_close(run_dir: Path) -> None:
+def test_browsers_launched_ahead_and_cancelled_close_at_once(run_dir: Path) -> None:
+    """cancel() wakes the waiting browsers: it returns in seconds (their wait would be WAIT_SECONDS) and
+    leaves no thread of theirs behind."""
     import threading
+    import time
 
-    from harness.report.check import ReportCheck
+    from harness.report.check import WAIT_SECONDS, ReportCheck
 
-    before = {t.name for t in threading.enumerate()}
-    ReportCheck().cancel()
-    assert not [
-        t for t in threading.enumerate() if t.name.startswith("report-check") and t.name not in before
-    ]
+    before = set(threading.enumerate())
+    checker = ReportCheck()
+    time.sleep(1.0)  # the browsers are up or on their way
+    started = time.monotonic()
+    checker.cancel()
+    assert time.monotonic() - started < min(20.0, WAIT_SECONDS / 2)
+    assert not [t for t in set(threading.enumerate()) - before if t.name.startswith("report-check")]
+
+
+def test_pages_whose_browsers_stopped_waiting_are_checked_in_new_ones(
+    run_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Launched too long before the report (the browsers' wait ran out): the check still runs, in fresh
+    browsers, and still finds a seeded defect."""
+    from concurrent.futures import wait
+
+    from harness.report import check
+
+    monkeypatch.setattr(check, "WAIT_SECONDS", 0.5)
+    checker = check.ReportCheck(accessibility=False)
+    done, _ = wait(checker._pages, timeout=120)  # launched, waited 0.5 s, closed
+    assert len(done) == len(check.PAGES) and all(f.result() is None for f in done)
+    monkeypatch.setattr(check, "WAIT_SECONDS", 600)
+    build_report(run_dir)
+    _edit(run_dir / "acceptance.html", r'<tr id="SC-019".*?</tr>', "")
+    pages = checker.check(run_dir, run_dir / "shots")
+    assert [p.page for p in pages] == list(check.PAGES)
+    assert "success criterion SC-019 is not in the criteria table" in "\n".join(pages[0].problems)
