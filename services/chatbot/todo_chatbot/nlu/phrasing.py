@@ -683,6 +683,8 @@ TAKEN_BACK = re.compile(
     r"|\b(?:redo|re-do)\b|\b(?:do|doing) (?:it|that|this|them|the lot)(?: all)? (?:again|over)\b"
     r"|\b(?:have|has|need|needs|got|gotta) to (?:\w+ )?(?:it |them |that |this )?(?:all )?(?:again|over)\b"
     r"|\bstill (?:not|to do|to be done|needs?|has to|have to|pending|open|outstanding|unfinished)\b"
+    r"|\bstill (?:\w+ ){0,6}?(?:left|to go|remaining) (?:to|over)\b"
+    r"|\bthere(?:'?s| is) still (?:a|an|some|loads|lots|plenty|more|bits)\b"
     r"|\bbounced\b"
 )
 # an explicit command in the same message: "the gig fell through, delete it" deletes as asked

@@ -571,7 +571,7 @@ def _priority(value: str | None) -> Priority | None:
 # through", "what's my task count"
 WHAT_ON = "|what"
 ANY_SLIPPED = "|any"
-SLIPPED_BY = "|get away|got away|gone past|went past|passed me by|pass me by"
+SLIPPED_BY = "|get away|got away|gone past|go past|went past|passed me by|pass me by"
 COUNTING_DONE = "|counting|with|plus"
 GOT_THROUGH = r"|(?:have|did) (?:i|we) (?:\w+ )?(?:got|gotten|get|made it|worked) through"
 TASK_COUNT_NOUN = "(?:task |tasks |todo |to-do )?"
@@ -1001,11 +1001,13 @@ def taken_back(message: str, context: NLUContext, intent: ChatIntent) -> ChatInt
     delete, a completion or a clear, whoever proposed it (a rule read of one clause, the classifier, a fuzzy
     step), unless it also says that command in so many words ("the gig fell through, delete it"): it is a
     reopen of the task it names, else not understood. A message the rules read nothing in is that reopen
-    too (round 13: heldout11's one destructive action on a wrong guess)."""
+    too, and so is an undo said after it ("there's still paint left on the gate, put that one back": the
+    task it names goes back on the list) (round 13: heldout11's one destructive action on a wrong
+    guess)."""
     pronoun_reopen = (
         intent.intent is Intent.REOPEN and intent.inferred and intent.ref is not None and intent.ref.pronoun
     )
-    if intent.intent not in DESTRUCTIVE and intent.intent is not Intent.UNKNOWN and not pronoun_reopen:
+    if intent.intent not in (*DESTRUCTIVE, Intent.UNKNOWN, Intent.UNDO) and not pronoun_reopen:
         return intent
     if intent.intent is Intent.UNKNOWN and (intent.refusal is not None or intent.ref is not None):
         return intent
@@ -1026,8 +1028,9 @@ def taken_back(message: str, context: NLUContext, intent: ChatIntent) -> ChatInt
         ref = reference([re.sub(r"'s$", "", t) for t in Words.of(said).norm], context) or (
             intent.ref if pronoun_reopen else None
         )
-    if ref is None or intent.intent is Intent.CLEAR_COMPLETED:
-        return ChatIntent(intent=Intent.UNKNOWN)
+    if ref is None:
+        # "it all fell through, none of it's done now": no task named, nothing destroyed; an undo stands
+        return intent if intent.intent is Intent.UNDO else ChatIntent(intent=Intent.UNKNOWN)
     return ChatIntent(intent=Intent.REOPEN, ref=ref, inferred=True)
 
 

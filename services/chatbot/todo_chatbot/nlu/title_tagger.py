@@ -62,6 +62,9 @@ TRAIL_START = frozenset(
 # a trailer starting with "to"/"into"/"onto" is cut only when it names where the task goes ("… to my list"),
 # never a destination that is part of the task ("take the bins round to gran's")
 TO_TRAIL = frozenset("to into onto".split())
+# a particle that ends a phrasal verb when it is the last word: "get the boiler looked at", "get the gutters
+# seen to" (round 13: the tagger had cut "at")
+PARTICLES = frozenset("at on in to into onto for by up out off with about over through".split())
 # a trailer starting with a thank-you is cut only when every word of it is politeness ("…, thanks a lot"),
 # never "… a thank you card" (round 9)
 THANKS_START = frozenset("thanks thank thx cheers ta".split())
@@ -207,6 +210,8 @@ class TitleTagger:
             _norm(tokens[trail[0]]) in TRAIL_START or tokens[trail[0] - 1].endswith((",", ";", "-"))
         ):
             return title, ""
+        if trail == [len(tokens) - 1] and _norm(tokens[-1]) in PARTICLES:
+            return title, ""  # "get the boiler looked at": a lone last particle ends the verb (round 13)
         if (
             trail
             and _norm(tokens[trail[0]]) in THANKS_START
