@@ -25,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from todo_chatbot.nlu.classifier import read_weights
+from todo_chatbot.nlu.stems import is_past
 
 MODEL_FILE = Path(__file__).with_name("title_model.json")
 LABELS = ("L", "T", "R")
@@ -210,8 +211,10 @@ class TitleTagger:
             _norm(tokens[trail[0]]) in TRAIL_START or tokens[trail[0] - 1].endswith((",", ";", "-"))
         ):
             return title, ""
-        if trail == [len(tokens) - 1] and _norm(tokens[-1]) in PARTICLES:
-            return title, ""  # "get the boiler looked at": a lone last particle ends the verb (round 13)
+        if trail == [len(tokens) - 1] and _norm(tokens[-1]) in PARTICLES and is_past(_norm(tokens[-2])):
+            # "get the boiler looked at": a lone last particle after a participle ends its verb (round 13);
+            # "put 'call nan' on for sunday" still cuts "on"
+            return title, ""
         if (
             trail
             and _norm(tokens[trail[0]]) in THANKS_START
