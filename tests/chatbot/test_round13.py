@@ -369,3 +369,16 @@ def test_a_last_particle_ends_the_title_verb(
     assert rules.parse("i need to get the gate latch looked at, it's urgent", CONTEXT).title == (
         "get the gate latch looked"
     )
+
+
+@pytest.mark.parametrize(
+    "message", ["the cake order is undne", "the car tax is unfinsihed", "the gate latch is uncheked"]
+)
+def test_a_typo_of_undone_is_never_a_completion(message: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The classifier guessed a completion for each (asked first; the yes completed it)."""
+    assert rules.parse(message, CONTEXT).intent is Intent.REOPEN
+    assert rules.parse("the cake order is completed", CONTEXT).intent is Intent.COMPLETE  # no typo of undone
+    monkeypatch.setattr(arbiter, "load", lambda: _Sure("complete"))
+    assert rules.parse(message, CONTEXT).intent is Intent.REOPEN
+    monkeypatch.setattr(rules, "_typed_undone", lambda said: False)
+    assert rules.parse(message, CONTEXT).intent is Intent.COMPLETE

@@ -1012,7 +1012,7 @@ def taken_back(message: str, context: NLUContext, intent: ChatIntent) -> ChatInt
     if intent.intent is Intent.UNKNOWN and (intent.refusal is not None or intent.ref is not None):
         return intent
     said = clean(message).lower().replace("\u2019", "'").replace("\u2018", "'")
-    if not phrasing.takes_back(said):
+    if not (phrasing.takes_back(said) or _typed_undone(said)):
         return intent
     if intent.intent in DESTRUCTIVE and phrasing.EXPLICIT_DESTROY[intent.intent].search(said):
         return intent
@@ -1032,6 +1032,20 @@ def taken_back(message: str, context: NLUContext, intent: ChatIntent) -> ChatInt
         # "it all fell through, none of it's done now": no task named, nothing destroyed; an undo stands
         return intent if intent.intent is Intent.UNDO else ChatIntent(intent=Intent.UNKNOWN)
     return ChatIntent(intent=Intent.REOPEN, ref=ref, inferred=True)
+
+
+_UNDONE_WORDS = tuple(sorted(NEGATED_STATUS))
+_DONE_WORDS = ("done", "finished", "complete", "completed", "checked", "ticked")  # "completed" is no typo
+
+
+def _typed_undone(said: str) -> bool:
+    """ "the cake order is undne": a typo of "undone", "unfinished", … among the last three words (bounded:
+    three look-ups against six words) — the classifier had guessed a completion for it (round 13)."""
+    tail = re.findall(r"[a-z]+", said[-60:])[-3:]
+    return any(
+        len(w) >= 5 and w not in _DONE_WORDS and not closest(w, _DONE_WORDS) and closest(w, _UNDONE_WORDS)
+        for w in tail
+    )
 
 
 def parse_rules(message: str, context: NLUContext) -> ChatIntent:
