@@ -378,7 +378,9 @@ def test_a_typo_of_undone_is_never_a_completion(message: str, monkeypatch: pytes
     """The classifier guessed a completion for each (asked first; the yes completed it)."""
     assert rules.parse(message, CONTEXT).intent is Intent.REOPEN
     assert rules.parse("the cake order is completed", CONTEXT).intent is Intent.COMPLETE  # no typo of undone
+    hem = NLUContext(today=TODAY, vocabulary=frozenset({"unpick", "the", "hem"}))
+    assert rules.parse("the hem is unpicked", hem).intent is Intent.COMPLETE  # a title word, not "unticked"
     monkeypatch.setattr(arbiter, "load", lambda: _Sure("complete"))
     assert rules.parse(message, CONTEXT).intent is Intent.REOPEN
-    monkeypatch.setattr(rules, "_typed_undone", lambda said: False)
+    monkeypatch.setattr(rules, "_typed_undone", lambda said, context: False)
     assert rules.parse(message, CONTEXT).intent is Intent.COMPLETE

@@ -1012,7 +1012,7 @@ def taken_back(message: str, context: NLUContext, intent: ChatIntent) -> ChatInt
     if intent.intent is Intent.UNKNOWN and (intent.refusal is not None or intent.ref is not None):
         return intent
     said = clean(message).lower().replace("\u2019", "'").replace("\u2018", "'")
-    if not (phrasing.takes_back(said) or _typed_undone(said)):
+    if not (phrasing.takes_back(said) or _typed_undone(said, context)):
         return intent
     if intent.intent in DESTRUCTIVE and phrasing.EXPLICIT_DESTROY[intent.intent].search(said):
         return intent
@@ -1038,12 +1038,20 @@ _UNDONE_WORDS = tuple(sorted(NEGATED_STATUS))
 _DONE_WORDS = ("done", "finished", "complete", "completed", "checked", "ticked")  # "completed" is no typo
 
 
-def _typed_undone(said: str) -> bool:
-    """ "the cake order is undne": a typo of "undone", "unfinished", … among the last three words (bounded:
-    three look-ups against six words) — the classifier had guessed a completion for it (round 13)."""
+def _typed_undone(said: str, context: NLUContext) -> bool:
+    """ "the cake order is undne": one typo of "undone", "unfinished", … among the last three words (bounded:
+    three words against six) — the classifier had guessed a completion for it (round 13). Never a word of
+    the user's titles ("the seam is unpicked": Unpick the seam) nor one nearer a done word."""
+    from todo_chatbot.nlu.fuzzy import osa_distance
+
     tail = re.findall(r"[a-z]+", said[-60:])[-3:]
+    titles = {stem(w) for w in context.vocabulary}
     return any(
-        len(w) >= 5 and w not in _DONE_WORDS and not closest(w, _DONE_WORDS) and closest(w, _UNDONE_WORDS)
+        len(w) >= 5
+        and w not in _DONE_WORDS
+        and stem(w) not in titles
+        and not closest(w, _DONE_WORDS)
+        and any(osa_distance(w, u, 1) <= 1 for u in _UNDONE_WORDS)
         for w in tail
     )
 
