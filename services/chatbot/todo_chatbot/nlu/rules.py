@@ -601,8 +601,7 @@ def list_filter(text: str, today: date | None = None) -> ListFilter:
     elif re.search(
         r"\b(completed|complete|done|finished|checked off|ticked off|closed|ticked|checked|knocked off"
         + GOT_THROUGH
-        + r""
-        r"|did i (?:already )?(?:manage to |get round to |get around to )?(finish|complete|do)"
+        + r"|did i (?:already )?(?:manage to |get round to |get around to )?(finish|complete|do)"
         r"|already (?:did|done|sorted|dealt with)|crossed off|crossed out|have i done"
         r"|(?:i'?ve|i have|have i|did i|has been|have been|been|got) (?:already )?"
         r"(?:sorted|dealt with|taken care of)"
@@ -635,8 +634,9 @@ def list_filter(text: str, today: date | None = None) -> ListFilter:
         status = "all"  # "everything, finished or not", "give me the whole list, done ones too"
     due = None
     if re.search(
-        r"\b(overdue|past due|late|miss|missed|behind|slip|slipped|slipping|lapsed" + SLIPPED_BY + r""
-        r"|past (?:its|their|the) (?:due date|deadline|due dates"
+        r"\b(overdue|past due|late|miss|missed|behind|slip|slipped|slipping|lapsed"
+        + SLIPPED_BY
+        + r"|past (?:its|their|the) (?:due date|deadline|due dates"
         r"|deadlines|dates?))\b",
         text,
     ):
