@@ -259,3 +259,86 @@ def test_remote_3_asks_before_deleting() -> None:
     assert backend.destroyed == [], reply
     assert re.search(r"delete #3 Call dentist.*\(yes/no\)", reply), reply
     assert "'remote' as 'remove'" in reply
+
+
+# ---- round 13: a statement that takes a completion back is never destructive, whoever guessed ----
+
+# development phrasings (round 13), never held-out ones: the task is no longer done, fell through, did not
+# happen, needs doing again
+TAKE_BACK_FORMS = [
+    "{ref} fell through so it's not done anymore",
+    "{ref} fell through",
+    "{ref} is no longer done",
+    "{ref} isn't done any more",
+    "{ref} didn't happen after all",
+    "{ref} needs redoing",
+    "{ref} got cancelled so it's not done anymore",
+    "I thought {ref} was done but it fell through",
+    "{ref} was done but it needs doing again",
+    "{ref} never went through, it's not finished",
+    "{ref} is undone",
+    "{ref} went wrong, have to do it again",
+]
+TAKE_BACK_LEADS = ["", "ugh, ", "bad news: ", "so ", "turns out "]
+# what a guess may propose (None: the trained classifier itself)
+DESTRUCTIVE_GUESSES = [None, "delete", "complete", "clear_completed"]
+
+
+class SureClassifier:
+    """A classifier stand-in sure of one intent: the worst a guess can propose."""
+
+    def __init__(self, intent: str) -> None:
+        self.intent = intent
+
+    def predict(self, message: str, vocabulary: frozenset[str] = frozenset()) -> Any:
+        return type("Said", (), {"intent": self.intent, "probability": 0.99, "margin": 0.98})()
+
+
+@st.composite
+def take_backs(draw: st.DrawFn) -> tuple[dict[int, dict[str, Any]], str, str | None]:
+    titles = draw(st.lists(st.sampled_from(TITLES), min_size=2, max_size=6, unique=True))
+    done = draw(st.lists(st.booleans(), min_size=len(titles), max_size=len(titles)))
+    tasks = make_tasks(titles, done)
+    target = draw(st.sampled_from(sorted(tasks)))
+    words = [w for w in tasks[target]["title"].lower().split() if w not in ("the", "to", "about")]
+    ref = draw(st.sampled_from([f"task {target}", f"the {words[-1]} one", tasks[target]["title"].lower()]))
+    form = draw(st.sampled_from(TAKE_BACK_FORMS))
+    message = draw(st.sampled_from(TAKE_BACK_LEADS)) + form.format(ref=ref)
+    return tasks, message, draw(st.sampled_from(DESTRUCTIVE_GUESSES))
+
+
+def check_a_take_back_never_destroys(case: tuple[dict[int, dict[str, Any]], str, str | None]) -> None:
+    from unittest.mock import patch
+
+    from todo_chatbot.nlu import arbiter
+    from todo_chatbot.nlu.classifier import load
+
+    tasks, message, guess = case
+    backend = FakeBackend({n: dict(t) for n, t in tasks.items()})
+    model = load() if guess is None else SureClassifier(guess)
+    with patch.object(arbiter, "load", lambda: model):
+        service = ChatService(backend, FakeStore(), RulesProvider())  # type: ignore[arg-type]
+        first = asyncio.run(service.handle("token", message, None, None))
+        second = asyncio.run(service.handle("token", "yes", first.conversation_id, None))
+    assert not backend.destroyed, (
+        f"{message!r} (guess {guess}) destroyed {backend.destroyed}: {first.reply!r} / {second.reply!r}"
+    )
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(take_backs())
+def test_a_statement_that_takes_a_completion_back_never_destroys(
+    case: tuple[dict[int, dict[str, Any]], str, str | None],
+) -> None:
+    check_a_take_back_never_destroys(case)
+
+
+def test_the_take_back_property_catches_a_parser_without_the_guard(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seeded: without round 13's guard a sure destructive guess deletes or completes after the yes."""
+    from todo_chatbot.nlu import rules
+
+    monkeypatch.setattr(rules, "taken_back", lambda message, context, intent: intent)
+    with pytest.raises(AssertionError, match="destroyed"):
+        settings(max_examples=250, deadline=None, database=None, report_multiple_bugs=False)(
+            given(take_backs())(check_a_take_back_never_destroys)
+        )()

@@ -31,7 +31,7 @@ def test_a_delete_reference_ends_where_a_new_clause_starts() -> None:
 
 def test_without_the_clause_cut_the_reason_is_part_of_the_reference(monkeypatch: pytest.MonkeyPatch) -> None:
     """Seeded defect: the reference runs to the end of the message (as before round 5)."""
-    monkeypatch.setattr(rules, "_before_clause", lambda words, ref_text: ref_text)
+    monkeypatch.setattr(rules, "_before_clause", lambda words, ref_text, context=None: ref_text)
     said = rules.parse_rules("forget the cat litter, we've got loads", CONTEXT)
     assert said.ref is not None and said.ref.words == "cat litter we've got loads"
 

@@ -287,6 +287,8 @@ def test_not_done_at_the_end_reopens_and_never_completes(monkeypatch: pytest.Mon
     assert (said.intent, said.ref.words if said.ref else None) == (Intent.REOPEN, "gilding")
     monkeypatch.setattr(rules, "_STILL_NOT_DONE", rules.re.compile(r"zzz"))
     monkeypatch.setattr(rules, "NOT_DONE_END", rules.re.compile(r"zzz"))
+    # round 13's guard (a completion taken back is never completed) would also stop it: seeded off too
+    monkeypatch.setattr(rules, "taken_back", lambda message, context, intent: intent)
     assert (
         rules.parse_rules("actually it still needs another coat, it's not done", GILD).intent
         is Intent.COMPLETE

@@ -234,6 +234,16 @@ _SHIFT = [
         rf"^give (?:me|us|myself|it|them|her|him) {_N} (?:more|extra) (?P<unit>days?|weeks?)"
         rf" (?:for|on|with|to do|to finish) (?P<ref>.+)$"
     ),
+    # "give me another week for the dissertation", "i need two more days for the stall" (round 13)
+    re.compile(
+        r"^(?:give|gimme|allow|let) (?:me|us|myself)(?: have)? (?P<n>another|an extra|a further|one more)"
+        r" (?P<unit>days?|weeks?) (?:for|on|with|to do|to finish) (?P<ref>.+)$"
+    ),
+    re.compile(
+        rf"^(?:i|we) (?:need|'ll need|will need|could do with|could use|want) (?:{_N} (?:more|extra)"
+        r"|(?P<n2>another|an extra|a further|one more)) (?P<unit>days?|weeks?)"
+        r" (?:for|on|with|to do|to finish) (?P<ref>.+)$"
+    ),
     # "the dentist should be two days earlier"
     re.compile(
         rf"^(?P<ref>.+?) (?:should be|needs to be|can be|could be|has to be|is) {_N} (?P<unit>days?|weeks?)"
@@ -270,6 +280,8 @@ _DATE_EDIT = [
     r"^(?P<ref>.+?) (?:is|'s|are) (?:actually |now )?(?:on|for) (?P<value>.+?)(?: now| instead)?$",
     r"^(?:reschedule|shift|set|move|bump) (?P<ref>.+?) (?:for|to|till|until) (?P<value>.+)$",
     r"^give (?P<ref>.+?) a (?:deadline|due date) of (?P<value>.+)$",
+    # "give the wetsuit a saturday deadline", "give it a friday deadline" (round 13)
+    r"^give (?P<ref>.+?) (?:a|an) (?P<value>(?:\w+ ){0,2}?\w+) (?:deadline|due date)$",
     # "the tournament entry deadline is the 28th", "the hall's due date should be friday" (round 12)
     r"^(?P<ref>.+?)(?:'s)? (?:deadline|due date|date) (?:is|'s|should be|can be|will be|needs to be|has to be"
     r"|becomes|is now|changes to|moves to|is moving to|has moved to) (?:now |actually )?(?P<value>.+?)"
@@ -298,6 +310,14 @@ _DATE_EDIT = [
     r" (?:till|until|til|to|for|over to|back to|into|onto) (?P<value>.+?)(?: now| instead)?$",
 ]
 _PRIORITY_EDIT: list[tuple[str, Priority | None]] = [
+    # "the indigo yarn isn't that pressing, medium is fine": the priority said last is the one (round 13)
+    (
+        r"^(?P<ref>.+?)(?: (?:isn'?t|aren'?t|is not|are not|'s not|isnt|arent)(?: really| that| very| so"
+        r"| too)? (?:urgent|important|pressing|a priority)(?: really| actually| any ?more)?)?(?: so| but)?"
+        r" (?P<p>high|low|medium|normal)(?: priority)?(?:'s| is| will| would| should|'ll)(?: be| do)?"
+        r" (?:fine|do|ok|okay|enough|plenty|good|right)$",
+        None,
+    ),
     (
         r"^(?P<ref>.+?)(?: is|'s| is now) (?:really |very |super |now )?(?:urgent|important|a priority|top p"
         r"riority)$",
@@ -334,10 +354,14 @@ _PRIORITY_EDIT: list[tuple[str, Priority | None]] = [
     ),
 ]
 _DELETE = [
-    r"^(?:i|we) (?:don'?t|do not|dont) (?:need|have) (?:to )?(?P<ref>.+?) any ?more$",
+    # a reason may follow "any more": "don't need to dust the metronome anymore, it's sold" (round 13)
+    r"^(?:(?:i|we) )?(?:don'?t|do not|dont) (?:need|have) (?:to )?(?P<ref>.+?) any ?more(?: .+)?$",
     r"^(?:i|we) (?:no longer|don'?t (?:really )?any longer) (?:need|have|want) (?:to )?(?P<ref>.+?)"
     r"(?: any ?more)?$",
-    r"^no need (?:to |for )?(?P<ref>.+?)(?: any ?more)?$",
+    r"^no need (?:to |for )?(?P<ref>.+?)(?: any ?more(?: .+)?)?$",
+    # a numbered task taken off: "take number 6 off", "wipe task 3 off the list" (round 13)
+    r"^(?:take|wipe|rub|get|remove|delete|erase|scratch) (?P<ref>(?:task |number |no |item |#)#?\d{1,9})"
+    r" (?:off|out|from)(?: (?:of )?(?:my |the )?(?:list|todo list|to-?do list|to do list|tasks))?$",
     r"^(?:stop tracking|scratch|kill|nix|ditch|axe|cross out|strike) (?P<ref>.+)$",
     r"^(?:take|get) (?P<ref>.+?) (?:off|out of) (?:my |the )?(?:list|todo list|to do list|to-do list|tasks)$",
     # "I don't want the shrimp one on there any more"
@@ -450,6 +474,11 @@ _PAST_FIRST = re.compile(
 _DONE_WORDS = re.compile(r"\b(done|finished|complete|completed)$")
 
 
+# "…, can you reopen it" after the task: not part of it (round 13)
+_REOPEN_IT = re.compile(
+    r" (?:so |and |then )?(?:can you |could you |please |pls )?(?:reopen|re-open|untick|unmark|uncheck)"
+    r" (?:it|that|that one|this one|this)(?: please| pls)?$"
+)
 _REASON_FIRST = re.compile(r"^.+?\b(?:so|but|and so|which means|that means)\s+(?=\S)")
 
 
@@ -458,6 +487,9 @@ def _ref(words: str) -> TaskRef | None:
     can wait till friday") is not part of it (round 12)."""
     from todo_chatbot.nlu.rules import parse_ref
 
+    told = _REOPEN_IT.search(words)
+    if told and told.start() > 0:
+        words = words[: told.start()]
     first = _REASON_FIRST.match(words)
     if first and len(words[first.end() :].split()) >= 1:
         words = words[first.end() :]
@@ -530,7 +562,7 @@ def update(text: str, today_parse: date) -> ChatIntent | None:
     for pattern in _SHIFT:
         m = pattern.match(text)
         if m:
-            raw = m.group("n")
+            raw = m.group("n") or m.groupdict().get("n2") or "1"
             n = int(raw) if raw.isdigit() else NUMBER_WORDS.get(raw, 1)
             days = n * _UNITS[m.group("unit")]
             direction = (m.groupdict().get("dir") or m.groupdict().get("pre") or " later").strip()
@@ -626,3 +658,50 @@ def past_statement(text: str) -> ChatIntent | None:
             intent=Intent.COMPLETE, ref=TaskRef(words=f"{m.group('ref')} {m.group('pp')}"), inferred=True
         )
     return None
+
+
+# what takes a completion back: the task is no longer done, fell through, did not happen, needs doing again
+# (round 13: heldout11's destructive guess, "the hotel booking fell through so it's not done anymore", read
+# as a delete). Said of completion, never of need: "isn't needed anymore" is a delete, not one of these.
+_NOT_NEEDED = (
+    r"(?!needed\b|wanted\b|required\b|necessary\b|relevant\b|urgent\b|important\b|due\b|happening\b)"
+)
+TAKEN_BACK = re.compile(
+    # "not done anymore", "no longer finished", "isn't booked any more", "not ticked off any longer"
+    r"\b(?:not|no longer|isn'?t|isnt|aren'?t|arent|wasn'?t|weren'?t)(?: actually| really| quite| fully)?"
+    rf" {_NOT_NEEDED}\w+(?: off| out| up)?(?: any ?more| any longer| now| after all)\b"
+    r"|\bno longer (?:done|finished|complete|completed|ticked|checked|sorted|booked|paid)\b"
+    r"|\b(?:not|isn'?t|isnt|wasn'?t|wasnt|never|aren'?t|weren'?t)(?: actually| really| quite| fully)?"
+    r" (?:done|finished|complete|completed)\b"
+    r"|\bundone\b|\bun-?(?:ticked|checked|marked|finished)\b"
+    r"|\b(?:fell|fallen|falls|falling) (?:through|apart)\b"
+    r"|\b(?:didn'?t|didnt|did not|never|hasn'?t|hasnt|has not|haven'?t|havent)(?: actually| really| even)?"
+    r" (?:happen|happened|go through|gone through|went through|go ahead|gone ahead|went ahead|work out"
+    r"|worked out|come off|come through|came through|arrive|arrived|turn up|turned up|get done|been done"
+    r"|go out|gone out|went out|get sent|been sent)\b"
+    r"|\bneeds? (?:redoing|re-doing|doing again|doing over|to be redone|to be re-done|to be done again)\b"
+    r"|\b(?:redo|re-do)\b|\b(?:do|doing) (?:it|that|this|them|the lot)(?: all)? (?:again|over)\b"
+    r"|\b(?:have|has|need|needs|got|gotta) to (?:\w+ )?(?:it |them |that |this )?(?:all )?(?:again|over)\b"
+    r"|\bstill (?:not|to do|to be done|needs?|has to|have to|pending|open|outstanding|unfinished)\b"
+    r"|\bstill (?:\w+ ){0,6}?(?:left|to go|remaining) (?:to|over)\b"
+    r"|\bthere(?:'?s| is) still (?:a|an|some|loads|lots|plenty|more|bits)\b"
+    r"|\bbounced\b"
+)
+# an explicit command in the same message: "the gig fell through, delete it" deletes as asked
+EXPLICIT_DESTROY = {
+    Intent.DELETE: re.compile(
+        r"(?:^|[,;.:-]\s*|\b(?:so|just|please|pls|can you|could you|you can|then|and)\s+)"
+        r"(?:delete|remove|erase|get rid of|bin|scrap|ditch|trash|discard|drop|axe|chuck|lose"
+        r"|cross out|strike)\b"
+    ),
+    Intent.COMPLETE: re.compile(
+        r"(?:^|[,;.:-]\s*|\b(?:so|just|please|pls|can you|could you|you can|then|and)\s+)(?:mark|tick|check"
+        r"|cross|complete|finish)\b(?! (?:it |that |this |them )?(?:as )?(?:not|un|undone|open|incomplete))"
+    ),
+    Intent.CLEAR_COMPLETED: re.compile(r"\b(?:clear|delete|remove|get rid of|bin|purge|wipe)\b"),
+}
+
+
+def takes_back(text: str) -> bool:
+    """The message says a task's completion is taken back (no longer done, fell through, to do again)."""
+    return TAKEN_BACK.search(text) is not None

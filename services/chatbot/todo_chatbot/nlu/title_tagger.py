@@ -25,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from todo_chatbot.nlu.classifier import read_weights
+from todo_chatbot.nlu.stems import is_past
 
 MODEL_FILE = Path(__file__).with_name("title_model.json")
 LABELS = ("L", "T", "R")
@@ -62,6 +63,9 @@ TRAIL_START = frozenset(
 # a trailer starting with "to"/"into"/"onto" is cut only when it names where the task goes ("… to my list"),
 # never a destination that is part of the task ("take the bins round to gran's")
 TO_TRAIL = frozenset("to into onto".split())
+# a particle that ends a phrasal verb when it is the last word: "get the boiler looked at", "get the gutters
+# seen to" (round 13: the tagger had cut "at")
+PARTICLES = frozenset("at on in to into onto for by up out off with about over through".split())
 # a trailer starting with a thank-you is cut only when every word of it is politeness ("…, thanks a lot"),
 # never "… a thank you card" (round 9)
 THANKS_START = frozenset("thanks thank thx cheers ta".split())
@@ -206,6 +210,10 @@ class TitleTagger:
         if trail and not (
             _norm(tokens[trail[0]]) in TRAIL_START or tokens[trail[0] - 1].endswith((",", ";", "-"))
         ):
+            return title, ""
+        if trail == [len(tokens) - 1] and _norm(tokens[-1]) in PARTICLES and is_past(_norm(tokens[-2])):
+            # "get the boiler looked at": a lone last particle after a participle ends its verb (round 13);
+            # "put 'call nan' on for sunday" still cuts "on"
             return title, ""
         if (
             trail
