@@ -97,7 +97,8 @@ def test_no_held_out_case_is_training_data() -> None:
     held11 = realistic.load_cases(split="heldout11")  # round 12's, written blind
     assert len(held11) == 199
     assert not [c["id"] for c in held11 if c["message"].casefold() in {m.casefold() for m in trained}]
-    held12 = realistic.load_cases(split="heldout12")  # round 13's, written blind: 0 cases until merged
+    held12 = realistic.load_cases(split="heldout12")  # round 13's, written blind
+    assert len(held12) == 200
     assert not [c["id"] for c in held12 if c["message"].casefold() in {m.casefold() for m in trained}]
     assert not {c["id"] for c in dev} & {c["id"] for c in realistic.load_cases(split="heldout")}
 

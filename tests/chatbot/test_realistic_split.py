@@ -253,6 +253,16 @@ NEW_TITLE_WORDS_11 = (
     "worming"
 ).split()
 
+# heldout12's eight `h12-*` setups (written blind in round 13, like heldout11)
+NEW_TITLE_WORDS_12 = (
+    "advertise agreement appeal assessment auction boots buyer chair chiropodist deliveries dining "
+    "discussion drivers drizzle dutch engineer firmware gaiters hearing hostel keswick laces "
+    "landline lemon listing members middlemarch mountain novel offline organiser password pension "
+    "photograph pill prizes query questions rail readings records recruit repeat reset rocking "
+    "router ruth safety savings scouts shred sideboard statements streaming supermarket surplus "
+    "tenancy tenant tinned transfer trolley unused vinyl volunteer wardrobe wonky youth"
+).split()
+
 SEALED_SETS = [
     SealedSet(
         "heldout5",
@@ -331,6 +341,18 @@ SEALED_SETS = [
         "clipped the guinea pig claws",
         "vellum",
         199,  # 200 written; one repeated an NLU-table message the author was kept from, removed unscored
+    ),
+    SealedSet(
+        "heldout12",
+        "r13h-",
+        0x417F14A28095C9C0,
+        ("r13h-add-defrost-chest-freezer-5th", '"2026-12-05"', '"2026-12-06"'),
+        "heldout11",
+        NEW_TITLE_WORDS_12,
+        False,  # written blind, with its own weight on destructive safety (53 of 200 cases)
+        "rewaxed the hiking gaiters",
+        "worktop",
+        200,
     ),
 ]
 sealed_sets = pytest.mark.parametrize("held", SEALED_SETS, ids=lambda held: held.split)
