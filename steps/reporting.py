@@ -112,6 +112,7 @@ class TraceabilityRecorder:
         self.preimport: threading.Thread | None = None
         self.checker: Any = None  # harness.report.check.ReportCheck, launched when the session finishes
         self.charts: ThreadPoolExecutor | None = None  # load charts drawn as their scenarios end
+        self.ending = threading.Event()  # set at the session's end: a chart waits for no load run any more
 
     # -- collection / run ------------------------------------------------------------------------------------
 
@@ -273,6 +274,7 @@ class TraceabilityRecorder:
         checker, self.checker = self.checker, None
         try:
             if self.charts is not None:  # the charts still being drawn: the report takes them when done
+                self.ending.set()
                 self.charts.shutdown(wait=True)
             self.report_files = build_report(directory)
             if self.charts is not None:
@@ -311,7 +313,7 @@ class TraceabilityRecorder:
         if self.charts is None:
             self.charts = ThreadPoolExecutor(1, thread_name_prefix="load-chart")
         steps = [dict(step) for step in record.steps]
-        self.charts.submit(_draw_load_chart, record.name, Path(str(trace)), steps)
+        self.charts.submit(_draw_load_chart, record.name, Path(str(trace)), steps, self.ending)
 
     def _launch_report_check(self) -> None:
         """The report check's browsers start now, beside the reports' writing (harness.report.check)."""
@@ -406,15 +408,21 @@ class TraceabilityRecorder:
         return outcomes
 
 
-# A chart drawn ahead waits for the load runs under way (the next scenario's) to end first, at most this long:
-# drawing shares the interpreter with the load's users and would slow the very requests the next chart shows.
+# A chart drawn ahead waits for the load runs under way (the next scenario's) to end first, at most this long
+# (or until the session ends: then nothing is measured any more): drawing shares the interpreter with the
+# load's users and would slow the very requests the next chart shows.
 CHART_WAITS_FOR_LOAD_S = 600.0
 
 
-def _draw_load_chart(name: str, trace_file: Path, steps: list[dict[str, Any]]) -> None:
+def _draw_load_chart(
+    name: str, trace_file: Path, steps: list[dict[str, Any]], ending: threading.Event | None = None
+) -> None:
     from harness.load import LOAD_RUNS
 
-    LOAD_RUNS.wait_until_none(CHART_WAITS_FOR_LOAD_S)
+    deadline = time.monotonic() + CHART_WAITS_FOR_LOAD_S
+    while not LOAD_RUNS.wait_until_none(0.5):
+        if (ending is not None and ending.is_set()) or time.monotonic() > deadline:
+            break
     try:
         from harness.report.html import draw_load_chart_ahead
 

@@ -72,3 +72,25 @@ def test_a_chart_drawn_from_other_inputs_is_not_shown(run_dir: Path, drawings: l
     plots._drawn.clear()
     fresh = html.load_chart(scenario)
     assert fresh is not None and fresh.src == chart.src
+
+
+def test_a_chart_waits_for_the_load_under_way_and_not_past_the_sessions_end(tmp_path: Path) -> None:
+    """Drawn only once no load run is under way (it would slow the requests the next chart shows); at the
+    session's end it stops waiting (a load that never ended must not hold the report for 10 minutes)."""
+    import threading
+
+    from harness.load import LOAD_RUNS
+    from steps.reporting import _draw_load_chart
+
+    ending = threading.Event()
+    LOAD_RUNS.started()  # a load run under way
+    try:
+        job = threading.Thread(target=_draw_load_chart, args=("x", tmp_path / "none.json", [], ending))
+        job.start()
+        job.join(1.5)
+        assert job.is_alive()  # waiting for the load
+        ending.set()
+        job.join(3.0)
+        assert not job.is_alive()
+    finally:
+        LOAD_RUNS.ended()
