@@ -276,10 +276,11 @@ class TraceabilityRecorder:
             if self.charts is not None:  # the charts still being drawn: the report takes them when done
                 self.ending.set()
                 self.charts.shutdown(wait=True)
+            from harness.report.plots import taken
+
+            taken.update({"ahead": 0, "at the end": 0})  # this report's (a process may build several)
             self.report_files = build_report(directory)
             if self.charts is not None:
-                from harness.report.plots import taken
-
                 log.info("load charts: %d drawn as their scenarios ended, %d at the end", *taken.values())
         except ReportInputError as exc:  # the run's own outputs are incomplete: say so, keep the exit status
             log.warning("acceptance report not written: %s", exc)

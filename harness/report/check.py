@@ -70,7 +70,11 @@ class ReportCheck:
     browsers unused. A failure to start (no Chromium here) is raised by `check()`."""
 
     def __init__(
-        self, *, accessibility: bool = True, timeout_ms: float = 30_000, pages: tuple[str, ...] = PAGES
+        self,
+        *,
+        accessibility: bool = True,
+        timeout_ms: float = 30_000,  # each report page's load bound, not a wait
+        pages: tuple[str, ...] = PAGES,
     ) -> None:
         self.accessibility = accessibility
         self.timeout_ms = timeout_ms
