@@ -400,9 +400,8 @@ def assemble_context(service: ServiceImage, wheelhouse: Path) -> Path:
         found = [service.source_dir] if name == "." else sorted(service.source_dir.glob(name))
         if not found:
             raise FileNotFoundError(f"{dockerfile} copies {source!r}, which is not in {service.source_dir}")
-        for (
-            item
-        ) in found:  # what is named is taken; inside a directory, caches, tests and local databases not
+        # what is named is taken; inside a named directory, caches, tests and local databases are not
+        for item in found:
             target = context / item.relative_to(service.source_dir)
             if item.is_dir():
                 shutil.copytree(item, target, ignore=ignore, dirs_exist_ok=True)

@@ -167,14 +167,17 @@ def register(app: typer.Typer) -> None:
         for option in ("--target", "--kubeconfig", "--namespace", "--release"):
             given.add_argument(option)
         extra = given.parse_known_args(ctx.args)[0]
-        where = (extra.target or target, Path(extra.kubeconfig) if extra.kubeconfig else kubeconfig)
-        checked = (extra.namespace or namespace, extra.release or release)
-        info = choose_target(where[0], kubeconfig=where[1], reuse=True).cluster.ensure_up()
+        cluster_config = Path(extra.kubeconfig) if extra.kubeconfig else kubeconfig
+        checked_namespace, checked_release = extra.namespace or namespace, extra.release or release
+        info = choose_target(
+            extra.target or target, kubeconfig=cluster_config, reuse=True
+        ).cluster.ensure_up()
         try:  # before pytest starts: a run against nothing would only fail later, in its first scenario
-            Helm(info.kubeconfig, info.context).current_revision(checked[1], checked[0])
+            Helm(info.kubeconfig, info.context).current_revision(checked_release, checked_namespace)
         except ReleaseNotFoundError:
             typer.echo(
-                f"tcb verify: no release {checked[1]!r} in namespace {checked[0]!r}: nothing to verify",
+                f"tcb verify: no release {checked_release!r} in namespace {checked_namespace!r}: nothing to"
+                " verify",
                 err=True,
             )
             raise typer.Exit(NO_RELEASE_EXIT) from None
