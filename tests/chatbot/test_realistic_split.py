@@ -263,6 +263,17 @@ NEW_TITLE_WORDS_12 = (
     "tenancy tenant tinned transfer trolley unused vinyl volunteer wardrobe wonky youth"
 ).split()
 
+# heldout13's eight `h13-*` setups (written blind in round 14, like heldout12)
+NEW_TITLE_WORDS_13 = (
+    "account acoustic answers apply arches ballot band blazer bonnet bumper bunting carburettor "
+    "certificates chrome compression consent coolant demo drain drama energy episode femi float foam "
+    "gareth gazebo gels hamstrings handling health helpers interviews kofi laminate leave linkedin locker "
+    "maisie manual marathon microphone mile module nursing occupational panels phrases podcast profile "
+    "race rebuild recruiter reference registration residence reupholster role rust rusty scrubs seats "
+    "signs sill solder source sports spring stems takes tight tombola twenty upload volcano ward weld "
+    "withdraw worn"
+).split()
+
 SEALED_SETS = [
     SealedSet(
         "heldout5",
@@ -352,6 +363,18 @@ SEALED_SETS = [
         False,  # written blind, with its own weight on destructive safety (53 of 200 cases)
         "rewaxed the hiking gaiters",
         "worktop",
+        200,
+    ),
+    SealedSet(
+        "heldout13",
+        "r14h-",
+        0x6F80B74383B3352D,
+        ("r14h-add-have-to-tyre-fitting-thursday", '"2026-11-26"', '"2026-11-27"'),
+        "heldout12",
+        NEW_TITLE_WORDS_13,
+        False,  # written blind, with its own weights per intent
+        "rebored the carburettor float",
+        "middlemarch",
         200,
     ),
 ]
