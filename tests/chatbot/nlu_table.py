@@ -14,7 +14,7 @@ DEFAULTS = {"due_date": None, "priority": "medium", "completed": False}
 
 def load_cases(path: Path = CASES_FILE) -> list[dict[str, Any]]:
     """Every case with its setup tasks spelled out and the file's defaults applied."""
-    data = yaml.safe_load(path.read_text())
+    data = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - safe
     cases = []
     for case in data["cases"]:
         case = {**data["defaults"], **case}

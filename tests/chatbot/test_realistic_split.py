@@ -503,3 +503,18 @@ def test_the_sealed_set_without_cases_is_printed_as_0_cases(
     out = capsys.readouterr().out
     assert f"rules {SEALED}: 0 cases" in out
     assert format_table({"rules x": []}).splitlines()[2] == "| all | 0 cases |"
+
+
+def test_the_cases_file_is_parsed_anew_when_its_text_changes(tmp_path: Path) -> None:
+    """The parse cache (realistic.load_yaml) never answers with an older text's cases, even for a same-size
+    rewrite of the same path, and a caller's change to what it got is not seen by the next load."""
+    from .realistic import load_yaml
+
+    path = tmp_path / "cases.yaml"
+    path.write_text("value: 26\n")
+    first = load_yaml(path)
+    assert first == {"value": 26}
+    first["value"] = 0
+    assert load_yaml(path) == {"value": 26}
+    path.write_text("value: 27\n")
+    assert load_yaml(path) == {"value": 27}

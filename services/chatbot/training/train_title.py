@@ -140,7 +140,7 @@ def titles(cases: Sequence[dict[str, Any]]) -> list[str]:
     setup's)."""
     dev_setups = {c["setup"] for c in realistic.load_cases(split="dev")}
     held = {c["setup"] for c in realistic.load_cases() if c["split"] != "dev"} - dev_setups
-    data = realistic.yaml.safe_load(realistic.CASES_FILE.read_text())
+    data = realistic.load_yaml(realistic.CASES_FILE)
     found = {str(c["created"][0]["title"]) for c in cases}
     found |= {str(t["title"]) for name, tasks in data["setups"].items() if name not in held for t in tasks}
     return sorted(found)
