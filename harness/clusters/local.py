@@ -851,8 +851,7 @@ class LocalCluster:
         with ThreadPoolExecutor(8, thread_name_prefix="ctr") as pool:
             list(pool.map(lambda t: ctr_quietly("tasks", "delete", t), tasks))
         for path in netns:
-            run(["umount", path], check=False, quiet=True)
-            Path(path).unlink(missing_ok=True)
+            local_host.release_netns(path)
         return containers
 
     def _kill_leftover_shims(self) -> None:

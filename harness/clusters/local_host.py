@@ -343,3 +343,31 @@ def guard_node_address(address: str, bridge: str) -> None:
         run(["iptables", "-t", "raw", "-A", chain, "-i", interface, "-j", "RETURN"], quiet=True)
     run(["iptables", "-t", "raw", "-A", chain, "-j", "DROP"], quiet=True)
     run(["iptables", "-t", "raw", "-I", "PREROUTING", "1", "-d", f"{address}/32", "-j", chain], quiet=True)
+
+
+def _mounted_at(path: str) -> int:
+    """How many mounts /proc/self/mountinfo lists at `path` (stacked mounts are listed once each)."""
+    lines = Path("/proc/self/mountinfo").read_text().splitlines()
+    return sum(1 for line in lines if line.split()[4] == path)
+
+
+def release_netns(path: str | Path) -> bool:
+    """Unmount a pod's pinned network namespace (/var/run/netns/cni-*) and remove its file.
+
+    A pin can be mounted more than once: `ip netns add` binds /run/netns onto itself recursively, which
+    copies every pin already there, so one `umount` leaves another mount behind. Unmount until none is
+    listed (bounded). A copy hidden beneath that self-bind cannot be reached by path and keeps the file busy
+    (EBUSY on unlink); that leaves an empty file and a namespace without processes until the next boot, so it
+    is logged and teardown goes on. Returns whether the file is gone."""
+    target = str(path)
+    for _ in range(4):
+        if not _mounted_at(target):
+            break
+        if run(["umount", target], check=False, quiet=True).returncode != 0:
+            break
+    try:
+        Path(target).unlink(missing_ok=True)
+    except OSError as err:
+        log.warning("left %s in place: %s (a copy of its mount is hidden beneath another mount)", target, err)
+        return False
+    return True

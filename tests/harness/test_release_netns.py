@@ -1,0 +1,75 @@
+"""Teardown's removal of a pod's pinned network namespace file, on real mounts in a scratch tmpfs (never
+/run/netns): a pin mounted twice (what a recursive self-bind of the directory, as `ip netns add` makes,
+leaves behind) is unmounted to the last copy and removed, where one `umount` and an unlink failed with EBUSY
+(the fresh-clone CI of 2026-12-01 errored at teardown on exactly that); a copy hidden beneath a self-bind
+cannot be reached, and teardown logs it and goes on instead of failing."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.clusters import local_host
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounting needs root")
+
+
+def _mount(*argv: str) -> None:
+    subprocess.run(["mount", *argv], check=True, capture_output=True, timeout=30)
+
+
+@pytest.fixture
+def scratch(tmp_path: Path) -> Iterator[Path]:
+    """A private tmpfs with a "pin" file and a "source" file to bind onto it."""
+    root = tmp_path / "netns"
+    root.mkdir()
+    _mount("-t", "tmpfs", "tcb-test-netns", str(root))
+    try:
+        (root / "pin").touch()
+        (root / "source").touch()
+        yield root
+    finally:
+        subprocess.run(["umount", "--recursive", "--lazy", str(root)], check=False, capture_output=True)
+
+
+def test_a_pin_mounted_twice_is_unmounted_to_the_last_copy_and_removed(scratch: Path) -> None:
+    pin = scratch / "pin"
+    _mount("--bind", str(scratch / "source"), str(pin))
+    _mount("--bind", str(scratch / "source"), str(pin))
+    assert local_host._mounted_at(str(pin)) == 2
+
+    assert local_host.release_netns(pin) is True
+    assert not pin.exists()
+    assert local_host._mounted_at(str(pin)) == 0
+
+
+def test_one_umount_then_unlink_fails_on_a_pin_mounted_twice(scratch: Path) -> None:
+    """The seeded defect: the teardown before the fix (one umount, then unlink) fails on the same mounts."""
+    pin = scratch / "pin"
+    _mount("--bind", str(scratch / "source"), str(pin))
+    _mount("--bind", str(scratch / "source"), str(pin))
+    subprocess.run(["umount", str(pin)], check=True, capture_output=True)
+    with pytest.raises(OSError, match="busy"):
+        pin.unlink()
+
+
+def test_a_copy_hidden_beneath_a_self_bind_is_logged_and_teardown_goes_on(
+    scratch: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    pin = scratch / "pin"
+    _mount("--bind", str(scratch / "source"), str(pin))
+    _mount("--rbind", str(scratch), str(scratch))  # what `ip netns add` does to /run/netns
+
+    with caplog.at_level(logging.WARNING, logger="tcb.local-cluster"):
+        assert local_host.release_netns(pin) is False
+    assert f"left {pin} in place" in caplog.text
+    assert "busy" in caplog.text.lower()
+
+
+def test_a_pin_that_is_already_gone_is_fine(scratch: Path) -> None:
+    assert local_host.release_netns(scratch / "missing") is True
