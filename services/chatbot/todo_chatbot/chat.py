@@ -588,7 +588,8 @@ class ChatService:
             }
             if found.candidates:
                 listing = "; ".join(describe(t) for t in options[:10])
-                return f"Several tasks match. Which one should I {verb}? {listing}. Answer with its number."
+                # the question ends the reply: a reply ending in "?" is one waiting for an answer (round 14)
+                return f"Several tasks match: {listing}. Which one should I {verb} (answer with its number)?"
             if not tasks:
                 return "You have no tasks yet."
             return f"Which task should I {verb}? Say its number, e.g. 'task {tasks[0]['number']}'."
