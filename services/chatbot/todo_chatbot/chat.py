@@ -162,6 +162,7 @@ def filter_tasks(tasks: list[Task], f: ListFilter, today: date) -> list[Task]:
             "today": due == today,
             "tomorrow": due == today + timedelta(days=1),
             "week": monday <= due <= monday + timedelta(days=6),
+            "next_week": monday + timedelta(days=7) <= due <= monday + timedelta(days=13),
             "overdue": due < today and not task["completed"],
         }[f.due]
 
@@ -176,6 +177,7 @@ def describe_filter(f: ListFilter) -> str:
         "today": " due today",
         "tomorrow": " due tomorrow",
         "week": " due this week",
+        "next_week": " due next week",
         "overdue": " overdue",
     }
     on = f" due {f.on:%a %Y-%m-%d}" if f.on is not None and f.due is None else ""

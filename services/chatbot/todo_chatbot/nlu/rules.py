@@ -211,6 +211,12 @@ THANKS = re.compile(
     r"| buddy| pal| a bunch| heaps| very much| again)?"
     r"(?: for (?:that|this|everything|all that|all this|your help|the help|helping))?"
 )
+# "that's sorted", "all good": a closing remark beside a thank-you (round 14)
+CLOSING = re.compile(
+    r"(?:(?:ok|okay|right|great|good|yeah|yep) )?(?:that'?s|that is|thats|it'?s|its|we'?re|all)"
+    r" (?:all )?(?:sorted|great|perfect|grand|lovely|brilliant|fine|good|all good|ace|spot on|helpful|brill"
+    r"|ideal|champion|sorted then|sorted now|everything|it|done for now|good to go)(?: then| now| thanks)?"
+)
 # "hey there, how's it going", "great, cheers": every part a greeting or a thank-you
 _GREETING_PARTS = re.compile(r"\s*(?:[,;!.]+|\band\b)\s*")
 # a letter typed three times or more, or twice at the end of a word: "heyyy", "hiii", "byee" (round 9)
@@ -577,6 +583,14 @@ GOT_THROUGH = r"|(?:have|did) (?:i|we) (?:\w+ )?(?:got|gotten|get|made it|worked
 TASK_COUNT_NOUN = "(?:task |tasks |todo |to-do )?"
 
 
+NEXT_WEEK = r"\bnext week(?:'?s)?\b|\bthe week after this\b"
+NOT_IMPORTANT = (
+    r"\b(?:not|isn'?t|aren'?t|is not|are not|ain'?t|never|no|un)(?: (?:very|really|that|so|too|super"
+    r"|all that))?"
+    r" ?(?:urgent|important|pressing)\b"
+)
+
+
 def list_filter(text: str, today: date | None = None) -> ListFilter:
     """Status, due and priority filters of a list or count question; with `today`, also a named day
     ("what's due on friday", "anything for the 3rd")."""
@@ -645,6 +659,8 @@ def list_filter(text: str, today: date | None = None) -> ListFilter:
         due = "today"
     elif re.search(r"\b(tomorrow|tmrw|tmr|tomorow|tommorow|tommorrow)\b", text):
         due = "tomorrow"
+    elif re.search(NEXT_WEEK, text):
+        due = "next_week"  # "show me next week's book club stuff" (round 14)
     elif re.search(r"\b(this week|the week|week|weekend)\b", text):
         due = "week"
     on = None
@@ -665,6 +681,10 @@ def list_filter(text: str, today: date | None = None) -> ListFilter:
         text,
     )
     priority = _priority(next(g for g in m.groups() if g)) if m else None
+    if (priority == "high" and re.search(NOT_IMPORTANT, text)) or re.search(
+        r"\bun(?:important|urgent)\b", text
+    ):
+        priority = "low"  # "which bits aren't very important" (round 14)
     return ListFilter(status=status, due=due, priority=priority, on=on)  # type: ignore[arg-type]
 
 
@@ -1189,6 +1209,10 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
     parts = [p.strip(_STRIP) for p in _GREETING_PARTS.split(words.original().lower()) if p.strip(_STRIP)]
     if parts and all(_greeting_part(p) for p in parts):
         return ChatIntent(intent=Intent.GREETING)
+    if len(parts) >= 2 and any(THANKS.fullmatch(p) for p in parts):
+        # "ta very much, that's sorted": thanks and a closing remark about nothing named (round 14)
+        if all(_greeting_part(p) or CLOSING.fullmatch(p) for p in parts):
+            return ChatIntent(intent=Intent.GREETING)
     if CONFIRM.fullmatch(plain):
         return ChatIntent(intent=Intent.CONFIRM)
     if CANCEL.fullmatch(plain):
@@ -1273,7 +1297,25 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
         )
         text = words.text.rstrip(" .!?")
 
+    numbered = NUMBERED_DONE.match(clean(message).lower().replace("\u2019", "'"))
+    if numbered:
+        # "task 4 is sorted, refund went through": the number typed is the reference (round 14)
+        return ChatIntent(intent=Intent.COMPLETE, ref=TaskRef(number=int(numbered.group("n"))))
     intent = _two_clauses(words, text, context) or _classify(words, text, context)
+    if intent.inferred and intent.intent in (Intent.REOPEN, Intent.COMPLETE):
+        # "I haven't done the maps yet, give me till thursday": a statement, then a command with a new date
+        # for the task it names (round 14)
+        then = _one_clause(message, context)
+        if then is not None and then.intent is Intent.UPDATE and (then.due_date or then.due_shift_days):
+            return then
+    if (
+        intent.intent is Intent.UPDATE
+        and intent.priority
+        and not (intent.title or intent.due_date or intent.due_shift_days or intent.clear_due_date)
+    ):
+        new_task = _new_task_then_priority(message, context, intent.priority)
+        if new_task is not None:
+            return new_task
     if (
         intent.intent in (Intent.LIST, Intent.COUNT)
         and OFF_TOPIC.search(text)
@@ -1302,6 +1344,46 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
             return parse_rules("remind me to " + plan.group("rest"), context)
         return _one_clause(message, context) or intent
     return intent
+
+
+# "sort the sock drawer at some point, it's not important": a command for a new task, then how much it
+# matters (round 14); a first clause that names one of the user's tasks is that task's priority, as before
+_THEN_IT_IS = re.compile(
+    r"^(?P<task>[^,;]+?)\s*(?:[,;]|\s-+)\s*(?:but |and |though |tho )?(?:it'?s|it is|its|this is|that'?s"
+    r"|this one'?s|it isn'?t|it'?s not|not)\b"
+)
+
+
+_EDIT_VERBS = frozenset(
+    "make set mark change move rename update edit push bump put prioritize prioritise flag raise lower drop"
+    " leave keep tick reopen delete remove".split()
+)
+
+
+def _new_task_then_priority(message: str, context: NLUContext, priority: Priority) -> ChatIntent | None:
+    m = _THEN_IT_IS.match(clean(message))
+    if m is None:
+        return None
+    task = m.group("task").strip()
+    first = task.split()[0].lower()
+    content = [w for w in re.findall(r"[a-z']+", task.lower()) if w not in _TITLE_FILLER and len(w) > 2]
+    named = [w for w in content if _names_a_title_word(w, context)]
+    if not _bare_verb(first) or first in _EDIT_VERBS or len(named) * 2 >= len(content):
+        return None
+    added = parse_rules("remind me to " + task, context)
+    if added.intent is not Intent.ADD:
+        return None
+    added.priority = added.priority or priority
+    return added
+
+
+NUMBERED_DONE = re.compile(
+    r"^(?:task|number|no\.?|item|#)\s*#?(?P<n>\d{1,9}) (?:is|'s|was|has been|is now|now|got|are)"
+    r"(?: all| now| finally| already)? (?:done|complete|completed|finished|sorted|sorted out|dealt with"
+    r"|handled"
+    r"|taken care of|ticked off|out of the way)(?: now| already)?"
+    r"(?:[.!]*$|\s*[,;-]+(?!\s*(?:but\b|though\b|except\b|not\b|no\b|actually\b|wait\b|hmm\b|oops\b|or\b)))"
+)
 
 
 _TILL_NTH = re.compile(r"\b(?:till|until|til|to|by|on|for|before) (?:the )?(\d{1,2})(?:st|nd|rd|th)\b")
@@ -1374,7 +1456,12 @@ def _names_a_title_word(words: str, context: NLUContext) -> bool:
 
 
 # "how do you add a task" asks about the bot; "how do you boil an egg" about the world (round 11)
-_HOW_DO_YOU = re.compile(r"^how (?:do|does|can|would|should) (?:you|one)\b")
+_HOW_DO_YOU = re.compile(
+    r"^how (?:do|does|can|would|should) (?:you|one)\b"
+    # "how long should i roast a chicken for" (round 14): a how-long/how-much question about the world
+    r"|^how (?:long|much|many|often|far|hot|big|early|late|soon) (?:do|does|can|would|should|will|must|is|are"
+    r"|have|has) (?:you|one|i|we|it|they|he|she)\b"
+)
 _ABOUT_THE_BOT = re.compile(
     rf"\b(?:{TASK_NOUN}|add|adding|delete|deleting|remove|removing|mark|marking|complete|completing|tick"
     r"|ticking|reopen|rename|renaming|change|changing|move|moving|edit|editing|undo|use|using|work|works"
@@ -1419,6 +1506,8 @@ def _two_clauses(words: Words, text: str, context: NLUContext) -> ChatIntent | N
     a, rest = " ".join(words.norm[: cut + 1]), " ".join(words.norm[cut + 1 :])
     m = re.match(r"^(?:so |just |please |and )?(?P<b>(?:make|mark|set|move|delete|remove|tick|change|push|"
                  r"rename|drop|cancel|get rid of|bin|ditch|scrap|chuck|lose|axe|reopen|untick|unmark|uncheck"
+                 # "the optician cancelled, put that back on my list" (round 14)
+                 r"|put(?= (?:it|that|them|this|those)(?: one)? back (?:on|in|onto)\b)"
                  r"|cross|complete|postpone|bump|shift)\b.*\b(?:it|that|them|this|those)\b.*)$",
                  rest)  # fmt: skip
     if not m:
@@ -1522,7 +1611,23 @@ def _again(intent: ChatIntent, context: NLUContext, message: str = "") -> ChatIn
     return intent
 
 
+# what is said after an added task and is not part of it (round 14): a reason about someone ("…, she's not
+# been well"), a leftover "though" ("…, low priority though"), "too" / "as well" ("list the bike too")
+_TITLE_AFTERTHOUGHT = re.compile(
+    r",\s*(?:she|he|they|we|you|the kids|mum|mom|dad)(?:'s|'re|'ve|'ll|'d| is| are| was| were| has| have"
+    r"| had| will| won'?t| can'?t| isn'?t| aren'?t| hasn'?t| haven'?t| keeps| needs| wants| said| asked"
+    r"| told| reckons)\b.*$"
+    r"|,\s*(?:though|tho|anyway|anyways|mind you|mind|i guess|i suppose|i reckon|i think)$"
+    r"|\s+(?:too|as well|also)$",
+    re.IGNORECASE,
+)
+
+
 def _finish_add(intent: ChatIntent) -> ChatIntent:
+    if intent.title and len(intent.title.split()) >= 3:
+        cut = _TITLE_AFTERTHOUGHT.search(intent.title)
+        if cut and cut.start() > 0:
+            intent.title = intent.title[: cut.start()].rstrip(" ,;-")
     if intent.title:
         intent.problem = title_problem(intent.title)
     return intent
@@ -1554,8 +1659,9 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         r"^(how many|how much|hw many|how mnay|how mny|how manny|how meny|how amny|"
         r"count|number of|what's the number of|what is the number of|total|"
         r"what's my total|what is my total|tell me how many"
-        r"|(?:what's|what is|whats) the (?:total|overall|combined) (?:number|count|amount)"
-        r"|(?:what's|what is|whats) (?:the|my) (?:count|tally) of"
+        # "what" too: a typo fix reads "whats" as "what" (round 14)
+        r"|(?:what's|what is|whats|what) the (?:total|overall|combined) (?:number|count|amount)"
+        r"|(?:what's|what is|whats|what) (?:the|my) (?:count|tally) of"
         # "what's my grand total of tasks", "how big is my list" (round 12)
         r"|(?:what's|what is|whats) (?:the|my) (?:grand |overall |running |current )?"
         + TASK_COUNT_NOUN
@@ -1590,7 +1696,8 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
                     text,
                 )
                 and re.search(
-                    rf"\b{TASK_NOUN}\b|\b(due|overdue|late|pending|open|remaining|left|done|completed|finished|"
+                    rf"\b{TASK_NOUN}\b|\b(due|overdue|late|pending|open|remaining|left|done|completed"
+                    rf"|finished|"
                     r"incomplete|outstanding|unfinished|today|tomorrow|week|weekend|priority|urgent|important"
                     r"|on my|"
                     r"behind|did i|have i|got to do|to do|on the go|in progress|working on|needs? doing"
@@ -1619,7 +1726,10 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
                     r"^(?:what's|whats|what is"
                     + WHAT_ON
                     + r"|what have i got|anything|is there anything) (?:on|due|planned"
-                    r"|happening|going on|coming up|scheduled|lined up|booked in)\b",
+                    r"|happening|going on|coming up|scheduled|lined up|booked in)\b"
+                    # "anything for the book club on thursday?" (round 14)
+                    r"|^(?:anything|is there anything|have i got anything|do i have anything|got anything"
+                    r"|what have i got|what(?:'s| is|s)? there) (?:for|with|about|to do with|re|on) ",
                     text,
                 )
                 and (
@@ -1651,7 +1761,8 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         r"uncompleted|unfinished|pending|open|active|todo|to do|not finished|unchecked)"
         # a reason after it: "set task 3 back to not done, i was wrong" (round 12)
         r"(?: (?:i|it|that|sorry|my|oops|turns)\b.*)?$",
-        r"^(?:reopen|re-open|uncomplete|undo|unmark|uncheck|untick|unfinish|restore|un-complete|resume|un-tick"
+        r"^(?:reopen|re-open|uncomplete|undo|unmark|uncheck|untick|unfinish|restore|un-complete|resume"
+        r"|un-tick"
         r"|un-check|un-mark)"
         r" (?P<ref>.+)$",
         r"^(?P<ref>.+?) (?:is|are|was|were|isn't) (?:not|actually not|still not|not yet|not really"
@@ -1818,6 +1929,9 @@ _CLAUSE_START = re.compile(
 )
 
 
+_JUST_A_PRONOUN = frozenset({"it", "that", "this", "that one", "this one", "them", "those", "the last one"})
+
+
 def _before_clause(words: Words, ref_text: str, context: NLUContext | None = None) -> str:
     """ "forget the cat litter, we've got loads": a reference ends where a new clause starts after a comma.
     With the user's title words (`context`), also where the words after a comma are not all title words
@@ -1826,6 +1940,8 @@ def _before_clause(words: Words, ref_text: str, context: NLUContext | None = Non
     for i, orig in enumerate(words.orig[-len(tokens) :][:-1] if tokens else []):
         if orig.endswith(",") and _CLAUSE_START.match(" ".join(tokens[i + 1 :])):
             return " ".join(tokens[: i + 1])
+        if orig.endswith(",") and " ".join(tokens[: i + 1]) in _JUST_A_PRONOUN:
+            return " ".join(tokens[: i + 1])  # "scrap that, the plumber's doing it" (round 14)
         if (
             context is not None
             and orig.endswith(",")
