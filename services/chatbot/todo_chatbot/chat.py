@@ -58,6 +58,8 @@ DRAIN_SECONDS = 10.0
 DESTRUCTIVE = {Intent.DELETE, Intent.CLEAR_COMPLETED, Intent.COMPLETE, Intent.REOPEN}
 # reached through a typo correction or a typo-tolerant title match, these ask for a yes first (issue 11)
 GUESS_ASKS = {Intent.DELETE, Intent.COMPLETE}
+# several tasks match: the question ends the reply, as every question does (round 14)
+WHICH_ONE = "Several tasks match: {listing}. Which one should I {verb} (answer with its number)?"
 
 
 @dataclass
@@ -590,8 +592,7 @@ class ChatService:
             }
             if found.candidates:
                 listing = "; ".join(describe(t) for t in options[:10])
-                # the question ends the reply: a reply ending in "?" is one waiting for an answer (round 14)
-                return f"Several tasks match: {listing}. Which one should I {verb} (answer with its number)?"
+                return WHICH_ONE.format(listing=listing, verb=verb)
             if not tasks:
                 return "You have no tasks yet."
             return f"Which task should I {verb}? Say its number, e.g. 'task {tasks[0]['number']}'."

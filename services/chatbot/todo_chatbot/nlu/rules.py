@@ -576,6 +576,12 @@ def _priority(value: str | None) -> Priority | None:
 # any deadlines get away from me", "how many, counting the done ones", "how much of this lot have i got
 # through", "what's my task count"
 WHAT_ON = "|what"
+WHAT_TOTAL = "|what"
+# "anything for the book club on thursday?" (round 14)
+ANYTHING_FOR = (
+    r"|^(?:anything|is there anything|have i got anything|do i have anything|got anything"
+    r"|what have i got|what(?:'s| is|s)? there) (?:for|with|about|to do with|re|on) "
+)
 ANY_SLIPPED = "|any"
 SLIPPED_BY = "|get away|got away|gone past|go past|went past|passed me by|pass me by"
 COUNTING_DONE = "|counting|with|plus"
@@ -1063,7 +1069,7 @@ _DESTROY_VERB = (
 _FIELD_NOUN = (
     r"(?P<field>due ?dates?|deadlines?|dates?|due days?|end dates?|target dates?|time limits?"
     r"|priority|priorities|prio|urgency|urgent (?:flag|tag|label|status|marker)"
-    r"|priority (?:flag|tag|label|status|level|setting|rating)|importance)"
+    r"|priority (?:flag|tag|label|status|level|setting|rating)|importance|flag|star)"
 )
 _COMMAND_LEAD = (
     r"(?:(?:please|pls|can you|could you|would you|will you|just|and|oh|ok|okay|so|now|also|actually|right"
@@ -1105,7 +1111,7 @@ def field_edit(message: str, context: NLUContext, intent: ChatIntent) -> ChatInt
     if ref is None:
         return intent
     out = ChatIntent(intent=Intent.UPDATE, ref=ref)
-    if m.group("field").startswith(("prio", "urgen", "import")):
+    if m.group("field").startswith(("prio", "urgen", "import", "flag", "star")):
         out.priority = "medium"
     else:
         out.clear_due_date = True
@@ -1119,13 +1125,22 @@ _POLITE_IF = (
     r"|needed|need be|necessary|you'?re|youre|so|convenient|not already|it'?s ok|it'?s okay|its ok"
     r"|it'?s alright|it'?s fine|its fine)\b)"
 )
+_SUBJECT = (
+    r"(?:i|we|he|she|they|it|i'?ve|i'?m|i'?d|we'?ve|we'?re|it'?s|its|they'?ve|they'?re|he'?s|she'?s|that'?s)"
+)
 CONDITIONAL = re.compile(
     r"(?:^|[\s,;(-])(?:if|unless|in case|provided|providing|as long as|assuming|supposing|should it)\b"
     + _POLITE_IF
-    + r"|(?:^|[\s,;(-])(?:once|when|whenever|as soon as|after|by the time|the moment|until|till)"
-    r" (?:i|we|he|she|they|it|i'?ve|i'?m|we'?ve|we'?re|it'?s|its|they'?ve|they'?re|he'?s|she'?s"
-    r"|that'?s|(?:the |my )?[a-z]+(?: [a-z]+)?'s"
-    r"|(?:the|my) \w+(?: \w+)? (?:is|are|has|have|gets?|comes?|arrives?|goes|sells?|turns? up))\b"
+    + r"|(?:^|[\s,;(-])after "
+    + _SUBJECT
+    + r"\b"
+    # "once the van's sold", "when paint the shed is done", "as soon as I've …": a clause with a subject (not
+    # "when you get a chance", a polite "whenever")
+    + r"|(?:^|[\s,;(-])(?:once|when|whenever|as soon as|by the time|the moment) (?!you\b|u\b|ya\b|ye\b)"
+    r"(?:"
+    + _SUBJECT
+    + r"\b|(?:[a-z']+ ){0,5}?(?:[a-z]+'s|(?:is|are|has|have|gets?|comes?|arrives?|goes|sells?|turns? up|was"
+    r"|were|had|been)\b))"
 )
 CONDITIONAL_GUESS = "can't act on a condition later: this would be now"
 
@@ -1660,8 +1675,8 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         r"count|number of|what's the number of|what is the number of|total|"
         r"what's my total|what is my total|tell me how many"
         # "what" too: a typo fix reads "whats" as "what" (round 14)
-        r"|(?:what's|what is|whats|what) the (?:total|overall|combined) (?:number|count|amount)"
-        r"|(?:what's|what is|whats|what) (?:the|my) (?:count|tally) of"
+        r"|(?:what's|what is|whats" + WHAT_TOTAL + r") the (?:total|overall|combined) (?:number|count|amount)"
+        r"|(?:what's|what is|whats" + WHAT_TOTAL + r") (?:the|my) (?:count|tally) of"
         # "what's my grand total of tasks", "how big is my list" (round 12)
         r"|(?:what's|what is|whats) (?:the|my) (?:grand |overall |running |current )?"
         + TASK_COUNT_NOUN
@@ -1726,10 +1741,7 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
                     r"^(?:what's|whats|what is"
                     + WHAT_ON
                     + r"|what have i got|anything|is there anything) (?:on|due|planned"
-                    r"|happening|going on|coming up|scheduled|lined up|booked in)\b"
-                    # "anything for the book club on thursday?" (round 14)
-                    r"|^(?:anything|is there anything|have i got anything|do i have anything|got anything"
-                    r"|what have i got|what(?:'s| is|s)? there) (?:for|with|about|to do with|re|on) ",
+                    r"|happening|going on|coming up|scheduled|lined up|booked in)\b" + ANYTHING_FOR,
                     text,
                 )
                 and (
