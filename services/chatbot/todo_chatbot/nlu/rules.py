@@ -1317,12 +1317,9 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
         # "task 4 is sorted, refund went through": the number typed is the reference (round 14)
         return ChatIntent(intent=Intent.COMPLETE, ref=TaskRef(number=int(numbered.group("n"))))
     intent = _two_clauses(words, text, context) or _classify(words, text, context)
-    if intent.inferred and intent.intent in (Intent.REOPEN, Intent.COMPLETE):
-        # "I haven't done the maps yet, give me till thursday": a statement, then a command with a new date
-        # for the task it names (round 14)
-        then = _one_clause(message, context)
-        if then is not None and then.intent is Intent.UPDATE and (then.due_date or then.due_shift_days):
-            return then
+    then = _statement_then_date(message, context, intent)
+    if then is not None:
+        return then
     if (
         intent.intent is Intent.UPDATE
         and intent.priority
@@ -1399,6 +1396,17 @@ NUMBERED_DONE = re.compile(
     r"|taken care of|ticked off|out of the way)(?: now| already)?"
     r"(?:[.!]*$|\s*[,;-]+(?!\s*(?:but\b|though\b|except\b|not\b|no\b|actually\b|wait\b|hmm\b|oops\b|or\b)))"
 )
+
+
+def _statement_then_date(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent | None:
+    """ "I haven't done the maps yet, give me till thursday": a statement (read as a reopen or a completion it
+    infers), then a command with a new date for the task the statement names: the command (round 14)."""
+    if not (intent.inferred and intent.intent in (Intent.REOPEN, Intent.COMPLETE)):
+        return None
+    then = _one_clause(message, context)
+    if then is not None and then.intent is Intent.UPDATE and (then.due_date or then.due_shift_days):
+        return then
+    return None
 
 
 _TILL_NTH = re.compile(r"\b(?:till|until|til|to|by|on|for|before) (?:the )?(\d{1,2})(?:st|nd|rd|th)\b")
@@ -1512,6 +1520,10 @@ WANT_TO = re.compile(
 )
 
 
+# "the optician cancelled, put that back on my list" (round 14)
+PUT_BACK_ON = r"|put(?= (?:it|that|them|this|those)(?: one)? back (?:on|in|onto)\b)"
+
+
 def _two_clauses(words: Words, text: str, context: NLUContext) -> ChatIntent | None:
     """ "rent isn't that important, make it low priority": "it" in the command is the task of the first
     clause."""
@@ -1521,8 +1533,7 @@ def _two_clauses(words: Words, text: str, context: NLUContext) -> ChatIntent | N
     a, rest = " ".join(words.norm[: cut + 1]), " ".join(words.norm[cut + 1 :])
     m = re.match(r"^(?:so |just |please |and )?(?P<b>(?:make|mark|set|move|delete|remove|tick|change|push|"
                  r"rename|drop|cancel|get rid of|bin|ditch|scrap|chuck|lose|axe|reopen|untick|unmark|uncheck"
-                 # "the optician cancelled, put that back on my list" (round 14)
-                 r"|put(?= (?:it|that|them|this|those)(?: one)? back (?:on|in|onto)\b)"
+                 + PUT_BACK_ON +
                  r"|cross|complete|postpone|bump|shift)\b.*\b(?:it|that|them|this|those)\b.*)$",
                  rest)  # fmt: skip
     if not m:
