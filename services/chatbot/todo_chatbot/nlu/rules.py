@@ -1521,7 +1521,10 @@ WANT_TO = re.compile(
 
 
 # "the optician cancelled, put that back on my list" (round 14)
-PUT_BACK_ON = r"|put(?= (?:it|that|them|this|those)(?: one)? back (?:on|in|onto)\b)"
+PUT_BACK_ON = (
+    r"|put(?= (?:it|that|them|this|those)(?: one)? back (?:on|in|onto) (?:my |the )?(?:list|to-?do list"
+    r"|todo list|to do list|tasks|todos)\b)"
+)
 
 
 def _two_clauses(words: Words, text: str, context: NLUContext) -> ChatIntent | None:
