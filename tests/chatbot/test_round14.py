@@ -385,3 +385,23 @@ def test_how_long_about_the_world_is_unknown(message: str, monkeypatch: pytest.M
     assert rules.parse("how long do you keep my tasks", CONTEXT).intent is Intent.HELP
     monkeypatch.setattr(rules, "_HOW_DO_YOU", re.compile(r"^how (?:do|does|can|would|should) (?:you|one)\b"))
     assert rules.parse(message, CONTEXT).intent is not Intent.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("message", "intent", "words"),
+    [
+        ("delete the old sofa if you can", Intent.DELETE, "old sofa"),
+        ("mark the gutters done when you get a chance", Intent.COMPLETE, "gutters"),
+    ],
+)
+def test_a_polite_tail_is_not_part_of_the_reference(
+    message: str, intent: Intent, words: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    said = rules.parse(message, CONTEXT)
+    assert (said.intent, _ref(said), said.guessed) == (intent, words, None)
+    monkeypatch.setattr(
+        rules,
+        "_POLITE_TAIL_SPLIT",
+        [s for s in rules._POLITE_TAIL_SPLIT if " ".join(s[1]) not in rules.POLITE_IF_TAIL],
+    )
+    assert _ref(rules.parse_rules(message, CONTEXT)) != words

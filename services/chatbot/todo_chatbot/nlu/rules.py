@@ -130,6 +130,18 @@ FILTER_WORDS = (
 )
 
 _STRIP = ".,!?;:\"()[]{}\u201c\u201d\u2018\u2019'`"  # ASCII and typographic quotes
+# "delete the hostel if you can": a polite tail, never part of a reference or a title (round 14)
+POLITE_IF_TAIL = [
+    "if you can",
+    "if you could",
+    "if possible",
+    "if you don't mind",
+    "if you dont mind",
+    "when you can",
+    "when you get a chance",
+    "when you get a sec",
+    "when you have a moment",
+]
 _POLITE = [
     "please",
     "pls",
@@ -186,7 +198,7 @@ _POLITE = [
     # "finally done #1" (round 11)
     "finally",
 ]
-_POLITE_TAIL = ["please", "pls", "thanks", "thank you", "for me", "now", "asap please"]
+_POLITE_TAIL = ["please", "pls", "thanks", "thank you", "for me", "now", "asap please", *POLITE_IF_TAIL]
 
 GREETING = re.compile(
     r"(hi|hello|hey|hiya|heya|howdy|yo|greetings|hola|(good |g'|g)?(morning|afternoon|evening|day)|sup"
