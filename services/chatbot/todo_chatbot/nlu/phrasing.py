@@ -91,7 +91,7 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
         ),
         # "memo to self - descale the kettle" (round 14)
         (
-            r"^(?:(?:note|memo|reminder|message) (?:to|for) (?:self|myself|me)|memo|new reminder|reminder"
+            r"^(?:(?:note|memo|message) to (?:self|myself)|memo|new reminder|reminder"
             r"|note)\b"
             r" ?(?:-+|:)? ?",
             "remind me to ",
