@@ -570,3 +570,84 @@ def test_the_done_ones_property_catches_a_parser_without_the_guard(monkeypatch: 
         settings(max_examples=200, deadline=None, database=None, report_multiple_bugs=False)(
             given(done_ones_commands())(check_the_done_ones_are_a_clear)
         )()
+
+
+# round 14 (continued): a destroying verb said not to be done is never a destroying proposal
+NEGATIONS = [
+    "don't",
+    "do not",
+    "dont",
+    "never",
+    "no need to",
+    "I'm not going to",
+    "you shouldn't",
+    "please don't",
+    "I didn't mean",
+    "I didn't mean to",
+    "don't you dare",
+    "don't actually",
+]
+NEGATED_FORMS = [
+    "{neg} {verb} {ref}",
+    "{neg} {verb} {ref}, I still need it",
+    "{neg} {verb} {ref} yet",
+    "oh {neg} {verb} {ref} please",
+    "{neg} mark {ref} as done",
+    "{neg} tick off {ref}",
+    "{neg} clear the completed ones",
+]
+NEGATED_VERBS = [
+    "delete",
+    "remove",
+    "bin",
+    "scrap",
+    "ditch",
+    "get rid of",
+    "erase",
+    "trash",
+    "complete",
+    "finish",
+]
+
+
+@st.composite
+def negated_commands(draw: st.DrawFn) -> tuple[dict[int, dict[str, Any]], str, str | None]:
+    titles = draw(st.lists(st.sampled_from(TITLES), min_size=2, max_size=6, unique=True))
+    done = draw(st.lists(st.booleans(), min_size=len(titles), max_size=len(titles)))
+    tasks = make_tasks(titles, done)
+    target = draw(st.sampled_from(sorted(tasks)))
+    verb = draw(st.sampled_from(NEGATED_VERBS))
+    if draw(st.integers(0, 3)) == 0:  # a typo the parser corrects in the verb: "delte", "remvoe"
+        i = draw(st.integers(1, len(verb) - 2))
+        verb = verb[:i] + verb[i + 1 :] if len(verb) >= 6 and " " not in verb else verb
+    message = draw(st.sampled_from(NEGATED_FORMS)).format(
+        neg=draw(st.sampled_from(NEGATIONS)), verb=verb, ref=_title_ref(draw, tasks, target)
+    )
+    return tasks, message, draw(st.sampled_from(DESTRUCTIVE_GUESSES))
+
+
+def check_a_negated_request_changes_nothing(case: tuple[dict[int, dict[str, Any]], str, str | None]) -> None:
+    tasks, message, guess = case
+    backend, replies = _talk(tasks, [message, "yes"], guess)
+    assert not backend.destroyed, f"{message!r} (guess {guess}) destroyed {backend.destroyed}: {replies!r}"
+    assert backend.tasks == tasks, f"{message!r} changed the tasks: {replies!r}"
+    assert "(yes/no)" not in replies[0], f"{message!r} was proposed: {replies!r}"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(negated_commands())
+def test_a_negated_destroying_request_never_proposes_or_destroys(
+    case: tuple[dict[int, dict[str, Any]], str, str | None],
+) -> None:
+    check_a_negated_request_changes_nothing(case)
+
+
+def test_the_negation_property_catches_a_parser_without_the_guard(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seeded: without round 14's `negated` "don't delete the dome" is asked as a delete; the yes deletes."""
+    from todo_chatbot.nlu import rules
+
+    monkeypatch.setattr(rules, "negated", lambda message, context, intent: intent)
+    with pytest.raises(AssertionError, match=r"destroyed|changed|proposed"):
+        settings(max_examples=200, deadline=None, database=None, report_multiple_bugs=False)(
+            given(negated_commands())(check_a_negated_request_changes_nothing)
+        )()

@@ -405,3 +405,115 @@ def test_a_polite_tail_is_not_part_of_the_reference(
         [s for s in rules._POLITE_TAIL_SPLIT if " ".join(s[1]) not in rules.POLITE_IF_TAIL],
     )
     assert _ref(rules.parse_rules(message, CONTEXT)) != words
+
+
+# ---- 4: a negated destroying request; a destroying request framed on a future event ----
+
+NEGATED = [
+    "don't delete the bus pass one",
+    "do not remove the old sofa",
+    "please don't bin the piano tuner task, I still need it",
+    "never clear the done ones",
+    "I didn't mean delete the bus pass",
+    "no need to delete the old sofa",
+    "don't mark the piano lesson as done yet",
+    "dont delte the bus pass",
+    "you shouldn't scrap the quilt one",
+    "I'm not going to remove the piano lesson, leave it",
+]
+
+
+@pytest.mark.parametrize("message", NEGATED)
+@pytest.mark.parametrize("guess", [None, "delete", "complete"])
+def test_a_negated_destroying_request_is_no_proposal(
+    message: str, guess: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if guess is not None:
+        monkeypatch.setattr(arbiter, "load", lambda: _Sure(guess))
+    assert rules.parse(message, CONTEXT).intent is Intent.CANCEL
+
+
+@pytest.mark.parametrize("message", NEGATED)
+def test_a_negated_destroying_request_then_yes_changes_nothing(message: str) -> None:
+    backend, replies = _talk([message, "yes"])
+    assert not backend.destroyed, replies
+    assert replies[0] == "OK, I won't do that: nothing has changed.", replies
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["don't forget to delete the old sofa", "delete the bus pass, I don't need it", "delete task 1"],
+)
+def test_a_negation_elsewhere_is_no_cancel(message: str) -> None:
+    assert rules.parse(message, CONTEXT).intent is not Intent.CANCEL
+
+
+def test_dont_delete_that_right_after_a_delete_is_still_an_undo() -> None:
+    for message in ("no wait, don't delete that!", "dont delte it"):
+        said = rules.parse(message, CONTEXT.model_copy(update={"last_task_number": 1}))
+        assert said.intent is Intent.UNDO or (said.intent is Intent.CANCEL and said.ref and said.ref.pronoun)
+    backend = FakeBackend(make_tasks(TITLES, [False] * 6))
+    restored: list[int] = []
+
+    async def restore_task(token: str, **task: Any) -> dict[str, Any]:
+        restored.append(task["number"])
+        backend.tasks[task["number"]] = dict(task)
+        return dict(task)
+
+    backend.restore_task = restore_task  # type: ignore[attr-defined]
+    service = ChatService(backend, FakeStore(), RulesProvider())  # type: ignore[arg-type]
+    conversation = None
+    for message in ("delete the old sofa", "dont delte it"):
+        result = asyncio.run(service.handle("token", message, conversation, None))
+        conversation = result.conversation_id
+    assert restored == [5] and 5 in backend.tasks, result.reply
+
+
+def test_without_the_negation_guard_the_yes_deletes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "negated", lambda message, context, intent: intent)
+    backend, replies = _talk(["don't delete the bus pass one", "yes"])
+    assert backend.destroyed == [("delete", 1)], replies
+
+
+EVENTS = [
+    "delete the bus pass after the appeal",
+    "mark the old sofa done as soon as the refund lands",
+    "bin the piano lesson once the new teacher starts",
+    "remove the piano tuner till the move",
+    "tick off the gutters before the landlord's visit",
+    "scrap task 5 after the auction",
+]
+
+
+@pytest.mark.parametrize("message", EVENTS)
+def test_a_destroying_request_on_a_future_event_is_asked(message: str) -> None:
+    said = rules.parse(message, CONTEXT)
+    assert said.intent in rules.DESTRUCTIVE and said.guessed is not None, said
+    backend, replies = _talk([message])
+    assert not backend.destroyed, replies
+    backend, replies = _talk([message, "no"])
+    assert not backend.destroyed, replies
+
+
+def test_without_the_event_guard_it_is_done_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "future_event", lambda message, context, intent: intent)
+    backend, replies = _talk(["scrap task 5 after the auction"])
+    assert backend.destroyed == [("delete", 5)], replies
+
+
+EVENT_TITLES = ["Call after lunch", "Tidy before the party", "Water plants once home", "Renew the bus pass"]
+
+
+@pytest.mark.parametrize(
+    ("message", "number"),
+    [
+        ("delete call after lunch", 1),
+        ("tidy before the party is done", 2),
+        ("remove water plants once home", 3),
+    ],
+)
+def test_a_title_with_after_or_before_is_still_found_at_once(message: str, number: int) -> None:
+    backend = FakeBackend(make_tasks(EVENT_TITLES, [False] * 4))
+    service = ChatService(backend, FakeStore(), RulesProvider())  # type: ignore[arg-type]
+    reply = asyncio.run(service.handle("token", message, None, None)).reply
+    assert backend.destroyed in ([("delete", number)], [("complete", number)]), reply

@@ -416,6 +416,18 @@ class ChatService:
                 # the classifier, not the rules, read "undo", and undoing would delete or complete a task
                 return self._ask_confirm(intent, turn, f"Should I undo the last change (I {intent.guessed})?")
             return await self._undo(turn)
+        if intent.intent is Intent.CANCEL and intent.guessed is not None:
+            # "don't delete that!" (a negated destroying request, round 14): right after a delete or a
+            # completion it takes that change back; otherwise nothing changes, and the reply says so
+            change = turn.state.last_change
+            if (
+                change
+                and intent.ref is not None
+                and intent.ref.pronoun
+                and not undo_destroys(change, turn.tasks)
+            ):
+                return await self._undo(turn)
+            return "OK, I won't do that: nothing has changed."
         if pending is not None:
             asked = ChatIntent.model_validate(pending["intent"])
             if intent.intent is Intent.CANCEL:

@@ -3,6 +3,7 @@ typo correction of command words, relative dates and task references. No network
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -1193,12 +1194,114 @@ def done_ones(message: str, context: NLUContext, intent: ChatIntent) -> ChatInte
     return ChatIntent(intent=Intent.CLEAR_COMPLETED)
 
 
+# ---- round 14 (continued): a negated destroying request, a destroying request framed on a future event ----
+
+# "don't delete the passport one", "never clear the done ones", "no need to bin it", "I didn't mean delete …"
+_NEGATION_LEAD = re.compile(
+    r"(?:^|[\s,;(-])(?:don'?t|dont|do not|never|no need to|there'?s no need to|not going to|not gonna"
+    r"|shouldn'?t|shouldnt|should not|won'?t|wont|will not|didn'?t mean(?: (?:you )?to)?|didnt mean(?: to)?"
+    r"|did not mean(?: (?:you )?to)?|didn'?t want (?:you )?to|didn'?t ask (?:you )?to|no point(?: in)?"
+    r"|mustn'?t|must not|not to)"
+    r"(?: (?:you|u|ya|dare|go|just|actually|even|really|ever|please|pls|bother(?: to)?|want to|wanna"
+    r"|need to|have to|yet|accidentally|go and))*"
+    r" (?P<verb>[a-z']+)(?P<next> [a-z]+)?"
+)
+# the verbs (and -ing forms) that delete, complete or clear: a typo of one of these (5+ letters) counts too
+_NEGATED_VERBS = (
+    "delete", "remove", "clear", "drop", "cancel", "lose", "scrap", "ditch", "bin", "axe", "kill", "nix",
+    "erase", "wipe", "forget", "del", "rm", "chuck", "trash", "discard", "scratch", "nuke", "zap", "dump",
+    "junk", "toss", "complete", "finish", "mark", "tick", "check", "cross", "close", "get", "purge", "empty",
+    "deleting", "removing", "clearing", "dropping", "cancelling", "losing", "scrapping", "ditching",
+    "binning", "completing", "finishing", "marking", "ticking", "crossing", "closing", "getting", "wiping",
+    "erasing",
+)  # fmt: skip
+NEGATED_GUESS = "a request not to change it"
+
+
+def _negated_destroy(said: str) -> str | None:
+    """The word after a negated destroying verb ("it" in "don't delete it"; "" if none), else None."""
+    from todo_chatbot.nlu.fuzzy import osa_distance
+
+    for m in _NEGATION_LEAD.finditer(said):
+        verb, following = m.group("verb"), (m.group("next") or "").strip()
+        if verb in ("forget", "get", "getting") and following not in (
+            ("about",) if verb == "forget" else ("rid",)
+        ):
+            continue  # "don't forget to delete the old sofa" is a delete; "don't get rid of it" is not
+        if verb in _NEGATED_VERBS or (
+            len(verb) >= 5 and any(len(v) >= 5 and osa_distance(verb, v, 1) <= 1 for v in _NEGATED_VERBS)
+        ):
+            return following
+    return None
+
+
+def negated(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
+    """ "don't delete the passport one", "never clear the done ones", "I didn't mean delete it", "no need to
+    tick off the gutters yet": a destroying verb said not to be done is never a destroying proposal (a yes
+    to "Delete …?" would delete) — nothing changes, and the reply says so (a CANCEL). An undo stands ("no
+    wait, don't delete that!" right after a delete), and so does an edit said beside it ("don't delete the
+    gym one, move it to friday")."""
+    if intent.intent not in (*DESTRUCTIVE, Intent.REOPEN, Intent.UNKNOWN) or intent.refusal is not None:
+        return intent
+    following = _negated_destroy(_said(message))
+    if following is None:
+        return intent
+    ref = intent.ref
+    if ref is None and following in ("it", "that", "this", "them"):
+        ref = TaskRef(pronoun=True)  # "dont delte it": the change just made, if there was one
+    return ChatIntent(intent=Intent.CANCEL, ref=ref, guessed=NEGATED_GUESS)
+
+
+# "delete the passport one after the appeal", "tick off the refund as soon as it lands", "bin it till the
+# 5th": a destroying action framed on a future event is asked about, never done at once — unless the words
+# are the task's own title ("delete Call after lunch": every word of "call after lunch" is a title word)
+_EVENT = re.compile(
+    r"(?:^|[\s,;(-])(?P<lead>[a-z']+ )?(?P<conj>until|till|til|'til|after|before|as soon as|once|the moment"
+    r"|by the time|when|whenever|the minute|the second|straight after|right after)"
+    # not a polite "when you get a chance", "as soon as possible", "before I forget", "once and for all"
+    r" (?!(?:you|u|ya|ye|you'?re|youre|possible|poss|convenient|ready|free|able|i forget|i lose track"
+    r"|and for all|all|that'?s done|tonight|today|now|then)\b)"
+    r"(?P<event>[^,;.!?]+)"
+)
+
+
+def _title_words(lead: str | None, conj: str, event: str, context: NLUContext) -> bool:
+    """The connector sits inside a title: the word before it, it, and the first word after it are title
+    words, and what follows them is title words too, then only a done word or a polite tail ("tidy before
+    the party is done": Tidy before the party)."""
+    words = re.findall(r"[a-z']+", event)
+    title = [*(lead or "").split(), *conj.split()]
+    if not words or not all(w in context.vocabulary for w in [*title, words[0]]):
+        return False
+    rest = list(itertools.dropwhile(lambda w: w in context.vocabulary, words))
+    return all(w in _TITLE_TAIL_WORDS for w in rest)
+
+
+_TITLE_TAIL_WORDS = frozenset(
+    "please pls thanks thank you now is are was done finished complete completed sorted off as for me task"
+    " one item from my list".split()
+)
+
+
+def future_event(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
+    """A delete, completion or clear said to wait for an event ("after the appeal", "until the refund
+    lands", "as soon as the builder's been") is asked about like a condition, never done at once."""
+    if intent.intent not in DESTRUCTIVE or intent.guessed is not None:
+        return intent
+    for m in _EVENT.finditer(_said(message)):
+        if not _title_words(m.group("lead"), m.group("conj"), m.group("event"), context):
+            intent.guessed = CONDITIONAL_GUESS
+            return intent
+    return intent
+
+
 def guarded(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
     """Round 13's take-back guard, then round 14's: a field taken away, a condition, the done ones."""
     intent = taken_back(message, context, intent)
     intent = field_edit(message, context, intent)
     intent = done_ones(message, context, intent)
-    return conditional(message, context, intent)
+    intent = negated(message, context, intent)
+    return future_event(message, context, conditional(message, context, intent))
 
 
 _UNDONE_WORDS = tuple(sorted(NEGATED_STATUS))
