@@ -467,6 +467,12 @@ CONDITIONS = [
     "when I've {done} {ref} you can {verb} it",
     "{verb} {ref} in case the plans change",
     "if the weather's bad on {day} then {verb} {ref}",
+    # round 14 (continued): a future event — after/before/until/till/as soon as/once + a noun phrase
+    "{verb} {ref} after the appeal",
+    "{verb} {ref} as soon as the refund lands",
+    "{verb} {ref} till the move",
+    "{verb} {ref} once the new boiler is in",
+    "{verb} {ref} right after the inspection",
 ]
 CONDITION_VERBS = ["delete", "remove", "bin", "scrap", "get rid of", "tick off", "mark off", "ditch"]
 

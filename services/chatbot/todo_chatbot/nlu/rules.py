@@ -1257,7 +1257,7 @@ def negated(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent
 # are the task's own title ("delete Call after lunch": every word of "call after lunch" is a title word)
 _EVENT = re.compile(
     r"(?:^|[\s,;(-])(?P<lead>[a-z']+ )?(?P<conj>until|till|til|'til|after|before|as soon as|once|the moment"
-    r"|by the time|when|whenever|the minute|the second|straight after|right after)"
+    r"|by the time|when|whenever|the minute|straight after|right after)"
     # not a polite "when you get a chance", "as soon as possible", "before I forget", "once and for all"
     r" (?!(?:you|u|ya|ye|you'?re|youre|possible|poss|convenient|ready|free|able|i forget|i lose track"
     r"|and for all|all|that'?s done|tonight|today|now|then)\b)"
