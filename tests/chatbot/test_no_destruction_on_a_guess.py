@@ -342,3 +342,318 @@ def test_the_take_back_property_catches_a_parser_without_the_guard(monkeypatch: 
         settings(max_examples=250, deadline=None, database=None, report_multiple_bugs=False)(
             given(take_backs())(check_a_take_back_never_destroys)
         )()
+
+
+# ---- round 14: a field of a task, a condition, the done ones — never a destroying guess ----
+
+# development phrasings (round 14's own), never held-out ones
+FIELD_VERBS = [
+    "kill",
+    "remove",
+    "delete",
+    "drop",
+    "scrap",
+    "get rid of",
+    "bin",
+    "clear",
+    "take",
+    "nuke",
+    "ditch",
+    "lose",
+    "wipe",
+    "strip",
+    "scratch",
+    "axe",
+]
+FIELD_NOUNS = {
+    "the due date": "date",
+    "the deadline": "date",
+    "its deadline": "date",
+    "the date": "date",
+    "the priority": "priority",
+    "the urgency": "priority",
+    "the high priority": "priority",
+    "the urgent flag": "priority",
+}
+FIELD_PREPOSITIONS = ["on", "from", "for", "off", "of"]
+FIELD_LEADS = ["", "please ", "can you ", "just ", "ok "]
+
+
+def _title_ref(draw: st.DrawFn, tasks: dict[int, dict[str, Any]], target: int) -> str:
+    words = [w for w in tasks[target]["title"].lower().split() if w not in ("the", "to", "about")]
+    return draw(st.sampled_from([f"task {target}", f"the {words[-1]} one", tasks[target]["title"].lower()]))
+
+
+@st.composite
+def field_kills(draw: st.DrawFn) -> tuple[dict[int, dict[str, Any]], str, str | None, int, str]:
+    """(tasks, message, a sure classifier's guess, the task aimed at, the field: date or priority)."""
+    titles = draw(st.lists(st.sampled_from(TITLES), min_size=2, max_size=6, unique=True))
+    tasks = make_tasks(titles, [False] * len(titles))
+    for task in tasks.values():
+        task["due_date"], task["priority"] = "2026-12-01", "high"
+    target = draw(st.sampled_from(sorted(tasks)))
+    noun = draw(st.sampled_from(sorted(FIELD_NOUNS)))
+    ref = _title_ref(draw, tasks, target)
+    verb = draw(st.sampled_from(FIELD_VERBS))
+    if draw(st.integers(0, 3)) == 0 and not ref.startswith("task"):
+        message = f"{draw(st.sampled_from(FIELD_LEADS))}{verb} {ref}'s {noun.split()[-1]}"
+    else:
+        preposition = draw(st.sampled_from(FIELD_PREPOSITIONS))
+        message = f"{draw(st.sampled_from(FIELD_LEADS))}{verb} {noun} {preposition} {ref}"
+    return tasks, message, draw(st.sampled_from(DESTRUCTIVE_GUESSES)), target, FIELD_NOUNS[noun]
+
+
+def _talk(
+    tasks: dict[int, dict[str, Any]], messages: list[str], guess: str | None
+) -> tuple[FakeBackend, list[str]]:
+    from unittest.mock import patch
+
+    from todo_chatbot.nlu import arbiter
+    from todo_chatbot.nlu.classifier import load
+
+    backend = FakeBackend({n: dict(t) for n, t in tasks.items()})
+    model = load() if guess is None else SureClassifier(guess)
+    replies: list[str] = []
+    conversation = None
+    with patch.object(arbiter, "load", lambda: model):
+        service = ChatService(backend, FakeStore(), RulesProvider())  # type: ignore[arg-type]
+        for message in messages:
+            result = asyncio.run(service.handle("token", message, conversation, None))
+            conversation = result.conversation_id
+            replies.append(result.reply)
+    return backend, replies
+
+
+def check_a_field_is_never_the_task(
+    case: tuple[dict[int, dict[str, Any]], str, str | None, int, str],
+) -> None:
+    tasks, message, guess, target, kind = case
+    backend, replies = _talk(tasks, [message, "yes"], guess)
+    assert not backend.destroyed, f"{message!r} (guess {guess}) destroyed {backend.destroyed}: {replies!r}"
+    changed = [n for n, t in backend.tasks.items() if t != tasks[n]]
+    assert changed in ([], [target]), f"{message!r} changed {changed}: {replies!r}"
+    for n in changed:  # what changed is the field named, nothing else
+        if kind == "date":
+            assert backend.tasks[n]["due_date"] is None, (message, replies)
+        else:
+            assert backend.tasks[n]["priority"] != "high", (message, replies)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(field_kills())
+def test_a_destroying_verb_aimed_at_a_field_never_destroys_the_task(
+    case: tuple[dict[int, dict[str, Any]], str, str | None, int, str],
+) -> None:
+    check_a_field_is_never_the_task(case)
+
+
+def test_the_field_property_catches_a_parser_without_the_guard(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seeded: without round 14's `field_edit` "kill the due date on …" is a delete, and the yes deletes."""
+    from todo_chatbot.nlu import rules
+
+    monkeypatch.setattr(rules, "field_edit", lambda message, context, intent: intent)
+    with pytest.raises(AssertionError, match=r"destroyed|changed"):
+        settings(max_examples=200, deadline=None, database=None, report_multiple_bugs=False)(
+            given(field_kills())(check_a_field_is_never_the_task)
+        )()
+
+
+CONDITIONS = [
+    "if I haven't {done} {ref} by {day}, just {verb} it",
+    "if {ref} isn't done by {day} {verb} it",
+    "{verb} {ref} if I don't get round to it by {day}",
+    "unless I've {done} {ref} by {day}, {verb} it",
+    "once {ref}'s sorted, {verb} it",
+    "when I've {done} {ref} you can {verb} it",
+    "{verb} {ref} in case the plans change",
+    "if the weather's bad on {day} then {verb} {ref}",
+    # round 14 (continued): a future event — after/before/until/till/as soon as/once + a noun phrase
+    "{verb} {ref} after the appeal",
+    "{verb} {ref} as soon as the refund lands",
+    "{verb} {ref} till the move",
+    "{verb} {ref} once the new boiler is in",
+    "{verb} {ref} right after the inspection",
+]
+CONDITION_VERBS = ["delete", "remove", "bin", "scrap", "get rid of", "tick off", "mark off", "ditch"]
+
+
+@st.composite
+def conditional_commands(draw: st.DrawFn) -> tuple[dict[int, dict[str, Any]], str, str | None]:
+    titles = draw(st.lists(st.sampled_from(TITLES), min_size=2, max_size=6, unique=True))
+    tasks = make_tasks(titles, [False] * len(titles))
+    target = draw(st.sampled_from(sorted(tasks)))
+    message = draw(st.sampled_from(CONDITIONS)).format(
+        ref=_title_ref(draw, tasks, target),
+        done=draw(st.sampled_from(["done", "sorted", "finished", "booked"])),
+        day=draw(st.sampled_from(["thursday", "the weekend", "friday", "the 3rd"])),
+        verb=draw(st.sampled_from(CONDITION_VERBS)),
+    )
+    return tasks, message, draw(st.sampled_from([None, "delete", "complete"]))
+
+
+def check_a_condition_is_never_done_at_once(case: tuple[dict[int, dict[str, Any]], str, str | None]) -> None:
+    tasks, message, guess = case
+    backend, replies = _talk(tasks, [message], guess)
+    assert not backend.destroyed, f"{message!r} (guess {guess}) destroyed {backend.destroyed}: {replies!r}"
+    backend, replies = _talk(tasks, [message, "no"], guess)
+    assert not backend.destroyed, f"{message!r} then no destroyed {backend.destroyed}: {replies!r}"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(conditional_commands())
+def test_a_delete_or_completion_on_a_condition_is_never_done_at_once(
+    case: tuple[dict[int, dict[str, Any]], str, str | None],
+) -> None:
+    check_a_condition_is_never_done_at_once(case)
+
+
+def test_the_condition_property_catches_a_parser_without_the_guard(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seeded: without round 14's `conditional` "if I haven't … by thursday, just delete it" deletes."""
+    from todo_chatbot.nlu import rules
+
+    monkeypatch.setattr(rules, "conditional", lambda message, context, intent: intent)
+    with pytest.raises(AssertionError, match="destroyed"):
+        settings(max_examples=200, deadline=None, database=None, report_multiple_bugs=False)(
+            given(conditional_commands())(check_a_condition_is_never_done_at_once)
+        )()
+
+
+# titles with a word of "the done ones" in them: "Finish …", "Complete …", "Done …"
+DONE_TITLES = [
+    "Finish the patchwork quilt",
+    "Finished drafts to proofread",
+    "Complete the allotment form",
+    "Done list for the shed",
+    "Tick off the seed order",
+    "Close the garden gate account",
+]
+DONE_WORDS = ["finished", "done", "completed", "ticked off", "complete"]
+DONE_VERBS = ["delete", "remove", "get rid of", "clear", "bin", "scrap", "clear out", "ditch", "lose"]
+DONE_TAILS = ["", " please", ", the list is getting long", " please, it's all cluttered", " now", " for me"]
+
+
+@st.composite
+def done_ones_commands(draw: st.DrawFn) -> tuple[dict[int, dict[str, Any]], str, str | None]:
+    titles = draw(st.lists(st.sampled_from(DONE_TITLES + TITLES), min_size=3, max_size=7, unique=True))
+    done = draw(st.lists(st.booleans(), min_size=len(titles), max_size=len(titles)))
+    tasks = make_tasks(titles, done)
+    message = (
+        f"{draw(st.sampled_from(FILLERS))}{draw(st.sampled_from(DONE_VERBS))} the "
+        f"{draw(st.sampled_from(DONE_WORDS))} {draw(st.sampled_from(['ones', 'tasks', 'stuff', 'items']))}"
+        f"{draw(st.sampled_from(DONE_TAILS))}"
+    )
+    return tasks, message, draw(st.sampled_from([None, "delete", "complete", "clear_completed"]))
+
+
+def check_the_done_ones_are_a_clear(case: tuple[dict[int, dict[str, Any]], str, str | None]) -> None:
+    tasks, message, guess = case
+    backend, replies = _talk(tasks, [message], guess)
+    assert not backend.destroyed, f"{message!r} (guess {guess}) destroyed {backend.destroyed}: {replies!r}"
+    done = sorted(n for n, t in tasks.items() if t["completed"])
+    backend, replies = _talk(tasks, [message, "yes"], guess)
+    gone = sorted(n for _, n in backend.destroyed)
+    assert all(tasks[n]["completed"] for n in gone), f"{message!r} destroyed an open task {gone}: {replies!r}"
+    if done:
+        assert f"your {len(done)} completed task" in replies[0], (message, replies)  # it names how many
+        assert gone == done, (message, replies)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(done_ones_commands())
+def test_the_done_ones_are_cleared_with_a_question_never_a_title_match(
+    case: tuple[dict[int, dict[str, Any]], str, str | None],
+) -> None:
+    check_the_done_ones_are_a_clear(case)
+
+
+def test_the_done_ones_property_catches_a_parser_without_the_guard(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seeded: without round 14's `done_ones` "delete the finished ones please, the list is getting long" is
+    a delete of "Finish the patchwork quilt"."""
+    from todo_chatbot.nlu import rules
+
+    monkeypatch.setattr(rules, "done_ones", lambda message, context, intent: intent)
+    with pytest.raises(AssertionError, match=r"destroyed|completed task"):
+        settings(max_examples=200, deadline=None, database=None, report_multiple_bugs=False)(
+            given(done_ones_commands())(check_the_done_ones_are_a_clear)
+        )()
+
+
+# round 14 (continued): a destroying verb said not to be done is never a destroying proposal
+NEGATIONS = [
+    "don't",
+    "do not",
+    "dont",
+    "never",
+    "no need to",
+    "I'm not going to",
+    "you shouldn't",
+    "please don't",
+    "I didn't mean",
+    "I didn't mean to",
+    "don't you dare",
+    "don't actually",
+]
+NEGATED_FORMS = [
+    "{neg} {verb} {ref}",
+    "{neg} {verb} {ref}, I still need it",
+    "{neg} {verb} {ref} yet",
+    "oh {neg} {verb} {ref} please",
+    "{neg} mark {ref} as done",
+    "{neg} tick off {ref}",
+    "{neg} clear the completed ones",
+]
+NEGATED_VERBS = [
+    "delete",
+    "remove",
+    "bin",
+    "scrap",
+    "ditch",
+    "get rid of",
+    "erase",
+    "trash",
+    "complete",
+    "finish",
+]
+
+
+@st.composite
+def negated_commands(draw: st.DrawFn) -> tuple[dict[int, dict[str, Any]], str, str | None]:
+    titles = draw(st.lists(st.sampled_from(TITLES), min_size=2, max_size=6, unique=True))
+    done = draw(st.lists(st.booleans(), min_size=len(titles), max_size=len(titles)))
+    tasks = make_tasks(titles, done)
+    target = draw(st.sampled_from(sorted(tasks)))
+    verb = draw(st.sampled_from(NEGATED_VERBS))
+    if draw(st.integers(0, 3)) == 0:  # a typo the parser corrects in the verb: "delte", "remvoe"
+        i = draw(st.integers(1, len(verb) - 2))
+        verb = verb[:i] + verb[i + 1 :] if len(verb) >= 6 and " " not in verb else verb
+    message = draw(st.sampled_from(NEGATED_FORMS)).format(
+        neg=draw(st.sampled_from(NEGATIONS)), verb=verb, ref=_title_ref(draw, tasks, target)
+    )
+    return tasks, message, draw(st.sampled_from(DESTRUCTIVE_GUESSES))
+
+
+def check_a_negated_request_changes_nothing(case: tuple[dict[int, dict[str, Any]], str, str | None]) -> None:
+    tasks, message, guess = case
+    backend, replies = _talk(tasks, [message, "yes"], guess)
+    assert not backend.destroyed, f"{message!r} (guess {guess}) destroyed {backend.destroyed}: {replies!r}"
+    assert backend.tasks == tasks, f"{message!r} changed the tasks: {replies!r}"
+    assert "(yes/no)" not in replies[0], f"{message!r} was proposed: {replies!r}"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(negated_commands())
+def test_a_negated_destroying_request_never_proposes_or_destroys(
+    case: tuple[dict[int, dict[str, Any]], str, str | None],
+) -> None:
+    check_a_negated_request_changes_nothing(case)
+
+
+def test_the_negation_property_catches_a_parser_without_the_guard(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seeded: without round 14's `negated` "don't delete the dome" is asked as a delete; the yes deletes."""
+    from todo_chatbot.nlu import rules
+
+    monkeypatch.setattr(rules, "negated", lambda message, context, intent: intent)
+    with pytest.raises(AssertionError, match=r"destroyed|changed|proposed"):
+        settings(max_examples=200, deadline=None, database=None, report_multiple_bugs=False)(
+            given(negated_commands())(check_a_negated_request_changes_nothing)
+        )()

@@ -125,6 +125,8 @@ def test_parts_of_a_task_are_deleted_without_the_rules(monkeypatch: pytest.Monke
     """Shown able to fail: without them every message above is a delete (of the task)."""
     monkeypatch.setattr(rules, "_not_the_task", lambda ref_text, context: None)
     monkeypatch.setattr(rules, "_DROP_VERBS", "(?:remove|clear|delete|drop|unset|take)")
+    # round 14's guard over every proposer (`field_edit`) reads a field of a task the same way: off as well
+    monkeypatch.setattr(rules, "field_edit", lambda message, context, intent: intent)
     seeded = [_parse(m).intent for m, *_ in NOT_THE_TASK]
     assert seeded.count(Intent.DELETE) >= 4
 

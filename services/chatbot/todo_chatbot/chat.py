@@ -58,6 +58,8 @@ DRAIN_SECONDS = 10.0
 DESTRUCTIVE = {Intent.DELETE, Intent.CLEAR_COMPLETED, Intent.COMPLETE, Intent.REOPEN}
 # reached through a typo correction or a typo-tolerant title match, these ask for a yes first (issue 11)
 GUESS_ASKS = {Intent.DELETE, Intent.COMPLETE}
+# several tasks match: the question ends the reply, as every question does (round 14)
+WHICH_ONE = "Several tasks match: {listing}. Which one should I {verb} (answer with its number)?"
 
 
 @dataclass
@@ -162,6 +164,7 @@ def filter_tasks(tasks: list[Task], f: ListFilter, today: date) -> list[Task]:
             "today": due == today,
             "tomorrow": due == today + timedelta(days=1),
             "week": monday <= due <= monday + timedelta(days=6),
+            "next_week": monday + timedelta(days=7) <= due <= monday + timedelta(days=13),
             "overdue": due < today and not task["completed"],
         }[f.due]
 
@@ -176,6 +179,7 @@ def describe_filter(f: ListFilter) -> str:
         "today": " due today",
         "tomorrow": " due tomorrow",
         "week": " due this week",
+        "next_week": " due next week",
         "overdue": " overdue",
     }
     on = f" due {f.on:%a %Y-%m-%d}" if f.on is not None and f.due is None else ""
@@ -412,6 +416,18 @@ class ChatService:
                 # the classifier, not the rules, read "undo", and undoing would delete or complete a task
                 return self._ask_confirm(intent, turn, f"Should I undo the last change (I {intent.guessed})?")
             return await self._undo(turn)
+        if intent.intent is Intent.CANCEL and intent.guessed is not None:
+            # "don't delete that!" (a negated destroying request, round 14): right after a delete or a
+            # completion it takes that change back; otherwise nothing changes, and the reply says so
+            change = turn.state.last_change
+            if (
+                change
+                and intent.ref is not None
+                and intent.ref.pronoun
+                and not undo_destroys(change, turn.tasks)
+            ):
+                return await self._undo(turn)
+            return "OK, I won't do that: nothing has changed."
         if pending is not None:
             asked = ChatIntent.model_validate(pending["intent"])
             if intent.intent is Intent.CANCEL:
@@ -588,7 +604,7 @@ class ChatService:
             }
             if found.candidates:
                 listing = "; ".join(describe(t) for t in options[:10])
-                return f"Several tasks match. Which one should I {verb}? {listing}. Answer with its number."
+                return WHICH_ONE.format(listing=listing, verb=verb)
             if not tasks:
                 return "You have no tasks yet."
             return f"Which task should I {verb}? Say its number, e.g. 'task {tasks[0]['number']}'."

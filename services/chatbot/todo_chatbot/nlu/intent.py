@@ -43,7 +43,7 @@ class TaskRef(BaseModel):
 
 class ListFilter(BaseModel):
     status: Literal["all", "pending", "completed"] = "all"
-    due: Literal["today", "tomorrow", "week", "overdue"] | None = None
+    due: Literal["today", "tomorrow", "week", "next_week", "overdue"] | None = None
     priority: Priority | None = None
     on: date | None = None  # "what's due on friday", "anything on the 3rd": due that day
 

@@ -89,7 +89,13 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
             r"^(?:set|create|make|add|put in)(?: me)? (?:a )?(?:reminder|note) (?:to|for|about|that) ",
             "remind me to ",
         ),
-        (r"^(?:note to self|memo|new reminder|reminder|note)\b ?(?:-|:)? ?", "remind me to "),
+        # "memo to self - descale the kettle" (round 14)
+        (
+            r"^(?:(?:note|memo|message) to (?:self|myself)|memo|new reminder|reminder"
+            r"|note)\b"
+            r" ?(?:-+|:)? ?",
+            "remind me to ",
+        ),
         (
             r"^(?:put|jot|write|note|take|stick|pop|scribble|pencil|mark) (?:this |that |it )?down\b"
             r" ?(?:-+|:)? ?",
@@ -254,6 +260,10 @@ _DATE_EDIT = [
     # each: the task, then the new date ("value"); handed to the update parser's date reading
     r"^(?:bring|move|pull) (?P<ref>.+?) forward (?:to|till|until) (?P<value>.+)$",
     r"^(?P<ref>.+?) can wait (?:till|until|to|for) (?P<value>.+)$",
+    # "give me till thursday", "give it until the 9th" (round 14): no task named, the one talked about
+    r"^(?:can you |could you |just |please )?give (?:me|us|myself|it|that|that one|this one)"
+    r"(?: (?:some more time|more time|a bit longer|a bit more time|longer|an extension|a few days|time))?"
+    r" (?:till|until|til|to|up to|up till|up until) (?P<value>.+)$",
     r"^(?:put|push|hold) (?P<ref>.+?) off (?:till|until|til|to|for) (?P<value>.+)$",
     r"^can (?:we|i|you) (?:do|move|have) (?P<ref>.+?) (?:on|to|for) (?P<value>.+?)(?: instead)?$",
     r"^(?P<ref>.+?) should be (?:due |done )?(?:on |by )?(?P<value>.+)$",
@@ -373,7 +383,11 @@ _DELETE = [
     r" (?:it|that)$",
 ]
 # how a statement says a task was not done well enough: "the ropes weren't coiled properly" (round 12)
-_NOT_WELL = r"(?: yet| after all| at all| properly| right| correctly| fully| completely| in the end| really)*"
+_NOT_WELL = (
+    r"(?: yet| after all| at all| properly| right| correctly| fully| completely| in the end| really"
+    # an apology after it: "7 isn't done, sorry" (round 14)
+    r"| sorry| my bad| my mistake| oops| i was wrong| i got that wrong)*"
+)
 _REOPEN = [
     r"^i (?:haven'?t|have not|didn'?t|did not|havent|didnt)(?: actually| really| yet)? (?P<ref>.+?)"
     r"(?: yet| after all| at all)?$",
@@ -409,6 +423,15 @@ _REOPEN = [
     r" (?:(?:a bit |way |far |much )?too (?:early|soon|quickly|fast)|prematurely|by mistake|by accident"
     r"|in error|wrongly|accidentally|mistakenly|before it was (?:done|finished|ready))$",
     r"^undo (?:completing|finishing|ticking off|checking off) (?P<ref>.+)$",
+    # "I thought the gutters were cleared but they aren't" (round 14)
+    r"^(?:i )?(?:thought|assumed|believed|reckoned|was sure|was told)(?: that)? (?P<ref>.+?) (?:was|were"
+    r"|had been"
+    r"|'d been|got|had got) (?P<pp>\w+)(?: off| out| up)?,? but (?:it|they|that|he|she|it'?s|they'?re)"
+    r"(?: (?:still|really|actually))? (?:isn'?t|aren'?t|wasn'?t|weren'?t|hasn'?t|haven'?t|not|hadn'?t|never"
+    r"|is not|are not)(?: (?:been|yet|really|actually|at all|\w+))?$",
+    # "the stall listing needs to go back up", "the banner has to be put back out" (round 14)
+    r"^(?P<ref>.+?) (?:needs?|has|have|got|ought|should|must)(?: to)? (?:go|be put|be|come|get put|get)"
+    r" back (?:up|on|out|in|online|live|on the list)(?: again)?$",
 ]
 _COMPLETE = [
     r"^(?:mark|tick|check|set)(?:ed)? (?:as )?(?:done|complete|completed|finished) (?P<ref>.+)$",
@@ -430,6 +453,8 @@ _COMPLETE = [
 UNDO = re.compile(
     r"(?:(?:can|could|would) you (?:please )?|please |pls )?"
     r"(?:oops,? |wait,? |no,? |no wait,? |sorry,? |hmm,? |actually,? |i didn'?t mean (?:that|to),? "
+    # "nope, undo that reopen" (round 14)
+    r"|nope,? |nah,? |oh no,? |whoops,? |hang on,? |hold on,? |argh,? |ugh,? |no no,? "
     r"|that was (?:wrong|a mistake|not right|an accident),? |my bad,? )*"
     r"(?:undo(?: that| it| the last (?:change|one|action))?|that was (?:wrong|a mistake|not right|an acciden"
     r"t)"
@@ -442,7 +467,20 @@ UNDO = re.compile(
     r"|cancel (?:that|the|my) (?:last|previous) (?:one|change|thing|action)"
     r"|i didn'?t mean (?:that|to do that)"
     r"|(?:undo|revert|reverse) (?:the |that |my )?(?:last )?(?:\w+ )?"
-    r"(?:change|edit|deletion|delete|update|rename|renaming|move|completion|add|addition)"
+    r"(?:change|edit|deletion|delete|update|rename|renaming|move|completion|add|addition|reopen|reopening"
+    r"|tick|untick|clear|clearing)"
+    # "scratch that last add", "cancel that rename" (round 14): a destroying verb on the last change undoes it
+    r"|(?:scratch|scrap|cancel|forget|drop|bin|ditch|kill|nix|lose|delete|remove|take back|strike) (?:that"
+    r"|the"
+    r"|my|this)(?: last| previous| latest| most recent)? (?:add|addition|change|edit|rename|renaming|move"
+    r"|update"
+    r"|reopen|completion|tick)"
+    # "no wait, don't delete that!" (round 14): the change just made was not wanted
+    r"|(?:i )?(?:don'?t|do not|dont|didn'?t mean (?:you )?to|did not mean (?:you )?to"
+    r"|didn'?t want (?:you )?to"
+    r"|shouldn'?t have|didn'?t ask (?:you )?to) (?:delete|remove|bin|scrap|drop|complete|tick off|tick|finish"
+    r"|close|rename|change|move|clear|lose|get rid of|mark|reopen) (?:that|it|this|that one|this one|them)"
+    r"(?: (?:as )?done| off| one)?"
     r"|(?:restore|bring back|recover) (?:the |my )?(?:deleted|removed|last) (?:task|one|item)"
     r"|(?:undo|revert|reverse) (?:the |that |my )?(?:last|previous) (?:thing|step|bit|action|move|command)"
     r"|(?:restore|recover|unremove|undelete) (?:it|that|that one)"
@@ -450,8 +488,12 @@ UNDO = re.compile(
     r" (?:i|you|we) (?:just )?(?:deleted|removed|cleared|binned|got rid of|did|changed|ticked off)"
     r"|(?:can you |could you |please )?(?:undo|revert|reverse) (?:that|the|my|this) (?:last|previous|latest)"
     r"(?: one| change| action| thing| step| bit| edit)?"
-    r"|(?:put|change|set|switch|turn|move) (?:the |its |it'?s )?(?:date|due date|deadline|name|title"
-    r"|priority) back(?: (?:to )?(?:how|what|the way|as) it was(?: before)?)?"
+    r"|(?:put|change|set|switch|turn|move|bring|get) (?:the |its |it'?s |that )?"
+    # "put the old name back" (round 14)
+    r"(?:old |previous |original |earlier |former |last |first )?(?:date|due date|deadline|name|title"
+    r"|priority|wording|one) back(?: (?:to )?(?:how|what|the way|as) it was(?: before)?)?"
+    r"|(?:bring|give me|get) back (?:the |its )?(?:old|previous|original|earlier|former) (?:date|due date"
+    r"|deadline|name|title|priority|wording|one)"
     r"|(?:go|change it|set it|switch it|put it) back to (?:the |how it was|what it was)?"
     r"(?:old|previous|original|last)? ?(?:name|title|date|due date|deadline|priority|one|version|way)?"
     # "put it how it was", "make it like it was before", "set things back the way they were"
@@ -462,7 +504,11 @@ UNDO = re.compile(
     r"|not what i (?:meant|wanted)))?(?: please| pls| plz)?"
     # a reason after it: "undo that please, i changed my mind" (round 9)
     r"(?:,? (?:i(?:'ve| have)? (?:just )?changed my mind|changed my mind|my (?:mistake|bad)|sorry"
-    r"|(?:i (?:picked|ticked|chose|did) )?the wrong one))?"
+    r"|(?:i (?:picked|ticked|chose|did) )?the wrong one"
+    # "put the old name back, I preferred it" (round 14)
+    r"|i (?:preferred|liked|prefer|like|liked|wanted) (?:it|that|the old one|the old \w+|the original"
+    r"|how it was"
+    r"|the way it was)(?: better| more| before| as it was)?))?"
 )
 _PASSIVE = re.compile(
     r"^(?P<ref>.+?)(?:'s| is| are| was| were| has been| have been|'s been| got| is now| now)? (?P<pp>\w+)"
@@ -574,6 +620,8 @@ def update(text: str, today_parse: date) -> ChatIntent | None:
         if m:
             value = re.sub(r"^(?:the )?(\d{1,2})(?:st|nd|rd|th)$", r"\1", m.group("value"))
             due = parse_date(value, today_parse) or day_of_month(value, today_parse)
+            if due is not None and m.groupdict().get("ref") is None:
+                return ChatIntent(intent=Intent.UPDATE, ref=TaskRef(pronoun=True), due_date=due)
             if due is not None:
                 ref = re.sub(
                     r"(?:'s)? (?:due date|deadline|due|date)$", "", m.group("ref")

@@ -3,6 +3,7 @@ typo correction of command words, relative dates and task references. No network
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -130,6 +131,18 @@ FILTER_WORDS = (
 )
 
 _STRIP = ".,!?;:\"()[]{}\u201c\u201d\u2018\u2019'`"  # ASCII and typographic quotes
+# "delete the hostel if you can": a polite tail, never part of a reference or a title (round 14)
+POLITE_IF_TAIL = [
+    "if you can",
+    "if you could",
+    "if possible",
+    "if you don't mind",
+    "if you dont mind",
+    "when you can",
+    "when you get a chance",
+    "when you get a sec",
+    "when you have a moment",
+]
 _POLITE = [
     "please",
     "pls",
@@ -186,7 +199,7 @@ _POLITE = [
     # "finally done #1" (round 11)
     "finally",
 ]
-_POLITE_TAIL = ["please", "pls", "thanks", "thank you", "for me", "now", "asap please"]
+_POLITE_TAIL = ["please", "pls", "thanks", "thank you", "for me", "now", "asap please", *POLITE_IF_TAIL]
 
 GREETING = re.compile(
     r"(hi|hello|hey|hiya|heya|howdy|yo|greetings|hola|(good |g'|g)?(morning|afternoon|evening|day)|sup"
@@ -210,6 +223,12 @@ THANKS = re.compile(
     r"|appreciate it|i appreciate it|thanks again|ta|lovely|brilliant|brill|ace)( so much| a lot| bot| mate"
     r"| buddy| pal| a bunch| heaps| very much| again)?"
     r"(?: for (?:that|this|everything|all that|all this|your help|the help|helping))?"
+)
+# "that's sorted", "all good": a closing remark beside a thank-you (round 14)
+CLOSING = re.compile(
+    r"(?:(?:ok|okay|right|great|good|yeah|yep) )?(?:that'?s|that is|thats|it'?s|its|we'?re|all)"
+    r" (?:all )?(?:sorted|great|perfect|grand|lovely|brilliant|fine|good|all good|ace|spot on|helpful|brill"
+    r"|ideal|champion|sorted then|sorted now|everything|it|done for now|good to go)(?: then| now| thanks)?"
 )
 # "hey there, how's it going", "great, cheers": every part a greeting or a thank-you
 _GREETING_PARTS = re.compile(r"\s*(?:[,;!.]+|\band\b)\s*")
@@ -570,11 +589,25 @@ def _priority(value: str | None) -> Priority | None:
 # any deadlines get away from me", "how many, counting the done ones", "how much of this lot have i got
 # through", "what's my task count"
 WHAT_ON = "|what"
+WHAT_TOTAL = "|what"
+# "anything for the book club on thursday?" (round 14)
+ANYTHING_FOR = (
+    r"|^(?:anything|is there anything|have i got anything|do i have anything|got anything"
+    r"|what have i got|what(?:'s| is|s)? there) (?:for|with|about|to do with|re|on) "
+)
 ANY_SLIPPED = "|any"
 SLIPPED_BY = "|get away|got away|gone past|go past|went past|passed me by|pass me by"
 COUNTING_DONE = "|counting|with|plus"
 GOT_THROUGH = r"|(?:have|did) (?:i|we) (?:\w+ )?(?:got|gotten|get|made it|worked) through"
 TASK_COUNT_NOUN = "(?:task |tasks |todo |to-do )?"
+
+
+NEXT_WEEK = r"\bnext week(?:'?s)?\b|\bthe week after this\b"
+NOT_IMPORTANT = (
+    r"\b(?:not|isn'?t|aren'?t|is not|are not|ain'?t|never|no|un)(?: (?:very|really|that|so|too|super"
+    r"|all that))?"
+    r" ?(?:urgent|important|pressing)\b"
+)
 
 
 def list_filter(text: str, today: date | None = None) -> ListFilter:
@@ -645,6 +678,8 @@ def list_filter(text: str, today: date | None = None) -> ListFilter:
         due = "today"
     elif re.search(r"\b(tomorrow|tmrw|tmr|tomorow|tommorow|tommorrow)\b", text):
         due = "tomorrow"
+    elif re.search(NEXT_WEEK, text):
+        due = "next_week"  # "show me next week's book club stuff" (round 14)
     elif re.search(r"\b(this week|the week|week|weekend)\b", text):
         due = "week"
     on = None
@@ -665,6 +700,10 @@ def list_filter(text: str, today: date | None = None) -> ListFilter:
         text,
     )
     priority = _priority(next(g for g in m.groups() if g)) if m else None
+    if (priority == "high" and re.search(NOT_IMPORTANT, text)) or re.search(
+        r"\bun(?:important|urgent)\b", text
+    ):
+        priority = "low"  # "which bits aren't very important" (round 14)
     return ListFilter(status=status, due=due, priority=priority, on=on)  # type: ignore[arg-type]
 
 
@@ -969,9 +1008,7 @@ def parse(message: str, context: NLUContext) -> ChatIntent:
     (nlu/arbiter.py)."""
     from todo_chatbot.nlu.arbiter import arbitrate
 
-    return refine_title(
-        taken_back(message, context, arbitrate(message, context, parse_rules(message, context)))
-    )
+    return refine_title(guarded(message, context, arbitrate(message, context, parse_rules(message, context))))
 
 
 def refine_title(intent: ChatIntent) -> ChatIntent:
@@ -1034,6 +1071,239 @@ def taken_back(message: str, context: NLUContext, intent: ChatIntent) -> ChatInt
     return ChatIntent(intent=Intent.REOPEN, ref=ref, inferred=True)
 
 
+# ---- round 14: three guards against a destroying guess (heldout12's three destructive actions) ----
+
+# verbs that destroy a task, or take away a field of one
+_DESTROY_VERB = (
+    r"(?:remove|clear|delete|drop|unset|take|cancel|lose|scrap|ditch|get rid of|bin|axe|kill|nix|erase|strip"
+    r"|wipe|forget(?: about)?|del|rm|chuck|trash|discard|scratch|strike|cross out|nuke|zap|cut|dump|junk|toss"
+    r"|knock|do away with|rip|rub out|rub|pull|dispose of|blank)"
+)
+_FIELD_NOUN = (
+    r"(?P<field>due ?dates?|deadlines?|dates?|due days?|end dates?|target dates?|time limits?"
+    r"|priority|priorities|prio|urgency|urgent (?:flag|tag|label|status|marker)"
+    r"|priority (?:flag|tag|label|status|level|setting|rating)|importance|flag|star)"
+)
+_COMMAND_LEAD = (
+    r"(?:(?:please|pls|can you|could you|would you|will you|just|and|oh|ok|okay|so|now|also|actually|right"
+    r"|yeah|go on|then|you can|u can)\s+)*"
+)
+FIELD_OF_TASK = re.compile(
+    rf"^{_COMMAND_LEAD}(?:{_DESTROY_VERB}|reset|zero) (?:off |out |away )?"
+    r"(?:the |its |it'?s |that |this |my |their |his |her )?"
+    r"(?:(?:high|top|low|urgent|current|old|existing|set|silly|annoying|stupid|whole)[- ])?"
+    rf"{_FIELD_NOUN}(?: off| out| away)?"
+    r"(?: (?:from|of|for|on|off|in|attached to|against|set on|that'?s on|on to|off of) (?P<ref>.+?))?"
+    r"(?: please| pls| thanks| for me| now)?$"
+)
+TASKS_FIELD = re.compile(
+    rf"^{_COMMAND_LEAD}(?:{_DESTROY_VERB}|reset|zero) (?:off |out |away )?(?P<ref>.+?)(?:'s|s') {_FIELD_NOUN}"
+    r"(?: off| out| away)?(?: please| pls| thanks| for me| now)?$"
+)
+
+
+def _said(message: str) -> str:
+    return clean(message).lower().replace("\u2019", "'").replace("\u2018", "'").strip(" .!?")
+
+
+def field_edit(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
+    """A destroying verb aimed at a field of a task ("kill the due date on the parking fine", "scrap the
+    bin run's deadline", "drop the urgency on task 3") takes that field away — the due date cleared, the
+    priority back to medium — and never deletes (or completes) the task, whoever proposed that (round 14:
+    heldout12's "kill the due date on …" was asked as a delete and the yes deleted it)."""
+    if intent.intent is Intent.UPDATE:
+        return intent
+    said = _said(message)
+    # the reference ends at a comma: "kill the deadline on the gym thing, it's flexible"
+    head = said.split(",")[0].strip(" .!?")
+    m = FIELD_OF_TASK.match(head) or TASKS_FIELD.match(head)
+    if m is None:
+        return intent
+    words = m.group("ref")
+    ref = parse_ref(words) if words else TaskRef(pronoun=True)
+    if ref is None:
+        return intent
+    out = ChatIntent(intent=Intent.UPDATE, ref=ref)
+    if m.group("field").startswith(("prio", "urgen", "import", "flag", "star")):
+        out.priority = "medium"
+    else:
+        out.clear_due_date = True
+    return out
+
+
+# a condition said with the command: it is not a request for now ("if I haven't booked the hostel by
+# thursday, just delete it", "bin the gym one unless I've gone by friday", "once the van's sold, remove it")
+_POLITE_IF = (
+    r"(?! (?:you|u|ya|ye|that'?s|thats|it'?s not too|its not too|possible|poss|you'?d|ok|okay|alright"
+    r"|needed|need be|necessary|you'?re|youre|so|convenient|not already|it'?s ok|it'?s okay|its ok"
+    r"|it'?s alright|it'?s fine|its fine)\b)"
+)
+_SUBJECT = (
+    r"(?:i|we|he|she|they|it|i'?ve|i'?m|i'?d|we'?ve|we'?re|it'?s|its|they'?ve|they'?re|he'?s|she'?s|that'?s)"
+)
+CONDITIONAL = re.compile(
+    r"(?:^|[\s,;(-])(?:if|unless|in case|provided|providing|as long as|assuming|supposing|should it)\b"
+    + _POLITE_IF
+    + r"|(?:^|[\s,;(-])after "
+    + _SUBJECT
+    + r"\b"
+    # "once the van's sold", "when paint the shed is done", "as soon as I've …": a clause with a subject (not
+    # "when you get a chance", a polite "whenever")
+    + r"|(?:^|[\s,;(-])(?:once|when|whenever|as soon as|by the time|the moment) (?!you\b|u\b|ya\b|ye\b)"
+    r"(?:"
+    + _SUBJECT
+    + r"\b|(?:[a-z']+ ){0,5}?(?:[a-z]+'s|(?:is|are|has|have|gets?|comes?|arrives?|goes|sells?|turns? up|was"
+    r"|were|had|been)\b))"
+)
+CONDITIONAL_GUESS = "can't act on a condition later: this would be now"
+
+
+def conditional(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
+    """A delete, completion or clear said on a condition ("if …", "unless …", "once I've …") is not a
+    request for now, and the bot cannot act later: it is asked about (a yes does it now, a no keeps
+    everything), never done at once (round 14: heldout12's "if I haven't booked the hostel by thursday,
+    just delete it" deleted it)."""
+    if intent.intent not in DESTRUCTIVE:
+        return intent
+    if CONDITIONAL.search(_said(message)) is None:
+        return intent
+    intent.guessed = CONDITIONAL_GUESS
+    return intent
+
+
+_DONE_WORD = (
+    r"(?:already )?(?:completed|complete|done|finished|ticked(?: off)?|checked(?: off)?|crossed(?: off)?"
+    r"|closed|sorted|dealt with)"
+)
+DONE_ONES = re.compile(
+    rf"\b{_DESTROY_VERB}(?: out| up| away| off)? (?:all |both )?(?:of )?(?:the |my |those |these |them )?"
+    rf"(?:ones (?:that are |i'?ve |we'?ve |that i'?ve |i have )?(?:already )?{_DONE_WORD}\b"
+    rf"|{_DONE_WORD} (?:ones|tasks|items|things|stuff|jobs|chores|todos|to-?dos|bits|lot)\b)"
+)
+
+
+def done_ones(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
+    """ "delete the finished ones please, the list is getting long": the completed tasks are cleared (asked
+    first, naming how many), never a delete of the one task whose title has "Finish" (or "Done", …) in it
+    (round 14: heldout12's "Finish reading Middlemarch" was deleted at once)."""
+    if intent.intent not in (Intent.DELETE, Intent.COMPLETE, Intent.UNKNOWN) or intent.refusal is not None:
+        return intent
+    said = _said(message)
+    if re.search(r"\d", said) or DONE_ONES.search(said) is None:
+        return intent
+    return ChatIntent(intent=Intent.CLEAR_COMPLETED)
+
+
+# ---- round 14 (continued): a negated destroying request, a destroying request framed on a future event ----
+
+# "don't delete the passport one", "never clear the done ones", "no need to bin it", "I didn't mean delete …"
+_NEGATION_LEAD = re.compile(
+    r"(?:^|[\s,;(-])(?:don'?t|dont|do not|never|no need to|there'?s no need to|not going to|not gonna"
+    r"|shouldn'?t|shouldnt|should not|won'?t|wont|will not|didn'?t mean(?: (?:you )?to)?|didnt mean(?: to)?"
+    r"|did not mean(?: (?:you )?to)?|didn'?t want (?:you )?to|didn'?t ask (?:you )?to|no point(?: in)?"
+    r"|mustn'?t|must not|not to)"
+    r"(?: (?:you|u|ya|dare|go|just|actually|even|really|ever|please|pls|bother(?: to)?|want to|wanna"
+    r"|need to|have to|yet|accidentally|go and))*"
+    r" (?P<verb>[a-z']+)(?P<next> [a-z]+)?"
+)
+# the verbs (and -ing forms) that delete, complete or clear: a typo of one of these (5+ letters) counts too
+_NEGATED_VERBS = (
+    "delete", "remove", "clear", "drop", "cancel", "lose", "scrap", "ditch", "bin", "axe", "kill", "nix",
+    "erase", "wipe", "forget", "del", "rm", "chuck", "trash", "discard", "scratch", "nuke", "zap", "dump",
+    "junk", "toss", "complete", "finish", "mark", "tick", "check", "cross", "close", "get", "purge", "empty",
+    "deleting", "removing", "clearing", "dropping", "cancelling", "losing", "scrapping", "ditching",
+    "binning", "completing", "finishing", "marking", "ticking", "crossing", "closing", "getting", "wiping",
+    "erasing",
+)  # fmt: skip
+NEGATED_GUESS = "a request not to change it"
+
+
+def _negated_destroy(said: str) -> str | None:
+    """The word after a negated destroying verb ("it" in "don't delete it"; "" if none), else None."""
+    from todo_chatbot.nlu.fuzzy import osa_distance
+
+    for m in _NEGATION_LEAD.finditer(said):
+        verb, following = m.group("verb"), (m.group("next") or "").strip()
+        if verb in ("forget", "get", "getting") and following not in (
+            ("about",) if verb == "forget" else ("rid",)
+        ):
+            continue  # "don't forget to delete the old sofa" is a delete; "don't get rid of it" is not
+        if verb in _NEGATED_VERBS or (
+            len(verb) >= 5 and any(len(v) >= 5 and osa_distance(verb, v, 1) <= 1 for v in _NEGATED_VERBS)
+        ):
+            return following
+    return None
+
+
+def negated(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
+    """ "don't delete the passport one", "never clear the done ones", "I didn't mean delete it", "no need to
+    tick off the gutters yet": a destroying verb said not to be done is never a destroying proposal (a yes
+    to "Delete …?" would delete) — nothing changes, and the reply says so (a CANCEL). An undo stands ("no
+    wait, don't delete that!" right after a delete), and so does an edit said beside it ("don't delete the
+    gym one, move it to friday")."""
+    if intent.intent not in (*DESTRUCTIVE, Intent.REOPEN, Intent.UNKNOWN) or intent.refusal is not None:
+        return intent
+    following = _negated_destroy(_said(message))
+    if following is None:
+        return intent
+    ref = intent.ref
+    if ref is None and following in ("it", "that", "this", "them"):
+        ref = TaskRef(pronoun=True)  # "dont delte it": the change just made, if there was one
+    return ChatIntent(intent=Intent.CANCEL, ref=ref, guessed=NEGATED_GUESS)
+
+
+# "delete the passport one after the appeal", "tick off the refund as soon as it lands", "bin it till the
+# 5th": a destroying action framed on a future event is asked about, never done at once — unless the words
+# are the task's own title ("delete Call after lunch": every word of "call after lunch" is a title word)
+_EVENT = re.compile(
+    r"(?:^|[\s,;(-])(?P<lead>[a-z']+ )?(?P<conj>until|till|til|'til|after|before|as soon as|once|the moment"
+    r"|by the time|when|whenever|the minute|straight after|right after)"
+    # not a polite "when you get a chance", "as soon as possible", "before I forget", "once and for all"
+    r" (?!(?:you|u|ya|ye|you'?re|youre|possible|poss|convenient|ready|free|able|i forget|i lose track"
+    r"|and for all|all|that'?s done|tonight|today|now|then)\b)"
+    r"(?P<event>[^,;.!?]+)"
+)
+
+
+def _title_words(lead: str | None, conj: str, event: str, context: NLUContext) -> bool:
+    """The connector sits inside a title: the word before it, it, and the first word after it are title
+    words, and what follows them is title words too, then only a done word or a polite tail ("tidy before
+    the party is done": Tidy before the party)."""
+    words = re.findall(r"[a-z']+", event)
+    title = [*(lead or "").split(), *conj.split()]
+    if not words or not all(w in context.vocabulary for w in [*title, words[0]]):
+        return False
+    rest = list(itertools.dropwhile(lambda w: w in context.vocabulary, words))
+    return all(w in _TITLE_TAIL_WORDS for w in rest)
+
+
+_TITLE_TAIL_WORDS = frozenset(
+    "please pls thanks thank you now is are was done finished complete completed sorted off as for me task"
+    " one item from my list".split()
+)
+
+
+def future_event(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
+    """A delete, completion or clear said to wait for an event ("after the appeal", "until the refund
+    lands", "as soon as the builder's been") is asked about like a condition, never done at once."""
+    if intent.intent not in DESTRUCTIVE or intent.guessed is not None:
+        return intent
+    for m in _EVENT.finditer(_said(message)):
+        if not _title_words(m.group("lead"), m.group("conj"), m.group("event"), context):
+            intent.guessed = CONDITIONAL_GUESS
+            return intent
+    return intent
+
+
+def guarded(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
+    """Round 13's take-back guard, then round 14's: a field taken away, a condition, the done ones."""
+    intent = taken_back(message, context, intent)
+    intent = field_edit(message, context, intent)
+    intent = done_ones(message, context, intent)
+    intent = negated(message, context, intent)
+    return future_event(message, context, conditional(message, context, intent))
+
+
 _UNDONE_WORDS = tuple(sorted(NEGATED_STATUS))
 _DONE_WORDS = ("done", "finished", "complete", "completed", "checked", "ticked")  # "completed" is no typo
 
@@ -1058,7 +1328,7 @@ def _typed_undone(said: str, context: NLUContext) -> bool:
 
 def parse_rules(message: str, context: NLUContext) -> ChatIntent:
     """The rule parser alone."""
-    return taken_back(message, context, _parse_rules(message, context))
+    return guarded(message, context, _parse_rules(message, context))
 
 
 def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
@@ -1069,6 +1339,10 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
     parts = [p.strip(_STRIP) for p in _GREETING_PARTS.split(words.original().lower()) if p.strip(_STRIP)]
     if parts and all(_greeting_part(p) for p in parts):
         return ChatIntent(intent=Intent.GREETING)
+    if len(parts) >= 2 and any(THANKS.fullmatch(p) for p in parts):
+        # "ta very much, that's sorted": thanks and a closing remark about nothing named (round 14)
+        if all(_greeting_part(p) or CLOSING.fullmatch(p) for p in parts):
+            return ChatIntent(intent=Intent.GREETING)
     if CONFIRM.fullmatch(plain):
         return ChatIntent(intent=Intent.CONFIRM)
     if CANCEL.fullmatch(plain):
@@ -1153,7 +1427,22 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
         )
         text = words.text.rstrip(" .!?")
 
+    numbered = NUMBERED_DONE.match(clean(message).lower().replace("\u2019", "'"))
+    if numbered:
+        # "task 4 is sorted, refund went through": the number typed is the reference (round 14)
+        return ChatIntent(intent=Intent.COMPLETE, ref=TaskRef(number=int(numbered.group("n"))))
     intent = _two_clauses(words, text, context) or _classify(words, text, context)
+    then = _statement_then_date(message, context, intent)
+    if then is not None:
+        return then
+    if (
+        intent.intent is Intent.UPDATE
+        and intent.priority
+        and not (intent.title or intent.due_date or intent.due_shift_days or intent.clear_due_date)
+    ):
+        new_task = _new_task_then_priority(message, context, intent.priority)
+        if new_task is not None:
+            return new_task
     if (
         intent.intent in (Intent.LIST, Intent.COUNT)
         and OFF_TOPIC.search(text)
@@ -1182,6 +1471,57 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
             return parse_rules("remind me to " + plan.group("rest"), context)
         return _one_clause(message, context) or intent
     return intent
+
+
+# "sort the sock drawer at some point, it's not important": a command for a new task, then how much it
+# matters (round 14); a first clause that names one of the user's tasks is that task's priority, as before
+_THEN_IT_IS = re.compile(
+    r"^(?P<task>[^,;]+?)\s*(?:[,;]|\s-+)\s*(?:but |and |though |tho )?(?:it'?s|it is|its|this is|that'?s"
+    r"|this one'?s|it isn'?t|it'?s not|not)\b"
+)
+
+
+_EDIT_VERBS = frozenset(
+    "make set mark change move rename update edit push bump put prioritize prioritise flag raise lower drop"
+    " leave keep tick reopen delete remove".split()
+)
+
+
+def _new_task_then_priority(message: str, context: NLUContext, priority: Priority) -> ChatIntent | None:
+    m = _THEN_IT_IS.match(clean(message))
+    if m is None:
+        return None
+    task = m.group("task").strip()
+    first = task.split()[0].lower()
+    content = [w for w in re.findall(r"[a-z']+", task.lower()) if w not in _TITLE_FILLER and len(w) > 2]
+    named = [w for w in content if _names_a_title_word(w, context)]
+    if not _bare_verb(first) or first in _EDIT_VERBS or len(named) * 2 >= len(content):
+        return None
+    added = parse_rules("remind me to " + task, context)
+    if added.intent is not Intent.ADD:
+        return None
+    added.priority = added.priority or priority
+    return added
+
+
+NUMBERED_DONE = re.compile(
+    r"^(?:task|number|no\.?|item|#)\s*#?(?P<n>\d{1,9}) (?:is|'s|was|has been|is now|now|got|are)"
+    r"(?: all| now| finally| already)? (?:done|complete|completed|finished|sorted|sorted out|dealt with"
+    r"|handled"
+    r"|taken care of|ticked off|out of the way)(?: now| already)?"
+    r"(?:[.!]*$|\s*[,;-]+(?!\s*(?:but\b|though\b|except\b|not\b|no\b|actually\b|wait\b|hmm\b|oops\b|or\b)))"
+)
+
+
+def _statement_then_date(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent | None:
+    """ "I haven't done the maps yet, give me till thursday": a statement (read as a reopen or a completion it
+    infers), then a command with a new date for the task the statement names: the command (round 14)."""
+    if not (intent.inferred and intent.intent in (Intent.REOPEN, Intent.COMPLETE)):
+        return None
+    then = _one_clause(message, context)
+    if then is not None and then.intent is Intent.UPDATE and (then.due_date or then.due_shift_days):
+        return then
+    return None
 
 
 _TILL_NTH = re.compile(r"\b(?:till|until|til|to|by|on|for|before) (?:the )?(\d{1,2})(?:st|nd|rd|th)\b")
@@ -1254,7 +1594,12 @@ def _names_a_title_word(words: str, context: NLUContext) -> bool:
 
 
 # "how do you add a task" asks about the bot; "how do you boil an egg" about the world (round 11)
-_HOW_DO_YOU = re.compile(r"^how (?:do|does|can|would|should) (?:you|one)\b")
+_HOW_DO_YOU = re.compile(
+    r"^how (?:do|does|can|would|should) (?:you|one)\b"
+    # "how long should i roast a chicken for" (round 14): a how-long/how-much question about the world
+    r"|^how (?:long|much|many|often|far|hot|big|early|late|soon) (?:do|does|can|would|should|will|must|is|are"
+    r"|have|has) (?:you|one|i|we|it|they|he|she)\b"
+)
 _ABOUT_THE_BOT = re.compile(
     rf"\b(?:{TASK_NOUN}|add|adding|delete|deleting|remove|removing|mark|marking|complete|completing|tick"
     r"|ticking|reopen|rename|renaming|change|changing|move|moving|edit|editing|undo|use|using|work|works"
@@ -1290,6 +1635,13 @@ WANT_TO = re.compile(
 )
 
 
+# "the optician cancelled, put that back on my list" (round 14)
+PUT_BACK_ON = (
+    r"|put(?= (?:it|that|them|this|those)(?: one)? back (?:on|in|onto) (?:my |the )?(?:list|to-?do list"
+    r"|todo list|to do list|tasks|todos)\b)"
+)
+
+
 def _two_clauses(words: Words, text: str, context: NLUContext) -> ChatIntent | None:
     """ "rent isn't that important, make it low priority": "it" in the command is the task of the first
     clause."""
@@ -1299,6 +1651,7 @@ def _two_clauses(words: Words, text: str, context: NLUContext) -> ChatIntent | N
     a, rest = " ".join(words.norm[: cut + 1]), " ".join(words.norm[cut + 1 :])
     m = re.match(r"^(?:so |just |please |and )?(?P<b>(?:make|mark|set|move|delete|remove|tick|change|push|"
                  r"rename|drop|cancel|get rid of|bin|ditch|scrap|chuck|lose|axe|reopen|untick|unmark|uncheck"
+                 + PUT_BACK_ON +
                  r"|cross|complete|postpone|bump|shift)\b.*\b(?:it|that|them|this|those)\b.*)$",
                  rest)  # fmt: skip
     if not m:
@@ -1402,7 +1755,23 @@ def _again(intent: ChatIntent, context: NLUContext, message: str = "") -> ChatIn
     return intent
 
 
+# what is said after an added task and is not part of it (round 14): a reason about someone ("…, she's not
+# been well"), a leftover "though" ("…, low priority though"), "too" / "as well" ("list the bike too")
+_TITLE_AFTERTHOUGHT = re.compile(
+    r",\s*(?:she|he|they|we|you|the kids|mum|mom|dad)(?:'s|'re|'ve|'ll|'d| is| are| was| were| has| have"
+    r"| had| will| won'?t| can'?t| isn'?t| aren'?t| hasn'?t| haven'?t| keeps| needs| wants| said| asked"
+    r"| told| reckons)\b.*$"
+    r"|,\s*(?:though|tho|anyway|anyways|mind you|mind|i guess|i suppose|i reckon|i think)$"
+    r"|\s+(?:too|as well|also)$",
+    re.IGNORECASE,
+)
+
+
 def _finish_add(intent: ChatIntent) -> ChatIntent:
+    if intent.title and len(intent.title.split()) >= 3:
+        cut = _TITLE_AFTERTHOUGHT.search(intent.title)
+        if cut and cut.start() > 0:
+            intent.title = intent.title[: cut.start()].rstrip(" ,;-")
     if intent.title:
         intent.problem = title_problem(intent.title)
     return intent
@@ -1434,8 +1803,9 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         r"^(how many|how much|hw many|how mnay|how mny|how manny|how meny|how amny|"
         r"count|number of|what's the number of|what is the number of|total|"
         r"what's my total|what is my total|tell me how many"
-        r"|(?:what's|what is|whats) the (?:total|overall|combined) (?:number|count|amount)"
-        r"|(?:what's|what is|whats) (?:the|my) (?:count|tally) of"
+        # "what" too: a typo fix reads "whats" as "what" (round 14)
+        r"|(?:what's|what is|whats" + WHAT_TOTAL + r") the (?:total|overall|combined) (?:number|count|amount)"
+        r"|(?:what's|what is|whats" + WHAT_TOTAL + r") (?:the|my) (?:count|tally) of"
         # "what's my grand total of tasks", "how big is my list" (round 12)
         r"|(?:what's|what is|whats) (?:the|my) (?:grand |overall |running |current )?"
         + TASK_COUNT_NOUN
@@ -1470,7 +1840,8 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
                     text,
                 )
                 and re.search(
-                    rf"\b{TASK_NOUN}\b|\b(due|overdue|late|pending|open|remaining|left|done|completed|finished|"
+                    rf"\b{TASK_NOUN}\b|\b(due|overdue|late|pending|open|remaining|left|done|completed"
+                    rf"|finished|"
                     r"incomplete|outstanding|unfinished|today|tomorrow|week|weekend|priority|urgent|important"
                     r"|on my|"
                     r"behind|did i|have i|got to do|to do|on the go|in progress|working on|needs? doing"
@@ -1499,7 +1870,7 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
                     r"^(?:what's|whats|what is"
                     + WHAT_ON
                     + r"|what have i got|anything|is there anything) (?:on|due|planned"
-                    r"|happening|going on|coming up|scheduled|lined up|booked in)\b",
+                    r"|happening|going on|coming up|scheduled|lined up|booked in)\b" + ANYTHING_FOR,
                     text,
                 )
                 and (
@@ -1531,7 +1902,8 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
         r"uncompleted|unfinished|pending|open|active|todo|to do|not finished|unchecked)"
         # a reason after it: "set task 3 back to not done, i was wrong" (round 12)
         r"(?: (?:i|it|that|sorry|my|oops|turns)\b.*)?$",
-        r"^(?:reopen|re-open|uncomplete|undo|unmark|uncheck|untick|unfinish|restore|un-complete|resume|un-tick"
+        r"^(?:reopen|re-open|uncomplete|undo|unmark|uncheck|untick|unfinish|restore|un-complete|resume"
+        r"|un-tick"
         r"|un-check|un-mark)"
         r" (?P<ref>.+)$",
         r"^(?P<ref>.+?) (?:is|are|was|were|isn't) (?:not|actually not|still not|not yet|not really"
@@ -1698,6 +2070,9 @@ _CLAUSE_START = re.compile(
 )
 
 
+_JUST_A_PRONOUN = frozenset({"it", "that", "this", "that one", "this one", "them", "those", "the last one"})
+
+
 def _before_clause(words: Words, ref_text: str, context: NLUContext | None = None) -> str:
     """ "forget the cat litter, we've got loads": a reference ends where a new clause starts after a comma.
     With the user's title words (`context`), also where the words after a comma are not all title words
@@ -1706,6 +2081,8 @@ def _before_clause(words: Words, ref_text: str, context: NLUContext | None = Non
     for i, orig in enumerate(words.orig[-len(tokens) :][:-1] if tokens else []):
         if orig.endswith(",") and _CLAUSE_START.match(" ".join(tokens[i + 1 :])):
             return " ".join(tokens[: i + 1])
+        if orig.endswith(",") and " ".join(tokens[: i + 1]) in _JUST_A_PRONOUN:
+            return " ".join(tokens[: i + 1])  # "scrap that, the plumber's doing it" (round 14)
         if (
             context is not None
             and orig.endswith(",")
