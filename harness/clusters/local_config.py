@@ -149,6 +149,10 @@ disabled_plugins = []
   stream_server_address = "127.0.0.1"
   # clamp pods' oom_score_adj to ours: this VM withholds CAP_SYS_RESOURCE from root, so runc can't lower it
   restrict_oom_score_adj = {"false" if sys_resource else "true"}
+  # pods' network namespaces pinned in our state dir, not /run/netns: the first `ip netns add` on the host (an
+  # admin, a test) binds /run/netns onto itself recursively, leaving copies of the pins already there beneath
+  # it that no umount by path reaches, so their namespaces and veths outlived teardown (CI, 2026-12-02)
+  netns_mounts_under_state_dir = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"

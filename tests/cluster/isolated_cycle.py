@@ -222,6 +222,13 @@ def main() -> None:
         "second_started_by_us": again.started_by_us,
         "teardown_seconds": round(time.monotonic() - start, 1),
         "pod_netns_seen": len(netns),
+        # a pod's namespace pinned outside the state dir is exposed to the recursive self-bind `ip netns add`
+        # makes of /run/netns, whose hidden copies outlive teardown (a pod's other containers join the pause
+        # container's namespace by /proc/<pid>/ns/net)
+        "pod_netns_pins": sorted(p for p in netns if not p.startswith("/proc/")),
+        "pod_netns_outside_state": sorted(
+            p for p in netns if not p.startswith(("/proc/", f"{cluster.dir}/"))
+        ),
         "dns": resolved,
         "network_policy": policy,
         "exposure": exposed,
