@@ -57,6 +57,7 @@ MIN_GO = "1.25"  # the highest `go` line among the pinned modules (Kubernetes 1.
 GO_TOOLCHAIN = "1.26.8"  # installed from the module proxy when no new-enough Go is on the machine
 BUILD_TIMES = CACHE / "local-cluster-build-times.json"  # measured build durations (benchmarks read them)
 _BUILD_TIMES_LOCK = threading.Lock()
+_TOOLCHAIN_LOCK = threading.Lock()
 
 
 def k8s_version() -> str:
@@ -107,22 +108,32 @@ def build_all() -> Binaries:
     packages (same k8s.io versions, same flags, same GOCACHE), so they start after it, side by side (each
     ends in a single-threaded link). A failure in either lane is raised after both lanes end."""
     b = binaries()
-    with ThreadPoolExecutor(1, thread_name_prefix="go-build") as beside:
+    if is_built():
+        return b
+    _go()  # the toolchain found or installed once, before two lanes ask for it
+    # two workers: with Kubernetes cached, the provisioner must not queue behind kube-router
+    with ThreadPoolExecutor(2, thread_name_prefix="go-build") as beside:
         lane: list[Future[None]] = []
-        if not b.kube_router.exists():
-            lane.append(beside.submit(build_kube_router, b.kube_router.parent))
-        if not all((b.k8s / c).exists() for c in K8S_COMMANDS):
-            build_kubernetes(b.k8s)
-        if not b.provisioner.exists():
-            lane.append(beside.submit(build_provisioner, b.provisioner.parent))
-        build_coredns()
-        if not b.pause.exists():
-            _go_build(
-                "pause",
-                b.pause.parent,
-                ["build", "-trimpath", "-ldflags", "-s -w", "-o", "{out}/pause", "."],
-                cwd=PAUSE_MODULE,
-            )
+        try:
+            if not b.kube_router.exists():
+                lane.append(beside.submit(build_kube_router, b.kube_router.parent))
+            if not all((b.k8s / c).exists() for c in K8S_COMMANDS):
+                build_kubernetes(b.k8s)
+            if not b.provisioner.exists():
+                lane.append(beside.submit(build_provisioner, b.provisioner.parent))
+            build_coredns()
+            if not b.pause.exists():
+                _go_build(
+                    "pause",
+                    b.pause.parent,
+                    ["build", "-trimpath", "-ldflags", "-s -w", "-o", "{out}/pause", "."],
+                    cwd=PAUSE_MODULE,
+                )
+        except BaseException:
+            for future in lane:  # the main lane's error is raised; one beside it is logged, not dropped
+                if (error := future.exception()) is not None:
+                    log.error("the build beside it failed too: %s", error)
+            raise
         for future in lane:
             future.result()
     return b
@@ -335,7 +346,8 @@ def _go() -> str:
     go = which("go", Path("/usr/local/go/bin"), Path("/usr/lib/go/bin"))
     if go and _go_version(go) >= _version_tuple(MIN_GO):
         return go
-    return str(ensure_go_toolchain())
+    with _TOOLCHAIN_LOCK:  # build_all's two lanes: one download and unpack into the cache, not two at once
+        return str(ensure_go_toolchain())
 
 
 def _go_version(go: str) -> tuple[int, ...]:

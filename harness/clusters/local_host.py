@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import re
 import shlex
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -346,9 +348,14 @@ def guard_node_address(address: str, bridge: str) -> None:
 
 
 def _mounted_at(path: str) -> int:
-    """How many mounts /proc/self/mountinfo lists at `path` (stacked mounts are listed once each)."""
+    """How many mounts /proc/self/mountinfo lists at `path` (stacked mounts are listed once each).
+
+    mountinfo names the real path (containerd says /var/run/netns/…, the kernel /run/netns/… where /var/run
+    links to /run) with octal escapes for blanks and backslashes, so both sides are brought to that form."""
+    real = os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
     lines = Path("/proc/self/mountinfo").read_text().splitlines()
-    return sum(1 for line in lines if line.split()[4] == path)
+    points = (re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), line.split()[4]) for line in lines)
+    return sum(1 for point in points if point == real)
 
 
 def release_netns(path: str | Path) -> bool:

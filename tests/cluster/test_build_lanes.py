@@ -17,7 +17,7 @@ import pytest
 
 from harness.clusters import local_build
 
-STEP = 0.15  # seconds each recorded build "takes"
+STEP = 0.4  # seconds each recorded build "takes" (a thread start on a loaded machine stays well under it)
 
 
 class Recorder:
@@ -34,6 +34,11 @@ class Recorder:
         if self.fail and what.startswith(self.fail):
             raise RuntimeError(f"{what} failed")
         out.mkdir(parents=True, exist_ok=True)
+
+    def toolchain(self) -> str:
+        with self.lock:
+            self.spans.setdefault("toolchain", (time.monotonic(), time.monotonic()))
+        return "go"
 
     def overlap(self, a: str, b: str) -> bool:
         (a0, a1), (b0, b1) = self.spans[a], self.spans[b]
@@ -72,13 +77,17 @@ def recorder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Recorder:
     monkeypatch.setattr(local_build, "k8s_version", lambda: "v1.35.4")
     monkeypatch.setattr(local_build, "_go_build", lambda what, out, args, **kw: rec.build(what, out))
     monkeypatch.setattr(local_build, "_go_install", lambda what, out, package: rec.build(what, out))
+    monkeypatch.setattr(local_build, "_go", rec.toolchain)
     return rec
 
 
 def test_kube_router_builds_beside_kubernetes_and_the_provisioner_beside_coredns(recorder: Recorder) -> None:
     local_build.build_all()
 
-    assert set(recorder.spans) == {"Kubernetes", "kube-router", "tcb-provisioner", "CoreDNS", "pause"}
+    builds = {"Kubernetes", "kube-router", "tcb-provisioner", "CoreDNS", "pause"}
+    assert set(recorder.spans) == builds | {"toolchain"}
+    # the toolchain is resolved (installed if missing) once, before the two lanes could both install it
+    assert recorder.spans["toolchain"][1] <= min(recorder.spans[b][0] for b in builds)
     assert recorder.overlap("Kubernetes", "kube-router")
     assert recorder.overlap("tcb-provisioner", "CoreDNS")
     # the provisioner and CoreDNS reuse the Kubernetes build's packages: never before it ends
@@ -101,6 +110,32 @@ def test_a_failed_side_build_is_raised_after_the_main_lane_is_done(recorder: Rec
     with pytest.raises(RuntimeError, match="kube-router"):
         local_build.build_all()
     assert "Kubernetes" in recorder.spans and "CoreDNS" in recorder.spans
+
+
+def test_a_side_failure_is_logged_when_the_main_lane_fails(
+    recorder: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    recorder.fail = "Kubernetes"
+    broken = recorder.build
+
+    def both_fail(what: str, out: Path) -> None:
+        if what.startswith("kube-router"):
+            time.sleep(STEP)
+            raise RuntimeError("kube-router failed")
+        broken(what, out)
+
+    recorder.build = both_fail  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="Kubernetes"):
+        local_build.build_all()
+    assert "the build beside it failed too: kube-router failed" in caplog.text
+
+
+def test_with_kubernetes_cached_the_provisioner_does_not_wait_for_kube_router(recorder: Recorder) -> None:
+    for name in local_build.K8S_COMMANDS:
+        (local_build.binaries().k8s / name).parent.mkdir(parents=True, exist_ok=True)
+        (local_build.binaries().k8s / name).touch()
+    local_build.build_all()
+    assert recorder.overlap("kube-router", "tcb-provisioner")
 
 
 def test_nothing_is_built_twice(recorder: Recorder) -> None:

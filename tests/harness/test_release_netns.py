@@ -77,3 +77,25 @@ def test_a_copy_hidden_beneath_a_self_bind_is_logged_and_teardown_goes_on(
 
 def test_a_pin_that_is_already_gone_is_fine(scratch: Path) -> None:
     assert local_host.release_netns(scratch / "missing") is True
+
+
+def test_a_pin_named_through_a_symlinked_directory_is_released(scratch: Path) -> None:
+    """containerd names pins /var/run/netns/… where /var/run links to /run; mountinfo lists the real path."""
+    pin = scratch / "pin"
+    _mount("--bind", str(scratch / "source"), str(pin))
+    _mount("--bind", str(scratch / "source"), str(pin))
+    link = scratch.parent / "linked"
+    link.symlink_to(scratch)
+    assert local_host._mounted_at(str(link / "pin")) == 2
+
+    assert local_host.release_netns(link / "pin") is True
+    assert not pin.exists()
+
+
+def test_a_mount_point_with_a_blank_in_its_name_is_counted(scratch: Path) -> None:
+    pin = scratch / "a pin"  # mountinfo writes the blank as \040
+    pin.touch()
+    _mount("--bind", str(scratch / "source"), str(pin))
+    assert local_host._mounted_at(str(pin)) == 1
+    assert local_host.release_netns(pin) is True
+    assert not pin.exists()
