@@ -517,3 +517,59 @@ def test_a_title_with_after_or_before_is_still_found_at_once(message: str, numbe
     service = ChatService(backend, FakeStore(), RulesProvider())  # type: ignore[arg-type]
     reply = asyncio.run(service.handle("token", message, None, None)).reply
     assert backend.destroyed in ([("delete", number)], [("complete", number)]), reply
+
+
+# ---- review fixes ----
+
+# 1: the UNDO lead words ("no, ", "wait, ") each once: "no wait,? " and "no no,? " beside "no,? " made a
+# failing match exponential in the number of "no"s ("no " * 30 + "zzz" took 1.4 s)
+_REDOS_MESSAGES = [
+    "no " * 700,
+    "no wait " * 250,
+    "no no " * 350,
+    "no, " * 500,
+    "oh no " * 330,
+    "no wait, " * 222,
+    "no " * 660 + "zzz",
+]
+
+
+@pytest.mark.parametrize("message", _REDOS_MESSAGES)
+def test_review_repeated_undo_lead_words_answer_fast(message: str) -> None:
+    import gc
+    import time
+
+    rules.parse("hello", CONTEXT)  # warm
+    message = message[:2000]
+    gc.collect()
+    gc.disable()
+    try:
+        started = time.thread_time()
+        rules.parse(message, CONTEXT)
+        elapsed = time.thread_time() - started
+    finally:
+        gc.enable()
+    assert elapsed < 0.200, f"{elapsed * 1000:.1f} ms for {message[:30]!r}"
+
+
+def test_review_the_redundant_undo_lead_words_were_the_redos(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seeded off: with "no wait,? " and "no no,? " back in the lead, 26 "no"s already cost over 200 ms."""
+    import time
+
+    seeded = re.compile(
+        phrasing.UNDO.pattern.replace(
+            "(?:oops,? |wait,? |no,? |", "(?:oops,? |wait,? |no,? |no wait,? |no no,? |"
+        )
+    )
+    assert seeded.pattern != phrasing.UNDO.pattern
+    message = "no " * 26 + "zzz"
+    started = time.thread_time()
+    fixed = phrasing.UNDO.fullmatch(message)
+    fast = time.thread_time() - started
+    started = time.thread_time()
+    slow_match = seeded.fullmatch(message)
+    slow = time.thread_time() - started
+    assert fixed is None and slow_match is None
+    assert fast < 0.050 and slow > 0.200, (fast, slow)
+    for said in ("no wait, undo that", "no no, undo it", "no wait, don't delete that", "oh no, put it back"):
+        assert phrasing.UNDO.fullmatch(said), said  # the same language as before
