@@ -553,7 +553,7 @@ def test_review_repeated_undo_lead_words_answer_fast(message: str) -> None:
 
 
 def test_review_the_redundant_undo_lead_words_were_the_redos(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Seeded off: with "no wait,? " and "no no,? " back in the lead, 26 "no"s already cost over 200 ms."""
+    """Seeded off: with "no wait,? " and "no no,? " back in the lead, 30 "no"s already cost over 200 ms."""
     import time
 
     seeded = re.compile(
@@ -562,7 +562,7 @@ def test_review_the_redundant_undo_lead_words_were_the_redos(monkeypatch: pytest
         )
     )
     assert seeded.pattern != phrasing.UNDO.pattern
-    message = "no " * 26 + "zzz"
+    message = "no " * 30 + "zzz"
     started = time.thread_time()
     fixed = phrasing.UNDO.fullmatch(message)
     fast = time.thread_time() - started
@@ -573,3 +573,53 @@ def test_review_the_redundant_undo_lead_words_were_the_redos(monkeypatch: pytest
     assert fast < 0.050 and slow > 0.200, (fast, slow)
     for said in ("no wait, undo that", "no no, undo it", "no wait, don't delete that", "oh no, put it back"):
         assert phrasing.UNDO.fullmatch(said), said  # the same language as before
+
+
+# 2: "don't delete it" undoes the last change only when that change was exactly a delete (a completion for
+# "don't mark it done"); a question waiting is just declined; otherwise nothing changes
+def test_review_dont_delete_it_after_an_add_keeps_the_new_task() -> None:
+    backend, replies = _talk(["add buy milk", "don't delete it"])
+    assert any(t["title"].lower() == "buy milk" for t in backend.tasks.values()), replies
+    assert backend.destroyed == [] and "nothing has changed" in replies[-1], replies
+
+
+def test_review_dont_mark_it_done_after_a_reopen_leaves_it_open() -> None:
+    backend, replies = _talk(["reopen task 3", "don't mark it done"])
+    assert backend.tasks[3]["completed"] is False, replies
+    assert backend.destroyed == [] and "nothing has changed" in replies[-1], replies
+
+
+def test_review_never_delete_it_during_a_question_only_declines() -> None:
+    backend, replies = _talk(["delete task 4", "delete the bus pas", "never delete it"])
+    assert "?" in replies[1], replies  # the delete of a guessed title is asked
+    assert 4 not in backend.tasks and 1 in backend.tasks, replies  # #4 stays deleted, #1 is kept
+    assert replies[-1] == "OK, I won't do that.", replies
+
+
+def test_review_the_negated_change_just_made_is_still_undone(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def restore_task(self: FakeBackend, token: str, **task: Any) -> dict[str, Any]:
+        self.tasks[task["number"]] = dict(task)
+        return dict(task)
+
+    monkeypatch.setattr(FakeBackend, "restore_task", restore_task, raising=False)
+    backend, replies = _talk(["delete task 4", "no wait, don't delete that!"])
+    assert 4 in backend.tasks, replies
+    backend, replies = _talk(["complete task 1", "don't mark it done"])
+    assert backend.tasks[1]["completed"] is False, replies
+
+
+def test_review_seeded_off_any_change_is_undone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seeded off: read as a plain undo again, "don't delete it" after an add deletes the new task, and
+    "don't mark it done" after a reopen completes it; with the kind check gone, "don't delete it" after a
+    rename undoes the rename."""
+    monkeypatch.setattr(chat, "negated_undo", lambda text: None)
+    backend, replies = _talk(["add buy milk", "don't delete it"])
+    assert not any(t["title"].lower() == "buy milk" for t in backend.tasks.values()), replies
+    backend, replies = _talk(["reopen task 3", "don't mark it done"])
+    assert backend.tasks[3]["completed"] is True, replies
+    monkeypatch.undo()
+    backend, replies = _talk(["rename task 2 to Sew the quilt", "don't delete it"])
+    assert backend.tasks[2]["title"] == "Sew the quilt", replies
+    monkeypatch.setattr(chat, "change_is", lambda change, guessed, tasks: True)
+    backend, replies = _talk(["rename task 2 to Sew the quilt", "don't delete it"])
+    assert backend.tasks[2]["title"] != "Sew the quilt", replies

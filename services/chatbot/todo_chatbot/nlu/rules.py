@@ -1216,10 +1216,46 @@ _NEGATED_VERBS = (
     "erasing",
 )  # fmt: skip
 NEGATED_GUESS = "a request not to change it"
+_COMPLETE_VERB = re.compile(r"^(?:complet|finish|mark|tick|check|cross|clos)")
 
 
-def _negated_destroy(said: str) -> str | None:
-    """The word after a negated destroying verb ("it" in "don't delete it"; "" if none), else None."""
+def negated_guess(verb: str) -> str:
+    """The CANCEL's `guessed`, naming what is said not to be done: "a request not to delete it" or "… not to
+    complete it" (the chat undoes the last change only when it was exactly that), else NEGATED_GUESS. A typo
+    ("delte") reads as the verb it is one edit from."""
+    from todo_chatbot.nlu.fuzzy import osa_distance
+
+    if verb not in _NEGATED_VERBS and len(verb) >= 5:
+        verb = next((v for v in _NEGATED_VERBS if len(v) >= 5 and osa_distance(verb, v, 1) <= 1), verb)
+    if verb.startswith("reopen"):
+        return "a request not to reopen it"
+    if _COMPLETE_VERB.match(verb):
+        return "a request not to complete it"
+    if verb in ("get", "getting") or re.match(
+        r"^(?:delet|remov|clear|drop|scrap|bin|lose|losing|ditch|del$)", verb
+    ):
+        return "a request not to delete it"
+    return NEGATED_GUESS
+
+
+def negated_undo(message: str) -> str | None:
+    """ "no wait, don't delete that!" (an UNDO): what is said not to be done (negated_guess), else None — the
+    chat undoes the last change only when it was exactly that, just made."""
+    said_not = _NEGATED_UNDO.search(message.lower())
+    return negated_guess(said_not.group("verb")) if said_not else None
+
+
+# "no wait, don't delete that!" (an UNDO phrasing): the verb said not to be done
+_NEGATED_UNDO = re.compile(
+    r"\b(?:don'?t|do not|dont|didn'?t mean|did not mean|didn'?t want|shouldn'?t have|didn'?t ask)"
+    r"(?: (?:you )?to)? (?P<verb>delete|remove|bin|scrap|drop|complete|tick|finish|close|rename|change|move"
+    r"|clear|lose|get rid of|mark|reopen)\b"
+)
+
+
+def _negated_destroy(said: str) -> tuple[str, str] | None:
+    """The word after a negated destroying verb ("it" in "don't delete it"; "" if none) and the verb, else
+    None."""
     from todo_chatbot.nlu.fuzzy import osa_distance
 
     for m in _NEGATION_LEAD.finditer(said):
@@ -1231,7 +1267,7 @@ def _negated_destroy(said: str) -> str | None:
         if verb in _NEGATED_VERBS or (
             len(verb) >= 5 and any(len(v) >= 5 and osa_distance(verb, v, 1) <= 1 for v in _NEGATED_VERBS)
         ):
-            return following
+            return following, verb
     return None
 
 
@@ -1243,13 +1279,14 @@ def negated(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent
     gym one, move it to friday")."""
     if intent.intent not in (*DESTRUCTIVE, Intent.REOPEN, Intent.UNKNOWN) or intent.refusal is not None:
         return intent
-    following = _negated_destroy(_said(message))
-    if following is None:
+    found = _negated_destroy(_said(message))
+    if found is None:
         return intent
+    following, verb = found
     ref = intent.ref
     if ref is None and following in ("it", "that", "this", "them"):
         ref = TaskRef(pronoun=True)  # "dont delte it": the change just made, if there was one
-    return ChatIntent(intent=Intent.CANCEL, ref=ref, guessed=NEGATED_GUESS)
+    return ChatIntent(intent=Intent.CANCEL, ref=ref, guessed=negated_guess(verb))
 
 
 # "delete the passport one after the appeal", "tick off the refund as soon as it lands", "bin it till the
