@@ -623,3 +623,34 @@ def test_review_seeded_off_any_change_is_undone(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(chat, "change_is", lambda change, guessed, tasks: True)
     backend, replies = _talk(["rename task 2 to Sew the quilt", "don't delete it"])
     assert backend.tasks[2]["title"] != "Sew the quilt", replies
+
+
+# 3: a question is not a request: "task 4 is done, right?" is asked, never done at once
+QUESTIONS = [
+    "task 4 is done, right?",
+    "task 4 is done, isn't it?",
+    "task 4 is done?",
+    "task 4 is done, yeah?",
+]
+
+
+@pytest.mark.parametrize("message", QUESTIONS)
+def test_review_a_question_never_completes_at_once(message: str) -> None:
+    backend, replies = _talk([message])
+    assert backend.destroyed == [] and backend.tasks[4]["completed"] is False, replies
+    backend, replies = _talk([message, "yes"])
+    assert backend.destroyed == [("complete", 4)], replies  # a yes to the question does it
+
+
+def test_review_a_request_still_completes_at_once() -> None:
+    for message in ("task 4 is done", "can you mark task 4 done?"):
+        backend, replies = _talk([message])
+        assert backend.destroyed == [("complete", 4)], (message, replies)
+
+
+def test_review_seeded_off_the_question_completes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "asked_done", lambda message, context, intent: intent)
+    monkeypatch.setattr(rules, "_QUESTION_END", re.compile(r"(?!)"))
+    for message in QUESTIONS:
+        backend, replies = _talk([message])
+        assert backend.destroyed == [("complete", 4)], (message, replies)

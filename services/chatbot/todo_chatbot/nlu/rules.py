@@ -1332,8 +1332,29 @@ def future_event(message: str, context: NLUContext, intent: ChatIntent) -> ChatI
     return intent
 
 
+QUESTION_GUESS = "read a question as a request to mark it done"
+_REQUEST_LEAD = re.compile(
+    r"^(?:(?:can|could|would|will|wo?n'?t|shall|should|may|might|pls|please|do|mind|just|ok|okay|so|now|and)\b"
+    r"|(?:i (?:want|need|would like|'d like)|i'd like|let'?s)\b)"
+)
+
+
+def asked_done(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
+    """ "task 4 is done, right?", "task 4 is done?": a question is not a request — a completion read from a
+    message that ends in "?" or a tag question, and is not a request ("can you mark 4 done?"), is asked about
+    (a yes/no), never done at once (review fix)."""
+    if intent.intent is not Intent.COMPLETE or intent.guessed is not None:
+        return intent
+    said = clean(message).lower().replace("\u2019", "'").strip()
+    if not _QUESTION_END.search(said) or _REQUEST_LEAD.match(said):
+        return intent
+    return intent.model_copy(update={"guessed": QUESTION_GUESS})
+
+
 def guarded(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
-    """Round 13's take-back guard, then round 14's: a field taken away, a condition, the done ones."""
+    """Round 13's take-back guard, then round 14's: a field taken away, a condition, the done ones; a
+    question read as a completion (review fix)."""
+    intent = asked_done(message, context, intent)
     intent = taken_back(message, context, intent)
     intent = field_edit(message, context, intent)
     intent = done_ones(message, context, intent)
@@ -1464,7 +1485,15 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
         )
         text = words.text.rstrip(" .!?")
 
-    numbered = NUMBERED_DONE.match(clean(message).lower().replace("\u2019", "'"))
+    lowered = clean(message).lower().replace("\u2019", "'")
+    numbered = NUMBERED_DONE.match(lowered)
+    if numbered and _QUESTION_END.search(lowered):
+        # "task 4 is done, right?": a question, not a request — asked, never done at once (review fix)
+        return ChatIntent(
+            intent=Intent.COMPLETE,
+            ref=TaskRef(number=int(numbered.group("n"))),
+            guessed=QUESTION_GUESS,
+        )
     if numbered:
         # "task 4 is sorted, refund went through": the number typed is the reference (round 14)
         return ChatIntent(intent=Intent.COMPLETE, ref=TaskRef(number=int(numbered.group("n"))))
@@ -1541,6 +1570,11 @@ def _new_task_then_priority(message: str, context: NLUContext, priority: Priorit
     return added
 
 
+# a question mark at the end, or a tag question ("…, right", "…, isn't it", "…, yeah")
+_QUESTION_END = re.compile(
+    r"(?:\?[\s.!?]*|[,\s]+(?:right|isn'?t it|is it|yeah|yes|no|correct|ok|okay|hasn'?t it|wasn'?t it|innit)"
+    r"[\s.!]*)$"
+)
 NUMBERED_DONE = re.compile(
     r"^(?:task|number|no\.?|item|#)\s*#?(?P<n>\d{1,9}) (?:is|'s|was|has been|is now|now|got|are)"
     r"(?: all| now| finally| already)? (?:done|complete|completed|finished|sorted|sorted out|dealt with"
