@@ -654,3 +654,34 @@ def test_review_seeded_off_the_question_completes(monkeypatch: pytest.MonkeyPatc
     for message in QUESTIONS:
         backend, replies = _talk([message])
         assert backend.destroyed == [("complete", 4)], (message, replies)
+
+
+# 4: only a negation governing the command's own clause counts; the user's reason after it does not
+REASONS = [
+    ("delete task 4, I'm not going to finish it", 4),
+    ("delete the bus pass, I won't finish it in time", 1),
+    ("delete task 4, i won't clean it", 4),
+]
+
+
+@pytest.mark.parametrize(("message", "number"), REASONS)
+def test_review_a_reason_after_the_command_is_no_negation(message: str, number: int) -> None:
+    said = rules.parse(message, CONTEXT)
+    assert said.intent is Intent.DELETE, said
+    backend, replies = _talk([message] if "task" in message else [message, "yes"])  # a title match is asked
+    assert backend.destroyed == [("delete", number)], replies
+
+
+def test_review_a_negation_of_the_command_itself_still_cancels() -> None:
+    for message in (
+        "i won't delete it",
+        "delete task 4, I won't delete it",
+        "delete task 4, i didn't mean delete it",
+    ):
+        assert rules.parse(message, CONTEXT).intent is Intent.CANCEL, message
+
+
+def test_review_seeded_off_the_reason_is_read_as_a_negation(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "_REASON_SUBJECT", re.compile(r"(?!)"))
+    for message, _ in REASONS:
+        assert rules.parse(message, CONTEXT).intent is Intent.CANCEL, message

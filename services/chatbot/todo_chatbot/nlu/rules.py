@@ -1253,12 +1253,28 @@ _NEGATED_UNDO = re.compile(
 )
 
 
+# a first-person subject opening a clause after a command ("delete the dentist, I won't finish it in time"):
+# what follows is the user's reason, not a negation of the command
+_REASON_SUBJECT = re.compile(
+    r"\w\W*?(?:[,;:]|\s-|\s(?:because|since|as|cos|coz|cause|'cause|so)\s)\s*"
+    r"(?:and |but |cause |because |since |as )?"
+    r"(?:i|i'm|im|i am|i'll|ill|i will|i just|we|we're|we are|we'll)\s?$"
+)
+
+
 def _negated_destroy(said: str) -> tuple[str, str] | None:
     """The word after a negated destroying verb ("it" in "don't delete it"; "" if none) and the verb, else
     None."""
     from todo_chatbot.nlu.fuzzy import osa_distance
 
     for m in _NEGATION_LEAD.finditer(said):
+        before = said[: m.start() + 1]
+        if (
+            _REASON_SUBJECT.search(before[-40:])
+            and not re.search(r"\b(?:mean|meant|want|wanted|ask|asked)\b", m.group(0))
+            and m.group("verb") not in before.split()
+        ):
+            continue  # "delete task 4, I'm not going to finish it": a reason after the command (review fix)
         verb, following = m.group("verb"), (m.group("next") or "").strip()
         if verb in ("forget", "get", "getting") and following not in (
             ("about",) if verb == "forget" else ("rid",)
