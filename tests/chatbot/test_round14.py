@@ -685,3 +685,31 @@ def test_review_seeded_off_the_reason_is_read_as_a_negation(monkeypatch: pytest.
     monkeypatch.setattr(rules, "_REASON_SUBJECT", re.compile(r"(?!)"))
     for message, _ in REASONS:
         assert rules.parse(message, CONTEXT).intent is Intent.CANCEL, message
+
+
+# 5: the done-ones guard keeps the title exception: the user's exact title words name that task
+def _talk_report(messages: list[str]) -> tuple[FakeBackend, list[str]]:
+    titles = [*TITLES, "Completed tasks report"]
+    backend = FakeBackend(make_tasks(titles, [False, False, True, False, False, False, False]))
+    service = ChatService(backend, FakeStore(), RulesProvider())  # type: ignore[arg-type]
+    replies, conversation = [], None
+    for message in messages:
+        result = asyncio.run(service.handle("token", message, conversation, None))
+        conversation = result.conversation_id
+        replies.append(result.reply)
+    return backend, replies
+
+
+def test_review_the_completed_tasks_report_is_that_task() -> None:
+    backend, replies = _talk_report(["delete the completed tasks report", "yes"])
+    assert ("delete", 7) in backend.destroyed and not any(k == "clear" for k, _ in backend.destroyed), replies
+    backend, replies = _talk_report(
+        ["delete the completed tasks", "yes"]
+    )  # no more title words: the done ones
+    assert backend.destroyed == [("clear", 3)], replies
+
+
+def test_review_seeded_off_the_report_clears_the_done_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "_done_ones_title", lambda said, found, context: False)
+    backend, replies = _talk_report(["delete the completed tasks report", "yes"])
+    assert backend.destroyed == [("clear", 3)], replies

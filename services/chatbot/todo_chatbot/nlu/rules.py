@@ -1189,9 +1189,25 @@ def done_ones(message: str, context: NLUContext, intent: ChatIntent) -> ChatInte
     if intent.intent not in (Intent.DELETE, Intent.COMPLETE, Intent.UNKNOWN) or intent.refusal is not None:
         return intent
     said = _said(message)
-    if re.search(r"\d", said) or DONE_ONES.search(said) is None:
+    found = None if re.search(r"\d", said) else DONE_ONES.search(said)
+    if found is None or _done_ones_title(said, found, context):
         return intent
     return ChatIntent(intent=Intent.CLEAR_COMPLETED)
+
+
+_DONE_ONES_LEAD = frozenset("out up away off all both of the my those these them".split())
+
+
+def _done_ones_title(said: str, found: re.Match[str], context: NLUContext) -> bool:
+    """ "delete the completed tasks report" with a task "Completed tasks report": the words after the verb
+    are the user's title words, with more of them after "completed tasks" (only a polite tail after them) —
+    it is that task, not the done ones, as in future_event (review fix)."""
+    phrase = re.findall(r"[a-z']+", found.group(0))[1:]
+    phrase = list(itertools.dropwhile(lambda w: w in _DONE_ONES_LEAD, phrase))
+    extra = re.findall(r"[a-z']+", said[found.end() :])
+    while extra and extra[-1] in _TITLE_TAIL_WORDS and extra[-1] not in context.vocabulary:
+        extra.pop()
+    return bool(phrase and extra) and all(w in context.vocabulary for w in [*phrase, *extra])
 
 
 # ---- round 14 (continued): a negated destroying request, a destroying request framed on a future event ----
