@@ -517,3 +517,199 @@ def test_a_title_with_after_or_before_is_still_found_at_once(message: str, numbe
     service = ChatService(backend, FakeStore(), RulesProvider())  # type: ignore[arg-type]
     reply = asyncio.run(service.handle("token", message, None, None)).reply
     assert backend.destroyed in ([("delete", number)], [("complete", number)]), reply
+
+
+# ---- review fixes ----
+
+# 1: the UNDO lead words ("no, ", "wait, ") each once: "no wait,? " and "no no,? " beside "no,? " made a
+# failing match exponential in the number of "no"s ("no " * 30 + "zzz" took 1.4 s)
+_REDOS_MESSAGES = [
+    "no " * 700,
+    "no wait " * 250,
+    "no no " * 350,
+    "no, " * 500,
+    "oh no " * 330,
+    "no wait, " * 222,
+    "no " * 660 + "zzz",
+]
+
+
+@pytest.mark.parametrize("message", _REDOS_MESSAGES)
+def test_review_repeated_undo_lead_words_answer_fast(message: str) -> None:
+    import gc
+    import time
+
+    rules.parse("hello", CONTEXT)  # warm
+    message = message[:2000]
+    gc.collect()
+    gc.disable()
+    try:
+        started = time.thread_time()
+        rules.parse(message, CONTEXT)
+        elapsed = time.thread_time() - started
+    finally:
+        gc.enable()
+    assert elapsed < 0.200, f"{elapsed * 1000:.1f} ms for {message[:30]!r}"
+
+
+def test_review_the_redundant_undo_lead_words_were_the_redos(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seeded off: with "no wait,? " and "no no,? " back in the lead, 30 "no"s already cost over 200 ms."""
+    import time
+
+    seeded = re.compile(
+        phrasing.UNDO.pattern.replace(
+            "(?:oops,? |wait,? |no,? |", "(?:oops,? |wait,? |no,? |no wait,? |no no,? |"
+        )
+    )
+    assert seeded.pattern != phrasing.UNDO.pattern
+    message = "no " * 30 + "zzz"
+    started = time.thread_time()
+    fixed = phrasing.UNDO.fullmatch(message)
+    fast = time.thread_time() - started
+    started = time.thread_time()
+    slow_match = seeded.fullmatch(message)
+    slow = time.thread_time() - started
+    assert fixed is None and slow_match is None
+    assert fast < 0.050 and slow > 0.200, (fast, slow)
+    for said in ("no wait, undo that", "no no, undo it", "no wait, don't delete that", "oh no, put it back"):
+        assert phrasing.UNDO.fullmatch(said), said  # the same language as before
+
+
+# 2: "don't delete it" undoes the last change only when that change was exactly a delete (a completion for
+# "don't mark it done"); a question waiting is just declined; otherwise nothing changes
+def test_review_dont_delete_it_after_an_add_keeps_the_new_task() -> None:
+    backend, replies = _talk(["add buy milk", "don't delete it"])
+    assert any(t["title"].lower() == "buy milk" for t in backend.tasks.values()), replies
+    assert backend.destroyed == [] and "nothing has changed" in replies[-1], replies
+
+
+def test_review_dont_mark_it_done_after_a_reopen_leaves_it_open() -> None:
+    backend, replies = _talk(["reopen task 3", "don't mark it done"])
+    assert backend.tasks[3]["completed"] is False, replies
+    assert backend.destroyed == [] and "nothing has changed" in replies[-1], replies
+
+
+def test_review_never_delete_it_during_a_question_only_declines() -> None:
+    backend, replies = _talk(["delete task 4", "delete the bus pas", "never delete it"])
+    assert "?" in replies[1], replies  # the delete of a guessed title is asked
+    assert 4 not in backend.tasks and 1 in backend.tasks, replies  # #4 stays deleted, #1 is kept
+    assert replies[-1] == "OK, I won't do that.", replies
+
+
+def test_review_the_negated_change_just_made_is_still_undone(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def restore_task(self: FakeBackend, token: str, **task: Any) -> dict[str, Any]:
+        self.tasks[task["number"]] = dict(task)
+        return dict(task)
+
+    monkeypatch.setattr(FakeBackend, "restore_task", restore_task, raising=False)
+    backend, replies = _talk(["delete task 4", "no wait, don't delete that!"])
+    assert 4 in backend.tasks, replies
+    backend, replies = _talk(["complete task 1", "don't mark it done"])
+    assert backend.tasks[1]["completed"] is False, replies
+
+
+def test_review_seeded_off_any_change_is_undone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seeded off: read as a plain undo again, "don't delete it" after an add deletes the new task, and
+    "don't mark it done" after a reopen completes it; with the kind check gone, "don't delete it" after a
+    rename undoes the rename."""
+    monkeypatch.setattr(chat, "negated_undo", lambda text: None)
+    backend, replies = _talk(["add buy milk", "don't delete it"])
+    assert not any(t["title"].lower() == "buy milk" for t in backend.tasks.values()), replies
+    backend, replies = _talk(["reopen task 3", "don't mark it done"])
+    assert backend.tasks[3]["completed"] is True, replies
+    monkeypatch.undo()
+    backend, replies = _talk(["rename task 2 to Sew the quilt", "don't delete it"])
+    assert backend.tasks[2]["title"] == "Sew the quilt", replies
+    monkeypatch.setattr(chat, "change_is", lambda change, guessed, tasks: True)
+    backend, replies = _talk(["rename task 2 to Sew the quilt", "don't delete it"])
+    assert backend.tasks[2]["title"] != "Sew the quilt", replies
+
+
+# 3: a question is not a request: "task 4 is done, right?" is asked, never done at once
+QUESTIONS = [
+    "task 4 is done, right?",
+    "task 4 is done, isn't it?",
+    "task 4 is done?",
+    "task 4 is done, yeah?",
+]
+
+
+@pytest.mark.parametrize("message", QUESTIONS)
+def test_review_a_question_never_completes_at_once(message: str) -> None:
+    backend, replies = _talk([message])
+    assert backend.destroyed == [] and backend.tasks[4]["completed"] is False, replies
+    backend, replies = _talk([message, "yes"])
+    assert backend.destroyed == [("complete", 4)], replies  # a yes to the question does it
+
+
+def test_review_a_request_still_completes_at_once() -> None:
+    for message in ("task 4 is done", "can you mark task 4 done?"):
+        backend, replies = _talk([message])
+        assert backend.destroyed == [("complete", 4)], (message, replies)
+
+
+def test_review_seeded_off_the_question_completes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "asked_done", lambda message, context, intent: intent)
+    monkeypatch.setattr(rules, "_QUESTION_END", re.compile(r"(?!)"))
+    for message in QUESTIONS:
+        backend, replies = _talk([message])
+        assert backend.destroyed == [("complete", 4)], (message, replies)
+
+
+# 4: only a negation governing the command's own clause counts; the user's reason after it does not
+REASONS = [
+    ("delete task 4, I'm not going to finish it", 4),
+    ("delete the bus pass, I won't finish it in time", 1),
+    ("delete task 4, i won't clean it", 4),
+]
+
+
+@pytest.mark.parametrize(("message", "number"), REASONS)
+def test_review_a_reason_after_the_command_is_no_negation(message: str, number: int) -> None:
+    said = rules.parse(message, CONTEXT)
+    assert said.intent is Intent.DELETE, said
+    backend, replies = _talk([message] if "task" in message else [message, "yes"])  # a title match is asked
+    assert backend.destroyed == [("delete", number)], replies
+
+
+def test_review_a_negation_of_the_command_itself_still_cancels() -> None:
+    for message in (
+        "i won't delete it",
+        "delete task 4, I won't delete it",
+        "delete task 4, i didn't mean delete it",
+    ):
+        assert rules.parse(message, CONTEXT).intent is Intent.CANCEL, message
+
+
+def test_review_seeded_off_the_reason_is_read_as_a_negation(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "_REASON_SUBJECT", re.compile(r"(?!)"))
+    for message, _ in REASONS:
+        assert rules.parse(message, CONTEXT).intent is Intent.CANCEL, message
+
+
+# 5: the done-ones guard keeps the title exception: the user's exact title words name that task
+def _talk_report(messages: list[str]) -> tuple[FakeBackend, list[str]]:
+    titles = [*TITLES, "Completed tasks report"]
+    backend = FakeBackend(make_tasks(titles, [False, False, True, False, False, False, False]))
+    service = ChatService(backend, FakeStore(), RulesProvider())  # type: ignore[arg-type]
+    replies, conversation = [], None
+    for message in messages:
+        result = asyncio.run(service.handle("token", message, conversation, None))
+        conversation = result.conversation_id
+        replies.append(result.reply)
+    return backend, replies
+
+
+def test_review_the_completed_tasks_report_is_that_task() -> None:
+    backend, replies = _talk_report(["delete the completed tasks report", "yes"])
+    assert ("delete", 7) in backend.destroyed and not any(k == "clear" for k, _ in backend.destroyed), replies
+    backend, replies = _talk_report(
+        ["delete the completed tasks", "yes"]
+    )  # no more title words: the done ones
+    assert backend.destroyed == [("clear", 3)], replies
+
+
+def test_review_seeded_off_the_report_clears_the_done_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "_done_ones_title", lambda said, found, context: False)
+    backend, replies = _talk_report(["delete the completed tasks report", "yes"])
+    assert backend.destroyed == [("clear", 3)], replies

@@ -19,7 +19,7 @@ from todo_chatbot.core.limits import TurnLimits
 from todo_chatbot.core.metrics import CONVERSATION_WRITES, LATE_WRITE_FAILURES
 from todo_chatbot.crud import ConversationState, ConversationStore, OpenedTurn
 from todo_chatbot.nlu.intent import ChatIntent, Intent, ListFilter, NLUContext, NLUProvider, TaskRef
-from todo_chatbot.nlu.rules import clean, title_problem
+from todo_chatbot.nlu.rules import clean, negated_undo, title_problem
 from todo_chatbot.resolve import MAX_TASKS, Resolution, resolve
 
 log = logging.getLogger("todo_chatbot")
@@ -139,6 +139,20 @@ def undo_destroys(change: dict[str, Any], tasks: list[Task]) -> bool:
         saved.get("completed") and not now.get(saved["number"], {}).get("completed", True)
         for saved in change["tasks"]
     )
+
+
+def change_is(change: dict[str, Any], guessed: str, tasks: list[Task]) -> bool:
+    """The last change is what "don't <verb> it" (`guessed`, the rules' reading) says not to do: a delete
+    for "a request not to delete it", a completion for "… not to complete it"; nothing else is."""
+    if guessed.endswith("not to delete it"):
+        return bool(change["kind"] == "deleted")
+    if guessed.endswith("not to complete it"):
+        now = {t["number"]: t for t in tasks}
+        return change["kind"] == "updated" and any(
+            not saved.get("completed") and now.get(saved["number"], {}).get("completed", False)
+            for saved in change["tasks"]
+        )
+    return False
 
 
 def snapshot(task: Task) -> dict[str, Any]:
@@ -410,6 +424,12 @@ class ChatService:
         return ChatResult(reply, state.id, intent.intent.value, turn.actions, ms)
 
     async def _answer(self, intent: ChatIntent, pending: dict[str, Any] | None, text: str, turn: Turn) -> str:
+        said_not = negated_undo(text) if intent.intent is Intent.UNDO else None
+        if said_not is not None:
+            # "no wait, don't delete that!": the negated request below decides (review fix)
+            intent = intent.model_copy(
+                update={"intent": Intent.CANCEL, "guessed": said_not, "ref": TaskRef(pronoun=True)}
+            )
         if intent.intent is Intent.UNDO:
             change = turn.state.last_change
             if intent.guessed and change and undo_destroys(change, turn.tasks):
@@ -419,11 +439,16 @@ class ChatService:
         if intent.intent is Intent.CANCEL and intent.guessed is not None:
             # "don't delete that!" (a negated destroying request, round 14): right after a delete or a
             # completion it takes that change back; otherwise nothing changes, and the reply says so
+            # (review fix) only when the last change is exactly what is said not to be done: a delete for
+            # "don't delete it", a completion for "don't mark it done"; a question waiting is just declined
+            if pending is not None:
+                return "OK, I won't do that."
             change = turn.state.last_change
             if (
                 change
                 and intent.ref is not None
                 and intent.ref.pronoun
+                and change_is(change, intent.guessed, turn.tasks)
                 and not undo_destroys(change, turn.tasks)
             ):
                 return await self._undo(turn)

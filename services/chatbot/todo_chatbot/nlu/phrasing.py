@@ -452,9 +452,11 @@ _COMPLETE = [
 ]
 UNDO = re.compile(
     r"(?:(?:can|could|would) you (?:please )?|please |pls )?"
-    r"(?:oops,? |wait,? |no,? |no wait,? |sorry,? |hmm,? |actually,? |i didn'?t mean (?:that|to),? "
+    # each lead word once: "no wait, " is "no, " then "wait, " (round 14's "no wait,? " and "no no,? " beside
+    # "no,? " made a failing match exponential in the number of "no"s; review fix)
+    r"(?:oops,? |wait,? |no,? |sorry,? |hmm,? |actually,? |i didn'?t mean (?:that|to),? "
     # "nope, undo that reopen" (round 14)
-    r"|nope,? |nah,? |oh no,? |whoops,? |hang on,? |hold on,? |argh,? |ugh,? |no no,? "
+    r"|nope,? |nah,? |oh no,? |whoops,? |hang on,? |hold on,? |argh,? |ugh,? "
     r"|that was (?:wrong|a mistake|not right|an accident),? |my bad,? )*"
     r"(?:undo(?: that| it| the last (?:change|one|action))?|that was (?:wrong|a mistake|not right|an acciden"
     r"t)"

@@ -1189,9 +1189,25 @@ def done_ones(message: str, context: NLUContext, intent: ChatIntent) -> ChatInte
     if intent.intent not in (Intent.DELETE, Intent.COMPLETE, Intent.UNKNOWN) or intent.refusal is not None:
         return intent
     said = _said(message)
-    if re.search(r"\d", said) or DONE_ONES.search(said) is None:
+    found = None if re.search(r"\d", said) else DONE_ONES.search(said)
+    if found is None or _done_ones_title(said, found, context):
         return intent
     return ChatIntent(intent=Intent.CLEAR_COMPLETED)
+
+
+_DONE_ONES_LEAD = frozenset("out up away off all both of the my those these them".split())
+
+
+def _done_ones_title(said: str, found: re.Match[str], context: NLUContext) -> bool:
+    """ "delete the completed tasks report" with a task "Completed tasks report": the words after the verb
+    are the user's title words, with more of them after "completed tasks" (only a polite tail after them) —
+    it is that task, not the done ones, as in future_event (review fix)."""
+    phrase = re.findall(r"[a-z']+", found.group(0))[1:]
+    phrase = list(itertools.dropwhile(lambda w: w in _DONE_ONES_LEAD, phrase))
+    extra = re.findall(r"[a-z']+", said[found.end() :])
+    while extra and extra[-1] in _TITLE_TAIL_WORDS and extra[-1] not in context.vocabulary:
+        extra.pop()
+    return bool(phrase and extra) and all(w in context.vocabulary for w in [*phrase, *extra])
 
 
 # ---- round 14 (continued): a negated destroying request, a destroying request framed on a future event ----
@@ -1216,13 +1232,65 @@ _NEGATED_VERBS = (
     "erasing",
 )  # fmt: skip
 NEGATED_GUESS = "a request not to change it"
+_COMPLETE_VERB = re.compile(r"^(?:complet|finish|mark|tick|check|cross|clos)")
 
 
-def _negated_destroy(said: str) -> str | None:
-    """The word after a negated destroying verb ("it" in "don't delete it"; "" if none), else None."""
+def negated_guess(verb: str) -> str:
+    """The CANCEL's `guessed`, naming what is said not to be done: "a request not to delete it" or "… not to
+    complete it" (the chat undoes the last change only when it was exactly that), else NEGATED_GUESS. A typo
+    ("delte") reads as the verb it is one edit from."""
+    from todo_chatbot.nlu.fuzzy import osa_distance
+
+    if verb not in _NEGATED_VERBS and len(verb) >= 5:
+        verb = next((v for v in _NEGATED_VERBS if len(v) >= 5 and osa_distance(verb, v, 1) <= 1), verb)
+    if verb.startswith("reopen"):
+        return "a request not to reopen it"
+    if _COMPLETE_VERB.match(verb):
+        return "a request not to complete it"
+    if verb in ("get", "getting") or re.match(
+        r"^(?:delet|remov|clear|drop|scrap|bin|lose|losing|ditch|del$)", verb
+    ):
+        return "a request not to delete it"
+    return NEGATED_GUESS
+
+
+def negated_undo(message: str) -> str | None:
+    """ "no wait, don't delete that!" (an UNDO): what is said not to be done (negated_guess), else None — the
+    chat undoes the last change only when it was exactly that, just made."""
+    said_not = _NEGATED_UNDO.search(message.lower())
+    return negated_guess(said_not.group("verb")) if said_not else None
+
+
+# "no wait, don't delete that!" (an UNDO phrasing): the verb said not to be done
+_NEGATED_UNDO = re.compile(
+    r"\b(?:don'?t|do not|dont|didn'?t mean|did not mean|didn'?t want|shouldn'?t have|didn'?t ask)"
+    r"(?: (?:you )?to)? (?P<verb>delete|remove|bin|scrap|drop|complete|tick|finish|close|rename|change|move"
+    r"|clear|lose|get rid of|mark|reopen)\b"
+)
+
+
+# a first-person subject opening a clause after a command ("delete the dentist, I won't finish it in time"):
+# what follows is the user's reason, not a negation of the command
+_REASON_SUBJECT = re.compile(
+    r"\w\W*?(?:[,;:]|\s-|\s(?:because|since|as|cos|coz|cause|'cause|so)\s)\s*"
+    r"(?:and |but |cause |because |since |as )?"
+    r"(?:i|i'm|im|i am|i'll|ill|i will|i just|we|we're|we are|we'll)\s?$"
+)
+
+
+def _negated_destroy(said: str) -> tuple[str, str] | None:
+    """The word after a negated destroying verb ("it" in "don't delete it"; "" if none) and the verb, else
+    None."""
     from todo_chatbot.nlu.fuzzy import osa_distance
 
     for m in _NEGATION_LEAD.finditer(said):
+        before = said[: m.start() + 1]
+        if (
+            _REASON_SUBJECT.search(before[-40:])
+            and not re.search(r"\b(?:mean|meant|want|wanted|ask|asked)\b", m.group(0))
+            and m.group("verb") not in before.split()
+        ):
+            continue  # "delete task 4, I'm not going to finish it": a reason after the command (review fix)
         verb, following = m.group("verb"), (m.group("next") or "").strip()
         if verb in ("forget", "get", "getting") and following not in (
             ("about",) if verb == "forget" else ("rid",)
@@ -1231,7 +1299,7 @@ def _negated_destroy(said: str) -> str | None:
         if verb in _NEGATED_VERBS or (
             len(verb) >= 5 and any(len(v) >= 5 and osa_distance(verb, v, 1) <= 1 for v in _NEGATED_VERBS)
         ):
-            return following
+            return following, verb
     return None
 
 
@@ -1243,13 +1311,14 @@ def negated(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent
     gym one, move it to friday")."""
     if intent.intent not in (*DESTRUCTIVE, Intent.REOPEN, Intent.UNKNOWN) or intent.refusal is not None:
         return intent
-    following = _negated_destroy(_said(message))
-    if following is None:
+    found = _negated_destroy(_said(message))
+    if found is None:
         return intent
+    following, verb = found
     ref = intent.ref
     if ref is None and following in ("it", "that", "this", "them"):
         ref = TaskRef(pronoun=True)  # "dont delte it": the change just made, if there was one
-    return ChatIntent(intent=Intent.CANCEL, ref=ref, guessed=NEGATED_GUESS)
+    return ChatIntent(intent=Intent.CANCEL, ref=ref, guessed=negated_guess(verb))
 
 
 # "delete the passport one after the appeal", "tick off the refund as soon as it lands", "bin it till the
@@ -1295,8 +1364,29 @@ def future_event(message: str, context: NLUContext, intent: ChatIntent) -> ChatI
     return intent
 
 
+QUESTION_GUESS = "read a question as a request to mark it done"
+_REQUEST_LEAD = re.compile(
+    r"^(?:(?:can|could|would|will|wo?n'?t|shall|should|may|might|pls|please|do|mind|just|ok|okay|so|now|and)\b"
+    r"|(?:i (?:want|need|would like|'d like)|i'd like|let'?s)\b)"
+)
+
+
+def asked_done(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
+    """ "task 4 is done, right?", "task 4 is done?": a question is not a request — a completion read from a
+    message that ends in "?" or a tag question, and is not a request ("can you mark 4 done?"), is asked about
+    (a yes/no), never done at once (review fix)."""
+    if intent.intent is not Intent.COMPLETE or intent.guessed is not None:
+        return intent
+    said = clean(message).lower().replace("\u2019", "'").strip()
+    if not _QUESTION_END.search(said) or _REQUEST_LEAD.match(said):
+        return intent
+    return intent.model_copy(update={"guessed": QUESTION_GUESS})
+
+
 def guarded(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
-    """Round 13's take-back guard, then round 14's: a field taken away, a condition, the done ones."""
+    """Round 13's take-back guard, then round 14's: a field taken away, a condition, the done ones; a
+    question read as a completion (review fix)."""
+    intent = asked_done(message, context, intent)
     intent = taken_back(message, context, intent)
     intent = field_edit(message, context, intent)
     intent = done_ones(message, context, intent)
@@ -1427,7 +1517,15 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
         )
         text = words.text.rstrip(" .!?")
 
-    numbered = NUMBERED_DONE.match(clean(message).lower().replace("\u2019", "'"))
+    lowered = clean(message).lower().replace("\u2019", "'")
+    numbered = NUMBERED_DONE.match(lowered)
+    if numbered and _QUESTION_END.search(lowered):
+        # "task 4 is done, right?": a question, not a request — asked, never done at once (review fix)
+        return ChatIntent(
+            intent=Intent.COMPLETE,
+            ref=TaskRef(number=int(numbered.group("n"))),
+            guessed=QUESTION_GUESS,
+        )
     if numbered:
         # "task 4 is sorted, refund went through": the number typed is the reference (round 14)
         return ChatIntent(intent=Intent.COMPLETE, ref=TaskRef(number=int(numbered.group("n"))))
@@ -1504,6 +1602,11 @@ def _new_task_then_priority(message: str, context: NLUContext, priority: Priorit
     return added
 
 
+# a question mark at the end, or a tag question ("…, right", "…, isn't it", "…, yeah")
+_QUESTION_END = re.compile(
+    r"(?:\?[\s.!?]*|[,\s]+(?:right|isn'?t it|is it|yeah|yes|no|correct|ok|okay|hasn'?t it|wasn'?t it|innit)"
+    r"[\s.!]*)$"
+)
 NUMBERED_DONE = re.compile(
     r"^(?:task|number|no\.?|item|#)\s*#?(?P<n>\d{1,9}) (?:is|'s|was|has been|is now|now|got|are)"
     r"(?: all| now| finally| already)? (?:done|complete|completed|finished|sorted|sorted out|dealt with"
