@@ -413,15 +413,19 @@ def _talk(
 
     backend = FakeBackend({n: dict(t) for n, t in tasks.items()})
     model = load() if guess is None else SureClassifier(guess)
-    replies: list[str] = []
-    conversation = None
     with patch.object(arbiter, "load", lambda: model):
-        service = ChatService(backend, FakeStore(), RulesProvider())  # type: ignore[arg-type]
-        for message in messages:
-            result = asyncio.run(service.handle("token", message, conversation, None))
-            conversation = result.conversation_id
-            replies.append(result.reply)
-    return backend, replies
+        return backend, converse(backend, messages)
+
+
+def converse(backend: FakeBackend, messages: list[str]) -> list[str]:
+    """Each message in turn through one conversation of the chatbot (rules provider) over `backend`."""
+    service = ChatService(backend, FakeStore(), RulesProvider())  # type: ignore[arg-type]
+    replies, conversation = [], None
+    for message in messages:
+        result = asyncio.run(service.handle("token", message, conversation, None))
+        conversation = result.conversation_id
+        replies.append(result.reply)
+    return replies
 
 
 def check_a_field_is_never_the_task(

@@ -24,7 +24,13 @@ from todo_chatbot.nlu import arbiter, phrasing, rules
 from todo_chatbot.nlu.intent import ChatIntent, Intent, NLUContext
 from todo_chatbot.nlu.rules import RulesProvider
 
-from tests.chatbot.test_no_destruction_on_a_guess import FakeBackend, FakeStore, make_tasks
+from tests.chatbot.test_no_destruction_on_a_guess import (
+    FakeBackend,
+    FakeStore,
+    SureClassifier,
+    converse,
+    make_tasks,
+)
 
 TODAY = date(2026, 11, 23)  # a Monday
 TITLES = [
@@ -38,16 +44,6 @@ TITLES = [
 CONTEXT = NLUContext(today=TODAY, vocabulary=frozenset(" ".join(TITLES).lower().split()))
 
 
-class _Sure:
-    """A classifier stand-in that is sure of one intent: the worst a guess can propose."""
-
-    def __init__(self, intent: str) -> None:
-        self.intent = intent
-
-    def predict(self, message: str, vocabulary: frozenset[str] = frozenset()) -> Any:
-        return type("Said", (), {"intent": self.intent, "probability": 0.99, "margin": 0.98})()
-
-
 def _ref(said: ChatIntent) -> Any:
     if said.ref is None:
         return None
@@ -56,15 +52,11 @@ def _ref(said: ChatIntent) -> Any:
     return said.ref.number if said.ref.number is not None else said.ref.words
 
 
-def _talk(messages: list[str], done: list[bool] | None = None) -> tuple[FakeBackend, list[str]]:
-    backend = FakeBackend(make_tasks(TITLES, done or [False, False, True, False, False, False]))
-    service = ChatService(backend, FakeStore(), RulesProvider())  # type: ignore[arg-type]
-    replies, conversation = [], None
-    for message in messages:
-        result = asyncio.run(service.handle("token", message, conversation, None))
-        conversation = result.conversation_id
-        replies.append(result.reply)
-    return backend, replies
+def _talk(
+    messages: list[str], done: list[bool] | None = None, titles: list[str] = TITLES
+) -> tuple[FakeBackend, list[str]]:
+    backend = FakeBackend(make_tasks(titles, done or [False, False, True, False, False, False]))
+    return backend, converse(backend, messages)
 
 
 # ---- 1a: a destroying verb aimed at a field of a task ----
@@ -84,7 +76,7 @@ def test_a_destroying_verb_on_a_field_edits_the_field(
     message: str, ref: Any, field: str, guess: str | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if guess is not None:
-        monkeypatch.setattr(arbiter, "load", lambda: _Sure(guess))
+        monkeypatch.setattr(arbiter, "load", lambda: SureClassifier(guess))
     said = rules.parse(message, CONTEXT)
     assert (said.intent, _ref(said)) == (Intent.UPDATE, ref)
     assert said.clear_due_date if field == "date" else said.priority == "medium"
@@ -153,7 +145,7 @@ def test_a_condition_asks_and_a_no_keeps_everything(monkeypatch: pytest.MonkeyPa
 )
 def test_the_done_ones_are_a_clear(message: str, monkeypatch: pytest.MonkeyPatch) -> None:
     assert rules.parse(message, CONTEXT).intent is Intent.CLEAR_COMPLETED
-    monkeypatch.setattr(arbiter, "load", lambda: _Sure("delete"))
+    monkeypatch.setattr(arbiter, "load", lambda: SureClassifier("delete"))
     assert rules.parse(message, CONTEXT).intent is Intent.CLEAR_COMPLETED
 
 
@@ -429,7 +421,7 @@ def test_a_negated_destroying_request_is_no_proposal(
     message: str, guess: str | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if guess is not None:
-        monkeypatch.setattr(arbiter, "load", lambda: _Sure(guess))
+        monkeypatch.setattr(arbiter, "load", lambda: SureClassifier(guess))
     assert rules.parse(message, CONTEXT).intent is Intent.CANCEL
 
 
@@ -461,12 +453,8 @@ def test_dont_delete_that_right_after_a_delete_is_still_an_undo() -> None:
         return dict(task)
 
     backend.restore_task = restore_task  # type: ignore[attr-defined]
-    service = ChatService(backend, FakeStore(), RulesProvider())  # type: ignore[arg-type]
-    conversation = None
-    for message in ("delete the old sofa", "dont delte it"):
-        result = asyncio.run(service.handle("token", message, conversation, None))
-        conversation = result.conversation_id
-    assert restored == [5] and 5 in backend.tasks, result.reply
+    replies = converse(backend, ["delete the old sofa", "dont delte it"])
+    assert restored == [5] and 5 in backend.tasks, replies[-1]
 
 
 def test_without_the_negation_guard_the_yes_deletes(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -514,8 +502,7 @@ EVENT_TITLES = ["Call after lunch", "Tidy before the party", "Water plants once 
 )
 def test_a_title_with_after_or_before_is_still_found_at_once(message: str, number: int) -> None:
     backend = FakeBackend(make_tasks(EVENT_TITLES, [False] * 4))
-    service = ChatService(backend, FakeStore(), RulesProvider())  # type: ignore[arg-type]
-    reply = asyncio.run(service.handle("token", message, None, None)).reply
+    reply = converse(backend, [message])[0]
     assert backend.destroyed in ([("delete", number)], [("complete", number)]), reply
 
 
@@ -689,15 +676,8 @@ def test_review_seeded_off_the_reason_is_read_as_a_negation(monkeypatch: pytest.
 
 # 5: the done-ones guard keeps the title exception: the user's exact title words name that task
 def _talk_report(messages: list[str]) -> tuple[FakeBackend, list[str]]:
-    titles = [*TITLES, "Completed tasks report"]
-    backend = FakeBackend(make_tasks(titles, [False, False, True, False, False, False, False]))
-    service = ChatService(backend, FakeStore(), RulesProvider())  # type: ignore[arg-type]
-    replies, conversation = [], None
-    for message in messages:
-        result = asyncio.run(service.handle("token", message, conversation, None))
-        conversation = result.conversation_id
-        replies.append(result.reply)
-    return backend, replies
+    done = [False, False, True, False, False, False, False]
+    return _talk(messages, done, [*TITLES, "Completed tasks report"])
 
 
 def test_review_the_completed_tasks_report_is_that_task() -> None:
