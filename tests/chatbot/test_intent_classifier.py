@@ -103,7 +103,8 @@ def test_no_held_out_case_is_training_data() -> None:
     held13 = realistic.load_cases(split="heldout13")  # round 14's, written blind
     assert len(held13) == 200
     assert not [c["id"] for c in held13 if c["message"].casefold() in {m.casefold() for m in trained}]
-    held14 = realistic.load_cases(split="heldout14")  # round 15's, written blind: 0 cases until merged
+    held14 = realistic.load_cases(split="heldout14")  # round 15's, written blind
+    assert len(held14) == 200
     assert not [c["id"] for c in held14 if c["message"].casefold() in {m.casefold() for m in trained}]
     assert not {c["id"] for c in dev} & {c["id"] for c in realistic.load_cases(split="heldout")}
 

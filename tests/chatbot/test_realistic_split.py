@@ -275,6 +275,16 @@ NEW_TITLE_WORDS_13 = (
     "withdraw worn"
 ).split()
 
+# heldout14's eight `h14-*` setups (written blind in round 15, like heldout13)
+NEW_TITLE_WORDS_14 = (
+    "adoption allergen architect awning balls barista base beam bibliography bibs bifold caravan chalk china "
+    "coats collar committee cupboards donated doors dress duplicate espresso ethics fixtures flashing fleece "
+    "format furniture glassware greyhound group hitch install lantern literature loyalty martingale "
+    "maternity menu minibus models motor mouthguards mover muzzle officer ornaments paperback poster prices "
+    "proofread questionnaire quotes refill regression rerun responses restock side steam steel survey "
+    "symposium tenby terrace tomasz train wall wendy"
+).split()
+
 SEALED_SETS = [
     SealedSet(
         "heldout5",
@@ -376,6 +386,18 @@ SEALED_SETS = [
         False,  # written blind, with its own weights per intent
         "rebored the carburettor float",
         "middlemarch",
+        200,
+    ),
+    SealedSet(
+        "heldout14",
+        "r15h-",
+        0x6FEF3E2FE43B1B61,
+        ("r15h-add-really-must-council-bins-wednesday", '"2026-11-25"', '"2026-11-26"'),
+        "heldout13",
+        NEW_TITLE_WORDS_14,
+        False,  # written blind, with its own weights per intent
+        "rewelded the rusty sill",
+        "tombola",
         200,
     ),
 ]
