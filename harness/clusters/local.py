@@ -868,8 +868,8 @@ class LocalCluster:
         """Unmount everything under the state dir, deepest first (kubelet volumes, container rootfs, shm)."""
         prefix = str(self.dir) + "/"
         for _ in range(3):
-            mounts = [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()]
-            ours = sorted({m for m in mounts if m.startswith(prefix)}, key=len, reverse=True)
+            under = {m for m in local_host.mount_points() if m.startswith(prefix)}
+            ours = sorted(under, key=len, reverse=True)
             if not ours:
                 return
             run(["umount", "--lazy", *ours], check=False, quiet=True)  # one umount for all of them

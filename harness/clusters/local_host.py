@@ -347,15 +347,26 @@ def guard_node_address(address: str, bridge: str) -> None:
     run(["iptables", "-t", "raw", "-I", "PREROUTING", "1", "-d", f"{address}/32", "-j", chain], quiet=True)
 
 
+_OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
+
+
+def mount_points() -> list[str]:
+    """Every mount point /proc/self/mountinfo lists, in its order (a stacked mount once per copy).
+
+    The kernel writes a blank, tab, newline or backslash in a path as an octal escape (`\\040`); those are
+    decoded, so a point compares equal to the path that `umount` and the file system take. Teardown (the netns
+    pins, everything under the state dir) and the isolated cycle's leftover check read mounts through this."""
+    lines = Path("/proc/self/mountinfo").read_text().splitlines()
+    return [_OCTAL_ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), line.split()[4]) for line in lines]
+
+
 def _mounted_at(path: str) -> int:
-    """How many mounts /proc/self/mountinfo lists at `path` (stacked mounts are listed once each).
+    """How many mounts are listed at `path` (stacked mounts are listed once each).
 
     mountinfo names the real path (containerd says /var/run/netns/…, the kernel /run/netns/… where /var/run
-    links to /run) with octal escapes for blanks and backslashes, so both sides are brought to that form."""
+    links to /run), so `path` is brought to that form first."""
     real = os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
-    lines = Path("/proc/self/mountinfo").read_text().splitlines()
-    points = (re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), line.split()[4]) for line in lines)
-    return sum(1 for point in points if point == real)
+    return sum(1 for point in mount_points() if point == real)
 
 
 def release_netns(path: str | Path) -> bool:

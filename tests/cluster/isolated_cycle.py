@@ -58,7 +58,7 @@ def leftovers(cluster: local.LocalCluster, netns: set[str]) -> dict[str, list[st
                 continue
             if state in cmdline:
                 processes.append(f"{proc.name}: {cmdline[:120]}")
-    mounts = [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()]
+    mounts = local_host.mount_points()
     chains = [
         f"{tool} {table} {line.split()[0]}"
         for tool in ("iptables", "ip6tables")

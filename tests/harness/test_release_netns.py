@@ -11,6 +11,7 @@ import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -99,3 +100,33 @@ def test_a_mount_point_with_a_blank_in_its_name_is_counted(scratch: Path) -> Non
     assert local_host._mounted_at(str(pin)) == 1
     assert local_host.release_netns(pin) is True
     assert not pin.exists()
+
+
+def _raw_mount_points() -> list[str]:
+    """The reading before mount_points(): the kernel's escaped form (`a\\040b`), which no umount accepts."""
+    return [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()]
+
+
+@pytest.mark.parametrize("reader", ["decoded", "raw"])
+def test_teardown_unmounts_a_blank_named_mount_under_the_state_dir(
+    scratch: Path, reader: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LocalCluster._unmount_all reads mounts through local_host.mount_points(); with the raw reading it
+    passed `…/a\\040volume` to umount, which failed, and the volume stayed mounted (the seeded defect)."""
+    from harness.clusters.local import LocalCluster
+
+    state = scratch / "state"
+    volume = state / "a volume"
+    volume.mkdir(parents=True)
+    _mount("--bind", str(scratch / "source"), str(scratch / "pin"))  # outside the state dir: left alone
+    _mount("-t", "tmpfs", "tcb-test-volume", str(volume))
+    if reader == "raw":
+        monkeypatch.setattr(local_host, "mount_points", _raw_mount_points)
+
+    LocalCluster._unmount_all(SimpleNamespace(dir=state))  # type: ignore[arg-type]
+
+    monkeypatch.undo()
+    assert local_host._mounted_at(str(volume)) == (0 if reader == "decoded" else 1)
+    assert local_host._mounted_at(str(scratch / "pin")) == 1
+    if reader == "raw":
+        subprocess.run(["umount", str(volume)], check=True, capture_output=True)
