@@ -246,6 +246,26 @@ def _logout_ends_session(
     ), f"the session cookie from before logout still opens the task list: GET / answered {page.status_code}"
 
 
+@then(parsers.parse("a task title with HTML markup is shown as text on the task list at NodePort {port:d}"))
+def _title_escaped(
+    frontend_visitor: Callable[[int], FrontendVisitor], app_urls: AppUrls, port: int, evidence: Evidence
+) -> None:
+    """A title is the user's text, never the page's markup: what a title holds is shown escaped."""
+    visitor = frontend_visitor(port)
+    visitor.signup(f"markup-{secrets.token_hex(5)}@example.test", secrets.token_urlsafe(12))
+    marker = secrets.token_hex(4)
+    title = f'<img src=x data-tcb="{marker}" onerror=alert(1)> pay rent'
+    with AppClient(app_urls.frontend, visitor.session) as api:
+        api.create_task(title)
+    page = visitor.home()
+    assert page.status_code == 200, f"the task list answered {page.status_code}"
+    shown = [line.strip() for line in page.text.splitlines() if marker in line]
+    evidence.text("the title in the page", "\n".join(shown))
+    assert shown, "the task list does not show the new task"
+    assert f'data-tcb="{marker}"' not in page.text, f"the title's markup is part of the page: {shown}"
+    assert "&lt;img src=x" in page.text, f"the title is not shown as escaped text: {shown}"
+
+
 @then("the backend's OpenAPI document lists the task and auth endpoints")
 def _openapi(app_urls: AppUrls, timeouts: Timeouts) -> None:
     paths = (

@@ -268,6 +268,20 @@ CATALOGUE: tuple[Defect, ...] = (
         ),
         tags=("code",),
     ),
+    Defect(
+        "frontend-task-title-unescaped",
+        "SC-019",
+        "services/frontend/todo_frontend/templates/_task_list.html",
+        "the task list renders titles with `| safe` (to stop a double-escaped `&`): markup in a title runs in"
+        " the page (stored XSS)",
+        (
+            Edit(
+                '<span class="task-title">{{ task.title }}</span>',
+                '<span class="task-title">{{ task.title | safe }}</span>',
+            ),
+        ),
+        tags=("code",),
+    ),
     # -- SC-020 the backend API at NodePort 30081 --
     Defect(
         "backend-task-routes-dropped",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,7 @@ def test_the_api_round_trip_fails_on_each_seeded_backend_defect(
 FRONTEND_DEFECTS = {
     "frontend-csrf-check-dropped": ("_csrf_refused", r"after the forged posts the user's tasks are"),
     "frontend-logout-keeps-token-valid": ("_logout_ends_session", r"still opens the task list"),
+    "frontend-task-title-unescaped": ("_title_escaped", r"the title's markup is part of the page"),
 }
 
 
@@ -144,6 +146,20 @@ def _frontend_urls(tmp_path: Path, serve_app: Callable[[Any], Any]) -> AppUrls:
     return AppUrls(frontend=serve_app(create_frontend(settings)).url, backend=backend, via="nodeport")
 
 
+def _seed_templates(defect: Defect, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The frontend's templates with the defect applied, in place of its own for this test."""
+    from fastapi.templating import Jinja2Templates
+    from todo_frontend import pages
+    from todo_frontend.session import template_context
+
+    scratch = tmp_path / "seeded"
+    templates = scratch / Path(defect.file).parent
+    shutil.copytree(Path(pages.__file__).parent / "templates", templates)
+    apply_defect(defect, scratch)
+    seeded = Jinja2Templates(directory=templates, context_processors=[template_context])
+    monkeypatch.setattr(pages, "templates", seeded)
+
+
 def _run_step(name: str, urls: AppUrls, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     visitors: list[app_steps.FrontendVisitor] = []
 
@@ -154,7 +170,7 @@ def _run_step(name: str, urls: AppUrls, request: pytest.FixtureRequest, tmp_path
     evidence = Evidence(request.node, tmp_path / "evidence")
     try:
         step = getattr(app_steps, name)
-        if name == "_csrf_refused":
+        if name in ("_csrf_refused", "_title_escaped"):
             step(visitor, urls, 30080, evidence)
         else:
             step(visitor, 30080, evidence)
@@ -163,7 +179,7 @@ def _run_step(name: str, urls: AppUrls, request: pytest.FixtureRequest, tmp_path
             one.close()
 
 
-@pytest.mark.parametrize("step", ["_csrf_refused", "_logout_ends_session"])
+@pytest.mark.parametrize("step", ["_csrf_refused", "_logout_ends_session", "_title_escaped"])
 def test_the_session_steps_pass_on_the_frontend_as_it_is(
     step: str,
     monkeypatch: pytest.MonkeyPatch,
@@ -185,7 +201,10 @@ def test_the_session_steps_fail_on_each_seeded_frontend_defect(
     serve_app: Callable[[Any], Any],
 ) -> None:
     (defect,) = [d for d in CATALOGUE if d.id == defect_id]
-    _seed_module(defect, tmp_path, monkeypatch)
+    if defect.file.endswith(".html"):
+        _seed_templates(defect, tmp_path, monkeypatch)
+    else:
+        _seed_module(defect, tmp_path, monkeypatch)
     urls = _frontend_urls(tmp_path, serve_app)
     step, message = FRONTEND_DEFECTS[defect_id]
     with pytest.raises(AssertionError, match=message):
