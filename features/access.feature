@@ -17,6 +17,16 @@ Feature: Access — the app answers at its NodePorts and works in a real browser
     And the backend's OpenAPI document lists the task and auth endpoints
     And a new user signs up, logs in and creates, reads, updates, completes and deletes a task through the backend API at NodePort 30081
 
+  @SC-019
+  Scenario: The frontend's session refuses other sites' forms and ends at logout; titles are text
+    A signed-in user's cookies on a form post without the page's CSRF token (as another site's form sends
+    them) change nothing; after logout, the session cookie's value no longer opens the task list; a title's
+    markup is shown as text, never run in the page.
+    Given the release is installed
+    Then a form posted to the frontend at NodePort 30080 without the page's CSRF token changes nothing
+    And a session cookie kept from before logout no longer opens the task list at NodePort 30080
+    And a task title with HTML markup is shown as text on the task list at NodePort 30080
+
   @SC-019 @T053 @T054 @T055 @T086 @T067 @browser
   Scenario: A user signs up, logs in and adds a task by chat in Chromium
     Given the release is installed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -10,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from pytest_bdd import given, parsers, then, when
 
@@ -75,11 +77,19 @@ def _docs(app_urls: AppUrls, port: int, timeouts: Timeouts) -> None:
     )
 )
 def _api_round_trip(app_urls: AppUrls, port: int, evidence: Evidence) -> None:
-    """The API used as a client would, each call's answer checked: what the OpenAPI document only claims."""
+    """The API used as a client would, each call's answer checked: what the OpenAPI document only claims.
+    Also what a client relies on without seeing it: a wrong password is refused, a field set to null is
+    cleared, the status filters list the right tasks, another account's task answers 404 to every method and
+    stays as it was, and a token logged out of is refused."""
     url = nodeport_url(app_urls, "backend", port)
     calls: list[str] = []
     with AppClient(url) as client:
         email, password = client.signup_new_user("API User")
+        wrong = client.raw(
+            "POST", "/api/auth/login", token=None, json={"email": email, "password": password + "x"}
+        )
+        calls.append(f"login {email} with a wrong password -> {wrong.status_code}")
+        assert wrong.status_code == 401, f"a wrong password for {email} answered {wrong.status_code}"
         client.login(email, password)
         calls.append(f"signup + login {email}: token for user {client.me().get('email')}")
         created = client.create_task("api round trip", priority="high", due_date="2031-01-02")
@@ -89,15 +99,171 @@ def _api_round_trip(app_urls: AppUrls, port: int, evidence: Evidence) -> None:
         assert [t["number"] for t in client.list_tasks()] == [number], "GET /api/tasks does not list it alone"
         renamed = client.update_task(number, title="api round trip, renamed")
         assert (renamed["title"], renamed["priority"]) == ("api round trip, renamed", "high"), renamed
+        cleared = client.update_task(number, due_date=None)
+        calls.append(f"PATCH /api/tasks/{number} due_date=null -> due {cleared['due_date']}")
+        assert cleared["due_date"] is None, f"PATCH due_date=null left it at {cleared['due_date']}"
+        assert client.get_task(number)["due_date"] is None, "the cleared due date came back on GET"
         done = client.update_task(number, completed=True)
         assert done["completed"] is True, done
         calls.append(f"PATCH /api/tasks/{number} -> {done['title']!r}, completed")
-        client.delete_task(number)
+        pending = client.create_task("api round trip, pending")["number"]
+        listed = {s: [t["number"] for t in client.list_tasks(status=s)] for s in ("pending", "completed")}
+        calls.append(f"GET /api/tasks?status=pending|completed -> {listed}")
+        assert listed == {"pending": [pending], "completed": [number]}, (
+            f"the status filters list {listed}, expected pending [{pending}] and completed [{number}]"
+        )
+        with client.with_token(None) as other:
+            other.signup_new_user("Other API User")
+            tries: tuple[tuple[str, dict[str, Any]], ...] = (
+                ("GET", {}),
+                ("PATCH", {"json": {"title": "not yours"}}),
+                ("DELETE", {}),
+            )
+            answers = {m: other.raw(m, f"/api/tasks/{number}", **extra).status_code for m, extra in tries}
+        calls.append(f"another user's GET, PATCH, DELETE of #{number} -> {answers}")
+        assert set(answers.values()) == {404}, f"another user's requests for #{number} answered {answers}"
+        kept = client.get_task(number)
+        assert (kept["title"], kept["completed"]) == ("api round trip, renamed", True), (
+            f"another user's requests changed task #{number}: {kept}"
+        )
+        for gone_number in (number, pending):
+            client.delete_task(gone_number)
         gone = client.raw("GET", f"/api/tasks/{number}")
         calls.append(f"DELETE /api/tasks/{number}; then GET -> {gone.status_code}")
         assert gone.status_code == 404, f"task #{number} still answers {gone.status_code} after DELETE"
-        assert client.list_tasks() == [], "the deleted task is still listed"
+        assert client.list_tasks() == [], "the deleted tasks are still listed"
+        client.call("POST", "/api/auth/logout", expected=(204,))
+        after = client.raw("GET", "/api/tasks")
+        calls.append(f"POST /api/auth/logout; then GET /api/tasks with the same token -> {after.status_code}")
+        assert after.status_code == 401, f"the token still answers {after.status_code} after logout"
     evidence.text("API round trip", "\n".join(calls))
+
+
+_CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]*)"')
+
+
+class FrontendVisitor:
+    """A browser's cookie session on the frontend, over plain HTTP: the pages' forms with their CSRF token,
+    the cookies the frontend sets, and requests that leave the token out (as another site's form would)."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        self.http = http_client.client(base_url=url, timeout=timeout, follow_redirects=False)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def form_token(self, path: str) -> str:
+        page = self.http.get(path)
+        assert page.status_code == 200, f"GET {path} answered {page.status_code}"
+        found = _CSRF_FIELD.search(page.text)
+        assert found, f"the page at {path} has no csrf_token field"
+        return found.group(1)
+
+    def post(self, path: str, data: dict[str, str]) -> httpx.Response:
+        return self.http.post(path, data=data)
+
+    def signup(self, email: str, password: str) -> None:
+        form = {"email": email, "password": password, "name": "Session User"}
+        answer = self.post("/signup", {**form, "csrf_token": self.form_token("/signup")})
+        assert answer.status_code == 303 and self.session, f"signup answered {answer.status_code}"
+
+    @property
+    def session(self) -> str:
+        return str(self.http.cookies.get("todo_session") or "")
+
+    def home(self) -> httpx.Response:
+        return self.http.get("/")
+
+
+@pytest.fixture
+def frontend_visitor(app_urls: AppUrls, timeouts: Timeouts) -> Iterator[Callable[[int], FrontendVisitor]]:
+    visitors: list[FrontendVisitor] = []
+
+    def make(port: int) -> FrontendVisitor:
+        visitors.append(FrontendVisitor(nodeport_url(app_urls, "frontend", port), timeouts.request))
+        return visitors[-1]
+
+    yield make
+    for visitor in visitors:
+        visitor.close()
+
+
+@then(
+    parsers.parse(
+        "a form posted to the frontend at NodePort {port:d} without the page's CSRF token changes nothing"
+    )
+)
+def _csrf_refused(
+    frontend_visitor: Callable[[int], FrontendVisitor], app_urls: AppUrls, port: int, evidence: Evidence
+) -> None:
+    """A signed-in user's cookies on a form post that lacks (or forges) the page's token, as another site's
+    form would send it: refused, and no task is made; the same form with the page's token adds the task (so
+    the refusal is the CSRF check, not a broken form)."""
+    visitor = frontend_visitor(port)
+    visitor.signup(f"csrf-{secrets.token_hex(5)}@example.test", secrets.token_urlsafe(12))
+    forged = {
+        "none": visitor.post("/tasks", {"title": "forged without a token"}).status_code,
+        "wrong": visitor.post(
+            "/tasks", {"title": "forged with a wrong token", "csrf_token": secrets.token_hex(32)}
+        ).status_code,
+    }
+    real = visitor.post(
+        "/tasks", {"title": "added with the page's token", "csrf_token": visitor.form_token("/")}
+    )
+    with AppClient(app_urls.frontend, visitor.session) as api:
+        titles = [t["title"] for t in api.list_tasks()]
+    evidence.json("CSRF", {"forged posts": forged, "post with the token": real.status_code, "tasks": titles})
+    assert real.status_code in (200, 303), f"the form with the page's CSRF token answered {real.status_code}"
+    assert titles == ["added with the page's token"], f"after the forged posts the user's tasks are {titles}"
+    assert set(forged.values()) == {403}, f"form posts without the page's CSRF token answered {forged}"
+
+
+@then(
+    parsers.parse(
+        "a session cookie kept from before logout no longer opens the task list at NodePort {port:d}"
+    )
+)
+def _logout_ends_session(
+    frontend_visitor: Callable[[int], FrontendVisitor], port: int, evidence: Evidence
+) -> None:
+    """Logging out must end the session, not only drop the cookie from this browser: the cookie's value,
+    kept (another tab's copy, a shared machine, a stolen cookie), must no longer open the task list."""
+    visitor = frontend_visitor(port)
+    visitor.signup(f"logout-{secrets.token_hex(5)}@example.test", secrets.token_urlsafe(12))
+    kept = visitor.session
+    before = visitor.home()
+    assert before.status_code == 200, f"the new session's task list answered {before.status_code}"
+    out = visitor.post("/logout", {"csrf_token": visitor.form_token("/")})
+    assert out.status_code == 303 and out.headers.get("location") == "/login", (
+        f"logout answered {out.status_code} {out.headers.get('location')}"
+    )
+    page = visitor.http.get("/", cookies=None, headers={"cookie": f"todo_session={kept}"})
+    evidence.text(
+        "after logout", f"GET / with the kept cookie -> {page.status_code} {page.headers.get('location')}"
+    )
+    assert page.status_code in (302, 303, 307) and str(page.headers.get("location", "")).startswith(
+        "/login"
+    ), f"the session cookie from before logout still opens the task list: GET / answered {page.status_code}"
+
+
+@then(parsers.parse("a task title with HTML markup is shown as text on the task list at NodePort {port:d}"))
+def _title_escaped(
+    frontend_visitor: Callable[[int], FrontendVisitor], app_urls: AppUrls, port: int, evidence: Evidence
+) -> None:
+    """A title is the user's text, never the page's markup: what a title holds is shown escaped."""
+    visitor = frontend_visitor(port)
+    visitor.signup(f"markup-{secrets.token_hex(5)}@example.test", secrets.token_urlsafe(12))
+    marker = secrets.token_hex(4)
+    title = f'<img src=x data-tcb="{marker}" onerror=alert(1)> pay rent'
+    with AppClient(app_urls.frontend, visitor.session) as api:
+        api.create_task(title)
+    page = visitor.home()
+    assert page.status_code == 200, f"the task list answered {page.status_code}"
+    shown = [line.strip() for line in page.text.splitlines() if marker in line]
+    evidence.text("the title in the page", "\n".join(shown))
+    assert shown, "the task list does not show the new task"
+    assert f'data-tcb="{marker}"' not in page.text, f"the title's markup is part of the page: {shown}"
+    assert "&lt;img src=x" in page.text, f"the title is not shown as escaped text: {shown}"
 
 
 @then("the backend's OpenAPI document lists the task and auth endpoints")

@@ -242,6 +242,46 @@ CATALOGUE: tuple[Defect, ...] = (
         (Edit('                headers["HX-Trigger"] = "tasks-changed"\n', ""),),
         tags=("code",),
     ),
+    Defect(
+        "frontend-csrf-check-dropped",
+        "SC-019",
+        "services/frontend/todo_frontend/pages.py",
+        "the frontend's form posts lose their CSRF check (the router's `dependencies=[CsrfChecked]` dropped"
+        " while moving routes): another site can post a form with the user's session cookie",
+        (Edit("router = APIRouter(dependencies=[CsrfChecked])\n", "router = APIRouter()\n"),),
+        tags=("code",),
+    ),
+    Defect(
+        "frontend-logout-keeps-token-valid",
+        "SC-019",
+        "services/frontend/todo_frontend/pages.py",
+        "the frontend's logout only deletes the cookie and no longer revokes the token at the backend: a"
+        " copied session cookie keeps working after the user logged out",
+        (
+            Edit(
+                "    if token:\n        try:\n"
+                '            await upstreams.request("POST", "/api/auth/logout", token=token)\n'
+                "        except UpstreamUnavailable:\n"
+                "            pass  # the cookie still goes; the token then lapses at its expiry\n",
+                "",
+            ),
+        ),
+        tags=("code",),
+    ),
+    Defect(
+        "frontend-task-title-unescaped",
+        "SC-019",
+        "services/frontend/todo_frontend/templates/_task_list.html",
+        "the task list renders titles with `| safe` (to stop a double-escaped `&`): markup in a title runs in"
+        " the page (stored XSS)",
+        (
+            Edit(
+                '<span class="task-title">{{ task.title }}</span>',
+                '<span class="task-title">{{ task.title | safe }}</span>',
+            ),
+        ),
+        tags=("code",),
+    ),
     # -- SC-020 the backend API at NodePort 30081 --
     Defect(
         "backend-task-routes-dropped",
@@ -261,6 +301,72 @@ CATALOGUE: tuple[Defect, ...] = (
                 '        title="todo-chatbot backend",\n',
                 '        title="todo-chatbot backend",\n'
                 '        docs_url=None if settings.environment == "production" else "/docs",\n',
+            ),
+        ),
+        tags=("code",),
+    ),
+    Defect(
+        "backend-login-accepts-wrong-password",
+        "SC-020",
+        "services/backend/todo_backend/api/routes/auth.py",
+        "`or` becomes `and` in the backend's login check: a wrong password logs in to any existing account",
+        (
+            Edit(
+                "body.password, hashed) or user is None:",
+                "body.password, hashed) and user is None:",
+            ),
+        ),
+        tags=("code",),
+    ),
+    Defect(
+        "backend-logout-not-committed",
+        "SC-020",
+        "services/backend/todo_backend/api/routes/auth.py",
+        "the backend's logout bumps the token version but never commits: it answers 204 and the token stays"
+        " valid",
+        (
+            Edit(
+                "values(token_version=User.token_version + 1))\n    await session.commit()\n",
+                "values(token_version=User.token_version + 1))\n",
+            ),
+        ),
+        tags=("code",),
+    ),
+    Defect(
+        "backend-task-lookup-ignores-owner",
+        "SC-020",
+        "services/backend/todo_backend/crud.py",
+        "crud.get_task looks a task up by number only (the user filter lost): DELETE /api/tasks/{n} deletes"
+        " another user's task #n",
+        (
+            Edit(
+                "select(Task).where(Task.user_id == user_id, Task.number == number)",
+                "select(Task).where(Task.number == number)",
+            ),
+        ),
+        tags=("code",),
+    ),
+    Defect(
+        "backend-update-cannot-clear-fields",
+        "SC-020",
+        "services/backend/todo_backend/crud.py",
+        "PATCH reads the body with exclude_none instead of exclude_unset: `due_date: null` (clear the due"
+        " date) is silently ignored and answered 200",
+        (Edit("body.model_dump(exclude_unset=True)", "body.model_dump(exclude_none=True)"),),
+        tags=("code",),
+    ),
+    Defect(
+        "backend-status-filter-swapped",
+        "SC-020",
+        "services/backend/todo_backend/crud.py",
+        "the task list's status filter is inverted: ?status=pending lists the completed tasks and"
+        " ?status=completed the pending ones",
+        (
+            Edit(
+                "    if status is TaskStatus.pending:\n        on.append(Task.completed.is_(False))\n"
+                "    elif status is TaskStatus.completed:\n        on.append(Task.completed.is_(True))\n",
+                "    if status is TaskStatus.pending:\n        on.append(Task.completed.is_(True))\n"
+                "    elif status is TaskStatus.completed:\n        on.append(Task.completed.is_(False))\n",
             ),
         ),
         tags=("code",),
