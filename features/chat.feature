@@ -39,6 +39,22 @@ Feature: Chat — plain English becomes task operations
     Then the reply reports a "deleted" action
     And task 1 no longer exists and task 2 still does
 
+  @SC-019
+  Scenario: A delete reached by a guess is asked first, "no" keeps the task, and undo brings a delete back
+    A misspelt command and title ("delte the plumbr") reach the task only by typo correction and fuzzy
+    matching: the bot says what it understood and deletes nothing until "yes"; "undo" restores the deleted
+    task with its number, title, due date and priority.
+    Given the user has tasks "pay rent" and "call the plumber"
+    And task 2 is due in 3 days with high priority
+    When the user says "delte the plumbr"
+    Then the reply asks before deleting and the user still has tasks 1 and 2
+    When the user says "no"
+    Then the reply asks nothing more and the user still has tasks 1 and 2
+    When the user says "delte the plumbr" and confirms if asked
+    Then task 2 no longer exists and task 1 still does
+    When the user says "undo"
+    Then task 2 is back as "call the plumber", due in 3 days with high priority
+
   @T060
   Scenario: The chat cannot touch another user's tasks
     Given another user with a task "secret plans"

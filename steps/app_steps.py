@@ -423,6 +423,52 @@ def _deleted(chat_user: User, gone: int, kept: int) -> None:
     chat_user.api.get_task(kept)
 
 
+@given(parsers.parse("task {number:d} is due in {days:d} days with {priority} priority"))
+def _task_due_with_priority(chat_user: User, number: int, days: int, priority: str) -> None:
+    chat_user.api.update_task(number, due_date=_in_days(days), priority=priority)
+
+
+def _in_days(days: int) -> str:
+    return (date.today() + timedelta(days=days)).isoformat()
+
+
+def _still_has(chat_user: User, reply: dict[str, Any], numbers: list[int]) -> None:
+    tasks = {t["number"]: t for t in chat_user.api.list_tasks()}
+    missing = [n for n in numbers if n not in tasks]
+    done = [n for n in numbers if n in tasks and tasks[n]["completed"]]
+    assert not missing and not done, (
+        f"after {reply['reply']!r} tasks {missing} are gone and {done} completed; the tasks are "
+        f"{[(t['number'], t['title'], t['completed']) for t in tasks.values()]}"
+    )
+
+
+@then(parsers.parse("the reply asks before deleting and the user still has tasks {first:d} and {second:d}"))
+def _asked_before_deleting(chat_user: User, reply: dict[str, Any], first: int, second: int) -> None:
+    text = reply["reply"]
+    assert not reply["actions"], f"the reply {text!r} acted ({reply['actions']}) instead of asking"
+    assert "?" in text and "delete" in text.lower(), f"the reply {text!r} asks no delete"
+    _still_has(chat_user, reply, [first, second])
+
+
+@then(parsers.parse("the reply asks nothing more and the user still has tasks {first:d} and {second:d}"))
+def _declined(chat_user: User, reply: dict[str, Any], first: int, second: int) -> None:
+    text = reply["reply"]
+    assert not reply["actions"] and "?" not in text, (
+        f"after 'no' the reply {text!r} (actions {reply['actions']}) still acts or asks"
+    )
+    _still_has(chat_user, reply, [first, second])
+
+
+@then(parsers.parse('task {number:d} is back as "{title}", due in {days:d} days with {priority} priority'))
+def _restored(chat_user: User, number: int, title: str, days: int, priority: str) -> None:
+    status = chat_user.api.raw("GET", f"/api/tasks/{number}").status_code
+    assert status == 200, f"task {number} answers {status} after the undo: it was not restored"
+    task = chat_user.api.get_task(number)
+    seen = (task["title"].strip().lower(), task["due_date"], task["priority"], task["completed"])
+    expected = (title.lower(), _in_days(days), priority, False)
+    assert seen == expected, f"task {number} came back as {seen} (title, due, priority, done), not {expected}"
+
+
 @then(parsers.parse("the other user's task {number:d} still exists"))
 def _other_untouched(other_user: User, number: int) -> None:
     status = other_user.api.raw("GET", f"/api/tasks/{number}").status_code

@@ -282,6 +282,21 @@ CATALOGUE: tuple[Defect, ...] = (
         ),
         tags=("code",),
     ),
+    Defect(
+        "chatbot-deletes-on-a-guess",
+        "SC-019",
+        "services/chatbot/todo_chatbot/chat.py",
+        "'only the LLM's guesses need a yes': the chatbot stops asking before a delete or completion it"
+        " reached by typo correction or fuzzy matching ('delte the plumbr' deletes at once)",
+        (
+            Edit(
+                '                (intent.source == "llm" and intent.intent in DESTRUCTIVE)\n'
+                "                or (intent.intent in GUESS_ASKS and guess is not None)\n",
+                '                intent.source == "llm" and intent.intent in DESTRUCTIVE\n',
+            ),
+        ),
+        tags=("code",),
+    ),
     # -- SC-020 the backend API at NodePort 30081 --
     Defect(
         "backend-task-routes-dropped",
