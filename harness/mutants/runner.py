@@ -61,6 +61,11 @@ class ProveOptions:
     node_port_wait: float = 900.0  # before a defect of a NodePort criterion: wait for 30080/30081 to be free
     extra_pytest_args: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # the nested runs work in scratch clones: a relative --report-dir would land inside each clone (the
+        # baseline's results were then looked for here and reported missing)
+        self.report_dir = self.report_dir.absolute()
+
     @property
     def work_dir(self) -> Path:
         return self.report_dir / "mutants"

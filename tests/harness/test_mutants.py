@@ -365,3 +365,15 @@ def test_a_run_on_disk_without_an_entry_is_rebuilt_from_its_log(tmp_path: Path):
     entry = _entry_on_disk(defect, tmp_path)
     assert entry is not None
     assert (entry["scope"], entry["exit_status"], entry["seconds"]) == ("cluster-free scenarios", 1, 76.38)
+
+
+def test_a_relative_report_dir_is_taken_from_where_tcb_prove_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The nested runs start in scratch clones, so `--report-dir reports-x` must name the directory here."""
+    from harness.mutants.runner import ProveOptions
+
+    monkeypatch.chdir(tmp_path)
+    options = ProveOptions(report_dir=Path("reports-x"))
+    assert options.report_dir == tmp_path / "reports-x"
+    assert options.work_dir == tmp_path / "reports-x" / "mutants"
