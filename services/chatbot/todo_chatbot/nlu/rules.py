@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 
@@ -1695,6 +1696,8 @@ _REASON_CUT = re.compile(
     r"\s*[,;]\s*|\s+-+\s+|\s+(?:as|because|since|cos|coz|cause|'cause|seeing as|given)\s+", re.IGNORECASE
 )
 _TAIL_NOT_A_COMMAND = (Intent.UNKNOWN, Intent.GREETING)
+_REASON_MAX = 300
+_reading_a_part: ContextVar[bool] = ContextVar("reading_a_part", default=False)
 
 
 def _edits(intent: ChatIntent) -> bool:
@@ -1719,7 +1722,19 @@ def edit_then_reason(message: str, context: NLUContext, intent: ChatIntent) -> C
     if _edits(intent) and not swallowed:
         return None
     said = clean(message)
-    for cut in _REASON_CUT.finditer(said):
+    if len(said) > _REASON_MAX or _reading_a_part.get():
+        return None  # bounded: a part is never cut again (a long message of many commas stays linear)
+    token = _reading_a_part.set(True)
+    try:
+        return _edit_before_a_reason(said, context, swallowed, intent)
+    finally:
+        _reading_a_part.reset(token)
+
+
+def _edit_before_a_reason(
+    said: str, context: NLUContext, swallowed: str | None, intent: ChatIntent
+) -> ChatIntent | None:
+    for cut in list(_REASON_CUT.finditer(said))[:4]:
         head, tail = said[: cut.start()], said[cut.end() :]
         if len(head.split()) < 3 or len(tail.split()) < 2:
             continue
