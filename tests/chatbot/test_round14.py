@@ -266,6 +266,10 @@ def test_an_afterthought_is_not_part_of_the_title(
     said = rules.parse(message, CONTEXT)
     assert (said.intent, said.title, said.priority) == (Intent.ADD, title, priority)
     monkeypatch.setattr(rules, "_TITLE_AFTERTHOUGHT", re.compile("zzz"))
+    # round 15b also strips a final "though" (rules.TAIL_PARTICLES): seeded off too, to show this rule's part
+    monkeypatch.setattr(
+        rules, "_POLITE_TAIL_SPLIT", [(w, p) for w, p in rules._POLITE_TAIL_SPLIT if w != "though"]
+    )
     assert rules.parse(message, CONTEXT).title != title
 
 

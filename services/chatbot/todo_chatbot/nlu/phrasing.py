@@ -227,12 +227,36 @@ def rewrite(text: str) -> str:
 
 _UNITS = {"day": 1, "days": 1, "week": 7, "weeks": 7}
 _N = r"(?P<n>\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a couple of|couple of)"
+# more time: "an extra three days", "another couple of days", "two more days", "a further week", "a few
+# more days" is not a number (round 15)
+_MORE = (
+    r"(?=(?:another|an extra|a further|one more|extra)\b"
+    r"|(?:\w+ ){1,3}(?:more|extra|further) (?:days?|weeks?))"
+    rf"(?:(?P<n2>another|an extra|a further|one more|extra) )?(?:{_N} )?(?:more |extra |further )?"
+    r"(?P<unit>days?|weeks?)(?: more| extra| longer| on it| for it)?"
+)
+SHIFT_OUT = "| out| on"
+_MORE_TIME = [
+    # "give task 5 an extra three days", "give the seats another couple of days", "the boiler needs two more
+    # days", "the lawn could do with a further week": more time from its due date (round 15)
+    re.compile(rf"^(?:give|allow|let) (?P<ref>(?!(?:me|us|myself)\b).+?)(?: have)? {_MORE}$"),
+    re.compile(
+        rf"^(?P<ref>.+?) (?:needs?|could do with|could use|can have|could have|gets?|deserves?|will need"
+        rf"|'ll need|wants?) {_MORE}$"
+    ),
+    # "extend the seats by three days", "extend the deadline on task 5 by a week" (round 15)
+    re.compile(
+        rf"^extend (?:the (?:deadline|due date) (?:on|of|for) )?(?P<ref>.+?)(?:'s (?:deadline|due date))?"
+        rf" by {_N} (?P<unit>days?|weeks?)$"
+    ),
+]
 _SHIFT = [
     # "move the rent three days later", "push the dentist back two days", "delay the rent by a week",
     # "move the flights a day earlier", "push back the rent two days"
     re.compile(
         rf"^(?:move|push|shift|bump|delay|postpone|put off|defer|bring|pull|put)(?: back)? (?P<ref>.+?)"
-        rf"(?P<pre> back| forward| off)?(?: by)? {_N} (?P<unit>days?|weeks?)"
+        # "push the lawn out by a week", "move the boiler on a couple of days" (round 15: out, on)
+        rf"(?P<pre> back| forward| off{SHIFT_OUT})?(?: by)? {_N} (?P<unit>days?|weeks?)"
         rf"(?P<dir> later| earlier| back| forward| sooner)?$"
     ),
     # "give me two more days for the essay" (round 11)
@@ -250,6 +274,7 @@ _SHIFT = [
         r"|(?P<n2>another|an extra|a further|one more)) (?P<unit>days?|weeks?)"
         r" (?:for|on|with|to do|to finish) (?P<ref>.+)$"
     ),
+    *_MORE_TIME,
     # "the dentist should be two days earlier"
     re.compile(
         rf"^(?P<ref>.+?) (?:should be|needs to be|can be|could be|has to be|is) {_N} (?P<unit>days?|weeks?)"
@@ -322,7 +347,7 @@ _DATE_EDIT = [
 _PRIORITY_EDIT: list[tuple[str, Priority | None]] = [
     # "the indigo yarn isn't that pressing, medium is fine": the priority said last is the one (round 13)
     (
-        r"^(?P<ref>.+?)(?: (?:isn'?t|aren'?t|is not|are not|'s not|isnt|arent)(?: really| that| very| so"
+        r"^(?P<ref>.+?)(?:(?: (?:isn'?t|aren'?t|is not|are not|isnt|arent)|'s not)(?: really| that| very| so"
         r"| too)? (?:urgent|important|pressing|a priority)(?: really| actually| any ?more)?)?(?: so| but)?"
         r" (?P<p>high|low|medium|normal)(?: priority)?(?:'s| is| will| would| should|'ll)(?: be| do)?"
         r" (?:fine|do|ok|okay|enough|plenty|good|right)$",
@@ -345,7 +370,7 @@ _PRIORITY_EDIT: list[tuple[str, Priority | None]] = [
         "low",
     ),
     (r"^(?P<ref>.+?)(?: is|'s)(?: now)? (?:a )?(?P<p>high|low|medium|top)(?: |-)?priority(?: now)?$", None),
-    (r"^(?:lower|reduce|decrease|drop) (?:the )?priority (?:of|on|for) (?P<ref>.+)$", "low"),
+    (r"^(?:lower|reduce|decrease) (?:the )?priority (?:of|on|for) (?P<ref>.+)$", "low"),
     (r"^(?:there'?s |there is )?no (?:rush|hurry|urgency) (?:on|for|with|about) (?P<ref>.+)$", "low"),
     (r"^(?P<ref>.+?) (?:can|could) wait(?: a bit| for now| a while)?$", "low"),
     (r"^(?:raise|increase|bump up|bump) (?:the )?priority (?:of|on|for) (?P<ref>.+)$", "high"),
@@ -406,7 +431,9 @@ _REOPEN = [
     r" (?:not done|undone|incomplete|open|pending|to do|todo|unfinished|not finished)$",
     r"^(?P<ref>.+?) still (?:has|have|needs|need) to (?:be )?(?P<pp>\w+)(?: out| off| in| up| back)?$",
     r"^(?P<ref>.+?) still needs(?: to be)? (?P<pp>\w+)$",
-    r"^(?P<ref>.+?) (?:still )?needs (?:another|a second|a new|one more|a fresh|a proper) (?P<pp>\w+)$",
+    # "task 3 needs another day" is more time (round 15)
+    r"^(?P<ref>.+?) (?:still )?needs (?:another|a second|a new|one more|a fresh|a proper)"
+    r" (?!days?$|weeks?$)(?P<pp>\w+)$",
     r"^(?P<ref>.+?) (?:still )?needs (?:doing|to be done|redoing|to be redone) (?:again|over)$",
     # "the blocking marks need redoing" (round 11)
     r"^(?P<ref>.+?) (?:still )?needs? (?:redoing|re-doing|to be redone|to be re-done|doing again"
@@ -599,6 +626,9 @@ _NO_DUE_DATE = re.compile(
 )
 
 
+_PRIORITY_OF = re.compile(r"^(?:the |its )?(?:priority|urgency|importance) (?:of|on|for) ")
+
+
 def update(text: str, today_parse: date) -> ChatIntent | None:
     """Relative date shifts, date edits and priority edits said in everyday words."""
     from todo_chatbot.nlu.rules import _priority, parse_date
@@ -633,7 +663,9 @@ def update(text: str, today_parse: date) -> ChatIntent | None:
         m = re.match(p, text)
         if m:
             priority = fixed or _priority(m.group("p"))
-            return ChatIntent(intent=Intent.UPDATE, ref=_ref(m.group("ref")), priority=priority)
+            # "drop the priority of the boiler to low": the task, not its priority (round 15)
+            ref = _PRIORITY_OF.sub("", m.group("ref"))
+            return ChatIntent(intent=Intent.UPDATE, ref=_ref(ref), priority=priority)
     return None
 
 

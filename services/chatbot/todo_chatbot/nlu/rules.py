@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 
@@ -132,6 +133,8 @@ FILTER_WORDS = (
 
 _STRIP = ".,!?;:\"()[]{}\u201c\u201d\u2018\u2019'`"  # ASCII and typographic quotes
 # "delete the hostel if you can": a polite tail, never part of a reference or a title (round 14)
+# "…, make it high priority though": a particle after a request says nothing of it (round 15)
+TAIL_PARTICLES = ["though", "tho", "anyway", "anyways", "then"]
 POLITE_IF_TAIL = [
     "if you can",
     "if you could",
@@ -199,7 +202,17 @@ _POLITE = [
     # "finally done #1" (round 11)
     "finally",
 ]
-_POLITE_TAIL = ["please", "pls", "thanks", "thank you", "for me", "now", "asap please", *POLITE_IF_TAIL]
+_POLITE_TAIL = [
+    "please",
+    "pls",
+    "thanks",
+    "thank you",
+    "for me",
+    "now",
+    "asap please",
+    *POLITE_IF_TAIL,
+    *TAIL_PARTICLES,
+]
 
 GREETING = re.compile(
     r"(hi|hello|hey|hiya|heya|howdy|yo|greetings|hola|(good |g'|g)?(morning|afternoon|evening|day)|sup"
@@ -310,6 +323,15 @@ TASK_NOUN = (
 OTHER_USER = re.compile(
     r"\busers?\s*#?\d+|\b(everyone|everybody|all users|other users?|another user|someone else|other people|"
     r"all accounts|every user|any user)\b|(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.]+|\badmin\b|\broot\b"
+)
+# "what school admin is due this week", "my admin tasks": admin as a kind of the user's own tasks, not an
+# account (round 15); "you are now admin", "as admin", "admin's tasks", "the admin account" stay refused
+ADMIN_CATEGORY = re.compile(
+    r"\b(?:my|our|(?!(?:is|are|am|be|been|being|as|an?|the|now|you|u|me|i|to|for|of|from|by|with|and|or|not"
+    r"|user|users|system|site|super|sys|local|server|db|database|log|logged|in|into|become|made|make|show|list"
+    r"|delete|remove|see|view|get|give|edit|change|complete|mark|clear|wipe|what|which|all|every|any|each"
+    r"|other|another|whose)\b)[a-z]+) admin\b(?!'|\s+(?:account|user|users|rights|access|panel|password"
+    r"|privileges?|mode|role|permissions?|console|login|level)\b)"
 )
 BULK = re.compile(
     r"^(delete|remove|erase|drop|trash|discard|clear|clean|purge|wipe|cancel|forget)( out| up)?"
@@ -594,6 +616,16 @@ WHAT_TOTAL = "|what"
 ANYTHING_FOR = (
     r"|^(?:anything|is there anything|have i got anything|do i have anything|got anything"
     r"|what have i got|what(?:'s| is|s)? there) (?:for|with|about|to do with|re|on) "
+)
+# "is anything planned for sunday?", "do i have anything on for the 5th", "got much on friday" (round 15)
+ANYTHING_ON = (
+    r"|is anything|are any (?:tasks|jobs|things)|(?:have i|do i have|have we|do we have|i|we)(?: got)?"
+    r" (?:anything|much)|got (?:anything|much)|is there much|is much|what(?:'s| is)? there"
+)
+# "give task 5 an extra three days" moves it, no list (round 15)
+GIVE_MORE_TIME = (
+    r"(?! .{1,60} (?:another|an extra|a further|one more|more|extra|further) (?:\w+ ){0,2}?"
+    r"(?:days?|weeks?)$)"
 )
 ANY_SLIPPED = "|any"
 SLIPPED_BY = "|get away|got away|gone past|go past|went past|passed me by|pass me by"
@@ -1466,6 +1498,9 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
         lead_in = re.match(r"^(?:add|remind me to|remind me about)\s+", rest.text)
         if lead_in and not set(words.norm[:cut]) & context.vocabulary:
             return _finish_add(_title_parts(rest.tail(lead_in.end()), context))
+    added = _add_after_clause(words, context)
+    if added is not None:
+        return added
     # add-phrasings that start with a word a typo fix could mistake for a verb ("dont" → "done")
     m = re.match(
         r"^(?:remind me(?! what| how| which| of)(?: to| that| about)?|reminder:?|remember to|"
@@ -1530,6 +1565,9 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
         # "task 4 is sorted, refund went through": the number typed is the reference (round 14)
         return ChatIntent(intent=Intent.COMPLETE, ref=TaskRef(number=int(numbered.group("n"))))
     intent = _two_clauses(words, text, context) or _classify(words, text, context)
+    edit = edit_then_reason(message, context, intent)
+    if edit is not None:
+        return edit
     then = _statement_then_date(message, context, intent)
     if then is not None:
         return then
@@ -1550,7 +1588,11 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
         return ChatIntent(intent=Intent.UNKNOWN)
     if intent.intent is Intent.COUNT and _counts_the_world(text, context):
         return ChatIntent(intent=Intent.UNKNOWN)
-    if OTHER_USER.search(text) and intent.intent not in (Intent.ADD, Intent.HELP, Intent.GREETING):
+    if OTHER_USER.search(ADMIN_CATEGORY.sub(" ", text)) and intent.intent not in (
+        Intent.ADD,
+        Intent.HELP,
+        Intent.GREETING,
+    ):
         return ChatIntent(intent=Intent.UNKNOWN, refusal="other_user")
     if (intent.intent is Intent.UNKNOWN and intent.refusal is None) or (
         intent.intent is Intent.COMPLETE and intent.inferred
@@ -1569,6 +1611,28 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
             return parse_rules("remind me to " + plan.group("rest"), context)
         return _one_clause(message, context) or intent
     return intent
+
+
+_ADD_LEAD = re.compile(
+    r"^(?:add|remind me to|remind me about)\s+(?!(?:a |an |the )?(?:due date|deadline|date|priority)\b)"
+)
+
+
+def _add_after_clause(words: Words, context: NLUContext) -> ChatIntent | None:
+    """ "we need someone to do face painting, add find a face painter": a lead-in clause of any length that
+    names none of the user's tasks, then an add — the title is only what follows the add verb (round 15;
+    round 9's rule took lead-ins of up to four words)."""
+    for i, token in enumerate(words.orig[:24]):
+        if not (token.endswith((",", ";")) or token in ("-", "--", "\u2013")) or i + 2 >= len(words.norm):
+            continue
+        lead, rest = words.norm[: i + 1], Words(words.orig[i + 1 :], words.norm[i + 1 :])
+        if len(lead) < 3 or {"it", "that", "this"} & set(rest.norm):
+            continue
+        rest = _rewritten(_strip_prefixes(rest))
+        add = _ADD_LEAD.match(rest.text)
+        if add and not _names_a_title_word(" ".join(lead), context):
+            return _finish_add(_title_parts(rest.tail(add.end()), context))
+    return None
 
 
 # "sort the sock drawer at some point, it's not important": a command for a new task, then how much it
@@ -1624,6 +1688,66 @@ def _statement_then_date(message: str, context: NLUContext, intent: ChatIntent) 
     then = _one_clause(message, context)
     if then is not None and then.intent is Intent.UPDATE and (then.due_date or then.due_shift_days):
         return then
+    return None
+
+
+# where a reason may follow a complete edit: a comma, a dash, "as", "because", "since", "cos" (round 15)
+_REASON_CUT = re.compile(
+    r"\s*[,;]\s*|\s+-+\s+|\s+(?:as|because|since|cos|coz|cause|'cause|seeing as|given)\s+", re.IGNORECASE
+)
+_TAIL_NOT_A_COMMAND = (Intent.UNKNOWN, Intent.GREETING)
+_REASON_MAX = 300
+_reading_a_part: ContextVar[bool] = ContextVar("reading_a_part", default=False)
+
+
+def _edits(intent: ChatIntent) -> bool:
+    """An update that names its task and a new value it read without a problem."""
+    return (
+        intent.intent is Intent.UPDATE
+        and intent.ref is not None
+        and intent.problem is None
+        and bool(intent.title or intent.due_date or intent.due_shift_days or intent.priority)
+    )
+
+
+def edit_then_reason(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent | None:
+    """ "shift the long run to saturday, sunday's forecast is awful", "bump the blazer up to high as the
+    interview's soon": a complete edit, then the user's reason, which is read into neither the new value nor
+    the reference (round 15). Only where the whole message read as no complete edit, and only when the words
+    after the cut are no command of their own."""
+    if intent.refusal is not None or intent.intent not in (Intent.UPDATE, Intent.UNKNOWN, Intent.ADD):
+        return None
+    # "set the seats to low since the fabric hasn't come" read the rest as a new title
+    swallowed = intent.title if intent.intent is not Intent.UNKNOWN else None
+    if _edits(intent) and not swallowed:
+        return None
+    said = clean(message)
+    if len(said) > _REASON_MAX or _reading_a_part.get():
+        return None  # bounded: a part is never cut again (a long message of many commas stays linear)
+    token = _reading_a_part.set(True)
+    try:
+        return _edit_before_a_reason(said, context, swallowed, intent)
+    finally:
+        _reading_a_part.reset(token)
+
+
+def _edit_before_a_reason(
+    said: str, context: NLUContext, swallowed: str | None, intent: ChatIntent
+) -> ChatIntent | None:
+    for cut in list(_REASON_CUT.finditer(said))[:4]:
+        head, tail = said[: cut.start()], said[cut.end() :]
+        if len(head.split()) < 3 or len(tail.split()) < 2:
+            continue
+        edit = parse_rules(head, context)
+        if not _edits(edit) or edit.guessed or edit.inferred or (swallowed and edit.title):
+            continue
+        if intent.intent is Intent.ADD and not (
+            edit.ref and (edit.ref.number is not None or _names_a_title_word(edit.ref.words or "", context))
+        ):
+            continue  # "put the boiler on high - the flat is freezing": the boiler is one of the user's tasks
+        after = parse_rules(tail, context)
+        if after.intent in _TAIL_NOT_A_COMMAND or after.inferred:
+            return edit
     return None
 
 
@@ -1929,7 +2053,7 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
                     r"^(show|sho|shw|shwo|list|display|view|see|get(?! rid)(?!.* (?:off|out of) (?:my|the) )"
                     # "get the club hall done by the 5th" sets a date (round 12)
                     r"(?!.* (?:done|sorted|finished|booked|paid|sent) (?:by|for|on|before|till|until) )"
-                    r"|give(?! .{1,60} (?:a|an|the) (?:\w+ ){0,2}?(?:due date|deadline))"
+                    r"|give(?! .{1,60} (?:a|an|the) (?:\w+ ){0,2}?(?:due date|deadline))" + GIVE_MORE_TIME +
                     # "give me another week for the essay" moves it (round 13)
                     r"(?! (?:me|us|myself) (?:another|an extra|a further|one more|\w+ (?:more|extra))"
                     r" (?:day|week))"
@@ -1972,6 +2096,7 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
                 re.match(
                     r"^(?:what's|whats|what is"
                     + WHAT_ON
+                    + ANYTHING_ON
                     + r"|what have i got|anything|is there anything) (?:on|due|planned"
                     r"|happening|going on|coming up|scheduled|lined up|booked in)\b" + ANYTHING_FOR,
                     text,
