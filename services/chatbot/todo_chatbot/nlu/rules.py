@@ -1175,10 +1175,13 @@ _DONE_WORD = (
     r"(?:already )?(?:completed|complete|done|finished|ticked(?: off)?|checked(?: off)?|crossed(?: off)?"
     r"|closed|sorted|dealt with)"
 )
+# "remove all the ticked off running stuff", "bin the done garden ones": up to two words of what they are
+# about between the done word and the plural noun (round 15)
+DONE_TOPIC = r"(?:[a-z'-]+ ){0,2}?"
 DONE_ONES = re.compile(
     rf"\b{_DESTROY_VERB}(?: out| up| away| off)? (?:all |both )?(?:of )?(?:the |my |those |these |them )?"
     rf"(?:ones (?:that are |i'?ve |we'?ve |that i'?ve |i have )?(?:already )?{_DONE_WORD}\b"
-    rf"|{_DONE_WORD} (?:ones|tasks|items|things|stuff|jobs|chores|todos|to-?dos|bits|lot)\b)"
+    rf"|{_DONE_WORD} {DONE_TOPIC}(?:ones|tasks|items|things|stuff|jobs|chores|todos|to-?dos|bits|lot)\b)"
 )
 
 
@@ -1500,6 +1503,9 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
         added.priority = added.priority or "high"
         return _finish_add(added)
 
+    did = did_the_task(words.text.rstrip(" .!?"), context)
+    if did is not None:
+        return did
     fixes: list[str] = []
     words = _strip_prefixes(words)
     words = _correct(words, [0], VERBS, context.vocabulary, fixes)
@@ -1569,6 +1575,45 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
             return parse_rules("remind me to " + plan.group("rest"), context)
         return _one_clause(message, context) or intent
     return intent
+
+
+# "removed the rust from the arches last night", "deleted the old takes", "rebuilt the carburettor over the
+# weekend": a report of doing a task whose title starts with a command verb (Remove the rust …) is a
+# completion, never that command (round 15): the verb said in the past, its base a word of the user's titles
+_DID_LEAD = re.compile(r"^(?:(?:i|we|i've|ive|i have|we've|just|finally|already|also|now|eventually) )*")
+_DID_WHEN = re.compile(
+    r"(?:,? (?:(?:this|yesterday|last|on|over|at) (?:the )?(?:morning|afternoon|evening|night|weekend"
+    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday|week)|yesterday|today|earlier(?: on| today)?"
+    r"|just now|at last|finally|in the end|(?:an|a|one|two|three|a few|a couple of) (?:hours?|days?|weeks?"
+    r"|minutes?) ago))+$"
+)
+
+
+def did_the_task(text: str, context: NLUContext) -> ChatIntent | None:
+    lead = _DID_LEAD.match(text)
+    rest = text[lead.end() if lead else 0 :]
+    verb, _, tail = rest.partition(" ")
+    if not tail or (verb not in PAST_TENSE and not (verb.endswith("ed") and len(verb) > 4)):
+        return None
+    base = next((w for w in context.vocabulary if w != verb and same_word(verb, w)), None)
+    if base is None or base not in _COMMAND_VERB_TITLES or phrasing.NEGATION.search(tail):
+        return None
+    if _DID_NOT_A_TITLE.match(tail):
+        return None  # "deleted task 3", "removed it": the command, as before
+    when = _DID_WHEN.search(tail)
+    tail = tail[: when.start()] if when and when.start() > 0 else tail
+    return ChatIntent(intent=Intent.COMPLETE, ref=TaskRef(words=f"{verb} {tail}"), inferred=True)
+
+
+_DID_NOT_A_TITLE = re.compile(r"^(?:(?:task|number|no|item|todo|#)\s*#?\d|\d|(?:it|that|this|them|those)\b)")
+
+
+# command words that are also the first word of a task title ("Delete the old takes", "Clear out the loft")
+_COMMAND_VERB_TITLES = frozenset(
+    "remove delete cancel clear rebuild erase drop scrap bin ditch trash discard purge wipe kill strip empty"
+    " update change edit move rename set reset mark check tick finish complete close reopen restore"
+    " postpone reschedule push shift raise lower add create make list show".split()
+)
 
 
 # "sort the sock drawer at some point, it's not important": a command for a new task, then how much it

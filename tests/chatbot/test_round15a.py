@@ -1,0 +1,117 @@
+"""Round 15 (a): heldout13's failures on the safety-related intents, fixed by class — a past-tense report
+of doing a task whose title starts with a command verb ("removed the wasp nest last night": Remove the wasp
+nest) is a completion, never that command; "the done garden ones" with words between is clear-completed;
+… Each rule is removed (seeded off) in a test that then fails. The messages are this round's own
+phrasings on its own titles, not heldout13's."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from todo_chatbot.nlu import rules
+from todo_chatbot.nlu.intent import ChatIntent, Intent, NLUContext
+
+from tests.chatbot.test_no_destruction_on_a_guess import FakeBackend, converse, make_tasks
+
+TODAY = date(2026, 11, 23)  # a Monday
+TITLES = [
+    "Repaint the garden fence",
+    "Delete the spam folder",
+    "Remove the wasp nest",
+    "Cancel the gym membership",
+    "Ask Priya for a lift",
+    "Rebuild the shed door",
+    "Clear out the loft",
+    "Book the boiler service",
+    "Wash the car",
+    "Order new glasses",
+]
+DONE = [False, False, False, False, False, False, False, True, True, False]
+CONTEXT = NLUContext(today=TODAY, vocabulary=frozenset(" ".join(TITLES).lower().split()))
+
+
+def _ref(said: ChatIntent) -> Any:
+    if said.ref is None:
+        return None
+    if said.ref.pronoun:
+        return "it"
+    return said.ref.number if said.ref.number is not None else said.ref.words
+
+
+def _talk(messages: list[str], done: list[bool] | None = None) -> tuple[FakeBackend, list[str]]:
+    backend = FakeBackend(make_tasks(TITLES, done or DONE))
+    return backend, converse(backend, messages)
+
+
+# ---- 1: a past-tense report of a task whose title starts with a command verb ----
+
+DID = [
+    ("removed the wasp nest last night", 3),
+    ("deleted the spam folder this morning", 2),
+    ("rebuilt the shed door over the weekend", 6),
+    ("I cancelled the gym membership yesterday", 4),
+    ("we finally cleared out the loft", 7),
+    ("just removed the wasp nest a couple of days ago", 3),
+]
+
+
+@pytest.mark.parametrize(("message", "number"), DID)
+def test_a_past_command_verb_of_the_title_is_a_completion(message: str, number: int) -> None:
+    said = rules.parse(message, CONTEXT)
+    assert said.intent is Intent.COMPLETE and said.inferred, said
+    backend, replies = _talk([message, "yes"])
+    assert backend.destroyed == [("complete", number)], replies
+
+
+def test_without_the_report_rule_the_task_is_deleted_or_edited(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "did_the_task", lambda text, context: None)
+    read = [rules.parse(m, CONTEXT).intent for m, _ in DID]
+    assert Intent.DELETE in read, read
+    backend, replies = _talk(["removed the wasp nest last night", "yes"])
+    assert backend.destroyed == [("delete", 3)], replies
+
+
+@pytest.mark.parametrize(
+    ("message", "intent", "ref"),
+    [
+        ("deleted task 3", Intent.DELETE, 3),  # a number: the command, as before
+        ("remove the wasp nest", Intent.DELETE, "wasp nest"),
+        ("removed the wasp nest? no I haven't", Intent.DELETE, None),  # a negation: not a report
+    ],
+)
+def test_not_a_report(message: str, intent: Intent, ref: Any) -> None:
+    said = rules.parse(message, CONTEXT)
+    assert said.intent is intent and (ref is None or _ref(said) == ref), said
+
+
+def test_a_report_naming_another_task_asks() -> None:
+    backend, replies = _talk(["deleted the gym membership"])
+    assert not backend.destroyed and replies[0].endswith("(yes/no)"), replies
+
+
+# ---- 5: the done <topic> ones ----
+
+DONE_TOPICS = [
+    "remove all the ticked off garden stuff",
+    "bin the done car ones please",
+    "get rid of the finished house jobs, they're cluttering things up",
+    "clear away the completed loft and shed bits",
+    "delete the sorted boiler things",
+]
+
+
+@pytest.mark.parametrize("message", DONE_TOPICS)
+def test_the_done_topic_ones_are_a_clear(message: str) -> None:
+    assert rules.parse(message, CONTEXT).intent is Intent.CLEAR_COMPLETED
+
+
+def test_the_done_topic_ones_ask_naming_how_many(monkeypatch: pytest.MonkeyPatch) -> None:
+    backend, replies = _talk(["remove all the ticked off garden stuff", "yes"])
+    assert "your 2 completed tasks" in replies[0], replies
+    assert backend.destroyed == [("clear", 8), ("clear", 9)], replies
+    seeded = rules.DONE_ONES.pattern.replace(rules.DONE_TOPIC, "")
+    monkeypatch.setattr(rules, "DONE_ONES", rules.re.compile(seeded))
+    read = [rules.parse(m, CONTEXT).intent for m in DONE_TOPICS]
+    assert Intent.DELETE in read, read
