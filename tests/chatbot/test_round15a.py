@@ -10,7 +10,8 @@ from datetime import date
 from typing import Any
 
 import pytest
-from todo_chatbot.nlu import rules
+from todo_chatbot import chat
+from todo_chatbot.nlu import phrasing, rules
 from todo_chatbot.nlu.intent import ChatIntent, Intent, NLUContext
 
 from tests.chatbot.test_no_destruction_on_a_guess import FakeBackend, converse, make_tasks
@@ -40,8 +41,16 @@ def _ref(said: ChatIntent) -> Any:
     return said.ref.number if said.ref.number is not None else said.ref.words
 
 
+class RestoringBackend(FakeBackend):
+    """The fake backend with the restore an undo of a delete needs."""
+
+    async def restore_task(self, token: str, **task: Any) -> dict[str, Any]:
+        self.tasks[task["number"]] = dict(task)
+        return dict(task)
+
+
 def _talk(messages: list[str], done: list[bool] | None = None) -> tuple[FakeBackend, list[str]]:
-    backend = FakeBackend(make_tasks(TITLES, done or DONE))
+    backend = RestoringBackend(make_tasks(TITLES, done or DONE))
     return backend, converse(backend, messages)
 
 
@@ -115,3 +124,59 @@ def test_the_done_topic_ones_ask_naming_how_many(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(rules, "DONE_ONES", rules.re.compile(seeded))
     read = [rules.parse(m, CONTEXT).intent for m in DONE_TOPICS]
     assert Intent.DELETE in read, read
+
+
+# ---- 6: undo wordings; "don't delete it" only right after the delete ----
+
+UNDO_WORDS = [
+    ("my mistake, change it back", phrasing.UNDO_LEADS),
+    ("my mistake, put that back", phrasing.UNDO_LEADS),
+    ("hang on, I need that one, don't delete it!", phrasing.UNDO_LEADS),
+    ("wait, we still need it, don't remove it", phrasing.UNDO_LEADS),
+    ("can you rewind whatever I last did", phrasing.UNDO_REWIND),
+    ("roll back what I just did", phrasing.UNDO_REWIND),
+    ("rewind the last change please", phrasing.UNDO_REWIND),
+    ("hmm, restore the priority it had before", phrasing.UNDO_REWIND),
+    ("put back the old due date", phrasing.UNDO_REWIND),
+    ("reset the deadline to what it was before", phrasing.UNDO_REWIND),
+]
+
+
+@pytest.mark.parametrize(("message", "part"), UNDO_WORDS)
+def test_undo_wordings(message: str, part: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert rules.parse(message, CONTEXT).intent is Intent.UNDO
+    monkeypatch.setattr(phrasing, "UNDO", rules.re.compile(phrasing.UNDO.pattern.replace(part, "")))
+    assert rules.parse_rules(message, CONTEXT).intent is not Intent.UNDO
+
+
+@pytest.mark.parametrize("message", ["reset the priority", "restore task 3", "what was the date before"])
+def test_not_an_undo(message: str) -> None:
+    assert rules.parse_rules(message, CONTEXT).intent is not Intent.UNDO
+
+
+def test_a_change_taken_back_at_once() -> None:
+    backend, replies = _talk(["mark 7 as done", "my mistake, change it back"])
+    assert not backend.tasks[7]["completed"] and replies[1].startswith("Undone"), replies
+    backend, replies = _talk(["set task 1 to high priority", "hmm, restore the priority it had before"])
+    assert backend.tasks[1]["priority"] == "medium" and replies[1].startswith("Undone"), replies
+
+
+def test_i_still_need_it_is_no_take_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    message = "wait, we still need it, don't remove it"
+    backend, replies = _talk(["delete task 3", message])
+    assert 3 in backend.tasks and replies[1].startswith("Undone"), replies
+    monkeypatch.setattr(rules, "STILL_NEED_IT", rules.re.compile("(?!)"))
+    assert rules.parse(message, CONTEXT).intent is not Intent.UNDO
+
+
+def test_dont_delete_it_undoes_only_the_delete_just_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    backend, replies = _talk(["delete task 3", "hang on, I need that one, don't delete it!"])
+    assert 3 in backend.tasks, replies
+    for between in (["show my tasks"], ["add buy stamps"], ["how many tasks have i got", "thanks"]):
+        backend, replies = _talk(["delete task 3", *between, "don't delete it!"])
+        assert 3 not in backend.tasks and "nothing has changed" in replies[-1], replies
+    backend, replies = _talk(["delete task 3", "show my tasks", "undo"])
+    assert 3 in backend.tasks, replies  # a plain undo still reverts the last change
+    monkeypatch.setattr(chat, "aged", lambda state, before: None)
+    backend, replies = _talk(["delete task 3", "show my tasks", "don't delete it!"])
+    assert 3 in backend.tasks, replies

@@ -1030,6 +1030,7 @@ def refine_title(intent: ChatIntent) -> ChatIntent:
 
 
 DESTRUCTIVE = (Intent.DELETE, Intent.COMPLETE, Intent.CLEAR_COMPLETED)
+STILL_NEED_IT = re.compile(r"\b(?:i|we) (?:still |really |actually )*need (?:that|it|this)\b")
 
 
 def taken_back(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
@@ -1051,6 +1052,8 @@ def taken_back(message: str, context: NLUContext, intent: ChatIntent) -> ChatInt
     said = clean(message).lower().replace("\u2019", "'").replace("\u2018", "'")
     if not (phrasing.takes_back(said) or _typed_undone(said, context)):
         return intent
+    if intent.intent is Intent.UNDO and STILL_NEED_IT.search(said):
+        return intent  # "wait, I still need that, don't remove it": the task, not its completion (round 15)
     if intent.intent in DESTRUCTIVE and phrasing.EXPLICIT_DESTROY[intent.intent].search(said):
         return intent
     from todo_chatbot.nlu.arbiter import reference
