@@ -180,3 +180,91 @@ def test_dont_delete_it_undoes_only_the_delete_just_made(monkeypatch: pytest.Mon
     monkeypatch.setattr(chat, "aged", lambda state, before: None)
     backend, replies = _talk(["delete task 3", "show my tasks", "don't delete it!"])
     assert 3 in backend.tasks, replies
+
+
+# ---- 2: a numbered task said done without a verb, or ticked off; an answer that completes an asking ----
+
+NUMBERED = [
+    ("7's done, tick it off", 7),
+    ("3's done, cross it off", 3),
+    ("task 6 done, found a door at the tip", 6),
+    ("task 3 done, the council came", 3),
+    ("4 done, tick it", 4),
+    ("item 10 finished, they arrived today", 10),
+]
+
+
+@pytest.mark.parametrize(("message", "number"), NUMBERED)
+def test_a_number_said_done_acts_at_once(message: str, number: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    backend, replies = _talk([message])
+    assert backend.destroyed == [("complete", number)], replies
+    monkeypatch.setattr(
+        rules,
+        "NUMBERED_DONE",
+        rules.re.compile(
+            rules.NUMBERED_DONE.pattern.replace(
+                rules.NUMBER_SAID, "(?:task|number|no\\.?|item|#)\\s*#?"
+            ).replace(rules.NUMBERED_VERB, " (?:is|'s|was|has been|is now|now|got|are)")
+        ),
+    )
+    backend, replies = _talk([message])
+    assert not backend.destroyed, replies
+
+
+@pytest.mark.parametrize(
+    "message", ["task 4 done?", "task 4 done, right", "task 4 done but not the paperwork", "4 done, 6 to go"]
+)
+def test_a_number_said_done_but_asked_or_taken_back_does_not_act(message: str) -> None:
+    backend, replies = _talk([message])
+    assert not backend.destroyed, replies
+
+
+SAID_YES = [
+    "priya said yes to giving me a lift",
+    "priya agreed to give me a lift",
+    "priya's confirmed",
+    "my priya has said yes",
+]
+
+
+@pytest.mark.parametrize("message", SAID_YES)
+def test_an_answer_completes_the_asking_after_a_yes(message: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    backend, replies = _talk([message])
+    assert not backend.destroyed and "#5 Ask Priya" in replies[0] and replies[0].endswith("(yes/no)"), replies
+    backend, replies = _talk([message, "yes"])
+    assert backend.destroyed == [("complete", 5)], replies
+    monkeypatch.setattr(rules, "said_yes", lambda text, context: None)
+    assert rules.parse_rules(message, CONTEXT).guessed != rules.SAID_YES_GUESS
+
+
+@pytest.mark.parametrize(
+    "message", ["priya said no", "priya said yes but not till march", "priya hasn't agreed"]
+)
+def test_no_answer_completes_nothing(message: str) -> None:
+    backend, replies = _talk([message, "yes"])
+    assert not backend.destroyed, replies
+
+
+# ---- 3: a done task back on the list, with a reason after it ----
+
+REOPENS = [
+    ("I spoke too soon about the boiler service, the engineer never came", 8),
+    ("spoke too soon on washing the car, it rained", 9),
+    ("oh I was too quick ticking off the boiler service", 8),
+    ("put the boiler service back on the list, the engineer cancelled", 8),
+    ("pop washing the car back on my to-do list please, the birds got it", 9),
+    ("stick 9 back on the list - muddy again", 9),
+]
+
+
+@pytest.mark.parametrize(("message", "number"), REOPENS)
+def test_spoke_too_soon_reopens(message: str, number: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    backend, replies = _talk([message])
+    assert not backend.tasks[number]["completed"] and len(backend.tasks) == 10, replies
+    monkeypatch.setattr(rules, "SPOKE_TOO_SOON", rules.re.compile("(?!)"))
+    backend, replies = _talk([message])
+    assert backend.tasks[number]["completed"] or len(backend.tasks) > 10, replies
+
+
+def test_put_a_new_thing_back_on_the_list_is_an_add() -> None:
+    assert rules.parse("put milk back on the list, we ran out", CONTEXT).intent is Intent.ADD

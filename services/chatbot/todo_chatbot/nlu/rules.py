@@ -1506,7 +1506,11 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
         added.priority = added.priority or "high"
         return _finish_add(added)
 
-    did = did_the_task(words.text.rstrip(" .!?"), context)
+    did = (
+        did_the_task(words.text.rstrip(" .!?"), context)
+        or said_yes(words.text.rstrip(" .!?"), context)
+        or spoke_too_soon(message, context)
+    )
     if did is not None:
         return did
     fixes: list[str] = []
@@ -1611,6 +1615,60 @@ def did_the_task(text: str, context: NLUContext) -> ChatIntent | None:
 _DID_NOT_A_TITLE = re.compile(r"^(?:(?:task|number|no|item|todo|#)\s*#?\d|\d|(?:it|that|this|them|those)\b)")
 
 
+# "gareth said yes to being my referee" with a task "Ask Gareth for a reference": the answer completes the
+# asking — asked first, as it is read from an outcome, not said done (round 15)
+_SAID_YES = re.compile(
+    r"^(?:my |the |our )?(?P<who>[a-z]+)(?:'s)? (?:said yes|says yes|has said yes|agreed|has agreed"
+    r"|said ok|said okay|confirmed|has confirmed|been in touch and agreed|is happy to|was happy to"
+    r"|is up for it"
+    r"|said she'?d do it|said he'?d do it|said they'?d do it)\b(?P<rest>.*)$"
+)
+SAID_YES_GUESS = "took the answer to mean the asking is done"
+
+
+def said_yes(text: str, context: NLUContext) -> ChatIntent | None:
+    m = _SAID_YES.match(text)
+    if m is None or "ask" not in context.vocabulary or m.group("who") not in context.vocabulary:
+        return None
+    if phrasing.NEGATION.search(m.group("rest")):
+        return None
+    return ChatIntent(
+        intent=Intent.COMPLETE,
+        ref=TaskRef(words=f"ask {m.group('who')}"),
+        inferred=True,
+        guessed=SAID_YES_GUESS,
+    )
+
+
+# "I spoke too soon about the boiler service, the engineer never came", "put washing the car back on the list,
+# the birds got it again": a done task back on the list, whatever reason follows (round 15)
+SPOKE_TOO_SOON = re.compile(
+    r"^(?:(?:oh|ah|hmm|ugh|argh|actually|sorry|damn|wait|um|erm)[,!]? )*"
+    r"(?:(?:i|we) )?(?:spoke too soon|was too quick|were too quick|jumped the gun"
+    r"|got ahead of (?:myself|ourselves)"
+    r"|was a bit (?:quick|hasty|premature)|was too hasty)(?: there)?,?"
+    r" (?:about|on|with|re|regarding|over|(?:when i |by )?(?:ticking|marking|checking|crossing)(?: off)?)"
+    r" (?P<ref>[^,;.!?]+?)(?: (?:being|is|was) (?:done|finished|sorted))?(?:\s*[,;.!?-].*)?$"
+    r"|^(?:(?:please|pls|can you|could you|just|ok|okay|so)\s+)*(?:put|stick|pop|bung|get|add)"
+    r" (?P<back>[^,;]+?)"
+    r" back (?:on|in|onto|to) (?:my |the )?(?:list|to-?do list|todo list|to do list|tasks|to-?dos)"
+    r"(?: please| pls| thanks| for me)?(?:\s*[,;.!?-].*)?$"
+)
+
+
+def spoke_too_soon(message: str, context: NLUContext) -> ChatIntent | None:
+    m = SPOKE_TOO_SOON.match(_said(message))
+    if m is None:
+        return None
+    from todo_chatbot.nlu.arbiter import reference
+
+    said = m.group("ref") or m.group("back")
+    ref = parse_ref(said)
+    if ref is None or (ref.words and reference(said.split(), context) is None):
+        return None  # "put milk back on the list, we ran out" names no task of the user's: an add, as before
+    return ChatIntent(intent=Intent.REOPEN, ref=ref, inferred=True)
+
+
 # command words that are also the first word of a task title ("Delete the old takes", "Clear out the loft")
 _COMMAND_VERB_TITLES = frozenset(
     "remove delete cancel clear rebuild erase drop scrap bin ditch trash discard purge wipe kill strip empty"
@@ -1655,8 +1713,16 @@ _QUESTION_END = re.compile(
     r"(?:\?[\s.!?]*|[,\s]+(?:right|isn'?t it|is it|yeah|yes|no|correct|ok|okay|hasn'?t it|wasn'?t it|innit)"
     r"[\s.!]*)$"
 )
+# "task 4 done, found a bumper", "7's done, tick it off" (round 15): no verb after a numbered task; a bare
+# number with "'s"/"is", or said done then ticked off
+NUMBER_SAID = (
+    r"(?:(?:task|number|no\.?|item|#)\s*#?|(?=\d{1,9}(?:'s\b| is\b| was\b"
+    r"| (?:done|finished|complete|completed|sorted)\s*[,;-]+\s*(?:you can |so |just )?"
+    r"(?:tick|cross|check|mark) (?:it|that|this)\b)))"
+)
+NUMBERED_VERB = r"(?:'s| (?:is|'s|was|has been|is now|now|got|are))?"
 NUMBERED_DONE = re.compile(
-    r"^(?:task|number|no\.?|item|#)\s*#?(?P<n>\d{1,9}) (?:is|'s|was|has been|is now|now|got|are)"
+    rf"^{NUMBER_SAID}(?P<n>\d{{1,9}}){NUMBERED_VERB}"
     r"(?: all| now| finally| already)? (?:done|complete|completed|finished|sorted|sorted out|dealt with"
     r"|handled"
     r"|taken care of|ticked off|out of the way)(?: now| already)?"
