@@ -10,11 +10,14 @@ from datetime import date
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from todo_chatbot import chat
 from todo_chatbot.nlu import phrasing, rules
 from todo_chatbot.nlu.intent import ChatIntent, Intent, NLUContext
 
 from tests.chatbot.test_no_destruction_on_a_guess import FakeBackend, converse, make_tasks
+from tests.chatbot.test_no_destruction_on_a_guess import _talk as talk_guessing
 
 TODAY = date(2026, 11, 23)  # a Monday
 TITLES = [
@@ -268,3 +271,225 @@ def test_spoke_too_soon_reopens(message: str, number: int, monkeypatch: pytest.M
 
 def test_put_a_new_thing_back_on_the_list_is_an_add() -> None:
     assert rules.parse("put milk back on the list, we ran out", CONTEXT).intent is Intent.ADD
+
+
+# ---- 4: delete wordings: "my task for it", "the X one can go", "I don't need the X task"; musings ----
+
+
+@pytest.mark.parametrize(
+    ("message", "number"),
+    [
+        ("my neighbour is sorting the wasps, bin my task for it", 3),
+        ("the optician is posting the glasses, scrap my task for that", 10),
+        ("the gym closed down - delete the reminder for it", 4),
+        ("priya's driving me anyway, remove the one for that", 5),
+    ],
+)
+def test_my_task_for_it_asks_about_the_task_named_before(
+    message: str, number: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend, replies = _talk([message])
+    assert not backend.destroyed and replies[0].endswith("(yes/no)") and f"#{number} " in replies[0], replies
+    backend, replies = _talk([message, "yes"])
+    assert backend.destroyed == [("delete", number)], replies
+    monkeypatch.setattr(rules, "task_for_it", lambda message, context, intent: intent)
+    backend, replies = _talk([message])
+    assert backend.destroyed or not replies[0].endswith("(yes/no)") or f"#{number} " not in replies[0], (
+        replies
+    )
+
+
+CAN_GO = [
+    ("the wasp nest one can go", 3),
+    ("the glasses one can go now", 10),
+    ("that fence task can be deleted", 1),
+    ("the spam folder job can come off the list", 2),
+    ("task 4 can go too", 4),
+]
+
+
+@pytest.mark.parametrize(("message", "number"), CAN_GO)
+def test_can_go_asks_to_delete(message: str, number: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    said = rules.parse(message, CONTEXT)
+    assert said.intent is Intent.DELETE and said.guessed == rules.CAN_GO_GUESS, said
+    backend, replies = _talk([message, "yes"])
+    assert backend.destroyed == [("delete", number)], replies
+    monkeypatch.setattr(rules, "can_go", lambda text: None)
+    assert rules.parse_rules(message, CONTEXT).guessed != rules.CAN_GO_GUESS
+
+
+@pytest.mark.parametrize("message", ["the car can go to the garage tomorrow", "the wasp nest one can wait"])
+def test_can_go_somewhere_is_no_delete(message: str) -> None:
+    assert rules.parse_rules(message, CONTEXT).intent is not Intent.DELETE
+
+
+DONT_NEED = [
+    ("I don't need the glasses task", 10),
+    ("we don't need the gym one", 4),
+    ("the car's spotless so I don't need the wash task", 9),
+    ("priya's away because we don't really need that lift one", 5),
+]
+
+
+@pytest.mark.parametrize(("message", "number"), DONT_NEED)
+def test_dont_need_the_task_is_a_delete(message: str, number: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    said = rules.parse_rules(message, CONTEXT)
+    assert said.intent is Intent.DELETE, said
+    backend, replies = _talk([message, "yes"])
+    assert backend.destroyed == [("delete", number)], replies
+    monkeypatch.setattr(
+        phrasing, "_DELETE", [p for p in phrasing._DELETE if p != phrasing.DONT_NEED_THE_TASK]
+    )
+    assert rules.parse_rules(message, CONTEXT).intent is not Intent.DELETE or message.startswith("I don't")
+
+
+MUSINGS = [
+    "thinking about deleting the shed door one, we might buy a new shed",
+    "I'm thinking of removing the loft task",
+    "I was going to delete the gym membership task but I still use it",
+    "we were gonna bin the glasses one, but no",
+    "might get rid of the fence one later",
+    "considering scrapping the spam folder task",
+]
+
+
+@pytest.mark.parametrize("message", MUSINGS)
+def test_a_musing_about_deleting_asks_and_never_acts(message: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    said = rules.parse(message, CONTEXT)
+    assert said.intent is Intent.DELETE and said.guessed == rules.MUSING_GUESS, said
+    backend, replies = _talk([message, "no"])
+    assert not backend.destroyed and len(backend.tasks) == 10, replies
+    monkeypatch.setattr(rules, "musing", lambda message, context, intent: intent)
+    assert rules.parse(message, CONTEXT).guessed != rules.MUSING_GUESS
+
+
+@pytest.mark.parametrize("message", ["could you delete the fence one", "can you remove task 3"])
+def test_a_polite_request_is_no_musing(message: str) -> None:
+    said = rules.parse(message, CONTEXT)
+    assert said.intent is Intent.DELETE and said.guessed is None, said
+
+
+# ---- 7: a story about deleting is not understood ----
+
+NARRATIONS = [
+    "yesterday I almost deleted my whole list by accident haha",
+    "I nearly wiped all my tasks last week lol",
+    "last night I accidentally nearly cleared everything",
+    "funny story, I once binned every task by mistake",
+    "my son very nearly deleted the lot",
+]
+
+
+@pytest.mark.parametrize("message", NARRATIONS)
+def test_a_story_changes_nothing(message: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert rules.parse(message, CONTEXT).intent is Intent.UNKNOWN
+    backend, replies = _talk([message, "yes"])
+    assert not backend.destroyed and "Your tasks" not in replies[0], replies
+    monkeypatch.setattr(rules, "narrated", lambda message, context, intent: intent)
+    monkeypatch.setattr(rules, "_parse_rules", lambda message, context: ChatIntent(intent=Intent.LIST))
+    assert rules.parse(message, CONTEXT).intent is Intent.LIST
+
+
+def test_without_the_narration_guard_a_story_is_read_as_a_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "narrated", lambda message, context, intent: intent)
+    read = [rules.parse(m, CONTEXT).intent for m in NARRATIONS]
+    assert Intent.LIST in read, read
+
+
+# ---- 8: an event after a day; an event swallowed into the reference ----
+
+LATER = [
+    ("delete the wasp nest after today", 3),
+    ("complete the fence after tomorrow", 1),
+    ("bin the spam folder from tomorrow", 2),
+    ("tick off the loft after this weekend", 7),
+    ("tick off the wasp nest before the landlord's visit", 3),
+    ("delete the fence after the painters have been", 1),
+]
+
+
+@pytest.mark.parametrize(("message", "number"), LATER)
+def test_a_later_day_or_event_asks_naming_the_task(message: str, number: int) -> None:
+    said = rules.parse(message, CONTEXT)
+    assert said.guessed == rules.CONDITIONAL_GUESS, said
+    backend, replies = _talk([message])
+    assert not backend.destroyed and f"#{number} " in replies[0] and replies[0].endswith("(yes/no)"), replies
+    backend, replies = _talk([message, "no"])
+    assert not backend.destroyed, replies
+
+
+def test_without_the_day_rule_after_today_is_not_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "AFTER_A_DAY", rules.re.compile("(?!)"))
+    assert rules.parse("delete the wasp nest after today", CONTEXT).guessed != rules.CONDITIONAL_GUESS
+
+
+def test_without_the_cut_the_event_is_part_of_the_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "_event_cut", lambda message, intent: intent)
+    _, replies = _talk(["tick off the wasp nest before the landlord's visit"])
+    assert "couldn't find" in replies[0], replies
+
+
+# ---- the property: a musing, a story, a later day or a task "for it" never destroys, nor after a no ----
+
+FRAMINGS = [
+    "thinking about {ving} {ref}, not sure yet",
+    "I was going to {v} {ref} but I'll keep it",
+    "we might {v} {ref} later",
+    "I'm considering {ving} {ref}",
+    "yesterday I almost {ved} {ref} by accident",
+    "I nearly {ved} {ref} last week lol",
+    "{v} {ref} after today",
+    "{v} {ref} from tomorrow",
+    "{v} {ref} before the landlord's visit",
+    "{ref} got sorted elsewhere, {v} my task for it",
+]
+VERBS_15 = [
+    ("delete", "deleting", "deleted"),
+    ("remove", "removing", "removed"),
+    ("bin", "binning", "binned"),
+    ("scrap", "scrapping", "scrapped"),
+    ("get rid of", "getting rid of", "got rid of"),
+    ("erase", "erasing", "erased"),
+]
+
+
+@st.composite
+def musings(draw: st.DrawFn) -> tuple[dict[int, dict[str, Any]], str, str | None]:
+    titles = draw(st.lists(st.sampled_from(TITLES), min_size=2, max_size=6, unique=True))
+    done = draw(st.lists(st.booleans(), min_size=len(titles), max_size=len(titles)))
+    tasks = make_tasks(titles, done)
+    target = draw(st.sampled_from(sorted(tasks)))
+    words = [w for w in tasks[target]["title"].lower().split() if w not in ("the", "a", "for", "out", "new")]
+    ref = draw(st.sampled_from([f"the {words[-1]} one", f"the {' '.join(words[1:])} task"]))
+    v, ving, ved = draw(st.sampled_from(VERBS_15))
+    message = draw(st.sampled_from(FRAMINGS)).format(v=v, ving=ving, ved=ved, ref=ref)
+    return tasks, message, draw(st.sampled_from([None, "delete", "complete", "clear_completed"]))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(musings())
+def test_a_musing_a_story_or_a_later_day_never_destroys(
+    case: tuple[dict[int, dict[str, Any]], str, str | None],
+) -> None:
+    tasks, message, guess = case
+    backend, replies = talk_guessing(tasks, [message], guess)
+    assert not backend.destroyed, f"{message!r} (guess {guess}): {replies!r}"
+    backend, replies = talk_guessing(tasks, [message, "no"], guess)
+    assert not backend.destroyed, f"{message!r} (guess {guess}) then no: {replies!r}"
+
+
+def test_the_property_fails_with_the_round_15_guards_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    tasks = make_tasks(TITLES, DONE)
+    for name in ("musing", "narrated", "task_for_it"):
+        monkeypatch.setattr(rules, name, lambda message, context, intent: intent)
+    monkeypatch.setattr(rules, "AFTER_A_DAY", rules.re.compile("(?!)"))
+    destroyed = [
+        m
+        for m in (
+            "delete task 3 after today",
+            "priya's driving me anyway, scrap my task for that",
+            "I was going to delete the wasp nest task but I'll keep it",
+        )
+        if talk_guessing(tasks, [m], "delete")[0].destroyed
+    ]
+    assert len(destroyed) == 2, destroyed  # the first two were done at once before round 15

@@ -363,12 +363,19 @@ _PRIORITY_EDIT: list[tuple[str, Priority | None]] = [
         None,
     ),
 ]
+DONT_NEED_THE_TASK = (
+    r"^(?:.+? (?:so|and so|because|since|which means) )?(?:i|we) (?:don'?t|do not|dont) (?:really )?"
+    r"(?:need|want)"
+    r" (?P<ref>(?:the|that|this|my) .+? (?:task|one|item|reminder|todo|job))(?: now| then| at all| either)?$"
+)
 _DELETE = [
     # a reason may follow "any more": "don't need to dust the metronome anymore, it's sold" (round 13)
     r"^(?:(?:i|we) )?(?:don'?t|do not|dont) (?:need|have) (?:to )?(?P<ref>.+?) any ?more(?: .+)?$",
     r"^(?:i|we) (?:no longer|don'?t (?:really )?any longer) (?:need|have|want) (?:to )?(?P<ref>.+?)"
     r"(?: any ?more)?$",
     r"^no need (?:to |for )?(?P<ref>.+?)(?: any ?more(?: .+)?)?$",
+    # "the race number's being posted so I don't need the collect task" (round 15): a task named as one
+    DONT_NEED_THE_TASK,
     # a numbered task taken off: "take number 6 off", "wipe task 3 off the list" (round 13)
     r"^(?:take|wipe|rub|get|remove|delete|erase|scratch) (?P<ref>(?:task |number |no |item |#)#?\d{1,9})"
     r" (?:off|out|from)(?: (?:of )?(?:my |the )?(?:list|todo list|to-?do list|to do list|tasks))?$",

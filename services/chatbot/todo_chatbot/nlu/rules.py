@@ -1361,13 +1361,43 @@ _TITLE_TAIL_WORDS = frozenset(
 def future_event(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
     """A delete, completion or clear said to wait for an event ("after the appeal", "until the refund
     lands", "as soon as the builder's been") is asked about like a condition, never done at once."""
-    if intent.intent not in DESTRUCTIVE or intent.guessed is not None:
+    if intent.intent not in DESTRUCTIVE:
         return intent
+    if intent.guessed is not None:
+        return _event_cut(message, intent) if intent.guessed == CONDITIONAL_GUESS else intent
     for m in _EVENT.finditer(_said(message)):
         if not _title_words(m.group("lead"), m.group("conj"), m.group("event"), context):
             intent.guessed = CONDITIONAL_GUESS
-            return intent
+            return _event_cut(message, intent)
+    for m in AFTER_A_DAY.finditer(_said(message)):
+        if not _title_words(m.group("lead"), m.group("conj"), m.group("event"), context):
+            intent.guessed = CONDITIONAL_GUESS  # "delete the hostel after today" (round 15)
+            return _event_cut(message, intent)
     return intent
+
+
+# "delete X after today", "complete X after tomorrow", "bin X from tomorrow": a later day is an event too
+AFTER_A_DAY = re.compile(
+    r"(?:^|[\s,;(-])(?P<lead>[a-z']+ )?(?P<conj>after|until|till|til|from|starting|not before|no sooner than)"
+    r" (?P<event>today|tonight|tomorrow|this (?:evening|afternoon|week|weekend)|the weekend|next \w+)\b"
+)
+_EVENT_CONJ = re.compile(
+    r" (?:until|till|til|'til|after|before|as soon as|once|the moment|by the time|when|whenever|the minute"
+    r"|straight after|right after|from|starting|not before|no sooner than|unless|if|in case|provided"
+    r"|as long as) "
+)
+
+
+def _event_cut(message: str, intent: ChatIntent) -> ChatIntent:
+    """The reference without the event swallowed into it ("the gutters before the landlord's visit": the
+    gutters), so the question names the task instead of answering "couldn't find" (round 15)."""
+    if intent.ref is None or not intent.ref.words:
+        return intent
+    cut = _EVENT_CONJ.search(f" {intent.ref.words} ")
+    if cut is None or cut.start() == 0:
+        return intent
+    ref = intent.ref.model_copy(update={"words": f" {intent.ref.words} "[: cut.start()].strip()})
+    return intent.model_copy(update={"ref": ref})
 
 
 QUESTION_GUESS = "read a question as a request to mark it done"
@@ -1389,10 +1419,76 @@ def asked_done(message: str, context: NLUContext, intent: ChatIntent) -> ChatInt
     return intent.model_copy(update={"guessed": QUESTION_GUESS})
 
 
+# ---- round 15: narration, a musing about deleting, "my task for it" ----
+
+# "yesterday I almost deleted my whole list by accident haha": a story, not a request — nothing changes
+NARRATION = re.compile(
+    r"^(?:(?:yesterday|last \w+|this morning|earlier|once|the other day|lol|haha|omg|so|oh|funny story"
+    r"|true story),? )*(?:i|we|i'?ve|we'?ve|my \w+|he|she|they)"
+    r"(?: (?:once|also|literally|just|totally|actually|very|really|even))*"
+    r" (?:almost|nearly|once|accidentally|just about|practically|very nearly|came close to)"
+    r" (?:\w+ )?(?:deleted|deleting|wiped|wiping|cleared|clearing|removed|removing|lost|losing|binned"
+    r"|erased|trashed|nuked|ticked off|completed|marked|emptied|got rid of)\b"
+)
+
+
+def narrated(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
+    """What the user nearly did, once ("I nearly wiped all my tasks last week lol") is not understood: it is
+    neither a list nor a change (round 15)."""
+    if intent.intent in (Intent.UNKNOWN, Intent.ADD) or not NARRATION.search(_said(message)):
+        return intent
+    return ChatIntent(intent=Intent.UNKNOWN)
+
+
+# "thinking about deleting the piano one, …", "I was going to delete the gazebo task but …", "might bin X
+# later": a delete in mind, not asked for — a delete that asks, never acts (round 15)
+MUSING = re.compile(
+    r"^(?:(?:hmm|um|erm|so|ok|okay|honestly|tbh),? )*(?:(?:i'?m|i am|we'?re|we are|i was|we were|i|we|been"
+    r"|just) )*(?:thinking (?:about|of)|considering|wondering about|tempted to|debating(?: whether to)?"
+    r"|half thinking of|was going to|were going to|was gonna|were gonna|going to|gonna|might|may|could"
+    r"|meant to|planning to|planning on|about to) (?:(?!you\b|u\b|ya\b)\w+ )?"
+    r"(?P<verb>delet\w*|remov\w*|bin|binning|scrap\w*|ditch\w*|drop\w*|get(?:ting)? rid of|erase|erasing)"
+    r" (?P<ref>[^,;.!?]+?)(?: (?:but|though|as|because|since|cos) .*)?(?:\s*[,;.!?-].*)?$"
+)
+MUSING_GUESS = "heard a thought, not a request"
+
+
+def musing(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
+    m = MUSING.match(_said(message))
+    if m is None or intent.intent in (Intent.ADD, Intent.UNDO):
+        return intent
+    return ChatIntent(intent=Intent.DELETE, ref=parse_ref(m.group("ref")), guessed=MUSING_GUESS)
+
+
+# "the PTA are doing the photos now, bin my task for it": the task the first clause names, asked about
+_FOR_IT = re.compile(r"\b(?:task|one|item|reminder|todo|thing|entry) for (?:it|that|this|them)$")
+_DELETE_FOR_IT = re.compile(
+    rf"(?:^|[,;:-] |\b(?:so|and|just|please|pls|then) ){_DESTROY_VERB} (?:my |the |that |this )?"
+    r"(?:task|one|item|reminder|todo|thing|entry) for (?:it|that|this|them)$"
+)
+FOR_IT_GUESS = "took 'my task for it' to be the one named before"
+
+
+def task_for_it(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
+    from todo_chatbot.nlu.arbiter import reference
+
+    said = _said(message)
+    if intent.intent is Intent.UNKNOWN and intent.refusal is None and _DELETE_FOR_IT.search(said):
+        intent = ChatIntent(intent=Intent.DELETE)  # "the gym closed down - delete the reminder for it"
+    if intent.intent not in DESTRUCTIVE or not _FOR_IT.search(said):
+        return intent
+    first = re.split(r"\s*[,;]\s*|\s+-+\s+|\s+(?:so|and so)\s+", said)[0]
+    named = reference(re.findall(r"[a-z']+", first), context)
+    if named is None or not named.words or _FOR_IT.search(first):
+        return intent.model_copy(update={"guessed": FOR_IT_GUESS})  # whatever it named: asked, never at once
+    return intent.model_copy(update={"ref": named, "guessed": FOR_IT_GUESS})
+
+
 def guarded(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
     """Round 13's take-back guard, then round 14's: a field taken away, a condition, the done ones; a
-    question read as a completion (review fix)."""
+    question read as a completion (review fix); round 15's narration, musing and "my task for it"."""
     intent = asked_done(message, context, intent)
+    intent = narrated(message, context, musing(message, context, task_for_it(message, context, intent)))
     intent = taken_back(message, context, intent)
     intent = field_edit(message, context, intent)
     intent = done_ones(message, context, intent)
@@ -1507,7 +1603,8 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
         return _finish_add(added)
 
     did = (
-        did_the_task(words.text.rstrip(" .!?"), context)
+        can_go(words.text.rstrip(" .!?"))
+        or did_the_task(words.text.rstrip(" .!?"), context)
         or said_yes(words.text.rstrip(" .!?"), context)
         or spoke_too_soon(message, context)
     )
@@ -1667,6 +1764,24 @@ def spoke_too_soon(message: str, context: NLUContext) -> ChatIntent | None:
     if ref is None or (ref.words and reference(said.split(), context) is None):
         return None  # "put milk back on the list, we ran out" names no task of the user's: an add, as before
     return ChatIntent(intent=Intent.REOPEN, ref=ref, inferred=True)
+
+
+# "the coolant one can go", "the glasses task can come off the list now": a delete read from a statement,
+# asked first (round 15)
+CAN_GO = re.compile(
+    r"^(?:i think |i reckon |so |ok |okay )?(?P<ref>(?:the|that|my|this) .+?"
+    r" (?:one|task|item|reminder|todo|job)|(?:task|number|#) ?\d{1,9}) (?:can|could|may)"
+    r" (?:go|be deleted|be removed|be binned|be scrapped|come off|come off (?:the|my) list|go now|disappear)"
+    r"(?: now| too| as well| then| i think)?$"
+)
+CAN_GO_GUESS = "took 'can go' to mean delete it"
+
+
+def can_go(text: str) -> ChatIntent | None:
+    m = CAN_GO.match(text)
+    if m is None:
+        return None
+    return ChatIntent(intent=Intent.DELETE, ref=parse_ref(m.group("ref")), guessed=CAN_GO_GUESS)
 
 
 # command words that are also the first word of a task title ("Delete the old takes", "Clear out the loft")
