@@ -1488,8 +1488,8 @@ def guarded(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent
     """Round 13's take-back guard, then round 14's: a field taken away, a condition, the done ones; a
     question read as a completion (review fix); round 15's narration, musing and "my task for it"."""
     intent = asked_done(message, context, intent)
-    intent = narrated(message, context, musing(message, context, task_for_it(message, context, intent)))
-    intent = taken_back(message, context, intent)
+    intent = taken_back(message, context, task_for_it(message, context, intent))
+    intent = narrated(message, context, musing(message, context, intent))
     intent = field_edit(message, context, intent)
     intent = done_ones(message, context, intent)
     intent = negated(message, context, intent)
