@@ -98,6 +98,22 @@ def test_not_a_report(message: str, intent: Intent, ref: Any) -> None:
     assert said.intent is intent and (ref is None or _ref(said) == ref), said
 
 
+@pytest.mark.parametrize(
+    ("message", "number"),
+    [("removed the wasp nest last night, took ages", 3), ("rebuilt the shed door - new hinges and all", 6)],
+)
+def test_a_report_with_a_remark_after_it(message: str, number: int) -> None:
+    backend, replies = _talk([message])
+    assert backend.destroyed == [("complete", number)], replies
+
+
+def test_a_finish_report_with_a_remark_is_still_the_old_completion() -> None:
+    titles = ["Finish reading Middlemarch", "Remove the wasp nest"]
+    backend = RestoringBackend(make_tasks(titles, [False, False]))
+    replies = converse(backend, ["finished middlemarch at last, what a slog", "yes"])
+    assert backend.destroyed == [("complete", 1)], replies
+
+
 def test_a_report_naming_another_task_asks() -> None:
     backend, replies = _talk(["deleted the gym membership"])
     assert not backend.destroyed and replies[0].endswith("(yes/no)"), replies

@@ -1604,7 +1604,7 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
 
     did = (
         can_go(words.text.rstrip(" .!?"))
-        or did_the_task(words.text.rstrip(" .!?"), context)
+        or did_the_task(_CLAUSE_CUT.split(_said(message))[0], context)
         or said_yes(words.text.rstrip(" .!?"), context)
         or spoke_too_soon(message, context)
     )
@@ -1787,7 +1787,7 @@ def can_go(text: str) -> ChatIntent | None:
 # command words that are also the first word of a task title ("Delete the old takes", "Clear out the loft")
 _COMMAND_VERB_TITLES = frozenset(
     "remove delete cancel clear rebuild erase drop scrap bin ditch trash discard purge wipe kill strip empty"
-    " update change edit move rename set reset mark check tick finish complete close reopen restore"
+    " update change edit move rename set reset reopen restore"
     " postpone reschedule push shift raise lower add create make list show".split()
 )
 
