@@ -98,10 +98,22 @@ def context_of(state: ConversationState) -> Context:
     "undo" reverts, the task "it" names, the list "the second one" counts in."""
     return (
         copy.deepcopy(state.pending),
-        copy.deepcopy(state.last_change),
+        copy.deepcopy(without_age(state.last_change)),
         state.last_task_number,
         list(state.listed_numbers),
     )
+
+
+def without_age(change: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The change as `context_of` compares it: without its age in turns (aged)."""
+    return None if change is None else {k: v for k, v in change.items() if k != "turns"}
+
+
+def aged(state: ConversationState, before: dict[str, Any] | None) -> None:
+    """A change this turn did not make is one turn older: "don't delete it" undoes only a delete made in the
+    turn just before (round 15); "undo" still reverts the last change, however old."""
+    if before is not None and state.last_change is before:
+        state.last_change = {**before, "turns": int(before.get("turns", 0)) + 1}
 
 
 def stale_read_is_harmless(before: Context, after: Context) -> bool:
@@ -395,7 +407,9 @@ class ChatService:
         state.pending = None
         writes: list[float] = []
         TURN_WRITES.set(writes)
+        before = state.last_change
         reply = await self._answer(intent, pending, text, turn)
+        aged(state, before)
         answered = clock()
 
         def write() -> Coroutine[Any, Any, int | None]:
@@ -446,6 +460,7 @@ class ChatService:
             change = turn.state.last_change
             if (
                 change
+                and not change.get("turns")  # made in the turn just before this one
                 and intent.ref is not None
                 and intent.ref.pronoun
                 and change_is(change, intent.guessed, turn.tasks)

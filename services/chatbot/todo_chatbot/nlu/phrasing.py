@@ -388,12 +388,19 @@ _PRIORITY_EDIT: list[tuple[str, Priority | None]] = [
         None,
     ),
 ]
+DONT_NEED_THE_TASK = (
+    r"^(?:.+? (?:so|and so|because|since|which means) )?(?:i|we) (?:don'?t|do not|dont) (?:really )?"
+    r"(?:need|want)"
+    r" (?P<ref>(?:the|that|this|my) .+? (?:task|one|item|reminder|todo|job))(?: now| then| at all| either)?$"
+)
 _DELETE = [
     # a reason may follow "any more": "don't need to dust the metronome anymore, it's sold" (round 13)
     r"^(?:(?:i|we) )?(?:don'?t|do not|dont) (?:need|have) (?:to )?(?P<ref>.+?) any ?more(?: .+)?$",
     r"^(?:i|we) (?:no longer|don'?t (?:really )?any longer) (?:need|have|want) (?:to )?(?P<ref>.+?)"
     r"(?: any ?more)?$",
     r"^no need (?:to |for )?(?P<ref>.+?)(?: any ?more(?: .+)?)?$",
+    # "the race number's being posted so I don't need the collect task" (round 15): a task named as one
+    DONT_NEED_THE_TASK,
     # a numbered task taken off: "take number 6 off", "wipe task 3 off the list" (round 13)
     r"^(?:take|wipe|rub|get|remove|delete|erase|scratch) (?P<ref>(?:task |number |no |item |#)#?\d{1,9})"
     r" (?:off|out|from)(?: (?:of )?(?:my |the )?(?:list|todo list|to-?do list|to do list|tasks))?$",
@@ -477,6 +484,26 @@ _COMPLETE = [
     r"|done and dusted|over and done with|wrapped up|all wrapped up|in the bag|finished off|signed off"
     r"|put to bed|done now|finished now|all finished)$",
 ]
+# lead words of an undo (round 15): "my mistake, …", "I (still) need that one, …" (each said once: no
+# alternative is a prefix of another, so the repeated group stays linear)
+UNDO_LEADS = (
+    r"|my mistake,? |(?:i |we )(?:still |really |actually )?need (?:that|it|this|that one|this one)"
+    r"(?: actually| still| after all)?,? "
+)
+_FIELD = r"(?:date|due date|deadline|name|title|priority|wording)"
+_BEFORE = (
+    r"(?: (?:it|that|this|that one|this one) (?:had|was)| (?:it|that|this) used to (?:have|be)| from"
+    r"| (?:to|as) (?:what|how) (?:it|that) was)? (?:before|earlier|originally|previously)"
+)
+# "can you rewind whatever I last did", "roll back that change", "restore the priority it had before",
+# "reset the date to what it was before" (round 15)
+UNDO_REWIND = (
+    r"|(?:rewind|roll back|rollback|wind back|wind) (?:that|it|this|the last (?:change|thing|action|step|one"
+    r"|edit)|(?:whatever|what|the thing) (?:i|you|we) (?:just |last |most recently )?(?:did|done|changed|do))"
+    r"(?: back)?"
+    r"|(?:restore|reset|return|revert|put back|bring back|go back to) (?:the |its |it'?s |that )?"
+    rf"(?:(?:old|previous|original|earlier|former) {_FIELD}(?:{_BEFORE})?|{_FIELD}{_BEFORE})"
+)
 UNDO = re.compile(
     r"(?:(?:can|could|would) you (?:please )?|please |pls )?"
     # each lead word once: "no wait, " is "no, " then "wait, " (round 14's "no wait,? " and "no no,? " beside
@@ -484,7 +511,9 @@ UNDO = re.compile(
     r"(?:oops,? |wait,? |no,? |sorry,? |hmm,? |actually,? |i didn'?t mean (?:that|to),? "
     # "nope, undo that reopen" (round 14)
     r"|nope,? |nah,? |oh no,? |whoops,? |hang on,? |hold on,? |argh,? |ugh,? "
-    r"|that was (?:wrong|a mistake|not right|an accident),? |my bad,? )*"
+    r"|that was (?:wrong|a mistake|not right|an accident),? |my bad,? "
+    # "my mistake, change it back", "hang on, I need that one, don't delete it!" (round 15)
+    rf"{UNDO_LEADS})*"
     r"(?:undo(?: that| it| the last (?:change|one|action))?|that was (?:wrong|a mistake|not right|an acciden"
     r"t)"
     r"|(?:put|bring) (?:it|that|this|that one|this one|them) back"
@@ -512,6 +541,7 @@ UNDO = re.compile(
     r"(?: (?:as )?done| off| one)?"
     r"|(?:restore|bring back|recover) (?:the |my )?(?:deleted|removed|last) (?:task|one|item)"
     r"|(?:undo|revert|reverse) (?:the |that |my )?(?:last|previous) (?:thing|step|bit|action|move|command)"
+    rf"{UNDO_REWIND}"
     r"|(?:restore|recover|unremove|undelete) (?:it|that|that one)"
     r"|(?:restore|recover|undelete|bring back|get back|undo) (?:what|the one|the task|the thing|whatever)"
     r" (?:i|you|we) (?:just )?(?:deleted|removed|cleared|binned|got rid of|did|changed|ticked off)"

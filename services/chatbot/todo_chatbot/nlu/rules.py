@@ -1062,6 +1062,7 @@ def refine_title(intent: ChatIntent) -> ChatIntent:
 
 
 DESTRUCTIVE = (Intent.DELETE, Intent.COMPLETE, Intent.CLEAR_COMPLETED)
+STILL_NEED_IT = re.compile(r"\b(?:i|we) (?:still |really |actually )*need (?:that|it|this)\b")
 
 
 def taken_back(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
@@ -1083,6 +1084,8 @@ def taken_back(message: str, context: NLUContext, intent: ChatIntent) -> ChatInt
     said = clean(message).lower().replace("\u2019", "'").replace("\u2018", "'")
     if not (phrasing.takes_back(said) or _typed_undone(said, context)):
         return intent
+    if intent.intent is Intent.UNDO and STILL_NEED_IT.search(said):
+        return intent  # "wait, I still need that, don't remove it": the task, not its completion (round 15)
     if intent.intent in DESTRUCTIVE and phrasing.EXPLICIT_DESTROY[intent.intent].search(said):
         return intent
     from todo_chatbot.nlu.arbiter import reference
@@ -1207,10 +1210,13 @@ _DONE_WORD = (
     r"(?:already )?(?:completed|complete|done|finished|ticked(?: off)?|checked(?: off)?|crossed(?: off)?"
     r"|closed|sorted|dealt with)"
 )
+# "remove all the ticked off running stuff", "bin the done garden ones": up to two words of what they are
+# about between the done word and the plural noun (round 15)
+DONE_TOPIC = r"(?:[a-z'-]+ ){0,2}?"
 DONE_ONES = re.compile(
     rf"\b{_DESTROY_VERB}(?: out| up| away| off)? (?:all |both )?(?:of )?(?:the |my |those |these |them )?"
     rf"(?:ones (?:that are |i'?ve |we'?ve |that i'?ve |i have )?(?:already )?{_DONE_WORD}\b"
-    rf"|{_DONE_WORD} (?:ones|tasks|items|things|stuff|jobs|chores|todos|to-?dos|bits|lot)\b)"
+    rf"|{_DONE_WORD} {DONE_TOPIC}(?:ones|tasks|items|things|stuff|jobs|chores|todos|to-?dos|bits|lot)\b)"
 )
 
 
@@ -1387,13 +1393,43 @@ _TITLE_TAIL_WORDS = frozenset(
 def future_event(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
     """A delete, completion or clear said to wait for an event ("after the appeal", "until the refund
     lands", "as soon as the builder's been") is asked about like a condition, never done at once."""
-    if intent.intent not in DESTRUCTIVE or intent.guessed is not None:
+    if intent.intent not in DESTRUCTIVE:
         return intent
+    if intent.guessed is not None:
+        return _event_cut(message, intent) if intent.guessed == CONDITIONAL_GUESS else intent
     for m in _EVENT.finditer(_said(message)):
         if not _title_words(m.group("lead"), m.group("conj"), m.group("event"), context):
             intent.guessed = CONDITIONAL_GUESS
-            return intent
+            return _event_cut(message, intent)
+    for m in AFTER_A_DAY.finditer(_said(message)):
+        if not _title_words(m.group("lead"), m.group("conj"), m.group("event"), context):
+            intent.guessed = CONDITIONAL_GUESS  # "delete the hostel after today" (round 15)
+            return _event_cut(message, intent)
     return intent
+
+
+# "delete X after today", "complete X after tomorrow", "bin X from tomorrow": a later day is an event too
+AFTER_A_DAY = re.compile(
+    r"(?:^|[\s,;(-])(?P<lead>[a-z']+ )?(?P<conj>after|until|till|til|from|starting|not before|no sooner than)"
+    r" (?P<event>today|tonight|tomorrow|this (?:evening|afternoon|week|weekend)|the weekend|next \w+)\b"
+)
+_EVENT_CONJ = re.compile(
+    r" (?:until|till|til|'til|after|before|as soon as|once|the moment|by the time|when|whenever|the minute"
+    r"|straight after|right after|from|starting|not before|no sooner than|unless|if|in case|provided"
+    r"|as long as) "
+)
+
+
+def _event_cut(message: str, intent: ChatIntent) -> ChatIntent:
+    """The reference without the event swallowed into it ("the gutters before the landlord's visit": the
+    gutters), so the question names the task instead of answering "couldn't find" (round 15)."""
+    if intent.ref is None or not intent.ref.words:
+        return intent
+    cut = _EVENT_CONJ.search(f" {intent.ref.words} ")
+    if cut is None or cut.start() == 0:
+        return intent
+    ref = intent.ref.model_copy(update={"words": f" {intent.ref.words} "[: cut.start()].strip()})
+    return intent.model_copy(update={"ref": ref})
 
 
 QUESTION_GUESS = "read a question as a request to mark it done"
@@ -1415,11 +1451,77 @@ def asked_done(message: str, context: NLUContext, intent: ChatIntent) -> ChatInt
     return intent.model_copy(update={"guessed": QUESTION_GUESS})
 
 
+# ---- round 15: narration, a musing about deleting, "my task for it" ----
+
+# "yesterday I almost deleted my whole list by accident haha": a story, not a request — nothing changes
+NARRATION = re.compile(
+    r"^(?:(?:yesterday|last \w+|this morning|earlier|once|the other day|lol|haha|omg|so|oh|funny story"
+    r"|true story),? )*(?:i|we|i'?ve|we'?ve|my \w+|he|she|they)"
+    r"(?: (?:once|also|literally|just|totally|actually|very|really|even))*"
+    r" (?:almost|nearly|once|accidentally|just about|practically|very nearly|came close to)"
+    r" (?:\w+ )?(?:deleted|deleting|wiped|wiping|cleared|clearing|removed|removing|lost|losing|binned"
+    r"|erased|trashed|nuked|ticked off|completed|marked|emptied|got rid of)\b"
+)
+
+
+def narrated(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
+    """What the user nearly did, once ("I nearly wiped all my tasks last week lol") is not understood: it is
+    neither a list nor a change (round 15)."""
+    if intent.intent in (Intent.UNKNOWN, Intent.ADD) or not NARRATION.search(_said(message)):
+        return intent
+    return ChatIntent(intent=Intent.UNKNOWN)
+
+
+# "thinking about deleting the piano one, …", "I was going to delete the gazebo task but …", "might bin X
+# later": a delete in mind, not asked for — a delete that asks, never acts (round 15)
+MUSING = re.compile(
+    r"^(?:(?:hmm|um|erm|so|ok|okay|honestly|tbh),? )*(?:(?:i'?m|i am|we'?re|we are|i was|we were|i|we|been"
+    r"|just) )*(?:thinking (?:about|of)|considering|wondering about|tempted to|debating(?: whether to)?"
+    r"|half thinking of|was going to|were going to|was gonna|were gonna|going to|gonna|might|may|could"
+    r"|meant to|planning to|planning on|about to) (?:(?!you\b|u\b|ya\b)\w+ )?"
+    r"(?P<verb>delet\w*|remov\w*|bin|binning|scrap\w*|ditch\w*|drop\w*|get(?:ting)? rid of|erase|erasing)"
+    r" (?P<ref>[^,;.!?]+?)(?: (?:but|though|as|because|since|cos) .*)?(?:\s*[,;.!?-].*)?$"
+)
+MUSING_GUESS = "heard a thought, not a request"
+
+
+def musing(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
+    m = MUSING.match(_said(message))
+    if m is None or intent.intent in (Intent.ADD, Intent.UNDO):
+        return intent
+    return ChatIntent(intent=Intent.DELETE, ref=parse_ref(m.group("ref")), guessed=MUSING_GUESS)
+
+
+# "the PTA are doing the photos now, bin my task for it": the task the first clause names, asked about
+_FOR_IT = re.compile(r"\b(?:task|one|item|reminder|todo|thing|entry) for (?:it|that|this|them)$")
+_DELETE_FOR_IT = re.compile(
+    rf"(?:^|[,;:-] |\b(?:so|and|just|please|pls|then) ){_DESTROY_VERB} (?:my |the |that |this )?"
+    r"(?:task|one|item|reminder|todo|thing|entry) for (?:it|that|this|them)$"
+)
+FOR_IT_GUESS = "took 'my task for it' to be the one named before"
+
+
+def task_for_it(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
+    from todo_chatbot.nlu.arbiter import reference
+
+    said = _said(message)
+    if intent.intent is Intent.UNKNOWN and intent.refusal is None and _DELETE_FOR_IT.search(said):
+        intent = ChatIntent(intent=Intent.DELETE)  # "the gym closed down - delete the reminder for it"
+    if intent.intent not in DESTRUCTIVE or not _FOR_IT.search(said):
+        return intent
+    first = re.split(r"\s*[,;]\s*|\s+-+\s+|\s+(?:so|and so)\s+", said)[0]
+    named = reference(re.findall(r"[a-z']+", first), context)
+    if named is None or not named.words or _FOR_IT.search(first):
+        return intent.model_copy(update={"guessed": FOR_IT_GUESS})  # whatever it named: asked, never at once
+    return intent.model_copy(update={"ref": named, "guessed": FOR_IT_GUESS})
+
+
 def guarded(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
     """Round 13's take-back guard, then round 14's: a field taken away, a condition, the done ones; a
-    question read as a completion (review fix)."""
+    question read as a completion (review fix); round 15's narration, musing and "my task for it"."""
     intent = asked_done(message, context, intent)
-    intent = taken_back(message, context, intent)
+    intent = taken_back(message, context, task_for_it(message, context, intent))
+    intent = narrated(message, context, musing(message, context, intent))
     intent = field_edit(message, context, intent)
     intent = done_ones(message, context, intent)
     intent = negated(message, context, intent)
@@ -1535,6 +1637,14 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
         added.priority = added.priority or "high"
         return _finish_add(added)
 
+    did = (
+        can_go(words.text.rstrip(" .!?"))
+        or did_the_task(_CLAUSE_CUT.split(_said(message))[0], context)
+        or said_yes(words.text.rstrip(" .!?"), context)
+        or spoke_too_soon(message, context)
+    )
+    if did is not None:
+        return did
     fixes: list[str] = []
     words = _strip_prefixes(words)
     words = _correct(words, [0], VERBS, context.vocabulary, fixes)
@@ -1635,6 +1745,117 @@ def _add_after_clause(words: Words, context: NLUContext) -> ChatIntent | None:
     return None
 
 
+# "removed the rust from the arches last night", "deleted the old takes", "rebuilt the carburettor over the
+# weekend": a report of doing a task whose title starts with a command verb (Remove the rust …) is a
+# completion, never that command (round 15): the verb said in the past, its base a word of the user's titles
+_DID_LEAD = re.compile(r"^(?:(?:i|we|i've|ive|i have|we've|just|finally|already|also|now|eventually) )*")
+_DID_WHEN = re.compile(
+    r"(?:,? (?:(?:this|yesterday|last|on|over|at) (?:the )?(?:morning|afternoon|evening|night|weekend"
+    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday|week)|yesterday|today|earlier(?: on| today)?"
+    r"|just now|at last|finally|in the end|(?:an|a|one|two|three|a few|a couple of) (?:hours?|days?|weeks?"
+    r"|minutes?) ago))+$"
+)
+
+
+def did_the_task(text: str, context: NLUContext) -> ChatIntent | None:
+    lead = _DID_LEAD.match(text)
+    rest = text[lead.end() if lead else 0 :]
+    verb, _, tail = rest.partition(" ")
+    if not tail or (verb not in PAST_TENSE and not (verb.endswith("ed") and len(verb) > 4)):
+        return None
+    base = next((w for w in context.vocabulary if w != verb and same_word(verb, w)), None)
+    if base is None or base not in _COMMAND_VERB_TITLES or phrasing.NEGATION.search(tail):
+        return None
+    if _DID_NOT_A_TITLE.match(tail):
+        return None  # "deleted task 3", "removed it": the command, as before
+    when = _DID_WHEN.search(tail)
+    tail = tail[: when.start()] if when and when.start() > 0 else tail
+    return ChatIntent(intent=Intent.COMPLETE, ref=TaskRef(words=f"{verb} {tail}"), inferred=True)
+
+
+_DID_NOT_A_TITLE = re.compile(r"^(?:(?:task|number|no|item|todo|#)\s*#?\d|\d|(?:it|that|this|them|those)\b)")
+
+
+# "gareth said yes to being my referee" with a task "Ask Gareth for a reference": the answer completes the
+# asking — asked first, as it is read from an outcome, not said done (round 15)
+_SAID_YES = re.compile(
+    r"^(?:my |the |our )?(?P<who>[a-z]+)(?:'s)? (?:said yes|says yes|has said yes|agreed|has agreed"
+    r"|said ok|said okay|confirmed|has confirmed|been in touch and agreed|is happy to|was happy to"
+    r"|is up for it"
+    r"|said she'?d do it|said he'?d do it|said they'?d do it)\b(?P<rest>.*)$"
+)
+SAID_YES_GUESS = "took the answer to mean the asking is done"
+
+
+def said_yes(text: str, context: NLUContext) -> ChatIntent | None:
+    m = _SAID_YES.match(text)
+    if m is None or "ask" not in context.vocabulary or m.group("who") not in context.vocabulary:
+        return None
+    if phrasing.NEGATION.search(m.group("rest")):
+        return None
+    return ChatIntent(
+        intent=Intent.COMPLETE,
+        ref=TaskRef(words=f"ask {m.group('who')}"),
+        inferred=True,
+        guessed=SAID_YES_GUESS,
+    )
+
+
+# "I spoke too soon about the boiler service, the engineer never came", "put washing the car back on the list,
+# the birds got it again": a done task back on the list, whatever reason follows (round 15)
+SPOKE_TOO_SOON = re.compile(
+    r"^(?:(?:oh|ah|hmm|ugh|argh|actually|sorry|damn|wait|um|erm)[,!]? )*"
+    r"(?:(?:i|we) )?(?:spoke too soon|was too quick|were too quick|jumped the gun"
+    r"|got ahead of (?:myself|ourselves)"
+    r"|was a bit (?:quick|hasty|premature)|was too hasty)(?: there)?,?"
+    r" (?:about|on|with|re|regarding|over|(?:when i |by )?(?:ticking|marking|checking|crossing)(?: off)?)"
+    r" (?P<ref>[^,;.!?]+?)(?: (?:being|is|was) (?:done|finished|sorted))?(?:\s*[,;.!?-].*)?$"
+    r"|^(?:(?:please|pls|can you|could you|just|ok|okay|so)\s+)*(?:put|stick|pop|bung|get|add)"
+    r" (?P<back>[^,;]+?)"
+    r" back (?:on|in|onto|to) (?:my |the )?(?:list|to-?do list|todo list|to do list|tasks|to-?dos)"
+    r"(?: please| pls| thanks| for me)?(?:\s*[,;.!?-].*)?$"
+)
+
+
+def spoke_too_soon(message: str, context: NLUContext) -> ChatIntent | None:
+    m = SPOKE_TOO_SOON.match(_said(message))
+    if m is None:
+        return None
+    from todo_chatbot.nlu.arbiter import reference
+
+    said = m.group("ref") or m.group("back")
+    ref = parse_ref(said)
+    if ref is None or (ref.words and reference(said.split(), context) is None):
+        return None  # "put milk back on the list, we ran out" names no task of the user's: an add, as before
+    return ChatIntent(intent=Intent.REOPEN, ref=ref, inferred=True)
+
+
+# "the coolant one can go", "the glasses task can come off the list now": a delete read from a statement,
+# asked first (round 15)
+CAN_GO = re.compile(
+    r"^(?:i think |i reckon |so |ok |okay )?(?P<ref>(?:the|that|my|this) .+?"
+    r" (?:one|task|item|reminder|todo|job)|(?:task|number|#) ?\d{1,9}) (?:can|could|may)"
+    r" (?:go|be deleted|be removed|be binned|be scrapped|come off|come off (?:the|my) list|go now|disappear)"
+    r"(?: now| too| as well| then| i think)?$"
+)
+CAN_GO_GUESS = "took 'can go' to mean delete it"
+
+
+def can_go(text: str) -> ChatIntent | None:
+    m = CAN_GO.match(text)
+    if m is None:
+        return None
+    return ChatIntent(intent=Intent.DELETE, ref=parse_ref(m.group("ref")), guessed=CAN_GO_GUESS)
+
+
+# command words that are also the first word of a task title ("Delete the old takes", "Clear out the loft")
+_COMMAND_VERB_TITLES = frozenset(
+    "remove delete cancel clear rebuild erase drop scrap bin ditch trash discard purge wipe kill strip empty"
+    " update change edit move rename set reset reopen restore"
+    " postpone reschedule push shift raise lower add create make list show".split()
+)
+
+
 # "sort the sock drawer at some point, it's not important": a command for a new task, then how much it
 # matters (round 14); a first clause that names one of the user's tasks is that task's priority, as before
 _THEN_IT_IS = re.compile(
@@ -1671,8 +1892,16 @@ _QUESTION_END = re.compile(
     r"(?:\?[\s.!?]*|[,\s]+(?:right|isn'?t it|is it|yeah|yes|no|correct|ok|okay|hasn'?t it|wasn'?t it|innit)"
     r"[\s.!]*)$"
 )
+# "task 4 done, found a bumper", "7's done, tick it off" (round 15): no verb after a numbered task; a bare
+# number with "'s"/"is", or said done then ticked off
+NUMBER_SAID = (
+    r"(?:(?:task|number|no\.?|item|#)\s*#?|(?=\d{1,9}(?:'s\b| is\b| was\b"
+    r"| (?:done|finished|complete|completed|sorted)\s*[,;-]+\s*(?:you can |so |just )?"
+    r"(?:tick|cross|check|mark) (?:it|that|this)\b)))"
+)
+NUMBERED_VERB = r"(?:'s| (?:is|'s|was|has been|is now|now|got|are))?"
 NUMBERED_DONE = re.compile(
-    r"^(?:task|number|no\.?|item|#)\s*#?(?P<n>\d{1,9}) (?:is|'s|was|has been|is now|now|got|are)"
+    rf"^{NUMBER_SAID}(?P<n>\d{{1,9}}){NUMBERED_VERB}"
     r"(?: all| now| finally| already)? (?:done|complete|completed|finished|sorted|sorted out|dealt with"
     r"|handled"
     r"|taken care of|ticked off|out of the way)(?: now| already)?"

@@ -31,6 +31,11 @@ IRREGULAR = {
     "forgotten": "forget", "understood": "understand", "stood": "stand", "sat": "sit", "slept": "sleep",
     "swept": "sweep", "felt": "feel", "heard": "hear", "led": "lead", "lost": "lose", "meant": "mean",
     "paid off": "pay",
+    # re- forms of the irregular ones, and a few more verbs of titles (round 15: "rebuilt the carburettor")
+    "rebuilt": "rebuild", "remade": "remake", "rewrote": "rewrite", "rewritten": "rewrite",
+    "retook": "retake", "retaken": "retake", "resold": "resell", "rehung": "rehang", "redrew": "redraw",
+    "redrawn": "redraw", "dug": "dig", "sewn": "sew", "mown": "mow", "bled": "bleed", "laid": "lay",
+    "withdrew": "withdraw", "withdrawn": "withdraw",
     # British -t past forms (round 11: "learnt my lines")
     "learnt": "learn", "spelt": "spell", "burnt": "burn", "dreamt": "dream", "leapt": "leap",
     "knelt": "kneel", "spilt": "spill", "smelt": "smell", "spoilt": "spoil", "dwelt": "dwell",
