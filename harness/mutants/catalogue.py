@@ -169,6 +169,15 @@ CATALOGUE: tuple[Defect, ...] = (
         (Edit("ARG BASE_IMAGE=python:3.11-slim\n", "ARG BASE_IMAGE=python:latest\n"),),
         tags=("dockerfile",),
     ),
+    Defect(
+        "container-root-filesystem-writable",
+        "SC-016",
+        _HELPERS,
+        "the containers' security context turns readOnlyRootFilesystem off (a library wanted to write a cache"
+        " next to its code): every application container can rewrite its own code at run time",
+        (Edit("readOnlyRootFilesystem: true\n", "readOnlyRootFilesystem: false\n"),),
+        tags=("chart",),
+    ),
     # -- SC-017 chart: lint, render, dry run, install, helm test --
     Defect(
         "helm-test-always-exits-0",
@@ -197,6 +206,46 @@ CATALOGUE: tuple[Defect, ...] = (
         _APP,
         'terminationGracePeriodSeconds is rendered as the string "30" (a stray `| quote`)',
         (Edit("terminationGracePeriodSeconds: 30", 'terminationGracePeriodSeconds: "30"'),),
+        tags=("chart",),
+    ),
+    Defect(
+        "networkpolicy-postgres-open-to-release",
+        "SC-017",
+        "chart/templates/networkpolicy.yaml",
+        "Postgres's NetworkPolicy admits every pod of the release (one selector on the release instead of the"
+        " backend's and the chatbot's, 'so a debug pod can reach it'): the frontend can open a connection to"
+        " the database",
+        (
+            Edit(
+                '    - from:\n        - podSelector:\n            matchLabels:\n'
+                '              {{- include "todo-chatbot.selectorLabels" $be | nindent 14 }}\n'
+                '        - podSelector:\n            matchLabels:\n'
+                '              {{- include "todo-chatbot.selectorLabels" $cb | nindent 14 }}\n'
+                '      ports:\n        - {port: postgres, protocol: TCP}\n',
+                '    - from:\n        - podSelector:\n            matchLabels:\n'
+                '              {{- include "todo-chatbot.selectorLabels" (dict "root" $ "component" "")'
+                ' | nindent 14 }}\n'
+                '      ports:\n        - {port: postgres, protocol: TCP}\n',
+            ),
+        ),
+        tags=("chart",),
+    ),
+    Defect(
+        "networkpolicy-chatbot-ingress-open",
+        "SC-017",
+        "chart/templates/networkpolicy.yaml",
+        "the chatbot's NetworkPolicy ingress loses its `from:` (written like the backend's, which is a NodePort):"
+        " any pod, in any namespace, can call the chatbot",
+        (
+            Edit(
+                '  ingress:\n    - from:\n        - podSelector:\n            matchLabels:\n'
+                '              {{- include "todo-chatbot.selectorLabels" $fe | nindent 14 }}\n'
+                '        - podSelector:\n            matchLabels:\n'
+                '              {{- include "todo-chatbot.selectorLabels" $test | nindent 14 }}\n'
+                '      ports:\n',
+                '  ingress:\n    - ports:\n',
+            ),
+        ),
         tags=("chart",),
     ),
     # -- SC-018 every pod Running and Ready, no restarts --
@@ -536,6 +585,22 @@ CATALOGUE: tuple[Defect, ...] = (
             ),
         ),
         tags=("code",),
+    ),
+    Defect(
+        "postgres-data-on-emptydir",
+        "SC-024",
+        "chart/templates/postgres.yaml",
+        "Postgres keeps its data on an emptyDir instead of the StatefulSet's volume claim (the PVC stayed"
+        " Pending on a cluster without a default StorageClass): every task is lost when the pod is replaced",
+        (
+            Edit(
+                "        - name: run\n          emptyDir:\n            sizeLimit: 8Mi\n",
+                "        - name: run\n          emptyDir:\n            sizeLimit: 8Mi\n"
+                "        - name: data\n          emptyDir: {}\n",
+            ),
+            Edit(r"  volumeClaimTemplates:\n(?:.*\n)*?            storage: .*\n", "", regex=True),
+        ),
+        tags=("chart",),
     ),
     # -- SC-025 documentation --
     Defect(
