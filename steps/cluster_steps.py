@@ -14,7 +14,7 @@ import pytest
 from pytest_bdd import given, parsers, step, then, when
 
 from harness import diagnostics, helm, leak_scan
-from harness.checks import SECRET_NAME, manifests
+from harness.checks import SECRET_NAME, confinement, manifests
 from harness.checks.verify import VERIFY_CHECKS, verify_release
 from harness.clusters.base import ClusterInfo
 from harness.components import APP_COMPONENTS
@@ -583,6 +583,41 @@ def _pods_serve_on_uvloop_and_httptools(
     assert not missing, (
         "; ".join(missing) + ": uvicorn fell back to asyncio's loop and the h11 parser (add uvloop and"
         " httptools to the service's dependencies)"
+    )
+
+
+@then(
+    "every application container in the cluster runs on a read-only root filesystem, "
+    "without privilege escalation or capabilities"
+)
+def _containers_confined(release: Release, k8s: K8s, evidence: Evidence, timeouts: Timeouts) -> None:
+    """Read in each running server's own /proc (mounts, NoNewPrivs, capability sets), not in the pod spec."""
+    seen: dict[str, Any] = {}
+    unconfined: list[str] = []
+    for component in APP_COMPONENTS:
+        pods = [p for p in _release_pods(release, k8s, component) if p.status.phase == "Running"]
+        assert pods, f"no running {component} pod"
+        for pod in pods:
+            name = pod.metadata.name
+            for container in pod.spec.containers:
+                code, output = k8s.exec_python(
+                    release.namespace,
+                    name,
+                    confinement.PROBE,
+                    container=container.name,
+                    timeout=timeouts.command,
+                )
+                assert code == 0, (
+                    f"{name}/{container.name}: reading its server process failed ({code}): {output}"
+                )
+                found = json.loads(output.strip().splitlines()[-1])
+                seen[f"{name}/{container.name}"] = found
+                unconfined.extend(f"{name}/{container.name}: {p}" for p in confinement.problems(found))
+    evidence.json("confinement per container", seen)
+    assert not unconfined, (
+        "application containers run less confined than the chart's security context asks"
+        " (readOnlyRootFilesystem, allowPrivilegeEscalation: false, capabilities drop ALL): "
+        + "; ".join(unconfined)
     )
 
 

@@ -217,15 +217,15 @@ CATALOGUE: tuple[Defect, ...] = (
         " the database",
         (
             Edit(
-                '    - from:\n        - podSelector:\n            matchLabels:\n'
+                "    - from:\n        - podSelector:\n            matchLabels:\n"
                 '              {{- include "todo-chatbot.selectorLabels" $be | nindent 14 }}\n'
-                '        - podSelector:\n            matchLabels:\n'
+                "        - podSelector:\n            matchLabels:\n"
                 '              {{- include "todo-chatbot.selectorLabels" $cb | nindent 14 }}\n'
-                '      ports:\n        - {port: postgres, protocol: TCP}\n',
-                '    - from:\n        - podSelector:\n            matchLabels:\n'
+                "      ports:\n        - {port: postgres, protocol: TCP}\n",
+                "    - from:\n        - podSelector:\n            matchLabels:\n"
                 '              {{- include "todo-chatbot.selectorLabels" (dict "root" $ "component" "")'
-                ' | nindent 14 }}\n'
-                '      ports:\n        - {port: postgres, protocol: TCP}\n',
+                " | nindent 14 }}\n"
+                "      ports:\n        - {port: postgres, protocol: TCP}\n",
             ),
         ),
         tags=("chart",),
@@ -234,16 +234,16 @@ CATALOGUE: tuple[Defect, ...] = (
         "networkpolicy-chatbot-ingress-open",
         "SC-017",
         "chart/templates/networkpolicy.yaml",
-        "the chatbot's NetworkPolicy ingress loses its `from:` (written like the backend's, which is a NodePort):"
-        " any pod, in any namespace, can call the chatbot",
+        "the chatbot's NetworkPolicy ingress loses its `from:` (written like the backend's, which is a"
+        " NodePort): any pod, in any namespace, can call the chatbot",
         (
             Edit(
-                '  ingress:\n    - from:\n        - podSelector:\n            matchLabels:\n'
+                "  ingress:\n    - from:\n        - podSelector:\n            matchLabels:\n"
                 '              {{- include "todo-chatbot.selectorLabels" $fe | nindent 14 }}\n'
-                '        - podSelector:\n            matchLabels:\n'
+                "        - podSelector:\n            matchLabels:\n"
                 '              {{- include "todo-chatbot.selectorLabels" $test | nindent 14 }}\n'
-                '      ports:\n',
-                '  ingress:\n    - ports:\n',
+                "      ports:\n",
+                "  ingress:\n    - ports:\n",
             ),
         ),
         tags=("chart",),
