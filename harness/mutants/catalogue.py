@@ -550,6 +550,20 @@ CATALOGUE: tuple[Defect, ...] = (
         ),
         tags=("chart",),
     ),
+    Defect(
+        "backend-pdb-allows-every-pod",
+        "SC-023",
+        "chart/values.yaml",
+        "the backend's PodDisruptionBudget gets minAvailable: 0 (a drain of a one-node dev cluster waited on"
+        " it): a node drain evicts every backend pod at once",
+        (
+            Edit(
+                "  podDisruptionBudget:\n    enabled: true\n    minAvailable: 1\n\nchatbot:",
+                "  podDisruptionBudget:\n    enabled: true\n    minAvailable: 0\n\nchatbot:",
+            ),
+        ),
+        tags=("values",),
+    ),
     # -- SC-024 health: probes configured and effective --
     Defect(
         "chatbot-ready-always-200",
