@@ -294,6 +294,37 @@ def _ready_replicas(release: Release, k8s: K8s, component: str, replicas: int, t
     k8s.wait_pods_ready(release.namespace, selector, count=replicas, timeout=timeouts.pods_ready)
 
 
+@then(parsers.parse("a drain may evict one {component} pod but not the other while the first is replaced"))
+def _drain_meets_disruption_budget(
+    release: Release, k8s: K8s, component: str, evidence: Evidence, timeouts: Timeouts
+) -> None:
+    """The PodDisruptionBudget in effect, as a node drain meets it: the Eviction API evicts one of the two
+    Ready pods and refuses the other (429) while the first one's replacement is not Ready yet."""
+    selector = release.component_selector(component)
+    k8s.wait_pods_ready(release.namespace, selector, count=2, timeout=timeouts.pods_ready)
+    ready = [p for p in _release_pods(release, k8s, component) if pod_ready(p)]
+    assert len(ready) == 2, f"expected 2 Ready {component} pods, found {[p.metadata.name for p in ready]}"
+
+    def budget_current() -> tuple[bool, str]:
+        # the budget's status must count these pods (not those of a scale-down a moment ago) before a drain
+        budgets = k8s.disruption_budgets(release.namespace, selector)
+        seen = [(b.metadata.name, b.status.current_healthy if b.status else None) for b in budgets]
+        return all(healthy == len(ready) for _, healthy in seen), f"budgets and their healthy pods: {seen}"
+
+    wait_until(
+        f"the {component} PodDisruptionBudget to count its pods", budget_current, timeout=timeouts.request
+    )
+    first, second = (str(p.metadata.name) for p in ready)
+    answers = {first: k8s.evict(release.namespace, first)}
+    answers[second] = k8s.evict(release.namespace, second)
+    evidence.json("evictions (201 evicted, 429 refused by a PodDisruptionBudget)", answers)
+    assert answers[first] == 201, f"the eviction of {first} was answered {answers[first]} with 2 pods Ready"
+    assert answers[second] == 429, (
+        f"a drain evicted both {component} pods ({first}, then {second} while {first} was being replaced:"
+        f" {answers}): no PodDisruptionBudget keeps one {component} pod serving"
+    )
+
+
 @dataclass(frozen=True)
 class DeletedPod:
     name: str
