@@ -564,6 +564,22 @@ CATALOGUE: tuple[Defect, ...] = (
         ),
         tags=("values",),
     ),
+    Defect(
+        "tcb-scale-does-not-wait",
+        "SC-023",
+        "harness/release.py",
+        "Release.scale, behind `tcb scale`, no longer waits for the rollout (it 'hung' on a scale to 0): `tcb"
+        " scale backend 4` reports 4 Ready replicas the moment the Deployment was patched",
+        (
+            Edit(
+                "        self.k8s.scale(self.namespace, name, replicas)\n"
+                '        self.k8s.wait_for_rollout("Deployment", name, self.namespace,'
+                " timeout or self.timeouts.rollout)\n",
+                "        self.k8s.scale(self.namespace, name, replicas)\n",
+            ),
+        ),
+        tags=("code",),
+    ),
     # -- SC-024 health: probes configured and effective --
     Defect(
         "chatbot-ready-always-200",
