@@ -248,6 +248,20 @@ CATALOGUE: tuple[Defect, ...] = (
         ),
         tags=("chart",),
     ),
+    Defect(
+        "hpa-scales-missing-deployment",
+        "SC-017",
+        "chart/templates/hpa.yaml",
+        "the backend's HorizontalPodAutoscaler targets the release's full name (copied from a one-Deployment"
+        " chart) instead of the backend Deployment: with the production values nothing autoscales",
+        (
+            Edit(
+                '    name: {{ include "todo-chatbot.componentName" $ctx }}\n  minReplicas:',
+                '    name: {{ include "todo-chatbot.fullname" . }}\n  minReplicas:',
+            ),
+        ),
+        tags=("chart",),
+    ),
     # -- SC-018 every pod Running and Ready, no restarts --
     Defect(
         "liveness-probe-path-typo",
