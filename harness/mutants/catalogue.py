@@ -209,12 +209,11 @@ CATALOGUE: tuple[Defect, ...] = (
         tags=("chart",),
     ),
     Defect(
-        "networkpolicy-postgres-open-to-release",
+        "networkpolicy-postgres-ingress-open",
         "SC-017",
         "chart/templates/networkpolicy.yaml",
-        "Postgres's NetworkPolicy admits every pod of the release (one selector on the release instead of the"
-        " backend's and the chatbot's, 'so a debug pod can reach it'): the frontend can open a connection to"
-        " the database",
+        "Postgres's NetworkPolicy ingress loses its `from:` (the port kept, 'the backend and chatbot are the"
+        " only clients anyway'): any pod, in any namespace, can open a connection to the database",
         (
             Edit(
                 "    - from:\n        - podSelector:\n            matchLabels:\n"
@@ -222,10 +221,7 @@ CATALOGUE: tuple[Defect, ...] = (
                 "        - podSelector:\n            matchLabels:\n"
                 '              {{- include "todo-chatbot.selectorLabels" $cb | nindent 14 }}\n'
                 "      ports:\n        - {port: postgres, protocol: TCP}\n",
-                "    - from:\n        - podSelector:\n            matchLabels:\n"
-                '              {{- include "todo-chatbot.selectorLabels" (dict "root" $ "component" "")'
-                " | nindent 14 }}\n"
-                "      ports:\n        - {port: postgres, protocol: TCP}\n",
+                "    - ports:\n        - {port: postgres, protocol: TCP}\n",
             ),
         ),
         tags=("chart",),
