@@ -10,6 +10,7 @@ Feature: Network policy — each component reaches only what it needs
     And a chatbot pod can open a connection to postgres
     And a frontend pod can open a connection to backend
     And a frontend pod cannot open a connection to postgres
+    And a pod outside the release cannot open a connection to postgres
 
   @SC-017
   Scenario: The backend and chatbot take no connection from where the chart does not allow it
@@ -17,3 +18,4 @@ Feature: Network policy — each component reaches only what it needs
     Then a frontend pod can open a connection to chatbot
     And a backend pod cannot open a connection to chatbot
     And a chatbot pod cannot open a connection to frontend
+    And a pod outside the release cannot open a connection to chatbot
