@@ -60,8 +60,9 @@ Feature: Chart — one Helm chart validates, renders and installs
     And rendering the chart with "config.logLevel" set to "LOUD" fails naming "logLevel"
     And rendering the chart with "frontend.noSuchKey" set to "1" fails naming "noSuchKey"
 
-  @T045
+  @SC-017 @T045
   Scenario: The production values render a production configuration
     When the chart is rendered with "chart/values-prod.yaml" and this run's secrets
     Then the ConfigMap sets ENVIRONMENT to "production"
     And every application container has resource requests and limits
+    And the backend's HorizontalPodAutoscaler scales the backend Deployment

@@ -21,6 +21,7 @@ Feature: Images — the services ship as small, non-root container images
     Given the images are built
     Then every application image runs as user 1001
     And every application container in the cluster runs as a non-root user
+    And every application container in the cluster runs on a read-only root filesystem, without privilege escalation or capabilities
 
   @SC-016
   Scenario: The services in the images serve on uvloop and httptools, as they were benchmarked

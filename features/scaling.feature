@@ -14,5 +14,7 @@ Feature: Scaling — the backend scales out and in under load
     When the backend is scaled to 2 replicas with `tcb scale`
     Then the backend Deployment has 2 Ready replicas
     And every backend pod the scale-down removed kept serving for at least 1 s after it began terminating
+    And a drain may evict one backend pod but not the other while the first is replaced
+    And the backend Deployment has 2 Ready replicas
     And no request of the load failed
     And no task the load created is lost

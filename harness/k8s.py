@@ -407,6 +407,24 @@ class K8s:
             result[container.name] = env
         return result
 
+    def evict(self, namespace: str, name: str) -> int:
+        """Ask the Eviction API (what `kubectl drain` calls) to evict a pod: 201 when it was evicted, 429 when
+        a PodDisruptionBudget refused it, else the API's status."""
+        from kubernetes.client.rest import ApiException
+
+        body = client.V1Eviction(metadata=client.V1ObjectMeta(name=name, namespace=namespace))
+        try:
+            self.core.create_namespaced_pod_eviction(name, namespace, body)
+        except ApiException as error:
+            log.info("eviction of pod %s refused: %s", name, error.status)
+            return int(error.status)
+        log.info("evicted pod %s", name)
+        return 201
+
+    def disruption_budgets(self, namespace: str, selector: str | None = None) -> list[Any]:
+        api = client.PolicyV1Api(self.api_client)
+        return list(api.list_namespaced_pod_disruption_budget(namespace, label_selector=selector).items)
+
     def delete_pod(self, namespace: str, name: str, grace_period_seconds: int | None = None) -> None:
         self.core.delete_namespaced_pod(name, namespace, grace_period_seconds=grace_period_seconds)
         log.info("deleted pod %s", name)

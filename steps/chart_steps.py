@@ -139,6 +139,30 @@ def _configmap_environment(rendered: list[dict[str, Any]], environment: str) -> 
     assert environment in values, f"ConfigMaps set ENVIRONMENT to {values}"
 
 
+@then(parsers.parse("the {component}'s HorizontalPodAutoscaler scales the {target} Deployment"))
+def _hpa_target(rendered: list[dict[str, Any]], component: str, target: str) -> None:
+    """What the HPA acts on: its scaleTargetRef must name a Deployment of these manifests, the component's."""
+    component_of = lambda m: (m["metadata"].get("labels") or {}).get("app.kubernetes.io/component")  # noqa: E731
+    hpas = [
+        m for m in manifests.find_objects(rendered, "HorizontalPodAutoscaler") if component_of(m) == component
+    ]
+    assert len(hpas) == 1, f"expected one HorizontalPodAutoscaler of the {component}, found {len(hpas)}"
+    ref = hpas[0]["spec"]["scaleTargetRef"]
+    deployments = {
+        m["metadata"]["name"]: component_of(m) for m in manifests.find_objects(rendered, "Deployment")
+    }
+    assert ref.get("kind") == "Deployment" and ref.get("name") in deployments, (
+        f"the HorizontalPodAutoscaler scales {ref.get('kind')}/{ref.get('name')}, which the manifests do not"
+        f" hold (their Deployments: {sorted(deployments)}): it would scale nothing"
+    )
+    assert deployments[ref["name"]] == target, (
+        f"the {component}'s HorizontalPodAutoscaler scales {ref['name']},"
+        f" the {deployments[ref['name']]}'s Deployment"
+    )
+    spec = hpas[0]["spec"]
+    assert 1 <= spec["minReplicas"] <= spec["maxReplicas"], f"minReplicas/maxReplicas: {spec}"
+
+
 @then("every application container has resource requests and limits")
 def _resources(rendered: list[dict[str, Any]]) -> None:
     workloads = [w for kind in ("Deployment", "StatefulSet") for w in manifests.find_objects(rendered, kind)]

@@ -75,6 +75,19 @@ def _tcb_scale(
     match = re.search(rf"backend: {replicas} replicas Ready in ([\d.]+)s", done.output)
     assert match, f"tcb scale did not report {replicas} Ready replicas: {done.output[-800:]}"
     evidence.figure(f"seconds to scale to {replicas} (tcb scale)", float(match.group(1)), "s")
+    # what it reported must hold when it returned: read at once, not waited for
+    status = release.k8s.apps.read_namespaced_deployment(
+        release.deployment_name("backend"), release.namespace
+    ).status
+    counts = {
+        "replicas": status.replicas,
+        "ready": status.ready_replicas,
+        "available": status.available_replicas,
+    }
+    evidence.json(f"the backend Deployment when tcb scale {replicas} returned", counts)
+    assert counts == {"replicas": replicas, "ready": replicas, "available": replicas}, (
+        f"tcb scale returned reporting {replicas} Ready replicas, but the backend Deployment had {counts}"
+    )
 
 
 def _verify(release: Release, namespace: str, report_dir: Path, timeouts: Timeouts) -> TcbRun:

@@ -14,7 +14,7 @@ import pytest
 from pytest_bdd import given, parsers, step, then, when
 
 from harness import diagnostics, helm, leak_scan
-from harness.checks import SECRET_NAME, manifests
+from harness.checks import SECRET_NAME, confinement, manifests
 from harness.checks.verify import VERIFY_CHECKS, verify_release
 from harness.clusters.base import ClusterInfo
 from harness.components import APP_COMPONENTS
@@ -292,6 +292,37 @@ def _kept_serving_while_terminating(
 def _ready_replicas(release: Release, k8s: K8s, component: str, replicas: int, timeouts: Timeouts) -> None:
     selector = release.component_selector(component)
     k8s.wait_pods_ready(release.namespace, selector, count=replicas, timeout=timeouts.pods_ready)
+
+
+@then(parsers.parse("a drain may evict one {component} pod but not the other while the first is replaced"))
+def _drain_meets_disruption_budget(
+    release: Release, k8s: K8s, component: str, evidence: Evidence, timeouts: Timeouts
+) -> None:
+    """The PodDisruptionBudget in effect, as a node drain meets it: the Eviction API evicts one of the two
+    Ready pods and refuses the other (429) while the first one's replacement is not Ready yet."""
+    selector = release.component_selector(component)
+    k8s.wait_pods_ready(release.namespace, selector, count=2, timeout=timeouts.pods_ready)
+    ready = [p for p in _release_pods(release, k8s, component) if pod_ready(p)]
+    assert len(ready) == 2, f"expected 2 Ready {component} pods, found {[p.metadata.name for p in ready]}"
+
+    def budget_current() -> tuple[bool, str]:
+        # the budget's status must count these pods (not those of a scale-down a moment ago) before a drain
+        budgets = k8s.disruption_budgets(release.namespace, selector)
+        seen = [(b.metadata.name, b.status.current_healthy if b.status else None) for b in budgets]
+        return all(healthy == len(ready) for _, healthy in seen), f"budgets and their healthy pods: {seen}"
+
+    wait_until(
+        f"the {component} PodDisruptionBudget to count its pods", budget_current, timeout=timeouts.request
+    )
+    first, second = (str(p.metadata.name) for p in ready)
+    answers = {first: k8s.evict(release.namespace, first)}
+    answers[second] = k8s.evict(release.namespace, second)
+    evidence.json("evictions (201 evicted, 429 refused by a PodDisruptionBudget)", answers)
+    assert answers[first] == 201, f"the eviction of {first} was answered {answers[first]} with 2 pods Ready"
+    assert answers[second] == 429, (
+        f"a drain evicted both {component} pods ({first}, then {second} while {first} was being replaced:"
+        f" {answers}): no PodDisruptionBudget keeps one {component} pod serving"
+    )
 
 
 @dataclass(frozen=True)
@@ -583,6 +614,41 @@ def _pods_serve_on_uvloop_and_httptools(
     assert not missing, (
         "; ".join(missing) + ": uvicorn fell back to asyncio's loop and the h11 parser (add uvloop and"
         " httptools to the service's dependencies)"
+    )
+
+
+@then(
+    "every application container in the cluster runs on a read-only root filesystem, "
+    "without privilege escalation or capabilities"
+)
+def _containers_confined(release: Release, k8s: K8s, evidence: Evidence, timeouts: Timeouts) -> None:
+    """Read in each running server's own /proc (mounts, NoNewPrivs, capability sets), not in the pod spec."""
+    seen: dict[str, Any] = {}
+    unconfined: list[str] = []
+    for component in APP_COMPONENTS:
+        pods = [p for p in _release_pods(release, k8s, component) if p.status.phase == "Running"]
+        assert pods, f"no running {component} pod"
+        for pod in pods:
+            name = pod.metadata.name
+            for container in pod.spec.containers:
+                code, output = k8s.exec_python(
+                    release.namespace,
+                    name,
+                    confinement.PROBE,
+                    container=container.name,
+                    timeout=timeouts.command,
+                )
+                assert code == 0, (
+                    f"{name}/{container.name}: reading its server process failed ({code}): {output}"
+                )
+                found = json.loads(output.strip().splitlines()[-1])
+                seen[f"{name}/{container.name}"] = found
+                unconfined.extend(f"{name}/{container.name}: {p}" for p in confinement.problems(found))
+    evidence.json("confinement per container", seen)
+    assert not unconfined, (
+        "application containers run less confined than the chart's security context asks"
+        " (readOnlyRootFilesystem, allowPrivilegeEscalation: false, capabilities drop ALL): "
+        + "; ".join(unconfined)
     )
 
 

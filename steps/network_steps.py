@@ -3,6 +3,12 @@ the release (`python3 -c` in its container) to a Service of the release."""
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from kubernetes import client
 from pytest_bdd import parsers, then
 
 from harness.clusters.base import ClusterInfo
@@ -25,19 +31,26 @@ except OSError as error:
 
 
 def _connect(
-    release: Release, k8s: K8s, source: str, target: str, evidence: Evidence, timeouts: Timeouts
+    release: Release,
+    k8s: K8s,
+    source: str,
+    target: str,
+    evidence: Evidence,
+    timeouts: Timeouts,
+    pod: Any | None = None,
 ) -> tuple[bool, str]:
-    pods = [
-        p
-        for p in k8s.pods(release.namespace, release.component_selector(source))
-        if p.status.phase == "Running" and p.metadata.deletion_timestamp is None
-    ]
-    assert pods, f"no running {source} pod to connect from"
+    if pod is None:
+        pods = [
+            p
+            for p in k8s.pods(release.namespace, release.component_selector(source))
+            if p.status.phase == "Running" and p.metadata.deletion_timestamp is None
+        ]
+        assert pods, f"no running {source} pod to connect from"
+        pod = pods[0]
     service = k8s.services(release.namespace, release.component_selector(target))
     assert service, f"the release has no {target} Service"
     host = service[0].metadata.name
     port = service[0].spec.ports[0].port
-    pod = pods[0]
     code, output = k8s.exec_python(
         release.namespace,
         pod.metadata.name,
@@ -81,4 +94,77 @@ def _denied(
         )
     raise AssertionError(
         f"{source} reached {target} although the chart's NetworkPolicy denies it ({enforcer})"
+    )
+
+
+@pytest.fixture
+def outsider_pod(release: Release, k8s: K8s, timeouts: Timeouts) -> Iterator[Any]:
+    """A pod in the release's namespace that no NetworkPolicy of the chart selects (not the release's labels),
+    so nothing restricts its egress: what it reaches, the target's ingress policy let in. The release pods'
+    own egress policies hide an ingress policy opened too wide from every source inside the release. It runs
+    the backend's image (python, on the node already), as restricted as Pod Security "restricted" asks."""
+    backend = k8s.apps.read_namespaced_deployment(release.deployment_name("backend"), release.namespace)
+    image = backend.spec.template.spec.containers[0].image
+    name = f"tcb-outsider-{secrets.token_hex(3)}"
+    confined = client.V1SecurityContext(
+        run_as_non_root=True,
+        run_as_user=1001,
+        allow_privilege_escalation=False,
+        read_only_root_filesystem=True,
+        capabilities=client.V1Capabilities(drop=["ALL"]),
+        seccomp_profile=client.V1SeccompProfile(type="RuntimeDefault"),
+    )
+    pod = client.V1Pod(
+        metadata=client.V1ObjectMeta(name=name, labels={"app.kubernetes.io/name": "tcb-outsider"}),
+        spec=client.V1PodSpec(
+            automount_service_account_token=False,
+            enable_service_links=False,
+            termination_grace_period_seconds=0,
+            restart_policy="Never",
+            containers=[
+                client.V1Container(
+                    name="outsider",
+                    image=image,
+                    image_pull_policy="IfNotPresent",
+                    command=["python3", "-c", "import time; time.sleep(3600)"],
+                    security_context=confined,
+                    resources=client.V1ResourceRequirements(
+                        requests={"cpu": "10m", "memory": "32Mi"}, limits={"cpu": "200m", "memory": "96Mi"}
+                    ),
+                )
+            ],
+        ),
+    )
+    k8s.core.create_namespaced_pod(release.namespace, pod)
+    try:
+        (running,) = k8s.wait_pods_ready(
+            release.namespace, "app.kubernetes.io/name=tcb-outsider", count=1, timeout=timeouts.pods_ready
+        )
+        yield running
+    finally:
+        k8s.delete_pod(release.namespace, name, grace_period_seconds=0)
+
+
+@then(parsers.parse("a pod outside the release cannot open a connection to {target}"))
+def _denied_from_outside(
+    release: Release,
+    k8s: K8s,
+    cluster_info: ClusterInfo,
+    outsider_pod: Any,
+    target: str,
+    evidence: Evidence,
+    timeouts: Timeouts,
+) -> None:
+    connected, _ = _connect(release, k8s, "outsider", target, evidence, timeouts, pod=outsider_pod)
+    if not connected:
+        return
+    enforcer = cluster_info.notes.get("network_policy")
+    if not enforcer:
+        not_verified(
+            f"the {cluster_info.target} cluster does not enforce NetworkPolicy (a pod outside the release"
+            f" reached {target}); its network plugin has no policy controller"
+        )
+    raise AssertionError(
+        f"a pod outside the release (no policy restricts its egress) reached {target}: its NetworkPolicy"
+        f" admits connections the chart does not allow ({enforcer})"
     )

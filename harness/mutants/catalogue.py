@@ -169,6 +169,15 @@ CATALOGUE: tuple[Defect, ...] = (
         (Edit("ARG BASE_IMAGE=python:3.11-slim\n", "ARG BASE_IMAGE=python:latest\n"),),
         tags=("dockerfile",),
     ),
+    Defect(
+        "container-root-filesystem-writable",
+        "SC-016",
+        _HELPERS,
+        "the containers' security context turns readOnlyRootFilesystem off (a library wanted to write a cache"
+        " next to its code): every application container can rewrite its own code at run time",
+        (Edit("readOnlyRootFilesystem: true\n", "readOnlyRootFilesystem: false\n"),),
+        tags=("chart",),
+    ),
     # -- SC-017 chart: lint, render, dry run, install, helm test --
     Defect(
         "helm-test-always-exits-0",
@@ -197,6 +206,56 @@ CATALOGUE: tuple[Defect, ...] = (
         _APP,
         'terminationGracePeriodSeconds is rendered as the string "30" (a stray `| quote`)',
         (Edit("terminationGracePeriodSeconds: 30", 'terminationGracePeriodSeconds: "30"'),),
+        tags=("chart",),
+    ),
+    Defect(
+        "networkpolicy-postgres-ingress-open",
+        "SC-017",
+        "chart/templates/networkpolicy.yaml",
+        "Postgres's NetworkPolicy ingress loses its `from:` (the port kept, 'the backend and chatbot are the"
+        " only clients anyway'): any pod, in any namespace, can open a connection to the database",
+        (
+            Edit(
+                "    - from:\n        - podSelector:\n            matchLabels:\n"
+                '              {{- include "todo-chatbot.selectorLabels" $be | nindent 14 }}\n'
+                "        - podSelector:\n            matchLabels:\n"
+                '              {{- include "todo-chatbot.selectorLabels" $cb | nindent 14 }}\n'
+                "      ports:\n        - {port: postgres, protocol: TCP}\n",
+                "    - ports:\n        - {port: postgres, protocol: TCP}\n",
+            ),
+        ),
+        tags=("chart",),
+    ),
+    Defect(
+        "networkpolicy-chatbot-ingress-open",
+        "SC-017",
+        "chart/templates/networkpolicy.yaml",
+        "the chatbot's NetworkPolicy ingress loses its `from:` (written like the backend's, which is a"
+        " NodePort): any pod, in any namespace, can call the chatbot",
+        (
+            Edit(
+                "  ingress:\n    - from:\n        - podSelector:\n            matchLabels:\n"
+                '              {{- include "todo-chatbot.selectorLabels" $fe | nindent 14 }}\n'
+                "        - podSelector:\n            matchLabels:\n"
+                '              {{- include "todo-chatbot.selectorLabels" $test | nindent 14 }}\n'
+                "      ports:\n",
+                "  ingress:\n    - ports:\n",
+            ),
+        ),
+        tags=("chart",),
+    ),
+    Defect(
+        "hpa-scales-missing-deployment",
+        "SC-017",
+        "chart/templates/hpa.yaml",
+        "the backend's HorizontalPodAutoscaler targets the release's full name (copied from a one-Deployment"
+        " chart) instead of the backend Deployment: with the production values nothing autoscales",
+        (
+            Edit(
+                '    name: {{ include "todo-chatbot.componentName" $ctx }}\n  minReplicas:',
+                '    name: {{ include "todo-chatbot.fullname" . }}\n  minReplicas:',
+            ),
+        ),
         tags=("chart",),
     ),
     # -- SC-018 every pod Running and Ready, no restarts --
@@ -501,6 +560,36 @@ CATALOGUE: tuple[Defect, ...] = (
         ),
         tags=("chart",),
     ),
+    Defect(
+        "backend-pdb-allows-every-pod",
+        "SC-023",
+        "chart/values.yaml",
+        "the backend's PodDisruptionBudget gets minAvailable: 0 (a drain of a one-node dev cluster waited on"
+        " it): a node drain evicts every backend pod at once",
+        (
+            Edit(
+                "  podDisruptionBudget:\n    enabled: true\n    minAvailable: 1\n\nchatbot:",
+                "  podDisruptionBudget:\n    enabled: true\n    minAvailable: 0\n\nchatbot:",
+            ),
+        ),
+        tags=("values",),
+    ),
+    Defect(
+        "tcb-scale-does-not-wait",
+        "SC-023",
+        "harness/release.py",
+        "Release.scale, behind `tcb scale`, no longer waits for the rollout (it 'hung' on a scale to 0): `tcb"
+        " scale backend 4` reports 4 Ready replicas the moment the Deployment was patched",
+        (
+            Edit(
+                "        self.k8s.scale(self.namespace, name, replicas)\n"
+                '        self.k8s.wait_for_rollout("Deployment", name, self.namespace,'
+                " timeout or self.timeouts.rollout)\n",
+                "        self.k8s.scale(self.namespace, name, replicas)\n",
+            ),
+        ),
+        tags=("code",),
+    ),
     # -- SC-024 health: probes configured and effective --
     Defect(
         "chatbot-ready-always-200",
@@ -536,6 +625,22 @@ CATALOGUE: tuple[Defect, ...] = (
             ),
         ),
         tags=("code",),
+    ),
+    Defect(
+        "postgres-data-on-emptydir",
+        "SC-024",
+        "chart/templates/postgres.yaml",
+        "Postgres keeps its data on an emptyDir instead of the StatefulSet's volume claim (the PVC stayed"
+        " Pending on a cluster without a default StorageClass): every task is lost when the pod is replaced",
+        (
+            Edit(
+                "        - name: run\n          emptyDir:\n            sizeLimit: 8Mi\n",
+                "        - name: run\n          emptyDir:\n            sizeLimit: 8Mi\n"
+                "        - name: data\n          emptyDir: {}\n",
+            ),
+            Edit(r"  volumeClaimTemplates:\n(?:.*\n)*?            storage: .*\n", "", regex=True),
+        ),
+        tags=("chart",),
     ),
     # -- SC-025 documentation --
     Defect(
