@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from kubernetes import client
@@ -37,7 +36,7 @@ def _connect(
     target: str,
     evidence: Evidence,
     timeouts: Timeouts,
-    pod: Any | None = None,
+    pod: client.V1Pod | None = None,
 ) -> tuple[bool, str]:
     if pod is None:
         pods = [
@@ -98,7 +97,7 @@ def _denied(
 
 
 @pytest.fixture
-def outsider_pod(release: Release, k8s: K8s, timeouts: Timeouts) -> Iterator[Any]:
+def outsider_pod(release: Release, k8s: K8s, timeouts: Timeouts) -> Iterator[client.V1Pod]:
     """A pod in the release's namespace that no NetworkPolicy of the chart selects (not the release's labels),
     so nothing restricts its egress: what it reaches, the target's ingress policy let in. The release pods'
     own egress policies hide an ingress policy opened too wide from every source inside the release. It runs
@@ -150,7 +149,7 @@ def _denied_from_outside(
     release: Release,
     k8s: K8s,
     cluster_info: ClusterInfo,
-    outsider_pod: Any,
+    outsider_pod: client.V1Pod,
     target: str,
     evidence: Evidence,
     timeouts: Timeouts,
