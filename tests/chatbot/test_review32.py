@@ -54,3 +54,25 @@ def test_review32_the_same_language_as_before() -> None:
     assert done.ref is not None and done.ref.words == "removed the rust"
     done = rules.did_the_task("removed the rust earlier on, yesterday", CONTEXT)
     assert done is not None and done.ref is not None and done.ref.words == "removed the rust"
+
+
+# ---- 2: "I don't need/want the X one" deletes only after a yes (round 15 deleted at once) ----
+
+
+def test_review32_dont_want_the_x_one_is_asked_not_done() -> None:
+    from tests.chatbot.test_no_destruction_on_a_guess import converse, make_tasks
+    from tests.chatbot.test_round15a import RestoringBackend
+
+    titles = ["Cancel the gym membership", "Cancel the gas bill", "Order new glasses"]
+
+    def talk(messages: list[str]) -> RestoringBackend:
+        backend = RestoringBackend(make_tasks(titles, [False, False, False]))
+        converse(backend, messages)
+        return backend
+
+    # the answer to "which one?" of a completion must not delete the other task
+    assert talk(["complete the cancel one", "I don't want the gym one"]).destroyed == []
+    assert talk(["I don't want the gym one, the other"]).destroyed == []
+    assert talk(["I don't need the glasses task"]).destroyed == []
+    assert talk(["I don't need the glasses task", "yes"]).destroyed == [("delete", 3)]
+    assert talk(["I don't need the glasses task", "no"]).destroyed == []

@@ -393,6 +393,7 @@ DONT_NEED_THE_TASK = (
     r"(?:need|want)"
     r" (?P<ref>(?:the|that|this|my) .+? (?:task|one|item|reminder|todo|job))(?: now| then| at all| either)?$"
 )
+DONT_NEED_GUESS = "took 'don't need' to mean delete it"
 _DELETE = [
     # a reason may follow "any more": "don't need to dust the metronome anymore, it's sold" (round 13)
     r"^(?:(?:i|we) )?(?:don'?t|do not|dont) (?:need|have) (?:to )?(?P<ref>.+?) any ?more(?: .+)?$",
@@ -623,7 +624,10 @@ def statement(text: str) -> ChatIntent | None:
     for pattern in _DELETE:
         m = re.match(pattern, text)
         if m:
-            return ChatIntent(intent=Intent.DELETE, ref=_ref(m.group("ref")))
+            # "I don't want the gym one" is read from a statement, and is as often the answer to "which one?"
+            # (the other one): asked first, as it was before round 15 (review 32)
+            why = DONT_NEED_GUESS if pattern is DONT_NEED_THE_TASK else None
+            return ChatIntent(intent=Intent.DELETE, ref=_ref(m.group("ref")), guessed=why)
     for pattern in _REOPEN:
         m = re.match(pattern, text)
         if m:
