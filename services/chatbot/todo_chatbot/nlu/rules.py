@@ -1743,7 +1743,8 @@ def _add_after_clause(words: Words, context: NLUContext) -> ChatIntent | None:
     names none of the user's tasks, then an add — the title is only what follows the add verb (round 15;
     round 9's rule took lead-ins of up to four words). Bounded (review 32): each cut rewrites the whole rest,
     whose date finder is the costly part, so at most _ADD_CUTS cuts are read ("4, " * 700 took 113 ms with
-    one rewrite per comma); a lead that names a title word ends the search (every longer lead names it too)."""
+    one rewrite per comma); a lead that names a title word ends the search (every longer lead names it
+    too)."""
     rewrites = 0
     for i, token in enumerate(words.orig[:24]):
         if not (token.endswith((",", ";")) or token in ("-", "--", "\u2013")) or i + 2 >= len(words.norm):
@@ -1924,7 +1925,8 @@ NUMBERED_VERB = r"(?:'s| (?:is|'s|was|has been|is now|now|got|are))?"
 # after a bare "4 is done, …": words that count on ("6 to go", "3 left", "the other two aren't")
 _COUNTING_ON = re.compile(
     r"\b(?:\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|a few|a couple|several|some)"
-    r"(?: \w+)?? (?:to go|left|remaining|more|still to do|outstanding)\b|\b(?:the others?|the rest|others|of them)\b"
+    r"(?: \w+)?? (?:to go|left|remaining|more|still to do|outstanding)\b"
+    r"|\b(?:the others?|the rest|others|of them)\b"
 )
 COUNT_GUESS = "took the number said first to be a task's number"
 NUMBERED_DONE = re.compile(
