@@ -17,15 +17,22 @@ from harness.timeouts import Timeouts
 from steps.evidence import Evidence
 from steps.plugin import not_verified
 
-# a TCP connect that says what happened; exit 0 = connected, 1 = refused or dropped (timed out)
+# a TCP connect that says what happened: exit 0 = connected; 1 = denied (refused or rejected, as a policy's
+# REJECT answers, or dropped: timed out); 2 = not tested (the name did not resolve, any other error) — a
+# "cannot connect" check must not pass on a pod that could not have connected anywhere
+DENIED, UNTESTED = 1, 2
 CONNECT = """
-import socket, sys
+import errno, socket, sys
 try:
     socket.create_connection(({host!r}, {port}), timeout={timeout}).close()
     print("connected")
-except OSError as error:
+except (ConnectionRefusedError, ConnectionResetError, TimeoutError) as error:
     print(f"not connected: {{type(error).__name__}}: {{error}}")
     sys.exit(1)
+except OSError as error:
+    denied = error.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES, errno.EPERM)
+    print(f"{{'not connected' if denied else 'not tested'}}: {{type(error).__name__}}: {{error}}")
+    sys.exit(1 if denied else 2)
 """
 
 
@@ -60,6 +67,10 @@ def _connect(
     )
     evidence.text(
         f"{source} -> {target}", f"{pod.metadata.name} -> {host}:{port}: exit {code}: {output.strip()}"
+    )
+    assert code in (0, DENIED), (
+        f"the connection from {pod.metadata.name} to {host}:{port} was not tested (exit {code}): "
+        f"{output.strip() or 'no output'}"
     )
     return code == 0, output.strip()
 
@@ -114,7 +125,10 @@ def outsider_pod(release: Release, k8s: K8s, timeouts: Timeouts) -> Iterator[cli
         seccomp_profile=client.V1SeccompProfile(type="RuntimeDefault"),
     )
     pod = client.V1Pod(
-        metadata=client.V1ObjectMeta(name=name, labels={"app.kubernetes.io/name": "tcb-outsider"}),
+        # its own name as a label too: a pod left by a killed run must not be the one waited for
+        metadata=client.V1ObjectMeta(
+            name=name, labels={"app.kubernetes.io/name": "tcb-outsider", "tcb-outsider": name}
+        ),
         spec=client.V1PodSpec(
             automount_service_account_token=False,
             enable_service_links=False,
@@ -137,7 +151,7 @@ def outsider_pod(release: Release, k8s: K8s, timeouts: Timeouts) -> Iterator[cli
     k8s.core.create_namespaced_pod(release.namespace, pod)
     try:
         (running,) = k8s.wait_pods_ready(
-            release.namespace, "app.kubernetes.io/name=tcb-outsider", count=1, timeout=timeouts.pods_ready
+            release.namespace, f"tcb-outsider={name}", count=1, timeout=timeouts.pods_ready
         )
         yield running
     finally:
@@ -154,6 +168,12 @@ def _denied_from_outside(
     evidence: Evidence,
     timeouts: Timeouts,
 ) -> None:
+    # the control: the frontend admits every pod, so a pod outside the release that cannot reach it either
+    # (no DNS, no route, a broken image) would make every "cannot connect" below pass without testing it
+    reached, output = _connect(release, k8s, "outsider", "frontend", evidence, timeouts, pod=outsider_pod)
+    assert reached, (
+        f"the pod outside the release could not reach the frontend either, so it tests nothing: {output}"
+    )
     connected, _ = _connect(release, k8s, "outsider", target, evidence, timeouts, pod=outsider_pod)
     if not connected:
         return

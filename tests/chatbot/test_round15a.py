@@ -356,7 +356,7 @@ def test_dont_need_the_task_is_a_delete(message: str, number: int, monkeypatch: 
     monkeypatch.setattr(
         phrasing, "_DELETE", [p for p in phrasing._DELETE if p != phrasing.DONT_NEED_THE_TASK]
     )
-    assert rules.parse_rules(message, CONTEXT).intent is not Intent.DELETE or message.startswith("I don't")
+    assert rules.parse_rules(message, CONTEXT).intent is not Intent.DELETE  # seeded off: not a delete at all
 
 
 MUSINGS = [
