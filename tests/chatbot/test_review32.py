@@ -108,19 +108,29 @@ def test_review32_a_2000_character_message_of_many_clauses_answers_in_under_50_m
     if titles == "rust":
         tasks = [{"number": 1, "title": "Remove the rust from the arches", "completed": False}]
         context = CONTEXT
-    message = message[:2000]
-    costs = []
-    for _ in range(3):  # the least of three: what the message costs, not what a busy machine adds to it
-        gc.collect()
-        gc.disable()
-        try:
-            started = time.thread_time()
-            intent = parse(message, context)
-            resolve(intent.ref, tasks, context)
-            costs.append(time.thread_time() - started)
-        finally:
-            gc.enable()
-    assert min(costs) < 0.050, f"{min(costs) * 1000:.1f} ms for {message[:40]!r}…"
+
+    def cost(text: str) -> float:
+        costs = []
+        for _ in range(3):  # the least of three: what the message costs, not what a busy machine adds to it
+            gc.collect()
+            gc.disable()
+            try:
+                started = time.thread_time()
+                intent = parse(text[:2000], context)
+                resolve(intent.ref, tasks, context)
+                costs.append(time.thread_time() - started)
+            finally:
+                gc.enable()
+        return min(costs)
+
+    # a reference measured in the same run: 2,000 characters of plain words (6-8 ms on a quiet machine, where
+    # these messages cost 14-25 ms after the fix and 105-230 ms before it); a loaded CI machine measured 51 ms
+    # for "in, " * 500 after the fix, so the bound is 50 ms or eight references, whichever is larger
+    reference = cost("the quick brown fox jumps over the lazy dog " * 50)
+    spent = cost(message)
+    assert spent < max(0.050, 8 * reference), (
+        f"{spent * 1000:.1f} ms for {message[:40]!r}… (the plain reference {reference * 1000:.1f} ms)"
+    )
 
 
 def test_review32_an_add_after_a_lead_in_and_a_date_after_to_still_read() -> None:
