@@ -18,6 +18,7 @@ from todo_chatbot.nlu.intent import ChatIntent, Intent, NLUContext
 
 from tests.chatbot.test_no_destruction_on_a_guess import FakeBackend, converse, make_tasks
 from tests.chatbot.test_no_destruction_on_a_guess import _talk as talk_guessing
+from tests.chatbot.test_round14 import _ref
 
 TODAY = date(2026, 11, 23)  # a Monday
 TITLES = [
@@ -34,14 +35,6 @@ TITLES = [
 ]
 DONE = [False, False, False, False, False, False, False, True, True, False]
 CONTEXT = NLUContext(today=TODAY, vocabulary=frozenset(" ".join(TITLES).lower().split()))
-
-
-def _ref(said: ChatIntent) -> Any:
-    if said.ref is None:
-        return None
-    if said.ref.pronoun:
-        return "it"
-    return said.ref.number if said.ref.number is not None else said.ref.words
 
 
 class RestoringBackend(FakeBackend):

@@ -18,6 +18,7 @@ from todo_chatbot.nlu import phrasing, rules
 from todo_chatbot.nlu.intent import ChatIntent, Intent, NLUContext
 
 from tests.chatbot.test_no_destruction_on_a_guess import FakeBackend, converse, make_tasks
+from tests.chatbot.test_round14 import _ref
 
 TODAY = date(2026, 11, 23)  # a Monday
 TITLES = [
@@ -30,14 +31,6 @@ TITLES = [
     "Book the vet for the cat",
 ]
 CONTEXT = NLUContext(today=TODAY, vocabulary=frozenset(" ".join(TITLES).lower().split()))
-
-
-def _ref(said: ChatIntent) -> Any:
-    if said.ref is None:
-        return None
-    if said.ref.pronoun:
-        return "it"
-    return said.ref.number if said.ref.number is not None else said.ref.words
 
 
 def _edit(said: ChatIntent) -> tuple[Any, ...]:
