@@ -285,6 +285,15 @@ NEW_TITLE_WORDS_14 = (
     "symposium tenby terrace tomasz train wall wendy"
 ).split()
 
+# heldout15's eight `h15-*` setups (written blind in round 16, like heldout14)
+NEW_TITLE_WORDS_15 = (
+    "access aquarium barnacles beginners bloodworm bowls box canister cannock celadon centreboard cereal "
+    "clocks congress crates digital dinghy drips drivetrain endgames enduro expiry farm farmer frozen fuel "
+    "gasket grading handlebars hollins java jib junior kickstart loop magneto mainsheet norton owl pallet "
+    "pasta pellet porcelain practice quarantine rear rechrome reclaim ride rook secretary seized sightings "
+    "speedometer stoneware strava teapot tetras thermal trail trust trustees tubeless unload"
+).split()
+
 SEALED_SETS = [
     SealedSet(
         "heldout5",
@@ -398,6 +407,18 @@ SEALED_SETS = [
         False,  # written blind, with its own weights per intent
         "rewelded the rusty sill",
         "tombola",
+        200,
+    ),
+    SealedSet(
+        "heldout15",
+        "r16h-",
+        0xC186EE26E29E7E43,
+        ("r16h-add-dinghy-tide-tables-saturday", '"2026-11-28"', '"2026-11-29"'),
+        "heldout14",
+        NEW_TITLE_WORDS_15,
+        False,  # written blind, with its own weights per intent
+        "resealed the celadon teapot lid",
+        "greyhound",
         200,
     ),
 ]
