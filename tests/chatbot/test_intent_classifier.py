@@ -106,7 +106,8 @@ def test_no_held_out_case_is_training_data() -> None:
     held14 = realistic.load_cases(split="heldout14")  # round 15's, written blind
     assert len(held14) == 200
     assert not [c["id"] for c in held14 if c["message"].casefold() in {m.casefold() for m in trained}]
-    held15 = realistic.load_cases(split="heldout15")  # round 16's, written blind: 0 cases until merged
+    held15 = realistic.load_cases(split="heldout15")  # round 16's, written blind
+    assert len(held15) == 200
     assert not [c["id"] for c in held15 if c["message"].casefold() in {m.casefold() for m in trained}]
     assert not {c["id"] for c in dev} & {c["id"] for c in realistic.load_cases(split="heldout")}
 
