@@ -96,3 +96,47 @@ def test_a_torn_cache_entry_is_scanned_again(
     for entry in cache.iterdir():
         entry.write_text("[[1, ")  # a half-written entry from a run that was killed
     assert len(repository.scan_for_secret_looking_values([target])) == 1
+
+
+def _git(repo: Path, *argv: str) -> None:
+    import subprocess
+
+    subprocess.run(["git", "-C", str(repo), *argv], check=True, capture_output=True)
+
+
+def test_a_secret_only_in_the_history_is_found_cold_and_from_the_cache(
+    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The history scan keys a blob's cached findings by its bytes in memory and writes only new blobs out for
+    detect-secrets: a key committed and then removed is found by a scan, then from the cache with no scan, and
+    a blob that changes is scanned again."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    _git(repo, "config", "user.email", "t@example.invalid")
+    _git(repo, "config", "user.name", "t")
+    settings = repo / "settings.py"
+    settings.write_text(f'aws_key = "{SEEDED}"\n')
+    _git(repo, "add", "settings.py")
+    _git(repo, "commit", "-qm", "leak")
+    settings.write_text("aws_key = None\n")
+    _git(repo, "commit", "-qam", "fix")
+    scanned = _scans(monkeypatch)
+
+    cold = repository.secret_scan_history(repo)
+    found = [(f.where.split(":", 1)[1], f.line, f.kind) for f in cold]
+    assert found == [("settings.py", 1, "AWS Access Key")]
+    assert scanned == ["settings.py"]
+
+    scanned.clear()
+    warm = repository.secret_scan_history(repo)
+    assert scanned == [], "a blob already scanned was written out and scanned again"
+    assert warm == cold
+
+    settings.write_text(f'aws_key = None\nsecond = "{SEEDED}"\n')  # a new blob once committed and replaced
+    _git(repo, "commit", "-qam", "again")
+    settings.write_text("aws_key = None\n")
+    _git(repo, "commit", "-qam", "fixed again")
+    scanned.clear()
+    assert len(repository.secret_scan_history(repo)) == 2
+    assert scanned == ["settings.py"]
