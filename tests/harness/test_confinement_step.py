@@ -12,6 +12,8 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -50,15 +52,21 @@ def _can_confine() -> bool:
     return done.returncode == 0
 
 
-def _workdir(tmp_path: Path) -> Path:
-    """A working directory uid 1001 may write to: only a read-only root can refuse the probe's file there."""
-    path = tmp_path / "app"
-    path.mkdir()
-    path.chmod(0o777)
-    for parent in [tmp_path, *tmp_path.parents]:
-        if parent != Path("/"):
-            parent.chmod(parent.stat().st_mode | 0o011)  # traversable
-    return path
+@pytest.fixture
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A working directory uid 1001 may write to: only a read-only root can refuse the probe's file there.
+    Made in a directory of its own under /tmp (traversable by every user), never by widening the mode of an
+    existing directory: pytest's base temporary directory stays 0700 (the test once made it 0711)."""
+    tmp_path_factory.getbasetemp()  # made (and its parent's mode set to 0700 by pytest) before, not after
+    base = Path(tempfile.mkdtemp(prefix="tcb-confine-", dir="/tmp"))
+    try:
+        base.chmod(0o711)
+        path = base / "app"
+        path.mkdir()
+        path.chmod(0o777)
+        yield path
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def test_an_unconfined_process_is_named_with_each_thing_it_is_allowed() -> None:
@@ -70,8 +78,12 @@ def test_an_unconfined_process_is_named_with_each_thing_it_is_allowed() -> None:
 
 
 @pytest.mark.skipif(not _can_confine(), reason="needs root, unshare and setpriv to confine a process")
-def test_a_process_confined_as_the_chart_asks_passes(tmp_path: Path) -> None:
-    code, output = _probe(confined=True, cwd=_workdir(tmp_path))
+def test_a_process_confined_as_the_chart_asks_passes(
+    workdir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    code, output = _probe(confined=True, cwd=workdir)
+    base = tmp_path_factory.getbasetemp().parent  # /tmp/pytest-of-<user>: private to its user
+    assert base.stat().st_mode & 0o077 == 0, f"{base}'s mode was widened to {base.stat().st_mode & 0o777:o}"
     assert code == 0, output
     found = json.loads(output.strip().splitlines()[-1])
     assert confinement.problems(found) == [], found
@@ -133,9 +145,9 @@ def _step(confined: dict[str, bool], cwd: Path, request: pytest.FixtureRequest, 
 
 @pytest.mark.skipif(not _can_confine(), reason="needs root, unshare and setpriv to confine a process")
 def test_the_step_passes_confined_containers_and_names_an_unconfined_one(
-    request: pytest.FixtureRequest, tmp_path: Path
+    request: pytest.FixtureRequest, tmp_path: Path, workdir: Path
 ) -> None:
-    cwd = _workdir(tmp_path)
+    cwd = workdir
     pods = {"backend-a": True, "chatbot-a": True, "frontend-a": True, "frontend-b": True}
     _step(pods, cwd, request, tmp_path / "evidence-ok")
     with pytest.raises(AssertionError) as caught:
