@@ -423,9 +423,19 @@ def _deleted(chat_user: User, gone: int, kept: int) -> None:
     chat_user.api.get_task(kept)
 
 
-@given(parsers.parse("task {number:d} is due in {days:d} days with {priority} priority"))
-def _task_due_with_priority(chat_user: User, number: int, days: int, priority: str) -> None:
-    chat_user.api.update_task(number, due_date=_in_days(days), priority=priority)
+DuesSet = dict[int, tuple[int, str]]  # task number -> (days from the day it was set, the ISO date set)
+
+
+@given(
+    parsers.parse("task {number:d} is due in {days:d} days with {priority} priority"),
+    target_fixture="dues_set",
+)
+def _task_due_with_priority(chat_user: User, number: int, days: int, priority: str) -> DuesSet:
+    """Sets the due date and returns it ({number: (days, date)}): a later step compares with the date set
+    here, not with one computed again (a run across midnight would expect the next day's)."""
+    due = _in_days(days)
+    chat_user.api.update_task(number, due_date=due, priority=priority)
+    return {number: (days, due)}
 
 
 def _in_days(days: int) -> str:
@@ -460,12 +470,14 @@ def _declined(chat_user: User, reply: dict[str, Any], first: int, second: int) -
 
 
 @then(parsers.parse('task {number:d} is back as "{title}", due in {days:d} days with {priority} priority'))
-def _restored(chat_user: User, number: int, title: str, days: int, priority: str) -> None:
+def _restored(chat_user: User, dues_set: DuesSet, number: int, title: str, days: int, priority: str) -> None:
+    set_days, due = dues_set[number]
+    assert set_days == days, f"the scenario set task {number} due in {set_days} days, not {days}"
     status = chat_user.api.raw("GET", f"/api/tasks/{number}").status_code
     assert status == 200, f"task {number} answers {status} after the undo: it was not restored"
     task = chat_user.api.get_task(number)
     seen = (task["title"].strip().lower(), task["due_date"], task["priority"], task["completed"])
-    expected = (title.lower(), _in_days(days), priority, False)
+    expected = (title.lower(), due, priority, False)
     assert seen == expected, f"task {number} came back as {seen} (title, due, priority, done), not {expected}"
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,11 +70,12 @@ def _user(tmp_path: Path, serve_app: Callable[[Any], Any]) -> User:
     return User(email, password, api.token, api, AppClient(chatbot, api.token))
 
 
-def _scenario(user: User, evidence: Evidence) -> None:
+def _scenario(user: User, evidence: Evidence, after_given: Callable[[], None] = lambda: None) -> None:
     """The scenario's steps, in its order (features/chat.feature)."""
     conversation = app_steps.Conversation()
     app_steps._has_tasks(user, "pay rent", "call the plumber")
-    app_steps._task_due_with_priority(user, 2, 3, "high")
+    dues = app_steps._task_due_with_priority(user, 2, 3, "high")
+    after_given()
     reply = app_steps._user_says(user, "delte the plumbr", conversation, evidence)
     app_steps._asked_before_deleting(user, reply, 1, 2)
     reply = app_steps._user_says(user, "no", conversation, evidence)
@@ -81,7 +83,7 @@ def _scenario(user: User, evidence: Evidence) -> None:
     app_steps._user_says_confirming(user, "delte the plumbr", conversation, evidence)
     app_steps._deleted(user, 2, 1)
     app_steps._user_says(user, "undo", conversation, evidence)
-    app_steps._restored(user, 2, "call the plumber", 3, "high")
+    app_steps._restored(user, dues, 2, "call the plumber", 3, "high")
 
 
 def test_the_chat_safety_scenario_passes_on_the_chatbot_as_it_is(
@@ -106,6 +108,33 @@ def test_the_chat_safety_scenario_fails_on_a_chatbot_that_deletes_on_a_guess(
     try:
         with pytest.raises(AssertionError, match=r"the reply .Deleted #2 .* acted"):
             _scenario(user, Evidence(request.node, tmp_path / "evidence"))
+    finally:
+        user.api.close()
+        user.web.close()
+
+
+def test_a_run_across_midnight_expects_the_due_date_it_set(
+    tmp_path: Path,
+    serve_app: Callable[[Any], Any],
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The restored task is compared with the date the Given set, not with "in 3 days" computed again: the day
+    turning over after the Given (seeded here by moving the steps' clock a day on) must not fail the run."""
+    real = app_steps.date
+
+    class NextDay(real):  # type: ignore[valid-type, misc]
+        @classmethod
+        def today(cls) -> date:
+            return real.today() + timedelta(days=1)
+
+    user = _user(tmp_path, serve_app)
+    try:
+        _scenario(
+            user,
+            Evidence(request.node, tmp_path / "evidence"),
+            after_given=lambda: monkeypatch.setattr(app_steps, "date", NextDay),
+        )
     finally:
         user.api.close()
         user.web.close()
