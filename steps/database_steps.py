@@ -4,6 +4,7 @@ recovery measured from the new Postgres pod's Ready time, and backup/restore int
 from __future__ import annotations
 
 import secrets
+import ssl
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -21,6 +22,8 @@ from harness.k8s import K8s, pod_ready
 from harness.release import AppUrls, Release, ReleaseRestorer
 from harness.timeouts import Timeouts
 from harness.waits import wait_until
+from steps import app_steps
+from steps.app_steps import Conversation
 from steps.cluster_steps import DeletedPod, scale_postgres
 from steps.common_steps import RunningLoad, nodeport_url
 from steps.evidence import Evidence
@@ -283,6 +286,19 @@ def _user_tasks(load_user: User, count: int) -> list[dict[str, Any]]:
     return list(load_user.api.list_tasks(status="all"))
 
 
+@given(parsers.parse("the user deleted task {number:d} by chat"), target_fixture="chat_before_backup")
+def _deleted_by_chat(load_user: User, number: int, evidence: Evidence) -> Conversation:
+    """A change the chat can undo, made before the backup: the conversation that remembers it (the chatbot's
+    schema) must come back with the backup, or "undo" after the restore has nothing to undo."""
+    conversation = Conversation()
+    reply = app_steps._say(load_user, f"delete task {number}", conversation, evidence)
+    deleted = [a.get("task_number") for a in reply["actions"] if a.get("type") == "deleted"]
+    assert deleted == [number], f"'delete task {number}' answered {reply['reply']!r} ({reply['actions']})"
+    status = load_user.api.raw("GET", f"/api/tasks/{number}").status_code
+    assert status == 404, f"task {number} answers {status} after the chat deleted it"
+    return conversation
+
+
 @when("the release is backed up", target_fixture="backup_file")
 def _backed_up(
     release: Release, harness_session: HarnessSession, evidence: Evidence, timeouts: Timeouts
@@ -314,9 +330,51 @@ def _restored(
     return second_release
 
 
-def _answers(url: str, timeout: float) -> tuple[bool, str]:
-    response = http_client.get(url, timeout=timeout)
+def _answers(url: str, timeout: float, verify: ssl.SSLContext | None = None) -> tuple[bool, str]:
+    """(answers 200, what it answered); a refused connection raises, which `wait_until` counts as a look."""
+    response = http_client.get(url, timeout=timeout, **({} if verify is None else {"verify": verify}))
     return response.status_code == 200, f"HTTP {response.status_code}"
+
+
+@then(parsers.parse('"undo" in that conversation, on the fresh release, brings task {number:d} back'))
+def _undo_after_restore(
+    restored: SecondRelease,
+    load_user: User,
+    chat_before_backup: Conversation,
+    tasks_before: list[dict[str, Any]],
+    number: int,
+    evidence: Evidence,
+    timeouts: Timeouts,
+) -> None:
+    """The user logs in to the fresh release and says "undo" in the conversation of before the backup, through
+    its HTTPS frontend (which proxies /api/chat): the task the chat deleted comes back as it was."""
+    from harness.app_client import AppClient
+    from harness.tls import ssl_context
+
+    # The frontend left its Service while the restore stopped the backend ("ready" = can serve); users come
+    # back through it once it answers again.
+    verify = ssl_context(restored.bundle)
+    started = time.monotonic()
+    wait_until(
+        f"the restored release's frontend to answer {restored.frontend}/api/health",
+        lambda: _answers(f"{restored.frontend}/api/health", timeouts.request, verify),
+        timeout=timeouts.app_answers,
+        interval=0.25,
+    )
+    evidence.figure("frontend answering after the restore", round(time.monotonic() - started, 2), "s")
+    with AppClient(restored.backend) as api:
+        api.login(load_user.email, load_user.password)
+        transport = httpx.HTTPTransport(verify=verify)
+        with AppClient(restored.frontend, api.token, transport=transport) as web:
+            user = User(load_user.email, load_user.password, api.token or "", api, web)
+            reply = app_steps._say(user, "undo", chat_before_backup, evidence)
+        status = api.raw("GET", f"/api/tasks/{number}").status_code
+    restored_numbers = [a.get("task_number") for a in reply["actions"] if a.get("type") == "restored"]
+    assert status == 200 and restored_numbers == [number], (
+        f"after the restore, 'undo' answered {reply['reply']!r} (actions {reply['actions']}) and task"
+        f" {number} answers {status}: the conversation of before the backup did not come back with it"
+    )
+    assert any(t["number"] == number for t in tasks_before), f"task {number} was not among the user's tasks"
 
 
 @then("the user logs in to the fresh release and finds every task")

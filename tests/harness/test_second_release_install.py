@@ -109,7 +109,10 @@ def _scenario_item(feature: str, scenario: str) -> Any:
 
 
 def test_the_run_installs_it_early_only_when_a_selected_scenario_uses_it() -> None:
-    restore = _scenario_item("durability.feature", "A backup restored into a fresh release holds every task")
+    restore = _scenario_item(
+        "durability.feature",
+        "A backup restored into a fresh release holds every task and the chat's conversations",
+    )
     https = _scenario_item(
         "tls.feature", "A user logs in over HTTPS with the certificate from the release's Secret"
     )
