@@ -32,7 +32,7 @@ def test_an_explicit_held_out_split_is_refused(tmp_path: Path) -> None:
     refused = (
         "explicit split can only be 'dev', 'heldout2', 'heldout3', 'heldout4', 'heldout5', 'heldout6', "
         "'heldout7', 'heldout8', 'heldout9', 'heldout10', 'heldout11', 'heldout12', 'heldout13', "
-        "'heldout14' or 'heldout15'"
+        "'heldout14', 'heldout15' or 'heldout16'"
     )
     with pytest.raises(ValueError, match=refused):
         load_cases(cases)
@@ -294,6 +294,17 @@ NEW_TITLE_WORDS_15 = (
     "speedometer stoneware strava teapot tetras thermal trail trust trustees tubeless unload"
 ).split()
 
+# heldout16's eight `h16-*` setups (the second set written blind in round 16, like heldout15)
+NEW_TITLE_WORDS_16 = (
+    "acclimatisation appraisal audit awl binders blacken bookbinding braunston buttonholes cabinet canal "
+    "canker ceilidh clipper coal cockapoo coptic crisps cubes cufflinks damson deshedding dietitian drinks "
+    "drying endpapers feeding fluid flyers goggles governor hatch headbands heritage imogen induction intake "
+    "jeweller journal lanolin leather linen marbled minutes mulch narrowboat neoprene noticeboard oatmeal "
+    "pear pharmacy phlebotomy phosphate pickles pole potassium premium pupil quince reception reduced "
+    "rootstocks safeguarding salt salty sampler seating shampoo signatures stitch stock stove tinted "
+    "toastmaster varieties wassail weed windlass"
+).split()
+
 SEALED_SETS = [
     SealedSet(
         "heldout5",
@@ -421,6 +432,18 @@ SEALED_SETS = [
         "greyhound",
         200,
     ),
+    SealedSet(
+        "heldout16",
+        "r16i-",
+        0x240739DADBD72621,
+        ("r16i-add-swim-lido-wednesday", '"2026-11-25"', '"2026-11-26"'),
+        "heldout15",
+        NEW_TITLE_WORDS_16,
+        False,  # written blind, with its own weights per intent
+        "rebound the coptic journal spine",
+        "tetras",
+        200,
+    ),
 ]
 sealed_sets = pytest.mark.parametrize("held", SEALED_SETS, ids=lambda held: held.split)
 
@@ -485,8 +508,8 @@ def test_a_title_word_seen_before_the_set_is_caught(held: SealedSet) -> None:
 def test_only_the_newest_held_out_set_is_sealed() -> None:
     from .realistic import HELD_OUT, SEALED, UNSEALED
 
-    assert SEALED == "heldout15"
-    assert "heldout14" in UNSEALED
+    assert SEALED == "heldout16"
+    assert "heldout15" in UNSEALED
     assert SEALED not in UNSEALED
     assert (*UNSEALED, SEALED) == HELD_OUT
 
@@ -494,9 +517,9 @@ def test_only_the_newest_held_out_set_is_sealed() -> None:
 @pytest.mark.parametrize(
     "argv",
     [
-        ["--failures", "heldout15"],
-        ["--diagnose", "--split", "heldout15"],
-        ["--diagnose", "--split", "dev,heldout15"],
+        ["--failures", "heldout16"],
+        ["--diagnose", "--split", "heldout16"],
+        ["--diagnose", "--split", "dev,heldout16"],
     ],
 )
 def test_the_accuracy_tool_never_reads_the_sealed_sets_failures(
