@@ -344,7 +344,8 @@ _DATE_EDIT = [
     r"|pencilled in)"
     r" (?:till|until|til|to|for|over to|back to|into|onto) (?P<value>.+?)(?: now| instead)?$",
 ]
-_PRIORITY_EDIT: list[tuple[str, Priority | None]] = [
+STEP_DOWN = "step down"
+_PRIORITY_EDIT: list[tuple[str, str | None]] = [
     # "the indigo yarn isn't that pressing, medium is fine": the priority said last is the one (round 13)
     (
         r"^(?P<ref>.+?)(?:(?: (?:isn'?t|aren'?t|is not|are not|isnt|arent)|'s not)(?: really| that| very| so"
@@ -358,15 +359,28 @@ _PRIORITY_EDIT: list[tuple[str, Priority | None]] = [
         r"riority)$",
         "high",
     ),
+    # "the massage isn't urgent any more": the urgency taken away is one step down from the task's own
+    # priority (high -> medium, the default; medium -> low), resolved by the engine (`ChatIntent.priority_down`,
+    # round 16); "isn't important" / "isn't a priority" say low
     (
         r"^(?P<ref>.+?)(?: isn'?t| is not| isnt|'s not| is no longer| aren'?t| are not)"
-        r"(?: really| that| very| so)? (?:urgent|important|a priority|pressing)(?: any ?more| after all)?$",
+        r"(?: really| that| very| so)? (?:urgent|pressing)(?: any ?more| after all| now| really)?$",
+        STEP_DOWN,
+    ),
+    (
+        r"^(?P<ref>.+?)(?: isn'?t| is not| isnt|'s not| is no longer| aren'?t| are not)"
+        r"(?: really| that| very| so)? (?:important|a priority)(?: any ?more| after all)?$",
         "low",
     ),
     (r"^(?P<ref>.+?) should be (?P<p>high|low|medium|top) priority$", None),
     (
         r"^(?P<ref>.+?)(?: is|'s| are)(?: now)? (?:less|not as|not so|a lot less|much less)"
-        r" (?:urgent|important|pressing)(?: now| any ?more| than it was)?$",
+        r" (?:urgent|pressing)(?: now| any ?more| than it was)?$",
+        STEP_DOWN,
+    ),
+    (
+        r"^(?P<ref>.+?)(?: is|'s| are)(?: now)? (?:less|not as|not so|a lot less|much less)"
+        r" important(?: now| any ?more| than it was)?$",
         "low",
     ),
     (r"^(?P<ref>.+?)(?: is|'s)(?: now)? (?:a )?(?P<p>high|low|medium|top)(?: |-)?priority(?: now)?$", None),
@@ -698,10 +712,11 @@ def update(text: str, today_parse: date) -> ChatIntent | None:
     for p, fixed in _PRIORITY_EDIT:
         m = re.match(p, text)
         if m:
-            priority = fixed or _priority(m.group("p"))
+            down = fixed == STEP_DOWN
+            priority = "low" if down else _priority(fixed) or _priority(m.group("p"))
             # "drop the priority of the boiler to low": the task, not its priority (round 15)
             ref = _PRIORITY_OF.sub("", m.group("ref"))
-            return ChatIntent(intent=Intent.UPDATE, ref=_ref(ref), priority=priority)
+            return ChatIntent(intent=Intent.UPDATE, ref=_ref(ref), priority=priority, priority_down=down)
     return None
 
 
