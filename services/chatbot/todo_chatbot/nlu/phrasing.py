@@ -12,7 +12,7 @@ import re
 from datetime import date
 
 from todo_chatbot.nlu.dates import NUMBER_WORDS, find_date
-from todo_chatbot.nlu.intent import ChatIntent, Intent, Priority, TaskRef
+from todo_chatbot.nlu.intent import ChatIntent, Intent, TaskRef
 from todo_chatbot.nlu.stems import is_past
 
 # (pattern at the start of the message, what it means) — the rest of the message follows the replacement
@@ -226,9 +226,16 @@ def rewrite(text: str) -> str:
 
 
 _UNITS = {"day": 1, "days": 1, "week": 7, "weeks": 7}
-_N = r"(?P<n>\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a couple of|couple of)"
+# "a few more days", "push it back a few days": no number said — read as three (round 16; "a couple" is two),
+# counted like the others from the task's own due date, and the reply names the new date
+A_FEW = {"a few": 3, "few": 3, "several": 3}
+_N = (
+    r"(?P<n>\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a couple of|couple of"
+    + "".join(f"|{w}" for w in A_FEW)
+    + ")"
+)
 # more time: "an extra three days", "another couple of days", "two more days", "a further week", "a few
-# more days" is not a number (round 15)
+# more days" (round 15; "a few" is three since round 16)
 _MORE = (
     r"(?=(?:another|an extra|a further|one more|extra)\b"
     r"|(?:\w+ ){1,3}(?:more|extra|further) (?:days?|weeks?))"
@@ -281,8 +288,19 @@ _SHIFT = [
         rf"(?P<dir> later| earlier| sooner)$"
     ),
 ]
+GIVEN_TILL = r" (?:till|until|til|up to|up till|up until)"
+# a question word or a pronoun is no task: "who's on for sunday", "what's due friday" (round 16)
+_NOT_A_TASK = r"(?:what|who|which|where|when|why|how|anything|something|everything|nothing|there)\b"
 _DATE_EDIT = [
     # each: the task, then the new date ("value"); handed to the update parser's date reading
+    # a new deadline someone gave, or the user has: "my tutor gave me till the 9th for the essay", "i've got
+    # until friday to finish the quote", "we've been given till monday for the survey" (round 16); the lead
+    # is at most four words (bounded)
+    r"^(?:[\w']+ ){0,4}?(?:gave|given|give|gives|granted|allowed|extended) (?:me|us)(?: an extension)?"
+    + GIVEN_TILL
+    + r" (?P<value>.+?) (?:for|on|with|to (?:do|finish|get|submit|hand in|send|sort|complete)) (?P<ref>.+)$",
+    r"^(?:i|we)(?:'ve| have)?(?: now| still| only)?(?: got| have)? (?:till|until|til|up to|up till|up until)"
+    r" (?P<value>.+?) (?:for|on|with|to (?:do|finish|get|submit|hand in|send|sort|complete)) (?P<ref>.+)$",
     r"^(?:bring|move|pull) (?P<ref>.+?) forward (?:to|till|until) (?P<value>.+)$",
     r"^(?P<ref>.+?) can wait (?:till|until|to|for) (?P<value>.+)$",
     # "give me till thursday", "give it until the 9th" (round 14): no task named, the one talked about
@@ -298,6 +316,10 @@ _DATE_EDIT = [
     r"^(?P<ref>.+?) (?:needs? to|has to|have to|should|must) be (?:\w+ )?(?:in |off |out |back )?"
     r"(?:on|by|for)"
     r" (?P<value>.+?)(?: now| instead)?$",
+    # "the first aid kit needs doing by thursday", "the gutters want sorting before the 5th" (round 16)
+    r"^(?P<ref>.+?) (?:needs?|wants?) (?:doing|sorting|finishing|done|sorted|finished|to be done"
+    r"|to be sorted)"
+    r" (?:on|by|for|before) (?P<value>.+?)(?: now| instead)?$",
     # "put the programmes back to the 8th" (round 11; "put X back on my list" is a reopen)
     r"^(?:put|push|move|set) (?P<ref>.+?) back (?:to|till|until|til) (?P<value>.+)$",
     # "can the chimney be done on the 2nd instead" (round 11)
@@ -306,13 +328,17 @@ _DATE_EDIT = [
     # "make that one for monday" (round 11; "make a cake for friday" is an add)
     r"^make (?P<ref>it|that|this|that one|this one|the .+?|task \d+|#\d+|number \d+) (?:for|to)"
     r" (?P<value>.+)$",
-    r"^(?P<ref>.+?) (?:is|'s) (?:now |actually )?(?:happening|taking place|moved to|moving to)"
+    rf"^(?!{_NOT_A_TASK})(?P<ref>.+?)(?: is|'s) (?:now |actually )?(?:happening|taking place|moved to"
+    r"|moving to)"
     r" (?P<value>.+)$",
     r"^(?P<ref>.+?) (?:can|could|will|should) be (?:done|finished|sorted) (?:on|by|for) (?P<value>.+)$",
-    r"^(?P<ref>.+?) (?:is|'s|are) (?:actually |now |really )?due (?:on |by )?(?P<value>.+?)"
+    # "the birth plan's due the 9th now": the contraction joined to the task's last word (round 16)
+    rf"^(?!{_NOT_A_TASK})(?P<ref>.+?)(?: is|'s| are) (?:actually |now |really )?due (?:on |by )?"
+    r"(?P<value>.+?)"
     r"(?: now| instead)?$",
     # "the brewery tour is on the 11th now", "the fitting's now for friday"
-    r"^(?P<ref>.+?) (?:is|'s|are) (?:actually |now )?(?:on|for) (?P<value>.+?)(?: now| instead)?$",
+    rf"^(?!{_NOT_A_TASK})(?P<ref>.+?)(?: is|'s| are) (?:actually |now )?(?:on|for) (?P<value>.+?)"
+    r"(?: now| instead)?$",
     r"^(?:reschedule|shift|set|move|bump) (?P<ref>.+?) (?:for|to|till|until) (?P<value>.+)$",
     r"^give (?P<ref>.+?) a (?:deadline|due date) of (?P<value>.+)$",
     # "give the wetsuit a saturday deadline", "give it a friday deadline" (round 13)
@@ -360,8 +386,8 @@ _PRIORITY_EDIT: list[tuple[str, str | None]] = [
         "high",
     ),
     # "the massage isn't urgent any more": the urgency taken away is one step down from the task's own
-    # priority (high -> medium, the default; medium -> low), resolved by the engine (`ChatIntent.priority_down`,
-    # round 16); "isn't important" / "isn't a priority" say low
+    # priority (high -> medium, the default; medium -> low), resolved by the engine
+    # (`ChatIntent.priority_down`, round 16); "isn't important" / "isn't a priority" say low
     (
         r"^(?P<ref>.+?)(?: isn'?t| is not| isnt|'s not| is no longer| aren'?t| are not)"
         r"(?: really| that| very| so)? (?:urgent|pressing)(?: any ?more| after all| now| really)?$",
@@ -691,7 +717,7 @@ def update(text: str, today_parse: date) -> ChatIntent | None:
         m = pattern.match(text)
         if m:
             raw = m.group("n") or m.groupdict().get("n2") or "1"
-            n = int(raw) if raw.isdigit() else NUMBER_WORDS.get(raw, 1)
+            n = int(raw) if raw.isdigit() else A_FEW.get(raw) or NUMBER_WORDS.get(raw, 1)
             days = n * _UNITS[m.group("unit")]
             direction = (m.groupdict().get("dir") or m.groupdict().get("pre") or " later").strip()
             if direction in ("earlier", "forward", "sooner"):
