@@ -12,16 +12,16 @@ SQLite files, as in tests/chatbot/conftest.py) and is judged by the tasks read b
 SmolLM2 server (harness.llm_server; needs `tcb llm build` once).
 `--failures dev` prints the failing dev cases (tune on these only). For the held-out halves (`heldout`, the
 round-1 id-hash half, `heldout2`, round 3's sealed set, `heldout3`, round 4's, `heldout4`, round 5's, and
-`heldout5`, round 6's, `heldout6`, round 7's, `heldout7`, round 8's, `heldout8`, round 9's, `heldout9`,
-round 10's, `heldout10`, round 11's, `heldout11`, round 12's, written blind by a separate author and merged
-after that round, `heldout12`, round 13's, `heldout13`, round 14's, `heldout14`, round 15's, `heldout15`,
-round 16's, likewise: until it is merged it has no cases, printed as "0 cases") only the per-intent counts are
+`heldout5`, round 6's, `heldout6`, round 7's, `heldout7`, round 8's, `heldout8`, round 9's, `heldout9`, round
+10's, `heldout10`, round 11's, `heldout11`, round 12's, written blind by a separate author and merged after
+that round, `heldout12`, round 13's, `heldout13`, round 14's, `heldout14`, round 15's, `heldout15`, round
+16's, likewise: until it is merged it has no cases, printed as "0 cases") only the per-intent counts are
 printed — except, from round 11 on, for the sets already scored at the end of an earlier round (`UNSEALED`:
-every held-out set but the newest, `SEALED`): `--failures heldout14` lists those, `--diagnose` counts them by cause. The newest set's
-failures are never listed. `--diagnose` (the development half and the unsealed sets; it refuses to run with
-`SEALED`) counts failures by cause — wrong intent, no or wrong task reference, title text, date, priority,
-list/count filter, a question where an action was expected, … (tests/chatbot/realistic.py: cause_of) — and
-with `--failures dev` (or an unsealed set) names each one's.
+every held-out set but the newest, `SEALED`): `--failures heldout14` lists those, `--diagnose` counts them by
+cause. The newest set's failures are never listed. `--diagnose` (the development half and the unsealed sets;
+it refuses to run with `SEALED`) counts failures by cause — wrong intent, no or wrong task reference, title
+text, date, priority, list/count filter, a question where an action was expected, …
+(tests/chatbot/realistic.py: cause_of) — and with `--failures dev` (or an unsealed set) names each one's.
 """
 
 from __future__ import annotations
