@@ -270,7 +270,8 @@ def test_an_afterthought_is_not_part_of_the_title(
     monkeypatch.setattr(
         rules, "_POLITE_TAIL_SPLIT", [(w, p) for w, p in rules._POLITE_TAIL_SPLIT if w != "though"]
     )
-    assert rules.parse(message, CONTEXT).title != title
+    # the rules alone: the title tagger, retrained on round 16's development cases, trims a final "too" itself
+    assert rules.parse_rules(message, CONTEXT).title != title
 
 
 def test_a_new_task_then_how_much_it_matters(monkeypatch: pytest.MonkeyPatch) -> None:
