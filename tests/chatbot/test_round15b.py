@@ -266,7 +266,9 @@ def test_an_add_of_a_date_is_no_new_task(message: str) -> None:
 def test_a_lead_in_naming_a_task_is_an_add_since_round_16() -> None:
     # round 15 left a lead naming one of the user's tasks unread ("the boiler is …"); round 16 (a) reads the
     # add after it (tests/chatbot/test_round16a.py)
-    said = rules._add_after_clause(rules.Words.of("the boiler is making a noise, add call a plumber"), CONTEXT)
+    said = rules._add_after_clause(
+        rules.Words.of("the boiler is making a noise, add call a plumber"), CONTEXT
+    )
     assert said is not None and said.title == "call a plumber"
 
 
