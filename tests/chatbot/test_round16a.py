@@ -103,6 +103,7 @@ LEAD_INS = [
     ("the gutters got done, add pay the gutter man", "pay the gutter man"),  # names task 3
     ("since the piano tuner is coming, add move the bookcase by friday", "move the bookcase"),  # task 4
     ("the landlord never replied so add ring the letting agent", "ring the letting agent"),  # task 7
+    ("we're low on teabags so could you please add buy teabags", "buy teabags"),
 ]
 
 
@@ -326,6 +327,7 @@ WELL_WISHES = [
     "hiya! have a lovely weekend",
     "morning, hope you had a good one",
     "cheers, enjoy the rest of your day",
+    "hi bot, hope your week's been good",
 ]
 
 
@@ -369,3 +371,34 @@ def test_without_any_subject_the_world_questions_are_not_seen(monkeypatch: pytes
     how = rules._HOW_DO_YOU.pattern.replace(rules.HOW_LONG_DO_THINGS, "")
     monkeypatch.setattr(rules, "_HOW_DO_YOU", rules.re.compile(how))
     assert not any(rules.how_to_in_the_world(m) for m in WORLD)
+
+
+NOT_TILL = [
+    ("the piano tuner isn't happening till the 4th", 4, "2026-12-04"),
+    ("the boat licence won't be getting done until next week", 1, "2026-11-30"),
+    ("the magazine subscription's been moved to thursday", 6, "2026-11-26"),
+    ("the piano tuner's pushed back to the 9th", 4, "2026-12-09"),
+]
+
+
+@pytest.mark.parametrize(("message", "number", "due"), NOT_TILL)
+def test_not_happening_till_and_a_joined_been_moved(message: str, number: int, due: str) -> None:
+    backend, replies = _talk([message, "yes"])
+    assert not backend.destroyed and backend.tasks[number]["due_date"] == due, replies
+
+
+def test_without_them_those_dates_are_missed(monkeypatch: pytest.MonkeyPatch) -> None:
+    old = [
+        p.replace("(?:'s been |'s | (?:", " (?:").replace(" (?:been )?)?)", " (?:been )?)?")
+        for p in phrasing._DATE_EDIT
+        if "going ahead|getting done" not in p
+    ]
+    monkeypatch.setattr(phrasing, "_DATE_EDIT", old)
+    for message, _, _ in NOT_TILL[:3]:  # "…'s pushed back to the 9th" was read before (put X back to …)
+        said = rules.parse_rules(message, CONTEXT)
+        assert (
+            said.intent is not Intent.UPDATE
+            or said.due_date is None
+            or said.ref is None
+            or "'s" in (said.ref.words or "")
+        ), said

@@ -316,6 +316,10 @@ _DATE_EDIT = [
     r"^(?P<ref>.+?) (?:needs? to|has to|have to|should|must) be (?:\w+ )?(?:in |off |out |back )?"
     r"(?:on|by|for)"
     r" (?P<value>.+?)(?: now| instead)?$",
+    # "the dentist isn't happening till the 4th", "the quiz won't be going ahead until friday" (round 16)
+    rf"^(?!{_NOT_A_TASK})(?P<ref>.+?)(?: isn'?t| is not| won'?t be| will not be| aren'?t| are not|'s not)"
+    r"(?: now| actually| really)? (?:happening|taking place|going ahead|getting done|being done|due)"
+    r" (?:till|until|til|before) (?P<value>.+?)(?: now| instead)?$",
     # "the first aid kit needs doing by thursday", "the gutters want sorting before the 5th" (round 16)
     r"^(?P<ref>.+?) (?:needs?|wants?) (?:doing|sorting|finishing|done|sorted|finished|to be done"
     r"|to be sorted)"
@@ -361,8 +365,10 @@ _DATE_EDIT = [
     # Wye trip is off till the 12th", "the licence renewal can slide to the 9th", "finding a stool can be
     # left till december the 10th", "the boiler service got pushed to friday" (round 12)
     r"^(?!(?:can|could|will|would|should|put|push|move|shift|bump|get|let'?s|please|may|might)\b)"
-    r"(?P<ref>.+?) (?:(?:can|could|will|should|may|might|must|would|'ll)(?: just| easily| probably)?"
-    r" (?:be |get )?|(?:is|'s|are|was|were|has been|have been|'s been|got|gets|has|have) (?:been )?)?"
+    # "the dentist's been moved to thursday": the contraction joined to the task's last word (round 16)
+    r"(?P<ref>.+?)(?:'s been |'s | (?:(?:can|could|will|should|may|might|must|would|'ll)(?: just| easily"
+    r"| probably)? (?:be |get )?|(?:is|'s|are|was|were|has been|have been|'s been|got|gets|has|have)"
+    r" (?:been )?)?)"
     r"(?:now |just |all |actually |officially )?"
     r"(?:off|postponed|delayed|pushed|pushed back|pushed out|put off|put back|moved|moved back|shifted"
     r"|bumped|rescheduled|left|parked|held over|carried over|slide|slip|slid|slipped|wait|drift|drifted"

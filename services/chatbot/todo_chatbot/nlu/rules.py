@@ -222,6 +222,8 @@ WELL_WISHING = (
     r"|fab|fabulous|brilliant|wonderful|good one|great one|nice one)(?: (?:day|morning|afternoon|evening|week"
     r"|weekend|one|night))?"
     r"|enjoy (?:the rest of )?(?:your |the )?(?:day|evening|weekend|week|afternoon)"
+    r"|(?:i )?hope (?:your|the) (?:day|morning|afternoon|evening|week|weekend)(?:'s| is| has been|'s been)"
+    r" (?:going |been )?(?:well|good|ok|okay|great|alright|all right|nice)"
 )
 GREETING = re.compile(
     r"(hi|hello|hey|hiya|heya|howdy|yo|greetings|hola|(good |g'|g)?(morning|afternoon|evening|day)|sup"
@@ -1808,7 +1810,8 @@ def _add_after_clause(words: Words, context: NLUContext) -> ChatIntent | None:
         if not (
             token.endswith((",", ";"))
             or token in ("-", "--", "\u2013")
-            or (words.norm[i + 1] in ADD_AFTER_CONJ and words.norm[i + 2] == "add")
+            # "… so add …", "… so can you add …", "… but remind me to …"
+            or (words.norm[i + 1] in ADD_AFTER_CONJ and {"add", "remind"} & set(words.norm[i + 2 : i + 6]))
         ):
             continue
         conj = words.norm[i + 1] in ADD_AFTER_CONJ and not token.endswith((",", ";"))
