@@ -381,7 +381,8 @@ def test_how_long_about_the_world_is_unknown(message: str, monkeypatch: pytest.M
     assert rules.parse(message, CONTEXT).intent is Intent.UNKNOWN
     assert rules.parse("how long do you keep my tasks", CONTEXT).intent is Intent.HELP
     monkeypatch.setattr(rules, "_HOW_DO_YOU", re.compile(r"^how (?:do|does|can|would|should) (?:you|one)\b"))
-    assert rules.parse(message, CONTEXT).intent is not Intent.UNKNOWN
+    # the rule's own answer: the classifier, retrained on round 16's how-long questions, no longer says help
+    assert not rules.how_to_in_the_world(message)
 
 
 @pytest.mark.parametrize(
