@@ -292,7 +292,8 @@ NEGATED_STATUS = frozenset({"unfinished", "incomplete", "uncompleted", "undone",
 HELP_QUESTION = re.compile(
     r"^(?:how (?:do|can|should|would|does|did) (?:i|you|we|one|this|it|that)\b|how to\b|is there a way to\b"
     # "how long do you keep my tasks" (round 16: _help_or_world tells a question about the world)
-    r"|how (?:long|often|much|many|far) (?:do|does|can|will|would) (?:you|this app|the app|this bot|the bot)\b"
+    r"|how (?:long|often|much|many|far) (?:do|does|can|will|would) (?:you|this app|the app|this bot"
+    r"|the bot)\b"
     r"|(?:can|could) you (?:explain|tell me how|show me how)\b|explain\b"
     r"|what (?:can|could|should|do) i (?:say|type|ask|write|enter)\b|what (?:are|r) (?:my|the|your) options\b"
     r"|(?:show|give|tell) me (?:some )?"
