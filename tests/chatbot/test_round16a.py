@@ -208,7 +208,7 @@ def test_a_destroying_request_after_a_negation_is_never_read_from_it(message: st
 
 # ---- 4: date edits said as statements, with a reason, or beside a priority ----
 
-DATE_EDITS = [
+DATE_EDITS: list[tuple[str, int, dict[str, Any]]] = [
     # a date taken away, then a reason: the reason is no part of the reference
     ("scrap the deadline on the magazine subscription, i don't mind when", 6, {"due_date": None}),
     ("remove the deadline from the boat licence, it isn't going anywhere", 1, {"due_date": None}),
