@@ -402,3 +402,16 @@ def test_without_them_those_dates_are_missed(monkeypatch: pytest.MonkeyPatch) ->
             or said.ref is None
             or "'s" in (said.ref.words or "")
         ), said
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "the gutter man messed up the gutters, so I'll have to clean them again",
+        "the kettle, I need to buy it again",
+        "the boiler email bounced, so I have to send that again",
+    ],
+)
+def test_after_a_lead_naming_a_task_only_an_add_said_as_such_adds(message: str) -> None:
+    # "I'll have to …" is rewritten as an add elsewhere; after a lead naming the user's task it speaks of it
+    assert rules.parse(message, CONTEXT).intent is not Intent.ADD

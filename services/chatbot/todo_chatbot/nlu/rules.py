@@ -1658,7 +1658,10 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
         rest = _rewritten(_strip_prefixes(Words(words.orig[cut:], words.norm[cut:])))
         lead_in = re.match(r"^(?:add|remind me to|remind me about)\s+", rest.text)
         named = set(words.norm[:cut]) & context.vocabulary
-        if lead_in and not (named and (not ADD_LEAD_MAY_NAME_A_TASK or words.norm[0] in VERBS)):
+        said_add = _ADD_SAID.match(" ".join(words.norm[cut:]))  # after a task named: only "add …" as typed
+        if lead_in and not (
+            named and (not ADD_LEAD_MAY_NAME_A_TASK or words.norm[0] in VERBS or not said_add)
+        ):
             return _finish_add(_title_parts(rest.tail(lead_in.end()), context))
     added = _add_after_clause(words, context)
     if added is not None:
@@ -1823,11 +1826,13 @@ def _add_after_clause(words: Words, context: NLUContext) -> ChatIntent | None:
         rest = Words(words.orig[at:], words.norm[at:])
         if len(lead) < 3 or {"it", "that", "this"} & set(rest.norm):
             continue
-        if rewrites >= _ADD_CUTS or (
-            (not ADD_LEAD_MAY_NAME_A_TASK or lead[0] in VERBS)
-            and _names_a_title_word(" ".join(lead), context)
-        ):
+        names = _names_a_title_word(" ".join(lead), context)
+        if rewrites >= _ADD_CUTS or (names and (not ADD_LEAD_MAY_NAME_A_TASK or lead[0] in VERBS)):
             return None
+        if names and not _ADD_SAID.match(rest.text):
+            # after a lead naming one of the user's tasks only an add said as such: "kofi deleted the stems I
+            # sent, so I'll have to send them again" speaks of that task (a reopen), it adds nothing
+            continue
         rewrites += 1
         rest = _rewritten(_strip_prefixes(rest))
         add = _ADD_LEAD.match(rest.text)
@@ -1837,6 +1842,10 @@ def _add_after_clause(words: Words, context: NLUContext) -> ChatIntent | None:
 
 
 _ADD_CUTS = 4
+_ADD_SAID = re.compile(
+    r"^(?:(?:so|but|and|then|please|pls|can you|could you|would you|will you|just|now)\s+)*"
+    r"(?:add|remind me)\b"
+)
 GOTTA = r"(?:(?:i|we|i've|ive|we've|i have|we have) )?(?:gotta|got ta)"
 # the words that may join a lead-in to "add …" without a comma (round 16): module names, so a test can take
 # each away
