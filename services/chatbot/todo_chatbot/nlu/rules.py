@@ -2276,7 +2276,8 @@ BOTH_CLAUSES_EDIT = True
 NEGATED_SUBJECT = re.compile(
     r"^(?:(?:oh|ok|okay|no|nah|wait|please|just|so)\s+)*(?:don'?t|dont|do not|no need to|there'?s no need to"
     r"|never|no point in|not gonna|not going to|won'?t|wont|shouldn'?t|needn'?t)"
-    r"(?:\s+(?:actually|really|bother to|just|go and|you|even))*\s+[a-z']+(?:\s+(?:off|out|up|rid of))?\s+"
+    r"(?:\s+(?:actually|really|bother to|just|go and|you|even))*\s+(?P<verb>[a-z']+)"
+    r"(?:\s+(?:off|out|up|rid of))?\s+"
 )
 
 
@@ -2296,7 +2297,8 @@ def _two_clauses(words: Words, text: str, context: NLUContext) -> ChatIntent | N
     if not m:
         return None
     m_a = a
-    if (negation := NEGATED_SUBJECT.match(m_a)) is not None:
+    negation = NEGATED_SUBJECT.match(m_a)
+    if negation is not None and negation.group("verb") in _NEGATED_VERBS:
         # "don't delete the bibliography task, just move it": the task is not "delete" (round 16)
         m_a = m_a[negation.end() :]
     subject = re.sub(r"\s+(?:is|isn't|is not|was|are|has been|'s|needs|should)\b.*$", "", m_a)
