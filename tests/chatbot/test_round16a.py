@@ -415,3 +415,25 @@ def test_without_them_those_dates_are_missed(monkeypatch: pytest.MonkeyPatch) ->
 def test_after_a_lead_naming_a_task_only_an_add_said_as_such_adds(message: str) -> None:
     # "I'll have to …" is rewritten as an add elsewhere; after a lead naming the user's task it speaks of it
     assert rules.parse(message, CONTEXT).intent is not Intent.ADD
+
+
+CHUCK_ON = [
+    ("chuck 'renew the boat licence' on there", "renew the boat licence"),  # a title the user already has
+    ("chuck sand the decking on the list for friday", "sand the decking"),
+    ("can you chuck wash the windows on my list", "wash the windows"),
+]
+
+
+@pytest.mark.parametrize(("message", "title"), CHUCK_ON)
+def test_chuck_it_on_the_list_is_an_add(message: str, title: str) -> None:
+    said = rules.parse(message, CONTEXT)
+    assert (said.intent, said.title) == (Intent.ADD, title), said
+    backend, replies = _talk([message, "yes"])
+    assert not backend.destroyed and len(backend.tasks) == len(TITLES) + 1, replies
+
+
+def test_without_chuck_onto_the_list_it_is_read_as_a_delete(monkeypatch: pytest.MonkeyPatch) -> None:
+    onto = phrasing._ONTO_LIST.pattern.replace(phrasing.ONTO_VERBS, "")
+    monkeypatch.setattr(phrasing, "_ONTO_LIST", rules.re.compile(onto))
+    assert any(rules.parse(m, CONTEXT).intent is Intent.DELETE for m, _ in CHUCK_ON)
+    assert rules.parse("chuck the kettle one", CONTEXT).intent is Intent.DELETE  # no list: still a delete

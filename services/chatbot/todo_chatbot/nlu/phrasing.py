@@ -156,13 +156,19 @@ _REMIND_LEAD = re.compile(r"^remind me (?:to )?(?:for |on |by )?")
 _NTH = re.compile(r"^the \d{1,2}(?:st|nd|rd|th)\b")
 _AFTER_REMIND_DATE = re.compile(r"^,? (?:to|that|about)\s+(?=\S)")
 # "pop 'buy coffee' on my list", "stick X on the list for the 1st": an add ("put X back on my list" is not)
+# "chuck 'defrost the freezer' on there" is an add (round 16: it was read as a delete of "… on there")
+ONTO_VERBS = "|chuck"
 _ONTO_LIST = re.compile(
-    r"^(?:pop|stick|bung|whack|slap|throw|put)\s+(?!back\b)(?P<x>.+?)\s+(?:on|onto|in|into|to)\s+(?:my|the)"
+    r"^(?:pop|stick|bung|whack|slap|throw|put"
+    + ONTO_VERBS
+    + r")\s+(?!back\b)(?P<x>.+?)\s+(?:on|onto|in|into|to)\s+"
+    r"(?:my|the)"
     r"\s+(?:(?:todo\s+|to-do\s+|to do\s+|task\s+|shopping\s+|jobs?\s+|chores?\s+|work\s+|house\s+"
     r"|home\s+)?list|diary|calendar|planner|agenda|schedule)\b"
     r"(?P<rest>.*)$"
     # "stick 'order the smoke machine' on there for tomorrow" (round 11)
-    r"|^(?:pop|stick|bung|whack|slap|throw|put)\s+(?!back\b)(?P<x2>.+?)\s+(?:on|in) (?:there|here)\b"
+    r"|^(?:pop|stick|bung|whack|slap|throw|put" + ONTO_VERBS + r")\s+(?!back\b)(?P<x2>.+?)\s+(?:on|in)"
+    r" (?:there|here)\b"
     r"(?P<rest2>.*)$"
 )
 
