@@ -270,7 +270,8 @@ def test_an_afterthought_is_not_part_of_the_title(
     monkeypatch.setattr(
         rules, "_POLITE_TAIL_SPLIT", [(w, p) for w, p in rules._POLITE_TAIL_SPLIT if w != "though"]
     )
-    assert rules.parse(message, CONTEXT).title != title
+    # the rules alone: the title tagger, retrained on round 16's development cases, trims a final "too" itself
+    assert rules.parse_rules(message, CONTEXT).title != title
 
 
 def test_a_new_task_then_how_much_it_matters(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -380,7 +381,8 @@ def test_how_long_about_the_world_is_unknown(message: str, monkeypatch: pytest.M
     assert rules.parse(message, CONTEXT).intent is Intent.UNKNOWN
     assert rules.parse("how long do you keep my tasks", CONTEXT).intent is Intent.HELP
     monkeypatch.setattr(rules, "_HOW_DO_YOU", re.compile(r"^how (?:do|does|can|would|should) (?:you|one)\b"))
-    assert rules.parse(message, CONTEXT).intent is not Intent.UNKNOWN
+    # the rule's own answer: the classifier, retrained on round 16's how-long questions, no longer says help
+    assert not rules.how_to_in_the_world(message)
 
 
 @pytest.mark.parametrize(

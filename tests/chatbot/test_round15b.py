@@ -258,12 +258,18 @@ def test_without_the_lead_in_rule_the_title_keeps_it(monkeypatch: pytest.MonkeyP
     assert all(t != want for t, (_, want) in zip(titles, ADD_AFTER, strict=True)), titles
 
 
-@pytest.mark.parametrize(
-    "message",
-    ["mow the lawn by friday, add a date of saturday", "the boiler is making a noise, add call a plumber"],
-)
-def test_a_lead_in_naming_a_task_or_an_add_of_a_date_is_no_new_task(message: str) -> None:
+@pytest.mark.parametrize("message", ["mow the lawn by friday, add a date of saturday"])
+def test_an_add_of_a_date_is_no_new_task(message: str) -> None:
     assert rules._add_after_clause(rules.Words.of(message), CONTEXT) is None
+
+
+def test_a_lead_in_naming_a_task_is_an_add_since_round_16() -> None:
+    # round 15 left a lead naming one of the user's tasks unread ("the boiler is …"); round 16 (a) reads the
+    # add after it (tests/chatbot/test_round16a.py)
+    said = rules._add_after_clause(
+        rules.Words.of("the boiler is making a noise, add call a plumber"), CONTEXT
+    )
+    assert said is not None and said.title == "call a plumber"
 
 
 # ---- 6: list questions ----

@@ -58,6 +58,8 @@ DRAIN_SECONDS = 10.0
 DESTRUCTIVE = {Intent.DELETE, Intent.CLEAR_COMPLETED, Intent.COMPLETE, Intent.REOPEN}
 # reached through a typo correction or a typo-tolerant title match, these ask for a yes first (issue 11)
 GUESS_ASKS = {Intent.DELETE, Intent.COMPLETE}
+# "X isn't urgent any more" (`ChatIntent.priority_down`): one step down from the task's priority (round 16)
+STEP_DOWN = {"high": "medium", "medium": "low", "low": "low"}
 # several tasks match: the question ends the reply, as every question does (round 14)
 WHICH_ONE = "Several tasks match: {listing}. Which one should I {verb} (answer with its number)?"
 
@@ -700,7 +702,11 @@ class ChatService:
             elif intent.clear_due_date:
                 changes["due_date"] = None
             if intent.priority:
-                changes["priority"] = intent.priority
+                changes["priority"] = (
+                    STEP_DOWN.get(task.get("priority") or "medium", "low")
+                    if intent.priority_down
+                    else intent.priority
+                )
             if not changes:
                 return (
                     f"What should I change about {describe(task)}? For example 'rename task {number} to …', "

@@ -55,6 +55,9 @@ class ChatIntent(BaseModel):
     clear_due_date: bool = False  # update: "remove the due date"
     due_shift_days: int | None = None  # update: "push it back two days" (from its due date, else today)
     priority: Priority | None = None
+    # update: "the massage isn't urgent any more" — one step down from the task's own priority (high ->
+    # medium, medium -> low; `priority` says low, the floor), decided when the task is known (round 16)
+    priority_down: bool = False
     ref: TaskRef | None = None
     filter: ListFilter = Field(default_factory=ListFilter)
     # why an out-of-scope message was refused: "other_user" ("tasks of user 2"), "bulk_delete" ("delete all")

@@ -12,7 +12,7 @@ import re
 from datetime import date
 
 from todo_chatbot.nlu.dates import NUMBER_WORDS, find_date
-from todo_chatbot.nlu.intent import ChatIntent, Intent, Priority, TaskRef
+from todo_chatbot.nlu.intent import ChatIntent, Intent, TaskRef
 from todo_chatbot.nlu.stems import is_past
 
 # (pattern at the start of the message, what it means) — the rest of the message follows the replacement
@@ -156,13 +156,19 @@ _REMIND_LEAD = re.compile(r"^remind me (?:to )?(?:for |on |by )?")
 _NTH = re.compile(r"^the \d{1,2}(?:st|nd|rd|th)\b")
 _AFTER_REMIND_DATE = re.compile(r"^,? (?:to|that|about)\s+(?=\S)")
 # "pop 'buy coffee' on my list", "stick X on the list for the 1st": an add ("put X back on my list" is not)
+# "chuck 'defrost the freezer' on there" is an add (round 16: it was read as a delete of "… on there")
+ONTO_VERBS = "|chuck"
 _ONTO_LIST = re.compile(
-    r"^(?:pop|stick|bung|whack|slap|throw|put)\s+(?!back\b)(?P<x>.+?)\s+(?:on|onto|in|into|to)\s+(?:my|the)"
+    r"^(?:pop|stick|bung|whack|slap|throw|put"
+    + ONTO_VERBS
+    + r")\s+(?!back\b)(?P<x>.+?)\s+(?:on|onto|in|into|to)\s+"
+    r"(?:my|the)"
     r"\s+(?:(?:todo\s+|to-do\s+|to do\s+|task\s+|shopping\s+|jobs?\s+|chores?\s+|work\s+|house\s+"
     r"|home\s+)?list|diary|calendar|planner|agenda|schedule)\b"
     r"(?P<rest>.*)$"
     # "stick 'order the smoke machine' on there for tomorrow" (round 11)
-    r"|^(?:pop|stick|bung|whack|slap|throw|put)\s+(?!back\b)(?P<x2>.+?)\s+(?:on|in) (?:there|here)\b"
+    r"|^(?:pop|stick|bung|whack|slap|throw|put" + ONTO_VERBS + r")\s+(?!back\b)(?P<x2>.+?)\s+(?:on|in)"
+    r" (?:there|here)\b"
     r"(?P<rest2>.*)$"
 )
 
@@ -226,9 +232,16 @@ def rewrite(text: str) -> str:
 
 
 _UNITS = {"day": 1, "days": 1, "week": 7, "weeks": 7}
-_N = r"(?P<n>\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a couple of|couple of)"
+# "a few more days", "push it back a few days": no number said — read as three (round 16; "a couple" is two),
+# counted like the others from the task's own due date, and the reply names the new date
+A_FEW = {"a few": 3, "few": 3, "several": 3}
+_N = (
+    r"(?P<n>\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a couple of|couple of"
+    + "".join(f"|{w}" for w in A_FEW)
+    + ")"
+)
 # more time: "an extra three days", "another couple of days", "two more days", "a further week", "a few
-# more days" is not a number (round 15)
+# more days" (round 15; "a few" is three since round 16)
 _MORE = (
     r"(?=(?:another|an extra|a further|one more|extra)\b"
     r"|(?:\w+ ){1,3}(?:more|extra|further) (?:days?|weeks?))"
@@ -281,8 +294,19 @@ _SHIFT = [
         rf"(?P<dir> later| earlier| sooner)$"
     ),
 ]
+GIVEN_TILL = r" (?:till|until|til|up to|up till|up until)"
+# a question word or a pronoun is no task: "who's on for sunday", "what's due friday" (round 16)
+_NOT_A_TASK = r"(?:what|who|which|where|when|why|how|anything|something|everything|nothing|there)\b"
 _DATE_EDIT = [
     # each: the task, then the new date ("value"); handed to the update parser's date reading
+    # a new deadline someone gave, or the user has: "my tutor gave me till the 9th for the essay", "i've got
+    # until friday to finish the quote", "we've been given till monday for the survey" (round 16); the lead
+    # is at most four words (bounded)
+    r"^(?:[\w']+ ){0,4}?(?:gave|given|give|gives|granted|allowed|extended) (?:me|us)(?: an extension)?"
+    + GIVEN_TILL
+    + r" (?P<value>.+?) (?:for|on|with|to (?:do|finish|get|submit|hand in|send|sort|complete)) (?P<ref>.+)$",
+    r"^(?:i|we)(?:'ve| have)?(?: now| still| only)?(?: got| have)? (?:till|until|til|up to|up till|up until)"
+    r" (?P<value>.+?) (?:for|on|with|to (?:do|finish|get|submit|hand in|send|sort|complete)) (?P<ref>.+)$",
     r"^(?:bring|move|pull) (?P<ref>.+?) forward (?:to|till|until) (?P<value>.+)$",
     r"^(?P<ref>.+?) can wait (?:till|until|to|for) (?P<value>.+)$",
     # "give me till thursday", "give it until the 9th" (round 14): no task named, the one talked about
@@ -298,6 +322,14 @@ _DATE_EDIT = [
     r"^(?P<ref>.+?) (?:needs? to|has to|have to|should|must) be (?:\w+ )?(?:in |off |out |back )?"
     r"(?:on|by|for)"
     r" (?P<value>.+?)(?: now| instead)?$",
+    # "the dentist isn't happening till the 4th", "the quiz won't be going ahead until friday" (round 16)
+    rf"^(?!{_NOT_A_TASK})(?P<ref>.+?)(?: isn'?t| is not| won'?t be| will not be| aren'?t| are not|'s not)"
+    r"(?: now| actually| really)? (?:happening|taking place|going ahead|getting done|being done|due)"
+    r" (?:till|until|til|before) (?P<value>.+?)(?: now| instead)?$",
+    # "the first aid kit needs doing by thursday", "the gutters want sorting before the 5th" (round 16)
+    r"^(?P<ref>.+?) (?:needs?|wants?) (?:doing|sorting|finishing|done|sorted|finished|to be done"
+    r"|to be sorted)"
+    r" (?:on|by|for|before) (?P<value>.+?)(?: now| instead)?$",
     # "put the programmes back to the 8th" (round 11; "put X back on my list" is a reopen)
     r"^(?:put|push|move|set) (?P<ref>.+?) back (?:to|till|until|til) (?P<value>.+)$",
     # "can the chimney be done on the 2nd instead" (round 11)
@@ -306,13 +338,17 @@ _DATE_EDIT = [
     # "make that one for monday" (round 11; "make a cake for friday" is an add)
     r"^make (?P<ref>it|that|this|that one|this one|the .+?|task \d+|#\d+|number \d+) (?:for|to)"
     r" (?P<value>.+)$",
-    r"^(?P<ref>.+?) (?:is|'s) (?:now |actually )?(?:happening|taking place|moved to|moving to)"
+    rf"^(?!{_NOT_A_TASK})(?P<ref>.+?)(?: is|'s) (?:now |actually )?(?:happening|taking place|moved to"
+    r"|moving to)"
     r" (?P<value>.+)$",
     r"^(?P<ref>.+?) (?:can|could|will|should) be (?:done|finished|sorted) (?:on|by|for) (?P<value>.+)$",
-    r"^(?P<ref>.+?) (?:is|'s|are) (?:actually |now |really )?due (?:on |by )?(?P<value>.+?)"
+    # "the birth plan's due the 9th now": the contraction joined to the task's last word (round 16)
+    rf"^(?!{_NOT_A_TASK})(?P<ref>.+?)(?: is|'s| are) (?:actually |now |really )?due (?:on |by )?"
+    r"(?P<value>.+?)"
     r"(?: now| instead)?$",
     # "the brewery tour is on the 11th now", "the fitting's now for friday"
-    r"^(?P<ref>.+?) (?:is|'s|are) (?:actually |now )?(?:on|for) (?P<value>.+?)(?: now| instead)?$",
+    rf"^(?!{_NOT_A_TASK})(?P<ref>.+?)(?: is|'s| are) (?:actually |now )?(?:on|for) (?P<value>.+?)"
+    r"(?: now| instead)?$",
     r"^(?:reschedule|shift|set|move|bump) (?P<ref>.+?) (?:for|to|till|until) (?P<value>.+)$",
     r"^give (?P<ref>.+?) a (?:deadline|due date) of (?P<value>.+)$",
     # "give the wetsuit a saturday deadline", "give it a friday deadline" (round 13)
@@ -335,8 +371,10 @@ _DATE_EDIT = [
     # Wye trip is off till the 12th", "the licence renewal can slide to the 9th", "finding a stool can be
     # left till december the 10th", "the boiler service got pushed to friday" (round 12)
     r"^(?!(?:can|could|will|would|should|put|push|move|shift|bump|get|let'?s|please|may|might)\b)"
-    r"(?P<ref>.+?) (?:(?:can|could|will|should|may|might|must|would|'ll)(?: just| easily| probably)?"
-    r" (?:be |get )?|(?:is|'s|are|was|were|has been|have been|'s been|got|gets|has|have) (?:been )?)?"
+    # "the dentist's been moved to thursday": the contraction joined to the task's last word (round 16)
+    r"(?P<ref>.+?)(?:'s been |'s | (?:(?:can|could|will|should|may|might|must|would|'ll)(?: just| easily"
+    r"| probably)? (?:be |get )?|(?:is|'s|are|was|were|has been|have been|'s been|got|gets|has|have)"
+    r" (?:been )?)?)"
     r"(?:now |just |all |actually |officially )?"
     r"(?:off|postponed|delayed|pushed|pushed back|pushed out|put off|put back|moved|moved back|shifted"
     r"|bumped|rescheduled|left|parked|held over|carried over|slide|slip|slid|slipped|wait|drift|drifted"
@@ -344,7 +382,8 @@ _DATE_EDIT = [
     r"|pencilled in)"
     r" (?:till|until|til|to|for|over to|back to|into|onto) (?P<value>.+?)(?: now| instead)?$",
 ]
-_PRIORITY_EDIT: list[tuple[str, Priority | None]] = [
+STEP_DOWN = "step down"
+_PRIORITY_EDIT: list[tuple[str, str | None]] = [
     # "the indigo yarn isn't that pressing, medium is fine": the priority said last is the one (round 13)
     (
         r"^(?P<ref>.+?)(?:(?: (?:isn'?t|aren'?t|is not|are not|isnt|arent)|'s not)(?: really| that| very| so"
@@ -358,15 +397,28 @@ _PRIORITY_EDIT: list[tuple[str, Priority | None]] = [
         r"riority)$",
         "high",
     ),
+    # "the massage isn't urgent any more": the urgency taken away is one step down from the task's own
+    # priority (high -> medium, the default; medium -> low), resolved by the engine
+    # (`ChatIntent.priority_down`, round 16); "isn't important" / "isn't a priority" say low
     (
         r"^(?P<ref>.+?)(?: isn'?t| is not| isnt|'s not| is no longer| aren'?t| are not)"
-        r"(?: really| that| very| so)? (?:urgent|important|a priority|pressing)(?: any ?more| after all)?$",
+        r"(?: really| that| very| so)? (?:urgent|pressing)(?: any ?more| after all| now| really)?$",
+        STEP_DOWN,
+    ),
+    (
+        r"^(?P<ref>.+?)(?: isn'?t| is not| isnt|'s not| is no longer| aren'?t| are not)"
+        r"(?: really| that| very| so)? (?:important|a priority)(?: any ?more| after all)?$",
         "low",
     ),
     (r"^(?P<ref>.+?) should be (?P<p>high|low|medium|top) priority$", None),
     (
         r"^(?P<ref>.+?)(?: is|'s| are)(?: now)? (?:less|not as|not so|a lot less|much less)"
-        r" (?:urgent|important|pressing)(?: now| any ?more| than it was)?$",
+        r" (?:urgent|pressing)(?: now| any ?more| than it was)?$",
+        STEP_DOWN,
+    ),
+    (
+        r"^(?P<ref>.+?)(?: is|'s| are)(?: now)? (?:less|not as|not so|a lot less|much less)"
+        r" important(?: now| any ?more| than it was)?$",
         "low",
     ),
     (r"^(?P<ref>.+?)(?: is|'s)(?: now)? (?:a )?(?P<p>high|low|medium|top)(?: |-)?priority(?: now)?$", None),
@@ -677,7 +729,7 @@ def update(text: str, today_parse: date) -> ChatIntent | None:
         m = pattern.match(text)
         if m:
             raw = m.group("n") or m.groupdict().get("n2") or "1"
-            n = int(raw) if raw.isdigit() else NUMBER_WORDS.get(raw, 1)
+            n = int(raw) if raw.isdigit() else A_FEW.get(raw) or NUMBER_WORDS.get(raw, 1)
             days = n * _UNITS[m.group("unit")]
             direction = (m.groupdict().get("dir") or m.groupdict().get("pre") or " later").strip()
             if direction in ("earlier", "forward", "sooner"):
@@ -698,10 +750,11 @@ def update(text: str, today_parse: date) -> ChatIntent | None:
     for p, fixed in _PRIORITY_EDIT:
         m = re.match(p, text)
         if m:
-            priority = fixed or _priority(m.group("p"))
+            down = fixed == STEP_DOWN
+            priority = "low" if down else _priority(fixed) or _priority(m.group("p"))
             # "drop the priority of the boiler to low": the task, not its priority (round 15)
             ref = _PRIORITY_OF.sub("", m.group("ref"))
-            return ChatIntent(intent=Intent.UPDATE, ref=_ref(ref), priority=priority)
+            return ChatIntent(intent=Intent.UPDATE, ref=_ref(ref), priority=priority, priority_down=down)
     return None
 
 

@@ -215,6 +215,16 @@ _POLITE_TAIL = [
     *TAIL_PARTICLES,
 ]
 
+WELL_WISHING = (
+    r"|(?:(?:i )?hope (?:you're|you are|youre|you've been|you have been|ur) (?:having|had|have)"
+    r"|(?:you )?have|enjoy(?: the rest of)?(?: your)?) (?:a |an )?(?:(?:really|very) )?(?:good|great|nice"
+    r"|lovely"
+    r"|fab|fabulous|brilliant|wonderful|good one|great one|nice one)(?: (?:day|morning|afternoon|evening|week"
+    r"|weekend|one|night))?"
+    r"|enjoy (?:the rest of )?(?:your |the )?(?:day|evening|weekend|week|afternoon)"
+    r"|(?:i )?hope (?:your|the) (?:day|morning|afternoon|evening|week|weekend)(?:'s| is| has been|'s been)"
+    r" (?:going |been )?(?:well|good|ok|okay|great|alright|all right|nice)"
+)
 GREETING = re.compile(
     r"(hi|hello|hey|hiya|heya|howdy|yo|greetings|hola|(good |g'|g)?(morning|afternoon|evening|day)|sup"
     r"|what's up"
@@ -227,8 +237,10 @@ GREETING = re.compile(
     r"|(?:you )?(?:alright|all right)(?: there| mate| bot| all| everyone| folks| guys| friend| pal)?"
     r"|how's things|how's life|how have you been"
     r"|(?:i )?hope (?:you're|you are|all is|everything is|you've been) (?:well|good|ok|okay|fine|doing well)"
+    # "hope you're having a good day", "have a lovely weekend" (round 16)
+    + WELL_WISHING
     # "hello again, me again", "thanks, that's everything for today" (round 11)
-    r"|(?:(?:it'?s|its) )?(?:only |just )?me again"
+    + r"|(?:(?:it'?s|its) )?(?:only |just )?me again"
     r"|(?:(?:ok|okay|right|well) )?(?:that'?s|that is|thats) (?:all|everything|it)(?: (?:for|from me for))?"
     r"(?: (?:now|today|tonight|the day|the moment))?(?: then)?"
 )
@@ -245,7 +257,7 @@ CLOSING = re.compile(
     r"|ideal|champion|sorted then|sorted now|everything|it|done for now|good to go)(?: then| now| thanks)?"
 )
 # "hey there, how's it going", "great, cheers": every part a greeting or a thank-you
-_GREETING_PARTS = re.compile(r"\s*(?:[,;!.]+|\band\b)\s*")
+_GREETING_PARTS = re.compile(r"\s*(?:[,;!.?]+|\band\b)\s*")  # "alright? hope …" (round 16: "?")
 # a letter typed three times or more, or twice at the end of a word: "heyyy", "hiii", "byee" (round 9)
 _STRETCHED = re.compile(r"([a-z])\1{2,}|([a-z])\2\b")
 
@@ -279,6 +291,9 @@ NEGATED_STATUS = frozenset({"unfinished", "incomplete", "uncompleted", "undone",
 # "how do I remove a task", "what are my options": questions about the bot, not about the user's tasks
 HELP_QUESTION = re.compile(
     r"^(?:how (?:do|can|should|would|does|did) (?:i|you|we|one|this|it|that)\b|how to\b|is there a way to\b"
+    # "how long do you keep my tasks" (round 16: _help_or_world tells a question about the world)
+    r"|how (?:long|often|much|many|far) (?:do|does|can|will|would) (?:you|this app|the app|this bot"
+    r"|the bot)\b"
     r"|(?:can|could) you (?:explain|tell me how|show me how)\b|explain\b"
     r"|what (?:can|could|should|do) i (?:say|type|ask|write|enter)\b|what (?:are|r) (?:my|the|your) options\b"
     r"|(?:show|give|tell) me (?:some )?"
@@ -631,10 +646,16 @@ GIVE_MORE_TIME = (
     r"(?! .{1,60} (?:another|an extra|a further|one more|more|extra|further) (?:\w+ ){0,2}?"
     r"(?:days?|weeks?)$)"
 )
+# "the stuff ive already got through", "what we've worked through" (round 16): said, not asked
+GOT_THROUGH_SAID = (
+    r"|(?:i'?ve|ive|i have|we'?ve|weve|we have|i|we) (?:already |now |finally |just )?(?:got|gotten|gone"
+    r"|made it|worked|ploughed|plowed) through"
+)
 ANY_SLIPPED = "|any"
 SLIPPED_BY = "|get away|got away|gone past|go past|went past|passed me by|pass me by"
 COUNTING_DONE = "|counting|with|plus"
-GOT_THROUGH = r"|(?:have|did) (?:i|we) (?:\w+ )?(?:got|gotten|get|made it|worked) through"
+GOT_THROUGH = r"|(?:have|did) (?:i|we) (?:\w+ )?(?:got|gotten|get|made it|worked) through" + GOT_THROUGH_SAID
+
 TASK_COUNT_NOUN = "(?:task |tasks |todo |to-do )?"
 
 
@@ -1357,10 +1378,41 @@ def negated(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent
     if found is None:
         return intent
     following, verb = found
+    later = _request_after_negation(message, context)
+    if later is not None:
+        return later
     ref = intent.ref
     if ref is None and following in ("it", "that", "this", "them"):
         ref = TaskRef(pronoun=True)  # "dont delte it": the change just made, if there was one
     return ChatIntent(intent=Intent.CANCEL, ref=ref, guessed=negated_guess(verb))
+
+
+# "no need to cancel anything yet, just move the van job to thursday", "don't bin the quote, but chase the
+# roofer about it": a request of its own after the negated clause is that request (round 16) — only an edit,
+# an add, a list or a count, never a destroying one; read once (the rest has no negation of its own, so the
+# reading does not recurse)
+AFTER_NEGATION = re.compile(r"\s*[,;]\s*|\s+-+\s+|\s+(?:but|instead|rather)\s+")
+_AFTER_NEGATION_LEAD = re.compile(r"^(?:(?:just|but|instead|rather|please|pls|then|though|so|simply)\s+)+")
+_NOT_DESTROYING = (Intent.UPDATE, Intent.ADD, Intent.LIST, Intent.COUNT)
+
+
+def _request_after_negation(message: str, context: NLUContext) -> ChatIntent | None:
+    said = _said(message)
+    cut = AFTER_NEGATION.search(said[:200])
+    if cut is None or _NEGATION_LEAD.search(said[: cut.start()]) is None:
+        return None
+    rest = said[cut.end() :]
+    rest = rest[lead.end() :] if (lead := _AFTER_NEGATION_LEAD.match(rest)) else rest
+    if len(rest.split()) < 2 or _NEGATION_LEAD.search(rest) or re.search(r"\b(?:it|that|this|them)\b", rest):
+        return None  # "…, just move it to friday": "it" is the first clause's task (_two_clauses)
+    later = _parse_rules(rest, context)
+    if later.intent not in _NOT_DESTROYING or later.inferred or later.guessed:
+        return None
+    if later.intent is Intent.UPDATE and not (
+        later.title or later.due_date or later.due_shift_days or later.priority or later.clear_due_date
+    ):
+        return None
+    return later
 
 
 # "delete the passport one after the appeal", "tick off the refund as soon as it lands", "bin it till the
@@ -1582,6 +1634,9 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
 
     if phrasing.UNDO.fullmatch(plain):
         return ChatIntent(intent=Intent.UNDO)
+    framed = _add_frame(_strip_prefixes(words), context)  # before the rewrites, which drop its comma
+    if framed is not None:
+        return framed
     words = _rewritten(_strip_prefixes(words))
     plain = words.text.strip(" .!?")
     # "so what are you actually able to do" (after the lead-in words); "I don't get it, how do I add stuff":
@@ -1602,7 +1657,11 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
         # "heads up, I have to …"
         rest = _rewritten(_strip_prefixes(Words(words.orig[cut:], words.norm[cut:])))
         lead_in = re.match(r"^(?:add|remind me to|remind me about)\s+", rest.text)
-        if lead_in and not set(words.norm[:cut]) & context.vocabulary:
+        named = set(words.norm[:cut]) & context.vocabulary
+        said_add = _ADD_SAID.match(" ".join(words.norm[cut:]))  # after a task named: only "add …" as typed
+        if lead_in and not (
+            named and (not ADD_LEAD_MAY_NAME_A_TASK or words.norm[0] in VERBS or not said_add)
+        ):
             return _finish_add(_title_parts(rest.tail(lead_in.end()), context))
     added = _add_after_clause(words, context)
     if added is not None:
@@ -1611,6 +1670,9 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
     m = re.match(
         r"^(?:remind me(?! what| how| which| of)(?: to| that| about)?|reminder:?|remember to|"
         r"don'?t forget to|dont forget to|i need to|i have to|i must|i should|i gotta|need to|have to|"
+        # "gotta choose a pram in 3 days", "we've gotta sort the gutters" (round 16)
+        + GOTTA
+        + r"|"
         # spoken contractions of "ought to", "have to", "need to" (round 6)
         r"(?:i |we )?(?:really |definitely |probably |just )?(?:oughta|ought to|hafta|needa)|"
         r"todo:|to-do:|task:|"
@@ -1739,21 +1801,38 @@ _ADD_LEAD = re.compile(
 
 
 def _add_after_clause(words: Words, context: NLUContext) -> ChatIntent | None:
-    """ "we need someone to do face painting, add find a face painter": a lead-in clause of any length that
-    names none of the user's tasks, then an add — the title is only what follows the add verb (round 15;
-    round 9's rule took lead-ins of up to four words). Bounded (review 32): each cut rewrites the whole rest,
-    whose date finder is the costly part, so at most _ADD_CUTS cuts are read ("4, " * 700 took 113 ms with
-    one rewrite per comma); a lead that names a title word ends the search (every longer lead names it
-    too)."""
+    """ "we need someone to do face painting, add find a face painter": a lead-in clause of any length,
+    then an add — the title is only what follows the add verb (round 15; round 9's rule took lead-ins of up
+    to four words). The lead may end in "so" or "but" instead of a comma ("we're off on holiday so add stop
+    the milk", round 16) and may name one of the user's tasks ("the boiler man came, so add pay the boiler
+    man": the add is the request; round 15 left such leads unread) unless it starts with a command verb of
+    its own ("delete the rent, add …": two commands, left to the other readings). Bounded (review 32): each
+    cut rewrites the whole rest, whose date finder is the costly part, so at most _ADD_CUTS cuts are read
+    ("4, " * 700 took 113 ms with one rewrite per comma)."""
     rewrites = 0
     for i, token in enumerate(words.orig[:24]):
-        if not (token.endswith((",", ";")) or token in ("-", "--", "\u2013")) or i + 2 >= len(words.norm):
+        if i + 2 >= len(words.norm):
+            break
+        if not (
+            token.endswith((",", ";"))
+            or token in ("-", "--", "\u2013")
+            # "… so add …", "… so can you add …", "… but remind me to …"
+            or (words.norm[i + 1] in ADD_AFTER_CONJ and {"add", "remind"} & set(words.norm[i + 2 : i + 6]))
+        ):
             continue
-        lead, rest = words.norm[: i + 1], Words(words.orig[i + 1 :], words.norm[i + 1 :])
+        conj = words.norm[i + 1] in ADD_AFTER_CONJ and not token.endswith((",", ";"))
+        lead = words.norm[: i + 1]
+        at = i + 2 if conj else i + 1
+        rest = Words(words.orig[at:], words.norm[at:])
         if len(lead) < 3 or {"it", "that", "this"} & set(rest.norm):
             continue
-        if _names_a_title_word(" ".join(lead), context) or rewrites >= _ADD_CUTS:
+        names = _names_a_title_word(" ".join(lead), context)
+        if rewrites >= _ADD_CUTS or (names and (not ADD_LEAD_MAY_NAME_A_TASK or lead[0] in VERBS)):
             return None
+        if names and not _ADD_SAID.match(rest.text):
+            # after a lead naming one of the user's tasks only an add said as such: "kofi deleted the stems I
+            # sent, so I'll have to send them again" speaks of that task (a reopen), it adds nothing
+            continue
         rewrites += 1
         rest = _rewritten(_strip_prefixes(rest))
         add = _ADD_LEAD.match(rest.text)
@@ -1763,6 +1842,53 @@ def _add_after_clause(words: Words, context: NLUContext) -> ChatIntent | None:
 
 
 _ADD_CUTS = 4
+_ADD_SAID = re.compile(
+    r"^(?:(?:so|but|and|then|please|pls|can you|could you|would you|will you|just|now)\s+)*"
+    r"(?:add|remind me)\b"
+)
+GOTTA = r"(?:(?:i|we|i've|ive|we've|i have|we have) )?(?:gotta|got ta)"
+# the words that may join a lead-in to "add …" without a comma (round 16): module names, so a test can take
+# each away
+ADD_AFTER_CONJ = frozenset({"so", "but"})
+ADD_LEAD_MAY_NAME_A_TASK = True
+
+# "add an urgent one, chase the insurance claim", "stick this on, book the MOT", "put this down - ring the
+# bank, high priority": an add said first as a frame with no title, then the title after the comma or dash
+# (round 16); the frame's "urgent"/"low priority" is the task's priority
+ADD_FRAME = re.compile(
+    r"^(?:(?:please|pls|can you|could you|will you|ok|okay|right|so|oh|and)\s+)*"
+    r"(?:add|put|stick|pop|bung|chuck|jot|note|write|pencil|make|create)(?:\s+(?:in|down|on|up))?"
+    r"(?:\s+(?:a|an|another|one more|this|something|the following|me))?"
+    r"(?:\s+(?:new|quick|small|big|very|really|super))?"
+    r"(?:\s+(?P<p>urgent|important|high priority|high-priority|top priority|low priority|low-priority))?"
+    r"(?:\s+(?:one|task|item|reminder|todo|to-do|thing|job|entry|note))?"
+    r"(?:\s+(?:on|in|down|to|onto)(?:\s+(?:my|the)(?:\s+\w+)?\s+list)?)?(?:\s+for me)?(?:\s+please)?$"
+)
+
+
+def _add_frame(words: Words, context: NLUContext) -> ChatIntent | None:
+    cut = next(
+        (
+            i
+            for i, t in enumerate(words.orig[:8])
+            if t.endswith((",", ";", ":")) or t in ("-", "--", "\u2013")
+        ),
+        None,
+    )
+    if cut is None or cut + 1 >= len(words.norm):
+        return None
+    head = " ".join(words.norm[: cut + 1]) if words.orig[cut][-1] in ",;:" else " ".join(words.norm[:cut])
+    frame = ADD_FRAME.match(head.rstrip(",;:"))
+    # a verb alone is not a frame ("add, …"); "this" or a noun must say it is a task to come
+    if frame is None or len(head.split()) < 2 or {"it", "that"} & set(words.norm[cut + 1 :]):
+        return None
+    added = _title_parts(Words(words.orig[cut + 1 :], words.norm[cut + 1 :]), context)
+    if added.title is None:
+        return None
+    p = frame.group("p")
+    if p and added.priority is None:
+        added.priority = "low" if p.startswith("low") else "high"
+    return _finish_add(added)
 
 
 # "removed the rust from the arches last night", "deleted the old takes", "rebuilt the carburettor over the
@@ -1958,13 +2084,22 @@ _REASON_MAX = 300
 _reading_a_part: ContextVar[bool] = ContextVar("reading_a_part", default=False)
 
 
+CLEARED_DATE_REASON = True
+
+
 def _edits(intent: ChatIntent) -> bool:
     """An update that names its task and a new value it read without a problem."""
     return (
         intent.intent is Intent.UPDATE
         and intent.ref is not None
         and intent.problem is None
-        and bool(intent.title or intent.due_date or intent.due_shift_days or intent.priority)
+        and bool(
+            intent.title
+            or intent.due_date
+            or intent.due_shift_days
+            or intent.priority
+            or intent.clear_due_date
+        )
     )
 
 
@@ -1977,7 +2112,9 @@ def edit_then_reason(message: str, context: NLUContext, intent: ChatIntent) -> C
         return None
     # "set the seats to low since the fabric hasn't come" read the rest as a new title
     swallowed = intent.title if intent.intent is not Intent.UNKNOWN else None
-    if _edits(intent) and not swallowed:
+    # a date taken away names no value at the end, so a reason after it is read into the reference ("scrap
+    # the deadline on the gate, we're in no rush"): it is cut like the others (round 16)
+    if _edits(intent) and not swallowed and not (intent.clear_due_date and CLEARED_DATE_REASON):
         return None
     said = clean(message)
     if len(said) > _REASON_MAX or _reading_a_part.get():
@@ -2079,11 +2216,17 @@ def _names_a_title_word(words: str, context: NLUContext) -> bool:
 
 
 # "how do you add a task" asks about the bot; "how do you boil an egg" about the world (round 11)
+# "how long do greyhounds sleep for", "how often does a boiler need servicing" (round 16): any subject, the
+# question still about the world unless it names something of the bot's (_ABOUT_THE_BOT)
+HOW_LONG_DO_THINGS = (
+    r"|^how (?:long|much|many|often|far|hot|big|old|tall|heavy|early|late|soon|fast) (?:do|does|did|can|would"
+    r"|should|will|must|is|are|was|were) (?:the |a |an |my |your |our )?[a-z']+\b"
+)
 _HOW_DO_YOU = re.compile(
     r"^how (?:do|does|can|would|should) (?:you|one)\b"
     # "how long should i roast a chicken for" (round 14): a how-long/how-much question about the world
     r"|^how (?:long|much|many|often|far|hot|big|early|late|soon) (?:do|does|can|would|should|will|must|is|are"
-    r"|have|has) (?:you|one|i|we|it|they|he|she)\b"
+    r"|have|has) (?:you|one|i|we|it|they|he|she)\b" + HOW_LONG_DO_THINGS
 )
 _ABOUT_THE_BOT = re.compile(
     rf"\b(?:{TASK_NOUN}|add|adding|delete|deleting|remove|removing|mark|marking|complete|completing|tick"
@@ -2127,6 +2270,17 @@ PUT_BACK_ON = (
 )
 
 
+BOTH_CLAUSES_EDIT = True
+# the negated verb before the task in a first clause ("don't delete the X task", "no need to cancel X"): not
+# a word of the reference, even when it is a word of a title (Delete the duplicate survey responses)
+NEGATED_SUBJECT = re.compile(
+    r"^(?:(?:oh|ok|okay|no|nah|wait|please|just|so)\s+)*(?:don'?t|dont|do not|no need to|there'?s no need to"
+    r"|never|no point in|not gonna|not going to|won'?t|wont|shouldn'?t|needn'?t)"
+    r"(?:\s+(?:actually|really|bother to|just|go and|you|even))*\s+(?P<verb>[a-z']+)"
+    r"(?:\s+(?:off|out|up|rid of))?\s+"
+)
+
+
 def _two_clauses(words: Words, text: str, context: NLUContext) -> ChatIntent | None:
     """ "rent isn't that important, make it low priority": "it" in the command is the task of the first
     clause."""
@@ -2134,7 +2288,8 @@ def _two_clauses(words: Words, text: str, context: NLUContext) -> ChatIntent | N
     if cut is None or cut > 12:
         return None
     a, rest = " ".join(words.norm[: cut + 1]), " ".join(words.norm[cut + 1 :])
-    m = re.match(r"^(?:so |just |please |and )?(?P<b>(?:make|mark|set|move|delete|remove|tick|change|push|"
+    m = re.match(r"^(?:so |just |please |and |but |but just |then )?"
+                 r"(?P<b>(?:make|mark|set|move|delete|remove|tick|change|push|"
                  r"rename|drop|cancel|get rid of|bin|ditch|scrap|chuck|lose|axe|reopen|untick|unmark|uncheck"
                  + PUT_BACK_ON +
                  r"|cross|complete|postpone|bump|shift)\b.*\b(?:it|that|them|this|those)\b.*)$",
@@ -2142,6 +2297,10 @@ def _two_clauses(words: Words, text: str, context: NLUContext) -> ChatIntent | N
     if not m:
         return None
     m_a = a
+    negation = NEGATED_SUBJECT.match(m_a)
+    if negation is not None and negation.group("verb") in _NEGATED_VERBS:
+        # "don't delete the bibliography task, just move it": the task is not "delete" (round 16)
+        m_a = m_a[negation.end() :]
     subject = re.sub(r"\s+(?:is|isn't|is not|was|are|has been|'s|needs|should)\b.*$", "", m_a)
     subject = re.sub(r"^(?:nevermind|never mind|forget(?: about)?|ok|so|and)\s+", "", subject)
     subject = re.sub(r"'s$", "", subject)
@@ -2158,6 +2317,7 @@ def _two_clauses(words: Words, text: str, context: NLUContext) -> ChatIntent | N
         b = m.group("b")
     else:
         b = re.sub(r"\b(?:it|that|them|this|those)\b", subject, m.group("b"), count=1)
+    b = re.sub(r" (?:as well|aswell|too|also)$", "", b)  # "…, make it high as well" (round 16)
     intent = _classify(Words.of(b), b, context)
     if (
         intent.intent is Intent.UPDATE
@@ -2168,6 +2328,15 @@ def _two_clauses(words: Words, text: str, context: NLUContext) -> ChatIntent | N
         due = clause_date(a, context)
         if due is not None:
             intent.due_date, intent.problem = due, None
+    elif (
+        intent.intent is Intent.UPDATE and intent.priority and not (intent.due_date or intent.due_shift_days)
+    ):
+        # "the first aid kit needs doing by thursday, make it high as well": the first clause's new date of
+        # the same task is kept beside the command's priority (round 16)
+        first = phrasing.update(a.rstrip(", "), context.today) if BOTH_CLAUSES_EDIT else None
+        if first is not None and first.due_date and first.ref and first.ref.words:
+            if _names_a_title_word(first.ref.words, context):
+                intent.due_date = first.due_date
     return intent if intent.intent is not Intent.UNKNOWN else None
 
 
