@@ -124,6 +124,8 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
             "remind me to ",
         ),
         (r"^(?:let's|lets) add ", "add "),
+        # "get shot of the ticked ones" (British for "get rid of", round 16)
+        (r"^(?:get|getting) (?:shot|shut) of ", "get rid of "),
         (
             r"^(?:oh|oops|ah|ugh|right|wait|yay|yes|ok|okay|so|and|also|actually|btw|by the way"
             r"|on second thoughts?|on reflection|come to think of it)\b,? ",

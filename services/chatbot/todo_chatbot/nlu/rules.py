@@ -1116,7 +1116,7 @@ def taken_back(message: str, context: NLUContext, intent: ChatIntent) -> ChatInt
 _DESTROY_VERB = (
     r"(?:remove|clear|delete|drop|unset|take|cancel|lose|scrap|ditch|get rid of|bin|axe|kill|nix|erase|strip"
     r"|wipe|forget(?: about)?|del|rm|chuck|trash|discard|scratch|strike|cross out|nuke|zap|cut|dump|junk|toss"
-    r"|knock|do away with|rip|rub out|rub|pull|dispose of|blank)"
+    r"|knock|do away with|rip|rub out|rub|pull|dispose of|blank|get shot of|get shut of)"
 )
 _FIELD_NOUN = (
     r"(?P<field>due ?dates?|deadlines?|dates?|due days?|end dates?|target dates?|time limits?"
@@ -1227,14 +1227,42 @@ DONE_ONES = re.compile(
 def done_ones(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
     """ "delete the finished ones please, the list is getting long": the completed tasks are cleared (asked
     first, naming how many), never a delete of the one task whose title has "Finish" (or "Done", …) in it
-    (round 14: heldout12's "Finish reading Middlemarch" was deleted at once)."""
-    if intent.intent not in (Intent.DELETE, Intent.COMPLETE, Intent.UNKNOWN) or intent.refusal is not None:
+    (round 14: heldout12's "Finish reading Middlemarch" was deleted at once). Round 16: also when the rules
+    refused it as a bulk delete ("wipe out the completed thesis jobs", "nuke the done ones"), after "get shot
+    of" (said for "get rid of"), and with "everything" misspelt ("remove evrything thats complete") —
+    clear-completed always asks first, naming how many."""
+    bulk = intent.refusal == "bulk_delete" and BULK_DONE_CLEARS
+    if intent.intent not in (Intent.DELETE, Intent.COMPLETE, Intent.UNKNOWN) or (
+        intent.refusal is not None and not bulk
+    ):
         return intent
     said = _said(message)
-    found = None if re.search(r"\d", said) else DONE_ONES.search(said)
+    if re.search(r"\d", said):
+        return intent
+    found = DONE_ONES.search(said)
+    if found is None:
+        fixed = _everything_spelt(said)
+        if fixed is not None and CLEAR_ALL_DONE.match(fixed):
+            return ChatIntent(intent=Intent.CLEAR_COMPLETED)
     if found is None or _done_ones_title(said, found, context):
         return intent
     return ChatIntent(intent=Intent.CLEAR_COMPLETED)
+
+
+BULK_DONE_CLEARS = True  # round 16's reading of a bulk refusal that names the done ones (a switch for a test)
+_ALL_WORDS = ("everything", "anything", "whatever")
+
+
+def _everything_spelt(said: str) -> str | None:
+    """ "remove evrything thats complete": a small typo of "everything" (or "anything", "whatever") among the
+    first six words put right, or None when there is none (bounded: six words against three)."""
+    words = said.split(" ", 6)
+    for i, w in enumerate(words[:6]):
+        if len(w) >= 6 and w not in _ALL_WORDS:
+            fixed = closest(w, _ALL_WORDS)
+            if fixed is not None:
+                return " ".join([*words[:i], fixed, *words[i + 1 :]])
+    return None
 
 
 _DONE_ONES_LEAD = frozenset("out up away off all both of the my those these them".split())

@@ -1,0 +1,118 @@
+"""Round 16 (b): heldout14's failures on the safety-related intents (delete, clear-completed, complete, reopen,
+undo) and the classes round 15 left, fixed by class. Each rule is removed (seeded off) in a test that then
+fails. The messages are this round's own phrasings on its own titles, not heldout14's."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from todo_chatbot import resolve
+from todo_chatbot.nlu import rules
+from todo_chatbot.nlu.intent import Intent, NLUContext
+
+from tests.chatbot.test_no_destruction_on_a_guess import FakeBackend, converse, make_tasks
+
+TODAY = date(2026, 11, 23)  # a Monday
+TITLES = [
+    "Order the garden shed",  # 1
+    "Ask Marta about the shed base",  # 2 (shares "shed" with 1)
+    "Service the boiler",  # 3
+    "Book the boiler engineer",  # 4 (shares "boiler" with 3)
+    "Cancel the magazine subscription",  # 5 (title says "cancel")
+    "Rebuild the garden wall",  # 6 (title says "rebuild")
+    "Ask Dev for a lift to the airport",  # 7
+    "Order printer ink",  # 8 done
+    "Pay the window cleaner",  # 9 done
+    "Wash the van",  # 10
+]
+DONE = [False, False, False, False, False, False, False, True, True, False]
+CONTEXT = NLUContext(today=TODAY, vocabulary=frozenset(" ".join(TITLES).lower().split()))
+
+
+class RestoringBackend(FakeBackend):
+    """The fake backend with the restore an undo of a delete needs."""
+
+    async def restore_task(self, token: str, **task: Any) -> dict[str, Any]:
+        self.tasks[task["number"]] = dict(task)
+        return dict(task)
+
+
+def _talk(messages: list[str]) -> tuple[FakeBackend, list[str]]:
+    backend = RestoringBackend(make_tasks(TITLES, DONE))
+    return backend, converse(backend, messages)
+
+
+def _asks(reply: str) -> bool:
+    return reply.rstrip().endswith(("?", "(yes/no)"))
+
+
+# ---- 1: "the shed job" with two shed tasks: the which-one question, not "couldn't find" ----
+
+KIND_OF_TASK = [
+    ("delete the shed job", "2", ("delete", 2)),
+    ("bin the boiler job", "3", ("delete", 3)),
+    ("scrap the boiler errand", "4", ("delete", 4)),
+    ("mark the shed chore as done", "1", ("complete", 1)),
+]
+
+
+@pytest.mark.parametrize(("message", "answer", "done"), KIND_OF_TASK)
+def test_a_kind_word_over_several_matches_asks_which(message: str, answer: str, done: tuple[str, int]) -> None:
+    backend, replies = _talk([message])
+    assert _asks(replies[0]) and "Which one" in replies[0], replies
+    assert backend.destroyed == [], replies
+    backend, replies = _talk([message, answer])
+    assert backend.destroyed == [done], replies
+
+
+def test_without_the_candidates_the_kind_word_finds_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(resolve, "KIND_OVER_SEVERAL_ASKS", False)
+    backend, replies = _talk(["delete the shed job"])
+    assert "couldn't find" in replies[0], replies
+
+
+# ---- 2: the done ones, said as a bulk wipe, with "get shot of", or with "everything" misspelt ----
+
+CLEAR_DONE = [
+    "wipe out the completed garden jobs",
+    "nuke all the finished ones",
+    "get shot of the done ones",
+    "can you get shut of the ticked off stuff",
+    "delete evreything that's finished",
+    "bin anythng that is done",
+]
+
+
+@pytest.mark.parametrize("message", CLEAR_DONE)
+def test_the_done_ones_are_cleared_after_a_yes(message: str) -> None:
+    assert rules.parse(message, CONTEXT).intent is Intent.CLEAR_COMPLETED
+    backend, replies = _talk([message])
+    assert _asks(replies[0]) and backend.destroyed == [], replies
+    backend, replies = _talk([message, "no"])
+    assert backend.destroyed == [], replies
+    backend, replies = _talk([message, "yes"])
+    assert sorted(n for _, n in backend.destroyed) == [8, 9], replies
+
+
+def test_without_the_bulk_reading_a_wipe_of_the_done_ones_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "BULK_DONE_CLEARS", False)
+    assert rules.parse("wipe out the completed garden jobs", CONTEXT).intent is not Intent.CLEAR_COMPLETED
+
+
+def test_without_the_spelling_fix_evreything_is_a_task(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "_everything_spelt", lambda said: None)
+    assert rules.parse("bin anythng that is done", CONTEXT).intent is not Intent.CLEAR_COMPLETED
+
+
+def test_without_the_rewrite_get_shot_of_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    from todo_chatbot.nlu import phrasing
+
+    monkeypatch.setattr(phrasing, "REWRITES", [r for r in phrasing.REWRITES if "shot" not in r[0].pattern])
+    assert rules.parse("get shot of the done ones", CONTEXT).intent is not Intent.CLEAR_COMPLETED
+
+
+def test_a_misspelt_everything_never_deletes_a_task() -> None:
+    backend, replies = _talk(["remove evrything", "yes"])
+    assert backend.destroyed == [], replies
