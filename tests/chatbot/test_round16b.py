@@ -116,3 +116,71 @@ def test_without_the_rewrite_get_shot_of_lists(monkeypatch: pytest.MonkeyPatch) 
 def test_a_misspelt_everything_never_deletes_a_task() -> None:
     backend, replies = _talk(["remove evrything", "yes"])
     assert backend.destroyed == [], replies
+
+
+# ---- 3: a hedged report or request asks first, even with an exact reference ----
+
+HEDGED = [
+    ("rebuilt the garden wall, I think", ("complete", 6)),
+    ("cancelled the magazine subscription, or did I", ("complete", 5)),
+    ("washed the van yesterday i reckon", ("complete", 10)),
+    ("serviced the boiler, pretty sure", ("complete", 3)),
+    ("the boiler engineer is booked, if i remember rightly", ("complete", 4)),
+    ("delete task 10, I think it's a duplicate", ("delete", 10)),
+]
+
+
+@pytest.mark.parametrize(("message", "done"), HEDGED)
+def test_a_hedge_asks_first(message: str, done: tuple[str, int]) -> None:
+    backend, replies = _talk([message])
+    assert _asks(replies[0]) and backend.destroyed == [], replies
+    backend, replies = _talk([message, "no"])
+    assert backend.destroyed == [], replies
+    backend, replies = _talk([message, "yes"])
+    assert backend.destroyed == [done], replies
+
+
+def test_without_the_hedge_rule_a_hedged_report_acts_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "hedged", lambda message, intent: intent)
+    acted = [m for m, _ in HEDGED if not _asks(_talk([m])[1][0])]
+    assert acted, "every hedged message asked without the rule"
+    backend, replies = _talk(["rebuilt the garden wall, I think"])
+    assert backend.destroyed == [("complete", 6)], replies
+
+
+def test_an_unhedged_report_still_acts() -> None:
+    backend, replies = _talk(["rebuilt the garden wall over the weekend"])
+    assert backend.destroyed == [("complete", 6)], replies
+
+
+# ---- 4: "X's agreed, <what X will do>" completes an "Ask X …" task, asked, never an add ----
+
+AGREED = [
+    ("dev's agreed, he can take me on saturday", 7),
+    ("marta agreed, she'll look at the base next week", 2),
+    ("dev said he can drive me to the airport friday", 7),
+    ("marta's happy to help with it", 2),
+    ("dev is fine with it, he'll be there at six", 7),
+]
+
+
+@pytest.mark.parametrize(("message", "number"), AGREED)
+def test_an_agreement_completes_the_asking_after_a_yes(message: str, number: int) -> None:
+    backend, replies = _talk([message])
+    assert _asks(replies[0]) and backend.destroyed == [], replies
+    assert len(backend.tasks) == len(TITLES), replies  # nothing added
+    backend, replies = _talk([message, "yes"])
+    assert backend.destroyed == [("complete", number)], replies
+
+
+def test_without_the_standing_rule_the_classifier_adds_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from todo_chatbot.nlu import arbiter
+
+    monkeypatch.setattr(arbiter, "STANDING_GUESSES", set())
+    read = [rules.parse(m, CONTEXT).intent for m, _ in AGREED]
+    assert Intent.ADD in read, read
+
+
+def test_a_refusal_is_no_agreement() -> None:
+    backend, replies = _talk(["dev said he can't do it", "yes"])
+    assert backend.destroyed == [], replies

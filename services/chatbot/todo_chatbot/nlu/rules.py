@@ -1557,7 +1557,33 @@ def guarded(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent
     intent = field_edit(message, context, intent)
     intent = done_ones(message, context, intent)
     intent = negated(message, context, intent)
-    return future_event(message, context, conditional(message, context, intent))
+    return hedged(message, future_event(message, context, conditional(message, context, intent)))
+
+
+# ---- round 16: a hedged report is never acted on at once ----
+
+# "rebuilt the shed door, I think", "cancelled the gym, or did I", "pretty sure I paid the window cleaner":
+# the user is not sure it happened, so a completion or delete read from it asks first (each alternative a
+# fixed phrase: linear whatever the message)
+HEDGE = re.compile(
+    r"\b(?:i think|i thought|i believe|i guess|i reckon|i suppose|i'?m not sure|not sure|not certain"
+    r"|(?:i'?m )?(?:pretty|fairly|quite|almost) sure|probably|maybe|perhaps|possibly|might have|may have"
+    r"|must have|could have|iirc|if i remember(?: rightly| correctly)?|or did i|or have i|or did we|or have we"
+    r"|or not|unless i|as far as i (?:know|remember|can tell)|(?:i )?(?:don'?t|can'?t) (?:remember|recall)"
+    r"|not (?:100|a hundred) ?(?:%|percent|per cent)|if i'?m honest i'?m not|i could be wrong)\b"
+)
+HEDGE_GUESS = "heard some doubt in that"
+
+
+def hedged(message: str, intent: ChatIntent) -> ChatIntent:
+    """A destroying reading of a message with a hedge in it ("I think", "or did I", "probably") asks first,
+    even with an exact reference: the user is not sure it should happen (round 16; round 15's past-tense
+    reports "rebuilt the door, I think" completed the task at once)."""
+    if intent.intent not in (Intent.DELETE, Intent.COMPLETE) or intent.guessed is not None:
+        return intent
+    if HEDGE.search(_said(message)) is None:
+        return intent
+    return intent.model_copy(update={"guessed": HEDGE_GUESS})
 
 
 _UNDONE_WORDS = tuple(sorted(NEGATED_STATUS))
@@ -1832,7 +1858,11 @@ _SAID_YES = re.compile(
     r"^(?:my |the |our )?(?P<who>[a-z]+)(?:'s)? (?:said yes|says yes|has said yes|agreed|has agreed"
     r"|said ok|said okay|confirmed|has confirmed|been in touch and agreed|is happy to|was happy to"
     r"|is up for it"
-    r"|said she'?d do it|said he'?d do it|said they'?d do it)\b(?P<rest>.*)$"
+    r"|said she'?d do it|said he'?d do it|said they'?d do it"
+    # "dev said he can take me", "ines is fine with it", "joel's happy to help" (round 16)
+    r"|said (?:she|he|they)(?:'d| would| will|'ll| can| could) (?!not\b|never\b)"
+    r"|(?:(?:is|was) )?(?:fine|ok|okay|happy|good) (?:with it|with that|to)|can do it|has said she can"
+    r"|has said he can)\b(?P<rest>.*)$"
 )
 SAID_YES_GUESS = "took the answer to mean the asking is done"
 
