@@ -173,9 +173,13 @@ def test_an_agreement_completes_the_asking_after_a_yes(message: str, number: int
     assert backend.destroyed == [("complete", number)], replies
 
 
-def test_without_the_standing_rule_the_classifier_adds_it(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_the_standing_rule_a_classifier_sure_of_an_add_adds_it(monkeypatch: pytest.MonkeyPatch) -> None:
     from todo_chatbot.nlu import arbiter
 
+    from tests.chatbot.test_no_destruction_on_a_guess import SureClassifier
+
+    monkeypatch.setattr(arbiter, "load", lambda: SureClassifier("add"))
+    assert all(rules.parse(m, CONTEXT).intent is Intent.COMPLETE for m, _ in AGREED)
     monkeypatch.setattr(arbiter, "STANDING_GUESSES", set())
     read = [rules.parse(m, CONTEXT).intent for m, _ in AGREED]
     assert Intent.ADD in read, read
