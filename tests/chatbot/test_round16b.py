@@ -188,3 +188,75 @@ def test_without_the_standing_rule_a_classifier_sure_of_an_add_adds_it(monkeypat
 def test_a_refusal_is_no_agreement() -> None:
     backend, replies = _talk(["dev said he can't do it", "yes"])
     assert backend.destroyed == [], replies
+
+
+# ---- 5: undo — "I didn't mean to add that, take it back"; "scratch that" right after a change ----
+
+def test_a_regretted_add_is_undone_at_once() -> None:
+    for message in ("i didn't mean to add that", "i didn't mean to add that, take it back", "I didn't want to add"
+                    " that one, undo it please"):
+        backend, replies = _talk(["add buy bird seed", message])
+        assert 11 not in backend.tasks and backend.destroyed == [("delete", 11)], replies
+
+
+def test_a_regretted_delete_said_with_bring_it_back_restores() -> None:
+    backend, replies = _talk(["delete task 10", "i didn't mean to delete that, bring it back"])
+    assert 10 in backend.tasks, replies
+    backend, replies = _talk(["mark task 10 done", "sorry, i didn't mean to tick that, put it back please"])
+    assert not backend.tasks[10]["completed"], replies
+
+
+def test_without_the_repeated_undo_the_regret_is_not_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    from todo_chatbot.nlu import phrasing
+
+    assert phrasing.UNDO.fullmatch("i didn't mean to delete that, bring it back")
+    monkeypatch.setattr(phrasing, "UNDO", re.compile(phrasing.UNDO.pattern.replace(phrasing.UNDO_AGAIN, "")))
+    assert not phrasing.UNDO.fullmatch("i didn't mean to delete that, bring it back")
+    backend, replies = _talk(["delete task 10", "i didn't mean to delete that, bring it back"])
+    assert 10 not in backend.tasks, replies
+
+
+SCRATCH = ["scratch that", "scrap that, the old date was fine", "forget that, it was right before", "oh ignore that"]
+
+
+@pytest.mark.parametrize("message", SCRATCH)
+def test_scratch_that_after_an_edit_undoes_it(message: str) -> None:
+    backend, replies = _talk(["move task 10 to friday", message])
+    assert backend.destroyed == [] and backend.tasks[10]["due_date"] is None, replies
+
+
+def test_scratch_that_after_a_completion_reopens() -> None:
+    backend, replies = _talk(["mark task 10 done", "scratch that"])
+    assert 10 in backend.tasks and not backend.tasks[10]["completed"], replies
+
+
+def test_scratch_that_after_an_add_removes_the_new_task() -> None:
+    backend, replies = _talk(["add buy bird seed", "scratch that"])
+    assert 11 not in backend.tasks, replies
+
+
+def test_scratch_that_with_no_change_just_made_asks() -> None:
+    backend, replies = _talk(["move task 10 to friday", "show my tasks", "scratch that", "no"])
+    assert backend.destroyed == [], replies
+
+
+def test_without_the_scratch_rule_an_edit_then_scratch_that_deletes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "scratch_that", lambda message, intent: intent)
+    backend, replies = _talk(["move task 10 to friday", "scratch that"])
+    assert backend.destroyed == [("delete", 10)], replies
+
+
+def test_without_the_chat_reading_scratch_that_only_asks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from todo_chatbot import chat
+
+    monkeypatch.setattr(chat, "scratched", lambda intent, pending, change: intent)
+    backend, replies = _talk(["move task 10 to friday", "scratch that"])
+    assert _asks(replies[1]) and backend.tasks[10]["due_date"] is not None, replies
+
+
+def test_the_standing_guesses_are_the_rules_own() -> None:
+    from todo_chatbot.nlu import arbiter
+
+    assert {rules.SAID_YES_GUESS, rules.SCRATCH_THAT_GUESS} <= arbiter.STANDING_GUESSES

@@ -46,8 +46,12 @@ OVERRIDES_TO = {Intent.HELP, Intent.GREETING, Intent.CLEAR_COMPLETED, Intent.UND
 KEPT_FROM_DESTRUCTIVE_GUESS = (Intent.REOPEN, Intent.UPDATE)
 ON_TASK = {Intent.COMPLETE, Intent.REOPEN, Intent.DELETE, Intent.UPDATE}
 # the rules' guesses that a classifier guess does not replace (they ask first anyway): "X agreed" completing
-# an "Ask X …" task (rules.SAID_YES_GUESS; round 16)
-STANDING_GUESSES = {"took the answer to mean the asking is done"}
+# an "Ask X …" task (rules.SAID_YES_GUESS; round 16), "scratch that" (rules.SCRATCH_THAT_GUESS: the chat
+# decides between undoing the change just made and deleting the task, chat.scratched)
+STANDING_GUESSES = {
+    "took the answer to mean the asking is done",
+    "took 'that' to be the task, not the change just made",
+}
 NOT_REF = frozenset(
     "the a an my to for of on in at and with about up out off is it this that one task todo item list".split()
 )

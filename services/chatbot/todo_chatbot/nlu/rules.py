@@ -1557,7 +1557,28 @@ def guarded(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent
     intent = field_edit(message, context, intent)
     intent = done_ones(message, context, intent)
     intent = negated(message, context, intent)
+    intent = scratch_that(message, intent)
     return hedged(message, future_event(message, context, conditional(message, context, intent)))
+
+
+# "scratch that", "scrap that, the old date was fine", "forget that, it was right before": said right after a
+# change, it takes that change back; otherwise it is a delete of the task "that" names, asked first (round 16:
+# right after an edit "scratch that" deleted the edited task at once). The chat decides (chat.scratched).
+SCRATCH_THAT = re.compile(
+    r"^(?:(?:oh|no|wait|actually|hmm|sorry|oops|ok|okay|right)[,!]? )*"
+    r"(?:scratch|scrap|forget|ignore|bin|ditch|nix|strike|drop|cancel) (?:that|all that|this)"
+    r"(?:\s*[,;.!-]\s*[^,;]*)?$"
+)
+SCRATCH_THAT_GUESS = "took 'that' to be the task, not the change just made"
+
+
+def scratch_that(message: str, intent: ChatIntent) -> ChatIntent:
+    if intent.intent is not Intent.DELETE or intent.ref is None or intent.ref.number is not None:
+        return intent
+    if SCRATCH_THAT.match(_said(message)) is None:
+        return intent
+    # "scratch that, wednesday was right": the reason after the comma is no part of the reference
+    return intent.model_copy(update={"guessed": SCRATCH_THAT_GUESS, "ref": TaskRef(pronoun=True)})
 
 
 # ---- round 16: a hedged report is never acted on at once ----
