@@ -260,3 +260,105 @@ def test_the_standing_guesses_are_the_rules_own() -> None:
     from todo_chatbot.nlu import arbiter
 
     assert {rules.SAID_YES_GUESS, rules.SCRATCH_THAT_GUESS} <= arbiter.STANDING_GUESSES
+
+
+# ---- 6: an explicit numbered command with the user's reason before or after it acts at once ----
+
+NUMBERED_REASON = [
+    ("tick off 3 please, the engineer came this morning", ("complete", 3)),
+    ("mark 10 as done, it rained anyway", ("complete", 10)),
+    ("delete 4 - it was a duplicate", ("delete", 4)),
+    ("we sold the van so remove task 10", ("delete", 10)),
+    ("the shed's not happening, delete task 1", ("delete", 1)),
+]
+
+
+@pytest.mark.parametrize(("message", "done"), NUMBERED_REASON)
+def test_a_numbered_command_with_a_reason_acts_at_once(message: str, done: tuple[str, int]) -> None:
+    backend, replies = _talk([message])
+    assert backend.destroyed == [done], replies
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["delete 4, 5", "tick off 2, 3 and 4", "if it rains, delete task 3", "we sold it so maybe delete task 10"],
+)
+def test_several_numbers_a_condition_or_a_hedge_never_act_at_once(message: str) -> None:
+    backend, replies = _talk([message])
+    assert backend.destroyed == [], replies
+
+
+def test_without_the_numbered_rule_the_reason_makes_it_ask(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "numbered_with_reason", lambda message, context: None)
+    asked = [m for m, _ in NUMBERED_REASON if _asks(_talk([m])[1][0])]
+    assert asked, "every numbered command acted without the rule"
+
+
+def test_a_typo_of_number_before_a_number_asks() -> None:
+    for message, done in (("mark nmber 3 as done", ("complete", 3)), ("delete nubmer 10", ("delete", 10))):
+        backend, replies = _talk([message])
+        assert _asks(replies[0]) and backend.destroyed == [], replies
+        backend, replies = _talk([message, "yes"])
+        assert backend.destroyed == [done], replies
+    assert rules.parse_ref("level 8") is not None and rules.parse_ref("level 8").number is None
+
+
+def test_without_the_number_noun_typo_it_finds_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "_NUMBER_NOUNS", ())
+    assert rules.parse_ref("nmber 8").number is None  # type: ignore[union-attr]
+
+
+# ---- 7: "X can go" after or before the user's reason; a done task undone by someone else ----
+
+CAN_GO = [
+    ("we're keeping the old shed, so the garden shed task can go", 1),
+    ("dev's driving himself, the airport one can go", 7),
+    ("the van one can go, we sold it", 10),
+]
+
+
+@pytest.mark.parametrize(("message", "number"), CAN_GO)
+def test_can_go_with_a_reason_is_a_delete_asked(message: str, number: int) -> None:
+    backend, replies = _talk([message])
+    assert _asks(replies[0]) and backend.destroyed == [], replies
+    backend, replies = _talk([message, "yes"])
+    assert backend.destroyed == [("delete", number)], replies
+
+
+def test_without_the_clause_reading_the_rules_read_no_delete(monkeypatch: pytest.MonkeyPatch) -> None:
+    message = "we're keeping the old shed, so the garden shed task can go"
+    assert rules.parse_rules(message, CONTEXT).intent is Intent.DELETE
+    monkeypatch.setattr(rules, "CAN_GO_AFTER_REASON", False)
+    assert rules.parse_rules(message, CONTEXT).intent is not Intent.DELETE
+
+
+UNDONE_BY_THEM = [
+    ("the printer ink order was declined by the shop", 8),
+    ("the window cleaner payment got refunded", 9),
+    ("my printer ink order has been rejected", 8),
+]
+
+
+@pytest.mark.parametrize(("message", "number"), UNDONE_BY_THEM)
+def test_a_done_task_undone_by_someone_else_is_reopened(message: str, number: int) -> None:
+    backend, replies = _talk([message, "yes"])
+    assert backend.destroyed == [] and not backend.tasks[number]["completed"], replies
+
+
+def test_the_users_own_cancel_task_is_still_completed() -> None:
+    backend, replies = _talk(["the magazine subscription has been cancelled", "yes"])
+    assert backend.destroyed == [("complete", 5)], replies
+
+
+def test_without_the_reading_the_rules_read_no_reopen(monkeypatch: pytest.MonkeyPatch) -> None:
+    message = "the printer ink order was declined by the shop"
+    assert rules.parse_rules(message, CONTEXT).intent is Intent.REOPEN
+    monkeypatch.setattr(rules, "UNDONE_BY_THEM_READ", False)
+    assert rules.parse_rules(message, CONTEXT).intent is not Intent.REOPEN
+
+
+def test_cancelled_by_someone_else_reopens_when_no_title_says_cancel() -> None:
+    titles = [t for t in TITLES if not t.startswith("Cancel")]
+    backend = RestoringBackend(make_tasks(titles, DONE[:4] + DONE[5:]))
+    replies = converse(backend, ["the printer ink order was cancelled by the shop", "yes"])
+    assert not backend.tasks[7]["completed"] and backend.destroyed == [], replies

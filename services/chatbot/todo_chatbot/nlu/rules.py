@@ -547,6 +547,7 @@ SEVERAL_NUMBERS = re.compile(
 
 
 _NUMBERED = re.compile(r"(?:\b(?:task|todo|item|number|no\.?|num|nr)\s*#?\s*|#)(\d{1,9})\b")
+_NUMBER_NOUNS = ("number", "task", "item", "todo")  # their typos before a number (parse_ref)
 _REF_FILLER = {"the", "my", "a", "an", "number", "no", "task", "todo", "item", "on", "for", "of", "with"}
 
 
@@ -578,6 +579,10 @@ def parse_ref(text: str) -> TaskRef | None:
     m = re.fullmatch(r"(?:task|todo|item|number) (one|two|three|four|five|six|seven|eight|nine|ten)", t)
     if m:
         return TaskRef(number=NUMBER_WORDS[m.group(1)])
+    m = re.fullmatch(r"(?P<noun>[a-z]{5,8}) #?(\d{1,9})", t)
+    if m and closest(m.group("noun"), _NUMBER_NOUNS) is not None:
+        # "mark nmber 8 as finshed": a typo of "number" before the number — the number, a guess (round 16)
+        return TaskRef(number=int(m.group(2)), loose=True)
     ordinals = {
         "first": 1,
         "1st": 1,
@@ -1069,6 +1074,27 @@ DESTRUCTIVE = (Intent.DELETE, Intent.COMPLETE, Intent.CLEAR_COMPLETED)
 STILL_NEED_IT = re.compile(r"\b(?:i|we) (?:still |really |actually )*need (?:that|it|this)\b")
 
 
+# "the oat milk order was cancelled by the supplier", "the refund got rejected": what was done was undone by
+# someone else, so the task is not done (round 16) — unless the verb is the user's own title verb ("the gym
+# membership was cancelled" with "Cancel the gym membership" is that task done)
+_UNDONE_BY_THEM = re.compile(
+    r"\b(?:was|were|got|has been|have been|'s been|is|are|had been) (?:now |just |actually |all )?"
+    r"(?P<verb>cancelled|canceled|rejected|refused|declined|returned|sent back|called off|voided|reversed"
+    r"|refunded)\b"
+)
+
+
+def cancelled_on_them(said: str, context: NLUContext) -> bool:
+    m = _UNDONE_BY_THEM.search(said[:400])
+    if m is None or not UNDONE_BY_THEM_READ:
+        return False
+    verb = m.group("verb").split()[0]
+    return not any(same_word(verb, w) for w in context.vocabulary)
+
+
+UNDONE_BY_THEM_READ = True  # a switch for the round 16 test
+
+
 def taken_back(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
     """A message that takes a task's completion back ("the hotel booking fell through so it's not done
     anymore", "the latch came loose, need to redo it", "the cake order is no longer done") is never a
@@ -1086,7 +1112,7 @@ def taken_back(message: str, context: NLUContext, intent: ChatIntent) -> ChatInt
     if intent.intent is Intent.UNKNOWN and (intent.refusal is not None or intent.ref is not None):
         return intent
     said = clean(message).lower().replace("\u2019", "'").replace("\u2018", "'")
-    if not (phrasing.takes_back(said) or _typed_undone(said, context)):
+    if not (phrasing.takes_back(said) or _typed_undone(said, context) or cancelled_on_them(said, context)):
         return intent
     if intent.intent is Intent.UNDO and STILL_NEED_IT.search(said):
         return intent  # "wait, I still need that, don't remove it": the task, not its completion (round 15)
@@ -1716,8 +1742,12 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
         added.priority = added.priority or "high"
         return _finish_add(added)
 
+    numbered_command = numbered_with_reason(message, context)
+    if numbered_command is not None:
+        return numbered_command
     did = (
         can_go(words.text.rstrip(" .!?"))
+        or can_go_after_reason(message)
         or did_the_task(_CLAUSE_CUT.split(_said(message))[0], context)
         or said_yes(words.text.rstrip(" .!?"), context)
         or spoke_too_soon(message, context)
@@ -1806,6 +1836,51 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
             return parse_rules("remind me to " + plan.group("rest"), context)
         return _one_clause(message, context) or intent
     return intent
+
+
+# ---- round 16: an explicit numbered command with a reason before or after it ----
+
+_NUMBERED_VERB = (
+    r"(?:(?:please|pls|can you|could you|just|now|ok|okay) )*(?:tick off|tick|check off|cross off|mark|complete"
+    r"|finish|close|delete|remove|bin|scrap|ditch|drop|get rid of|erase|reopen|untick|unmark|uncheck)"
+)
+_NUMBERED_REF = r"(?:(?:task|number|no|item|todo) ?)?#?\d{1,9}"
+_NUMBERED_TAIL = (
+    r"(?: off| done| as done| as complete| as completed| as finished| as not done)?"
+    r"(?: please| pls| plz| now| thanks| for me| too| as well)?"
+)
+# "tick off 7 please, hitch is greased", "bin 4 - it was a duplicate"
+COMMAND_THEN_REASON = re.compile(
+    rf"^(?P<cmd>{_NUMBERED_VERB} {_NUMBERED_REF}{_NUMBERED_TAIL})\s*(?:[,;:!.]+|\s-+)\s*"
+    r"(?P<rest>(?!(?:and |& )?(?:task |number |no |#)?\d)[a-z].{0,300})$"
+)
+# "we sold the motor mover so remove task 6", "it's a duplicate, delete 4"
+REASON_THEN_COMMAND = re.compile(
+    rf"^(?P<reason>[a-z][^,;]{{2,300}}?)(?:\s*[,;]\s*(?:so |and so |which means )?|\s+-+\s+|\s+(?:so|and so) )"
+    rf"(?P<cmd>{_NUMBERED_VERB} {_NUMBERED_REF}{_NUMBERED_TAIL})$"
+)
+NUMBERED_ACTS = (Intent.DELETE, Intent.COMPLETE, Intent.REOPEN)
+
+
+def numbered_with_reason(message: str, context: NLUContext) -> ChatIntent | None:
+    """An explicit command on a typed task number, with the user's reason before or after it, is that command
+    on that number — the number is exact, so it acts at once as "remove task 6" alone would (round 16: the
+    reason was read into the reference, "7 please hitch is greased", and the number taken as picked out of
+    other words; a reason first made the intent a classifier guess). The guards after it still apply to the
+    whole message (a hedge, a condition, a negation ask or refuse)."""
+    said = _said(message)
+    if len(said) > 400 or not re.search(r"\d", said):
+        return None
+    m = COMMAND_THEN_REASON.match(said) or REASON_THEN_COMMAND.match(said)
+    if m is None:
+        return None
+    if m.re is REASON_THEN_COMMAND and phrasing.NEGATION.search(m.group("reason")):
+        return None  # "don't bother, so delete 4"? a negation before it is the guards' business, not ours
+    read = _parse_rules(m.group("cmd"), context)
+    ref = read.ref
+    if read.intent not in NUMBERED_ACTS or ref is None or ref.number is None or ref.loose or read.guessed:
+        return None
+    return read
 
 
 _ADD_LEAD = re.compile(
@@ -1947,6 +2022,19 @@ def can_go(text: str) -> ChatIntent | None:
     if m is None:
         return None
     return ChatIntent(intent=Intent.DELETE, ref=parse_ref(m.group("ref")), guessed=CAN_GO_GUESS)
+
+
+def can_go_after_reason(message: str) -> ChatIntent | None:
+    """ "we've gone for a flat roof, so the roof lantern task can go", "the beam one can go, we found one":
+    "can go" in the last or the first clause, with the user's reason in another (round 16); asked, as can_go
+    is."""
+    parts = _CLAUSE_CUT.split(_said(message)[:400])
+    if len(parts) < 2 or not CAN_GO_AFTER_REASON:
+        return None
+    return can_go(parts[-1].strip()) or can_go(parts[0].strip())
+
+
+CAN_GO_AFTER_REASON = True  # a switch for the round 16 test
 
 
 # command words that are also the first word of a task title ("Delete the old takes", "Clear out the loft")
