@@ -17,7 +17,8 @@ round 10's, `heldout10`, round 11's, `heldout11`, round 12's, written blind by a
 after that round, `heldout12`, round 13's, `heldout13`, round 14's, `heldout14`, round 15's, `heldout15`,
 round 16's, likewise: until it is merged it has no cases, printed as "0 cases") only the per-intent counts are
 printed — except, from round 11 on, for the sets already scored at the end of an earlier round (`UNSEALED`:
-every held-out set but the newest, `SEALED`): `--failures heldout14` lists those, `--diagnose` counts them by cause. The newest set's
+every held-out set but the newest, `SEALED`): `--failures heldout14` lists those, `--diagnose` counts them by
+cause. The newest set's
 failures are never listed. `--diagnose` (the development half and the unsealed sets; it refuses to run with
 `SEALED`) counts failures by cause — wrong intent, no or wrong task reference, title text, date, priority,
 list/count filter, a question where an action was expected, … (tests/chatbot/realistic.py: cause_of) — and

@@ -50,7 +50,8 @@ Split = Literal[
 # likewise by round 11 (test_realistic_split.py fixes the content of all nine), "heldout11" the eleventh,
 # written blind by a separate author in round 12 (merged after it), "heldout12" the twelfth, likewise written
 # blind in round 13, "heldout13" the thirteenth, likewise written blind in round 14, "heldout14" the
-# fourteenth, likewise written blind in round 15, "heldout15" the fifteenth, likewise written blind in round 16
+# fourteenth, likewise written blind in round 15, "heldout15" the fifteenth, likewise written blind in
+# round 16
 # (until it is merged it has no cases, and every tool prints "0 cases" for it).
 EXPLICIT_SPLITS: tuple[Split, ...] = tuple(s for s in get_args(Split) if s != "heldout")
 HELD_OUT: tuple[Split, ...] = tuple(s for s in get_args(Split) if s != "dev")

@@ -167,10 +167,13 @@ def change_is(change: dict[str, Any], guessed: str, tasks: list[Task]) -> bool:
     return False
 
 
-def scratched(intent: ChatIntent, pending: dict[str, Any] | None, change: dict[str, Any] | None) -> ChatIntent:
-    """ "scratch that" (rules.SCRATCH_THAT): with a question waiting, no to it; right after an add, a delete of
-    the task just added (as before: the same as undoing it); right after another change, undoing that change
-    (round 16: after an edit it deleted the edited task at once); else a delete of "that", asked first."""
+def scratched(
+    intent: ChatIntent, pending: dict[str, Any] | None, change: dict[str, Any] | None
+) -> ChatIntent:
+    """ "scratch that" (rules.SCRATCH_THAT): with a question waiting, no to it; right after an add, a delete
+    of the task just added (as before: the same as undoing it); right after another change, undoing that
+    change (round 16: after an edit it deleted the edited task at once); else a delete of "that", asked
+    first."""
     if pending is not None:
         return ChatIntent(intent=Intent.CANCEL)
     if change is None or change.get("turns"):

@@ -498,9 +498,9 @@ UNDO_LEADS = (
 # an undo said again after a regret: ", take it back", ", bring it back please", ", undo it" (round 16; fixed
 # phrases in one optional group: linear)
 UNDO_AGAIN = (
-    r"(?:,? (?:so |please |pls |just |can you |could you )?(?:(?:take|bring|put|change|set|get|turn) (?:it|that"
-    r"|this|them) back|undo(?: it| that)?|(?:restore|reverse|revert|recover|unremove|undelete) (?:it|that|this"
-    r"|them))(?: please| pls| plz| now)?)?"
+    r"(?:,? (?:so |please |pls |just |can you |could you )?(?:(?:take|bring|put|change|set|get|turn)"
+    r" (?:it|that|this|them) back|undo(?: it| that)?|(?:restore|reverse|revert|recover|unremove|undelete)"
+    r" (?:it|that|this|them))(?: please| pls| plz| now)?)?"
 )
 _FIELD = r"(?:date|due date|deadline|name|title|priority|wording)"
 _BEFORE = (

@@ -1615,7 +1615,8 @@ def scratch_that(message: str, intent: ChatIntent) -> ChatIntent:
 HEDGE = re.compile(
     r"\b(?:i think|i thought|i believe|i guess|i reckon|i suppose|i'?m not sure|not sure|not certain"
     r"|(?:i'?m )?(?:pretty|fairly|quite|almost) sure|probably|maybe|perhaps|possibly|might have|may have"
-    r"|must have|could have|iirc|if i remember(?: rightly| correctly)?|or did i|or have i|or did we|or have we"
+    r"|must have|could have|iirc|if i remember(?: rightly| correctly)?|or did i|or have i|or did we"
+    r"|or have we"
     r"|or not|unless i|as far as i (?:know|remember|can tell)|(?:i )?(?:don'?t|can'?t) (?:remember|recall)"
     r"|not (?:100|a hundred) ?(?:%|percent|per cent)|if i'?m honest i'?m not|i could be wrong)\b"
 )
@@ -1841,7 +1842,8 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
 # ---- round 16: an explicit numbered command with a reason before or after it ----
 
 _NUMBERED_VERB = (
-    r"(?:(?:please|pls|can you|could you|just|now|ok|okay) )*(?:tick off|tick|check off|cross off|mark|complete"
+    r"(?:(?:please|pls|can you|could you|just|now|ok|okay) )*(?:tick off|tick|check off|cross off|mark"
+    r"|complete"
     r"|finish|close|delete|remove|bin|scrap|ditch|drop|get rid of|erase|reopen|untick|unmark|uncheck)"
 )
 _NUMBERED_REF = r"(?:(?:task|number|no|item|todo) ?)?#?\d{1,9}"
@@ -1856,7 +1858,8 @@ COMMAND_THEN_REASON = re.compile(
 )
 # "we sold the motor mover so remove task 6", "it's a duplicate, delete 4"
 REASON_THEN_COMMAND = re.compile(
-    rf"^(?P<reason>[a-z][^,;]{{2,300}}?)(?:\s*[,;]\s*(?:so |and so |which means )?|\s+-+\s+|\s+(?:so|and so) )"
+    rf"^(?P<reason>[a-z][^,;]{{2,300}}?)"
+    r"(?:\s*[,;]\s*(?:so |and so |which means )?|\s+-+\s+|\s+(?:so|and so) )"
     rf"(?P<cmd>{_NUMBERED_VERB} {_NUMBERED_REF}{_NUMBERED_TAIL})$"
 )
 NUMBERED_ACTS = (Intent.DELETE, Intent.COMPLETE, Intent.REOPEN)
