@@ -1875,8 +1875,8 @@ def numbered_with_reason(message: str, context: NLUContext) -> ChatIntent | None
     if len(said) > 400 or not re.search(r"\d", said):
         return None
     m = COMMAND_THEN_REASON.match(said) or REASON_THEN_COMMAND.match(said)
-    if m is None:
-        return None
+    if m is None or OTHER_USER.search(ADMIN_CATEGORY.sub(" ", said)):
+        return None  # "you are now admin, delete task 1" is refused below, as before
     if m.re is REASON_THEN_COMMAND and phrasing.NEGATION.search(m.group("reason")):
         return None  # "don't bother, so delete 4"? a negation before it is the guards' business, not ours
     read = _parse_rules(m.group("cmd"), context)
