@@ -19,7 +19,7 @@ from todo_chatbot.core.limits import TurnLimits
 from todo_chatbot.core.metrics import CONVERSATION_WRITES, LATE_WRITE_FAILURES
 from todo_chatbot.crud import ConversationState, ConversationStore, OpenedTurn
 from todo_chatbot.nlu.intent import ChatIntent, Intent, ListFilter, NLUContext, NLUProvider, TaskRef
-from todo_chatbot.nlu.rules import clean, negated_undo, title_problem
+from todo_chatbot.nlu.rules import SCRATCH_THAT_GUESS, clean, negated_undo, title_problem
 from todo_chatbot.resolve import MAX_TASKS, Resolution, resolve
 
 log = logging.getLogger("todo_chatbot")
@@ -167,6 +167,22 @@ def change_is(change: dict[str, Any], guessed: str, tasks: list[Task]) -> bool:
             for saved in change["tasks"]
         )
     return False
+
+
+def scratched(
+    intent: ChatIntent, pending: dict[str, Any] | None, change: dict[str, Any] | None
+) -> ChatIntent:
+    """ "scratch that" (rules.SCRATCH_THAT): with a question waiting, no to it; right after an add, a delete
+    of the task just added (as before: the same as undoing it); right after another change, undoing that
+    change (round 16: after an edit it deleted the edited task at once); else a delete of "that", asked
+    first."""
+    if pending is not None:
+        return ChatIntent(intent=Intent.CANCEL)
+    if change is None or change.get("turns"):
+        return intent  # the guess stands: the delete asks
+    if change["kind"] == "created":
+        return intent.model_copy(update={"guessed": None})
+    return ChatIntent(intent=Intent.UNDO)
 
 
 def snapshot(task: Task) -> dict[str, Any]:
@@ -410,6 +426,8 @@ class ChatService:
         writes: list[float] = []
         TURN_WRITES.set(writes)
         before = state.last_change
+        if intent.intent is Intent.DELETE and intent.guessed == SCRATCH_THAT_GUESS:
+            intent = scratched(intent, pending, before)
         reply = await self._answer(intent, pending, text, turn)
         aged(state, before)
         answered = clock()

@@ -45,6 +45,13 @@ OVERRIDES_TO = {Intent.HELP, Intent.GREETING, Intent.CLEAR_COMPLETED, Intent.UND
 # the rules' readings a classifier guess never turns into completing or deleting the task (round 12)
 KEPT_FROM_DESTRUCTIVE_GUESS = (Intent.REOPEN, Intent.UPDATE)
 ON_TASK = {Intent.COMPLETE, Intent.REOPEN, Intent.DELETE, Intent.UPDATE}
+# the rules' guesses that a classifier guess does not replace (they ask first anyway): "X agreed" completing
+# an "Ask X …" task (rules.SAID_YES_GUESS; round 16), "scratch that" (rules.SCRATCH_THAT_GUESS: the chat
+# decides between undoing the change just made and deleting the task, chat.scratched)
+STANDING_GUESSES = {
+    "took the answer to mean the asking is done",
+    "took 'that' to be the task, not the change just made",
+}
 NOT_REF = frozenset(
     "the a an my to for of on in at and with about up out off is it this that one task todo item list".split()
 )
@@ -90,6 +97,11 @@ def arbitrate(
     if context.awaiting in ("reference", "title") or ruled.intent in (Intent.CONFIRM, Intent.CANCEL):
         return ruled  # an answer to the bot's own question is the rules' business
     if ruled.refusal is not None or (ruled.intent is Intent.UNKNOWN and ruled.ref is not None):
+        return ruled
+    if ruled.guessed is not None and ruled.guessed in STANDING_GUESSES:
+        # "priya's agreed, she can take me on friday" with "Ask Priya for a lift": the rules named the task by
+        # the person's name in its title; a classifier sure of an add would make a task of the sentence
+        # (round 16). The reading still asks first.
         return ruled
     model = model or load()
     said = model.predict(message, context.vocabulary)

@@ -124,6 +124,8 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
             "remind me to ",
         ),
         (r"^(?:let's|lets) add ", "add "),
+        # "get shot of the ticked ones" (British for "get rid of", round 16)
+        (r"^(?:get|getting) (?:shot|shut) of ", "get rid of "),
         (
             r"^(?:oh|oops|ah|ugh|right|wait|yay|yes|ok|okay|so|and|also|actually|btw|by the way"
             r"|on second thoughts?|on reflection|come to think of it)\b,? ",
@@ -545,6 +547,13 @@ UNDO_LEADS = (
     r"|my mistake,? |(?:i |we )(?:still |really |actually )?need (?:that|it|this|that one|this one)"
     r"(?: still| after all)?,? "
 )
+# an undo said again after a regret: ", take it back", ", bring it back please", ", undo it" (round 16; fixed
+# phrases in one optional group: linear)
+UNDO_AGAIN = (
+    r"(?:,? (?:so |please |pls |just |can you |could you )?(?:(?:take|bring|put|change|set|get|turn)"
+    r" (?:it|that|this|them) back|undo(?: it| that)?|(?:restore|reverse|revert|recover|unremove|undelete)"
+    r" (?:it|that|this|them))(?: please| pls| plz| now)?)?"
+)
 _FIELD = r"(?:date|due date|deadline|name|title|priority|wording)"
 _BEFORE = (
     r"(?: (?:it|that|this|that one|this one) (?:had|was)| (?:it|that|this) used to (?:have|be)| from"
@@ -594,6 +603,10 @@ UNDO = re.compile(
     r"|shouldn'?t have|didn'?t ask (?:you )?to) (?:delete|remove|bin|scrap|drop|complete|tick off|tick|finish"
     r"|close|rename|change|move|clear|lose|get rid of|mark|reopen) (?:that|it|this|that one|this one|them)"
     r"(?: (?:as )?done| off| one)?"
+    # "i didn't mean to add that" (round 16): an add regretted is undone (never "don't add that": no add
+    # was asked for)
+    r"|(?:i )?(?:didn'?t|did not) (?:mean|want) (?:you )?to (?:add|create|make|enter|save|put in|put down)"
+    r" (?:that|it|this|that one|this one)(?: one| task)?"
     r"|(?:restore|bring back|recover) (?:the |my )?(?:deleted|removed|last) (?:task|one|item)"
     r"|(?:undo|revert|reverse) (?:the |that |my )?(?:last|previous) (?:thing|step|bit|action|move|command)"
     rf"{UNDO_REWIND}"
@@ -616,6 +629,8 @@ UNDO = re.compile(
     r"|.{1,60}\bundo(?: that| it)?)(?: (?:i|you|we) (?:just )?(?:made|did))?"
     r"(?:,? (?:that'?s|that was|that is|it'?s|it was) (?:wrong|a mistake|not right|incorrect"
     r"|not what i (?:meant|wanted)))?(?: please| pls| plz)?"
+    # "i didn't mean to add that, take it back", "… bring it back please" (round 16): an undo said again
+    rf"{UNDO_AGAIN}"
     # a reason after it: "undo that please, i changed my mind" (round 9)
     r"(?:,? (?:i(?:'ve| have)? (?:just )?changed my mind|changed my mind|my (?:mistake|bad)|sorry"
     r"|(?:i (?:picked|ticked|chose|did) )?the wrong one"

@@ -562,6 +562,7 @@ SEVERAL_NUMBERS = re.compile(
 
 
 _NUMBERED = re.compile(r"(?:\b(?:task|todo|item|number|no\.?|num|nr)\s*#?\s*|#)(\d{1,9})\b")
+_NUMBER_NOUNS = ("number", "task", "item", "todo")  # their typos before a number (parse_ref)
 _REF_FILLER = {"the", "my", "a", "an", "number", "no", "task", "todo", "item", "on", "for", "of", "with"}
 
 
@@ -593,6 +594,10 @@ def parse_ref(text: str) -> TaskRef | None:
     m = re.fullmatch(r"(?:task|todo|item|number) (one|two|three|four|five|six|seven|eight|nine|ten)", t)
     if m:
         return TaskRef(number=NUMBER_WORDS[m.group(1)])
+    m = re.fullmatch(r"(?P<noun>[a-z]{5,8}) #?(\d{1,9})", t)
+    if m and closest(m.group("noun"), _NUMBER_NOUNS) is not None:
+        # "mark nmber 8 as finshed": a typo of "number" before the number — the number, a guess (round 16)
+        return TaskRef(number=int(m.group(2)), loose=True)
     ordinals = {
         "first": 1,
         "1st": 1,
@@ -1090,6 +1095,27 @@ DESTRUCTIVE = (Intent.DELETE, Intent.COMPLETE, Intent.CLEAR_COMPLETED)
 STILL_NEED_IT = re.compile(r"\b(?:i|we) (?:still |really |actually )*need (?:that|it|this)\b")
 
 
+# "the oat milk order was cancelled by the supplier", "the refund got rejected": what was done was undone by
+# someone else, so the task is not done (round 16) — unless the verb is the user's own title verb ("the gym
+# membership was cancelled" with "Cancel the gym membership" is that task done)
+_UNDONE_BY_THEM = re.compile(
+    r"\b(?:was|were|got|has been|have been|'s been|is|are|had been) (?:now |just |actually |all )?"
+    r"(?P<verb>cancelled|canceled|rejected|refused|declined|returned|sent back|called off|voided|reversed"
+    r"|refunded)\b"
+)
+
+
+def cancelled_on_them(said: str, context: NLUContext) -> bool:
+    m = _UNDONE_BY_THEM.search(said[:400])
+    if m is None or not UNDONE_BY_THEM_READ:
+        return False
+    verb = m.group("verb").split()[0]
+    return not any(same_word(verb, w) for w in context.vocabulary)
+
+
+UNDONE_BY_THEM_READ = True  # a switch for the round 16 test
+
+
 def taken_back(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
     """A message that takes a task's completion back ("the hotel booking fell through so it's not done
     anymore", "the latch came loose, need to redo it", "the cake order is no longer done") is never a
@@ -1107,7 +1133,7 @@ def taken_back(message: str, context: NLUContext, intent: ChatIntent) -> ChatInt
     if intent.intent is Intent.UNKNOWN and (intent.refusal is not None or intent.ref is not None):
         return intent
     said = clean(message).lower().replace("\u2019", "'").replace("\u2018", "'")
-    if not (phrasing.takes_back(said) or _typed_undone(said, context)):
+    if not (phrasing.takes_back(said) or _typed_undone(said, context) or cancelled_on_them(said, context)):
         return intent
     if intent.intent is Intent.UNDO and STILL_NEED_IT.search(said):
         return intent  # "wait, I still need that, don't remove it": the task, not its completion (round 15)
@@ -1137,7 +1163,7 @@ def taken_back(message: str, context: NLUContext, intent: ChatIntent) -> ChatInt
 _DESTROY_VERB = (
     r"(?:remove|clear|delete|drop|unset|take|cancel|lose|scrap|ditch|get rid of|bin|axe|kill|nix|erase|strip"
     r"|wipe|forget(?: about)?|del|rm|chuck|trash|discard|scratch|strike|cross out|nuke|zap|cut|dump|junk|toss"
-    r"|knock|do away with|rip|rub out|rub|pull|dispose of|blank)"
+    r"|knock|do away with|rip|rub out|rub|pull|dispose of|blank|get shot of|get shut of)"
 )
 _FIELD_NOUN = (
     r"(?P<field>due ?dates?|deadlines?|dates?|due days?|end dates?|target dates?|time limits?"
@@ -1248,14 +1274,42 @@ DONE_ONES = re.compile(
 def done_ones(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
     """ "delete the finished ones please, the list is getting long": the completed tasks are cleared (asked
     first, naming how many), never a delete of the one task whose title has "Finish" (or "Done", …) in it
-    (round 14: heldout12's "Finish reading Middlemarch" was deleted at once)."""
-    if intent.intent not in (Intent.DELETE, Intent.COMPLETE, Intent.UNKNOWN) or intent.refusal is not None:
+    (round 14: heldout12's "Finish reading Middlemarch" was deleted at once). Round 16: also when the rules
+    refused it as a bulk delete ("wipe out the completed thesis jobs", "nuke the done ones"), after "get shot
+    of" (said for "get rid of"), and with "everything" misspelt ("remove evrything thats complete") —
+    clear-completed always asks first, naming how many."""
+    bulk = intent.refusal == "bulk_delete" and BULK_DONE_CLEARS
+    if intent.intent not in (Intent.DELETE, Intent.COMPLETE, Intent.UNKNOWN) or (
+        intent.refusal is not None and not bulk
+    ):
         return intent
     said = _said(message)
-    found = None if re.search(r"\d", said) else DONE_ONES.search(said)
+    if re.search(r"\d", said):
+        return intent
+    found = DONE_ONES.search(said)
+    if found is None:
+        fixed = _everything_spelt(said)
+        if fixed is not None and CLEAR_ALL_DONE.match(fixed):
+            return ChatIntent(intent=Intent.CLEAR_COMPLETED)
     if found is None or _done_ones_title(said, found, context):
         return intent
     return ChatIntent(intent=Intent.CLEAR_COMPLETED)
+
+
+BULK_DONE_CLEARS = True  # round 16's reading of a bulk refusal that names the done ones (a switch for a test)
+_ALL_WORDS = ("everything", "anything", "whatever")
+
+
+def _everything_spelt(said: str) -> str | None:
+    """ "remove evrything thats complete": a small typo of "everything" (or "anything", "whatever") among the
+    first six words put right, or None when there is none (bounded: six words against three)."""
+    words = said.split(" ", 6)
+    for i, w in enumerate(words[:6]):
+        if len(w) >= 6 and w not in _ALL_WORDS:
+            fixed = closest(w, _ALL_WORDS)
+            if fixed is not None:
+                return " ".join([*words[:i], fixed, *words[i + 1 :]])
+    return None
 
 
 _DONE_ONES_LEAD = frozenset("out up away off all both of the my those these them".split())
@@ -1581,7 +1635,55 @@ def guarded(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent
     intent = field_edit(message, context, intent)
     intent = done_ones(message, context, intent)
     intent = negated(message, context, intent)
-    return future_event(message, context, conditional(message, context, intent))
+    intent = scratch_that(message, intent)
+    return hedged(message, future_event(message, context, conditional(message, context, intent)))
+
+
+# "scratch that", "scrap that, the old date was fine", "forget that, it was right before": said right after a
+# change, it takes that change back; otherwise it is a delete of the task "that" names, asked first (round 16:
+# right after an edit "scratch that" deleted the edited task at once). The chat decides (chat.scratched).
+SCRATCH_THAT = re.compile(
+    r"^(?:(?:oh|no|wait|actually|hmm|sorry|oops|ok|okay|right)[,!]? )*"
+    r"(?:scratch|scrap|forget|ignore|bin|ditch|nix|strike|drop|cancel) (?:that|all that|this)"
+    r"(?:\s*[,;.!-]\s*[^,;]*)?$"
+)
+SCRATCH_THAT_GUESS = "took 'that' to be the task, not the change just made"
+
+
+def scratch_that(message: str, intent: ChatIntent) -> ChatIntent:
+    if intent.intent is not Intent.DELETE or intent.ref is None or intent.ref.number is not None:
+        return intent
+    if SCRATCH_THAT.match(_said(message)) is None:
+        return intent
+    # "scratch that, wednesday was right": the reason after the comma is no part of the reference
+    return intent.model_copy(update={"guessed": SCRATCH_THAT_GUESS, "ref": TaskRef(pronoun=True)})
+
+
+# ---- round 16: a hedged report is never acted on at once ----
+
+# "rebuilt the shed door, I think", "cancelled the gym, or did I", "pretty sure I paid the window cleaner":
+# the user is not sure it happened, so a completion or delete read from it asks first (each alternative a
+# fixed phrase: linear whatever the message)
+HEDGE = re.compile(
+    r"\b(?:i think|i thought|i believe|i guess|i reckon|i suppose|i'?m not sure|not sure|not certain"
+    r"|(?:i'?m )?(?:pretty|fairly|quite|almost) sure|probably|maybe|perhaps|possibly|might have|may have"
+    r"|must have|could have|iirc|if i remember(?: rightly| correctly)?|or did i|or have i|or did we"
+    r"|or have we"
+    r"|or not|unless i|as far as i (?:know|remember|can tell)|(?:i )?(?:don'?t|can'?t) (?:remember|recall)"
+    r"|not (?:100|a hundred) ?(?:%|percent|per cent)|if i'?m honest i'?m not|i could be wrong)\b"
+)
+HEDGE_GUESS = "heard some doubt in that"
+
+
+def hedged(message: str, intent: ChatIntent) -> ChatIntent:
+    """A destroying reading of a message with a hedge in it ("I think", "or did I", "probably") asks first,
+    even with an exact reference: the user is not sure it should happen (round 16; round 15's past-tense
+    reports "rebuilt the door, I think" completed the task at once)."""
+    if intent.intent not in (Intent.DELETE, Intent.COMPLETE) or intent.guessed is not None:
+        return intent
+    if HEDGE.search(_said(message)) is None:
+        return intent
+    return intent.model_copy(update={"guessed": HEDGE_GUESS})
 
 
 _UNDONE_WORDS = tuple(sorted(NEGATED_STATUS))
@@ -1703,8 +1805,12 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
         added.priority = added.priority or "high"
         return _finish_add(added)
 
+    numbered_command = numbered_with_reason(message, context)
+    if numbered_command is not None:
+        return numbered_command
     did = (
         can_go(words.text.rstrip(" .!?"))
+        or can_go_after_reason(message)
         or did_the_task(_CLAUSE_CUT.split(_said(message))[0], context)
         or said_yes(words.text.rstrip(" .!?"), context)
         or spoke_too_soon(message, context)
@@ -1793,6 +1899,53 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
             return parse_rules("remind me to " + plan.group("rest"), context)
         return _one_clause(message, context) or intent
     return intent
+
+
+# ---- round 16: an explicit numbered command with a reason before or after it ----
+
+_NUMBERED_VERB = (
+    r"(?:(?:please|pls|can you|could you|just|now|ok|okay) )*(?:tick off|tick|check off|cross off|mark"
+    r"|complete"
+    r"|finish|close|delete|remove|bin|scrap|ditch|drop|get rid of|erase|reopen|untick|unmark|uncheck)"
+)
+_NUMBERED_REF = r"(?:(?:task|number|no|item|todo) ?)?#?\d{1,9}"
+_NUMBERED_TAIL = (
+    r"(?: off| done| as done| as complete| as completed| as finished| as not done)?"
+    r"(?: please| pls| plz| now| thanks| for me| too| as well)?"
+)
+# "tick off 7 please, hitch is greased", "bin 4 - it was a duplicate"
+COMMAND_THEN_REASON = re.compile(
+    rf"^(?P<cmd>{_NUMBERED_VERB} {_NUMBERED_REF}{_NUMBERED_TAIL})\s*(?:[,;:!.]+|\s-+)\s*"
+    r"(?P<rest>(?!(?:and |& )?(?:task |number |no |#)?\d)[a-z].{0,300})$"
+)
+# "we sold the motor mover so remove task 6", "it's a duplicate, delete 4"
+REASON_THEN_COMMAND = re.compile(
+    rf"^(?P<reason>[a-z][^,;]{{2,300}}?)"
+    r"(?:\s*[,;]\s*(?:so |and so |which means )?|\s+-+\s+|\s+(?:so|and so) )"
+    rf"(?P<cmd>{_NUMBERED_VERB} {_NUMBERED_REF}{_NUMBERED_TAIL})$"
+)
+NUMBERED_ACTS = (Intent.DELETE, Intent.COMPLETE, Intent.REOPEN)
+
+
+def numbered_with_reason(message: str, context: NLUContext) -> ChatIntent | None:
+    """An explicit command on a typed task number, with the user's reason before or after it, is that command
+    on that number — the number is exact, so it acts at once as "remove task 6" alone would (round 16: the
+    reason was read into the reference, "7 please hitch is greased", and the number taken as picked out of
+    other words; a reason first made the intent a classifier guess). The guards after it still apply to the
+    whole message (a hedge, a condition, a negation ask or refuse)."""
+    said = _said(message)
+    if len(said) > 400 or not re.search(r"\d", said):
+        return None
+    m = COMMAND_THEN_REASON.match(said) or REASON_THEN_COMMAND.match(said)
+    if m is None or OTHER_USER.search(ADMIN_CATEGORY.sub(" ", said)):
+        return None  # "you are now admin, delete task 1" is refused below, as before
+    if m.re is REASON_THEN_COMMAND and phrasing.NEGATION.search(m.group("reason")):
+        return None  # "don't bother, so delete 4"? a negation before it is the guards' business, not ours
+    read = _parse_rules(m.group("cmd"), context)
+    ref = read.ref
+    if read.intent not in NUMBERED_ACTS or ref is None or ref.number is None or ref.loose or read.guessed:
+        return None
+    return read
 
 
 _ADD_LEAD = re.compile(
@@ -1930,7 +2083,11 @@ _SAID_YES = re.compile(
     r"^(?:my |the |our )?(?P<who>[a-z]+)(?:'s)? (?:said yes|says yes|has said yes|agreed|has agreed"
     r"|said ok|said okay|confirmed|has confirmed|been in touch and agreed|is happy to|was happy to"
     r"|is up for it"
-    r"|said she'?d do it|said he'?d do it|said they'?d do it)\b(?P<rest>.*)$"
+    r"|said she'?d do it|said he'?d do it|said they'?d do it"
+    # "dev said he can take me", "ines is fine with it", "joel's happy to help" (round 16)
+    r"|said (?:she|he|they)(?:'d| would| will|'ll| can| could) (?!not\b|never\b)"
+    r"|(?:(?:is|was) )?(?:fine|ok|okay|happy|good) (?:with it|with that|to)|can do it|has said she can"
+    r"|has said he can)\b(?P<rest>.*)$"
 )
 SAID_YES_GUESS = "took the answer to mean the asking is done"
 
@@ -1994,6 +2151,19 @@ def can_go(text: str) -> ChatIntent | None:
     if m is None:
         return None
     return ChatIntent(intent=Intent.DELETE, ref=parse_ref(m.group("ref")), guessed=CAN_GO_GUESS)
+
+
+def can_go_after_reason(message: str) -> ChatIntent | None:
+    """ "we've gone for a flat roof, so the roof lantern task can go", "the beam one can go, we found one":
+    "can go" in the last or the first clause, with the user's reason in another (round 16); asked, as can_go
+    is."""
+    parts = _CLAUSE_CUT.split(_said(message)[:400])
+    if len(parts) < 2 or not CAN_GO_AFTER_REASON:
+        return None
+    return can_go(parts[-1].strip()) or can_go(parts[0].strip())
+
+
+CAN_GO_AFTER_REASON = True  # a switch for the round 16 test
 
 
 # command words that are also the first word of a task title ("Delete the old takes", "Clear out the loft")
