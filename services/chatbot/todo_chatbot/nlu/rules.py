@@ -2288,7 +2288,7 @@ def _two_clauses(words: Words, text: str, context: NLUContext) -> ChatIntent | N
     if cut is None or cut > 12:
         return None
     a, rest = " ".join(words.norm[: cut + 1]), " ".join(words.norm[cut + 1 :])
-    m = re.match(r"^(?:so |just |please |and |but |but just |then )?"
+    m = re.match(r"^(?:so |just |please |and |but |but just |(?P<then>then ))?"
                  r"(?P<b>(?:make|mark|set|move|delete|remove|tick|change|push|"
                  r"rename|drop|cancel|get rid of|bin|ditch|scrap|chuck|lose|axe|reopen|untick|unmark|uncheck"
                  + PUT_BACK_ON +
@@ -2337,7 +2337,15 @@ def _two_clauses(words: Words, text: str, context: NLUContext) -> ChatIntent | N
         if first is not None and first.due_date and first.ref and first.ref.words:
             if _names_a_title_word(first.ref.words, context):
                 intent.due_date = first.due_date
+    if m.group("then") and intent.intent in DESTRUCTIVE and intent.guessed is None:
+        # "book the piano tuner, then tick it off", "don't forget the kettle, then tick it off": "then" puts
+        # the delete or completion after the first clause, not now — asked, never done at once (review of
+        # round 16, issue 11)
+        intent.guessed = THEN_GUESS
     return intent if intent.intent is not Intent.UNKNOWN else None
+
+
+THEN_GUESS = "took '…, then' to mean now"
 
 
 def _near_titles(words: list[str], context: NLUContext) -> bool:

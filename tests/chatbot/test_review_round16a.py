@@ -1,0 +1,39 @@
+"""Review of round 16 (a): one new rule that went too far, each shown by a message and its outcome.
+
+1. `_two_clauses` took "then" as a lead: "book the piano tuner, then tick it off" marked the task done at
+   once (before round 16 it was asked about) — "then" puts the completion after the first clause, a future
+   step, so it is asked about, never done (issue 11).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.chatbot.test_round16a import _talk
+
+# ---- 1: "…, then <delete/complete> it" is asked about ----
+
+THEN_DESTROY = [
+    ("book the piano tuner, then tick it off", 4),
+    ("i will ring the piano tuner first, then tick it off", 4),
+    ("don't forget the kettle, then tick it off", 5),
+    ("wait for the kettle to arrive, then delete it", 5),
+]
+
+
+@pytest.mark.parametrize(("message", "number"), THEN_DESTROY)
+def test_then_destroying_it_is_asked_never_done(message: str, number: int) -> None:
+    backend, replies = _talk([message])
+    assert not backend.destroyed, replies
+    assert backend.tasks[number]["completed"] is False, replies
+    assert replies[0].startswith("Should I"), replies
+
+
+def test_then_destroying_it_is_done_after_a_yes() -> None:
+    backend, replies = _talk(["book the piano tuner, then tick it off", "yes"])
+    assert backend.tasks[4]["completed"] is True, replies
+
+
+def test_then_with_an_edit_still_edits_at_once() -> None:
+    backend, replies = _talk(["the gate needs doing by friday, then make it high"])
+    assert (backend.tasks[2]["priority"], backend.tasks[2]["due_date"]) == ("high", "2026-11-27"), replies
