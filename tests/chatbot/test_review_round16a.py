@@ -1,15 +1,18 @@
-"""Review of round 16 (a): one new rule that went too far, each shown by a message and its outcome.
+"""Review of round 16 (a): two new rules that went too far, each shown by a message and its outcome.
 
 1. `_two_clauses` took "then" as a lead: "book the piano tuner, then tick it off" marked the task done at
    once (before round 16 it was asked about) — "then" puts the completion after the first clause, a future
    step, so it is asked about, never done (issue 11).
+2. round 16's bare "gotta" add lead read "gotta go" / "gotta run, bye" as adds of a task "go" / "run, bye".
 """
 
 from __future__ import annotations
 
 import pytest
+from todo_chatbot.nlu import rules
+from todo_chatbot.nlu.intent import Intent
 
-from tests.chatbot.test_round16a import _talk
+from tests.chatbot.test_round16a import CONTEXT, TITLES, _talk
 
 # ---- 1: "…, then <delete/complete> it" is asked about ----
 
@@ -37,3 +40,24 @@ def test_then_destroying_it_is_done_after_a_yes() -> None:
 def test_then_with_an_edit_still_edits_at_once() -> None:
     backend, replies = _talk(["the gate needs doing by friday, then make it high"])
     assert (backend.tasks[2]["priority"], backend.tasks[2]["due_date"]) == ("high", "2026-11-27"), replies
+
+
+# ---- 2: the user leaving is no task ----
+
+LEAVING = ["gotta go", "gotta run, bye", "i've gotta go now", "gotta dash", "we've gotta head off, cheers"]
+
+
+@pytest.mark.parametrize("message", LEAVING)
+def test_gotta_go_adds_nothing(message: str) -> None:
+    assert rules.parse(message, CONTEXT).intent is not Intent.ADD
+    backend, replies = _talk([message])
+    assert len(backend.tasks) == len(TITLES), replies
+
+
+@pytest.mark.parametrize(
+    ("message", "title"),
+    [("gotta go to the dentist", "go to the dentist"), ("gotta go shopping on friday", "go shopping")],
+)
+def test_gotta_go_somewhere_is_still_an_add(message: str, title: str) -> None:
+    said = rules.parse(message, CONTEXT)
+    assert (said.intent, said.title) == (Intent.ADD, title), said

@@ -1680,6 +1680,8 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
         plain,
     )
     if m:
+        if LEAVING.fullmatch(plain[m.end() :]):
+            return ChatIntent(intent=Intent.GREETING)  # "gotta go, bye", "i've gotta dash": no task
         return _again(_finish_add(_title_parts(words.tail(m.end()), context)), context, message)
     # "todo: call plumber" (the colon is gone from the normalised words, so look at the user's own token)
     if len(words.orig) > 1 and re.fullmatch(r"(todo|to-do|task|reminder|remember):", words.orig[0].lower()):
@@ -1850,6 +1852,14 @@ GOTTA = r"(?:(?:i|we|i've|ive|we've|i have|we have) )?(?:gotta|got ta)"
 # the words that may join a lead-in to "add …" without a comma (round 16): module names, so a test can take
 # each away
 ADD_AFTER_CONJ = frozenset({"so", "but"})
+# "gotta go", "i've gotta dash now, bye", "i have to head off": the user leaving, not a task "go" (review of
+# round 16: round 16's bare "gotta" made these adds)
+LEAVING = re.compile(
+    r"(?:go|get going|be going|head off|head out|shoot off|shoot|dash|run|fly|split|bounce|love you and leave"
+    r" you|be off|sign off|log off)(?: now| soon| then| sorry| mate| i'?m afraid| for now)*"
+    r"(?:[,.!]* (?:bye|bye bye|byee|cheers|ta|see ya|see you|cya|later|laters|ttyl|speak soon|thanks|thank"
+    r" you|night|goodnight|x+)(?: (?:for now|then|now|mate))?[,.!]*)*"
+)
 ADD_LEAD_MAY_NAME_A_TASK = True
 
 # "add an urgent one, chase the insurance claim", "stick this on, book the MOT", "put this down - ring the
