@@ -1,9 +1,10 @@
-"""Review of round 16 (a): two new rules that went too far, each shown by a message and its outcome.
+"""Review of round 16 (a): three new rules that went too far, each shown by a message and its outcome.
 
 1. `_two_clauses` took "then" as a lead: "book the piano tuner, then tick it off" marked the task done at
    once (before round 16 it was asked about) — "then" puts the completion after the first clause, a future
    step, so it is asked about, never done (issue 11).
 2. round 16's bare "gotta" add lead read "gotta go" / "gotta run, bye" as adds of a task "go" / "run, bye".
+3. round 16's add frame read "make this urgent, the kettle" as an add of a duplicate task "the kettle".
 """
 
 from __future__ import annotations
@@ -61,3 +62,18 @@ def test_gotta_go_adds_nothing(message: str) -> None:
 def test_gotta_go_somewhere_is_still_an_add(message: str, title: str) -> None:
     said = rules.parse(message, CONTEXT)
     assert (said.intent, said.title) == (Intent.ADD, title), said
+
+
+# ---- 3: "make this urgent, <task>" is no add frame ----
+
+
+@pytest.mark.parametrize("message", ["make this urgent, the kettle", "make this urgent - the boat licence"])
+def test_make_this_urgent_adds_no_duplicate(message: str) -> None:
+    assert rules.parse(message, CONTEXT).intent is not Intent.ADD
+    backend, replies = _talk([message])
+    assert len(backend.tasks) == len(TITLES), replies
+
+
+def test_make_a_new_one_is_still_a_frame() -> None:
+    said = rules.parse("make an urgent one, ring the bank", CONTEXT)
+    assert (said.intent, said.title, said.priority) == (Intent.ADD, "ring the bank", "high"), said

@@ -1867,7 +1867,8 @@ ADD_LEAD_MAY_NAME_A_TASK = True
 # (round 16); the frame's "urgent"/"low priority" is the task's priority
 ADD_FRAME = re.compile(
     r"^(?:(?:please|pls|can you|could you|will you|ok|okay|right|so|oh|and)\s+)*"
-    r"(?:add|put|stick|pop|bung|chuck|jot|note|write|pencil|make|create)(?:\s+(?:in|down|on|up))?"
+    # "make this urgent, the kettle" is a priority for a task named after it, no frame (review of round 16)
+    r"(?:add|put|stick|pop|bung|chuck|jot|note|write|pencil|make(?!\s+this\b)|create)(?:\s+(?:in|down|on|up))?"
     r"(?:\s+(?:a|an|another|one more|this|something|the following|me))?"
     r"(?:\s+(?:new|quick|small|big|very|really|super))?"
     r"(?:\s+(?P<p>urgent|important|high priority|high-priority|top priority|low priority|low-priority))?"
