@@ -1,10 +1,12 @@
-"""Review of round 16 (a): three new rules that went too far, each shown by a message and its outcome.
+"""Review of round 16 (a): four new rules that went too far, each shown by a message and its outcome.
 
 1. `_two_clauses` took "then" as a lead: "book the piano tuner, then tick it off" marked the task done at
    once (before round 16 it was asked about) — "then" puts the completion after the first clause, a future
    step, so it is asked about, never done (issue 11).
 2. round 16's bare "gotta" add lead read "gotta go" / "gotta run, bye" as adds of a task "go" / "run, bye".
 3. round 16's add frame read "make this urgent, the kettle" as an add of a duplicate task "the kettle".
+4. round 16's help question "how (long|often|much|many|far) do you …" took "how many do you have on my list"
+   (a count) for help.
 """
 
 from __future__ import annotations
@@ -77,3 +79,17 @@ def test_make_this_urgent_adds_no_duplicate(message: str) -> None:
 def test_make_a_new_one_is_still_a_frame() -> None:
     said = rules.parse("make an urgent one, ring the bank", CONTEXT)
     assert (said.intent, said.title, said.priority) == (Intent.ADD, "ring the bank", "high"), said
+
+
+# ---- 4: "how many do you have on my list" counts (round 16's help question took "how many do you …") ----
+
+
+@pytest.mark.parametrize(
+    "message", ["how many do you have on my list", "how much do you have left for me", "how many can you see"]
+)
+def test_how_many_do_you_have_is_a_count(message: str) -> None:
+    assert rules.parse(message, CONTEXT).intent is Intent.COUNT
+
+
+def test_how_long_do_you_keep_my_tasks_is_still_help() -> None:
+    assert rules.parse("how long do you keep my tasks", CONTEXT).intent is Intent.HELP

@@ -291,8 +291,9 @@ NEGATED_STATUS = frozenset({"unfinished", "incomplete", "uncompleted", "undone",
 # "how do I remove a task", "what are my options": questions about the bot, not about the user's tasks
 HELP_QUESTION = re.compile(
     r"^(?:how (?:do|can|should|would|does|did) (?:i|you|we|one|this|it|that)\b|how to\b|is there a way to\b"
-    # "how long do you keep my tasks" (round 16: _help_or_world tells a question about the world)
-    r"|how (?:long|often|much|many|far) (?:do|does|can|will|would) (?:you|this app|the app|this bot"
+    # "how long do you keep my tasks" (round 16: _help_or_world tells a question about the world); not "how
+    # many/much": "how many do you have on my list" counts the tasks (review of round 16)
+    r"|how (?:long|often|far) (?:do|does|can|will|would) (?:you|this app|the app|this bot"
     r"|the bot)\b"
     r"|(?:can|could) you (?:explain|tell me how|show me how)\b|explain\b"
     r"|what (?:can|could|should|do) i (?:say|type|ask|write|enter)\b|what (?:are|r) (?:my|the|your) options\b"
