@@ -1,4 +1,4 @@
-"""Review of round 16 (a): four new rules that went too far, each shown by a message and its outcome.
+"""Review of round 16 (a): five new rules that went too far, each shown by a message and its outcome.
 
 1. `_two_clauses` took "then" as a lead: "book the piano tuner, then tick it off" marked the task done at
    once (before round 16 it was asked about) — "then" puts the completion after the first clause, a future
@@ -7,6 +7,8 @@
 3. round 16's add frame read "make this urgent, the kettle" as an add of a duplicate task "the kettle".
 4. round 16's help question "how (long|often|much|many|far) do you …" took "how many do you have on my list"
    (a count) for help.
+5. round 16's request after a negated delete read the reason the task stays ("don't delete the kettle, i need
+   to buy a new one") as an add of "buy a new".
 """
 
 from __future__ import annotations
@@ -93,3 +95,24 @@ def test_how_many_do_you_have_is_a_count(message: str) -> None:
 
 def test_how_long_do_you_keep_my_tasks_is_still_help() -> None:
     assert rules.parse("how long do you keep my tasks", CONTEXT).intent is Intent.HELP
+
+
+# ---- 5: after "don't delete X", the reason it stays is no add ----
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "don't delete the kettle, i need to buy a new one",
+        "no don't remove the boat licence, i have to renew the boat licence next week",
+    ],
+)
+def test_a_reason_after_a_negated_delete_adds_nothing(message: str) -> None:
+    assert rules.parse(message, CONTEXT).intent is Intent.CANCEL
+    backend, replies = _talk([message])
+    assert not backend.destroyed and len(backend.tasks) == len(TITLES), replies
+
+
+def test_an_add_said_after_a_negated_delete_is_still_an_add() -> None:
+    said = rules.parse("no need to bin anything, but add buy milk", CONTEXT)
+    assert (said.intent, said.title) == (Intent.ADD, "buy milk"), said

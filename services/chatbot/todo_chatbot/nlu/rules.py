@@ -1409,6 +1409,10 @@ def _request_after_negation(message: str, context: NLUContext) -> ChatIntent | N
     later = _parse_rules(rest, context)
     if later.intent not in _NOT_DESTROYING or later.inferred or later.guessed:
         return None
+    if later.intent is Intent.ADD and not _ADD_SAID.match(rest):
+        # "don't delete the kettle, i need to buy a new one": the reason it stays, no new task — only an add
+        # said as such ("…, but add buy milk") is one (review of round 16)
+        return None
     if later.intent is Intent.UPDATE and not (
         later.title or later.due_date or later.due_shift_days or later.priority or later.clear_due_date
     ):
