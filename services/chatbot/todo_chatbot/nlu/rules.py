@@ -291,8 +291,9 @@ NEGATED_STATUS = frozenset({"unfinished", "incomplete", "uncompleted", "undone",
 # "how do I remove a task", "what are my options": questions about the bot, not about the user's tasks
 HELP_QUESTION = re.compile(
     r"^(?:how (?:do|can|should|would|does|did) (?:i|you|we|one|this|it|that)\b|how to\b|is there a way to\b"
-    # "how long do you keep my tasks" (round 16: _help_or_world tells a question about the world)
-    r"|how (?:long|often|much|many|far) (?:do|does|can|will|would) (?:you|this app|the app|this bot"
+    # "how long do you keep my tasks" (round 16: _help_or_world tells a question about the world); not "how
+    # many/much": "how many do you have on my list" counts the tasks (review of round 16)
+    r"|how (?:long|often|far) (?:do|does|can|will|would) (?:you|this app|the app|this bot"
     r"|the bot)\b"
     r"|(?:can|could) you (?:explain|tell me how|show me how)\b|explain\b"
     r"|what (?:can|could|should|do) i (?:say|type|ask|write|enter)\b|what (?:are|r) (?:my|the|your) options\b"
@@ -1462,6 +1463,10 @@ def _request_after_negation(message: str, context: NLUContext) -> ChatIntent | N
     later = _parse_rules(rest, context)
     if later.intent not in _NOT_DESTROYING or later.inferred or later.guessed:
         return None
+    if later.intent is Intent.ADD and not _ADD_SAID.match(rest):
+        # "don't delete the kettle, i need to buy a new one": the reason it stays, no new task — only an add
+        # said as such ("…, but add buy milk") is one (review of round 16)
+        return None
     if later.intent is Intent.UPDATE and not (
         later.title or later.due_date or later.due_shift_days or later.priority or later.clear_due_date
     ):
@@ -1782,6 +1787,8 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
         plain,
     )
     if m:
+        if LEAVING.fullmatch(plain[m.end() :]):
+            return ChatIntent(intent=Intent.GREETING)  # "gotta go, bye", "i've gotta dash": no task
         return _again(_finish_add(_title_parts(words.tail(m.end()), context)), context, message)
     # "todo: call plumber" (the colon is gone from the normalised words, so look at the user's own token)
     if len(words.orig) > 1 and re.fullmatch(r"(todo|to-do|task|reminder|remember):", words.orig[0].lower()):
@@ -2003,6 +2010,14 @@ GOTTA = r"(?:(?:i|we|i've|ive|we've|i have|we have) )?(?:gotta|got ta)"
 # the words that may join a lead-in to "add …" without a comma (round 16): module names, so a test can take
 # each away
 ADD_AFTER_CONJ = frozenset({"so", "but"})
+# "gotta go", "i've gotta dash now, bye", "i have to head off": the user leaving, not a task "go" (review of
+# round 16: round 16's bare "gotta" made these adds)
+LEAVING = re.compile(
+    r"(?:go|get going|be going|head off|head out|shoot off|shoot|dash|run|fly|split|bounce|love you and leave"
+    r" you|be off|sign off|log off)(?: now| soon| then| sorry| mate| i'?m afraid| for now)*"
+    r"(?:[,.!]* (?:bye|bye bye|byee|cheers|ta|see ya|see you|cya|later|laters|ttyl|speak soon|thanks|thank"
+    r" you|night|goodnight|x+)(?: (?:for now|then|now|mate))?[,.!]*)*"
+)
 ADD_LEAD_MAY_NAME_A_TASK = True
 
 # "add an urgent one, chase the insurance claim", "stick this on, book the MOT", "put this down - ring the
@@ -2010,7 +2025,8 @@ ADD_LEAD_MAY_NAME_A_TASK = True
 # (round 16); the frame's "urgent"/"low priority" is the task's priority
 ADD_FRAME = re.compile(
     r"^(?:(?:please|pls|can you|could you|will you|ok|okay|right|so|oh|and)\s+)*"
-    r"(?:add|put|stick|pop|bung|chuck|jot|note|write|pencil|make|create)(?:\s+(?:in|down|on|up))?"
+    # "make this urgent, the kettle" is a priority for a task named after it, no frame (review of round 16)
+    r"(?:add|put|stick|pop|bung|chuck|jot|note|write|pencil|make(?!\s+this\b)|create)(?:\s+(?:in|down|on|up))?"
     r"(?:\s+(?:a|an|another|one more|this|something|the following|me))?"
     r"(?:\s+(?:new|quick|small|big|very|really|super))?"
     r"(?:\s+(?P<p>urgent|important|high priority|high-priority|top priority|low priority|low-priority))?"
@@ -2458,7 +2474,7 @@ def _two_clauses(words: Words, text: str, context: NLUContext) -> ChatIntent | N
     if cut is None or cut > 12:
         return None
     a, rest = " ".join(words.norm[: cut + 1]), " ".join(words.norm[cut + 1 :])
-    m = re.match(r"^(?:so |just |please |and |but |but just |then )?"
+    m = re.match(r"^(?:so |just |please |and |but |but just |(?P<then>then ))?"
                  r"(?P<b>(?:make|mark|set|move|delete|remove|tick|change|push|"
                  r"rename|drop|cancel|get rid of|bin|ditch|scrap|chuck|lose|axe|reopen|untick|unmark|uncheck"
                  + PUT_BACK_ON +
@@ -2507,7 +2523,15 @@ def _two_clauses(words: Words, text: str, context: NLUContext) -> ChatIntent | N
         if first is not None and first.due_date and first.ref and first.ref.words:
             if _names_a_title_word(first.ref.words, context):
                 intent.due_date = first.due_date
+    if m.group("then") and intent.intent in DESTRUCTIVE and intent.guessed is None:
+        # "book the piano tuner, then tick it off", "don't forget the kettle, then tick it off": "then" puts
+        # the delete or completion after the first clause, not now — asked, never done at once (review of
+        # round 16, issue 11)
+        intent.guessed = THEN_GUESS
     return intent if intent.intent is not Intent.UNKNOWN else None
+
+
+THEN_GUESS = "took '…, then' to mean now"
 
 
 def _near_titles(words: list[str], context: NLUContext) -> bool:
