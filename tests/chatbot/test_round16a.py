@@ -239,13 +239,18 @@ def test_without_these_rules_the_dates_are_missed(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(rules, "CLEARED_DATE_REASON", False)
     monkeypatch.setattr(rules, "BOTH_CLAUSES_EDIT", False)
     monkeypatch.setattr(phrasing, "_DATE_EDIT", phrasing._DATE_EDIT[2:])  # the two "gave me till" patterns
-    missed = []
+    missed = {}
     for message, number, fields in DATE_EDITS:
         if "'s due" in message or "needs doing" in message or "need doing" in message:
             continue  # patterns edited in place, shown by the rules' own tests below
+        if "got until" in message:
+            # since both round-16 branches' development cases were merged and the models retrained, the
+            # classifier's path reads "i've got until thursday to finish X" without the pattern; the pattern
+            # still matters for "gave me till", below
+            continue
         backend, _ = _talk([message, "yes"])
-        missed.append({k: backend.tasks[number][k] for k in fields} != fields)
-    assert all(missed), missed
+        missed[message] = {k: backend.tasks[number][k] for k in fields} != fields
+    assert all(missed.values()) and len(missed) == 4, missed
 
 
 @pytest.mark.parametrize(
