@@ -83,19 +83,18 @@ def scan_for_secret_looking_values(
     Reviewed findings are filtered after the cache, so recording a review takes effect at once."""
     label = label or {}
     return _unreviewed(
-        {
-            label.get(path, str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)): raw
-            for path, raw in _raw_findings(list(files)).items()
-        }
+        (label.get(path, str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)), raw)
+        for path, raw in _raw_findings(list(files)).items()
     )
 
 
-def _unreviewed(raw_by_where: dict[str, list[RawFinding]]) -> list[Finding]:
-    """The findings, sorted, minus the values a person reviewed (`reviewed_values`)."""
+def _unreviewed(raw_by_where: Iterable[tuple[str, list[RawFinding]]]) -> list[Finding]:
+    """The findings, sorted, minus the values a person reviewed (`reviewed_values`). Pairs, not a dict: two
+    files may be shown under one label (two history blobs whose abbreviated names and paths agree)."""
     reviewed = reviewed_values()
     findings = [
         Finding(where, line, kind, secret_hash)
-        for where, raw in raw_by_where.items()
+        for where, raw in raw_by_where
         for line, kind, secret_hash in raw
         if (kind, secret_hash) not in reviewed
     ]
@@ -228,7 +227,7 @@ def secret_scan_history(root: Path = REPO) -> list[Finding]:
     # Writing all ~2,300 text blobs (85 MB) and removing them again was most of a warm scan's 3.8 s.
     settings = _detect_settings()
     cache = ensure(secret_scan_cache())
-    cached: dict[str, list[RawFinding]] = {}
+    cached: list[tuple[str, list[RawFinding]]] = []
     with tempfile.TemporaryDirectory(prefix="tcb-history-") as tmp:
         label: dict[Path, str] = {}
         for sha, content in _blob_contents(root, blob_shas):
@@ -238,7 +237,7 @@ def secret_scan_history(root: Path = REPO) -> list[Finding]:
             name = Path(blobs[sha]).name  # the name `_scan_name` gives the file written below
             raw = _cached_findings(cache, _scan_key(settings, name, content))
             if raw is not None:
-                cached[where] = raw
+                cached.append((where, raw))
                 continue
             target = Path(tmp) / sha / name
             target.parent.mkdir()
