@@ -209,11 +209,18 @@ def secret_scan_history(root: Path = REPO) -> list[Finding]:
     current = set(run(["git", "-C", str(root), "ls-files", "-s"], quiet=True).stdout.split())
     objects = run(["git", "-C", str(root), "rev-list", "--all", "--objects"], quiet=True).stdout.splitlines()
     baseline = str(SECRETS_BASELINE.relative_to(root)) if SECRETS_BASELINE.is_relative_to(root) else None
-    blobs: dict[str, str] = {}
-    for line in objects:
-        sha, _, path = line.partition(" ")
-        if path and sha not in current and sha not in blobs and path != baseline:
-            blobs[sha] = path
+    # every file name a blob had, not only the first: detect-secrets reads a file by its name (a keyword in a
+    # .yaml is found where the same bytes in a .py are not), and rev-list names each object once, so each
+    # blob a commit added or changed is taken from the log as well, with its path there
+    blobs: dict[str, dict[str, str]] = {}  # blob -> {file name: the first path seen with it}
+    named = [tuple(line.partition(" ")[::2]) for line in objects]
+    raw_log = ["log", "--all", "-m", "--raw", "-z", "--no-abbrev", "--no-renames", "--format="]
+    log = run(["git", "-C", str(root), *raw_log], quiet=True).stdout.split("\0")
+    fields = iter(log)  # ":<modes> <old> <new> <status>", then its path, for each file a commit touched
+    named += [(meta.split()[3], next(fields, "")) for meta in fields if meta.lstrip().startswith(":")]
+    for sha, path in named:
+        if path and sha not in current and path != baseline and sha.strip("0"):
+            blobs.setdefault(sha, {}).setdefault(Path(path).name, path)
     if not blobs:
         return []
     kinds = run(
@@ -233,16 +240,17 @@ def secret_scan_history(root: Path = REPO) -> list[Finding]:
         for sha, content in _blob_contents(root, blob_shas):
             if b"\0" in content[:BINARY_SNIFF_BYTES]:
                 continue  # binary (a screenshot, an archive): detect-secrets scans text
-            where = f"{sha[:10]}:{blobs[sha]}"
-            name = Path(blobs[sha]).name  # the name `_scan_name` gives the file written below
-            raw = _cached_findings(cache, _scan_key(settings, name, content))
-            if raw is not None:
-                cached.append((where, raw))
-                continue
-            target = Path(tmp) / sha / name
-            target.parent.mkdir()
-            target.write_bytes(content)
-            label[target] = where
+            for index, (name, path) in enumerate(blobs[sha].items()):
+                where = f"{sha[:10]}:{path}"
+                # `name` is the name `_scan_name` gives the file written below
+                raw = _cached_findings(cache, _scan_key(settings, name, content))
+                if raw is not None:
+                    cached.append((where, raw))
+                    continue
+                target = Path(tmp) / sha / str(index) / name
+                target.parent.mkdir(parents=True)
+                target.write_bytes(content)
+                label[target] = where
         return sorted(_unreviewed(cached) + scan_for_secret_looking_values(label, label), key=str)
 
 
