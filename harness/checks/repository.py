@@ -83,19 +83,18 @@ def scan_for_secret_looking_values(
     Reviewed findings are filtered after the cache, so recording a review takes effect at once."""
     label = label or {}
     return _unreviewed(
-        {
-            label.get(path, str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)): raw
-            for path, raw in _raw_findings(list(files)).items()
-        }
+        (label.get(path, str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)), raw)
+        for path, raw in _raw_findings(list(files)).items()
     )
 
 
-def _unreviewed(raw_by_where: dict[str, list[RawFinding]]) -> list[Finding]:
-    """The findings, sorted, minus the values a person reviewed (`reviewed_values`)."""
+def _unreviewed(raw_by_where: Iterable[tuple[str, list[RawFinding]]]) -> list[Finding]:
+    """The findings, sorted, minus the values a person reviewed (`reviewed_values`). Pairs, not a dict: two
+    files may be shown under one label (two history blobs whose abbreviated names and paths agree)."""
     reviewed = reviewed_values()
     findings = [
         Finding(where, line, kind, secret_hash)
-        for where, raw in raw_by_where.items()
+        for where, raw in raw_by_where
         for line, kind, secret_hash in raw
         if (kind, secret_hash) not in reviewed
     ]
@@ -210,11 +209,18 @@ def secret_scan_history(root: Path = REPO) -> list[Finding]:
     current = set(run(["git", "-C", str(root), "ls-files", "-s"], quiet=True).stdout.split())
     objects = run(["git", "-C", str(root), "rev-list", "--all", "--objects"], quiet=True).stdout.splitlines()
     baseline = str(SECRETS_BASELINE.relative_to(root)) if SECRETS_BASELINE.is_relative_to(root) else None
-    blobs: dict[str, str] = {}
-    for line in objects:
-        sha, _, path = line.partition(" ")
-        if path and sha not in current and sha not in blobs and path != baseline:
-            blobs[sha] = path
+    # every file name a blob had, not only the first: detect-secrets reads a file by its name (a keyword in a
+    # .yaml is found where the same bytes in a .py are not), and rev-list names each object once, so each
+    # blob a commit added or changed is taken from the log as well, with its path there
+    blobs: dict[str, dict[str, str]] = {}  # blob -> {file name: the first path seen with it}
+    named = [tuple(line.partition(" ")[::2]) for line in objects]
+    raw_log = ["log", "--all", "-m", "--raw", "-z", "--no-abbrev", "--no-renames", "--format="]
+    log = run(["git", "-C", str(root), *raw_log], quiet=True).stdout.split("\0")
+    fields = iter(log)  # ":<modes> <old> <new> <status>", then its path, for each file a commit touched
+    named += [(meta.split()[3], next(fields, "")) for meta in fields if meta.lstrip().startswith(":")]
+    for sha, path in named:
+        if path and sha not in current and path != baseline and sha.strip("0"):
+            blobs.setdefault(sha, {}).setdefault(Path(path).name, path)
     if not blobs:
         return []
     kinds = run(
@@ -228,22 +234,23 @@ def secret_scan_history(root: Path = REPO) -> list[Finding]:
     # Writing all ~2,300 text blobs (85 MB) and removing them again was most of a warm scan's 3.8 s.
     settings = _detect_settings()
     cache = ensure(secret_scan_cache())
-    cached: dict[str, list[RawFinding]] = {}
+    cached: list[tuple[str, list[RawFinding]]] = []
     with tempfile.TemporaryDirectory(prefix="tcb-history-") as tmp:
         label: dict[Path, str] = {}
         for sha, content in _blob_contents(root, blob_shas):
             if b"\0" in content[:BINARY_SNIFF_BYTES]:
                 continue  # binary (a screenshot, an archive): detect-secrets scans text
-            where = f"{sha[:10]}:{blobs[sha]}"
-            name = Path(blobs[sha]).name  # the name `_scan_name` gives the file written below
-            raw = _cached_findings(cache, _scan_key(settings, name, content))
-            if raw is not None:
-                cached[where] = raw
-                continue
-            target = Path(tmp) / sha / name
-            target.parent.mkdir()
-            target.write_bytes(content)
-            label[target] = where
+            for index, (name, path) in enumerate(blobs[sha].items()):
+                where = f"{sha[:10]}:{path}"
+                # `name` is the name `_scan_name` gives the file written below
+                raw = _cached_findings(cache, _scan_key(settings, name, content))
+                if raw is not None:
+                    cached.append((where, raw))
+                    continue
+                target = Path(tmp) / sha / str(index) / name
+                target.parent.mkdir(parents=True)
+                target.write_bytes(content)
+                label[target] = where
         return sorted(_unreviewed(cached) + scan_for_secret_looking_values(label, label), key=str)
 
 

@@ -82,7 +82,9 @@ def test_a_process_confined_as_the_chart_asks_passes(
     workdir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     code, output = _probe(confined=True, cwd=workdir)
-    base = tmp_path_factory.getbasetemp().parent  # /tmp/pytest-of-<user>: private to its user
+    # /tmp/pytest-of-<user>, private to its user; with --basetemp, that directory (pytest makes it 0700)
+    basetemp = tmp_path_factory.getbasetemp()
+    base = next((p for p in basetemp.parents if p.name.startswith("pytest-of-")), basetemp)
     assert base.stat().st_mode & 0o077 == 0, f"{base}'s mode was widened to {base.stat().st_mode & 0o777:o}"
     assert code == 0, output
     found = json.loads(output.strip().splitlines()[-1])

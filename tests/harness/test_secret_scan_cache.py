@@ -140,3 +140,49 @@ def test_a_secret_only_in_the_history_is_found_cold_and_from_the_cache(
     scanned.clear()
     assert len(repository.secret_scan_history(repo)) == 2
     assert scanned == ["settings.py"]
+
+
+# Two blobs of settings.py whose object names share their first 10 hex digits (found by a birthday search),
+# each with a different AWS-shaped key: both are "bcba33a53c:settings.py" in a finding's `where`.
+OTHER = "AKIA" + "Q3VB8MTR6YWK2NHD"
+SAME_PREFIX = (f'aws_key = "{SEEDED}"\n# 919226\n', f'# 155610\nother_key = "{OTHER}"\n')
+
+
+def test_two_history_blobs_shown_under_the_same_name_are_both_reported(
+    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Findings are gathered per file scanned, not per label: two files shown under one label (here two blobs
+    whose abbreviated names and paths agree) keep each their findings, cold and from the cache."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    _git(repo, "config", "user.email", "t@example.invalid")
+    _git(repo, "config", "user.name", "t")
+    settings = repo / "settings.py"
+    for text in (*SAME_PREFIX, "aws_key = None\n"):
+        settings.write_text(text)
+        _git(repo, "add", "settings.py")
+        _git(repo, "commit", "-qm", "change")
+    for run in ("cold", "warm"):
+        found = sorted((f.where, f.line) for f in repository.secret_scan_history(repo))
+        assert found == [("bcba33a53c:settings.py", 1), ("bcba33a53c:settings.py", 2)], run
+
+
+def test_a_blob_is_scanned_under_each_file_name_it_had(tmp_path: Path, cache: Path) -> None:
+    """detect-secrets reads a file by its name: an unquoted keyword value is found in a .yaml, not in a .py.
+    The same bytes committed as a.py and z.yaml (a.py listed first) are found as z.yaml, cold and cached."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    _git(repo, "config", "user.email", "t@example.invalid")
+    _git(repo, "config", "user.name", "t")
+    text = "db_" + "password: Xq7vR2mK9pLw4Tz\n"  # built here so this file holds no keyword value
+    for name in ("a.py", "z.yaml"):
+        (repo / name).write_text(text)
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "both")
+    _git(repo, "rm", "-q", "a.py", "z.yaml")
+    _git(repo, "commit", "-qm", "gone")
+    for run in ("cold", "warm"):
+        found = [(f.where.split(":", 1)[1], f.kind) for f in repository.secret_scan_history(repo)]
+        assert found == [("z.yaml", "Secret Keyword")], run
