@@ -352,9 +352,23 @@ def _undo_after_restore(
     from harness.tls import ssl_context
 
     # The frontend left its Service while the restore stopped the backend ("ready" = can serve); users come
-    # back through it once it answers again.
+    # back through it once it answers again, and the chat through it once the restarted chatbot is in its
+    # Service (a pod Ready a moment before its address reaches the node would answer the proxy with an error).
     verify = ssl_context(restored.bundle)
     started = time.monotonic()
+    rel = restored.release
+    chatbot = rel.service_name("chatbot")
+
+    def chatbot_in_service() -> tuple[bool, list[str]]:
+        addresses = rel.k8s.endpoints_ready_addresses(rel.namespace, chatbot)
+        return bool(addresses), addresses
+
+    wait_until(
+        f"service {chatbot} of the restored release to have a ready endpoint",
+        chatbot_in_service,
+        timeout=timeouts.endpoints,
+        interval=0.25,
+    )
     wait_until(
         f"the restored release's frontend to answer {restored.frontend}/api/health",
         lambda: _answers(f"{restored.frontend}/api/health", timeouts.request, verify),
