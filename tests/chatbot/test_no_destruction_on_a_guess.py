@@ -107,6 +107,14 @@ class FakeStore:
         self.saved[state.id] = state
 
 
+class RestoringBackend(FakeBackend):
+    """The fake backend with the restore an undo of a delete needs."""
+
+    async def restore_task(self, token: str, **task: Any) -> dict[str, Any]:
+        self.tasks[task["number"]] = dict(task)
+        return dict(task)
+
+
 def make_tasks(titles: list[str], done: list[bool]) -> dict[int, dict[str, Any]]:
     return {
         i + 1: {

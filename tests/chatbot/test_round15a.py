@@ -16,7 +16,7 @@ from todo_chatbot import chat
 from todo_chatbot.nlu import phrasing, rules
 from todo_chatbot.nlu.intent import ChatIntent, Intent, NLUContext
 
-from tests.chatbot.test_no_destruction_on_a_guess import FakeBackend, converse, make_tasks
+from tests.chatbot.test_no_destruction_on_a_guess import FakeBackend, RestoringBackend, converse, make_tasks
 from tests.chatbot.test_no_destruction_on_a_guess import _talk as talk_guessing
 from tests.chatbot.test_round14 import _ref
 
@@ -35,14 +35,6 @@ TITLES = [
 ]
 DONE = [False, False, False, False, False, False, False, True, True, False]
 CONTEXT = NLUContext(today=TODAY, vocabulary=frozenset(" ".join(TITLES).lower().split()))
-
-
-class RestoringBackend(FakeBackend):
-    """The fake backend with the restore an undo of a delete needs."""
-
-    async def restore_task(self, token: str, **task: Any) -> dict[str, Any]:
-        self.tasks[task["number"]] = dict(task)
-        return dict(task)
 
 
 def _talk(messages: list[str], done: list[bool] | None = None) -> tuple[FakeBackend, list[str]]:

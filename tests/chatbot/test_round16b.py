@@ -5,14 +5,13 @@ then fails. The messages are this round's own phrasings on its own titles, not h
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import pytest
 from todo_chatbot import resolve
 from todo_chatbot.nlu import rules
 from todo_chatbot.nlu.intent import Intent, NLUContext
 
-from tests.chatbot.test_no_destruction_on_a_guess import FakeBackend, converse, make_tasks
+from tests.chatbot.test_no_destruction_on_a_guess import FakeBackend, RestoringBackend, converse, make_tasks
 
 TODAY = date(2026, 11, 23)  # a Monday
 TITLES = [
@@ -29,14 +28,6 @@ TITLES = [
 ]
 DONE = [False, False, False, False, False, False, False, True, True, False]
 CONTEXT = NLUContext(today=TODAY, vocabulary=frozenset(" ".join(TITLES).lower().split()))
-
-
-class RestoringBackend(FakeBackend):
-    """The fake backend with the restore an undo of a delete needs."""
-
-    async def restore_task(self, token: str, **task: Any) -> dict[str, Any]:
-        self.tasks[task["number"]] = dict(task)
-        return dict(task)
 
 
 def _talk(messages: list[str]) -> tuple[FakeBackend, list[str]]:
