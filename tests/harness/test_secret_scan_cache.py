@@ -104,17 +104,22 @@ def _git(repo: Path, *argv: str) -> None:
     subprocess.run(["git", "-C", str(repo), *argv], check=True, capture_output=True)
 
 
+def _new_repo(repo: Path) -> Path:
+    """An empty git repository with a committer, for the history scans."""
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    _git(repo, "config", "user.email", "t@example.invalid")
+    _git(repo, "config", "user.name", "t")
+    return repo
+
+
 def test_a_secret_only_in_the_history_is_found_cold_and_from_the_cache(
     tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The history scan keys a blob's cached findings by its bytes in memory and writes only new blobs out for
     detect-secrets: a key committed and then removed is found by a scan, then from the cache with no scan, and
     a blob that changes is scanned again."""
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    _git(repo, "init", "-q")
-    _git(repo, "config", "user.email", "t@example.invalid")
-    _git(repo, "config", "user.name", "t")
+    repo = _new_repo(tmp_path / "repo")
     settings = repo / "settings.py"
     settings.write_text(f'aws_key = "{SEEDED}"\n')
     _git(repo, "add", "settings.py")
@@ -153,11 +158,7 @@ def test_two_history_blobs_shown_under_the_same_name_are_both_reported(
 ) -> None:
     """Findings are gathered per file scanned, not per label: two files shown under one label (here two blobs
     whose abbreviated names and paths agree) keep each their findings, cold and from the cache."""
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    _git(repo, "init", "-q")
-    _git(repo, "config", "user.email", "t@example.invalid")
-    _git(repo, "config", "user.name", "t")
+    repo = _new_repo(tmp_path / "repo")
     settings = repo / "settings.py"
     for text in (*SAME_PREFIX, "aws_key = None\n"):
         settings.write_text(text)
@@ -171,11 +172,7 @@ def test_two_history_blobs_shown_under_the_same_name_are_both_reported(
 def test_a_blob_is_scanned_under_each_file_name_it_had(tmp_path: Path, cache: Path) -> None:
     """detect-secrets reads a file by its name: an unquoted keyword value is found in a .yaml, not in a .py.
     The same bytes committed as a.py and z.yaml (a.py listed first) are found as z.yaml, cold and cached."""
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    _git(repo, "init", "-q")
-    _git(repo, "config", "user.email", "t@example.invalid")
-    _git(repo, "config", "user.name", "t")
+    repo = _new_repo(tmp_path / "repo")
     text = "db_" + "password: Xq7vR2mK9pLw4Tz\n"  # built here so this file holds no keyword value
     for name in ("a.py", "z.yaml"):
         (repo / name).write_text(text)
