@@ -3,6 +3,7 @@ the Dockerfiles' shape, and the README (quick-start commands, local links)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -122,6 +123,7 @@ def _scan_key(settings: str, name: str, content: bytes) -> str:
     return digest.hexdigest()
 
 
+@functools.lru_cache(maxsize=1)  # fixed for the process: the history scan and its new blobs' scan both ask
 def _detect_settings() -> str:
     """detect-secrets' version and its default plugins and filters, as one string for the cache key."""
     from importlib.metadata import version
