@@ -4,7 +4,7 @@ actions on a wrong guess.
 
     .venv/bin/python benchmarks/chat_accuracy.py [--providers rules,hybrid] [--llm-url URL | --start-llm]
                                                  [--failures dev|table] [--batch ID-PREFIX] [--diagnose]
-                                                 [--split dev,heldout,heldout2,...,heldout16]
+                                                 [--split dev,heldout,heldout2,...,heldout18]
 
 Every case runs through POST /api/chat of the real chatbot app against the real backend app (both in-process,
 SQLite files, as in tests/chatbot/conftest.py) and is judged by the tasks read back from the backend.
@@ -15,7 +15,8 @@ round-1 id-hash half, `heldout2`, round 3's sealed set, `heldout3`, round 4's, `
 `heldout5`, round 6's, `heldout6`, round 7's, `heldout7`, round 8's, `heldout8`, round 9's, `heldout9`, round
 10's, `heldout10`, round 11's, `heldout11`, round 12's, written blind by a separate author and merged after
 that round, `heldout12`, round 13's, `heldout13`, round 14's, `heldout14`, round 15's, `heldout15`, round
-16's, `heldout16`, round 16's second set, likewise: until it is merged it has no cases, printed as "0 cases")
+16's, `heldout16`, round 16's second set, `heldout17` and `heldout18`, round 17's two, likewise: until a set
+is merged it has no cases, printed as "0 cases")
 only the per-intent counts are printed — except, from round 11 on, for the sets already scored at the end of
 an earlier round (`UNSEALED`: every held-out set but the newest, `SEALED`): `--failures heldout14` lists
 those, `--diagnose` counts them by cause. The newest set's failures are never listed. `--diagnose` (the

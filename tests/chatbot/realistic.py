@@ -40,6 +40,8 @@ Split = Literal[
     "heldout14",
     "heldout15",
     "heldout16",
+    "heldout17",
+    "heldout18",
 ]
 # Halves a case may name explicitly. "heldout" never: that half is the id hash of the phrasings written before
 # the parser was changed (round 1). "heldout2" is the sealed second held-out set written by round 3 before its
@@ -52,8 +54,9 @@ Split = Literal[
 # written blind by a separate author in round 12 (merged after it), "heldout12" the twelfth, likewise written
 # blind in round 13, "heldout13" the thirteenth, likewise written blind in round 14, "heldout14" the
 # fourteenth, likewise written blind in round 15, "heldout15" the fifteenth, likewise written blind in round
-# 16, "heldout16" the sixteenth, the second set written blind in round 16 (until it is merged it has no cases,
-# and every tool prints "0 cases" for it).
+# 16, "heldout16" the sixteenth, the second set written blind in round 16, "heldout17" and "heldout18" the
+# two sets written blind in round 17 (until a set is merged it has no cases, and every tool prints "0 cases"
+# for it).
 EXPLICIT_SPLITS: tuple[Split, ...] = tuple(s for s in get_args(Split) if s != "heldout")
 HELD_OUT: tuple[Split, ...] = tuple(s for s in get_args(Split) if s != "dev")
 # The newest held-out set: scored at the start and the end of its round, its failures never listed. The
@@ -96,8 +99,8 @@ def load_cases(path: Path = CASES_FILE, split: Split | None = None) -> list[dict
             raise ValueError(
                 f"case {case['id']}: an explicit split can only be 'dev', 'heldout2', 'heldout3', "
                 "'heldout4', 'heldout5', 'heldout6', 'heldout7', 'heldout8', 'heldout9', 'heldout10', "
-                "'heldout11', 'heldout12', 'heldout13', 'heldout14', 'heldout15' or 'heldout16' (the first "
-                "held-out half is the id hash of the round-1 cases)"
+                "'heldout11', 'heldout12', 'heldout13', 'heldout14', 'heldout15', 'heldout16', "
+                "'heldout17' or 'heldout18' (the first held-out half is the id hash of the round-1 cases)"
             )
         case["split"] = explicit or split_of(case["id"])
         if split is None or case["split"] == split:
