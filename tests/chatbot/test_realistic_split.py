@@ -305,6 +305,15 @@ NEW_TITLE_WORDS_16 = (
     "toastmaster varieties wassail weed windlass"
 ).split()
 
+# heldout18's eight `h18-*` setups (the second set written blind in round 17, like heldout16; its other new
+# title words, such as "cheese", "festival" and "champagne", are left out as ones heldout17 may share)
+NEW_TITLE_WORDS_18 = (
+    "adopters ammonites bandit belay belemnite bishop bouldering brine cheddar chisels crossword cultures "
+    "cylinders dragon entrants ferret fossil frayed geological gouda halloumi hammocks hygiene kite loaves "
+    "margery marquee miller overhang propane reels refuel rennet sourdough spelt typeset vaccinate waivers "
+    "windsock wristbands"
+).split()
+
 SEALED_SETS = [
     SealedSet(
         "heldout5",
@@ -442,6 +451,18 @@ SEALED_SETS = [
         False,  # written blind, with its own weights per intent
         "rebound the coptic journal spine",
         "tetras",
+        200,
+    ),
+    SealedSet(
+        "heldout18",
+        "r17i-",
+        0xB5330B2FDF7E83BB,
+        ("r17i-add-climbing-wash-holds-thursday", '"2026-11-26"', '"2026-11-27"'),
+        "heldout16",
+        NEW_TITLE_WORDS_18,
+        False,  # written blind, with its own weights per intent
+        "rewaxed the gouda rind twice",
+        "narrowboat",
         200,
     ),
 ]
