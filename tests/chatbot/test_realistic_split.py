@@ -305,6 +305,16 @@ NEW_TITLE_WORDS_16 = (
     "toastmaster varieties wassail weed windlass"
 ).split()
 
+# heldout17's eight `h17-*` setups (the first set written blind in round 17, like heldout16)
+NEW_TITLE_WORDS_17 = (
+    "bach baryta barrels brierley cedar cellos chassis chemicals cladding clearing composting coxswain "
+    "declan demijohns drawbar drysuit durst eleri enamel etude families fergie fingering flue fogging "
+    "grey halters harp headlamps host hypo insulate itinerary leaflet lever liability llama llamas "
+    "mailing mudguards negative oboe paddock pager pedro perry ploughing portraits radiator ragwort "
+    "refresher rewire rooming sandblast scratter seaweed shearer shout shutters sleeves sliding slipway "
+    "toenails toilet tractor trek vienna violins windfalls winch"
+).split()
+
 SEALED_SETS = [
     SealedSet(
         "heldout5",
@@ -442,6 +452,18 @@ SEALED_SETS = [
         False,  # written blind, with its own weights per intent
         "rebound the coptic journal spine",
         "tetras",
+        200,
+    ),
+    SealedSet(
+        "heldout17",
+        "r17h-",
+        0x27AEFB186DC938CD,
+        ("r17h-add-tractor-fan-belt-saturday", '"2026-11-28"', '"2026-11-29"'),
+        "heldout16",
+        NEW_TITLE_WORDS_17,
+        False,  # written blind, with its own weights per intent
+        "resandblasted the fergie mudguards",
+        "narrowboat",
         200,
     ),
 ]
