@@ -457,7 +457,7 @@ SEALED_SETS = [
     SealedSet(
         "heldout17",
         "r17h-",
-        0x27AEFB186DC938CD,
+        0xFB1128641DDA823F,
         ("r17h-add-tractor-fan-belt-saturday", '"2026-11-28"', '"2026-11-29"'),
         "heldout16",
         NEW_TITLE_WORDS_17,
