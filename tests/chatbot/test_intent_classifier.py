@@ -112,6 +112,9 @@ def test_no_held_out_case_is_training_data() -> None:
     held16 = realistic.load_cases(split="heldout16")  # round 16's second, written blind
     assert len(held16) == 200
     assert not [c["id"] for c in held16 if c["message"].casefold() in {m.casefold() for m in trained}]
+    held17 = realistic.load_cases(split="heldout17")  # round 17's first, written blind
+    assert len(held17) == 200
+    assert not [c["id"] for c in held17 if c["message"].casefold() in {m.casefold() for m in trained}]
     held18 = realistic.load_cases(split="heldout18")  # round 17's second, written blind
     assert len(held18) == 200
     assert not [c["id"] for c in held18 if c["message"].casefold() in {m.casefold() for m in trained}]

@@ -305,6 +305,16 @@ NEW_TITLE_WORDS_16 = (
     "toastmaster varieties wassail weed windlass"
 ).split()
 
+# heldout17's eight `h17-*` setups (the first set written blind in round 17, like heldout16)
+NEW_TITLE_WORDS_17 = (
+    "bach baryta barrels brierley cedar cellos chassis chemicals cladding clearing composting coxswain "
+    "declan demijohns drawbar drysuit durst eleri enamel etude families fergie fingering flue fogging "
+    "grey halters harp headlamps host hypo insulate itinerary leaflet lever liability llama llamas "
+    "mailing mudguards negative oboe paddock pager pedro perry ploughing portraits radiator ragwort "
+    "refresher rewire rooming sandblast scratter seaweed shearer shout shutters sleeves sliding slipway "
+    "toenails toilet tractor trek vienna violins windfalls winch"
+).split()
+
 # heldout18's eight `h18-*` setups (the second set written blind in round 17, like heldout16; its other new
 # title words, such as "cheese", "festival" and "champagne", are left out as ones heldout17 may share)
 NEW_TITLE_WORDS_18 = (
@@ -454,9 +464,21 @@ SEALED_SETS = [
         200,
     ),
     SealedSet(
+        "heldout17",
+        "r17h-",
+        0xFB1128641DDA823F,
+        ("r17h-add-tractor-fan-belt-saturday", '"2026-11-28"', '"2026-11-29"'),
+        "heldout16",
+        NEW_TITLE_WORDS_17,
+        False,  # written blind, with its own weights per intent
+        "resandblasted the fergie mudguards",
+        "narrowboat",
+        200,
+    ),
+    SealedSet(
         "heldout18",
         "r17i-",
-        0xB5330B2FDF7E83BB,
+        0x25C066EC963F51E7,
         ("r17i-add-climbing-wash-holds-thursday", '"2026-11-26"', '"2026-11-27"'),
         "heldout16",
         NEW_TITLE_WORDS_18,
