@@ -626,7 +626,10 @@ UNDO = re.compile(
     # "put it how it was", "make it like it was before", "set things back the way they were"
     r"|(?:put|make|set|change|turn|get|have) (?:it|that|them|things|everything|this)(?: back)?(?: to)?"
     r" (?:how|the way|as|like|what) (?:it|they|things|everything|that) (?:was|were|used to be)(?: before)?"
-    r"|.{1,60}\bundo(?: that| it)?)(?: (?:i|you|we) (?:just )?(?:made|did))?"
+    r"|.{1,60}\bundo(?: that| it)?)"
+    # "undo the last thing I added", "revert the last change you made" (round 17: the verb of the change)
+    r"(?: (?:i|you|we) (?:just )?(?:made|did|added|changed|deleted|removed|edited|moved|renamed|completed"
+    r"|ticked off|reopened|cleared|put in|entered|typed))?"
     r"(?:,? (?:that'?s|that was|that is|it'?s|it was) (?:wrong|a mistake|not right|incorrect"
     r"|not what i (?:meant|wanted)))?(?: please| pls| plz)?"
     # "i didn't mean to add that, take it back", "… bring it back please" (round 16): an undo said again

@@ -1713,6 +1713,50 @@ def _typed_undone(said: str, context: NLUContext) -> bool:
     )
 
 
+# Round 17: an undo word typed as such ("undo", "revert", "reverse it", "go back", "put it back") in a clause of
+# its own, with a reason in another clause before or after it: "undo pls, wrong list", "go back, I pressed
+# enter too soon", "oops didn't mean to do that, reverse it". It reverses only this conversation's own last
+# change, so it acts; an undo word reached through a typo or the classifier still asks (arbiter.fill).
+UNDO_WITH_A_REASON = True  # a switch for the round 17 test
+_UNDO_SAID = re.compile(
+    r"(?:(?:oh no|oops|whoops|sorry|nope|nah|no|wait|hang on|hold on|ugh|argh|ack|hmm|actually) )*"
+    r"(?:(?:can|could) you |please |pls |just )?"
+    r"(?:undo|revert|reverse|go back|(?:take|put|bring|change|set|turn) (?:it|that|this) back)"
+    r"(?: it| that| this| that one| the last (?:change|one|thing))?(?: now)?(?: please| pls| plz)?"
+)
+# a clause that asks for something of its own is no reason: "undo that, then add milk" is not only an undo
+_ANOTHER_REQUEST = re.compile(
+    r"^(?:(?:and|then|also|now|so|but|pls|please|just|can you|could you|i want you to) )*(?:add|delete"
+    r"|remove|mark|complete|finish|tick|untick|uncheck|reopen|move|rename|make|change|set|show|list|clear"
+    r"|put|push|bump|create|remind|schedule|cancel|drop|bin|scrap|undo|update|edit|call it)\b"
+    r"|\b(?:never ?mind|don'?t|do not|no need|forget it|leave it|keep it)\b|\d"
+)
+
+
+def undo_with_a_reason(words: Words) -> bool:
+    """An undo clause typed as such and, around it, reason clauses that ask nothing of their own (at most
+    three clauses, 30 words: bounded)."""
+    if not UNDO_WITH_A_REASON or len(words.orig) > 30:
+        return False
+    clauses: list[list[str]] = [[]]
+    for orig, norm in zip(words.orig, words.norm, strict=True):
+        if orig in ("-", "--", "\u2013", "\u2014"):
+            clauses.append([])
+            continue
+        if norm:
+            clauses[-1].append(norm)
+        if orig.endswith((",", ";", ":", "!", "?", ".")) and not orig.endswith("..."):
+            clauses.append([])
+    said = [" ".join(c).strip(" .!?") for c in clauses if c]
+    said = [c for c in said if c]
+    if not 2 <= len(said) <= 3:
+        return False
+    undo_at = [i for i, c in enumerate(said) if _UNDO_SAID.fullmatch(c)]
+    if len(undo_at) != 1 or undo_at[0] not in (0, len(said) - 1):
+        return False
+    return not any(_ANOTHER_REQUEST.search(c) for i, c in enumerate(said) if i != undo_at[0])
+
+
 def parse_rules(message: str, context: NLUContext) -> ChatIntent:
     """The rule parser alone."""
     return guarded(message, context, _parse_rules(message, context))
@@ -1739,7 +1783,7 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
     if HELP_QUESTION.match(plain):
         return _help_or_world(plain)
 
-    if phrasing.UNDO.fullmatch(plain):
+    if phrasing.UNDO.fullmatch(plain) or undo_with_a_reason(words):
         return ChatIntent(intent=Intent.UNDO)
     framed = _add_frame(_strip_prefixes(words), context)  # before the rewrites, which drop its comma
     if framed is not None:
