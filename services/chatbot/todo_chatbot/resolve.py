@@ -129,6 +129,47 @@ def match_title(words: str, tasks: list[Task], keep_kind: bool = False) -> tuple
     return _best_overlap(query, stems, near, title_stems, tasks), False
 
 
+# a report that names a whole title as typed, then says where, when or how ("collected the suit from the
+# tailor at lunch", "deleted the old photos off the laptop"): the words after the title start with one of
+# these and name nothing of any title (round 17; a switch for the test)
+WHOLE_TITLE_THEN_MORE = True
+_TRAILING_LEAD = frozenset(
+    "at on in off from to for with by over during before after this last yesterday today tonight earlier"
+    " while when around onto into via through out first".split()
+)
+
+
+def whole_title_then_more(words: str, tasks: list[Task]) -> Task | None:
+    """The one task whose every title word the reference types (as typed or inflected, in order, from its
+    start), followed by trailing words that begin with a preposition or a time word and are words of no
+    title. Bounded: 24 words of the reference, MAX_TASKS titles, a set look-up before any word comparison."""
+    typed = words_of(words[:400])[:24]
+    first = next((w for w in typed if w not in _STOPWORDS), None)
+    if not WHOLE_TITLE_THEN_MORE or first is None or len(typed) < 3:
+        return None
+    infos = [_title_info(t["title"]) for t in tasks[:MAX_TASKS]]
+    every_stem = frozenset().union(*(info[1] for info in infos)) if infos else frozenset()
+    first_stem = stem(first)
+    found: list[Task] = []
+    for task, (title, stems) in zip(tasks, infos, strict=False):
+        if first_stem not in stems:
+            continue
+        wanted = [w for w in title if w not in _STOPWORDS]
+        i = k = 0
+        while i < len(typed) and k < len(wanted):
+            if same_word(typed[i], wanted[k]):
+                k += 1
+            elif typed[i] not in _STOPWORDS:
+                break
+            i += 1
+        if not wanted or k < len(wanted) or i >= len(typed) or typed[i] not in _TRAILING_LEAD:
+            continue
+        if any(stem(w) in every_stem for w in typed[i:] if w not in _STOPWORDS):
+            continue  # the words after the title name a task: not only where or when
+        found.append(task)
+    return found[0] if len(found) == 1 else None
+
+
 def _best_overlap(
     query: list[str],
     stems: list[str],

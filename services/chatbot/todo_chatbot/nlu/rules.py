@@ -1713,8 +1713,8 @@ def _typed_undone(said: str, context: NLUContext) -> bool:
     )
 
 
-# Round 17: an undo word typed as such ("undo", "revert", "reverse it", "go back", "put it back") in a clause of
-# its own, with a reason in another clause before or after it: "undo pls, wrong list", "go back, I pressed
+# Round 17: an undo word typed as such ("undo", "revert", "reverse it", "go back", "put it back") in a clause
+# of its own, with a reason in another clause before or after it: "undo pls, wrong list", "go back, I pressed
 # enter too soon", "oops didn't mean to do that, reverse it". It reverses only this conversation's own last
 # change, so it acts; an undo word reached through a typo or the classifier still asks (arbiter.fill).
 UNDO_WITH_A_REASON = True  # a switch for the round 17 test
@@ -1940,6 +1940,8 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
         more = _ONE_MORE.match(clean(message).strip())
         if more and _bare_verb(more.group("rest").split()[0].lower()):
             return parse_rules("remind me to " + more.group("rest"), context)
+    if intent.intent is Intent.COMPLETE and not fixes:
+        intent = _without_a_comment(message, context, intent) or intent
     if fixes and intent.intent is not Intent.UNKNOWN:
         intent.guessed = "read " + ", ".join(fixes)
     if intent.intent is Intent.UNKNOWN and intent.refusal is None:
@@ -1950,6 +1952,54 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
             return parse_rules("remind me to " + plan.group("rest"), context)
         return _one_clause(message, context) or intent
     return intent
+
+
+# ---- round 17: a report of a completion with a comment after it ----
+
+# "finished the pupil premium report last night, phew", "glazed the teapot this morning, looks lovely": the
+# last clause says how it went and names nothing of the user's tasks; the report is read without it. Not a
+# comment: a question, a negation or a take-back, a request of its own, a word of a title (a switch for the
+# test)
+COMMENT_AFTER_A_REPORT = True
+_REPORTED_DONE = re.compile(
+    r"^(?:i(?: have|'ve| just| already)? |we(?: have|'ve| just| already)? )?(?:just |already |finally )?"
+    r"(?:finished|completed|did|ticked off|checked off|crossed off)\b"
+)
+_COMMENT_CUT = re.compile(r"\s*[,;]\s*|\s+-+\s+|\s+[\u2013\u2014]\s+")
+_NOT_A_COMMENT = re.compile(
+    r"\?|\b(?:not|no|never|nor|didn'?t|don'?t|isn'?t|wasn'?t|aren'?t|weren'?t|haven'?t|hasn'?t|hadn'?t"
+    r"|won'?t|can'?t|couldn'?t|but|still|again|redo|yet|if|unless|when|until|till|delete|remove|add|mark"
+    r"|tick|untick|move|push|reopen|undo|change|rename|make|set|clear|remind|put|due|priority|cross|check"
+    r"|complete|finish|close|strike|bin|scrap|drop|cancel|archive|it|that|this|them)\b"
+)
+
+
+def _without_a_comment(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent | None:
+    """The completion the message says without its last clause, when that clause is only a comment (at most
+    six words; at most three clauses and 300 characters, so the re-reading is bounded)."""
+    if not COMMENT_AFTER_A_REPORT or intent.ref is None or intent.ref.number is not None:
+        return None
+    said = clean(message)
+    if len(said) > 300:
+        return None
+    cuts = list(_COMMENT_CUT.finditer(said))
+    if not 1 <= len(cuts) <= 2:
+        return None
+    last = said[cuts[-1].end() :].strip(_STRIP + " ").lower()
+    first = said[: cuts[-1].start()].strip()
+    if (
+        not last
+        or not first
+        or len(last.split()) > 6
+        or _NOT_A_COMMENT.search(last)
+        or _names_a_title_word(last, context)
+        or any(is_past(w) or w in ("done", "finished", "sorted") for w in re.findall(r"[a-z']+", last))
+    ):
+        return None
+    reread = parse_rules(first, context)
+    if reread.intent is not Intent.COMPLETE or reread.ref is None or reread.guessed:
+        return None
+    return reread
 
 
 # ---- round 16: an explicit numbered command with a reason before or after it ----
@@ -2854,7 +2904,11 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
             # "actually it still needs another coat, it's not done": never a completion (round 12)
             continue
         if m:
-            ref = parse_ref(m.group("ref"))
+            ref_text = m.group("ref")
+            when = phrasing.WHEN_DONE.search(ref_text) if _REPORTED_DONE.match(text) else None
+            if when and when.start() > 0 and COMMENT_AFTER_A_REPORT:
+                ref_text = ref_text[: when.start()]  # "finished the report last night": when it was done
+            ref = parse_ref(ref_text)
             if ref is not None and ref.words and len(ref.words.split()) > 3:
                 # "just got off the phone with the bank, done": the words of it that name a task, asked about
                 from todo_chatbot.nlu.arbiter import NOT_REF, reference
