@@ -285,3 +285,85 @@ def test_without_the_rule_the_comment_spoils_the_report(monkeypatch: pytest.Monk
 def test_a_hedge_negation_or_question_after_a_report_never_acts_at_once(message: str) -> None:
     backend, replies = _talk([message])
     assert backend.destroyed == [], replies
+
+
+# ---- 7: a reason, then "so <the task> is done" ----
+
+REASON_THEN_DONE = [
+    ("the landlord rang back, so the damp one's done", 8),
+    ("the tailor opened early so the suit is done", 5),
+    ("auntie texted to say it arrived, so the parcel one is finished", 2),
+]
+
+
+@pytest.mark.parametrize(("message", "number"), REASON_THEN_DONE)
+def test_a_reason_then_so_the_task_is_done_acts(message: str, number: int) -> None:
+    backend, replies = _talk([message])
+    assert backend.destroyed == [("complete", number)], replies
+
+
+def test_without_the_rule_the_reason_makes_it_a_guess(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "REASON_THEN_DONE", False)
+    backend, replies = _talk(["the landlord rang back, so the damp one's done"])
+    assert _asks(replies[0]) and backend.destroyed == [], replies
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "the landlord rang back, so the dmap one's done",  # a typo after "so": asks
+        "the landlord rang back so the damp and the suit are done",  # two tasks: never both at once
+    ],
+)
+def test_a_reason_then_a_guess_still_asks(message: str) -> None:
+    backend, replies = _talk([message])
+    assert backend.destroyed == [], replies
+
+
+# ---- 8: "should I tick off X?" asks back, whatever the classifier thinks of the rest ----
+
+SHOULD_I = [
+    ("should I tick off the suit one? the tailor hasn't rung", ("complete", 5)),
+    ("shall I mark the parcel as done? not sure it went", ("complete", 2)),
+    ("should we delete the damp one? the landlord sold up", ("delete", 8)),
+]
+
+
+@pytest.mark.parametrize(("message", "done"), SHOULD_I)
+def test_should_i_asks_and_only_yes_acts(message: str, done: tuple[str, int]) -> None:
+    backend, replies = _talk([message])
+    assert _asks(replies[0]) and backend.destroyed == [], replies
+    backend, replies = _talk([message, "no"])
+    assert backend.destroyed == [], replies
+    backend, replies = _talk([message, "yes"])
+    assert backend.destroyed == [done], replies
+
+
+def test_without_the_rule_should_i_is_not_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "SHOULD_I_ASKS", False)
+    said = rules.parse_rules("should I tick off the suit one? the tailor hasn't rung", CONTEXT)
+    assert said.intent is not Intent.COMPLETE
+
+
+# ---- 9: a participle with its "e" left out ("the mooring is bookd"): asked, never done at once ----
+
+PARTICIPLE_TYPO = [
+    ("the parcel is postd", 2),
+    ("teh rabbit hutch is inspectd", 1),
+    ("kitchen scissors are oild now", 11),
+]
+
+
+@pytest.mark.parametrize(("message", "number"), PARTICIPLE_TYPO)
+def test_a_participle_typo_asks_and_yes_completes(message: str, number: int) -> None:
+    backend, replies = _talk([message])
+    assert _asks(replies[0]) and backend.destroyed == [], replies
+    backend, replies = _talk([message, "yes"])
+    assert backend.destroyed == [("complete", number)], replies
+
+
+def test_without_the_rule_a_participle_typo_is_not_understood(monkeypatch: pytest.MonkeyPatch) -> None:
+    from todo_chatbot.nlu import phrasing
+
+    monkeypatch.setattr(phrasing, "PARTICIPLE_THEN_MORE", False)
+    assert rules.parse_rules("the parcel is postd", CONTEXT).intent is not Intent.COMPLETE

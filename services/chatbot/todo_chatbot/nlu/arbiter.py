@@ -51,6 +51,8 @@ ON_TASK = {Intent.COMPLETE, Intent.REOPEN, Intent.DELETE, Intent.UPDATE}
 STANDING_GUESSES = {
     "took the answer to mean the asking is done",
     "took 'that' to be the task, not the change just made",
+    # "should I tick off the clocks one? haven't bought them" (rules.SHOULD_I_GUESS; round 17)
+    "took your question as a request",
 }
 NOT_REF = frozenset(
     "the a an my to for of on in at and with about up out off is it this that one task todo item list".split()

@@ -1757,6 +1757,29 @@ def undo_with_a_reason(words: Words) -> bool:
     return not any(_ANOTHER_REQUEST.search(c) for i, c in enumerate(said) if i != undo_at[0])
 
 
+# "should I tick off the clocks one? haven't actually bought them", "shall I delete the van job?": the user
+# asks whether to complete or delete a task — asked back as a yes/no, never done at once (round 17; a switch
+# for the test)
+SHOULD_I_ASKS = True
+SHOULD_I_GUESS = "took your question as a request"
+_SHOULD_I = re.compile(
+    r"^(?:so |hmm,? |ok,? |okay,? )?(?:should|shall) (?:i|we) (?:just )?(?P<cmd>[^?]{3,120})\?"
+)
+_SHOULD_I_VERB = re.compile(
+    r"(?:tick|mark|complete|cross|check|finish|delete|remove|bin|scrap|drop|ditch|get rid of|cancel|clear)\b"
+)
+
+
+def _should_i(message: str, context: NLUContext) -> ChatIntent | None:
+    m = _SHOULD_I.match(clean(message[:300]).lower())
+    if not SHOULD_I_ASKS or m is None or not _SHOULD_I_VERB.match(m.group("cmd")):
+        return None
+    said = parse_rules(m.group("cmd"), context)
+    if said.intent not in (Intent.COMPLETE, Intent.DELETE) or said.ref is None:
+        return None
+    return said.model_copy(update={"guessed": SHOULD_I_GUESS, "inferred": True})
+
+
 def parse_rules(message: str, context: NLUContext) -> ChatIntent:
     """The rule parser alone."""
     return guarded(message, context, _parse_rules(message, context))
@@ -1785,6 +1808,9 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
 
     if phrasing.UNDO.fullmatch(plain) or undo_with_a_reason(words):
         return ChatIntent(intent=Intent.UNDO)
+    asked = _should_i(message, context)
+    if asked is not None:
+        return asked
     framed = _add_frame(_strip_prefixes(words), context)  # before the rewrites, which drop its comma
     if framed is not None:
         return framed
@@ -2000,6 +2026,29 @@ def _without_a_comment(message: str, context: NLUContext, intent: ChatIntent) ->
     if reread.intent is not Intent.COMPLETE or reread.ref is None or reread.guessed:
         return None
     return reread
+
+
+# "Mrs Okafor finally paid, so the invoice one's done", "the guests cancelled so the cake order is done": a
+# reason, then "so <the task> is done" — the reference is what follows "so" alone, when every word of it is a
+# word of the user's titles as typed (round 17; a switch for the test)
+REASON_THEN_DONE = True
+_SO_THEN = re.compile(r"\b(?:so|and so|which means|that means)\s+(?=\S)")
+
+
+def _after_the_reason(words: str, context: NLUContext) -> TaskRef | None:
+    from todo_chatbot.nlu.arbiter import NOT_REF, reference
+
+    cuts = list(_SO_THEN.finditer(words[:300]))
+    if not cuts or cuts[-1].start() == 0:
+        return None
+    ref = parse_ref(words[cuts[-1].end() :])
+    if ref is None or not ref.words:
+        return None
+    typed = [re.sub(r"'s$", "", w) for w in ref.words.split() if w not in NOT_REF]
+    named = reference(typed, context)
+    if not typed or named is None or named.words is None or named.words.split() != typed:
+        return None
+    return TaskRef(words=" ".join(typed))
 
 
 # ---- round 16: an explicit numbered command with a reason before or after it ----
@@ -2915,6 +2964,9 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
 
                 named = reference(ref.words.split(), context)
                 typed = [w for w in ref.words.split() if w not in NOT_REF]
+                after = _after_the_reason(ref.words, context) if REASON_THEN_DONE else None
+                if after is not None:
+                    return ChatIntent(intent=Intent.COMPLETE, ref=after)
                 if named is not None and named.words and named.words.split() != typed:
                     why = f"took '{named.words}' as the task"
                     return ChatIntent(intent=Intent.COMPLETE, ref=named, inferred=True, guessed=why)
