@@ -140,8 +140,8 @@ def test_a_misspelt_title_then_more_still_asks() -> None:
 # ---- 3: irregular past tenses the table lacked; "I read" as a past tense after a subject ----
 
 IRREGULAR = [
-    (["Ride the coastal path", "Break in the new boots"], "rode the coastal path", 1),
-    (["Ride the coastal path", "Break in the new boots"], "broke in the new boots", 2),
+    (["Ride the coastal path", "Swing by the post office"], "rode the coastal path", 1),
+    (["Ride the coastal path", "Swing by the post office"], "swung by the post office", 2),
     (["Shake out the hallway rugs"], "shook out the hallway rugs", 1),
     (["Read the lease contract"], "I read the lease contract", 1),
     (["Cut the hedge"], "we cut the hedge yesterday", 1),
@@ -368,3 +368,36 @@ def test_without_the_rule_a_participle_typo_is_not_understood(monkeypatch: pytes
 
     monkeypatch.setattr(phrasing, "PARTICIPLE_THEN_MORE", False)
     assert rules.parse_rules("the parcel is postd", CONTEXT).intent is not Intent.COMPLETE
+
+
+# ---- 10: a past form that describes the task's object ("the tile is cracked") is asked about ----
+
+DESCRIBED = [
+    (["Replace the cracked tile"], "the tile is cracked"),
+    (["Replace the cracked tile"], "the tile cracked in the cold"),
+    (["Report the stolen bike"], "the bike was stolen from the shed"),
+    (["Fix the burst pipe"], "the pipe burst in the night"),
+    (["Return the broken kettle"], "the kettle is broken"),
+]
+
+
+@pytest.mark.parametrize(("titles", "message"), DESCRIBED)
+def test_a_described_object_is_never_completed_at_once(titles: list[str], message: str) -> None:
+    backend = RestoringBackend(make_tasks(titles, [False] * len(titles)))
+    replies = converse(backend, [message])
+    assert backend.destroyed == [], replies
+
+
+def test_without_the_guard_the_cracked_tile_is_completed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from todo_chatbot import resolve
+
+    monkeypatch.setattr(resolve, "DESCRIBED_NOT_DONE_ASKS", False)
+    backend = RestoringBackend(make_tasks(["Replace the cracked tile"], [False]))
+    replies = converse(backend, ["the tile is cracked"])
+    assert backend.destroyed == [("complete", 1)], replies
+
+
+def test_the_title_verb_said_still_acts() -> None:
+    backend = RestoringBackend(make_tasks(["Replace the cracked tile"], [False]))
+    replies = converse(backend, ["replaced the cracked tile"])
+    assert backend.destroyed == [("complete", 1)], replies

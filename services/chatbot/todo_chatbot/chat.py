@@ -20,7 +20,13 @@ from todo_chatbot.core.metrics import CONVERSATION_WRITES, LATE_WRITE_FAILURES
 from todo_chatbot.crud import ConversationState, ConversationStore, OpenedTurn
 from todo_chatbot.nlu.intent import ChatIntent, Intent, ListFilter, NLUContext, NLUProvider, TaskRef
 from todo_chatbot.nlu.rules import SCRATCH_THAT_GUESS, clean, negated_undo, title_problem
-from todo_chatbot.resolve import MAX_TASKS, Resolution, resolve, whole_title_then_more
+from todo_chatbot.resolve import (
+    MAX_TASKS,
+    Resolution,
+    described_not_done,
+    resolve,
+    whole_title_then_more,
+)
 
 log = logging.getLogger("todo_chatbot")
 
@@ -688,6 +694,10 @@ class ChatService:
         guess = intent.guessed or (
             None if found.exact else f"matched '{intent.ref.words if intent.ref else ''}'"
         )
+        if guess is None and intent.intent is Intent.COMPLETE and intent.inferred and intent.ref is not None:
+            described = described_not_done(intent.ref.words or "", task["title"])
+            if described is not None:
+                guess = f"took '{described}' to mean it is done"
         if guess is None and intent.ref is not None and intent.ref.loose:
             guess = f"took #{number} from the words around it"
         already = intent.intent in (Intent.COMPLETE, Intent.REOPEN) and task["completed"] == (
