@@ -401,3 +401,19 @@ def test_the_title_verb_said_still_acts() -> None:
     backend = RestoringBackend(make_tasks(["Replace the cracked tile"], [False]))
     replies = converse(backend, ["replaced the cracked tile"])
     assert backend.destroyed == [("complete", 1)], replies
+
+
+# ---- the limits the older sets showed: none of these is read by this round's rules ----
+
+
+def test_the_new_readings_keep_off_older_wordings() -> None:
+    from todo_chatbot.nlu import phrasing
+
+    assert not phrasing.done_on_a_day("the tree can go up on saturday")  # a plan: a date
+    assert phrasing._participle_then_more("all done with the kits") is None  # no task before "done"
+    assert phrasing._participle_then_more("clear out the bits i've done for nan") is None  # a clause
+    context = NLUContext(today=TODAY, vocabulary=frozenset("finish reading middlemarch".split()))
+    said = rules.parse_rules("finished middlemarch at last, what a slog", context)
+    assert (
+        said.guessed is not None
+    )  # "at last" is no title word: the reading without the comment is not taken

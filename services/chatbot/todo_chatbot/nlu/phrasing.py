@@ -647,8 +647,7 @@ _PASSIVE = re.compile(
     r"(?: already| now| finally| today| at last)?$"
 )
 _PAST_FIRST = re.compile(
-    r"^(?:i |i've |ive |i have |we |we've |weve |we have )?(?:just |already |finally |also |now )*"
-    r"(?P<verb>\w+) (?P<rest>.+)$"
+    r"^(?:i |i've |ive |i have |we )?(?:just |already |finally |also |now )*(?P<verb>\w+) (?P<rest>.+)$"
 )
 _SUBJECT_FIRST = re.compile(r"^(?:i|i've|ive|i have|we|we've|we have) ")
 _DONE_WORDS = re.compile(r"\b(done|finished|complete|completed)$")
@@ -823,13 +822,24 @@ _EDIT_WORD = re.compile(
 )
 
 
+_MODAL = re.compile(
+    r"\b(?:can|could|will|would|shall|should|must|may|might|going to|gonna|'ll|need to|needs to|has to"
+    r"|have to|to be)\b"
+)
+
+
 def done_on_a_day(text: str) -> bool:
     """ "rode the cannock loop on saturday": a past report whose only date is when it was done (round 17: the
     classifier read such reports as date edits)."""
     text = text[:300]
     when = _WHEN_DONE.search(text)
-    if when is None or when.start() == 0 or _EDIT_WORD.search(text):
-        return False
+    if when is None or when.start() == 0 or _EDIT_WORD.search(text) or _MODAL.search(text):
+        return False  # "the tree can go up on saturday" says when it will be done: a date
+    said = text[: when.start()].split()
+    if not any(is_past(w) for w in said) and not (
+        _SUBJECT_FIRST.match(text) and SAME_IN_THE_PAST & set(said)
+    ):
+        return False  # no past tense: not a report of something done
     return past_statement(text) is not None
 
 
@@ -855,8 +865,11 @@ _PASSIVE_TYPO = re.compile(
     r"^(?P<ref>.+?)(?:'s| is| are| was| were| has been| have been|'s been| got) (?:now |finally |all )?"
     r"(?P<pp>[a-z]{2,}[bcfgkmpstxz]d)(?: now| already| finally| today| at last)?$"
 )
+_FILLER_REF = frozenset("all the a an my our this that these those everything stuff lot it one".split())
+_GENERIC_DONE = frozenset("done finished completed got gotten had".split())
 _NOT_A_NOUN_PHRASE = frozenset(
-    "i we you he she they it it's its i'm we're you're they're there's that's should would could can will"
+    "i we you he she they it it's its i'm we're you're they're there's that's i've ive we've weve you've"
+    " they've i'd we'd should would could can will"
     " shall did do does don't if when because so but or what which who how why".split()
 )
 _AUXILIARY = frozenset("is are was were has have been got get now 's".split())
@@ -869,6 +882,8 @@ def _participle_then_more(text: str) -> ChatIntent | None:
             if _AMISS.search(" ".join(tokens[i + 1 :])):
                 return None
             ref = [t for t in tokens[:i] if t not in _AUXILIARY]
+            if not [w for w in ref if w not in _FILLER_REF] or tokens[i] in _GENERIC_DONE:
+                return None  # "all done with the kits": no task named before it (other rules read these)
             if not ref or len(ref) > 6 or is_past(ref[0]) or _NOT_A_NOUN_PHRASE.intersection(ref):
                 return None  # "should i delete the ride it's been flooded for weeks": a clause, not a task
             return ChatIntent(

@@ -2025,6 +2025,15 @@ def _without_a_comment(message: str, context: NLUContext, intent: ChatIntent) ->
     reread = parse_rules(first, context)
     if reread.intent is not Intent.COMPLETE or reread.ref is None or reread.guessed:
         return None
+    if reread.ref.words:
+        # every word left must be a word of the user's titles ("finished middlemarch at last, what a slog"
+        # leaves "at last": the first reading, which asks, stands)
+        from todo_chatbot.nlu.arbiter import NOT_REF, reference
+
+        typed = [w for w in reread.ref.words.split() if w not in NOT_REF and w.isalpha()]
+        named = reference(typed, context)
+        if not typed or named is None or named.words is None or named.words.split() != typed:
+            return None
     return reread
 
 
