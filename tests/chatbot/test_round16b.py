@@ -210,6 +210,8 @@ def test_without_the_repeated_undo_the_regret_is_not_read(monkeypatch: pytest.Mo
 
     from todo_chatbot.nlu import phrasing
 
+    # round 17 (a) reads an undo clause after any reason clause (rules.undo_with_a_reason): off as well
+    monkeypatch.setattr(rules, "UNDO_WITH_A_REASON", False)
     assert phrasing.UNDO.fullmatch("i didn't mean to delete that, bring it back")
     monkeypatch.setattr(phrasing, "UNDO", re.compile(phrasing.UNDO.pattern.replace(phrasing.UNDO_AGAIN, "")))
     assert not phrasing.UNDO.fullmatch("i didn't mean to delete that, bring it back")

@@ -20,7 +20,13 @@ from todo_chatbot.core.metrics import CONVERSATION_WRITES, LATE_WRITE_FAILURES
 from todo_chatbot.crud import ConversationState, ConversationStore, OpenedTurn
 from todo_chatbot.nlu.intent import ChatIntent, Intent, ListFilter, NLUContext, NLUProvider, TaskRef
 from todo_chatbot.nlu.rules import SCRATCH_THAT_GUESS, clean, negated_undo, title_problem
-from todo_chatbot.resolve import MAX_TASKS, Resolution, resolve
+from todo_chatbot.resolve import (
+    MAX_TASKS,
+    Resolution,
+    described_not_done,
+    resolve,
+    whole_title_then_more,
+)
 
 log = logging.getLogger("todo_chatbot")
 
@@ -648,6 +654,19 @@ class ChatService:
         tasks = turn.tasks
         prefer = {Intent.COMPLETE: "pending", Intent.REOPEN: "completed"}.get(intent.intent)
         found: Resolution = resolve(intent.ref, tasks, turn.context, prefer)  # type: ignore[arg-type]
+        if (
+            intent.intent is Intent.COMPLETE
+            and intent.inferred
+            and not intent.guessed
+            and intent.ref is not None
+            and intent.ref.words
+            and (found.problem or not found.exact)
+        ):
+            # "collected the suit from the tailor at lunch": the whole title as typed, then where or when it
+            # was done — an exact reference (round 17)
+            whole = whole_title_then_more(intent.ref.words, tasks)
+            if whole is not None:
+                found = Resolution(task=whole)
         verb = VERB[intent.intent]
         if intent.inferred and (found.problem or found.missing):
             # a statement ("the dog ate my homework") that names none of the user's tasks was not about one
@@ -675,6 +694,10 @@ class ChatService:
         guess = intent.guessed or (
             None if found.exact else f"matched '{intent.ref.words if intent.ref else ''}'"
         )
+        if guess is None and intent.intent is Intent.COMPLETE and intent.inferred and intent.ref is not None:
+            described = described_not_done(intent.ref.words or "", task["title"])
+            if described is not None:
+                guess = f"took '{described}' to mean it is done"
         if guess is None and intent.ref is not None and intent.ref.loose:
             guess = f"took #{number} from the words around it"
         already = intent.intent in (Intent.COMPLETE, Intent.REOPEN) and task["completed"] == (

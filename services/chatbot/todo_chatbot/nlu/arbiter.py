@@ -51,6 +51,8 @@ ON_TASK = {Intent.COMPLETE, Intent.REOPEN, Intent.DELETE, Intent.UPDATE}
 STANDING_GUESSES = {
     "took the answer to mean the asking is done",
     "took 'that' to be the task, not the change just made",
+    # "should I tick off the clocks one? haven't bought them" (rules.SHOULD_I_GUESS; round 17)
+    "took your question as a request",
 }
 NOT_REF = frozenset(
     "the a an my to for of on in at and with about up out off is it this that one task todo item list".split()
@@ -115,6 +117,8 @@ def arbitrate(
         # the rules read a reopen or an edit of a task ("take the tick off the ropes", "the trip is off till
         # the 12th"): a guess never turns it into completing or deleting that task (round 12)
         return ruled
+    if ruled.intent is Intent.COMPLETE and guess is Intent.UPDATE and _done_on_a_day(message):
+        return ruled  # "rode the cannock loop on saturday": when it was done, not a new date (round 17)
     if ruled.intent is Intent.UNKNOWN:
         if said.probability < ACCEPT_WHEN_UNKNOWN or (guess is Intent.ADD and said.probability < ACCEPT_ADD):
             return ruled  # an add from nothing makes a task of any sentence: it needs more certainty
@@ -135,6 +139,16 @@ def arbitrate(
     ):
         return ruled  # a statement the rules read as a completion ("got a X tomorrow") may be an add
     return fill(guess, message, context, ruled) or ruled
+
+
+DONE_ON_A_DAY_KEPT = True  # a switch for the round 17 test
+
+
+def _done_on_a_day(message: str) -> bool:
+    from todo_chatbot.nlu.phrasing import done_on_a_day
+    from todo_chatbot.nlu.rules import Words, clean
+
+    return DONE_ON_A_DAY_KEPT and done_on_a_day(Words.of(clean(message[:400])).text.strip(" .!?"))
 
 
 def _names_no_task(ruled: ChatIntent, context: NLUContext) -> bool:

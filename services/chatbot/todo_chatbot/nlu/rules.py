@@ -1713,6 +1713,73 @@ def _typed_undone(said: str, context: NLUContext) -> bool:
     )
 
 
+# Round 17: an undo word typed as such ("undo", "revert", "reverse it", "go back", "put it back") in a clause
+# of its own, with a reason in another clause before or after it: "undo pls, wrong list", "go back, I pressed
+# enter too soon", "oops didn't mean to do that, reverse it". It reverses only this conversation's own last
+# change, so it acts; an undo word reached through a typo or the classifier still asks (arbiter.fill).
+UNDO_WITH_A_REASON = True  # a switch for the round 17 test
+_UNDO_SAID = re.compile(
+    r"(?:(?:oh no|oops|whoops|sorry|nope|nah|no|wait|hang on|hold on|ugh|argh|ack|hmm|actually) )*"
+    r"(?:(?:can|could) you |please |pls |just )?"
+    r"(?:undo|revert|reverse|go back|(?:take|put|bring|change|set|turn) (?:it|that|this) back)"
+    r"(?: it| that| this| that one| the last (?:change|one|thing))?(?: now)?(?: please| pls| plz)?"
+)
+# a clause that asks for something of its own is no reason: "undo that, then add milk" is not only an undo
+_ANOTHER_REQUEST = re.compile(
+    r"^(?:(?:and|then|also|now|so|but|pls|please|just|can you|could you|i want you to) )*(?:add|delete"
+    r"|remove|mark|complete|finish|tick|untick|uncheck|reopen|move|rename|make|change|set|show|list|clear"
+    r"|put|push|bump|create|remind|schedule|cancel|drop|bin|scrap|undo|update|edit|call it)\b"
+    r"|\b(?:never ?mind|don'?t|do not|no need|forget it|leave it|keep it)\b|\d"
+)
+
+
+def undo_with_a_reason(words: Words) -> bool:
+    """An undo clause typed as such and, around it, reason clauses that ask nothing of their own (at most
+    three clauses, 30 words: bounded)."""
+    if not UNDO_WITH_A_REASON or len(words.orig) > 30:
+        return False
+    clauses: list[list[str]] = [[]]
+    for orig, norm in zip(words.orig, words.norm, strict=True):
+        if orig in ("-", "--", "\u2013", "\u2014"):
+            clauses.append([])
+            continue
+        if norm:
+            clauses[-1].append(norm)
+        if orig.endswith((",", ";", ":", "!", "?", ".")) and not orig.endswith("..."):
+            clauses.append([])
+    said = [" ".join(c).strip(" .!?") for c in clauses if c]
+    said = [c for c in said if c]
+    if not 2 <= len(said) <= 3:
+        return False
+    undo_at = [i for i, c in enumerate(said) if _UNDO_SAID.fullmatch(c)]
+    if len(undo_at) != 1 or undo_at[0] not in (0, len(said) - 1):
+        return False
+    return not any(_ANOTHER_REQUEST.search(c) for i, c in enumerate(said) if i != undo_at[0])
+
+
+# "should I tick off the clocks one? haven't actually bought them", "shall I delete the van job?": the user
+# asks whether to complete or delete a task — asked back as a yes/no, never done at once (round 17; a switch
+# for the test)
+SHOULD_I_ASKS = True
+SHOULD_I_GUESS = "took your question as a request"
+_SHOULD_I = re.compile(
+    r"^(?:so |hmm,? |ok,? |okay,? )?(?:should|shall) (?:i|we) (?:just )?(?P<cmd>[^?]{3,120})\?"
+)
+_SHOULD_I_VERB = re.compile(
+    r"(?:tick|mark|complete|cross|check|finish|delete|remove|bin|scrap|drop|ditch|get rid of|cancel|clear)\b"
+)
+
+
+def _should_i(message: str, context: NLUContext) -> ChatIntent | None:
+    m = _SHOULD_I.match(clean(message[:300]).lower())
+    if not SHOULD_I_ASKS or m is None or not _SHOULD_I_VERB.match(m.group("cmd")):
+        return None
+    said = parse_rules(m.group("cmd"), context)
+    if said.intent not in (Intent.COMPLETE, Intent.DELETE) or said.ref is None:
+        return None
+    return said.model_copy(update={"guessed": SHOULD_I_GUESS, "inferred": True})
+
+
 def parse_rules(message: str, context: NLUContext) -> ChatIntent:
     """The rule parser alone."""
     return guarded(message, context, _parse_rules(message, context))
@@ -1739,8 +1806,11 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
     if HELP_QUESTION.match(plain):
         return _help_or_world(plain)
 
-    if phrasing.UNDO.fullmatch(plain):
+    if phrasing.UNDO.fullmatch(plain) or undo_with_a_reason(words):
         return ChatIntent(intent=Intent.UNDO)
+    asked = _should_i(message, context)
+    if asked is not None:
+        return asked
     framed = _add_frame(_strip_prefixes(words), context)  # before the rewrites, which drop its comma
     if framed is not None:
         return framed
@@ -1896,6 +1966,8 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
         more = _ONE_MORE.match(clean(message).strip())
         if more and _bare_verb(more.group("rest").split()[0].lower()):
             return parse_rules("remind me to " + more.group("rest"), context)
+    if intent.intent is Intent.COMPLETE and not fixes:
+        intent = _without_a_comment(message, context, intent) or intent
     if fixes and intent.intent is not Intent.UNKNOWN:
         intent.guessed = "read " + ", ".join(fixes)
     if intent.intent is Intent.UNKNOWN and intent.refusal is None:
@@ -1906,6 +1978,86 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
             return parse_rules("remind me to " + plan.group("rest"), context)
         return _one_clause(message, context) or intent
     return intent
+
+
+# ---- round 17: a report of a completion with a comment after it ----
+
+# "finished the pupil premium report last night, phew", "glazed the teapot this morning, looks lovely": the
+# last clause says how it went and names nothing of the user's tasks; the report is read without it. Not a
+# comment: a question, a negation or a take-back, a request of its own, a word of a title (a switch for the
+# test)
+COMMENT_AFTER_A_REPORT = True
+_REPORTED_DONE = re.compile(
+    r"^(?:i(?: have|'ve| just| already)? |we(?: have|'ve| just| already)? )?(?:just |already |finally )?"
+    r"(?:finished|completed|did|ticked off|checked off|crossed off)\b"
+)
+_COMMENT_CUT = re.compile(r"\s*[,;]\s*|\s+-+\s+|\s+[\u2013\u2014]\s+")
+_NOT_A_COMMENT = re.compile(
+    r"\?|\b(?:not|no|never|nor|didn'?t|don'?t|isn'?t|wasn'?t|aren'?t|weren'?t|haven'?t|hasn'?t|hadn'?t"
+    r"|won'?t|can'?t|couldn'?t|but|still|again|redo|yet|if|unless|when|until|till|delete|remove|add|mark"
+    r"|tick|untick|move|push|reopen|undo|change|rename|make|set|clear|remind|put|due|priority|cross|check"
+    r"|complete|finish|close|strike|bin|scrap|drop|cancel|archive|it|that|this|them)\b"
+)
+
+
+def _without_a_comment(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent | None:
+    """The completion the message says without its last clause, when that clause is only a comment (at most
+    six words; at most three clauses and 300 characters, so the re-reading is bounded)."""
+    if not COMMENT_AFTER_A_REPORT or intent.ref is None or intent.ref.number is not None:
+        return None
+    said = clean(message)
+    if len(said) > 300:
+        return None
+    cuts = list(_COMMENT_CUT.finditer(said))
+    if not 1 <= len(cuts) <= 2:
+        return None
+    last = said[cuts[-1].end() :].strip(_STRIP + " ").lower()
+    first = said[: cuts[-1].start()].strip()
+    if (
+        not last
+        or not first
+        or len(last.split()) > 6
+        or _NOT_A_COMMENT.search(last)
+        or _names_a_title_word(last, context)
+        or any(is_past(w) or w in ("done", "finished", "sorted") for w in re.findall(r"[a-z']+", last))
+    ):
+        return None
+    reread = parse_rules(first, context)
+    if reread.intent is not Intent.COMPLETE or reread.ref is None or reread.guessed:
+        return None
+    if reread.ref.words:
+        # every word left must be a word of the user's titles ("finished middlemarch at last, what a slog"
+        # leaves "at last": the first reading, which asks, stands)
+        from todo_chatbot.nlu.arbiter import NOT_REF, reference
+
+        typed = [w for w in reread.ref.words.split() if w not in NOT_REF and w.isalpha()]
+        named = reference(typed, context)
+        if not typed or named is None or named.words is None or named.words.split() != typed:
+            return None
+    return reread
+
+
+# "Mrs Okafor finally paid, so the invoice one's done", "the guests cancelled so the cake order is done": a
+# reason, then "so <the task> is done" — the reference is what follows "so" alone, when every word of it is a
+# word of the user's titles as typed (round 17; a switch for the test)
+REASON_THEN_DONE = True
+_SO_THEN = re.compile(r"\b(?:so|and so|which means|that means)\s+(?=\S)")
+
+
+def _after_the_reason(words: str, context: NLUContext) -> TaskRef | None:
+    from todo_chatbot.nlu.arbiter import NOT_REF, reference
+
+    cuts = list(_SO_THEN.finditer(words[:300]))
+    if not cuts or cuts[-1].start() == 0:
+        return None
+    ref = parse_ref(words[cuts[-1].end() :])
+    if ref is None or not ref.words:
+        return None
+    typed = [re.sub(r"'s$", "", w) for w in ref.words.split() if w not in NOT_REF]
+    named = reference(typed, context)
+    if not typed or named is None or named.words is None or named.words.split() != typed:
+        return None
+    return TaskRef(words=" ".join(typed))
 
 
 # ---- round 16: an explicit numbered command with a reason before or after it ----
@@ -2810,13 +2962,20 @@ def _classify_intent(words: Words, text: str, context: NLUContext) -> ChatIntent
             # "actually it still needs another coat, it's not done": never a completion (round 12)
             continue
         if m:
-            ref = parse_ref(m.group("ref"))
+            ref_text = m.group("ref")
+            when = phrasing.WHEN_DONE.search(ref_text) if _REPORTED_DONE.match(text) else None
+            if when and when.start() > 0 and COMMENT_AFTER_A_REPORT:
+                ref_text = ref_text[: when.start()]  # "finished the report last night": when it was done
+            ref = parse_ref(ref_text)
             if ref is not None and ref.words and len(ref.words.split()) > 3:
                 # "just got off the phone with the bank, done": the words of it that name a task, asked about
                 from todo_chatbot.nlu.arbiter import NOT_REF, reference
 
                 named = reference(ref.words.split(), context)
                 typed = [w for w in ref.words.split() if w not in NOT_REF]
+                after = _after_the_reason(ref.words, context) if REASON_THEN_DONE else None
+                if after is not None:
+                    return ChatIntent(intent=Intent.COMPLETE, ref=after)
                 if named is not None and named.words and named.words.split() != typed:
                     why = f"took '{named.words}' as the task"
                     return ChatIntent(intent=Intent.COMPLETE, ref=named, inferred=True, guessed=why)

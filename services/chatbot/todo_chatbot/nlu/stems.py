@@ -39,7 +39,22 @@ IRREGULAR = {
     # British -t past forms (round 11: "learnt my lines")
     "learnt": "learn", "spelt": "spell", "burnt": "burn", "dreamt": "dream", "leapt": "leap",
     "knelt": "kneel", "spilt": "spill", "smelt": "smell", "spoilt": "spoil", "dwelt": "dwell",
+    # round 17: more irregular pasts of verbs people put in titles ("rode the loop", "shook out the rugs");
+    # not the ones that are everyday nouns ("ground", "wound", "rose") nor things that happen to a task's
+    # object ("broke", "stolen", "sank", "blew", "stuck": "the boiler broke" is no report of a task done)
+    "rode": "ride", "ridden": "ride", "shook": "shake", "swung": "swing", "spun": "spin", "grew": "grow",
+    "grown": "grow", "knew": "know", "shown": "show", "drank": "drink", "forgave": "forgive",
+    "forgiven": "forgive", "overtook": "overtake", "overtaken": "overtake", "undertook": "undertake",
+    "undertaken": "undertake", "redid": "redo", "redone": "redo", "retold": "retell", "oversaw": "oversee",
+    "overseen": "oversee", "underwent": "undergo", "undergone": "undergo", "upheld": "uphold",
+    "withheld": "withhold", "foresaw": "foresee", "foreseen": "foresee", "outgrew": "outgrow",
+    "sped": "speed", "bred": "breed", "strode": "stride", "wove": "weave", "woven": "weave",
 }  # fmt: skip
+# verbs whose past tense is the infinitive ("I read the audit", "we cut the hedge"): a past tense only after
+# a subject, never as a command ("read the audit") (round 17)
+SAME_IN_THE_PAST = frozenset(
+    "read reread proofread put set reset cut shut let spread quit cast recast".split()
+)
 # past forms that are also the infinitive: "cut", "put", "set", "read", "hit", "shut" need no entry
 SYNONYMS = {"mum": "mom", "mommy": "mom", "mother": "mom", "dad": "dad", "father": "dad", "doc": "doctor"}
 PAST_TENSE = frozenset(k for k in IRREGULAR if " " not in k)
