@@ -92,7 +92,8 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
         # "memo to self - descale the kettle" (round 14)
         (
             r"^(?:(?:note|memo|message) to (?:self|myself)|memo|new reminder|reminder"
-            r"|note)\b"
+            # "note down X" is the "… down" rewrite below, not "remind me to down X" (round 17)
+            r"|note(?! down\b))\b"
             r" ?(?:-+|:)? ?",
             "remind me to ",
         ),
