@@ -96,3 +96,80 @@ def test_without_the_lookahead_note_down_is_remind_me_to_down(monkeypatch: pytes
     titles = [rules.parse_rules(m, CONTEXT).title for m, _ in NOTE_DOWN]
     assert all(t and t.startswith("down ") for t in titles), titles
 
+
+# ---- 2: a reason after an added task's date is no part of its title ----
+
+ADD_THEN_REASON = [
+    (
+        "remind me to buy slug pellets on saturday, we've got an invasion",
+        "buy slug pellets",
+        date(2026, 11, 28),
+    ),
+    ("add ring the vet tomorrow, the dog's off his food", "ring the vet", date(2026, 11, 24)),
+    (
+        "remind me to water the seedlings on thursday, it's meant to be hot",
+        "water the seedlings",
+        date(2026, 11, 26),
+    ),
+    ("remind me to call the plumber tomorrow, because the tap drips", "call the plumber", date(2026, 11, 24)),
+    ("add order more netting, there's a hole in the old one", "order more netting", None),
+    ("add buy fleece, i'm worried about the frost", "buy fleece", None),
+    (
+        "remind me to renew the plot insurance on the 30th, it runs out then",
+        "renew the plot insurance",
+        date(2026, 11, 30),
+    ),
+    (
+        "can you add ring the seed merchant tomorrow? they left a message",
+        "ring the seed merchant",
+        date(2026, 11, 24),
+    ),
+]
+# without a date: a dash, a "because"/"as" with no comma, a stock phrase (round 17's wider afterthought)
+REASON_NO_DATE = [
+    ("add buy a new hose - the old one's split", "buy a new hose"),
+    ("add order bonemeal as we're running low", "order bonemeal"),
+    ("add get more canes, running low", "get more canes"),
+    ("remind me to email Priya - Sam's been asking about the rota", "email Priya"),
+    ("add top up the water butt because it hasn't rained", "top up the water butt"),
+]
+ROUND16_AFTERTHOUGHT = re.compile(
+    r",\s*(?:she|he|they|we|you|the kids|mum|mom|dad)(?:'s|'re|'ve|'ll|'d| is| are| was| were| has| have"
+    r"| had| will| won'?t| can'?t| isn'?t| aren'?t| hasn'?t| haven'?t| keeps| needs| wants| said| asked"
+    r"| told| reckons)\b.*$"
+    r"|,\s*(?:though|tho|anyway|anyways|mind you|mind|i guess|i suppose|i reckon|i think)$"
+    r"|\s+(?:too|as well|also)$",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize(("message", "title"), REASON_NO_DATE)
+def test_a_reason_after_a_dash_or_because_is_not_the_title(message: str, title: str) -> None:
+    intent = rules.parse(message, CONTEXT)
+    assert intent.intent is Intent.ADD and intent.title == title, intent
+
+
+def test_with_round_16s_afterthoughts_the_reasons_stay(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "_TITLE_AFTERTHOUGHT", ROUND16_AFTERTHOUGHT)
+    kept = [m for m, title in REASON_NO_DATE if rules.parse(m, CONTEXT).title != title]
+    assert len(kept) >= 4, kept
+
+
+@pytest.mark.parametrize(("message", "title", "due"), ADD_THEN_REASON)
+def test_a_reason_after_the_task_is_not_its_title(message: str, title: str, due: date | None) -> None:
+    intent = rules.parse(message, CONTEXT)
+    assert intent.intent is Intent.ADD and intent.title == title and intent.due_date == due, intent
+
+
+def test_without_the_kept_comma_the_reason_after_a_date_stays(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "KEEP_CLAUSE_BREAK", False)
+    titles = [rules.parse(m, CONTEXT).title or "" for m, _, due in ADD_THEN_REASON if due is not None]
+    kept = [t for t in titles if len(t.split()) > 4]  # "buy slug pellets we've got an invasion"
+    assert len(kept) >= 5, titles  # "… tomorrow, because …" is cut at "because" anyway
+
+
+def test_a_comma_inside_a_title_with_a_date_still_goes() -> None:
+    # no reason after the date: the title reads as before (the comma went with the date)
+    intent = rules.parse("add pick up the cake on saturday, the chocolate one", CONTEXT)
+    assert intent.title == "pick up the cake the chocolate", intent
+

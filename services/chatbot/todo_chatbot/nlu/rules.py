@@ -784,6 +784,27 @@ _FILLER_LEAD = re.compile(
 )
 
 
+def _without_date(words: Words, start: int, end: int) -> Words:
+    """`words` without the date at `start`..`end`; a clause break that ended the date ("fill the tank on
+    friday, we're nearly dry") stays on the word before it when a reason follows, so the reason is still cut
+    from the title (round 17: the comma went with the date and the reason stayed in the title)."""
+    first, last = words._token_at(start), words._token_at(max(start, end - 1))
+    out = words.without_span(start, end)
+    if (
+        KEEP_CLAUSE_BREAK
+        and 0 < first
+        and last + 1 < len(words.orig)
+        and words.orig[last].endswith((",", ";", "?", "!", "."))
+        and not out.orig[first - 1].endswith((",", ";"))
+        and _TITLE_AFTERTHOUGHT.match(", " + " ".join(words.orig[last + 1 :]))
+    ):
+        out.orig[first - 1] += ","
+    return out
+
+
+KEEP_CLAUSE_BREAK = True  # a switch for the round 17 test
+
+
 def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
     """Title, due date and priority from the words after an add verb."""
     due = None
@@ -813,7 +834,7 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
         time_of_day = bool(after) and after[0] in ("evening", "morning", "afternoon", "night")
         at_end = not after
         first = words._token_at(found.start)
-        words = words.without_span(found.start, found.end)
+        words = _without_date(words, found.start, found.end)
         if time_of_day and first == 0 and len(words.norm) > 1:
             words = Words(
                 words.orig[1:], words.norm[1:]
@@ -835,7 +856,7 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
         )
         if nth is not None and (day := phrasing.day_of_month(nth.group(1), today_ctx.today)) is not None:
             due = day  # "on the 9th": that day of this month, or of the next once it has passed
-            words = words.without_span(nth.start(), nth.end())
+            words = _without_date(words, nth.start(), nth.end())
     priority: Priority | None = None
     if head is not None and (in_head_p := PRIORITY_IN_TEXT.search(head.text)) is not None:
         priority = _priority(in_head_p.group("p") or in_head_p.group("p2") or in_head_p.group("p3"))
@@ -2605,10 +2626,25 @@ def _again(intent: ChatIntent, context: NLUContext, message: str = "") -> ChatIn
 
 # what is said after an added task and is not part of it (round 14): a reason about someone ("…, she's not
 # been well"), a leftover "though" ("…, low priority though"), "too" / "as well" ("list the bike too")
+_REASON_SEP = r"(?:,|;|\s[-\u2013\u2014]+)\s*"
 _TITLE_AFTERTHOUGHT = re.compile(
     r",\s*(?:she|he|they|we|you|the kids|mum|mom|dad)(?:'s|'re|'ve|'ll|'d| is| are| was| were| has| have"
     r"| had| will| won'?t| can'?t| isn'?t| aren'?t| hasn'?t| haven'?t| keeps| needs| wants| said| asked"
     r"| told| reckons)\b.*$"
+    # round 17: a reason said after the task, after a comma or a dash — with a subject of its own ("…, we're
+    # nearly dry", "…, it runs out then", "- the old one's leaking", "- Sam's been off sick"), a "because"
+    # ("…, because the sink leaks", "… because it's so dry", "… as we're running low") or a stock phrase
+    # ("…, running low", "…, none left")
+    rf"|{_REASON_SEP}(?:i|it|there|he|she|they|we)(?:'s|'re|'ve|'ll|'d|'m)? [\w'].*$"
+    rf"|{_REASON_SEP}(?:because|cos|coz|'cause|since) .*$"
+    rf"|{_REASON_SEP}(?:the|my|our|his|her|their) (?:\w+ )?\w+(?:'s| is| are| was| were| has| have| keeps"
+    r"| broke| needs) .*$"
+    rf"|{_REASON_SEP}\w+'s (?:been|got|gone|not|off|away|ill|sick|back|coming|going|still|just|had|due"
+    r"|broken|leaking|run|running|nearly|almost)\b.*$"
+    rf"|{_REASON_SEP}(?:(?:we're|were|we are|i'm|im|i am) )?(?:running (?:low|out)|nearly (?:out|gone|empty"
+    r"|dry)|almost (?:out|gone|empty)|out of \w+|low on \w+|none left|all gone|ran out)\b.*$"
+    r"|\s+(?:because|cos|coz|'cause) .*$"
+    r"|\s+(?:as|since) (?:i|we|he|she|they|it|there)(?:'s|'re|'ve|'ll|'d|'m)? [\w'].*$"
     r"|,\s*(?:though|tho|anyway|anyways|mind you|mind|i guess|i suppose|i reckon|i think)$"
     r"|\s+(?:too|as well|also)$",
     re.IGNORECASE,
