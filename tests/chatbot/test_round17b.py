@@ -173,3 +173,28 @@ def test_a_comma_inside_a_title_with_a_date_still_goes() -> None:
     intent = rules.parse("add pick up the cake on saturday, the chocolate one", CONTEXT)
     assert intent.title == "pick up the cake the chocolate", intent
 
+
+# ---- 3: "make X a day earlier": an edit verb with a said direction ----
+
+MAKE_SHIFT = [
+    ("make pruning the apple trees a day later", 1, "2026-11-27"),
+    ("make servicing the bike two days earlier", 6, "2026-11-29"),
+    ("make the seed potato order a week later", 2, "2026-12-05"),
+    ("can you make the bike service a day sooner", 6, "2026-11-30"),
+]
+
+
+@pytest.mark.parametrize(("message", "number", "due"), MAKE_SHIFT)
+def test_make_x_a_day_earlier_moves_it(message: str, number: int, due: str) -> None:
+    backend, replies = _talk([message])
+    assert backend.tasks[number]["due_date"] == due, replies
+
+
+def test_without_the_make_shift_it_is_not_understood(monkeypatch: pytest.MonkeyPatch) -> None:
+    shifts = [p for p in phrasing._SHIFT if not p.pattern.startswith("^(?:make|have")]
+    assert len(shifts) == len(phrasing._SHIFT) - 1
+    monkeypatch.setattr(phrasing, "_SHIFT", shifts)
+    for message, number, _ in MAKE_SHIFT:
+        backend, replies = _talk([message])
+        assert backend.tasks[number]["due_date"] == DUE[number - 1], replies
+

@@ -291,6 +291,12 @@ _SHIFT = [
         r" (?:for|on|with|to do|to finish) (?P<ref>.+)$"
     ),
     *_MORE_TIME,
+    # "make testing the water a day earlier", "have the MOT a week later" (round 17): an edit verb with no
+    # direction of its own, so the direction must be said
+    re.compile(
+        rf"^(?:make|have|set|do|schedule|reschedule) (?P<ref>.+?) {_N} (?P<unit>days?|weeks?)"
+        rf"(?P<dir> later| earlier| sooner)$"
+    ),
     # "the dentist should be two days earlier"
     re.compile(
         rf"^(?P<ref>.+?) (?:should be|needs to be|can be|could be|has to be|is) {_N} (?P<unit>days?|weeks?)"
