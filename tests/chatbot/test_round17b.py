@@ -198,3 +198,36 @@ def test_without_the_make_shift_it_is_not_understood(monkeypatch: pytest.MonkeyP
         backend, replies = _talk([message])
         assert backend.tasks[number]["due_date"] == DUE[number - 1], replies
 
+
+# ---- 4: "X isn't a rush, low priority is fine": the urgency taken away in other words ----
+
+NO_RUSH = [
+    ("the apple trees aren't a rush, medium is fine", 1, "medium"),
+    ("the council call is no rush, low will do", 7, "low"),
+    ("the bike service isn't in a hurry, low priority's fine", 6, "low"),
+    ("the seed potatoes can wait, low is fine", 2, "low"),
+    ("the council call isn't a rush", 7, "low"),  # one step down from medium
+    ("the apple trees are no rush", 1, "low"),  # like "there's no rush on the apple trees"
+    ("the bike service isn't a rush, it can wait", 6, "low"),
+]
+
+
+@pytest.mark.parametrize(("message", "number", "priority"), NO_RUSH)
+def test_no_rush_lowers_the_priority(message: str, number: int, priority: str) -> None:
+    backend, replies = _talk([message])
+    assert backend.tasks[number]["priority"] == priority, replies
+
+
+def test_without_the_rush_wordings_the_task_is_not_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    old = [
+        (p.replace(phrasing._A_RUSH, "").replace(phrasing._NO_RUSH, ""), f)
+        for p, f in phrasing._PRIORITY_EDIT
+        if "no (?:rush|hurry)(?: any" not in p
+    ]
+    monkeypatch.setattr(phrasing, "_PRIORITY_EDIT", old)
+    for message, _, _ in NO_RUSH:
+        intent = rules.parse(message, CONTEXT)
+        # the reference keeps the statement ("apple trees aren't a rush"), or nothing is read
+        words = intent.ref.words if intent.ref is not None else None
+        assert intent.intent is Intent.UNKNOWN or re.search(r"rush|hurry|wait", words or ""), intent
+
