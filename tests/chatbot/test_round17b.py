@@ -231,3 +231,34 @@ def test_without_the_rush_wordings_the_task_is_not_found(monkeypatch: pytest.Mon
         words = intent.ref.words if intent.ref is not None else None
         assert intent.intent is Intent.UNKNOWN or re.search(r"rush|hurry|wait", words or ""), intent
 
+
+# ---- 5: "between now and saturday", "by thursday": a span from today, not that day alone ----
+
+UNTIL = [
+    ("what's due between now and saturday", [1, 2]),
+    ("anything due by thursday?", [1]),
+    ("what have i got on before next wednesday", [1, 2, 6]),
+    ("show me what's due from today till sunday", [1, 2]),
+    ("what's due in the next three days", [1]),
+]
+
+
+@pytest.mark.parametrize(("message", "numbers"), UNTIL)
+def test_a_span_from_today_lists_what_falls_in_it(message: str, numbers: list[int]) -> None:
+    intent = rules.parse(message, CONTEXT)
+    assert intent.intent is Intent.LIST, intent
+    listed = [t["number"] for t in chat.filter_tasks(list(_tasks().values()), intent.filter, TODAY)]
+    assert listed == numbers, (intent, listed)
+
+
+def test_a_span_is_counted_and_named() -> None:
+    _, replies = _talk(["how many jobs are due between today and saturday"])
+    assert "2 pending tasks due by Sat 2026-11-28" in replies[0], replies
+
+
+def test_without_the_span_only_the_last_day_is_listed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "UNTIL_READ", False)
+    intent = rules.parse("what's due between now and saturday", CONTEXT)
+    listed = [t["number"] for t in chat.filter_tasks(list(_tasks().values()), intent.filter, TODAY)]
+    assert listed == [2], (intent, listed)
+

@@ -196,11 +196,13 @@ def filter_tasks(tasks: list[Task], f: ListFilter, today: date) -> list[Task]:
             return False
         if f.priority and task["priority"] != f.priority:
             return False
-        if f.due is None and f.on is None:
+        if f.due is None and f.on is None and f.until is None:
             return True
         due = date.fromisoformat(task["due_date"]) if task.get("due_date") else None
         if due is None:
             return False
+        if f.due is None and f.until is not None:
+            return today <= due <= f.until
         if f.due is None:
             return due == f.on
         monday = today - timedelta(days=today.weekday())
@@ -226,7 +228,9 @@ def describe_filter(f: ListFilter) -> str:
         "next_week": " due next week",
         "overdue": " overdue",
     }
-    on = f" due {f.on:%a %Y-%m-%d}" if f.on is not None and f.due is None else ""
+    on = f" due {f.on:%a %Y-%m-%d}" if f.on is not None and f.due is None and f.until is None else ""
+    if f.until is not None and f.due is None:
+        on = f" due by {f.until:%a %Y-%m-%d}"
     return f"{words}task{{s}}{due[f.due]}{on}"
 
 

@@ -9,7 +9,7 @@ import re
 import unicodedata
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from todo_chatbot.nlu import phrasing
 from todo_chatbot.nlu.dates import NUMBER_WORDS, find_date, parse_date
@@ -754,7 +754,10 @@ def list_filter(text: str, today: date | None = None) -> ListFilter:
         else:
             nth = re.search(r"\b(?:on|for|by|due) the (\d{1,2})(?:st|nd|rd|th)\b", text)
             on = phrasing.day_of_month(nth.group(1), today) if nth else None
-    named = due is not None or on is not None
+    until = _until(text, today) if due != "overdue" and today is not None and UNTIL_READ else None
+    if until is not None:
+        due, on = None, None  # "between today and next wednesday": the span, not today
+    named = due is not None or on is not None or until is not None
     if named and status == "all" and not re.search(r"\b(all|everything)\b", text):
         status = "pending"  # "what's due today" asks what is still to do
     m = re.search(
@@ -767,7 +770,42 @@ def list_filter(text: str, today: date | None = None) -> ListFilter:
         r"\bun(?:important|urgent)\b", text
     ):
         priority = "low"  # "which bits aren't very important" (round 14)
-    return ListFilter(status=status, due=due, priority=priority, on=on)  # type: ignore[arg-type]
+    return ListFilter(status=status, due=due, priority=priority, on=on, until=until)  # type: ignore[arg-type]
+
+
+# "what's due between now and sunday", "anything due by friday", "what have i got up to the 5th", "what's on
+# over the next three days" (round 17): a span from today to a day, not that day alone; "before friday" ends
+# the day before
+_UNTIL_LEAD = re.compile(
+    r"\b(?:between (?:now|today|this morning) and|from (?:now|today) (?:until|till|til|to|through|thru)"
+    r"|(?:up )?(?:until|till|til|to|through|thru)(?= \S+day\b| the \d)|by|before|no later than)"
+    r" (?=\S)"
+)
+_NEXT_DAYS = re.compile(
+    r"\b(?:in|over|during|for|within) the (?:next|coming) (?P<n>\d{1,2}|two|three|four|five|six|seven|ten"
+    r"|few|couple of) days\b"
+)
+UNTIL_READ = True  # a switch for the round 17 test
+
+
+def _until(text: str, today: date) -> date | None:
+    days = _NEXT_DAYS.search(text)
+    if days is not None:
+        raw = days.group("n")
+        n = int(raw) if raw.isdigit() else NUMBER_WORDS.get(raw, 2 if raw == "couple of" else 3)
+        return today + timedelta(days=n)
+    for lead in list(_UNTIL_LEAD.finditer(text[:200]))[:3]:
+        after = text[lead.end() :]
+        found = find_date(" ".join(after.split(" ")[:6]), today)
+        end = found.value if found is not None and found.start == 0 else None
+        if end is None:
+            nth = re.match(r"(?:the )?(\d{1,2})(?:st|nd|rd|th)\b", after)
+            end = phrasing.day_of_month(nth.group(1), today) if nth else None
+        if end is not None and lead.group(0).startswith("before"):
+            end -= timedelta(days=1)
+        if end is not None and end >= today:
+            return end
+    return None
 
 
 # an instruction after the task: "…, put that down", "…, can you add that", "…, add it" (round 11)
