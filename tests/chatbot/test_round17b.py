@@ -262,3 +262,50 @@ def test_without_the_span_only_the_last_day_is_listed(monkeypatch: pytest.Monkey
     listed = [t["number"] for t in chat.filter_tasks(list(_tasks().values()), intent.filter, TODAY)]
     assert listed == [2], (intent, listed)
 
+
+# ---- 6: a greeting with chat after it ----
+
+GREETING_CHAT = [
+    "afternoon from the allotment!",
+    "hiya! absolutely soaked after the ride",
+    "evening, long week at the plot",
+    "morning all from a frosty plot",
+    "hello from a very muddy towpath, knackered",
+]
+
+
+@pytest.mark.parametrize("message", GREETING_CHAT)
+def test_a_greeting_with_chat_is_a_greeting(message: str) -> None:
+    assert rules.parse(message, CONTEXT).intent is Intent.GREETING
+
+
+@pytest.mark.parametrize(
+    ("message", "intent"),
+    [
+        ("hello, what time does the tip open", Intent.UNKNOWN),  # a question about the world
+        ("hiya! sowed the broad beans", Intent.COMPLETE),  # the chat names a task: the report stands
+        ("morning, add buy twine", Intent.ADD),
+    ],
+)
+def test_a_greeting_before_a_question_or_a_request_is_not_just_a_greeting(
+    message: str, intent: Intent
+) -> None:
+    assert rules.parse(message, CONTEXT).intent is intent
+
+
+def test_without_the_rule_the_chat_is_not_understood(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the classifier, trained on this round's development greetings, may read some itself: without it (a
+    # stand-in sure of nothing) the rule is what reads them
+    monkeypatch.setattr(arbiter, "load", lambda: SureClassifier("unknown"))
+    assert all(rules.parse(m, CONTEXT).intent is Intent.GREETING for m in GREETING_CHAT)
+    monkeypatch.setattr(rules, "GREETING_THEN_CHAT", False)
+    greeted = [m for m in GREETING_CHAT if rules.parse(m, CONTEXT).intent is Intent.GREETING]
+    assert not greeted, greeted
+
+
+def test_a_long_greeting_chain_answers_fast() -> None:
+    message = ("hello, " * 280)[:1990]
+    started = time.thread_time()
+    rules.parse(message, CONTEXT)
+    assert time.thread_time() - started < 0.5
+

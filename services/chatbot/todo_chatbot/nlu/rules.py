@@ -1130,7 +1130,17 @@ def parse(message: str, context: NLUContext) -> ChatIntent:
     (nlu/arbiter.py)."""
     from todo_chatbot.nlu.arbiter import arbitrate
 
-    return refine_title(guarded(message, context, arbitrate(message, context, parse_rules(message, context))))
+    intent = arbitrate(message, context, parse_rules(message, context))
+    if (intent.intent is Intent.UNKNOWN and intent.refusal is None and intent.ref is None) or (
+        intent.intent in _ON_TASK and intent.inferred and not _names_a_title_word(_ref_words(intent), context)
+    ):
+        # neither the rules nor the classifier read a request: a greeting with chat after it (round 17)
+        intent = _greeting_then_chat(message, context) or intent
+    return refine_title(guarded(message, context, intent))
+
+
+def _ref_words(intent: ChatIntent) -> str:
+    return "#" if intent.ref is None or intent.ref.number is not None else intent.ref.words or "#"
 
 
 def refine_title(intent: ChatIntent) -> ChatIntent:
@@ -1965,6 +1975,57 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
             return parse_rules("remind me to " + plan.group("rest"), context)
         return _one_clause(message, context) or intent
     return intent
+
+
+# ---- round 17: a greeting with chat after it ----
+
+# "morning from the boatyard!", "hello from a very wet campsite": a greeting sent from somewhere
+_FROM_PLACE = re.compile(r"^(?P<greeting>.+?) from (?:[\w'-]+ ){0,4}[\w'-]+$")
+_after_greeting: ContextVar[bool] = ContextVar("after_greeting", default=False)
+_CHAT_QUESTION = re.compile(
+    r"(?:how|what(?! an? )|what's|whats|who|who's|where|when|why|which|is|are|was|were|do|does|did|can|could"
+    r"|will|would|should|shall)\b"
+)
+GREETING_THEN_CHAT = True  # a switch for the round 17 test
+
+
+def _greeting_then_chat(message: str, context: NLUContext) -> ChatIntent | None:
+    """ "evening! long day at the tiller", "morning from the boatyard!", "hiya, what a week": a greeting,
+    then chat the rules read nothing in (no request, no question) — a greeting (round 17). The chat is read
+    once (never again after a greeting inside it) and only in a short message."""
+    said = clean(message).lower().replace("\u2019", "'")
+    if not GREETING_THEN_CHAT or len(said) > 300 or _after_greeting.get() or said.rstrip().endswith("?"):
+        return None
+    parts = [p.strip(_STRIP) for p in _GREETING_PARTS.split(said) if p.strip(_STRIP)]
+    if not parts:
+        return None
+    place = _FROM_PLACE.match(parts[0])
+    if not (_greeting_part(parts[0]) or (place is not None and _greeting_part(place.group("greeting")))):
+        return None
+    if len(parts) == 1:
+        return ChatIntent(intent=Intent.GREETING)
+    rest = ", ".join(parts[1:])
+    if _CHAT_QUESTION.match(rest):
+        return None  # "hello, how tall is everest": a question about the world stays not understood
+    from todo_chatbot.nlu.classifier import load
+
+    when = find_date(rest, context.today)
+    if load().predict(rest, context.vocabulary).intent == Intent.ADD.value or (
+        when is not None and when.value > context.today
+    ):
+        return None  # "hey, buy some coal tomorrow": a request the rules cannot read, not chat
+    token = _after_greeting.set(True)
+    try:
+        chat = parse_rules(rest, context)
+    finally:
+        _after_greeting.reset(token)
+    if chat.refusal is not None or chat.intent not in (Intent.UNKNOWN, Intent.GREETING, *_ON_TASK):
+        return None
+    if chat.intent in _ON_TASK and not (  # "knackered after the lock flight": a past tense naming no task
+        chat.inferred and chat.ref is not None and not _names_a_title_word(chat.ref.words or "", context)
+    ):
+        return None
+    return ChatIntent(intent=Intent.GREETING)
 
 
 # ---- round 16: an explicit numbered command with a reason before or after it ----
