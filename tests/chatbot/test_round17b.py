@@ -309,3 +309,41 @@ def test_a_long_greeting_chain_answers_fast() -> None:
     rules.parse(message, CONTEXT)
     assert time.thread_time() - started < 0.5
 
+
+# ---- 7: a statement, then an explicit command on a task: the command ----
+
+STATEMENT_THEN_COMMAND = [
+    ("I left the allotment society so stop tracking the water trough", ("delete", 7)),
+    ("I sold the old bike last month, so delete the bike service", ("delete", 6)),
+    ("rang the council yesterday so tick off the water trough", ("complete", 7)),
+    ("I handed the plot back, delete the broad beans", ("delete", 5)),
+    ("I moved house in the summer so stop tracking the plot rent", ("delete", 8)),
+]
+
+
+@pytest.mark.parametrize(("message", "done"), STATEMENT_THEN_COMMAND)
+def test_the_command_after_a_statement_is_done(message: str, done: tuple[str, int]) -> None:
+    backend, replies = _talk([message])
+    assert backend.destroyed == [done], replies
+
+
+def test_without_the_rule_the_statement_swallows_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "STATEMENT_THEN_COMMAND", False)
+    acted = [m for m, _ in STATEMENT_THEN_COMMAND if _talk([m])[0].destroyed]
+    assert not acted, acted
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "I gave up the plot so stop tracking it",  # "it" after a statement naming no task: never at once
+        "I sold the bike so delete the bke service",  # a typo in the reference asks
+        "I sold the bike, so if nobody minds delete the bike service",  # a condition asks
+    ],
+)
+def test_a_command_after_a_statement_never_acts_on_a_guess(message: str) -> None:
+    backend, replies = _talk([message])
+    assert backend.destroyed == [], replies
+    backend, replies = _talk([message, "no"])
+    assert backend.destroyed == [], replies
+

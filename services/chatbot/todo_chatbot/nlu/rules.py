@@ -1932,7 +1932,7 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
     edit = edit_then_reason(message, context, intent)
     if edit is not None:
         return edit
-    then = _statement_then_date(message, context, intent)
+    then = _statement_then_date(message, context, intent) or _statement_then_command(message, context, intent)
     if then is not None:
         return then
     if (
@@ -2378,6 +2378,40 @@ def _statement_then_date(message: str, context: NLUContext, intent: ChatIntent) 
     then = _one_clause(message, context)
     if then is not None and then.intent is Intent.UPDATE and (then.due_date or then.due_shift_days):
         return then
+    return None
+
+
+STATEMENT_THEN_COMMAND = True  # a switch for the round 17 test
+
+
+def _statement_then_command(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent | None:
+    """ "I stepped down from the panel so stop tracking the reception visit", "we've moved house, delete the
+    bin collection one": a statement the rules read as a report (a past tense), then an explicit command on
+    a task it names exactly — the command (round 17: the whole message was read as one completion of a task
+    called "stepped down … visit", which named nothing). Only the last clause, read once, and only a command
+    that is no guess and names its task by the words of a title; hedges and conditions in the statement still
+    ask (`guarded` reads the whole message)."""
+    if not (STATEMENT_THEN_COMMAND and intent.inferred and intent.intent in (Intent.COMPLETE, Intent.REOPEN)):
+        return None
+    said = clean(message)
+    if len(said) > _REASON_MAX or _reading_a_part.get():
+        return None
+    parts = [p for p in _CLAUSE_CUT.split(said.strip()) if p.strip(_STRIP)]
+    if len(parts) < 2 or len(parts[-1].split()) < 2:
+        return None
+    token = _reading_a_part.set(True)
+    try:
+        last = parse_rules(parts[-1], context)
+    finally:
+        _reading_a_part.reset(token)
+    if (
+        last.intent in _ON_TASK
+        and last.ref is not None
+        and not (last.inferred or last.guessed or last.ref.pronoun or last.ref.ordinal is not None)
+        and last.ref.number is None  # a typed number with a reason is round 16's (numbered_with_reason)
+        and _names_a_title_word(last.ref.words or "", context)
+    ):
+        return last
     return None
 
 
