@@ -347,3 +347,73 @@ def test_a_command_after_a_statement_never_acts_on_a_guess(message: str) -> None
     backend, replies = _talk([message, "no"])
     assert backend.destroyed == [], replies
 
+
+# ---- 8: "don't add that" never adds; right after an add it takes that add back ----
+
+
+@pytest.mark.parametrize(
+    "negation",
+    [
+        "no, don't add that",
+        "don't put that on the list",
+        "actually you don't need to add that",
+        "i don't want that added",
+    ],
+)
+def test_dont_add_that_right_after_an_add_takes_it_back(negation: str) -> None:
+    backend, replies = _talk(["add buy twine", negation])
+    assert _added(backend) == [], replies
+    assert backend.tasks.keys() == _tasks().keys(), replies
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        ["don't add that"],
+        ["don't add buy twine"],
+        ["you don't need to add order the netting"],
+        ["delete the broad beans", "don't add that"],  # the last change is a delete: it stays done
+        ["add buy twine", "don't add netting"],  # another task than the one just added
+        ["add buy twine", "show my tasks", "don't add that"],  # not the turn just before
+    ],
+)
+def test_a_negated_add_adds_nothing_and_undoes_nothing_else(messages: list[str]) -> None:
+    backend, replies = _talk(messages)
+    before = _tasks()
+    added = _added(backend)
+    assert all(not m.startswith("add ") or added for m in messages), replies
+    assert [t["title"] for t in added] in ([], ["buy twine"]), replies
+    if messages[0].startswith("delete"):
+        assert 5 not in backend.tasks, replies  # not restored by the negation
+    assert "nothing has changed" in replies[-1], replies
+    assert all(backend.tasks[n] == before[n] for n in backend.tasks if n in before), replies
+
+
+def test_dont_add_that_with_a_request_after_it_is_the_request() -> None:
+    backend, replies = _talk(["don't add that, move the bike service to friday"])
+    assert _added(backend) == [] and backend.tasks[6]["due_date"] == "2026-11-27", replies
+
+
+NEGATED_ADDS = [
+    "please don't add it",
+    "you don't need to add that",
+    "don't add buy twine",
+    "no, don't add that",
+]
+
+
+@pytest.mark.parametrize("message", NEGATED_ADDS)
+def test_a_negated_add_adds_nothing_whoever_proposed_an_add(
+    monkeypatch: pytest.MonkeyPatch, message: str
+) -> None:
+    monkeypatch.setattr(arbiter, "load", lambda: SureClassifier("add"))
+    backend, replies = _talk([message])
+    assert _added(backend) == [], replies
+
+
+def test_without_the_rule_a_negated_add_adds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(arbiter, "load", lambda: SureClassifier("add"))
+    monkeypatch.setattr(rules, "NEGATED_ADD_READ", False)
+    added = [m for m in NEGATED_ADDS if _added(_talk([m])[0])]
+    assert added, "no negated add made a task without the rule"
+

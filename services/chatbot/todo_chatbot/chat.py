@@ -19,7 +19,8 @@ from todo_chatbot.core.limits import TurnLimits
 from todo_chatbot.core.metrics import CONVERSATION_WRITES, LATE_WRITE_FAILURES
 from todo_chatbot.crud import ConversationState, ConversationStore, OpenedTurn
 from todo_chatbot.nlu.intent import ChatIntent, Intent, ListFilter, NLUContext, NLUProvider, TaskRef
-from todo_chatbot.nlu.rules import SCRATCH_THAT_GUESS, clean, negated_undo, title_problem
+from todo_chatbot.nlu.rules import NEGATED_ADD_GUESS, SCRATCH_THAT_GUESS, clean, negated_undo, title_problem
+from todo_chatbot.nlu.stems import stem
 from todo_chatbot.resolve import MAX_TASKS, Resolution, resolve
 
 log = logging.getLogger("todo_chatbot")
@@ -167,6 +168,24 @@ def change_is(change: dict[str, Any], guessed: str, tasks: list[Task]) -> bool:
             for saved in change["tasks"]
         )
     return False
+
+
+def unadded(intent: ChatIntent, pending: dict[str, Any] | None, change: dict[str, Any] | None) -> ChatIntent:
+    """ "don't add that" (rules.NEGATED_ADD_GUESS) right after an add in this conversation, naming it ("that",
+    or words of the task just added: "don't add milk"): an undo of that add — the task the bot just made
+    (round 17). Otherwise nothing changes (the CANCEL stands: with a question waiting, no to it)."""
+    if pending is not None or change is None or change.get("turns") or change["kind"] != "created":
+        return intent
+    if intent.ref is None or not (intent.ref.pronoun or names_the_added(intent.ref.words or "", change)):
+        return intent
+    return ChatIntent(intent=Intent.UNDO)
+
+
+def names_the_added(words: str, change: dict[str, Any]) -> bool:
+    """Every word said is a word of the task just added."""
+    said = {stem(w) for w in re.findall(r"[\w']+", words.lower()[:200])}
+    added = {stem(w) for t in change["tasks"] for w in re.findall(r"[\w']+", str(t.get("title", "")).lower())}
+    return bool(said) and said <= added
 
 
 def scratched(
@@ -432,6 +451,8 @@ class ChatService:
         before = state.last_change
         if intent.intent is Intent.DELETE and intent.guessed == SCRATCH_THAT_GUESS:
             intent = scratched(intent, pending, before)
+        if intent.intent is Intent.CANCEL and intent.guessed == NEGATED_ADD_GUESS:
+            intent = unadded(intent, pending, before)
         reply = await self._answer(intent, pending, text, turn)
         aged(state, before)
         answered = clock()
@@ -491,6 +512,8 @@ class ChatService:
                 and not undo_destroys(change, turn.tasks)
             ):
                 return await self._undo(turn)
+            if intent.guessed == NEGATED_ADD_GUESS:
+                return "OK, I won't add it: nothing has changed."
             return "OK, I won't do that: nothing has changed."
         if pending is not None:
             asked = ChatIntent.model_validate(pending["intent"])

@@ -1702,7 +1702,9 @@ def task_for_it(message: str, context: NLUContext, intent: ChatIntent) -> ChatIn
 
 def guarded(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
     """Round 13's take-back guard, then round 14's: a field taken away, a condition, the done ones; a
-    question read as a completion (review fix); round 15's narration, musing and "my task for it"."""
+    question read as a completion (review fix); round 15's narration, musing and "my task for it"; round
+    17's negated add."""
+    intent = negated_add(message, context, intent)
     intent = asked_done(message, context, intent)
     intent = taken_back(message, context, task_for_it(message, context, intent))
     intent = narrated(message, context, musing(message, context, intent))
@@ -1731,6 +1733,49 @@ def scratch_that(message: str, intent: ChatIntent) -> ChatIntent:
         return intent
     # "scratch that, wednesday was right": the reason after the comma is no part of the reference
     return intent.model_copy(update={"guessed": SCRATCH_THAT_GUESS, "ref": TaskRef(pronoun=True)})
+
+
+# ---- round 17: "don't add that" never adds ----
+
+# "don't add that", "no, don't put that on the list", "you don't need to add milk", "i don't want that added":
+# an add said not to be done (the whole message; each alternative a fixed phrase, so the match is linear)
+_NEGATED_ADD = re.compile(
+    r"^(?:(?:oh|no|nah|nope|wait|actually|please|pls|ok|okay|sorry|hmm|oops|whoops|so|um|erm|hang on"
+    r"|hold on|on second thoughts?)[,!.]?\s+)*"
+    r"(?:(?:i |we |you )?(?:don'?t|dont|do not|never|no need to|there'?s no need to|needn'?t)"
+    r"(?: (?:bother|bother to|actually|really|need to|have to|want you to|go and))?"
+    r" (?:add|adding|create|creating|save|saving|enter|log|jot(?: down)?|note(?: down)?|write(?: down)?"
+    r"|remind me|set (?:up )?(?:a|that|the) reminder|make (?:a|another|that|the) (?:task|note|reminder|todo)"
+    r"|(?:put|stick|pop|bung) (?:that|it|this|them)(?: one)? (?:on|in|down|onto))\b"
+    r"|(?:i |we )?(?:don'?t|dont|do not) (?:want|need) (?P<added>.{1,60}?) (?:added|on (?:my|the) list|saved"
+    r"|written down|noted)\b)"
+    r"(?P<rest>.{0,200}?)[.!]*$"
+)
+NEGATED_ADD_GUESS = "a request not to add it"
+NEGATED_ADD_READ = True  # a switch for the round 17 test
+
+
+def negated_add(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
+    """ "don't add that", "no, don't put that on the list", "you don't need to add milk": an add said not to
+    be done never adds ("add that" was made a task). A request after it stands ("don't add that, move the
+    kettle to friday"); otherwise nothing changes — right after an add in this conversation, the chat takes
+    that add back when "that" (or its words) names it (`chat._answer`), else it answers OK (round 17)."""
+    said = _said(message)
+    negation = _NEGATED_ADD.match(said) if NEGATED_ADD_READ and len(said) <= 300 else None
+    if negation is None or intent.intent in (Intent.CONFIRM, Intent.CANCEL):
+        return intent
+    later = _request_after_negation(message, context)
+    if later is not None and later.intent is not Intent.ADD:
+        return later
+    named = (negation.group("added") or negation.group("rest") or "").strip(" ,;:-")
+    named = re.split(r"\s*[,;]\s*|\s+-+\s+|\s+(?:but|because|since|as|i'll|i will)\s+", named)[0]
+    named = re.sub(r"^(?:(?:on|to|onto|in) )?(?:my |the )?(?:to-?do |todo |to do )?list\b\s*", "", named)
+    named = re.sub(r"^(?:that|it|this|them|those|the|a|an|to|my|one)\b\s*", "", named)
+    named = re.sub(
+        r"\s*\b(?:one|task|reminder|on (?:my|the) list|to (?:my|the) list|either|then)$", "", named
+    )
+    ref = TaskRef(words=named) if named else TaskRef(pronoun=True)
+    return ChatIntent(intent=Intent.CANCEL, ref=ref, guessed=NEGATED_ADD_GUESS)
 
 
 # ---- round 16: a hedged report is never acted on at once ----
