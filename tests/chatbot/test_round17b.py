@@ -417,3 +417,34 @@ def test_without_the_rule_a_negated_add_adds(monkeypatch: pytest.MonkeyPatch) ->
     added = [m for m in NEGATED_ADDS if _added(_talk([m])[0])]
     assert added, "no negated add made a task without the rule"
 
+
+# ---- 9: what may happen is a hedge: a delete or completion after it asks ----
+
+MAY_HAPPEN = [
+    ("the apple trees might recover on their own, delete the pruning", ("delete", 1)),
+    ("the council may ring back, so stop tracking the water trough call", ("delete", 7)),
+    ("the seed potatoes could still turn up, delete them anyway", ("delete", 2)),
+    ("the bike might need a new chain, but tick off the service", ("complete", 6)),
+]
+
+
+@pytest.mark.parametrize(("message", "done"), MAY_HAPPEN)
+def test_what_may_happen_asks_first(message: str, done: tuple[str, int]) -> None:
+    backend, replies = _talk([message])
+    assert _asks(replies[0]) and backend.destroyed == [], replies
+    backend, replies = _talk([message, "no"])
+    assert backend.destroyed == [], replies
+    backend, replies = _talk([message, "yes"])
+    assert backend.destroyed == [done], replies
+
+
+def test_could_you_and_may_the_month_are_no_hedge() -> None:
+    backend, replies = _talk(["could you delete the broad beans"])
+    assert backend.destroyed == [("delete", 5)], replies
+    assert rules.HEDGE.search("pay the may invoice") is None
+
+
+def test_without_the_may_happen_words_it_deletes_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "HEDGE", re.compile(rules.HEDGE.pattern.replace(rules.MAY_HAPPEN, "")))
+    backend, replies = _talk([MAY_HAPPEN[0][0]])
+    assert backend.destroyed == [("delete", 1)], replies

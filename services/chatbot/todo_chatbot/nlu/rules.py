@@ -1783,13 +1783,24 @@ def negated_add(message: str, context: NLUContext, intent: ChatIntent) -> ChatIn
 # "rebuilt the shed door, I think", "cancelled the gym, or did I", "pretty sure I paid the window cleaner":
 # the user is not sure it happened, so a completion or delete read from it asks first (each alternative a
 # fixed phrase: linear whatever the message)
+MAY_HAPPEN = (
+    r"|might|mite|may (?:well |still |yet |even |not |never |easily )?(?:be|break|need|want|have|come|go"
+    r"|end up|get|work|turn|happen|stay|last|still|show|arrive|change)"
+    r"|could (?:well |still |yet |even |easily )?(?!you\b|u\b|ya\b|ye\b|i\b|we\b|please\b|pls\b|someone\b"
+    r"|somebody\b|anyone\b|have\b)[a-z]+"
+    r"|(?:it'?s|that'?s|it is) possible|chances are|for all i know|just in case"
+)
 HEDGE = re.compile(
     r"\b(?:i think|i thought|i believe|i guess|i reckon|i suppose|i'?m not sure|not sure|not certain"
     r"|(?:i'?m )?(?:pretty|fairly|quite|almost) sure|probably|maybe|perhaps|possibly|might have|may have"
     r"|must have|could have|iirc|if i remember(?: rightly| correctly)?|or did i|or have i|or did we"
     r"|or have we"
     r"|or not|unless i|as far as i (?:know|remember|can tell)|(?:i )?(?:don'?t|can'?t) (?:remember|recall)"
-    r"|not (?:100|a hundred) ?(?:%|percent|per cent)|if i'?m honest i'?m not|i could be wrong)\b"
+    r"|not (?:100|a hundred) ?(?:%|percent|per cent)|if i'?m honest i'?m not|i could be wrong"
+    # "the kettle might break, but delete it", "it may still be needed, remove it" (round 17): what may
+    # happen is no reason to destroy now; "could you" and the month May are no hedge
+    + MAY_HAPPEN
+    + r")\b"
 )
 HEDGE_GUESS = "heard some doubt in that"
 
