@@ -448,3 +448,38 @@ def test_without_the_may_happen_words_it_deletes_at_once(monkeypatch: pytest.Mon
     monkeypatch.setattr(rules, "HEDGE", re.compile(rules.HEDGE.pattern.replace(rules.MAY_HAPPEN, "")))
     backend, replies = _talk([MAY_HAPPEN[0][0]])
     assert backend.destroyed == [("delete", 1)], replies
+
+
+# ---- 10: chat, then a question about the tasks: the question ----
+
+CHAT_THEN_QUESTION = [
+    ("sorry to bother you, what's on tomorrow", Intent.LIST),
+    ("right, I've got a spare hour, what's left?", Intent.LIST),
+    ("bit of a mad week - what have i got on this week?", Intent.LIST),
+    ("no rush on this, how many have i got overdue", Intent.COUNT),
+]
+
+
+@pytest.mark.parametrize(("message", "intent"), CHAT_THEN_QUESTION)
+def test_chat_then_a_question_is_the_question(message: str, intent: Intent) -> None:
+    assert rules.parse(message, CONTEXT).intent is intent
+
+
+def test_the_question_after_chat_is_answered_from_its_own_words() -> None:
+    _, replies = _talk(["bit of a mad week - what have i got on this week?"])
+    assert "#1 Prune the apple trees" in replies[0] and "#2 Order seed potatoes" in replies[0], replies
+
+
+@pytest.mark.parametrize(
+    "message", ["sowed the broad beans, what's left?", "the shed roof leaks again, how many are overdue"]
+)
+def test_a_report_that_names_a_task_reads_as_it_did(monkeypatch: pytest.MonkeyPatch, message: str) -> None:
+    with_rule = rules.parse(message, CONTEXT)
+    monkeypatch.setattr(rules, "QUESTION_AFTER_CHAT", False)
+    assert rules.parse(message, CONTEXT) == with_rule
+
+
+def test_without_the_rule_the_chat_is_read_as_a_task(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "QUESTION_AFTER_CHAT", False)
+    missed = [m for m, intent in CHAT_THEN_QUESTION if rules.parse(m, CONTEXT).intent is not intent]
+    assert len(missed) >= 2, missed

@@ -1988,7 +1988,11 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
     edit = edit_then_reason(message, context, intent)
     if edit is not None:
         return edit
-    then = _statement_then_date(message, context, intent) or _statement_then_command(message, context, intent)
+    then = (
+        _statement_then_date(message, context, intent)
+        or _statement_then_command(message, context, intent)
+        or _question_after_chat(message, context, intent)
+    )
     if then is not None:
         return then
     if (
@@ -2469,6 +2473,41 @@ def _statement_then_command(message: str, context: NLUContext, intent: ChatInten
     ):
         return last
     return None
+
+
+QUESTION_AFTER_CHAT = True  # a switch for the round 17 test
+_CHAT_CUT = re.compile(r"\s*[,;.!?]+\s*|\s+-+\s+")
+_ASKED = (Intent.LIST, Intent.COUNT, Intent.HELP)
+
+
+def _question_after_chat(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent | None:
+    """ "sorry to bother you, what's on tomorrow", "right, I've got a spare hour, what's left?": chat, then a
+    question about the user's tasks — the question (round 17: the whole message was read as an edit of a task
+    called "sorry to bother you what", or a completion of "got a spare hour"). Only when the whole message read
+    as nothing or as an operation on a task it does not name; the last clause read once."""
+    if not QUESTION_AFTER_CHAT or intent.refusal is not None:
+        return None
+    if intent.intent is not Intent.UNKNOWN and not (
+        intent.intent in _ON_TASK
+        and intent.ref is not None
+        and intent.ref.number is None
+        and not intent.ref.pronoun
+        and intent.ref.ordinal is None
+        and not _names_a_title_word(intent.ref.words or "", context)
+    ):
+        return None  # "paid the rent, how many are left": the report names a task and stands
+    said = clean(message)
+    if len(said) > _REASON_MAX or _reading_a_part.get():
+        return None
+    parts = [p for p in _CHAT_CUT.split(said.strip()) if p.strip(_STRIP)]
+    if len(parts) < 2 or len(parts[-1].split()) < 2:
+        return None
+    token = _reading_a_part.set(True)
+    try:
+        asked = parse_rules(parts[-1], context)
+    finally:
+        _reading_a_part.reset(token)
+    return asked if asked.intent in _ASKED and asked.guessed is None else None
 
 
 # where a reason may follow a complete edit: a comma, a dash, "as", "because", "since", "cos" (round 15)
