@@ -2483,8 +2483,8 @@ _ASKED = (Intent.LIST, Intent.COUNT, Intent.HELP)
 def _question_after_chat(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent | None:
     """ "sorry to bother you, what's on tomorrow", "right, I've got a spare hour, what's left?": chat, then a
     question about the user's tasks — the question (round 17: the whole message was read as an edit of a task
-    called "sorry to bother you what", or a completion of "got a spare hour"). Only when the whole message read
-    as nothing or as an operation on a task it does not name; the last clause read once."""
+    called "sorry to bother you what", or a completion of "got a spare hour"). Only when the whole message
+    read as nothing or as an operation on a task it does not name; the last clause read once."""
     if not QUESTION_AFTER_CHAT or intent.refusal is not None:
         return None
     if intent.intent is not Intent.UNKNOWN and not (
