@@ -480,6 +480,9 @@ def test_a_report_that_names_a_task_reads_as_it_did(monkeypatch: pytest.MonkeyPa
 
 
 def test_without_the_rule_the_chat_is_read_as_a_task(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the classifier, trained on this round's development phrasings, reads some itself: without it
+    monkeypatch.setattr(arbiter, "load", lambda: SureClassifier("unknown"))
+    assert all(rules.parse(m, CONTEXT).intent is intent for m, intent in CHAT_THEN_QUESTION)
     monkeypatch.setattr(rules, "QUESTION_AFTER_CHAT", False)
     missed = [m for m, intent in CHAT_THEN_QUESTION if rules.parse(m, CONTEXT).intent is not intent]
     assert len(missed) >= 2, missed
