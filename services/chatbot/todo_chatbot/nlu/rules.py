@@ -2882,7 +2882,8 @@ _TITLE_AFTERTHOUGHT = re.compile(
 def _finish_add(intent: ChatIntent) -> ChatIntent:
     if intent.title and len(intent.title.split()) >= 3:
         cut = _TITLE_AFTERTHOUGHT.search(intent.title)
-        if cut and cut.start() > 0:
+        # "I have to fix the bike, it isn't finished" says the task is not done: `_again` reads it (a reopen)
+        if cut and cut.start() > 0 and not _NOT_FINISHED.search(intent.title.lower()):
             intent.title = intent.title[: cut.start()].rstrip(" ,;-")
     if intent.title:
         intent.problem = title_problem(intent.title)
