@@ -465,6 +465,11 @@ def test_chat_then_a_question_is_the_question(message: str, intent: Intent) -> N
     assert rules.parse(message, CONTEXT).intent is intent
 
 
+def test_a_day_said_in_the_chat_is_the_questions() -> None:
+    _, replies = _talk(["saturday looks hectic, how many are due"])
+    assert "1 pending task due Sat 2026-11-28" in replies[0], replies
+
+
 def test_the_question_after_chat_is_answered_from_its_own_words() -> None:
     _, replies = _talk(["bit of a mad week - what have i got on this week?"])
     assert "#1 Prune the apple trees" in replies[0] and "#2 Order seed potatoes" in replies[0], replies

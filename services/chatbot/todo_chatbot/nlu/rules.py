@@ -2507,7 +2507,16 @@ def _question_after_chat(message: str, context: NLUContext, intent: ChatIntent) 
         asked = parse_rules(parts[-1], context)
     finally:
         _reading_a_part.reset(token)
-    return asked if asked.intent in _ASKED and asked.guessed is None else None
+    if asked.intent not in _ASKED or asked.guessed is not None:
+        return None
+    f = asked.filter
+    if asked.intent is not Intent.HELP and f.due is None and f.on is None and f.until is None:
+        # "tomorrow's looking busy, how many are due": the day said in the chat is the question's
+        whole = list_filter(Words.of(said.lower()).text, context.today)
+        asked.filter = f.model_copy(update={"due": whole.due, "on": whole.on, "until": whole.until})
+        if whole.due is not None or whole.on is not None or whole.until is not None:
+            asked.filter.status = "pending" if f.status == "all" else f.status
+    return asked
 
 
 # where a reason may follow a complete edit: a comma, a dash, "as", "because", "since", "cos" (round 15)
