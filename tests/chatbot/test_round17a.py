@@ -303,7 +303,10 @@ def test_a_reason_then_so_the_task_is_done_acts(message: str, number: int) -> No
 
 
 def test_without_the_rule_the_reason_makes_it_a_guess(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Round 17 (b)'s reading of a statement then a command on a named task reads it too since the merge: both
+    are switched off."""
     monkeypatch.setattr(rules, "REASON_THEN_DONE", False)
+    monkeypatch.setattr(rules, "STATEMENT_THEN_COMMAND", False)
     backend, replies = _talk(["the landlord rang back, so the damp one's done"])
     assert _asks(replies[0]) and backend.destroyed == [], replies
 

@@ -19,7 +19,8 @@ from todo_chatbot.core.limits import TurnLimits
 from todo_chatbot.core.metrics import CONVERSATION_WRITES, LATE_WRITE_FAILURES
 from todo_chatbot.crud import ConversationState, ConversationStore, OpenedTurn
 from todo_chatbot.nlu.intent import ChatIntent, Intent, ListFilter, NLUContext, NLUProvider, TaskRef
-from todo_chatbot.nlu.rules import SCRATCH_THAT_GUESS, clean, negated_undo, title_problem
+from todo_chatbot.nlu.rules import NEGATED_ADD_GUESS, SCRATCH_THAT_GUESS, clean, negated_undo, title_problem
+from todo_chatbot.nlu.stems import stem
 from todo_chatbot.resolve import (
     MAX_TASKS,
     Resolution,
@@ -175,6 +176,24 @@ def change_is(change: dict[str, Any], guessed: str, tasks: list[Task]) -> bool:
     return False
 
 
+def unadded(intent: ChatIntent, pending: dict[str, Any] | None, change: dict[str, Any] | None) -> ChatIntent:
+    """ "don't add that" (rules.NEGATED_ADD_GUESS) right after an add in this conversation, naming it ("that",
+    or words of the task just added: "don't add milk"): an undo of that add — the task the bot just made
+    (round 17). Otherwise nothing changes (the CANCEL stands: with a question waiting, no to it)."""
+    if pending is not None or change is None or change.get("turns") or change["kind"] != "created":
+        return intent
+    if intent.ref is None or not (intent.ref.pronoun or names_the_added(intent.ref.words or "", change)):
+        return intent
+    return ChatIntent(intent=Intent.UNDO)
+
+
+def names_the_added(words: str, change: dict[str, Any]) -> bool:
+    """Every word said is a word of the task just added."""
+    said = {stem(w) for w in re.findall(r"[\w']+", words.lower()[:200])}
+    added = {stem(w) for t in change["tasks"] for w in re.findall(r"[\w']+", str(t.get("title", "")).lower())}
+    return bool(said) and said <= added
+
+
 def scratched(
     intent: ChatIntent, pending: dict[str, Any] | None, change: dict[str, Any] | None
 ) -> ChatIntent:
@@ -202,11 +221,13 @@ def filter_tasks(tasks: list[Task], f: ListFilter, today: date) -> list[Task]:
             return False
         if f.priority and task["priority"] != f.priority:
             return False
-        if f.due is None and f.on is None:
+        if f.due is None and f.on is None and f.until is None:
             return True
         due = date.fromisoformat(task["due_date"]) if task.get("due_date") else None
         if due is None:
             return False
+        if f.due is None and f.until is not None:
+            return today <= due <= f.until
         if f.due is None:
             return due == f.on
         monday = today - timedelta(days=today.weekday())
@@ -232,7 +253,9 @@ def describe_filter(f: ListFilter) -> str:
         "next_week": " due next week",
         "overdue": " overdue",
     }
-    on = f" due {f.on:%a %Y-%m-%d}" if f.on is not None and f.due is None else ""
+    on = f" due {f.on:%a %Y-%m-%d}" if f.on is not None and f.due is None and f.until is None else ""
+    if f.until is not None and f.due is None:
+        on = f" due by {f.until:%a %Y-%m-%d}"
     return f"{words}task{{s}}{due[f.due]}{on}"
 
 
@@ -434,6 +457,8 @@ class ChatService:
         before = state.last_change
         if intent.intent is Intent.DELETE and intent.guessed == SCRATCH_THAT_GUESS:
             intent = scratched(intent, pending, before)
+        if intent.intent is Intent.CANCEL and intent.guessed == NEGATED_ADD_GUESS:
+            intent = unadded(intent, pending, before)
         reply = await self._answer(intent, pending, text, turn)
         aged(state, before)
         answered = clock()
@@ -493,6 +518,8 @@ class ChatService:
                 and not undo_destroys(change, turn.tasks)
             ):
                 return await self._undo(turn)
+            if intent.guessed == NEGATED_ADD_GUESS:
+                return "OK, I won't add it: nothing has changed."
             return "OK, I won't do that: nothing has changed."
         if pending is not None:
             asked = ChatIntent.model_validate(pending["intent"])

@@ -46,6 +46,8 @@ class ListFilter(BaseModel):
     due: Literal["today", "tomorrow", "week", "next_week", "overdue"] | None = None
     priority: Priority | None = None
     on: date | None = None  # "what's due on friday", "anything on the 3rd": due that day
+    # "what's due between now and sunday", "anything due by friday": due from today to that day (round 17)
+    until: date | None = None
 
 
 class ChatIntent(BaseModel):

@@ -92,7 +92,8 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
         # "memo to self - descale the kettle" (round 14)
         (
             r"^(?:(?:note|memo|message) to (?:self|myself)|memo|new reminder|reminder"
-            r"|note)\b"
+            # "note down X" is the "… down" rewrite below, not "remind me to down X" (round 17)
+            r"|note(?! down\b))\b"
             r" ?(?:-+|:)? ?",
             "remind me to ",
         ),
@@ -290,6 +291,12 @@ _SHIFT = [
         r" (?:for|on|with|to do|to finish) (?P<ref>.+)$"
     ),
     *_MORE_TIME,
+    # "make testing the water a day earlier", "have the MOT a week later" (round 17): an edit verb with no
+    # direction of its own, so the direction must be said
+    re.compile(
+        rf"^(?:make|have|set|do|schedule|reschedule) (?P<ref>.+?) {_N} (?P<unit>days?|weeks?)"
+        rf"(?P<dir> later| earlier| sooner)$"
+    ),
     # "the dentist should be two days earlier"
     re.compile(
         rf"^(?P<ref>.+?) (?:should be|needs to be|can be|could be|has to be|is) {_N} (?P<unit>days?|weeks?)"
@@ -385,11 +392,23 @@ _DATE_EDIT = [
     r" (?:till|until|til|to|for|over to|back to|into|onto) (?P<value>.+?)(?: now| instead)?$",
 ]
 STEP_DOWN = "step down"
+# "isn't a rush", "aren't in a hurry" (round 17): "urgent" in other words
+_A_RUSH = "|(?:in )?(?:a|any) (?:rush|hurry)|an emergency"
+_NOT_URGENT = rf"(?:urgent|important|pressing|a priority{_A_RUSH})"
+# "the passport isn't a rush, it can wait": the same said again (round 17)
+_IT_CAN_WAIT = (
+    r"(?: (?:so |and )?(?:it|that|this|they|those|these) (?:can|could) (?:wait|hold on)"
+    r"(?: a bit| for now| a while)?)?"
+)
+# "… is no rush", "… can wait", said before the priority that is fine (round 17)
+_NO_RUSH = r"|(?: is|'s| are)(?: really)? (?:in )?no (?:rush|hurry)| (?:can|could) wait(?: a bit| for now)?"
 _PRIORITY_EDIT: list[tuple[str, str | None]] = [
     # "the indigo yarn isn't that pressing, medium is fine": the priority said last is the one (round 13)
+    # "the endpapers aren't a rush, low priority is fine", "the awl is no rush, low will do", "the fern can
+    # wait, low is fine" (round 17: the urgency taken away in other words)
     (
         r"^(?P<ref>.+?)(?:(?: (?:isn'?t|aren'?t|is not|are not|isnt|arent)|'s not)(?: really| that| very| so"
-        r"| too)? (?:urgent|important|pressing|a priority)(?: really| actually| any ?more)?)?(?: so| but)?"
+        rf"| too)? {_NOT_URGENT}(?: really| actually| any ?more)?{_NO_RUSH})?(?: so| but)?"
         r" (?P<p>high|low|medium|normal)(?: priority)?(?:'s| is| will| would| should|'ll)(?: be| do)?"
         r" (?:fine|do|ok|okay|enough|plenty|good|right)$",
         None,
@@ -404,12 +423,19 @@ _PRIORITY_EDIT: list[tuple[str, str | None]] = [
     # (`ChatIntent.priority_down`, round 16); "isn't important" / "isn't a priority" say low
     (
         r"^(?P<ref>.+?)(?: isn'?t| is not| isnt|'s not| is no longer| aren'?t| are not)"
-        r"(?: really| that| very| so)? (?:urgent|pressing)(?: any ?more| after all| now| really)?$",
+        rf"(?: really| that| very| so)? (?:urgent|pressing{_A_RUSH})(?: any ?more| after all| now| really)?"
+        rf"{_IT_CAN_WAIT}$",
         STEP_DOWN,
+    ),
+    # "the endpapers are no rush" (round 17), like "there's no rush on the endpapers"
+    (
+        r"^(?P<ref>.+?)(?: is|'s| are)(?: really)? (?:in )?no (?:rush|hurry)(?: any ?more| now| really)?"
+        rf"{_IT_CAN_WAIT}$",
+        "low",
     ),
     (
         r"^(?P<ref>.+?)(?: isn'?t| is not| isnt|'s not| is no longer| aren'?t| are not)"
-        r"(?: really| that| very| so)? (?:important|a priority)(?: any ?more| after all)?$",
+        rf"(?: really| that| very| so)? (?:important|a priority)(?: any ?more| after all)?{_IT_CAN_WAIT}$",
         "low",
     ),
     (r"^(?P<ref>.+?) should be (?P<p>high|low|medium|top) priority$", None),

@@ -9,7 +9,7 @@ import re
 import unicodedata
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from todo_chatbot.nlu import phrasing
 from todo_chatbot.nlu.dates import NUMBER_WORDS, find_date, parse_date
@@ -754,7 +754,10 @@ def list_filter(text: str, today: date | None = None) -> ListFilter:
         else:
             nth = re.search(r"\b(?:on|for|by|due) the (\d{1,2})(?:st|nd|rd|th)\b", text)
             on = phrasing.day_of_month(nth.group(1), today) if nth else None
-    named = due is not None or on is not None
+    until = _until(text, today) if due != "overdue" and today is not None and UNTIL_READ else None
+    if until is not None:
+        due, on = None, None  # "between today and next wednesday": the span, not today
+    named = due is not None or on is not None or until is not None
     if named and status == "all" and not re.search(r"\b(all|everything)\b", text):
         status = "pending"  # "what's due today" asks what is still to do
     m = re.search(
@@ -767,7 +770,42 @@ def list_filter(text: str, today: date | None = None) -> ListFilter:
         r"\bun(?:important|urgent)\b", text
     ):
         priority = "low"  # "which bits aren't very important" (round 14)
-    return ListFilter(status=status, due=due, priority=priority, on=on)  # type: ignore[arg-type]
+    return ListFilter(status=status, due=due, priority=priority, on=on, until=until)  # type: ignore[arg-type]
+
+
+# "what's due between now and sunday", "anything due by friday", "what have i got up to the 5th", "what's on
+# over the next three days" (round 17): a span from today to a day, not that day alone; "before friday" ends
+# the day before
+_UNTIL_LEAD = re.compile(
+    r"\b(?:between (?:now|today|this morning) and|from (?:now|today) (?:until|till|til|to|through|thru)"
+    r"|(?:up )?(?:until|till|til|to|through|thru)(?= \S+day\b| the \d)|by|before|no later than)"
+    r" (?=\S)"
+)
+_NEXT_DAYS = re.compile(
+    r"\b(?:in|over|during|for|within) the (?:next|coming) (?P<n>\d{1,2}|two|three|four|five|six|seven|ten"
+    r"|few|couple of) days\b"
+)
+UNTIL_READ = True  # a switch for the round 17 test
+
+
+def _until(text: str, today: date) -> date | None:
+    days = _NEXT_DAYS.search(text)
+    if days is not None:
+        raw = days.group("n")
+        n = int(raw) if raw.isdigit() else NUMBER_WORDS.get(raw, 2 if raw == "couple of" else 3)
+        return today + timedelta(days=n)
+    for lead in list(_UNTIL_LEAD.finditer(text[:200]))[:3]:
+        after = text[lead.end() :]
+        found = find_date(" ".join(after.split(" ")[:6]), today)
+        end = found.value if found is not None and found.start == 0 else None
+        if end is None:
+            nth = re.match(r"(?:the )?(\d{1,2})(?:st|nd|rd|th)\b", after)
+            end = phrasing.day_of_month(nth.group(1), today) if nth else None
+        if end is not None and lead.group(0).startswith("before"):
+            end -= timedelta(days=1)
+        if end is not None and end >= today:
+            return end
+    return None
 
 
 # an instruction after the task: "…, put that down", "…, can you add that", "…, add it" (round 11)
@@ -782,6 +820,27 @@ _FILLER_LEAD = re.compile(
     r"^(?:(?:oh|and|also|ok|okay|right)\s+)*(?:one more thing|one last thing|another thing|last thing"
     r"|quick one|before i forget|while i remember|while i think of it)\s+"
 )
+
+
+def _without_date(words: Words, start: int, end: int) -> Words:
+    """`words` without the date at `start`..`end`; a clause break that ended the date ("fill the tank on
+    friday, we're nearly dry") stays on the word before it when a reason follows, so the reason is still cut
+    from the title (round 17: the comma went with the date and the reason stayed in the title)."""
+    first, last = words._token_at(start), words._token_at(max(start, end - 1))
+    out = words.without_span(start, end)
+    if (
+        KEEP_CLAUSE_BREAK
+        and 0 < first
+        and last + 1 < len(words.orig)
+        and words.orig[last].endswith((",", ";", "?", "!", "."))
+        and not out.orig[first - 1].endswith((",", ";"))
+        and _TITLE_AFTERTHOUGHT.match(", " + " ".join(words.orig[last + 1 :]))
+    ):
+        out.orig[first - 1] += ","
+    return out
+
+
+KEEP_CLAUSE_BREAK = True  # a switch for the round 17 test
 
 
 def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
@@ -813,7 +872,7 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
         time_of_day = bool(after) and after[0] in ("evening", "morning", "afternoon", "night")
         at_end = not after
         first = words._token_at(found.start)
-        words = words.without_span(found.start, found.end)
+        words = _without_date(words, found.start, found.end)
         if time_of_day and first == 0 and len(words.norm) > 1:
             words = Words(
                 words.orig[1:], words.norm[1:]
@@ -835,7 +894,7 @@ def _title_parts(words: Words, today_ctx: NLUContext) -> ChatIntent:
         )
         if nth is not None and (day := phrasing.day_of_month(nth.group(1), today_ctx.today)) is not None:
             due = day  # "on the 9th": that day of this month, or of the next once it has passed
-            words = words.without_span(nth.start(), nth.end())
+            words = _without_date(words, nth.start(), nth.end())
     priority: Priority | None = None
     if head is not None and (in_head_p := PRIORITY_IN_TEXT.search(head.text)) is not None:
         priority = _priority(in_head_p.group("p") or in_head_p.group("p2") or in_head_p.group("p3"))
@@ -1071,7 +1130,17 @@ def parse(message: str, context: NLUContext) -> ChatIntent:
     (nlu/arbiter.py)."""
     from todo_chatbot.nlu.arbiter import arbitrate
 
-    return refine_title(guarded(message, context, arbitrate(message, context, parse_rules(message, context))))
+    intent = arbitrate(message, context, parse_rules(message, context))
+    if (intent.intent is Intent.UNKNOWN and intent.refusal is None and intent.ref is None) or (
+        intent.intent in _ON_TASK and intent.inferred and not _names_a_title_word(_ref_words(intent), context)
+    ):
+        # neither the rules nor the classifier read a request: a greeting with chat after it (round 17)
+        intent = _greeting_then_chat(message, context) or intent
+    return refine_title(guarded(message, context, intent))
+
+
+def _ref_words(intent: ChatIntent) -> str:
+    return "#" if intent.ref is None or intent.ref.number is not None else intent.ref.words or "#"
 
 
 def refine_title(intent: ChatIntent) -> ChatIntent:
@@ -1633,7 +1702,9 @@ def task_for_it(message: str, context: NLUContext, intent: ChatIntent) -> ChatIn
 
 def guarded(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
     """Round 13's take-back guard, then round 14's: a field taken away, a condition, the done ones; a
-    question read as a completion (review fix); round 15's narration, musing and "my task for it"."""
+    question read as a completion (review fix); round 15's narration, musing and "my task for it"; round
+    17's negated add."""
+    intent = negated_add(message, context, intent)
     intent = asked_done(message, context, intent)
     intent = taken_back(message, context, task_for_it(message, context, intent))
     intent = narrated(message, context, musing(message, context, intent))
@@ -1664,18 +1735,72 @@ def scratch_that(message: str, intent: ChatIntent) -> ChatIntent:
     return intent.model_copy(update={"guessed": SCRATCH_THAT_GUESS, "ref": TaskRef(pronoun=True)})
 
 
+# ---- round 17: "don't add that" never adds ----
+
+# "don't add that", "no, don't put that on the list", "you don't need to add milk", "i don't want that added":
+# an add said not to be done (the whole message; each alternative a fixed phrase, so the match is linear)
+_NEGATED_ADD = re.compile(
+    r"^(?:(?:oh|no|nah|nope|wait|actually|please|pls|ok|okay|sorry|hmm|oops|whoops|so|um|erm|hang on"
+    r"|hold on|on second thoughts?)[,!.]?\s+)*"
+    r"(?:(?:i |we |you )?(?:don'?t|dont|do not|never|no need to|there'?s no need to|needn'?t)"
+    r"(?: (?:bother|bother to|actually|really|need to|have to|want you to|go and))?"
+    r" (?:add|adding|create|creating|save|saving|enter|log|jot(?: down)?|note(?: down)?|write(?: down)?"
+    r"|remind me|set (?:up )?(?:a|that|the) reminder|make (?:a|another|that|the) (?:task|note|reminder|todo)"
+    r"|(?:put|stick|pop|bung) (?:that|it|this|them)(?: one)? (?:on|in|down|onto))\b"
+    r"|(?:i |we )?(?:don'?t|dont|do not) (?:want|need) (?P<added>.{1,60}?) (?:added|on (?:my|the) list|saved"
+    r"|written down|noted)\b)"
+    r"(?P<rest>.{0,200}?)[.!]*$"
+)
+NEGATED_ADD_GUESS = "a request not to add it"
+NEGATED_ADD_READ = True  # a switch for the round 17 test
+
+
+def negated_add(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
+    """ "don't add that", "no, don't put that on the list", "you don't need to add milk": an add said not to
+    be done never adds ("add that" was made a task). A request after it stands ("don't add that, move the
+    kettle to friday"); otherwise nothing changes — right after an add in this conversation, the chat takes
+    that add back when "that" (or its words) names it (`chat._answer`), else it answers OK (round 17)."""
+    said = _said(message)
+    negation = _NEGATED_ADD.match(said) if NEGATED_ADD_READ and len(said) <= 300 else None
+    if negation is None or intent.intent in (Intent.CONFIRM, Intent.CANCEL):
+        return intent
+    later = _request_after_negation(message, context)
+    if later is not None and later.intent is not Intent.ADD:
+        return later
+    named = (negation.group("added") or negation.group("rest") or "").strip(" ,;:-")
+    named = re.split(r"\s*[,;]\s*|\s+-+\s+|\s+(?:but|because|since|as|i'll|i will)\s+", named)[0]
+    named = re.sub(r"^(?:(?:on|to|onto|in) )?(?:my |the )?(?:to-?do |todo |to do )?list\b\s*", "", named)
+    named = re.sub(r"^(?:that|it|this|them|those|the|a|an|to|my|one)\b\s*", "", named)
+    named = re.sub(
+        r"\s*\b(?:one|task|reminder|on (?:my|the) list|to (?:my|the) list|either|then)$", "", named
+    )
+    ref = TaskRef(words=named) if named else TaskRef(pronoun=True)
+    return ChatIntent(intent=Intent.CANCEL, ref=ref, guessed=NEGATED_ADD_GUESS)
+
+
 # ---- round 16: a hedged report is never acted on at once ----
 
 # "rebuilt the shed door, I think", "cancelled the gym, or did I", "pretty sure I paid the window cleaner":
 # the user is not sure it happened, so a completion or delete read from it asks first (each alternative a
 # fixed phrase: linear whatever the message)
+MAY_HAPPEN = (
+    r"|might|mite|may (?:well |still |yet |even |not |never |easily )?(?:be|break|need|want|have|come|go"
+    r"|end up|get|work|turn|happen|stay|last|still|show|arrive|change)"
+    r"|could (?:well |still |yet |even |easily )?(?!you\b|u\b|ya\b|ye\b|i\b|we\b|please\b|pls\b|someone\b"
+    r"|somebody\b|anyone\b|have\b)[a-z]+"
+    r"|(?:it'?s|that'?s|it is) possible|chances are|for all i know|just in case"
+)
 HEDGE = re.compile(
     r"\b(?:i think|i thought|i believe|i guess|i reckon|i suppose|i'?m not sure|not sure|not certain"
     r"|(?:i'?m )?(?:pretty|fairly|quite|almost) sure|probably|maybe|perhaps|possibly|might have|may have"
     r"|must have|could have|iirc|if i remember(?: rightly| correctly)?|or did i|or have i|or did we"
     r"|or have we"
     r"|or not|unless i|as far as i (?:know|remember|can tell)|(?:i )?(?:don'?t|can'?t) (?:remember|recall)"
-    r"|not (?:100|a hundred) ?(?:%|percent|per cent)|if i'?m honest i'?m not|i could be wrong)\b"
+    r"|not (?:100|a hundred) ?(?:%|percent|per cent)|if i'?m honest i'?m not|i could be wrong"
+    # "the kettle might break, but delete it", "it may still be needed, remove it" (round 17): what may
+    # happen is no reason to destroy now; "could you" and the month May are no hedge
+    + MAY_HAPPEN
+    + r")\b"
 )
 HEDGE_GUESS = "heard some doubt in that"
 
@@ -1933,7 +2058,11 @@ def _parse_rules(message: str, context: NLUContext) -> ChatIntent:
     edit = edit_then_reason(message, context, intent)
     if edit is not None:
         return edit
-    then = _statement_then_date(message, context, intent)
+    then = (
+        _statement_then_date(message, context, intent)
+        or _statement_then_command(message, context, intent)
+        or _question_after_chat(message, context, intent)
+    )
     if then is not None:
         return then
     if (
@@ -2058,6 +2187,57 @@ def _after_the_reason(words: str, context: NLUContext) -> TaskRef | None:
     if not typed or named is None or named.words is None or named.words.split() != typed:
         return None
     return TaskRef(words=" ".join(typed))
+
+
+# ---- round 17: a greeting with chat after it ----
+
+# "morning from the boatyard!", "hello from a very wet campsite": a greeting sent from somewhere
+_FROM_PLACE = re.compile(r"^(?P<greeting>.+?) from (?:[\w'-]+ ){0,4}[\w'-]+$")
+_after_greeting: ContextVar[bool] = ContextVar("after_greeting", default=False)
+_CHAT_QUESTION = re.compile(
+    r"(?:how|what(?! an? )|what's|whats|who|who's|where|when|why|which|is|are|was|were|do|does|did|can|could"
+    r"|will|would|should|shall)\b"
+)
+GREETING_THEN_CHAT = True  # a switch for the round 17 test
+
+
+def _greeting_then_chat(message: str, context: NLUContext) -> ChatIntent | None:
+    """ "evening! long day at the tiller", "morning from the boatyard!", "hiya, what a week": a greeting,
+    then chat the rules read nothing in (no request, no question) — a greeting (round 17). The chat is read
+    once (never again after a greeting inside it) and only in a short message."""
+    said = clean(message).lower().replace("\u2019", "'")
+    if not GREETING_THEN_CHAT or len(said) > 300 or _after_greeting.get() or said.rstrip().endswith("?"):
+        return None
+    parts = [p.strip(_STRIP) for p in _GREETING_PARTS.split(said) if p.strip(_STRIP)]
+    if not parts:
+        return None
+    place = _FROM_PLACE.match(parts[0])
+    if not (_greeting_part(parts[0]) or (place is not None and _greeting_part(place.group("greeting")))):
+        return None
+    if len(parts) == 1:
+        return ChatIntent(intent=Intent.GREETING)
+    rest = ", ".join(parts[1:])
+    if _CHAT_QUESTION.match(rest):
+        return None  # "hello, how tall is everest": a question about the world stays not understood
+    from todo_chatbot.nlu.classifier import load
+
+    when = find_date(rest, context.today)
+    if load().predict(rest, context.vocabulary).intent == Intent.ADD.value or (
+        when is not None and when.value > context.today
+    ):
+        return None  # "hey, buy some coal tomorrow": a request the rules cannot read, not chat
+    token = _after_greeting.set(True)
+    try:
+        chat = parse_rules(rest, context)
+    finally:
+        _after_greeting.reset(token)
+    if chat.refusal is not None or chat.intent not in (Intent.UNKNOWN, Intent.GREETING, *_ON_TASK):
+        return None
+    if chat.intent in _ON_TASK and not (  # "knackered after the lock flight": a past tense naming no task
+        chat.inferred and chat.ref is not None and not _names_a_title_word(chat.ref.words or "", context)
+    ):
+        return None
+    return ChatIntent(intent=Intent.GREETING)
 
 
 # ---- round 16: an explicit numbered command with a reason before or after it ----
@@ -2413,6 +2593,84 @@ def _statement_then_date(message: str, context: NLUContext, intent: ChatIntent) 
     return None
 
 
+STATEMENT_THEN_COMMAND = True  # a switch for the round 17 test
+
+
+def _statement_then_command(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent | None:
+    """ "I stepped down from the panel so stop tracking the reception visit", "we've moved house, delete the
+    bin collection one": a statement the rules read as a report (a past tense), then an explicit command on
+    a task it names exactly — the command (round 17: the whole message was read as one completion of a task
+    called "stepped down … visit", which named nothing). Only the last clause, read once, and only a command
+    that is no guess and names its task by the words of a title; hedges and conditions in the statement still
+    ask (`guarded` reads the whole message)."""
+    if not (STATEMENT_THEN_COMMAND and intent.inferred and intent.intent in (Intent.COMPLETE, Intent.REOPEN)):
+        return None
+    said = clean(message)
+    if len(said) > _REASON_MAX or _reading_a_part.get():
+        return None
+    parts = [p for p in _CLAUSE_CUT.split(said.strip()) if p.strip(_STRIP)]
+    if len(parts) < 2 or len(parts[-1].split()) < 2:
+        return None
+    token = _reading_a_part.set(True)
+    try:
+        last = parse_rules(parts[-1], context)
+    finally:
+        _reading_a_part.reset(token)
+    if (
+        last.intent in _ON_TASK
+        and last.ref is not None
+        and not (last.inferred or last.guessed or last.ref.pronoun or last.ref.ordinal is not None)
+        and last.ref.number is None  # a typed number with a reason is round 16's (numbered_with_reason)
+        and _names_a_title_word(last.ref.words or "", context)
+    ):
+        return last
+    return None
+
+
+QUESTION_AFTER_CHAT = True  # a switch for the round 17 test
+_CHAT_CUT = re.compile(r"\s*[,;.!?]+\s*|\s+-+\s+")
+_ASKED = (Intent.LIST, Intent.COUNT, Intent.HELP)
+
+
+def _question_after_chat(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent | None:
+    """ "sorry to bother you, what's on tomorrow", "right, I've got a spare hour, what's left?": chat, then a
+    question about the user's tasks — the question (round 17: the whole message was read as an edit of a task
+    called "sorry to bother you what", or a completion of "got a spare hour"). Only when the whole message
+    read as nothing or as an operation on a task it does not name; the last clause read once."""
+    if not QUESTION_AFTER_CHAT or intent.refusal is not None:
+        return None
+    if intent.intent is not Intent.UNKNOWN and not (
+        intent.intent in _ON_TASK
+        and intent.ref is not None
+        and intent.ref.number is None
+        and not intent.ref.pronoun
+        and intent.ref.ordinal is None
+        and not _names_a_title_word(intent.ref.words or "", context)
+    ):
+        return None  # "paid the rent, how many are left": the report names a task and stands
+    said = clean(message)
+    if len(said) > _REASON_MAX or _reading_a_part.get():
+        return None
+    parts = [p for p in _CHAT_CUT.split(said.strip()) if p.strip(_STRIP)]
+    if len(parts) < 2 or len(parts[-1].split()) < 2:
+        return None
+    token = _reading_a_part.set(True)
+    try:
+        asked = parse_rules(parts[-1], context)
+    finally:
+        _reading_a_part.reset(token)
+    if asked.intent not in _ASKED or asked.guessed is not None:
+        return None
+    f = asked.filter
+    if asked.intent is not Intent.HELP and f.due is None and f.on is None and f.until is None:
+        # "tomorrow's looking busy, how many are due": the day said in the chat is the question's
+        whole = list_filter(Words.of(said.lower()).text, context.today)
+        asked.filter = f.model_copy(update={"due": whole.due, "on": whole.on, "until": whole.until})
+        if whole.due is not None or whole.on is not None or whole.until is not None:
+            asked.filter.status = "pending" if f.status == "all" else f.status
+    return asked
+
+
 # where a reason may follow a complete edit: a comma, a dash, "as", "because", "since", "cos" (round 15)
 _REASON_CUT = re.compile(
     r"\s*[,;]\s*|\s+-+\s+|\s+(?:as|because|since|cos|coz|cause|'cause|seeing as|given)\s+", re.IGNORECASE
@@ -2757,10 +3015,25 @@ def _again(intent: ChatIntent, context: NLUContext, message: str = "") -> ChatIn
 
 # what is said after an added task and is not part of it (round 14): a reason about someone ("…, she's not
 # been well"), a leftover "though" ("…, low priority though"), "too" / "as well" ("list the bike too")
+_REASON_SEP = r"(?:,|;|\s[-\u2013\u2014]+)\s*"
 _TITLE_AFTERTHOUGHT = re.compile(
     r",\s*(?:she|he|they|we|you|the kids|mum|mom|dad)(?:'s|'re|'ve|'ll|'d| is| are| was| were| has| have"
     r"| had| will| won'?t| can'?t| isn'?t| aren'?t| hasn'?t| haven'?t| keeps| needs| wants| said| asked"
     r"| told| reckons)\b.*$"
+    # round 17: a reason said after the task, after a comma or a dash — with a subject of its own ("…, we're
+    # nearly dry", "…, it runs out then", "- the old one's leaking", "- Sam's been off sick"), a "because"
+    # ("…, because the sink leaks", "… because it's so dry", "… as we're running low") or a stock phrase
+    # ("…, running low", "…, none left")
+    rf"|{_REASON_SEP}(?:i|it|there|he|she|they|we)(?:'s|'re|'ve|'ll|'d|'m)? [\w'].*$"
+    rf"|{_REASON_SEP}(?:because|cos|coz|'cause|since) .*$"
+    rf"|{_REASON_SEP}(?:the|my|our|his|her|their) (?:\w+ )?\w+(?:'s| is| are| was| were| has| have| keeps"
+    r"| broke| needs) .*$"
+    rf"|{_REASON_SEP}\w+'s (?:been|got|gone|not|off|away|ill|sick|back|coming|going|still|just|had|due"
+    r"|broken|leaking|run|running|nearly|almost)\b.*$"
+    rf"|{_REASON_SEP}(?:(?:we're|were|we are|i'm|im|i am) )?(?:running (?:low|out)|nearly (?:out|gone|empty"
+    r"|dry)|almost (?:out|gone|empty)|out of \w+|low on \w+|none left|all gone|ran out)\b.*$"
+    r"|\s+(?:because|cos|coz|'cause) .*$"
+    r"|\s+(?:as|since) (?:i|we|he|she|they|it|there)(?:'s|'re|'ve|'ll|'d|'m)? [\w'].*$"
     r"|,\s*(?:though|tho|anyway|anyways|mind you|mind|i guess|i suppose|i reckon|i think)$"
     r"|\s+(?:too|as well|also)$",
     re.IGNORECASE,
@@ -2770,7 +3043,8 @@ _TITLE_AFTERTHOUGHT = re.compile(
 def _finish_add(intent: ChatIntent) -> ChatIntent:
     if intent.title and len(intent.title.split()) >= 3:
         cut = _TITLE_AFTERTHOUGHT.search(intent.title)
-        if cut and cut.start() > 0:
+        # "I have to fix the bike, it isn't finished" says the task is not done: `_again` reads it (a reopen)
+        if cut and cut.start() > 0 and not _NOT_FINISHED.search(intent.title.lower()):
             intent.title = intent.title[: cut.start()].rstrip(" ,;-")
     if intent.title:
         intent.problem = title_problem(intent.title)
