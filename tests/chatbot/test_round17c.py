@@ -91,3 +91,11 @@ def test_a_title_word_ending_in_ed_is_a_reference_not_a_past_form(
     backend = RestoringBackend(make_tasks(["Ask Winnifred about the stall", "Fix the gate"], [False, False]))
     replies = converse(backend, [message])
     assert backend.destroyed == [destroyed], replies
+
+
+@pytest.mark.parametrize("message", ["fixed this morning", "sorted this afternoon"])
+def test_this_morning_points_at_nothing(message: str) -> None:
+    """ "this" before a time of day says when: the reading is the one without the rule (it asks about the task
+    whose title starts with the verb), never "which task?"."""
+    backend, replies = _talk(["show task 1", message])
+    assert backend.destroyed == [] and replies[1].startswith("Should I mark as done #"), replies

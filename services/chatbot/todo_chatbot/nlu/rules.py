@@ -1146,7 +1146,10 @@ def parse(message: str, context: NLUContext) -> ChatIntent:
 # "that" or "this", the reference is the pronoun: the conversation's task, or a question when there is none
 # (a switch for the test)
 PRONOUN_OVER_A_PARTICIPLE = True
-_POINTED = re.compile(r"\b(?:it|that|this)\b")
+# "this morning", "that week" say when, they point at nothing
+_POINTED = re.compile(
+    r"\b(?:it|that|this)\b(?!\s+(?:morning|afternoon|evening|week|weekend|month|year|time)\b)"
+)
 _HOW_IT_ENDED = frozenset(
     "done sorted finished clear cleared fixed complete completed dealt handled over".split()
 )
