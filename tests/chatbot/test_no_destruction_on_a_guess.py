@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -434,6 +435,24 @@ def converse(backend: FakeBackend, messages: list[str]) -> list[str]:
         conversation = result.conversation_id
         replies.append(result.reply)
     return replies
+
+
+def asks(reply: str) -> bool:
+    """A reply that asks the user: a question, or a yes/no."""
+    return reply.rstrip().endswith(("?", "(yes/no)"))
+
+
+def check_asks_then_only_yes_acts(
+    talk: Callable[[list[str]], tuple[FakeBackend, list[str]]], message: str, done: tuple[str, int]
+) -> None:
+    """`message` asks and destroys nothing, "no" after it keeps everything, "yes" does `done` and nothing
+    else; `talk` runs a fresh conversation over the caller's own tasks."""
+    backend, replies = talk([message])
+    assert asks(replies[0]) and backend.destroyed == [], replies
+    backend, replies = talk([message, "no"])
+    assert backend.destroyed == [], replies
+    backend, replies = talk([message, "yes"])
+    assert backend.destroyed == [done], replies
 
 
 def check_a_field_is_never_the_task(

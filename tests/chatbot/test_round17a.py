@@ -10,7 +10,14 @@ import pytest
 from todo_chatbot.nlu import rules
 from todo_chatbot.nlu.intent import Intent, NLUContext
 
-from tests.chatbot.test_no_destruction_on_a_guess import FakeBackend, RestoringBackend, converse, make_tasks
+from tests.chatbot.test_no_destruction_on_a_guess import (
+    FakeBackend,
+    RestoringBackend,
+    check_asks_then_only_yes_acts,
+    converse,
+    make_tasks,
+)
+from tests.chatbot.test_no_destruction_on_a_guess import asks as _asks
 
 TODAY = date(2026, 11, 23)  # a Monday
 TITLES = [
@@ -33,10 +40,6 @@ CONTEXT = NLUContext(today=TODAY, vocabulary=frozenset(" ".join(TITLES).lower().
 def _talk(messages: list[str]) -> tuple[FakeBackend, list[str]]:
     backend = RestoringBackend(make_tasks(TITLES, DONE))
     return backend, converse(backend, messages)
-
-
-def _asks(reply: str) -> bool:
-    return reply.rstrip().endswith(("?", "(yes/no)"))
 
 
 # ---- 1: an undo word typed as such, with a reason clause before or after it, acts ----
@@ -334,12 +337,7 @@ SHOULD_I = [
 
 @pytest.mark.parametrize(("message", "done"), SHOULD_I)
 def test_should_i_asks_and_only_yes_acts(message: str, done: tuple[str, int]) -> None:
-    backend, replies = _talk([message])
-    assert _asks(replies[0]) and backend.destroyed == [], replies
-    backend, replies = _talk([message, "no"])
-    assert backend.destroyed == [], replies
-    backend, replies = _talk([message, "yes"])
-    assert backend.destroyed == [done], replies
+    check_asks_then_only_yes_acts(_talk, message, done)
 
 
 def test_without_the_rule_should_i_is_not_read(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,6 +22,7 @@ from tests.chatbot.test_no_destruction_on_a_guess import (
     FakeStore,
     RestoringBackend,
     SureClassifier,
+    check_asks_then_only_yes_acts,
     make_tasks,
 )
 
@@ -60,10 +61,6 @@ def _talk(messages: list[str]) -> tuple[RestoringBackend, list[str]]:
         conversation = result.conversation_id
         replies.append(result.reply)
     return backend, replies
-
-
-def _asks(reply: str) -> bool:
-    return reply.rstrip().endswith(("?", "(yes/no)"))
 
 
 def _added(backend: RestoringBackend) -> list[dict[str, Any]]:
@@ -430,12 +427,7 @@ MAY_HAPPEN = [
 
 @pytest.mark.parametrize(("message", "done"), MAY_HAPPEN)
 def test_what_may_happen_asks_first(message: str, done: tuple[str, int]) -> None:
-    backend, replies = _talk([message])
-    assert _asks(replies[0]) and backend.destroyed == [], replies
-    backend, replies = _talk([message, "no"])
-    assert backend.destroyed == [], replies
-    backend, replies = _talk([message, "yes"])
-    assert backend.destroyed == [done], replies
+    check_asks_then_only_yes_acts(_talk, message, done)
 
 
 def test_could_you_and_may_the_month_are_no_hedge() -> None:
