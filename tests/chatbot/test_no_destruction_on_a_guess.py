@@ -12,6 +12,7 @@ import asyncio
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -426,12 +427,13 @@ def _talk(
         return backend, converse(backend, messages)
 
 
-def converse(backend: FakeBackend, messages: list[str]) -> list[str]:
-    """Each message in turn through one conversation of the chatbot (rules provider) over `backend`."""
+def converse(backend: FakeBackend, messages: list[str], client_time: datetime | None = None) -> list[str]:
+    """Each message in turn through one conversation of the chatbot (rules provider) over `backend`, at the
+    client's `client_time` (None: the server's clock)."""
     service = ChatService(backend, FakeStore(), RulesProvider())  # type: ignore[arg-type]
     replies, conversation = [], None
     for message in messages:
-        result = asyncio.run(service.handle("token", message, conversation, None))
+        result = asyncio.run(service.handle("token", message, conversation, client_time))
         conversation = result.conversation_id
         replies.append(result.reply)
     return replies

@@ -5,7 +5,6 @@ titles, not heldout14's."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -13,9 +12,8 @@ import pytest
 from todo_chatbot import chat
 from todo_chatbot.nlu import phrasing, rules
 from todo_chatbot.nlu.intent import Intent, NLUContext
-from todo_chatbot.nlu.rules import RulesProvider
 
-from tests.chatbot.test_no_destruction_on_a_guess import FakeBackend, FakeStore, make_tasks
+from tests.chatbot.test_no_destruction_on_a_guess import FakeBackend, converse, make_tasks
 from tests.chatbot.test_round14 import _ref
 
 TODAY = date(2026, 11, 23)  # a Monday
@@ -53,13 +51,7 @@ class UpdatingBackend(FakeBackend):
 def _talk(messages: list[str]) -> tuple[FakeBackend, list[str]]:
     """The conversation on Monday 2026-11-23 (the client's time), as the realistic cases."""
     backend = UpdatingBackend(_tasks())
-    service = chat.ChatService(backend, FakeStore(), RulesProvider())  # type: ignore[arg-type]
-    replies, conversation = [], None
-    for message in messages:
-        result = asyncio.run(service.handle("token", message, conversation, NOON))
-        conversation = result.conversation_id
-        replies.append(result.reply)
-    return backend, replies
+    return backend, converse(backend, messages, NOON)
 
 
 # ---- 1: the urgency taken away is one step down from the task's own priority ----

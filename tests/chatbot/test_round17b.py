@@ -6,7 +6,6 @@ titles, not the held-out sets'."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from datetime import UTC, date, datetime
@@ -16,13 +15,12 @@ import pytest
 from todo_chatbot import chat
 from todo_chatbot.nlu import arbiter, phrasing, rules
 from todo_chatbot.nlu.intent import Intent, NLUContext
-from todo_chatbot.nlu.rules import RulesProvider
 
 from tests.chatbot.test_no_destruction_on_a_guess import (
-    FakeStore,
     RestoringBackend,
     SureClassifier,
     check_asks_then_only_yes_acts,
+    converse,
     make_tasks,
 )
 
@@ -54,13 +52,7 @@ def _tasks() -> dict[int, dict[str, Any]]:
 def _talk(messages: list[str]) -> tuple[RestoringBackend, list[str]]:
     """The conversation on Monday 2026-11-23 (the client's time), as the realistic cases."""
     backend = RestoringBackend(_tasks())
-    service = chat.ChatService(backend, FakeStore(), RulesProvider())  # type: ignore[arg-type]
-    replies, conversation = [], None
-    for message in messages:
-        result = asyncio.run(service.handle("token", message, conversation, NOON))
-        conversation = result.conversation_id
-        replies.append(result.reply)
-    return backend, replies
+    return backend, converse(backend, messages, NOON)
 
 
 def _added(backend: RestoringBackend) -> list[dict[str, Any]]:
